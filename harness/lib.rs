@@ -1,8 +1,21 @@
 //! raft-harness: launch, break and judge polyglot Raft clusters.
+//!
+//! A run is a pipeline of plain data, one module per stage:
+//! `spec` (TOML → Spec) → `cluster` (processes, proxies) → `schedule` (steps,
+//! faults, waits) with `workload` (clients → History) and `observe` (status,
+//! logs, journals → Observations) → `check` (one file per property → Verdicts)
+//! → `report` (terminal, junit.xml, report.json).
 pub mod proto {
     //! Generated from `proto/raft_service.proto` at build time (see build.rs).
     tonic::include_proto!("raft");
     /// Encoded `FileDescriptorSet` of the wire protocol, for compatibility tests.
     pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/raft_descriptor.bin"));
 }
+pub mod cluster;
 pub mod history;
+pub mod spec;
+pub mod client;
+pub mod ports;
+pub mod observe;
+pub mod check;
+pub mod workload;

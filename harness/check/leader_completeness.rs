@@ -1,0 +1,258 @@
+//! Leader Completeness and Leader Append-Only (Raft §5.4, Figure 3).
+//!
+//! Completeness: an entry committed before a leader was elected is in that
+//! leader's log. A committed entry is known from a node's own commit index
+//! (GetStatus read just before a GetLog) or from a journal `apply`; the time it
+//! was known is an upper bound on its commit time. A leader's election time is
+//! bounded from below by the last moment it was seen in an older term (status
+//! samples) or by its journal `term` event. Only pairs where the order is
+//! certain are judged, so a pass never rests on a guess.
+//!
+//! Append-only: a leader never overwrites or deletes entries of its log — no
+//! journal `truncate` while Leader, and successive snapshots of one leader term
+//! extend each other.
+use super::{secs, CheckResult, Evidence};
+use crate::observe::LogSnapshot;
+use std::collections::BTreeMap;
+
+pub const NAME: &str = "leader_completeness";
+
+struct Fact {
+    index: i32,
+    term: i32,
+    command: String,
+    known_us: u64,
+    source: String,
+}
+
+fn committed_facts(ev: &Evidence) -> Vec<Fact> {
+    let mut by_index: BTreeMap<i32, Fact> = BTreeMap::new();
+    let mut add = |f: Fact| {
+        let keep = by_index.get(&f.index).is_none_or(|old| old.known_us > f.known_us);
+        if keep {
+            by_index.insert(f.index, f);
+        }
+    };
+    for s in ev.logs.iter().chain(ev.final_logs.iter()) {
+        if let Some(c) = s.committed() {
+            for e in c {
+                add(Fact {
+                    index: e.index,
+                    term: e.term,
+                    command: e.command.clone(),
+                    known_us: s.status.t_us,
+                    source: format!("node {} commit index", s.node),
+                });
+            }
+        }
+    }
+    for (node, events) in &ev.journals {
+        for e in events.iter().filter(|e| e.event == "apply") {
+            if let (Some(i), Some(t)) = (e.index, e.term) {
+                add(Fact {
+                    index: i as i32,
+                    term: t as i32,
+                    command: e.command.clone().unwrap_or_default(),
+                    known_us: e.t_us,
+                    source: format!("node {node} journal apply"),
+                });
+            }
+        }
+    }
+    by_index.into_values().collect()
+}
+
+/// (node, term) -> lower bound of the time the node was elected for that term.
+fn election_lower_bounds(ev: &Evidence) -> BTreeMap<(u32, i32), u64> {
+    let mut lb: BTreeMap<(u32, i32), u64> = BTreeMap::new();
+    let leader_terms: Vec<(u32, i32)> = ev
+        .logs
+        .iter()
+        .chain(ev.final_logs.iter())
+        .filter(|s| s.status.is_leader())
+        .map(|s| (s.node, s.status.term))
+        .collect();
+    for (node, term) in leader_terms {
+        let from_status = ev
+            .statuses
+            .iter()
+            .filter(|s| s.node == node && s.term < term)
+            .map(|s| s.sent_us)
+            .max();
+        let from_journal = ev.journals.get(&node).and_then(|j| {
+            j.iter()
+                .filter(|e| e.event == "term" && e.term == Some(term as i64))
+                .map(|e| e.t_us)
+                .min()
+        });
+        if let Some(b) = from_status.into_iter().chain(from_journal).max() {
+            lb.insert((node, term), b);
+        }
+    }
+    lb
+}
+
+pub fn check(ev: &Evidence) -> CheckResult {
+    let facts = committed_facts(ev);
+    let bounds = election_lower_bounds(ev);
+    let leader_snaps: Vec<&LogSnapshot> = ev
+        .logs
+        .iter()
+        .chain(ev.final_logs.iter())
+        .filter(|s| s.status.is_leader())
+        .collect();
+    let journals = ev.journals.values().any(|j| !j.is_empty());
+    if leader_snaps.is_empty() && !journals {
+        return CheckResult::not_checked(NAME, "no GetLog snapshot of a leader and no journals");
+    }
+    let mut violations = Vec::new();
+    let mut judged_pairs = 0usize;
+    for s in &leader_snaps {
+        let Some(lb) = bounds.get(&(s.node, s.status.term)) else {
+            continue;
+        };
+        for f in facts.iter().filter(|f| f.known_us < *lb) {
+            judged_pairs += 1;
+            let has = s.entries.get(f.index as usize);
+            if has.is_none_or(|e| e.term != f.term || e.command != f.command) {
+                let got = has
+                    .map(|e| format!("(term {}, {:?})", e.term, e.command))
+                    .unwrap_or_else(|| format!("nothing (its log ends at {})", s.entries.len() as i64 - 1));
+                violations.push(format!(
+                    "node {}, leader of term {} (elected after {}), lacks committed entry {} (term {}, {:?}) known committed at {} ({}); it has {got}",
+                    s.node,
+                    s.status.term,
+                    secs(*lb),
+                    f.index,
+                    f.term,
+                    f.command,
+                    secs(f.known_us),
+                    f.source
+                ));
+            }
+        }
+    }
+    violations.extend(append_only(ev, &leader_snaps));
+    let based_on = format!(
+        "{} committed entries known, {} leader log snapshots, {} (entry, leader) pairs ordered in time{}",
+        facts.len(),
+        leader_snaps.len(),
+        judged_pairs,
+        if journals { "; journal truncations" } else { "" }
+    );
+    if judged_pairs == 0 && leader_snaps.len() < 2 && !journals {
+        return CheckResult::not_checked(
+            NAME,
+            format!("no committed entry could be placed before a leader's election ({based_on})"),
+        );
+    }
+    CheckResult::new(NAME, based_on).with_violations(violations, "every leader held every entry committed before its election")
+}
+
+fn append_only(ev: &Evidence, leader_snaps: &[&LogSnapshot]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (node, events) in &ev.journals {
+        let mut role = "Follower";
+        for e in events {
+            match e.event.as_str() {
+                "start" => role = "Follower",
+                "role" => role = if e.role.as_deref() == Some("Leader") { "Leader" } else { "Other" },
+                "truncate" if role == "Leader" => out.push(format!(
+                    "node {node} truncated its log from index {} at {} while Leader",
+                    e.from_index.unwrap_or(-1),
+                    secs(e.t_us)
+                )),
+                _ => {}
+            }
+        }
+    }
+    let mut by_term: BTreeMap<(u32, i32), Vec<&LogSnapshot>> = BTreeMap::new();
+    for s in leader_snaps {
+        by_term.entry((s.node, s.status.term)).or_default().push(s);
+    }
+    for ((node, term), mut snaps) in by_term {
+        snaps.sort_by_key(|s| s.t_us);
+        for w in snaps.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let lost = a.entries.iter().enumerate().find(|(i, e)| b.entries.get(*i) != Some(*e));
+            if let Some((i, e)) = lost {
+                out.push(format!(
+                    "node {node}, leader of term {term}, had entry {i} (term {}, {:?}) at {} but not at {}",
+                    e.term,
+                    e.command,
+                    secs(a.t_us),
+                    secs(b.t_us)
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixtures::*;
+    use crate::check::Status;
+
+    fn base() -> Evidence {
+        Evidence {
+            statuses: vec![
+                // Node 2 was still in term 1 at 2.0 s, so its term-2 election came later.
+                status(2, 2_000_000, "Follower", 1, Some(0)),
+            ],
+            logs: vec![
+                // At 1.0 s node 1 (leader of term 1) had committed index 0 and 1.
+                snap(1, 1_000_000, "Leader", 1, Some(1), &[(1, "SET a 1"), (1, "SET b 2")]),
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn leader_with_all_committed_entries_passes() {
+        let mut ev = base();
+        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "")]));
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn leader_missing_a_committed_entry_fails() {
+        let mut ev = base();
+        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (2, "")]));
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(r.summary.contains("lacks committed entry 1"), "{}", r.summary);
+    }
+
+    #[test]
+    fn leader_truncating_in_its_term_fails() {
+        let mut ev = base();
+        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "x")]));
+        ev.logs.push(snap(2, 4_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "y")]));
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.evidence.iter().any(|e| e.contains("had entry 2")), "{r:?}");
+    }
+
+    #[test]
+    fn journal_truncate_while_leader_fails() {
+        let mut ev = base();
+        let mut role = jev(3, 10, "role");
+        role.role = Some("Leader".into());
+        role.term = Some(4);
+        let mut tr = jev(3, 20, "truncate");
+        tr.from_index = Some(5);
+        ev.journals.insert(3, vec![role, tr]);
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.summary.contains("truncated its log from index 5"), "{}", r.summary);
+    }
+
+    #[test]
+    fn no_leader_snapshots_is_not_a_pass() {
+        let ev = Evidence { statuses: base().statuses, ..Default::default() };
+        assert_eq!(check(&ev).status, Status::NotChecked);
+    }
+}

@@ -1,0 +1,79 @@
+//! Liveness as the suite asked for it: every `wait` step met its condition in
+//! time (or, with `expect = "timeout"`, did not), and no node exited on its own.
+use super::{CheckResult, Evidence};
+
+pub const NAME: &str = "liveness";
+
+pub fn check(ev: &Evidence) -> CheckResult {
+    if ev.waits.is_empty() && ev.unexpected_exits.is_empty() {
+        return CheckResult::not_checked(NAME, "the schedule has no wait step");
+    }
+    let mut violations = Vec::new();
+    for w in &ev.waits {
+        match (w.met_after_ms, w.expect_timeout) {
+            (None, false) => violations.push(format!(
+                "{}: `{}` not met within {} ms{}",
+                w.at,
+                w.condition,
+                w.timeout_ms,
+                if w.detail.is_empty() { String::new() } else { format!(" ({})", w.detail) }
+            )),
+            (Some(ms), true) => violations.push(format!(
+                "{}: `{}` was met after {ms} ms but must not be within {} ms ({})",
+                w.at, w.condition, w.timeout_ms, w.detail
+            )),
+            _ => {}
+        }
+    }
+    for (node, how, t) in &ev.unexpected_exits {
+        violations.push(format!("node {node} {how} at {} without a fault asking for it", super::secs(*t)));
+    }
+    let met: Vec<String> = ev
+        .waits
+        .iter()
+        .filter_map(|w| w.met_after_ms.map(|ms| format!("{} {ms} ms", w.condition)))
+        .collect();
+    CheckResult::new(NAME, format!("{} wait steps; process exits", ev.waits.len()))
+        .with_violations(violations, format!("all waits as expected ({})", met.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Status, WaitRecord};
+
+    fn w(met: Option<u64>, expect_timeout: bool) -> WaitRecord {
+        WaitRecord {
+            at: "x.toml:3".into(),
+            condition: "leader".into(),
+            timeout_ms: 1000,
+            expect_timeout,
+            met_after_ms: met,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn met_waits_pass() {
+        let ev = Evidence { waits: vec![w(Some(300), false), w(None, true)], ..Default::default() };
+        assert_eq!(check(&ev).status, Status::Pass);
+    }
+
+    #[test]
+    fn unmet_wait_and_unexpected_commit_fail() {
+        let ev = Evidence { waits: vec![w(None, false), w(Some(5), true)], ..Default::default() };
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.evidence.len(), 2);
+    }
+
+    #[test]
+    fn crashed_node_fails() {
+        let ev = Evidence {
+            waits: vec![w(Some(1), false)],
+            unexpected_exits: vec![(3, "exited with code 1".into(), 2_000_000)],
+            ..Default::default()
+        };
+        assert!(check(&ev).summary.contains("node 3 exited with code 1 at 2.000 s"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Checkers: one file per property, each a pure function of the evidence.
+//!
+//! Every checker says what it based its verdict on, and returns `NotChecked`
+//! (never `Pass`) when the evidence it needs is missing — e.g. a server of the
+//! original protocol writes no journal and fills no extension fields.
+pub mod durability;
+pub mod election_safety;
+pub mod leader_completeness;
+
+pub mod liveness;
+pub mod log_matching;
+pub mod read_validity;
+pub mod state_machine_safety;
+
+use crate::history::Op;
+use crate::observe::journal::Event;
+use crate::observe::{LogSnapshot, StatusSample};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The checker ran but could not decide (a search bound was hit).
+    Unknown,
+    /// The evidence this checker needs does not exist in this run.
+    NotChecked,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::Unknown => "unknown",
+            Status::NotChecked => "not checked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub status: Status,
+    /// One line: the verdict's reason, or the first piece of evidence of a failure.
+    pub summary: String,
+    /// What the verdict rests on (which nodes' journals, how many samples...).
+    pub based_on: String,
+    /// All evidence lines of a failure (bounded), for JUnit and report.json.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Machine-readable detail (e.g. the linearizability explanation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Evidence lines kept per failed check; the count of the rest is reported.
+pub const MAX_EVIDENCE: usize = 20;
+
+impl CheckResult {
+    pub fn new(name: &str, based_on: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.to_string(),
+            status: Status::Pass,
+            summary: String::new(),
+            based_on: based_on.into(),
+            evidence: Vec::new(),
+            detail: None,
+        }
+    }
+    pub fn not_checked(name: &str, why: impl Into<String>) -> Self {
+        let why = why.into();
+        CheckResult {
+            status: Status::NotChecked,
+            summary: why.clone(),
+            ..CheckResult::new(name, why)
+        }
+    }
+    /// Turn a list of violations into a verdict.
+    pub fn with_violations(mut self, violations: Vec<String>, pass_summary: impl Into<String>) -> Self {
+        if violations.is_empty() {
+            self.status = Status::Pass;
+            self.summary = pass_summary.into();
+        } else {
+            self.status = Status::Fail;
+            self.summary = violations[0].clone();
+            let n = violations.len();
+            self.evidence = violations.into_iter().take(MAX_EVIDENCE).collect();
+            if n > MAX_EVIDENCE {
+                self.evidence.push(format!("... and {} more", n - MAX_EVIDENCE));
+            }
+        }
+        self
+    }
+}
+
+/// A node as the checkers see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub id: u32,
+    pub kind: String,
+    /// Its command writes a journal.
+    pub journal: bool,
+}
+
+/// A wait step of the schedule and how it went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaitRecord {
+    pub at: String,
+    pub condition: String,
+    pub timeout_ms: u64,
+    pub expect_timeout: bool,
+    /// When the condition was met, ms after the wait began; None = not met in time.
+    pub met_after_ms: Option<u64>,
+    pub detail: String,
+}
+
+/// Everything the checkers judge: plain data, saved with every report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Evidence {
+    pub nodes: Vec<NodeInfo>,
+    pub statuses: Vec<StatusSample>,
+    pub logs: Vec<LogSnapshot>,
+    /// Taken after the run settled: the logs durability is judged against.
+    pub final_logs: Vec<LogSnapshot>,
+    pub journals: BTreeMap<u32, Vec<Event>>,
+    pub journal_problems: Vec<String>,
+    pub history: Vec<Op>,
+    pub waits: Vec<WaitRecord>,
+    /// Nodes that exited without a fault asking for it: (node, how, µs).
+    pub unexpected_exits: Vec<(u32, String, u64)>,
+}
+
+/// Seconds with millisecond precision, for evidence lines.
+pub fn secs(us: u64) -> String {
+    format!("{:.3} s", us as f64 / 1e6)
+}
+
+pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
+    ids.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Run every checker.
+pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResult> {
+    vec![
+        election_safety::check(ev),
+        log_matching::check(ev),
+        leader_completeness::check(ev),
+        state_machine_safety::check(ev),
+        durability::check(ev),
+        read_validity::check(ev),
+
+        liveness::check(ev),
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! Builders of hand-made evidence for the checkers' tests.
+    use super::*;
+    use crate::history::Outcome;
+    use crate::observe::{Entry, StatusExt};
+
+    pub fn status(node: u32, t_us: u64, state: &str, term: i32, commit: Option<i32>) -> StatusSample {
+        StatusSample {
+            t_us,
+            sent_us: t_us.saturating_sub(100),
+            node,
+            state: state.into(),
+            term,
+            voted_for: -1,
+            leader_id: -1,
+            ext: commit.map(|c| StatusExt {
+                node_id: node as i32,
+                commit_index: c,
+                last_applied: c,
+                last_log_index: c,
+                last_log_term: term,
+                implementation: "test 0".into(),
+                leader_address: String::new(),
+            }),
+        }
+    }
+
+    /// Entries from (term, command) pairs, indexed from 0.
+    pub fn entries(e: &[(i32, &str)]) -> Vec<Entry> {
+        e.iter()
+            .enumerate()
+            .map(|(i, (t, c))| Entry {
+                index: i as i32,
+                term: *t,
+                command: c.to_string(),
+            })
+            .collect()
+    }
+
+    pub fn snap(node: u32, t_us: u64, state: &str, term: i32, commit: Option<i32>, e: &[(i32, &str)]) -> LogSnapshot {
+        LogSnapshot {
+            t_us,
+            node,
+            status: status(node, t_us, state, term, commit),
+            entries: entries(e),
+        }
+    }
+
+    pub fn op(id: u64, client: u32, cmd: &str, inv: u64, comp: Option<u64>, outcome: Outcome, result: Option<&str>) -> Op {
+        Op {
+            id,
+            client,
+            node: 1,
+            command: cmd.into(),
+            invoke_us: inv,
+            complete_us: comp,
+            outcome,
+            result: result.map(str::to_string),
+            message: String::new(),
+        }
+    }
+
+    pub fn jev(node: u32, t_us: u64, event: &str) -> Event {
+        Event {
+            t_us,
+            ts_us: t_us,
+            node,
+            event: event.into(),
+            term: None,
+            candidate: None,
+            role: None,
+            from_index: None,
+            index: None,
+            command: None,
+            result: None,
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The cluster under test: node processes (and, with `proxies`, the links
+//! between them), started from a Spec and ended with the harness, always.
+pub mod build;
+pub mod process;
+pub mod template;
+
+use crate::spec::{Kind, NodeSpec, Spec};
+use process::{Launch, Proc, RunState};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One node: how to start it, and its current process.
+#[derive(Debug)]
+pub struct NodeHandle {
+    pub spec: NodeSpec,
+    pub kind: Kind,
+    pub addr: SocketAddr,
+    pub launch: Launch,
+    pub journal: Option<PathBuf>,
+    pub proc: Option<Proc>,
+    pub paused: bool,
+    pub starts: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("node {node}: {msg}\n  last lines of {log}:\n{tail}")]
+pub struct ClusterError {
+    pub node: u32,
+    pub msg: String,
+    pub log: String,
+    pub tail: String,
+}
+
+pub struct Cluster {
+    pub nodes: BTreeMap<u32, NodeHandle>,
+    state: RunState,
+}
+
+/// Where a run keeps node files.
+pub struct Dirs {
+    pub nodes: PathBuf,
+    pub journals: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Cluster {
+    /// Render every node's command. `peer_addr(from, to)` is where `from` reaches
+    /// `to`: the node's own port, or the proxy of that link.
+    pub fn prepare(
+        spec: &Spec,
+        dirs: &Dirs,
+        run_id: &str,
+        peer_addr: impl Fn(u32, u32) -> SocketAddr,
+    ) -> std::io::Result<Cluster> {
+        for d in [&dirs.nodes, &dirs.journals, &dirs.data] {
+            std::fs::create_dir_all(d)?;
+        }
+        let mut nodes = BTreeMap::new();
+        for n in &spec.nodes {
+            let kind = spec.kinds[&n.kind].clone();
+            let data_dir = dirs.data.join(n.id.to_string());
+            std::fs::create_dir_all(&data_dir)?;
+            let journal = kind
+                .writes_journal()
+                .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
+            let mut vars = template::Vars::default();
+            let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            vars.scalars.insert("id", n.id.to_string());
+            vars.scalars.insert("port", n.port.to_string());
+            vars.scalars.insert("host", spec.cluster.host.clone());
+            vars.scalars.insert("data_dir", abs(&data_dir).display().to_string());
+            vars.scalars.insert(
+                "journal",
+                journal.as_deref().map(|j| abs(j).display().to_string()).unwrap_or_default(),
+            );
+            vars.scalars.insert(
+                "election_timeout_ms",
+                format!("{}-{}", n.timing.election_min_ms, n.timing.election_max_ms),
+            );
+            vars.scalars.insert("heartbeat_ms", n.timing.heartbeat_ms.to_string());
+            vars.scalars.insert("root", abs(&kind.root).display().to_string());
+            let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
+            vars.lists.insert(
+                "peers",
+                peers.iter().map(|p| format!("{}={}", p.id, peer_addr(n.id, p.id))).collect(),
+            );
+            vars.lists.insert(
+                "peer_addrs",
+                peers.iter().map(|p| peer_addr(n.id, p.id).to_string()).collect(),
+            );
+            let mut argv = template::render(&kind.command, &vars);
+            argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
+            let env = kind
+                .env
+                .iter()
+                .chain(n.env.iter())
+                .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
+                .collect();
+            let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
+                .parse()
+                .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
+            nodes.insert(
+                n.id,
+                NodeHandle {
+                    spec: n.clone(),
+                    launch: Launch {
+                        argv,
+                        env,
+                        cwd: kind.root.clone(),
+                        log: dirs.nodes.join(format!("{}.log", n.id)),
+                        run_id: run_id.to_string(),
+                    },
+                    kind,
+                    addr,
+                    journal,
+                    proc: None,
+                    paused: false,
+                    starts: 0,
+                },
+            );
+        }
+        let state = RunState::new(run_id);
+        state.save();
+        Ok(Cluster { nodes, state })
+    }
+
+    pub fn ids(&self) -> Vec<u32> {
+        self.nodes.keys().copied().collect()
+    }
+
+    pub fn addr(&self, id: u32) -> SocketAddr {
+        self.nodes[&id].addr
+    }
+
+    fn err(&self, id: u32, msg: String) -> ClusterError {
+        let log = &self.nodes[&id].launch.log;
+        ClusterError {
+            node: id,
+            msg,
+            log: log.display().to_string(),
+            tail: build::tail(log, 20),
+        }
+    }
+
+    /// Start the node's process (it must not be running).
+    pub fn start(&mut self, id: u32) -> Result<(), ClusterError> {
+        let h = self.nodes.get_mut(&id).expect("known node");
+        match Proc::spawn(h.launch.clone()) {
+            Ok(p) => {
+                h.starts += 1;
+                h.paused = false;
+                self.state.record(id, &p);
+                self.nodes.get_mut(&id).unwrap().proc = Some(p);
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!("cannot start `{}`: {e}", h.launch.argv.join(" "));
+                Err(self.err(id, msg))
+            }
+        }
+    }
+
+    /// Wait until each node answers GetStatus, in parallel, each within its kind's deadline.
+    pub async fn wait_ready(&mut self, ids: &[u32]) -> Result<(), ClusterError> {
+        let mut pending: BTreeMap<u32, (Instant, crate::client::Client)> = ids
+            .iter()
+            .map(|id| {
+                let h = &self.nodes[id];
+                let deadline = Instant::now() + Duration::from_millis(h.kind.ready_timeout_ms);
+                (*id, (deadline, crate::client::lazy(h.addr, Duration::from_millis(500))))
+            })
+            .collect();
+        while !pending.is_empty() {
+            let mut done = Vec::new();
+            for (id, (deadline, c)) in pending.iter_mut() {
+                if let Some(exit) = self.nodes.get_mut(id).unwrap().proc.as_mut().and_then(|p| p.exited().map(str::to_string)) {
+                    return Err(self.err(*id, format!("exited before it was ready ({exit})")));
+                }
+                if crate::client::status(c, Duration::from_millis(500)).await.is_ok() {
+                    done.push(*id);
+                } else if Instant::now() > *deadline {
+                    let ms = self.nodes[id].kind.ready_timeout_ms;
+                    return Err(self.err(*id, format!("did not answer GetStatus within {ms} ms")));
+                }
+            }
+            for id in done {
+                pending.remove(&id);
+            }
+            if !pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_running(&mut self, id: u32) -> bool {
+        self.nodes
+            .get_mut(&id)
+            .and_then(|h| h.proc.as_mut())
+            .is_some_and(|p| p.exited().is_none())
+    }
+
+    pub fn is_paused(&self, id: u32) -> bool {
+        self.nodes[&id].paused
+    }
+
+    /// Nodes that died on their own (faults take the process out of its handle
+    /// first, so any exited process still held here was not asked to exit).
+    /// Each is reported once: its handle is cleared.
+    pub fn reap_unexpected(&mut self) -> Vec<(u32, String)> {
+        let mut out = Vec::new();
+        for (id, h) in self.nodes.iter_mut() {
+            let exit = h.proc.as_mut().and_then(|p| p.exited().map(str::to_string));
+            if let Some(e) = exit {
+                h.proc = None;
+                h.paused = false;
+                out.push((*id, e));
+            }
+        }
+        out
+    }
+
+    pub fn kill(&mut self, id: u32) {
+        if let Some(mut p) = self.nodes.get_mut(&id).unwrap().proc.take() {
+            p.kill();
+        }
+        self.nodes.get_mut(&id).unwrap().paused = false;
+    }
+
+    pub fn stop(&mut self, id: u32) -> String {
+        let h = self.nodes.get_mut(&id).unwrap();
+        let grace = Duration::from_millis(h.kind.stop_grace_ms);
+        h.paused = false;
+        match h.proc.take() {
+            Some(mut p) => p.stop(grace),
+            None => "not running".into(),
+        }
+    }
+
+    pub fn pause(&mut self, id: u32) {
+        let h = self.nodes.get_mut(&id).unwrap();
+        if let Some(p) = &h.proc {
+            p.signal(nix::sys::signal::Signal::SIGSTOP);
+            h.paused = true;
+        }
+    }
+
+    pub fn resume(&mut self, id: u32) {
+        let h = self.nodes.get_mut(&id).unwrap();
+        if let Some(p) = &h.proc {
+            p.signal(nix::sys::signal::Signal::SIGCONT);
+        }
+        h.paused = false;
+    }
+
+    /// End every node: SIGTERM, grace, SIGKILL. Returns one line per node.
+    pub fn shutdown(&mut self) -> Vec<String> {
+        let ids = self.ids();
+        let mut out = Vec::new();
+        // Signal all first, then wait: teardown takes one grace period, not one per node.
+        for id in &ids {
+            if let Some(p) = &self.nodes[id].proc {
+                p.signal(nix::sys::signal::Signal::SIGCONT);
+                p.signal(nix::sys::signal::Signal::SIGTERM);
+            }
+        }
+        for id in ids {
+            if self.nodes[&id].proc.is_some() {
+                out.push(format!("node {id}: {}", self.stop(id)));
+            }
+        }
+        self.state.remove();
+        out
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Proc's own Drop kills; this also clears the run's state file.
+        for h in self.nodes.values_mut() {
+            h.proc.take();
+        }
+        self.state.remove();
+    }
+}
+
+fn loopback(host: &str) -> &str {
+    if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    }
+}

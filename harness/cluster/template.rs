@@ -1,0 +1,107 @@
+//! Command templates: `{placeholder}` expansion of a kind's argv for one node.
+use std::collections::BTreeMap;
+
+pub const PLACEHOLDERS: &[&str] = &[
+    "id",
+    "port",
+    "host",
+    "peers",
+    "peer_addrs",
+    "data_dir",
+    "journal",
+    "election_timeout_ms",
+    "heartbeat_ms",
+    "root",
+];
+
+/// Placeholders that expand to several arguments when they stand alone.
+const LISTS: &[&str] = &["peers", "peer_addrs"];
+
+/// Err(name) for the first unknown placeholder in `arg`.
+pub fn check(arg: &str) -> Result<(), String> {
+    for name in names(arg) {
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(name.to_string());
+        }
+    }
+    Ok(())
+}
+
+fn names(arg: &str) -> impl Iterator<Item = &str> {
+    arg.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(n, _)| n))
+}
+
+/// Values for one node. `lists` hold the list placeholders, `scalars` the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    pub scalars: BTreeMap<&'static str, String>,
+    pub lists: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// Expand an argv template. A list placeholder standing alone as an argument
+/// becomes one argument per item (`{peers}` → `2=127.0.0.1:5002 3=...`);
+/// inside a longer argument it is joined with commas.
+pub fn render(template: &[String], vars: &Vars) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in template {
+        if let Some(name) = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
+            if LISTS.contains(&name) {
+                out.extend(vars.lists.get(name).cloned().unwrap_or_default());
+                continue;
+            }
+        }
+        out.push(render_one(arg, vars));
+    }
+    out
+}
+
+pub fn render_one(arg: &str, vars: &Vars) -> String {
+    let mut s = arg.to_string();
+    for (k, v) in &vars.scalars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    for (k, v) in &vars.lists {
+        s = s.replace(&format!("{{{k}}}"), &v.join(","));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.scalars.insert("id", "3".into());
+        v.scalars.insert("port", "5003".into());
+        v.lists.insert("peers", vec!["1=127.0.0.1:5001".into(), "2=127.0.0.1:5002".into()]);
+        v
+    }
+
+    #[test]
+    fn list_placeholder_alone_expands_to_several_args() {
+        let t: Vec<String> = ["node", "{id}", "{port}", "{peers}", "--x={peers}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            render(&t, &vars()),
+            vec![
+                "node",
+                "3",
+                "5003",
+                "1=127.0.0.1:5001",
+                "2=127.0.0.1:5002",
+                "--x=1=127.0.0.1:5001,2=127.0.0.1:5002"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_placeholder_is_rejected() {
+        assert_eq!(check("--port={prot}"), Err("prot".to_string()));
+        assert!(check("{data_dir}/x").is_ok());
+    }
+}

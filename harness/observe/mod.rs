@@ -1,0 +1,230 @@
+//! Observation of the cluster: GetStatus polls, GetLog snapshots, journals.
+//!
+//! One polling task per node, so a paused or dead node never delays the
+//! samples of the others. Everything observed is kept as plain records with
+//! times relative to the start of the run (µs), for the checkers and reports.
+pub mod journal;
+
+use crate::client;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The extension fields of GetStatus, present only from nodes that fill them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusExt {
+    pub node_id: i32,
+    pub commit_index: i32,
+    pub last_applied: i32,
+    pub last_log_index: i32,
+    pub last_log_term: i32,
+    pub implementation: String,
+    pub leader_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSample {
+    /// When the answer arrived, µs since the run started.
+    pub t_us: u64,
+    /// When the request was sent: the state held at some instant in [sent_us, t_us].
+    pub sent_us: u64,
+    pub node: u32,
+    pub state: String,
+    pub term: i32,
+    pub voted_for: i32,
+    pub leader_id: i32,
+    #[serde(default)]
+    pub ext: Option<StatusExt>,
+}
+
+impl StatusSample {
+    pub fn is_leader(&self) -> bool {
+        self.state == "Leader"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub index: i32,
+    pub term: i32,
+    pub command: String,
+}
+
+/// A node's whole log at one moment, with the status read just before it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSnapshot {
+    pub t_us: u64,
+    pub node: u32,
+    /// Status answered right before GetLog: entries up to its commit index were
+    /// committed when the log was read (committed entries never change).
+    pub status: StatusSample,
+    pub entries: Vec<Entry>,
+}
+
+impl LogSnapshot {
+    /// Committed entries by the node's own account (white-box nodes only).
+    pub fn committed(&self) -> Option<&[Entry]> {
+        let c = self.status.ext.as_ref()?.commit_index;
+        let n = usize::try_from(c + 1).unwrap_or(0).min(self.entries.len());
+        Some(&self.entries[..n])
+    }
+}
+
+/// Latest sample per node, for waits and fault targets.
+#[derive(Debug, Default)]
+pub struct Live {
+    latest: BTreeMap<u32, (Instant, StatusSample)>,
+}
+
+/// Everything recorded during a run.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub statuses: Vec<StatusSample>,
+    pub logs: Vec<LogSnapshot>,
+}
+
+#[derive(Clone)]
+pub struct Observer {
+    pub start: Instant,
+    live: Arc<Mutex<Live>>,
+    rec: Arc<Mutex<Recorded>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+fn to_sample(node: u32, sent_us: u64, t_us: u64, r: &crate::proto::GetStatusResponse) -> StatusSample {
+    StatusSample {
+        t_us,
+        sent_us,
+        node,
+        state: r.state.clone(),
+        term: r.current_term,
+        voted_for: r.voted_for,
+        leader_id: r.leader_id,
+        // An original server leaves every extension at its zero value; a reference
+        // node always names its implementation.
+        ext: (!r.implementation.is_empty()).then(|| StatusExt {
+            node_id: r.node_id,
+            commit_index: r.commit_index,
+            last_applied: r.last_applied,
+            last_log_index: r.last_log_index,
+            last_log_term: r.last_log_term,
+            implementation: r.implementation.clone(),
+            leader_address: r.leader_address.clone(),
+        }),
+    }
+}
+
+impl Observer {
+    pub fn new(start: Instant) -> Self {
+        Observer {
+            start,
+            live: Arc::default(),
+            rec: Arc::default(),
+            stop: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    /// Start polling every node: GetStatus every `poll`, GetLog every `log_poll`.
+    pub fn spawn(&self, nodes: &[(u32, SocketAddr)], poll: Duration, log_poll: Duration) {
+        for &(id, addr) in nodes {
+            let me = self.clone();
+            let mut stop = self.stop.subscribe();
+            tokio::spawn(async move {
+                let mut c = client::lazy(addr, Duration::from_millis(200));
+                let timeout = (poll * 4).max(Duration::from_millis(250));
+                let mut tick = tokio::time::interval(poll);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => break,
+                    }
+                    me.sample(id, &mut c, timeout).await;
+                }
+            });
+            let me = self.clone();
+            let mut stop = self.stop.subscribe();
+            tokio::spawn(async move {
+                let mut c = client::lazy(addr, Duration::from_millis(200));
+                let mut tick = tokio::time::interval(log_poll);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => break,
+                    }
+                    me.snapshot(id, &mut c, Duration::from_secs(2)).await;
+                }
+            });
+        }
+    }
+
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// One GetStatus; recorded and returned when the node answered.
+    pub async fn sample(&self, id: u32, c: &mut client::Client, timeout: Duration) -> Option<StatusSample> {
+        let sent = self.now_us();
+        let r = client::status(c, timeout).await.ok()?;
+        let s = to_sample(id, sent, self.now_us(), &r);
+        self.live.lock().unwrap().latest.insert(id, (Instant::now(), s.clone()));
+        self.rec.lock().unwrap().statuses.push(s.clone());
+        Some(s)
+    }
+
+    /// GetStatus then GetLog; recorded and returned when both answered.
+    pub async fn snapshot(&self, id: u32, c: &mut client::Client, timeout: Duration) -> Option<LogSnapshot> {
+        let status = self.sample(id, c, timeout).await?;
+        let entries = client::log(c, timeout).await.ok()?;
+        let snap = LogSnapshot {
+            t_us: self.now_us(),
+            node: id,
+            status,
+            entries: entries
+                .into_iter()
+                .map(|e| Entry {
+                    index: e.index,
+                    term: e.term,
+                    command: e.command,
+                })
+                .collect(),
+        };
+        self.rec.lock().unwrap().logs.push(snap.clone());
+        Some(snap)
+    }
+
+    /// Latest answers no older than `fresh`.
+    pub fn fresh(&self, fresh: Duration) -> Vec<StatusSample> {
+        let live = self.live.lock().unwrap();
+        live.latest
+            .values()
+            .filter(|(at, _)| at.elapsed() <= fresh)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    /// Forget a node's latest sample (after we kill or pause it).
+    pub fn forget(&self, id: u32) {
+        self.live.lock().unwrap().latest.remove(&id);
+    }
+
+    /// The leader of the highest term among fresh answers, if one claims it.
+    pub fn leader(&self, fresh: Duration) -> Option<StatusSample> {
+        let samples = self.fresh(fresh);
+        let max_term = samples.iter().map(|s| s.term).max()?;
+        samples
+            .into_iter()
+            .find(|s| s.is_leader() && s.term == max_term)
+    }
+
+    pub fn take(&self) -> Recorded {
+        std::mem::take(&mut *self.rec.lock().unwrap())
+    }
+}

@@ -1,0 +1,605 @@
+//! The schedule executor: runs a suite's steps against the cluster — waits,
+//! workload on/off, process faults, network faults, repeats, random nemesis —
+//! and records what it did and when, for the checkers and the report.
+use crate::check::WaitRecord;
+use crate::cluster::Cluster;
+use crate::history::Outcome;
+use crate::observe::Observer;
+use crate::report::progress::Progress;
+use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
+use crate::workload::{self, Recorder};
+use rand::rngs::StdRng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// A fault or other intervention, with the time it took effect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaultEvent {
+    pub t_us: u64,
+    pub action: String,
+    pub nodes: Vec<u32>,
+    pub detail: String,
+    pub at: String,
+}
+
+/// Why the schedule ended early.
+#[derive(Debug)]
+pub enum Stop {
+    Interrupted,
+    Fatal(String),
+}
+
+pub struct Exec<'a> {
+    pub spec: &'a Spec,
+    pub cluster: &'a mut Cluster,
+    pub obs: Observer,
+    pub rec: Recorder,
+    pub rng: StdRng,
+    pub seed: u64,
+    pub progress: Progress,
+    pub interrupt: tokio::sync::watch::Receiver<bool>,
+    pub net: Option<&'a crate::net::Network>,
+    pub faults: Vec<FaultEvent>,
+    pub waits: Vec<WaitRecord>,
+    pub unexpected: Vec<(u32, String, u64)>,
+    pub metrics: BTreeMap<String, f64>,
+    workload: Option<workload::Running>,
+    workload_started_us: Option<u64>,
+    pub workload_active_us: u64,
+    previous: Vec<u32>,
+    /// Nodes the last disruptive fault hit, and the highest term seen before it.
+    last_hit: Vec<u32>,
+    last_hit_term: i32,
+    last_hit_us: u64,
+    probe_n: u64,
+}
+
+impl<'a> Exec<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        spec: &'a Spec,
+        cluster: &'a mut Cluster,
+        obs: Observer,
+        rec: Recorder,
+        rng: StdRng,
+        seed: u64,
+        progress: Progress,
+        interrupt: tokio::sync::watch::Receiver<bool>,
+        net: Option<&'a crate::net::Network>,
+    ) -> Self {
+        Exec {
+            spec,
+            cluster,
+            obs,
+            rec,
+            rng,
+            seed,
+            progress,
+            interrupt,
+            net,
+            faults: Vec::new(),
+            waits: Vec::new(),
+            unexpected: Vec::new(),
+            metrics: BTreeMap::new(),
+            workload: None,
+            workload_started_us: None,
+            workload_active_us: 0,
+            previous: Vec::new(),
+            last_hit: Vec::new(),
+            last_hit_term: 0,
+            last_hit_us: 0,
+            probe_n: 0,
+        }
+    }
+
+    fn fresh(&self) -> Duration {
+        Duration::from_millis(self.spec.cluster.poll_ms * 4 + 400)
+    }
+
+    fn check_interrupt(&self) -> Result<(), Stop> {
+        if *self.interrupt.borrow() {
+            Err(Stop::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sleep, noticing interrupts and nodes that die on their own.
+    async fn pause_for(&mut self, d: Duration) -> Result<(), Stop> {
+        let end = Instant::now() + d;
+        loop {
+            self.check_interrupt()?;
+            self.reap();
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            let mut int = self.interrupt.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(left.min(Duration::from_millis(100))) => {}
+                _ = int.changed() => {}
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        for (id, how) in self.cluster.reap_unexpected() {
+            let t = self.obs.now_us();
+            self.progress.line(format!("node {id} {how} on its own"));
+            self.obs.forget(id);
+            self.unexpected.push((id, how, t));
+        }
+    }
+
+    pub async fn run(&mut self, steps: &[Step]) -> Result<(), Stop> {
+        let total = steps.len();
+        for (i, step) in steps.iter().enumerate() {
+            self.check_interrupt()?;
+            self.progress.step(format!("step {}/{} ({}) {}", i + 1, total, step.at, describe(&step.action)));
+            self.step(step).await?;
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Stop> {
+        match &step.action {
+            Action::Wait {
+                cond,
+                timeout_ms,
+                expect_timeout,
+            } => self.wait(*cond, *timeout_ms, *expect_timeout, &step.at).await,
+            Action::Workload { start } => {
+                if *start {
+                    self.start_workload();
+                } else {
+                    self.stop_workload().await;
+                }
+                Ok(())
+            }
+            Action::Sleep { ms } => self.pause_for(Duration::from_millis(*ms)).await,
+            Action::Fault { fault, target } => {
+                let ids = self.resolve(target, &step.at).await?;
+                self.proc_fault(*fault, ids, &step.at).await
+            }
+            Action::Net { .. } | Action::Heal => self.net_step(&step.action, &step.at).await,
+            Action::Repeat { times, steps } => {
+                for round in 0..*times {
+                    self.progress.line(format!("{}: round {}/{}", step.at, round + 1, times));
+                    Box::pin(self.run(steps)).await?;
+                }
+                Ok(())
+            }
+            Action::Nemesis {
+                faults,
+                interval_ms,
+                duration_ms,
+            } => self.nemesis(faults, *interval_ms, *duration_ms, &step.at).await,
+        }
+    }
+
+    pub fn start_workload(&mut self) {
+        let Some(w) = &self.spec.workload else { return };
+        if self.workload.is_some() {
+            return;
+        }
+        let targets: Vec<(u32, std::net::SocketAddr)> = if w.targets.is_empty() {
+            self.cluster.ids().into_iter().map(|id| (id, self.cluster.addr(id))).collect()
+        } else {
+            w.targets.iter().map(|id| (*id, self.cluster.addr(*id))).collect()
+        };
+        self.workload_started_us = Some(self.obs.now_us());
+        self.record("workload-start", vec![], format!("{} clients", w.clients), "");
+        self.workload = Some(workload::start(w, targets, self.rec.clone(), self.rng.random()));
+    }
+
+    pub async fn stop_workload(&mut self) {
+        if let Some(r) = self.workload.take() {
+            r.stop().await;
+            if let Some(s) = self.workload_started_us.take() {
+                self.workload_active_us += self.obs.now_us() - s;
+            }
+            self.record("workload-stop", vec![], String::new(), "");
+        }
+    }
+
+    fn record(&mut self, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+        let e = FaultEvent {
+            t_us: self.obs.now_us(),
+            action: action.into(),
+            nodes,
+            detail,
+            at: at.into(),
+        };
+        if !at.is_empty() {
+            self.progress.line(format!(
+                "{:>8.3} s  {} {}{}",
+                e.t_us as f64 / 1e6,
+                e.action,
+                crate::check::list(e.nodes.iter().copied()),
+                if e.detail.is_empty() { String::new() } else { format!(" ({})", e.detail) }
+            ));
+        }
+        self.faults.push(e);
+    }
+
+    fn running(&mut self) -> Vec<u32> {
+        self.cluster.ids().into_iter().filter(|id| self.cluster.is_running(*id)).collect()
+    }
+
+    fn max_term(&self) -> i32 {
+        self.obs.fresh(Duration::from_secs(3600)).iter().map(|s| s.term).max().unwrap_or(0)
+    }
+
+    /// Turn a target into node ids. `leader` waits (bounded) for a leader to exist.
+    async fn resolve(&mut self, t: &Target, at: &str) -> Result<Vec<u32>, Stop> {
+        let running = self.running();
+        let n = self.cluster.ids().len();
+        let leader = match t {
+            Target::Leader | Target::Follower => {
+                let limit = Duration::from_millis(self.spec.cluster.timing.election_max_ms * 20);
+                let end = Instant::now() + limit;
+                loop {
+                    if let Some(l) = self.obs.leader(self.fresh()) {
+                        break Some(l.node);
+                    }
+                    if Instant::now() > end {
+                        break None;
+                    }
+                    self.pause_for(Duration::from_millis(50)).await?;
+                }
+            }
+            _ => None,
+        };
+        let pick = |rng: &mut StdRng, from: &[u32], k: usize| -> Vec<u32> {
+            let mut v = from.to_vec();
+            v.shuffle(rng);
+            v.truncate(k);
+            v.sort();
+            v
+        };
+        let ids = match t {
+            Target::Leader => match leader {
+                Some(l) => vec![l],
+                None => {
+                    self.waits.push(WaitRecord {
+                        at: at.into(),
+                        condition: "leader (to target)".into(),
+                        timeout_ms: self.spec.cluster.timing.election_max_ms * 20,
+                        expect_timeout: false,
+                        met_after_ms: None,
+                        detail: "no node was leader, so the fault was not injected".into(),
+                    });
+                    Vec::new()
+                }
+            },
+            Target::Follower => {
+                let f: Vec<u32> = running.iter().copied().filter(|i| Some(*i) != leader).collect();
+                pick(&mut self.rng, &f, 1)
+            }
+            Target::Random => pick(&mut self.rng, &running, 1),
+            Target::Ids(v) => v.clone(),
+            Target::Minority => pick(&mut self.rng, &running, (n - 1) / 2),
+            Target::Majority => pick(&mut self.rng, &running, n / 2 + 1),
+            Target::All => self.cluster.ids(),
+            Target::Down => self.cluster.ids().into_iter().filter(|i| !running.contains(i)).collect(),
+            Target::Paused => self.cluster.ids().into_iter().filter(|i| self.cluster.is_paused(*i)).collect(),
+            Target::Previous => self.previous.clone(),
+        };
+        Ok(ids)
+    }
+
+    pub async fn proc_fault(&mut self, f: ProcFault, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
+        if ids.is_empty() {
+            self.progress.line(format!("{at}: no node to {f:?}; skipped"));
+            return Ok(());
+        }
+        if matches!(f, ProcFault::Kill | ProcFault::Stop | ProcFault::Pause) {
+            self.last_hit_term = self.max_term();
+            self.last_hit = ids.clone();
+            self.last_hit_us = self.obs.now_us();
+        }
+        let mut detail = String::new();
+        for &id in &ids {
+            match f {
+                ProcFault::Kill => {
+                    self.cluster.kill(id);
+                    self.obs.forget(id);
+                }
+                ProcFault::Stop => {
+                    detail = self.cluster.stop(id);
+                    self.obs.forget(id);
+                }
+                ProcFault::Pause => {
+                    self.cluster.pause(id);
+                    self.obs.forget(id);
+                }
+                ProcFault::Resume => self.cluster.resume(id),
+                ProcFault::Restart => {
+                    if self.cluster.is_running(id) {
+                        self.cluster.stop(id);
+                    }
+                    self.obs.forget(id);
+                    if let Err(e) = self.cluster.start(id) {
+                        return Err(Stop::Fatal(e.to_string()));
+                    }
+                }
+            }
+        }
+        let name = format!("{f:?}").to_lowercase();
+        self.record(&name, ids.clone(), detail, at);
+        if f == ProcFault::Restart {
+            if let Err(e) = self.cluster.wait_ready(&ids).await {
+                // A node that cannot come back from its own data dir is a finding about
+                // the node, not a harness failure: record it and go on.
+                let t = self.obs.now_us();
+                self.progress.line(format!("node {} did not come back: {}", e.node, e.msg));
+                self.cluster.kill(e.node);
+                self.unexpected.push((e.node, format!("failed to restart ({})", e.msg), t));
+            }
+        }
+        self.previous = ids;
+        Ok(())
+    }
+
+    async fn net_step(&mut self, action: &Action, at: &str) -> Result<(), Stop> {
+        let Some(net) = self.net else {
+            return Err(Stop::Fatal(format!("{at}: network faults need `proxies = true`")));
+        };
+        match action {
+            Action::Heal => {
+                net.heal();
+                self.record("heal", vec![], String::new(), at);
+            }
+            Action::Net {
+                shape,
+                target,
+                mode,
+                one_way,
+                delay_ms,
+                jitter_ms,
+                loss,
+            } => {
+                let ids = self.resolve(target, at).await?;
+                let all = self.cluster.ids();
+                let cut = crate::net::apply_shape(
+                    net,
+                    *shape,
+                    &all,
+                    &ids,
+                    *mode,
+                    *one_way,
+                    (*delay_ms, *jitter_ms, *loss),
+                    &mut self.rng,
+                );
+                if !matches!(shape, crate::spec::NetShape::Flaky) {
+                    self.last_hit_term = self.max_term();
+                    self.last_hit = ids.clone();
+                    self.last_hit_us = self.obs.now_us();
+                }
+                self.record(&format!("net-{}", shape_name(*shape)), ids.clone(), cut, at);
+                self.previous = ids;
+            }
+            _ => unreachable!("net_step is called for network actions"),
+        }
+        Ok(())
+    }
+
+    async fn wait(&mut self, cond: WaitFor, timeout_ms: u64, expect_timeout: bool, at: &str) -> Result<(), Stop> {
+        let started = Instant::now();
+        let end = started + Duration::from_millis(timeout_ms);
+        let since_fault_us = self.obs.now_us().saturating_sub(self.last_hit_us);
+        let mut detail = String::new();
+        let met = loop {
+            self.check_interrupt()?;
+            self.reap();
+            if let Some(d) = self.condition(cond).await {
+                detail = d;
+                break Some(started.elapsed().as_millis() as u64);
+            }
+            if Instant::now() >= end {
+                break None;
+            }
+            self.pause_for(Duration::from_millis(50)).await?;
+        };
+        let name = wait_name(cond);
+        if let (Some(ms), WaitFor::NewLeader) = (met, cond) {
+            let key = format!("failover_ms.{}", self.metrics.keys().filter(|k| k.starts_with("failover_ms")).count() + 1);
+            self.metrics.insert(key, (since_fault_us / 1000 + ms) as f64);
+        }
+        if met.is_none() && !expect_timeout {
+            detail = self.why_not(cond);
+        }
+        self.progress.line(match met {
+            Some(ms) => format!("{at}: {name} after {ms} ms {detail}"),
+            None => format!("{at}: {name} not met within {timeout_ms} ms"),
+        });
+        self.waits.push(WaitRecord {
+            at: at.into(),
+            condition: name.into(),
+            timeout_ms,
+            expect_timeout,
+            met_after_ms: met,
+            detail,
+        });
+        Ok(())
+    }
+
+    fn why_not(&self, cond: WaitFor) -> String {
+        let s = self.obs.fresh(self.fresh());
+        let states: Vec<String> = s
+            .iter()
+            .map(|s| format!("{}:{}@{}", s.node, s.state, s.term))
+            .collect();
+        match cond {
+            WaitFor::NewLeader => format!(
+                "needed a leader other than [{}] above term {}; saw [{}]",
+                crate::check::list(self.last_hit.iter().copied()),
+                self.last_hit_term,
+                states.join(" ")
+            ),
+            _ => format!("saw [{}]", states.join(" ")),
+        }
+    }
+
+    /// Some(description) when the condition holds now.
+    async fn condition(&mut self, cond: WaitFor) -> Option<String> {
+        match cond {
+            WaitFor::Leader => self.obs.leader(self.fresh()).map(|l| format!("(node {} term {})", l.node, l.term)),
+            WaitFor::NewLeader => self
+                .obs
+                .leader(self.fresh())
+                .filter(|l| !self.last_hit.contains(&l.node) && l.term > self.last_hit_term)
+                .map(|l| format!("(node {} term {})", l.node, l.term)),
+            WaitFor::CaughtUp => self.caught_up().await,
+            WaitFor::Commit => self.probe().await,
+        }
+    }
+
+    /// Every running, unpaused node holds the leader's whole, committed log.
+    pub async fn caught_up(&mut self) -> Option<String> {
+        let leader = self.obs.leader(self.fresh())?;
+        let live: Vec<u32> = self
+            .running()
+            .into_iter()
+            .filter(|id| !self.cluster.is_paused(*id))
+            .collect();
+        let samples = self.obs.fresh(Duration::from_millis(self.spec.cluster.poll_ms * 3 + 200));
+        let all_ext = live.iter().all(|id| samples.iter().any(|s| s.node == *id && s.ext.is_some()));
+        if all_ext {
+            let lx = leader.ext.as_ref()?;
+            if lx.commit_index != lx.last_log_index {
+                return None;
+            }
+            for id in &live {
+                let s = samples.iter().find(|s| s.node == *id)?;
+                let x = s.ext.as_ref()?;
+                if x.last_log_index != lx.last_log_index || x.commit_index != lx.commit_index || x.last_applied != lx.commit_index {
+                    return None;
+                }
+            }
+            return Some(format!("(index {} on nodes {})", lx.commit_index, crate::check::list(live)));
+        }
+        // Black-box nodes: compare whole logs.
+        let mut first: Option<Vec<crate::proto::LogEntry>> = None;
+        for id in &live {
+            let mut c = crate::client::lazy(self.cluster.addr(*id), Duration::from_millis(300));
+            let log = crate::client::log(&mut c, Duration::from_secs(1)).await.ok()?;
+            match &first {
+                None => first = Some(log),
+                Some(f) if *f != log => return None,
+                Some(_) => {}
+            }
+        }
+        Some(format!("({} identical entries on nodes {})", first.map_or(0, |f| f.len()), crate::check::list(live)))
+    }
+
+    /// Send one probe write through the next running node; Some when APPLIED.
+    async fn probe(&mut self) -> Option<String> {
+        let live: Vec<u32> = self.running().into_iter().filter(|id| !self.cluster.is_paused(*id)).collect();
+        if live.is_empty() {
+            return None;
+        }
+        let node = live[(self.probe_n as usize) % live.len()];
+        self.probe_n += 1;
+        let mut c = crate::client::lazy(self.cluster.addr(node), Duration::from_millis(300));
+        let cmd = format!("SET __probe__ p{}-{}", self.seed % 10_000, self.probe_n);
+        let op = self.rec.invoke(&mut c, 0, node, cmd, Duration::from_millis(1000)).await;
+        (op.outcome == Outcome::Ok).then(|| format!("(probe via node {node})"))
+    }
+
+    async fn nemesis(&mut self, faults: &[NemesisFault], interval_ms: u64, duration_ms: u64, at: &str) -> Result<(), Stop> {
+        let end = Instant::now() + Duration::from_millis(duration_ms);
+        let interval = Duration::from_millis(interval_ms);
+        while Instant::now() < end {
+            let f = faults.choose(&mut self.rng).expect("validated non-empty").clone();
+            match f {
+                NemesisFault::Proc(p) => {
+                    let target = if self.rng.random_bool(0.5) { Target::Leader } else { Target::Random };
+                    let ids = self.resolve(&target, at).await?;
+                    self.proc_fault(p, ids.clone(), at).await?;
+                    self.pause_for(interval).await?;
+                    match p {
+                        ProcFault::Pause => self.proc_fault(ProcFault::Resume, ids, at).await?,
+                        ProcFault::Kill | ProcFault::Stop => self.proc_fault(ProcFault::Restart, ids, at).await?,
+                        _ => {}
+                    }
+                }
+                NemesisFault::Net(shape) => {
+                    let target = if shape == crate::spec::NetShape::Isolate {
+                        if self.rng.random_bool(0.5) { Target::Leader } else { Target::Random }
+                    } else {
+                        Target::All
+                    };
+                    let action = Action::Net {
+                        shape,
+                        target,
+                        mode: crate::spec::CutMode::Blackhole,
+                        one_way: false,
+                        delay_ms: 50,
+                        jitter_ms: 25,
+                        loss: 0.05,
+                    };
+                    self.net_step(&action, at).await?;
+                    self.pause_for(interval).await?;
+                    self.net_step(&Action::Heal, at).await?;
+                }
+            }
+            self.pause_for(interval).await?;
+        }
+        Ok(())
+    }
+}
+
+pub fn wait_name(c: WaitFor) -> &'static str {
+    match c {
+        WaitFor::Leader => "leader",
+        WaitFor::NewLeader => "new-leader",
+        WaitFor::CaughtUp => "caught-up",
+        WaitFor::Commit => "commit",
+    }
+}
+
+fn shape_name(s: crate::spec::NetShape) -> &'static str {
+    use crate::spec::NetShape::*;
+    match s {
+        Isolate => "isolate",
+        Halves => "halves",
+        Bridge => "bridge",
+        MajoritiesRing => "majorities-ring",
+        Flaky => "flaky",
+    }
+}
+
+fn target_name(t: &Target) -> String {
+    match t {
+        Target::Ids(v) => format!("node {}", crate::check::list(v.iter().copied())),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// One line saying what a step does.
+pub fn describe(a: &Action) -> String {
+    match a {
+        Action::Wait { cond, timeout_ms, expect_timeout } => format!(
+            "wait {} ({} {} ms)",
+            wait_name(*cond),
+            if *expect_timeout { "must not happen within" } else { "within" },
+            timeout_ms
+        ),
+        Action::Workload { start } => format!("workload {}", if *start { "start" } else { "stop" }),
+        Action::Sleep { ms } => format!("sleep {:.1} s", *ms as f64 / 1000.0),
+        Action::Fault { fault, target } => format!("{} {}", format!("{fault:?}").to_lowercase(), target_name(target)),
+        Action::Net { shape, target, .. } => format!("net {} {}", shape_name(*shape), target_name(target)),
+        Action::Heal => "heal the network".into(),
+        Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
+        Action::Nemesis { faults, interval_ms, duration_ms } => format!(
+            "nemesis {} faults every {:.1} s for {:.1} s",
+            faults.len(),
+            *interval_ms as f64 / 1000.0,
+            *duration_ms as f64 / 1000.0
+        ),
+    }
+}

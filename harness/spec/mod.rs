@@ -1,0 +1,246 @@
+//! Suite specs: the TOML files under `suites/` turned into plain, validated data.
+//!
+//! `load` reads a suite and the kind files it includes, checks everything that
+//! can be checked before a process starts, and returns either a `Spec` or every
+//! problem found, each pointing at its file, line and column. The schema is
+//! documented for suite authors in `suites/README.md`.
+mod diag;
+mod parse;
+mod value;
+
+pub use diag::{suggest, Diagnostic, SpecErrors};
+pub use parse::load;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub file: PathBuf,
+    pub description: String,
+    pub seed: Option<u64>,
+    pub kinds: BTreeMap<String, Kind>,
+    pub cluster: Cluster,
+    pub nodes: Vec<NodeSpec>,
+    pub workload: Option<Workload>,
+    pub steps: Vec<Step>,
+    pub checks: Checks,
+    /// Every file read (suite first), with its text: copied into the report.
+    pub sources: Vec<(PathBuf, String)>,
+}
+
+/// How to build and start one implementation of the node contract.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub name: String,
+    /// Directory the command, build step and build inputs are relative to.
+    pub root: PathBuf,
+    pub build: Option<Vec<String>>,
+    /// Files/folders whose contents decide whether the build step must run again.
+    pub build_inputs: Vec<PathBuf>,
+    /// argv template with `{placeholders}`.
+    pub command: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub ready_timeout_ms: u64,
+    pub stop_grace_ms: u64,
+}
+
+impl Kind {
+    /// White-box evidence: the node writes a journal when its command asks for one.
+    pub fn writes_journal(&self) -> bool {
+        self.command.iter().any(|a| a.contains("{journal}"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    pub heartbeat_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub host: String,
+    pub timing: Timing,
+    /// Poll interval of GetStatus on every node.
+    pub poll_ms: u64,
+    /// Interval of GetLog snapshots.
+    pub log_poll_ms: u64,
+    /// Route node-to-node traffic through the harness's per-link proxies.
+    pub proxies: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    pub id: u32,
+    pub kind: String,
+    pub port: u16,
+    pub timing: Timing,
+    pub env: Vec<(String, String)>,
+    /// Extra arguments appended to the kind's command.
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// SET/GET/CAS over a few keys with unique values: judged for linearizability.
+    Register,
+    /// Unique opaque commands: every acknowledged one must be in the final log once.
+    Set,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub clients: u32,
+    /// Total operations per second over all clients; 0 = as fast as answers come.
+    pub rate: f64,
+    pub keys: u32,
+    /// Nodes clients send to; empty = every node.
+    pub targets: Vec<u32>,
+    pub request_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Leader,
+    Follower,
+    Random,
+    Ids(Vec<u32>),
+    Minority,
+    Majority,
+    All,
+    /// Every node that is not running (for `restart`).
+    Down,
+    /// Every paused node (for `resume`).
+    Paused,
+    /// The nodes the previous fault step acted on.
+    Previous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcFault {
+    Kill,
+    Stop,
+    Pause,
+    Resume,
+    Restart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetShape {
+    /// Cut the target nodes off from all others.
+    Isolate,
+    /// A random majority and minority.
+    Halves,
+    /// Two halves that share one node.
+    Bridge,
+    /// Every node sees a different majority.
+    MajoritiesRing,
+    /// Delay/jitter/loss on every link (no cut).
+    Flaky,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutMode {
+    Blackhole,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Some node is Leader of the highest term seen.
+    Leader,
+    /// A leader that is none of the nodes the last fault hit, in a later term.
+    NewLeader,
+    /// Every running node has the leader's log and commit index.
+    CaughtUp,
+    /// A probe write sent by the harness is APPLIED.
+    Commit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NemesisFault {
+    Proc(ProcFault),
+    Net(NetShape),
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Wait {
+        cond: WaitFor,
+        timeout_ms: u64,
+        /// The condition must NOT be met within the time (e.g. no commit without a majority).
+        expect_timeout: bool,
+    },
+    Workload {
+        start: bool,
+    },
+    Sleep {
+        ms: u64,
+    },
+    Fault {
+        fault: ProcFault,
+        target: Target,
+    },
+    Net {
+        shape: NetShape,
+        target: Target,
+        mode: CutMode,
+        one_way: bool,
+        delay_ms: u64,
+        jitter_ms: u64,
+        loss: f64,
+    },
+    Heal,
+    Repeat {
+        times: u32,
+        steps: Vec<Step>,
+    },
+    Nemesis {
+        faults: Vec<NemesisFault>,
+        interval_ms: u64,
+        duration_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub action: Action,
+    /// `file:line` of the step, for progress lines and reports.
+    pub at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Checks {
+    /// Checks that must produce a verdict: `not checked`/`unknown` for these exits 4.
+    pub required: Vec<String>,
+    /// Time allowed for the final catch-up before logs are compared.
+    pub settle_timeout_ms: u64,
+    /// Bound of the linearizability search.
+    pub lin_timeout_ms: u64,
+}
+
+/// Names of the checks the harness runs, for `[checks] required` validation.
+pub const CHECK_NAMES: &[&str] = &[
+    "election_safety",
+    "log_matching",
+    "leader_completeness",
+    "state_machine_safety",
+    "durability",
+    "read_validity",
+    "linearizable",
+    "liveness",
+];
+
+impl Spec {
+    pub fn node(&self, id: u32) -> Option<&NodeSpec> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+    pub fn kind_of(&self, id: u32) -> &Kind {
+        let n = self.node(id).expect("node ids are validated");
+        &self.kinds[&n.kind]
+    }
+}

@@ -1,0 +1,1128 @@
+//! From TOML text to a validated `Spec`, collecting every problem with its position.
+use super::diag::{suggest, Diagnostic, SpecErrors};
+use super::value::{Key, Node, Value};
+use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// One file being read: where diagnostics point.
+struct Src<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+#[derive(Default)]
+struct Errs(Vec<Diagnostic>);
+
+impl Errs {
+    fn at(&mut self, src: &Src, span: std::ops::Range<usize>, msg: impl Into<String>) {
+        self.0
+            .push(Diagnostic::at(src.file, src.text, span, msg.into(), None));
+    }
+    fn help(
+        &mut self,
+        src: &Src,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic::at(
+            src.file,
+            src.text,
+            span,
+            msg.into(),
+            Some(help.into()),
+        ));
+    }
+}
+
+/// The keys of one table, checked against the keys it may have.
+struct Fields<'n> {
+    map: BTreeMap<&'n str, (&'n Key, &'n Node)>,
+    span: std::ops::Range<usize>,
+    what: String,
+}
+
+fn fields<'n>(
+    src: &Src,
+    errs: &mut Errs,
+    node: &'n Node,
+    what: &str,
+    allowed: &[&str],
+) -> Option<Fields<'n>> {
+    let Value::Table(entries) = &node.value else {
+        errs.at(
+            src,
+            node.span.clone(),
+            format!("{what} must be a table, found {}", node.value.type_name()),
+        );
+        return None;
+    };
+    let mut map = BTreeMap::new();
+    for (k, v) in entries {
+        if !allowed.contains(&k.name.as_str()) {
+            let msg = format!("unknown key `{}` in {what}", k.name);
+            match suggest(&k.name, allowed) {
+                Some(s) => errs.help(src, k.span.clone(), msg, format!("did you mean `{s}`?")),
+                None => errs.help(
+                    src,
+                    k.span.clone(),
+                    msg,
+                    format!("valid keys here: {}", allowed.join(", ")),
+                ),
+            }
+            continue;
+        }
+        map.insert(k.name.as_str(), (k, v));
+    }
+    Some(Fields {
+        map,
+        span: node.span.clone(),
+        what: what.to_string(),
+    })
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.map.get(key).map(|(_, v)| *v)
+    }
+    fn key_span(&self, key: &str) -> std::ops::Range<usize> {
+        self.map
+            .get(key)
+            .map_or(self.span.clone(), |(k, _)| k.span.clone())
+    }
+    fn require(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<&'n Node> {
+        let v = self.get(key);
+        if v.is_none() {
+            errs.at(
+                src,
+                self.span.clone(),
+                format!("{} is missing the required key `{key}`", self.what),
+            );
+        }
+        v
+    }
+    fn str(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<&'n str> {
+        self.get(key).and_then(|v| as_str(src, errs, v, key))
+    }
+    fn uint(&self, src: &Src, errs: &mut Errs, key: &str, min: i64, max: i64) -> Option<u64> {
+        self.get(key).and_then(|v| as_uint(src, errs, v, key, min, max))
+    }
+    /// A duration given in seconds (integer or float), returned in ms.
+    fn secs(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<u64> {
+        let v = self.get(key)?;
+        let s = match v.value {
+            Value::Int(i) => i as f64,
+            Value::Float(f) => f,
+            _ => {
+                errs.at(
+                    src,
+                    v.span.clone(),
+                    format!(
+                        "`{key}` must be a number of seconds, found {}",
+                        v.value.type_name()
+                    ),
+                );
+                return None;
+            }
+        };
+        if !(0.0..=86_400.0).contains(&s) {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be between 0 and 86400 seconds, found {s}"),
+            );
+            return None;
+        }
+        Some((s * 1000.0).round() as u64)
+    }
+    fn float(&self, src: &Src, errs: &mut Errs, key: &str, min: f64, max: f64) -> Option<f64> {
+        let v = self.get(key)?;
+        let f = match v.value {
+            Value::Int(i) => i as f64,
+            Value::Float(f) => f,
+            _ => {
+                errs.at(
+                    src,
+                    v.span.clone(),
+                    format!("`{key}` must be a number, found {}", v.value.type_name()),
+                );
+                return None;
+            }
+        };
+        if !(min..=max).contains(&f) {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be between {min} and {max}, found {f}"),
+            );
+            return None;
+        }
+        Some(f)
+    }
+    fn bool(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<bool> {
+        let v = self.get(key)?;
+        match v.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                errs.at(
+                    src,
+                    v.span.clone(),
+                    format!("`{key}` must be true or false, found {}", v.value.type_name()),
+                );
+                None
+            }
+        }
+    }
+    fn str_list(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<Vec<String>> {
+        self.get(key).and_then(|v| as_str_list(src, errs, v, key))
+    }
+    fn env(&self, src: &Src, errs: &mut Errs, key: &str) -> Vec<(String, String)> {
+        let Some(v) = self.get(key) else {
+            return Vec::new();
+        };
+        let Value::Table(entries) = &v.value else {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!(
+                    "`{key}` must be a table of NAME = \"value\", found {}",
+                    v.value.type_name()
+                ),
+            );
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.name.clone(), as_str(src, errs, v, &k.name)?.to_string())))
+            .collect()
+    }
+    /// A keyword from a fixed list, with a suggestion when it is misspelt.
+    fn word<T: Copy>(&self, src: &Src, errs: &mut Errs, key: &str, words: &[(&str, T)]) -> Option<T> {
+        let v = self.get(key)?;
+        as_word(src, errs, v, key, words)
+    }
+}
+
+fn as_str<'n>(src: &Src, errs: &mut Errs, v: &'n Node, key: &str) -> Option<&'n str> {
+    match &v.value {
+        Value::Str(s) => Some(s),
+        other => {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be a string, found {}", other.type_name()),
+            );
+            None
+        }
+    }
+}
+
+fn as_uint(src: &Src, errs: &mut Errs, v: &Node, key: &str, min: i64, max: i64) -> Option<u64> {
+    match v.value {
+        Value::Int(i) if (min..=max).contains(&i) => Some(i as u64),
+        Value::Int(i) => {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be between {min} and {max}, found {i}"),
+            );
+            None
+        }
+        ref other => {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be an integer, found {}", other.type_name()),
+            );
+            None
+        }
+    }
+}
+
+fn as_str_list(src: &Src, errs: &mut Errs, v: &Node, key: &str) -> Option<Vec<String>> {
+    let Value::Array(items) = &v.value else {
+        errs.at(
+            src,
+            v.span.clone(),
+            format!(
+                "`{key}` must be an array of strings, found {}",
+                v.value.type_name()
+            ),
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    for it in items {
+        out.push(as_str(src, errs, it, key)?.to_string());
+    }
+    Some(out)
+}
+
+fn as_word<T: Copy>(src: &Src, errs: &mut Errs, v: &Node, key: &str, words: &[(&str, T)]) -> Option<T> {
+    let s = as_str(src, errs, v, key)?;
+    if let Some((_, t)) = words.iter().find(|(w, _)| *w == s) {
+        return Some(*t);
+    }
+    let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+    let msg = format!("`{key}` cannot be \"{s}\"");
+    match suggest(s, &names) {
+        Some(g) => errs.help(
+            src,
+            v.span.clone(),
+            msg,
+            format!("did you mean \"{g}\"? (one of: {})", names.join(", ")),
+        ),
+        None => errs.help(src, v.span.clone(), msg, format!("expected one of: {}", names.join(", "))),
+    }
+    None
+}
+
+fn parse_toml(file: &Path, text: &str) -> Result<Node, Diagnostic> {
+    toml::from_str::<Node>(text).map_err(|e| {
+        let msg = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => Diagnostic::at(file, text, span, msg, None),
+            None => Diagnostic::whole_file(file, msg),
+        }
+    })
+}
+
+fn read(file: &Path) -> Result<String, SpecErrors> {
+    std::fs::read_to_string(file).map_err(|e| {
+        SpecErrors(vec![Diagnostic::whole_file(
+            file,
+            format!("cannot read the file: {e}"),
+        )])
+    })
+}
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "include",
+    "seed",
+    "root",
+    "kind",
+    "cluster",
+    "node",
+    "workload",
+    "step",
+    "checks",
+];
+const KIND_FILE_KEYS: &[&str] = &["root", "kind", "description"];
+const KIND_KEYS: &[&str] = &[
+    "build",
+    "build_inputs",
+    "command",
+    "env",
+    "ready_timeout_s",
+    "stop_grace_s",
+    "description",
+];
+const CLUSTER_KEYS: &[&str] = &[
+    "host",
+    "base_port",
+    "election_timeout_ms",
+    "heartbeat_ms",
+    "poll_ms",
+    "log_poll_ms",
+    "proxies",
+];
+const NODE_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "port",
+    "election_timeout_ms",
+    "heartbeat_ms",
+    "env",
+    "args",
+];
+const WORKLOAD_KEYS: &[&str] = &[
+    "type",
+    "clients",
+    "rate",
+    "keys",
+    "targets",
+    "request_timeout_ms",
+];
+const CHECKS_KEYS: &[&str] = &["required", "settle_timeout_s", "lin_timeout_s"];
+const STEP_ACTIONS: &[&str] = &[
+    "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
+];
+
+/// Read and validate a suite file and the kind files it includes.
+pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
+    let text = read(path)?;
+    let root_node = parse_toml(path, &text).map_err(|d| SpecErrors(vec![d]))?;
+    let src = Src {
+        file: path,
+        text: &text,
+    };
+    let mut errs = Errs::default();
+    let mut sources = vec![(path.to_path_buf(), text.clone())];
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+
+    let Some(top) = fields(&src, &mut errs, &root_node, "the suite", TOP_KEYS) else {
+        return Err(SpecErrors(errs.0));
+    };
+    let name = top.str(&src, &mut errs, "name").map(str::to_string).unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "suite".into())
+    });
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errs.at(
+            &src,
+            top.get("name").map_or(0..0, |n| n.span.clone()),
+            format!("`name` may hold only letters, digits, '-' and '_' (it names a report folder), found \"{name}\""),
+        );
+    }
+    let description = top
+        .str(&src, &mut errs, "description")
+        .unwrap_or_default()
+        .to_string();
+    let seed = top.uint(&src, &mut errs, "seed", 0, i64::MAX);
+
+    // Kinds: from included files first, then the suite's own [kind.*] tables.
+    let mut kinds = BTreeMap::new();
+    if let Some(inc) = top.str_list(&src, &mut errs, "include") {
+        let inc_node = top.get("include").unwrap();
+        for (i, rel) in inc.iter().enumerate() {
+            let span = match &inc_node.value {
+                Value::Array(items) => items[i].span.clone(),
+                _ => inc_node.span.clone(),
+            };
+            let ipath = dir.join(rel);
+            let itext = match std::fs::read_to_string(&ipath) {
+                Ok(t) => t,
+                Err(e) => {
+                    errs.at(
+                        &src,
+                        span,
+                        format!("cannot read included file {}: {e}", ipath.display()),
+                    );
+                    continue;
+                }
+            };
+            let isrc = Src {
+                file: &ipath,
+                text: &itext,
+            };
+            match parse_toml(&ipath, &itext) {
+                Err(d) => errs.0.push(d),
+                Ok(inode) => {
+                    if let Some(f) =
+                        fields(&isrc, &mut errs, &inode, "a kinds file", KIND_FILE_KEYS)
+                    {
+                        let idir = ipath.parent().unwrap_or(Path::new(".")).to_path_buf();
+                        read_kinds(&isrc, &mut errs, &f, &idir, &mut kinds);
+                    }
+                }
+            }
+            sources.push((ipath.clone(), itext.clone()));
+        }
+    }
+    read_kinds(&src, &mut errs, &top, &dir, &mut kinds);
+
+    let cluster_f = top
+        .get("cluster")
+        .and_then(|n| fields(&src, &mut errs, n, "[cluster]", CLUSTER_KEYS));
+    let cf = cluster_f.as_ref();
+    let host = cf
+        .and_then(|f| f.str(&src, &mut errs, "host"))
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    if let Some(f) = cf {
+        if let Some(n) = f.get("host") {
+            if !is_loopback(&host) {
+                errs.help(
+                    &src,
+                    n.span.clone(),
+                    format!("host \"{host}\" is not a loopback address"),
+                    "raft-harness keeps all traffic on 127.0.0.0/8; use 127.0.0.1",
+                );
+            }
+        }
+    }
+    let default_timing = Timing {
+        election_min_ms: 150,
+        election_max_ms: 300,
+        heartbeat_ms: 50,
+    };
+    let timing = cf.map_or(default_timing, |f| {
+        read_timing(&src, &mut errs, f, default_timing)
+    });
+    let base_port = cf
+        .and_then(|f| f.uint(&src, &mut errs, "base_port", 1, 65000))
+        .unwrap_or(5000);
+    let cluster = Cluster {
+        host,
+        timing,
+        poll_ms: cf
+            .and_then(|f| f.uint(&src, &mut errs, "poll_ms", 5, 10_000))
+            .unwrap_or(50),
+        log_poll_ms: cf
+            .and_then(|f| f.uint(&src, &mut errs, "log_poll_ms", 50, 60_000))
+            .unwrap_or(1000),
+        proxies: cf
+            .and_then(|f| f.bool(&src, &mut errs, "proxies"))
+            .unwrap_or(false),
+    };
+
+    // Nodes.
+    let mut nodes: Vec<NodeSpec> = Vec::new();
+    let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
+    let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
+    match top.get("node") {
+        None => errs.at(
+            &src,
+            0..0,
+            "the suite has no nodes: add [[node]] tables with `id` and `kind`",
+        ),
+        Some(n) => match &n.value {
+            Value::Array(items) => {
+                for item in items {
+                    let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
+                        continue;
+                    };
+                    let id = f
+                        .require(&src, &mut errs, "id")
+                        .and_then(|v| as_uint(&src, &mut errs, v, "id", 1, 60_000))
+                        .map(|i| i as u32);
+                    let kind = f.require(&src, &mut errs, "kind").and_then(|v| {
+                        let k = as_str(&src, &mut errs, v, "kind")?;
+                        if kinds.contains_key(k) {
+                            return Some(k.to_string());
+                        }
+                        let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
+                        let msg = format!("unknown node kind \"{k}\"");
+                        match suggest(k, &names) {
+                            Some(s) => errs.help(&src, v.span.clone(), msg, format!("did you mean \"{s}\"?")),
+                            None if names.is_empty() => errs.help(
+                                &src,
+                                v.span.clone(),
+                                msg,
+                                "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table",
+                            ),
+                            None => errs.help(&src, v.span.clone(), msg, format!("defined kinds: {}", names.join(", "))),
+                        }
+                        None
+                    });
+                    let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
+                    let ntiming = read_timing(&src, &mut errs, &f, timing);
+                    let env = f.env(&src, &mut errs, "env");
+                    let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
+                    let (Some(id), Some(kind)) = (id, kind) else {
+                        continue;
+                    };
+                    if seen_ids.insert(id, ()).is_some() {
+                        errs.at(&src, f.get("id").unwrap().span.clone(), format!("node id {id} is used twice"));
+                    }
+                    let port = match port {
+                        Some(p) => p,
+                        None => match u16::try_from(base_port + id as u64) {
+                            Ok(p) => p,
+                            Err(_) => {
+                                errs.at(&src, f.span.clone(), format!("base_port + id = {} is not a valid port", base_port + id as u64));
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some(other) = seen_ports.insert(port, id) {
+                        errs.at(
+                            &src,
+                            f.key_span("port"),
+                            format!("port {port} is used by nodes {other} and {id}"),
+                        );
+                    }
+                    nodes.push(NodeSpec {
+                        id,
+                        kind,
+                        port,
+                        timing: ntiming,
+                        env,
+                        args,
+                    });
+                }
+            }
+            other => errs.help(
+                &src,
+                n.span.clone(),
+                format!("`node` must be an array of tables, found {}", other.type_name()),
+                "write each node as a [[node]] table",
+            ),
+        },
+    }
+    let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
+
+    let workload = top
+        .get("workload")
+        .and_then(|n| read_workload(&src, &mut errs, n, &ids));
+
+    let mut steps = Vec::new();
+    if let Some(n) = top.get("step") {
+        steps = read_steps(&src, &mut errs, n, &ids, cluster.proxies, workload.is_some());
+    }
+
+    let checks = match top
+        .get("checks")
+        .and_then(|n| fields(&src, &mut errs, n, "[checks]", CHECKS_KEYS))
+    {
+        None => Checks {
+            required: Vec::new(),
+            settle_timeout_ms: 20_000,
+            lin_timeout_ms: 30_000,
+        },
+        Some(f) => {
+            let required = f.str_list(&src, &mut errs, "required").unwrap_or_default();
+            for r in &required {
+                if !CHECK_NAMES.contains(&r.as_str()) {
+                    let msg = format!("unknown check \"{r}\" in `required`");
+                    let span = f.get("required").unwrap().span.clone();
+                    match suggest(r, CHECK_NAMES) {
+                        Some(s) => errs.help(&src, span, msg, format!("did you mean \"{s}\"?")),
+                        None => errs.help(&src, span, msg, format!("checks: {}", CHECK_NAMES.join(", "))),
+                    }
+                }
+            }
+            Checks {
+                required,
+                settle_timeout_ms: f.secs(&src, &mut errs, "settle_timeout_s").unwrap_or(20_000),
+                lin_timeout_ms: f.secs(&src, &mut errs, "lin_timeout_s").unwrap_or(30_000),
+            }
+        }
+    };
+
+    if errs.0.is_empty() {
+        Ok(Spec {
+            name,
+            file: path.to_path_buf(),
+            description,
+            seed,
+            kinds,
+            cluster,
+            nodes,
+            workload,
+            steps,
+            checks,
+            sources,
+        })
+    } else {
+        Err(SpecErrors(errs.0))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+fn read_kinds(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    dir: &Path,
+    kinds: &mut BTreeMap<String, Kind>,
+) {
+    let root = match f.str(src, errs, "root") {
+        Some(r) => dir.join(r),
+        None => dir.to_path_buf(),
+    };
+    let Some(kn) = f.get("kind") else { return };
+    let Value::Table(entries) = &kn.value else {
+        errs.at(
+            src,
+            kn.span.clone(),
+            format!("`kind` must be a table of [kind.NAME] tables, found {}", kn.value.type_name()),
+        );
+        return;
+    };
+    for (k, v) in entries {
+        let what = format!("[kind.{}]", k.name);
+        let Some(kf) = fields(src, errs, v, &what, KIND_KEYS) else {
+            continue;
+        };
+        let command = kf
+            .require(src, errs, "command")
+            .and_then(|c| as_str_list(src, errs, c, "command"));
+        if let (Some(cmd), Some(c)) = (&command, kf.get("command")) {
+            if cmd.is_empty() {
+                errs.at(src, c.span.clone(), "`command` must not be empty");
+            }
+            for arg in cmd {
+                if let Err(bad) = super::super::cluster::template::check(arg) {
+                    let names = super::super::cluster::template::PLACEHOLDERS;
+                    let msg = format!("unknown placeholder `{{{bad}}}` in `command`");
+                    match suggest(&bad, names) {
+                        Some(s) => errs.help(src, c.span.clone(), msg, format!("did you mean `{{{s}}}`?")),
+                        None => errs.help(src, c.span.clone(), msg, format!("placeholders: {}", names.join(", "))),
+                    }
+                }
+            }
+        }
+        let build = kf.str_list(src, errs, "build");
+        if let (Some(b), Some(n)) = (&build, kf.get("build")) {
+            if b.is_empty() {
+                errs.at(src, n.span.clone(), "`build` must not be empty (leave it out for no build step)");
+            }
+        }
+        let build_inputs = kf
+            .str_list(src, errs, "build_inputs")
+            .unwrap_or_default()
+            .into_iter()
+            .map(std::path::PathBuf::from)
+            .collect();
+        let env = kf.env(src, errs, "env");
+        let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
+        let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
+        let Some(command) = command else { continue };
+        if kinds.contains_key(&k.name) {
+            errs.at(src, k.span.clone(), format!("node kind \"{}\" is defined twice", k.name));
+            continue;
+        }
+        kinds.insert(
+            k.name.clone(),
+            Kind {
+                name: k.name.clone(),
+                root: root.clone(),
+                build,
+                build_inputs,
+                command,
+                env,
+                ready_timeout_ms,
+                stop_grace_ms,
+            },
+        );
+    }
+}
+
+/// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.
+fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
+    let mut t = base;
+    if let Some(v) = f.get("election_timeout_ms") {
+        let pair = match &v.value {
+            Value::Str(s) => s
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))),
+            Value::Array(items) if items.len() == 2 => match (&items[0].value, &items[1].value) {
+                (Value::Int(a), Value::Int(b)) if *a >= 0 && *b >= 0 => Some((*a as u64, *b as u64)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match pair {
+            None => errs.help(
+                src,
+                v.span.clone(),
+                "`election_timeout_ms` must be a range",
+                "write it as [MIN, MAX] or \"MIN-MAX\", e.g. [300, 600]",
+            ),
+            Some((a, b)) if a >= b || a == 0 => errs.at(
+                src,
+                v.span.clone(),
+                format!("election timeout minimum ({a}) must be above 0 and below the maximum ({b})"),
+            ),
+            Some((a, b)) => {
+                t.election_min_ms = a;
+                t.election_max_ms = b;
+            }
+        }
+    }
+    if let Some(h) = f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
+        t.heartbeat_ms = h;
+    }
+    // A heartbeat must arrive several times per election timeout, or followers
+    // start elections against a healthy leader (the original used 50 vs 150).
+    if (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
+        && t.heartbeat_ms * 3 > t.election_min_ms
+    {
+        let span = f
+            .get("heartbeat_ms")
+            .or(f.get("election_timeout_ms"))
+            .unwrap()
+            .span
+            .clone();
+        errs.help(
+            src,
+            span,
+            format!(
+                "heartbeat {} ms is not well below the minimum election timeout {} ms",
+                t.heartbeat_ms, t.election_min_ms
+            ),
+            format!(
+                "keep heartbeat_ms at most a third of the minimum election timeout (here ≤ {} ms)",
+                t.election_min_ms / 3
+            ),
+        );
+    }
+    t
+}
+
+fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> Option<Workload> {
+    let f = fields(src, errs, n, "[workload]", WORKLOAD_KEYS)?;
+    let kind = f.require(src, errs, "type").and_then(|v| {
+        as_word(
+            src,
+            errs,
+            v,
+            "type",
+            &[("register", WorkloadKind::Register), ("set", WorkloadKind::Set)],
+        )
+    });
+    let clients = f.uint(src, errs, "clients", 1, 1000).unwrap_or(3) as u32;
+    let rate = f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(0.0);
+    let keys = f.uint(src, errs, "keys", 1, 1000).unwrap_or(3) as u32;
+    let request_timeout_ms = f.uint(src, errs, "request_timeout_ms", 10, 600_000).unwrap_or(3000);
+    let targets = match f.get("targets") {
+        None => Vec::new(),
+        Some(v) => read_ids(src, errs, v, "targets", ids).unwrap_or_default(),
+    };
+    Some(Workload {
+        kind: kind?,
+        clients,
+        rate,
+        keys,
+        targets,
+        request_timeout_ms,
+    })
+}
+
+/// `"all"`, an id, or an array of ids; every id must be a node of the suite.
+fn read_ids(src: &Src, errs: &mut Errs, v: &Node, key: &str, ids: &BTreeSet<u32>) -> Option<Vec<u32>> {
+    let list: Vec<&Node> = match &v.value {
+        Value::Str(s) if s == "all" => return Some(Vec::new()),
+        Value::Int(_) => vec![v],
+        Value::Array(items) => items.iter().collect(),
+        other => {
+            errs.at(
+                src,
+                v.span.clone(),
+                format!("`{key}` must be \"all\", a node id or an array of node ids, found {}", other.type_name()),
+            );
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    for it in list {
+        let id = as_uint(src, errs, it, key, 1, 60_000)? as u32;
+        if !ids.contains(&id) {
+            errs.help(
+                src,
+                it.span.clone(),
+                format!("no node has id {id}"),
+                format!("node ids: {}", ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
+            );
+            return None;
+        }
+        out.push(id);
+    }
+    Some(out)
+}
+
+const TARGET_WORDS: &[&str] = &[
+    "leader", "follower", "random", "minority", "majority", "all", "down", "paused", "previous",
+];
+
+fn read_target(src: &Src, errs: &mut Errs, f: &Fields, ids: &BTreeSet<u32>, default: Option<Target>) -> Option<Target> {
+    let Some(v) = f.get("target") else {
+        if default.is_none() {
+            errs.help(
+                src,
+                f.span.clone(),
+                format!("{} needs a `target`", f.what),
+                format!("one of: {}, a node id, or an array of ids", TARGET_WORDS.join(", ")),
+            );
+        }
+        return default;
+    };
+    match &v.value {
+        Value::Str(_) => {
+            let words: Vec<(&str, Target)> = vec![
+                ("leader", Target::Leader),
+                ("follower", Target::Follower),
+                ("random", Target::Random),
+                ("minority", Target::Minority),
+                ("majority", Target::Majority),
+                ("all", Target::All),
+                ("down", Target::Down),
+                ("paused", Target::Paused),
+                ("previous", Target::Previous),
+            ];
+            let s = as_str(src, errs, v, "target")?;
+            if let Some((_, t)) = words.iter().find(|(w, _)| *w == s) {
+                return Some(t.clone());
+            }
+            let msg = format!("`target` cannot be \"{s}\"");
+            match suggest(s, TARGET_WORDS) {
+                Some(g) => errs.help(src, v.span.clone(), msg, format!("did you mean \"{g}\"?")),
+                None => errs.help(
+                    src,
+                    v.span.clone(),
+                    msg,
+                    format!("one of: {}, a node id, or an array of ids", TARGET_WORDS.join(", ")),
+                ),
+            }
+            None
+        }
+        _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
+    }
+}
+
+fn read_steps(
+    src: &Src,
+    errs: &mut Errs,
+    n: &Node,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    has_workload: bool,
+) -> Vec<Step> {
+    let Value::Array(items) = &n.value else {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!("`step` must be an array of tables, found {}", n.value.type_name()),
+            "write each step as a [[step]] table",
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn read_step(
+    src: &Src,
+    errs: &mut Errs,
+    item: &Node,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    has_workload: bool,
+) -> Option<Step> {
+    let Value::Table(entries) = &item.value else {
+        errs.at(src, item.span.clone(), format!("a step must be a table, found {}", item.value.type_name()));
+        return None;
+    };
+    let actions: Vec<&Key> = entries
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
+        .collect();
+    let line = src.text[..item.span.start.min(src.text.len())].matches('\n').count() + 1;
+    let at = format!(
+        "{}:{}",
+        src.file.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        line
+    );
+    let action_key = match actions.as_slice() {
+        [one] => one.name.clone(),
+        [] => {
+            // No action: report unknown keys with suggestions among the actions.
+            let first = entries.first().map(|(k, _)| k);
+            match first.and_then(|k| suggest(&k.name, STEP_ACTIONS).map(|s| (k, s))) {
+                Some((k, s)) => errs.help(src, k.span.clone(), format!("unknown step action `{}`", k.name), format!("did you mean `{s}`?")),
+                None => errs.help(
+                    src,
+                    item.span.clone(),
+                    "this step has no action",
+                    format!("give it exactly one of: {}", STEP_ACTIONS.join(", ")),
+                ),
+            }
+            return None;
+        }
+        [_, second, ..] => {
+            errs.help(
+                src,
+                second.span.clone(),
+                format!("a step has exactly one action, this one also has `{}`", second.name),
+                "split it into two [[step]] tables",
+            );
+            return None;
+        }
+    };
+    let allowed: &[&str] = match action_key.as_str() {
+        "wait" => &["wait", "timeout_s", "expect"],
+        "workload" => &["workload"],
+        "sleep_s" => &["sleep_s"],
+        "fault" => &["fault", "target"],
+        "net" => &["net", "target", "mode", "one_way", "delay_ms", "jitter_ms", "loss"],
+        "heal" => &["heal"],
+        "repeat" => &["repeat", "steps"],
+        "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
+        _ => unreachable!("filtered by STEP_ACTIONS"),
+    };
+    let what = format!("a `{action_key}` step");
+    let f = fields(src, errs, item, &what, allowed)?;
+    let action = match action_key.as_str() {
+        "wait" => {
+            let cond = f.word(
+                src,
+                errs,
+                "wait",
+                &[
+                    ("leader", WaitFor::Leader),
+                    ("new-leader", WaitFor::NewLeader),
+                    ("caught-up", WaitFor::CaughtUp),
+                    ("commit", WaitFor::Commit),
+                ],
+            )?;
+            let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
+            let expect_timeout = match f.get("expect") {
+                None => false,
+                Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
+            };
+            Action::Wait {
+                cond,
+                timeout_ms,
+                expect_timeout,
+            }
+        }
+        "workload" => {
+            if !has_workload {
+                errs.help(
+                    src,
+                    f.key_span("workload"),
+                    "this step starts or stops the workload, but the suite has no [workload]",
+                    "add a [workload] table, or remove this step",
+                );
+            }
+            let start = f.word(src, errs, "workload", &[("start", true), ("stop", false)])?;
+            Action::Workload { start }
+        }
+        "sleep_s" => Action::Sleep {
+            ms: f.secs(src, errs, "sleep_s")?,
+        },
+        "fault" => {
+            let fault = f.word(
+                src,
+                errs,
+                "fault",
+                &[
+                    ("kill", ProcFault::Kill),
+                    ("stop", ProcFault::Stop),
+                    ("pause", ProcFault::Pause),
+                    ("resume", ProcFault::Resume),
+                    ("restart", ProcFault::Restart),
+                ],
+            )?;
+            let default = match fault {
+                ProcFault::Resume => Some(Target::Paused),
+                ProcFault::Restart => Some(Target::Down),
+                _ => None,
+            };
+            let target = read_target(src, errs, &f, ids, default)?;
+            Action::Fault { fault, target }
+        }
+        "net" => {
+            if !proxies {
+                errs.help(
+                    src,
+                    f.key_span("net"),
+                    "network faults need the per-link proxies",
+                    "set `proxies = true` in [cluster]",
+                );
+            }
+            let shape = f.word(
+                src,
+                errs,
+                "net",
+                &[
+                    ("isolate", NetShape::Isolate),
+                    ("halves", NetShape::Halves),
+                    ("bridge", NetShape::Bridge),
+                    ("majorities-ring", NetShape::MajoritiesRing),
+                    ("flaky", NetShape::Flaky),
+                ],
+            )?;
+            let default = if shape == NetShape::Isolate { None } else { Some(Target::All) };
+            let target = read_target(src, errs, &f, ids, default)?;
+            let mode = match f.get("mode") {
+                None => CutMode::Blackhole,
+                Some(v) => as_word(
+                    src,
+                    errs,
+                    v,
+                    "mode",
+                    &[("blackhole", CutMode::Blackhole), ("reject", CutMode::Reject)],
+                )?,
+            };
+            Action::Net {
+                shape,
+                target,
+                mode,
+                one_way: f.bool(src, errs, "one_way").unwrap_or(false),
+                delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
+                jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
+                loss: f.float(src, errs, "loss", 0.0, 1.0).unwrap_or(0.0),
+            }
+        }
+        "heal" => {
+            if f.bool(src, errs, "heal") != Some(true) {
+                errs.at(src, f.key_span("heal"), "write `heal = true`");
+                return None;
+            }
+            Action::Heal
+        }
+        "repeat" => {
+            let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
+            let Some(sn) = f.require(src, errs, "steps") else {
+                return None;
+            };
+            let steps = read_steps(src, errs, sn, ids, proxies, has_workload);
+            Action::Repeat { times, steps }
+        }
+        "nemesis" => {
+            if f.bool(src, errs, "nemesis") != Some(true) {
+                errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
+                return None;
+            }
+            let words: &[(&str, NemesisFault)] = &[
+                ("kill", NemesisFault::Proc(ProcFault::Kill)),
+                ("stop", NemesisFault::Proc(ProcFault::Stop)),
+                ("pause", NemesisFault::Proc(ProcFault::Pause)),
+                ("restart", NemesisFault::Proc(ProcFault::Restart)),
+                ("isolate", NemesisFault::Net(NetShape::Isolate)),
+                ("halves", NemesisFault::Net(NetShape::Halves)),
+                ("bridge", NemesisFault::Net(NetShape::Bridge)),
+                ("majorities-ring", NemesisFault::Net(NetShape::MajoritiesRing)),
+                ("flaky", NemesisFault::Net(NetShape::Flaky)),
+            ];
+            let mut faults = Vec::new();
+            let fv = f.require(src, errs, "faults")?;
+            let Value::Array(items) = &fv.value else {
+                errs.at(src, fv.span.clone(), "`faults` must be an array of fault names");
+                return None;
+            };
+            for it in items {
+                let w = words.iter().map(|(a, b)| (*a, b.clone())).collect::<Vec<_>>();
+                let idx: Vec<(&str, usize)> = w.iter().enumerate().map(|(i, (a, _))| (*a, i)).collect();
+                let i = as_word(src, errs, it, "faults", &idx)?;
+                let fault = w[i].1.clone();
+                if matches!(fault, NemesisFault::Net(_)) && !proxies {
+                    errs.help(src, it.span.clone(), "network faults need the per-link proxies", "set `proxies = true` in [cluster]");
+                }
+                faults.push(fault);
+            }
+            if faults.is_empty() {
+                errs.at(src, fv.span.clone(), "`faults` must name at least one fault");
+            }
+            Action::Nemesis {
+                faults,
+                interval_ms: f.secs(src, errs, "interval_s").unwrap_or(3000).max(100),
+                duration_ms: f.secs(src, errs, "duration_s").unwrap_or(20_000),
+            }
+        }
+        _ => unreachable!(),
+    };
+    Some(Step { action, at })
+}

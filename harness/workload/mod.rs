@@ -1,0 +1,244 @@
+//! Client workloads: tasks that send commands through ClientRequest and record
+//! every operation in the history, with honest outcomes.
+//!
+//! `register`: SET / GET / CAS over a few keys with unique values, judged for
+//! linearizability. `set`: unique opaque commands (understood even by servers of
+//! the original protocol), judged for durability.
+use crate::client;
+use crate::history::{Op, Outcome};
+use crate::proto::{ClientResponseMessage, Outcome as Wire};
+use crate::spec::{Workload, WorkloadKind};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The original server's answer when no leader is known: certainly not applied.
+pub const NO_LEADER: &str = "No leader available";
+
+/// Map a node's answer to what the client may conclude.
+pub fn outcome_of(r: &ClientResponseMessage) -> Outcome {
+    match Wire::try_from(r.outcome).unwrap_or(Wire::Unspecified) {
+        Wire::Applied => Outcome::Ok,
+        Wire::Rejected => Outcome::Fail,
+        Wire::Unknown => Outcome::Info,
+        // An original server: only `success` and the message are known.
+        Wire::Unspecified if r.success => Outcome::Ok,
+        Wire::Unspecified if r.message == NO_LEADER => Outcome::Fail,
+        Wire::Unspecified => Outcome::Info,
+    }
+}
+
+/// The history being recorded, shared by all clients and the harness's probes.
+#[derive(Clone)]
+pub struct Recorder {
+    start: Instant,
+    next_id: Arc<AtomicU64>,
+    ops: Arc<Mutex<Vec<Op>>>,
+}
+
+impl Recorder {
+    pub fn new(start: Instant) -> Self {
+        Recorder {
+            start,
+            next_id: Arc::new(AtomicU64::new(0)),
+            ops: Arc::default(),
+        }
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    /// Send one command and record it. Returns the recorded op.
+    pub async fn invoke(&self, c: &mut client::Client, client_id: u32, node: u32, command: String, timeout: Duration) -> Op {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let invoke_us = self.now_us();
+        let r = client::command(c, &command, timeout).await;
+        let complete_us = self.now_us();
+        let (outcome, result, message) = match r {
+            Ok(resp) => (outcome_of(&resp), resp.result.clone(), resp.message.clone()),
+            // Refused: the request never left. Anything else may have reached the node.
+            Err(s) if client::refused(&s) => (Outcome::Fail, None, format!("refused: {}", s.message())),
+            Err(s) => (Outcome::Info, None, format!("{:?}: {}", s.code(), s.message())),
+        };
+        let op = Op {
+            id,
+            client: client_id,
+            node: node as i32,
+            command,
+            invoke_us,
+            complete_us: (outcome != Outcome::Info).then_some(complete_us),
+            outcome,
+            result: if outcome == Outcome::Ok { result } else { None },
+            message,
+        };
+        self.ops.lock().unwrap().push(op.clone());
+        op
+    }
+
+    pub fn count(&self) -> usize {
+        self.ops.lock().unwrap().len()
+    }
+
+    /// The history so far, in invocation order.
+    pub fn snapshot(&self) -> Vec<Op> {
+        let mut ops = self.ops.lock().unwrap().clone();
+        ops.sort_by_key(|o| (o.invoke_us, o.id));
+        ops
+    }
+}
+
+/// Running clients; dropping the handle does not stop them, `stop` does.
+pub struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop issuing new operations and wait for those in flight (each has a deadline).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Start `w.clients` clients sending to `targets` (id, address).
+pub fn start(w: &Workload, targets: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u64) -> Running {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let values = Arc::new(AtomicU64::new(1));
+    let per_client_gap = (w.rate > 0.0).then(|| Duration::from_secs_f64(w.clients as f64 / w.rate));
+    let mut tasks = Vec::new();
+    for c in 0..w.clients {
+        let w = w.clone();
+        let targets = targets.clone();
+        let rec = rec.clone();
+        let mut stop = stop_rx.clone();
+        let values = values.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1)));
+            let mut clients: HashMap<u32, client::Client> = targets
+                .iter()
+                .map(|(id, a)| (*id, client::lazy(*a, Duration::from_millis(300))))
+                .collect();
+            // Logical client ids start at 1 (0 is the harness's own probes). A client
+            // whose op ends `info` may still have it in flight, so it continues under a
+            // fresh id, as Jepsen does: each id has at most one op open.
+            let mut logical = c + 1;
+            let mut seen: HashMap<String, String> = HashMap::new();
+            let mut n = 0u64;
+            let timeout = Duration::from_millis(w.request_timeout_ms);
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let started = Instant::now();
+                let (node, _) = targets[rng.random_range(0..targets.len())];
+                let command = match w.kind {
+                    WorkloadKind::Set => format!("op-c{}-{}", c + 1, n),
+                    WorkloadKind::Register => register_command(&mut rng, w.keys, &values, &seen),
+                };
+                n += 1;
+                let op = rec.invoke(clients.get_mut(&node).unwrap(), logical, node, command, timeout).await;
+                if op.outcome == Outcome::Ok {
+                    learn(&mut seen, &op);
+                }
+                if op.outcome == Outcome::Info {
+                    logical += w.clients;
+                }
+                // Without a rate, back off briefly after a failure so a dead node is not hammered.
+                let gap = match (per_client_gap, op.outcome) {
+                    (Some(g), _) => g.saturating_sub(started.elapsed()),
+                    (None, Outcome::Ok) => Duration::ZERO,
+                    (None, _) => Duration::from_millis(20),
+                };
+                if !gap.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(gap) => {}
+                        _ = stop.changed() => break,
+                    }
+                }
+            }
+        }));
+    }
+    Running { stop: stop_tx, tasks }
+}
+
+/// 40% GET, 40% SET with a fresh value, 20% CAS from a value this client saw.
+fn register_command(rng: &mut StdRng, keys: u32, values: &AtomicU64, seen: &HashMap<String, String>) -> String {
+    let key = format!("k{}", rng.random_range(0..keys));
+    let roll: f64 = rng.random();
+    let fresh = || values.fetch_add(1, Ordering::Relaxed).to_string();
+    if roll < 0.4 {
+        format!("GET {key}")
+    } else if roll < 0.8 {
+        format!("SET {key} {}", fresh())
+    } else {
+        let old = seen.get(&key).cloned().unwrap_or_else(|| "0".into());
+        format!("CAS {key} {old} {}", fresh())
+    }
+}
+
+/// Remember the last value this client knows for a key (for CAS).
+fn learn(seen: &mut HashMap<String, String>, op: &Op) {
+    let w: Vec<&str> = op.command.split(' ').collect();
+    match (w.as_slice(), op.result.as_deref()) {
+        (["GET", k], Some(v)) => {
+            seen.insert(k.to_string(), v.to_string());
+        }
+        (["SET", k, v], _) | (["CAS", k, _, v], Some("true")) => {
+            seen.insert(k.to_string(), v.to_string());
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(success: bool, message: &str, outcome: Wire) -> ClientResponseMessage {
+        ClientResponseMessage {
+            success,
+            message: message.into(),
+            outcome: outcome as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn outcomes_follow_the_extension_or_the_original_answer() {
+        assert_eq!(outcome_of(&resp(true, "", Wire::Applied)), Outcome::Ok);
+        assert_eq!(outcome_of(&resp(false, "x", Wire::Rejected)), Outcome::Fail);
+        assert_eq!(outcome_of(&resp(false, "timeout", Wire::Unknown)), Outcome::Info);
+        // Original servers: success is ok, "No leader available" certainly failed,
+        // any other failure may still have been applied.
+        assert_eq!(outcome_of(&resp(true, "done", Wire::Unspecified)), Outcome::Ok);
+        assert_eq!(outcome_of(&resp(false, NO_LEADER, Wire::Unspecified)), Outcome::Fail);
+        assert_eq!(outcome_of(&resp(false, "Failed to replicate", Wire::Unspecified)), Outcome::Info);
+    }
+
+    #[test]
+    fn register_commands_use_unique_values() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let values = AtomicU64::new(1);
+        let seen = HashMap::new();
+        let mut written = std::collections::HashSet::new();
+        for _ in 0..500 {
+            let c = register_command(&mut rng, 3, &values, &seen);
+            let w: Vec<&str> = c.split(' ').collect();
+            let v = match w.as_slice() {
+                ["SET", _, v] | ["CAS", _, _, v] => *v,
+                ["GET", _] => continue,
+                other => panic!("unexpected command {other:?}"),
+            };
+            assert!(written.insert(v.to_string()), "value {v} written twice");
+        }
+        assert!(written.len() > 200);
+    }
+}
