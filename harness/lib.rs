@@ -11,11 +11,14 @@ pub mod proto {
     /// Encoded `FileDescriptorSet` of the wire protocol, for compatibility tests.
     pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/raft_descriptor.bin"));
 }
+pub mod check;
+pub mod client;
 pub mod cluster;
 pub mod history;
-pub mod spec;
-pub mod client;
-pub mod ports;
+pub mod net;
 pub mod observe;
-pub mod check;
+pub mod ports;
+pub mod report;
+pub mod schedule;
+pub mod spec;
 pub mod workload;
