@@ -22,3 +22,4 @@ pub mod report;
 pub mod schedule;
 pub mod spec;
 pub mod workload;
+pub mod run;

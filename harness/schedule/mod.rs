@@ -1,6 +1,8 @@
 //! The schedule executor: runs a suite's steps against the cluster — waits,
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
+mod netfault;
+
 use crate::check::WaitRecord;
 use crate::cluster::Cluster;
 use crate::history::Outcome;
@@ -350,7 +352,7 @@ impl<'a> Exec<'a> {
         };
         match action {
             Action::Heal => {
-                net.heal();
+                net.heal().map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.record("heal", vec![], String::new(), at);
             }
             Action::Net {
@@ -364,19 +366,21 @@ impl<'a> Exec<'a> {
             } => {
                 let ids = self.resolve(target, at).await?;
                 let all = self.cluster.ids();
-                let cut = crate::net::apply_shape(
-                    net,
-                    *shape,
-                    &all,
-                    &ids,
-                    *mode,
-                    *one_way,
-                    (*delay_ms, *jitter_ms, *loss),
-                    &mut self.rng,
-                );
-                if !matches!(shape, crate::spec::NetShape::Flaky) {
+                let leader = self.obs.leader(self.fresh()).map(|l| l.node);
+                let params = netfault::NetParams {
+                    mode: *mode,
+                    one_way: *one_way,
+                    delay_ms: *delay_ms,
+                    jitter_ms: *jitter_ms,
+                    loss: *loss,
+                };
+                let cut = netfault::apply(net, *shape, &all, &ids, leader, &params, &mut self.rng)
+                    .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                if *shape != crate::spec::NetShape::Flaky {
+                    // After an isolation the new leader must be someone else; after a
+                    // split any leader of a later term will do.
                     self.last_hit_term = self.max_term();
-                    self.last_hit = ids.clone();
+                    self.last_hit = if *shape == crate::spec::NetShape::Isolate { ids.clone() } else { Vec::new() };
                     self.last_hit_us = self.obs.now_us();
                 }
                 self.record(&format!("net-{}", shape_name(*shape)), ids.clone(), cut, at);

@@ -1,0 +1,492 @@
+//! One run, end to end: spec → cleanup → build → cluster → schedule with
+//! workload and observer → settle → checks → reports. Whatever happens after
+//! the first process starts, every process is ended and a report is written.
+use crate::check::{self, Evidence, NodeInfo};
+use crate::cluster::{build, process, Cluster, Dirs};
+use crate::history::Outcome;
+use crate::observe::Observer;
+use crate::ports;
+use crate::report::{self, exit, progress::Progress, NodeReport, Report, Verdict};
+use crate::schedule::{Exec, Stop};
+use crate::spec::Spec;
+use crate::workload::Recorder;
+use rand::SeedableRng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct RunOpts {
+    pub seed: Option<u64>,
+    pub reports: PathBuf,
+}
+
+/// End leftovers of earlier runs and hand-started servers on the spec's ports.
+/// Returns what was done; Err names a stranger holding a port (never touched).
+pub fn clean(spec: &Spec, say: &dyn Fn(String)) -> Result<(), String> {
+    for line in process::reap_leftover_runs(Duration::from_secs(3)) {
+        say(line);
+    }
+    for n in &spec.nodes {
+        let kind = &spec.kinds[&n.kind];
+        for h in ports::holders(n.port) {
+            match ports::classify(&h, n.port, &kind.command) {
+                ports::Verdict::Leftover => {
+                    say(format!(
+                        "port {}: ending pid {} left by raft-harness run {} ({})",
+                        n.port,
+                        h.pid,
+                        h.marker.as_deref().unwrap_or("?"),
+                        h.command_line()
+                    ));
+                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
+                }
+                ports::Verdict::HandStarted => {
+                    say(format!(
+                        "port {}: ending pid {}, a `{}` server started by hand for this port: {}",
+                        n.port,
+                        h.pid,
+                        ports::program_name(&kind.command).unwrap_or_default(),
+                        h.command_line()
+                    ));
+                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
+                }
+                ports::Verdict::Stranger => {
+                    return Err(format!(
+                        "port {} (node {}) is held by pid {} which raft-harness did not start and which is not a `{}` server: {}\n  it was left alone; stop it yourself or give node {} another port",
+                        n.port,
+                        n.id,
+                        h.pid,
+                        ports::program_name(&kind.command).unwrap_or_default(),
+                        h.command_line(),
+                        n.id
+                    ));
+                }
+            }
+        }
+        // Anything still there (a process we cannot see, e.g. another user's): say so now.
+        if let Some(h) = ports::holders(n.port).first() {
+            return Err(format!(
+                "port {} (node {}) is still held by pid {} after cleanup: {}",
+                n.port,
+                n.id,
+                h.pid,
+                h.command_line()
+            ));
+        }
+        if !ports::listening_inodes(n.port).is_empty() {
+            return Err(format!(
+                "port {} (node {}) is in use by a process this user cannot inspect",
+                n.port, n.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct Phase(BTreeMap<String, f64>, Instant);
+impl Phase {
+    fn mark(&mut self, name: &str) {
+        self.0.insert(name.to_string(), self.1.elapsed().as_secs_f64());
+        self.1 = Instant::now();
+    }
+}
+
+pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Receiver<bool>) -> i32 {
+    let start = Instant::now();
+    let started_at = chrono::Local::now();
+    let seed = opts.seed.or(spec.seed).unwrap_or_else(rand::random);
+    let run_id = format!("{}-{}", started_at.format("%Y%m%d-%H%M%S"), std::process::id());
+    let run_dir = opts
+        .reports
+        .join(&spec.name)
+        .join(started_at.format("%Y%m%d-%H%M%S%.3f").to_string());
+    let progress = Progress::new(start);
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        eprintln!("error: cannot create the report folder {}: {e}", run_dir.display());
+        return exit::CANNOT_RUN;
+    }
+    progress.line(format!("suite {} (seed {seed}) → {}", spec.name, run_dir.display()));
+    let mut report = Report {
+        suite: spec.name.clone(),
+        spec_file: spec.file.display().to_string(),
+        run_id: run_id.clone(),
+        seed,
+        started_at: started_at.to_rfc3339(),
+        duration_s: 0.0,
+        verdict: Verdict::Error,
+        exit_code: exit::CANNOT_RUN,
+        error: None,
+        checks: Vec::new(),
+        metrics: BTreeMap::new(),
+        faults: Vec::new(),
+        waits: Vec::new(),
+        nodes: Vec::new(),
+        notes: Vec::new(),
+        timings: BTreeMap::new(),
+        spec: spec
+            .sources
+            .iter()
+            .map(|(p, t)| (p.display().to_string(), t.clone()))
+            .collect(),
+        link_events: Vec::new(),
+    };
+    let mut phase = Phase(BTreeMap::new(), Instant::now());
+    let result = run_inner(&spec, seed, &run_id, &run_dir, &progress, &mut report, &mut phase, interrupt).await;
+    match result {
+        Ok(evidence) => {
+            let t = Instant::now();
+            report.checks = check::run_all(&evidence, Duration::from_millis(spec.checks.lin_timeout_ms));
+            report.timings.insert("check".into(), t.elapsed().as_secs_f64());
+            let (v, code) = report::judge(&report.checks, &spec.checks.required);
+            if report.verdict != Verdict::Interrupted {
+                report.verdict = v;
+                report.exit_code = code;
+            }
+            metrics(&evidence, &mut report);
+            save(&run_dir, "evidence.json", &evidence, &mut report);
+            if let Err(e) = crate::history::write_jsonl(&run_dir.join("history.jsonl"), &evidence.history) {
+                report.notes.push(format!("could not write history.jsonl: {e}"));
+            }
+        }
+        Err(e) => {
+            report.verdict = Verdict::Error;
+            report.exit_code = exit::CANNOT_RUN;
+            report.error = Some(e);
+        }
+    }
+    report.timings.extend(phase.0);
+    report.duration_s = start.elapsed().as_secs_f64();
+    progress.finish();
+    let junit = report::junit(&report);
+    if let Err(e) = std::fs::write(run_dir.join("junit.xml"), junit) {
+        eprintln!("error: cannot write junit.xml: {e}");
+    }
+    if let Err(e) = report::write_json(&run_dir.join("report.json"), &report) {
+        eprintln!("error: cannot write report.json: {e}");
+    }
+    report::link_latest(&opts.reports, &run_dir);
+    eprint!("{}", report::table(&report));
+    eprintln!("  report: {}", run_dir.display());
+    report.exit_code
+}
+
+fn save(dir: &Path, name: &str, v: &impl serde::Serialize, report: &mut Report) {
+    if let Err(e) = report::write_json(&dir.join(name), v) {
+        report.notes.push(format!("could not write {name}: {e}"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_inner(
+    spec: &Spec,
+    seed: u64,
+    run_id: &str,
+    run_dir: &Path,
+    progress: &Progress,
+    report: &mut Report,
+    phase: &mut Phase,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+) -> Result<Evidence, String> {
+    // 1. Ports: leftovers and hand-started servers go; strangers stop the run.
+    let say = |l: String| progress.line(l);
+    clean(spec, &say)?;
+    phase.mark("cleanup");
+
+    // 2. Build what the suite's kinds need, once each.
+    let mut used: Vec<&str> = spec.nodes.iter().map(|n| n.kind.as_str()).collect();
+    used.sort();
+    used.dedup();
+    for k in used {
+        let kind = spec.kinds[k].clone();
+        if kind.build.is_none() {
+            continue;
+        }
+        progress.line(format!("building node kind `{k}`..."));
+        let log_dir = run_dir.join("build");
+        let r = tokio::task::spawn_blocking(move || build::build(&kind, &log_dir))
+            .await
+            .map_err(|e| format!("build task failed: {e}"))?;
+        match r {
+            Ok(build::Built::Skipped) => progress.line(format!("  `{k}` is up to date")),
+            Ok(build::Built::Ran { secs }) => progress.line(format!("  built `{k}` in {secs:.1} s")),
+            Err(e) => return Err(e.to_string()),
+        }
+        if *interrupt.borrow() {
+            return Err("interrupted during the build; nothing was started".into());
+        }
+    }
+    phase.mark("build");
+
+    // 3. Network proxies (before the nodes: nodes are told the proxies' addresses).
+    let host = if spec.cluster.host == "localhost" { "127.0.0.1" } else { spec.cluster.host.as_str() };
+    let real: BTreeMap<u32, std::net::SocketAddr> = spec
+        .nodes
+        .iter()
+        .map(|n| (n.id, format!("{host}:{}", n.port).parse().expect("validated loopback host")))
+        .collect();
+    let net = if spec.cluster.proxies {
+        let nodes: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
+        Some(
+            crate::net::Network::start_mesh(&nodes, seed)
+                .await
+                .map_err(|e| format!("cannot start the link proxies: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let peer_addr = |from: u32, to: u32| match &net {
+        Some(n) => n.listen_addr(from, to).expect("mesh has every link"),
+        None => real[&to],
+    };
+    let dirs = Dirs {
+        nodes: run_dir.join("nodes"),
+        journals: run_dir.join("journals"),
+        data: run_dir.join("data"),
+    };
+    let mut cluster = Cluster::prepare(spec, &dirs, run_id, peer_addr)
+        .map_err(|e| format!("cannot prepare the node folders: {e}"))?;
+    report.nodes = cluster
+        .nodes
+        .values()
+        .map(|h| NodeReport {
+            id: h.spec.id,
+            kind: h.kind.name.clone(),
+            port: h.spec.port,
+            command: h.launch.argv.clone(),
+            starts: 0,
+            journal: h.journal.is_some(),
+            implementation: None,
+        })
+        .collect();
+
+    // 4. Start every node, then wait for all of them together.
+    let ids = cluster.ids();
+    for id in &ids {
+        cluster.start(*id).map_err(|e| e.to_string())?;
+    }
+    progress.line(format!("started {} nodes; waiting until they answer GetStatus", ids.len()));
+    let ready = tokio::select! {
+        r = cluster.wait_ready(&ids) => r.map_err(|e| e.to_string()),
+        _ = wait_flag(interrupt.clone()) => Err("interrupted while nodes were starting".to_string()),
+    };
+    if let Err(e) = ready {
+        cluster.shutdown();
+        if let Some(n) = &net {
+            n.shutdown().await;
+        }
+        return Err(e);
+    }
+    phase.mark("start");
+
+    // 5. Observe, drive, break.
+    // Observation times are µs since this instant; journals (wall clock) are
+    // converted with the matching Unix time.
+    let obs = Observer::new(Instant::now());
+    let start_unix_us = chrono::Utc::now().timestamp_micros() as u64;
+    let t0 = obs.start;
+    let addrs: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
+    obs.spawn(
+        &addrs,
+        Duration::from_millis(spec.cluster.poll_ms),
+        Duration::from_millis(spec.cluster.log_poll_ms),
+    );
+    let rec = Recorder::new(t0);
+    let ticker = {
+        let (p, o, r) = (progress.clone(), obs.clone(), rec.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let l = o.leader(Duration::from_secs(1)).map(|s| (s.node, s.term));
+                p.tick(r.count(), l);
+            }
+        })
+    };
+    let mut exec = Exec::new(
+        spec,
+        &mut cluster,
+        obs.clone(),
+        rec.clone(),
+        rand::rngs::StdRng::seed_from_u64(seed),
+        seed,
+        progress.clone(),
+        interrupt.clone(),
+        net.as_ref(),
+    );
+    let outcome = exec.run(&spec.steps).await;
+    match &outcome {
+        Ok(()) => {}
+        Err(Stop::Interrupted) => {
+            progress.line("interrupted: tearing down and writing a partial report (Ctrl+C again kills at once)");
+            report.verdict = Verdict::Interrupted;
+            report.exit_code = exit::INTERRUPTED;
+            report.notes.push("the run was interrupted; the checks judge what was observed until then".into());
+        }
+        Err(Stop::Fatal(e)) => {
+            report.notes.push(format!("schedule stopped: {e}"));
+        }
+    }
+    phase.mark("schedule");
+
+    // 6. Settle: stop clients, heal, resume, let followers catch up, read final logs.
+    exec.stop_workload().await;
+    if let Some(n) = &net {
+        let _ = n.heal();
+    }
+    for id in exec.cluster.ids() {
+        if exec.cluster.is_paused(id) {
+            exec.cluster.resume(id);
+        }
+    }
+    let interrupted = matches!(outcome, Err(Stop::Interrupted));
+    let settle_end = Instant::now()
+        + if interrupted { Duration::from_secs(2) } else { Duration::from_millis(spec.checks.settle_timeout_ms) };
+    let mut settled = None;
+    while Instant::now() < settle_end {
+        if let Some(d) = exec.caught_up().await {
+            settled = Some(d);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    match &settled {
+        Some(d) => progress.line(format!("settled {d}")),
+        None => report.notes.push(format!(
+            "the cluster did not settle (every running node holding the leader's committed log) within {} ms; final logs were read anyway",
+            spec.checks.settle_timeout_ms
+        )),
+    }
+    let mut final_logs = Vec::new();
+    for (id, addr) in &addrs {
+        if exec.cluster.is_running(*id) {
+            let mut c = crate::client::lazy(*addr, Duration::from_millis(300));
+            if let Some(s) = obs.snapshot(*id, &mut c, Duration::from_secs(3)).await {
+                final_logs.push(s);
+            }
+        }
+    }
+    let faults = std::mem::take(&mut exec.faults);
+    let waits = std::mem::take(&mut exec.waits);
+    let mut unexpected = std::mem::take(&mut exec.unexpected);
+    let exec_metrics = std::mem::take(&mut exec.metrics);
+    let workload_us = exec.workload_active_us;
+    drop(exec);
+    ticker.abort();
+    obs.stop();
+    phase.mark("settle");
+
+    // 7. Teardown.
+    for (id, how) in cluster.reap_unexpected() {
+        unexpected.push((id, how, obs.now_us()));
+    }
+    for n in report.nodes.iter_mut() {
+        n.starts = cluster.nodes[&n.id].starts;
+    }
+    for line in cluster.shutdown() {
+        tracing::debug!("{line}");
+    }
+    if let Some(n) = &net {
+        report.link_events = n
+            .events()
+            .iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .collect();
+        n.shutdown().await;
+    }
+    phase.mark("teardown");
+
+    // 8. Evidence.
+    let mut journals = BTreeMap::new();
+    let mut journal_problems = Vec::new();
+    for (id, h) in &cluster.nodes {
+        if let Some(j) = &h.journal {
+            let (ev, problems) = crate::observe::journal::read(j, start_unix_us);
+            journals.insert(*id, ev);
+            journal_problems.extend(problems);
+        }
+    }
+    report.notes.extend(journal_problems.iter().cloned());
+    let rec_obs = obs.take();
+    for n in report.nodes.iter_mut() {
+        n.implementation = rec_obs
+            .statuses
+            .iter()
+            .rev()
+            .find(|s| s.node == n.id)
+            .and_then(|s| s.ext.as_ref().map(|x| x.implementation.clone()));
+    }
+    report.faults = faults;
+    report.waits = waits.clone();
+    report.metrics.extend(exec_metrics);
+    report.metrics.insert("workload_s".into(), workload_us as f64 / 1e6);
+    let evidence = Evidence {
+        nodes: cluster
+            .nodes
+            .values()
+            .map(|h| NodeInfo {
+                id: h.spec.id,
+                kind: h.kind.name.clone(),
+                journal: h.journal.is_some(),
+            })
+            .collect(),
+        statuses: rec_obs.statuses,
+        logs: rec_obs.logs,
+        final_logs,
+        journals,
+        journal_problems,
+        history: rec.snapshot(),
+        waits,
+        unexpected_exits: unexpected,
+    };
+    Ok(evidence)
+}
+
+async fn wait_flag(mut rx: tokio::sync::watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Throughput, latency and failover numbers for the report.
+fn metrics(ev: &Evidence, report: &mut Report) {
+    let m = &mut report.metrics;
+    let count = |o: Outcome| ev.history.iter().filter(|op| op.outcome == o).count() as f64;
+    m.insert("ops_ok".into(), count(Outcome::Ok));
+    m.insert("ops_fail".into(), count(Outcome::Fail));
+    m.insert("ops_info".into(), count(Outcome::Info));
+    let mut lat: Vec<u64> = ev
+        .history
+        .iter()
+        .filter(|o| o.outcome == Outcome::Ok && o.client != 0)
+        .filter_map(|o| o.complete_us.map(|c| c - o.invoke_us))
+        .collect();
+    lat.sort_unstable();
+    if !lat.is_empty() {
+        let pct = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+        m.insert("latency_p50_ms".into(), pct(0.5));
+        m.insert("latency_p99_ms".into(), pct(0.99));
+        let secs = m.get("workload_s").copied().unwrap_or(0.0);
+        if secs > 0.0 {
+            m.insert("throughput_ok_per_s".into(), (lat.len() as f64 / secs * 10.0).round() / 10.0);
+        }
+    }
+    let mut n = 0;
+    for f in &report.faults {
+        if !matches!(f.action.as_str(), "kill" | "stop" | "pause" | "net-isolate" | "net-halves" | "net-bridge" | "net-majorities-ring") {
+            continue;
+        }
+        n += 1;
+        let first = ev
+            .history
+            .iter()
+            .filter(|o| o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET "))
+            .filter_map(|o| o.complete_us)
+            .min();
+        if let Some(c) = first {
+            m.insert(format!("first_commit_after_fault_ms.{n}"), ((c - f.t_us) / 1000) as f64);
+        }
+    }
+    let terms: std::collections::BTreeSet<i32> = ev.statuses.iter().filter(|s| s.is_leader()).map(|s| s.term).collect();
+    m.insert("leader_terms_seen".into(), terms.len() as f64);
+}
