@@ -1,0 +1,690 @@
+//! The Raft consensus core: a pure, deterministic state machine.
+//!
+//! It owns the Raft state (term, vote, log, commit index, role, per-peer progress) and nothing
+//! else: no sockets, clocks, threads or randomness. The driver feeds it inputs (`tick` with the
+//! current time, incoming requests and responses, client proposals) and after each input takes a
+//! [`Ready`]: state to persist, messages to send, journal events and committed entries to apply.
+//! The driver must persist a `Ready` before it sends any message or reply that follows it, which
+//! is what makes "durable before the reply" hold (Raft §5, Figure 2 "Persistent state").
+//!
+//! Election timeouts are drawn by the caller: whenever the core restarts its election timer it
+//! sets `Ready::reset_timer`, and the caller answers with [`Core::set_election_timeout`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub type NodeId = i32;
+
+/// "No node" for `voted_for` and `leader_id`.
+pub const NONE: NodeId = -1;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub index: i32,
+    pub term: i32,
+    pub command: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HardState {
+    pub term: i32,
+    pub voted_for: NodeId,
+}
+
+impl Default for HardState {
+    fn default() -> Self {
+        HardState {
+            term: 0,
+            voted_for: NONE,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Follower => "Follower",
+            Role::Candidate => "Candidate",
+            Role::Leader => "Leader",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoteRequest {
+    pub term: i32,
+    pub candidate_id: NodeId,
+    pub last_log_index: i32,
+    pub last_log_term: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoteResponse {
+    pub term: i32,
+    pub vote_granted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendRequest {
+    pub term: i32,
+    pub leader_id: NodeId,
+    pub prev_log_index: i32,
+    pub prev_log_term: i32,
+    pub entries: Vec<Entry>,
+    pub leader_commit: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendResponse {
+    pub term: i32,
+    pub success: bool,
+    pub conflict_index: Option<i32>,
+    pub conflict_term: Option<i32>,
+}
+
+/// What the leader remembers about an AppendEntries it sent, to interpret the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppendSent {
+    pub term: i32,
+    pub prev_log_index: i32,
+    pub n_entries: i32,
+}
+
+impl AppendRequest {
+    pub fn sent(&self) -> AppendSent {
+        AppendSent {
+            term: self.term,
+            prev_log_index: self.prev_log_index,
+            n_entries: self.entries.len() as i32,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Vote(VoteRequest),
+    Append(AppendRequest),
+}
+
+/// A change to the durable log, in the order it must be applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogOp {
+    /// Delete every entry with index >= `from_index`.
+    Truncate { from_index: i32 },
+    Append(Vec<Entry>),
+}
+
+/// Journal events the core produces (the driver adds `start`, `apply` and `stop`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Term { term: i32 },
+    Vote { term: i32, candidate: NodeId },
+    Role { role: Role, term: i32 },
+    Truncate { from_index: i32 },
+    Commit { index: i32 },
+}
+
+/// Everything the driver must do after one input, in this order: persist `hard_state` and
+/// `log_ops`, write `events`, send `messages` (and the RPC reply, if any), apply `committed`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ready {
+    pub hard_state: Option<HardState>,
+    pub log_ops: Vec<LogOp>,
+    pub events: Vec<Event>,
+    pub messages: Vec<(NodeId, Message)>,
+    pub committed: Vec<Entry>,
+    pub reset_timer: bool,
+}
+
+impl Ready {
+    pub fn is_empty(&self) -> bool {
+        *self == Ready::default()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub id: NodeId,
+    pub peers: Vec<NodeId>,
+    pub heartbeat_ms: u64,
+    /// An in-flight AppendEntries older than this is presumed lost (the driver normally
+    /// reports every failure itself; this only guards against a lost report).
+    pub rpc_timeout_ms: u64,
+    pub max_entries_per_append: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Progress {
+    next_index: i32,
+    match_index: i32,
+    inflight_since: Option<u64>,
+    last_sent_ms: Option<u64>,
+}
+
+/// The client proposal was refused because this node is not the leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotLeader {
+    pub leader_id: NodeId,
+}
+
+pub struct Core {
+    cfg: Config,
+    term: i32,
+    voted_for: NodeId,
+    log: Vec<Entry>,
+    commit_index: i32,
+    last_applied: i32,
+    role: Role,
+    leader_id: NodeId,
+    votes: BTreeSet<NodeId>,
+    progress: BTreeMap<NodeId, Progress>,
+    now_ms: u64,
+    election_reset_ms: u64,
+    election_timeout_ms: u64,
+    ready: Ready,
+}
+
+impl Core {
+    /// A node starting (or restarting) as Follower with its recovered durable state.
+    pub fn new(
+        cfg: Config,
+        hs: HardState,
+        log: Vec<Entry>,
+        now_ms: u64,
+        election_timeout_ms: u64,
+    ) -> Core {
+        let mut core = Core {
+            cfg,
+            term: hs.term,
+            voted_for: hs.voted_for,
+            log,
+            commit_index: -1,
+            last_applied: -1,
+            role: Role::Follower,
+            leader_id: NONE,
+            votes: BTreeSet::new(),
+            progress: BTreeMap::new(),
+            now_ms,
+            election_reset_ms: now_ms,
+            election_timeout_ms,
+            ready: Ready::default(),
+        };
+        core.ready.events.push(Event::Role {
+            role: Role::Follower,
+            term: core.term,
+        });
+        core
+    }
+
+    // ----- accessors -----
+
+    pub fn term(&self) -> i32 {
+        self.term
+    }
+    pub fn voted_for(&self) -> NodeId {
+        self.voted_for
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn leader_id(&self) -> NodeId {
+        self.leader_id
+    }
+    pub fn commit_index(&self) -> i32 {
+        self.commit_index
+    }
+    pub fn last_applied(&self) -> i32 {
+        self.last_applied
+    }
+    pub fn log(&self) -> &[Entry] {
+        &self.log
+    }
+    pub fn last_log_index(&self) -> i32 {
+        self.log.len() as i32 - 1
+    }
+    pub fn last_log_term(&self) -> i32 {
+        self.log.last().map_or(0, |e| e.term)
+    }
+    pub fn hard_state(&self) -> HardState {
+        HardState {
+            term: self.term,
+            voted_for: self.voted_for,
+        }
+    }
+    #[cfg(test)]
+    pub fn match_index(&self, peer: NodeId) -> Option<i32> {
+        self.progress.get(&peer).map(|p| p.match_index)
+    }
+    #[cfg(test)]
+    pub fn next_index(&self, peer: NodeId) -> Option<i32> {
+        self.progress.get(&peer).map(|p| p.next_index)
+    }
+
+    /// Takes the pending actions; the caller must carry them out in `Ready`'s documented order.
+    pub fn take_ready(&mut self) -> Ready {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// The caller's answer to `Ready::reset_timer`: a freshly drawn election timeout.
+    pub fn set_election_timeout(&mut self, ms: u64) {
+        self.election_timeout_ms = ms;
+    }
+
+    // ----- inputs -----
+
+    /// Time passes: start an election on timeout, or (leader) send due heartbeats.
+    pub fn tick(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+        if self.role == Role::Leader {
+            let peers: Vec<NodeId> = self.cfg.peers.clone();
+            let last = self.last_log_index();
+            for peer in peers {
+                let p = self.progress.get_mut(&peer).expect("progress for every peer");
+                if let Some(since) = p.inflight_since {
+                    if now_ms.saturating_sub(since) >= self.cfg.rpc_timeout_ms * 2 {
+                        p.inflight_since = None;
+                    }
+                }
+                let due = match p.last_sent_ms {
+                    None => true,
+                    Some(t) => now_ms.saturating_sub(t) >= self.cfg.heartbeat_ms,
+                };
+                let behind = p.next_index <= last;
+                if p.inflight_since.is_none() && (due || behind) {
+                    self.send_append(peer);
+                }
+            }
+        } else if now_ms >= self.election_reset_ms + self.election_timeout_ms {
+            self.start_election();
+        }
+    }
+
+    /// RequestVote RPC (Figure 2, "RequestVote RPC, receiver implementation").
+    pub fn handle_vote_request(&mut self, now_ms: u64, req: &VoteRequest) -> VoteResponse {
+        self.now_ms = now_ms;
+        self.observe_term(req.term);
+        let up_to_date = req.last_log_term > self.last_log_term()
+            || (req.last_log_term == self.last_log_term()
+                && req.last_log_index >= self.last_log_index());
+        let free = self.voted_for == NONE || self.voted_for == req.candidate_id;
+        let grant = req.term == self.term && free && up_to_date;
+        if grant {
+            if self.voted_for != req.candidate_id {
+                self.voted_for = req.candidate_id;
+                self.ready.hard_state = Some(self.hard_state());
+            }
+            self.ready.events.push(Event::Vote {
+                term: self.term,
+                candidate: req.candidate_id,
+            });
+            self.reset_election_timer();
+        }
+        VoteResponse {
+            term: self.term,
+            vote_granted: grant,
+        }
+    }
+
+    /// AppendEntries RPC (Figure 2, "AppendEntries RPC, receiver implementation").
+    pub fn handle_append_request(&mut self, now_ms: u64, req: &AppendRequest) -> AppendResponse {
+        self.now_ms = now_ms;
+        self.observe_term(req.term);
+        let reject = |term, ci, ct| AppendResponse {
+            term,
+            success: false,
+            conflict_index: ci,
+            conflict_term: ct,
+        };
+        if req.term < self.term {
+            return reject(self.term, None, None);
+        }
+        // A current-term AppendEntries comes from the legitimate leader (§5.2).
+        if self.role != Role::Follower {
+            self.become_follower();
+        }
+        self.leader_id = req.leader_id;
+        self.reset_election_timer();
+
+        let prev = req.prev_log_index;
+        if prev >= 0 {
+            if prev > self.last_log_index() {
+                return reject(self.term, Some(self.log.len() as i32), None);
+            }
+            let t = self.log[prev as usize].term;
+            if t != req.prev_log_term {
+                let mut first = prev;
+                while first > 0 && self.log[first as usize - 1].term == t {
+                    first -= 1;
+                }
+                return reject(self.term, Some(first), Some(t));
+            }
+        }
+        let mut appended = Vec::new();
+        for (i, e) in req.entries.iter().enumerate() {
+            let idx = prev + 1 + i as i32;
+            if idx <= self.last_log_index() {
+                if self.log[idx as usize].term == e.term {
+                    continue;
+                }
+                // Only a differing term is a conflict: a stale, reordered request whose entries
+                // already match must never truncate (§5.3).
+                self.truncate_from(idx);
+            }
+            let entry = Entry {
+                index: idx,
+                term: e.term,
+                command: e.command.clone(),
+            };
+            self.log.push(entry.clone());
+            appended.push(entry);
+        }
+        self.push_log_append(appended);
+        let last_new = prev + req.entries.len() as i32;
+        if req.leader_commit > self.commit_index {
+            let new_commit = req.leader_commit.min(last_new);
+            self.advance_commit(new_commit);
+        }
+        AppendResponse {
+            term: self.term,
+            success: true,
+            conflict_index: None,
+            conflict_term: None,
+        }
+    }
+
+    pub fn handle_vote_response(&mut self, now_ms: u64, from: NodeId, resp: &VoteResponse) {
+        self.now_ms = now_ms;
+        self.observe_term(resp.term);
+        if self.role != Role::Candidate || resp.term != self.term || !resp.vote_granted {
+            return;
+        }
+        self.votes.insert(from);
+        if self.votes.len() >= self.quorum() {
+            self.become_leader();
+        }
+    }
+
+    pub fn handle_append_response(
+        &mut self,
+        now_ms: u64,
+        from: NodeId,
+        sent: AppendSent,
+        resp: &AppendResponse,
+    ) {
+        self.now_ms = now_ms;
+        self.observe_term(resp.term);
+        if self.role != Role::Leader || sent.term != self.term {
+            return;
+        }
+        let last = self.last_log_index();
+        let Some(p) = self.progress.get_mut(&from) else {
+            return;
+        };
+        p.inflight_since = None;
+        if resp.success {
+            let new_match = sent.prev_log_index + sent.n_entries;
+            if new_match > p.match_index {
+                p.match_index = new_match;
+            }
+            if new_match + 1 > p.next_index {
+                p.next_index = new_match + 1;
+            }
+            let more = p.next_index <= last;
+            self.maybe_commit();
+            if more {
+                self.send_append(from);
+            }
+        } else {
+            if sent.prev_log_index + 1 != p.next_index {
+                return; // a stale rejection; the peer already moved on
+            }
+            // Fast backtracking (Raft thesis §5.3), falling back to nextIndex - 1.
+            let hinted = match (resp.conflict_term, resp.conflict_index) {
+                (Some(ct), ci) => match self.log.iter().rposition(|e| e.term == ct) {
+                    Some(pos) => pos as i32 + 1,
+                    None => ci.unwrap_or(sent.prev_log_index),
+                },
+                (None, Some(ci)) => ci,
+                (None, None) => sent.prev_log_index,
+            };
+            let p = self.progress.get_mut(&from).expect("checked above");
+            p.next_index = hinted.min(sent.prev_log_index).max(p.match_index + 1).max(0);
+            self.send_append(from);
+        }
+    }
+
+    /// The driver could not deliver a message to `peer` (or got no answer in time).
+    pub fn handle_send_failure(&mut self, now_ms: u64, peer: NodeId, sent: Option<AppendSent>) {
+        self.now_ms = now_ms;
+        if let (Some(sent), Some(p)) = (sent, self.progress.get_mut(&peer)) {
+            if sent.term == self.term {
+                p.inflight_since = None;
+            }
+        }
+    }
+
+    /// A client command. On the leader it is appended and replicated; the returned index and
+    /// term identify it when it is committed (or overwritten).
+    pub fn propose(&mut self, now_ms: u64, command: String) -> Result<(i32, i32), NotLeader> {
+        self.now_ms = now_ms;
+        if self.role != Role::Leader {
+            return Err(NotLeader {
+                leader_id: self.leader_id,
+            });
+        }
+        let index = self.append_own(command);
+        self.broadcast_append();
+        self.maybe_commit();
+        Ok((index, self.term))
+    }
+
+    // ----- internals -----
+
+    fn quorum(&self) -> usize {
+        (self.cfg.peers.len() + 1) / 2 + 1
+    }
+
+    /// "If RPC request or response contains term T > currentTerm: set currentTerm = T,
+    /// convert to follower" (Figure 2, Rules for Servers).
+    fn observe_term(&mut self, term: i32) {
+        if term > self.term {
+            self.term = term;
+            self.voted_for = NONE;
+            self.ready.hard_state = Some(self.hard_state());
+            self.ready.events.push(Event::Term { term });
+            self.leader_id = NONE;
+            if self.role != Role::Follower {
+                self.become_follower();
+            }
+        }
+    }
+
+    fn become_follower(&mut self) {
+        self.role = Role::Follower;
+        self.votes.clear();
+        self.progress.clear();
+        self.ready.events.push(Event::Role {
+            role: Role::Follower,
+            term: self.term,
+        });
+    }
+
+    fn reset_election_timer(&mut self) {
+        self.election_reset_ms = self.now_ms;
+        self.ready.reset_timer = true;
+    }
+
+    fn start_election(&mut self) {
+        self.term += 1;
+        self.voted_for = self.cfg.id;
+        self.role = Role::Candidate;
+        self.leader_id = NONE;
+        self.progress.clear();
+        self.ready.hard_state = Some(self.hard_state());
+        self.ready.events.push(Event::Term { term: self.term });
+        self.ready.events.push(Event::Vote {
+            term: self.term,
+            candidate: self.cfg.id,
+        });
+        self.ready.events.push(Event::Role {
+            role: Role::Candidate,
+            term: self.term,
+        });
+        self.reset_election_timer();
+        self.votes = BTreeSet::from([self.cfg.id]);
+        if self.votes.len() >= self.quorum() {
+            self.become_leader();
+            return;
+        }
+        let req = VoteRequest {
+            term: self.term,
+            candidate_id: self.cfg.id,
+            last_log_index: self.last_log_index(),
+            last_log_term: self.last_log_term(),
+        };
+        for &peer in &self.cfg.peers {
+            self.ready
+                .messages
+                .push((peer, Message::Vote(req.clone())));
+        }
+    }
+
+    fn become_leader(&mut self) {
+        self.role = Role::Leader;
+        self.leader_id = self.cfg.id;
+        self.votes.clear();
+        self.ready.events.push(Event::Role {
+            role: Role::Leader,
+            term: self.term,
+        });
+        let next = self.log.len() as i32;
+        self.progress = self
+            .cfg
+            .peers
+            .iter()
+            .map(|&p| {
+                (
+                    p,
+                    Progress {
+                        next_index: next,
+                        match_index: -1,
+                        inflight_since: None,
+                        last_sent_ms: None,
+                    },
+                )
+            })
+            .collect();
+        // Raft §8: a no-op of the new term lets entries of earlier terms commit.
+        self.append_own(String::new());
+        self.broadcast_append();
+        self.maybe_commit();
+    }
+
+    fn append_own(&mut self, command: String) -> i32 {
+        let entry = Entry {
+            index: self.log.len() as i32,
+            term: self.term,
+            command,
+        };
+        let index = entry.index;
+        self.log.push(entry.clone());
+        self.push_log_append(vec![entry]);
+        index
+    }
+
+    fn push_log_append(&mut self, entries: Vec<Entry>) {
+        if entries.is_empty() {
+            return;
+        }
+        if let Some(LogOp::Append(v)) = self.ready.log_ops.last_mut() {
+            v.extend(entries);
+        } else {
+            self.ready.log_ops.push(LogOp::Append(entries));
+        }
+    }
+
+    fn truncate_from(&mut self, from_index: i32) {
+        self.log.truncate(from_index as usize);
+        self.ready.log_ops.push(LogOp::Truncate { from_index });
+        self.ready.events.push(Event::Truncate { from_index });
+    }
+
+    fn broadcast_append(&mut self) {
+        let peers: Vec<NodeId> = self.cfg.peers.clone();
+        for peer in peers {
+            if self.progress[&peer].inflight_since.is_none() {
+                self.send_append(peer);
+            }
+        }
+    }
+
+    fn send_append(&mut self, peer: NodeId) {
+        let p = self.progress.get_mut(&peer).expect("progress for every peer");
+        let next = p.next_index.clamp(0, self.log.len() as i32);
+        let prev = next - 1;
+        let prev_term = if prev >= 0 {
+            self.log[prev as usize].term
+        } else {
+            0
+        };
+        let end = (next as usize + self.cfg.max_entries_per_append).min(self.log.len());
+        let entries = self.log[next as usize..end].to_vec();
+        p.inflight_since = Some(self.now_ms);
+        p.last_sent_ms = Some(self.now_ms);
+        let req = AppendRequest {
+            term: self.term,
+            leader_id: self.cfg.id,
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries,
+            leader_commit: self.commit_index,
+        };
+        self.ready.messages.push((peer, Message::Append(req)));
+    }
+
+    /// "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N, and
+    /// log[N].term == currentTerm: set commitIndex = N" (Figure 2; Figure 8 explains the term
+    /// condition). The leader counts itself: its entries are persisted before any message.
+    fn maybe_commit(&mut self) {
+        let mut n = self.last_log_index();
+        while n > self.commit_index {
+            if self.log[n as usize].term != self.term {
+                break; // older terms below: never commit them by counting replicas
+            }
+            let replicas = 1 + self
+                .progress
+                .values()
+                .filter(|p| p.match_index >= n)
+                .count();
+            if replicas >= self.quorum() {
+                self.advance_commit(n);
+                return;
+            }
+            n -= 1;
+        }
+    }
+
+    fn advance_commit(&mut self, index: i32) {
+        if index <= self.commit_index {
+            return;
+        }
+        self.commit_index = index;
+        self.ready.events.push(Event::Commit { index });
+        while self.last_applied < self.commit_index {
+            self.last_applied += 1;
+            self.ready
+                .committed
+                .push(self.log[self.last_applied as usize].clone());
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

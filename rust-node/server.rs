@@ -1,0 +1,671 @@
+//! The I/O shell around the pure core.
+//!
+//! One task (the driver) owns the [`Core`], the storage, the journal and the state machine; every
+//! other task talks to it through one mpsc channel. After each input the driver carries out the
+//! core's `Ready` in order: persist (fsync), journal, send messages, reply, apply. Each peer has
+//! its own replication task, so a slow or dead peer never delays the others; every RPC carries a
+//! deadline. The tonic service turns RPCs into driver inputs and handles client forwarding.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+use tracing::{debug, error, info, warn};
+
+use crate::core::{
+    AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message,
+    NodeId, Role, VoteRequest, VoteResponse, NONE,
+};
+use crate::journal::Journal;
+use crate::kv::{self, Kv};
+use crate::storage::Storage;
+use raft_harness::proto as pb;
+use raft_harness::proto::raft_service_client::RaftServiceClient;
+use raft_harness::proto::raft_service_server::RaftService;
+
+pub const IMPLEMENTATION: &str = concat!("rust-node ", env!("CARGO_PKG_VERSION"));
+pub const FORWARDED_HEADER: &str = "x-raft-forwarded";
+const CLIENT_DEADLINE: Duration = Duration::from_secs(3);
+const TICK: Duration = Duration::from_millis(10);
+
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub id: NodeId,
+    /// `host:port` as given on the command line (what clients are told).
+    pub addr: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub id: NodeId,
+    pub host: String,
+    pub port: u16,
+    pub peers: Vec<Peer>,
+    pub election_timeout_ms: (u64, u64),
+    pub heartbeat_ms: u64,
+    pub unsafe_stale_reads: bool,
+}
+
+impl NodeConfig {
+    pub fn self_addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+    pub fn addr_of(&self, id: NodeId) -> String {
+        if id == self.id {
+            return self.self_addr();
+        }
+        self.peers
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(String::new, |p| p.addr.clone())
+    }
+    pub fn rpc_deadline(&self) -> Duration {
+        Duration::from_millis(self.election_timeout_ms.0)
+    }
+}
+
+type Reply = pb::ClientResponseMessage;
+
+pub enum Input {
+    Vote(VoteRequest, oneshot::Sender<VoteResponse>),
+    Append(AppendRequest, oneshot::Sender<AppendResponse>),
+    Propose(String, oneshot::Sender<Result<oneshot::Receiver<Reply>, NodeId>>),
+    StaleGet(String, oneshot::Sender<(Option<String>, NodeId)>),
+    Status(oneshot::Sender<pb::GetStatusResponse>),
+    Log(pb::GetLogRequest, oneshot::Sender<Vec<Entry>>),
+    PeerVote(NodeId, Option<VoteResponse>),
+    PeerAppend(NodeId, AppendSent, Option<AppendResponse>),
+    Stop(oneshot::Sender<()>),
+}
+
+/// The task that owns the core and everything it must act on.
+pub struct Driver {
+    cfg: Arc<NodeConfig>,
+    core: Core,
+    storage: Option<Storage>,
+    journal: Journal,
+    kv: Kv,
+    pending: BTreeMap<i32, (i32, oneshot::Sender<Reply>)>,
+    peer_tx: HashMap<NodeId, mpsc::UnboundedSender<Message>>,
+    epoch: Instant,
+}
+
+fn fatal(what: &str, err: impl std::fmt::Display) -> ! {
+    error!("{what}: {err}");
+    eprintln!("error: {what}: {err}");
+    std::process::exit(1)
+}
+
+impl Driver {
+    pub fn new(
+        cfg: Arc<NodeConfig>,
+        storage: Option<Storage>,
+        mut journal: Journal,
+        hs: crate::core::HardState,
+        log: Vec<Entry>,
+        peer_tx: HashMap<NodeId, mpsc::UnboundedSender<Message>>,
+    ) -> std::io::Result<Driver> {
+        journal.write(
+            "start",
+            &[
+                ("implementation", json!(IMPLEMENTATION)),
+                ("term", json!(hs.term)),
+                ("voted_for", json!(hs.voted_for)),
+                ("log_len", json!(log.len())),
+            ],
+        )?;
+        let core_cfg = Config {
+            id: cfg.id,
+            peers: cfg.peers.iter().map(|p| p.id).collect(),
+            heartbeat_ms: cfg.heartbeat_ms,
+            rpc_timeout_ms: cfg.election_timeout_ms.0,
+            max_entries_per_append: 256,
+        };
+        let timeout = draw_timeout(&cfg);
+        let core = Core::new(core_cfg, hs, log, 0, timeout);
+        let mut d = Driver {
+            cfg,
+            core,
+            storage,
+            journal,
+            kv: Kv::default(),
+            pending: BTreeMap::new(),
+            peer_tx,
+            epoch: Instant::now(),
+        };
+        d.process_ready();
+        Ok(d)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Input>) {
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    let now = self.now_ms();
+                    self.core.tick(now);
+                    self.process_ready();
+                }
+                input = rx.recv() => {
+                    let Some(input) = input else { return };
+                    if self.handle(input) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Returns true when the node must stop.
+    fn handle(&mut self, input: Input) -> bool {
+        let now = self.now_ms();
+        match input {
+            Input::Vote(req, tx) => {
+                let resp = self.core.handle_vote_request(now, &req);
+                self.process_ready();
+                let _ = tx.send(resp);
+            }
+            Input::Append(req, tx) => {
+                let resp = self.core.handle_append_request(now, &req);
+                self.process_ready();
+                let _ = tx.send(resp);
+            }
+            Input::Propose(cmd, tx) => match self.core.propose(now, cmd) {
+                Ok((index, term)) => {
+                    let (rtx, rrx) = oneshot::channel();
+                    self.pending.insert(index, (term, rtx));
+                    let _ = tx.send(Ok(rrx));
+                    self.process_ready();
+                }
+                Err(nl) => {
+                    let _ = tx.send(Err(nl.leader_id));
+                }
+            },
+            Input::StaleGet(key, tx) => {
+                let _ = tx.send((self.kv.get(&key), self.core.leader_id()));
+            }
+            Input::Status(tx) => {
+                let leader = self.core.leader_id();
+                let _ = tx.send(pb::GetStatusResponse {
+                    state: self.core.role().as_str().to_string(),
+                    current_term: self.core.term(),
+                    voted_for: self.core.voted_for(),
+                    leader_id: leader,
+                    node_id: self.cfg.id,
+                    commit_index: self.core.commit_index(),
+                    last_applied: self.core.last_applied(),
+                    last_log_index: self.core.last_log_index(),
+                    last_log_term: self.core.last_log_term(),
+                    implementation: IMPLEMENTATION.to_string(),
+                    leader_address: if leader == NONE {
+                        String::new()
+                    } else {
+                        self.cfg.addr_of(leader)
+                    },
+                });
+            }
+            Input::Log(req, tx) => {
+                let log = self.core.log();
+                let from = req.from_index.unwrap_or(0).max(0) as usize;
+                let from = from.min(log.len());
+                let end = match req.max_entries {
+                    Some(n) if n > 0 => (from + n as usize).min(log.len()),
+                    _ => log.len(),
+                };
+                let _ = tx.send(log[from..end].to_vec());
+            }
+            Input::PeerVote(peer, resp) => {
+                if let Some(resp) = resp {
+                    self.core.handle_vote_response(now, peer, &resp);
+                    self.process_ready();
+                }
+            }
+            Input::PeerAppend(peer, sent, resp) => {
+                match resp {
+                    Some(resp) => self.core.handle_append_response(now, peer, sent, &resp),
+                    None => self.core.handle_send_failure(now, peer, Some(sent)),
+                }
+                self.process_ready();
+            }
+            Input::Stop(tx) => {
+                if let Err(e) = self.journal.write("stop", &[]) {
+                    warn!("journal: {e}");
+                }
+                let _ = tx.send(());
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Carries out the core's pending actions in the order that keeps durability promises.
+    fn process_ready(&mut self) {
+        let ready = self.core.take_ready();
+        if ready.is_empty() {
+            return;
+        }
+        // 1. Persist before anything that depends on it leaves this node.
+        if let Some(storage) = self.storage.as_mut() {
+            if let Some(hs) = ready.hard_state {
+                if let Err(e) = storage.save_hard_state(hs) {
+                    fatal("cannot persist state", e);
+                }
+            }
+            for op in &ready.log_ops {
+                let res = match op {
+                    LogOp::Truncate { from_index } => {
+                        storage.truncate(&self.core.log()[..*from_index as usize])
+                    }
+                    LogOp::Append(entries) => storage.append(entries),
+                };
+                if let Err(e) = res {
+                    fatal("cannot persist log", e);
+                }
+            }
+        }
+        // 2. Journal, and settle client requests the events decide.
+        for ev in &ready.events {
+            let (name, fields): (&str, Vec<(&str, Value)>) = match ev {
+                Event::Term { term } => ("term", vec![("term", json!(term))]),
+                Event::Vote { term, candidate } => (
+                    "vote",
+                    vec![("term", json!(term)), ("candidate", json!(candidate))],
+                ),
+                Event::Role { role, term } => {
+                    info!(role = role.as_str(), term, "role change");
+                    if *role != Role::Leader {
+                        self.fail_pending_from(i32::MIN, "leadership lost before commit");
+                    }
+                    (
+                        "role",
+                        vec![("role", json!(role.as_str())), ("term", json!(term))],
+                    )
+                }
+                Event::Truncate { from_index } => {
+                    self.fail_pending_from(*from_index, "entry overwritten before commit");
+                    ("truncate", vec![("from_index", json!(from_index))])
+                }
+                Event::Commit { index } => ("commit", vec![("index", json!(index))]),
+            };
+            if let Err(e) = self.journal.write(name, &fields) {
+                fatal("cannot write journal", e);
+            }
+        }
+        // 3. Messages, each to its peer's own replication task.
+        for (peer, msg) in ready.messages {
+            if let Some(tx) = self.peer_tx.get(&peer) {
+                let _ = tx.send(msg);
+            }
+        }
+        // 4. Apply committed entries in log order, then answer their clients.
+        for entry in ready.committed {
+            let result = self.kv.apply(&entry.command);
+            if let Err(e) = self.journal.write(
+                "apply",
+                &[
+                    ("index", json!(entry.index)),
+                    ("term", json!(entry.term)),
+                    ("command", json!(entry.command)),
+                    ("result", json!(result)),
+                ],
+            ) {
+                fatal("cannot write journal", e);
+            }
+            debug!(index = entry.index, command = %entry.command, "applied");
+            if let Some((term, tx)) = self.pending.remove(&entry.index) {
+                let reply = if term == entry.term {
+                    Reply {
+                        success: true,
+                        message: format!("applied at index {}", entry.index),
+                        result,
+                        outcome: pb::Outcome::Applied as i32,
+                        ..self.hint()
+                    }
+                } else {
+                    self.unknown("entry overwritten before commit")
+                };
+                let _ = tx.send(reply);
+            }
+        }
+        if ready.reset_timer {
+            self.core.set_election_timeout(draw_timeout(&self.cfg));
+        }
+    }
+
+    fn hint(&self) -> Reply {
+        leader_hint(&self.cfg, self.core.leader_id())
+    }
+
+    fn unknown(&self, why: &str) -> Reply {
+        Reply {
+            success: false,
+            message: why.to_string(),
+            outcome: pb::Outcome::Unknown as i32,
+            ..self.hint()
+        }
+    }
+
+    fn fail_pending_from(&mut self, from_index: i32, why: &str) {
+        let failed = self.pending.split_off(&from_index);
+        for (_, (_, tx)) in failed {
+            let _ = tx.send(self.unknown(why));
+        }
+    }
+}
+
+fn draw_timeout(cfg: &NodeConfig) -> u64 {
+    let (lo, hi) = cfg.election_timeout_ms;
+    rand::rng().random_range(lo..=hi)
+}
+
+fn leader_hint(cfg: &NodeConfig, leader: NodeId) -> Reply {
+    Reply {
+        leader_id: leader,
+        leader_address: if leader == NONE {
+            String::new()
+        } else {
+            cfg.addr_of(leader)
+        },
+        ..Default::default()
+    }
+}
+
+/// Turns `host:port` into a URI tonic can dial; `localhost` is pinned to IPv4 loopback because
+/// nodes bind 127.0.0.1 by default.
+fn endpoint(addr: &str, connect_timeout: Duration) -> Option<Endpoint> {
+    let addr = match addr.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => addr.to_string(),
+    };
+    Endpoint::from_shared(format!("http://{addr}"))
+        .ok()
+        .map(|e| e.connect_timeout(connect_timeout).tcp_nodelay(true))
+}
+
+/// One peer's replication loop: sends each message as its own RPC with a deadline and feeds the
+/// outcome back to the driver. tonic's channel reconnects on the next call after a failure,
+/// so a restarted peer is reached again at the next heartbeat.
+pub async fn peer_loop(
+    peer: Peer,
+    deadline: Duration,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    core_tx: mpsc::Sender<Input>,
+) {
+    let Some(ep) = endpoint(&peer.addr, deadline) else {
+        error!(peer = peer.id, addr = %peer.addr, "invalid peer address");
+        return;
+    };
+    let client = RaftServiceClient::new(ep.timeout(deadline).connect_lazy());
+    while let Some(msg) = rx.recv().await {
+        let mut client = client.clone();
+        let core_tx = core_tx.clone();
+        let id = peer.id;
+        tokio::spawn(async move {
+            let input = match msg {
+                Message::Vote(req) => {
+                    let call = client.request_vote(pb::RequestVoteRequest {
+                        term: req.term,
+                        candidate_id: req.candidate_id,
+                        last_log_index: req.last_log_index,
+                        last_log_term: req.last_log_term,
+                    });
+                    let resp = match tokio::time::timeout(deadline, call).await {
+                        Ok(Ok(r)) => {
+                            let r = r.into_inner();
+                            Some(VoteResponse {
+                                term: r.term,
+                                vote_granted: r.vote_granted,
+                            })
+                        }
+                        Ok(Err(e)) => {
+                            debug!(peer = id, "RequestVote failed: {e}");
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    Input::PeerVote(id, resp)
+                }
+                Message::Append(req) => {
+                    let sent = req.sent();
+                    let call = client.append_entries(to_pb_append(&req));
+                    let resp = match tokio::time::timeout(deadline, call).await {
+                        Ok(Ok(r)) => {
+                            let r = r.into_inner();
+                            Some(AppendResponse {
+                                term: r.term,
+                                success: r.success,
+                                conflict_index: r.conflict_index,
+                                conflict_term: r.conflict_term,
+                            })
+                        }
+                        Ok(Err(e)) => {
+                            debug!(peer = id, "AppendEntries failed: {e}");
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    Input::PeerAppend(id, sent, resp)
+                }
+            };
+            let _ = core_tx.send(input).await;
+        });
+    }
+}
+
+fn to_pb_entry(e: &Entry) -> pb::LogEntry {
+    pb::LogEntry {
+        index: e.index,
+        term: e.term,
+        command: e.command.clone(),
+    }
+}
+
+fn to_pb_append(req: &AppendRequest) -> pb::AppendEntriesRequest {
+    pb::AppendEntriesRequest {
+        term: req.term,
+        leader_id: req.leader_id,
+        entries: req.entries.iter().map(to_pb_entry).collect(),
+        prev_log_index: req.prev_log_index,
+        prev_log_term: req.prev_log_term,
+        leader_commit: req.leader_commit,
+    }
+}
+
+/// The gRPC face of the node.
+pub struct Service {
+    cfg: Arc<NodeConfig>,
+    tx: mpsc::Sender<Input>,
+    forward_clients: Mutex<HashMap<String, RaftServiceClient<Channel>>>,
+}
+
+impl Service {
+    pub fn new(cfg: Arc<NodeConfig>, tx: mpsc::Sender<Input>) -> Service {
+        Service {
+            cfg,
+            tx,
+            forward_clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Input) -> Result<T, Status> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .await
+            .map_err(|_| Status::unavailable("node is stopping"))?;
+        rx.await
+            .map_err(|_| Status::unavailable("node is stopping"))
+    }
+
+    fn forward_client(&self, addr: &str) -> Option<RaftServiceClient<Channel>> {
+        let mut clients = self.forward_clients.lock().expect("lock not poisoned");
+        if let Some(c) = clients.get(addr) {
+            return Some(c.clone());
+        }
+        let ep = endpoint(addr, Duration::from_millis(500))?;
+        let c = RaftServiceClient::new(ep.connect_lazy());
+        clients.insert(addr.to_string(), c.clone());
+        Some(c)
+    }
+
+    async fn forward(&self, command: String, leader: NodeId) -> Reply {
+        let hint = leader_hint(&self.cfg, leader);
+        let unknown = |why: String| Reply {
+            success: false,
+            message: why,
+            outcome: pb::Outcome::Unknown as i32,
+            ..hint.clone()
+        };
+        let Some(mut client) = self.forward_client(&hint.leader_address) else {
+            return Reply {
+                success: false,
+                message: format!("leader address {:?} is invalid", hint.leader_address),
+                outcome: pb::Outcome::Rejected as i32,
+                ..hint.clone()
+            };
+        };
+        let mut req = Request::new(pb::ClientRequestMessage { command });
+        req.metadata_mut()
+            .insert(FORWARDED_HEADER, tonic::metadata::MetadataValue::from_static("1"));
+        req.set_timeout(CLIENT_DEADLINE);
+        match tokio::time::timeout(CLIENT_DEADLINE, client.client_request(req)).await {
+            Ok(Ok(resp)) => resp.into_inner(),
+            Ok(Err(e)) => unknown(format!("forward to leader {leader} failed: {}", e.message())),
+            Err(_) => unknown(format!("forward to leader {leader} timed out")),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl RaftService for Service {
+    async fn request_vote(
+        &self,
+        request: Request<pb::RequestVoteRequest>,
+    ) -> Result<Response<pb::RequestVoteResponse>, Status> {
+        let r = request.into_inner();
+        let req = VoteRequest {
+            term: r.term,
+            candidate_id: r.candidate_id,
+            last_log_index: r.last_log_index,
+            last_log_term: r.last_log_term,
+        };
+        let resp = self.ask(|tx| Input::Vote(req, tx)).await?;
+        Ok(Response::new(pb::RequestVoteResponse {
+            term: resp.term,
+            vote_granted: resp.vote_granted,
+        }))
+    }
+
+    async fn append_entries(
+        &self,
+        request: Request<pb::AppendEntriesRequest>,
+    ) -> Result<Response<pb::AppendEntriesResponse>, Status> {
+        let r = request.into_inner();
+        let req = AppendRequest {
+            term: r.term,
+            leader_id: r.leader_id,
+            prev_log_index: r.prev_log_index,
+            prev_log_term: r.prev_log_term,
+            entries: r
+                .entries
+                .into_iter()
+                .map(|e| Entry {
+                    index: e.index,
+                    term: e.term,
+                    command: e.command,
+                })
+                .collect(),
+            leader_commit: r.leader_commit,
+        };
+        let resp = self.ask(|tx| Input::Append(req, tx)).await?;
+        Ok(Response::new(pb::AppendEntriesResponse {
+            term: resp.term,
+            success: resp.success,
+            conflict_index: resp.conflict_index,
+            conflict_term: resp.conflict_term,
+        }))
+    }
+
+    async fn client_request(
+        &self,
+        request: Request<pb::ClientRequestMessage>,
+    ) -> Result<Response<pb::ClientResponseMessage>, Status> {
+        let forwarded = request.metadata().get(FORWARDED_HEADER).is_some();
+        let command = request.into_inner().command;
+        if self.cfg.unsafe_stale_reads {
+            if let kv::Command::Get(key) = kv::parse(&command) {
+                let key = key.to_string();
+                let (value, leader) = self.ask(|tx| Input::StaleGet(key, tx)).await?;
+                return Ok(Response::new(Reply {
+                    success: true,
+                    message: "stale local read (--unsafe-stale-reads)".into(),
+                    result: value,
+                    outcome: pb::Outcome::Applied as i32,
+                    ..leader_hint(&self.cfg, leader)
+                }));
+            }
+        }
+        let proposed = self
+            .ask(|tx| Input::Propose(command.clone(), tx))
+            .await?;
+        let reply = match proposed {
+            Ok(done) => match tokio::time::timeout(CLIENT_DEADLINE, done).await {
+                Ok(Ok(reply)) => reply,
+                Ok(Err(_)) => Reply {
+                    success: false,
+                    message: "node stopped before commit".into(),
+                    outcome: pb::Outcome::Unknown as i32,
+                    ..leader_hint(&self.cfg, self.cfg.id)
+                },
+                Err(_) => Reply {
+                    success: false,
+                    message: "timed out waiting for commit".into(),
+                    outcome: pb::Outcome::Unknown as i32,
+                    ..leader_hint(&self.cfg, self.cfg.id)
+                },
+            },
+            Err(NONE) => Reply {
+                success: false,
+                message: "No leader available".into(),
+                outcome: pb::Outcome::Rejected as i32,
+                ..leader_hint(&self.cfg, NONE)
+            },
+            Err(leader) if forwarded => Reply {
+                success: false,
+                message: format!("not the leader (forwarded request); leader is {leader}"),
+                outcome: pb::Outcome::Rejected as i32,
+                ..leader_hint(&self.cfg, leader)
+            },
+            Err(leader) => self.forward(command, leader).await,
+        };
+        Ok(Response::new(reply))
+    }
+
+    async fn get_status(
+        &self,
+        _request: Request<pb::GetStatusRequest>,
+    ) -> Result<Response<pb::GetStatusResponse>, Status> {
+        Ok(Response::new(self.ask(Input::Status).await?))
+    }
+
+    async fn get_log(
+        &self,
+        request: Request<pb::GetLogRequest>,
+    ) -> Result<Response<pb::GetLogResponse>, Status> {
+        let req = request.into_inner();
+        let entries = self.ask(|tx| Input::Log(req, tx)).await?;
+        Ok(Response::new(pb::GetLogResponse {
+            entries: entries.iter().map(to_pb_entry).collect(),
+        }))
+    }
+}
