@@ -1,0 +1,354 @@
+//! End-to-end tests of the `raft-harness` binary: real suites, real node
+//! processes (the debug `rust-node` of this build, through a test kinds file),
+//! real signals. Each test uses its own ports (25000-25999) and checks that no
+//! process it caused is left behind.
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
+const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+
+/// A kinds file that runs this build's rust-node (no build step needed).
+fn kinds(dir: &Path) -> PathBuf {
+    let p = dir.join("kinds.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+[kind.rust]
+command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
+           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
+           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
+ready_timeout_s = 20
+"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// A 3-node rust suite with the given steps, on base_port+1..+3.
+fn suite(dir: &Path, name: &str, base_port: u16, steps: &str) -> PathBuf {
+    kinds(dir);
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            r#"include = ["kinds.toml"]
+[cluster]
+base_port = {base_port}
+election_timeout_ms = [300, 600]
+heartbeat_ms = 50
+[[node]]
+id = 1
+kind = "rust"
+[[node]]
+id = 2
+kind = "rust"
+[[node]]
+id = 3
+kind = "rust"
+[workload]
+type = "register"
+clients = 3
+rate = 40
+{steps}
+"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn port_open(port: u16) -> bool {
+    TcpStream::connect_timeout(&format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_millis(100)).is_ok()
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+/// No listener remains on the suite's ports (every node is gone).
+fn assert_ports_free(base: u16) {
+    for p in base + 1..=base + 3 {
+        assert!(
+            wait_until(Duration::from_secs(5), || !port_open(p)),
+            "port {p} is still served after the harness ended: a node was left running"
+        );
+    }
+}
+
+/// Kills a child process on drop, so a failing assertion leaks nothing.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+fn harness(dir: &Path) -> Command {
+    let mut c = Command::new(HARNESS);
+    c.current_dir(dir).env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
+    c
+}
+
+#[test]
+fn a_passing_suite_exits_0_and_writes_every_report_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(
+        dir.path(),
+        "kill-leader",
+        25000,
+        r#"
+[[step]]
+wait = "leader"
+[[step]]
+workload = "start"
+[[step]]
+sleep_s = 1.5
+[[step]]
+fault = "kill"
+target = "leader"
+[[step]]
+wait = "new-leader"
+[[step]]
+fault = "restart"
+target = "previous"
+[[step]]
+sleep_s = 1
+[[step]]
+workload = "stop"
+[[step]]
+wait = "caught-up"
+"#,
+    );
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("PASS"))
+        .stderr(predicate::str::contains("election_safety"));
+    let latest = dir.path().join("reports/latest");
+    for f in ["junit.xml", "report.json", "history.jsonl", "evidence.json", "nodes/1.log", "journals/1.jsonl"] {
+        assert!(latest.join(f).exists(), "{f} missing from the report");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(latest.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "pass");
+    assert_eq!(report["seed"], 7);
+    assert!(report["metrics"]["failover_ms.1"].as_f64().unwrap() > 0.0);
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).unwrap();
+    assert!(junit.contains("<testcase name=\"log_matching\""));
+    assert_ports_free(25000);
+
+    // The saved run can be judged again, and the history alone too.
+    harness(dir.path())
+        .args(["check", latest.to_str().unwrap()])
+        .assert()
+        .code(0);
+    harness(dir.path())
+        .args(["check", latest.join("history.jsonl").to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_invalid_spec_exits_2_naming_the_line_and_starts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(dir.path(), "bad", 25010, "[[step]]\nwait = \"leadr\"\n");
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:20:8"))
+        .stderr(predicate::str::contains("did you mean \"leader\""));
+    assert!(!dir.path().join("reports").exists(), "a report folder was created for an invalid spec");
+}
+
+#[test]
+fn bad_history_file_exits_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("h.jsonl");
+    std::fs::write(
+        &h,
+        "{\"id\":0,\"client\":1,\"node\":1,\"command\":\"GET k\",\"invoke_us\":1,\"complete_us\":2,\"outcome\":\"ok\",\"result\":null}\n{\"id\":1,\"oops\":true}\n",
+    )
+    .unwrap();
+    harness(dir.path())
+        .args(["check", h.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("h.jsonl:2"));
+}
+
+#[test]
+fn a_history_with_a_stale_read_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("h.jsonl");
+    // The write of 2 completed before the read began, yet the read saw 1.
+    let ops = [
+        r#"{"id":0,"client":1,"node":1,"command":"SET k 1","invoke_us":0,"complete_us":10,"outcome":"ok","result":"OK"}"#,
+        r#"{"id":1,"client":1,"node":1,"command":"SET k 2","invoke_us":20,"complete_us":30,"outcome":"ok","result":"OK"}"#,
+        r#"{"id":2,"client":2,"node":2,"command":"GET k","invoke_us":40,"complete_us":50,"outcome":"ok","result":"1"}"#,
+    ];
+    std::fs::write(&h, ops.join("\n") + "\n").unwrap();
+    harness(dir.path())
+        .args(["check", h.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("linearizable"))
+        .stderr(predicate::str::contains("FAIL"));
+}
+
+#[test]
+fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(dir.path(), "stranger", 25020, "[[step]]\nwait = \"leader\"\n");
+    let stranger = Guard(
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',25022))\ns.listen()\ntime.sleep(120)",
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(wait_until(Duration::from_secs(10), || port_open(25022)));
+    let pid = stranger.0.id().to_string();
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("port 25022"))
+        .stderr(predicate::str::contains(format!("pid {pid}")))
+        .stderr(predicate::str::contains("python3"));
+    assert!(alive(stranger.0.id()), "the harness killed a process it did not start");
+    // Nothing was started on the other ports either.
+    assert!(!port_open(25021) && !port_open(25023));
+}
+
+#[test]
+fn leftovers_and_hand_started_nodes_are_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
+    // Port 25031: a node an earlier run left behind (it carries the run marker).
+    let leftover = Guard(
+        std::process::Command::new(NODE)
+            .args(["1", "25031", "2=127.0.0.1:25032"])
+            .env("RAFT_HARNESS_RUN", "earlier-run")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Port 25032: the same node program started by hand for that port.
+    let by_hand = Guard(
+        std::process::Command::new(NODE)
+            .args(["2", "25032", "1=127.0.0.1:25031"])
+            .env_remove("RAFT_HARNESS_RUN")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(wait_until(Duration::from_secs(10), || port_open(25031) && port_open(25032)));
+    harness(dir.path())
+        .args(["clean", spec.to_str().unwrap()])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("left by raft-harness run earlier-run"))
+        .stderr(predicate::str::contains("started by hand"));
+    assert!(wait_until(Duration::from_secs(5), || !alive(leftover.0.id()) && !alive(by_hand.0.id())));
+}
+
+/// Start a run that would last a minute and wait until its nodes serve.
+fn start_long_run(dir: &Path, name: &str, base: u16) -> Guard {
+    let spec = suite(
+        dir,
+        name,
+        base,
+        "[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n",
+    );
+    let child = std::process::Command::new(HARNESS)
+        .args(["run", spec.to_str().unwrap()])
+        .current_dir(dir)
+        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("harness.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let g = Guard(child);
+    assert!(
+        wait_until(Duration::from_secs(30), || (base + 1..=base + 3).all(port_open)),
+        "nodes did not come up: {}",
+        std::fs::read_to_string(dir.join("harness.err")).unwrap_or_default()
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    g
+}
+
+#[test]
+fn ctrl_c_tears_down_and_writes_a_partial_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = start_long_run(dir.path(), "interrupted", 25040);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(g.0.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = wait_exit(&mut g.0, Duration::from_secs(60));
+    assert_eq!(status, Some(130), "{}", std::fs::read_to_string(dir.path().join("harness.err")).unwrap());
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["verdict"], "interrupted");
+    assert!(!report["checks"].as_array().unwrap().is_empty(), "the partial report has no checks");
+    assert_ports_free(25040);
+}
+
+#[test]
+fn a_sigkilled_harness_leaves_no_node_and_the_next_run_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = start_long_run(dir.path(), "killed", 25050);
+    g.0.kill().unwrap();
+    let _ = g.0.wait();
+    // The parent-death signal ends every node at once.
+    assert_ports_free(25050);
+    // The run's state file is still there; the next command recognises it as dead and clears it.
+    let state = dir.path().join("state");
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 1, "expected the killed run's state file");
+    harness(dir.path())
+        .args(["clean", dir.path().join("killed.toml").to_str().unwrap()])
+        .assert()
+        .code(0);
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0, "the dead run's state file was not cleared");
+}
+
+fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if let Ok(Some(st)) = c.try_wait() {
+            return st.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
