@@ -40,8 +40,11 @@ pub type NodeId = u32;
 /// A directed link `(from, to)`: the connections that `from` opens to reach `to`.
 pub type Link = (NodeId, NodeId);
 
-/// Size of the reusable read buffer of each direction of each connection.
-const CHUNK: usize = 64 * 1024;
+/// First size of the reusable read buffer of each direction of each connection; it doubles
+/// whenever a read fills it, up to [`MAX_CHUNK`], so RPC connections stay small and bulk
+/// transfers make few system calls.
+const FIRST_CHUNK: usize = 16 * 1024;
+const MAX_CHUNK: usize = 256 * 1024;
 /// Bytes a delayed direction may hold before it stops reading (back-pressure).
 const MAX_QUEUED: usize = 4 * 1024 * 1024;
 /// Spare chunk buffers a delayed direction keeps for reuse.
@@ -477,6 +480,13 @@ fn mix(seed: u64, salt: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Doubles a read buffer that the last read filled, up to [`MAX_CHUNK`].
+fn grow(buf: &mut Vec<u8>, last_read: usize) {
+    if last_read == buf.len() && buf.len() < MAX_CHUNK {
+        buf.resize(buf.len() * 2, 0);
+    }
+}
+
 fn lose(rng: &mut SmallRng, loss_rate: f64) -> bool {
     loss_rate > 0.0 && rng.random_bool(loss_rate)
 }
@@ -653,7 +663,7 @@ impl Pump<'_> {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = vec![0u8; FIRST_CHUNK];
         let mut queue: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
         let mut queued = 0usize;
         let mut spare: Vec<Vec<u8>> = Vec::new();
@@ -685,6 +695,7 @@ impl Pump<'_> {
                     eof = true;
                     continue;
                 }
+                grow(&mut buf, n);
                 // The link may have changed while this read waited for data.
                 self.refresh(&mut fault).await;
                 if !fault.delays() {
@@ -705,6 +716,7 @@ impl Pump<'_> {
                     if n == 0 {
                         eof = true;
                     } else {
+                        grow(&mut buf, n);
                         last_due = self.enqueue(&mut queue, &mut spare, &buf[..n], fault, last_due);
                         queued += n;
                     }
