@@ -676,6 +676,8 @@ impl Pump<'_> {
                 if *due > Instant::now() {
                     break;
                 }
+                // Checked per chunk: a blackhole set meanwhile holds the rest of the queue.
+                self.refresh(&mut fault).await;
                 let (_, chunk) = queue.pop_front().expect("front exists");
                 to.write_all(&chunk).await?;
                 self.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -688,8 +690,9 @@ impl Pump<'_> {
                 to.shutdown().await?;
                 return Ok(());
             }
-            if queue.is_empty() && !fault.delays() {
-                // Fast path: one reusable buffer, no copy, no timer.
+            if queue.is_empty() {
+                // Nothing is queued: wait for data with no timer, and forward it from the
+                // one reusable buffer at once unless the link delays.
                 let n = from.read(&mut buf).await?;
                 if n == 0 {
                     eof = true;
@@ -707,10 +710,10 @@ impl Pump<'_> {
                 queued += n;
                 continue;
             }
-            let next_due = queue.front().map(|(due, _)| *due);
+            // Something is queued: wake for its due time, or read more meanwhile.
+            let next_due = queue.front().expect("queue is not empty").0;
             tokio::select! {
-                _ = tokio::time::sleep_until(next_due.unwrap_or_else(Instant::now)),
-                    if next_due.is_some() => {}
+                _ = tokio::time::sleep_until(next_due) => {}
                 read = from.read(&mut buf), if !eof && queued < MAX_QUEUED => {
                     let n = read?;
                     if n == 0 {
