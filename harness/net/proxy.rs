@@ -763,3 +763,60 @@ impl Pump<'_> {
         due
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Network>();
+        fn sendable<F: std::future::Future + Send>(_: F) {}
+        let net: Option<&Network> = None;
+        if let Some(net) = net {
+            sendable(net.shutdown());
+        }
+    }
+
+    #[test]
+    fn faults_read_well_and_reject_bad_loss_rates() {
+        assert_eq!(LinkFault::PASS.to_string(), "pass");
+        assert_eq!(LinkFault::BLACKHOLE.to_string(), "blackhole");
+        assert_eq!(LinkFault::delay(30, 5).to_string(), "pass delay=30±5ms");
+        assert!(LinkFault::loss(f64::NAN).validate().is_err());
+        assert!(LinkFault::loss(-0.1).validate().is_err());
+        assert!(LinkFault::loss(1.0).validate().is_ok());
+        assert_eq!(
+            NetError::InvalidLossRate(2.0).to_string(),
+            "loss_rate must be between 0 and 1, got 2"
+        );
+    }
+
+    #[test]
+    fn faults_come_from_spec_text() {
+        let fault: LinkFault = toml::from_str("mode = \"blackhole\"\ndelay_ms = 5").unwrap();
+        assert_eq!(
+            fault,
+            LinkFault {
+                delay_ms: 5,
+                ..LinkFault::BLACKHOLE
+            }
+        );
+        assert_eq!(toml::from_str::<LinkFault>("").unwrap(), LinkFault::PASS);
+        let typo = toml::from_str::<LinkFault>("delay = 5").unwrap_err();
+        assert!(typo.to_string().contains("unknown field `delay`"), "{typo}");
+    }
+
+    #[test]
+    fn read_buffers_grow_only_when_filled() {
+        let mut buf = vec![0u8; FIRST_CHUNK];
+        grow(&mut buf, 100);
+        assert_eq!(buf.len(), FIRST_CHUNK);
+        for _ in 0..10 {
+            let full = buf.len();
+            grow(&mut buf, full);
+        }
+        assert_eq!(buf.len(), MAX_CHUNK);
+    }
+}
