@@ -262,6 +262,20 @@ async fn delay_applies_to_each_direction_and_keeps_order() {
 }
 
 #[tokio::test]
+async fn blackhole_holds_bytes_already_waiting_out_a_delay() {
+    let (echo, net) = one_link().await;
+    let mut stream = connect(&net, 1, 2).await;
+    assert_eq!(round_trip(&mut stream, b"warm").await.unwrap(), b"warm");
+    net.set_link(1, 2, LinkFault::delay(200, 0)).unwrap();
+    stream.write_all(b"queued").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    net.set_link(1, 2, LinkFault::BLACKHOLE).unwrap();
+    assert!(silent(&mut stream).await);
+    assert_eq!(echo.received(), 4, "a queued chunk crossed the blackhole");
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn certain_loss_resets_new_and_live_connections() {
     let (_echo, net) = one_link().await;
     let mut live = connect(&net, 1, 2).await;

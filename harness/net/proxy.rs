@@ -40,8 +40,11 @@ pub type NodeId = u32;
 /// A directed link `(from, to)`: the connections that `from` opens to reach `to`.
 pub type Link = (NodeId, NodeId);
 
-/// Size of the reusable read buffer of each direction of each connection.
-const CHUNK: usize = 64 * 1024;
+/// First size of the reusable read buffer of each direction of each connection; it doubles
+/// whenever a read fills it, up to [`MAX_CHUNK`], so RPC connections stay small and bulk
+/// transfers make few system calls.
+const FIRST_CHUNK: usize = 16 * 1024;
+const MAX_CHUNK: usize = 256 * 1024;
 /// Bytes a delayed direction may hold before it stops reading (back-pressure).
 const MAX_QUEUED: usize = 4 * 1024 * 1024;
 /// Spare chunk buffers a delayed direction keeps for reuse.
@@ -477,6 +480,13 @@ fn mix(seed: u64, salt: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Doubles a read buffer that the last read filled, up to [`MAX_CHUNK`].
+fn grow(buf: &mut Vec<u8>, last_read: usize) {
+    if last_read == buf.len() && buf.len() < MAX_CHUNK {
+        buf.resize(buf.len() * 2, 0);
+    }
+}
+
 fn lose(rng: &mut SmallRng, loss_rate: f64) -> bool {
     loss_rate > 0.0 && rng.random_bool(loss_rate)
 }
@@ -653,7 +663,7 @@ impl Pump<'_> {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = vec![0u8; FIRST_CHUNK];
         let mut queue: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
         let mut queued = 0usize;
         let mut spare: Vec<Vec<u8>> = Vec::new();
@@ -666,6 +676,8 @@ impl Pump<'_> {
                 if *due > Instant::now() {
                     break;
                 }
+                // Checked per chunk: a blackhole set meanwhile holds the rest of the queue.
+                self.refresh(&mut fault).await;
                 let (_, chunk) = queue.pop_front().expect("front exists");
                 to.write_all(&chunk).await?;
                 self.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -678,13 +690,15 @@ impl Pump<'_> {
                 to.shutdown().await?;
                 return Ok(());
             }
-            if queue.is_empty() && !fault.delays() {
-                // Fast path: one reusable buffer, no copy, no timer.
+            if queue.is_empty() {
+                // Nothing is queued: wait for data with no timer, and forward it from the
+                // one reusable buffer at once unless the link delays.
                 let n = from.read(&mut buf).await?;
                 if n == 0 {
                     eof = true;
                     continue;
                 }
+                grow(&mut buf, n);
                 // The link may have changed while this read waited for data.
                 self.refresh(&mut fault).await;
                 if !fault.delays() {
@@ -696,15 +710,16 @@ impl Pump<'_> {
                 queued += n;
                 continue;
             }
-            let next_due = queue.front().map(|(due, _)| *due);
+            // Something is queued: wake for its due time, or read more meanwhile.
+            let next_due = queue.front().expect("queue is not empty").0;
             tokio::select! {
-                _ = tokio::time::sleep_until(next_due.unwrap_or_else(Instant::now)),
-                    if next_due.is_some() => {}
+                _ = tokio::time::sleep_until(next_due) => {}
                 read = from.read(&mut buf), if !eof && queued < MAX_QUEUED => {
                     let n = read?;
                     if n == 0 {
                         eof = true;
                     } else {
+                        grow(&mut buf, n);
                         last_due = self.enqueue(&mut queue, &mut spare, &buf[..n], fault, last_due);
                         queued += n;
                     }
@@ -746,5 +761,62 @@ impl Pump<'_> {
         chunk.extend_from_slice(data);
         queue.push_back((due, chunk));
         due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Network>();
+        fn sendable<F: std::future::Future + Send>(_: F) {}
+        let net: Option<&Network> = None;
+        if let Some(net) = net {
+            sendable(net.shutdown());
+        }
+    }
+
+    #[test]
+    fn faults_read_well_and_reject_bad_loss_rates() {
+        assert_eq!(LinkFault::PASS.to_string(), "pass");
+        assert_eq!(LinkFault::BLACKHOLE.to_string(), "blackhole");
+        assert_eq!(LinkFault::delay(30, 5).to_string(), "pass delay=30±5ms");
+        assert!(LinkFault::loss(f64::NAN).validate().is_err());
+        assert!(LinkFault::loss(-0.1).validate().is_err());
+        assert!(LinkFault::loss(1.0).validate().is_ok());
+        assert_eq!(
+            NetError::InvalidLossRate(2.0).to_string(),
+            "loss_rate must be between 0 and 1, got 2"
+        );
+    }
+
+    #[test]
+    fn faults_come_from_spec_text() {
+        let fault: LinkFault = toml::from_str("mode = \"blackhole\"\ndelay_ms = 5").unwrap();
+        assert_eq!(
+            fault,
+            LinkFault {
+                delay_ms: 5,
+                ..LinkFault::BLACKHOLE
+            }
+        );
+        assert_eq!(toml::from_str::<LinkFault>("").unwrap(), LinkFault::PASS);
+        let typo = toml::from_str::<LinkFault>("delay = 5").unwrap_err();
+        assert!(typo.to_string().contains("unknown field `delay`"), "{typo}");
+    }
+
+    #[test]
+    fn read_buffers_grow_only_when_filled() {
+        let mut buf = vec![0u8; FIRST_CHUNK];
+        grow(&mut buf, 100);
+        assert_eq!(buf.len(), FIRST_CHUNK);
+        for _ in 0..10 {
+            let full = buf.len();
+            grow(&mut buf, full);
+        }
+        assert_eq!(buf.len(), MAX_CHUNK);
     }
 }
