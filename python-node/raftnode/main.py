@@ -72,9 +72,6 @@ async def serve(cfg: Config) -> int:
         journal = Journal(cfg.journal, cfg.node_id)
     except (StorageError, JournalError) as e:
         raise StartupError(str(e)) from None
-    if not cfg.data_dir:
-        log.info("no --data-dir: state is in memory only")
-
     core = RaftCore(cfg.node_id, [p.id for p in cfg.peers], term, voted_for, entries)
     node = RaftNode(cfg, core, storage, journal)
     server = grpc.aio.server(options=SERVER_OPTIONS)
@@ -85,6 +82,9 @@ async def serve(cfg: Config) -> int:
         bound = 0
     if bound == 0:
         raise StartupError(f"<port> {cfg.port}: cannot listen on {cfg.address}: {_bind_failure(cfg.host, cfg.port)}")
+
+    if not cfg.data_dir:
+        log.info("no --data-dir: state is in memory only")
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
