@@ -256,6 +256,8 @@ class RaftCore:
         self._out.reset_timer = True
 
         prev = req.prev_log_index
+        if prev < -1:  # malformed: there is no such index
+            return AppendResponse(self.current_term, False, conflict_index=len(self.log))
         if prev >= len(self.log):
             return AppendResponse(self.current_term, False, conflict_index=len(self.log))
         if prev >= 0 and self.log[prev].term != req.prev_log_term:

@@ -149,6 +149,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ImportError as e:
         print(f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh", file=sys.stderr)
         return EXIT_FAILURE
+    # Until the event loop installs its handlers, SIGTERM ends the process quietly with 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))
     try:
         return asyncio.run(serve(cfg))
     except StartupError as e:

@@ -244,6 +244,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     # ----- RPC handlers -----
 
     async def RequestVote(self, request: Any, context: Any) -> Any:
+        if self._stopping:  # after the journal's "stop" the state must not change
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
         resp = self.core.on_vote_request(
             VoteRequest(request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm)
         )
@@ -251,6 +253,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
 
     async def AppendEntries(self, request: Any, context: Any) -> Any:
+        if self._stopping:  # after the journal's "stop" the state must not change
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
         req = AppendRequest(
             request.term,
             request.leaderId,
@@ -294,6 +298,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         )
 
     async def ClientRequest(self, request: Any, context: Any) -> Any:
+        if self._stopping:  # after the journal's "stop" the state must not change
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
         command = request.command
         budget = CLIENT_TIMEOUT_S
         remaining = context.time_remaining()

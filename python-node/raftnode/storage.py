@@ -59,11 +59,13 @@ class FileStorage:
                 state = json.load(f)
             term, voted_for = int(state["term"]), int(state["voted_for"])
         except FileNotFoundError:
-            self.save_state(0, -1)  # also proves the directory is writable
+            pass
         except (ValueError, KeyError, TypeError) as e:
             raise StorageError(f"{self.state_path}: corrupt state file: {e}") from None
         except OSError as e:
             raise StorageError(f"{self.state_path}: cannot read: {e.strerror}") from None
+        # Rewriting the state proves at start-up, not at the first vote, that DIR is writable.
+        self.save_state(term, voted_for)
 
         entries: list[Entry] = []
         torn = False

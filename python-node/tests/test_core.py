@@ -340,3 +340,9 @@ def test_truncating_a_committed_entry_is_refused():
     assert core.commit_index == 0
     with pytest.raises(AssertionError):
         core.on_append_request(AppendRequest(2, 3, -1, 0, (Entry(2, "b"),), -1))
+
+
+def test_malformed_prev_index_is_rejected_without_touching_the_log():
+    core = make(2, term=1, log=log_of(1))
+    resp = core.on_append_request(AppendRequest(1, 1, -5, 0, (Entry(1, "x"),), -1))
+    assert not resp.success and core.log == log_of(1)
