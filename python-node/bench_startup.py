@@ -40,8 +40,17 @@ def once(log_entries: int) -> float:
                 f.write('{"term":1,"voted_for":1}')
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "raft_server.py"), "1", str(PORT), "--data-dir", tmp],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                os.path.join(HERE, "raft_server.py"),
+                "1",
+                str(PORT),
+                "--data-dir",
+                tmp,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
@@ -53,7 +62,9 @@ def once(log_entries: int) -> float:
                     break
                 except OSError:
                     time.sleep(0.002)
-            with grpc.insecure_channel(f"127.0.0.1:{PORT}", options=[("grpc.enable_http_proxy", 0)]) as ch:
+            with grpc.insecure_channel(
+                f"127.0.0.1:{PORT}", options=[("grpc.enable_http_proxy", 0)]
+            ) as ch:
                 st = pb_grpc.RaftServiceStub(ch).GetStatus(pb.GetStatusRequest(), timeout=5)
             elapsed = time.monotonic() - t0
             assert st.last_log_index == log_entries - 1

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,7 +38,7 @@ class UsageError(Exception):
 class Args:
     addresses: list[str]
     timeout: float
-    command: Optional[str]
+    command: str | None
 
 
 def _address(text: str, what: str) -> str:
@@ -135,7 +135,7 @@ class Client:
             channel = self._channel(address)
             try:
                 await asyncio.wait_for(channel.channel_ready(), min(1.0, remaining))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Never connected, so nothing was sent: safe to try the next node.
                 last = f"{address}: unreachable"
                 pos = (pos + 1) % len(order)
@@ -148,7 +148,9 @@ class Client:
             except grpc.RpcError as e:
                 return "UNKNOWN", f"{address}: {e.code().name}: {e.details()}", EXIT_UNKNOWN
             result = resp.result if resp.HasField("result") else None
-            if resp.outcome == pb.APPLIED or (resp.outcome == pb.OUTCOME_UNSPECIFIED and resp.success):
+            if resp.outcome == pb.APPLIED or (
+                resp.outcome == pb.OUTCOME_UNSPECIFIED and resp.success
+            ):
                 if result is not None:
                     text = result
                 elif command.startswith("GET "):
@@ -171,7 +173,7 @@ class Client:
             address = order[pos]
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
@@ -185,7 +187,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         client = Client(args.addresses, args.timeout)
     except ImportError as e:
-        print(f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh", file=sys.stderr)
+        print(
+            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
+            file=sys.stderr,
+        )
         return EXIT_REJECTED
     try:
         return asyncio.run(_run(client, args))

@@ -9,7 +9,6 @@ Options may come before or after the positionals, as `--opt VALUE` or `--opt=VAL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 USAGE = (
     "usage: raft_server.py <id> <port> <peer>... [--host H] [--data-dir DIR] [--journal FILE]"
@@ -41,8 +40,8 @@ class Config:
     port: int
     peers: list[Peer] = field(default_factory=list)
     host: str = "127.0.0.1"
-    data_dir: Optional[str] = None
-    journal: Optional[str] = None
+    data_dir: str | None = None
+    journal: str | None = None
     election_min_ms: int = 150
     election_max_ms: int = 300
     heartbeat_ms: int = 50
@@ -68,7 +67,7 @@ def _port(text: str, what: str) -> int:
 
 def parse_peer(text: str) -> Peer:
     what = f"peer '{text}'"
-    id_part: Optional[str] = None
+    id_part: str | None = None
     addr = text
     if "=" in text:
         id_part, addr = text.split("=", 1)

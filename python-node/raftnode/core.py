@@ -14,7 +14,7 @@ Log indices are 0-based; an empty log has last index -1 and last term 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .kv import KvStore
 
@@ -60,8 +60,8 @@ class AppendRequest:
 class AppendResponse:
     term: int
     success: bool
-    conflict_index: Optional[int] = None
-    conflict_term: Optional[int] = None
+    conflict_index: int | None = None
+    conflict_term: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Applied:
     index: int
     term: int
     command: str
-    result: Optional[str]
+    result: str | None
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Output:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     state_dirty: bool = False  # currentTerm / votedFor changed: persist before replying
-    log_dirty_from: Optional[int] = None  # log changed at indices >= this: persist before replying
+    log_dirty_from: int | None = None  # log changed at indices >= this: persist before replying
     applied: list[Applied] = field(default_factory=list)
     reset_timer: bool = False  # re-draw the election timer
     replicate: bool = False  # leader has new entries: wake the replication loops
@@ -91,7 +91,7 @@ class RaftCore:
         peer_ids: list[int],
         term: int = 0,
         voted_for: int = -1,
-        log: Optional[list[Entry]] = None,
+        log: list[Entry] | None = None,
     ) -> None:
         self.node_id = node_id
         self.peer_ids = list(peer_ids)
@@ -154,7 +154,8 @@ class RaftCore:
         if from_index <= self.commit_index:
             # Would lose a committed entry: a leader violated Raft. Refuse rather than corrupt.
             raise AssertionError(
-                f"refusing to truncate committed entries (from {from_index}, commit {self.commit_index})"
+                f"refusing to truncate committed entries"
+                f" (from {from_index}, commit {self.commit_index})"
             )
         del self.log[from_index:]
         self._mark_log_dirty(from_index)
@@ -180,13 +181,17 @@ class RaftCore:
             entry = self.log[self.last_applied]
             result = self.kv.apply(entry.command)
             self._event(
-                "apply", index=self.last_applied, term=entry.term, command=entry.command, result=result
+                "apply",
+                index=self.last_applied,
+                term=entry.term,
+                command=entry.command,
+                result=result,
             )
             self._out.applied.append(Applied(self.last_applied, entry.term, entry.command, result))
 
     # ----- elections -----
 
-    def on_election_timeout(self) -> Optional[VoteRequest]:
+    def on_election_timeout(self) -> VoteRequest | None:
         """The election timer fired: start an election (Raft 5.2).
 
         Returns the RequestVote to send to every peer, or None when there is nothing to send
@@ -284,7 +289,7 @@ class RaftCore:
 
     # ----- replication, leader side -----
 
-    def append_request_for(self, peer: int) -> Optional[AppendRequest]:
+    def append_request_for(self, peer: int) -> AppendRequest | None:
         """The next AppendEntries for `peer` (a heartbeat when it is up to date)."""
         if self.role != LEADER:
             return None
@@ -322,7 +327,9 @@ class RaftCore:
             if last_of_term >= 0:
                 candidate = last_of_term + 1
             else:
-                candidate = resp.conflict_index if resp.conflict_index is not None else req.prev_log_index
+                candidate = (
+                    resp.conflict_index if resp.conflict_index is not None else req.prev_log_index
+                )
         elif resp.conflict_index is not None:
             candidate = resp.conflict_index
         else:
@@ -342,7 +349,7 @@ class RaftCore:
 
     # ----- clients -----
 
-    def propose(self, command: str) -> Optional[int]:
+    def propose(self, command: str) -> int | None:
         """Append a client command; returns its index, or None when not leader."""
         if self.role != LEADER:
             return None

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 
 class JournalError(Exception):
@@ -15,7 +16,7 @@ class JournalError(Exception):
 
 
 class Journal:
-    def __init__(self, path: Optional[str], node_id: int) -> None:
+    def __init__(self, path: str | None, node_id: int) -> None:
         self.node_id = node_id
         self._file = None
         if path is not None:

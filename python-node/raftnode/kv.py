@@ -7,14 +7,12 @@ opaque no-op whose result is absent (None).
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class KvStore:
     def __init__(self) -> None:
         self.data: dict[str, str] = {}
 
-    def apply(self, command: str) -> Optional[str]:
+    def apply(self, command: str) -> str | None:
         """Apply one committed command and return its result (None = absent)."""
         words = command.split(" ")
         if any(w == "" for w in words):

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import sys
-from typing import Optional
 
 from . import IMPLEMENTATION
 from .config import USAGE, Config, UsageError, parse_args
@@ -81,7 +80,8 @@ async def serve(cfg: Config) -> int:
     except RuntimeError:
         bound = 0
     if bound == 0:
-        raise StartupError(f"<port> {cfg.port}: cannot listen on {cfg.address}: {_bind_failure(cfg.host, cfg.port)}")
+        reason = _bind_failure(cfg.host, cfg.port)
+        raise StartupError(f"<port> {cfg.port}: cannot listen on {cfg.address}: {reason}")
 
     if not cfg.data_dir:
         log.info("no --data-dir: state is in memory only")
@@ -127,7 +127,7 @@ async def serve(cfg: Config) -> int:
     return exit_code
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if any(a in ("-h", "--help") for a in args):
         print(USAGE)
@@ -147,7 +147,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         import raft_pb.raft_service_pb2  # noqa: F401
     except ImportError as e:
-        print(f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh", file=sys.stderr)
+        print(
+            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
     # Until the event loop installs its handlers, SIGTERM ends the process quietly with 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))

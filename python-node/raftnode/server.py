@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 
@@ -70,13 +71,14 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self.stubs = {pid: pb_grpc.RaftServiceStub(ch) for pid, ch in self.channels.items()}
         self.rpc_timeout = cfg.election_min_ms / 1000.0
         self.heartbeat = cfg.heartbeat_ms / 1000.0
-        self._timer: Optional[asyncio.TimerHandle] = None
-        self._leader_term: Optional[int] = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._leader_term: int | None = None
         self._replicators: dict[int, asyncio.Task[None]] = {}
         self._wake: dict[int, asyncio.Event] = {}
-        self._waiters: dict[int, tuple[int, asyncio.Future[Optional[Applied]]]] = {}
+        self._waiters: dict[int, tuple[int, asyncio.Future[Applied | None]]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._peer_up: dict[int, bool] = {}  # for logging reachability changes only
         self.on_fatal: Callable[[str], None] = lambda msg: None
 
     # ----- life cycle -----
@@ -220,9 +222,14 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             try:
                 resp = await stub.AppendEntries(msg, timeout=self.rpc_timeout)
             except grpc.aio.AioRpcError as e:
-                log.debug("AppendEntries to %d failed: %s", peer, e.code().name)
+                if self._peer_up.get(peer, True):
+                    log.info("peer %d unreachable: %s", peer, e.code().name)
+                self._peer_up[peer] = False
                 await asyncio.sleep(self.heartbeat)  # retry at the next heartbeat
                 continue
+            if not self._peer_up.get(peer, True):
+                log.info("peer %d reachable again", peer)
+            self._peer_up[peer] = True
             core.on_append_response(
                 peer,
                 req,
@@ -238,7 +245,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 continue
             try:
                 await asyncio.wait_for(wake.wait(), self.heartbeat)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # ----- RPC handlers -----
@@ -247,7 +254,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if self._stopping:  # after the journal's "stop" the state must not change
             await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
         resp = self.core.on_vote_request(
-            VoteRequest(request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm)
+            VoteRequest(
+                request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm
+            )
         )
         self._after_step()  # the vote is durable before the reply leaves
         return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
@@ -323,12 +332,12 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     async def _lead(self, command: str, budget: float) -> Any:
         index = self.core.propose(command)
         assert index is not None
-        fut: asyncio.Future[Optional[Applied]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Applied | None] = asyncio.get_running_loop().create_future()
         self._waiters[index] = (self.core.current_term, fut)
         self._after_step()  # durable before it counts itself; may resolve fut (one node)
         try:
             applied = await asyncio.wait_for(asyncio.shield(fut), budget)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._waiters.pop(index, None)
             return self._answer(False, "timed out waiting for commit", pb.UNKNOWN)
         if applied is None:
@@ -341,7 +350,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if channel.get_state(try_to_connect=True) != grpc.ChannelConnectivity.READY:
             try:
                 await asyncio.wait_for(channel.channel_ready(), min(1.0, budget))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Nothing was sent: the command certainly did not reach the leader.
                 return self._answer(
                     False, f"leader {leader} at {address} is unreachable", pb.REJECTED
@@ -354,7 +363,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             )
         except grpc.aio.AioRpcError as e:
             return self._answer(
-                False, f"forward to leader {leader} at {address} failed: {e.code().name}", pb.UNKNOWN
+                False,
+                f"forward to leader {leader} at {address} failed: {e.code().name}",
+                pb.UNKNOWN,
             )
 
     def _leader_address(self) -> str:
@@ -364,7 +375,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         peer = self.peers.get(lid)
         return peer.address if peer else ""
 
-    def _answer(self, success: bool, message: str, outcome: int, result: Optional[str] = None) -> Any:
+    def _answer(self, success: bool, message: str, outcome: int, result: str | None = None) -> Any:
         resp = pb.ClientResponseMessage(
             success=success,
             message=message,

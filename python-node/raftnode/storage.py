@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
 
 from .core import Entry
 
@@ -41,7 +40,7 @@ class FileStorage:
         self.dir = data_dir
         self.state_path = os.path.join(data_dir, "state.json")
         self.log_path = os.path.join(data_dir, "log.jsonl")
-        self._log_file: Optional[object] = None
+        self._log_file: object | None = None
         self._persisted = 0  # number of entries in log.jsonl
         try:
             os.makedirs(data_dir, exist_ok=True)

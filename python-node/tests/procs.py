@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import grpc
 
@@ -27,7 +28,7 @@ TIMING = ["--election-timeout-ms", "300-600", "--heartbeat-ms", "50"]
 def wait_for(what: str, check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
     """Polls check() until it returns something truthy; fails the test after `timeout`."""
     deadline = time.monotonic() + timeout
-    last_error: Optional[BaseException] = None
+    last_error: BaseException | None = None
     while time.monotonic() < deadline:
         try:
             value = check()
@@ -36,7 +37,9 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = WAIT_S) -> An
         except grpc.RpcError as e:
             last_error = e
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
 
 
 class Node:
@@ -46,7 +49,7 @@ class Node:
         self.address = f"127.0.0.1:{port}"
         self.args = args
         self.stderr_path = stderr_path
-        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.channel = grpc.insecure_channel(self.address, options=[("grpc.enable_http_proxy", 0)])
         self.stub = pb_grpc.RaftServiceStub(self.channel)
 
@@ -69,7 +72,9 @@ class Node:
         )
 
     def log(self) -> list[tuple[int, str]]:
-        return [(e.term, e.command) for e in self.stub.GetLog(pb.GetLogRequest(), timeout=2).entries]
+        return [
+            (e.term, e.command) for e in self.stub.GetLog(pb.GetLogRequest(), timeout=2).entries
+        ]
 
     def wait_up(self) -> None:
         wait_for(f"node {self.id} to answer GetStatus", lambda: self.status() is not None)
@@ -133,7 +138,7 @@ class NodeSet:
 def leader_of(nodes: list[Node]) -> Node:
     """Waits until exactly one live node says it is leader of the highest term, and returns it."""
 
-    def check() -> Optional[Node]:
+    def check() -> Node | None:
         statuses = []
         for n in nodes:
             if n.proc is None or n.proc.poll() is not None:
@@ -153,7 +158,9 @@ def leader_of(nodes: list[Node]) -> Node:
     return wait_for("a single leader", check)
 
 
-def run(argv: list[str], timeout: float = 30.0, stdin: Optional[str] = None) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: list[str], timeout: float = 30.0, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs a short-lived command (server with bad input, client) with a hard timeout."""
     return subprocess.run(
         argv,

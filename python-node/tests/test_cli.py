@@ -60,8 +60,9 @@ def test_unopenable_journal_exits_1_with_one_line(ports, tmp_path):
 
 def test_sigterm_journals_stop_and_exits_0(ports, nodes, tmp_path):
     journal = tmp_path / "j.jsonl"
-    node = Node(1, ports[0], ["1", str(ports[0]), "--journal", str(journal), *TIMING],
-                tmp_path / "err.log")
+    node = Node(
+        1, ports[0], ["1", str(ports[0]), "--journal", str(journal), *TIMING], tmp_path / "err.log"
+    )
     nodes.nodes.append(node)
     node.start()
     node.wait_up()

@@ -7,9 +7,21 @@ from raftnode.config import Peer, UsageError, parse_args
 
 def test_positionals_and_options_in_any_order():
     cfg = parse_args(
-        ["--data-dir", "/tmp/d", "3", "5003", "1=127.0.0.1:5001", "localhost:5002",
-         "--journal=/tmp/j", "--election-timeout-ms", "300-600", "--heartbeat-ms", "40",
-         "--host", "0.0.0.0"]
+        [
+            "--data-dir",
+            "/tmp/d",
+            "3",
+            "5003",
+            "1=127.0.0.1:5001",
+            "localhost:5002",
+            "--journal=/tmp/j",
+            "--election-timeout-ms",
+            "300-600",
+            "--heartbeat-ms",
+            "40",
+            "--host",
+            "0.0.0.0",
+        ]
     )
     assert (cfg.node_id, cfg.port, cfg.host) == (3, 5003, "0.0.0.0")
     assert cfg.peers == [Peer(1, "127.0.0.1", 5001), Peer(2, "localhost", 5002)]
@@ -44,7 +56,10 @@ def test_defaults():
         (["1", "5001", "--election-timeout-ms", "300-300"], "MIN must be < MAX"),
         (["1", "5001", "--election-timeout-ms", "0-300"], "MIN must be >= 1"),
         (["1", "5001", "--election-timeout-ms", "a-300"], "MIN 'a': not an integer"),
-        (["1", "5001", "--heartbeat-ms", "150"], "must be less than the minimum election timeout 150"),
+        (
+            ["1", "5001", "--heartbeat-ms", "150"],
+            "must be less than the minimum election timeout 150",
+        ),
         (["1", "5001", "--heartbeat-ms", "fast"], "--heartbeat-ms 'fast': not an integer"),
         (["1", "5001", "--host", "a", "--host", "b"], "option --host: given twice"),
     ],

@@ -108,7 +108,10 @@ def test_single_node_cluster_elects_itself_and_commits_alone():
     index = core.propose("SET a 1")
     assert index == 1 and core.commit_index == 1 and core.kv.data == {"a": "1"}
     applied = core.take_output().applied
-    assert [(a.index, a.command, a.result) for a in applied] == [(0, "", None), (1, "SET a 1", "OK")]
+    assert [(a.index, a.command, a.result) for a in applied] == [
+        (0, "", None),
+        (1, "SET a 1", "OK"),
+    ]
 
 
 def test_leader_ignores_election_timeout():

@@ -14,7 +14,10 @@ def applied_entries(journal: list[dict]) -> dict[int, tuple[int, str]]:
     for e in journal:
         if e["event"] == "apply":
             # State machine safety: an index is applied with one entry, however often restarted.
-            assert out.setdefault(e["index"], (e["term"], e["command"])) == (e["term"], e["command"])
+            assert out.setdefault(e["index"], (e["term"], e["command"])) == (
+                e["term"],
+                e["command"],
+            )
     return out
 
 
@@ -88,9 +91,16 @@ def test_no_leader_available(ports, nodes):
     # Restart it as a member of a cluster whose other two members are down.
     node.kill()
     node.args = [
-        "1", str(ports[0]), f"2=127.0.0.1:{ports[1]}", f"3=127.0.0.1:{ports[2]}",
-        "--election-timeout-ms", "300-600", "--heartbeat-ms", "50",
-        "--data-dir", str(nodes.tmp / "data1"),
+        "1",
+        str(ports[0]),
+        f"2=127.0.0.1:{ports[1]}",
+        f"3=127.0.0.1:{ports[2]}",
+        "--election-timeout-ms",
+        "300-600",
+        "--heartbeat-ms",
+        "50",
+        "--data-dir",
+        str(nodes.tmp / "data1"),
     ]
     node.start()
     node.wait_up()

@@ -26,7 +26,19 @@ def test_cas_on_a_missing_key_is_false():
 def test_noop_and_opaque_commands_change_nothing():
     kv = KvStore()
     kv.apply("SET a 1")
-    for cmd in ["", "operation_1", "SET a", "SET a 1 2", "GET", "GET a b", "CAS a 1", "DEL",
-                "set a 2", "SET  a 2", "SET a 2 ", " SET a 2"]:
+    for cmd in [
+        "",
+        "operation_1",
+        "SET a",
+        "SET a 1 2",
+        "GET",
+        "GET a b",
+        "CAS a 1",
+        "DEL",
+        "set a 2",
+        "SET  a 2",
+        "SET a 2 ",
+        " SET a 2",
+    ]:
         assert kv.apply(cmd) is None, cmd
     assert kv.data == {"a": "1"}

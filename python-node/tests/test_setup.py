@@ -20,7 +20,9 @@ def test_setup_fails_loudly_without_the_proto(tmp_path):
     copy.mkdir()
     (copy / "setup.sh").write_text((NODE_DIR / "setup.sh").read_text())
     (copy / "requirements.txt").write_text((NODE_DIR / "requirements.txt").read_text())
-    proc = subprocess.run(["bash", str(copy / "setup.sh")], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", str(copy / "setup.sh")], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0
     assert "setup.sh: error: proto directory" in proc.stderr
     assert not (copy / ".venv").exists()

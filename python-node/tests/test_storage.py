@@ -27,7 +27,7 @@ def test_round_trip_of_term_vote_and_log(tmp_path):
     log = entries((1, ""), (1, "SET a 1"), (2, "héllo wörld"))
     st.sync_log(log, 0)
     st.close()
-    lines = [json.loads(l) for l in (tmp_path / "log.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert lines[1] == {"index": 1, "term": 1, "command": "SET a 1"}
     assert json.loads((tmp_path / "state.json").read_text()) == {"term": 7, "voted_for": 3}
     assert not (tmp_path / "state.json.tmp").exists()
