@@ -46,6 +46,7 @@ CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.enable_http_proxy", 0),
 ]
+RENEW_INTERVAL_S = 0.2
 # Without this, two nodes could bind one port (grpc sets SO_REUSEPORT by default).
 SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
 
@@ -78,7 +79,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._waiters: dict[int, tuple[int, asyncio.Future[Applied | None]]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self._peer_up: dict[int, bool] = {}  # for logging reachability changes only
+        self._peer_up: dict[int, bool] = {}
+        self._renewed: dict[int, float] = {}  # for logging reachability changes only
         self.on_fatal: Callable[[str], None] = lambda msg: None
 
     # ----- life cycle -----
@@ -202,7 +204,6 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     async def _replicate(self, peer: int, term: int) -> None:
         """One loop per peer: a slow or dead peer never delays the others' heartbeats."""
         wake = self._wake[peer]
-        stub = self.stubs[peer]
         core = self.core
         while core.role == LEADER and core.current_term == term:
             wake.clear()
@@ -220,11 +221,12 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 ],
             )
             try:
-                resp = await stub.AppendEntries(msg, timeout=self.rpc_timeout)
+                resp = await self.stubs[peer].AppendEntries(msg, timeout=self.rpc_timeout)
             except grpc.aio.AioRpcError as e:
                 if self._peer_up.get(peer, True):
                     log.info("peer %d unreachable: %s", peer, e.code().name)
                 self._peer_up[peer] = False
+                self._maybe_renew_channel(peer)
                 await asyncio.sleep(self.heartbeat)  # retry at the next heartbeat
                 continue
             if not self._peer_up.get(peer, True):
@@ -247,6 +249,23 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 await asyncio.wait_for(wake.wait(), self.heartbeat)
             except TimeoutError:
                 pass
+
+    def _maybe_renew_channel(self, peer: int) -> None:
+        """Replaces a channel stuck in reconnect backoff with a fresh one (at most every
+        RENEW_INTERVAL_S), so a restarted follower hears from the leader within a few
+        heartbeats instead of up to the ~1 s backoff cap: long enough for its own election
+        timer to fire and needlessly depose the leader."""
+        channel = self.channels[peer]
+        if channel.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._renewed.get(peer, 0.0) < RENEW_INTERVAL_S:
+            return
+        self._renewed[peer] = now
+        fresh = grpc.aio.insecure_channel(self.peers[peer].address, options=CHANNEL_OPTIONS)
+        self.channels[peer] = fresh
+        self.stubs[peer] = pb_grpc.RaftServiceStub(fresh)
+        self._spawn(channel.close())
 
     # ----- RPC handlers -----
 
