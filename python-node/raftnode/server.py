@@ -80,7 +80,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._background: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._peer_up: dict[int, bool] = {}
-        self._renewed: dict[int, float] = {}  # for logging reachability changes only
+        self._renewed: dict[int, float] = {}
+        self._retired: set[grpc.aio.Channel] = set()  # for logging reachability changes only
         self.on_fatal: Callable[[str], None] = lambda msg: None
 
     # ----- life cycle -----
@@ -98,7 +99,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for ch in self.channels.values():
+        for ch in [*self.channels.values(), *self._retired]:
             await ch.close()
 
     # ----- the step driver -----
@@ -265,7 +266,14 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         fresh = grpc.aio.insecure_channel(self.peers[peer].address, options=CHANNEL_OPTIONS)
         self.channels[peer] = fresh
         self.stubs[peer] = pb_grpc.RaftServiceStub(fresh)
-        self._spawn(channel.close())
+        self._retired.add(channel)
+        self._spawn(self._close_later(channel))
+
+    async def _close_later(self, channel: grpc.aio.Channel) -> None:
+        # Calls started on the old channel (votes, forwarded requests) may still be running.
+        await asyncio.sleep(CLIENT_TIMEOUT_S + 1.0)
+        self._retired.discard(channel)
+        await channel.close()
 
     # ----- RPC handlers -----
 
@@ -369,7 +377,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if channel.get_state(try_to_connect=True) != grpc.ChannelConnectivity.READY:
             try:
                 await asyncio.wait_for(channel.channel_ready(), min(1.0, budget))
-            except TimeoutError:
+            except Exception:  # noqa: BLE001 - timeout, or the channel was closed meanwhile
                 # Nothing was sent: the command certainly did not reach the leader.
                 return self._answer(
                     False, f"leader {leader} at {address} is unreachable", pb.REJECTED
