@@ -169,9 +169,13 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             resp = await self.stubs[peer].RequestVote(msg, timeout=self.rpc_timeout)
         except grpc.aio.AioRpcError as e:
             log.debug("RequestVote to %d failed: %s", peer, e.code().name)
+            self._maybe_renew_channel(peer)
             return
         self.core.on_vote_response(peer, req.term, VoteResponse(resp.term, resp.voteGranted))
-        self._after_step()
+        try:
+            self._after_step()
+        except FatalError:
+            return  # the node is stopping
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -243,7 +247,10 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                     resp.conflict_term if resp.HasField("conflict_term") else None,
                 ),
             )
-            self._after_step()
+            try:
+                self._after_step()
+            except FatalError:
+                return  # the node is stopping
             if core.has_more_for(peer):
                 continue
             try:
@@ -255,7 +262,10 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         """Replaces a channel stuck in reconnect backoff with a fresh one (at most every
         RENEW_INTERVAL_S), so a restarted follower hears from the leader within a few
         heartbeats instead of up to the ~1 s backoff cap: long enough for its own election
-        timer to fire and needlessly depose the leader."""
+        timer to fire and needlessly depose the leader. Candidates renew too, so votes reach
+        peers that come back after a long outage without waiting out the backoff."""
+        if self._stopping:
+            return
         channel = self.channels[peer]
         if channel.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
             return
@@ -277,6 +287,13 @@ class RaftNode(pb_grpc.RaftServiceServicer):
 
     # ----- RPC handlers -----
 
+    async def _step(self, context: Any) -> None:
+        """_after_step() for a handler: a failed fsync answers an error, never a success."""
+        try:
+            self._after_step()
+        except FatalError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+
     async def RequestVote(self, request: Any, context: Any) -> Any:
         if self._stopping:  # after the journal's "stop" the state must not change
             await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
@@ -285,7 +302,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm
             )
         )
-        self._after_step()  # the vote is durable before the reply leaves
+        await self._step(context)  # the vote is durable before the reply leaves
         return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
 
     async def AppendEntries(self, request: Any, context: Any) -> Any:
@@ -300,7 +317,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             request.leaderCommit,
         )
         resp = self.core.on_append_request(req)
-        self._after_step()  # appended entries are durable before the acknowledgement
+        await self._step(context)  # appended entries are durable before the acknowledgement
         out = pb.AppendEntriesResponse(term=resp.term, success=resp.success)
         if resp.conflict_index is not None:
             out.conflict_index = resp.conflict_index
@@ -342,7 +359,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if remaining is not None:
             budget = max(0.05, min(budget, remaining - 0.05))
         if self.core.role == LEADER:
-            return await self._lead(command, budget)
+            return await self._lead(command, budget, context)
         if self.core.leader_id == -1:
             return self._answer(False, "No leader available", pb.REJECTED)
         metadata = context.invocation_metadata() or ()
@@ -356,12 +373,12 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             )
         return await self._forward(command, self.core.leader_id, budget)
 
-    async def _lead(self, command: str, budget: float) -> Any:
+    async def _lead(self, command: str, budget: float, context: Any) -> Any:
         index = self.core.propose(command)
         assert index is not None
         fut: asyncio.Future[Applied | None] = asyncio.get_running_loop().create_future()
         self._waiters[index] = (self.core.current_term, fut)
-        self._after_step()  # durable before it counts itself; may resolve fut (one node)
+        await self._step(context)  # durable before it counts itself; may resolve fut (one node)
         try:
             applied = await asyncio.wait_for(asyncio.shield(fut), budget)
         except TimeoutError:
