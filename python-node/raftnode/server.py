@@ -45,6 +45,9 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.enable_http_proxy", 0),
+    # A channel of its own subchannels: otherwise a renewed channel (see _maybe_renew_channel)
+    # shares the global subchannel, backoff and all, with the channel it replaces.
+    ("grpc.use_local_subchannel_pool", 1),
 ]
 RENEW_INTERVAL_S = 0.2
 # Without this, two nodes could bind one port (grpc sets SO_REUSEPORT by default).
@@ -228,6 +231,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             try:
                 resp = await self.stubs[peer].AppendEntries(msg, timeout=self.rpc_timeout)
             except grpc.aio.AioRpcError as e:
+                log.debug("AppendEntries to %d failed: %s %s", peer, e.code().name, e.details())
                 if self._peer_up.get(peer, True):
                     log.info("peer %d unreachable: %s", peer, e.code().name)
                 self._peer_up[peer] = False
@@ -273,6 +277,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if now - self._renewed.get(peer, 0.0) < RENEW_INTERVAL_S:
             return
         self._renewed[peer] = now
+        log.debug("renewing the channel to peer %d", peer)
         fresh = grpc.aio.insecure_channel(self.peers[peer].address, options=CHANNEL_OPTIONS)
         self.channels[peer] = fresh
         self.stubs[peer] = pb_grpc.RaftServiceStub(fresh)
