@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent import futures
+
+import grpc
+
+from raft_pb import raft_service_pb2 as pb
+from raft_pb import raft_service_pb2_grpc as pb_grpc
 from tests.procs import CLIENT, PYTHON, leader_of, run, wait_for
 
 
@@ -58,3 +64,37 @@ def test_client_usage_error_is_one_line(ports):
     assert p.stderr.splitlines() == ["error: option --node 'nohostport': expected HOST:PORT"]
     p = client("--bogus")
     assert p.returncode == 2 and p.stderr == "error: unknown option '--bogus'\n"
+
+
+class _Redirector(pb_grpc.RaftServiceServicer):
+    """A node that is never leader but knows who is, like a node that does not forward."""
+
+    def __init__(self, leader_address: str) -> None:
+        self.leader_address = leader_address
+        self.calls = 0
+
+    def ClientRequest(self, request, context):
+        self.calls += 1
+        return pb.ClientResponseMessage(
+            success=False,
+            message="not the leader",
+            leader_id=1,
+            leader_address=self.leader_address,
+            outcome=pb.REJECTED,
+        )
+
+
+def test_client_follows_the_leader_hint(ports, nodes):
+    node = one_node(ports, nodes)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    redirector = _Redirector(node.address)
+    pb_grpc.add_RaftServiceServicer_to_server(redirector, server)
+    server.add_insecure_port(f"127.0.0.1:{ports[5]}")
+    server.start()
+    try:
+        p = client("--node", f"127.0.0.1:{ports[5]}", "SET", "h", "1")
+    finally:
+        server.stop(0)
+    assert (p.returncode, p.stdout) == (0, "APPLIED OK\n"), p.stderr
+    assert redirector.calls == 1
+    assert node.request("GET h").result == "1"
