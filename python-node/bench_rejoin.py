@@ -11,6 +11,7 @@ its cap), restarts it and measures until GetStatus shows the write applied there
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -122,6 +123,7 @@ def main() -> None:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
