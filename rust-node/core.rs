@@ -116,7 +116,9 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogOp {
     /// Delete every entry with index >= `from_index`.
-    Truncate { from_index: i32 },
+    Truncate {
+        from_index: i32,
+    },
     Append(Vec<Entry>),
 }
 
@@ -261,10 +263,6 @@ impl Core {
     pub fn match_index(&self, peer: NodeId) -> Option<i32> {
         self.progress.get(&peer).map(|p| p.match_index)
     }
-    #[cfg(test)]
-    pub fn next_index(&self, peer: NodeId) -> Option<i32> {
-        self.progress.get(&peer).map(|p| p.next_index)
-    }
 
     /// Takes the pending actions; the caller must carry them out in `Ready`'s documented order.
     pub fn take_ready(&mut self) -> Ready {
@@ -285,7 +283,10 @@ impl Core {
             let peers: Vec<NodeId> = self.cfg.peers.clone();
             let last = self.last_log_index();
             for peer in peers {
-                let p = self.progress.get_mut(&peer).expect("progress for every peer");
+                let p = self
+                    .progress
+                    .get_mut(&peer)
+                    .expect("progress for every peer");
                 if let Some(since) = p.inflight_since {
                     if now_ms.saturating_sub(since) >= self.cfg.rpc_timeout_ms * 2 {
                         p.inflight_since = None;
@@ -454,7 +455,10 @@ impl Core {
                 (None, None) => sent.prev_log_index,
             };
             let p = self.progress.get_mut(&from).expect("checked above");
-            p.next_index = hinted.min(sent.prev_log_index).max(p.match_index + 1).max(0);
+            p.next_index = hinted
+                .min(sent.prev_log_index)
+                .max(p.match_index + 1)
+                .max(0);
             self.send_append(from);
         }
     }
@@ -486,8 +490,10 @@ impl Core {
 
     // ----- internals -----
 
+    /// A majority of the cluster (peers plus this node).
     fn quorum(&self) -> usize {
-        (self.cfg.peers.len() + 1) / 2 + 1
+        let cluster = self.cfg.peers.len() + 1;
+        cluster / 2 + 1
     }
 
     /// "If RPC request or response contains term T > currentTerm: set currentTerm = T,
@@ -549,9 +555,7 @@ impl Core {
             last_log_term: self.last_log_term(),
         };
         for &peer in &self.cfg.peers {
-            self.ready
-                .messages
-                .push((peer, Message::Vote(req.clone())));
+            self.ready.messages.push((peer, Message::Vote(req.clone())));
         }
     }
 
@@ -625,7 +629,10 @@ impl Core {
     }
 
     fn send_append(&mut self, peer: NodeId) {
-        let p = self.progress.get_mut(&peer).expect("progress for every peer");
+        let p = self
+            .progress
+            .get_mut(&peer)
+            .expect("progress for every peer");
         let next = p.next_index.clamp(0, self.log.len() as i32);
         let prev = next - 1;
         let prev_term = if prev >= 0 {

@@ -197,25 +197,25 @@ fn init_logging() {
 
 /// Start-up and serving; an `Err` is a start-up failure (exit 1).
 async fn run(cli: Cli) -> Result<(), String> {
+    let bind = format!("{}:{}", cli.host, cli.port);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let (storage, hs, log) = match &cli.data_dir {
         Some(dir) => {
             let (s, hs, log) = Storage::open(dir).map_err(|e| format!("--data-dir: {e}"))?;
             (Some(s), hs, log)
         }
-        None => {
-            info!("state is in memory only");
-            (None, Default::default(), Vec::new())
-        }
+        None => (None, Default::default(), Vec::new()),
     };
     let journal = Journal::open(cli.id, cli.journal.as_deref()).map_err(|e| {
         let path = cli.journal.clone().unwrap_or_default();
         format!("--journal {}: {e}", path.display())
     })?;
-    let bind = format!("{}:{}", cli.host, cli.port);
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
 
+    if cli.data_dir.is_none() {
+        info!("state is in memory only");
+    }
     let cfg = Arc::new(NodeConfig {
         id: cli.id,
         host: cli.host.clone(),
@@ -261,7 +261,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             }),
     );
 
-    wait_for_signal().await.map_err(|e| format!("signals: {e}"))?;
+    wait_for_signal()
+        .await
+        .map_err(|e| format!("signals: {e}"))?;
     info!("stopping");
     let (done_tx, done_rx) = oneshot::channel();
     if core_tx.send(Input::Stop(done_tx)).await.is_ok() {
