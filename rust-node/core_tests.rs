@@ -734,3 +734,39 @@ fn test_append_ack_comes_with_the_entries_to_persist() {
         vec![LogOp::Append(vec![e(0, 1, ""), e(1, 1, "SET a 1")])]
     );
 }
+
+/// Figure 2, Leaders: "send initial empty AppendEntries RPCs (heartbeat) to each server; repeat
+/// during idle periods to prevent election timeouts (§5.2)" — and keep doing so while an append
+/// with entries is outstanding, so one lost RPC cannot push a follower into an election. Lost
+/// entries are resent once the in-flight append is presumed lost.
+#[test]
+fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
+    let mut net = Net::of(3);
+    net.elect(1);
+    net.heartbeat(1);
+    assert_eq!(net.n(1).commit_index(), 0);
+    net.propose(1, "SET a 1").unwrap();
+    net.queue.clear(); // both appends are lost
+    let t0 = net.now;
+    net.tick(1, t0 + 60);
+    let sent: Vec<(NodeId, i32, usize)> = net
+        .queue
+        .iter()
+        .map(|(_, to, m)| match m {
+            Message::Append(a) => (*to, a.prev_log_index, a.entries.len()),
+            Message::Vote(_) => panic!("leader sends no votes"),
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        vec![(2, 0, 0), (3, 0, 0)],
+        "empty heartbeats anchored at matchIndex"
+    );
+    net.run();
+    assert_eq!(net.n(1).commit_index(), 0, "the entry itself was lost");
+    assert_eq!(net.n(2).leader_id(), 1);
+    // rpc_timeout_ms = 100: after 2x that, the lost append is presumed lost and resent.
+    net.tick(1, t0 + 250);
+    net.run();
+    assert_eq!(net.n(1).commit_index(), 1);
+}

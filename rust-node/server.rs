@@ -545,6 +545,18 @@ impl Service {
         req.set_timeout(CLIENT_DEADLINE);
         match tokio::time::timeout(CLIENT_DEADLINE, client.client_request(req)).await {
             Ok(Ok(resp)) => resp.into_inner(),
+            // A refused connection means the request never left this node: certainly not applied.
+            Ok(Err(e))
+                if e.code() == tonic::Code::Unavailable
+                    && e.message().contains("tcp connect error") =>
+            {
+                Reply {
+                    success: false,
+                    message: format!("leader {leader} is unreachable"),
+                    outcome: pb::Outcome::Rejected as i32,
+                    ..hint.clone()
+                }
+            }
             Ok(Err(e)) => unknown(format!(
                 "forward to leader {leader} failed: {}",
                 e.message()

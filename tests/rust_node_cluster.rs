@@ -419,3 +419,22 @@ fn start_up_failures_give_one_line_and_exit_1() {
         "--journal",
     );
 }
+
+/// The guards must leave no process behind even when a test panics mid-way.
+#[test]
+fn node_processes_are_killed_when_a_test_panics() {
+    let pids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = pids.clone();
+    let outcome = std::panic::catch_unwind(move || {
+        let cluster = Cluster::start(3, 21500);
+        *seen.lock().unwrap() = cluster.all_pids.clone();
+        assert!(cluster.all_pids.iter().all(|&p| !common::pid_gone(p)));
+        panic!("a failing test");
+    });
+    assert!(outcome.is_err());
+    let pids = pids.lock().unwrap().clone();
+    assert_eq!(pids.len(), 3);
+    for pid in pids {
+        assert!(common::pid_gone(pid), "pid {pid} survived the panic");
+    }
+}
