@@ -119,6 +119,22 @@ async fn crash_and_recover_scenario(n: i32, base_port: u16) {
     assert_eq!(r.result, None, "a missing key has no result");
     must_apply(cluster.port(leader), "operation_1").await;
 
+    // A number, not an assertion: sequential writes over one connection to the leader.
+    let mut c = common::client(cluster.port(leader)).await.expect("client");
+    let t = Instant::now();
+    for i in 0..50 {
+        let req = pb::ClientRequestMessage {
+            command: format!("SET k{i} {i}"),
+        };
+        let r = c.client_request(req).await.expect("answer").into_inner();
+        assert_eq!(r.outcome, APPLIED, "{r:?}");
+    }
+    let took = t.elapsed();
+    println!(
+        "n={n}: 50 sequential SETs via the leader in {took:?} ({:.1} ms each)",
+        took.as_secs_f64() * 1000.0 / 50.0
+    );
+
     // An already-forwarded request is not forwarded again.
     let r = request(fport, "SET x 1", true).await.expect("answer");
     assert!(!r.success);
