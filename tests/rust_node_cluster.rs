@@ -89,6 +89,50 @@ async fn must_apply(port: u16, command: &str) -> pb::ClientResponseMessage {
     r
 }
 
+/// White-box checks over every node's journal: at most one `role: Leader` per term across the
+/// cluster; within each run of a node (split at `start`), applies are consecutive from index 0;
+/// and every node applied the same (term, command, result) at each index.
+fn check_journals(cluster: &Cluster) {
+    let mut leaders: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut applied: BTreeMap<i64, (i64, String, serde_json::Value)> = BTreeMap::new();
+    for id in 1..=cluster.n {
+        let text = std::fs::read_to_string(cluster.journal(id)).expect("journal exists");
+        let mut next_apply = 0;
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("journal line is JSON");
+            assert_eq!(v["node"], id, "{line}");
+            assert!(v["ts_us"].as_u64().is_some(), "{line}");
+            match v["event"].as_str().unwrap() {
+                "start" => next_apply = 0,
+                "role" if v["role"] == "Leader" => {
+                    let term = v["term"].as_i64().unwrap();
+                    leaders.entry(term).or_default().insert(id as i64);
+                }
+                "apply" => {
+                    let index = v["index"].as_i64().unwrap();
+                    assert_eq!(index, next_apply, "node {id} applies in order: {line}");
+                    next_apply += 1;
+                    let this = (
+                        v["term"].as_i64().unwrap(),
+                        v["command"].as_str().unwrap().to_string(),
+                        v["result"].clone(),
+                    );
+                    let first = applied.entry(index).or_insert_with(|| this.clone());
+                    assert_eq!(
+                        *first, this,
+                        "node {id} applied a different entry at {index}"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    for (term, ids) in &leaders {
+        assert_eq!(ids.len(), 1, "journals show leaders {ids:?} in term {term}");
+    }
+    assert!(applied.len() > 50, "journals recorded the applies");
+}
+
 /// The whole life of a cluster: election, forwarded writes, leader crash, failover, restart.
 async fn crash_and_recover_scenario(n: i32, base_port: u16) {
     let started = Instant::now();
@@ -212,6 +256,7 @@ async fn crash_and_recover_scenario(n: i32, base_port: u16) {
 
     obs.poll(&cluster).await;
     obs.assert_election_safety();
+    check_journals(&cluster);
     let pids = cluster.all_pids.clone();
     assert!(cluster.shutdown(), "node processes left behind: {pids:?}");
     println!("n={n}: scenario took {:?}", started.elapsed());
