@@ -116,7 +116,9 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogOp {
     /// Delete every entry with index >= `from_index`.
-    Truncate { from_index: i32 },
+    Truncate {
+        from_index: i32,
+    },
     Append(Vec<Entry>),
 }
 
@@ -163,8 +165,12 @@ pub struct Config {
 struct Progress {
     next_index: i32,
     match_index: i32,
+    /// When the one AppendEntries carrying entries to this peer was sent (None: none in flight).
     inflight_since: Option<u64>,
+    /// Last AppendEntries of any kind, for the heartbeat interval.
     last_sent_ms: Option<u64>,
+    /// After a failed send, entries are retried no earlier than this.
+    retry_at_ms: u64,
 }
 
 /// The client proposal was refused because this node is not the leader.
@@ -261,10 +267,6 @@ impl Core {
     pub fn match_index(&self, peer: NodeId) -> Option<i32> {
         self.progress.get(&peer).map(|p| p.match_index)
     }
-    #[cfg(test)]
-    pub fn next_index(&self, peer: NodeId) -> Option<i32> {
-        self.progress.get(&peer).map(|p| p.next_index)
-    }
 
     /// Takes the pending actions; the caller must carry them out in `Ready`'s documented order.
     pub fn take_ready(&mut self) -> Ready {
@@ -278,14 +280,19 @@ impl Core {
 
     // ----- inputs -----
 
-    /// Time passes: start an election on timeout, or (leader) send due heartbeats.
+    /// Time passes: start an election on timeout, or (leader) send entries and due heartbeats.
+    /// Heartbeats do not wait for an in-flight append, so one lost RPC never starves a
+    /// follower into an election.
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
         if self.role == Role::Leader {
             let peers: Vec<NodeId> = self.cfg.peers.clone();
             let last = self.last_log_index();
             for peer in peers {
-                let p = self.progress.get_mut(&peer).expect("progress for every peer");
+                let p = self
+                    .progress
+                    .get_mut(&peer)
+                    .expect("progress for every peer");
                 if let Some(since) = p.inflight_since {
                     if now_ms.saturating_sub(since) >= self.cfg.rpc_timeout_ms * 2 {
                         p.inflight_since = None;
@@ -296,8 +303,10 @@ impl Core {
                     Some(t) => now_ms.saturating_sub(t) >= self.cfg.heartbeat_ms,
                 };
                 let behind = p.next_index <= last;
-                if p.inflight_since.is_none() && (due || behind) {
+                if p.inflight_since.is_none() && behind && now_ms >= p.retry_at_ms {
                     self.send_append(peer);
+                } else if due {
+                    self.send_heartbeat(peer);
                 }
             }
         } else if now_ms >= self.election_reset_ms + self.election_timeout_ms {
@@ -426,7 +435,9 @@ impl Core {
         let Some(p) = self.progress.get_mut(&from) else {
             return;
         };
-        p.inflight_since = None;
+        if sent.n_entries > 0 {
+            p.inflight_since = None;
+        }
         if resp.success {
             let new_match = sent.prev_log_index + sent.n_entries;
             if new_match > p.match_index {
@@ -435,7 +446,7 @@ impl Core {
             if new_match + 1 > p.next_index {
                 p.next_index = new_match + 1;
             }
-            let more = p.next_index <= last;
+            let more = p.next_index <= last && p.inflight_since.is_none();
             self.maybe_commit();
             if more {
                 self.send_append(from);
@@ -454,8 +465,13 @@ impl Core {
                 (None, None) => sent.prev_log_index,
             };
             let p = self.progress.get_mut(&from).expect("checked above");
-            p.next_index = hinted.min(sent.prev_log_index).max(p.match_index + 1).max(0);
-            self.send_append(from);
+            p.next_index = hinted
+                .min(sent.prev_log_index)
+                .max(p.match_index + 1)
+                .max(0);
+            if p.inflight_since.is_none() {
+                self.send_append(from);
+            }
         }
     }
 
@@ -463,8 +479,9 @@ impl Core {
     pub fn handle_send_failure(&mut self, now_ms: u64, peer: NodeId, sent: Option<AppendSent>) {
         self.now_ms = now_ms;
         if let (Some(sent), Some(p)) = (sent, self.progress.get_mut(&peer)) {
-            if sent.term == self.term {
+            if sent.term == self.term && sent.n_entries > 0 {
                 p.inflight_since = None;
+                p.retry_at_ms = now_ms + self.cfg.heartbeat_ms;
             }
         }
     }
@@ -486,8 +503,10 @@ impl Core {
 
     // ----- internals -----
 
+    /// A majority of the cluster (peers plus this node).
     fn quorum(&self) -> usize {
-        (self.cfg.peers.len() + 1) / 2 + 1
+        let cluster = self.cfg.peers.len() + 1;
+        cluster / 2 + 1
     }
 
     /// "If RPC request or response contains term T > currentTerm: set currentTerm = T,
@@ -549,9 +568,7 @@ impl Core {
             last_log_term: self.last_log_term(),
         };
         for &peer in &self.cfg.peers {
-            self.ready
-                .messages
-                .push((peer, Message::Vote(req.clone())));
+            self.ready.messages.push((peer, Message::Vote(req.clone())));
         }
     }
 
@@ -576,6 +593,7 @@ impl Core {
                         match_index: -1,
                         inflight_since: None,
                         last_sent_ms: None,
+                        retry_at_ms: 0,
                     },
                 )
             })
@@ -624,8 +642,12 @@ impl Core {
         }
     }
 
+    /// Sends the entries from `nextIndex` on (at most one such append in flight per peer).
     fn send_append(&mut self, peer: NodeId) {
-        let p = self.progress.get_mut(&peer).expect("progress for every peer");
+        let p = self
+            .progress
+            .get_mut(&peer)
+            .expect("progress for every peer");
         let next = p.next_index.clamp(0, self.log.len() as i32);
         let prev = next - 1;
         let prev_term = if prev >= 0 {
@@ -635,7 +657,9 @@ impl Core {
         };
         let end = (next as usize + self.cfg.max_entries_per_append).min(self.log.len());
         let entries = self.log[next as usize..end].to_vec();
-        p.inflight_since = Some(self.now_ms);
+        if !entries.is_empty() {
+            p.inflight_since = Some(self.now_ms);
+        }
         p.last_sent_ms = Some(self.now_ms);
         let req = AppendRequest {
             term: self.term,
@@ -643,6 +667,31 @@ impl Core {
             prev_log_index: prev,
             prev_log_term: prev_term,
             entries,
+            leader_commit: self.commit_index,
+        };
+        self.ready.messages.push((peer, Message::Append(req)));
+    }
+
+    /// An empty AppendEntries anchored at `matchIndex`, which the follower is known to hold, so
+    /// it asserts leadership and carries the commit index without ever causing backtracking.
+    fn send_heartbeat(&mut self, peer: NodeId) {
+        let p = self
+            .progress
+            .get_mut(&peer)
+            .expect("progress for every peer");
+        let prev = p.match_index.min(self.log.len() as i32 - 1);
+        let prev_term = if prev >= 0 {
+            self.log[prev as usize].term
+        } else {
+            0
+        };
+        p.last_sent_ms = Some(self.now_ms);
+        let req = AppendRequest {
+            term: self.term,
+            leader_id: self.cfg.id,
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries: vec![],
             leader_commit: self.commit_index,
         };
         self.ready.messages.push((peer, Message::Append(req)));
@@ -688,3 +737,7 @@ impl Core {
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "core_sim_tests.rs"]
+mod sim_tests;

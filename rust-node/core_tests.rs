@@ -285,7 +285,10 @@ fn test_vote_at_most_one_candidate_per_term() {
         c.handle_vote_request(0, &req(2, 1)).vote_granted,
         "a repeated request from the same candidate is granted again"
     );
-    assert!(c.handle_vote_request(0, &req(3, 2)).vote_granted, "new term");
+    assert!(
+        c.handle_vote_request(0, &req(3, 2)).vote_granted,
+        "new term"
+    );
     assert_eq!(c.voted_for(), 3);
 }
 
@@ -496,7 +499,11 @@ fn test_follower_commit_is_min_of_leader_commit_and_last_new_entry() {
         leader_commit: 3,
     };
     assert!(c.handle_append_request(0, &req).success);
-    assert_eq!(c.commit_index(), 1, "entries 2..3 were not checked by this request");
+    assert_eq!(
+        c.commit_index(),
+        1,
+        "entries 2..3 were not checked by this request"
+    );
     let r = c.take_ready();
     assert_eq!(r.committed, vec![e(0, 1, "c0"), e(1, 1, "c1")]);
 }
@@ -538,7 +545,10 @@ fn test_leader_brings_divergent_follower_log_in_line_with_hints() {
         "without hints: {} rejections",
         net.rejections
     );
-    assert_eq!(net.rejections, 7, "nextIndex 10 walks back to 3, one per rejection");
+    assert_eq!(
+        net.rejections, 7,
+        "nextIndex 10 walks back to 3, one per rejection"
+    );
 }
 
 fn figure7_f() -> (Vec<Entry>, Vec<Entry>) {
@@ -562,7 +572,11 @@ fn test_entries_apply_in_log_order_once_and_only_after_commit() {
     let (i3, _) = net.propose(1, "GET a").unwrap();
     net.run();
     assert_eq!((i1, t1), (1, 1), "index 0 is the leader's no-op");
-    assert_eq!(net.n(1).commit_index(), 0, "nothing commits without a majority");
+    assert_eq!(
+        net.n(1).commit_index(),
+        0,
+        "nothing commits without a majority"
+    );
     assert_eq!(net.applied[&1].len(), 1);
     net.cut.clear();
     for _ in 0..3 {
@@ -596,7 +610,11 @@ fn test_new_leader_appends_noop_and_persists_own_entries() {
     assert_eq!(c.role(), Role::Leader);
     let r = c.take_ready();
     assert_eq!(r.log_ops, vec![LogOp::Append(vec![e(0, 1, "")])]);
-    assert_eq!(r.committed, vec![e(0, 1, "")], "a cluster of one commits alone");
+    assert_eq!(
+        r.committed,
+        vec![e(0, 1, "")],
+        "a cluster of one commits alone"
+    );
     let (idx, _) = c.propose(TIMEOUT, "SET a 1".into()).unwrap();
     let r = c.take_ready();
     assert_eq!(r.log_ops, vec![LogOp::Append(vec![e(idx, 1, "SET a 1")])]);
@@ -641,7 +659,11 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
     leader.handle_append_response(TIMEOUT, 3, through_1, &ok);
     assert_eq!(leader.match_index(2), Some(1));
     assert_eq!(leader.match_index(3), Some(1));
-    assert_eq!(leader.commit_index(), -1, "term-2 entry must not commit by counting");
+    assert_eq!(
+        leader.commit_index(),
+        -1,
+        "term-2 entry must not commit by counting"
+    );
     assert!(leader.take_ready().committed.is_empty());
     // Once the term-4 no-op at index 2 reaches the same majority, both commit together.
     let through_2 = AppendSent {
@@ -711,4 +733,40 @@ fn test_append_ack_comes_with_the_entries_to_persist() {
         r.log_ops,
         vec![LogOp::Append(vec![e(0, 1, ""), e(1, 1, "SET a 1")])]
     );
+}
+
+/// Figure 2, Leaders: "send initial empty AppendEntries RPCs (heartbeat) to each server; repeat
+/// during idle periods to prevent election timeouts (§5.2)" — and keep doing so while an append
+/// with entries is outstanding, so one lost RPC cannot push a follower into an election. Lost
+/// entries are resent once the in-flight append is presumed lost.
+#[test]
+fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
+    let mut net = Net::of(3);
+    net.elect(1);
+    net.heartbeat(1);
+    assert_eq!(net.n(1).commit_index(), 0);
+    net.propose(1, "SET a 1").unwrap();
+    net.queue.clear(); // both appends are lost
+    let t0 = net.now;
+    net.tick(1, t0 + 60);
+    let sent: Vec<(NodeId, i32, usize)> = net
+        .queue
+        .iter()
+        .map(|(_, to, m)| match m {
+            Message::Append(a) => (*to, a.prev_log_index, a.entries.len()),
+            Message::Vote(_) => panic!("leader sends no votes"),
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        vec![(2, 0, 0), (3, 0, 0)],
+        "empty heartbeats anchored at matchIndex"
+    );
+    net.run();
+    assert_eq!(net.n(1).commit_index(), 0, "the entry itself was lost");
+    assert_eq!(net.n(2).leader_id(), 1);
+    // rpc_timeout_ms = 100: after 2x that, the lost append is presumed lost and resent.
+    net.tick(1, t0 + 250);
+    net.run();
+    assert_eq!(net.n(1).commit_index(), 1);
 }

@@ -197,25 +197,28 @@ fn init_logging() {
 
 /// Start-up and serving; an `Err` is a start-up failure (exit 1).
 async fn run(cli: Cli) -> Result<(), String> {
+    // Installed first, so a SIGTERM during start-up is a clean stop, not a kill.
+    let mut signals =
+        Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let bind = format!("{}:{}", cli.host, cli.port);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let (storage, hs, log) = match &cli.data_dir {
         Some(dir) => {
             let (s, hs, log) = Storage::open(dir).map_err(|e| format!("--data-dir: {e}"))?;
             (Some(s), hs, log)
         }
-        None => {
-            info!("state is in memory only");
-            (None, Default::default(), Vec::new())
-        }
+        None => (None, Default::default(), Vec::new()),
     };
     let journal = Journal::open(cli.id, cli.journal.as_deref()).map_err(|e| {
         let path = cli.journal.clone().unwrap_or_default();
         format!("--journal {}: {e}", path.display())
     })?;
-    let bind = format!("{}:{}", cli.host, cli.port);
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
 
+    if cli.data_dir.is_none() {
+        info!("state is in memory only");
+    }
     let cfg = Arc::new(NodeConfig {
         id: cli.id,
         host: cli.host.clone(),
@@ -253,7 +256,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let service = Service::new(cfg.clone(), core_tx.clone());
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    let server = tokio::spawn(
+    let mut server = tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(RaftServiceServer::new(service))
             .serve_with_incoming_shutdown(incoming, async {
@@ -261,7 +264,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             }),
     );
 
-    wait_for_signal().await.map_err(|e| format!("signals: {e}"))?;
+    tokio::select! {
+        _ = signals.recv() => {}
+        res = &mut server => {
+            // The server only ends on its own if it failed.
+            let why = match res {
+                Ok(Ok(())) => "stopped unexpectedly".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            return Err(format!("gRPC server on {bind}: {why}"));
+        }
+    }
     info!("stopping");
     let (done_tx, done_rx) = oneshot::channel();
     if core_tx.send(Input::Stop(done_tx)).await.is_ok() {
@@ -274,13 +288,24 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

@@ -18,8 +18,8 @@ use tonic::{Request, Response, Status};
 use tracing::{debug, error, info, warn};
 
 use crate::core::{
-    AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message,
-    NodeId, Role, VoteRequest, VoteResponse, NONE,
+    AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message, NodeId,
+    Role, VoteRequest, VoteResponse, NONE,
 };
 use crate::journal::Journal;
 use crate::kv::{self, Kv};
@@ -74,7 +74,10 @@ type Reply = pb::ClientResponseMessage;
 pub enum Input {
     Vote(VoteRequest, oneshot::Sender<VoteResponse>),
     Append(AppendRequest, oneshot::Sender<AppendResponse>),
-    Propose(String, oneshot::Sender<Result<oneshot::Receiver<Reply>, NodeId>>),
+    Propose(
+        String,
+        oneshot::Sender<Result<oneshot::Receiver<Reply>, NodeId>>,
+    ),
     StaleGet(String, oneshot::Sender<(Option<String>, NodeId)>),
     Status(oneshot::Sender<pb::GetStatusResponse>),
     Log(pb::GetLogRequest, oneshot::Sender<Vec<Entry>>),
@@ -535,12 +538,29 @@ impl Service {
             };
         };
         let mut req = Request::new(pb::ClientRequestMessage { command });
-        req.metadata_mut()
-            .insert(FORWARDED_HEADER, tonic::metadata::MetadataValue::from_static("1"));
+        req.metadata_mut().insert(
+            FORWARDED_HEADER,
+            tonic::metadata::MetadataValue::from_static("1"),
+        );
         req.set_timeout(CLIENT_DEADLINE);
         match tokio::time::timeout(CLIENT_DEADLINE, client.client_request(req)).await {
             Ok(Ok(resp)) => resp.into_inner(),
-            Ok(Err(e)) => unknown(format!("forward to leader {leader} failed: {}", e.message())),
+            // A refused connection means the request never left this node: certainly not applied.
+            Ok(Err(e))
+                if e.code() == tonic::Code::Unavailable
+                    && e.message().contains("tcp connect error") =>
+            {
+                Reply {
+                    success: false,
+                    message: format!("leader {leader} is unreachable"),
+                    outcome: pb::Outcome::Rejected as i32,
+                    ..hint.clone()
+                }
+            }
+            Ok(Err(e)) => unknown(format!(
+                "forward to leader {leader} failed: {}",
+                e.message()
+            )),
             Err(_) => unknown(format!("forward to leader {leader} timed out")),
         }
     }
@@ -615,9 +635,7 @@ impl RaftService for Service {
                 }));
             }
         }
-        let proposed = self
-            .ask(|tx| Input::Propose(command.clone(), tx))
-            .await?;
+        let proposed = self.ask(|tx| Input::Propose(command.clone(), tx)).await?;
         let reply = match proposed {
             Ok(done) => match tokio::time::timeout(CLIENT_DEADLINE, done).await {
                 Ok(Ok(reply)) => reply,
