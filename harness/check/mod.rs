@@ -6,7 +6,7 @@
 pub mod durability;
 pub mod election_safety;
 pub mod leader_completeness;
-
+pub mod linearizable;
 pub mod liveness;
 pub mod log_matching;
 pub mod read_validity;
@@ -151,7 +151,7 @@ pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResu
         state_machine_safety::check(ev),
         durability::check(ev),
         read_validity::check(ev),
-
+        linearizable::check(ev, lin_timeout),
         liveness::check(ev),
     ]
 }

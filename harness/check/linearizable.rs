@@ -1,0 +1,130 @@
+//! Linearizability of the register workload (Herlihy & Wing): the client
+//! history, split by key, must have a sequential order consistent with real
+//! time and with a key-value register. Search: `crate::lin` (Wing–Gong with
+//! Lowe's memoisation). A search that hits its bound is `Unknown`, never a pass.
+use super::{CheckResult, Evidence, Status};
+use crate::lin::{check_kv_history, Limits, Verdict, VerdictKind};
+use std::time::Duration;
+
+pub const NAME: &str = "linearizable";
+
+pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
+    let kv_ops = ev
+        .history
+        .iter()
+        .filter(|o| {
+            let w: Vec<&str> = o.command.split(' ').collect();
+            matches!((w.first().copied(), w.len()), (Some("GET"), 2) | (Some("SET"), 3) | (Some("CAS"), 4) | (Some("DEL"), 2))
+        })
+        .count();
+    if kv_ops == 0 {
+        return CheckResult::not_checked(NAME, "the history has no SET/GET/CAS/DEL operation");
+    }
+    let limits = Limits {
+        time: Some(time_limit),
+        ..Limits::default()
+    };
+    let r = check_kv_history(&ev.history, limits);
+    let based_on = format!(
+        "{} key-value operations over {} keys; {} states explored in {:.1} ms",
+        r.stats.ops,
+        r.keys.len(),
+        r.stats.states_explored,
+        r.stats.elapsed_us as f64 / 1000.0
+    );
+    let mut res = CheckResult::new(NAME, based_on);
+    res.detail = serde_json::to_value(&r).ok();
+    match r.verdict {
+        VerdictKind::Ok => {
+            res.summary = format!("{} keys linearizable", r.keys.len());
+        }
+        VerdictKind::Illegal => {
+            res.status = Status::Fail;
+            for p in &r.keys {
+                if let Verdict::Illegal(e) = &p.verdict {
+                    let text = e.to_string();
+                    if res.summary.is_empty() {
+                        res.summary = format!(
+                            "key {}: {} cannot be placed after a linearizable prefix of {} ops",
+                            p.key, e.stuck, e.prefix_len
+                        );
+                    }
+                    res.evidence.extend(text.lines().map(str::to_string));
+                }
+            }
+        }
+        VerdictKind::Unknown => {
+            res.status = Status::Unknown;
+            let why: Vec<String> = r
+                .keys
+                .iter()
+                .filter_map(|p| match &p.verdict {
+                    Verdict::Unknown { bound } => Some(format!("key {}: {bound}", p.key)),
+                    _ => None,
+                })
+                .collect();
+            res.summary = format!("search bound hit — {}", why.join("; "));
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixtures::op;
+    use crate::history::Outcome;
+
+    #[test]
+    fn sequential_register_history_is_linearizable() {
+        let ev = Evidence {
+            history: vec![
+                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
+                op(1, 2, "GET k", 20, Some(30), Outcome::Ok, Some("1")),
+                op(2, 1, "CAS k 1 2", 40, Some(50), Outcome::Ok, Some("true")),
+                op(3, 2, "GET k", 60, Some(70), Outcome::Ok, Some("2")),
+            ],
+            ..Default::default()
+        };
+        let r = check(&ev, Duration::from_secs(5));
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn stale_read_after_a_completed_write_is_illegal() {
+        let ev = Evidence {
+            history: vec![
+                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
+                op(1, 1, "SET k 2", 20, Some(30), Outcome::Ok, Some("OK")),
+                op(2, 2, "GET k", 40, Some(50), Outcome::Ok, Some("1")),
+            ],
+            ..Default::default()
+        };
+        let r = check(&ev, Duration::from_secs(5));
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(r.summary.starts_with("key k:"), "{}", r.summary);
+        assert!(!r.evidence.is_empty());
+    }
+
+    #[test]
+    fn zero_time_budget_is_unknown_not_pass() {
+        // Many concurrent writes and reads: not decidable in no time.
+        let mut h = Vec::new();
+        for i in 0..200u64 {
+            h.push(op(i, (i % 20) as u32, &format!("SET k {i}"), i, None, Outcome::Info, None));
+        }
+        h.push(op(999, 30, "GET k", 0, Some(500), Outcome::Ok, Some("7")));
+        let ev = Evidence { history: h, ..Default::default() };
+        let r = check(&ev, Duration::from_nanos(1));
+        assert_ne!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn no_kv_ops_is_not_checked() {
+        let ev = Evidence {
+            history: vec![op(0, 1, "op-c1-0", 0, Some(1), Outcome::Ok, None)],
+            ..Default::default()
+        };
+        assert_eq!(check(&ev, Duration::from_secs(1)).status, Status::NotChecked);
+    }
+}
