@@ -6,3 +6,4 @@ pub mod proto {
     pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/raft_descriptor.bin"));
 }
 pub mod history;
+pub mod lin;
