@@ -15,6 +15,7 @@ pub mod check;
 pub mod client;
 pub mod cluster;
 pub mod history;
+pub mod lin;
 pub mod net;
 pub mod observe;
 pub mod ports;

@@ -1,0 +1,201 @@
+//! Linearizability checker benchmark: `cargo bench --bench lin`.
+//!
+//! Prints one row per reference history in ../shared/histories and per
+//! generated history (10 keys, fixed seeds): wall time, states explored, peak
+//! memoisation bytes, and at the end the process's peak RSS.
+use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, GenConfig};
+use raft_harness::lin::jepsen::parse_jepsen_log;
+use raft_harness::lin::kvtext::parse_kv_history;
+use raft_harness::lin::{
+    check, check_kv_history, AppendKv, CasRegister, Limits, Stats, VerdictKind,
+};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+struct Row {
+    name: String,
+    ops: usize,
+    verdict: VerdictKind,
+    expected: Option<VerdictKind>,
+    ms: f64,
+    stats: Stats,
+}
+
+fn print_header() {
+    println!(
+        "{:<28} {:>7} {:>8} {:>8} {:>10} {:>12} {:>12}",
+        "history", "ops", "verdict", "expected", "wall ms", "states", "cache KiB"
+    );
+}
+
+fn print_row(r: &Row) {
+    let expected = r.expected.map_or("-".to_string(), |e| e.to_string());
+    let flag = match r.expected {
+        Some(e) if e != r.verdict => "  <-- WRONG",
+        _ => "",
+    };
+    println!(
+        "{:<28} {:>7} {:>8} {:>8} {:>10.2} {:>12} {:>12.1}{flag}",
+        r.name,
+        r.ops,
+        r.verdict.to_string(),
+        expected,
+        r.ms,
+        r.stats.states_explored,
+        r.stats.cache_bytes as f64 / 1024.0
+    );
+}
+
+fn expected(dir: &Path) -> Vec<(String, VerdictKind)> {
+    let text = std::fs::read_to_string(dir.join("expected.tsv")).unwrap_or_else(|e| {
+        eprintln!(
+            "error: cannot read {}: {e}",
+            dir.join("expected.tsv").display()
+        );
+        std::process::exit(2)
+    });
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(f, v)| {
+            let k = if v.trim() == "true" {
+                VerdictKind::Ok
+            } else {
+                VerdictKind::Illegal
+            };
+            (f.to_string(), k)
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        std::process::exit(2)
+    })
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn summary(label: &str, rows: &[Row]) {
+    let total: f64 = rows.iter().map(|r| r.ms).sum();
+    let worst = rows
+        .iter()
+        .max_by(|a, b| a.ms.total_cmp(&b.ms))
+        .map_or(String::new(), |r| format!("{} {:.2} ms", r.name, r.ms));
+    let wrong = rows
+        .iter()
+        .filter(|r| r.expected.is_some_and(|e| e != r.verdict))
+        .count();
+    println!(
+        "-- {label}: {} histories, total {total:.1} ms, slowest {worst}, wrong verdicts {wrong}\n",
+        rows.len()
+    );
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/histories");
+    if !root.is_dir() {
+        eprintln!(
+            "error: reference histories not found at {} (the shared/ folder beside the repository)",
+            root.display()
+        );
+        std::process::exit(2);
+    }
+    let limits = Limits::default();
+
+    print_header();
+    let dir = root.join("jepsen-etcd");
+    let mut rows = Vec::new();
+    for (file, exp) in expected(&dir) {
+        let h = parse_jepsen_log(&read(&dir.join(&file))).unwrap_or_else(|e| {
+            eprintln!("error: {file}: {e}");
+            std::process::exit(2)
+        });
+        let t = Instant::now();
+        let r = check(&CasRegister, &h, limits);
+        let row = Row {
+            name: file,
+            ops: h.len(),
+            verdict: r.verdict,
+            expected: Some(exp),
+            ms: t.elapsed().as_secs_f64() * 1e3,
+            stats: r.stats,
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    summary("jepsen-etcd", &rows);
+
+    let dir = root.join("kv");
+    let mut rows = Vec::new();
+    for (file, exp) in expected(&dir) {
+        let h = parse_kv_history(&read(&dir.join(&file))).unwrap_or_else(|e| {
+            eprintln!("error: {file}: {e}");
+            std::process::exit(2)
+        });
+        let t = Instant::now();
+        let r = check(&AppendKv, &h, limits);
+        let row = Row {
+            name: file,
+            ops: h.len(),
+            verdict: r.verdict,
+            expected: Some(exp),
+            ms: t.elapsed().as_secs_f64() * 1e3,
+            stats: r.stats,
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    summary("kv", &rows);
+
+    let mut rows = Vec::new();
+    for ops in [1_000, 10_000, 100_000] {
+        for clients in [5, 20, 50] {
+            for bad in [false, true] {
+                let cfg = GenConfig {
+                    seed: 42 + ops as u64 + clients as u64,
+                    ops,
+                    keys: 10,
+                    clients,
+                    info_percent: 2,
+                    fail_percent: 2,
+                };
+                let mut h = generate_kv_history(&cfg);
+                if bad {
+                    corrupt_one_read(&mut h, ops / 2);
+                }
+                let t = Instant::now();
+                let r = check_kv_history(&h, limits);
+                let row = Row {
+                    name: format!(
+                        "gen {}k c{clients}{}",
+                        ops / 1000,
+                        if bad { " bad" } else { "" }
+                    ),
+                    ops: h.len(),
+                    verdict: r.verdict,
+                    expected: Some(if bad {
+                        VerdictKind::Illegal
+                    } else {
+                        VerdictKind::Ok
+                    }),
+                    ms: t.elapsed().as_secs_f64() * 1e3,
+                    stats: r.stats,
+                };
+                print_row(&row);
+                rows.push(row);
+            }
+        }
+    }
+    summary("generated (10 keys, 2% info, 2% fail)", &rows);
+    println!(
+        "threads: {}, peak RSS of this process: {} KiB",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        peak_rss_kib().map_or("?".to_string(), |k| k.to_string())
+    );
+}

@@ -1,0 +1,124 @@
+//! Parser for Jepsen's `jepsen.util` log lines of a compare-and-set register
+//! test (the etcd histories Porcupine and Knossos ship), into operations of
+//! [`CasRegister`](super::CasRegister). Pure: takes the log text.
+//!
+//! After the `jepsen.util -` marker a line holds `PROCESS TYPE F VALUE`
+//! (tab- or space-separated), e.g. `3	:ok	:cas	[1 4]`. Times are line
+//! numbers, which keeps the real-time order of the log.
+use super::{Operation, RegisterOp, RegisterOut, Status};
+use std::collections::HashMap;
+
+/// One clear problem with a log line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {msg}")]
+pub struct ParseError {
+    pub line: usize,
+    pub msg: String,
+}
+
+type RegOp = Operation<RegisterOp<i64>, RegisterOut<i64>>;
+
+fn int(s: &str, line: usize) -> Result<i64, ParseError> {
+    s.parse().map_err(|_| ParseError {
+        line,
+        msg: format!("expected an integer, found {s:?}"),
+    })
+}
+
+fn opt_int(s: &str, line: usize) -> Result<Option<i64>, ParseError> {
+    if s == "nil" {
+        Ok(None)
+    } else {
+        int(s, line).map(Some)
+    }
+}
+
+/// Parses a whole log. Invocations never completed stay `Info`.
+pub fn parse_jepsen_log(text: &str) -> Result<Vec<RegOp>, ParseError> {
+    const MARK: &str = "jepsen.util - ";
+    let mut ops: Vec<RegOp> = Vec::new();
+    let mut open: HashMap<u64, usize> = HashMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let Some(pos) = raw.find(MARK) else { continue };
+        let rest = &raw[pos + MARK.len()..];
+        let mut words = rest.split_whitespace();
+        let (Some(process), Some(kind), Some(f)) = (words.next(), words.next(), words.next())
+        else {
+            return Err(ParseError {
+                line,
+                msg: format!("expected PROCESS TYPE F VALUE, found {rest:?}"),
+            });
+        };
+        let value = words.collect::<Vec<_>>().join(" ");
+        let Ok(process) = process.parse::<u64>() else {
+            // e.g. the `:nemesis` process: not a client operation.
+            continue;
+        };
+        let bad = |msg: String| ParseError { line, msg };
+        if kind == ":invoke" {
+            let input = match f {
+                ":read" => RegisterOp::Read,
+                ":write" => RegisterOp::Write(int(&value, line)?),
+                ":cas" => {
+                    let inner = value
+                        .strip_prefix('[')
+                        .and_then(|v| v.strip_suffix(']'))
+                        .ok_or_else(|| {
+                            bad(format!("cas value must be [old new], found {value:?}"))
+                        })?;
+                    let mut it = inner.split_whitespace();
+                    match (it.next(), it.next(), it.next()) {
+                        (Some(a), Some(b), None) => RegisterOp::Cas(int(a, line)?, int(b, line)?),
+                        _ => {
+                            return Err(bad(format!(
+                                "cas value must be [old new], found {value:?}"
+                            )))
+                        }
+                    }
+                }
+                other => return Err(bad(format!("unknown function {other:?}"))),
+            };
+            if open.contains_key(&process) {
+                return Err(bad(format!(
+                    "process {process} invokes while an operation is open"
+                )));
+            }
+            open.insert(process, ops.len());
+            ops.push(Operation {
+                id: ops.len() as u64,
+                client: process,
+                call: line as u64,
+                ret: None,
+                status: Status::Info,
+                input,
+                output: RegisterOut::Unknown,
+            });
+            continue;
+        }
+        let Some(idx) = open.remove(&process) else {
+            return Err(bad(format!(
+                "{kind} for process {process} with no open invocation"
+            )));
+        };
+        let op = &mut ops[idx];
+        match kind {
+            ":ok" => {
+                op.status = Status::Ok;
+                op.ret = Some(line as u64);
+                op.output = match op.input {
+                    RegisterOp::Read => RegisterOut::Read(opt_int(&value, line)?),
+                    RegisterOp::Cas(..) => RegisterOut::Cas(true),
+                    RegisterOp::Write(_) | RegisterOp::Delete => RegisterOut::Done,
+                };
+            }
+            ":fail" => {
+                op.status = Status::Fail;
+                op.ret = Some(line as u64);
+            }
+            ":info" => {}
+            other => return Err(bad(format!("unknown type {other:?}"))),
+        }
+    }
+    Ok(ops)
+}

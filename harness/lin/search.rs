@@ -1,0 +1,431 @@
+//! The search for one part of a history: Wing & Gong's algorithm with Lowe's
+//! memoisation (as in Porcupine).
+//!
+//! Calls and returns are entries of a doubly linked list sorted by time. The
+//! search walks the list from the head: a call entry is tried (the model steps
+//! and the call and its return are lifted out of the list); a return entry means
+//! an operation that must already have taken effect has not, so the last choice
+//! is undone. A (set of linearized operations, state) pair seen before is not
+//! explored again. The set is a bitset hashed incrementally (Zobrist: one random
+//! word per operation, xor-ed in and out), so a step costs O(1) hashing and
+//! allocates nothing except amortised growth of the cache arena.
+use super::{
+    Bound, Candidate, Explanation, Model, OpView, Operation, PartitionResult, Shared, Stats,
+    Status, StepView, Verdict, MAX_CANDIDATES, PREFIX_TAIL,
+};
+use std::collections::hash_map::{Entry, HashMap};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+const NIL: u32 = u32::MAX;
+
+/// Hasher for keys that are already well mixed u64s.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Small fast hasher for model states (FxHash-style).
+#[derive(Default)]
+struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        // Final avalanche so that low bits are usable by the table.
+        splitmix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn hash_state<S: Hash>(s: &S) -> u64 {
+    let mut h = FxHasher::default();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// Memo of (linearized set, state) pairs: bitsets live in one flat arena and
+/// entries with the same hash are chained through `chain`.
+struct Cache<S> {
+    heads: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    chain: Vec<u32>,
+    words: Vec<u64>,
+    states: Vec<S>,
+    nwords: usize,
+}
+
+impl<S: Eq + Clone> Cache<S> {
+    fn new(nwords: usize) -> Self {
+        Cache {
+            heads: HashMap::default(),
+            chain: Vec::new(),
+            words: Vec::new(),
+            states: Vec::new(),
+            nwords,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Records the pair; false when it was already there.
+    fn insert(&mut self, h: u64, bits: &[u64], state: &S) -> bool {
+        let nw = self.nwords;
+        let idx = self.states.len() as u32;
+        match self.heads.entry(h) {
+            Entry::Occupied(mut e) => {
+                let mut i = *e.get();
+                while i != NIL {
+                    let iu = i as usize;
+                    if self.states[iu] == *state && self.words[iu * nw..(iu + 1) * nw] == *bits {
+                        return false;
+                    }
+                    i = self.chain[iu];
+                }
+                self.chain.push(*e.get());
+                e.insert(idx);
+            }
+            Entry::Vacant(e) => {
+                e.insert(idx);
+                self.chain.push(NIL);
+            }
+        }
+        self.words.extend_from_slice(bits);
+        self.states.push(state.clone());
+        true
+    }
+}
+
+/// The call/return list. Node 0 is the head, node `2n+1` the tail.
+struct List {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Operation of each node (unused for head and tail).
+    op: Vec<u32>,
+    is_call: Vec<bool>,
+    /// Return node of each operation.
+    ret_node: Vec<u32>,
+}
+
+impl List {
+    fn unlink(&mut self, x: u32) {
+        let (p, n) = (self.prev[x as usize], self.next[x as usize]);
+        self.next[p as usize] = n;
+        self.prev[n as usize] = p;
+    }
+    fn relink(&mut self, x: u32) {
+        let (p, n) = (self.prev[x as usize], self.next[x as usize]);
+        self.next[p as usize] = x;
+        self.prev[n as usize] = x;
+    }
+    fn lift(&mut self, call: u32) {
+        let r = self.ret_node[self.op[call as usize] as usize];
+        self.unlink(call);
+        self.unlink(r);
+    }
+    fn unlift(&mut self, call: u32) {
+        let r = self.ret_node[self.op[call as usize] as usize];
+        self.relink(r);
+        self.relink(call);
+    }
+}
+
+enum End {
+    Linearizable,
+    Illegal,
+    Bound(Bound),
+}
+
+type Ops<'a, M> = [&'a Operation<<M as Model>::Input, <M as Model>::Output>];
+
+/// Checks one part. `ops` holds no `Fail` operations.
+pub(crate) fn check_part<M: Model>(
+    model: &M,
+    key: &str,
+    ops_in: &Ops<'_, M>,
+    shared: &Shared,
+) -> PartitionResult {
+    let started = Instant::now();
+    let mut ops: Vec<&Operation<M::Input, M::Output>> = ops_in.to_vec();
+    ops.sort_by_key(|o| (o.call, o.id));
+    let n = ops.len();
+    // Only ok operations with a completion must be linearized.
+    let must: Vec<bool> = ops
+        .iter()
+        .map(|o| o.status == Status::Ok && o.ret.is_some())
+        .collect();
+
+    // Events sorted by time; at equal times calls come first (the operations
+    // then count as concurrent, which never invents a violation).
+    let mut events: Vec<(u64, u8, u32)> = Vec::with_capacity(2 * n);
+    for (i, o) in ops.iter().enumerate() {
+        events.push((o.call, 0, i as u32));
+        let r = match (must[i], o.ret) {
+            (true, Some(r)) => r.max(o.call),
+            _ => u64::MAX,
+        };
+        events.push((r, 1, i as u32));
+    }
+    events.sort_unstable();
+
+    let tail = (2 * n + 1) as u32;
+    let mut list = List {
+        next: (1..=tail + 1).collect(),
+        prev: (0..=tail).map(|i| i.saturating_sub(1)).collect(),
+        op: vec![0; 2 * n + 2],
+        is_call: vec![false; 2 * n + 2],
+        ret_node: vec![0; n],
+    };
+    for (k, &(_, kind, op)) in events.iter().enumerate() {
+        let node = k + 1;
+        list.op[node] = op;
+        list.is_call[node] = kind == 0;
+        if kind == 1 {
+            list.ret_node[op as usize] = node as u32;
+        }
+    }
+
+    let nwords = n.div_ceil(64).max(1);
+    let entry_bytes = nwords * 8 + std::mem::size_of::<M::State>() + 4 + 16;
+    let zobrist: Vec<u64> = (0..n as u64)
+        .map(|i| splitmix(i ^ 0xA076_1D64_78BD_642F))
+        .collect();
+    let mut cache: Cache<M::State> = Cache::new(nwords);
+    let mut bits = vec![0u64; nwords];
+    let mut zob = 0u64;
+    let mut remaining = must.iter().filter(|m| **m).count();
+    let mut state = model.init();
+    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
+    let mut explored = 0u64;
+    let mut local_bytes = 0usize;
+    // Longest prefix seen when stuck; `best[..low]` equals the current stack's
+    // operations, so recording copies only what changed.
+    let mut best: Vec<u32> = Vec::new();
+    let mut low = 0usize;
+    let mut best_stuck: Option<u32> = None;
+    let limits = shared.limits;
+    let mut iters = 0u64;
+    let mut entry = list.next[0];
+
+    let end = loop {
+        if remaining == 0 {
+            break End::Linearizable;
+        }
+        iters += 1;
+        if iters & 0xFFF == 0 {
+            if let Some(d) = shared.deadline {
+                if Instant::now() >= d {
+                    let limit_ms = limits.time.map_or(0, |t| t.as_millis() as u64);
+                    break End::Bound(Bound::TimeLimit { limit_ms });
+                }
+            }
+        }
+        let e = entry as usize;
+        if entry != tail && list.is_call[e] {
+            let op = list.op[e] as usize;
+            if let Some(ns) = model.step(&state, &ops[op].input, &ops[op].output) {
+                bits[op >> 6] |= 1 << (op & 63);
+                zob ^= zobrist[op];
+                let h = zob ^ hash_state(&ns);
+                if cache.insert(h, &bits, &ns) {
+                    explored += 1;
+                    let add = entry_bytes + model.state_heap_bytes(&ns);
+                    local_bytes += add;
+                    let total = shared.bytes.fetch_add(add, Ordering::Relaxed) + add;
+                    shared.peak_bytes.fetch_max(total, Ordering::Relaxed);
+                    let entries = shared.entries.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(limit) = limits.max_cache_bytes {
+                        if total > limit {
+                            break End::Bound(Bound::CacheBytes { limit });
+                        }
+                    }
+                    if let Some(limit) = limits.max_cache_entries {
+                        if entries > limit {
+                            break End::Bound(Bound::CacheEntries { limit });
+                        }
+                    }
+                    let old = std::mem::replace(&mut state, ns);
+                    stack.push((entry, old));
+                    list.lift(entry);
+                    if must[op] {
+                        remaining -= 1;
+                    }
+                    entry = list.next[0];
+                    continue;
+                }
+                bits[op >> 6] &= !(1 << (op & 63));
+                zob ^= zobrist[op];
+            }
+            entry = list.next[e];
+        } else {
+            // A return (or, defensively, the tail): this operation had to take
+            // effect by now and has not, so undo the last choice.
+            if entry != tail && (best_stuck.is_none() || stack.len() > best.len()) {
+                best.truncate(low);
+                best.extend(stack[low..].iter().map(|(c, _)| list.op[*c as usize]));
+                low = stack.len();
+                best_stuck = Some(list.op[e]);
+            }
+            let Some((call, old)) = stack.pop() else {
+                break End::Illegal;
+            };
+            low = low.min(stack.len());
+            state = old;
+            let op = list.op[call as usize] as usize;
+            bits[op >> 6] &= !(1 << (op & 63));
+            zob ^= zobrist[op];
+            if must[op] {
+                remaining += 1;
+            }
+            list.unlift(call);
+            entry = list.next[call as usize];
+        }
+    };
+
+    let cache_entries = cache.len();
+    drop(cache);
+    shared.bytes.fetch_sub(local_bytes, Ordering::Relaxed);
+    shared.entries.fetch_sub(cache_entries, Ordering::Relaxed);
+    let verdict = match end {
+        End::Linearizable => Verdict::Ok,
+        End::Bound(bound) => Verdict::Unknown { bound },
+        End::Illegal => {
+            let stuck = best_stuck.unwrap_or(0);
+            Verdict::Illegal(Box::new(explain(model, key, &ops, &events, &best, stuck)))
+        }
+    };
+    PartitionResult {
+        key: key.to_string(),
+        verdict,
+        stats: Stats {
+            ops: n,
+            states_explored: explored,
+            cache_entries,
+            cache_bytes: local_bytes,
+            elapsed_us: started.elapsed().as_micros() as u64,
+        },
+    }
+}
+
+fn view<M: Model>(model: &M, o: &Operation<M::Input, M::Output>) -> OpView {
+    let done = o.status == Status::Ok && o.ret.is_some();
+    OpView {
+        id: o.id,
+        client: o.client,
+        invoke: o.call,
+        complete: if done { o.ret } else { None },
+        status: if done { Status::Ok } else { Status::Info },
+        op: model.describe_op(&o.input, &o.output),
+    }
+}
+
+/// Rebuilds the situation at the deepest point the search got stuck.
+fn explain<M: Model>(
+    model: &M,
+    key: &str,
+    ops: &Ops<'_, M>,
+    events: &[(u64, u8, u32)],
+    prefix: &[u32],
+    stuck: u32,
+) -> Explanation {
+    let mut state = model.init();
+    let mut tail = Vec::new();
+    let tail_from = prefix.len().saturating_sub(PREFIX_TAIL);
+    let mut placed = vec![false; ops.len()];
+    for (i, &p) in prefix.iter().enumerate() {
+        let o = ops[p as usize];
+        placed[p as usize] = true;
+        // The search took exactly these steps, so the model accepts them again.
+        if let Some(s) = model.step(&state, &o.input, &o.output) {
+            state = s;
+        }
+        if i >= tail_from {
+            tail.push(StepView {
+                op: view(model, o),
+                state_after: model.describe_state(&state),
+            });
+        }
+    }
+    let mut open = Vec::new();
+    let mut omitted = 0;
+    for &(_, kind, op) in events {
+        if placed[op as usize] {
+            continue;
+        }
+        if kind == 1 {
+            break;
+        }
+        if open.len() == MAX_CANDIDATES {
+            omitted += 1;
+            continue;
+        }
+        let o = ops[op as usize];
+        open.push(Candidate {
+            op: view(model, o),
+            rejected: model.step(&state, &o.input, &o.output).is_none(),
+        });
+    }
+    Explanation {
+        key: key.to_string(),
+        stuck: view(model, ops[stuck as usize]),
+        prefix_len: prefix.len(),
+        prefix_tail: tail,
+        state: model.describe_state(&state),
+        open,
+        open_omitted: omitted,
+    }
+}
