@@ -329,9 +329,7 @@ async fn run_inner(
 
     // 6. Settle: stop clients, heal, resume, let followers catch up, read final logs.
     exec.stop_workload().await;
-    if let Some(n) = &net {
-        let _ = n.heal();
-    }
+    exec.heal_for_settle();
     for id in exec.cluster.ids() {
         if exec.cluster.is_paused(id) {
             exec.cluster.resume(id);
@@ -436,8 +434,29 @@ async fn run_inner(
         history: rec.snapshot(),
         waits,
         unexpected_exits: unexpected,
+        isolations: isolations(&report.faults),
     };
     Ok(evidence)
+}
+
+/// Isolation windows from the fault events: an `isolate` lasts until the next heal.
+fn isolations(faults: &[crate::schedule::FaultEvent]) -> Vec<crate::check::isolated_commits::Isolation> {
+    let mut out = Vec::new();
+    for (i, f) in faults.iter().enumerate() {
+        if f.action != "net-isolate" {
+            continue;
+        }
+        let end_us = faults[i + 1..]
+            .iter()
+            .find(|g| g.action == "heal")
+            .map_or(u64::MAX, |g| g.t_us);
+        out.push(crate::check::isolated_commits::Isolation {
+            nodes: f.nodes.clone(),
+            start_us: f.t_us,
+            end_us,
+        });
+    }
+    out
 }
 
 async fn wait_flag(mut rx: tokio::sync::watch::Receiver<bool>) {

@@ -5,6 +5,7 @@
 //! original protocol writes no journal and fills no extension fields.
 pub mod durability;
 pub mod election_safety;
+pub mod isolated_commits;
 pub mod leader_completeness;
 pub mod linearizable;
 pub mod liveness;
@@ -131,6 +132,9 @@ pub struct Evidence {
     pub waits: Vec<WaitRecord>,
     /// Nodes that exited without a fault asking for it: (node, how, µs).
     pub unexpected_exits: Vec<(u32, String, u64)>,
+    /// Network isolations the schedule made (for `isolated_commits`).
+    #[serde(default)]
+    pub isolations: Vec<isolated_commits::Isolation>,
 }
 
 /// Seconds with millisecond precision, for evidence lines.
@@ -152,6 +156,7 @@ pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResu
         durability::check(ev),
         read_validity::check(ev),
         linearizable::check(ev, lin_timeout),
+        isolated_commits::check(ev),
         liveness::check(ev),
     ]
 }

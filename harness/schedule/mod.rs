@@ -346,6 +346,15 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    /// Heal every link before the final catch-up (recorded, so isolations end here).
+    pub fn heal_for_settle(&mut self) {
+        if let Some(net) = self.net {
+            if net.heal().is_ok() {
+                self.record("heal", vec![], "before the final catch-up".into(), "");
+            }
+        }
+    }
+
     async fn net_step(&mut self, action: &Action, at: &str) -> Result<(), Stop> {
         let Some(net) = self.net else {
             return Err(Stop::Fatal(format!("{at}: network faults need `proxies = true`")));

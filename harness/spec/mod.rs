@@ -232,6 +232,7 @@ pub const CHECK_NAMES: &[&str] = &[
     "durability",
     "read_validity",
     "linearizable",
+    "isolated_commits",
     "liveness",
 ];
 

@@ -1,0 +1,101 @@
+//! No commit on the minority side (Raft §5.2/§5.4: an entry commits only once a
+//! majority stores it). While a minority of nodes is cut off from the others by
+//! the harness's proxies, no client request sent to one of them may be
+//! APPLIED: a follower cannot forward through the cut, and a deposed leader
+//! cannot reach a majority. Requests invoked before the cut (plus a short grace
+//! for bytes already in flight) are not judged.
+use super::{list, secs, CheckResult, Evidence};
+use crate::history::Outcome;
+use serde::{Deserialize, Serialize};
+
+pub const NAME: &str = "isolated_commits";
+
+/// Bytes already read by a proxy when the cut begins may still be delivered.
+pub const GRACE_US: u64 = 100_000;
+
+/// Nodes cut off from every other node during [start_us, end_us).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Isolation {
+    pub nodes: Vec<u32>,
+    pub start_us: u64,
+    pub end_us: u64,
+}
+
+pub fn check(ev: &Evidence) -> CheckResult {
+    let minority: Vec<&Isolation> = ev
+        .isolations
+        .iter()
+        .filter(|i| !i.nodes.is_empty() && i.nodes.len() * 2 < ev.nodes.len().max(1))
+        .collect();
+    if minority.is_empty() {
+        return CheckResult::not_checked(NAME, "no minority of nodes was isolated in this run");
+    }
+    let mut violations = Vec::new();
+    let mut judged = 0;
+    for iso in &minority {
+        for op in &ev.history {
+            let Some(done) = op.complete_us else { continue };
+            let inside = op.invoke_us >= iso.start_us + GRACE_US && done <= iso.end_us;
+            if !inside || !iso.nodes.contains(&(op.node as u32)) {
+                continue;
+            }
+            judged += 1;
+            if op.outcome == Outcome::Ok {
+                violations.push(format!(
+                    "{:?} sent to node {} at {} was APPLIED at {}, while nodes [{}] were cut off ({} – {})",
+                    op.command,
+                    op.node,
+                    secs(op.invoke_us),
+                    secs(done),
+                    list(iso.nodes.iter().copied()),
+                    secs(iso.start_us),
+                    if iso.end_us == u64::MAX { "end".into() } else { secs(iso.end_us) }
+                ));
+            }
+        }
+    }
+    let based_on = format!("{} isolations of a minority; {judged} requests sent to the cut-off side", minority.len());
+    if judged == 0 {
+        return CheckResult::not_checked(NAME, format!("no request was sent to an isolated node ({based_on})"));
+    }
+    CheckResult::new(NAME, based_on).with_violations(violations, format!("none of {judged} requests to the cut-off side was APPLIED"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixtures::op;
+    use crate::check::{NodeInfo, Status};
+
+    fn ev(outcome: Outcome) -> Evidence {
+        let mut o = op(0, 1, "SET k 1", 2_000_000, Some(2_100_000), outcome, None);
+        o.node = 1;
+        let mut other = op(1, 2, "SET k 2", 2_000_000, Some(2_100_000), Outcome::Ok, None);
+        other.node = 3; // the majority side may commit
+        Evidence {
+            nodes: (1..=5).map(|id| NodeInfo { id, kind: "x".into(), journal: false }).collect(),
+            isolations: vec![Isolation { nodes: vec![1, 2], start_us: 1_000_000, end_us: 5_000_000 }],
+            history: vec![o, other],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rejected_or_unknown_on_the_minority_side_passes() {
+        assert_eq!(check(&ev(Outcome::Fail)).status, Status::Pass);
+    }
+
+    #[test]
+    fn applied_on_the_minority_side_fails() {
+        let r = check(&ev(Outcome::Ok));
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.summary.contains("sent to node 1"), "{}", r.summary);
+    }
+
+    #[test]
+    fn without_isolation_it_is_not_checked() {
+        let mut e = ev(Outcome::Ok);
+        e.isolations.clear();
+        assert_eq!(check(&e).status, Status::NotChecked);
+    }
+}

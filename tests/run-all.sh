@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The project's single test command (README, .ci/run): every test of every part,
+# from a fresh clone. It installs what it needs (Python venv, Maven dependencies,
+# Rust crates) through each toolchain's own registry client, and fails on the
+# first failing part.
+#
+#   tests/run-all.sh            everything
+#   SKIP_SUITES=1 tests/run-all.sh   everything but the cluster suites (faster)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+
+step "rust: release build of the binaries the suites run"
+cargo build --release --bins
+
+step "python node: set-up and pytest"
+python-node/run_tests.sh
+
+step "java node: maven verify (JUnit)"
+java-node/run_tests.sh
+
+step "rust: unit and integration tests (nodes, harness, checkers, proxies, interop)"
+# Benchmarks are not tests: they run with `cargo bench` and only print numbers.
+cargo test --lib --bins --tests
+
+if [ -z "${SKIP_SUITES:-}" ]; then
+  step "suites: every suites/*.toml against the mixed Rust/Python/Java cluster"
+  failed=()
+  for s in suites/*.toml; do
+    [ "$s" = suites/kinds.toml ] && continue
+    echo "--- $s"
+    if ! target/release/raft-harness run "$s" --reports "$root/reports"; then
+      failed+=("$s")
+    fi
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "suites failed: ${failed[*]}" >&2
+    exit 1
+  fi
+fi
+
+step "all tests passed"
