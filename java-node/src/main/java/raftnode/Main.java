@@ -2,9 +2,11 @@ package raftnode;
 
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
@@ -64,10 +66,39 @@ public final class Main {
         }
     }
 
+    /**
+     * {@code HH:MM:SS.mmm LEVEL logger: message} in UTC. Hand-made because SimpleFormatter's date
+     * patterns pull in time-zone and locale data, a visible part of the start-up time.
+     */
+    static final class OneLineFormatter extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            long ms = r.getMillis() % 86_400_000L;
+            StringBuilder sb = new StringBuilder(96);
+            two(sb, ms / 3_600_000).append(':');
+            two(sb, ms / 60_000 % 60).append(':');
+            two(sb, ms / 1000 % 60).append('.');
+            long milli = ms % 1000;
+            sb.append(milli < 100 ? "0" : "").append(milli < 10 ? "0" : "").append(milli);
+            String name = r.getLoggerName() == null ? "" : r.getLoggerName();
+            sb.append(' ').append(r.getLevel().getName()).append(' ')
+                    .append(name.substring(name.lastIndexOf('.') + 1)).append(": ")
+                    .append(formatMessage(r)).append('\n');
+            if (r.getThrown() != null) {
+                java.io.StringWriter w = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new java.io.PrintWriter(w));
+                sb.append(w);
+            }
+            return sb.toString();
+        }
+
+        private static StringBuilder two(StringBuilder sb, long v) {
+            return sb.append(v < 10 ? "0" : "").append(v);
+        }
+    }
+
     /** One-line records on stderr; level from LOG_LEVEL or RUST_LOG (default info). */
     static void configureLogging() {
-        System.setProperty("java.util.logging.SimpleFormatter.format",
-                "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
         String env = System.getenv("LOG_LEVEL");
         if (env == null || env.isBlank()) {
             env = System.getenv("RUST_LOG");
@@ -83,6 +114,7 @@ public final class Main {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
         Handler h = new ConsoleHandler();
+        h.setFormatter(new OneLineFormatter());
         h.setLevel(Level.ALL);
         root.addHandler(h);
         root.setLevel(level);

@@ -17,6 +17,7 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.AccessDeniedException;
@@ -80,6 +81,8 @@ final class RaftNode {
     private final RaftCore core;
     private final long rpcTimeoutMs;
     private final AtomicBoolean stopped = new AtomicBoolean();
+    /** Set by the loop itself once 'stop' is journaled: later tasks (ticks, RPCs) do nothing. */
+    private boolean halted;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private Server server;
 
@@ -241,6 +244,9 @@ final class RaftNode {
 
     /** Runs a task on the loop; a storage failure is fatal (fail-stop), anything else is logged. */
     private void onLoop(Runnable task) {
+        if (halted) {
+            return;
+        }
         try {
             task.run();
         } catch (UncheckedIOException e) {
@@ -475,13 +481,27 @@ final class RaftNode {
                             @Override
                             void failed(Throwable t) {
                                 target.failed(t);
+                                // No connection to the leader: the request was never sent, so it
+                                // certainly did not happen. Anything else may have reached it.
+                                boolean neverSent = causedBy(t, ConnectException.class);
                                 reply(obs, ClientResponseMessage.newBuilder().setSuccess(false)
                                         .setMessage("forward to leader " + leader + " failed: "
-                                                + Status.fromThrowable(t).getCode())
-                                        .setOutcome(Outcome.UNKNOWN).setLeaderId(leader)
+                                                + Status.fromThrowable(t).getCode()
+                                                + (neverSent ? " (not connected)" : ""))
+                                        .setOutcome(neverSent ? Outcome.REJECTED : Outcome.UNKNOWN)
+                                        .setLeaderId(leader)
                                         .setLeaderAddress(hintAddress).build());
                             }
                         });
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- shutdown
@@ -495,6 +515,7 @@ final class RaftNode {
         boolean posted = post(() -> {
             core.shutdown();
             journal.write(journal.event("stop"));
+            halted = true;
             done.countDown();
         });
         try {

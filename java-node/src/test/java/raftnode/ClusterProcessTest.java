@@ -5,17 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import raft.RaftServiceOuterClass.ClientRequestMessage;
 import raft.RaftServiceOuterClass.ClientResponseMessage;
 import raft.RaftServiceOuterClass.GetLogRequest;
 import raft.RaftServiceOuterClass.GetStatusResponse;
@@ -132,6 +136,19 @@ class ClusterProcessTest {
         assertEquals("true", requestUntilApplied(follower, "CAS color blue green").getResult());
         assertEquals("green", requestUntilApplied(leader, "GET color").getResult());
         assertFalse(requestUntilApplied(leader, "GET nothing").hasResult(), "missing key: absent");
+
+        // A request that was already forwarded once is not forwarded again.
+        Metadata md = new Metadata();
+        md.put(Metadata.Key.of("x-raft-forwarded", Metadata.ASCII_STRING_MARSHALLER), "1");
+        ClientResponseMessage twice = follower.stub
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .clientRequest(ClientRequestMessage.newBuilder().setCommand("SET color red").build());
+        assertFalse(twice.getSuccess());
+        assertEquals(Outcome.REJECTED, twice.getOutcome());
+        assertEquals(leader.id, twice.getLeaderId());
+        assertEquals("127.0.0.1:" + leader.port, twice.getLeaderAddress());
+        assertEquals("green", requestUntilApplied(follower, "GET color").getResult());
 
         // Crash the leader: the others elect a new one that still has every committed entry.
         leader.destroy();
