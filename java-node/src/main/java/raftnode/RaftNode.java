@@ -1,0 +1,560 @@
+package raftnode;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import raft.RaftServiceGrpc;
+import raft.RaftServiceOuterClass.AppendEntriesRequest;
+import raft.RaftServiceOuterClass.AppendEntriesResponse;
+import raft.RaftServiceOuterClass.ClientRequestMessage;
+import raft.RaftServiceOuterClass.ClientResponseMessage;
+import raft.RaftServiceOuterClass.GetLogRequest;
+import raft.RaftServiceOuterClass.GetLogResponse;
+import raft.RaftServiceOuterClass.GetStatusRequest;
+import raft.RaftServiceOuterClass.GetStatusResponse;
+import raft.RaftServiceOuterClass.LogEntry;
+import raft.RaftServiceOuterClass.Outcome;
+import raft.RaftServiceOuterClass.RequestVoteRequest;
+import raft.RaftServiceOuterClass.RequestVoteResponse;
+
+/**
+ * A running node: the gRPC server and peer channels around one {@link RaftCore}. All Raft state
+ * is owned by a single event-loop thread ({@code raft-loop}); gRPC threads only post tasks to it
+ * and callbacks hop back onto it, so nothing in the core is ever touched concurrently.
+ */
+final class RaftNode {
+    static final String IMPLEMENTATION = "java-node 0.1.0";
+    static final String NO_LEADER = "No leader available";
+    static final long CLIENT_DEADLINE_MS = 3000;
+    private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
+    private static final Metadata.Key<String> FORWARDED_HEADER =
+            Metadata.Key.of("x-raft-forwarded", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Context.Key<Boolean> FORWARDED = Context.key("x-raft-forwarded");
+    /** Reconnect attempts to a failing peer are forced at most this often (grpc backoff grows to 2 min). */
+    private static final long RESET_BACKOFF_EVERY_MS = 200;
+
+    /** A start-up failure: the message is printed as {@code error: <message>}, exit 1. */
+    static final class StartupException extends Exception {
+        StartupException(String message) {
+            super(message);
+        }
+    }
+
+    private final Config config;
+    private final ScheduledExecutorService loop;
+    private final Map<Integer, PeerClient> clients = new HashMap<>();
+    private final Journal journal;
+    private final Storage storage;
+    private final RaftCore core;
+    private final long rpcTimeoutMs;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    /** Set by the loop itself once 'stop' is journaled: later tasks (ticks, RPCs) do nothing. */
+    private boolean halted;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private Server server;
+
+    private final class PeerClient {
+        final Config.Peer peer;
+        final ManagedChannel channel;
+        final RaftServiceGrpc.RaftServiceStub stub;
+        volatile long lastReset;
+
+        PeerClient(Config.Peer peer) {
+            this.peer = peer;
+            this.channel = NettyChannelBuilder.forAddress(peer.host(), peer.port())
+                    .usePlaintext()
+                    .directExecutor() // callbacks only post to the loop
+                    .disableRetry()
+                    .build();
+            this.stub = RaftServiceGrpc.newStub(channel);
+        }
+
+        RaftServiceGrpc.RaftServiceStub call(long timeoutMs) {
+            return stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+
+        /** Keeps a restarted peer reachable within about a second despite grpc's backoff. */
+        void failed(Throwable t) {
+            Status.Code code = Status.fromThrowable(t).getCode();
+            long now = System.nanoTime() / 1_000_000;
+            if (code == Status.Code.UNAVAILABLE && now - lastReset >= RESET_BACKOFF_EVERY_MS) {
+                lastReset = now;
+                channel.resetConnectBackoff();
+            }
+        }
+    }
+
+    private RaftNode(Config config, Storage storage, Journal journal) {
+        this.config = config;
+        this.storage = storage;
+        this.journal = journal;
+        this.rpcTimeoutMs = config.electionMinMs();
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raft-loop");
+            t.setDaemon(false);
+            return t;
+        });
+        for (Config.Peer p : config.peers()) {
+            clients.put(p.id(), new PeerClient(p));
+        }
+        RaftCore.Transport transport = new RaftCore.Transport() {
+            @Override
+            public void sendRequestVote(int peer, RequestVoteRequest req) {
+                RaftNode.this.sendRequestVote(peer, req);
+            }
+
+            @Override
+            public void sendAppendEntries(int peer, AppendEntriesRequest req) {
+                RaftNode.this.sendAppendEntries(peer, req);
+            }
+        };
+        List<Integer> peerIds = config.peers().stream().map(Config.Peer::id).toList();
+        this.core = new RaftCore(config.id(), peerIds,
+                new RaftCore.Timing(config.electionMinMs(), config.electionMaxMs(), config.heartbeatMs()),
+                storage, journal, transport, () -> System.nanoTime() / 1_000_000, new Random(),
+                IMPLEMENTATION);
+    }
+
+    /** Opens storage and journal, recovers, binds the port and starts serving. */
+    static RaftNode start(Config config) throws StartupException {
+        Storage storage;
+        if (config.dataDir() != null) {
+            try {
+                storage = FileStorage.open(config.dataDir());
+            } catch (IOException e) {
+                throw new StartupException("--data-dir " + config.dataDir()
+                        + ": cannot create or write: " + describe(e));
+            }
+        } else {
+            storage = Storage.inMemory();
+        }
+        Journal journal;
+        if (config.journal() != null) {
+            try {
+                journal = Journal.open(config.journal(), config.id());
+            } catch (IOException e) {
+                throw new StartupException("--journal " + config.journal() + ": cannot open: "
+                        + describe(e));
+            }
+        } else {
+            journal = Journal.none(config.id());
+        }
+        InetSocketAddress bindAddress = new InetSocketAddress(config.host(), config.port());
+        if (bindAddress.isUnresolved()) {
+            throw new StartupException("--host " + config.host() + ": cannot resolve the address");
+        }
+        // Probe the port before recovering, so a clash does not leave a 'start' in the journal.
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(bindAddress);
+        } catch (IOException e) {
+            throw new StartupException("port " + config.port() + " on " + config.host()
+                    + ": cannot listen: " + describe(e));
+        }
+        RaftNode node = new RaftNode(config, storage, journal);
+        try {
+            node.core.start();
+        } catch (IOException | UncheckedIOException e) {
+            node.closeChannels();
+            node.loop.shutdownNow();
+            throw new StartupException("--data-dir " + config.dataDir() + ": cannot recover: "
+                    + e.getMessage());
+        }
+        try {
+            node.server = NettyServerBuilder.forAddress(bindAddress)
+                    .directExecutor() // handlers only post to the loop
+                    .addService(ServerInterceptors.intercept(node.new Service(), new ForwardedInterceptor()))
+                    .build()
+                    .start();
+        } catch (IOException e) {
+            node.closeChannels();
+            node.loop.shutdownNow();
+            throw new StartupException("port " + config.port() + " on " + config.host()
+                    + ": cannot listen: " + describe(e));
+        }
+        for (PeerClient c : node.clients.values()) {
+            c.channel.getState(true); // connect now, so the first election does not wait for it
+        }
+        long tickMs = Math.max(1, Math.min(10, config.heartbeatMs() / 2));
+        node.loop.scheduleAtFixedRate(() -> node.onLoop(node.core::tick), tickMs, tickMs,
+                TimeUnit.MILLISECONDS);
+        if (!storage.durable()) {
+            LOG.info("no --data-dir: state is in memory only");
+        }
+        LOG.info(() -> "node " + config.id() + " listening on " + config.host() + ":"
+                + config.port() + " with " + config.peers().size() + " peer(s)");
+        return node;
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "a file is in the way (" + ((FileSystemException) e).getFile() + ")";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory (" + ((FileSystemException) e).getFile() + ")";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason().toLowerCase();
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = root.getMessage();
+        return msg == null ? root.getClass().getSimpleName() : msg.toLowerCase();
+    }
+
+    // ---------------------------------------------------------------- the event loop
+
+    /** Runs a task on the loop; a storage failure is fatal (fail-stop), anything else is logged. */
+    private void onLoop(Runnable task) {
+        if (halted) {
+            return;
+        }
+        try {
+            task.run();
+        } catch (UncheckedIOException e) {
+            System.err.println("error: storage failed: " + e.getMessage() + ": " + describe(e.getCause()));
+            Runtime.getRuntime().halt(1);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "unexpected error in the raft loop", e);
+        }
+    }
+
+    /** Posts to the loop; false when the node is stopping. */
+    private boolean post(Runnable task) {
+        try {
+            loop.execute(() -> onLoop(task));
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- outgoing RPCs
+
+    private void sendRequestVote(int peer, RequestVoteRequest req) {
+        PeerClient c = clients.get(peer);
+        c.call(rpcTimeoutMs).requestVote(req, new Unary<>() {
+            @Override
+            void ok(RequestVoteResponse resp) {
+                post(() -> core.onRequestVoteResponse(peer, req, resp));
+            }
+
+            @Override
+            void failed(Throwable t) {
+                c.failed(t);
+            }
+        });
+    }
+
+    private void sendAppendEntries(int peer, AppendEntriesRequest req) {
+        PeerClient c = clients.get(peer);
+        c.call(rpcTimeoutMs).appendEntries(req, new Unary<>() {
+            @Override
+            void ok(AppendEntriesResponse resp) {
+                post(() -> core.onAppendEntriesResponse(peer, req, resp));
+            }
+
+            @Override
+            void failed(Throwable t) {
+                c.failed(t);
+                LOG.finer(() -> "append to " + peer + " failed: " + Status.fromThrowable(t));
+                post(() -> core.onAppendEntriesFailure(peer));
+            }
+        });
+    }
+
+    /** A unary-call observer with one ok and one failed callback, each called exactly once overall. */
+    private abstract static class Unary<T> implements StreamObserver<T> {
+        private T value;
+
+        abstract void ok(T value);
+
+        abstract void failed(Throwable t);
+
+        @Override
+        public void onNext(T v) {
+            value = v;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            failed(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            if (value == null) {
+                failed(new IllegalStateException("no response"));
+            } else {
+                ok(value);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- incoming RPCs
+
+    private static final class ForwardedInterceptor implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            boolean forwarded = "1".equals(headers.get(FORWARDED_HEADER));
+            return Contexts.interceptCall(Context.current().withValue(FORWARDED, forwarded), call,
+                    headers, next);
+        }
+    }
+
+    private static <T> void reply(StreamObserver<T> obs, T value) {
+        try {
+            obs.onNext(value);
+            obs.onCompleted();
+        } catch (StatusRuntimeException | IllegalStateException e) {
+            // the caller went away (cancelled or deadline); nothing to tell it
+        }
+    }
+
+    private static <T> void unavailable(StreamObserver<T> obs) {
+        try {
+            obs.onError(Status.UNAVAILABLE.withDescription("node is stopping").asRuntimeException());
+        } catch (IllegalStateException ignored) {
+            // already closed
+        }
+    }
+
+    private final class Service extends RaftServiceGrpc.RaftServiceImplBase {
+        @Override
+        public void requestVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
+            if (!post(() -> reply(obs, core.handleRequestVote(req)))) {
+                unavailable(obs);
+            }
+        }
+
+        @Override
+        public void appendEntries(AppendEntriesRequest req, StreamObserver<AppendEntriesResponse> obs) {
+            if (!post(() -> reply(obs, core.handleAppendEntries(req)))) {
+                unavailable(obs);
+            }
+        }
+
+        @Override
+        public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> obs) {
+            if (!post(() -> reply(obs, status()))) {
+                unavailable(obs);
+            }
+        }
+
+        @Override
+        public void getLog(GetLogRequest req, StreamObserver<GetLogResponse> obs) {
+            int from = req.hasFromIndex() ? Math.max(0, req.getFromIndex()) : 0;
+            int max = req.hasMaxEntries() && req.getMaxEntries() > 0 ? req.getMaxEntries() : 0;
+            if (!post(() -> {
+                GetLogResponse.Builder b = GetLogResponse.newBuilder();
+                for (Entry e : core.entries(from, max)) {
+                    b.addEntries(LogEntry.newBuilder().setIndex(e.index()).setTerm(e.term())
+                            .setCommand(e.command()));
+                }
+                reply(obs, b.build());
+            })) {
+                unavailable(obs);
+            }
+        }
+
+        @Override
+        public void clientRequest(ClientRequestMessage req, StreamObserver<ClientResponseMessage> obs) {
+            boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
+            if (!post(() -> handleClientRequest(req.getCommand(), forwarded, obs))) {
+                unavailable(obs);
+            }
+        }
+    }
+
+    private GetStatusResponse status() {
+        return GetStatusResponse.newBuilder()
+                .setState(core.role().name())
+                .setCurrentTerm(core.currentTerm())
+                .setVotedFor(core.votedFor())
+                .setLeaderId(core.leaderId())
+                .setNodeId(config.id())
+                .setCommitIndex(core.commitIndex())
+                .setLastApplied(core.lastApplied())
+                .setLastLogIndex(core.lastLogIndex())
+                .setLastLogTerm(core.lastLogTerm())
+                .setImplementation(IMPLEMENTATION)
+                .setLeaderAddress(leaderAddress(core.leaderId()))
+                .build();
+    }
+
+    private String leaderAddress(int leader) {
+        if (leader == config.id()) {
+            return new Config.Peer(config.id(), config.host(), config.port()).address();
+        }
+        PeerClient c = clients.get(leader);
+        return c == null ? "" : c.peer.address();
+    }
+
+    /** A response carrying the current leader hint. Loop thread only. */
+    private ClientResponseMessage.Builder answer(boolean success, String message, Outcome outcome) {
+        int leader = core.leaderId();
+        return ClientResponseMessage.newBuilder().setSuccess(success).setMessage(message)
+                .setOutcome(outcome).setLeaderId(leader).setLeaderAddress(leaderAddress(leader));
+    }
+
+    private void handleClientRequest(String command, boolean forwarded,
+            StreamObserver<ClientResponseMessage> obs) {
+        if (core.role() == RaftCore.Role.Leader) {
+            int[] index = {-1};
+            index[0] = core.propose(command, (applied, result, message) -> {
+                ClientResponseMessage.Builder b = applied
+                        ? answer(true, "applied", Outcome.APPLIED)
+                        : answer(false, message, Outcome.UNKNOWN);
+                if (applied && result != null) {
+                    b.setResult(result);
+                }
+                reply(obs, b.build());
+            });
+            if (index[0] >= 0) {
+                loop.schedule(() -> onLoop(() -> core.abandon(index[0],
+                        "not committed within " + CLIENT_DEADLINE_MS + " ms")),
+                        CLIENT_DEADLINE_MS, TimeUnit.MILLISECONDS);
+            }
+            return;
+        }
+        int leader = core.leaderId();
+        PeerClient target = clients.get(leader);
+        if (leader < 0 || target == null) {
+            reply(obs, answer(false, NO_LEADER, Outcome.REJECTED).build());
+            return;
+        }
+        if (forwarded) {
+            reply(obs, answer(false, "not the leader; leader is " + leader, Outcome.REJECTED).build());
+            return;
+        }
+        Metadata md = new Metadata();
+        md.put(FORWARDED_HEADER, "1");
+        String hintAddress = target.peer.address();
+        target.call(CLIENT_DEADLINE_MS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+                .clientRequest(ClientRequestMessage.newBuilder().setCommand(command).build(),
+                        new Unary<>() {
+                            @Override
+                            void ok(ClientResponseMessage resp) {
+                                reply(obs, resp);
+                            }
+
+                            @Override
+                            void failed(Throwable t) {
+                                target.failed(t);
+                                // No connection to the leader: the request was never sent, so it
+                                // certainly did not happen. Anything else may have reached it.
+                                boolean neverSent = causedBy(t, ConnectException.class);
+                                reply(obs, ClientResponseMessage.newBuilder().setSuccess(false)
+                                        .setMessage("forward to leader " + leader + " failed: "
+                                                + Status.fromThrowable(t).getCode()
+                                                + (neverSent ? " (not connected)" : ""))
+                                        .setOutcome(neverSent ? Outcome.REJECTED : Outcome.UNKNOWN)
+                                        .setLeaderId(leader)
+                                        .setLeaderAddress(hintAddress).build());
+                            }
+                        });
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /** Clean stop: journal {@code stop}, close the server and channels. Idempotent. */
+    void stop() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        boolean posted = post(() -> {
+            core.shutdown();
+            journal.write(journal.event("stop"));
+            halted = true;
+            done.countDown();
+        });
+        try {
+            if (posted) {
+                done.await(2, TimeUnit.SECONDS);
+            }
+            if (server != null) {
+                server.shutdown();
+                server.awaitTermination(500, TimeUnit.MILLISECONDS);
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeChannels();
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        journal.close();
+        if (storage instanceof FileStorage fs) {
+            try {
+                fs.close();
+            } catch (IOException ignored) {
+                // the data is already durable
+            }
+        }
+        terminated.countDown();
+    }
+
+    private void closeChannels() {
+        for (PeerClient c : clients.values()) {
+            c.channel.shutdownNow();
+        }
+    }
+
+    void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+}

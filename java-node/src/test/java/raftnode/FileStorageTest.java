@@ -1,0 +1,108 @@
+package raftnode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** docs/node-contract.md section 7: the shared data-dir layout and crash recovery. */
+class FileStorageTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void emptyDirectoryRecoversTheInitialState() throws Exception {
+        Storage.Recovered r = FileStorage.open(dir.resolve("new/sub")).load();
+        assertEquals(0, r.term());
+        assertEquals(-1, r.votedFor());
+        assertTrue(r.log().isEmpty());
+    }
+
+    @Test
+    void stateAndLogRoundTripIncludingTruncation() throws Exception {
+        FileStorage s = FileStorage.open(dir);
+        s.load();
+        s.saveState(3, 2);
+        String odd = "quote\" back\\slash tab\t nl\n é 😀";
+        s.append(List.of(new Entry(0, 1, ""), new Entry(1, 1, odd), new Entry(2, 2, "SET a b")));
+        s.truncate(2, List.of(new Entry(0, 1, ""), new Entry(1, 1, odd)));
+        s.append(List.of(new Entry(2, 3, "SET a c")));
+        s.close();
+
+        Storage.Recovered r = new FileStorage(dir).load();
+        assertEquals(3, r.term());
+        assertEquals(2, r.votedFor());
+        assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, odd), new Entry(2, 3, "SET a c")),
+                r.log());
+
+        Map<String, Object> state = Json.parseObject(Files.readString(dir.resolve("state.json")).trim());
+        assertEquals(Map.of("term", 3L, "voted_for", 2L), state);
+        List<String> lines = Files.readAllLines(dir.resolve("log.jsonl"));
+        assertEquals(3, lines.size());
+        assertEquals("{\"index\":2,\"term\":3,\"command\":\"SET a c\"}", lines.get(2));
+        assertFalse(Files.exists(dir.resolve("state.json.tmp")));
+    }
+
+    @Test
+    void aTornLastLineIsDroppedButACorruptMiddleLineIsAnError() throws Exception {
+        Files.writeString(dir.resolve("log.jsonl"), "{\"index\":0,\"term\":1,\"command\":\"a\"}\n"
+                + "{\"index\":1,\"term\":1,\"command\":\"b\"}\n{\"index\":2,\"te");
+        FileStorage s = new FileStorage(dir);
+        assertEquals(2, s.load().log().size());
+        s.append(List.of(new Entry(2, 2, "c")));
+        s.close();
+        assertEquals(3, new FileStorage(dir).load().log().size(), "the torn line was removed");
+
+        Files.writeString(dir.resolve("log.jsonl"), "{\"index\":0,\"term\":1,\"command\":\"a\"}\n"
+                + "garbage\n{\"index\":1,\"term\":1,\"command\":\"b\"}\n");
+        IOException e = assertThrows(IOException.class, () -> new FileStorage(dir).load());
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void aDirectoryBelowAFileCannotBeCreated() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain-file"), "x");
+        assertThrows(IOException.class, () -> FileStorage.open(file.resolve("data")));
+        assertThrows(IOException.class, () -> FileStorage.open(file));
+    }
+
+    @Test
+    void aRestartedCoreContinuesWithItsTermVoteAndLog() throws Exception {
+        long[] clock = {0};
+        RaftCore.Transport drop = new RaftCore.Transport() {
+            @Override
+            public void sendRequestVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
+
+            @Override
+            public void sendAppendEntries(int peer,
+                    raft.RaftServiceOuterClass.AppendEntriesRequest req) {}
+        };
+        RaftCore a = new RaftCore(1, List.of(), Sim.TIMING, FileStorage.open(dir), Journal.none(1),
+                drop, () -> clock[0], new Random(1), "t");
+        a.start();
+        clock[0] += 301;
+        a.tick(); // a cluster of one elects itself and commits its no-op
+        assertEquals(RaftCore.Role.Leader, a.role());
+        a.propose("SET k v", (applied, result, message) -> {});
+
+        RaftCore b = new RaftCore(1, List.of(), Sim.TIMING, new FileStorage(dir), Journal.none(1),
+                drop, () -> clock[0], new Random(1), "t");
+        b.start();
+        assertEquals(1, b.currentTerm());
+        assertEquals(1, b.votedFor());
+        assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, "SET k v")), b.entries(0, 0));
+        assertEquals(-1, b.commitIndex());
+        clock[0] += 301;
+        b.tick();
+        assertEquals("v", b.stateMachineValue("k"), "re-applied once the commit index is known");
+    }
+}

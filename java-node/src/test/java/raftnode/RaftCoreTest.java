@@ -1,0 +1,489 @@
+package raftnode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import raft.RaftServiceOuterClass.AppendEntriesRequest;
+import raft.RaftServiceOuterClass.AppendEntriesResponse;
+import raft.RaftServiceOuterClass.LogEntry;
+import raft.RaftServiceOuterClass.RequestVoteRequest;
+import raft.RaftServiceOuterClass.RequestVoteResponse;
+
+/**
+ * The consensus module driven message by message, with no sockets and a manual clock.
+ * Section numbers refer to the Raft paper (Ongaro and Ousterhout, 2014).
+ */
+class RaftCoreTest {
+
+    /** A lone core whose outgoing messages are recorded instead of sent. */
+    private static final class Harness {
+        final long[] clock = {1_000};
+        final List<Object> sent = new ArrayList<>();
+        final Sim.MemStore store = new Sim.MemStore();
+        RaftCore core;
+
+        Harness(int id, List<Integer> peers, int term, int... logTerms) throws Exception {
+            this(id, peers, Journal.none(id), term, logTerms);
+        }
+
+        Harness(int id, List<Integer> peers, Journal journal, int term, int... logTerms)
+                throws Exception {
+            store.term = term;
+            for (int t : logTerms) {
+                store.log.add(new Entry(store.log.size(), t, "c" + store.log.size()));
+            }
+            core = new RaftCore(id, peers, Sim.TIMING, store, journal, new RaftCore.Transport() {
+                @Override
+                public void sendRequestVote(int peer, RequestVoteRequest req) {
+                    sent.add(req);
+                }
+
+                @Override
+                public void sendAppendEntries(int peer, AppendEntriesRequest req) {
+                    sent.add(req);
+                }
+            }, () -> clock[0], new Random(7), "test");
+            core.start();
+        }
+
+        void advance(long ms) {
+            for (long i = 0; i < ms; i++) {
+                clock[0]++;
+                core.tick();
+            }
+        }
+
+        /** Times out, then wins with the votes of {@code voters}. */
+        void becomeLeader(int... voters) {
+            advance(301);
+            RequestVoteRequest rv = (RequestVoteRequest) sent.get(sent.size() - 1);
+            for (int v : voters) {
+                core.onRequestVoteResponse(v, rv, RequestVoteResponse.newBuilder()
+                        .setTerm(rv.getTerm()).setVoteGranted(true).build());
+            }
+            assertEquals(RaftCore.Role.Leader, core.role());
+        }
+    }
+
+    private static RequestVoteRequest vote(int term, int candidate, int lastIndex, int lastTerm) {
+        return RequestVoteRequest.newBuilder().setTerm(term).setCandidateId(candidate)
+                .setLastLogIndex(lastIndex).setLastLogTerm(lastTerm).build();
+    }
+
+    private static AppendEntriesRequest append(int term, int prev, int prevTerm, int commit,
+            int... entryTerms) {
+        AppendEntriesRequest.Builder b = AppendEntriesRequest.newBuilder().setTerm(term)
+                .setLeaderId(9).setPrevLogIndex(prev).setPrevLogTerm(prevTerm).setLeaderCommit(commit);
+        for (int i = 0; i < entryTerms.length; i++) {
+            b.addEntries(LogEntry.newBuilder().setIndex(prev + 1 + i).setTerm(entryTerms[i])
+                    .setCommand("e" + (prev + 1 + i)));
+        }
+        return b.build();
+    }
+
+    private static AppendEntriesResponse ok(int term) {
+        return AppendEntriesResponse.newBuilder().setTerm(term).setSuccess(true).build();
+    }
+
+    private static List<Integer> terms(RaftCore c) {
+        List<Integer> out = new ArrayList<>();
+        for (Entry e : c.entries(0, 0)) {
+            out.add(e.term());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ elections (5.2)
+
+    @Test
+    void followerThatHearsNothingStartsAnElectionVotingForItself(@TempDir Path dir) throws Exception {
+        Path journalFile = dir.resolve("j.jsonl");
+        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        h.advance(149);
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "no election before MIN");
+        h.advance(152);
+        assertEquals(RaftCore.Role.Candidate, h.core.role());
+        assertEquals(1, h.core.currentTerm());
+        assertEquals(1, h.core.votedFor());
+        assertEquals(1, h.store.term, "the new term is durable");
+        assertEquals(1, h.store.votedFor, "the self-vote is durable");
+        assertEquals(2, h.sent.size(), "one RequestVote per peer");
+        RequestVoteRequest rv = (RequestVoteRequest) h.sent.get(0);
+        assertEquals(vote(1, 1, -1, 0), rv);
+
+        List<String> lines = Files.readAllLines(journalFile);
+        List<String> events = new ArrayList<>();
+        for (String l : lines) {
+            Map<String, Object> m = Json.parseObject(l);
+            assertTrue(m.get("ts_us") instanceof Long);
+            assertEquals(1L, m.get("node"));
+            events.add((String) m.get("event"));
+        }
+        assertEquals(List.of("start", "role", "term", "role", "vote"), events);
+        assertEquals("test", Json.parseObject(lines.get(0)).get("implementation"));
+        assertEquals("Candidate", Json.parseObject(lines.get(3)).get("role"));
+    }
+
+    @Test
+    void candidateWithAMajorityBecomesLeaderAndAppendsANoOp() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3, 4, 5), 0);
+        h.advance(301);
+        RequestVoteRequest rv = (RequestVoteRequest) h.sent.get(0);
+        h.core.onRequestVoteResponse(2, rv, RequestVoteResponse.newBuilder().setTerm(1)
+                .setVoteGranted(true).build());
+        h.core.onRequestVoteResponse(3, rv, RequestVoteResponse.newBuilder().setTerm(1)
+                .setVoteGranted(false).build());
+        assertEquals(RaftCore.Role.Candidate, h.core.role(), "2 of 5 is no majority");
+        h.core.onRequestVoteResponse(2, rv, RequestVoteResponse.newBuilder().setTerm(1)
+                .setVoteGranted(true).build());
+        assertEquals(RaftCore.Role.Candidate, h.core.role(), "a repeated vote counts once");
+        h.core.onRequestVoteResponse(4, rv, RequestVoteResponse.newBuilder().setTerm(1)
+                .setVoteGranted(true).build());
+        assertEquals(RaftCore.Role.Leader, h.core.role());
+        assertEquals(1, h.core.leaderId());
+        assertEquals(List.of(new Entry(0, 1, "")), h.core.entries(0, 0), "section 8 no-op");
+        assertEquals(-1, h.core.commitIndex(), "not committed before a majority has it");
+    }
+
+    @Test
+    void electionTimeoutsAreDrawnAnewWithinTheRange() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            h.core.handleAppendEntries(append(0, -1, 0, -1)); // resets the timer
+            long wait = h.core.electionDeadline() - h.clock[0];
+            assertTrue(wait >= 150 && wait <= 300, "timeout " + wait + " outside 150-300");
+            seen.add(wait);
+        }
+        assertTrue(seen.size() > 20, "timeouts should vary, saw " + seen);
+    }
+
+    @Test
+    void clusterElectsOneLeaderAndReplicatesItsNoOp() throws Exception {
+        Sim sim = new Sim(3, 42).startAll();
+        RaftCore leader = sim.awaitLeader();
+        sim.run(200);
+        for (RaftCore c : sim.nodes.values()) {
+            assertEquals(leader.currentTerm(), c.currentTerm());
+            assertEquals(leader.id(), c.leaderId());
+            assertEquals(0, c.commitIndex(), "the no-op commits everywhere");
+            assertEquals(0, c.lastApplied());
+            if (c != leader) {
+                assertEquals(RaftCore.Role.Follower, c.role());
+            }
+        }
+    }
+
+    @Test
+    void isolatedLeaderIsReplacedAndStepsDownWhenItReturns() throws Exception {
+        Sim sim = new Sim(5, 3).startAll();
+        RaftCore old = sim.awaitLeader();
+        sim.isolated.add(old.id());
+        RaftCore next = sim.awaitLeader();
+        assertNotEquals(old.id(), next.id());
+        assertTrue(next.currentTerm() > old.currentTerm());
+        sim.isolated.clear();
+        sim.run(200);
+        assertEquals(RaftCore.Role.Follower, old.role());
+        assertEquals(next.currentTerm(), old.currentTerm());
+        assertEquals(next.id(), old.leaderId());
+    }
+
+    // ------------------------------------------------------------------ vote rules (5.2, 5.4.1)
+
+    @Test
+    void grantsAtMostOneVotePerTerm() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        assertTrue(h.core.handleRequestVote(vote(1, 2, -1, 0)).getVoteGranted());
+        assertEquals(2, h.store.votedFor, "the vote is durable before the reply");
+        assertFalse(h.core.handleRequestVote(vote(1, 3, -1, 0)).getVoteGranted(),
+                "a second candidate in the same term is refused");
+        assertTrue(h.core.handleRequestVote(vote(1, 2, -1, 0)).getVoteGranted(),
+                "the same candidate asking again is granted again");
+        assertTrue(h.core.handleRequestVote(vote(2, 3, -1, 0)).getVoteGranted(),
+                "a new term frees the vote");
+        assertEquals(2, h.core.currentTerm());
+        assertEquals(3, h.store.votedFor);
+    }
+
+    @Test
+    void refusesCandidateWhoseLastTermIsOlder() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 2);
+        RequestVoteResponse r = h.core.handleRequestVote(vote(3, 2, 9, 1));
+        assertFalse(r.getVoteGranted(), "longer log but older last term");
+        assertEquals(3, r.getTerm(), "the higher term is adopted anyway");
+        assertEquals(-1, h.core.votedFor());
+        assertTrue(h.core.handleRequestVote(vote(3, 3, 0, 3)).getVoteGranted(),
+                "a newer last term wins even with a shorter log");
+    }
+
+    @Test
+    void refusesCandidateWithShorterLogOfTheSameLastTerm() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1, 1, 1);
+        assertFalse(h.core.handleRequestVote(vote(2, 2, 0, 1)).getVoteGranted());
+        assertTrue(h.core.handleRequestVote(vote(2, 2, 1, 1)).getVoteGranted(),
+                "equal last term and equal length is up to date");
+    }
+
+    @Test
+    void refusesStaleTermsAndStepsDownOnHigherTerms() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 4);
+        h.becomeLeader(2);
+        assertEquals(5, h.core.currentTerm());
+        RequestVoteResponse r = h.core.handleRequestVote(vote(3, 2, 10, 3));
+        assertFalse(r.getVoteGranted());
+        assertEquals(5, r.getTerm());
+        AppendEntriesResponse stale = h.core.handleAppendEntries(append(4, -1, 0, -1));
+        assertFalse(stale.getSuccess());
+        assertEquals(RaftCore.Role.Leader, h.core.role());
+
+        AppendEntriesRequest sent = (AppendEntriesRequest) h.sent.get(h.sent.size() - 1);
+        h.core.onAppendEntriesResponse(2, sent, AppendEntriesResponse.newBuilder().setTerm(7)
+                .setSuccess(false).build());
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "a higher term deposes at once");
+        assertEquals(7, h.core.currentTerm());
+        assertEquals(-1, h.core.votedFor());
+        assertEquals(7, h.store.term);
+        assertEquals(-1, h.core.leaderId());
+    }
+
+    // ------------------------------------------------------------------ AppendEntries (5.3)
+
+    @Test
+    void rejectsWithLengthHintWhenTheLogIsTooShort() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1, 1);
+        AppendEntriesResponse r = h.core.handleAppendEntries(append(1, 3, 1, -1));
+        assertFalse(r.getSuccess());
+        assertEquals(1, r.getConflictIndex());
+        assertFalse(r.hasConflictTerm());
+    }
+
+    @Test
+    void rejectsWithTheConflictingTermAndItsFirstIndex() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 1, 2, 2, 2);
+        AppendEntriesResponse r = h.core.handleAppendEntries(append(3, 4, 3, -1));
+        assertFalse(r.getSuccess());
+        assertEquals(2, r.getConflictTerm());
+        assertEquals(2, r.getConflictIndex());
+        assertEquals(5, h.core.entries(0, 0).size(), "a rejection deletes nothing");
+    }
+
+    @Test
+    void deletesOnlyTheConflictingSuffix() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 1, 2, 2);
+        AppendEntriesResponse r = h.core.handleAppendEntries(append(3, 0, 1, -1, 1, 3));
+        assertTrue(r.getSuccess());
+        assertEquals(List.of(1, 1, 3), terms(h.core));
+        assertEquals(List.of(1, 1, 3), h.store.log.stream().map(Entry::term).toList(),
+                "the truncation and the append are durable");
+    }
+
+    @Test
+    void aStaleReorderedAppendNeverTruncates() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1);
+        assertTrue(h.core.handleAppendEntries(append(1, -1, 0, -1, 1, 1, 1, 1)).getSuccess());
+        // An older request of the same leader arrives late, carrying only a prefix.
+        assertTrue(h.core.handleAppendEntries(append(1, 0, 1, -1, 1)).getSuccess());
+        assertEquals(4, h.core.entries(0, 0).size());
+    }
+
+    @Test
+    void commitIndexIsTheMinimumOfLeaderCommitAndTheLastNewEntry() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1);
+        h.core.handleAppendEntries(append(1, -1, 0, 10, 1, 1, 1));
+        assertEquals(2, h.core.commitIndex());
+        assertEquals(2, h.core.lastApplied());
+        // A heartbeat checking only index 0 must not move commit past what it verified.
+        Harness h2 = new Harness(1, List.of(2, 3), 1, 1, 1, 1, 1);
+        h2.core.handleAppendEntries(append(1, 0, 1, 10));
+        assertEquals(0, h2.core.commitIndex());
+    }
+
+    // ------------------------------------------------------------------ backtracking
+
+    /** Leader 1 (term 4 entries) must overwrite node 2's longer log of term 2 entries. */
+    private static int backtrackingRejections(boolean hints) throws Exception {
+        Sim sim = new Sim(3, 11);
+        int[][] logs = {{1, 1, 1, 4, 4, 4, 4, 4, 4, 4}, {1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+            {1, 1, 1, 4, 4, 4, 4, 4, 4, 4}};
+        for (int n = 0; n < 3; n++) {
+            Sim.MemStore s = sim.stores.get(n + 1);
+            s.term = 4;
+            for (int t : logs[n]) {
+                s.log.add(new Entry(s.log.size(), t, "x"));
+            }
+        }
+        int[] rejections = {0};
+        sim.responseFilter = r -> {
+            if (!r.getSuccess()) {
+                rejections[0]++;
+            }
+            return hints ? r : r.toBuilder().clearConflictIndex().clearConflictTerm().build();
+        };
+        sim.startAll();
+        RaftCore leader = sim.awaitLeader();
+        assertNotEquals(2, leader.id(), "node 2's log is not up to date");
+        sim.run(300);
+        List<Integer> expected = terms(leader);
+        for (RaftCore c : sim.nodes.values()) {
+            assertEquals(expected, terms(c), "node " + c.id() + " converged");
+            assertEquals(expected.size() - 1, c.commitIndex());
+        }
+        return rejections[0];
+    }
+
+    @Test
+    void leaderBacktracksInOneStepPerTermWithConflictHints() throws Exception {
+        int r = backtrackingRejections(true);
+        assertTrue(r >= 1 && r <= 2, "rejections with hints: " + r);
+    }
+
+    @Test
+    void leaderBacktracksOneEntryAtATimeWithoutHints() throws Exception {
+        int r = backtrackingRejections(false);
+        assertTrue(r >= 7, "rejections without hints: " + r);
+    }
+
+    // ------------------------------------------------------------------ commitment (5.4.2)
+
+    @Test
+    void entriesOfEarlierTermsAreNotCommittedByCountingReplicas() throws Exception {
+        // Figure 8: leader of term 3 holds an entry of term 2 that was never committed.
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 2);
+        h.becomeLeader(2);
+        assertEquals(3, h.core.currentTerm());
+        assertEquals(List.of(1, 2, 3), terms(h.core));
+        AppendEntriesRequest upToOld = append(3, 0, 1, -1, 2);
+        h.core.onAppendEntriesResponse(2, upToOld, ok(3));
+        assertEquals(1, h.core.matchIndexOf(2));
+        assertEquals(-1, h.core.commitIndex(),
+                "a majority holds index 1, but its term 2 is not the current term");
+        AppendEntriesRequest upToNoOp = append(3, 1, 2, -1, 3);
+        h.core.onAppendEntriesResponse(2, upToNoOp, ok(3));
+        assertEquals(2, h.core.commitIndex(), "the current-term entry commits, and all before it");
+        assertEquals(2, h.core.lastApplied());
+    }
+
+    // ------------------------------------------------------------------ client proposals
+
+    private static String[] propose(Sim sim, RaftCore leader, String command) {
+        String[] out = new String[3];
+        int idx = leader.propose(command, (applied, result, message) -> {
+            out[0] = String.valueOf(applied);
+            out[1] = result;
+            out[2] = message;
+        });
+        assertTrue(idx >= 0);
+        sim.run(100);
+        return out;
+    }
+
+    @Test
+    void proposalsAreAnsweredAfterCommitAndApplyWithTheirResult() throws Exception {
+        Sim sim = new Sim(3, 5).startAll();
+        RaftCore leader = sim.awaitLeader();
+        String[] pending = {null};
+        leader.propose("SET a 1", (applied, result, message) -> pending[0] = result);
+        assertNull(pending[0], "no answer before a majority has the entry");
+        sim.run(100);
+        assertEquals("OK", pending[0]);
+        assertEquals("1", propose(sim, leader, "GET a")[1]);
+        assertEquals("true", propose(sim, leader, "CAS a 1 2")[1]);
+        assertEquals("false", propose(sim, leader, "CAS a 1 3")[1]);
+        assertEquals("OK", propose(sim, leader, "DEL a")[1]);
+        String[] missing = propose(sim, leader, "GET a");
+        assertEquals("true", missing[0]);
+        assertNull(missing[1]);
+        for (RaftCore c : sim.nodes.values()) {
+            assertEquals(leader.commitIndex(), c.lastApplied(), "node " + c.id());
+        }
+    }
+
+    @Test
+    void followersRefuseProposals() throws Exception {
+        Sim sim = new Sim(3, 5).startAll();
+        RaftCore leader = sim.awaitLeader();
+        for (RaftCore c : sim.nodes.values()) {
+            if (c != leader) {
+                assertEquals(-1, c.propose("SET a 1", (a, r, m) -> {
+                    throw new AssertionError("must not be called");
+                }));
+            }
+        }
+    }
+
+    @Test
+    void proposalOfADeposedLeaderIsUnknownAndItsEntryOverwritten() throws Exception {
+        Sim sim = new Sim(3, 9).startAll();
+        RaftCore old = sim.awaitLeader();
+        sim.run(100);
+        sim.isolated.add(old.id());
+        String[] out = new String[2];
+        int idx = old.propose("SET lost 1", (applied, result, message) -> {
+            out[0] = String.valueOf(applied);
+            out[1] = message;
+        });
+        RaftCore next = sim.awaitLeader();
+        String[] kept = propose(sim, next, "SET kept 1");
+        assertEquals("true", kept[0]);
+        assertNull(out[0], "still waiting while isolated");
+        sim.isolated.clear();
+        sim.run(300);
+        assertEquals("false", out[0], "UNKNOWN once leadership is lost");
+        assertNotEquals("SET lost 1", old.entries(idx, 1).get(0).command(), "overwritten");
+        assertEquals(terms(next), terms(old));
+    }
+
+    @Test
+    void abandonedProposalIsAnsweredOnce() throws Exception {
+        Sim sim = new Sim(3, 9).startAll();
+        RaftCore leader = sim.awaitLeader();
+        sim.isolated.addAll(List.of(1, 2, 3));
+        sim.isolated.remove(leader.id());
+        int[] calls = {0};
+        int idx = leader.propose("SET a 1", (applied, result, message) -> {
+            calls[0]++;
+            assertFalse(applied);
+        });
+        leader.abandon(idx, "timed out");
+        sim.isolated.clear();
+        sim.run(200);
+        assertEquals(1, calls[0]);
+        assertTrue(leader.commitIndex() >= idx, "the entry may still commit later");
+    }
+
+    @Test
+    void singleNodeClusterCommitsAlone() throws Exception {
+        Sim sim = new Sim(1, 1).startAll();
+        RaftCore leader = sim.awaitLeader();
+        assertEquals(0, leader.commitIndex());
+        assertEquals("OK", propose(sim, leader, "SET k v")[1]);
+    }
+
+    @Test
+    void restartedNodeRebuildsItsStateMachineFromTheLeader() throws Exception {
+        Sim sim = new Sim(3, 21).startAll();
+        RaftCore leader = sim.awaitLeader();
+        propose(sim, leader, "SET x 42");
+        int victim = leader.id() == 1 ? 2 : 1;
+        RaftCore restarted = sim.restart(victim);
+        assertEquals(-1, restarted.commitIndex(), "commit index is not durable");
+        assertNull(restarted.stateMachineValue("x"));
+        sim.run(200);
+        assertEquals("42", restarted.stateMachineValue("x"));
+        assertEquals(leader.commitIndex(), restarted.lastApplied());
+    }
+}
