@@ -352,3 +352,71 @@ fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
     }
     None
 }
+
+/// A node that answers GET from its local state (the test-only `--unsafe-stale-reads`
+/// switch), cut off from the majority while writes go on elsewhere, returns values the
+/// majority has overwritten: the linearizability check must catch it.
+#[test]
+fn a_stale_reading_node_behind_a_partition_fails_linearizability() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    let nodes: String = (1..=5)
+        .map(|id| format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n"))
+        .collect();
+    let spec = dir.path().join("stale.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"include = ["kinds.toml"]
+[cluster]
+base_port = 25060
+election_timeout_ms = [300, 600]
+heartbeat_ms = 50
+proxies = true
+{nodes}
+[workload]
+type = "register"
+clients = 6
+rate = 120
+keys = 1
+
+[[step]]
+wait = "leader"
+[[step]]
+workload = "start"
+[[step]]
+sleep_s = 1
+[[step]]
+net = "isolate"
+target = [1]
+[[step]]
+sleep_s = 4
+[[step]]
+heal = true
+[[step]]
+workload = "stop"
+"#
+        ),
+    )
+    .unwrap();
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap(), "--seed", "3"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("linearizable"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap()).unwrap();
+    let lin = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "linearizable")
+        .unwrap();
+    assert_eq!(lin["status"], "fail", "{lin}");
+    // The explanation names the operation that cannot be placed.
+    assert!(lin["summary"].as_str().unwrap().contains("cannot be placed"), "{lin}");
+    for p in 25061..=25065 {
+        assert!(wait_until(Duration::from_secs(5), || !port_open(p)), "port {p} still served");
+    }
+}

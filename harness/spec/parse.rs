@@ -361,7 +361,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     };
     let mut errs = Errs::default();
     let mut sources = vec![(path.to_path_buf(), text.clone())];
-    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let dir = dir_of(path);
 
     let Some(top) = fields(&src, &mut errs, &root_node, "the suite", TOP_KEYS) else {
         return Err(SpecErrors(errs.0));
@@ -418,7 +418,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     if let Some(f) =
                         fields(&isrc, &mut errs, &inode, "a kinds file", KIND_FILE_KEYS)
                     {
-                        let idir = ipath.parent().unwrap_or(Path::new(".")).to_path_buf();
+                        let idir = dir_of(&ipath);
                         read_kinds(&isrc, &mut errs, &f, &idir, &mut kinds);
                     }
                 }
@@ -614,6 +614,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     } else {
         Err(SpecErrors(errs.0))
     }
+}
+
+/// The absolute folder of a file (paths in specs are relative to their file).
+fn dir_of(file: &Path) -> std::path::PathBuf {
+    let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
 fn is_loopback(host: &str) -> bool {
