@@ -93,7 +93,10 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Op>, HistoryError> {
                 return Err(HistoryError::Parse {
                     path: p.clone(),
                     line: i + 1,
-                    msg: format!("op {} completes ({c}) before it is invoked ({})", op.id, op.invoke_us),
+                    msg: format!(
+                        "op {} completes ({c}) before it is invoked ({})",
+                        op.id, op.invoke_us
+                    ),
                 });
             }
         }

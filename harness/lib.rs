@@ -20,7 +20,7 @@ pub mod net;
 pub mod observe;
 pub mod ports;
 pub mod report;
+pub mod run;
 pub mod schedule;
 pub mod spec;
 pub mod workload;
-pub mod run;

@@ -76,9 +76,15 @@ fn main() {
                     "{}: valid — {} nodes ({}), {} steps, workload {}",
                     spec.display(),
                     s.nodes.len(),
-                    s.nodes.iter().map(|n| format!("{}:{}", n.id, n.kind)).collect::<Vec<_>>().join(" "),
+                    s.nodes
+                        .iter()
+                        .map(|n| format!("{}:{}", n.id, n.kind))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     s.steps.len(),
-                    s.workload.as_ref().map_or("none".into(), |w| format!("{:?}", w.kind).to_lowercase())
+                    s.workload
+                        .as_ref()
+                        .map_or("none".into(), |w| format!("{:?}", w.kind).to_lowercase())
                 );
                 exit::PASS
             }
@@ -97,8 +103,15 @@ fn main() {
             },
             Err(c) => c,
         },
-        Cmd::Check { path, lin_timeout_s } => recheck(&path, Duration::from_secs_f64(lin_timeout_s.max(0.001))),
-        Cmd::Run { spec, seed, reports } => match load(&spec) {
+        Cmd::Check {
+            path,
+            lin_timeout_s,
+        } => recheck(&path, Duration::from_secs_f64(lin_timeout_s.max(0.001))),
+        Cmd::Run {
+            spec,
+            seed,
+            reports,
+        } => match load(&spec) {
             Err(c) => c,
             Ok(s) => {
                 let rt = tokio::runtime::Builder::new_multi_thread()
@@ -119,7 +132,10 @@ fn main() {
 /// First Ctrl+C (or SIGTERM): clean teardown and a partial report. Second: kill now.
 async fn interrupts(tx: tokio::sync::watch::Sender<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return;
     };
     let mut n = 0;

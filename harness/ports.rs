@@ -79,7 +79,10 @@ pub fn holders_of(inodes: &BTreeSet<u64>) -> Vec<Holder> {
                 .ok()
                 .and_then(|l| {
                     let s = l.to_string_lossy().into_owned();
-                    s.strip_prefix("socket:[")?.strip_suffix(']')?.parse::<u64>().ok()
+                    s.strip_prefix("socket:[")?
+                        .strip_suffix(']')?
+                        .parse::<u64>()
+                        .ok()
                 })
                 .is_some_and(|ino| inodes.contains(&ino))
         });
@@ -133,7 +136,12 @@ pub fn is_alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
             .rfind(')')
-            .and_then(|i| stat[i + 2..].split_whitespace().next().map(|s| s != "Z" && s != "X"))
+            .and_then(|i| {
+                stat[i + 2..]
+                    .split_whitespace()
+                    .next()
+                    .map(|s| s != "Z" && s != "X")
+            })
             .unwrap_or(false),
         Err(_) => false,
     }
@@ -170,11 +178,13 @@ pub fn classify(h: &Holder, port: u16, template: &[String]) -> Verdict {
     let port_s = port.to_string();
     let prog = program_name(template);
     let runs_prog = prog.is_some_and(|p| {
-        h.cmdline
-            .iter()
-            .any(|a| Path::new(a).file_name().is_some_and(|f| f.to_string_lossy() == p))
+        h.cmdline.iter().any(|a| {
+            Path::new(a)
+                .file_name()
+                .is_some_and(|f| f.to_string_lossy() == p)
+        })
     });
-    let has_port = h.cmdline.iter().any(|a| *a == port_s);
+    let has_port = h.cmdline.contains(&port_s);
     if runs_prog && has_port {
         Verdict::HandStarted
     } else {
@@ -190,7 +200,11 @@ pub fn terminate(pid: i32, grace: Duration) {
     let p = Pid::from_raw(pid);
     let leads_group = getpgid(Some(p)).map(|g| g == p).unwrap_or(false);
     let send = |s: Signal| {
-        let _ = if leads_group { killpg(p, s) } else { kill(p, s) };
+        let _ = if leads_group {
+            killpg(p, s)
+        } else {
+            kill(p, s)
+        };
     };
     // A stopped process cannot act on SIGTERM: let it run first.
     send(Signal::SIGCONT);
@@ -233,15 +247,32 @@ mod tests {
 
     #[test]
     fn classifies_holders() {
-        let tmpl = t(&["python-node/.venv/bin/python", "python-node/raft_server.py", "{id}", "{port}"]);
+        let tmpl = t(&[
+            "python-node/.venv/bin/python",
+            "python-node/raft_server.py",
+            "{id}",
+            "{port}",
+        ]);
         assert_eq!(program_name(&tmpl).as_deref(), Some("raft_server.py"));
-        let marked = Holder { pid: 1, cmdline: t(&["anything"]), marker: Some("r1".into()) };
+        let marked = Holder {
+            pid: 1,
+            cmdline: t(&["anything"]),
+            marker: Some("r1".into()),
+        };
         assert_eq!(classify(&marked, 5001, &tmpl), Verdict::Leftover);
-        let by_hand = Holder { pid: 2, cmdline: t(&["python3", "/x/raft_server.py", "1", "5001"]), marker: None };
+        let by_hand = Holder {
+            pid: 2,
+            cmdline: t(&["python3", "/x/raft_server.py", "1", "5001"]),
+            marker: None,
+        };
         assert_eq!(classify(&by_hand, 5001, &tmpl), Verdict::HandStarted);
         // Same program on another port, or another program on this port: a stranger.
         assert_eq!(classify(&by_hand, 5002, &tmpl), Verdict::Stranger);
-        let other = Holder { pid: 3, cmdline: t(&["nginx", "5001"]), marker: None };
+        let other = Holder {
+            pid: 3,
+            cmdline: t(&["nginx", "5001"]),
+            marker: None,
+        };
         assert_eq!(classify(&other, 5001, &tmpl), Verdict::Stranger);
     }
 

@@ -86,7 +86,8 @@ pub fn clean(spec: &Spec, say: &dyn Fn(String)) -> Result<(), String> {
 struct Phase(BTreeMap<String, f64>, Instant);
 impl Phase {
     fn mark(&mut self, name: &str) {
-        self.0.insert(name.to_string(), self.1.elapsed().as_secs_f64());
+        self.0
+            .insert(name.to_string(), self.1.elapsed().as_secs_f64());
         self.1 = Instant::now();
     }
 }
@@ -95,17 +96,28 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     let start = Instant::now();
     let started_at = chrono::Local::now();
     let seed = opts.seed.or(spec.seed).unwrap_or_else(rand::random);
-    let run_id = format!("{}-{}", started_at.format("%Y%m%d-%H%M%S"), std::process::id());
+    let run_id = format!(
+        "{}-{}",
+        started_at.format("%Y%m%d-%H%M%S"),
+        std::process::id()
+    );
     let run_dir = opts
         .reports
         .join(&spec.name)
         .join(started_at.format("%Y%m%d-%H%M%S%.3f").to_string());
     let progress = Progress::new(start);
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
-        eprintln!("error: cannot create the report folder {}: {e}", run_dir.display());
+        eprintln!(
+            "error: cannot create the report folder {}: {e}",
+            run_dir.display()
+        );
         return exit::CANNOT_RUN;
     }
-    progress.line(format!("suite {} (seed {seed}) → {}", spec.name, run_dir.display()));
+    progress.line(format!(
+        "suite {} (seed {seed}) → {}",
+        spec.name,
+        run_dir.display()
+    ));
     let mut report = Report {
         suite: spec.name.clone(),
         spec_file: spec.file.display().to_string(),
@@ -131,12 +143,25 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         link_events: Vec::new(),
     };
     let mut phase = Phase(BTreeMap::new(), Instant::now());
-    let result = run_inner(&spec, seed, &run_id, &run_dir, &progress, &mut report, &mut phase, interrupt).await;
+    let result = run_inner(
+        &spec,
+        seed,
+        &run_id,
+        &run_dir,
+        &progress,
+        &mut report,
+        &mut phase,
+        interrupt,
+    )
+    .await;
     match result {
         Ok(evidence) => {
             let t = Instant::now();
-            report.checks = check::run_all(&evidence, Duration::from_millis(spec.checks.lin_timeout_ms));
-            report.timings.insert("check".into(), t.elapsed().as_secs_f64());
+            report.checks =
+                check::run_all(&evidence, Duration::from_millis(spec.checks.lin_timeout_ms));
+            report
+                .timings
+                .insert("check".into(), t.elapsed().as_secs_f64());
             let (v, code) = report::judge(&report.checks, &spec.checks.required);
             if report.verdict != Verdict::Interrupted {
                 report.verdict = v;
@@ -144,8 +169,12 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
             }
             metrics(&evidence, &mut report);
             save(&run_dir, "evidence.json", &evidence, &mut report);
-            if let Err(e) = crate::history::write_jsonl(&run_dir.join("history.jsonl"), &evidence.history) {
-                report.notes.push(format!("could not write history.jsonl: {e}"));
+            if let Err(e) =
+                crate::history::write_jsonl(&run_dir.join("history.jsonl"), &evidence.history)
+            {
+                report
+                    .notes
+                    .push(format!("could not write history.jsonl: {e}"));
             }
         }
         Err(e) => {
@@ -208,7 +237,9 @@ async fn run_inner(
             .map_err(|e| format!("build task failed: {e}"))?;
         match r {
             Ok(build::Built::Skipped) => progress.line(format!("  `{k}` is up to date")),
-            Ok(build::Built::Ran { secs }) => progress.line(format!("  built `{k}` in {secs:.1} s")),
+            Ok(build::Built::Ran { secs }) => {
+                progress.line(format!("  built `{k}` in {secs:.1} s"))
+            }
             Err(e) => return Err(e.to_string()),
         }
         if *interrupt.borrow() {
@@ -218,11 +249,22 @@ async fn run_inner(
     phase.mark("build");
 
     // 3. Network proxies (before the nodes: nodes are told the proxies' addresses).
-    let host = if spec.cluster.host == "localhost" { "127.0.0.1" } else { spec.cluster.host.as_str() };
+    let host = if spec.cluster.host == "localhost" {
+        "127.0.0.1"
+    } else {
+        spec.cluster.host.as_str()
+    };
     let real: BTreeMap<u32, std::net::SocketAddr> = spec
         .nodes
         .iter()
-        .map(|n| (n.id, format!("{host}:{}", n.port).parse().expect("validated loopback host")))
+        .map(|n| {
+            (
+                n.id,
+                format!("{host}:{}", n.port)
+                    .parse()
+                    .expect("validated loopback host"),
+            )
+        })
         .collect();
     let net = if spec.cluster.proxies {
         let nodes: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
@@ -264,7 +306,10 @@ async fn run_inner(
     for id in &ids {
         cluster.start(*id).map_err(|e| e.to_string())?;
     }
-    progress.line(format!("started {} nodes; waiting until they answer GetStatus", ids.len()));
+    progress.line(format!(
+        "started {} nodes; waiting until they answer GetStatus",
+        ids.len()
+    ));
     let ready = tokio::select! {
         r = cluster.wait_ready(&ids) => r.map_err(|e| e.to_string()),
         _ = wait_flag(interrupt.clone()) => Err("interrupted while nodes were starting".to_string()),
@@ -281,7 +326,7 @@ async fn run_inner(
     // 5. Observe, drive, break.
     // Observation times are µs since this instant; journals (wall clock) are
     // converted with the matching Unix time.
-    let obs = Observer::new(Instant::now());
+    let obs = Observer::new(Instant::now(), spec.black_box_ids());
     let start_unix_us = chrono::Utc::now().timestamp_micros() as u64;
     let t0 = obs.start;
     let addrs: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
@@ -290,7 +335,7 @@ async fn run_inner(
         Duration::from_millis(spec.cluster.poll_ms),
         Duration::from_millis(spec.cluster.log_poll_ms),
     );
-    let rec = Recorder::new(t0);
+    let rec = Recorder::new(t0, spec.black_box_ids());
     let ticker = {
         let (p, o, r) = (progress.clone(), obs.clone(), rec.clone());
         tokio::spawn(async move {
@@ -319,7 +364,9 @@ async fn run_inner(
             progress.line("interrupted: tearing down and writing a partial report (Ctrl+C again kills at once)");
             report.verdict = Verdict::Interrupted;
             report.exit_code = exit::INTERRUPTED;
-            report.notes.push("the run was interrupted; the checks judge what was observed until then".into());
+            report.notes.push(
+                "the run was interrupted; the checks judge what was observed until then".into(),
+            );
         }
         Err(Stop::Fatal(e)) => {
             report.notes.push(format!("schedule stopped: {e}"));
@@ -337,7 +384,11 @@ async fn run_inner(
     }
     let interrupted = matches!(outcome, Err(Stop::Interrupted));
     let settle_end = Instant::now()
-        + if interrupted { Duration::from_secs(2) } else { Duration::from_millis(spec.checks.settle_timeout_ms) };
+        + if interrupted {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_millis(spec.checks.settle_timeout_ms)
+        };
     let mut settled = None;
     while Instant::now() < settle_end {
         if let Some(d) = exec.caught_up().await {
@@ -415,7 +466,9 @@ async fn run_inner(
     report.faults = faults;
     report.waits = waits.clone();
     report.metrics.extend(exec_metrics);
-    report.metrics.insert("workload_s".into(), workload_us as f64 / 1e6);
+    report
+        .metrics
+        .insert("workload_s".into(), workload_us as f64 / 1e6);
     let evidence = Evidence {
         nodes: cluster
             .nodes
@@ -440,7 +493,9 @@ async fn run_inner(
 }
 
 /// Isolation windows from the fault events: an `isolate` lasts until the next heal.
-fn isolations(faults: &[crate::schedule::FaultEvent]) -> Vec<crate::check::isolated_commits::Isolation> {
+fn isolations(
+    faults: &[crate::schedule::FaultEvent],
+) -> Vec<crate::check::isolated_commits::Isolation> {
     let mut out = Vec::new();
     for (i, f) in faults.iter().enumerate() {
         if f.action != "net-isolate" {
@@ -487,25 +542,47 @@ fn metrics(ev: &Evidence, report: &mut Report) {
         m.insert("latency_p99_ms".into(), pct(0.99));
         let secs = m.get("workload_s").copied().unwrap_or(0.0);
         if secs > 0.0 {
-            m.insert("throughput_ok_per_s".into(), (lat.len() as f64 / secs * 10.0).round() / 10.0);
+            m.insert(
+                "throughput_ok_per_s".into(),
+                (lat.len() as f64 / secs * 10.0).round() / 10.0,
+            );
         }
     }
     let mut n = 0;
     for f in &report.faults {
-        if !matches!(f.action.as_str(), "kill" | "stop" | "pause" | "net-isolate" | "net-halves" | "net-bridge" | "net-majorities-ring") {
+        if !matches!(
+            f.action.as_str(),
+            "kill"
+                | "stop"
+                | "pause"
+                | "net-isolate"
+                | "net-halves"
+                | "net-bridge"
+                | "net-majorities-ring"
+        ) {
             continue;
         }
         n += 1;
         let first = ev
             .history
             .iter()
-            .filter(|o| o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET "))
+            .filter(|o| {
+                o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET ")
+            })
             .filter_map(|o| o.complete_us)
             .min();
         if let Some(c) = first {
-            m.insert(format!("first_commit_after_fault_ms.{n}"), ((c - f.t_us) / 1000) as f64);
+            m.insert(
+                format!("first_commit_after_fault_ms.{n}"),
+                ((c - f.t_us) / 1000) as f64,
+            );
         }
     }
-    let terms: std::collections::BTreeSet<i32> = ev.statuses.iter().filter(|s| s.is_leader()).map(|s| s.term).collect();
+    let terms: std::collections::BTreeSet<i32> = ev
+        .statuses
+        .iter()
+        .filter(|s| s.is_leader())
+        .map(|s| s.term)
+        .collect();
     m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

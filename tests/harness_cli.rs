@@ -65,7 +65,11 @@ rate = 40
 }
 
 fn port_open(port: u16) -> bool {
-    TcpStream::connect_timeout(&format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_millis(100)).is_ok()
+    TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(100),
+    )
+    .is_ok()
 }
 
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -106,7 +110,8 @@ fn alive(pid: u32) -> bool {
 
 fn harness(dir: &Path) -> Command {
     let mut c = Command::new(HARNESS);
-    c.current_dir(dir).env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
+    c.current_dir(dir)
+        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
     c
 }
 
@@ -148,11 +153,19 @@ wait = "caught-up"
         .stderr(predicate::str::contains("PASS"))
         .stderr(predicate::str::contains("election_safety"));
     let latest = dir.path().join("reports/latest");
-    for f in ["junit.xml", "report.json", "history.jsonl", "evidence.json", "nodes/1.log", "journals/1.jsonl"] {
+    for f in [
+        "junit.xml",
+        "report.json",
+        "history.jsonl",
+        "evidence.json",
+        "nodes/1.log",
+        "journals/1.jsonl",
+    ] {
         assert!(latest.join(f).exists(), "{f} missing from the report");
     }
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(latest.join("report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(latest.join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(report["verdict"], "pass");
     assert_eq!(report["seed"], 7);
     assert!(report["metrics"]["failover_ms.1"].as_f64().unwrap() > 0.0);
@@ -181,7 +194,10 @@ fn an_invalid_spec_exits_2_naming_the_line_and_starts_nothing() {
         .code(2)
         .stderr(predicate::str::contains("bad.toml:20:8"))
         .stderr(predicate::str::contains("did you mean \"leader\""));
-    assert!(!dir.path().join("reports").exists(), "a report folder was created for an invalid spec");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "a report folder was created for an invalid spec"
+    );
 }
 
 #[test]
@@ -222,7 +238,12 @@ fn a_history_with_a_stale_read_fails_the_check() {
 #[test]
 fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(dir.path(), "stranger", 25020, "[[step]]\nwait = \"leader\"\n");
+    let spec = suite(
+        dir.path(),
+        "stranger",
+        25020,
+        "[[step]]\nwait = \"leader\"\n",
+    );
     let stranger = Guard(
         std::process::Command::new("python3")
             .args([
@@ -243,7 +264,10 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
         .stderr(predicate::str::contains("port 25022"))
         .stderr(predicate::str::contains(format!("pid {pid}")))
         .stderr(predicate::str::contains("python3"));
-    assert!(alive(stranger.0.id()), "the harness killed a process it did not start");
+    assert!(
+        alive(stranger.0.id()),
+        "the harness killed a process it did not start"
+    );
     // Nothing was started on the other ports either.
     assert!(!port_open(25021) && !port_open(25023));
 }
@@ -270,15 +294,22 @@ fn leftovers_and_hand_started_nodes_are_cleaned() {
             .spawn()
             .unwrap(),
     );
-    assert!(wait_until(Duration::from_secs(10), || port_open(25031) && port_open(25032)));
+    assert!(wait_until(Duration::from_secs(10), || port_open(25031)
+        && port_open(25032)));
     harness(dir.path())
         .args(["clean", spec.to_str().unwrap()])
         .timeout(Duration::from_secs(60))
         .assert()
         .code(0)
-        .stderr(predicate::str::contains("left by raft-harness run earlier-run"))
+        .stderr(predicate::str::contains(
+            "left by raft-harness run earlier-run",
+        ))
         .stderr(predicate::str::contains("started by hand"));
-    assert!(wait_until(Duration::from_secs(5), || !alive(leftover.0.id()) && !alive(by_hand.0.id())));
+    assert!(wait_until(Duration::from_secs(5), || !alive(
+        leftover.0.id()
+    ) && !alive(
+        by_hand.0.id()
+    )));
 }
 
 /// Start a run that would last a minute and wait until its nodes serve.
@@ -300,7 +331,8 @@ fn start_long_run(dir: &Path, name: &str, base: u16) -> Guard {
         .unwrap();
     let g = Guard(child);
     assert!(
-        wait_until(Duration::from_secs(30), || (base + 1..=base + 3).all(port_open)),
+        wait_until(Duration::from_secs(30), || (base + 1..=base + 3)
+            .all(port_open)),
         "nodes did not come up: {}",
         std::fs::read_to_string(dir.join("harness.err")).unwrap_or_default()
     );
@@ -312,15 +344,27 @@ fn start_long_run(dir: &Path, name: &str, base: u16) -> Guard {
 fn ctrl_c_tears_down_and_writes_a_partial_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut g = start_long_run(dir.path(), "interrupted", 25040);
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(g.0.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(g.0.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let status = wait_exit(&mut g.0, Duration::from_secs(60));
-    assert_eq!(status, Some(130), "{}", std::fs::read_to_string(dir.path().join("harness.err")).unwrap());
+    assert_eq!(
+        status,
+        Some(130),
+        "{}",
+        std::fs::read_to_string(dir.path().join("harness.err")).unwrap()
+    );
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(report["verdict"], "interrupted");
-    assert!(!report["checks"].as_array().unwrap().is_empty(), "the partial report has no checks");
+    assert!(
+        !report["checks"].as_array().unwrap().is_empty(),
+        "the partial report has no checks"
+    );
     assert_ports_free(25040);
 }
 
@@ -334,12 +378,20 @@ fn a_sigkilled_harness_leaves_no_node_and_the_next_run_cleans_up() {
     assert_ports_free(25050);
     // The run's state file is still there; the next command recognises it as dead and clears it.
     let state = dir.path().join("state");
-    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 1, "expected the killed run's state file");
+    assert_eq!(
+        std::fs::read_dir(&state).unwrap().count(),
+        1,
+        "expected the killed run's state file"
+    );
     harness(dir.path())
         .args(["clean", dir.path().join("killed.toml").to_str().unwrap()])
         .assert()
         .code(0);
-    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0, "the dead run's state file was not cleared");
+    assert_eq!(
+        std::fs::read_dir(&state).unwrap().count(),
+        0,
+        "the dead run's state file was not cleared"
+    );
 }
 
 fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
@@ -361,7 +413,9 @@ fn a_stale_reading_node_behind_a_partition_fails_linearizability() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path());
     let nodes: String = (1..=5)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n"))
+        .map(|id| {
+            format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n")
+        })
         .collect();
     let spec = dir.path().join("stale.toml");
     std::fs::write(
@@ -405,8 +459,10 @@ workload = "stop"
         .assert()
         .code(1)
         .stderr(predicate::str::contains("linearizable"));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
+    )
+    .unwrap();
     let lin = report["checks"]
         .as_array()
         .unwrap()
@@ -415,8 +471,17 @@ workload = "stop"
         .unwrap();
     assert_eq!(lin["status"], "fail", "{lin}");
     // The explanation names the operation that cannot be placed.
-    assert!(lin["summary"].as_str().unwrap().contains("cannot be placed"), "{lin}");
+    assert!(
+        lin["summary"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be placed"),
+        "{lin}"
+    );
     for p in 25061..=25065 {
-        assert!(wait_until(Duration::from_secs(5), || !port_open(p)), "port {p} still served");
+        assert!(
+            wait_until(Duration::from_secs(5), || !port_open(p)),
+            "port {p} still served"
+        );
     }
 }

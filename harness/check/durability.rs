@@ -63,8 +63,15 @@ pub fn check(ev: &Evidence) -> CheckResult {
     if judged == 0 {
         return CheckResult::not_checked(NAME, "the history has no write with a unique command");
     }
-    let acked = ev.history.iter().filter(|o| o.outcome == Outcome::Ok).count();
-    let based_on = format!("{judged} unique writes ({acked} acknowledged ops in all) against {source} ({} entries)", log.len());
+    let acked = ev
+        .history
+        .iter()
+        .filter(|o| o.outcome == Outcome::Ok)
+        .count();
+    let based_on = format!(
+        "{judged} unique writes ({acked} acknowledged ops in all) against {source} ({} entries)",
+        log.len()
+    );
     CheckResult::new(NAME, based_on).with_violations(
         violations,
         format!("all {judged} unique writes are where their outcome says"),
@@ -124,7 +131,10 @@ mod tests {
 
     #[test]
     fn lost_acknowledged_write_fails() {
-        let e = ev(&[(1, "op-c1-0")], vec![op(0, 1, "op-c1-1", 1, Some(2), Outcome::Ok, None)]);
+        let e = ev(
+            &[(1, "op-c1-0")],
+            vec![op(0, 1, "op-c1-1", 1, Some(2), Outcome::Ok, None)],
+        );
         let r = check(&e);
         assert_eq!(r.status, Status::Fail);
         assert!(r.summary.contains("0 times"), "{}", r.summary);
@@ -132,13 +142,19 @@ mod tests {
 
     #[test]
     fn duplicated_write_fails() {
-        let e = ev(&[(1, "op-c1-0"), (1, "op-c1-0")], vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)]);
+        let e = ev(
+            &[(1, "op-c1-0"), (1, "op-c1-0")],
+            vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)],
+        );
         assert_eq!(check(&e).status, Status::Fail);
     }
 
     #[test]
     fn failed_write_that_was_applied_fails() {
-        let e = ev(&[(1, "op-c1-0")], vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Fail, None)]);
+        let e = ev(
+            &[(1, "op-c1-0")],
+            vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Fail, None)],
+        );
         assert_eq!(check(&e).status, Status::Fail);
     }
 

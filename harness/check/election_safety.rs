@@ -13,9 +13,16 @@ pub fn check(ev: &Evidence) -> CheckResult {
     // term -> node -> (first time seen as leader, source)
     let mut leaders: BTreeMap<i64, BTreeMap<u32, (u64, &'static str)>> = BTreeMap::new();
     for (node, events) in &ev.journals {
-        for e in events.iter().filter(|e| e.event == "role" && e.role.as_deref() == Some("Leader")) {
+        for e in events
+            .iter()
+            .filter(|e| e.event == "role" && e.role.as_deref() == Some("Leader"))
+        {
             if let Some(t) = e.term {
-                leaders.entry(t).or_default().entry(*node).or_insert((e.t_us, "journal"));
+                leaders
+                    .entry(t)
+                    .or_default()
+                    .entry(*node)
+                    .or_insert((e.t_us, "journal"));
             }
         }
     }
@@ -40,7 +47,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
             ));
         }
     }
-    let journaled: Vec<u32> = ev.journals.iter().filter(|(_, j)| !j.is_empty()).map(|(n, _)| *n).collect();
+    let journaled: Vec<u32> = ev
+        .journals
+        .iter()
+        .filter(|(_, j)| !j.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
     let based_on = format!(
         "{} status samples; journals of nodes [{}]",
         ev.statuses.len(),
@@ -74,7 +86,10 @@ mod tests {
     #[test]
     fn two_leaders_in_one_term_from_status_samples_fail() {
         let ev = Evidence {
-            statuses: vec![status(2, 12_345_000, "Leader", 7, None), status(4, 12_400_000, "Leader", 7, None)],
+            statuses: vec![
+                status(2, 12_345_000, "Leader", 7, None),
+                status(4, 12_400_000, "Leader", 7, None),
+            ],
             ..Default::default()
         };
         let r = check(&ev);

@@ -34,9 +34,14 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut judged = 0;
     for iso in &minority {
         for op in &ev.history {
-            let Some(done) = op.complete_us else { continue };
-            let inside = op.invoke_us >= iso.start_us + GRACE_US && done <= iso.end_us;
-            if !inside || !iso.nodes.contains(&(op.node as u32)) {
+            let sent_inside = op.invoke_us >= iso.start_us + GRACE_US && op.invoke_us < iso.end_us;
+            if !sent_inside || !iso.nodes.contains(&(op.node as u32)) {
+                continue;
+            }
+            // An answer that came after the heal may rightly be APPLIED; any other
+            // request to the cut-off side (refused, rejected, timed out) is judged.
+            let done = op.complete_us.unwrap_or(u64::MAX);
+            if op.outcome == Outcome::Ok && done > iso.end_us {
                 continue;
             }
             judged += 1;
@@ -54,11 +59,20 @@ pub fn check(ev: &Evidence) -> CheckResult {
             }
         }
     }
-    let based_on = format!("{} isolations of a minority; {judged} requests sent to the cut-off side", minority.len());
+    let based_on = format!(
+        "{} isolations of a minority; {judged} requests sent to the cut-off side",
+        minority.len()
+    );
     if judged == 0 {
-        return CheckResult::not_checked(NAME, format!("no request was sent to an isolated node ({based_on})"));
+        return CheckResult::not_checked(
+            NAME,
+            format!("no request was sent to an isolated node ({based_on})"),
+        );
     }
-    CheckResult::new(NAME, based_on).with_violations(violations, format!("none of {judged} requests to the cut-off side was APPLIED"))
+    CheckResult::new(NAME, based_on).with_violations(
+        violations,
+        format!("none of {judged} requests to the cut-off side was APPLIED"),
+    )
 }
 
 #[cfg(test)]
@@ -70,11 +84,29 @@ mod tests {
     fn ev(outcome: Outcome) -> Evidence {
         let mut o = op(0, 1, "SET k 1", 2_000_000, Some(2_100_000), outcome, None);
         o.node = 1;
-        let mut other = op(1, 2, "SET k 2", 2_000_000, Some(2_100_000), Outcome::Ok, None);
+        let mut other = op(
+            1,
+            2,
+            "SET k 2",
+            2_000_000,
+            Some(2_100_000),
+            Outcome::Ok,
+            None,
+        );
         other.node = 3; // the majority side may commit
         Evidence {
-            nodes: (1..=5).map(|id| NodeInfo { id, kind: "x".into(), journal: false }).collect(),
-            isolations: vec![Isolation { nodes: vec![1, 2], start_us: 1_000_000, end_us: 5_000_000 }],
+            nodes: (1..=5)
+                .map(|id| NodeInfo {
+                    id,
+                    kind: "x".into(),
+                    journal: false,
+                })
+                .collect(),
+            isolations: vec![Isolation {
+                nodes: vec![1, 2],
+                start_us: 1_000_000,
+                end_us: 5_000_000,
+            }],
             history: vec![o, other],
             ..Default::default()
         }

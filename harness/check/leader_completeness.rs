@@ -28,7 +28,9 @@ struct Fact {
 fn committed_facts(ev: &Evidence) -> Vec<Fact> {
     let mut by_index: BTreeMap<i32, Fact> = BTreeMap::new();
     let mut add = |f: Fact| {
-        let keep = by_index.get(&f.index).is_none_or(|old| old.known_us > f.known_us);
+        let keep = by_index
+            .get(&f.index)
+            .is_none_or(|old| old.known_us > f.known_us);
         if keep {
             by_index.insert(f.index, f);
         }
@@ -117,7 +119,9 @@ pub fn check(ev: &Evidence) -> CheckResult {
             if has.is_none_or(|e| e.term != f.term || e.command != f.command) {
                 let got = has
                     .map(|e| format!("(term {}, {:?})", e.term, e.command))
-                    .unwrap_or_else(|| format!("nothing (its log ends at {})", s.entries.len() as i64 - 1));
+                    .unwrap_or_else(|| {
+                        format!("nothing (its log ends at {})", s.entries.len() as i64 - 1)
+                    });
                 violations.push(format!(
                     "node {}, leader of term {} (elected after {}), lacks committed entry {} (term {}, {:?}) known committed at {} ({}); it has {got}",
                     s.node,
@@ -146,7 +150,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
             format!("no committed entry could be placed before a leader's election ({based_on})"),
         );
     }
-    CheckResult::new(NAME, based_on).with_violations(violations, "every leader held every entry committed before its election")
+    CheckResult::new(NAME, based_on).with_violations(
+        violations,
+        "every leader held every entry committed before its election",
+    )
 }
 
 fn append_only(ev: &Evidence, leader_snaps: &[&LogSnapshot]) -> Vec<String> {
@@ -156,7 +163,13 @@ fn append_only(ev: &Evidence, leader_snaps: &[&LogSnapshot]) -> Vec<String> {
         for e in events {
             match e.event.as_str() {
                 "start" => role = "Follower",
-                "role" => role = if e.role.as_deref() == Some("Leader") { "Leader" } else { "Other" },
+                "role" => {
+                    role = if e.role.as_deref() == Some("Leader") {
+                        "Leader"
+                    } else {
+                        "Other"
+                    }
+                }
                 "truncate" if role == "Leader" => out.push(format!(
                     "node {node} truncated its log from index {} at {} while Leader",
                     e.from_index.unwrap_or(-1),
@@ -174,7 +187,11 @@ fn append_only(ev: &Evidence, leader_snaps: &[&LogSnapshot]) -> Vec<String> {
         snaps.sort_by_key(|s| s.t_us);
         for w in snaps.windows(2) {
             let (a, b) = (w[0], w[1]);
-            let lost = a.entries.iter().enumerate().find(|(i, e)| b.entries.get(*i) != Some(*e));
+            let lost = a
+                .entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| b.entries.get(*i) != Some(*e));
             if let Some((i, e)) = lost {
                 out.push(format!(
                     "node {node}, leader of term {term}, had entry {i} (term {}, {:?}) at {} but not at {}",
@@ -203,7 +220,14 @@ mod tests {
             ],
             logs: vec![
                 // At 1.0 s node 1 (leader of term 1) had committed index 0 and 1.
-                snap(1, 1_000_000, "Leader", 1, Some(1), &[(1, "SET a 1"), (1, "SET b 2")]),
+                snap(
+                    1,
+                    1_000_000,
+                    "Leader",
+                    1,
+                    Some(1),
+                    &[(1, "SET a 1"), (1, "SET b 2")],
+                ),
             ],
             ..Default::default()
         }
@@ -212,7 +236,14 @@ mod tests {
     #[test]
     fn leader_with_all_committed_entries_passes() {
         let mut ev = base();
-        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "")]));
+        ev.logs.push(snap(
+            2,
+            3_000_000,
+            "Leader",
+            2,
+            Some(0),
+            &[(1, "SET a 1"), (1, "SET b 2"), (2, "")],
+        ));
         let r = check(&ev);
         assert_eq!(r.status, Status::Pass, "{r:?}");
     }
@@ -220,20 +251,48 @@ mod tests {
     #[test]
     fn leader_missing_a_committed_entry_fails() {
         let mut ev = base();
-        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (2, "")]));
+        ev.logs.push(snap(
+            2,
+            3_000_000,
+            "Leader",
+            2,
+            Some(0),
+            &[(1, "SET a 1"), (2, "")],
+        ));
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("lacks committed entry 1"), "{}", r.summary);
+        assert!(
+            r.summary.contains("lacks committed entry 1"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]
     fn leader_truncating_in_its_term_fails() {
         let mut ev = base();
-        ev.logs.push(snap(2, 3_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "x")]));
-        ev.logs.push(snap(2, 4_000_000, "Leader", 2, Some(0), &[(1, "SET a 1"), (1, "SET b 2"), (2, "y")]));
+        ev.logs.push(snap(
+            2,
+            3_000_000,
+            "Leader",
+            2,
+            Some(0),
+            &[(1, "SET a 1"), (1, "SET b 2"), (2, "x")],
+        ));
+        ev.logs.push(snap(
+            2,
+            4_000_000,
+            "Leader",
+            2,
+            Some(0),
+            &[(1, "SET a 1"), (1, "SET b 2"), (2, "y")],
+        ));
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail);
-        assert!(r.evidence.iter().any(|e| e.contains("had entry 2")), "{r:?}");
+        assert!(
+            r.evidence.iter().any(|e| e.contains("had entry 2")),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -247,12 +306,19 @@ mod tests {
         ev.journals.insert(3, vec![role, tr]);
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("truncated its log from index 5"), "{}", r.summary);
+        assert!(
+            r.summary.contains("truncated its log from index 5"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]
     fn no_leader_snapshots_is_not_a_pass() {
-        let ev = Evidence { statuses: base().statuses, ..Default::default() };
+        let ev = Evidence {
+            statuses: base().statuses,
+            ..Default::default()
+        };
         assert_eq!(check(&ev).status, Status::NotChecked);
     }
 }

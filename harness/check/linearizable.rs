@@ -14,7 +14,10 @@ pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
         .iter()
         .filter(|o| {
             let w: Vec<&str> = o.command.split(' ').collect();
-            matches!((w.first().copied(), w.len()), (Some("GET"), 2) | (Some("SET"), 3) | (Some("CAS"), 4) | (Some("DEL"), 2))
+            matches!(
+                (w.first().copied(), w.len()),
+                (Some("GET"), 2) | (Some("SET"), 3) | (Some("CAS"), 4) | (Some("DEL"), 2)
+            )
         })
         .count();
     if kv_ops == 0 {
@@ -111,15 +114,39 @@ mod tests {
         // 16 concurrent writes, then a read of a value none of them wrote: deciding
         // it means trying every subset of the writes, far more than a 1 ns budget.
         let mut h: Vec<_> = (0..16u64)
-            .map(|i| op(i, i as u32, &format!("SET k {i}"), i, Some(1000 + i), Outcome::Ok, Some("OK")))
+            .map(|i| {
+                op(
+                    i,
+                    i as u32,
+                    &format!("SET k {i}"),
+                    i,
+                    Some(1000 + i),
+                    Outcome::Ok,
+                    Some("OK"),
+                )
+            })
             .collect();
-        h.push(op(99, 30, "GET k", 2000, Some(2100), Outcome::Ok, Some("999")));
-        let ev = Evidence { history: h.clone(), ..Default::default() };
+        h.push(op(
+            99,
+            30,
+            "GET k",
+            2000,
+            Some(2100),
+            Outcome::Ok,
+            Some("999"),
+        ));
+        let ev = Evidence {
+            history: h.clone(),
+            ..Default::default()
+        };
         let r = check(&ev, Duration::from_nanos(1));
         assert_eq!(r.status, Status::Unknown, "{r:?}");
         assert!(r.summary.contains("time limit"), "{}", r.summary);
         // With time enough, the same history is decided: illegal.
-        let ev = Evidence { history: h, ..Default::default() };
+        let ev = Evidence {
+            history: h,
+            ..Default::default()
+        };
         assert_eq!(check(&ev, Duration::from_secs(30)).status, Status::Fail);
     }
 
@@ -129,6 +156,9 @@ mod tests {
             history: vec![op(0, 1, "op-c1-0", 0, Some(1), Outcome::Ok, None)],
             ..Default::default()
         };
-        assert_eq!(check(&ev, Duration::from_secs(1)).status, Status::NotChecked);
+        assert_eq!(
+            check(&ev, Duration::from_secs(1)).status,
+            Status::NotChecked
+        );
     }
 }

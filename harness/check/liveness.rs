@@ -16,7 +16,11 @@ pub fn check(ev: &Evidence) -> CheckResult {
                 w.at,
                 w.condition,
                 w.timeout_ms,
-                if w.detail.is_empty() { String::new() } else { format!(" ({})", w.detail) }
+                if w.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", w.detail)
+                }
             )),
             (Some(ms), true) => violations.push(format!(
                 "{}: `{}` was met after {ms} ms but must not be within {} ms ({})",
@@ -26,15 +30,24 @@ pub fn check(ev: &Evidence) -> CheckResult {
         }
     }
     for (node, how, t) in &ev.unexpected_exits {
-        violations.push(format!("node {node} {how} at {} without a fault asking for it", super::secs(*t)));
+        violations.push(format!(
+            "node {node} {how} at {} without a fault asking for it",
+            super::secs(*t)
+        ));
     }
     let met: Vec<String> = ev
         .waits
         .iter()
         .filter_map(|w| w.met_after_ms.map(|ms| format!("{} {ms} ms", w.condition)))
         .collect();
-    CheckResult::new(NAME, format!("{} wait steps; process exits", ev.waits.len()))
-        .with_violations(violations, format!("all waits as expected ({})", met.join(", ")))
+    CheckResult::new(
+        NAME,
+        format!("{} wait steps; process exits", ev.waits.len()),
+    )
+    .with_violations(
+        violations,
+        format!("all waits as expected ({})", met.join(", ")),
+    )
 }
 
 #[cfg(test)]
@@ -55,13 +68,19 @@ mod tests {
 
     #[test]
     fn met_waits_pass() {
-        let ev = Evidence { waits: vec![w(Some(300), false), w(None, true)], ..Default::default() };
+        let ev = Evidence {
+            waits: vec![w(Some(300), false), w(None, true)],
+            ..Default::default()
+        };
         assert_eq!(check(&ev).status, Status::Pass);
     }
 
     #[test]
     fn unmet_wait_and_unexpected_commit_fail() {
-        let ev = Evidence { waits: vec![w(None, false), w(Some(5), true)], ..Default::default() };
+        let ev = Evidence {
+            waits: vec![w(None, false), w(Some(5), true)],
+            ..Default::default()
+        };
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail);
         assert_eq!(r.evidence.len(), 2);
@@ -74,6 +93,8 @@ mod tests {
             unexpected_exits: vec![(3, "exited with code 1".into(), 2_000_000)],
             ..Default::default()
         };
-        assert!(check(&ev).summary.contains("node 3 exited with code 1 at 2.000 s"));
+        assert!(check(&ev)
+            .summary
+            .contains("node 3 exited with code 1 at 2.000 s"));
     }
 }

@@ -50,7 +50,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let based_on = format!("{} GetLog snapshots ({} entries)", snaps.len(), entries);
     CheckResult::new(NAME, based_on).with_violations(
         violations,
-        format!("{} distinct (index, term) pairs agree on their prefixes", seen.len()),
+        format!(
+            "{} distinct (index, term) pairs agree on their prefixes",
+            seen.len()
+        ),
     )
 }
 
@@ -125,7 +128,10 @@ mod tests {
     fn wrong_index_numbers_fail() {
         let mut s = snap(1, 10, "Leader", 2, None, &[(1, "a"), (1, "b")]);
         s.entries[1].index = 5;
-        let ev = Evidence { logs: vec![s], ..Default::default() };
+        let ev = Evidence {
+            logs: vec![s],
+            ..Default::default()
+        };
         assert_eq!(check(&ev).status, Status::Fail);
     }
 

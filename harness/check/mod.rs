@@ -80,7 +80,11 @@ impl CheckResult {
         }
     }
     /// Turn a list of violations into a verdict.
-    pub fn with_violations(mut self, violations: Vec<String>, pass_summary: impl Into<String>) -> Self {
+    pub fn with_violations(
+        mut self,
+        violations: Vec<String>,
+        pass_summary: impl Into<String>,
+    ) -> Self {
         if violations.is_empty() {
             self.status = Status::Pass;
             self.summary = pass_summary.into();
@@ -90,7 +94,8 @@ impl CheckResult {
             let n = violations.len();
             self.evidence = violations.into_iter().take(MAX_EVIDENCE).collect();
             if n > MAX_EVIDENCE {
-                self.evidence.push(format!("... and {} more", n - MAX_EVIDENCE));
+                self.evidence
+                    .push(format!("... and {} more", n - MAX_EVIDENCE));
             }
         }
         self
@@ -143,7 +148,10 @@ pub fn secs(us: u64) -> String {
 }
 
 pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
-    ids.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    ids.into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Run every checker.
@@ -168,7 +176,13 @@ pub(crate) mod fixtures {
     use crate::history::Outcome;
     use crate::observe::{Entry, StatusExt};
 
-    pub fn status(node: u32, t_us: u64, state: &str, term: i32, commit: Option<i32>) -> StatusSample {
+    pub fn status(
+        node: u32,
+        t_us: u64,
+        state: &str,
+        term: i32,
+        commit: Option<i32>,
+    ) -> StatusSample {
         StatusSample {
             t_us,
             sent_us: t_us.saturating_sub(100),
@@ -201,7 +215,14 @@ pub(crate) mod fixtures {
             .collect()
     }
 
-    pub fn snap(node: u32, t_us: u64, state: &str, term: i32, commit: Option<i32>, e: &[(i32, &str)]) -> LogSnapshot {
+    pub fn snap(
+        node: u32,
+        t_us: u64,
+        state: &str,
+        term: i32,
+        commit: Option<i32>,
+        e: &[(i32, &str)],
+    ) -> LogSnapshot {
         LogSnapshot {
             t_us,
             node,
@@ -210,7 +231,15 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub fn op(id: u64, client: u32, cmd: &str, inv: u64, comp: Option<u64>, outcome: Outcome, result: Option<&str>) -> Op {
+    pub fn op(
+        id: u64,
+        client: u32,
+        cmd: &str,
+        inv: u64,
+        comp: Option<u64>,
+        outcome: Outcome,
+        result: Option<&str>,
+    ) -> Op {
         Op {
             id,
             client,

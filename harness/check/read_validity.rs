@@ -35,7 +35,13 @@ pub fn check(ev: &Evidence) -> CheckResult {
         let key = r.command[4..].to_string();
         let Some(v) = &r.result else { continue }; // missing key: always possible before a write
         let done = r.complete_us.unwrap_or(u64::MAX);
-        let read = format!("GET {key} by client {} via node {} [{} – {}] returned {v:?}", r.client, r.node, secs(r.invoke_us), secs(done));
+        let read = format!(
+            "GET {key} by client {} via node {} [{} – {}] returned {v:?}",
+            r.client,
+            r.node,
+            secs(r.invoke_us),
+            secs(done)
+        );
         match writers.get(&(key.clone(), v.clone())) {
             None => violations.push(format!("{read}, a value never written to {key}")),
             Some(w) if w.outcome == Outcome::Fail => violations.push(format!(
@@ -50,8 +56,14 @@ pub fn check(ev: &Evidence) -> CheckResult {
             Some(_) => {}
         }
     }
-    CheckResult::new(NAME, format!("{} completed GETs, {} writes", reads.len(), writers.len()))
-        .with_violations(violations, format!("all {} reads returned a written value", reads.len()))
+    CheckResult::new(
+        NAME,
+        format!("{} completed GETs, {} writes", reads.len(), writers.len()),
+    )
+    .with_violations(
+        violations,
+        format!("all {} reads returned a written value", reads.len()),
+    )
 }
 
 #[cfg(test)]

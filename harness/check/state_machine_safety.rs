@@ -12,7 +12,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut at: BTreeMap<i64, (i64, String, String, u64)> = BTreeMap::new();
     let mut violations = Vec::new();
     let mut facts = 0usize;
-    let mut record = |index: i64, term: i64, cmd: &str, who: String, t: u64, violations: &mut Vec<String>| {
+    let mut record = |index: i64,
+                      term: i64,
+                      cmd: &str,
+                      who: String,
+                      t: u64,
+                      violations: &mut Vec<String>| {
         facts += 1;
         match at.get(&index) {
             None => {
@@ -32,7 +37,14 @@ pub fn check(ev: &Evidence) -> CheckResult {
         for e in events.iter().filter(|e| e.event == "apply") {
             if let (Some(i), Some(t)) = (e.index, e.term) {
                 any = true;
-                record(i, t, e.command.as_deref().unwrap_or(""), format!("node {node} (journal)"), e.t_us, &mut violations);
+                record(
+                    i,
+                    t,
+                    e.command.as_deref().unwrap_or(""),
+                    format!("node {node} (journal)"),
+                    e.t_us,
+                    &mut violations,
+                );
             }
         }
         if any {
@@ -44,7 +56,14 @@ pub fn check(ev: &Evidence) -> CheckResult {
         if let Some(c) = s.committed() {
             snaps += 1;
             for e in c {
-                record(e.index as i64, e.term as i64, &e.command, format!("node {} (committed log)", s.node), s.t_us, &mut violations);
+                record(
+                    e.index as i64,
+                    e.term as i64,
+                    &e.command,
+                    format!("node {} (committed log)", s.node),
+                    s.t_us,
+                    &mut violations,
+                );
             }
         }
     }
@@ -70,7 +89,13 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn apply(node: u32, t: u64, index: i64, term: i64, cmd: &str) -> crate::observe::journal::Event {
+    fn apply(
+        node: u32,
+        t: u64,
+        index: i64,
+        term: i64,
+        cmd: &str,
+    ) -> crate::observe::journal::Event {
         let mut e = jev(node, t, "apply");
         e.index = Some(index);
         e.term = Some(term);
@@ -81,7 +106,10 @@ mod tests {
     #[test]
     fn same_entries_applied_everywhere_pass() {
         let mut ev = Evidence::default();
-        ev.journals.insert(1, vec![apply(1, 1, 0, 1, "SET a 1"), apply(1, 2, 1, 1, "GET a")]);
+        ev.journals.insert(
+            1,
+            vec![apply(1, 1, 0, 1, "SET a 1"), apply(1, 2, 1, 1, "GET a")],
+        );
         ev.journals.insert(2, vec![apply(2, 3, 0, 1, "SET a 1")]);
         assert_eq!(check(&ev).status, Status::Pass);
     }

@@ -21,7 +21,15 @@ pub struct BuildError {
 }
 
 /// Directories never worth hashing (outputs, caches, VCS data).
-const SKIP_DIRS: &[&str] = &["target", ".venv", "__pycache__", ".git", "raft_pb", "node_modules", ".pytest_cache"];
+const SKIP_DIRS: &[&str] = &[
+    "target",
+    ".venv",
+    "__pycache__",
+    ".git",
+    "raft_pb",
+    "node_modules",
+    ".pytest_cache",
+];
 
 fn hash_inputs(root: &Path, inputs: &[PathBuf]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -41,7 +49,9 @@ fn hash_inputs(root: &Path, inputs: &[PathBuf]) -> u64 {
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
-        if p.file_name().is_some_and(|n| SKIP_DIRS.contains(&n.to_string_lossy().as_ref())) {
+        if p.file_name()
+            .is_some_and(|n| SKIP_DIRS.contains(&n.to_string_lossy().as_ref()))
+        {
             return;
         }
         if let Ok(rd) = std::fs::read_dir(p) {
@@ -69,11 +79,14 @@ pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
     let hash = (!kind.build_inputs.is_empty()).then(|| hash_inputs(&kind.root, &kind.build_inputs));
     let stamp = stamp_path(kind);
     // The program may have been deleted (cargo clean) while the sources stayed.
-    let program_present = kind.command.first().is_none_or(|p| {
-        !p.contains('/') || p.contains('{') || kind.root.join(p).exists()
-    });
+    let program_present = kind
+        .command
+        .first()
+        .is_none_or(|p| !p.contains('/') || p.contains('{') || kind.root.join(p).exists());
     if let Some(h) = hash {
-        if program_present && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&h.to_string()) {
+        if program_present
+            && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&h.to_string())
+        {
             return Ok(Built::Skipped);
         }
     }
@@ -88,7 +101,11 @@ pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
     let out = std::fs::File::create(&log).map_err(|e| fail(format!("cannot write log: {e}")))?;
     let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
     let started = std::time::Instant::now();
-    let prog = if argv[0].contains('/') { kind.root.join(&argv[0]) } else { PathBuf::from(&argv[0]) };
+    let prog = if argv[0].contains('/') {
+        kind.root.join(&argv[0])
+    } else {
+        PathBuf::from(&argv[0])
+    };
     let status = Command::new(prog)
         .args(&argv[1..])
         .current_dir(&kind.root)
@@ -106,7 +123,9 @@ pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
         let _ = std::fs::create_dir_all(stamp.parent().unwrap());
         let _ = std::fs::write(&stamp, if h2 == h { h } else { h2 }.to_string());
     }
-    Ok(Built::Ran { secs: started.elapsed().as_secs_f64() })
+    Ok(Built::Ran {
+        secs: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The last `n` lines of a text file, for error messages.

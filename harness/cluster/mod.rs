@@ -70,25 +70,37 @@ impl Cluster {
             vars.scalars.insert("id", n.id.to_string());
             vars.scalars.insert("port", n.port.to_string());
             vars.scalars.insert("host", spec.cluster.host.clone());
-            vars.scalars.insert("data_dir", abs(&data_dir).display().to_string());
+            vars.scalars
+                .insert("data_dir", abs(&data_dir).display().to_string());
             vars.scalars.insert(
                 "journal",
-                journal.as_deref().map(|j| abs(j).display().to_string()).unwrap_or_default(),
+                journal
+                    .as_deref()
+                    .map(|j| abs(j).display().to_string())
+                    .unwrap_or_default(),
             );
             vars.scalars.insert(
                 "election_timeout_ms",
                 format!("{}-{}", n.timing.election_min_ms, n.timing.election_max_ms),
             );
-            vars.scalars.insert("heartbeat_ms", n.timing.heartbeat_ms.to_string());
-            vars.scalars.insert("root", abs(&kind.root).display().to_string());
+            vars.scalars
+                .insert("heartbeat_ms", n.timing.heartbeat_ms.to_string());
+            vars.scalars
+                .insert("root", abs(&kind.root).display().to_string());
             let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
             vars.lists.insert(
                 "peers",
-                peers.iter().map(|p| format!("{}={}", p.id, peer_addr(n.id, p.id))).collect(),
+                peers
+                    .iter()
+                    .map(|p| format!("{}={}", p.id, peer_addr(n.id, p.id)))
+                    .collect(),
             );
             vars.lists.insert(
                 "peer_addrs",
-                peers.iter().map(|p| peer_addr(n.id, p.id).to_string()).collect(),
+                peers
+                    .iter()
+                    .map(|p| peer_addr(n.id, p.id).to_string())
+                    .collect(),
             );
             let mut argv = template::render(&kind.command, &vars);
             argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
@@ -169,16 +181,32 @@ impl Cluster {
             .map(|id| {
                 let h = &self.nodes[id];
                 let deadline = Instant::now() + Duration::from_millis(h.kind.ready_timeout_ms);
-                (*id, (deadline, crate::client::lazy(h.addr, Duration::from_millis(500))))
+                (
+                    *id,
+                    (
+                        deadline,
+                        crate::client::lazy(h.addr, Duration::from_millis(500)),
+                    ),
+                )
             })
             .collect();
         while !pending.is_empty() {
             let mut done = Vec::new();
             for (id, (deadline, c)) in pending.iter_mut() {
-                if let Some(exit) = self.nodes.get_mut(id).unwrap().proc.as_mut().and_then(|p| p.exited().map(str::to_string)) {
+                if let Some(exit) = self
+                    .nodes
+                    .get_mut(id)
+                    .unwrap()
+                    .proc
+                    .as_mut()
+                    .and_then(|p| p.exited().map(str::to_string))
+                {
                     return Err(self.err(*id, format!("exited before it was ready ({exit})")));
                 }
-                if crate::client::status(c, Duration::from_millis(500)).await.is_ok() {
+                if crate::client::status(c, Duration::from_millis(500))
+                    .await
+                    .is_ok()
+                {
                     done.push(*id);
                 } else if Instant::now() > *deadline {
                     let ms = self.nodes[id].kind.ready_timeout_ms;

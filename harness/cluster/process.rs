@@ -197,10 +197,7 @@ impl Proc {
             }
         }
         // The leader exited; members of its group that remain are ended too.
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(self.pid),
-            Signal::SIGKILL,
-        );
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(self.pid), Signal::SIGKILL);
         self.exit.clone().unwrap_or_default()
     }
 }

@@ -76,7 +76,10 @@ mod tests {
         let mut v = Vars::default();
         v.scalars.insert("id", "3".into());
         v.scalars.insert("port", "5003".into());
-        v.lists.insert("peers", vec!["1=127.0.0.1:5001".into(), "2=127.0.0.1:5002".into()]);
+        v.lists.insert(
+            "peers",
+            vec!["1=127.0.0.1:5001".into(), "2=127.0.0.1:5002".into()],
+        );
         v
     }
 

@@ -90,10 +90,17 @@ pub struct Observer {
     pub start: Instant,
     live: Arc<Mutex<Live>>,
     rec: Arc<Mutex<Recorded>>,
+    /// Nodes judged as original-protocol servers: their extension fields are ignored.
+    black_box: Arc<std::collections::BTreeSet<u32>>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
-fn to_sample(node: u32, sent_us: u64, t_us: u64, r: &crate::proto::GetStatusResponse) -> StatusSample {
+fn to_sample(
+    node: u32,
+    sent_us: u64,
+    t_us: u64,
+    r: &crate::proto::GetStatusResponse,
+) -> StatusSample {
     StatusSample {
         t_us,
         sent_us,
@@ -117,9 +124,10 @@ fn to_sample(node: u32, sent_us: u64, t_us: u64, r: &crate::proto::GetStatusResp
 }
 
 impl Observer {
-    pub fn new(start: Instant) -> Self {
+    pub fn new(start: Instant, black_box: std::collections::BTreeSet<u32>) -> Self {
         Observer {
             start,
+            black_box: Arc::new(black_box),
             live: Arc::default(),
             rec: Arc::default(),
             stop: tokio::sync::watch::channel(false).0,
@@ -170,17 +178,34 @@ impl Observer {
     }
 
     /// One GetStatus; recorded and returned when the node answered.
-    pub async fn sample(&self, id: u32, c: &mut client::Client, timeout: Duration) -> Option<StatusSample> {
+    pub async fn sample(
+        &self,
+        id: u32,
+        c: &mut client::Client,
+        timeout: Duration,
+    ) -> Option<StatusSample> {
         let sent = self.now_us();
         let r = client::status(c, timeout).await.ok()?;
-        let s = to_sample(id, sent, self.now_us(), &r);
-        self.live.lock().unwrap().latest.insert(id, (Instant::now(), s.clone()));
+        let mut s = to_sample(id, sent, self.now_us(), &r);
+        if self.black_box.contains(&id) {
+            s.ext = None;
+        }
+        self.live
+            .lock()
+            .unwrap()
+            .latest
+            .insert(id, (Instant::now(), s.clone()));
         self.rec.lock().unwrap().statuses.push(s.clone());
         Some(s)
     }
 
     /// GetStatus then GetLog; recorded and returned when both answered.
-    pub async fn snapshot(&self, id: u32, c: &mut client::Client, timeout: Duration) -> Option<LogSnapshot> {
+    pub async fn snapshot(
+        &self,
+        id: u32,
+        c: &mut client::Client,
+        timeout: Duration,
+    ) -> Option<LogSnapshot> {
         let status = self.sample(id, c, timeout).await?;
         let entries = client::log(c, timeout).await.ok()?;
         let snap = LogSnapshot {

@@ -79,7 +79,8 @@ pub fn judge(checks: &[CheckResult], required: &[String]) -> (Verdict, i32) {
         return (Verdict::Fail, exit::CHECK_FAILED);
     }
     let undecided = checks.iter().any(|c| {
-        c.status == Status::Unknown || (c.status == Status::NotChecked && required.contains(&c.name))
+        c.status == Status::Unknown
+            || (c.status == Status::NotChecked && required.contains(&c.name))
     });
     if undecided {
         (Verdict::Undecided, exit::UNDECIDED)
@@ -139,13 +140,31 @@ pub fn junit(r: &Report) -> String {
 /// The table printed at the end of a run.
 pub fn table(r: &Report) -> String {
     let mut out = String::new();
-    let w = r.checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(5);
-    out.push_str(&format!("\n  {:<w$}  {:<11}  evidence\n", "check", "result"));
+    let w = r
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    out.push_str(&format!(
+        "\n  {:<w$}  {:<11}  evidence\n",
+        "check", "result"
+    ));
     for c in &r.checks {
-        out.push_str(&format!("  {:<w$}  {:<11}  {}\n", c.name, c.status.word(), c.summary));
+        out.push_str(&format!(
+            "  {:<w$}  {:<11}  {}\n",
+            c.name,
+            c.status.word(),
+            c.summary
+        ));
     }
     if !r.metrics.is_empty() {
-        let m: Vec<String> = r.metrics.iter().map(|(k, v)| format!("{k}={}", fmt_num(*v))).collect();
+        let m: Vec<String> = r
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{k}={}", fmt_num(*v)))
+            .collect();
         out.push_str(&format!("\n  metrics: {}\n", m.join(" ")));
     }
     if let Some(e) = &r.error {
@@ -203,11 +222,23 @@ mod tests {
     #[test]
     fn verdicts_map_to_exit_codes() {
         assert_eq!(judge(&[c("a", Status::Pass)], &[]), (Verdict::Pass, 0));
-        assert_eq!(judge(&[c("a", Status::Pass), c("b", Status::Fail)], &[]), (Verdict::Fail, 1));
-        assert_eq!(judge(&[c("a", Status::Unknown)], &[]), (Verdict::Undecided, 4));
+        assert_eq!(
+            judge(&[c("a", Status::Pass), c("b", Status::Fail)], &[]),
+            (Verdict::Fail, 1)
+        );
+        assert_eq!(
+            judge(&[c("a", Status::Unknown)], &[]),
+            (Verdict::Undecided, 4)
+        );
         // Not checked is honest, not a failure — unless the suite requires that check.
-        assert_eq!(judge(&[c("a", Status::NotChecked)], &[]), (Verdict::Pass, 0));
-        assert_eq!(judge(&[c("a", Status::NotChecked)], &["a".into()]), (Verdict::Undecided, 4));
+        assert_eq!(
+            judge(&[c("a", Status::NotChecked)], &[]),
+            (Verdict::Pass, 0)
+        );
+        assert_eq!(
+            judge(&[c("a", Status::NotChecked)], &["a".into()]),
+            (Verdict::Undecided, 4)
+        );
     }
 
     #[test]
@@ -224,7 +255,11 @@ mod tests {
             verdict: Verdict::Fail,
             exit_code: 1,
             error: None,
-            checks: vec![c("log_matching", Status::Pass), fail, c("durability", Status::NotChecked)],
+            checks: vec![
+                c("log_matching", Status::Pass),
+                fail,
+                c("durability", Status::NotChecked),
+            ],
             metrics: BTreeMap::new(),
             faults: vec![],
             waits: vec![],

@@ -56,7 +56,9 @@ impl Progress {
             return;
         }
         let mut st = self.inner.lock().unwrap();
-        let leader = leader.map_or("no leader".to_string(), |(n, t)| format!("leader {n} term {t}"));
+        let leader = leader.map_or("no leader".to_string(), |(n, t)| {
+            format!("leader {n} term {t}")
+        });
         let mut text = format!("{} {} · ops {ops} · {leader}", self.stamp(), st.step);
         text.truncate(160);
         let pad = st.live_len.saturating_sub(text.chars().count());

@@ -140,7 +140,13 @@ impl<'a> Exec<'a> {
         let total = steps.len();
         for (i, step) in steps.iter().enumerate() {
             self.check_interrupt()?;
-            self.progress.step(format!("step {}/{} ({}) {}", i + 1, total, step.at, describe(&step.action)));
+            self.progress.step(format!(
+                "step {}/{} ({}) {}",
+                i + 1,
+                total,
+                step.at,
+                describe(&step.action)
+            ));
             self.step(step).await?;
         }
         Ok(())
@@ -152,7 +158,10 @@ impl<'a> Exec<'a> {
                 cond,
                 timeout_ms,
                 expect_timeout,
-            } => self.wait(*cond, *timeout_ms, *expect_timeout, &step.at).await,
+            } => {
+                self.wait(*cond, *timeout_ms, *expect_timeout, &step.at)
+                    .await
+            }
             Action::Workload { start } => {
                 if *start {
                     self.start_workload();
@@ -169,7 +178,8 @@ impl<'a> Exec<'a> {
             Action::Net { .. } | Action::Heal => self.net_step(&step.action, &step.at).await,
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
-                    self.progress.line(format!("{}: round {}/{}", step.at, round + 1, times));
+                    self.progress
+                        .line(format!("{}: round {}/{}", step.at, round + 1, times));
                     Box::pin(self.run(steps)).await?;
                 }
                 Ok(())
@@ -178,7 +188,10 @@ impl<'a> Exec<'a> {
                 faults,
                 interval_ms,
                 duration_ms,
-            } => self.nemesis(faults, *interval_ms, *duration_ms, &step.at).await,
+            } => {
+                self.nemesis(faults, *interval_ms, *duration_ms, &step.at)
+                    .await
+            }
         }
     }
 
@@ -188,13 +201,30 @@ impl<'a> Exec<'a> {
             return;
         }
         let targets: Vec<(u32, std::net::SocketAddr)> = if w.targets.is_empty() {
-            self.cluster.ids().into_iter().map(|id| (id, self.cluster.addr(id))).collect()
+            self.cluster
+                .ids()
+                .into_iter()
+                .map(|id| (id, self.cluster.addr(id)))
+                .collect()
         } else {
-            w.targets.iter().map(|id| (*id, self.cluster.addr(*id))).collect()
+            w.targets
+                .iter()
+                .map(|id| (*id, self.cluster.addr(*id)))
+                .collect()
         };
         self.workload_started_us = Some(self.obs.now_us());
-        self.record("workload-start", vec![], format!("{} clients", w.clients), "");
-        self.workload = Some(workload::start(w, targets, self.rec.clone(), self.rng.random()));
+        self.record(
+            "workload-start",
+            vec![],
+            format!("{} clients", w.clients),
+            "",
+        );
+        self.workload = Some(workload::start(
+            w,
+            targets,
+            self.rec.clone(),
+            self.rng.random(),
+        ));
     }
 
     pub async fn stop_workload(&mut self) {
@@ -221,18 +251,31 @@ impl<'a> Exec<'a> {
                 e.t_us as f64 / 1e6,
                 e.action,
                 crate::check::list(e.nodes.iter().copied()),
-                if e.detail.is_empty() { String::new() } else { format!(" ({})", e.detail) }
+                if e.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.detail)
+                }
             ));
         }
         self.faults.push(e);
     }
 
     fn running(&mut self) -> Vec<u32> {
-        self.cluster.ids().into_iter().filter(|id| self.cluster.is_running(*id)).collect()
+        self.cluster
+            .ids()
+            .into_iter()
+            .filter(|id| self.cluster.is_running(*id))
+            .collect()
     }
 
     fn max_term(&self) -> i32 {
-        self.obs.fresh(Duration::from_secs(3600)).iter().map(|s| s.term).max().unwrap_or(0)
+        self.obs
+            .fresh(Duration::from_secs(3600))
+            .iter()
+            .map(|s| s.term)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Turn a target into node ids. `leader` waits (bounded) for a leader to exist.
@@ -278,7 +321,11 @@ impl<'a> Exec<'a> {
                 }
             },
             Target::Follower => {
-                let f: Vec<u32> = running.iter().copied().filter(|i| Some(*i) != leader).collect();
+                let f: Vec<u32> = running
+                    .iter()
+                    .copied()
+                    .filter(|i| Some(*i) != leader)
+                    .collect();
                 pick(&mut self.rng, &f, 1)
             }
             Target::Random => pick(&mut self.rng, &running, 1),
@@ -286,8 +333,18 @@ impl<'a> Exec<'a> {
             Target::Minority => pick(&mut self.rng, &running, (n - 1) / 2),
             Target::Majority => pick(&mut self.rng, &running, n / 2 + 1),
             Target::All => self.cluster.ids(),
-            Target::Down => self.cluster.ids().into_iter().filter(|i| !running.contains(i)).collect(),
-            Target::Paused => self.cluster.ids().into_iter().filter(|i| self.cluster.is_paused(*i)).collect(),
+            Target::Down => self
+                .cluster
+                .ids()
+                .into_iter()
+                .filter(|i| !running.contains(i))
+                .collect(),
+            Target::Paused => self
+                .cluster
+                .ids()
+                .into_iter()
+                .filter(|i| self.cluster.is_paused(*i))
+                .collect(),
             Target::Previous => self.previous.clone(),
         };
         Ok(ids)
@@ -295,7 +352,8 @@ impl<'a> Exec<'a> {
 
     pub async fn proc_fault(&mut self, f: ProcFault, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
         if ids.is_empty() {
-            self.progress.line(format!("{at}: no node to {f:?}; skipped"));
+            self.progress
+                .line(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
         if matches!(f, ProcFault::Kill | ProcFault::Stop | ProcFault::Pause) {
@@ -337,9 +395,11 @@ impl<'a> Exec<'a> {
                 // A node that cannot come back from its own data dir is a finding about
                 // the node, not a harness failure: record it and go on.
                 let t = self.obs.now_us();
-                self.progress.line(format!("node {} did not come back: {}", e.node, e.msg));
+                self.progress
+                    .line(format!("node {} did not come back: {}", e.node, e.msg));
                 self.cluster.kill(e.node);
-                self.unexpected.push((e.node, format!("failed to restart ({})", e.msg), t));
+                self.unexpected
+                    .push((e.node, format!("failed to restart ({})", e.msg), t));
             }
         }
         self.previous = ids;
@@ -357,7 +417,9 @@ impl<'a> Exec<'a> {
 
     async fn net_step(&mut self, action: &Action, at: &str) -> Result<(), Stop> {
         let Some(net) = self.net else {
-            return Err(Stop::Fatal(format!("{at}: network faults need `proxies = true`")));
+            return Err(Stop::Fatal(format!(
+                "{at}: network faults need `proxies = true`"
+            )));
         };
         match action {
             Action::Heal => {
@@ -389,7 +451,11 @@ impl<'a> Exec<'a> {
                     // After an isolation the new leader must be someone else; after a
                     // split any leader of a later term will do.
                     self.last_hit_term = self.max_term();
-                    self.last_hit = if *shape == crate::spec::NetShape::Isolate { ids.clone() } else { Vec::new() };
+                    self.last_hit = if *shape == crate::spec::NetShape::Isolate {
+                        ids.clone()
+                    } else {
+                        Vec::new()
+                    };
                     self.last_hit_us = self.obs.now_us();
                 }
                 self.record(&format!("net-{}", shape_name(*shape)), ids.clone(), cut, at);
@@ -400,7 +466,13 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    async fn wait(&mut self, cond: WaitFor, timeout_ms: u64, expect_timeout: bool, at: &str) -> Result<(), Stop> {
+    async fn wait(
+        &mut self,
+        cond: WaitFor,
+        timeout_ms: u64,
+        expect_timeout: bool,
+        at: &str,
+    ) -> Result<(), Stop> {
         let started = Instant::now();
         let end = started + Duration::from_millis(timeout_ms);
         let since_fault_us = self.obs.now_us().saturating_sub(self.last_hit_us);
@@ -419,8 +491,16 @@ impl<'a> Exec<'a> {
         };
         let name = wait_name(cond);
         if let (Some(ms), WaitFor::NewLeader) = (met, cond) {
-            let key = format!("failover_ms.{}", self.metrics.keys().filter(|k| k.starts_with("failover_ms")).count() + 1);
-            self.metrics.insert(key, (since_fault_us / 1000 + ms) as f64);
+            let key = format!(
+                "failover_ms.{}",
+                self.metrics
+                    .keys()
+                    .filter(|k| k.starts_with("failover_ms"))
+                    .count()
+                    + 1
+            );
+            self.metrics
+                .insert(key, (since_fault_us / 1000 + ms) as f64);
         }
         if met.is_none() && !expect_timeout {
             detail = self.why_not(cond);
@@ -460,7 +540,10 @@ impl<'a> Exec<'a> {
     /// Some(description) when the condition holds now.
     async fn condition(&mut self, cond: WaitFor) -> Option<String> {
         match cond {
-            WaitFor::Leader => self.obs.leader(self.fresh()).map(|l| format!("(node {} term {})", l.node, l.term)),
+            WaitFor::Leader => self
+                .obs
+                .leader(self.fresh())
+                .map(|l| format!("(node {} term {})", l.node, l.term)),
             WaitFor::NewLeader => self
                 .obs
                 .leader(self.fresh())
@@ -479,8 +562,12 @@ impl<'a> Exec<'a> {
             .into_iter()
             .filter(|id| !self.cluster.is_paused(*id))
             .collect();
-        let samples = self.obs.fresh(Duration::from_millis(self.spec.cluster.poll_ms * 3 + 200));
-        let all_ext = live.iter().all(|id| samples.iter().any(|s| s.node == *id && s.ext.is_some()));
+        let samples = self
+            .obs
+            .fresh(Duration::from_millis(self.spec.cluster.poll_ms * 3 + 200));
+        let all_ext = live
+            .iter()
+            .all(|id| samples.iter().any(|s| s.node == *id && s.ext.is_some()));
         if all_ext {
             let lx = leader.ext.as_ref()?;
             if lx.commit_index != lx.last_log_index {
@@ -489,29 +576,46 @@ impl<'a> Exec<'a> {
             for id in &live {
                 let s = samples.iter().find(|s| s.node == *id)?;
                 let x = s.ext.as_ref()?;
-                if x.last_log_index != lx.last_log_index || x.commit_index != lx.commit_index || x.last_applied != lx.commit_index {
+                if x.last_log_index != lx.last_log_index
+                    || x.commit_index != lx.commit_index
+                    || x.last_applied != lx.commit_index
+                {
                     return None;
                 }
             }
-            return Some(format!("(index {} on nodes {})", lx.commit_index, crate::check::list(live)));
+            return Some(format!(
+                "(index {} on nodes {})",
+                lx.commit_index,
+                crate::check::list(live)
+            ));
         }
         // Black-box nodes: compare whole logs.
         let mut first: Option<Vec<crate::proto::LogEntry>> = None;
         for id in &live {
             let mut c = crate::client::lazy(self.cluster.addr(*id), Duration::from_millis(300));
-            let log = crate::client::log(&mut c, Duration::from_secs(1)).await.ok()?;
+            let log = crate::client::log(&mut c, Duration::from_secs(1))
+                .await
+                .ok()?;
             match &first {
                 None => first = Some(log),
                 Some(f) if *f != log => return None,
                 Some(_) => {}
             }
         }
-        Some(format!("({} identical entries on nodes {})", first.map_or(0, |f| f.len()), crate::check::list(live)))
+        Some(format!(
+            "({} identical entries on nodes {})",
+            first.map_or(0, |f| f.len()),
+            crate::check::list(live)
+        ))
     }
 
     /// Send one probe write through the next running node; Some when APPLIED.
     async fn probe(&mut self) -> Option<String> {
-        let live: Vec<u32> = self.running().into_iter().filter(|id| !self.cluster.is_paused(*id)).collect();
+        let live: Vec<u32> = self
+            .running()
+            .into_iter()
+            .filter(|id| !self.cluster.is_paused(*id))
+            .collect();
         if live.is_empty() {
             return None;
         }
@@ -519,30 +623,52 @@ impl<'a> Exec<'a> {
         self.probe_n += 1;
         let mut c = crate::client::lazy(self.cluster.addr(node), Duration::from_millis(300));
         let cmd = format!("SET __probe__ p{}-{}", self.seed % 10_000, self.probe_n);
-        let op = self.rec.invoke(&mut c, 0, node, cmd, Duration::from_millis(1000)).await;
+        let op = self
+            .rec
+            .invoke(&mut c, 0, node, cmd, Duration::from_millis(1000))
+            .await;
         (op.outcome == Outcome::Ok).then(|| format!("(probe via node {node})"))
     }
 
-    async fn nemesis(&mut self, faults: &[NemesisFault], interval_ms: u64, duration_ms: u64, at: &str) -> Result<(), Stop> {
+    async fn nemesis(
+        &mut self,
+        faults: &[NemesisFault],
+        interval_ms: u64,
+        duration_ms: u64,
+        at: &str,
+    ) -> Result<(), Stop> {
         let end = Instant::now() + Duration::from_millis(duration_ms);
         let interval = Duration::from_millis(interval_ms);
         while Instant::now() < end {
-            let f = faults.choose(&mut self.rng).expect("validated non-empty").clone();
+            let f = faults
+                .choose(&mut self.rng)
+                .expect("validated non-empty")
+                .clone();
             match f {
                 NemesisFault::Proc(p) => {
-                    let target = if self.rng.random_bool(0.5) { Target::Leader } else { Target::Random };
+                    let target = if self.rng.random_bool(0.5) {
+                        Target::Leader
+                    } else {
+                        Target::Random
+                    };
                     let ids = self.resolve(&target, at).await?;
                     self.proc_fault(p, ids.clone(), at).await?;
                     self.pause_for(interval).await?;
                     match p {
                         ProcFault::Pause => self.proc_fault(ProcFault::Resume, ids, at).await?,
-                        ProcFault::Kill | ProcFault::Stop => self.proc_fault(ProcFault::Restart, ids, at).await?,
+                        ProcFault::Kill | ProcFault::Stop => {
+                            self.proc_fault(ProcFault::Restart, ids, at).await?
+                        }
                         _ => {}
                     }
                 }
                 NemesisFault::Net(shape) => {
                     let target = if shape == crate::spec::NetShape::Isolate {
-                        if self.rng.random_bool(0.5) { Target::Leader } else { Target::Random }
+                        if self.rng.random_bool(0.5) {
+                            Target::Leader
+                        } else {
+                            Target::Random
+                        }
                     } else {
                         Target::All
                     };
@@ -596,19 +722,37 @@ fn target_name(t: &Target) -> String {
 /// One line saying what a step does.
 pub fn describe(a: &Action) -> String {
     match a {
-        Action::Wait { cond, timeout_ms, expect_timeout } => format!(
+        Action::Wait {
+            cond,
+            timeout_ms,
+            expect_timeout,
+        } => format!(
             "wait {} ({} {} ms)",
             wait_name(*cond),
-            if *expect_timeout { "must not happen within" } else { "within" },
+            if *expect_timeout {
+                "must not happen within"
+            } else {
+                "within"
+            },
             timeout_ms
         ),
         Action::Workload { start } => format!("workload {}", if *start { "start" } else { "stop" }),
         Action::Sleep { ms } => format!("sleep {:.1} s", *ms as f64 / 1000.0),
-        Action::Fault { fault, target } => format!("{} {}", format!("{fault:?}").to_lowercase(), target_name(target)),
-        Action::Net { shape, target, .. } => format!("net {} {}", shape_name(*shape), target_name(target)),
+        Action::Fault { fault, target } => format!(
+            "{} {}",
+            format!("{fault:?}").to_lowercase(),
+            target_name(target)
+        ),
+        Action::Net { shape, target, .. } => {
+            format!("net {} {}", shape_name(*shape), target_name(target))
+        }
         Action::Heal => "heal the network".into(),
         Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
-        Action::Nemesis { faults, interval_ms, duration_ms } => format!(
+        Action::Nemesis {
+            faults,
+            interval_ms,
+            duration_ms,
+        } => format!(
             "nemesis {} faults every {:.1} s for {:.1} s",
             faults.len(),
             *interval_ms as f64 / 1000.0,

@@ -53,7 +53,11 @@ pub fn apply(
             ));
         }
         NetShape::Isolate => {
-            let rest: Vec<NodeId> = all.iter().copied().filter(|n| !targets.contains(n)).collect();
+            let rest: Vec<NodeId> = all
+                .iter()
+                .copied()
+                .filter(|n| !targets.contains(n))
+                .collect();
             if targets.is_empty() || rest.is_empty() {
                 return Err("isolate needs at least one target and one other node".into());
             }

@@ -17,7 +17,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn at(file: &Path, text: &str, span: Range<usize>, message: String, help: Option<String>) -> Self {
+    pub fn at(
+        file: &Path,
+        text: &str,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
         let start = span.start.min(text.len());
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
@@ -30,7 +36,9 @@ impl Diagnostic {
             col,
             message,
             help,
-            source_line: text[line_start..line_end].trim_end_matches('\r').to_string(),
+            source_line: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
             caret_len: text[start..end].chars().count().max(1),
         }
     }
@@ -92,7 +100,11 @@ impl fmt::Display for SpecErrors {
             writeln!(f, "{d}")?;
         }
         let n = self.0.len();
-        write!(f, "{n} error{} in the spec; nothing was started", if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{n} error{} in the spec; nothing was started",
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
 

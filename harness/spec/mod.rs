@@ -44,6 +44,9 @@ pub struct Kind {
     pub env: Vec<(String, String)>,
     pub ready_timeout_ms: u64,
     pub stop_grace_ms: u64,
+    /// Judge nodes of this kind from the original protocol only: the harness
+    /// ignores extension fields in their answers (as if an original server).
+    pub black_box: bool,
 }
 
 impl Kind {
@@ -243,5 +246,13 @@ impl Spec {
     pub fn kind_of(&self, id: u32) -> &Kind {
         let n = self.node(id).expect("node ids are validated");
         &self.kinds[&n.kind]
+    }
+    /// Nodes whose kind is judged from the original protocol only.
+    pub fn black_box_ids(&self) -> std::collections::BTreeSet<u32> {
+        self.nodes
+            .iter()
+            .filter(|n| self.kinds[&n.kind].black_box)
+            .map(|n| n.id)
+            .collect()
     }
 }

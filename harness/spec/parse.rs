@@ -106,7 +106,8 @@ impl<'n> Fields<'n> {
         self.get(key).and_then(|v| as_str(src, errs, v, key))
     }
     fn uint(&self, src: &Src, errs: &mut Errs, key: &str, min: i64, max: i64) -> Option<u64> {
-        self.get(key).and_then(|v| as_uint(src, errs, v, key, min, max))
+        self.get(key)
+            .and_then(|v| as_uint(src, errs, v, key, min, max))
     }
     /// A duration given in seconds (integer or float), returned in ms.
     fn secs(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<u64> {
@@ -168,7 +169,10 @@ impl<'n> Fields<'n> {
                 errs.at(
                     src,
                     v.span.clone(),
-                    format!("`{key}` must be true or false, found {}", v.value.type_name()),
+                    format!(
+                        "`{key}` must be true or false, found {}",
+                        v.value.type_name()
+                    ),
                 );
                 None
             }
@@ -198,7 +202,13 @@ impl<'n> Fields<'n> {
             .collect()
     }
     /// A keyword from a fixed list, with a suggestion when it is misspelt.
-    fn word<T: Copy>(&self, src: &Src, errs: &mut Errs, key: &str, words: &[(&str, T)]) -> Option<T> {
+    fn word<T: Copy>(
+        &self,
+        src: &Src,
+        errs: &mut Errs,
+        key: &str,
+        words: &[(&str, T)],
+    ) -> Option<T> {
         let v = self.get(key)?;
         as_word(src, errs, v, key, words)
     }
@@ -259,7 +269,13 @@ fn as_str_list(src: &Src, errs: &mut Errs, v: &Node, key: &str) -> Option<Vec<St
     Some(out)
 }
 
-fn as_word<T: Copy>(src: &Src, errs: &mut Errs, v: &Node, key: &str, words: &[(&str, T)]) -> Option<T> {
+fn as_word<T: Copy>(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    key: &str,
+    words: &[(&str, T)],
+) -> Option<T> {
     let s = as_str(src, errs, v, key)?;
     if let Some((_, t)) = words.iter().find(|(w, _)| *w == s) {
         return Some(*t);
@@ -273,7 +289,12 @@ fn as_word<T: Copy>(src: &Src, errs: &mut Errs, v: &Node, key: &str, words: &[(&
             msg,
             format!("did you mean \"{g}\"? (one of: {})", names.join(", ")),
         ),
-        None => errs.help(src, v.span.clone(), msg, format!("expected one of: {}", names.join(", "))),
+        None => errs.help(
+            src,
+            v.span.clone(),
+            msg,
+            format!("expected one of: {}", names.join(", ")),
+        ),
     }
     None
 }
@@ -318,6 +339,7 @@ const KIND_KEYS: &[&str] = &[
     "env",
     "ready_timeout_s",
     "stop_grace_s",
+    "black_box",
     "description",
 ];
 const CLUSTER_KEYS: &[&str] = &[
@@ -366,11 +388,14 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let Some(top) = fields(&src, &mut errs, &root_node, "the suite", TOP_KEYS) else {
         return Err(SpecErrors(errs.0));
     };
-    let name = top.str(&src, &mut errs, "name").map(str::to_string).unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "suite".into())
-    });
+    let name = top
+        .str(&src, &mut errs, "name")
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "suite".into())
+        });
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -520,14 +545,25 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                         continue;
                     };
                     if seen_ids.insert(id, ()).is_some() {
-                        errs.at(&src, f.get("id").unwrap().span.clone(), format!("node id {id} is used twice"));
+                        errs.at(
+                            &src,
+                            f.get("id").unwrap().span.clone(),
+                            format!("node id {id} is used twice"),
+                        );
                     }
                     let port = match port {
                         Some(p) => p,
                         None => match u16::try_from(base_port + id as u64) {
                             Ok(p) => p,
                             Err(_) => {
-                                errs.at(&src, f.span.clone(), format!("base_port + id = {} is not a valid port", base_port + id as u64));
+                                errs.at(
+                                    &src,
+                                    f.span.clone(),
+                                    format!(
+                                        "base_port + id = {} is not a valid port",
+                                        base_port + id as u64
+                                    ),
+                                );
                                 continue;
                             }
                         },
@@ -552,7 +588,10 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             other => errs.help(
                 &src,
                 n.span.clone(),
-                format!("`node` must be an array of tables, found {}", other.type_name()),
+                format!(
+                    "`node` must be an array of tables, found {}",
+                    other.type_name()
+                ),
                 "write each node as a [[node]] table",
             ),
         },
@@ -565,7 +604,14 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
 
     let mut steps = Vec::new();
     if let Some(n) = top.get("step") {
-        steps = read_steps(&src, &mut errs, n, &ids, cluster.proxies, workload.is_some());
+        steps = read_steps(
+            &src,
+            &mut errs,
+            n,
+            &ids,
+            cluster.proxies,
+            workload.is_some(),
+        );
     }
 
     let checks = match top
@@ -585,13 +631,20 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     let span = f.get("required").unwrap().span.clone();
                     match suggest(r, CHECK_NAMES) {
                         Some(s) => errs.help(&src, span, msg, format!("did you mean \"{s}\"?")),
-                        None => errs.help(&src, span, msg, format!("checks: {}", CHECK_NAMES.join(", "))),
+                        None => errs.help(
+                            &src,
+                            span,
+                            msg,
+                            format!("checks: {}", CHECK_NAMES.join(", ")),
+                        ),
                     }
                 }
             }
             Checks {
                 required,
-                settle_timeout_ms: f.secs(&src, &mut errs, "settle_timeout_s").unwrap_or(20_000),
+                settle_timeout_ms: f
+                    .secs(&src, &mut errs, "settle_timeout_s")
+                    .unwrap_or(20_000),
                 lin_timeout_ms: f.secs(&src, &mut errs, "lin_timeout_s").unwrap_or(30_000),
             }
         }
@@ -618,7 +671,10 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
 
 /// The absolute folder of a file (paths in specs are relative to their file).
 fn dir_of(file: &Path) -> std::path::PathBuf {
-    let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
@@ -646,7 +702,10 @@ fn read_kinds(
         errs.at(
             src,
             kn.span.clone(),
-            format!("`kind` must be a table of [kind.NAME] tables, found {}", kn.value.type_name()),
+            format!(
+                "`kind` must be a table of [kind.NAME] tables, found {}",
+                kn.value.type_name()
+            ),
         );
         return;
     };
@@ -667,8 +726,15 @@ fn read_kinds(
                     let names = super::super::cluster::template::PLACEHOLDERS;
                     let msg = format!("unknown placeholder `{{{bad}}}` in `command`");
                     match suggest(&bad, names) {
-                        Some(s) => errs.help(src, c.span.clone(), msg, format!("did you mean `{{{s}}}`?")),
-                        None => errs.help(src, c.span.clone(), msg, format!("placeholders: {}", names.join(", "))),
+                        Some(s) => {
+                            errs.help(src, c.span.clone(), msg, format!("did you mean `{{{s}}}`?"))
+                        }
+                        None => errs.help(
+                            src,
+                            c.span.clone(),
+                            msg,
+                            format!("placeholders: {}", names.join(", ")),
+                        ),
                     }
                 }
             }
@@ -676,7 +742,11 @@ fn read_kinds(
         let build = kf.str_list(src, errs, "build");
         if let (Some(b), Some(n)) = (&build, kf.get("build")) {
             if b.is_empty() {
-                errs.at(src, n.span.clone(), "`build` must not be empty (leave it out for no build step)");
+                errs.at(
+                    src,
+                    n.span.clone(),
+                    "`build` must not be empty (leave it out for no build step)",
+                );
             }
         }
         let build_inputs = kf
@@ -688,9 +758,14 @@ fn read_kinds(
         let env = kf.env(src, errs, "env");
         let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
         let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
+        let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
         let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
-            errs.at(src, k.span.clone(), format!("node kind \"{}\" is defined twice", k.name));
+            errs.at(
+                src,
+                k.span.clone(),
+                format!("node kind \"{}\" is defined twice", k.name),
+            );
             continue;
         }
         kinds.insert(
@@ -704,6 +779,7 @@ fn read_kinds(
                 env,
                 ready_timeout_ms,
                 stop_grace_ms,
+                black_box,
             },
         );
     }
@@ -714,11 +790,13 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
     let mut t = base;
     if let Some(v) = f.get("election_timeout_ms") {
         let pair = match &v.value {
-            Value::Str(s) => s
-                .split_once('-')
-                .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))),
+            Value::Str(s) => s.split_once('-').and_then(|(a, b)| {
+                Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
+            }),
             Value::Array(items) if items.len() == 2 => match (&items[0].value, &items[1].value) {
-                (Value::Int(a), Value::Int(b)) if *a >= 0 && *b >= 0 => Some((*a as u64, *b as u64)),
+                (Value::Int(a), Value::Int(b)) if *a >= 0 && *b >= 0 => {
+                    Some((*a as u64, *b as u64))
+                }
                 _ => None,
             },
             _ => None,
@@ -733,7 +811,9 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             Some((a, b)) if a >= b || a == 0 => errs.at(
                 src,
                 v.span.clone(),
-                format!("election timeout minimum ({a}) must be above 0 and below the maximum ({b})"),
+                format!(
+                    "election timeout minimum ({a}) must be above 0 and below the maximum ({b})"
+                ),
             ),
             Some((a, b)) => {
                 t.election_min_ms = a;
@@ -779,13 +859,18 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
             errs,
             v,
             "type",
-            &[("register", WorkloadKind::Register), ("set", WorkloadKind::Set)],
+            &[
+                ("register", WorkloadKind::Register),
+                ("set", WorkloadKind::Set),
+            ],
         )
     });
     let clients = f.uint(src, errs, "clients", 1, 1000).unwrap_or(3) as u32;
     let rate = f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(0.0);
     let keys = f.uint(src, errs, "keys", 1, 1000).unwrap_or(3) as u32;
-    let request_timeout_ms = f.uint(src, errs, "request_timeout_ms", 10, 600_000).unwrap_or(3000);
+    let request_timeout_ms = f
+        .uint(src, errs, "request_timeout_ms", 10, 600_000)
+        .unwrap_or(3000);
     let targets = match f.get("targets") {
         None => Vec::new(),
         Some(v) => read_ids(src, errs, v, "targets", ids).unwrap_or_default(),
@@ -801,7 +886,13 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
 }
 
 /// `"all"`, an id, or an array of ids; every id must be a node of the suite.
-fn read_ids(src: &Src, errs: &mut Errs, v: &Node, key: &str, ids: &BTreeSet<u32>) -> Option<Vec<u32>> {
+fn read_ids(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    key: &str,
+    ids: &BTreeSet<u32>,
+) -> Option<Vec<u32>> {
     let list: Vec<&Node> = match &v.value {
         Value::Str(s) if s == "all" => return Some(Vec::new()),
         Value::Int(_) => vec![v],
@@ -810,7 +901,10 @@ fn read_ids(src: &Src, errs: &mut Errs, v: &Node, key: &str, ids: &BTreeSet<u32>
             errs.at(
                 src,
                 v.span.clone(),
-                format!("`{key}` must be \"all\", a node id or an array of node ids, found {}", other.type_name()),
+                format!(
+                    "`{key}` must be \"all\", a node id or an array of node ids, found {}",
+                    other.type_name()
+                ),
             );
             return None;
         }
@@ -823,7 +917,13 @@ fn read_ids(src: &Src, errs: &mut Errs, v: &Node, key: &str, ids: &BTreeSet<u32>
                 src,
                 it.span.clone(),
                 format!("no node has id {id}"),
-                format!("node ids: {}", ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "node ids: {}",
+                    ids.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
             return None;
         }
@@ -836,14 +936,23 @@ const TARGET_WORDS: &[&str] = &[
     "leader", "follower", "random", "minority", "majority", "all", "down", "paused", "previous",
 ];
 
-fn read_target(src: &Src, errs: &mut Errs, f: &Fields, ids: &BTreeSet<u32>, default: Option<Target>) -> Option<Target> {
+fn read_target(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    default: Option<Target>,
+) -> Option<Target> {
     let Some(v) = f.get("target") else {
         if default.is_none() {
             errs.help(
                 src,
                 f.span.clone(),
                 format!("{} needs a `target`", f.what),
-                format!("one of: {}, a node id, or an array of ids", TARGET_WORDS.join(", ")),
+                format!(
+                    "one of: {}, a node id, or an array of ids",
+                    TARGET_WORDS.join(", ")
+                ),
             );
         }
         return default;
@@ -872,7 +981,10 @@ fn read_target(src: &Src, errs: &mut Errs, f: &Fields, ids: &BTreeSet<u32>, defa
                     src,
                     v.span.clone(),
                     msg,
-                    format!("one of: {}, a node id, or an array of ids", TARGET_WORDS.join(", ")),
+                    format!(
+                        "one of: {}, a node id, or an array of ids",
+                        TARGET_WORDS.join(", ")
+                    ),
                 ),
             }
             None
@@ -893,7 +1005,10 @@ fn read_steps(
         errs.help(
             src,
             n.span.clone(),
-            format!("`step` must be an array of tables, found {}", n.value.type_name()),
+            format!(
+                "`step` must be an array of tables, found {}",
+                n.value.type_name()
+            ),
             "write each step as a [[step]] table",
         );
         return Vec::new();
@@ -916,7 +1031,11 @@ fn read_step(
     has_workload: bool,
 ) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
-        errs.at(src, item.span.clone(), format!("a step must be a table, found {}", item.value.type_name()));
+        errs.at(
+            src,
+            item.span.clone(),
+            format!("a step must be a table, found {}", item.value.type_name()),
+        );
         return None;
     };
     let actions: Vec<&Key> = entries
@@ -924,10 +1043,16 @@ fn read_step(
         .map(|(k, _)| k)
         .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
         .collect();
-    let line = src.text[..item.span.start.min(src.text.len())].matches('\n').count() + 1;
+    let line = src.text[..item.span.start.min(src.text.len())]
+        .matches('\n')
+        .count()
+        + 1;
     let at = format!(
         "{}:{}",
-        src.file.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        src.file
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         line
     );
     let action_key = match actions.as_slice() {
@@ -936,7 +1061,12 @@ fn read_step(
             // No action: report unknown keys with suggestions among the actions.
             let first = entries.first().map(|(k, _)| k);
             match first.and_then(|k| suggest(&k.name, STEP_ACTIONS).map(|s| (k, s))) {
-                Some((k, s)) => errs.help(src, k.span.clone(), format!("unknown step action `{}`", k.name), format!("did you mean `{s}`?")),
+                Some((k, s)) => errs.help(
+                    src,
+                    k.span.clone(),
+                    format!("unknown step action `{}`", k.name),
+                    format!("did you mean `{s}`?"),
+                ),
                 None => errs.help(
                     src,
                     item.span.clone(),
@@ -950,7 +1080,10 @@ fn read_step(
             errs.help(
                 src,
                 second.span.clone(),
-                format!("a step has exactly one action, this one also has `{}`", second.name),
+                format!(
+                    "a step has exactly one action, this one also has `{}`",
+                    second.name
+                ),
                 "split it into two [[step]] tables",
             );
             return None;
@@ -961,7 +1094,15 @@ fn read_step(
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
         "fault" => &["fault", "target"],
-        "net" => &["net", "target", "mode", "one_way", "delay_ms", "jitter_ms", "loss"],
+        "net" => &[
+            "net",
+            "target",
+            "mode",
+            "one_way",
+            "delay_ms",
+            "jitter_ms",
+            "loss",
+        ],
         "heal" => &["heal"],
         "repeat" => &["repeat", "steps"],
         "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
@@ -1050,7 +1191,11 @@ fn read_step(
                     ("flaky", NetShape::Flaky),
                 ],
             )?;
-            let default = if shape == NetShape::Isolate { None } else { Some(Target::All) };
+            let default = if shape == NetShape::Isolate {
+                None
+            } else {
+                Some(Target::All)
+            };
             let target = read_target(src, errs, &f, ids, default)?;
             let mode = match f.get("mode") {
                 None => CutMode::Blackhole,
@@ -1059,7 +1204,10 @@ fn read_step(
                     errs,
                     v,
                     "mode",
-                    &[("blackhole", CutMode::Blackhole), ("reject", CutMode::Reject)],
+                    &[
+                        ("blackhole", CutMode::Blackhole),
+                        ("reject", CutMode::Reject),
+                    ],
                 )?,
             };
             Action::Net {
@@ -1081,9 +1229,7 @@ fn read_step(
         }
         "repeat" => {
             let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
-            let Some(sn) = f.require(src, errs, "steps") else {
-                return None;
-            };
+            let sn = f.require(src, errs, "steps")?;
             let steps = read_steps(src, errs, sn, ids, proxies, has_workload);
             Action::Repeat { times, steps }
         }
@@ -1100,27 +1246,47 @@ fn read_step(
                 ("isolate", NemesisFault::Net(NetShape::Isolate)),
                 ("halves", NemesisFault::Net(NetShape::Halves)),
                 ("bridge", NemesisFault::Net(NetShape::Bridge)),
-                ("majorities-ring", NemesisFault::Net(NetShape::MajoritiesRing)),
+                (
+                    "majorities-ring",
+                    NemesisFault::Net(NetShape::MajoritiesRing),
+                ),
                 ("flaky", NemesisFault::Net(NetShape::Flaky)),
             ];
             let mut faults = Vec::new();
             let fv = f.require(src, errs, "faults")?;
             let Value::Array(items) = &fv.value else {
-                errs.at(src, fv.span.clone(), "`faults` must be an array of fault names");
+                errs.at(
+                    src,
+                    fv.span.clone(),
+                    "`faults` must be an array of fault names",
+                );
                 return None;
             };
             for it in items {
-                let w = words.iter().map(|(a, b)| (*a, b.clone())).collect::<Vec<_>>();
-                let idx: Vec<(&str, usize)> = w.iter().enumerate().map(|(i, (a, _))| (*a, i)).collect();
+                let w = words
+                    .iter()
+                    .map(|(a, b)| (*a, b.clone()))
+                    .collect::<Vec<_>>();
+                let idx: Vec<(&str, usize)> =
+                    w.iter().enumerate().map(|(i, (a, _))| (*a, i)).collect();
                 let i = as_word(src, errs, it, "faults", &idx)?;
                 let fault = w[i].1.clone();
                 if matches!(fault, NemesisFault::Net(_)) && !proxies {
-                    errs.help(src, it.span.clone(), "network faults need the per-link proxies", "set `proxies = true` in [cluster]");
+                    errs.help(
+                        src,
+                        it.span.clone(),
+                        "network faults need the per-link proxies",
+                        "set `proxies = true` in [cluster]",
+                    );
                 }
                 faults.push(fault);
             }
             if faults.is_empty() {
-                errs.at(src, fv.span.clone(), "`faults` must name at least one fault");
+                errs.at(
+                    src,
+                    fv.span.clone(),
+                    "`faults` must name at least one fault",
+                );
             }
             Action::Nemesis {
                 faults,

@@ -36,14 +36,17 @@ pub fn outcome_of(r: &ClientResponseMessage) -> Outcome {
 #[derive(Clone)]
 pub struct Recorder {
     start: Instant,
+    /// Nodes judged as original-protocol servers: only `success` and `message` count.
+    black_box: Arc<std::collections::BTreeSet<u32>>,
     next_id: Arc<AtomicU64>,
     ops: Arc<Mutex<Vec<Op>>>,
 }
 
 impl Recorder {
-    pub fn new(start: Instant) -> Self {
+    pub fn new(start: Instant, black_box: std::collections::BTreeSet<u32>) -> Self {
         Recorder {
             start,
+            black_box: Arc::new(black_box),
             next_id: Arc::new(AtomicU64::new(0)),
             ops: Arc::default(),
         }
@@ -54,16 +57,44 @@ impl Recorder {
     }
 
     /// Send one command and record it. Returns the recorded op.
-    pub async fn invoke(&self, c: &mut client::Client, client_id: u32, node: u32, command: String, timeout: Duration) -> Op {
+    pub async fn invoke(
+        &self,
+        c: &mut client::Client,
+        client_id: u32,
+        node: u32,
+        command: String,
+        timeout: Duration,
+    ) -> Op {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let invoke_us = self.now_us();
         let r = client::command(c, &command, timeout).await;
         let complete_us = self.now_us();
         let (outcome, result, message) = match r {
+            Ok(resp) if self.black_box.contains(&node) => {
+                // The original protocol has no outcome and no result: a GET that
+                // succeeded tells nothing about the value, so it cannot be judged.
+                let original = ClientResponseMessage {
+                    success: resp.success,
+                    message: resp.message.clone(),
+                    ..Default::default()
+                };
+                match outcome_of(&original) {
+                    Outcome::Ok if command.starts_with("GET ") => {
+                        (Outcome::Info, None, "black-box node: no read result".into())
+                    }
+                    o => (o, None, resp.message.clone()),
+                }
+            }
             Ok(resp) => (outcome_of(&resp), resp.result.clone(), resp.message.clone()),
             // Refused: the request never left. Anything else may have reached the node.
-            Err(s) if client::refused(&s) => (Outcome::Fail, None, format!("refused: {}", s.message())),
-            Err(s) => (Outcome::Info, None, format!("{:?}: {}", s.code(), s.message())),
+            Err(s) if client::refused(&s) => {
+                (Outcome::Fail, None, format!("refused: {}", s.message()))
+            }
+            Err(s) => (
+                Outcome::Info,
+                None,
+                format!("{:?}: {}", s.code(), s.message()),
+            ),
         };
         let op = Op {
             id,
@@ -121,7 +152,8 @@ pub fn start(w: &Workload, targets: Vec<(u32, SocketAddr)>, rec: Recorder, seed:
         let mut stop = stop_rx.clone();
         let values = values.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = StdRng::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1)));
+            let mut rng =
+                StdRng::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1)));
             let mut clients: HashMap<u32, client::Client> = targets
                 .iter()
                 .map(|(id, a)| (*id, client::lazy(*a, Duration::from_millis(300))))
@@ -144,7 +176,15 @@ pub fn start(w: &Workload, targets: Vec<(u32, SocketAddr)>, rec: Recorder, seed:
                     WorkloadKind::Register => register_command(&mut rng, w.keys, &values, &seen),
                 };
                 n += 1;
-                let op = rec.invoke(clients.get_mut(&node).unwrap(), logical, node, command, timeout).await;
+                let op = rec
+                    .invoke(
+                        clients.get_mut(&node).unwrap(),
+                        logical,
+                        node,
+                        command,
+                        timeout,
+                    )
+                    .await;
                 if op.outcome == Outcome::Ok {
                     learn(&mut seen, &op);
                 }
@@ -166,11 +206,19 @@ pub fn start(w: &Workload, targets: Vec<(u32, SocketAddr)>, rec: Recorder, seed:
             }
         }));
     }
-    Running { stop: stop_tx, tasks }
+    Running {
+        stop: stop_tx,
+        tasks,
+    }
 }
 
 /// 40% GET, 40% SET with a fresh value, 20% CAS from a value this client saw.
-fn register_command(rng: &mut StdRng, keys: u32, values: &AtomicU64, seen: &HashMap<String, String>) -> String {
+fn register_command(
+    rng: &mut StdRng,
+    keys: u32,
+    values: &AtomicU64,
+    seen: &HashMap<String, String>,
+) -> String {
     let key = format!("k{}", rng.random_range(0..keys));
     let roll: f64 = rng.random();
     let fresh = || values.fetch_add(1, Ordering::Relaxed).to_string();
@@ -215,12 +263,24 @@ mod tests {
     fn outcomes_follow_the_extension_or_the_original_answer() {
         assert_eq!(outcome_of(&resp(true, "", Wire::Applied)), Outcome::Ok);
         assert_eq!(outcome_of(&resp(false, "x", Wire::Rejected)), Outcome::Fail);
-        assert_eq!(outcome_of(&resp(false, "timeout", Wire::Unknown)), Outcome::Info);
+        assert_eq!(
+            outcome_of(&resp(false, "timeout", Wire::Unknown)),
+            Outcome::Info
+        );
         // Original servers: success is ok, "No leader available" certainly failed,
         // any other failure may still have been applied.
-        assert_eq!(outcome_of(&resp(true, "done", Wire::Unspecified)), Outcome::Ok);
-        assert_eq!(outcome_of(&resp(false, NO_LEADER, Wire::Unspecified)), Outcome::Fail);
-        assert_eq!(outcome_of(&resp(false, "Failed to replicate", Wire::Unspecified)), Outcome::Info);
+        assert_eq!(
+            outcome_of(&resp(true, "done", Wire::Unspecified)),
+            Outcome::Ok
+        );
+        assert_eq!(
+            outcome_of(&resp(false, NO_LEADER, Wire::Unspecified)),
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome_of(&resp(false, "Failed to replicate", Wire::Unspecified)),
+            Outcome::Info
+        );
     }
 
     #[test]
