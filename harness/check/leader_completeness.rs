@@ -64,39 +64,30 @@ fn committed_facts(ev: &Evidence) -> Vec<Fact> {
     by_index.into_values().collect()
 }
 
-/// (node, term) -> lower bound of the time the node was elected for that term.
-fn election_lower_bounds(ev: &Evidence) -> BTreeMap<(u32, i32), u64> {
-    let mut lb: BTreeMap<(u32, i32), u64> = BTreeMap::new();
-    let leader_terms: Vec<(u32, i32)> = ev
-        .logs
+/// A lower bound of the time `s.node` was elected leader of `s.status.term`, for a
+/// snapshot taken while it led that term: the last moment before the snapshot at
+/// which the node was seen in an older term (status), or its journal `term` event
+/// for that term. Only evidence from before the snapshot counts: a node restarted
+/// without its data starts again from term 0.
+fn election_lower_bound(ev: &Evidence, s: &LogSnapshot) -> Option<u64> {
+    let (node, term, before) = (s.node, s.status.term, s.status.sent_us);
+    let from_status = ev
+        .statuses
         .iter()
-        .chain(ev.final_logs.iter())
-        .filter(|s| s.status.is_leader())
-        .map(|s| (s.node, s.status.term))
-        .collect();
-    for (node, term) in leader_terms {
-        let from_status = ev
-            .statuses
-            .iter()
-            .filter(|s| s.node == node && s.term < term)
-            .map(|s| s.sent_us)
-            .max();
-        let from_journal = ev.journals.get(&node).and_then(|j| {
-            j.iter()
-                .filter(|e| e.event == "term" && e.term == Some(term as i64))
-                .map(|e| e.t_us)
-                .min()
-        });
-        if let Some(b) = from_status.into_iter().chain(from_journal).max() {
-            lb.insert((node, term), b);
-        }
-    }
-    lb
+        .filter(|x| x.node == node && x.term < term && x.t_us <= before)
+        .map(|x| x.sent_us)
+        .max();
+    let from_journal = ev.journals.get(&node).and_then(|j| {
+        j.iter()
+            .filter(|e| e.event == "term" && e.term == Some(term as i64) && e.t_us <= before)
+            .map(|e| e.t_us)
+            .max()
+    });
+    from_status.into_iter().chain(from_journal).max()
 }
 
 pub fn check(ev: &Evidence) -> CheckResult {
     let facts = committed_facts(ev);
-    let bounds = election_lower_bounds(ev);
     let leader_snaps: Vec<&LogSnapshot> = ev
         .logs
         .iter()
@@ -110,10 +101,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut violations = Vec::new();
     let mut judged_pairs = 0usize;
     for s in &leader_snaps {
-        let Some(lb) = bounds.get(&(s.node, s.status.term)) else {
+        let Some(lb) = election_lower_bound(ev, s) else {
             continue;
         };
-        for f in facts.iter().filter(|f| f.known_us < *lb) {
+        for f in facts.iter().filter(|f| f.known_us < lb) {
             judged_pairs += 1;
             let has = s.entries.get(f.index as usize);
             if has.is_none_or(|e| e.term != f.term || e.command != f.command) {
@@ -126,7 +117,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
                     "node {}, leader of term {} (elected after {}), lacks committed entry {} (term {}, {:?}) known committed at {} ({}); it has {got}",
                     s.node,
                     s.status.term,
-                    secs(*lb),
+                    secs(lb),
                     f.index,
                     f.term,
                     f.command,
@@ -266,6 +257,19 @@ mod tests {
             "{}",
             r.summary
         );
+    }
+
+    #[test]
+    fn samples_after_the_snapshot_do_not_move_the_election_bound() {
+        // Node 2 led term 2 at 3.0 s; it was restarted without its data later and
+        // reported term 0 at 9.0 s. That later sample says nothing about its election.
+        let mut ev = base();
+        ev.statuses.retain(|s| s.node != 2);
+        ev.statuses.push(status(2, 9_000_000, "Follower", 0, None));
+        ev.logs
+            .push(snap(2, 3_000_000, "Leader", 2, None, &[(2, "")]));
+        let r = check(&ev);
+        assert_ne!(r.status, Status::Fail, "{r:?}");
     }
 
     #[test]
