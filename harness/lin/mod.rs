@@ -399,8 +399,7 @@ pub fn check<M: Model>(
     limits: Limits,
 ) -> Report {
     let started = Instant::now();
-    let mut by_key: std::collections::HashMap<String, Vec<&Operation<M::Input, M::Output>>> =
-        std::collections::HashMap::new();
+    let mut by_key = std::collections::HashMap::<String, Vec<_>>::new();
     for op in history {
         if op.status == Status::Fail {
             continue;
@@ -408,8 +407,7 @@ pub fn check<M: Model>(
         let key = model.partition(&op.input).unwrap_or_default();
         by_key.entry(key).or_default().push(op);
     }
-    let mut parts: Vec<(String, Vec<&Operation<M::Input, M::Output>>)> =
-        by_key.into_iter().collect();
+    let mut parts: Vec<(String, Vec<_>)> = by_key.into_iter().collect();
     parts.sort_by(|a, b| a.0.cmp(&b.0));
 
     let shared = Shared {
