@@ -702,14 +702,10 @@ pub fn wait_name(c: WaitFor) -> &'static str {
 }
 
 fn shape_name(s: crate::spec::NetShape) -> &'static str {
-    use crate::spec::NetShape::*;
-    match s {
-        Isolate => "isolate",
-        Halves => "halves",
-        Bridge => "bridge",
-        MajoritiesRing => "majorities-ring",
-        Flaky => "flaky",
-    }
+    crate::spec::NET_SHAPES
+        .iter()
+        .find(|(_, n)| *n == s)
+        .map_or("?", |(w, _)| w)
 }
 
 fn target_name(t: &Target) -> String {

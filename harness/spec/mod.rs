@@ -9,7 +9,7 @@ mod parse;
 mod value;
 
 pub use diag::{suggest, Diagnostic, SpecErrors};
-pub use parse::load;
+pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -164,7 +164,7 @@ pub enum WaitFor {
     Commit,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NemesisFault {
     Proc(ProcFault),
     Net(NetShape),
@@ -256,3 +256,6 @@ impl Spec {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -202,7 +202,7 @@ impl<'n> Fields<'n> {
             .collect()
     }
     /// A keyword from a fixed list, with a suggestion when it is misspelt.
-    fn word<T: Copy>(
+    fn word<T: Clone>(
         &self,
         src: &Src,
         errs: &mut Errs,
@@ -269,7 +269,7 @@ fn as_str_list(src: &Src, errs: &mut Errs, v: &Node, key: &str) -> Option<Vec<St
     Some(out)
 }
 
-fn as_word<T: Copy>(
+fn as_word<T: Clone>(
     src: &Src,
     errs: &mut Errs,
     v: &Node,
@@ -278,7 +278,7 @@ fn as_word<T: Copy>(
 ) -> Option<T> {
     let s = as_str(src, errs, v, key)?;
     if let Some((_, t)) = words.iter().find(|(w, _)| *w == s) {
-        return Some(*t);
+        return Some(t.clone());
     }
     let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
     let msg = format!("`{key}` cannot be \"{s}\"");
@@ -932,8 +932,34 @@ fn read_ids(
     Some(out)
 }
 
-const TARGET_WORDS: &[&str] = &[
-    "leader", "follower", "random", "minority", "majority", "all", "down", "paused", "previous",
+/// Words of `fault` steps (and of the nemesis).
+pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
+    ("kill", ProcFault::Kill),
+    ("stop", ProcFault::Stop),
+    ("pause", ProcFault::Pause),
+    ("resume", ProcFault::Resume),
+    ("restart", ProcFault::Restart),
+];
+
+/// Words of `net` steps (and of the nemesis).
+pub const NET_SHAPES: &[(&str, NetShape)] = &[
+    ("isolate", NetShape::Isolate),
+    ("halves", NetShape::Halves),
+    ("bridge", NetShape::Bridge),
+    ("majorities-ring", NetShape::MajoritiesRing),
+    ("flaky", NetShape::Flaky),
+];
+
+const TARGET_WORDS: &[(&str, Target)] = &[
+    ("leader", Target::Leader),
+    ("follower", Target::Follower),
+    ("random", Target::Random),
+    ("minority", Target::Minority),
+    ("majority", Target::Majority),
+    ("all", Target::All),
+    ("down", Target::Down),
+    ("paused", Target::Paused),
+    ("previous", Target::Previous),
 ];
 
 fn read_target(
@@ -951,44 +977,18 @@ fn read_target(
                 format!("{} needs a `target`", f.what),
                 format!(
                     "one of: {}, a node id, or an array of ids",
-                    TARGET_WORDS.join(", ")
+                    TARGET_WORDS
+                        .iter()
+                        .map(|(w, _)| *w)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
         return default;
     };
     match &v.value {
-        Value::Str(_) => {
-            let words: Vec<(&str, Target)> = vec![
-                ("leader", Target::Leader),
-                ("follower", Target::Follower),
-                ("random", Target::Random),
-                ("minority", Target::Minority),
-                ("majority", Target::Majority),
-                ("all", Target::All),
-                ("down", Target::Down),
-                ("paused", Target::Paused),
-                ("previous", Target::Previous),
-            ];
-            let s = as_str(src, errs, v, "target")?;
-            if let Some((_, t)) = words.iter().find(|(w, _)| *w == s) {
-                return Some(t.clone());
-            }
-            let msg = format!("`target` cannot be \"{s}\"");
-            match suggest(s, TARGET_WORDS) {
-                Some(g) => errs.help(src, v.span.clone(), msg, format!("did you mean \"{g}\"?")),
-                None => errs.help(
-                    src,
-                    v.span.clone(),
-                    msg,
-                    format!(
-                        "one of: {}, a node id, or an array of ids",
-                        TARGET_WORDS.join(", ")
-                    ),
-                ),
-            }
-            None
-        }
+        Value::Str(_) => as_word(src, errs, v, "target", TARGET_WORDS),
         _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
     }
 }
@@ -1150,18 +1150,7 @@ fn read_step(
             ms: f.secs(src, errs, "sleep_s")?,
         },
         "fault" => {
-            let fault = f.word(
-                src,
-                errs,
-                "fault",
-                &[
-                    ("kill", ProcFault::Kill),
-                    ("stop", ProcFault::Stop),
-                    ("pause", ProcFault::Pause),
-                    ("resume", ProcFault::Resume),
-                    ("restart", ProcFault::Restart),
-                ],
-            )?;
+            let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
             let default = match fault {
                 ProcFault::Resume => Some(Target::Paused),
                 ProcFault::Restart => Some(Target::Down),
@@ -1179,18 +1168,7 @@ fn read_step(
                     "set `proxies = true` in [cluster]",
                 );
             }
-            let shape = f.word(
-                src,
-                errs,
-                "net",
-                &[
-                    ("isolate", NetShape::Isolate),
-                    ("halves", NetShape::Halves),
-                    ("bridge", NetShape::Bridge),
-                    ("majorities-ring", NetShape::MajoritiesRing),
-                    ("flaky", NetShape::Flaky),
-                ],
-            )?;
+            let shape = f.word(src, errs, "net", NET_SHAPES)?;
             let default = if shape == NetShape::Isolate {
                 None
             } else {
@@ -1238,20 +1216,14 @@ fn read_step(
                 errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
                 return None;
             }
-            let words: &[(&str, NemesisFault)] = &[
-                ("kill", NemesisFault::Proc(ProcFault::Kill)),
-                ("stop", NemesisFault::Proc(ProcFault::Stop)),
-                ("pause", NemesisFault::Proc(ProcFault::Pause)),
-                ("restart", NemesisFault::Proc(ProcFault::Restart)),
-                ("isolate", NemesisFault::Net(NetShape::Isolate)),
-                ("halves", NemesisFault::Net(NetShape::Halves)),
-                ("bridge", NemesisFault::Net(NetShape::Bridge)),
-                (
-                    "majorities-ring",
-                    NemesisFault::Net(NetShape::MajoritiesRing),
-                ),
-                ("flaky", NemesisFault::Net(NetShape::Flaky)),
-            ];
+            // Every process fault but `resume` (the nemesis undoes its own pauses), and
+            // every network shape.
+            let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
+                .iter()
+                .filter(|(_, p)| *p != ProcFault::Resume)
+                .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
+                .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
+                .collect();
             let mut faults = Vec::new();
             let fv = f.require(src, errs, "faults")?;
             let Value::Array(items) = &fv.value else {
@@ -1263,14 +1235,7 @@ fn read_step(
                 return None;
             };
             for it in items {
-                let w = words
-                    .iter()
-                    .map(|(a, b)| (*a, b.clone()))
-                    .collect::<Vec<_>>();
-                let idx: Vec<(&str, usize)> =
-                    w.iter().enumerate().map(|(i, (a, _))| (*a, i)).collect();
-                let i = as_word(src, errs, it, "faults", &idx)?;
-                let fault = w[i].1.clone();
+                let fault = as_word(src, errs, it, "faults", &words)?;
                 if matches!(fault, NemesisFault::Net(_)) && !proxies {
                     errs.help(
                         src,
