@@ -640,10 +640,7 @@ impl<'a> Exec<'a> {
         let end = Instant::now() + Duration::from_millis(duration_ms);
         let interval = Duration::from_millis(interval_ms);
         while Instant::now() < end {
-            let f = faults
-                .choose(&mut self.rng)
-                .expect("validated non-empty")
-                .clone();
+            let f = *faults.choose(&mut self.rng).expect("validated non-empty");
             match f {
                 NemesisFault::Proc(p) => {
                     let target = if self.rng.random_bool(0.5) {
