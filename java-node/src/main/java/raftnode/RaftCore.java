@@ -130,6 +130,11 @@ final class RaftCore {
         }
     }
 
+    /** Restarts the election timer (the driver calls it once the node is reachable). */
+    void armElectionTimer() {
+        resetElectionTimer();
+    }
+
     private void resetElectionTimer() {
         int span = timing.electionMaxMs() - timing.electionMinMs();
         electionDeadline = clock.getAsLong() + timing.electionMinMs() + random.nextInt(span + 1);

@@ -1,5 +1,6 @@
 package raftnode;
 
+import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
@@ -64,7 +65,7 @@ final class RaftNode {
             Metadata.Key.of("x-raft-forwarded", Metadata.ASCII_STRING_MARSHALLER);
     private static final Context.Key<Boolean> FORWARDED = Context.key("x-raft-forwarded");
     /** Reconnect attempts to a failing peer are forced at most this often (grpc backoff grows to 2 min). */
-    private static final long RESET_BACKOFF_EVERY_MS = 200;
+    private static final long RESET_BACKOFF_EVERY_MS = 100;
 
     /** A start-up failure: the message is printed as {@code error: <message>}, exit 1. */
     static final class StartupException extends Exception {
@@ -91,6 +92,7 @@ final class RaftNode {
         final ManagedChannel channel;
         final RaftServiceGrpc.RaftServiceStub stub;
         volatile long lastReset;
+        private ConnectivityState reported = ConnectivityState.IDLE;
 
         PeerClient(Config.Peer peer) {
             this.peer = peer;
@@ -106,13 +108,46 @@ final class RaftNode {
             return stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
         }
 
-        /** Keeps a restarted peer reachable within about a second despite grpc's backoff. */
-        void failed(Throwable t) {
-            Status.Code code = Status.fromThrowable(t).getCode();
+        /** Raft RPCs wait (within their deadline) for a connection that is being re-established. */
+        RaftServiceGrpc.RaftServiceStub raftCall() {
+            return stub.withDeadlineAfter(rpcTimeoutMs, TimeUnit.MILLISECONDS).withWaitForReady();
+        }
+
+        /**
+         * grpc's reconnect backoff grows to two minutes, and pick-first keeps the channel in
+         * TRANSIENT_FAILURE while it backs off, so no state change tells us when to retry. A
+         * restarted peer must rejoin within about a second, so a periodic task (every
+         * RESET_BACKOFF_EVERY_MS) cuts the backoff short while a peer is unreachable; this
+         * watcher only logs reachability changes.
+         */
+        void watch() {
+            ConnectivityState state = channel.getState(false);
+            if (state == ConnectivityState.SHUTDOWN) {
+                return;
+            }
+            if (state == ConnectivityState.READY && reported != ConnectivityState.READY) {
+                LOG.info(() -> "peer " + peer.id() + " at " + peer.address() + " is reachable");
+                reported = state;
+            } else if (state == ConnectivityState.TRANSIENT_FAILURE
+                    && reported == ConnectivityState.READY) {
+                LOG.info(() -> "peer " + peer.id() + " at " + peer.address() + " is unreachable");
+                reported = state;
+            }
+            channel.notifyWhenStateChanged(state, this::watch);
+        }
+
+        void resetBackoff() {
             long now = System.nanoTime() / 1_000_000;
-            if (code == Status.Code.UNAVAILABLE && now - lastReset >= RESET_BACKOFF_EVERY_MS) {
+            if (now - lastReset >= RESET_BACKOFF_EVERY_MS / 2
+                    && channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
                 lastReset = now;
                 channel.resetConnectBackoff();
+            }
+        }
+
+        void failed(Throwable t) {
+            if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+                resetBackoff();
             }
         }
     }
@@ -207,7 +242,16 @@ final class RaftNode {
         }
         for (PeerClient c : node.clients.values()) {
             c.channel.getState(true); // connect now, so the first election does not wait for it
+            c.watch();
         }
+        node.loop.scheduleAtFixedRate(() -> {
+            for (PeerClient c : node.clients.values()) {
+                c.resetBackoff();
+            }
+        }, RESET_BACKOFF_EVERY_MS, RESET_BACKOFF_EVERY_MS, TimeUnit.MILLISECONDS);
+        // Binding the server can take a while on a cold JVM: count the first election timeout from
+        // now, when peers can reach us, not from recovery.
+        node.post(node.core::armElectionTimer);
         long tickMs = Math.max(1, Math.min(10, config.heartbeatMs() / 2));
         node.loop.scheduleAtFixedRate(() -> node.onLoop(node.core::tick), tickMs, tickMs,
                 TimeUnit.MILLISECONDS);
@@ -271,7 +315,7 @@ final class RaftNode {
 
     private void sendRequestVote(int peer, RequestVoteRequest req) {
         PeerClient c = clients.get(peer);
-        c.call(rpcTimeoutMs).requestVote(req, new Unary<>() {
+        c.raftCall().requestVote(req, new Unary<>() {
             @Override
             void ok(RequestVoteResponse resp) {
                 post(() -> core.onRequestVoteResponse(peer, req, resp));
@@ -286,7 +330,7 @@ final class RaftNode {
 
     private void sendAppendEntries(int peer, AppendEntriesRequest req) {
         PeerClient c = clients.get(peer);
-        c.call(rpcTimeoutMs).appendEntries(req, new Unary<>() {
+        c.raftCall().appendEntries(req, new Unary<>() {
             @Override
             void ok(AppendEntriesResponse resp) {
                 post(() -> core.onAppendEntriesResponse(peer, req, resp));

@@ -56,7 +56,7 @@ class CommandLineProcessTest {
     @Test
     void startUpFailuresExitWithOne() throws Exception {
         try (ServerSocket taken = new ServerSocket(23202, 1, InetAddress.getByName("127.0.0.1"))) {
-            assertOneErrorLine(run("1", "23202"), 1, "port 23202");
+            assertOneErrorLine(run("1", String.valueOf(taken.getLocalPort())), 1, "port 23202");
         }
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         assertOneErrorLine(run("1", "23203", "--data-dir", file.resolve("d").toString()), 1,

@@ -357,6 +357,36 @@ class RaftCoreTest {
         assertTrue(r >= 7, "rejections without hints: " + r);
     }
 
+    @Test
+    void aSilentPeerNeverDelaysHeartbeatsToTheOthers() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        List<Integer> to = new ArrayList<>();
+        h.core = new RaftCore(1, List.of(2, 3), Sim.TIMING, h.store, Journal.none(1),
+                new RaftCore.Transport() {
+                    @Override
+                    public void sendRequestVote(int peer, RequestVoteRequest req) {
+                        h.sent.add(req);
+                    }
+
+                    @Override
+                    public void sendAppendEntries(int peer, AppendEntriesRequest req) {
+                        to.add(peer);
+                        if (peer == 3) { // peer 3 answers at once; peer 2 never does
+                            h.core.onAppendEntriesResponse(3, req, ok(req.getTerm()));
+                        }
+                    }
+                }, () -> h.clock[0], new Random(3), "test");
+        h.core.start();
+        h.becomeLeader(3);
+        to.clear();
+        h.advance(500);
+        long toPeer3 = to.stream().filter(p -> p == 3).count();
+        assertTrue(toPeer3 >= 9, "heartbeats to peer 3 every 50 ms, got " + toPeer3);
+        assertEquals(0, to.stream().filter(p -> p == 2).count(),
+                "one request in flight per peer: none stacked up behind the silent one");
+        assertEquals(0, h.core.commitIndex(), "peer 3 alone makes a majority with the leader");
+    }
+
     // ------------------------------------------------------------------ commitment (5.4.2)
 
     @Test
