@@ -78,28 +78,30 @@ pub fn check(ev: &Evidence) -> CheckResult {
     )
 }
 
-/// The commands of the final committed log, and where it came from.
+/// The commands of the final log, and where it came from. After the run settled,
+/// the log every running node holds (when they all agree and are a majority) is
+/// the reference: no later leader can lack it, and it is never shorter than any
+/// node's committed prefix (a follower may learn the last commit index one
+/// heartbeat late). Otherwise the longest committed prefix a node reported.
 fn final_log(ev: &Evidence) -> Option<(Vec<String>, String)> {
-    let best = ev
+    let commands =
+        |e: &[crate::observe::Entry]| e.iter().map(|e| e.command.clone()).collect::<Vec<_>>();
+    if let Some(first) = ev.final_logs.first() {
+        let agree = ev.final_logs.iter().all(|s| s.entries == first.entries);
+        // Agreement of a minority proves nothing about commitment.
+        if agree && ev.final_logs.len() * 2 > ev.nodes.len().max(1) {
+            return Some((
+                commands(&first.entries),
+                format!("the log all {} running nodes agree on", ev.final_logs.len()),
+            ));
+        }
+    }
+    let (node, c) = ev
         .final_logs
         .iter()
         .filter_map(|s| s.committed().map(|c| (s.node, c)))
-        .max_by_key(|(_, c)| c.len());
-    if let Some((node, c)) = best {
-        return Some((
-            c.iter().map(|e| e.command.clone()).collect(),
-            format!("node {node}'s committed log"),
-        ));
-    }
-    let first = ev.final_logs.first()?;
-    let agree = ev.final_logs.iter().all(|s| s.entries == first.entries);
-    // Agreement of a single node proves nothing about commitment.
-    (agree && ev.final_logs.len() > ev.nodes.len() / 2).then(|| {
-        (
-            first.entries.iter().map(|e| e.command.clone()).collect(),
-            format!("the log all {} running nodes agree on", ev.final_logs.len()),
-        )
-    })
+        .max_by_key(|(_, c)| c.len())?;
+    Some((commands(c), format!("node {node}'s committed log")))
 }
 
 #[cfg(test)]
@@ -155,6 +157,32 @@ mod tests {
             &[(1, "op-c1-0")],
             vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Fail, None)],
         );
+        assert_eq!(check(&e).status, Status::Fail);
+    }
+
+    #[test]
+    fn an_agreed_log_longer_than_a_lagging_commit_index_is_the_reference() {
+        // Node 2 had not yet learned that index 1 committed; all three nodes hold it.
+        let log = [(1, "op-c1-0"), (1, "op-c1-1")];
+        let mut e = Evidence {
+            nodes: (1..=3)
+                .map(|id| crate::check::NodeInfo {
+                    id,
+                    kind: "x".into(),
+                    journal: false,
+                })
+                .collect(),
+            final_logs: vec![
+                snap(1, 10, "Leader", 1, None, &log),
+                snap(2, 10, "Follower", 1, Some(0), &log),
+                snap(3, 10, "Follower", 1, None, &log),
+            ],
+            history: vec![op(0, 1, "op-c1-1", 1, Some(2), Outcome::Ok, None)],
+            ..Default::default()
+        };
+        assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
+        // Without agreement, the committed prefix is all there is, and the write is missing.
+        e.final_logs[2].entries.pop();
         assert_eq!(check(&e).status, Status::Fail);
     }
 

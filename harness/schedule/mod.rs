@@ -589,7 +589,8 @@ impl<'a> Exec<'a> {
                 crate::check::list(live)
             ));
         }
-        // Black-box nodes: compare whole logs.
+        // Black-box nodes: compare whole logs; nodes that report a commit index
+        // must also have committed and applied all of it.
         let mut first: Option<Vec<crate::proto::LogEntry>> = None;
         for id in &live {
             let mut c = crate::client::lazy(self.cluster.addr(*id), Duration::from_millis(300));
@@ -601,6 +602,15 @@ impl<'a> Exec<'a> {
                 Some(f) if *f != log => return None,
                 Some(_) => {}
             }
+        }
+        let last = first.as_ref().map_or(-1, |f| f.len() as i32 - 1);
+        let lagging = samples
+            .iter()
+            .filter(|s| live.contains(&s.node))
+            .filter_map(|s| s.ext.as_ref())
+            .any(|x| x.commit_index != last || x.last_applied != last);
+        if lagging {
+            return None;
         }
         Some(format!(
             "({} identical entries on nodes {})",
