@@ -3,6 +3,8 @@
 //! Prints one row per reference history in ../shared/histories and per
 //! generated history (10 keys, fixed seeds): wall time, states explored, peak
 //! memoisation bytes, and at the end the process's peak RSS.
+//! `LIN_BENCH_ONLY=text` runs only the histories whose name contains `text`;
+//! `LIN_BENCH_VERBOSE=1` also prints per-key stats of the kv histories.
 use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, GenConfig};
 use raft_harness::lin::jepsen::parse_jepsen_log;
 use raft_harness::lin::kvtext::parse_kv_history;
@@ -106,18 +108,31 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let limits = Limits::default();
+    // The default limits, but 10 s instead of 60 s so that a run stays short.
+    let limits = Limits {
+        time: Some(std::time::Duration::from_secs(10)),
+        ..Limits::default()
+    };
+    println!("limits: {limits:?}\n");
+    let only = std::env::var("LIN_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| name.contains(only.as_str());
 
     print_header();
     let dir = root.join("jepsen-etcd");
     let mut rows = Vec::new();
     for (file, exp) in expected(&dir) {
+        if !wanted(&file) {
+            continue;
+        }
         let h = parse_jepsen_log(&read(&dir.join(&file))).unwrap_or_else(|e| {
             eprintln!("error: {file}: {e}");
             std::process::exit(2)
         });
         let t = Instant::now();
         let r = check(&CasRegister, &h, limits);
+        if std::env::var_os("LIN_BENCH_VERBOSE").is_some() {
+            print!("{r}");
+        }
         let row = Row {
             name: file,
             ops: h.len(),
@@ -134,12 +149,20 @@ fn main() {
     let dir = root.join("kv");
     let mut rows = Vec::new();
     for (file, exp) in expected(&dir) {
+        if !wanted(&file) {
+            continue;
+        }
         let h = parse_kv_history(&read(&dir.join(&file))).unwrap_or_else(|e| {
             eprintln!("error: {file}: {e}");
             std::process::exit(2)
         });
         let t = Instant::now();
         let r = check(&AppendKv, &h, limits);
+        if std::env::var_os("LIN_BENCH_VERBOSE").is_some() {
+            for p in &r.partitions {
+                println!("  key {:?}: {} {:?}", p.key, p.verdict.kind(), p.stats);
+            }
+        }
         let row = Row {
             name: file,
             ops: h.len(),
@@ -156,13 +179,21 @@ fn main() {
     let mut rows = Vec::new();
     for ops in [1_000, 10_000, 100_000] {
         for clients in [5, 20, 50] {
-            for bad in [false, true] {
+            for (bad, info) in [(false, 2), (true, 2), (false, 0), (true, 0)] {
+                let name = format!(
+                    "gen {}k c{clients} i{info}{}",
+                    ops / 1000,
+                    if bad { " bad" } else { "" }
+                );
+                if !wanted(&name) {
+                    continue;
+                }
                 let cfg = GenConfig {
                     seed: 42 + ops as u64 + clients as u64,
                     ops,
                     keys: 10,
                     clients,
-                    info_percent: 2,
+                    info_percent: info,
                     fail_percent: 2,
                 };
                 let mut h = generate_kv_history(&cfg);
@@ -172,11 +203,7 @@ fn main() {
                 let t = Instant::now();
                 let r = check_kv_history(&h, limits);
                 let row = Row {
-                    name: format!(
-                        "gen {}k c{clients}{}",
-                        ops / 1000,
-                        if bad { " bad" } else { "" }
-                    ),
+                    name,
                     ops: h.len(),
                     verdict: r.verdict,
                     expected: Some(if bad {
@@ -192,7 +219,10 @@ fn main() {
             }
         }
     }
-    summary("generated (10 keys, 2% info, 2% fail)", &rows);
+    summary(
+        "generated (10 keys, iN = N% info ops, 2% fail ops, bad = one read corrupted)",
+        &rows,
+    );
     println!(
         "threads: {}, peak RSS of this process: {} KiB",
         std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -78,7 +78,11 @@ fn stale_read_is_explained() {
         (2, "GET a", 40, Some(50), Done, Some("1")),
         (3, "SET b 7", 0, Some(100), Done, Some("OK")),
     ];
-    let r = check_kv_history(&ops(&rows), Limits::default());
+    let all = Limits {
+        stop_after_illegal: false,
+        ..Limits::default()
+    };
+    let r = check_kv_history(&ops(&rows), all);
     assert_eq!(r.verdict, VerdictKind::Illegal);
     assert_eq!(r.keys.len(), 2);
     let b = r.keys.iter().find(|k| k.key == "b").unwrap();
@@ -283,18 +287,22 @@ fn one_thread_and_many_agree() {
         ..GenConfig::default()
     });
     corrupt_one_read(&mut h, 5).unwrap();
+    let all = Limits {
+        stop_after_illegal: false,
+        ..Limits::default()
+    };
     let one = check_kv_history(
         &h,
         Limits {
             threads: Some(1),
-            ..Limits::default()
+            ..all
         },
     );
     let many = check_kv_history(
         &h,
         Limits {
             threads: Some(4),
-            ..Limits::default()
+            ..all
         },
     );
     assert_eq!(one.verdict, VerdictKind::Illegal);
@@ -305,6 +313,44 @@ fn one_thread_and_many_agree() {
             .collect::<Vec<_>>()
     };
     assert_eq!(kinds(&one), kinds(&many));
+}
+
+#[test]
+fn other_keys_stop_once_one_is_illegal() {
+    let rows = [
+        (1, "SET a 1", 0, Some(1), Done, Some("OK")),
+        (2, "GET a", 2, Some(3), Done, Some("2")),
+        (3, "SET b 1", 0, Some(1), Done, Some("OK")),
+        (3, "GET b", 2, Some(3), Done, Some("1")),
+    ];
+    let one = Limits {
+        threads: Some(1),
+        ..Limits::default()
+    };
+    // One thread, larger parts first, ties by key: `a` is checked first.
+    let r = check_kv_history(&ops(&rows), one);
+    assert_eq!(r.verdict, VerdictKind::Illegal);
+    let b = r.keys.iter().find(|k| k.key == "b").unwrap();
+    assert_eq!(
+        b.verdict,
+        Verdict::Unknown {
+            bound: raft_harness::lin::Bound::Stopped
+        }
+    );
+    assert!(
+        r.to_string()
+            .contains("key b: unknown: not finished: another part is illegal"),
+        "{r}"
+    );
+    let r = check_kv_history(
+        &ops(&rows),
+        Limits {
+            stop_after_illegal: false,
+            ..one
+        },
+    );
+    let b = r.keys.iter().find(|k| k.key == "b").unwrap();
+    assert_eq!(b.verdict, Verdict::Ok);
 }
 
 proptest! {

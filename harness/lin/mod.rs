@@ -18,7 +18,7 @@
 use serde::Serialize;
 use std::fmt;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -105,6 +105,10 @@ pub struct Limits {
     pub max_cache_bytes: Option<usize>,
     /// Worker threads; `None` = `available_parallelism`.
     pub threads: Option<usize>,
+    /// Once one part is illegal the overall verdict is known: stop the other
+    /// parts (their verdict is then `Unknown` with [`Bound::Stopped`]), as
+    /// Porcupine does. `false` checks every part to the end.
+    pub stop_after_illegal: bool,
 }
 
 impl Default for Limits {
@@ -114,6 +118,7 @@ impl Default for Limits {
             max_cache_entries: Some(50_000_000),
             max_cache_bytes: Some(2 << 30),
             threads: None,
+            stop_after_illegal: true,
         }
     }
 }
@@ -122,9 +127,17 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Bound {
-    TimeLimit { limit_ms: u64 },
-    CacheEntries { limit: usize },
-    CacheBytes { limit: usize },
+    TimeLimit {
+        limit_ms: u64,
+    },
+    CacheEntries {
+        limit: usize,
+    },
+    CacheBytes {
+        limit: usize,
+    },
+    /// Not finished because another part was already illegal.
+    Stopped,
 }
 
 impl fmt::Display for Bound {
@@ -133,6 +146,7 @@ impl fmt::Display for Bound {
             Bound::TimeLimit { limit_ms } => write!(f, "time limit of {limit_ms} ms reached"),
             Bound::CacheEntries { limit } => write!(f, "cache limit of {limit} entries reached"),
             Bound::CacheBytes { limit } => write!(f, "cache limit of {limit} bytes reached"),
+            Bound::Stopped => f.write_str("not finished: another part is illegal"),
         }
     }
 }
@@ -389,6 +403,8 @@ pub(crate) struct Shared {
     pub entries: AtomicUsize,
     pub bytes: AtomicUsize,
     pub peak_bytes: AtomicUsize,
+    /// Set when a part is illegal and `limits.stop_after_illegal`.
+    pub stop: AtomicBool,
 }
 
 /// Checks `history` against `model`: splits it by [`Model::partition`] and runs
@@ -416,6 +432,7 @@ pub fn check<M: Model>(
         entries: AtomicUsize::new(0),
         bytes: AtomicUsize::new(0),
         peak_bytes: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
     };
     // Largest parts first, so the last thread to finish has a small one.
     let mut order: Vec<usize> = (0..parts.len()).collect();
@@ -431,7 +448,20 @@ pub fn check<M: Model>(
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&p) = order.get(i) else { break };
         let (key, ops) = &parts[p];
-        let r = search::check_part(model, key, ops, &shared);
+        let r = if shared.stop.load(Ordering::Relaxed) {
+            PartitionResult {
+                key: key.clone(),
+                verdict: Verdict::Unknown {
+                    bound: Bound::Stopped,
+                },
+                stats: Stats {
+                    ops: ops.len(),
+                    ..Stats::default()
+                },
+            }
+        } else {
+            search::check_part(model, key, ops, &shared)
+        };
         results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(r);
     };
     if threads == 1 {

@@ -8,7 +8,8 @@
 //! is undone. A (set of linearized operations, state) pair seen before is not
 //! explored again. The set is a bitset hashed incrementally (Zobrist: one random
 //! word per operation, xor-ed in and out), so a step costs O(1) hashing and
-//! allocates nothing except amortised growth of the cache arena.
+//! allocates nothing except amortised growth of the cache arena; the cache
+//! keeps only the bitset's words past the fully linearized prefix.
 use super::{
     Bound, Candidate, Explanation, Model, OpView, Operation, PartitionResult, Shared, Stats,
     Status, StepView, Verdict, MAX_CANDIDATES, PREFIX_TAIL,
@@ -97,24 +98,111 @@ fn hash_state<S: Hash>(s: &S) -> u64 {
     h.finish()
 }
 
-/// Memo of (linearized set, state) pairs: bitsets live in one flat arena and
-/// entries with the same hash are chained through `chain`.
+/// The set of linearized operations, in two parts. Required (ok) operations
+/// are numbered in call order and stored relative to a frontier: all words
+/// below `lo` are full, so only `words[lo..hi]` is kept in the cache (a few
+/// words however long the history). Optional (info) operations have their own
+/// small bitset, kept whole.
+struct Linearized {
+    ok: Vec<u64>,
+    ok_last_full: u64,
+    info: Vec<u64>,
+    lo: usize,
+    hi: usize,
+}
+
+impl Linearized {
+    fn new(n_ok: usize, n_info: usize) -> Self {
+        Linearized {
+            ok: vec![0u64; n_ok.div_ceil(64)],
+            ok_last_full: if n_ok % 64 == 0 {
+                !0
+            } else {
+                (1u64 << (n_ok % 64)) - 1
+            },
+            info: vec![0u64; n_info.div_ceil(64)],
+            lo: 0,
+            hi: 0,
+        }
+    }
+    fn full(&self, w: usize) -> bool {
+        let mask = if w + 1 == self.ok.len() {
+            self.ok_last_full
+        } else {
+            !0
+        };
+        self.ok[w] == mask
+    }
+    // Keeps `lo` = first word not full and `hi` = max(lo, last nonzero word + 1),
+    // so that equal sets have equal windows.
+    fn advance_lo(&mut self) {
+        while self.lo < self.ok.len() && self.full(self.lo) {
+            self.lo += 1;
+        }
+        self.hi = self.hi.max(self.lo);
+    }
+    fn set(&mut self, slot: Slot) {
+        match slot {
+            Slot::Ok(i) => {
+                let w = i / 64;
+                self.ok[w] |= 1 << (i % 64);
+                self.hi = self.hi.max(w + 1);
+                if w == self.lo {
+                    self.advance_lo();
+                }
+            }
+            Slot::Info(i) => self.info[i / 64] |= 1 << (i % 64),
+        }
+    }
+    fn clear(&mut self, slot: Slot) {
+        match slot {
+            Slot::Ok(i) => {
+                let w = i / 64;
+                self.ok[w] &= !(1 << (i % 64));
+                self.lo = self.lo.min(w);
+                while self.hi > self.lo && self.ok[self.hi - 1] == 0 {
+                    self.hi -= 1;
+                }
+            }
+            Slot::Info(i) => self.info[i / 64] &= !(1 << (i % 64)),
+        }
+    }
+    fn window(&self) -> &[u64] {
+        &self.ok[self.lo..self.hi]
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Ok(usize),
+    Info(usize),
+}
+
+struct Meta {
+    start: usize,
+    lo: u32,
+    len: u32,
+    chain: u32,
+}
+
+/// Memo of (linearized set, state) pairs: sets live in one flat arena and
+/// entries with the same hash are chained.
 struct Cache<S> {
     heads: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
-    chain: Vec<u32>,
+    meta: Vec<Meta>,
     words: Vec<u64>,
     states: Vec<S>,
-    nwords: usize,
+    info_words: usize,
 }
 
 impl<S: Eq + Clone> Cache<S> {
-    fn new(nwords: usize) -> Self {
+    fn new(info_words: usize) -> Self {
         Cache {
             heads: HashMap::default(),
-            chain: Vec::new(),
+            meta: Vec::new(),
             words: Vec::new(),
             states: Vec::new(),
-            nwords,
+            info_words,
         }
     }
 
@@ -122,31 +210,45 @@ impl<S: Eq + Clone> Cache<S> {
         self.states.len()
     }
 
-    /// Records the pair; false when it was already there.
-    fn insert(&mut self, h: u64, bits: &[u64], state: &S) -> bool {
-        let nw = self.nwords;
+    /// Records the pair and returns its size in words, or `None` when it was
+    /// seen before.
+    fn insert(&mut self, h: u64, set: &Linearized, state: &S) -> Option<usize> {
         let idx = self.states.len() as u32;
-        match self.heads.entry(h) {
+        let win = set.window();
+        let lo = set.lo as u32;
+        let len = (win.len() + self.info_words) as u32;
+        let chain = match self.heads.entry(h) {
             Entry::Occupied(mut e) => {
                 let mut i = *e.get();
                 while i != NIL {
-                    let iu = i as usize;
-                    if self.states[iu] == *state && self.words[iu * nw..(iu + 1) * nw] == *bits {
-                        return false;
+                    let m = &self.meta[i as usize];
+                    if m.lo == lo
+                        && m.len == len
+                        && self.states[i as usize] == *state
+                        && self.words[m.start..m.start + win.len()] == *win
+                        && self.words[m.start + win.len()..m.start + len as usize] == *set.info
+                    {
+                        return None;
                     }
-                    i = self.chain[iu];
+                    i = m.chain;
                 }
-                self.chain.push(*e.get());
-                e.insert(idx);
+                e.insert(idx)
             }
             Entry::Vacant(e) => {
                 e.insert(idx);
-                self.chain.push(NIL);
+                NIL
             }
-        }
-        self.words.extend_from_slice(bits);
+        };
+        self.meta.push(Meta {
+            start: self.words.len(),
+            lo,
+            len,
+            chain,
+        });
+        self.words.extend_from_slice(win);
+        self.words.extend_from_slice(&set.info);
         self.states.push(state.clone());
-        true
+        Some(len as usize)
     }
 }
 
@@ -239,17 +341,32 @@ pub(crate) fn check_part<M: Model>(
         }
     }
 
-    let nwords = n.div_ceil(64).max(1);
-    let entry_bytes = nwords * 8 + std::mem::size_of::<M::State>() + 4 + 16;
+    let mut counts = (0usize, 0usize);
+    let slots: Vec<Slot> = must
+        .iter()
+        .map(|&m| {
+            if m {
+                counts.0 += 1;
+                Slot::Ok(counts.0 - 1)
+            } else {
+                counts.1 += 1;
+                Slot::Info(counts.1 - 1)
+            }
+        })
+        .collect();
+    let mut set = Linearized::new(counts.0, counts.1);
+    // Per entry: meta, state, hash slot (~16 bytes), plus its words.
+    let entry_bytes = std::mem::size_of::<Meta>() + std::mem::size_of::<M::State>() + 16;
     let zobrist: Vec<u64> = (0..n as u64)
         .map(|i| splitmix(i ^ 0xA076_1D64_78BD_642F))
         .collect();
-    let mut cache: Cache<M::State> = Cache::new(nwords);
-    let mut bits = vec![0u64; nwords];
+    let mut cache: Cache<M::State> = Cache::new(set.info.len());
     let mut zob = 0u64;
     let mut remaining = must.iter().filter(|m| **m).count();
     let mut state = model.init();
+    // (call entry, state before it)
     let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
+
     let mut explored = 0u64;
     let mut local_bytes = 0usize;
     // Longest prefix seen when stuck; `best[..low]` equals the current stack's
@@ -267,6 +384,9 @@ pub(crate) fn check_part<M: Model>(
         }
         iters += 1;
         if iters & 0xFFF == 0 {
+            if shared.stop.load(Ordering::Relaxed) {
+                break End::Bound(Bound::Stopped);
+            }
             if let Some(d) = shared.deadline {
                 if Instant::now() >= d {
                     let limit_ms = limits.time.map_or(0, |t| t.as_millis() as u64);
@@ -277,13 +397,18 @@ pub(crate) fn check_part<M: Model>(
         let e = entry as usize;
         if entry != tail && list.is_call[e] {
             let op = list.op[e] as usize;
-            if let Some(ns) = model.step(&state, &ops[op].input, &ops[op].output) {
-                bits[op >> 6] |= 1 << (op & 63);
+            let next_state = model
+                .step(&state, &ops[op].input, &ops[op].output)
+                // An optional operation that leaves the state as it is gains
+                // nothing: every order open after it is open without it.
+                .filter(|ns| must[op] || *ns != state);
+            if let Some(ns) = next_state {
+                set.set(slots[op]);
                 zob ^= zobrist[op];
                 let h = zob ^ hash_state(&ns);
-                if cache.insert(h, &bits, &ns) {
+                if let Some(words) = cache.insert(h, &set, &ns) {
                     explored += 1;
-                    let add = entry_bytes + model.state_heap_bytes(&ns);
+                    let add = entry_bytes + 8 * words + model.state_heap_bytes(&ns);
                     local_bytes += add;
                     let total = shared.bytes.fetch_add(add, Ordering::Relaxed) + add;
                     shared.peak_bytes.fetch_max(total, Ordering::Relaxed);
@@ -307,7 +432,7 @@ pub(crate) fn check_part<M: Model>(
                     entry = list.next[0];
                     continue;
                 }
-                bits[op >> 6] &= !(1 << (op & 63));
+                set.clear(slots[op]);
                 zob ^= zobrist[op];
             }
             entry = list.next[e];
@@ -326,7 +451,7 @@ pub(crate) fn check_part<M: Model>(
             low = low.min(stack.len());
             state = old;
             let op = list.op[call as usize] as usize;
-            bits[op >> 6] &= !(1 << (op & 63));
+            set.clear(slots[op]);
             zob ^= zobrist[op];
             if must[op] {
                 remaining += 1;
@@ -340,6 +465,9 @@ pub(crate) fn check_part<M: Model>(
     drop(cache);
     shared.bytes.fetch_sub(local_bytes, Ordering::Relaxed);
     shared.entries.fetch_sub(cache_entries, Ordering::Relaxed);
+    if matches!(end, End::Illegal) && limits.stop_after_illegal {
+        shared.stop.store(true, Ordering::Relaxed);
+    }
     let verdict = match end {
         End::Linearizable => Verdict::Ok,
         End::Bound(bound) => Verdict::Unknown { bound },
