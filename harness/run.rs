@@ -166,6 +166,10 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
             if report.verdict != Verdict::Interrupted {
                 report.verdict = v;
                 report.exit_code = code;
+                if report.error.is_some() && v != Verdict::Fail {
+                    report.verdict = Verdict::Error;
+                    report.exit_code = exit::CANNOT_RUN;
+                }
             }
             metrics(&evidence, &mut report);
             save(&run_dir, "evidence.json", &evidence, &mut report);
@@ -369,7 +373,10 @@ async fn run_inner(
             );
         }
         Err(Stop::Fatal(e)) => {
-            report.notes.push(format!("schedule stopped: {e}"));
+            // The checks still judge what happened, but the suite did not run to its
+            // end: without a failed check the verdict is "could not run", not a pass.
+            progress.line(format!("schedule stopped: {e}"));
+            report.error = Some(format!("the schedule stopped early: {e}"));
         }
     }
     phase.mark("schedule");
