@@ -30,17 +30,21 @@ step "rust: unit and integration tests (nodes, harness, checkers, proxies, inter
 cargo test --lib --bins --tests
 
 if [ -z "${SKIP_SUITES:-}" ]; then
-  step "suites: every suites/*.toml against the mixed Rust/Python/Java cluster"
+  step "suites: every suites/*.toml against the real mixed Rust/Python/Java cluster"
+  passed=0
   failed=()
   for s in suites/*.toml; do
     [ "$s" = suites/kinds.toml ] && continue
     echo "--- $s"
-    if ! target/release/raft-harness run "$s" --reports "$root/reports"; then
+    if target/release/raft-harness run "$s" --reports "$root/reports"; then
+      passed=$((passed + 1))
+    else
       failed+=("$s")
     fi
   done
+  echo "suites: $passed passed, ${#failed[@]} failed"
   if [ ${#failed[@]} -gt 0 ]; then
-    echo "suites failed: ${failed[*]}" >&2
+    echo "failed suites: ${failed[*]} (reports under $root/reports)" >&2
     exit 1
   fi
 fi
