@@ -3,7 +3,7 @@
 //! [`CasRegister`](super::CasRegister). Pure: takes the log text.
 //!
 //! After the `jepsen.util -` marker a line holds `PROCESS TYPE F VALUE`
-//! (tab- or space-separated), e.g. `3 :ok :cas [1 4]` with tabs. Times are line
+//! (tab- or space-separated), e.g. `3 :ok :cas [1 4]`. Times are line
 //! numbers, which keeps the real-time order of the log.
 use super::{Operation, RegisterOp, RegisterOut, Status};
 use std::collections::HashMap;

@@ -415,15 +415,20 @@ pub fn check<M: Model>(
     limits: Limits,
 ) -> Report {
     let started = Instant::now();
-    let mut by_key = std::collections::HashMap::<String, Vec<_>>::new();
+    type Part<'h, I, O> = (String, Vec<&'h Operation<I, O>>);
+    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut parts: Vec<Part<'_, M::Input, M::Output>> = Vec::new();
     for op in history {
         if op.status == Status::Fail {
             continue;
         }
         let key = model.partition(&op.input).unwrap_or_default();
-        by_key.entry(key).or_default().push(op);
+        let i = *by_key.entry(key.clone()).or_insert_with(|| {
+            parts.push((key, Vec::new()));
+            parts.len() - 1
+        });
+        parts[i].1.push(op);
     }
-    let mut parts: Vec<(String, Vec<_>)> = by_key.into_iter().collect();
     parts.sort_by(|a, b| a.0.cmp(&b.0));
 
     let shared = Shared {
