@@ -143,6 +143,7 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         link_events: Vec::new(),
     };
     let mut phase = Phase(BTreeMap::new(), Instant::now());
+    let interrupted = interrupt.clone();
     let result = run_inner(
         &spec,
         seed,
@@ -180,6 +181,11 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
                     .notes
                     .push(format!("could not write history.jsonl: {e}"));
             }
+        }
+        Err(e) if *interrupted.borrow() => {
+            report.verdict = Verdict::Interrupted;
+            report.exit_code = exit::INTERRUPTED;
+            report.error = Some(e);
         }
         Err(e) => {
             report.verdict = Verdict::Error;
@@ -225,13 +231,16 @@ async fn run_inner(
     clean(spec, &say)?;
     phase.mark("cleanup");
 
-    // 2. Build what the suite's kinds need, once each.
+    // 2. Build what the suite's kinds need, once each (kinds sharing a build step
+    // in the same root, like `rust` and `rust-blackbox`, build once).
     let mut used: Vec<&str> = spec.nodes.iter().map(|n| n.kind.as_str()).collect();
     used.sort();
     used.dedup();
+    let mut done = std::collections::HashSet::new();
     for k in used {
         let kind = spec.kinds[k].clone();
-        if kind.build.is_none() {
+        let Some(argv) = &kind.build else { continue };
+        if !done.insert((kind.root.clone(), argv.clone())) {
             continue;
         }
         progress.line(format!("building node kind `{k}`..."));
