@@ -508,13 +508,14 @@ async fn run_inner(
     Ok(evidence)
 }
 
-/// Isolation windows from the fault events: an `isolate` lasts until the next heal.
+/// Isolation windows from the fault events: the nodes a network step left cut off
+/// from any majority, until the next heal.
 fn isolations(
     faults: &[crate::schedule::FaultEvent],
 ) -> Vec<crate::check::isolated_commits::Isolation> {
     let mut out = Vec::new();
     for (i, f) in faults.iter().enumerate() {
-        if f.action != "net-isolate" {
+        if f.cut_off.is_empty() {
             continue;
         }
         let end_us = faults[i + 1..]
@@ -522,7 +523,7 @@ fn isolations(
             .find(|g| g.action == "heal")
             .map_or(u64::MAX, |g| g.t_us);
         out.push(crate::check::isolated_commits::Isolation {
-            nodes: f.nodes.clone(),
+            nodes: f.cut_off.clone(),
             start_us: f.t_us,
             end_us,
         });

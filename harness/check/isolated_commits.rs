@@ -1,9 +1,9 @@
 //! No commit on the minority side (Raft §5.2/§5.4: an entry commits only once a
-//! majority stores it). While a minority of nodes is cut off from the others by
-//! the harness's proxies, no client request sent to one of them may be
-//! APPLIED: a follower cannot forward through the cut, and a deposed leader
-//! cannot reach a majority. Requests invoked before the cut (plus a short grace
-//! for bytes already in flight) are not judged.
+//! majority stores it). While a network step leaves nodes cut off from every
+//! majority (`schedule::netfault::cut_off`: neither the node nor any node it can
+//! forward to reaches a majority), no client request sent to one of them may be
+//! APPLIED. Requests invoked before the cut (plus a short grace for bytes already
+//! in flight) are not judged.
 use super::{list, secs, CheckResult, Evidence};
 use crate::history::Outcome;
 use serde::{Deserialize, Serialize};
@@ -25,10 +25,13 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let minority: Vec<&Isolation> = ev
         .isolations
         .iter()
-        .filter(|i| !i.nodes.is_empty() && i.nodes.len() * 2 < ev.nodes.len().max(1))
+        .filter(|i| !i.nodes.is_empty())
         .collect();
     if minority.is_empty() {
-        return CheckResult::not_checked(NAME, "no minority of nodes was isolated in this run");
+        return CheckResult::not_checked(
+            NAME,
+            "no node was cut off from every majority in this run",
+        );
     }
     let mut violations = Vec::new();
     let mut judged = 0;
@@ -60,7 +63,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
         }
     }
     let based_on = format!(
-        "{} isolations of a minority; {judged} requests sent to the cut-off side",
+        "{} windows with nodes cut off from every majority; {judged} requests sent to them",
         minority.len()
     );
     if judged == 0 {

@@ -1,7 +1,7 @@
 //! The schedule executor: runs a suite's steps against the cluster — waits,
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
-mod netfault;
+pub mod netfault;
 
 use crate::check::WaitRecord;
 use crate::cluster::Cluster;
@@ -25,6 +25,10 @@ pub struct FaultEvent {
     pub nodes: Vec<u32>,
     pub detail: String,
     pub at: String,
+    /// After a network step: the nodes through which nothing can commit until the
+    /// next heal (see `netfault::cut_off`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cut_off: Vec<u32>,
 }
 
 /// Why the schedule ended early.
@@ -57,6 +61,8 @@ pub struct Exec<'a> {
     last_hit_term: i32,
     last_hit_us: u64,
     probe_n: u64,
+    /// Directed links cut by network steps since the last heal.
+    cut: std::collections::BTreeSet<(u32, u32)>,
 }
 
 impl<'a> Exec<'a> {
@@ -94,6 +100,7 @@ impl<'a> Exec<'a> {
             last_hit_term: 0,
             last_hit_us: 0,
             probe_n: 0,
+            cut: Default::default(),
         }
     }
 
@@ -242,6 +249,7 @@ impl<'a> Exec<'a> {
             t_us: self.obs.now_us(),
             action: action.into(),
             nodes,
+            cut_off: Vec::new(),
             detail,
             at: at.into(),
         };
@@ -410,6 +418,7 @@ impl<'a> Exec<'a> {
     pub fn heal_for_settle(&mut self) {
         if let Some(net) = self.net {
             if net.heal().is_ok() {
+                self.cut.clear();
                 self.record("heal", vec![], "before the final catch-up".into(), "");
             }
         }
@@ -424,6 +433,7 @@ impl<'a> Exec<'a> {
         match action {
             Action::Heal => {
                 net.heal().map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                self.cut.clear();
                 self.record("heal", vec![], String::new(), at);
             }
             Action::Net {
@@ -445,8 +455,11 @@ impl<'a> Exec<'a> {
                     jitter_ms: *jitter_ms,
                     loss: *loss,
                 };
-                let cut = netfault::apply(net, *shape, &all, &ids, leader, &params, &mut self.rng)
-                    .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                let applied =
+                    netfault::apply(net, *shape, &all, &ids, leader, &params, &mut self.rng)
+                        .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                // Cuts add up until the next heal.
+                self.cut.extend(applied.cut.iter().copied());
                 if *shape != crate::spec::NetShape::Flaky {
                     // After an isolation the new leader must be someone else; after a
                     // split any leader of a later term will do.
@@ -458,7 +471,16 @@ impl<'a> Exec<'a> {
                     };
                     self.last_hit_us = self.obs.now_us();
                 }
-                self.record(&format!("net-{}", shape_name(*shape)), ids.clone(), cut, at);
+                self.record(
+                    &format!("net-{}", shape_name(*shape)),
+                    ids.clone(),
+                    applied.description,
+                    at,
+                );
+                let cut_off = netfault::cut_off(&all, &self.cut);
+                if let Some(e) = self.faults.last_mut() {
+                    e.cut_off = cut_off;
+                }
                 self.previous = ids;
             }
             _ => unreachable!("net_step is called for network actions"),
