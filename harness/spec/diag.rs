@@ -110,6 +110,30 @@ impl fmt::Display for SpecErrors {
 
 impl std::error::Error for SpecErrors {}
 
+/// The help line for `got`, which is not one of `valid`: the nearest valid word
+/// (shown with `show`) if it is a likely typo, else `list: a, b, c`.
+pub fn did_you_mean(
+    got: &str,
+    valid: &[&str],
+    show: impl Fn(&str) -> String,
+    list: &str,
+) -> String {
+    match suggest(got, valid) {
+        Some(s) => format!("did you mean {}?", show(s)),
+        None => format!("{list}: {}", valid.join(", ")),
+    }
+}
+
+/// `word` → `` `word` ``, for keys in help lines.
+pub fn ticked(w: &str) -> String {
+    format!("`{w}`")
+}
+
+/// `word` → `"word"`, for values in help lines.
+pub fn quoted(w: &str) -> String {
+    format!("\"{w}\"")
+}
+
 /// The valid word closest to `got`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(got: &str, valid: &[&'a str]) -> Option<&'a str> {
     valid

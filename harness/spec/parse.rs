@@ -1,5 +1,5 @@
 //! From TOML text to a validated `Spec`, collecting every problem with its position.
-use super::diag::{suggest, Diagnostic, SpecErrors};
+use super::diag::{did_you_mean, quoted, suggest, ticked, Diagnostic, SpecErrors};
 use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,15 +62,8 @@ fn fields<'n>(
     for (k, v) in entries {
         if !allowed.contains(&k.name.as_str()) {
             let msg = format!("unknown key `{}` in {what}", k.name);
-            match suggest(&k.name, allowed) {
-                Some(s) => errs.help(src, k.span.clone(), msg, format!("did you mean `{s}`?")),
-                None => errs.help(
-                    src,
-                    k.span.clone(),
-                    msg,
-                    format!("valid keys here: {}", allowed.join(", ")),
-                ),
-            }
+            let help = did_you_mean(&k.name, allowed, ticked, "valid keys here");
+            errs.help(src, k.span.clone(), msg, help);
             continue;
         }
         map.insert(k.name.as_str(), (k, v));
@@ -524,17 +517,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                             return Some(k.to_string());
                         }
                         let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
-                        let msg = format!("unknown node kind \"{k}\"");
-                        match suggest(k, &names) {
-                            Some(s) => errs.help(&src, v.span.clone(), msg, format!("did you mean \"{s}\"?")),
-                            None if names.is_empty() => errs.help(
-                                &src,
-                                v.span.clone(),
-                                msg,
-                                "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table",
-                            ),
-                            None => errs.help(&src, v.span.clone(), msg, format!("defined kinds: {}", names.join(", "))),
-                        }
+                        let help = if names.is_empty() {
+                            "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
+                        } else {
+                            did_you_mean(k, &names, quoted, "defined kinds")
+                        };
+                        errs.help(&src, v.span.clone(), format!("unknown node kind \"{k}\""), help);
                         None
                     });
                     let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
@@ -629,15 +617,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                 if !CHECK_NAMES.contains(&r.as_str()) {
                     let msg = format!("unknown check \"{r}\" in `required`");
                     let span = f.get("required").unwrap().span.clone();
-                    match suggest(r, CHECK_NAMES) {
-                        Some(s) => errs.help(&src, span, msg, format!("did you mean \"{s}\"?")),
-                        None => errs.help(
-                            &src,
-                            span,
-                            msg,
-                            format!("checks: {}", CHECK_NAMES.join(", ")),
-                        ),
-                    }
+                    errs.help(
+                        &src,
+                        span,
+                        msg,
+                        did_you_mean(r, CHECK_NAMES, quoted, "checks"),
+                    );
                 }
             }
             Checks {
@@ -725,17 +710,8 @@ fn read_kinds(
                 if let Err(bad) = super::super::cluster::template::check(arg) {
                     let names = super::super::cluster::template::PLACEHOLDERS;
                     let msg = format!("unknown placeholder `{{{bad}}}` in `command`");
-                    match suggest(&bad, names) {
-                        Some(s) => {
-                            errs.help(src, c.span.clone(), msg, format!("did you mean `{{{s}}}`?"))
-                        }
-                        None => errs.help(
-                            src,
-                            c.span.clone(),
-                            msg,
-                            format!("placeholders: {}", names.join(", ")),
-                        ),
-                    }
+                    let help = did_you_mean(&bad, names, |s| format!("`{{{s}}}`"), "placeholders");
+                    errs.help(src, c.span.clone(), msg, help);
                 }
             }
         }
