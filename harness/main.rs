@@ -197,23 +197,10 @@ fn recheck(path: &std::path::Path, lin_timeout: Duration) -> i32 {
     let (verdict, code) = report::judge(&checks, &[]);
     let r = report::Report {
         suite: path.display().to_string(),
-        spec_file: String::new(),
-        run_id: String::new(),
-        seed: 0,
-        started_at: String::new(),
-        duration_s: 0.0,
         verdict,
         exit_code: code,
-        error: None,
         checks,
-        metrics: Default::default(),
-        faults: vec![],
-        waits: vec![],
-        nodes: vec![],
-        notes: vec![],
-        timings: Default::default(),
-        spec: Default::default(),
-        link_events: vec![],
+        ..Default::default()
     };
     eprint!("{}", report::table(&r));
     for c in &r.checks {

@@ -118,29 +118,21 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         spec.name,
         run_dir.display()
     ));
+    // Until the run has a verdict it counts as one that could not run.
     let mut report = Report {
         suite: spec.name.clone(),
         spec_file: spec.file.display().to_string(),
         run_id: run_id.clone(),
         seed,
         started_at: started_at.to_rfc3339(),
-        duration_s: 0.0,
         verdict: Verdict::Error,
         exit_code: exit::CANNOT_RUN,
-        error: None,
-        checks: Vec::new(),
-        metrics: BTreeMap::new(),
-        faults: Vec::new(),
-        waits: Vec::new(),
-        nodes: Vec::new(),
-        notes: Vec::new(),
-        timings: BTreeMap::new(),
         spec: spec
             .sources
             .iter()
             .map(|(p, t)| (p.display().to_string(), t.clone()))
             .collect(),
-        link_events: Vec::new(),
+        ..Default::default()
     };
     let mut phase = Phase(BTreeMap::new(), Instant::now());
     let interrupted = interrupt.clone();

@@ -141,36 +141,32 @@ impl Observer {
     /// Start polling every node: GetStatus every `poll`, GetLog every `log_poll`.
     pub fn spawn(&self, nodes: &[(u32, SocketAddr)], poll: Duration, log_poll: Duration) {
         for &(id, addr) in nodes {
-            let me = self.clone();
-            let mut stop = self.stop.subscribe();
-            tokio::spawn(async move {
-                let mut c = client::lazy(addr, Duration::from_millis(200));
-                let timeout = (poll * 4).max(Duration::from_millis(250));
-                let mut tick = tokio::time::interval(poll);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stop.changed() => break,
-                    }
-                    me.sample(id, &mut c, timeout).await;
-                }
-            });
-            let me = self.clone();
-            let mut stop = self.stop.subscribe();
-            tokio::spawn(async move {
-                let mut c = client::lazy(addr, Duration::from_millis(200));
-                let mut tick = tokio::time::interval(log_poll);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stop.changed() => break,
-                    }
-                    me.snapshot(id, &mut c, Duration::from_secs(2)).await;
-                }
-            });
+            self.poll_task(id, addr, poll, false);
+            self.poll_task(id, addr, log_poll, true);
         }
+    }
+
+    /// One task per node and kind of poll, so a slow answer delays nothing else.
+    fn poll_task(&self, id: u32, addr: SocketAddr, period: Duration, logs: bool) {
+        let me = self.clone();
+        let mut stop = self.stop.subscribe();
+        tokio::spawn(async move {
+            let mut c = client::lazy(addr, Duration::from_millis(200));
+            let status_timeout = (period * 4).max(Duration::from_millis(250));
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                if logs {
+                    me.snapshot(id, &mut c, Duration::from_secs(2)).await;
+                } else {
+                    me.sample(id, &mut c, status_timeout).await;
+                }
+            }
+        });
     }
 
     pub fn stop(&self) {

@@ -25,12 +25,14 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
     Fail,
     Undecided,
+    /// Until a run has a verdict, it has not run.
+    #[default]
     Error,
     Interrupted,
 }
@@ -47,7 +49,7 @@ pub struct NodeReport {
     pub implementation: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
     pub suite: String,
     pub spec_file: String,
@@ -250,24 +252,15 @@ mod tests {
             spec_file: "s.toml".into(),
             run_id: "r".into(),
             seed: 1,
-            started_at: String::new(),
             duration_s: 1.0,
             verdict: Verdict::Fail,
             exit_code: 1,
-            error: None,
             checks: vec![
                 c("log_matching", Status::Pass),
                 fail,
                 c("durability", Status::NotChecked),
             ],
-            metrics: BTreeMap::new(),
-            faults: vec![],
-            waits: vec![],
-            nodes: vec![],
-            notes: vec![],
-            timings: BTreeMap::new(),
-            spec: BTreeMap::new(),
-            link_events: vec![],
+            ..Default::default()
         };
         let x = junit(&r);
         assert_eq!(x.matches("<testcase ").count(), 3, "{x}");

@@ -277,6 +277,15 @@ impl<'a> Exec<'a> {
             .collect()
     }
 
+    /// Running nodes that are not paused: those that can answer.
+    fn live(&mut self) -> Vec<u32> {
+        let running = self.running();
+        running
+            .into_iter()
+            .filter(|id| !self.cluster.is_paused(*id))
+            .collect()
+    }
+
     fn max_term(&self) -> i32 {
         self.obs
             .fresh(Duration::from_secs(3600))
@@ -579,11 +588,7 @@ impl<'a> Exec<'a> {
     /// Every running, unpaused node holds the leader's whole, committed log.
     pub async fn caught_up(&mut self) -> Option<String> {
         let leader = self.obs.leader(self.fresh())?;
-        let live: Vec<u32> = self
-            .running()
-            .into_iter()
-            .filter(|id| !self.cluster.is_paused(*id))
-            .collect();
+        let live = self.live();
         let samples = self
             .obs
             .fresh(Duration::from_millis(self.spec.cluster.poll_ms * 3 + 200));
@@ -643,11 +648,7 @@ impl<'a> Exec<'a> {
 
     /// Send one probe write through the next running node; Some when APPLIED.
     async fn probe(&mut self) -> Option<String> {
-        let live: Vec<u32> = self
-            .running()
-            .into_iter()
-            .filter(|id| !self.cluster.is_paused(*id))
-            .collect();
+        let live = self.live();
         if live.is_empty() {
             return None;
         }
