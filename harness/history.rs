@@ -153,6 +153,8 @@ fn parse_line(bytes: &[u8]) -> Result<Option<Op>, LineError> {
     let text = std::str::from_utf8(bytes).map_err(|e| LineError::Utf8 {
         byte: e.valid_up_to() + 1,
     })?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
     if text.trim().is_empty() {
         return Ok(None);
     }
