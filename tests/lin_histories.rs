@@ -6,7 +6,7 @@
 //! `../shared/histories`): absent, it is one line and a pass.
 use proptest::prelude::*;
 use raft_harness::history::{Op, Outcome};
-use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, GenConfig};
+use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, stale_one_read, GenConfig};
 use raft_harness::lin::jepsen::parse_jepsen_log;
 use raft_harness::lin::kvtext::parse_kv_history;
 use raft_harness::lin::{
@@ -358,6 +358,14 @@ fn other_keys_stop_once_one_is_illegal() {
     assert_eq!(b.verdict, Verdict::Ok);
 }
 
+fn illegal_keys(r: &raft_harness::lin::KvReport) -> Vec<&str> {
+    r.keys
+        .iter()
+        .filter(|k| k.verdict.kind() == VerdictKind::Illegal)
+        .map(|k| k.key.as_str())
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -403,6 +411,28 @@ proptest! {
             prop_assert_eq!(illegal, vec![key.as_str()]);
         }
     }
+
+    // A read of a value certainly overwritten before the read (what a node
+    // answering reads without confirming its leadership returns).
+    #[test]
+    fn a_stale_read_is_illegal(
+        seed in any::<u64>(),
+        n in 1usize..200,
+        keys in 1usize..4,
+        clients in 1usize..10,
+        info in 0u32..4,
+        fail in 0u32..15,
+        pick in any::<usize>(),
+    ) {
+        let cfg = GenConfig { seed, ops: n, keys, clients, info_percent: info, fail_percent: fail };
+        let mut h = generate_kv_history(&cfg);
+        if let Some(id) = stale_one_read(&mut h, pick) {
+            let key = h[id as usize].command.split(' ').nth(1).unwrap().to_string();
+            let r = check_kv_history(&h, Limits::default());
+            prop_assert_eq!(r.verdict, VerdictKind::Illegal, "{}", r);
+            prop_assert_eq!(illegal_keys(&r), vec![key.as_str()]);
+        }
+    }
 }
 
 /// The histories the project owns (see tests/data/histories/README.md).
@@ -443,6 +473,12 @@ fn generated_histories_with_fixed_seeds_get_their_verdict() {
         let mut h = generate_kv_history(&cfg);
         let r = check_kv_history(&h, Limits::default());
         assert_eq!(r.verdict, VerdictKind::Ok, "{cfg:?}: {r}");
+        let mut stale = h.clone();
+        let id = stale_one_read(&mut stale, seed as usize).expect("a read to make stale");
+        let key = stale[id as usize].command.split(' ').nth(1).unwrap();
+        let r = check_kv_history(&stale, Limits::default());
+        assert_eq!(r.verdict, VerdictKind::Illegal, "{cfg:?} op {id}: {r}");
+        assert_eq!(illegal_keys(&r), vec![key], "{cfg:?} op {id}: {r}");
         let id = corrupt_one_read(&mut h, seed as usize).expect("a read to corrupt");
         let r = check_kv_history(&h, Limits::default());
         assert_eq!(r.verdict, VerdictKind::Illegal, "{cfg:?} op {id}: {r}");
