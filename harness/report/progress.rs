@@ -1,9 +1,24 @@
 //! What a person watching a run sees: on a terminal, one live status line
 //! (step, elapsed, ops, leader and term) with events printed above it; when
 //! not a terminal (CI logs), plain timestamped lines only.
+//!
+//! Output is bounded: routine lines (a step begins, a `repeat` round begins)
+//! are printed in a burst of `ROUTINE_BURST`, then at most `ROUTINE_PER_SEC` a
+//! second; the rest are counted and reported as `… N step lines not shown`.
+//! Events (faults, waits, failures, results) go through `line` and are always
+//! printed. A big fast `repeat` thus prints a few hundred lines, not 175 MB.
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
+
+/// Longest live status line, in characters (it is cut between characters).
+const LIVE_MAX_CHARS: usize = 160;
+/// Routine lines printed before the rate limit applies.
+const ROUTINE_BURST: f64 = 100.0;
+/// Routine lines printed per second once the burst is spent.
+const ROUTINE_PER_SEC: f64 = 10.0;
+
+type Sink = Box<dyn Write + Send>;
 
 #[derive(Clone)]
 pub struct Progress {
@@ -14,40 +29,125 @@ pub struct Progress {
 
 struct State {
     step: String,
+    /// Characters of the live line on screen (0 = none drawn).
     live_len: usize,
+    budget: Budget,
+    out: Sink,
+}
+
+/// A token bucket for routine lines: `tokens` refill at `ROUTINE_PER_SEC` up
+/// to `ROUTINE_BURST`; lines with no token left are counted in `hidden`.
+struct Budget {
+    tokens: f64,
+    last: Instant,
+    hidden: u64,
+}
+
+impl Budget {
+    fn new(now: Instant) -> Self {
+        Budget {
+            tokens: ROUTINE_BURST,
+            last: now,
+            hidden: 0,
+        }
+    }
+
+    /// Whether a routine line may be printed now (else it is counted).
+    fn take(&mut self, now: Instant) -> bool {
+        let secs = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + secs * ROUTINE_PER_SEC).min(ROUTINE_BURST);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.hidden += 1;
+            false
+        }
+    }
 }
 
 impl Progress {
+    /// Progress on stderr; live line only on a terminal outside CI.
     pub fn new(start: Instant) -> Self {
+        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Self::to_writer(start, tty, Box::new(std::io::stderr()))
+    }
+
+    /// Progress written to `out`, drawing the live line when `tty`.
+    pub fn to_writer(start: Instant, tty: bool, out: Sink) -> Self {
         Progress {
             inner: Arc::new(Mutex::new(State {
                 step: String::new(),
                 live_len: 0,
+                budget: Budget::new(Instant::now()),
+                out,
             })),
-            tty: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+            tty,
             start,
         }
+    }
+
+    /// The state, even if a thread panicked while holding it: progress output
+    /// is never worth crashing a run for (the nodes would be killed and no
+    /// report written).
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn stamp(&self) -> String {
         format!("[{:>7.2}s]", self.start.elapsed().as_secs_f64())
     }
 
-    /// A permanent line (an event, a result).
+    /// A permanent line (an event, a result): always printed.
     pub fn line(&self, msg: impl AsRef<str>) {
-        let mut st = self.inner.lock().unwrap();
-        let mut err = std::io::stderr().lock();
-        if self.tty && st.live_len > 0 {
-            let _ = write!(err, "\r{}\r", " ".repeat(st.live_len));
-            st.live_len = 0;
-        }
-        let _ = writeln!(err, "{} {}", self.stamp(), msg.as_ref());
+        let mut st = self.state();
+        self.print(&mut st, msg.as_ref());
     }
 
-    /// A new step begins.
+    /// A routine line (e.g. a `repeat` round begins): printed within the budget.
+    pub fn note(&self, msg: impl AsRef<str>) {
+        let mut st = self.state();
+        if st.budget.take(Instant::now()) {
+            self.print(&mut st, msg.as_ref());
+        }
+    }
+
+    /// A new step begins: a routine line, and the step of the live line.
     pub fn step(&self, desc: String) {
-        self.line(&desc);
-        self.inner.lock().unwrap().step = desc;
+        let mut st = self.state();
+        if st.budget.take(Instant::now()) {
+            self.print(&mut st, &desc);
+        }
+        st.step = desc;
+    }
+
+    /// Clear the live line, say how many routine lines were not shown, print `msg`.
+    fn print(&self, st: &mut State, msg: &str) {
+        self.clear_live(st);
+        self.flush_hidden(st);
+        let line = format!("{} {msg}\n", self.stamp());
+        let _ = st.out.write_all(line.as_bytes());
+    }
+
+    fn flush_hidden(&self, st: &mut State) {
+        let hidden = std::mem::take(&mut st.budget.hidden);
+        if hidden > 0 {
+            let line = format!(
+                "{} … {hidden} step line{} not shown (at most {ROUTINE_PER_SEC} a second \
+                 are printed; every event is)\n",
+                self.stamp(),
+                if hidden == 1 { "" } else { "s" }
+            );
+            let _ = st.out.write_all(line.as_bytes());
+        }
+    }
+
+    fn clear_live(&self, st: &mut State) {
+        if self.tty && st.live_len > 0 {
+            let _ = write!(st.out, "\r{}\r", " ".repeat(st.live_len));
+            st.live_len = 0;
+        }
     }
 
     /// Redraw the live line (terminal only).
@@ -55,23 +155,142 @@ impl Progress {
         if !self.tty {
             return;
         }
-        let mut st = self.inner.lock().unwrap();
+        let mut st = self.state();
         let leader = leader.map_or("no leader".to_string(), |(n, t)| {
             format!("leader {n} term {t}")
         });
-        let mut text = format!("{} {} · ops {ops} · {leader}", self.stamp(), st.step);
-        text.truncate(160);
-        let pad = st.live_len.saturating_sub(text.chars().count());
-        let _ = write!(std::io::stderr().lock(), "\r{text}{}", " ".repeat(pad));
-        st.live_len = text.chars().count();
+        let full = format!("{} {} · ops {ops} · {leader}", self.stamp(), st.step);
+        let text = cut_chars(&full, LIVE_MAX_CHARS);
+        let len = text.chars().count();
+        let pad = st.live_len.saturating_sub(len);
+        let live = format!("\r{text}{}", " ".repeat(pad));
+        let _ = st.out.write_all(live.as_bytes());
+        let _ = st.out.flush();
+        st.live_len = len;
     }
 
-    /// Clear the live line before the final table.
+    /// Clear the live line before the final table, and count what was not shown.
     pub fn finish(&self) {
-        let mut st = self.inner.lock().unwrap();
-        if self.tty && st.live_len > 0 {
-            let _ = write!(std::io::stderr().lock(), "\r{}\r", " ".repeat(st.live_len));
-            st.live_len = 0;
+        let mut st = self.state();
+        self.clear_live(&mut st);
+        self.flush_hidden(&mut st);
+        let _ = st.out.flush();
+    }
+}
+
+/// The first `max` characters of `s` (never cut inside a multi-byte character).
+pub fn cut_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
         }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Buf {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn progress(tty: bool) -> (Progress, Buf) {
+        let buf = Buf::default();
+        (
+            Progress::to_writer(Instant::now(), tty, Box::new(buf.clone())),
+            buf,
+        )
+    }
+
+    #[test]
+    fn cut_chars_never_splits_a_character() {
+        assert_eq!(cut_chars("a·b", 2), "a·");
+        assert_eq!(cut_chars("··", 1), "·");
+        assert_eq!(cut_chars("ab", 5), "ab");
+        // Every cut of a string with multi-byte characters is valid text.
+        let s = "x·é€𝄞".repeat(40);
+        for n in 0..s.chars().count() + 2 {
+            assert_eq!(cut_chars(&s, n).chars().count(), n.min(s.chars().count()));
+        }
+    }
+
+    /// Today's main cut the live line at byte 160 with `String::truncate`, which
+    /// panics when byte 160 falls inside `·`: every step length is tried so that
+    /// the cut lands inside a multi-byte character at least once.
+    #[test]
+    fn the_live_line_with_multibyte_text_at_the_cut_does_not_panic() {
+        for n in 100..200 {
+            let (p, buf) = progress(true);
+            p.step(format!(
+                "step 1/1 ({}.toml:3) sleep 1.0 s ·é",
+                "s".repeat(n)
+            ));
+            p.tick(12, Some((2, 3)));
+            let text = buf.text();
+            let live = text.rsplit('\r').next().unwrap();
+            assert!(live.chars().count() <= LIVE_MAX_CHARS, "{live}");
+            assert!(live.starts_with('['), "the live line was drawn: {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_poisoned_lock_does_not_crash_the_run() {
+        let (p, buf) = progress(true);
+        let p2 = p.clone();
+        let _ = std::thread::spawn(move || {
+            let _held = p2.inner.lock().unwrap();
+            panic!("a thread panics while printing");
+        })
+        .join();
+        assert!(p.inner.is_poisoned());
+        p.step("step 1/1 next".into());
+        p.tick(1, None);
+        p.line("still printing");
+        p.finish();
+        assert!(buf.text().contains("still printing"), "{}", buf.text());
+    }
+
+    #[test]
+    fn routine_lines_are_bounded_and_counted_events_are_all_printed() {
+        let (p, buf) = progress(false);
+        let t0 = Instant::now();
+        let total = 200_000u64;
+        for i in 0..total {
+            p.step(format!("step {i} sleep 0.0 s"));
+            if i % 50_000 == 0 {
+                p.line(format!("event {i}"));
+            }
+        }
+        p.finish();
+        let secs = t0.elapsed().as_secs_f64();
+        let text = buf.text();
+        let shown = text.lines().filter(|l| l.contains("] step ")).count() as u64;
+        let limit = ROUTINE_BURST + ROUTINE_PER_SEC * secs + 1.0;
+        assert!((shown as f64) <= limit, "{shown} step lines in {secs:.1} s");
+        assert!(shown >= ROUTINE_BURST as u64);
+        for i in (0..total).step_by(50_000) {
+            assert!(text.contains(&format!("] event {i}\n")), "event {i} lost");
+        }
+        let hidden: u64 = text
+            .lines()
+            .filter_map(|l| l.split("… ").nth(1))
+            .filter_map(|r| r.split(' ').next()?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(shown + hidden, total, "every step line is shown or counted");
+        assert!(text.len() < 100_000, "{} bytes printed", text.len());
     }
 }

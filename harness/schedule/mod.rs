@@ -186,7 +186,7 @@ impl<'a> Exec<'a> {
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress
-                        .line(format!("{}: round {}/{}", step.at, round + 1, times));
+                        .note(format!("{}: round {}/{}", step.at, round + 1, times));
                     Box::pin(self.run(steps)).await?;
                 }
                 Ok(())
