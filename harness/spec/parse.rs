@@ -678,7 +678,7 @@ fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
         Ok(ip) if ip.is_loopback() => {
             format!("host \"{shown}\" is IPv6 loopback, which raft-harness does not support")
         }
-        _ => format!("host \"{shown}\" is not an IPv4 loopback address"),
+        _ => format!("host \"{shown}\" is not a loopback address"),
     };
     errs.help(
         src,
