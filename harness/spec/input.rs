@@ -13,7 +13,7 @@ use std::path::Path;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Longest suite or kind name, in characters (it becomes part of a file name).
-pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// The text of a suite or kinds file. Errors (as the message of a diagnostic
 /// about the whole file, or at the first invalid byte): not a regular file,

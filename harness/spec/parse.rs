@@ -689,7 +689,7 @@ fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
 }
 
 /// The suite's name names its report folder: letters, digits, `-` and `_`, not
-/// empty, at most 100 characters.
+/// empty, at most 200 characters.
 fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>) {
     let span = node.map_or(0..0, |n| n.span.clone());
     let problem = super::input::name_problem(name).or_else(|| {
