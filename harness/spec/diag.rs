@@ -25,9 +25,10 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The line, or a bounded window of it around the problem (`…` marks cuts).
     source_line: String,
-    /// 1-based column of the caret inside `source_line`.
-    caret_col: usize,
-    caret_len: usize,
+    /// 1-based column of the caret inside `source_line` (u32: keeps the
+    /// diagnostic small, it travels in `Result`s).
+    caret_col: u32,
+    caret_len: u32,
 }
 
 impl Diagnostic {
@@ -57,8 +58,8 @@ impl Diagnostic {
             message: excerpt(&message, MAX_MESSAGE_CHARS),
             help: help.map(|h| excerpt(&h, MAX_MESSAGE_CHARS)),
             source_line,
-            caret_col,
-            caret_len,
+            caret_col: caret_col as u32,
+            caret_len: caret_len as u32,
         }
     }
 
@@ -141,8 +142,8 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{pad} | {}{}",
-            " ".repeat(self.caret_col - 1),
-            "^".repeat(self.caret_len)
+            " ".repeat(self.caret_col as usize - 1),
+            "^".repeat(self.caret_len as usize)
         )?;
         if let Some(h) = &self.help {
             write!(f, "\n{pad} = help: {h}")?;
