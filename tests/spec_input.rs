@@ -272,8 +272,8 @@ fn a_one_mb_line_gives_a_bounded_error_message() {
 }
 
 /// A fast `repeat` of 100,000 steps printed every step off a terminal (about
-/// 5 MB here, 175 MB for a larger one); now step lines are rate-limited and
-/// counted, while every event (here: the wait's result) is still printed.
+/// 10 MB here, 175 MB for a larger one); now routine lines are rate-limited
+/// and counted, while every event (here: a kill and a restart) is printed.
 #[test]
 fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -284,6 +284,8 @@ fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
             "[cluster]\nbase_port = 27100\n{ONE_NODE}\
              [[step]]\nwait = \"leader\"\ntimeout_s = 60\n\
              [[step]]\nrepeat = 1000\nsteps = [{{ repeat = 100, steps = [{{ sleep_s = 0 }}] }}]\n\
+             [[step]]\nfault = \"kill\"\ntarget = 1\n\
+             [[step]]\nfault = \"restart\"\n\
              [[step]]\nwait = \"leader\"\ntimeout_s = 60\n"
         ),
     );
@@ -292,12 +294,10 @@ fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
     let head: String = err.chars().take(3000).collect();
     assert_eq!(o.status.code(), Some(0), "{head}");
     assert!(err.len() < 200_000, "{} bytes printed:\n{head}", err.len());
-    assert!(err.contains("step lines not shown"), "{head}");
-    assert_eq!(
-        err.matches("big-repeat.toml:13: leader after").count(),
-        1,
-        "the last wait's result is printed: {head}"
-    );
+    assert!(err.contains("routine lines not shown"), "{head}");
+    // Faults after the repeat are events: printed once each, whatever the budget.
+    assert_eq!(err.matches(" s  kill 1").count(), 1, "{head}");
+    assert_eq!(err.matches(" s  restart 1").count(), 1, "{head}");
     assert!(dir.path().join("reports/latest/report.json").exists());
 }
 

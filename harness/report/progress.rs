@@ -2,11 +2,14 @@
 //! (step, elapsed, ops, leader and term) with events printed above it; when
 //! not a terminal (CI logs), plain timestamped lines only.
 //!
-//! Output is bounded: routine lines (a step begins, a `repeat` round begins)
-//! are printed in a burst of `ROUTINE_BURST`, then at most `ROUTINE_PER_SEC` a
-//! second; the rest are counted and reported as `… N step lines not shown`.
-//! Events (faults, waits, failures, results) go through `line` and are always
-//! printed. A big fast `repeat` thus prints a few hundred lines, not 175 MB.
+//! Output is bounded: routine lines (a step begins, a `repeat` round begins, a
+//! wait came out as expected, a fault had no node to act on) are printed in a
+//! burst of `ROUTINE_BURST`, then at most `ROUTINE_PER_SEC` a second; the rest
+//! are counted and reported as `… N routine lines not shown`. Events (faults,
+//! heals, failed waits, nodes exiting, results) go through `line` and are
+//! always printed. A big fast `repeat` thus prints a few hundred lines, not
+//! 175 MB. Shipped suites have far fewer than `ROUTINE_BURST` steps: for them
+//! nothing changes.
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -113,6 +116,16 @@ impl Progress {
         }
     }
 
+    /// The result of a wait: routine when it came out as `expected`, else an
+    /// event (a failure is always printed).
+    pub fn outcome(&self, expected: bool, msg: impl AsRef<str>) {
+        if expected {
+            self.note(msg)
+        } else {
+            self.line(msg)
+        }
+    }
+
     /// A new step begins: a routine line, and the step of the live line.
     pub fn step(&self, desc: String) {
         let mut st = self.state();
@@ -134,8 +147,8 @@ impl Progress {
         let hidden = std::mem::take(&mut st.budget.hidden);
         if hidden > 0 {
             let line = format!(
-                "{} … {hidden} step line{} not shown (at most {ROUTINE_PER_SEC} a second \
-                 are printed; every event is)\n",
+                "{} … {hidden} routine line{} not shown (at most {ROUTINE_PER_SEC} a second \
+                 are printed; every fault and failure is)\n",
                 self.stamp(),
                 if hidden == 1 { "" } else { "s" }
             );
@@ -268,11 +281,15 @@ mod tests {
     fn routine_lines_are_bounded_and_counted_events_are_all_printed() {
         let (p, buf) = progress(false);
         let t0 = Instant::now();
-        let total = 200_000u64;
-        for i in 0..total {
+        let steps = 200_000u64;
+        let mut total = steps;
+        for i in 0..steps {
             p.step(format!("step {i} sleep 0.0 s"));
             if i % 50_000 == 0 {
                 p.line(format!("event {i}"));
+                p.outcome(false, format!("wait {i} not met"));
+                p.outcome(true, format!("step {i}: wait met as expected"));
+                total += 1;
             }
         }
         p.finish();
@@ -282,8 +299,12 @@ mod tests {
         let limit = ROUTINE_BURST + ROUTINE_PER_SEC * secs + 1.0;
         assert!((shown as f64) <= limit, "{shown} step lines in {secs:.1} s");
         assert!(shown >= ROUTINE_BURST as u64);
-        for i in (0..total).step_by(50_000) {
+        for i in (0..steps).step_by(50_000) {
             assert!(text.contains(&format!("] event {i}\n")), "event {i} lost");
+            assert!(
+                text.contains(&format!("] wait {i} not met\n")),
+                "failure {i} lost"
+            );
         }
         let hidden: u64 = text
             .lines()
