@@ -711,30 +711,50 @@ fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>)
 }
 
 /// Every string in the values of `keys` (string arrays like `command` and
-/// `args`, or `env` tables) may use only known `{placeholders}`.
+/// `args`, or `env` tables) may use only known `{placeholders}` and holds no NUL
+/// (it becomes an argument or environment entry of a process); env names are
+/// not empty and hold no `=` or NUL.
 fn check_placeholders(src: &Src, errs: &mut Errs, f: &Fields, keys: &[&str]) {
-    use crate::cluster::template;
     for key in keys {
         let Some(v) = f.get(key) else { continue };
-        let items: Vec<&Node> = match &v.value {
-            Value::Array(items) => items.iter().collect(),
-            Value::Table(entries) => entries.iter().map(|(_, n)| n).collect(),
+        let items: Vec<(Option<&Key>, &Node)> = match &v.value {
+            Value::Array(items) => items.iter().map(|n| (None, n)).collect(),
+            Value::Table(entries) => entries.iter().map(|(k, n)| (Some(k), n)).collect(),
             _ => continue, // a type error, reported where the value is read
         };
-        for it in items {
-            let Value::Str(arg) = &it.value else { continue };
-            if let Err(bad) = template::check(arg) {
-                let bad = excerpt(&bad, 40);
-                let msg = format!("unknown placeholder `{{{bad}}}` in `{key}`");
-                let help = did_you_mean(
-                    &bad,
-                    template::PLACEHOLDERS,
-                    |s| format!("`{{{s}}}`"),
-                    "placeholders",
+        for (name, it) in items {
+            if let Some(k) = name.filter(|k| k.name.is_empty() || k.name.contains(['=', '\0'])) {
+                let msg = format!(
+                    "environment variable name \"{}\" must not be empty or hold `=` or NUL",
+                    excerpt(&k.name, 40)
                 );
-                errs.help(src, it.span.clone(), msg, help);
+                errs.at(src, k.span.clone(), msg);
             }
+            let Value::Str(arg) = &it.value else { continue };
+            if arg.contains('\0') {
+                errs.at(
+                    src,
+                    it.span.clone(),
+                    format!("`{key}` values must not contain a NUL character"),
+                );
+            }
+            check_placeholder(src, errs, it, arg, key);
         }
+    }
+}
+
+fn check_placeholder(src: &Src, errs: &mut Errs, it: &Node, arg: &str, key: &str) {
+    use crate::cluster::template;
+    if let Err(bad) = template::check(arg) {
+        let bad = excerpt(&bad, 40);
+        let msg = format!("unknown placeholder `{{{bad}}}` in `{key}`");
+        let help = did_you_mean(
+            &bad,
+            template::PLACEHOLDERS,
+            |s| format!("`{{{s}}}`"),
+            "placeholders",
+        );
+        errs.help(src, it.span.clone(), msg, help);
     }
 }
 

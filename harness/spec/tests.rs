@@ -432,3 +432,32 @@ fn a_long_line_is_shown_as_a_window_around_the_caret() {
     assert!(e.contains("… and 30 more errors not shown"), "{e}");
     assert!(e.contains("80 errors in the spec"), "{e}");
 }
+
+#[test]
+fn process_arguments_and_environment_hold_no_nul_and_env_names_are_valid() {
+    let e = errors(
+        "[kind.k]\ncommand = [\"n\", \"a\\u0000b\"]\n[[node]]\nid = 1\nkind = \"k\"\n\
+         args = [\"x\\u0000\"]\nenv = { \"A=B\" = \"1\", \"\" = \"2\", C = \"\\u0000\" }\n",
+    );
+    assert!(
+        e.contains("s.toml:3:17: `command` values must not contain a NUL"),
+        "{e}"
+    );
+    assert!(
+        e.contains("s.toml:7:9: `args` values must not contain a NUL"),
+        "{e}"
+    );
+    assert!(
+        e.contains("s.toml:8:9: environment variable name \"A=B\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("s.toml:8:22: environment variable name \"\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("s.toml:8:36: `env` values must not contain a NUL"),
+        "{e}"
+    );
+    assert!(e.contains("5 errors"), "{e}");
+}
