@@ -461,3 +461,20 @@ fn process_arguments_and_environment_hold_no_nul_and_env_names_are_valid() {
     );
     assert!(e.contains("5 errors"), "{e}");
 }
+
+#[test]
+fn the_caret_stays_under_the_problem_in_a_cut_line() {
+    let text = format!("{}BAD{}\n", "é".repeat(200), "b".repeat(200));
+    let at = "é".len() * 200;
+    let d = Diagnostic::at(Path::new("s.toml"), &text, at..at + 3, "bad".into(), None);
+    assert_eq!((d.line, d.col), (1, 201), "columns count characters");
+    let shown = d.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    let src = lines[2].strip_prefix("1 | ").unwrap();
+    let caret = lines[3].strip_prefix("  | ").unwrap();
+    assert!(src.starts_with('…') && src.ends_with('…'), "{shown}");
+    assert!(src.chars().count() <= 122, "{shown}");
+    let col = |s: &str, pat: &str| s[..s.find(pat).unwrap()].chars().count();
+    assert_eq!(col(src, "BAD"), col(caret, "^^^"), "{shown}");
+    assert_eq!(caret.trim(), "^^^", "{shown}");
+}
