@@ -699,11 +699,15 @@ fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>)
         .then(|| "may hold only letters, digits, '-' and '_'".to_string())
     });
     if let Some(p) = problem {
+        let what = match node {
+            Some(_) => "`name`",
+            None => "the suite name (the file name; set `name` to choose another)",
+        };
         errs.at(
             src,
             span,
             format!(
-                "`name` {p} (it names a report folder), found \"{}\"",
+                "{what} {p} (it names a report folder), found \"{}\"",
                 excerpt(name, 60)
             ),
         );

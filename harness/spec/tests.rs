@@ -232,6 +232,22 @@ fn include_accepts_regular_files_of_at_most_1_mib_only() {
         e.contains("s.toml:1:12:"),
         "points at the include entry: {e}"
     );
+    // An included file that is not UTF-8 is reported at its own line and column.
+    std::fs::write(dir.path().join("latin1.toml"), b"# kinds\n# caf\xe9\n").unwrap();
+    std::fs::write(&p, format!("include = [\"latin1.toml\"]\n{NODES}")).unwrap();
+    let e = load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("latin1.toml:2:6: the file is not valid UTF-8: byte 0xE9"),
+        "{e}"
+    );
+    // A name taken from a file name is checked too.
+    let odd = dir.path().join("has space.toml");
+    std::fs::write(&odd, NODES).unwrap();
+    let e = load(&odd).unwrap_err().to_string();
+    assert!(
+        e.contains("the suite name (the file name; set `name`"),
+        "{e}"
+    );
     // The suite file itself gets the same rule.
     let e = load(&fifo).unwrap_err().to_string();
     assert!(e.contains("it is a FIFO"), "{e}");
