@@ -523,7 +523,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     let ntiming = read_timing(&src, &mut errs, &f, timing);
                     let env = f.env(&src, &mut errs, "env");
                     let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
-                    check_placeholders(&src, &mut errs, &f, &["args", "env"]);
+                    check_process_strings(&src, &mut errs, &f, &["args", "env"]);
                     let (Some(id), Some(kind)) = (id, kind) else {
                         continue;
                     };
@@ -718,7 +718,7 @@ fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>)
 /// `args`, or `env` tables) may use only known `{placeholders}` and holds no NUL
 /// (it becomes an argument or environment entry of a process); env names are
 /// not empty and hold no `=` or NUL.
-fn check_placeholders(src: &Src, errs: &mut Errs, f: &Fields, keys: &[&str]) {
+fn check_process_strings(src: &Src, errs: &mut Errs, f: &Fields, keys: &[&str]) {
     for key in keys {
         let Some(v) = f.get(key) else { continue };
         let items: Vec<(Option<&Key>, &Node)> = match &v.value {
@@ -798,7 +798,7 @@ fn read_kinds(
                 errs.at(src, c.span.clone(), "`command` must not be empty");
             }
         }
-        check_placeholders(src, errs, &kf, &["command", "env"]);
+        check_process_strings(src, errs, &kf, &["command", "env"]);
         if let Some(p) = super::input::name_problem(&k.name) {
             // Kind names become file names (build logs, build stamps).
             let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
