@@ -2,6 +2,10 @@
 //! (step, elapsed, ops, leader and term) with events printed above it; when
 //! not a terminal (CI logs), plain timestamped lines only.
 //!
+//! The live line is an `indicatif` bar (`{wide_msg}`): it is cut to the
+//! terminal's width by display width, never inside a character, and redrawn
+//! at a bounded rate; lines are printed above it with `println`.
+//!
 //! Output is bounded: routine lines (a step begins, a `repeat` round begins, a
 //! wait came out as expected, a fault had no node to act on) are printed in a
 //! burst of `ROUTINE_BURST`, then at most `ROUTINE_PER_SEC` a second; the rest
@@ -10,6 +14,7 @@
 //! always printed. A big fast `repeat` thus prints a few hundred lines, not
 //! 175 MB. Shipped suites have far fewer than `ROUTINE_BURST` steps: for them
 //! nothing changes.
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -26,16 +31,19 @@ type Sink = Box<dyn Write + Send>;
 #[derive(Clone)]
 pub struct Progress {
     inner: Arc<Mutex<State>>,
-    tty: bool,
     start: Instant,
 }
 
 struct State {
     step: String,
-    /// Characters of the live line on screen (0 = none drawn).
-    live_len: usize,
     budget: Budget,
-    out: Sink,
+    out: Out,
+}
+
+/// Where lines go: plain lines to a writer, or above a live bar.
+enum Out {
+    Plain(Sink),
+    Live(ProgressBar),
 }
 
 /// A token bucket for routine lines: `tokens` refill at `ROUTINE_PER_SEC` up
@@ -73,20 +81,34 @@ impl Budget {
 impl Progress {
     /// Progress on stderr; live line only on a terminal outside CI.
     pub fn new(start: Instant) -> Self {
-        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        Self::to_writer(start, tty, Box::new(std::io::stderr()))
+        if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+            Self::live(start, ProgressDrawTarget::stderr())
+        } else {
+            Self::to_writer(start, Box::new(std::io::stderr()))
+        }
     }
 
-    /// Progress written to `out`, drawing the live line when `tty`.
-    pub fn to_writer(start: Instant, tty: bool, out: Sink) -> Self {
+    /// Plain timestamped lines written to `out` (no live line).
+    pub fn to_writer(start: Instant, out: Sink) -> Self {
+        Self::with_out(start, Out::Plain(out))
+    }
+
+    /// A live line drawn on `target` (a terminal), lines printed above it.
+    pub fn live(start: Instant, target: ProgressDrawTarget) -> Self {
+        let bar = ProgressBar::with_draw_target(None, target);
+        if let Ok(style) = ProgressStyle::with_template("{wide_msg}") {
+            bar.set_style(style);
+        }
+        Self::with_out(start, Out::Live(bar))
+    }
+
+    fn with_out(start: Instant, out: Out) -> Self {
         Progress {
             inner: Arc::new(Mutex::new(State {
                 step: String::new(),
-                live_len: 0,
                 budget: Budget::new(Instant::now()),
                 out,
             })),
-            tty,
             start,
         }
     }
@@ -135,12 +157,11 @@ impl Progress {
         st.step = desc;
     }
 
-    /// Clear the live line, say how many routine lines were not shown, print `msg`.
+    /// Say how many routine lines were not shown, then print `msg` (above the
+    /// live line on a terminal).
     fn print(&self, st: &mut State, msg: &str) {
-        self.clear_live(st);
         self.flush_hidden(st);
-        let line = format!("{} {msg}\n", self.stamp());
-        let _ = st.out.write_all(line.as_bytes());
+        emit(&mut st.out, &format!("{} {msg}", self.stamp()));
     }
 
     fn flush_hidden(&self, st: &mut State) {
@@ -148,46 +169,46 @@ impl Progress {
         if hidden > 0 {
             let line = format!(
                 "{} … {hidden} routine line{} not shown (at most {ROUTINE_PER_SEC} a second \
-                 are printed; every fault and failure is)\n",
+                 are printed; every fault and failure is)",
                 self.stamp(),
                 if hidden == 1 { "" } else { "s" }
             );
-            let _ = st.out.write_all(line.as_bytes());
-        }
-    }
-
-    fn clear_live(&self, st: &mut State) {
-        if self.tty && st.live_len > 0 {
-            let _ = write!(st.out, "\r{}\r", " ".repeat(st.live_len));
-            st.live_len = 0;
+            emit(&mut st.out, &line);
         }
     }
 
     /// Redraw the live line (terminal only).
     pub fn tick(&self, ops: usize, leader: Option<(u32, i32)>) {
-        if !self.tty {
-            return;
-        }
-        let mut st = self.state();
+        let st = self.state();
+        let Out::Live(bar) = &st.out else { return };
         let leader = leader.map_or("no leader".to_string(), |(n, t)| {
             format!("leader {n} term {t}")
         });
         let full = format!("{} {} · ops {ops} · {leader}", self.stamp(), st.step);
-        let text = cut_chars(&full, LIVE_MAX_CHARS);
-        let len = text.chars().count();
-        let pad = st.live_len.saturating_sub(len);
-        let live = format!("\r{text}{}", " ".repeat(pad));
-        let _ = st.out.write_all(live.as_bytes());
-        let _ = st.out.flush();
-        st.live_len = len;
+        bar.set_message(cut_chars(&full, LIVE_MAX_CHARS).to_string());
     }
 
     /// Clear the live line before the final table, and count what was not shown.
     pub fn finish(&self) {
         let mut st = self.state();
-        self.clear_live(&mut st);
         self.flush_hidden(&mut st);
-        let _ = st.out.flush();
+        match &mut st.out {
+            Out::Live(bar) => bar.finish_and_clear(),
+            Out::Plain(w) => {
+                let _ = w.flush();
+            }
+        }
+    }
+}
+
+/// One whole line, in one write (lines of concurrent tasks never interleave);
+/// write errors (a closed pipe) are ignored: progress is not worth a crash.
+fn emit(out: &mut Out, line: &str) {
+    match out {
+        Out::Live(bar) => bar.println(line),
+        Out::Plain(w) => {
+            let _ = w.write_all(format!("{line}\n").as_bytes());
+        }
     }
 }
 
@@ -202,6 +223,7 @@ pub fn cut_chars(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indicatif::InMemoryTerm;
 
     /// A sink the test can read back.
     #[derive(Clone, Default)]
@@ -221,12 +243,30 @@ mod tests {
         }
     }
 
-    fn progress(tty: bool) -> (Progress, Buf) {
+    fn plain() -> (Progress, Buf) {
         let buf = Buf::default();
         (
-            Progress::to_writer(Instant::now(), tty, Box::new(buf.clone())),
+            Progress::to_writer(Instant::now(), Box::new(buf.clone())),
             buf,
         )
+    }
+
+    /// A live progress on an in-memory terminal of `cols` columns.
+    fn on_term(cols: u16) -> (Progress, InMemoryTerm) {
+        let term = InMemoryTerm::new(8, cols);
+        let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 255);
+        (Progress::live(Instant::now(), target), term)
+    }
+
+    /// The last non-empty row of the terminal.
+    fn live_row(term: &InMemoryTerm) -> String {
+        let screen = term.contents();
+        screen
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_string()
     }
 
     #[test]
@@ -243,26 +283,58 @@ mod tests {
 
     /// Today's main cut the live line at byte 160 with `String::truncate`, which
     /// panics when byte 160 falls inside `·`: every step length is tried so that
-    /// the cut lands inside a multi-byte character at least once.
+    /// the cut lands inside a multi-byte character at least once, on a terminal
+    /// wider than 160 columns and on a narrow one.
     #[test]
     fn the_live_line_with_multibyte_text_at_the_cut_does_not_panic() {
-        for n in 100..200 {
-            let (p, buf) = progress(true);
-            p.step(format!(
-                "step 1/1 ({}.toml:3) sleep 1.0 s ·é",
-                "s".repeat(n)
-            ));
-            p.tick(12, Some((2, 3)));
-            let text = buf.text();
-            let live = text.rsplit('\r').next().unwrap();
-            assert!(live.chars().count() <= LIVE_MAX_CHARS, "{live}");
-            assert!(live.starts_with('['), "the live line was drawn: {text:?}");
+        for cols in [200u16, 60] {
+            for n in 100..200 {
+                let (p, term) = on_term(cols);
+                p.step(format!(
+                    "step 1/1 ({}.toml:3) sleep 1.0 s ·é",
+                    "s".repeat(n)
+                ));
+                p.tick(12, Some((2, 3)));
+                let live = live_row(&term);
+                assert!(live.starts_with('['), "the live line was drawn: {live:?}");
+                let width = live.trim_end().chars().count();
+                assert!(
+                    width <= LIVE_MAX_CHARS.min(cols as usize),
+                    "{width}: {live}"
+                );
+                p.finish();
+            }
         }
     }
 
     #[test]
+    fn lines_are_printed_above_the_live_line() {
+        let (p, term) = on_term(80);
+        p.step("step 1/2 (s.toml:3) wait leader".into());
+        p.tick(0, None);
+        p.line("s.toml:3: leader after 12 ms");
+        p.tick(5, Some((1, 2)));
+        let screen = term.contents();
+        let rows: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(
+            rows[0].ends_with("step 1/2 (s.toml:3) wait leader"),
+            "{screen}"
+        );
+        assert!(
+            rows[1].ends_with("s.toml:3: leader after 12 ms"),
+            "{screen}"
+        );
+        assert!(rows[2].contains("· ops 5 · leader 1 term 2"), "{screen}");
+        p.finish();
+        assert!(
+            !term.contents().contains("ops 5"),
+            "finish clears the live line"
+        );
+    }
+
+    #[test]
     fn a_poisoned_lock_does_not_crash_the_run() {
-        let (p, buf) = progress(true);
+        let (p, buf) = plain();
         let p2 = p.clone();
         let _ = std::thread::spawn(move || {
             let _held = p2.inner.lock().unwrap();
@@ -279,7 +351,7 @@ mod tests {
 
     #[test]
     fn routine_lines_are_bounded_and_counted_events_are_all_printed() {
-        let (p, buf) = progress(false);
+        let (p, buf) = plain();
         let t0 = Instant::now();
         let steps = 200_000u64;
         let mut total = steps;
