@@ -101,10 +101,16 @@ pub fn date_message(toml_message: &str, text: &str, at: usize) -> Option<String>
         .get(..at)
         .and_then(|t| t.rfind('\n'))
         .map_or(0, |i| i + 1);
+    // `key = ` just before the value, also inside an inline table or array.
     let key = text
         .get(line_start..at)
         .and_then(|l| l.trim_end().strip_suffix('='))
-        .map(|k| k.trim().trim_matches('"'))
+        .and_then(|k| {
+            k.trim_end()
+                .rsplit(|c: char| c.is_whitespace() || "{[,".contains(c))
+                .next()
+        })
+        .map(|k| k.trim_matches('"'))
         .filter(|k| !k.is_empty());
     let expected = "expected a string, a number, a boolean, an array or a table \
                     (quote it if you mean text)";

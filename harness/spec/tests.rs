@@ -276,6 +276,13 @@ fn a_date_value_is_explained_without_toml_internals() {
         !e.contains("$__toml") && e.contains("dates are not accepted here"),
         "{e}"
     );
+    let e = errors(&format!(
+        "{NODES}[[step]]\nrepeat = 2\nsteps = [{{ sleep_s = 1979-05-27 }}]\n"
+    ));
+    assert!(
+        e.contains("s.toml:11:22: `sleep_s`: dates are not accepted"),
+        "{e}"
+    );
 }
 
 #[test]
