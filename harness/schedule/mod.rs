@@ -186,7 +186,7 @@ impl<'a> Exec<'a> {
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress
-                        .line(format!("{}: round {}/{}", step.at, round + 1, times));
+                        .note(format!("{}: round {}/{}", step.at, round + 1, times));
                     Box::pin(self.run(steps)).await?;
                 }
                 Ok(())
@@ -370,7 +370,7 @@ impl<'a> Exec<'a> {
     pub async fn proc_fault(&mut self, f: ProcFault, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
         if ids.is_empty() {
             self.progress
-                .line(format!("{at}: no node to {f:?}; skipped"));
+                .note(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
         if matches!(f, ProcFault::Kill | ProcFault::Stop | ProcFault::Pause) {
@@ -536,10 +536,13 @@ impl<'a> Exec<'a> {
         if met.is_none() && !expect_timeout {
             detail = self.why_not(cond);
         }
-        self.progress.line(match met {
-            Some(ms) => format!("{at}: {name} after {ms} ms {detail}"),
-            None => format!("{at}: {name} not met within {timeout_ms} ms"),
-        });
+        self.progress.outcome(
+            met.is_some() != expect_timeout,
+            match met {
+                Some(ms) => format!("{at}: {name} after {ms} ms {detail}"),
+                None => format!("{at}: {name} not met within {timeout_ms} ms"),
+            },
+        );
         self.waits.push(WaitRecord {
             at: at.into(),
             condition: name.into(),
