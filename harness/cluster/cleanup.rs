@@ -5,7 +5,7 @@
 //!
 //! Claims make two runs on one state dir race-free: a run writes its claim
 //! (suite, report dir, node addresses, harness pid + start time) into its state
-//! file under an exclusive `flock` on `STATE_DIR/.claims.lock`, after checking
+//! file under an exclusive `flock` on the state dir, after checking
 //! the live claims of others for overlap. The lock orders simultaneous starts:
 //! the run that takes it first wins, the other sees the winner's claim and
 //! exits 3 naming it; neither both proceed nor both abort. Runs that use
@@ -93,15 +93,10 @@ pub fn claim(spec: &Spec, run_id: &str, report_dir: &Path) -> Result<Claim, Stri
     use nix::fcntl::{Flock, FlockArg};
     let dir = state_dir();
     std::fs::create_dir_all(&dir).map_err(|e| state_dir_error(&dir, e))?;
-    let lock_path = dir.join(".claims.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| state_dir_error(&lock_path, e))?;
-    let _lock = Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, e)| state_dir_error(&lock_path, e))?;
+    // The lock is on the state dir itself (no extra file to leave behind).
+    let file = std::fs::File::open(&dir).map_err(|e| state_dir_error(&dir, e))?;
+    let _lock =
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| state_dir_error(&dir, e))?;
     let addrs = node_addrs(spec);
     check_claims(&addrs, Some(run_id))?;
     let mut state = RunState::new(run_id);

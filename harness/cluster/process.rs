@@ -228,12 +228,20 @@ impl Proc {
         if self.exit.is_some() {
             return;
         }
+        use nix::unistd::{getpgid, Pid};
         self.poll_launcher();
-        if self.launcher_exit.is_none() {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(self.pid), sig);
+        let group = self
+            .launcher_exit
+            .is_none()
+            .then_some(Pid::from_raw(self.pid));
+        if let Some(g) = group {
+            let _ = nix::sys::signal::killpg(g, sig);
         }
-        for p in self.members() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
+        // Members outside the launcher's group (setsid, daemons): once each.
+        for p in self.members().into_iter().map(Pid::from_raw) {
+            if group.is_none() || getpgid(Some(p)).ok() != group {
+                let _ = nix::sys::signal::kill(p, sig);
+            }
         }
     }
 
@@ -461,7 +469,7 @@ pub fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
     }
     for ((run, node), pids) in &by_node {
         said.push(format!(
-            "ending node {node} (pids {pids:?}) left running by raft-harness run {run}, whose harness is gone"
+            "ending node {node} (pids {pids:?}) left by raft-harness run {run}, whose harness is gone"
         ));
     }
     let pids: Vec<i32> = mine.iter().map(|h| h.pid).collect();
