@@ -395,6 +395,42 @@ fn kill_reaches_a_node_started_with_setsid() {
     assert_eq!(report(d, "setsid")["verdict"], "pass");
 }
 
+/// §3: `pause leader` stops every process of a `setsid` node (SIGSTOP reaches
+/// the server in its own session: another leader is elected), `resume` lets it go on.
+#[test]
+fn pause_and_resume_reach_a_node_started_with_setsid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let steps = r#"[[step]]
+wait = "leader"
+timeout_s = 30
+[[step]]
+workload = "start"
+[[step]]
+sleep_s = 1
+[[step]]
+fault = "pause"
+target = "leader"
+[[step]]
+wait = "new-leader"
+timeout_s = 30
+[[step]]
+fault = "resume"
+target = "paused"
+[[step]]
+sleep_s = 2
+[[step]]
+workload = "stop"
+"#;
+    let spec = suite(d, "pause", "setsid", 26045, steps);
+    let mut g = spawn_run(d, &spec, "state", "pause");
+    let code = wait_exit(&mut g.0, Duration::from_secs(150));
+    assert_eq!(code, Some(0), "{}", stderr_of(d, "pause"));
+    assert_eq!(report(d, "pause")["verdict"], "pass");
+    assert_ports_free(26045);
+    assert_no_marked_process(g.0.id());
+}
+
 /// §3: a node whose launcher daemonizes it (double fork, own session, plus a
 /// helper) and exits at once: it counts as running, `kill leader` ends it, and
 /// nothing with the run's marker outlives the run.
