@@ -346,8 +346,32 @@ pub fn program_names(template: &[String], extra: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Judge one holder of `port`. `me` is this user's uid; `alive` tells whether a
-/// run's harness still runs (production: [`Owner::alive`]).
+/// How a marked process stands: its run is alive, or dead (then it is ours to
+/// end only if it is this user's). The one leftover rule, used by [`classify`]
+/// and `process::reap_leftover_runs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkedBy {
+    LiveRun,
+    /// Run dead, process of this user: a leftover to end.
+    DeadRun,
+    /// Run dead, process of another user: never touched.
+    OtherUsersDeadRun,
+}
+
+/// None for an unmarked process. `me` is this user's uid; `alive` tells whether
+/// a run's harness still runs (production: [`Owner::alive`]).
+pub fn marked_by(h: &Holder, me: u32, alive: &dyn Fn(&Owner) -> bool) -> Option<MarkedBy> {
+    let m = h.marker.as_ref()?;
+    Some(if alive(&m.owner) {
+        MarkedBy::LiveRun
+    } else if h.uid == me {
+        MarkedBy::DeadRun
+    } else {
+        MarkedBy::OtherUsersDeadRun
+    })
+}
+
+/// Judge one holder of `port` (see [`marked_by`] for `me` and `alive`).
 /// A marked process is a leftover only if its run is dead and it is ours.
 pub fn classify(
     h: &Holder,
@@ -356,14 +380,12 @@ pub fn classify(
     me: u32,
     alive: &dyn Fn(&Owner) -> bool,
 ) -> Verdict {
-    if let Some(m) = &h.marker {
-        if alive(&m.owner) {
-            return Verdict::LiveRun(m.clone());
-        }
-        if h.uid == me {
-            return Verdict::Leftover(m.clone());
-        }
-        return Verdict::Stranger;
+    if let (Some(m), Some(by)) = (&h.marker, marked_by(h, me, alive)) {
+        return match by {
+            MarkedBy::LiveRun => Verdict::LiveRun(m.clone()),
+            MarkedBy::DeadRun => Verdict::Leftover(m.clone()),
+            MarkedBy::OtherUsersDeadRun => Verdict::Stranger,
+        };
     }
     if h.uid != me {
         return Verdict::Stranger;

@@ -290,7 +290,8 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
             "claimed by the live raft-harness run",
         ))
         .stderr(predicate::str::contains(format!("harness pid {a_pid}")))
-        .stderr(predicate::str::contains("suite first"));
+        .stderr(predicate::str::contains("suite first"))
+        .stderr(predicate::str::contains("reports-first"));
     // The same suite again, from a run that keeps its state elsewhere.
     harness(d, "other-state")
         .args(["run", spec.to_str().unwrap(), "--reports"])
@@ -299,7 +300,9 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("of the live raft-harness run"))
-        .stderr(predicate::str::contains(format!("harness pid {a_pid}")));
+        .stderr(predicate::str::contains(format!("harness pid {a_pid}")))
+        .stderr(predicate::str::contains("suite first"))
+        .stderr(predicate::str::contains("reports-first"));
     harness(d, "state")
         .args(["clean", spec.to_str().unwrap()])
         .timeout(Duration::from_secs(60))

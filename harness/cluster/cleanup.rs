@@ -51,10 +51,13 @@ fn overlap(a: SocketAddr, b: SocketAddr) -> bool {
     a.port() == b.port() && ports::conflicts(a.ip(), b.ip())
 }
 
-/// `run R (harness pid P, suite S, reports D)`, from the run's state file when
-/// this state dir has it, else from the harness's command line.
+/// `run R (harness pid P, suite S, reports D)`, from the run's state file (in
+/// our state dir or the one that harness uses), else from its command line.
 pub fn describe_run(run: &str, owner: Owner) -> String {
-    match RunState::load(run).filter(|s| s.owner() == owner) {
+    let found = RunState::load(run)
+        .or_else(|| RunState::load_in(&process::state_dir_of(owner)?, run))
+        .filter(|s| s.owner() == owner);
+    match found {
         Some(s) => format!(
             "run {run} (harness pid {}, suite {}, reports {})",
             owner.pid, s.suite, s.report_dir
@@ -146,6 +149,10 @@ fn judge(spec: &Spec, say: &dyn Fn(String)) -> Judged {
                     ));
                     j.end.push(h.pid);
                 }
+                Verdict::Stranger if h.marker.is_some() => j.blockers.push(format!(
+                    "port {} (node {}) is held by pid {} (uid {}), left by a raft-harness run of another user: {}\n  it was left alone; ask its owner to run `raft-harness clean`, or give node {} another port",
+                    n.port, n.id, h.pid, h.uid, h.command_line(), n.id
+                )),
                 Verdict::Stranger => j.blockers.push(format!(
                     "port {} (node {}) is held by pid {} (uid {}) which raft-harness did not start and which is not a `{}` server of this user: {}\n  it was left alone; stop it yourself or give node {} another port",
                     n.port, n.id, h.pid, h.uid, programs.join("`/`"), h.command_line(), n.id

@@ -365,6 +365,24 @@ pub fn state_dir() -> PathBuf {
     std::env::temp_dir().join(format!("raft-harness-state-{}", nix::unistd::getuid()))
 }
 
+/// The state dir of another live harness process (from its environment, as
+/// [`state_dir`] computes ours), if its environment can be read.
+pub fn state_dir_of(owner: Owner) -> Option<PathBuf> {
+    let env = std::fs::read(format!("/proc/{}/environ", owner.pid)).ok()?;
+    let get = |k: &str| {
+        let key = format!("{k}=");
+        env.split(|c| *c == 0).find_map(|kv| {
+            kv.strip_prefix(key.as_bytes())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        })
+    };
+    if let Some(d) = get("RAFT_HARNESS_STATE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+    Some(Path::new(&tmp).join(format!("raft-harness-state-{}", ports::uid_of(owner.pid)?)))
+}
+
 /// The error for a state dir the harness cannot use (exit 3 at the call sites).
 pub fn state_dir_error(path: &Path, e: impl std::fmt::Display) -> String {
     format!(
@@ -386,7 +404,12 @@ impl RunState {
 
     /// The state file of `run_id` in the state dir, if it exists and parses.
     pub fn load(run_id: &str) -> Option<RunState> {
-        let path = state_dir().join(format!("{run_id}.json"));
+        Self::load_in(&state_dir(), run_id)
+    }
+
+    /// The state file of `run_id` in `dir`, if it exists and parses.
+    pub fn load_in(dir: &Path, run_id: &str) -> Option<RunState> {
+        let path = dir.join(format!("{run_id}.json"));
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
@@ -455,8 +478,12 @@ pub fn run_states() -> Result<Vec<(PathBuf, RunState)>, String> {
 /// files. Live runs, ours included, are never touched. Returns what was done.
 pub fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
     let uid = nix::unistd::getuid().as_raw();
-    let dead = ports::marked(|m| !m.owner.alive());
-    let mine: Vec<&ports::Holder> = dead.iter().filter(|h| h.uid == uid).collect();
+    let alive = |o: &Owner| o.alive();
+    let marked = ports::marked(|_| true);
+    let mine: Vec<&ports::Holder> = marked
+        .iter()
+        .filter(|h| ports::marked_by(h, uid, &alive) == Some(ports::MarkedBy::DeadRun))
+        .collect();
     let mut said = Vec::new();
     let mut by_node: std::collections::BTreeMap<(String, u32), Vec<i32>> = Default::default();
     for h in &mine {
