@@ -217,3 +217,29 @@ fn start_time_of_self_is_stable() {
     assert!(!reused.alive(), "a different start time is another process");
     assert_eq!(uid_of(me.pid), Some(nix::unistd::getuid().as_raw()));
 }
+
+#[test]
+fn the_shipped_java_kind_recognises_a_hand_started_jar() {
+    // suites/failover.toml includes suites/kinds.toml, whose java kind runs run.sh.
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/failover.toml");
+    let spec = crate::spec::load(&suite).expect("failover.toml loads");
+    let java = &spec.kinds["java"];
+    let progs = program_names(&java.command, &java.programs);
+    let by_hand = holder(
+        ME,
+        &[
+            "java",
+            "-jar",
+            "java-node/target/raft-node.jar",
+            "5",
+            "15105",
+            "localhost:15101",
+        ],
+        None,
+    );
+    assert_eq!(verdict(&by_hand, 15105, &progs), Verdict::HandStarted);
+    // The rust kind does not claim a java server.
+    let rust = &spec.kinds["rust"];
+    let rust_progs = program_names(&rust.command, &rust.programs);
+    assert_eq!(verdict(&by_hand, 15105, &rust_progs), Verdict::Stranger);
+}
