@@ -508,3 +508,76 @@ pub fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
     }
     Ok(said)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tests in one process share the harness identity: each uses its own run id.
+    fn launch(dir: &Path, run: &str, node: u32, script: &str) -> Launch {
+        Launch {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: Vec::new(),
+            cwd: dir.to_path_buf(),
+            log: dir.join(format!("{node}.log")),
+            run_id: run.into(),
+            node,
+        }
+    }
+
+    fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        f()
+    }
+
+    #[test]
+    fn a_daemonized_node_runs_until_its_last_marked_process_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        // The launcher double-forks a server into its own session and exits at once.
+        let mut p = Proc::spawn(
+            launch(dir.path(), "daemon", 1, "( setsid sleep 60 & ); exit 0"),
+            1,
+        )
+        .unwrap();
+        assert!(wait_for(Duration::from_secs(20), || !ports::is_alive(
+            p.pid
+        )));
+        let daemon: Vec<i32> = p.members();
+        assert_eq!(daemon.len(), 1, "the daemon carries the node's marker");
+        assert_eq!(ports::marker_of(daemon[0]), Some(p.marker.clone()));
+        assert_eq!(p.marker.incarnation, 1);
+        assert_eq!(
+            p.exited(),
+            None,
+            "launcher gone, daemon alive: still running"
+        );
+        p.kill();
+        assert!(p.exited().is_some());
+        assert!(!ports::is_alive(daemon[0]), "kill did not reach the daemon");
+    }
+
+    #[test]
+    fn stop_all_gives_nodes_that_ignore_sigterm_one_grace_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let stubborn = "trap '' TERM; while :; do sleep 0.05; done";
+        let mut procs: Vec<Proc> = (1..=3)
+            .map(|n| Proc::spawn(launch(dir.path(), "stubborn", n, stubborn), 1).unwrap())
+            .collect();
+        let grace = Duration::from_millis(1000);
+        let t = Instant::now();
+        let lines = stop_all(procs.iter_mut().map(|p| (p, grace)).collect());
+        let took = t.elapsed();
+        assert_eq!(lines, vec!["did not stop within 1000 ms; killed"; 3]);
+        // One grace for all (~1 s), not one each (3 s); a generous bound for a loaded machine.
+        assert!(took < grace * 5 / 2, "stopping 3 nodes took {took:?}");
+        for p in procs.iter_mut() {
+            assert!(p.exited().is_some() && p.members().is_empty());
+        }
+    }
+}
