@@ -110,20 +110,19 @@ pub fn claim(spec: &Spec, run_id: &str, report_dir: &Path) -> Result<Claim, Stri
     Ok(Claim { state })
 }
 
-/// What to do on one node's address after judging its holders.
+/// The holders of the spec's addresses, judged: pids to end (and what to say
+/// when ending them), strangers, and nodes of live runs.
+#[derive(Default)]
 struct Judged {
     end: Vec<i32>,
+    said: Vec<String>,
     blockers: Vec<String>,
     live: Vec<String>,
 }
 
-fn judge(spec: &Spec, say: &dyn Fn(String)) -> Judged {
+fn judge(spec: &Spec) -> Judged {
     let me = nix::unistd::getuid().as_raw();
-    let mut j = Judged {
-        end: Vec::new(),
-        blockers: Vec::new(),
-        live: Vec::new(),
-    };
+    let mut j = Judged::default();
     for n in &spec.nodes {
         let kind = &spec.kinds[&n.kind];
         let programs = ports::program_names(&kind.command, &kind.programs);
@@ -136,14 +135,14 @@ fn judge(spec: &Spec, say: &dyn Fn(String)) -> Judged {
                     n.port, n.id, m.node, describe_run(&m.run, m.owner)
                 )),
                 Verdict::Leftover(m) => {
-                    say(format!(
+                    j.said.push(format!(
                         "port {}: ending pid {} (node {} of raft-harness run {}, whose harness is gone): {}",
                         n.port, h.pid, m.node, m.run, h.command_line()
                     ));
                     j.end.push(h.pid);
                 }
                 Verdict::HandStarted => {
-                    say(format!(
+                    j.said.push(format!(
                         "port {}: ending pid {}, a `{}` server started by hand for this port: {}",
                         n.port, h.pid, programs.join("`/`"), h.command_line()
                     ));
@@ -173,9 +172,12 @@ pub fn clean(spec: &Spec, own: Option<&Claim>, say: &dyn Fn(String)) -> Result<(
     }
     let addrs = node_addrs(spec);
     check_claims(&addrs, own.map(|c| c.state.run_id.as_str()))?;
-    let j = judge(spec, say);
+    let j = judge(spec);
     if !j.live.is_empty() {
         return Err(j.live.join("\n"));
+    }
+    for line in j.said {
+        say(line);
     }
     let grace = spec
         .kinds
