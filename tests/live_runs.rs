@@ -269,7 +269,7 @@ fn report(dir: &Path, name: &str) -> serde_json::Value {
 fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "first", "rust", 26000, &busy_steps(12));
+    let spec = suite(d, "first", "rust", 26000, &busy_steps(20));
     let mut a = spawn_run(d, &spec, "state", "first");
     let a_pid = a.0.id().to_string();
     assert!(
@@ -333,8 +333,8 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
 fn two_runs_started_at_once_one_passes_and_the_other_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let x = suite(d, "race-x", "rust", 26010, &busy_steps(2));
-    let y = suite(d, "race-y", "rust", 26010, &busy_steps(2));
+    let x = suite(d, "race-x", "rust", 26010, &busy_steps(5));
+    let y = suite(d, "race-y", "rust", 26010, &busy_steps(5));
     let mut rx = spawn_run(d, &x, "state", "x");
     let mut ry = spawn_run(d, &y, "state", "y");
     let cx = wait_exit(&mut rx.0, Duration::from_secs(120));
