@@ -2,10 +2,9 @@
 //! workload and observer → settle → checks → reports. Whatever happens after
 //! the first process starts, every process is ended and a report is written.
 use crate::check::{self, Evidence, NodeInfo};
-use crate::cluster::{build, process, Cluster, Dirs};
+use crate::cluster::{build, Cluster, Dirs};
 use crate::history::Outcome;
 use crate::observe::Observer;
-use crate::ports;
 use crate::report::{self, exit, progress::Progress, NodeReport, Report, Verdict};
 use crate::schedule::{Exec, Stop};
 use crate::spec::Spec;
@@ -18,69 +17,6 @@ use std::time::{Duration, Instant};
 pub struct RunOpts {
     pub seed: Option<u64>,
     pub reports: PathBuf,
-}
-
-/// End leftovers of earlier runs and hand-started servers on the spec's ports.
-/// Returns what was done; Err names a stranger holding a port (never touched).
-pub fn clean(spec: &Spec, say: &dyn Fn(String)) -> Result<(), String> {
-    for line in process::reap_leftover_runs(Duration::from_secs(3)) {
-        say(line);
-    }
-    for n in &spec.nodes {
-        let kind = &spec.kinds[&n.kind];
-        for h in ports::holders(n.port) {
-            match ports::classify(&h, n.port, &kind.command) {
-                ports::Verdict::Leftover => {
-                    say(format!(
-                        "port {}: ending pid {} left by raft-harness run {} ({})",
-                        n.port,
-                        h.pid,
-                        h.marker.as_deref().unwrap_or("?"),
-                        h.command_line()
-                    ));
-                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
-                }
-                ports::Verdict::HandStarted => {
-                    say(format!(
-                        "port {}: ending pid {}, a `{}` server started by hand for this port: {}",
-                        n.port,
-                        h.pid,
-                        ports::program_name(&kind.command).unwrap_or_default(),
-                        h.command_line()
-                    ));
-                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
-                }
-                ports::Verdict::Stranger => {
-                    return Err(format!(
-                        "port {} (node {}) is held by pid {} which raft-harness did not start and which is not a `{}` server: {}\n  it was left alone; stop it yourself or give node {} another port",
-                        n.port,
-                        n.id,
-                        h.pid,
-                        ports::program_name(&kind.command).unwrap_or_default(),
-                        h.command_line(),
-                        n.id
-                    ));
-                }
-            }
-        }
-        // Anything still there (a process we cannot see, e.g. another user's): say so now.
-        if let Some(h) = ports::holders(n.port).first() {
-            return Err(format!(
-                "port {} (node {}) is still held by pid {} after cleanup: {}",
-                n.port,
-                n.id,
-                h.pid,
-                h.command_line()
-            ));
-        }
-        if !ports::listening_inodes(n.port).is_empty() {
-            return Err(format!(
-                "port {} (node {}) is in use by a process this user cannot inspect",
-                n.port, n.id
-            ));
-        }
-    }
-    Ok(())
 }
 
 struct Phase(BTreeMap<String, f64>, Instant);
@@ -220,7 +156,8 @@ async fn run_inner(
 ) -> Result<Evidence, String> {
     // 1. Ports: leftovers and hand-started servers go; strangers stop the run.
     let say = |l: String| progress.line(l);
-    clean(spec, &say)?;
+    let claim = crate::cluster::cleanup::claim(spec, run_id, run_dir)?;
+    crate::cluster::cleanup::clean(spec, Some(&claim), &say)?;
     phase.mark("cleanup");
 
     // 2. Build what the suite's kinds need, once each (kinds sharing a build step

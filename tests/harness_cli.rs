@@ -276,11 +276,12 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
 fn leftovers_and_hand_started_nodes_are_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
-    // Port 25031: a node an earlier run left behind (it carries the run marker).
+    // Port 25031: a node an earlier run left behind (it carries the run marker:
+    // run/node/incarnation/harness pid.start, of a harness that no longer exists).
     let leftover = Guard(
         std::process::Command::new(NODE)
             .args(["1", "25031", "2=127.0.0.1:25032"])
-            .env("RAFT_HARNESS_RUN", "earlier-run")
+            .env("RAFT_HARNESS_RUN", "earlier-run/1/1/2147483646.1")
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),

@@ -50,6 +50,10 @@ pub struct Kind {
     /// Judge nodes of this kind from the original protocol only: the harness
     /// ignores extension fields in their answers (as if an original server).
     pub black_box: bool,
+    /// Extra program file names that identify a server of this kind started by
+    /// hand (besides the command's own program), e.g. `raft-node.jar`, which
+    /// `java-node/run.sh` executes. Used by `clean` (docs: suites/README.md).
+    pub programs: Vec<String>,
 }
 
 impl Kind {

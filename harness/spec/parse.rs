@@ -334,6 +334,7 @@ const KIND_KEYS: &[&str] = &[
     "ready_timeout_s",
     "stop_grace_s",
     "black_box",
+    "programs",
     "description",
 ];
 const CLUSTER_KEYS: &[&str] = &[
@@ -824,6 +825,7 @@ fn read_kinds(
         let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
         let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
         let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
+        let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
         let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
             errs.at(
@@ -845,6 +847,7 @@ fn read_kinds(
                 ready_timeout_ms,
                 stop_grace_ms,
                 black_box,
+                programs,
             },
         );
     }
