@@ -1,6 +1,7 @@
 //! The cluster under test: node processes (and, with `proxies`, the links
 //! between them), started from a Spec and ended with the harness, always.
 pub mod build;
+pub mod logcap;
 pub mod process;
 pub mod template;
 
