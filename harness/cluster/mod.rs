@@ -2,6 +2,7 @@
 //! between them), started from a Spec and ended with the harness, always.
 pub mod build;
 pub mod cleanup;
+pub mod logcap;
 pub mod process;
 pub mod template;
 
