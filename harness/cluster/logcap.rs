@@ -67,6 +67,8 @@ struct State {
     cur: usize,
     stats: LogStats,
     finished: bool,
+    /// Copier threads still reading a pipe.
+    copiers: usize,
 }
 
 impl State {
@@ -190,6 +192,7 @@ impl NodeLog {
                 cur: 0,
                 stats: LogStats::default(),
                 finished: false,
+                copiers: 0,
             })),
         }
     }
@@ -213,7 +216,8 @@ impl NodeLog {
         node: u32,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         let me = self.clone();
-        std::thread::Builder::new()
+        lock(&self.inner).copiers += 1;
+        let spawned = std::thread::Builder::new()
             .name(format!("node-{node}-log"))
             .spawn(move || {
                 let mut buf = vec![0u8; 64 * 1024];
@@ -225,11 +229,31 @@ impl NodeLog {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(_) => break,
                     };
-                    if !failed && lock(&me.inner).write(&buf[..n]).is_err() {
+                    let mut st = lock(&me.inner);
+                    if failed {
+                        st.stats.printed += n as u64;
+                        st.stats.cut += n as u64;
+                    } else if st.write(&buf[..n]).is_err() {
                         failed = true;
                     }
                 }
-            })
+                lock(&me.inner).copiers -= 1;
+            });
+        if spawned.is_err() {
+            lock(&self.inner).copiers -= 1;
+        }
+        spawned
+    }
+
+    /// Wait (up to `limit`) until every copier has drained its pipe — all the
+    /// node's processes are gone — then [`finish`](Self::finish). A process
+    /// that outlives its node keeps its pipe open: its later output is cut.
+    pub fn finish_after_drain(&self, limit: std::time::Duration) -> std::io::Result<LogStats> {
+        let end = std::time::Instant::now() + limit;
+        while lock(&self.inner).copiers > 0 && std::time::Instant::now() < end {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        self.finish()
     }
 
     /// Finish the log (see the module doc). Later output is counted as cut.

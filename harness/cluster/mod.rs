@@ -112,6 +112,7 @@ impl Cluster {
                 .chain(n.env.iter())
                 .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
                 .collect();
+            let log = dirs.nodes.join(format!("{}.log", n.id));
             let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
                 .parse()
                 .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
@@ -123,7 +124,11 @@ impl Cluster {
                         argv,
                         env,
                         cwd: kind.root.clone(),
-                        log: dirs.nodes.join(format!("{}.log", n.id)),
+                        log: log.clone(),
+                        output: logcap::NodeLog::new(
+                            &log,
+                            logcap::Cap::total(spec.cluster.node_log_cap_bytes),
+                        ),
                         run_id: run_id.to_string(),
                         node: n.id,
                     },
@@ -309,6 +314,10 @@ impl Cluster {
         let lines = process::stop_all(procs);
         for h in self.nodes.values_mut() {
             h.proc = None;
+            // Every process is gone: the copier drains the pipe, then the tail is stitched on.
+            if let Err(e) = h.launch.output.finish_after_drain(Duration::from_secs(2)) {
+                tracing::warn!("node {}: finishing its log: {e}", h.spec.id);
+            }
         }
         self.state.remove();
         ids.iter()
@@ -323,6 +332,10 @@ impl Drop for Cluster {
         // Proc's own Drop kills; this also clears the run's state file.
         for h in self.nodes.values_mut() {
             h.proc.take();
+            let _ = h
+                .launch
+                .output
+                .finish_after_drain(Duration::from_millis(500));
         }
         self.state.remove();
     }

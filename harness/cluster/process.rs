@@ -13,11 +13,11 @@
 //! all of its processes. A daemon escapes the parent-death signal; if the
 //! harness is SIGKILLed, the next run or `clean` finds it by its marker (its
 //! run's harness is dead) and ends it.
+use super::logcap;
 use crate::ports::{self, Marker, Owner};
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,6 +62,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
     pub log: PathBuf,
+    /// Where the node's output goes: `log`, with its size cap.
+    pub output: logcap::NodeLog,
     pub run_id: String,
     /// The node this command starts (named in the marker).
     pub node: u32,
@@ -87,17 +89,14 @@ fn spawner() -> &'static Mutex<mpsc::Sender<(Launch, Marker, SpawnReply)>> {
 }
 
 fn spawn_here(l: &Launch, marker: &Marker) -> std::io::Result<std::process::Child> {
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&l.log)?;
-    writeln!(
-        log,
+    l.output.note(&format!(
         "=== raft-harness {}: starting {}",
         chrono::Local::now().format("%H:%M:%S%.3f"),
         l.argv.join(" ")
-    )?;
-    let err = log.try_clone()?;
+    ))?;
+    // stdout and stderr share one pipe; a copier thread caps what reaches the log.
+    let (read_end, write_end) = logcap::output_pipe()?;
+    let err = write_end.try_clone()?;
     let (prog, args) = l
         .argv
         .split_first()
@@ -106,8 +105,8 @@ fn spawn_here(l: &Launch, marker: &Marker) -> std::io::Result<std::process::Chil
     cmd.args(args)
         .current_dir(&l.cwd)
         .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::from(err))
         .process_group(0);
     for (k, v) in &l.env {
         cmd.env(k, v);
@@ -128,6 +127,9 @@ fn spawn_here(l: &Launch, marker: &Marker) -> std::io::Result<std::process::Chil
         });
     }
     let child = cmd.spawn()?;
+    // Our copies of the write end must close, or the copier never sees the end.
+    drop(cmd);
+    l.output.copy_from(read_end, l.node)?;
     if let Ok(mut g) = LIVE_GROUPS.lock() {
         g.insert(child.id() as i32);
     }
@@ -520,6 +522,10 @@ mod tests {
             env: Vec::new(),
             cwd: dir.to_path_buf(),
             log: dir.join(format!("{node}.log")),
+            output: logcap::NodeLog::new(
+                &dir.join(format!("{node}.log")),
+                logcap::Cap::total(logcap::DEFAULT_CAP_BYTES),
+            ),
             run_id: run.into(),
             node,
         }

@@ -345,6 +345,7 @@ const CLUSTER_KEYS: &[&str] = &[
     "poll_ms",
     "log_poll_ms",
     "proxies",
+    "node_log_cap_mb",
 ];
 const NODE_KEYS: &[&str] = &[
     "id",
@@ -475,6 +476,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         proxies: cf
             .and_then(|f| f.bool(&src, &mut errs, "proxies"))
             .unwrap_or(false),
+        node_log_cap_bytes: cf
+            .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
+            .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
     };
 
     // Nodes.
