@@ -978,7 +978,7 @@ fn read_label_target(
 }
 
 /// `label = "name"` on a fault or net step: later steps may target `@name`.
-fn read_label(src: &Src, errs: &mut Errs, f: &Fields, line: usize, labels: &mut Labels) {
+fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
     let Some(v) = f.get("label") else { return };
     let Some(name) = as_str(src, errs, v, "label") else {
         return;
@@ -996,8 +996,12 @@ fn read_label(src: &Src, errs: &mut Errs, f: &Fields, line: usize, labels: &mut 
         );
         return;
     }
+    let line = src.text[..v.span.start.min(src.text.len())]
+        .matches('\n')
+        .count()
+        + 1;
     match labels.get(name) {
-        Some(first) if *first != line => errs.help(
+        Some(first) => errs.help(
             src,
             v.span.clone(),
             format!("label \"{name}\" is already defined on line {first}"),
@@ -1313,7 +1317,7 @@ fn read_step(
         }
         _ => unreachable!(),
     };
-    read_label(src, errs, &f, line, labels);
+    read_label(src, errs, &f, labels);
     let label = f.str(src, errs, "label").map(str::to_string);
     Some(Step { action, at, label })
 }
