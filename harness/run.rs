@@ -592,11 +592,7 @@ fn metrics(ev: &Evidence, report: &mut Report) {
             );
         }
     }
-    let terms: std::collections::BTreeSet<i32> = ev
-        .statuses
-        .iter()
-        .filter(|s| s.is_leader())
-        .map(|s| s.term)
-        .collect();
+    // Terms with a current leader (a majority followed it), as the waits judge.
+    let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
     m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

@@ -386,3 +386,72 @@ target = "@cut"
         .assert()
         .code(0);
 }
+
+/// A `caught-up` wait that cannot be met names the node that is behind, with
+/// its commit and applied index and term, and the index it needed; the nodes
+/// that hold everything are not named.
+#[test]
+fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = 27510;
+    let spec = suite(
+        dir.path(),
+        "behind",
+        base,
+        3,
+        r#"
+[[step]]
+wait = "leader"
+timeout_s = 30
+[[step]]
+workload = "start"
+[[step]]
+sleep_s = 1
+[[step]]
+net = "isolate"
+target = "follower"
+[[step]]
+sleep_s = 1
+[[step]]
+wait = "caught-up"
+timeout_s = 3
+[[step]]
+heal = true
+[[step]]
+workload = "stop"
+"#,
+    );
+    let out = harness(dir.path())
+        .args(["run", spec.to_str().unwrap(), "--seed", "5"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    eprintln!("{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report = json(&dir.path().join("reports/latest/report.json"));
+    let cut = nodes(fault(&report, "net-isolate"))[0];
+    let wait = report["waits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["condition"] == "caught-up")
+        .unwrap();
+    assert!(wait["met_after_ms"].is_null(), "{wait}");
+    let detail = wait["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("needed every running node to hold index"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("node {cut} behind: commit ")),
+        "{detail}"
+    );
+    for other in (1..=3).filter(|n| *n != cut) {
+        assert!(
+            !detail.contains(&format!("node {other} ")),
+            "node {other} holds everything but is named: {detail}"
+        );
+    }
+    assert_ports_free(base, 3);
+}

@@ -288,6 +288,36 @@ pub fn lags(target: &CommitTarget, nodes: &[NodeState<'_>]) -> Vec<Lag> {
     out
 }
 
+/// Terms in which a current leader existed, replaying recorded samples in
+/// arrival order (each sample judged "now" when it arrived; a node's samples
+/// stop counting `max_age_us` after its last answer).
+pub fn leader_terms(
+    statuses: &[StatusSample],
+    cluster_size: usize,
+    max_age_us: u64,
+) -> BTreeSet<i32> {
+    let mut sorted: Vec<&StatusSample> = statuses.iter().collect();
+    sorted.sort_by_key(|s| s.t_us);
+    let mut latest: std::collections::BTreeMap<u32, StatusSample> = Default::default();
+    let down = BTreeSet::new();
+    let mut terms = BTreeSet::new();
+    for s in sorted {
+        latest.insert(s.node, s.clone());
+        let v: Vec<StatusSample> = latest.values().cloned().collect();
+        let input = ViewInput {
+            latest: &v,
+            cluster_size,
+            now_us: s.t_us,
+            max_age_us,
+            down: &down,
+        };
+        if let Some(l) = current_leader(&input) {
+            terms.insert(l.term);
+        }
+    }
+    terms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +463,23 @@ mod tests {
             term: t,
             command: format!("SET k {i}"),
         }
+    }
+
+    #[test]
+    fn leader_terms_count_only_leaders_a_majority_followed() {
+        let s = vec![
+            st(1, 100, "Leader", 1, 1),
+            st(2, 110, "Follower", 1, 1),
+            // Node 3 cut off: it claims leadership of term 7 alone.
+            st(3, 120, "Leader", 7, 3),
+            st(2, 2_000_000, "Leader", 2, 2),
+            st(3, 2_000_010, "Follower", 2, 2),
+        ];
+        let terms: Vec<i32> = leader_terms(&s, 3, 500_000).into_iter().collect();
+        assert_eq!(terms, vec![1, 2]);
+        // Node 1's old sample has aged out by the time node 2 leads term 2 alone.
+        let terms: Vec<i32> = leader_terms(&s[..4], 3, 500_000).into_iter().collect();
+        assert_eq!(terms, vec![1]);
     }
 
     #[test]
