@@ -14,21 +14,30 @@ use std::time::{Duration, Instant};
 const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 
-/// A kinds file that runs this build's rust-node. Its build step only sleeps:
-/// it puts time between the harness's start and the cluster's start, so a
-/// second clock would show.
+/// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
+/// as an original-protocol server (extension fields ignored). The build step
+/// only sleeps: it puts time between the harness's start and the cluster's
+/// start, so a second clock would show.
 fn kinds(dir: &Path) -> PathBuf {
     let p = dir.join("kinds.toml");
+    let command = format!(
+        r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
+           "--data-dir", "{{data_dir}}",
+           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
+    );
     std::fs::write(
         &p,
         format!(
             r#"
 [kind.rust]
 build = ["sleep", "1.5"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
+command = {command}
 ready_timeout_s = 30
+
+[kind.rust-bb]
+command = {command}
+ready_timeout_s = 30
+black_box = true
 "#
         ),
     )
@@ -38,9 +47,13 @@ ready_timeout_s = 30
 
 /// A suite of `n` rust nodes behind proxies on base_port+1..+n, with `steps`.
 fn suite(dir: &Path, name: &str, base_port: u16, n: u32, steps: &str) -> PathBuf {
+    suite_of(dir, name, base_port, n, "rust", steps)
+}
+
+fn suite_of(dir: &Path, name: &str, base_port: u16, n: u32, kind: &str, steps: &str) -> PathBuf {
     kinds(dir);
     let nodes: String = (1..=n)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"rust\"\n"))
+        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
         .collect();
     let p = dir.join(format!("{name}.toml"));
     std::fs::write(
@@ -453,5 +466,66 @@ workload = "stop"
             "node {other} holds everything but is named: {detail}"
         );
     }
+    assert_ports_free(base, 3);
+}
+
+/// Black-box nodes (judged from GetStatus/GetLog only): `caught-up` while six
+/// clients write means every node's GetLog holds the prefix a majority held
+/// when the wait began, not that every log is identical at one instant.
+#[test]
+fn caught_up_holds_under_load_for_black_box_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = 27520;
+    let spec = suite_of(
+        dir.path(),
+        "bb-load",
+        base,
+        3,
+        "rust-bb",
+        r#"
+[[step]]
+wait = "leader"
+timeout_s = 30
+[[step]]
+workload = "start"
+[[step]]
+sleep_s = 1
+[[step]]
+wait = "caught-up"
+timeout_s = 20
+[[step]]
+wait = "caught-up"
+timeout_s = 20
+[[step]]
+workload = "stop"
+"#,
+    );
+    let out = harness(dir.path())
+        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    eprintln!("{stderr}");
+    let report = json(&dir.path().join("reports/latest/report.json"));
+    let waits: Vec<&Value> = report["waits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["condition"] == "caught-up")
+        .collect();
+    assert_eq!(waits.len(), 2);
+    for w in waits {
+        assert!(
+            w["met_after_ms"].is_u64(),
+            "caught-up not met: {w}\n{stderr}"
+        );
+    }
+    // The clients were writing the whole time: acknowledged writes straddle the waits.
+    assert!(
+        report["metrics"]["ops_ok"].as_f64().unwrap() > 20.0,
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_ports_free(base, 3);
 }
