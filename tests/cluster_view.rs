@@ -457,7 +457,7 @@ workload = "stop"
         "{detail}"
     );
     assert!(
-        detail.contains(&format!("node {cut} behind: commit ")),
+        detail.contains(&format!("node {cut} behind by ")),
         "{detail}"
     );
     for other in (1..=3).filter(|n| *n != cut) {

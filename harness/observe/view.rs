@@ -168,6 +168,8 @@ pub enum Lag {
     /// White-box: commit/applied index below the target (Raft §5.3, §5.4.2).
     Behind {
         node: u32,
+        /// The index it must reach (committed when the wait began).
+        need: i32,
         commit_index: i32,
         last_applied: i32,
         term: i32,
@@ -187,12 +189,14 @@ impl fmt::Display for Lag {
         match self {
             Lag::Behind {
                 node,
+                need,
                 commit_index,
                 last_applied,
                 term,
             } => write!(
                 f,
-                "node {node} behind: commit {commit_index}, applied {last_applied} (term {term})"
+                "node {node} behind by {} entries: commit {commit_index}, applied {last_applied} (term {term})",
+                need - (*commit_index).min(*last_applied)
             ),
             Lag::Missing {
                 node,
@@ -261,6 +265,7 @@ pub fn lags(target: &CommitTarget, nodes: &[NodeState<'_>]) -> Vec<Lag> {
                 if x.commit_index < target.index || x.last_applied < target.index {
                     out.push(Lag::Behind {
                         node: s.node,
+                        need: target.index,
                         commit_index: x.commit_index,
                         last_applied: x.last_applied,
                         term: s.term,
@@ -522,9 +527,9 @@ mod tests {
         assert_eq!(
             text,
             vec![
-                "node 2 behind: commit 10, applied 9 (term 3)",
+                "node 2 behind by 2 entries: commit 10, applied 9 (term 3)",
                 "node 3 did not answer",
-                "node 4 behind: commit 12, applied 7 (term 3)",
+                "node 4 behind by 4 entries: commit 12, applied 7 (term 3)",
                 "node 6 lacks committed entries from index 5 (its log has 5)",
             ]
         );
