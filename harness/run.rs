@@ -577,19 +577,8 @@ fn metrics(ev: &Evidence, report: &mut Report) {
             continue;
         }
         n += 1;
-        let first = ev
-            .history
-            .iter()
-            .filter(|o| {
-                o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET ")
-            })
-            .filter_map(|o| o.complete_us)
-            .min();
-        if let Some(c) = first {
-            m.insert(
-                format!("first_commit_after_fault_ms.{n}"),
-                ((c - f.t_us) / 1000) as f64,
-            );
+        if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
+            m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
         }
     }
     // Terms with a current leader (a majority followed it), as the waits judge.

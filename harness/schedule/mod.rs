@@ -891,6 +891,21 @@ impl<'a> Exec<'a> {
     }
 }
 
+/// ms from a fault's instant `fault_us` (its `FaultEvent::t_us`, taken before
+/// the harness acted) to the completion of the first acknowledged write invoked
+/// at or after it; None if no write was acknowledged after the fault. Counting
+/// from the same instant as `failover_ms`, it is never measured from a later one.
+pub fn first_commit_after_ms(history: &[crate::history::Op], fault_us: u64) -> Option<u64> {
+    history
+        .iter()
+        .filter(|o| {
+            o.outcome == Outcome::Ok && o.invoke_us >= fault_us && !o.command.starts_with("GET ")
+        })
+        .filter_map(|o| o.complete_us)
+        .min()
+        .map(|c| c.saturating_sub(fault_us) / 1000)
+}
+
 fn to_entry(e: crate::proto::LogEntry) -> crate::observe::Entry {
     crate::observe::Entry {
         index: e.index,
@@ -962,5 +977,44 @@ pub fn describe(a: &Action) -> String {
             *interval_ms as f64 / 1000.0,
             *duration_ms as f64 / 1000.0
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Op;
+
+    fn op(cmd: &str, invoke_us: u64, complete_us: Option<u64>, outcome: Outcome) -> Op {
+        Op {
+            id: invoke_us,
+            client: 1,
+            node: 1,
+            command: cmd.into(),
+            invoke_us,
+            complete_us,
+            outcome,
+            result: None,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn first_commit_counts_from_the_fault_instant_and_only_later_writes() {
+        let fault = 5_000_000;
+        let h = vec![
+            // Invoked before the fault, acknowledged after: not a commit after the fault.
+            op("SET a 1", 4_990_000, Some(5_010_000), Outcome::Ok),
+            // Reads and failures do not count.
+            op("GET a", 5_001_000, Some(5_020_000), Outcome::Ok),
+            op("SET a 2", 5_002_000, Some(5_030_000), Outcome::Fail),
+            op("SET a 3", 5_003_000, None, Outcome::Info),
+            op("SET a 4", 5_100_000, Some(5_700_000), Outcome::Ok),
+            op("SET a 5", 5_200_000, Some(5_450_000), Outcome::Ok),
+        ];
+        assert_eq!(first_commit_after_ms(&h, fault), Some(450));
+        // Never earlier than the fault itself, whatever the history.
+        assert_eq!(first_commit_after_ms(&h[..4], fault), None);
+        assert_eq!(first_commit_after_ms(&h, 6_000_000), None);
     }
 }
