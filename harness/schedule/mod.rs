@@ -599,6 +599,7 @@ impl<'a> Exec<'a> {
         }
         self.progress.line(match met {
             Some((ms, _)) => format!("{at}: {name} after {ms} ms {detail}"),
+            None if detail.is_empty() => format!("{at}: {name} not met within {timeout_ms} ms"),
             None => format!("{at}: {name} not met within {timeout_ms} ms: {detail}"),
         });
         self.waits.push(WaitRecord {
