@@ -262,10 +262,10 @@ workload = "stop"
     assert_eq!(nodes(fault(&report, "pause")), cut, "{stderr}");
 
     // One clock: the fault's time is the progress line's time (the sleeping build
-    // step would put ≥ 1.5 s between two clocks).
+    // step would put ≥ 1.5 s between two clocks; main showed 2.0 s).
     let (stamp, t) = fault_line_times(&stderr, "kill");
     assert!(
-        (stamp - t).abs() < 0.75,
+        (stamp - t).abs() < 1.2,
         "progress says {stamp} s, the fault says {t} s:\n{stderr}"
     );
     assert!((t - kill_us as f64 / 1e6).abs() < 0.002);
