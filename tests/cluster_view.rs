@@ -107,14 +107,19 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The one fault event of `action` in report.json.
-fn fault<'a>(report: &'a Value, action: &str) -> &'a Value {
-    let all: Vec<&Value> = report["faults"]
+/// Every fault event of `action` in report.json, in order.
+fn events<'a>(report: &'a Value, action: &str) -> Vec<&'a Value> {
+    report["faults"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["action"] == action)
-        .collect();
+        .collect()
+}
+
+/// The one fault event of `action` in report.json.
+fn fault<'a>(report: &'a Value, action: &str) -> &'a Value {
+    let all = events(report, action);
     assert_eq!(all.len(), 1, "one `{action}` event expected: {all:?}");
     all[0]
 }
@@ -160,8 +165,8 @@ fn fault_line_times(stderr: &str, action: &str) -> (f64, f64) {
 
 /// One of five followers cut off from all: it keeps starting elections and holds
 /// the highest term, yet `wait = "leader"` is met by the leader the other four
-/// follow, `kill leader` kills that one, and `isolated` / `@label` name the right
-/// nodes. `caught-up` is met while six clients write as fast as they can.
+/// follow, `kill leader` kills that one, and `candidate` / `isolated` / `@label`
+/// name the right nodes. `caught-up` is met while six clients write as fast as they can.
 #[test]
 fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
     let dir = tempfile::tempdir().unwrap();
@@ -188,6 +193,11 @@ target = "follower"
 label = "cut"
 [[step]]
 sleep_s = 3
+[[step]]
+fault = "pause"
+target = "candidate"
+[[step]]
+fault = "resume"
 [[step]]
 wait = "leader"
 timeout_s = 20
@@ -257,9 +267,11 @@ workload = "stop"
         "the cut-off node never raised its term above the leader's, so this run did not test the case: {seen:?}"
     );
 
-    // `@old` is the node the kill hit; `isolated` is the node the isolation cut off.
+    // `candidate` is the cut-off node (it keeps campaigning); `@old` is the node
+    // the kill hit; `isolated` is the node the isolation cut off.
+    let pauses: Vec<Vec<u64>> = events(&report, "pause").into_iter().map(nodes).collect();
+    assert_eq!(pauses, vec![cut.clone(), cut.clone()], "{stderr}");
     assert_eq!(nodes(fault(&report, "restart")), killed, "{stderr}");
-    assert_eq!(nodes(fault(&report, "pause")), cut, "{stderr}");
 
     // One clock: the fault's time is the progress line's time (the sleeping build
     // step would put ≥ 1.5 s between two clocks; main showed 2.0 s).
@@ -284,9 +296,10 @@ workload = "stop"
         .expect("a write committed after the kill");
     assert!(first >= kill_us);
     let metrics = &report["metrics"];
-    // Fault events counted by `first_commit_after_fault_ms.N`: net-isolate is 1, kill 2.
+    // Fault events counted by `first_commit_after_fault_ms.N`: net-isolate is 1,
+    // the pause of the candidate 2, the kill 3.
     assert_eq!(
-        metrics["first_commit_after_fault_ms.2"].as_f64().unwrap(),
+        metrics["first_commit_after_fault_ms.3"].as_f64().unwrap(),
         ((first - kill_us) / 1000) as f64,
         "{metrics}"
     );
