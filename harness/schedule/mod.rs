@@ -203,7 +203,7 @@ impl<'a> Exec<'a> {
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress
-                        .line(format!("{}: round {}/{}", step.at, round + 1, times));
+                        .note(format!("{}: round {}/{}", step.at, round + 1, times));
                     Box::pin(self.run(steps)).await?;
                 }
                 Ok(())
@@ -419,7 +419,7 @@ impl<'a> Exec<'a> {
     pub async fn proc_fault(&mut self, f: ProcFault, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
         if ids.is_empty() {
             self.progress
-                .line(format!("{at}: no node to {f:?}; skipped"));
+                .note(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
         let fault_term = self.fault_term();
@@ -597,11 +597,14 @@ impl<'a> Exec<'a> {
         if met.is_none() && !expect_timeout {
             detail = self.why_not(cond, target.as_ref()).await;
         }
-        self.progress.line(match met {
-            Some((ms, _)) => format!("{at}: {name} after {ms} ms {detail}"),
-            None if detail.is_empty() => format!("{at}: {name} not met within {timeout_ms} ms"),
-            None => format!("{at}: {name} not met within {timeout_ms} ms: {detail}"),
-        });
+        self.progress.outcome(
+            met.is_some() != expect_timeout,
+            match met {
+                Some((ms, _)) => format!("{at}: {name} after {ms} ms {detail}"),
+                None if detail.is_empty() => format!("{at}: {name} not met within {timeout_ms} ms"),
+                None => format!("{at}: {name} not met within {timeout_ms} ms: {detail}"),
+            },
+        );
         self.waits.push(WaitRecord {
             at: at.into(),
             condition: name.into(),

@@ -5,10 +5,13 @@
 //! problem found, each pointing at its file, line and column. The schema is
 //! documented for suite authors in `suites/README.md`.
 mod diag;
+mod fit;
+mod input;
 mod parse;
 mod value;
 
-pub use diag::{suggest, Diagnostic, SpecErrors};
+pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
+pub use input::MAX_FILE_BYTES;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
 use std::collections::BTreeMap;
