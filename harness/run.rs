@@ -72,7 +72,11 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     };
     let mut phase = Phase(BTreeMap::new(), Instant::now());
     let interrupted = interrupt.clone();
+    // One clock for the whole run: progress lines, evidence, faults and metrics
+    // all count µs from `start` (journals' wall clock via the matching Unix time).
+    let clock = (start, started_at.timestamp_micros().max(0) as u64);
     let result = run_inner(
+        clock,
         &spec,
         seed,
         &run_id,
@@ -145,6 +149,7 @@ fn save(dir: &Path, name: &str, v: &impl serde::Serialize, report: &mut Report) 
 
 #[allow(clippy::too_many_arguments)]
 async fn run_inner(
+    clock: (Instant, u64),
     spec: &Spec,
     seed: u64,
     run_id: &str,
@@ -266,10 +271,10 @@ async fn run_inner(
     phase.mark("start");
 
     // 5. Observe, drive, break.
-    // Observation times are µs since this instant; journals (wall clock) are
-    // converted with the matching Unix time.
-    let obs = Observer::new(Instant::now(), spec.black_box_ids());
-    let start_unix_us = chrono::Utc::now().timestamp_micros() as u64;
+    // Observation times are µs since the run's start (the progress lines' clock);
+    // journals (wall clock) are converted with the matching Unix time.
+    let (run_start, start_unix_us) = clock;
+    let obs = Observer::new(run_start, spec.black_box_ids());
     let t0 = obs.start;
     let addrs: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
     obs.spawn(
@@ -509,26 +514,11 @@ fn metrics(ev: &Evidence, report: &mut Report) {
             continue;
         }
         n += 1;
-        let first = ev
-            .history
-            .iter()
-            .filter(|o| {
-                o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET ")
-            })
-            .filter_map(|o| o.complete_us)
-            .min();
-        if let Some(c) = first {
-            m.insert(
-                format!("first_commit_after_fault_ms.{n}"),
-                ((c - f.t_us) / 1000) as f64,
-            );
+        if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
+            m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
         }
     }
-    let terms: std::collections::BTreeSet<i32> = ev
-        .statuses
-        .iter()
-        .filter(|s| s.is_leader())
-        .map(|s| s.term)
-        .collect();
+    // Terms with a current leader (a majority followed it), as the waits judge.
+    let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
     m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

@@ -131,6 +131,12 @@ pub enum Target {
     Paused,
     /// The nodes the previous fault step acted on.
     Previous,
+    /// Nodes cut off by the current network fault (no majority reachable).
+    Isolated,
+    /// Nodes that report the Candidate role.
+    Candidate,
+    /// `@name`: the nodes the step with `label = "name"` last acted on.
+    Label(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,11 +170,12 @@ pub enum CutMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitFor {
-    /// Some node is Leader of the highest term seen.
+    /// A current leader exists: a Leader whose term a majority reports
+    /// (see `observe::view::current_leader`).
     Leader,
     /// A leader that is none of the nodes the last fault hit, in a later term.
     NewLeader,
-    /// Every running node has the leader's log and commit index.
+    /// Every running node holds every entry committed when the wait began.
     CaughtUp,
     /// A probe write sent by the harness is APPLIED.
     Commit,
@@ -224,6 +231,8 @@ pub struct Step {
     pub action: Action,
     /// `file:line` of the step, for progress lines and reports.
     pub at: String,
+    /// `label = "name"`: later steps target the nodes it hit as `@name`.
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -599,6 +599,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             &ids,
             cluster.proxies,
             workload.is_some(),
+            &mut Labels::new(),
         );
     }
 
@@ -1032,7 +1033,81 @@ const TARGET_WORDS: &[(&str, Target)] = &[
     ("down", Target::Down),
     ("paused", Target::Paused),
     ("previous", Target::Previous),
+    ("isolated", Target::Isolated),
+    ("candidate", Target::Candidate),
 ];
+
+/// Step labels defined so far (in file order), with the line that defines each.
+type Labels = BTreeMap<String, usize>;
+
+/// `target = "@name"`: the nodes the step labelled `name` hit. The label must be
+/// defined by an earlier step (in file order).
+fn read_label_target(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    name: &str,
+    labels: &Labels,
+) -> Option<Target> {
+    if labels.contains_key(name) {
+        return Some(Target::Label(name.to_string()));
+    }
+    let known: Vec<&str> = labels.keys().map(String::as_str).collect();
+    let help = if known.is_empty() {
+        "no earlier step has a `label`; add `label = \"NAME\"` to the step whose nodes you mean"
+            .to_string()
+    } else {
+        did_you_mean(
+            name,
+            &known,
+            |s| format!("\"@{s}\""),
+            "labels defined before this step",
+        )
+    };
+    errs.help(
+        src,
+        v.span.clone(),
+        format!("`target` names the unknown label \"@{name}\""),
+        help,
+    );
+    None
+}
+
+/// `label = "name"` on a fault or net step: later steps may target `@name`.
+fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
+    let Some(v) = f.get("label") else { return };
+    let Some(name) = as_str(src, errs, v, "label") else {
+        return;
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        errs.help(
+            src,
+            v.span.clone(),
+            format!("`label` cannot be \"{name}\""),
+            "use letters, digits, `-` and `_`",
+        );
+        return;
+    }
+    let line = src.text[..v.span.start.min(src.text.len())]
+        .matches('\n')
+        .count()
+        + 1;
+    match labels.get(name) {
+        Some(first) => errs.help(
+            src,
+            v.span.clone(),
+            format!("label \"{name}\" is already defined on line {first}"),
+            "give each labelled step its own name",
+        ),
+        _ => {
+            labels.insert(name.to_string(), line);
+        }
+    }
+}
 
 fn read_target(
     src: &Src,
@@ -1040,6 +1115,7 @@ fn read_target(
     f: &Fields,
     ids: &BTreeSet<u32>,
     default: Option<Target>,
+    labels: &Labels,
 ) -> Option<Target> {
     let Some(v) = f.get("target") else {
         if default.is_none() {
@@ -1048,7 +1124,7 @@ fn read_target(
                 f.span.clone(),
                 format!("{} needs a `target`", f.what),
                 format!(
-                    "one of: {}, a node id, or an array of ids",
+                    "one of: {}, \"@LABEL\", a node id, or an array of ids",
                     TARGET_WORDS
                         .iter()
                         .map(|(w, _)| *w)
@@ -1060,6 +1136,7 @@ fn read_target(
         return default;
     };
     match &v.value {
+        Value::Str(w) if w.starts_with('@') => read_label_target(src, errs, v, &w[1..], labels),
         Value::Str(_) => as_word(src, errs, v, "target", TARGET_WORDS),
         _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
     }
@@ -1072,6 +1149,7 @@ fn read_steps(
     ids: &BTreeSet<u32>,
     proxies: bool,
     has_workload: bool,
+    labels: &mut Labels,
 ) -> Vec<Step> {
     let Value::Array(items) = &n.value else {
         errs.help(
@@ -1087,7 +1165,7 @@ fn read_steps(
     };
     let mut out = Vec::new();
     for item in items {
-        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload) {
+        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload, labels) {
             out.push(s);
         }
     }
@@ -1101,6 +1179,7 @@ fn read_step(
     ids: &BTreeSet<u32>,
     proxies: bool,
     has_workload: bool,
+    labels: &mut Labels,
 ) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
         errs.at(
@@ -1165,10 +1244,11 @@ fn read_step(
         "wait" => &["wait", "timeout_s", "expect"],
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
-        "fault" => &["fault", "target"],
+        "fault" => &["fault", "target", "label"],
         "net" => &[
             "net",
             "target",
+            "label",
             "mode",
             "one_way",
             "delay_ms",
@@ -1228,7 +1308,7 @@ fn read_step(
                 ProcFault::Restart => Some(Target::Down),
                 _ => None,
             };
-            let target = read_target(src, errs, &f, ids, default)?;
+            let target = read_target(src, errs, &f, ids, default, labels)?;
             Action::Fault { fault, target }
         }
         "net" => {
@@ -1246,7 +1326,7 @@ fn read_step(
             } else {
                 Some(Target::All)
             };
-            let target = read_target(src, errs, &f, ids, default)?;
+            let target = read_target(src, errs, &f, ids, default, labels)?;
             if let Some(p) = super::fit::net_problem(shape, &target, ids) {
                 errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
             }
@@ -1283,7 +1363,7 @@ fn read_step(
         "repeat" => {
             let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
             let sn = f.require(src, errs, "steps")?;
-            let steps = read_steps(src, errs, sn, ids, proxies, has_workload);
+            let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
             Action::Repeat { times, steps }
         }
         "nemesis" => {
@@ -1346,5 +1426,7 @@ fn read_step(
         }
         _ => unreachable!(),
     };
-    Some(Step { action, at })
+    read_label(src, errs, &f, labels);
+    let label = f.str(src, errs, "label").map(str::to_string);
+    Some(Step { action, at, label })
 }
