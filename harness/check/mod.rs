@@ -344,3 +344,86 @@ pub(crate) mod fixtures {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::op;
+    use super::*;
+    use crate::history::Outcome;
+    use crate::lin::Cancel;
+    use std::time::{Duration, Instant};
+
+    /// `n` concurrent writes of distinct values, then a read of a value none of
+    /// them wrote: deciding it means trying every subset of the writes.
+    pub(crate) fn hard_history(n: u64) -> Vec<Op> {
+        let mut h: Vec<Op> = (0..n)
+            .map(|i| {
+                let cmd = format!("SET k {i}");
+                op(
+                    i,
+                    i as u32,
+                    &cmd,
+                    i,
+                    Some(1000 + i),
+                    Outcome::Ok,
+                    Some("OK"),
+                )
+            })
+            .collect();
+        h.push(op(
+            n,
+            999,
+            "GET k",
+            2000,
+            Some(2100),
+            Outcome::Ok,
+            Some("x"),
+        ));
+        h
+    }
+
+    #[test]
+    fn a_cancelled_run_leaves_every_check_not_checked() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let ev = Evidence {
+            history: hard_history(4),
+            ..Default::default()
+        };
+        let r = run_all(&ev, Duration::from_secs(5), cancel);
+        assert_eq!(r.len(), 9);
+        for c in &r {
+            assert_eq!(c.status, Status::NotChecked, "{c:?}");
+            assert_eq!(c.summary, INTERRUPTED);
+        }
+    }
+
+    #[test]
+    fn cancel_ends_a_long_search_promptly_as_not_checked() {
+        let ev = Evidence {
+            history: hard_history(26),
+            ..Default::default()
+        };
+        // Undecided within a second: the search would run far longer.
+        let r = linearizable::check(&ev, Duration::from_secs(1));
+        assert_eq!(r.status, Status::Unknown, "{}", r.summary);
+        let cancel = Cancel::new();
+        let t = Instant::now();
+        let r = std::thread::scope(|s| {
+            let h = s.spawn(|| run_all(&ev, Duration::from_secs(600), cancel));
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+            h.join().unwrap()
+        });
+        // Generous: a loaded machine; the bound of the search is 600 s.
+        assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+        let lin = r.iter().find(|c| c.name == linearizable::NAME).unwrap();
+        assert_eq!(lin.status, Status::NotChecked, "{lin:?}");
+        assert_eq!(lin.summary, INTERRUPTED);
+        let live = r.iter().find(|c| c.name == liveness::NAME).unwrap();
+        assert_eq!(live.summary, INTERRUPTED);
+        // The checks before the search ran to their verdict.
+        let rv = r.iter().find(|c| c.name == read_validity::NAME).unwrap();
+        assert_eq!(rv.status, Status::Fail, "{rv:?}");
+    }
+}

@@ -554,3 +554,52 @@ pub fn check<M: Model>(
         stats,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Op, Outcome};
+
+    fn op(id: u64, cmd: &str, inv: u64, comp: u64, result: &str) -> Op {
+        Op {
+            id,
+            client: id as u32,
+            node: 1,
+            command: cmd.into(),
+            invoke_us: inv,
+            complete_us: Some(comp),
+            outcome: Outcome::Ok,
+            result: Some(result.into()),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_cancelled_search_is_unknown_with_bound_cancelled_never_ok() {
+        let h = vec![
+            op(0, "SET a 1", 0, 10, "OK"),
+            op(1, "GET a", 20, 30, "1"),
+            op(2, "SET b 1", 0, 10, "OK"),
+        ];
+        let cancel = Cancel::new();
+        let limits = Limits {
+            cancel: Some(cancel),
+            ..Limits::default()
+        };
+        assert_eq!(check_kv_history(&h, limits).verdict, VerdictKind::Ok);
+        cancel.cancel();
+        let r = check_kv_history(&h, limits);
+        assert_eq!(r.verdict, VerdictKind::Unknown);
+        for k in &r.keys {
+            assert_eq!(
+                k.verdict,
+                Verdict::Unknown {
+                    bound: Bound::Cancelled
+                }
+            );
+        }
+        assert_eq!(Bound::Cancelled.to_string(), "not finished: interrupted");
+        assert_ne!(Cancel::new(), cancel);
+        assert_eq!(cancel, cancel.clone());
+    }
+}
