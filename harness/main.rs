@@ -327,6 +327,7 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
     };
     let cancel = Cancel::new();
     cancel_on_signal(cancel);
+    say(&format!("checking {} (Ctrl+C stops)\n", path.display()));
     let started = Instant::now();
     let (mut r, recorded) = match input {
         Input::RunDir { evidence, report } => {

@@ -177,7 +177,7 @@ impl Watchdog {
         let child = Command::new("sh")
             .args([
                 "-c",
-                "read x; kill -KILL -- \"-$1\" 2>/dev/null",
+                "read x; kill -s KILL -- \"-$1\" 2>/dev/null",
                 "raft-harness-build-watchdog",
                 &pgid.to_string(),
             ])
