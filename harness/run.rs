@@ -210,31 +210,14 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         spec.name,
         run_dir.display()
     ));
-    // Until the run has a verdict it counts as one that could not run.
-    let mut report = Report {
-        suite: spec.name.clone(),
-        spec_file: spec.file.display().to_string(),
-        run_id: run_id.clone(),
-        seed,
-        started_at: started_at.to_rfc3339(),
-        verdict: Verdict::Error,
-        exit_code: exit::CANNOT_RUN,
-        spec: spec
-            .sources
-            .iter()
-            .map(|(p, t)| (p.display().to_string(), t.clone()))
-            .collect(),
-        required: spec.checks.required.clone(),
-        lin_timeout_ms: Some(spec.checks.lin_timeout_ms),
-        ..Default::default()
-    };
+    let mut report = new_report(&spec, seed, &run_id, &started_at);
     *pending() = Some(Pending {
         report: report.clone(),
         run_dir: run_dir.clone(),
         reports: opts.reports.clone(),
         start,
     });
-    // One flag for everything that must stop on Ctrl+C: builds and checks.
+    // Builds stop on Ctrl+C (the checks have a flag of their own: see judge_evidence).
     let cancel = Cancel::new();
     let canceller = {
         let rx = interrupt.clone();
@@ -260,7 +243,7 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     let evidence = match result {
         Ok(evidence) => {
             let evidence = Arc::new(evidence);
-            judge_evidence(&spec, &evidence, cancel, &mut report).await;
+            judge_evidence(&spec, &evidence, interrupted_flag.clone(), &mut report).await;
             metrics(&evidence, &mut report);
             Some(evidence)
         }
@@ -274,19 +257,7 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         }
     };
     canceller.abort();
-    let interrupted = report.verdict == Verdict::Interrupted
-        || report
-            .checks
-            .iter()
-            .any(|c| c.summary == check::INTERRUPTED);
-    report::decide(&mut report, interrupted);
-    let panics = take_panics();
-    for p in &panics {
-        report::add_error(&mut report, format!("harness bug: {p}"));
-    }
-    if !panics.is_empty() && !interrupted {
-        (report.verdict, report.exit_code) = (Verdict::Error, exit::CANNOT_RUN);
-    }
+    conclude(&mut report);
     report.timings.extend(phase.0);
     report.duration_s = start.elapsed().as_secs_f64();
     progress.finish();
@@ -300,27 +271,97 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     code
 }
 
-/// Run the checks on a blocking thread, cancellable by `cancel`; record them
-/// and their time in the report.
+/// The report of a run that has just begun: until it has a verdict it counts
+/// as one that could not run.
+fn new_report(
+    spec: &Spec,
+    seed: u64,
+    run_id: &str,
+    started_at: &chrono::DateTime<chrono::Local>,
+) -> Report {
+    Report {
+        suite: spec.name.clone(),
+        spec_file: spec.file.display().to_string(),
+        run_id: run_id.to_string(),
+        seed,
+        started_at: started_at.to_rfc3339(),
+        verdict: Verdict::Error,
+        exit_code: exit::CANNOT_RUN,
+        spec: spec
+            .sources
+            .iter()
+            .map(|(p, t)| (p.display().to_string(), t.clone()))
+            .collect(),
+        required: spec.checks.required.clone(),
+        lin_timeout_ms: Some(spec.checks.lin_timeout_ms),
+        ..Default::default()
+    }
+}
+
+/// The run's final verdict ([`report::decide`]): interrupted if the schedule,
+/// the start or the checks were; a panic of any harness task makes it a
+/// harness error (exit 3) whose error says where.
+fn conclude(report: &mut Report) {
+    let interrupted = report.verdict == Verdict::Interrupted
+        || report
+            .checks
+            .iter()
+            .any(|c| c.summary == check::INTERRUPTED);
+    report::decide(report, interrupted);
+    let panics = take_panics();
+    for p in &panics {
+        report::add_error(report, format!("harness bug: {p}"));
+    }
+    if !panics.is_empty() && !interrupted {
+        (report.verdict, report.exit_code) = (Verdict::Error, exit::CANNOT_RUN);
+    }
+}
+
+/// Most time the linearizability search may take once the run was interrupted
+/// before its checks: the user wants the partial report soon.
+const LIN_TIMEOUT_AFTER_INTERRUPT: Duration = Duration::from_secs(5);
+
+/// Run the checks on a blocking thread and record them and their time in the
+/// report. An interrupt that arrives while they run cancels them (exit 130,
+/// unfinished checks `not checked`). After an interrupt that came earlier the
+/// checks judge what was observed, with the search bounded by
+/// [`LIN_TIMEOUT_AFTER_INTERRUPT`].
 async fn judge_evidence(
     spec: &Spec,
     evidence: &Arc<Evidence>,
-    cancel: Cancel,
+    interrupt: tokio::sync::watch::Receiver<bool>,
     report: &mut Report,
 ) {
     let t = Instant::now();
     let ev = evidence.clone();
-    let lin_timeout = Duration::from_millis(spec.checks.lin_timeout_ms);
+    let mut lin_timeout = Duration::from_millis(spec.checks.lin_timeout_ms);
+    let cancel = Cancel::new();
+    let watcher = if *interrupt.borrow() {
+        lin_timeout = lin_timeout.min(LIN_TIMEOUT_AFTER_INTERRUPT);
+        None
+    } else {
+        Some(tokio::spawn(async move {
+            wait_flag(interrupt).await;
+            cancel.cancel();
+        }))
+    };
     report.checks =
         match tokio::task::spawn_blocking(move || check::run_all(&ev, lin_timeout, cancel)).await {
             Ok(checks) => checks,
             // The panic hook recorded where; the run ends as a harness error.
             Err(e) => not_run(&format!("not run: the checks failed ({e})")),
         };
+    if let Some(w) = watcher {
+        w.abort();
+    }
     report
         .timings
         .insert("check".into(), t.elapsed().as_secs_f64());
-    if cancel.is_cancelled() {
+    if report
+        .checks
+        .iter()
+        .any(|c| c.summary == check::INTERRUPTED)
+    {
         report.notes.push(
             "interrupted during the checks: the checks not finished are `not checked`".into(),
         );
