@@ -108,7 +108,10 @@ fn main() {
     let code = match cli.cmd {
         Cmd::Validate { spec } => match load(&spec) {
             Ok(s) => {
-                println!(
+                use std::io::Write;
+                // Like `say`: a closed stdout is no panic.
+                let _ = writeln!(
+                    std::io::stdout(),
                     "{}: valid — {} nodes ({}), {} steps, workload {}",
                     spec.display(),
                     s.nodes.len(),
