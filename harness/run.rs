@@ -542,6 +542,7 @@ async fn run_inner(
         return Err(e);
     }
     phase.mark("start");
+    test_panic("run");
 
     // 5. Observe, drive, break.
     // Observation times are µs since this instant; journals (wall clock) are

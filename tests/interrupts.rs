@@ -343,32 +343,35 @@ fn build_pids(dir: &Path) -> Vec<i32> {
 }
 
 #[test]
-fn sigint_during_a_slow_build_stops_it_within_the_grace() {
-    let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), &slow_build_kind(dir.path()));
-    let spec = suite(dir.path(), "build-int", 26590, "slow", "");
-    let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
-    let pids = build_pids(dir.path());
-    assert_eq!(pids.len(), 2);
-    signal(g.0.id(), nix::sys::signal::Signal::SIGINT);
-    // Grace 2 s; the build would take 60 s.
-    let code = wait_exit(&mut g.0, Duration::from_secs(30));
-    assert_eq!(code, Some(130), "{}", text(&dir.path().join("err")));
-    for pid in pids {
+fn sigint_or_sigterm_during_a_slow_build_stops_it_within_the_grace() {
+    use nix::sys::signal::Signal;
+    for (sig, base) in [(Signal::SIGINT, 26590), (Signal::SIGTERM, 26610)] {
+        let dir = tempfile::tempdir().unwrap();
+        kinds(dir.path(), &slow_build_kind(dir.path()));
+        let spec = suite(dir.path(), "build-int", base, "slow", "");
+        let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
+        let pids = build_pids(dir.path());
+        assert_eq!(pids.len(), 2);
+        signal(g.0.id(), sig);
+        // Grace 2 s; the build would take 60 s.
+        let code = wait_exit(&mut g.0, Duration::from_secs(30));
+        assert_eq!(code, Some(130), "{sig}: {}", text(&dir.path().join("err")));
+        for pid in pids {
+            assert!(
+                wait_until(Duration::from_secs(10), || !alive(pid)),
+                "{sig}: build process {pid} outlived the interrupted run"
+            );
+        }
+        let report = json(&latest(dir.path()).join("report.json"));
+        assert_eq!(report["verdict"], "interrupted");
         assert!(
-            wait_until(Duration::from_secs(10), || !alive(pid)),
-            "build process {pid} outlived the interrupted run"
+            report["error"]
+                .as_str()
+                .unwrap()
+                .contains("during the build"),
+            "{report}"
         );
     }
-    let report = json(&latest(dir.path()).join("report.json"));
-    assert_eq!(report["verdict"], "interrupted");
-    assert!(
-        report["error"]
-            .as_str()
-            .unwrap()
-            .contains("during the build"),
-        "{report}"
-    );
 }
 
 #[test]
@@ -469,6 +472,38 @@ fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
     // The run went on: the nodes were not killed by the panic, the checks ran.
     assert_eq!(status_of(&report, "election_safety"), "pass", "{report}");
     assert_ports_free(26550);
+}
+
+#[test]
+fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path(), "");
+    let spec = suite(
+        dir.path(),
+        "run-panic",
+        26620,
+        "rust",
+        "[[step]]\nwait = \"leader\"\n",
+    );
+    let mut c = cmd(dir.path());
+    c.args(["run", spec.to_str().unwrap()])
+        .env("RAFT_HARNESS_TEST_PANIC", "run")
+        .stderr(std::fs::File::create(dir.path().join("err")).unwrap());
+    let mut g = Guard(c.spawn().unwrap());
+    let code = wait_exit(&mut g.0, Duration::from_secs(120));
+    assert_eq!(code, Some(3), "{}", text(&dir.path().join("err")));
+    let run = latest(dir.path());
+    assert!(run.to_string_lossy().contains("run-panic"));
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["verdict"], "error");
+    let e = report["error"].as_str().unwrap();
+    assert!(
+        e.contains("injected panic") && e.contains("harness/run.rs:"),
+        "{e}"
+    );
+    let junit = text(&run.join("junit.xml"));
+    assert!(junit.contains("<error"), "{junit}");
+    assert_ports_free(26620);
 }
 
 #[test]
