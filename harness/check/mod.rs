@@ -194,8 +194,8 @@ pub const INTERRUPTED: &str = "not run: interrupted";
 /// Each checker but the linearizability search is a pass over the evidence;
 /// the search polls `cancel` itself. Once `cancel` is set, the checker that was
 /// running (if it is the search) and every later one are `not checked` with the
-/// summary [`INTERRUPTED`] — never `pass`. The caller learns that it happened
-/// from `cancel.is_cancelled()`.
+/// summary [`INTERRUPTED`] — never `pass`; that summary is how the caller
+/// tells an interrupted check from one that lacked its evidence.
 pub fn run_all(
     ev: &Evidence,
     lin_timeout: std::time::Duration,
@@ -355,7 +355,7 @@ mod tests {
 
     /// `n` concurrent writes of distinct values, then a read of a value none of
     /// them wrote: deciding it means trying every subset of the writes.
-    pub(crate) fn hard_history(n: u64) -> Vec<Op> {
+    fn hard_history(n: u64) -> Vec<Op> {
         let mut h: Vec<Op> = (0..n)
             .map(|i| {
                 let cmd = format!("SET k {i}");
