@@ -686,7 +686,7 @@ fn note_log_cuts(cluster: &Cluster, spec: &Spec, report: &mut Report) {
                 "node {}'s log was cut: it printed {} bytes; the first and last {} MiB are kept in nodes/{}.log and {} bytes between them were dropped (raise [cluster] node_log_cap_mb to keep more)",
                 n.id,
                 st.printed,
-                spec.cluster.node_log_cap_bytes / 2 >> 20,
+                (spec.cluster.node_log_cap_bytes / 2) >> 20,
                 n.id,
                 st.cut
             ));
