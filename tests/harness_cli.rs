@@ -108,6 +108,20 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// Every run and `clean` ends the marked processes of dead harness runs anywhere on the
+/// machine (that is what makes the next run clean up after a SIGKILLed one). The test that
+/// plants such a fake leftover must therefore not overlap the tests that start runs: they
+/// share this lock, it takes it alone.
+static RUNS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn runs_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    RUNS.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn runs_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    RUNS.write().unwrap_or_else(|p| p.into_inner())
+}
+
 fn harness(dir: &Path) -> Command {
     let mut c = Command::new(HARNESS);
     c.current_dir(dir)
@@ -117,6 +131,7 @@ fn harness(dir: &Path) -> Command {
 
 #[test]
 fn a_passing_suite_exits_0_and_writes_every_report_file() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(
         dir.path(),
@@ -237,6 +252,7 @@ fn a_history_with_a_stale_read_fails_the_check() {
 
 #[test]
 fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(
         dir.path(),
@@ -274,6 +290,7 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
 
 #[test]
 fn leftovers_and_hand_started_nodes_are_cleaned() {
+    let _runs = runs_exclusive();
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
     // Port 25031: a node an earlier run left behind (it carries the run marker:
@@ -343,6 +360,7 @@ fn start_long_run(dir: &Path, name: &str, base: u16) -> Guard {
 
 #[test]
 fn ctrl_c_tears_down_and_writes_a_partial_report() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let mut g = start_long_run(dir.path(), "interrupted", 25040);
     nix::sys::signal::kill(
@@ -371,6 +389,7 @@ fn ctrl_c_tears_down_and_writes_a_partial_report() {
 
 #[test]
 fn a_sigkilled_harness_leaves_no_node_and_the_next_run_cleans_up() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let mut g = start_long_run(dir.path(), "killed", 25050);
     g.0.kill().unwrap();
@@ -411,6 +430,7 @@ fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
 /// majority has overwritten: the linearizability check must catch it.
 #[test]
 fn a_stale_reading_node_behind_a_partition_fails_linearizability() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path());
     let nodes: String = (1..=5)
@@ -492,6 +512,7 @@ workload = "stop"
 /// unaffected and the report says the log was cut.
 #[test]
 fn a_node_that_floods_its_log_is_capped_to_head_and_tail() {
+    let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("flood-kinds.toml");
     std::fs::write(
