@@ -28,6 +28,9 @@ pub enum Status {
     Unknown,
     /// The evidence this checker needs does not exist in this run.
     NotChecked,
+    /// Judged, nothing violated, but something a person should look at (e.g.
+    /// a suite lowered `node_errors` to a warning). Does not fail the run.
+    Warn,
 }
 
 impl Status {
@@ -37,6 +40,7 @@ impl Status {
             Status::Fail => "FAIL",
             Status::Unknown => "unknown",
             Status::NotChecked => "not checked",
+            Status::Warn => "warning",
         }
     }
 }

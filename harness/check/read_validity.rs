@@ -7,7 +7,7 @@
 //! only when none of them can explain it. A cheap, always-decisive complement
 //! of the linearizability check (Jepsen's "read of a value never written"),
 //! with evidence a person can read.
-use super::{secs, CheckResult, Evidence};
+use super::{secs, CheckResult, Evidence, Status};
 use crate::history::{Op, Outcome};
 use std::collections::HashMap;
 
@@ -71,6 +71,38 @@ fn unexplained(ws: Option<&Vec<&Op>>, key: &str, done: u64) -> Option<String> {
     Some(format!("no write explains it: {}", why.join("; ")))
 }
 
+/// Issue 11 §5: a register workload whose writes were acknowledged but whose
+/// GETs never returned a value (none completed, or all said "missing") points
+/// at a server that does not answer GET values: a warning, since neither read
+/// validity nor linearizability was really tested. None = not that case.
+fn no_get_values(history: &[Op], reads: &[&Op]) -> Option<CheckResult> {
+    let gets = history
+        .iter()
+        .filter(|o| o.command.starts_with("GET "))
+        .count();
+    let acked = history
+        .iter()
+        .filter(|o| o.outcome == Outcome::Ok && written(o).is_some())
+        .count();
+    if gets == 0 || acked == 0 || reads.iter().any(|r| r.result.is_some()) {
+        return None;
+    }
+    let mut r = CheckResult::new(
+        NAME,
+        format!(
+            "{gets} GETs sent, {} completed, {acked} writes acknowledged",
+            reads.len()
+        ),
+    );
+    r.status = Status::Warn;
+    r.summary = format!(
+        "{acked} writes were acknowledged but none of {gets} GETs returned a value ({} completed, all \"missing\"): \
+         the server may not answer GET values, so reads were not tested",
+        reads.len()
+    );
+    Some(r)
+}
+
 pub fn check(ev: &Evidence) -> CheckResult {
     let writers = writers(&ev.history);
     let reads: Vec<&Op> = ev
@@ -78,6 +110,9 @@ pub fn check(ev: &Evidence) -> CheckResult {
         .iter()
         .filter(|o| o.outcome == Outcome::Ok && o.command.starts_with("GET "))
         .collect();
+    if let Some(w) = no_get_values(&ev.history, &reads) {
+        return w;
+    }
     if reads.is_empty() {
         return CheckResult::not_checked(NAME, "the history has no completed GET");
     }
@@ -111,7 +146,6 @@ pub fn check(ev: &Evidence) -> CheckResult {
 mod tests {
     use super::*;
     use crate::check::fixtures::*;
-    use crate::check::Status;
 
     #[test]
     fn reads_of_written_or_missing_values_pass() {
@@ -208,6 +242,32 @@ mod tests {
             ],
             ..Default::default()
         };
+        assert_eq!(check(&ev).status, Status::Pass);
+    }
+
+    #[test]
+    fn a_server_that_answers_no_get_values_is_a_warning() {
+        let mut ev = Evidence {
+            history: vec![
+                op(0, 1, "SET r 2", 0, Some(5), Outcome::Ok, Some("OK")),
+                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, None),
+                op(2, 2, "GET r", 10, None, Outcome::Info, None),
+            ],
+            ..Default::default()
+        };
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        assert!(
+            r.summary.contains("may not answer GET values"),
+            "{}",
+            r.summary
+        );
+        // One GET that returns a value: judged normally.
+        ev.history
+            .push(op(3, 3, "GET r", 11, Some(12), Outcome::Ok, Some("2")));
+        assert_eq!(check(&ev).status, Status::Pass);
+        // No acknowledged write: "missing" is the right answer, no warning.
+        ev.history.retain(|o| o.id == 1);
         assert_eq!(check(&ev).status, Status::Pass);
     }
 
