@@ -104,6 +104,20 @@ pub struct Workload {
     /// Nodes clients send to; empty = every node.
     pub targets: Vec<u32>,
     pub request_timeout_ms: u64,
+    /// More client groups of the same type and keys (`[[workload.group]]`), each
+    /// with its own nodes: e.g. clients of the majority side of a partition, so
+    /// reads complete there while the main group writes to the minority.
+    pub groups: Vec<ClientGroup>,
+}
+
+/// A further group of workload clients (`[[workload.group]]`).
+#[derive(Debug, Clone)]
+pub struct ClientGroup {
+    pub clients: u32,
+    /// Total operations per second over the group's clients; 0 = as fast as answers come.
+    pub rate: f64,
+    /// Nodes the group sends to; empty = every node.
+    pub targets: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

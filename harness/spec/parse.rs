@@ -360,7 +360,9 @@ const WORKLOAD_KEYS: &[&str] = &[
     "keys",
     "targets",
     "request_timeout_ms",
+    "group",
 ];
+const GROUP_KEYS: &[&str] = &["clients", "rate", "targets"];
 const CHECKS_KEYS: &[&str] = &["required", "settle_timeout_s", "lin_timeout_s"];
 const STEP_ACTIONS: &[&str] = &[
     "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
@@ -851,6 +853,10 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         None => Vec::new(),
         Some(v) => read_ids(src, errs, v, "targets", ids).unwrap_or_default(),
     };
+    let groups = match f.get("group") {
+        None => Vec::new(),
+        Some(g) => read_groups(src, errs, g, ids, rate),
+    };
     Some(Workload {
         kind: kind?,
         clients,
@@ -858,7 +864,46 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         keys,
         targets,
         request_timeout_ms,
+        groups,
     })
+}
+
+/// `[[workload.group]]` tables: `clients` (default 1), `rate` (default: the
+/// workload's), `targets` (default: every node).
+fn read_groups(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    ids: &BTreeSet<u32>,
+    rate: f64,
+) -> Vec<ClientGroup> {
+    let Value::Array(items) = &v.value else {
+        errs.at(
+            src,
+            v.span.clone(),
+            format!(
+                "`group` must be an array of tables ([[workload.group]]), found {}",
+                v.value.type_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for it in items {
+        let Some(f) = fields(src, errs, it, "[[workload.group]]", GROUP_KEYS) else {
+            continue;
+        };
+        let targets = match f.get("targets") {
+            None => Vec::new(),
+            Some(t) => read_ids(src, errs, t, "targets", ids).unwrap_or_default(),
+        };
+        out.push(ClientGroup {
+            clients: f.uint(src, errs, "clients", 1, 1000).unwrap_or(1) as u32,
+            rate: f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(rate),
+            targets,
+        });
+    }
+    out
 }
 
 /// `"all"`, an id, or an array of ids; every id must be a node of the suite.

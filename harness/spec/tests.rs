@@ -161,3 +161,32 @@ fn toml_syntax_errors_have_a_position() {
         .to_string();
     assert!(missing.contains("cannot read the file"), "{missing}");
 }
+
+#[test]
+fn workload_groups_load_and_bad_ones_are_named() {
+    let s = load_text(&format!(
+        "{NODES}[workload]\ntype = \"register\"\nrate = 30\ntargets = [1]\n\
+         [[workload.group]]\nclients = 2\ntargets = [2]\n[[step]]\nwait = \"leader\"\n"
+    ))
+    .unwrap();
+    let w = s.workload.unwrap();
+    assert_eq!(w.groups.len(), 1);
+    assert_eq!(
+        (w.groups[0].clients, w.groups[0].targets.clone()),
+        (2, vec![2])
+    );
+    assert_eq!(w.groups[0].rate, 30.0, "the workload's rate by default");
+    let e = errors(&format!(
+        "{NODES}[workload]\ntype = \"register\"\n\
+         [[workload.group]]\nclient = 2\ntargets = [9]\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("unknown key `client` in [[workload.group]]"),
+        "{e}"
+    );
+    assert!(e.contains("no node has id 9"), "{e}");
+    let e = errors(&format!(
+        "{NODES}[workload]\ntype = \"register\"\ngroup = 3\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(e.contains("`group` must be an array of tables"), "{e}");
+}
