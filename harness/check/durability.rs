@@ -219,7 +219,8 @@ fn missing_note(ev: &Evidence) -> String {
     if m.is_empty() {
         String::new()
     } else {
-        format!("; no final log from node(s) {} (down or silent)", list(m))
+        let silent = super::responsiveness::silent_note(ev, &m);
+        format!("; no final log from node(s) {}{silent}", list(m))
     }
 }
 

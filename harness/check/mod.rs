@@ -10,12 +10,15 @@ pub mod leader_completeness;
 pub mod linearizable;
 pub mod liveness;
 pub mod log_matching;
+pub mod node_errors;
 pub mod read_validity;
+pub mod responsiveness;
 pub mod state_machine_safety;
+pub mod term_stability;
 
 use crate::history::Op;
 use crate::observe::journal::Event;
-use crate::observe::{LogSnapshot, StatusSample};
+use crate::observe::{LogSnapshot, PollFailure, StatusSample};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -144,6 +147,45 @@ pub struct Evidence {
     /// Network isolations the schedule made (for `isolated_commits`).
     #[serde(default)]
     pub isolations: Vec<isolated_commits::Isolation>,
+    /// GetStatus polls that got no answer (for `responsiveness`).
+    #[serde(default)]
+    pub poll_failures: Vec<PollFailure>,
+    /// What the schedule did, in order (kills, pauses, network faults, heals...):
+    /// when faults were active, and which silences the harness caused.
+    #[serde(default)]
+    pub faults: Vec<crate::schedule::FaultEvent>,
+    /// Timings and thresholds the timing checks use.
+    #[serde(default)]
+    pub settings: CheckSettings,
+    /// Each node's log file, for `node_errors`.
+    #[serde(default)]
+    pub node_logs: Vec<NodeLog>,
+}
+
+/// Timings of the cluster and thresholds of the checks, from the suite. All
+/// zero in evidence written by an older harness: the checks that need them
+/// then say `not checked`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CheckSettings {
+    /// Upper bound of the election timeout (ms).
+    pub election_max_ms: u64,
+    /// GetStatus poll interval (ms).
+    pub poll_ms: u64,
+    /// `term_stability`: more new terms than this within `term_window_ms` fails.
+    pub max_new_terms: u32,
+    pub term_window_ms: u64,
+    /// `node_errors` lowered to a warning by the suite.
+    pub node_errors_warn: bool,
+}
+
+/// A node's log file (`nodes/<id>.log` in the run dir) and the extra error
+/// patterns (regular expressions) of its kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeLog {
+    pub node: u32,
+    pub path: std::path::PathBuf,
+    #[serde(default)]
+    pub patterns: Vec<String>,
 }
 
 /// Seconds with millisecond precision, for evidence lines.
@@ -170,6 +212,9 @@ pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResu
         linearizable::check(ev, lin_timeout),
         isolated_commits::check(ev),
         liveness::check(ev),
+        term_stability::check(ev),
+        responsiveness::check(ev),
+        node_errors::check(ev),
     ]
 }
 

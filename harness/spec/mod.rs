@@ -47,6 +47,9 @@ pub struct Kind {
     /// Judge nodes of this kind from the original protocol only: the harness
     /// ignores extension fields in their answers (as if an original server).
     pub black_box: bool,
+    /// Extra regular expressions (`error_patterns`) that mark a line of this
+    /// kind's log as an error, for the `node_errors` check (validated at load).
+    pub error_patterns: Vec<String>,
 }
 
 impl Kind {
@@ -238,6 +241,12 @@ pub struct Checks {
     pub settle_timeout_ms: u64,
     /// Bound of the linearizability search.
     pub lin_timeout_ms: u64,
+    /// `term_stability`: more new terms than this within one window fails.
+    pub max_new_terms: u32,
+    /// `term_stability`: the window (`term_window_s`); None = 5 election timeouts.
+    pub term_window_ms: Option<u64>,
+    /// `node_errors = "warning"` lowers errors found in node logs to a warning.
+    pub node_errors_warn: bool,
 }
 
 /// Names of the checks the harness runs, for `[checks] required` validation.
@@ -251,6 +260,9 @@ pub const CHECK_NAMES: &[&str] = &[
     "linearizable",
     "isolated_commits",
     "liveness",
+    "term_stability",
+    "responsiveness",
+    "node_errors",
 ];
 
 impl Spec {

@@ -333,6 +333,7 @@ const KIND_KEYS: &[&str] = &[
     "ready_timeout_s",
     "stop_grace_s",
     "black_box",
+    "error_patterns",
     "description",
 ];
 const CLUSTER_KEYS: &[&str] = &[
@@ -363,7 +364,14 @@ const WORKLOAD_KEYS: &[&str] = &[
     "group",
 ];
 const GROUP_KEYS: &[&str] = &["clients", "rate", "targets"];
-const CHECKS_KEYS: &[&str] = &["required", "settle_timeout_s", "lin_timeout_s"];
+const CHECKS_KEYS: &[&str] = &[
+    "required",
+    "settle_timeout_s",
+    "lin_timeout_s",
+    "max_new_terms",
+    "term_window_s",
+    "node_errors",
+];
 const STEP_ACTIONS: &[&str] = &[
     "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
 ];
@@ -612,6 +620,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             required: Vec::new(),
             settle_timeout_ms: 20_000,
             lin_timeout_ms: 30_000,
+            max_new_terms: 3,
+            term_window_ms: None,
+            node_errors_warn: false,
         },
         Some(f) => {
             let required = f.str_list(&src, &mut errs, "required").unwrap_or_default();
@@ -633,6 +644,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     .secs(&src, &mut errs, "settle_timeout_s")
                     .unwrap_or(20_000),
                 lin_timeout_ms: f.secs(&src, &mut errs, "lin_timeout_s").unwrap_or(30_000),
+                max_new_terms: f
+                    .uint(&src, &mut errs, "max_new_terms", 0, 1_000_000)
+                    .unwrap_or(3) as u32,
+                term_window_ms: f.secs(&src, &mut errs, "term_window_s"),
+                node_errors_warn: f
+                    .word(
+                        &src,
+                        &mut errs,
+                        "node_errors",
+                        &[("fail", false), ("warning", true)],
+                    )
+                    .unwrap_or(false),
             }
         }
     };
@@ -737,6 +760,17 @@ fn read_kinds(
         let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
         let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
         let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
+        let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
+        for p in &error_patterns {
+            if let Err(e) = regex::Regex::new(p) {
+                let span = kf.get("error_patterns").unwrap().span.clone();
+                errs.at(
+                    src,
+                    span,
+                    format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
+                );
+            }
+        }
         let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
             errs.at(
@@ -758,6 +792,7 @@ fn read_kinds(
                 ready_timeout_ms,
                 stop_grace_ms,
                 black_box,
+                error_patterns,
             },
         );
     }
