@@ -31,28 +31,59 @@ struct Rise {
     to: i32,
 }
 
-/// Start of the quiet period (µs), or None when nothing was observed.
-fn quiet_start(ev: &Evidence) -> Option<u64> {
-    let first = ev.statuses.iter().map(|s| s.t_us).min()?;
-    let last_fault = ev
+/// Quiet periods [from, to) in µs: from one election timeout after the first
+/// status sample or after the fault event that ended the last active fault, to
+/// the next fault event or the last status sample. A network fault is active
+/// from its `net-*` event to `heal`; a killed, stopped or paused node until it
+/// is restarted or resumed.
+fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
+    let Some(first) = ev.statuses.iter().map(|s| s.t_us).min() else {
+        return Vec::new();
+    };
+    let last = ev.statuses.iter().map(|s| s.t_us).max().unwrap_or(first) + 1;
+    let calm = ev.settings.election_max_ms * 1000;
+    let mut faults: Vec<_> = ev
         .faults
         .iter()
         .filter(|f| !NOT_FAULTS.contains(&f.action.as_str()))
-        .map(|f| f.t_us)
-        .max()
-        .unwrap_or(0);
-    Some(first.max(last_fault) + ev.settings.election_max_ms * 1000)
+        .collect();
+    faults.sort_by_key(|f| f.t_us);
+    let mut out = Vec::new();
+    let mut from = Some(first + calm);
+    let mut net_active = false;
+    let mut down = std::collections::BTreeSet::new();
+    for f in faults {
+        if let Some(a) = from.take() {
+            if f.t_us > a {
+                out.push((a, f.t_us));
+            }
+        }
+        match f.action.as_str() {
+            a if a.starts_with("net-") => net_active = true,
+            "heal" => net_active = false,
+            "kill" | "stop" | "pause" => down.extend(f.nodes.iter().copied()),
+            "restart" | "resume" => down.retain(|n| !f.nodes.contains(n)),
+            _ => {}
+        }
+        if !net_active && down.is_empty() {
+            from = Some(f.t_us + calm);
+        }
+    }
+    if let Some(a) = from.filter(|a| *a < last) {
+        out.push((a, last));
+    }
+    out
 }
 
-/// Rises of the highest term first seen at or after `from` (µs).
-fn rises(ev: &Evidence, from: u64) -> Vec<Rise> {
+/// Rises of the highest term first seen within [from, to) (µs).
+fn rises(ev: &Evidence, from: u64, to: u64) -> Vec<Rise> {
     let mut samples: Vec<_> = ev.statuses.iter().collect();
     samples.sort_by_key(|s| s.t_us);
     let mut max = i32::MIN;
     let mut out = Vec::new();
     for s in samples {
         if s.term > max {
-            if s.t_us >= from && max != i32::MIN {
+            if s.t_us >= from && s.t_us < to && max != i32::MIN {
                 out.push(Rise {
                     t_us: s.t_us,
                     by: (s.term - max) as i64,
@@ -115,56 +146,61 @@ pub fn check(ev: &Evidence) -> CheckResult {
     if st.election_max_ms == 0 || st.term_window_ms == 0 {
         return CheckResult::not_checked(NAME, "the evidence has no election timeout or window");
     }
-    let Some(q0) = quiet_start(ev) else {
-        return CheckResult::not_checked(NAME, "no status sample");
-    };
-    let last = ev.statuses.iter().map(|s| s.t_us).max().unwrap_or(0);
     let window_us = st.term_window_ms * 1000;
-    let rs = rises(ev, q0);
-    let total: i64 = rs.iter().map(|r| r.by).sum();
+    let window = format!("{} s", st.term_window_ms as f64 / 1000.0);
+    let periods = quiet_periods(ev);
+    let quiet_us: u64 = periods.iter().map(|(a, b)| b - a).sum();
+    let mut total = 0i64;
+    let mut worst: Option<(Vec<Rise>, usize, usize, i64)> = None;
+    for &(a, b) in &periods {
+        let rs = rises(ev, a, b);
+        total += rs.iter().map(|r| r.by).sum::<i64>();
+        if let Some(w) = worst_window(&rs, window_us) {
+            if worst.as_ref().is_none_or(|x| w.2 > x.3) {
+                worst = Some((rs, w.0, w.1, w.2));
+            }
+        }
+    }
     let based_on = format!(
-        "status samples from {} to {} with no fault active; {total} new terms; window {} s, at most {} new terms",
-        secs(q0),
-        secs(last),
-        st.term_window_ms as f64 / 1000.0,
+        "status samples over {} in {} periods with no fault active; {total} new terms; at most {} new terms in any {window} window",
+        secs(quiet_us),
+        periods.len(),
         st.max_new_terms
     );
-    let worst = worst_window(&rs, window_us);
-    if let Some((lo, hi, n)) = worst.filter(|w| w.2 > st.max_new_terms as i64) {
-        let (a, b) = (rs[lo], rs[hi]);
-        let span_us = (b.t_us - a.t_us).max(1);
-        let from_term = a.to - a.by as i32;
-        let msg = format!(
-            "{n} new terms (term {from_term} → {}) between {} and {} with no fault active ({:.1} terms/s; more than {} within {} s); {}; nodes {} were polled",
-            b.to,
-            secs(a.t_us),
-            secs(b.t_us),
-            n as f64 / (span_us as f64 / 1e6).max(st.term_window_ms as f64 / 1000.0 / 10.0),
-            st.max_new_terms,
-            st.term_window_ms as f64 / 1000.0,
-            starters(ev, from_term, b.to),
-            list(polled(ev))
-        );
+    if let Some((rs, lo, hi, n)) = worst.as_ref().filter(|w| w.3 > st.max_new_terms as i64) {
+        let msg = churn(ev, &rs[*lo..=*hi], *n, &window);
         return CheckResult::new(NAME, based_on).with_violations(vec![msg], "");
     }
-    if last < q0 || last - q0 < window_us {
+    if !periods.iter().any(|(a, b)| b - a >= window_us) {
         return CheckResult::not_checked(
             NAME,
-            format!(
-                "the run had {} without a fault, less than one {} s window ({based_on})",
-                secs(last.saturating_sub(q0)),
-                st.term_window_ms as f64 / 1000.0
-            ),
+            format!("no period without a fault lasted one {window} window ({based_on})"),
         );
     }
-    CheckResult::new(NAME, based_on.clone()).with_violations(
+    let most = worst.map_or(0, |w| w.3);
+    CheckResult::new(NAME, based_on).with_violations(
         vec![],
         format!(
-            "{total} new terms in {} without a fault (at most {} in any {} s window)",
-            secs(last - q0),
-            worst.map_or(0, |w| w.2),
-            st.term_window_ms as f64 / 1000.0
+            "{total} new terms in {} without a fault (at most {most} in any {window} window)",
+            secs(quiet_us)
         ),
+    )
+}
+
+/// The finding for the rises `rs` (n new terms within one window).
+fn churn(ev: &Evidence, rs: &[Rise], n: i64, window: &str) -> String {
+    let (a, b) = (rs[0], rs[rs.len() - 1]);
+    let span_s = ((b.t_us - a.t_us) as f64 / 1e6).max(ev.settings.poll_ms as f64 / 1000.0);
+    let from_term = a.to - a.by as i32;
+    format!(
+        "{n} new terms (term {from_term} → {}) between {} and {} with no fault active ({:.1} terms/s; more than {} within {window}); {}; nodes {} were polled",
+        b.to,
+        secs(a.t_us),
+        secs(b.t_us),
+        n as f64 / span_s.max(1e-3),
+        ev.settings.max_new_terms,
+        starters(ev, from_term, b.to),
+        list(polled(ev))
     )
 }
 
@@ -254,9 +290,39 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_off_node_raising_its_term_is_not_churn_until_the_heal() {
+        // Node 3 is cut off from 1 s to 4 s and starts an election every 200 ms.
+        let mut ev = run(8, |t| {
+            if (1000..4000).contains(&t) {
+                1 + ((t - 1000) / 200) as i32
+            } else {
+                1
+            }
+        });
+        ev.faults = vec![
+            fault(1000, "net-isolate"),
+            fault(2000, "kill"),
+            fault(3000, "restart"),
+            fault(4000, "heal"),
+        ];
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        // Without the heal, the network fault lasts to the end: nothing quiet after it.
+        ev.faults.pop();
+        assert_eq!(check(&ev).status, Status::NotChecked);
+        // A node killed and never restarted: a fault still active, nothing quiet.
+        ev.faults = vec![
+            fault(1000, "net-isolate"),
+            fault(2000, "kill"),
+            fault(4000, "heal"),
+        ];
+        assert_eq!(check(&ev).status, Status::NotChecked);
+    }
+
+    #[test]
     fn a_quiet_period_shorter_than_a_window_is_not_checked() {
         let mut ev = run(3, |_| 1);
-        ev.faults = vec![fault(2000, "heal")];
+        ev.faults = vec![fault(1000, "heal"), fault(2000, "heal")];
         assert_eq!(check(&ev).status, Status::NotChecked);
         // Without settings (older evidence): not checked either.
         let mut ev = run(5, |_| 1);
