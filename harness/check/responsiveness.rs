@@ -31,7 +31,8 @@ pub struct Silence {
     pub until_us: u64,
     pub to_end: bool,
     pub failed_polls: usize,
-    pub last_error: String,
+    /// Each distinct error of the failed polls, with its count.
+    pub errors: std::collections::BTreeMap<String, usize>,
 }
 
 impl Silence {
@@ -100,7 +101,7 @@ fn node_silences(
         let excuse = excuses.iter().copied().filter(|&t| t >= last.sent_us).min();
         if let Some(cur) = out.last_mut().filter(|s| s.last.t_us == last.t_us) {
             cur.failed_polls += 1;
-            cur.last_error = f.error.clone();
+            *cur.errors.entry(f.error.clone()).or_default() += 1;
             if cur.to_end {
                 cur.until_us = cur.until_us.max(f.t_us);
             }
@@ -116,7 +117,7 @@ fn node_silences(
             until_us: excuse.map_or(until, |e| e.min(until)),
             to_end: next.is_none() && excuse.is_none_or(|e| e > f.t_us),
             failed_polls: 1,
-            last_error: f.error.clone(),
+            errors: [(f.error.clone(), 1)].into(),
         });
     }
     out
@@ -139,6 +140,13 @@ pub fn silent_note(ev: &Evidence, nodes: &[u32]) -> String {
 
 fn describe(s: &Silence) -> String {
     let l = &s.last;
+    let mut errs: Vec<(&String, &usize)> = s.errors.iter().collect();
+    errs.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+    let errors = errs
+        .iter()
+        .map(|(e, n)| format!("{n}× {e}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let ext = l.ext.as_ref().map_or(String::new(), |x| {
         format!(
             ", commit {} applied {} last index {}",
@@ -146,13 +154,13 @@ fn describe(s: &Silence) -> String {
         )
     });
     format!(
-        "node {} stopped answering GetStatus: silent from {} for {}{} while its process ran and the harness had not paused or stopped it; {} failed polls, last: {}; its last status: {} of term {}, leader {}{ext}",
+        "node {} stopped answering GetStatus: silent from {} for {}{} while its process ran and the harness had not paused or stopped it; {} failed polls ({}); its last status: {} of term {}, leader {}{ext}",
         s.node,
         secs(s.since_us()),
         secs(s.length_us()),
         if s.to_end { " (until the end of the run)" } else { "" },
         s.failed_polls,
-        s.last_error,
+        errors,
         l.state,
         l.term,
         l.leader_id
