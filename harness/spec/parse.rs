@@ -595,6 +595,10 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         },
     }
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
+    if cluster.proxies {
+        let span = cf.map_or(0..0, |f| f.key_span("proxies"));
+        refuse_peer_addrs_through_proxies(&src, &mut errs, span, &nodes, &kinds);
+    }
 
     let workload = top
         .get("workload")
@@ -796,6 +800,43 @@ fn read_kinds(
             },
         );
     }
+}
+
+/// Issue 11 §7: servers of the original protocol (`{peer_addrs}`: plain
+/// `HOST:PORT` peers) derive a peer's id as PORT−5000; with `proxies = true`
+/// those ports are the proxies' (e.g. 35561), so such a server computes wrong
+/// ids and misroutes its RPCs. Refused, naming the nodes.
+fn refuse_peer_addrs_through_proxies(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    nodes: &[NodeSpec],
+    kinds: &BTreeMap<String, Kind>,
+) {
+    let uses = |a: &String| a.contains("{peer_addrs}");
+    let bad: Vec<String> = nodes
+        .iter()
+        .filter(|n| {
+            n.args.iter().any(uses)
+                || n.env.iter().any(|(_, v)| uses(v))
+                || kinds.get(&n.kind).is_some_and(|k| {
+                    k.command.iter().any(uses) || k.env.iter().any(|(_, v)| uses(v))
+                })
+        })
+        .map(|n| format!("{} ({})", n.id, n.kind))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    errs.help(
+        src,
+        span,
+        format!(
+            "`proxies = true` with `{{peer_addrs}}` (nodes {}): through the proxies the peers' ports are the proxies' own, so a server that derives a peer's id as PORT-5000 gets wrong ids",
+            bad.join(", ")
+        ),
+        "give such servers `{peers}` (ID=HOST:PORT) if they accept it, or run them without `proxies` (no `net` steps)",
+    );
 }
 
 /// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.

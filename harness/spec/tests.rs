@@ -190,3 +190,18 @@ fn workload_groups_load_and_bad_ones_are_named() {
     ));
     assert!(e.contains("`group` must be an array of tables"), "{e}");
 }
+
+#[test]
+fn peer_addrs_through_the_proxies_is_refused() {
+    // Node 2's kind ("plain") passes {peer_addrs}: ids derived from proxy ports would be wrong.
+    let e = errors(&format!(
+        "{NODES}[cluster]\nproxies = true\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("`proxies = true` with `{peer_addrs}` (nodes 2 (plain))"),
+        "{e}"
+    );
+    assert!(e.contains("s.toml:"), "{e}");
+    // Without proxies the same nodes are fine.
+    load_text(&format!("{NODES}[[step]]\nwait = \"leader\"\n")).unwrap();
+}
