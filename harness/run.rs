@@ -485,6 +485,12 @@ async fn run_inner(
                 id: h.spec.id,
                 kind: h.kind.name.clone(),
                 journal: h.journal.is_some(),
+                data_dir: h
+                    .kind
+                    .command
+                    .iter()
+                    .chain(h.spec.args.iter())
+                    .any(|a| a.contains("{data_dir}")),
             })
             .collect(),
         statuses: rec_obs.statuses,

@@ -290,6 +290,7 @@ mod tests {
                     id,
                     kind: "x".into(),
                     journal: false,
+                    data_dir: true,
                 })
                 .collect(),
             final_logs: vec![
@@ -315,6 +316,7 @@ mod tests {
                 id,
                 kind: "x".into(),
                 journal: false,
+                data_dir: true,
             })
             .collect()
     }

@@ -13,6 +13,7 @@ pub mod log_matching;
 pub mod node_errors;
 pub mod read_validity;
 pub mod responsiveness;
+pub mod restarts;
 pub mod state_machine_safety;
 pub mod term_stability;
 
@@ -116,6 +117,14 @@ pub struct NodeInfo {
     pub kind: String,
     /// Its command writes a journal.
     pub journal: bool,
+    /// Its command passes `{data_dir}`: it can keep its state across restarts.
+    /// (Evidence of an older harness: assumed.)
+    #[serde(default = "yes")]
+    pub data_dir: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A wait step of the schedule and how it went.
@@ -215,6 +224,7 @@ pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResu
         term_stability::check(ev),
         responsiveness::check(ev),
         node_errors::check(ev),
+        restarts::check(ev),
     ]
 }
 

@@ -263,6 +263,7 @@ pub const CHECK_NAMES: &[&str] = &[
     "term_stability",
     "responsiveness",
     "node_errors",
+    "restarts",
 ];
 
 impl Spec {
