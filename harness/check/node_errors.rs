@@ -37,6 +37,11 @@ static JAVA_EXCEPTION: LazyLock<Regex> = LazyLock::new(|| {
 static JAVA_FRAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+at [\w$.<>/]+\(").unwrap());
 static RUST_PANIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^thread '[^']*' panicked at ").unwrap());
+static HANDLED_LEVEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(WARNING|WARN|INFO|CONFIG|FINE|FINER|FINEST|DEBUG|TRACE)\b").unwrap()
+});
+static ERROR_LEVEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(ERROR|SEVERE|CRITICAL|FATAL)\b").unwrap());
 /// Clock times as the reference nodes and the harness print them
 /// (`07:48:26,989`, `07:48:26.272890`, `07:48:26.677`).
 static CLOCK: LazyLock<Regex> =
@@ -102,13 +107,22 @@ fn block(lines: &[&str], i: usize, sig: Signature) -> (usize, Vec<String>) {
     (end, out)
 }
 
+/// A log record header at a level below error (`WARNING`, `INFO`, ...): a
+/// trace right after it was handled and logged by the node (grpc-java logs
+/// `WARNING NettyServerHandler: Stream Error` with a trace whenever a peer
+/// goes away), not a crash.
+fn handled(header: Option<&&str>) -> bool {
+    header.is_some_and(|h| HANDLED_LEVEL.is_match(h) && !ERROR_LEVEL.is_match(h))
+}
+
 fn signature_at(lines: &[&str], i: usize, extra: &[Regex]) -> Option<Signature> {
     let l = lines[i];
+    let header = i.checked_sub(1).and_then(|p| lines.get(p));
     if l.starts_with("Traceback (most recent call last):") {
-        Some(Signature::PythonTraceback)
+        (!handled(header)).then_some(Signature::PythonTraceback)
     } else if JAVA_EXCEPTION.is_match(l) && lines.get(i + 1).is_some_and(|n| JAVA_FRAME.is_match(n))
     {
-        Some(Signature::JavaException)
+        (!handled(header)).then_some(Signature::JavaException)
     } else if RUST_PANIC.is_match(l) {
         Some(Signature::RustPanic)
     } else if l.starts_with("error: ") {
@@ -269,7 +283,8 @@ commit index went backwards: 7 -> 5
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 ";
 
-    /// Normal lines that mention errors in prose must never match.
+    /// Normal lines that mention errors in prose, and traces a node logged at
+    /// WARNING (grpc-java's transport noise when a peer is killed), must never match.
     const CLEAN: &str = "\
 2026-11-30 07:48:27,101 INFO node2: client request failed with error: no leader (retrying)
 07:48:26.677 WARNING MacAddressUtil: Failed to find a usable hardware address from the network interfaces; using random bytes: 6e:88
@@ -277,6 +292,17 @@ note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 2026-11-30T07:48:26.985115Z  WARN rust_node::server: rpc error: status: Unavailable, message: \"error: connection refused\"
 === raft-harness 07:48:26.266: starting target/release/rust-node 1 15321 --journal /tmp/error.jsonl
   Traceback is printed only on failure
+08:07:25.329 WARNING NettyServerHandler: Stream Error
+io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Exception$StreamException: Stream closed before write could take place
+\tat io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Exception.streamError(Http2Exception.java:162)
+\tat java.base/java.lang.Thread.run(Thread.java:840)
+WARNING: Stream Error
+java.io.IOException: Connection reset by peer
+\tat java.base/sun.nio.ch.SocketDispatcher.read0(Native Method)
+2026-11-30 07:48:27,101 WARNING node2: peer 3 unreachable, retrying
+Traceback (most recent call last):
+  File \"/x/raft_server.py\", line 99, in send
+ConnectionRefusedError: [Errno 111] Connection refused
 ";
 
     #[test]
@@ -324,6 +350,16 @@ note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].sig, Signature::KindPattern);
         assert_eq!(f[0].time.as_deref(), Some("12:00:01"));
+    }
+
+    #[test]
+    fn traces_without_a_log_header_are_crashes() {
+        let text = "Exception in thread \"main\" java.lang.NullPointerException: boom\n\tat raftnode.Main.main(Main.java:10)\n";
+        let f = scan(text, &[]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].sig, Signature::JavaException);
+        let text = "07:00:00.000 SEVERE RaftNode: x\nTraceback (most recent call last):\n  File \"a\", line 1\nValueError: x\n";
+        assert_eq!(scan(text, &[]).len(), 1);
     }
 
     #[test]
