@@ -205,3 +205,29 @@ fn peer_addrs_through_the_proxies_is_refused() {
     // Without proxies the same nodes are fine.
     load_text(&format!("{NODES}[[step]]\nwait = \"leader\"\n")).unwrap();
 }
+
+#[test]
+fn check_settings_and_error_patterns_load_and_bad_ones_are_named() {
+    let s = load_text(&format!(
+        "{NODES}[[step]]\nwait = \"leader\"\n[checks]\nmax_new_terms = 5\nterm_window_s = 2.5\nnode_errors = \"warning\"\n"
+    ))
+    .unwrap();
+    assert_eq!(s.checks.max_new_terms, 5);
+    assert_eq!(s.checks.term_window_ms, Some(2500));
+    assert!(s.checks.node_errors_warn);
+    let d = load_text(&format!("{NODES}[[step]]\nwait = \"leader\"\n")).unwrap();
+    assert_eq!((d.checks.max_new_terms, d.checks.term_window_ms), (3, None));
+    assert!(!d.checks.node_errors_warn);
+    let e = errors(&format!(
+        "{NODES}[[step]]\nwait = \"leader\"\n[checks]\nnode_errors = \"warn\"\n"
+    ));
+    assert!(e.contains("node_errors"), "{e}");
+    assert!(e.contains("expected one of: fail, warning"), "{e}");
+    let e = errors(&format!(
+        "[kind.bad]\ncommand = [\"x\"]\nerror_patterns = [\"^FATAL (\"]\n{NODES}[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("invalid regular expression \"^FATAL (\" in `error_patterns`"),
+        "{e}"
+    );
+}
