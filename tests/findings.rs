@@ -166,7 +166,7 @@ fn a_node_that_stops_answering_fails_responsiveness_naming_it() {
     let based = d["based_on"].as_str().unwrap();
     assert!(
         based.contains("no final log from node(s) 3 (node 3 silent since"),
-        "{d}"
+        "{d}\n{c}\n{stderr}"
     );
     assert_ports_free(28100);
 }

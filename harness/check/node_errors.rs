@@ -37,9 +37,8 @@ static JAVA_EXCEPTION: LazyLock<Regex> = LazyLock::new(|| {
 static JAVA_FRAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+at [\w$.<>/]+\(").unwrap());
 static RUST_PANIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^thread '[^']*' panicked at ").unwrap());
-static HANDLED_LEVEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(WARNING|WARN|INFO|CONFIG|FINE|FINER|FINEST|DEBUG|TRACE)\b").unwrap()
-});
+static HANDLED_LEVEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(WARNING|WARN)\b").unwrap());
 static ERROR_LEVEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(ERROR|SEVERE|CRITICAL|FATAL)\b").unwrap());
 /// Clock times as the reference nodes and the harness print them
@@ -107,10 +106,12 @@ fn block(lines: &[&str], i: usize, sig: Signature) -> (usize, Vec<String>) {
     (end, out)
 }
 
-/// A log record header at a level below error (`WARNING`, `INFO`, ...): a
-/// trace right after it was handled and logged by the node (grpc-java logs
-/// `WARNING NettyServerHandler: Stream Error` with a trace whenever a peer
-/// goes away), not a crash.
+/// A log record header at WARNING level right before a trace: the trace is
+/// attached to that record, handled and logged by the node (grpc-java logs
+/// `WARNING NettyServerHandler: Stream Error` with a trace whenever a peer goes
+/// away), not a crash. Only WARNING: an INFO line before a trace is usually an
+/// unrelated record followed by a crash printed to stderr. An uncaught Java
+/// exception (`Exception in thread "…"`) is always a crash.
 fn handled(header: Option<&&str>) -> bool {
     header.is_some_and(|h| HANDLED_LEVEL.is_match(h) && !ERROR_LEVEL.is_match(h))
 }
@@ -122,7 +123,8 @@ fn signature_at(lines: &[&str], i: usize, extra: &[Regex]) -> Option<Signature> 
         (!handled(header)).then_some(Signature::PythonTraceback)
     } else if JAVA_EXCEPTION.is_match(l) && lines.get(i + 1).is_some_and(|n| JAVA_FRAME.is_match(n))
     {
-        (!handled(header)).then_some(Signature::JavaException)
+        (l.starts_with("Exception in thread") || !handled(header))
+            .then_some(Signature::JavaException)
     } else if RUST_PANIC.is_match(l) {
         Some(Signature::RustPanic)
     } else if l.starts_with("error: ") {
@@ -359,6 +361,11 @@ ConnectionRefusedError: [Errno 111] Connection refused
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].sig, Signature::JavaException);
         let text = "07:00:00.000 SEVERE RaftNode: x\nTraceback (most recent call last):\n  File \"a\", line 1\nValueError: x\n";
+        assert_eq!(scan(text, &[]).len(), 1);
+        // An unrelated INFO record, then a crash printed to stderr.
+        let text = "2026-11-30T07:48:26.272890Z  INFO rust_node::server: role change\nTraceback (most recent call last):\n  File \"a\", line 1\nIndexError: x\n";
+        assert_eq!(scan(text, &[]).len(), 1);
+        let text = "08:00:00.000 WARNING RaftNode: x\nException in thread \"loop\" java.lang.IllegalStateException: y\n\tat a.B.c(B.java:1)\n";
         assert_eq!(scan(text, &[]).len(), 1);
     }
 

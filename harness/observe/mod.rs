@@ -193,7 +193,13 @@ impl Observer {
         timeout: Duration,
     ) -> Option<StatusSample> {
         let sent = self.now_us();
-        let r = match client::status(c, timeout).await {
+        let r = client::status(c, timeout).await;
+        // A poll still in flight when observation stopped (e.g. answered by a
+        // node the teardown woke up) belongs to no evidence.
+        if *self.stop.borrow() {
+            return None;
+        }
+        let r = match r {
             Ok(r) => r,
             Err(e) => {
                 let f = PollFailure {
