@@ -193,14 +193,15 @@ fn churn(ev: &Evidence, rs: &[Rise], n: i64, window: &str) -> String {
     let span_s = ((b.t_us - a.t_us) as f64 / 1e6).max(ev.settings.poll_ms as f64 / 1000.0);
     let from_term = a.to - a.by as i32;
     format!(
-        "{n} new terms (term {from_term} → {}) between {} and {} with no fault active ({:.1} terms/s; more than {} within {window}); {}; nodes {} were polled",
+        "{n} new terms (term {from_term} → {}) between {} and {} with no fault active ({:.1} terms/s; more than {} within {window}); {}; nodes {} were polled{}",
         b.to,
         secs(a.t_us),
         secs(b.t_us),
         n as f64 / span_s.max(1e-3),
         ev.settings.max_new_terms,
         starters(ev, from_term, b.to),
-        list(polled(ev))
+        list(polled(ev)),
+        super::responsiveness::silent_note(ev, &ev.nodes.iter().map(|n| n.id).collect::<Vec<_>>())
     )
 }
 
