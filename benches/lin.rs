@@ -1,10 +1,14 @@
 //! Linearizability checker benchmark: `cargo bench --bench lin`.
 //!
-//! Prints one row per reference history in ../shared/histories and per
-//! generated history (10 keys, fixed seeds): wall time, states explored, peak
-//! memoisation bytes, and at the end the process's peak RSS.
+//! Prints one row per history: the public reference corpus
+//! (`$RAFT_HARNESS_REFERENCE_HISTORIES`, default ../shared/histories; where it
+//! is absent one line says so and the rest still runs), the histories recorded
+//! from real runs in tests/data/histories, and generated ones (10 keys, fixed
+//! seeds): wall time, states explored, peak memoisation bytes, and at the end
+//! the process's peak RSS. A corpus that is present but unreadable is exit 2.
 //! `LIN_BENCH_ONLY=text` runs only the histories whose name contains `text`;
 //! `LIN_BENCH_VERBOSE=1` also prints per-key stats of the kv histories.
+use raft_harness::history::read_jsonl;
 use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, GenConfig};
 use raft_harness::lin::jepsen::parse_jepsen_log;
 use raft_harness::lin::kvtext::parse_kv_history;
@@ -48,26 +52,29 @@ fn print_row(r: &Row) {
     );
 }
 
+/// `(file, verdict)` rows of `dir/expected.tsv`; exit 2 naming the file and
+/// line when it cannot be read or a row is not `FILE<TAB>true|false`.
 fn expected(dir: &Path) -> Vec<(String, VerdictKind)> {
-    let text = std::fs::read_to_string(dir.join("expected.tsv")).unwrap_or_else(|e| {
-        eprintln!(
-            "error: cannot read {}: {e}",
-            dir.join("expected.tsv").display()
-        );
-        std::process::exit(2)
-    });
-    text.lines()
-        .skip(1)
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(f, v)| {
-            let k = if v.trim() == "true" {
-                VerdictKind::Ok
-            } else {
-                VerdictKind::Illegal
-            };
-            (f.to_string(), k)
-        })
-        .collect()
+    let path = dir.join("expected.tsv");
+    let text = read(&path);
+    let mut rows = Vec::new();
+    for (i, l) in text.lines().enumerate().skip(1) {
+        let k = match l.split_once('\t').map(|(f, v)| (f, v.trim())) {
+            Some((f, "true")) => (f, VerdictKind::Ok),
+            Some((f, "false")) => (f, VerdictKind::Illegal),
+            _ if l.trim().is_empty() => continue,
+            _ => {
+                eprintln!(
+                    "error: {}:{}: expected FILE<TAB>true|false, found {l:?}",
+                    path.display(),
+                    i + 1
+                );
+                std::process::exit(2)
+            }
+        };
+        rows.push((k.0.to_string(), k.1));
+    }
+    rows
 }
 
 fn read(path: &Path) -> String {
@@ -84,6 +91,10 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn summary(label: &str, rows: &[Row]) {
+    if rows.is_empty() {
+        println!("-- {label}: none selected (LIN_BENCH_ONLY)\n");
+        return;
+    }
     let total: f64 = rows.iter().map(|r| r.ms).sum();
     let worst = rows
         .iter()
@@ -99,38 +110,45 @@ fn summary(label: &str, rows: &[Row]) {
     );
 }
 
-fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/histories");
-    if !root.is_dir() {
-        eprintln!(
-            "error: reference histories not found at {} (the shared/ folder beside the repository)",
-            root.display()
-        );
-        std::process::exit(2);
-    }
-    // The default limits, but 10 s instead of 60 s so that a run stays short.
-    let limits = Limits {
-        time: Some(std::time::Duration::from_secs(10)),
-        ..Limits::default()
-    };
-    println!("limits: {limits:?}\n");
-    let only = std::env::var("LIN_BENCH_ONLY").unwrap_or_default();
-    let wanted = |name: &str| name.contains(only.as_str());
+fn verbose() -> bool {
+    std::env::var_os("LIN_BENCH_VERBOSE").is_some()
+}
 
-    print_header();
-    let dir = root.join("jepsen-etcd");
+/// The reference corpus folder, or `None` (said in one line) when absent.
+fn corpus_root() -> Option<PathBuf> {
+    let root = match std::env::var_os("RAFT_HARNESS_REFERENCE_HISTORIES") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/histories"),
+    };
+    match root.try_exists() {
+        Ok(true) => Some(root),
+        Ok(false) => {
+            println!(
+                "reference corpus: absent ({}), 102 Jepsen + 6 kv histories not run\n",
+                root.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("error: reference corpus {}: {e}", root.display());
+            std::process::exit(2)
+        }
+    }
+}
+
+fn jepsen_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (file, exp) in expected(&dir) {
+    for (file, exp) in expected(dir) {
         if !wanted(&file) {
             continue;
         }
         let h = parse_jepsen_log(&read(&dir.join(&file))).unwrap_or_else(|e| {
-            eprintln!("error: {file}: {e}");
+            eprintln!("error: {}: {e}", dir.join(&file).display());
             std::process::exit(2)
         });
         let t = Instant::now();
         let r = check(&CasRegister, &h, limits);
-        if std::env::var_os("LIN_BENCH_VERBOSE").is_some() {
+        if verbose() {
             print!("{r}");
         }
         let row = Row {
@@ -144,21 +162,22 @@ fn main() {
         print_row(&row);
         rows.push(row);
     }
-    summary("jepsen-etcd", &rows);
+    rows
+}
 
-    let dir = root.join("kv");
+fn kv_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (file, exp) in expected(&dir) {
+    for (file, exp) in expected(dir) {
         if !wanted(&file) {
             continue;
         }
         let h = parse_kv_history(&read(&dir.join(&file))).unwrap_or_else(|e| {
-            eprintln!("error: {file}: {e}");
+            eprintln!("error: {}: {e}", dir.join(&file).display());
             std::process::exit(2)
         });
         let t = Instant::now();
         let r = check(&AppendKv, &h, limits);
-        if std::env::var_os("LIN_BENCH_VERBOSE").is_some() {
+        if verbose() {
             for p in &r.partitions {
                 println!("  key {:?}: {} {:?}", p.key, p.verdict.kind(), p.stats);
             }
@@ -174,8 +193,41 @@ fn main() {
         print_row(&row);
         rows.push(row);
     }
-    summary("kv", &rows);
+    rows
+}
 
+/// The histories recorded from real runs (tests/data/histories/README.md).
+fn recorded_rows(limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/histories");
+    let mut rows = Vec::new();
+    for (file, exp) in [
+        ("failover-rust.jsonl", VerdictKind::Ok),
+        ("stale-read.jsonl", VerdictKind::Illegal),
+    ] {
+        if !wanted(file) {
+            continue;
+        }
+        let h = read_jsonl(&dir.join(file)).unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        });
+        let t = Instant::now();
+        let r = check_kv_history(&h, limits);
+        let row = Row {
+            name: file.to_string(),
+            ops: h.len(),
+            verdict: r.verdict,
+            expected: Some(exp),
+            ms: t.elapsed().as_secs_f64() * 1e3,
+            stats: r.stats,
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    rows
+}
+
+fn generated_rows(limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let mut rows = Vec::new();
     for ops in [1_000, 10_000, 100_000] {
         for clients in [5, 20, 50] {
@@ -219,9 +271,36 @@ fn main() {
             }
         }
     }
+    rows
+}
+
+fn main() {
+    // The default limits, but 10 s instead of 60 s so that a run stays short.
+    let limits = Limits {
+        time: Some(std::time::Duration::from_secs(10)),
+        ..Limits::default()
+    };
+    println!("limits: {limits:?}\n");
+    let only = std::env::var("LIN_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| name.contains(only.as_str());
+
+    if let Some(root) = corpus_root() {
+        print_header();
+        summary(
+            "jepsen-etcd",
+            &jepsen_rows(&root.join("jepsen-etcd"), limits, &wanted),
+        );
+        summary("kv", &kv_rows(&root.join("kv"), limits, &wanted));
+    }
+    print_header();
+    summary(
+        "recorded from real runs (tests/data/histories)",
+        &recorded_rows(limits, &wanted),
+    );
+    print_header();
     summary(
         "generated (10 keys, iN = N% info ops, 2% fail ops, bad = one read corrupted)",
-        &rows,
+        &generated_rows(limits, &wanted),
     );
     println!(
         "threads: {}, peak RSS of this process: {} KiB",

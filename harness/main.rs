@@ -91,7 +91,7 @@ fn main() {
             Err(c) => c,
         },
         Cmd::Clean { spec } => match load(&spec) {
-            Ok(s) => match run::clean(&s, &|l| eprintln!("{l}")) {
+            Ok(s) => match raft_harness::cluster::cleanup::clean(&s, None, &|l| eprintln!("{l}")) {
                 Ok(()) => {
                     eprintln!("ports of {} are free", spec.display());
                     exit::PASS

@@ -1,27 +1,124 @@
-//! Who holds a port, and which holders the harness may end.
+//! Who holds a port, which processes belong to which harness run, and which
+//! holders the harness may end.
 //!
 //! Replaces the original project's `lsof -i :PORT` / `kill -9` ritual. Holders
 //! are found from /proc (never by shelling out): `/proc/net/tcp{,6}` maps a
-//! listening port to a socket inode, `/proc/PID/fd` maps the inode to a PID.
-//! Policy (see `classify`): a leftover of an earlier harness run is ended; a
-//! process running the node command of that port (a server started by hand) is
-//! ended and said so; anything else is never touched.
+//! listening address to a socket inode, `/proc/PID/fd` maps the inode to a PID.
+//!
+//! Every process a node starts carries the run marker ([`MARKER`]) in its
+//! environment, inherited through `setsid`, double forks and `exec`: its value
+//! ([`Marker`]) names the run (with its harness's pid and start time), the node
+//! and the incarnation. A node is the set of live processes carrying its marker.
+//! We use the environment rather than a cgroup because it needs no privileges
+//! and no delegated cgroup2 hierarchy (absent in many CI containers); the one
+//! way out of it, a process that clears its own environment, is not something
+//! a Raft server does.
+//!
+//! Policy (see [`classify`]), one rule everywhere: a marked process is a
+//! leftover only if the harness run that started it is dead (pid + start time);
+//! a live run's processes are never touched. A process of this user that runs
+//! this port's node program is a hand-started server and is ended (and said so).
+//! Anything else, including any process of another user, is a stranger.
 use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Set in the environment of every process the harness starts; its value is the run id.
+/// Set in the environment of every process the harness starts; its value is a [`Marker`].
 pub const MARKER: &str = "RAFT_HARNESS_RUN";
 
+/// The harness process that owns a run: its pid and start time (clock ticks
+/// since boot, field 22 of /proc/PID/stat), which together identify it even if
+/// the pid is reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Owner {
+    pub pid: i32,
+    pub start: u64,
+}
+
+impl Owner {
+    /// This process.
+    pub fn me() -> Owner {
+        let pid = std::process::id() as i32;
+        Owner {
+            pid,
+            start: start_time(pid).unwrap_or(0),
+        }
+    }
+
+    /// The harness process is still running (alive, not a zombie, same start time).
+    pub fn alive(&self) -> bool {
+        is_alive(self.pid) && start_time(self.pid) == Some(self.start)
+    }
+}
+
+/// Value of [`MARKER`]: `RUN_ID/NODE/INCARNATION/HARNESS_PID.HARNESS_START`,
+/// e.g. `20261130-074500-4242/2/1/4242.123456`. The run id contains no `/`.
+/// Incarnation counts the node's starts in the run, from 1.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Marker {
+    pub run: String,
+    pub node: u32,
+    pub incarnation: u32,
+    pub owner: Owner,
+}
+
+impl Marker {
+    /// The one parser of marker values. None for anything not of the form above.
+    pub fn parse(s: &str) -> Option<Marker> {
+        let mut it = s.split('/');
+        let run = it.next().filter(|r| !r.is_empty())?.to_string();
+        let node = it.next()?.parse().ok()?;
+        let incarnation = it.next()?.parse().ok()?;
+        let (pid, start) = it.next()?.split_once('.')?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(Marker {
+            run,
+            node,
+            incarnation,
+            owner: Owner {
+                pid: pid.parse().ok()?,
+                start: start.parse().ok()?,
+            },
+        })
+    }
+}
+
+impl fmt::Display for Marker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}.{}",
+            self.run, self.node, self.incarnation, self.owner.pid, self.owner.start
+        )
+    }
+}
+
+/// A process that holds a port or carries a marker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
     pub pid: i32,
+    /// Real uid (from /proc/PID/status).
+    pub uid: u32,
     pub cmdline: Vec<String>,
-    /// Value of the harness marker in the process's environment, if any.
-    pub marker: Option<String>,
+    /// The harness marker in the process's environment, if any (and well-formed).
+    pub marker: Option<Marker>,
 }
 
 impl Holder {
+    /// Read what /proc says about `pid`; None if it is gone or not readable.
+    pub fn of(pid: i32) -> Option<Holder> {
+        Some(Holder {
+            pid,
+            uid: uid_of(pid)?,
+            cmdline: cmdline(pid),
+            marker: marker_of(pid),
+        })
+    }
+
     pub fn command_line(&self) -> String {
         if self.cmdline.is_empty() {
             "<unknown command>".into()
@@ -31,74 +128,127 @@ impl Holder {
     }
 }
 
-/// Socket inodes listening on `port` (any local address, IPv4 or IPv6).
-pub fn listening_inodes(port: u16) -> BTreeSet<u64> {
+/// One row of /proc/net/tcp{,6} in state LISTEN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listener {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub inode: u64,
+}
+
+/// Two listening addresses on one port conflict when they are equal or either
+/// is a wildcard (0.0.0.0 or ::). IPv4-mapped IPv6 addresses count as IPv4.
+pub fn conflicts(a: IpAddr, b: IpAddr) -> bool {
+    let norm = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let (a, b) = (norm(a), norm(b));
+    a.is_unspecified() || b.is_unspecified() || a == b
+}
+
+/// Socket inodes listening on `port` at an address that conflicts with `addr`
+/// (IPv4 or IPv6 tables).
+pub fn listening_inodes(addr: IpAddr, port: u16) -> BTreeSet<u64> {
     let mut out = BTreeSet::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         if let Ok(text) = std::fs::read_to_string(table) {
-            out.extend(parse_listeners(&text, port));
+            out.extend(
+                parse_listeners(&text)
+                    .into_iter()
+                    .filter(|l| l.port == port && conflicts(l.addr, addr))
+                    .map(|l| l.inode),
+            );
         }
     }
     out
 }
 
-/// Parse one /proc/net/tcp table: rows in state 0A (LISTEN) on `port`.
-pub fn parse_listeners(text: &str, port: u16) -> Vec<u64> {
+/// Parse one /proc/net/tcp or tcp6 table: the rows in state 0A (LISTEN).
+/// Addresses are hex words in host byte order (`0100007F:1389` = 127.0.0.1:5001).
+pub fn parse_listeners(text: &str) -> Vec<Listener> {
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let cols: Vec<&str> = line.split_whitespace().collect();
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            let local = cols.get(1)?;
+            let (addr, port) = cols.get(1)?.rsplit_once(':')?;
             let state = cols.get(3)?;
             let inode = cols.get(9)?.parse::<u64>().ok()?;
-            let p = u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()?;
-            (*state == "0A" && p == port && inode != 0).then_some(inode)
+            let port = u16::from_str_radix(port, 16).ok()?;
+            let addr = parse_hex_addr(addr)?;
+            (*state == "0A" && inode != 0).then_some(Listener { addr, port, inode })
         })
         .collect()
 }
 
-/// Processes holding any of `inodes` open.
-pub fn holders_of(inodes: &BTreeSet<u64>) -> Vec<Holder> {
-    let mut out = Vec::new();
-    if inodes.is_empty() {
-        return out;
-    }
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for ent in dir.flatten() {
-        let Some(pid) = ent.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(ent.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path())
-                .ok()
-                .and_then(|l| {
-                    let s = l.to_string_lossy().into_owned();
-                    s.strip_prefix("socket:[")?
-                        .strip_suffix(']')?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .is_some_and(|ino| inodes.contains(&ino))
-        });
-        if holds {
-            out.push(Holder {
-                pid,
-                cmdline: cmdline(pid),
-                marker: marker_of(pid),
-            });
+fn parse_hex_addr(hex: &str) -> Option<IpAddr> {
+    let word = |s: &str| u32::from_str_radix(s, 16).ok().map(u32::to_ne_bytes);
+    match hex.len() {
+        8 => Some(IpAddr::V4(Ipv4Addr::from(word(hex)?))),
+        32 => {
+            let mut b = [0u8; 16];
+            for i in 0..4 {
+                b[i * 4..i * 4 + 4].copy_from_slice(&word(&hex[i * 8..i * 8 + 8])?);
+            }
+            Some(IpAddr::V6(Ipv6Addr::from(b)))
         }
+        _ => None,
     }
-    out
 }
 
-pub fn holders(port: u16) -> Vec<Holder> {
-    holders_of(&listening_inodes(port))
+/// Every pid in /proc.
+fn pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Processes holding any of `inodes` open.
+pub fn holders_of(inodes: &BTreeSet<u64>) -> Vec<Holder> {
+    if inodes.is_empty() {
+        return Vec::new();
+    }
+    pids()
+        .into_iter()
+        .filter(|pid| {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+                return false;
+            };
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path())
+                    .ok()
+                    .and_then(|l| {
+                        let s = l.to_string_lossy().into_owned();
+                        s.strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .parse::<u64>()
+                            .ok()
+                    })
+                    .is_some_and(|ino| inodes.contains(&ino))
+            })
+        })
+        .filter_map(Holder::of)
+        .collect()
+}
+
+/// Processes listening on `addr:port` (or on a conflicting wildcard address).
+pub fn holders(addr: IpAddr, port: u16) -> Vec<Holder> {
+    holders_of(&listening_inodes(addr, port))
+}
+
+/// Every live process that carries a well-formed marker accepted by `keep`
+/// (scans /proc/*/environ; processes we may not read are skipped).
+pub fn marked(keep: impl Fn(&Marker) -> bool) -> Vec<Holder> {
+    pids()
+        .into_iter()
+        .filter(|pid| marker_of(*pid).is_some_and(|m| keep(&m)) && is_alive(*pid))
+        .filter_map(Holder::of)
+        .collect()
 }
 
 pub fn cmdline(pid: i32) -> Vec<String> {
@@ -112,14 +262,26 @@ pub fn cmdline(pid: i32) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn marker_of(pid: i32) -> Option<String> {
+/// The parsed marker in the environment of `pid`, if any.
+pub fn marker_of(pid: i32) -> Option<Marker> {
     let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let key = format!("{MARKER}=");
     env.split(|c| *c == 0).find_map(|kv| {
-        let kv = String::from_utf8_lossy(kv);
-        kv.strip_prefix(MARKER)
-            .and_then(|r| r.strip_prefix('='))
-            .map(str::to_string)
+        let v = kv.strip_prefix(key.as_bytes())?;
+        Marker::parse(std::str::from_utf8(v).ok()?)
     })
+}
+
+/// Real uid of `pid` (the `Uid:` line of /proc/PID/status).
+pub fn uid_of(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat):
@@ -147,14 +309,17 @@ pub fn is_alive(pid: i32) -> bool {
     }
 }
 
-/// What to do about one holder of a port the spec needs.
+/// What to do about one process holding a port the spec needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Started by an earlier raft-harness run: end it.
-    Leftover,
-    /// Runs this port's node command (started by hand): end it, and say so.
+    /// Started by a raft-harness run of this user that is dead: end it.
+    Leftover(Marker),
+    /// Started by a raft-harness run that is still running: never touched,
+    /// and the port cannot be used.
+    LiveRun(Marker),
+    /// This user's process running this port's node program (started by hand): end it, and say so.
     HandStarted,
-    /// Anything else: never touched.
+    /// Anything else, including every process of another user: never touched.
     Stranger,
 }
 
@@ -171,20 +336,66 @@ pub fn program_name(template: &[String]) -> Option<String> {
         .map(|s| s.to_string_lossy().into_owned())
 }
 
-pub fn classify(h: &Holder, port: u16, template: &[String]) -> Verdict {
-    if h.marker.is_some() {
-        return Verdict::Leftover;
+/// The program names that identify a hand-started server of a kind: the
+/// command's own ([`program_name`]) and the kind's extra `programs` (e.g. the
+/// `raft-node.jar` that `java-node/run.sh` executes).
+pub fn program_names(template: &[String], extra: &[String]) -> Vec<String> {
+    program_name(template)
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect()
+}
+
+/// How a marked process stands: its run is alive, or dead (then it is ours to
+/// end only if it is this user's). The one leftover rule, used by [`classify`]
+/// and `process::reap_leftover_runs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkedBy {
+    LiveRun,
+    /// Run dead, process of this user: a leftover to end.
+    DeadRun,
+    /// Run dead, process of another user: never touched.
+    OtherUsersDeadRun,
+}
+
+/// None for an unmarked process. `me` is this user's uid; `alive` tells whether
+/// a run's harness still runs (production: [`Owner::alive`]).
+pub fn marked_by(h: &Holder, me: u32, alive: &dyn Fn(&Owner) -> bool) -> Option<MarkedBy> {
+    let m = h.marker.as_ref()?;
+    Some(if alive(&m.owner) {
+        MarkedBy::LiveRun
+    } else if h.uid == me {
+        MarkedBy::DeadRun
+    } else {
+        MarkedBy::OtherUsersDeadRun
+    })
+}
+
+/// Judge one holder of `port` (see [`marked_by`] for `me` and `alive`).
+/// A marked process is a leftover only if its run is dead and it is ours.
+pub fn classify(
+    h: &Holder,
+    port: u16,
+    programs: &[String],
+    me: u32,
+    alive: &dyn Fn(&Owner) -> bool,
+) -> Verdict {
+    if let (Some(m), Some(by)) = (&h.marker, marked_by(h, me, alive)) {
+        return match by {
+            MarkedBy::LiveRun => Verdict::LiveRun(m.clone()),
+            MarkedBy::DeadRun => Verdict::Leftover(m.clone()),
+            MarkedBy::OtherUsersDeadRun => Verdict::Stranger,
+        };
     }
-    let port_s = port.to_string();
-    let prog = program_name(template);
-    let runs_prog = prog.is_some_and(|p| {
-        h.cmdline.iter().any(|a| {
-            Path::new(a)
-                .file_name()
-                .is_some_and(|f| f.to_string_lossy() == p)
-        })
+    if h.uid != me {
+        return Verdict::Stranger;
+    }
+    let runs_prog = h.cmdline.iter().any(|a| {
+        Path::new(a)
+            .file_name()
+            .is_some_and(|f| programs.iter().any(|p| f.to_string_lossy() == p.as_str()))
     });
-    let has_port = h.cmdline.contains(&port_s);
+    let has_port = h.cmdline.contains(&port.to_string());
     if runs_prog && has_port {
         Verdict::HandStarted
     } else {
@@ -192,95 +403,49 @@ pub fn classify(h: &Holder, port: u16, template: &[String]) -> Verdict {
     }
 }
 
-/// SIGTERM, a grace period, then SIGKILL. Signals the process group when the
-/// process leads one (harness children do), so helpers it forked die too.
-pub fn terminate(pid: i32, grace: Duration) {
-    use nix::sys::signal::{kill, killpg, Signal};
+/// Send `sig` to `pid`, and to its process group when it leads one (harness
+/// children and shell jobs do), so helpers it forked get it too.
+pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    use nix::sys::signal::{kill, killpg};
     use nix::unistd::{getpgid, Pid};
     let p = Pid::from_raw(pid);
-    let leads_group = getpgid(Some(p)).map(|g| g == p).unwrap_or(false);
-    let send = |s: Signal| {
-        let _ = if leads_group {
-            killpg(p, s)
-        } else {
-            kill(p, s)
-        };
-    };
+    if getpgid(Some(p)).is_ok_and(|g| g == p) {
+        let _ = killpg(p, sig);
+    }
+    let _ = kill(p, sig);
+}
+
+/// SIGCONT + SIGTERM to every pid (and the groups they lead) at once, one
+/// `grace` for all, then SIGKILL to the ones still alive; waits up to 2 s more
+/// for them to go.
+pub fn terminate_all(pids: &[i32], grace: Duration) {
+    use nix::sys::signal::Signal;
     // A stopped process cannot act on SIGTERM: let it run first.
-    send(Signal::SIGCONT);
-    send(Signal::SIGTERM);
+    for &p in pids {
+        signal(p, Signal::SIGCONT);
+        signal(p, Signal::SIGTERM);
+    }
+    let all_gone = || pids.iter().all(|p| !is_alive(*p));
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
-        if !is_alive(pid) {
+        if all_gone() {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    send(Signal::SIGKILL);
+    for &p in pids.iter().filter(|p| is_alive(**p)) {
+        signal(p, Signal::SIGKILL);
+    }
     let deadline = Instant::now() + Duration::from_secs(2);
-    while is_alive(pid) && Instant::now() < deadline {
+    while !all_gone() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:1389 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:1389 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
-   2: 00000000:138A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0
-";
-
-    #[test]
-    fn finds_only_listening_sockets_on_the_port() {
-        // 0x1389 = 5001; the established connection on 5001 (state 01) is not a holder.
-        assert_eq!(parse_listeners(TCP, 5001), vec![4242]);
-        assert_eq!(parse_listeners(TCP, 5002), vec![4444]);
-        assert!(parse_listeners(TCP, 5003).is_empty());
-    }
-
-    fn t(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn classifies_holders() {
-        let tmpl = t(&[
-            "python-node/.venv/bin/python",
-            "python-node/raft_server.py",
-            "{id}",
-            "{port}",
-        ]);
-        assert_eq!(program_name(&tmpl).as_deref(), Some("raft_server.py"));
-        let marked = Holder {
-            pid: 1,
-            cmdline: t(&["anything"]),
-            marker: Some("r1".into()),
-        };
-        assert_eq!(classify(&marked, 5001, &tmpl), Verdict::Leftover);
-        let by_hand = Holder {
-            pid: 2,
-            cmdline: t(&["python3", "/x/raft_server.py", "1", "5001"]),
-            marker: None,
-        };
-        assert_eq!(classify(&by_hand, 5001, &tmpl), Verdict::HandStarted);
-        // Same program on another port, or another program on this port: a stranger.
-        assert_eq!(classify(&by_hand, 5002, &tmpl), Verdict::Stranger);
-        let other = Holder {
-            pid: 3,
-            cmdline: t(&["nginx", "5001"]),
-            marker: None,
-        };
-        assert_eq!(classify(&other, 5001, &tmpl), Verdict::Stranger);
-    }
-
-    #[test]
-    fn start_time_of_self_is_stable() {
-        let me = std::process::id() as i32;
-        let a = start_time(me).expect("own stat");
-        assert_eq!(Some(a), start_time(me));
-        assert!(is_alive(me));
-    }
+/// [`terminate_all`] for one process.
+pub fn terminate(pid: i32, grace: Duration) {
+    terminate_all(&[pid], grace)
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,10 +2,9 @@
 //! workload and observer → settle → checks → reports. Whatever happens after
 //! the first process starts, every process is ended and a report is written.
 use crate::check::{self, Evidence, NodeInfo};
-use crate::cluster::{build, process, Cluster, Dirs};
+use crate::cluster::{build, Cluster, Dirs};
 use crate::history::Outcome;
 use crate::observe::Observer;
-use crate::ports;
 use crate::report::{self, exit, progress::Progress, NodeReport, Report, Verdict};
 use crate::schedule::{Exec, Stop};
 use crate::spec::Spec;
@@ -18,69 +17,6 @@ use std::time::{Duration, Instant};
 pub struct RunOpts {
     pub seed: Option<u64>,
     pub reports: PathBuf,
-}
-
-/// End leftovers of earlier runs and hand-started servers on the spec's ports.
-/// Returns what was done; Err names a stranger holding a port (never touched).
-pub fn clean(spec: &Spec, say: &dyn Fn(String)) -> Result<(), String> {
-    for line in process::reap_leftover_runs(Duration::from_secs(3)) {
-        say(line);
-    }
-    for n in &spec.nodes {
-        let kind = &spec.kinds[&n.kind];
-        for h in ports::holders(n.port) {
-            match ports::classify(&h, n.port, &kind.command) {
-                ports::Verdict::Leftover => {
-                    say(format!(
-                        "port {}: ending pid {} left by raft-harness run {} ({})",
-                        n.port,
-                        h.pid,
-                        h.marker.as_deref().unwrap_or("?"),
-                        h.command_line()
-                    ));
-                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
-                }
-                ports::Verdict::HandStarted => {
-                    say(format!(
-                        "port {}: ending pid {}, a `{}` server started by hand for this port: {}",
-                        n.port,
-                        h.pid,
-                        ports::program_name(&kind.command).unwrap_or_default(),
-                        h.command_line()
-                    ));
-                    ports::terminate(h.pid, Duration::from_millis(kind.stop_grace_ms));
-                }
-                ports::Verdict::Stranger => {
-                    return Err(format!(
-                        "port {} (node {}) is held by pid {} which raft-harness did not start and which is not a `{}` server: {}\n  it was left alone; stop it yourself or give node {} another port",
-                        n.port,
-                        n.id,
-                        h.pid,
-                        ports::program_name(&kind.command).unwrap_or_default(),
-                        h.command_line(),
-                        n.id
-                    ));
-                }
-            }
-        }
-        // Anything still there (a process we cannot see, e.g. another user's): say so now.
-        if let Some(h) = ports::holders(n.port).first() {
-            return Err(format!(
-                "port {} (node {}) is still held by pid {} after cleanup: {}",
-                n.port,
-                n.id,
-                h.pid,
-                h.command_line()
-            ));
-        }
-        if !ports::listening_inodes(n.port).is_empty() {
-            return Err(format!(
-                "port {} (node {}) is in use by a process this user cannot inspect",
-                n.port, n.id
-            ));
-        }
-    }
-    Ok(())
 }
 
 struct Phase(BTreeMap<String, f64>, Instant);
@@ -136,7 +72,11 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     };
     let mut phase = Phase(BTreeMap::new(), Instant::now());
     let interrupted = interrupt.clone();
+    // One clock for the whole run: progress lines, evidence, faults and metrics
+    // all count µs from `start` (journals' wall clock via the matching Unix time).
+    let clock = (start, started_at.timestamp_micros().max(0) as u64);
     let result = run_inner(
+        clock,
         &spec,
         seed,
         &run_id,
@@ -209,6 +149,7 @@ fn save(dir: &Path, name: &str, v: &impl serde::Serialize, report: &mut Report) 
 
 #[allow(clippy::too_many_arguments)]
 async fn run_inner(
+    clock: (Instant, u64),
     spec: &Spec,
     seed: u64,
     run_id: &str,
@@ -220,7 +161,8 @@ async fn run_inner(
 ) -> Result<Evidence, String> {
     // 1. Ports: leftovers and hand-started servers go; strangers stop the run.
     let say = |l: String| progress.line(l);
-    clean(spec, &say)?;
+    let claim = crate::cluster::cleanup::claim(spec, run_id, run_dir)?;
+    crate::cluster::cleanup::clean(spec, Some(&claim), &say)?;
     phase.mark("cleanup");
 
     // 2. Build what the suite's kinds need, once each (kinds sharing a build step
@@ -329,10 +271,10 @@ async fn run_inner(
     phase.mark("start");
 
     // 5. Observe, drive, break.
-    // Observation times are µs since this instant; journals (wall clock) are
-    // converted with the matching Unix time.
-    let obs = Observer::new(Instant::now(), spec.black_box_ids());
-    let start_unix_us = chrono::Utc::now().timestamp_micros() as u64;
+    // Observation times are µs since the run's start (the progress lines' clock);
+    // journals (wall clock) are converted with the matching Unix time.
+    let (run_start, start_unix_us) = clock;
+    let obs = Observer::new(run_start, spec.black_box_ids());
     let t0 = obs.start;
     let addrs: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
     obs.spawn(
@@ -607,26 +549,11 @@ fn metrics(ev: &Evidence, report: &mut Report) {
             continue;
         }
         n += 1;
-        let first = ev
-            .history
-            .iter()
-            .filter(|o| {
-                o.outcome == Outcome::Ok && o.invoke_us >= f.t_us && !o.command.starts_with("GET ")
-            })
-            .filter_map(|o| o.complete_us)
-            .min();
-        if let Some(c) = first {
-            m.insert(
-                format!("first_commit_after_fault_ms.{n}"),
-                ((c - f.t_us) / 1000) as f64,
-            );
+        if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
+            m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
         }
     }
-    let terms: std::collections::BTreeSet<i32> = ev
-        .statuses
-        .iter()
-        .filter(|s| s.is_leader())
-        .map(|s| s.term)
-        .collect();
+    // Terms with a current leader (a majority followed it), as the waits judge.
+    let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
     m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

@@ -524,10 +524,15 @@ impl Core {
         }
     }
 
+    /// Back to Follower (from Candidate or Leader). The election timer starts afresh, with a
+    /// newly drawn timeout: a deposed leader's timer still dates from the election it won, and
+    /// keeping it would make it time out at once and unseat the new leader with a log it may
+    /// not win with (etcd raft's `becomeFollower` resets it the same way).
     fn become_follower(&mut self) {
         self.role = Role::Follower;
         self.votes.clear();
         self.progress.clear();
+        self.reset_election_timer();
         self.ready.events.push(Event::Role {
             role: Role::Follower,
             term: self.term,

@@ -393,6 +393,53 @@ fn test_leader_steps_down_on_response_with_higher_term() {
     assert!(leader.propose(0, "SET a 1".into()).is_err());
 }
 
+/// Figure 2, Rules for Servers: a server that "convert[s] to follower" on a higher term becomes a
+/// follower like any other: its election timer starts when it steps down, not when it last reset
+/// it as a candidate (which, for a long-serving leader, is long past).
+#[test]
+fn test_deposed_leader_waits_a_full_election_timeout_before_campaigning() {
+    let mut net = Net::of(3);
+    net.elect(1);
+    let mut leader = net.nodes.remove(&1).unwrap();
+    leader.take_ready();
+    let later = 50 * TIMEOUT;
+    leader.tick(later);
+    leader.take_ready();
+    let sent = AppendSent {
+        term: leader.term(),
+        prev_log_index: -1,
+        n_entries: 0,
+    };
+    let resp = AppendResponse {
+        term: leader.term() + 1,
+        success: false,
+        conflict_index: None,
+        conflict_term: None,
+    };
+    leader.handle_append_response(later, 2, sent, &resp);
+    assert_eq!(leader.role(), Role::Follower);
+    let stepped_down = leader.take_ready();
+    assert!(
+        stepped_down.reset_timer,
+        "a fresh timeout is drawn on stepping down"
+    );
+    let term = leader.term();
+    leader.tick(later + 9);
+    assert_eq!(
+        leader.role(),
+        Role::Follower,
+        "no election 9 ms after stepping down"
+    );
+    leader.tick(later + TIMEOUT - 1);
+    assert_eq!(leader.term(), term, "still no election within one timeout");
+    leader.tick(later + TIMEOUT);
+    assert_eq!(
+        leader.role(),
+        Role::Candidate,
+        "a full timeout later it may campaign"
+    );
+}
+
 /// §5.2: "If the AppendEntries RPC is from another server claiming to be leader and the leader's
 /// term is at least as large as the candidate's current term, then the candidate recognizes the
 /// leader as legitimate and returns to follower state."

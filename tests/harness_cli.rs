@@ -276,11 +276,12 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
 fn leftovers_and_hand_started_nodes_are_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
-    // Port 25031: a node an earlier run left behind (it carries the run marker).
+    // Port 25031: a node an earlier run left behind (it carries the run marker:
+    // run/node/incarnation/harness pid.start, of a harness that no longer exists).
     let leftover = Guard(
         std::process::Command::new(NODE)
             .args(["1", "25031", "2=127.0.0.1:25032"])
-            .env("RAFT_HARNESS_RUN", "earlier-run")
+            .env("RAFT_HARNESS_RUN", "earlier-run/1/1/2147483646.1")
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
@@ -484,4 +485,86 @@ workload = "stop"
             "port {p} still served"
         );
     }
+}
+
+/// A node that prints far more than the cap (30 MB before it starts serving) gets a log of
+/// about the cap: its first and last bytes, with a line saying how much was cut; the run is
+/// unaffected and the report says the log was cut.
+#[test]
+fn a_node_that_floods_its_log_is_capped_to_head_and_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("flood-kinds.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+[kind.flood]
+command = ["sh", "-c", "head -c 30000000 /dev/zero | tr '\\000' x; echo; exec \"$0\" \"$@\"",
+           "{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
+           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
+           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
+ready_timeout_s = 60
+"#
+        ),
+    )
+    .unwrap();
+    let spec = dir.path().join("flood.toml");
+    std::fs::write(
+        &spec,
+        r#"include = ["flood-kinds.toml"]
+[cluster]
+base_port = 25200
+election_timeout_ms = [300, 600]
+heartbeat_ms = 50
+node_log_cap_mb = 1
+[[node]]
+id = 1
+kind = "flood"
+[[step]]
+wait = "leader"
+"#,
+    )
+    .unwrap();
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(Duration::from_secs(180))
+        .assert()
+        .code(0);
+    let log = std::fs::read(dir.path().join("reports/latest/nodes/1.log")).unwrap();
+    assert!(
+        log.len() <= (1 << 20) + 4096,
+        "log of {} bytes for a 1 MiB cap",
+        log.len()
+    );
+    let text = String::from_utf8_lossy(&log);
+    assert!(text.starts_with("=== raft-harness"), "the head is kept");
+    assert!(
+        text.contains("bytes of this node's output were cut here"),
+        "the cut is marked"
+    );
+    let after_cut = text.rsplit_once("cut here").unwrap().1;
+    assert!(
+        after_cut.contains("xxxx") && after_cut.trim_end().len() > 1000,
+        "the tail is kept"
+    );
+    assert!(
+        !dir.path().join("reports/latest/nodes/1.log.tail0").exists(),
+        "the side files are stitched in and removed"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
+    )
+    .unwrap();
+    let cut = report["nodes"][0]["log_cut_bytes"].as_u64().unwrap_or(0);
+    assert!(cut > 28_000_000, "report.json says {cut} bytes were cut");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("node 1's log was cut"), "{notes}");
+    assert_ports_free_one(25201);
+}
+
+fn assert_ports_free_one(port: u16) {
+    assert!(
+        wait_until(Duration::from_secs(5), || !port_open(port)),
+        "port {port} is still served after the harness ended"
+    );
 }

@@ -1,15 +1,20 @@
 //! Linearizability checker: hand-made histories, property tests on generated
-//! histories, and the shared reference histories with known verdicts.
+//! histories and generated ones with fixed seeds, histories the project owns
+//! (tests/data/histories: recorded from real runs of the reference nodes, and
+//! Jepsen / kv-text ones written by hand), and, where present, the public
+//! reference corpus (`$RAFT_HARNESS_REFERENCE_HISTORIES`, default
+//! `../shared/histories`): absent, it is one line and a pass.
 use proptest::prelude::*;
 use raft_harness::history::{Op, Outcome};
-use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, GenConfig};
+use raft_harness::lin::gen::{corrupt_one_read, generate_kv_history, stale_one_read, GenConfig};
 use raft_harness::lin::jepsen::parse_jepsen_log;
 use raft_harness::lin::kvtext::parse_kv_history;
 use raft_harness::lin::{
     check, check_kv_history, AppendKv, CasRegister, Limits, Operation, RegisterOp, RegisterOut,
     Status, Verdict, VerdictKind,
 };
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `(client, command, invoke, complete, outcome, result)`
@@ -353,6 +358,14 @@ fn other_keys_stop_once_one_is_illegal() {
     assert_eq!(b.verdict, Verdict::Ok);
 }
 
+fn illegal_keys(r: &raft_harness::lin::KvReport) -> Vec<&str> {
+    r.keys
+        .iter()
+        .filter(|k| k.verdict.kind() == VerdictKind::Illegal)
+        .map(|k| k.key.as_str())
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -398,40 +411,39 @@ proptest! {
             prop_assert_eq!(illegal, vec![key.as_str()]);
         }
     }
+
+    // A read of a value certainly overwritten before the read (what a node
+    // answering reads without confirming its leadership returns).
+    #[test]
+    fn a_stale_read_is_illegal(
+        seed in any::<u64>(),
+        n in 1usize..200,
+        keys in 1usize..4,
+        clients in 1usize..10,
+        info in 0u32..4,
+        fail in 0u32..15,
+        pick in any::<usize>(),
+    ) {
+        let cfg = GenConfig { seed, ops: n, keys, clients, info_percent: info, fail_percent: fail };
+        let mut h = generate_kv_history(&cfg);
+        if let Some(id) = stale_one_read(&mut h, pick) {
+            let key = h[id as usize].command.split(' ').nth(1).unwrap().to_string();
+            let r = check_kv_history(&h, Limits::default());
+            prop_assert_eq!(r.verdict, VerdictKind::Illegal, "{}", r);
+            prop_assert_eq!(illegal_keys(&r), vec![key.as_str()]);
+        }
+    }
 }
 
-fn histories_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/histories");
-    assert!(
-        dir.join("jepsen-etcd/expected.tsv").is_file() && dir.join("kv/expected.tsv").is_file(),
-        "reference histories not found: expected {} with jepsen-etcd/ and kv/ (the shared/ folder beside the repository)",
-        dir.display()
-    );
-    dir
+/// The histories the project owns (see tests/data/histories/README.md).
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/histories")
+        .join(name)
 }
 
-/// `(file, linearizable)` rows of an expected.tsv.
-fn expected(dir: &std::path::Path) -> Vec<(String, bool)> {
-    let path = dir.join("expected.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let rows: Vec<(String, bool)> = text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let (f, v) = l
-                .split_once('\t')
-                .unwrap_or_else(|| panic!("bad row {l:?}"));
-            let v = match v.trim() {
-                "true" => true,
-                "false" => false,
-                other => panic!("{}: bad verdict {other:?}", path.display()),
-            };
-            (f.to_string(), v)
-        })
-        .collect();
-    assert!(!rows.is_empty(), "{} lists no histories", path.display());
-    rows
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn verdict_of(ok: bool) -> VerdictKind {
@@ -443,38 +455,375 @@ fn verdict_of(ok: bool) -> VerdictKind {
 }
 
 #[test]
-fn jepsen_etcd_histories_get_the_expected_verdict() {
-    let dir = histories_dir().join("jepsen-etcd");
-    let rows = expected(&dir);
-    assert!(rows.len() >= 100);
-    let mut wrong = Vec::new();
-    for (file, ok) in &rows {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let h = parse_jepsen_log(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let r = check(&CasRegister, &h, Limits::default());
-        if r.verdict != verdict_of(*ok) {
-            wrong.push(format!("{file}: expected {}, got {}", verdict_of(*ok), r));
-        }
-        if let Some(e) = r.illegal().next() {
-            assert!(
-                e.stuck.complete.is_some(),
-                "{file}: stuck op must be completed"
-            );
+fn generated_histories_with_fixed_seeds_get_their_verdict() {
+    for (seed, ops, keys, clients, info) in [
+        (1, 300, 1, 3, 0),
+        (2, 500, 3, 8, 5),
+        (3, 1000, 10, 10, 2),
+        (4, 200, 2, 12, 10),
+    ] {
+        let cfg = GenConfig {
+            seed,
+            ops,
+            keys,
+            clients,
+            info_percent: info,
+            fail_percent: 5,
         };
+        let mut h = generate_kv_history(&cfg);
+        let r = check_kv_history(&h, Limits::default());
+        assert_eq!(r.verdict, VerdictKind::Ok, "{cfg:?}: {r}");
+        let mut stale = h.clone();
+        let id = stale_one_read(&mut stale, seed as usize).expect("a read to make stale");
+        let key = stale[id as usize].command.split(' ').nth(1).unwrap();
+        let r = check_kv_history(&stale, Limits::default());
+        assert_eq!(r.verdict, VerdictKind::Illegal, "{cfg:?} op {id}: {r}");
+        assert_eq!(illegal_keys(&r), vec![key], "{cfg:?} op {id}: {r}");
+        let id = corrupt_one_read(&mut h, seed as usize).expect("a read to corrupt");
+        let r = check_kv_history(&h, Limits::default());
+        assert_eq!(r.verdict, VerdictKind::Illegal, "{cfg:?} op {id}: {r}");
+        let e = r.keys.iter().find_map(|k| match &k.verdict {
+            Verdict::Illegal(e) => Some(e),
+            _ => None,
+        });
+        assert!(
+            e.is_some_and(|e| e.stuck.op.ends_with("-> never-written")),
+            "{cfg:?}: {r}"
+        );
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
-fn kv_histories_get_the_expected_verdict() {
-    let dir = histories_dir().join("kv");
-    let rows = expected(&dir);
-    assert_eq!(rows.len(), 6);
-    for (file, ok) in &rows {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let h = parse_kv_history(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let r = check(&AppendKv, &h, Limits::default());
-        assert_eq!(r.verdict, verdict_of(*ok), "{file}: {r}");
+fn the_recorded_failover_history_is_linearizable() {
+    let h = raft_harness::history::read_jsonl(&data("failover-rust.jsonl")).unwrap();
+    assert_eq!(h.len(), 144);
+    let r = check_kv_history(&h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Ok, "{r}");
+    assert_eq!(r.keys.len(), 2, "{r}");
+}
+
+#[test]
+fn the_recorded_stale_read_history_is_not_linearizable() {
+    let h = raft_harness::history::read_jsonl(&data("stale-read.jsonl")).unwrap();
+    assert_eq!(h.len(), 106);
+    let r = check_kv_history(&h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Illegal, "{r}");
+    let e = r.keys[0].verdict.clone();
+    let Verdict::Illegal(e) = e else {
+        panic!("{r}")
+    };
+    assert_eq!((e.key.as_str(), e.stuck.id), ("k0", 86), "{r}");
+    assert_eq!(e.stuck.op, "GET k0 -> 38");
+    // The stale read was sent to node 1, the node cut off from the others.
+    assert_eq!(h[86].node, 1);
+}
+
+#[test]
+fn our_jepsen_histories_get_their_verdict() {
+    let dir = data("jepsen");
+    let h = parse_jepsen_log(&read(&dir.join("register-ok.log"))).unwrap();
+    assert_eq!(h.len(), 11, "the :nemesis lines are no operations");
+    assert_eq!(h.iter().filter(|o| o.status == Status::Info).count(), 2);
+    let r = check(&CasRegister, &h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Ok, "{r}");
+
+    let h = parse_jepsen_log(&read(&dir.join("register-stale-read.log"))).unwrap();
+    let r = check(&CasRegister, &h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Illegal, "{r}");
+    let e = r.illegal().next().unwrap();
+    assert_eq!(e.stuck.op, "read -> 1");
+    assert_eq!((e.stuck.invoke, e.stuck.complete), (10, Some(11)));
+
+    let e = parse_jepsen_log(&read(&dir.join("malformed.log"))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 3: cas value must be [old new], found \"[1]\""
+    );
+}
+
+#[test]
+fn our_kv_text_histories_get_their_verdict() {
+    let dir = data("kv");
+    let h = parse_kv_history(&read(&dir.join("append-ok.txt"))).unwrap();
+    assert_eq!(h.len(), 7);
+    assert_eq!(h.iter().filter(|o| o.status == Status::Info).count(), 1);
+    let r = check(&AppendKv, &h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Ok, "{r}");
+    assert_eq!(r.partitions.len(), 2);
+
+    let h = parse_kv_history(&read(&dir.join("append-bad.txt"))).unwrap();
+    let r = check(&AppendKv, &h, Limits::default());
+    assert_eq!(r.verdict, VerdictKind::Illegal, "{r}");
+    let e = r.illegal().next().unwrap();
+    assert_eq!(e.key, "a");
+    assert_eq!((e.stuck.invoke, e.stuck.complete), (4, Some(6)));
+
+    let e = parse_kv_history(&read(&dir.join("malformed.txt"))).unwrap_err();
+    assert_eq!(e.line, 3);
+    assert!(e.to_string().contains("unterminated string"), "{e}");
+}
+
+/// The public reference corpus (see `reference_corpus_...` below): the
+/// folder named by this variable, else `../shared/histories` beside the
+/// repository.
+const CORPUS_VAR: &str = "RAFT_HARNESS_REFERENCE_HISTORIES";
+/// Histories the corpus holds: Jepsen etcd logs and kv-text histories.
+const CORPUS_JEPSEN: usize = 102;
+const CORPUS_KV: usize = 6;
+const CORPUS_TEST: &str = "reference_corpus_histories_get_the_expected_verdict";
+
+fn corpus_dir() -> PathBuf {
+    match std::env::var_os(CORPUS_VAR) {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/histories"),
+    }
+}
+
+/// `(file, linearizable)` rows of `dir/expected.tsv` (after its header line);
+/// a row that cannot be read is a problem, named with its line.
+fn expected(dir: &Path, problems: &mut Vec<String>) -> Vec<(String, bool)> {
+    let path = dir.join("expected.tsv");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(format!("{}: cannot read: {e}", path.display()));
+            return Vec::new();
+        }
+    };
+    let mut rows = Vec::new();
+    for (i, l) in text.lines().enumerate().skip(1) {
+        match l.split_once('\t').map(|(f, v)| (f, v.trim())) {
+            Some((f, "true")) => rows.push((f.to_string(), true)),
+            Some((f, "false")) => rows.push((f.to_string(), false)),
+            _ if l.trim().is_empty() => {}
+            _ => problems.push(format!(
+                "{}:{}: expected FILE<TAB>true|false, found {l:?}",
+                path.display(),
+                i + 1
+            )),
+        }
+    }
+    rows
+}
+
+/// Checks every history `expected.tsv` lists in `dir`: each must be readable,
+/// parse (`judge` gives its verdict, or why it cannot) and get the listed
+/// verdict, and there must be `count` of them. Every failure is a problem.
+fn check_corpus_folder(
+    dir: &Path,
+    count: usize,
+    judge: impl Fn(&str) -> Result<VerdictKind, String>,
+    problems: &mut Vec<String>,
+) {
+    let rows = expected(dir, problems);
+    if rows.len() != count {
+        problems.push(format!(
+            "{}: lists {} histories, expected {count}",
+            dir.join("expected.tsv").display(),
+            rows.len()
+        ));
+    }
+    for (file, ok) in rows {
+        let path = dir.join(&file);
+        let verdict = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| judge(&text));
+        match verdict {
+            Ok(v) if v == verdict_of(ok) => {}
+            Ok(v) => problems.push(format!(
+                "{}: expected {}, got {v}",
+                path.display(),
+                verdict_of(ok)
+            )),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+fn judge_jepsen(text: &str) -> Result<VerdictKind, String> {
+    let h = parse_jepsen_log(text).map_err(|e| e.to_string())?;
+    let r = check(&CasRegister, &h, Limits::default());
+    if r.illegal().any(|e| e.stuck.complete.is_none()) {
+        return Err(format!("stuck op is not completed: {r}"));
+    }
+    Ok(r.verdict)
+}
+
+fn judge_kv(text: &str) -> Result<VerdictKind, String> {
+    let h = parse_kv_history(text).map_err(|e| e.to_string())?;
+    Ok(check(&AppendKv, &h, Limits::default()).verdict)
+}
+
+/// One line on stderr that the test harness does not capture.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// The public reference corpus, an extra check: absent (no such path) is one
+/// line and a pass; present, it must be whole (both subfolders, every listed
+/// file readable and parsed) and every verdict must be the listed one.
+#[test]
+fn reference_corpus_histories_get_the_expected_verdict() {
+    let dir = corpus_dir();
+    match dir.try_exists() {
+        Ok(false) => {
+            say(&format!(
+                "reference corpus: absent ({}), {CORPUS_JEPSEN} Jepsen + {CORPUS_KV} kv histories not run",
+                dir.display()
+            ));
+            return;
+        }
+        Ok(true) => {}
+        Err(e) => panic!("reference corpus {}: {e}", dir.display()),
+    }
+    let mut problems = Vec::new();
+    check_corpus_folder(
+        &dir.join("jepsen-etcd"),
+        CORPUS_JEPSEN,
+        judge_jepsen,
+        &mut problems,
+    );
+    check_corpus_folder(&dir.join("kv"), CORPUS_KV, judge_kv, &mut problems);
+    assert!(
+        problems.is_empty(),
+        "reference corpus {} (${CORPUS_VAR} or ../shared/histories) is present but wrong:\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
+    say(&format!(
+        "reference corpus: {} ({CORPUS_JEPSEN} Jepsen + {CORPUS_KV} kv histories), every verdict as expected",
+        dir.display()
+    ));
+}
+
+/// Runs only [`reference_corpus_histories_get_the_expected_verdict`], in a
+/// new process of this test binary, with the corpus at `dir`.
+fn run_corpus_test(dir: &Path) -> (bool, String, String) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CORPUS_VAR, dir)
+        .args([CORPUS_TEST, "--exact", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn an_absent_reference_corpus_is_one_line_and_a_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("no-such-folder");
+    let (ok, stdout, stderr) = run_corpus_test(&dir);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    let line = format!(
+        "reference corpus: absent ({}), 102 Jepsen + 6 kv histories not run",
+        dir.display()
+    );
+    assert_eq!(stderr.trim_end(), line, "{stdout}");
+}
+
+/// A small corpus made of our own histories, laid out like the real one.
+fn small_corpus(root: &Path, jepsen: &[(&str, bool)], kv: &[(&str, bool)]) {
+    for (sub, ours, rows) in [("jepsen-etcd", "jepsen", jepsen), ("kv", "kv", kv)] {
+        let dir = root.join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut tsv = "file\tlinearizable\n".to_string();
+        for (file, ok) in rows {
+            tsv.push_str(&format!("{file}\t{ok}\n"));
+            let _ = std::fs::copy(data(ours).join(file), dir.join(file));
+        }
+        std::fs::write(dir.join("expected.tsv"), tsv).unwrap();
+    }
+}
+
+#[test]
+fn a_present_but_wrong_reference_corpus_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let good_j = [
+        ("register-ok.log", true),
+        ("register-stale-read.log", false),
+    ];
+    let good_kv = [("append-ok.txt", true), ("append-bad.txt", false)];
+    let cases: Vec<(&str, PathBuf, String)> = vec![
+        {
+            let d = t.join("empty");
+            std::fs::create_dir(&d).unwrap();
+            let want = format!(
+                "{}: cannot read",
+                d.join("jepsen-etcd/expected.tsv").display()
+            );
+            ("no subfolders", d, want)
+        },
+        {
+            let d = t.join("no-kv");
+            small_corpus(&d, &good_j, &good_kv);
+            std::fs::remove_dir_all(d.join("kv")).unwrap();
+            let want = format!("{}: cannot read", d.join("kv/expected.tsv").display());
+            ("kv/ missing", d, want)
+        },
+        {
+            let d = t.join("gone");
+            small_corpus(&d, &[("gone.log", true)], &good_kv);
+            let want = format!("{}: cannot read", d.join("jepsen-etcd/gone.log").display());
+            ("listed file missing", d, want)
+        },
+        {
+            let d = t.join("wrong");
+            small_corpus(&d, &[("register-stale-read.log", true)], &good_kv);
+            let want = format!(
+                "{}: expected ok, got illegal",
+                d.join("jepsen-etcd/register-stale-read.log").display()
+            );
+            ("wrong verdict", d, want)
+        },
+        {
+            let d = t.join("malformed");
+            small_corpus(&d, &good_j, &[("malformed.txt", false)]);
+            let want = format!("{}: line 3:", d.join("kv/malformed.txt").display());
+            ("unparsable history", d, want)
+        },
+        {
+            let d = t.join("bad-row");
+            small_corpus(&d, &good_j, &good_kv);
+            std::fs::write(
+                d.join("kv/expected.tsv"),
+                "file\tlinearizable\nc01.txt yes\n",
+            )
+            .unwrap();
+            let want = format!(
+                "{}:2: expected FILE<TAB>true|false",
+                d.join("kv/expected.tsv").display()
+            );
+            ("bad expected.tsv row", d, want)
+        },
+        {
+            let d = t.join("a-file");
+            std::fs::write(&d, "not a folder").unwrap();
+            let want = format!(
+                "{}: cannot read",
+                d.join("jepsen-etcd/expected.tsv").display()
+            );
+            ("a file, not a folder", d, want)
+        },
+        {
+            let d = t.join("small");
+            small_corpus(&d, &good_j, &good_kv);
+            let want = format!(
+                "{}: lists 2 histories, expected 102",
+                d.join("jepsen-etcd/expected.tsv").display()
+            );
+            ("histories missing from expected.tsv", d, want)
+        },
+    ];
+    for (what, dir, want) in cases {
+        let (ok, stdout, stderr) = run_corpus_test(&dir);
+        assert!(!ok, "{what}: passed\n{stdout}{stderr}");
+        assert!(
+            stdout.contains(&want),
+            "{what}: no {want:?} in\n{stdout}{stderr}"
+        );
+        assert!(!stderr.contains("absent"), "{what}: {stderr}");
     }
 }
 

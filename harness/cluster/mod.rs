@@ -1,6 +1,8 @@
 //! The cluster under test: node processes (and, with `proxies`, the links
 //! between them), started from a Spec and ended with the harness, always.
 pub mod build;
+pub mod cleanup;
+pub mod logcap;
 pub mod process;
 pub mod template;
 
@@ -110,6 +112,7 @@ impl Cluster {
                 .chain(n.env.iter())
                 .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
                 .collect();
+            let log = dirs.nodes.join(format!("{}.log", n.id));
             let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
                 .parse()
                 .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
@@ -121,8 +124,13 @@ impl Cluster {
                         argv,
                         env,
                         cwd: kind.root.clone(),
-                        log: dirs.nodes.join(format!("{}.log", n.id)),
+                        log: log.clone(),
+                        output: logcap::NodeLog::new(
+                            &log,
+                            logcap::Cap::total(spec.cluster.node_log_cap_bytes),
+                        ),
                         run_id: run_id.to_string(),
+                        node: n.id,
                     },
                     kind,
                     addr,
@@ -133,8 +141,15 @@ impl Cluster {
                 },
             );
         }
-        let state = RunState::new(run_id);
-        state.save();
+        // The run's claim (cleanup::claim) wrote the state file; keep its fields.
+        let state = match RunState::load(run_id) {
+            Some(s) => s,
+            None => {
+                let s = RunState::new(run_id);
+                s.save().map_err(std::io::Error::other)?;
+                s
+            }
+        };
         Ok(Cluster { nodes, state })
     }
 
@@ -159,7 +174,7 @@ impl Cluster {
     /// Start the node's process (it must not be running).
     pub fn start(&mut self, id: u32) -> Result<(), ClusterError> {
         let h = self.nodes.get_mut(&id).expect("known node");
-        match Proc::spawn(h.launch.clone()) {
+        match Proc::spawn(h.launch.clone(), h.starts + 1) {
             Ok(p) => {
                 h.starts += 1;
                 h.paused = false;
@@ -269,7 +284,7 @@ impl Cluster {
 
     pub fn pause(&mut self, id: u32) {
         let h = self.nodes.get_mut(&id).unwrap();
-        if let Some(p) = &h.proc {
+        if let Some(p) = &mut h.proc {
             p.signal(nix::sys::signal::Signal::SIGSTOP);
             h.paused = true;
         }
@@ -277,30 +292,38 @@ impl Cluster {
 
     pub fn resume(&mut self, id: u32) {
         let h = self.nodes.get_mut(&id).unwrap();
-        if let Some(p) = &h.proc {
+        if let Some(p) = &mut h.proc {
             p.signal(nix::sys::signal::Signal::SIGCONT);
         }
         h.paused = false;
     }
 
-    /// End every node: SIGTERM, grace, SIGKILL. Returns one line per node.
+    /// End every node together: SIGTERM to all at once, each kind's grace from
+    /// that instant, then SIGKILL (teardown takes one grace period, not one per
+    /// node). Returns one line per node that was running.
     pub fn shutdown(&mut self) -> Vec<String> {
-        let ids = self.ids();
-        let mut out = Vec::new();
-        // Signal all first, then wait: teardown takes one grace period, not one per node.
-        for id in &ids {
-            if let Some(p) = &self.nodes[id].proc {
-                p.signal(nix::sys::signal::Signal::SIGCONT);
-                p.signal(nix::sys::signal::Signal::SIGTERM);
+        let mut ids = Vec::new();
+        let mut procs = Vec::new();
+        for (id, h) in self.nodes.iter_mut() {
+            h.paused = false;
+            if let Some(p) = h.proc.as_mut() {
+                ids.push(*id);
+                procs.push((p, Duration::from_millis(h.kind.stop_grace_ms)));
             }
         }
-        for id in ids {
-            if self.nodes[&id].proc.is_some() {
-                out.push(format!("node {id}: {}", self.stop(id)));
+        let lines = process::stop_all(procs);
+        for h in self.nodes.values_mut() {
+            h.proc = None;
+            // Every process is gone: the copier drains the pipe, then the tail is stitched on.
+            if let Err(e) = h.launch.output.finish_after_drain(Duration::from_secs(2)) {
+                tracing::warn!("node {}: finishing its log: {e}", h.spec.id);
             }
         }
         self.state.remove();
-        out
+        ids.iter()
+            .zip(lines)
+            .map(|(id, l)| format!("node {id}: {l}"))
+            .collect()
     }
 }
 
@@ -309,6 +332,10 @@ impl Drop for Cluster {
         // Proc's own Drop kills; this also clears the run's state file.
         for h in self.nodes.values_mut() {
             h.proc.take();
+            let _ = h
+                .launch
+                .output
+                .finish_after_drain(Duration::from_millis(500));
         }
         self.state.remove();
     }

@@ -17,7 +17,9 @@ pub const PLACEHOLDERS: &[&str] = &[
 /// Placeholders that expand to several arguments when they stand alone.
 const LISTS: &[&str] = &["peers", "peer_addrs"];
 
-/// Err(name) for the first unknown placeholder in `arg`.
+/// Err(name) for the first unknown placeholder in `arg`. A placeholder is
+/// `{name}` with a name of ASCII letters, digits and `_`; other text in braces
+/// (`{"a": 1}` in an env value, `{}`) is literal and left as it is.
 pub fn check(arg: &str) -> Result<(), String> {
     for name in names(arg) {
         if !PLACEHOLDERS.contains(&name) {
@@ -31,6 +33,7 @@ fn names(arg: &str) -> impl Iterator<Item = &str> {
     arg.split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(n, _)| n))
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Values for one node. `lists` hold the list placeholders, `scalars` the rest.
@@ -106,5 +109,14 @@ mod tests {
     fn unknown_placeholder_is_rejected() {
         assert_eq!(check("--port={prot}"), Err("prot".to_string()));
         assert!(check("{data_dir}/x").is_ok());
+        assert_eq!(check("{id}-{journl}"), Err("journl".to_string()));
+    }
+
+    #[test]
+    fn braces_that_are_not_placeholders_are_literal() {
+        assert!(check(r#"{"level": "debug"}"#).is_ok());
+        assert!(check("{}").is_ok());
+        assert!(check("a { b } c").is_ok());
+        assert_eq!(render_one(r#"{"x":{id}}"#, &vars()), r#"{"x":3}"#);
     }
 }

@@ -161,3 +161,124 @@ pub fn corrupt_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
     ops[i].result = Some("never-written".into());
     Some(ops[i].id)
 }
+
+/// A write that certainly took effect (`ok`, and a CAS that returned `true`):
+/// `Some(value written)` (`None` for DEL), or `None` when `op` is no such write.
+fn certain_write(op: &Op) -> Option<Option<&str>> {
+    if op.outcome != Outcome::Ok || op.complete_us.is_none() {
+        return None;
+    }
+    let w: Vec<&str> = op.command.split(' ').collect();
+    match (w.as_slice(), op.result.as_deref()) {
+        (["SET", _, v], _) => Some(Some(*v)),
+        (["CAS", _, _, new], Some("true")) => Some(Some(*new)),
+        (["DEL", _], _) => Some(None),
+        _ => None,
+    }
+}
+
+/// For the completed `ok` read `ops[g]`: a value its key certainly no longer
+/// held when the read was invoked. That is the value of a certain write W1
+/// (values are unique per operation) followed by a certain write W2 of the
+/// same key invoked after W1 completed and completed before the read was
+/// invoked: W1 < W2 < read in every linearization.
+fn overwritten_value(ops: &[Op], g: usize) -> Option<String> {
+    let key = ops[g].command.split(' ').nth(1)?;
+    let read_at = ops[g].invoke_us;
+    let on_key = |o: &&Op| o.command.split(' ').nth(1) == Some(key);
+    let w2 = ops
+        .iter()
+        .filter(on_key)
+        .filter(|o| certain_write(o).is_some() && o.complete_us.is_some_and(|c| c < read_at))
+        .max_by_key(|o| o.invoke_us)?;
+    ops.iter()
+        .filter(on_key)
+        .filter(|o| o.complete_us.is_some_and(|c| c < w2.invoke_us))
+        .find_map(|o| {
+            certain_write(o)
+                .flatten()
+                .filter(|v| Some(*v) != certain_write(w2).flatten())
+        })
+        .map(str::to_string)
+}
+
+/// Makes the history certainly not linearizable with a *stale* read, the
+/// failure of a node that answers reads without confirming it still leads
+/// (Raft §8): one completed `ok` GET (the first from the one `pick` selects,
+/// in id order, that can be made stale) now returns a value its key certainly
+/// no longer held when the read was invoked. Returns its id, or `None` when no
+/// GET can be made stale.
+pub fn stale_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
+    let reads: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.outcome == Outcome::Ok && o.complete_us.is_some() && o.command.starts_with("GET ")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let n = reads.len();
+    let (g, v) = (0..n)
+        .map(|j| reads[(pick % n.max(1) + j) % n])
+        .find_map(|g| overwritten_value(ops, g).map(|v| (g, v)))?;
+    ops[g].result = Some(v);
+    Some(ops[g].id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(id: u64, command: &str, invoke: u64, complete: u64, result: Option<&str>) -> Op {
+        Op {
+            id,
+            client: id as u32,
+            node: 1,
+            command: command.to_string(),
+            invoke_us: invoke,
+            complete_us: Some(complete),
+            outcome: Outcome::Ok,
+            result: result.map(str::to_string),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_stale_read_returns_a_value_overwritten_before_it() {
+        let mut h = vec![
+            op(0, "SET k v0", 0, 10, Some("OK")),
+            op(1, "CAS k v0 v1", 20, 30, Some("true")),
+            op(2, "GET k", 40, 50, Some("v1")),
+        ];
+        assert_eq!(stale_one_read(&mut h, 7), Some(2));
+        assert_eq!(h[2].result.as_deref(), Some("v0"));
+    }
+
+    #[test]
+    fn no_read_is_made_stale_without_a_certain_overwrite() {
+        let base = vec![
+            op(0, "SET k v0", 0, 10, Some("OK")),
+            op(1, "CAS k v0 v1", 20, 30, Some("true")),
+            op(2, "GET k", 40, 50, Some("v1")),
+        ];
+        // Overlapping writes: either order is possible.
+        let mut h = base.clone();
+        h[1].invoke_us = 5;
+        assert_eq!(stale_one_read(&mut h, 0), None);
+        // The second write did not certainly apply.
+        let mut h = base.clone();
+        h[1].result = Some("false".into());
+        assert_eq!(stale_one_read(&mut h, 0), None);
+        let mut h = base.clone();
+        h[1].outcome = Outcome::Info;
+        assert_eq!(stale_one_read(&mut h, 0), None);
+        // The overwrite is concurrent with the read.
+        let mut h = base.clone();
+        h[1].complete_us = Some(45);
+        assert_eq!(stale_one_read(&mut h, 0), None);
+        // Another key.
+        let mut h = base;
+        h[2].command = "GET j".into();
+        assert_eq!(stale_one_read(&mut h, 0), None);
+    }
+}

@@ -4,6 +4,7 @@
 //! samples of the others. Everything observed is kept as plain records with
 //! times relative to the start of the run (µs), for the checkers and reports.
 pub mod journal;
+pub mod view;
 
 use crate::client;
 use serde::{Deserialize, Serialize};
@@ -86,7 +87,14 @@ pub struct PollFailure {
 /// Latest sample per node, for waits and fault targets.
 #[derive(Debug, Default)]
 pub struct Live {
-    latest: BTreeMap<u32, (Instant, StatusSample)>,
+    latest: BTreeMap<u32, StatusSample>,
+    /// When each node was last forgotten (µs): answers to requests sent before
+    /// then describe the node before a fault and never become its latest sample.
+    forgotten_us: BTreeMap<u32, u64>,
+    /// Nodes killed, stopped or paused by the schedule: their samples never count.
+    down: std::collections::BTreeSet<u32>,
+    /// Configured nodes (the majority of the current leader is counted out of these).
+    nodes: Vec<u32>,
 }
 
 /// Everything recorded during a run.
@@ -152,6 +160,7 @@ impl Observer {
 
     /// Start polling every node: GetStatus every `poll`, GetLog every `log_poll`.
     pub fn spawn(&self, nodes: &[(u32, SocketAddr)], poll: Duration, log_poll: Duration) {
+        self.live.lock().unwrap().nodes = nodes.iter().map(|(id, _)| *id).collect();
         for &(id, addr) in nodes {
             self.poll_task(id, addr, poll, false);
             self.poll_task(id, addr, log_poll, true);
@@ -216,11 +225,12 @@ impl Observer {
         if self.black_box.contains(&id) {
             s.ext = None;
         }
-        self.live
-            .lock()
-            .unwrap()
-            .latest
-            .insert(id, (Instant::now(), s.clone()));
+        {
+            let mut live = self.live.lock().unwrap();
+            if live.forgotten_us.get(&id).is_none_or(|f| s.sent_us >= *f) {
+                live.latest.insert(id, s.clone());
+            }
+        }
         self.rec.lock().unwrap().statuses.push(s.clone());
         Some(s)
     }
@@ -251,28 +261,62 @@ impl Observer {
         Some(snap)
     }
 
-    /// Latest answers no older than `fresh`.
+    /// Latest answers no older than `fresh` (by when they arrived).
     pub fn fresh(&self, fresh: Duration) -> Vec<StatusSample> {
+        let now = self.now_us();
         let live = self.live.lock().unwrap();
         live.latest
             .values()
-            .filter(|(at, _)| at.elapsed() <= fresh)
-            .map(|(_, s)| s.clone())
+            .filter(|s| now.saturating_sub(s.t_us) <= fresh.as_micros() as u64)
+            .cloned()
             .collect()
     }
 
-    /// Forget a node's latest sample (after we kill or pause it).
+    /// Forget a node's latest sample (after we kill, pause or restart it):
+    /// answers to requests sent before now are not taken as its state.
     pub fn forget(&self, id: u32) {
-        self.live.lock().unwrap().latest.remove(&id);
+        let now = self.now_us();
+        let mut live = self.live.lock().unwrap();
+        live.latest.remove(&id);
+        live.forgotten_us.insert(id, now);
     }
 
-    /// The leader of the highest term among fresh answers, if one claims it.
+    /// Mark a node down (killed, stopped, paused, exited) or up again: a down
+    /// node never counts towards a leader's majority, a follower or a candidate.
+    pub fn set_down(&self, id: u32, down: bool) {
+        let mut live = self.live.lock().unwrap();
+        if down {
+            live.down.insert(id);
+        } else {
+            live.down.remove(&id);
+        }
+    }
+
+    /// Apply `f` to the view of the cluster now: latest samples no older than
+    /// `fresh`, nodes down, configured nodes (see [`view`]).
+    pub fn with_view<R>(
+        &self,
+        fresh: Duration,
+        f: impl FnOnce(&view::ViewInput<'_>, &[u32]) -> R,
+    ) -> R {
+        let now_us = self.now_us();
+        let live = self.live.lock().unwrap();
+        let latest: Vec<StatusSample> = live.latest.values().cloned().collect();
+        let size = live.nodes.len().max(latest.len());
+        let v = view::ViewInput {
+            latest: &latest,
+            cluster_size: size,
+            now_us,
+            max_age_us: fresh.as_micros() as u64,
+            down: &live.down,
+        };
+        f(&v, &live.nodes)
+    }
+
+    /// The current leader (see [`view::current_leader`]): a Leader whose term a
+    /// majority of the configured nodes report in answers no older than `fresh`.
     pub fn leader(&self, fresh: Duration) -> Option<StatusSample> {
-        let samples = self.fresh(fresh);
-        let max_term = samples.iter().map(|s| s.term).max()?;
-        samples
-            .into_iter()
-            .find(|s| s.is_leader() && s.term == max_term)
+        self.with_view(fresh, |v, _| view::current_leader(v).cloned())
     }
 
     pub fn take(&self) -> Recorded {

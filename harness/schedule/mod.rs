@@ -6,7 +6,8 @@ pub mod netfault;
 use crate::check::WaitRecord;
 use crate::cluster::Cluster;
 use crate::history::Outcome;
-use crate::observe::Observer;
+use crate::observe::view::{self, CommitTarget, NodeState};
+use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
 use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
 use crate::workload::{self, Recorder};
@@ -20,6 +21,9 @@ use std::time::{Duration, Instant};
 /// A fault or other intervention, with the time it took effect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FaultEvent {
+    /// µs on the run's clock, taken once just before the harness acted: every
+    /// metric of this fault (`failover_ms`, `first_commit_after_fault_ms`)
+    /// counts from this instant.
     pub t_us: u64,
     pub action: String,
     pub nodes: Vec<u32>,
@@ -63,6 +67,8 @@ pub struct Exec<'a> {
     probe_n: u64,
     /// Directed links cut by network steps since the last heal.
     cut: std::collections::BTreeSet<(u32, u32)>,
+    /// Nodes each labelled step (`label = "name"`) last acted on, for `@name`.
+    labels: BTreeMap<String, Vec<u32>>,
 }
 
 impl<'a> Exec<'a> {
@@ -101,6 +107,7 @@ impl<'a> Exec<'a> {
             last_hit_us: 0,
             probe_n: 0,
             cut: Default::default(),
+            labels: BTreeMap::new(),
         }
     }
 
@@ -139,6 +146,7 @@ impl<'a> Exec<'a> {
             let t = self.obs.now_us();
             self.progress.line(format!("node {id} {how} on its own"));
             self.obs.forget(id);
+            self.obs.set_down(id, true);
             self.unexpected.push((id, how, t));
         }
     }
@@ -180,13 +188,22 @@ impl<'a> Exec<'a> {
             Action::Sleep { ms } => self.pause_for(Duration::from_millis(*ms)).await,
             Action::Fault { fault, target } => {
                 let ids = self.resolve(target, &step.at).await?;
+                if let Some(l) = &step.label {
+                    self.labels.insert(l.clone(), ids.clone());
+                }
                 self.proc_fault(*fault, ids, &step.at).await
             }
-            Action::Net { .. } | Action::Heal => self.net_step(&step.action, &step.at).await,
+            Action::Net { .. } | Action::Heal => {
+                self.net_step(&step.action, &step.at).await?;
+                if let Some(l) = &step.label {
+                    self.labels.insert(l.clone(), self.previous.clone());
+                }
+                Ok(())
+            }
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress
-                        .line(format!("{}: round {}/{}", step.at, round + 1, times));
+                        .note(format!("{}: round {}/{}", step.at, round + 1, times));
                     Box::pin(self.run(steps)).await?;
                 }
                 Ok(())
@@ -242,8 +259,14 @@ impl<'a> Exec<'a> {
     }
 
     fn record(&mut self, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+        let t_us = self.obs.now_us();
+        self.record_at(t_us, action, nodes, detail, at);
+    }
+
+    /// Record an event that took effect at `t_us` (taken before acting).
+    fn record_at(&mut self, t_us: u64, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
         let e = FaultEvent {
-            t_us: self.obs.now_us(),
+            t_us,
             action: action.into(),
             nodes,
             cut_off: Vec::new(),
@@ -283,32 +306,61 @@ impl<'a> Exec<'a> {
             .collect()
     }
 
-    fn max_term(&self) -> i32 {
-        self.obs
-            .fresh(Duration::from_secs(3600))
-            .iter()
-            .map(|s| s.term)
-            .max()
-            .unwrap_or(0)
+    /// The term a later leader must exceed after a fault: the current leader's
+    /// (a cut-off node's higher term is not the cluster's), else the highest
+    /// term among fresh answers.
+    fn fault_term(&self) -> i32 {
+        match self.obs.leader(self.fresh()) {
+            Some(l) => l.term,
+            None => self
+                .obs
+                .fresh(self.fresh())
+                .iter()
+                .map(|s| s.term)
+                .max()
+                .unwrap_or(0),
+        }
     }
 
-    /// Turn a target into node ids. `leader` waits (bounded) for a leader to exist.
+    /// Wait (bounded by 20 election timeouts) for a current leader.
+    async fn await_leader(&mut self) -> Result<Option<StatusSample>, Stop> {
+        let limit = Duration::from_millis(self.spec.cluster.timing.election_max_ms * 20);
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(l) = self.obs.leader(self.fresh()) {
+                return Ok(Some(l));
+            }
+            if Instant::now() > end {
+                return Ok(None);
+            }
+            self.pause_for(Duration::from_millis(50)).await?;
+        }
+    }
+
+    /// Turn a target into node ids. `leader` and `follower` wait (bounded) for a
+    /// current leader (see `observe::view`); without one the fault is skipped
+    /// and the missing leader is recorded as a failed wait.
     async fn resolve(&mut self, t: &Target, at: &str) -> Result<Vec<u32>, Stop> {
         let running = self.running();
+        let live = self.live();
         let n = self.cluster.ids().len();
         let leader = match t {
             Target::Leader | Target::Follower => {
-                let limit = Duration::from_millis(self.spec.cluster.timing.election_max_ms * 20);
-                let end = Instant::now() + limit;
-                loop {
-                    if let Some(l) = self.obs.leader(self.fresh()) {
-                        break Some(l.node);
-                    }
-                    if Instant::now() > end {
-                        break None;
-                    }
-                    self.pause_for(Duration::from_millis(50)).await?;
+                let l = self.await_leader().await?;
+                if l.is_none() {
+                    let why = self.obs.with_view(self.fresh(), view::why_no_leader);
+                    self.waits.push(WaitRecord {
+                        at: at.into(),
+                        condition: "leader (to target)".into(),
+                        timeout_ms: self.spec.cluster.timing.election_max_ms * 20,
+                        expect_timeout: false,
+                        met_after_ms: None,
+                        detail: format!(
+                            "no node was followed by a majority, so the fault was not injected: {why}"
+                        ),
+                    });
                 }
+                l
             }
             _ => None,
         };
@@ -320,28 +372,25 @@ impl<'a> Exec<'a> {
             v
         };
         let ids = match t {
-            Target::Leader => match leader {
-                Some(l) => vec![l],
-                None => {
-                    self.waits.push(WaitRecord {
-                        at: at.into(),
-                        condition: "leader (to target)".into(),
-                        timeout_ms: self.spec.cluster.timing.election_max_ms * 20,
-                        expect_timeout: false,
-                        met_after_ms: None,
-                        detail: "no node was leader, so the fault was not injected".into(),
-                    });
-                    Vec::new()
-                }
-            },
+            Target::Leader => leader.map(|l| vec![l.node]).unwrap_or_default(),
             Target::Follower => {
-                let f: Vec<u32> = running
-                    .iter()
-                    .copied()
-                    .filter(|i| Some(*i) != leader)
-                    .collect();
+                let f: Vec<u32> = match &leader {
+                    Some(l) => self
+                        .obs
+                        .with_view(self.fresh(), |v, _| view::followers(v, l)),
+                    None => Vec::new(),
+                };
+                let f: Vec<u32> = f.into_iter().filter(|i| live.contains(i)).collect();
                 pick(&mut self.rng, &f, 1)
             }
+            Target::Candidate => self
+                .obs
+                .with_view(self.fresh(), |v, _| view::candidates(v))
+                .into_iter()
+                .filter(|i| live.contains(i))
+                .collect(),
+            Target::Isolated => netfault::cut_off(&self.cluster.ids(), &self.cut),
+            Target::Label(name) => self.labels.get(name).cloned().unwrap_or_default(),
             Target::Random => pick(&mut self.rng, &running, 1),
             Target::Ids(v) => v.clone(),
             Target::Minority => pick(&mut self.rng, &running, (n - 1) / 2),
@@ -367,29 +416,24 @@ impl<'a> Exec<'a> {
     pub async fn proc_fault(&mut self, f: ProcFault, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
         if ids.is_empty() {
             self.progress
-                .line(format!("{at}: no node to {f:?}; skipped"));
+                .note(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
+        let fault_term = self.fault_term();
+        // The fault's instant, once, before acting: the event and every metric
+        // of this fault count from it.
+        let t_us = self.obs.now_us();
         if matches!(f, ProcFault::Kill | ProcFault::Stop | ProcFault::Pause) {
-            self.last_hit_term = self.max_term();
+            self.last_hit_term = fault_term;
             self.last_hit = ids.clone();
-            self.last_hit_us = self.obs.now_us();
+            self.last_hit_us = t_us;
         }
         let mut detail = String::new();
         for &id in &ids {
             match f {
-                ProcFault::Kill => {
-                    self.cluster.kill(id);
-                    self.obs.forget(id);
-                }
-                ProcFault::Stop => {
-                    detail = self.cluster.stop(id);
-                    self.obs.forget(id);
-                }
-                ProcFault::Pause => {
-                    self.cluster.pause(id);
-                    self.obs.forget(id);
-                }
+                ProcFault::Kill => self.cluster.kill(id),
+                ProcFault::Stop => detail = self.cluster.stop(id),
+                ProcFault::Pause => self.cluster.pause(id),
                 ProcFault::Resume => self.cluster.resume(id),
                 ProcFault::Restart => {
                     if self.cluster.is_running(id) {
@@ -401,9 +445,16 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
+            match f {
+                ProcFault::Kill | ProcFault::Stop | ProcFault::Pause => {
+                    self.obs.forget(id);
+                    self.obs.set_down(id, true);
+                }
+                ProcFault::Resume | ProcFault::Restart => self.obs.set_down(id, false),
+            }
         }
         let name = format!("{f:?}").to_lowercase();
-        self.record(&name, ids.clone(), detail, at);
+        self.record_at(t_us, &name, ids.clone(), detail, at);
         if f == ProcFault::Restart {
             if let Err(e) = self.cluster.wait_ready(&ids).await {
                 // A node that cannot come back from its own data dir is a finding about
@@ -412,6 +463,7 @@ impl<'a> Exec<'a> {
                 self.progress
                     .line(format!("node {} did not come back: {}", e.node, e.msg));
                 self.cluster.kill(e.node);
+                self.obs.set_down(e.node, true);
                 self.unexpected
                     .push((e.node, format!("failed to restart ({})", e.msg), t));
             }
@@ -453,7 +505,10 @@ impl<'a> Exec<'a> {
             } => {
                 let ids = self.resolve(target, at).await?;
                 let all = self.cluster.ids();
-                let leader = self.obs.leader(self.fresh()).map(|l| l.node);
+                let leader = self.obs.leader(self.fresh());
+                let fault_term = self.fault_term();
+                let t_us = self.obs.now_us();
+                let leader = leader.map(|l| l.node);
                 let params = netfault::NetParams {
                     mode: *mode,
                     one_way: *one_way,
@@ -469,15 +524,16 @@ impl<'a> Exec<'a> {
                 if *shape != crate::spec::NetShape::Flaky {
                     // After an isolation the new leader must be someone else; after a
                     // split any leader of a later term will do.
-                    self.last_hit_term = self.max_term();
+                    self.last_hit_term = fault_term;
                     self.last_hit = if *shape == crate::spec::NetShape::Isolate {
                         ids.clone()
                     } else {
                         Vec::new()
                     };
-                    self.last_hit_us = self.obs.now_us();
+                    self.last_hit_us = t_us;
                 }
-                self.record(
+                self.record_at(
+                    t_us,
                     &format!("net-{}", shape_name(*shape)),
                     ids.clone(),
                     applied.description,
@@ -503,14 +559,18 @@ impl<'a> Exec<'a> {
     ) -> Result<(), Stop> {
         let started = Instant::now();
         let end = started + Duration::from_millis(timeout_ms);
-        let since_fault_us = self.obs.now_us().saturating_sub(self.last_hit_us);
+        // What was committed when the wait began (for `caught-up`), once known.
+        let mut target: Option<CommitTarget> = None;
         let mut detail = String::new();
         let met = loop {
             self.check_interrupt()?;
             self.reap();
-            if let Some(d) = self.condition(cond).await {
+            if cond == WaitFor::CaughtUp && target.is_none() {
+                target = self.commit_target().await;
+            }
+            if let Some(d) = self.condition(cond, target.as_ref()).await {
                 detail = d;
-                break Some(started.elapsed().as_millis() as u64);
+                break Some((started.elapsed().as_millis() as u64, self.obs.now_us()));
             }
             if Instant::now() >= end {
                 break None;
@@ -518,7 +578,7 @@ impl<'a> Exec<'a> {
             self.pause_for(Duration::from_millis(50)).await?;
         };
         let name = wait_name(cond);
-        if let (Some(ms), WaitFor::NewLeader) = (met, cond) {
+        if let (Some((_, met_us)), WaitFor::NewLeader) = (met, cond) {
             let key = format!(
                 "failover_ms.{}",
                 self.metrics
@@ -527,46 +587,67 @@ impl<'a> Exec<'a> {
                     .count()
                     + 1
             );
-            self.metrics
-                .insert(key, (since_fault_us / 1000 + ms) as f64);
+            // From the fault's instant (the one its event records) to the leader seen.
+            let ms = met_us.saturating_sub(self.last_hit_us) / 1000;
+            self.metrics.insert(key, ms as f64);
         }
         if met.is_none() && !expect_timeout {
-            detail = self.why_not(cond);
+            detail = self.why_not(cond, target.as_ref()).await;
         }
-        self.progress.line(match met {
-            Some(ms) => format!("{at}: {name} after {ms} ms {detail}"),
-            None => format!("{at}: {name} not met within {timeout_ms} ms"),
-        });
+        self.progress.outcome(
+            met.is_some() != expect_timeout,
+            match met {
+                Some((ms, _)) => format!("{at}: {name} after {ms} ms {detail}"),
+                None if detail.is_empty() => format!("{at}: {name} not met within {timeout_ms} ms"),
+                None => format!("{at}: {name} not met within {timeout_ms} ms: {detail}"),
+            },
+        );
         self.waits.push(WaitRecord {
             at: at.into(),
             condition: name.into(),
             timeout_ms,
             expect_timeout,
-            met_after_ms: met,
+            met_after_ms: met.map(|(ms, _)| ms),
             detail,
         });
         Ok(())
     }
 
-    fn why_not(&self, cond: WaitFor) -> String {
-        let s = self.obs.fresh(self.fresh());
-        let states: Vec<String> = s
-            .iter()
-            .map(|s| format!("{}:{}@{}", s.node, s.state, s.term))
-            .collect();
+    /// Why a wait is not met: who leads or why no one does; for `caught-up`, who
+    /// is behind by how much and who did not answer.
+    async fn why_not(&mut self, cond: WaitFor, target: Option<&CommitTarget>) -> String {
+        let no_leader = self.obs.with_view(self.fresh(), view::why_no_leader);
         match cond {
-            WaitFor::NewLeader => format!(
-                "needed a leader other than [{}] above term {}; saw [{}]",
-                crate::check::list(self.last_hit.iter().copied()),
-                self.last_hit_term,
-                states.join(" ")
-            ),
-            _ => format!("saw [{}]", states.join(" ")),
+            WaitFor::NewLeader => {
+                let leader = self.obs.leader(self.fresh());
+                format!(
+                    "needed a leader other than node [{}] above term {}; {}",
+                    crate::check::list(self.last_hit.iter().copied()),
+                    self.last_hit_term,
+                    match leader {
+                        Some(l) => format!("the current leader is node {} term {}", l.node, l.term),
+                        None => format!("no current leader: {no_leader}"),
+                    }
+                )
+            }
+            WaitFor::CaughtUp => match target {
+                None => format!("what was committed could not be learnt: {no_leader}"),
+                Some(t) => {
+                    let lags = self.lags(t).await;
+                    let lags: Vec<String> = lags.iter().map(|l| l.to_string()).collect();
+                    format!(
+                        "needed every running node to hold index {} (committed when the wait began); {}",
+                        t.index,
+                        lags.join("; ")
+                    )
+                }
+            },
+            WaitFor::Leader | WaitFor::Commit => format!("no current leader: {no_leader}"),
         }
     }
 
     /// Some(description) when the condition holds now.
-    async fn condition(&mut self, cond: WaitFor) -> Option<String> {
+    async fn condition(&mut self, cond: WaitFor, target: Option<&CommitTarget>) -> Option<String> {
         match cond {
             WaitFor::Leader => self
                 .obs
@@ -577,12 +658,104 @@ impl<'a> Exec<'a> {
                 .leader(self.fresh())
                 .filter(|l| !self.last_hit.contains(&l.node) && l.term > self.last_hit_term)
                 .map(|l| format!("(node {} term {})", l.node, l.term)),
-            WaitFor::CaughtUp => self.caught_up().await,
+            WaitFor::CaughtUp => {
+                let t = target?;
+                let lags = self.lags(t).await;
+                lags.is_empty().then(|| {
+                    format!(
+                        "(index {} on nodes {})",
+                        t.index,
+                        crate::check::list(self.live())
+                    )
+                })
+            }
             WaitFor::Commit => self.probe().await,
         }
     }
 
-    /// Every running, unpaused node holds the leader's whole, committed log.
+    /// Whether any running node is judged black-box (no extension fields).
+    fn any_black_box(&mut self) -> bool {
+        let bb = self.spec.black_box_ids();
+        self.live().iter().any(|id| bb.contains(id))
+    }
+
+    /// What is committed now: the highest commit index white-box nodes report
+    /// (a commit index only grows, Raft §5.3), and where black-box nodes run,
+    /// the entries a majority of the logs hold (or the committed prefix of the
+    /// white-box node that reports the highest commit index, if longer).
+    async fn commit_target(&mut self) -> Option<CommitTarget> {
+        let samples = self.obs.fresh(self.fresh());
+        let index = view::max_commit(&samples);
+        if !self.any_black_box() {
+            return samples
+                .iter()
+                .any(|s| s.ext.is_some())
+                .then_some(CommitTarget {
+                    index,
+                    entries: None,
+                });
+        }
+        let logs = self.logs_now().await;
+        let majority = self.cluster.ids().len() / 2 + 1;
+        let lists: Vec<Vec<crate::observe::Entry>> = logs.iter().map(|(_, l)| l.clone()).collect();
+        let mut entries = view::majority_prefix(&lists, majority);
+        let best = samples
+            .iter()
+            .filter(|s| s.ext.as_ref().is_some_and(|x| x.commit_index == index))
+            .find_map(|s| logs.iter().find(|(id, _)| *id == s.node));
+        if let Some((_, log)) = best {
+            let n = usize::try_from(index + 1).unwrap_or(0).min(log.len());
+            if n > entries.len() {
+                entries = log[..n].to_vec();
+            }
+        }
+        Some(CommitTarget {
+            index: index.max(entries.len() as i32 - 1),
+            entries: Some(entries),
+        })
+    }
+
+    /// GetLog of every running, unpaused node that answers.
+    async fn logs_now(&mut self) -> Vec<(u32, Vec<crate::observe::Entry>)> {
+        let mut out = Vec::new();
+        for id in self.live() {
+            let mut c = crate::client::lazy(self.cluster.addr(id), Duration::from_millis(300));
+            if let Ok(log) = crate::client::log(&mut c, Duration::from_secs(1)).await {
+                out.push((id, log.into_iter().map(to_entry).collect()));
+            }
+        }
+        out
+    }
+
+    /// Every running node that does not hold all of `t` yet (see `view::lags`).
+    async fn lags(&mut self, t: &CommitTarget) -> Vec<view::Lag> {
+        let live = self.live();
+        let bb = self.spec.black_box_ids();
+        let samples = self
+            .obs
+            .fresh(Duration::from_millis(self.spec.cluster.poll_ms * 3 + 200));
+        let logs = if live.iter().any(|id| bb.contains(id)) {
+            self.logs_now().await
+        } else {
+            Vec::new()
+        };
+        let states: Vec<NodeState<'_>> = live
+            .iter()
+            .map(|id| {
+                let s = samples.iter().find(|s| s.node == *id);
+                let log = logs.iter().find(|(n, _)| n == id);
+                match (bb.contains(id), s, log) {
+                    (false, Some(s), _) => NodeState::Status(s),
+                    (true, _, Some((_, l))) => NodeState::Log(*id, l),
+                    _ => NodeState::Silent(*id),
+                }
+            })
+            .collect();
+        view::lags(t, &states)
+    }
+
+    /// Every running, unpaused node holds the leader's whole, committed log
+    /// (the end-of-run settle, with no client writing).
     pub async fn caught_up(&mut self) -> Option<String> {
         let leader = self.obs.leader(self.fresh())?;
         let live = self.live();
@@ -719,6 +892,29 @@ impl<'a> Exec<'a> {
     }
 }
 
+/// ms from a fault's instant `fault_us` (its `FaultEvent::t_us`, taken before
+/// the harness acted) to the completion of the first acknowledged write invoked
+/// at or after it; None if no write was acknowledged after the fault. Counting
+/// from the same instant as `failover_ms`, it is never measured from a later one.
+pub fn first_commit_after_ms(history: &[crate::history::Op], fault_us: u64) -> Option<u64> {
+    history
+        .iter()
+        .filter(|o| {
+            o.outcome == Outcome::Ok && o.invoke_us >= fault_us && !o.command.starts_with("GET ")
+        })
+        .filter_map(|o| o.complete_us)
+        .min()
+        .map(|c| c.saturating_sub(fault_us) / 1000)
+}
+
+fn to_entry(e: crate::proto::LogEntry) -> crate::observe::Entry {
+    crate::observe::Entry {
+        index: e.index,
+        term: e.term,
+        command: e.command,
+    }
+}
+
 pub fn wait_name(c: WaitFor) -> &'static str {
     match c {
         WaitFor::Leader => "leader",
@@ -738,6 +934,7 @@ fn shape_name(s: crate::spec::NetShape) -> &'static str {
 fn target_name(t: &Target) -> String {
     match t {
         Target::Ids(v) => format!("node {}", crate::check::list(v.iter().copied())),
+        Target::Label(l) => format!("@{l}"),
         other => format!("{other:?}").to_lowercase(),
     }
 }
@@ -781,5 +978,44 @@ pub fn describe(a: &Action) -> String {
             *interval_ms as f64 / 1000.0,
             *duration_ms as f64 / 1000.0
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Op;
+
+    fn op(cmd: &str, invoke_us: u64, complete_us: Option<u64>, outcome: Outcome) -> Op {
+        Op {
+            id: invoke_us,
+            client: 1,
+            node: 1,
+            command: cmd.into(),
+            invoke_us,
+            complete_us,
+            outcome,
+            result: None,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn first_commit_counts_from_the_fault_instant_and_only_later_writes() {
+        let fault = 5_000_000;
+        let h = vec![
+            // Invoked before the fault, acknowledged after: not a commit after the fault.
+            op("SET a 1", 4_990_000, Some(5_010_000), Outcome::Ok),
+            // Reads and failures do not count.
+            op("GET a", 5_001_000, Some(5_020_000), Outcome::Ok),
+            op("SET a 2", 5_002_000, Some(5_030_000), Outcome::Fail),
+            op("SET a 3", 5_003_000, None, Outcome::Info),
+            op("SET a 4", 5_100_000, Some(5_700_000), Outcome::Ok),
+            op("SET a 5", 5_200_000, Some(5_450_000), Outcome::Ok),
+        ];
+        assert_eq!(first_commit_after_ms(&h, fault), Some(450));
+        // Never earlier than the fault itself, whatever the history.
+        assert_eq!(first_commit_after_ms(&h[..4], fault), None);
+        assert_eq!(first_commit_after_ms(&h, 6_000_000), None);
     }
 }

@@ -5,10 +5,13 @@
 //! problem found, each pointing at its file, line and column. The schema is
 //! documented for suite authors in `suites/README.md`.
 mod diag;
+mod fit;
+mod input;
 mod parse;
 mod value;
 
-pub use diag::{suggest, Diagnostic, SpecErrors};
+pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
+pub use input::MAX_FILE_BYTES;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
 use std::collections::BTreeMap;
@@ -50,6 +53,10 @@ pub struct Kind {
     /// Extra regular expressions (`error_patterns`) that mark a line of this
     /// kind's log as an error, for the `node_errors` check (validated at load).
     pub error_patterns: Vec<String>,
+    /// Extra program file names that identify a server of this kind started by
+    /// hand (besides the command's own program), e.g. `raft-node.jar`, which
+    /// `java-node/run.sh` executes. Used by `clean` (docs: suites/README.md).
+    pub programs: Vec<String>,
 }
 
 impl Kind {
@@ -76,6 +83,9 @@ pub struct Cluster {
     pub log_poll_ms: u64,
     /// Route node-to-node traffic through the harness's per-link proxies.
     pub proxies: bool,
+    /// Bytes of each node's output kept in `nodes/<id>.log`: the first and the last
+    /// half (`node_log_cap_mb`, default 64 MiB); the middle of a longer log is cut.
+    pub node_log_cap_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +148,12 @@ pub enum Target {
     Paused,
     /// The nodes the previous fault step acted on.
     Previous,
+    /// Nodes cut off by the current network fault (no majority reachable).
+    Isolated,
+    /// Nodes that report the Candidate role.
+    Candidate,
+    /// `@name`: the nodes the step with `label = "name"` last acted on.
+    Label(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,11 +187,12 @@ pub enum CutMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitFor {
-    /// Some node is Leader of the highest term seen.
+    /// A current leader exists: a Leader whose term a majority reports
+    /// (see `observe::view::current_leader`).
     Leader,
     /// A leader that is none of the nodes the last fault hit, in a later term.
     NewLeader,
-    /// Every running node has the leader's log and commit index.
+    /// Every running node holds every entry committed when the wait began.
     CaughtUp,
     /// A probe write sent by the harness is APPLIED.
     Commit,
@@ -231,6 +248,8 @@ pub struct Step {
     pub action: Action,
     /// `file:line` of the step, for progress lines and reports.
     pub at: String,
+    /// `label = "name"`: later steps target the nodes it hit as `@name`.
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone)]

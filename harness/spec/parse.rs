@@ -1,5 +1,5 @@
 //! From TOML text to a validated `Spec`, collecting every problem with its position.
-use super::diag::{did_you_mean, quoted, suggest, ticked, Diagnostic, SpecErrors};
+use super::diag::{did_you_mean, excerpt, quoted, suggest, ticked, Diagnostic, SpecErrors};
 use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,7 +61,7 @@ fn fields<'n>(
     let mut map = BTreeMap::new();
     for (k, v) in entries {
         if !allowed.contains(&k.name.as_str()) {
-            let msg = format!("unknown key `{}` in {what}", k.name);
+            let msg = format!("unknown key `{}` in {what}", excerpt(&k.name, 60));
             let help = did_you_mean(&k.name, allowed, ticked, "valid keys here");
             errs.help(src, k.span.clone(), msg, help);
             continue;
@@ -274,7 +274,7 @@ fn as_word<T: Clone>(
         return Some(t.clone());
     }
     let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
-    let msg = format!("`{key}` cannot be \"{s}\"");
+    let msg = format!("`{key}` cannot be \"{}\"", excerpt(s, 60));
     match suggest(s, &names) {
         Some(g) => errs.help(
             src,
@@ -294,21 +294,22 @@ fn as_word<T: Clone>(
 
 fn parse_toml(file: &Path, text: &str) -> Result<Node, Diagnostic> {
     toml::from_str::<Node>(text).map_err(|e| {
-        let msg = e.message().trim().to_string();
+        let mut msg = e.message().trim().to_string();
         match e.span() {
-            Some(span) => Diagnostic::at(file, text, span, msg, None),
+            Some(span) => {
+                if let Some(m) = super::input::date_message(&msg, text, span.start) {
+                    msg = m;
+                }
+                Diagnostic::at(file, text, span, msg, None)
+            }
             None => Diagnostic::whole_file(file, msg),
         }
     })
 }
 
+/// A suite or kinds file: regular files of at most 1 MiB of UTF-8 only.
 fn read(file: &Path) -> Result<String, SpecErrors> {
-    std::fs::read_to_string(file).map_err(|e| {
-        SpecErrors(vec![Diagnostic::whole_file(
-            file,
-            format!("cannot read the file: {e}"),
-        )])
-    })
+    super::input::read_source(file).map_err(|d| SpecErrors(vec![d]))
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -334,6 +335,7 @@ const KIND_KEYS: &[&str] = &[
     "stop_grace_s",
     "black_box",
     "error_patterns",
+    "programs",
     "description",
 ];
 const CLUSTER_KEYS: &[&str] = &[
@@ -344,6 +346,7 @@ const CLUSTER_KEYS: &[&str] = &[
     "poll_ms",
     "log_poll_ms",
     "proxies",
+    "node_log_cap_mb",
 ];
 const NODE_KEYS: &[&str] = &[
     "id",
@@ -399,16 +402,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "suite".into())
         });
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        errs.at(
-            &src,
-            top.get("name").map_or(0..0, |n| n.span.clone()),
-            format!("`name` may hold only letters, digits, '-' and '_' (it names a report folder), found \"{name}\""),
-        );
-    }
+    check_suite_name(&src, &mut errs, &name, top.get("name"));
     let description = top
         .str(&src, &mut errs, "description")
         .unwrap_or_default()
@@ -425,14 +419,16 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                 _ => inc_node.span.clone(),
             };
             let ipath = dir.join(rel);
-            let itext = match std::fs::read_to_string(&ipath) {
+            let itext = match super::input::read_source(&ipath) {
                 Ok(t) => t,
-                Err(e) => {
-                    errs.at(
-                        &src,
-                        span,
-                        format!("cannot read included file {}: {e}", ipath.display()),
-                    );
+                Err(d) if d.line > 0 => {
+                    // A position inside the included file (bad UTF-8): point there.
+                    errs.0.push(d);
+                    continue;
+                }
+                Err(d) => {
+                    let msg = format!("included file {}: {}", ipath.display(), d.message);
+                    errs.at(&src, span, msg);
                     continue;
                 }
             };
@@ -464,17 +460,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .and_then(|f| f.str(&src, &mut errs, "host"))
         .unwrap_or("127.0.0.1")
         .to_string();
-    if let Some(f) = cf {
-        if let Some(n) = f.get("host") {
-            if !is_loopback(&host) {
-                errs.help(
-                    &src,
-                    n.span.clone(),
-                    format!("host \"{host}\" is not a loopback address"),
-                    "raft-harness keeps all traffic on 127.0.0.0/8; use 127.0.0.1",
-                );
-            }
-        }
+    if let Some(n) = cf.and_then(|f| f.get("host")) {
+        check_host(&src, &mut errs, &host, n);
     }
     let default_timing = Timing {
         election_min_ms: 150,
@@ -499,6 +486,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         proxies: cf
             .and_then(|f| f.bool(&src, &mut errs, "proxies"))
             .unwrap_or(false),
+        node_log_cap_bytes: cf
+            .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
+            .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
     };
 
     // Nodes.
@@ -513,6 +503,14 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         ),
         Some(n) => match &n.value {
             Value::Array(items) => {
+                if items.is_empty() {
+                    errs.help(
+                        &src,
+                        n.span.clone(),
+                        "the node list is empty",
+                        "add [[node]] tables with `id` and `kind`",
+                    );
+                }
                 for item in items {
                     let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
                         continue;
@@ -532,13 +530,15 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                         } else {
                             did_you_mean(k, &names, quoted, "defined kinds")
                         };
-                        errs.help(&src, v.span.clone(), format!("unknown node kind \"{k}\""), help);
+                        let msg = format!("unknown node kind \"{}\"", excerpt(k, 60));
+                        errs.help(&src, v.span.clone(), msg, help);
                         None
                     });
                     let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
                     let ntiming = read_timing(&src, &mut errs, &f, timing);
                     let env = f.env(&src, &mut errs, "env");
                     let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
+                    check_process_strings(&src, &mut errs, &f, &["args", "env"]);
                     let (Some(id), Some(kind)) = (id, kind) else {
                         continue;
                     };
@@ -613,6 +613,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             &ids,
             cluster.proxies,
             workload.is_some(),
+            &mut Labels::new(),
         );
     }
 
@@ -632,7 +633,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             let required = f.str_list(&src, &mut errs, "required").unwrap_or_default();
             for r in &required {
                 if !CHECK_NAMES.contains(&r.as_str()) {
-                    let msg = format!("unknown check \"{r}\" in `required`");
+                    let msg = format!("unknown check \"{}\" in `required`", excerpt(r, 60));
                     let span = f.get("required").unwrap().span.clone();
                     errs.help(
                         &src,
@@ -692,12 +693,108 @@ fn dir_of(file: &Path) -> std::path::PathBuf {
     std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
+/// Nodes, proxies and clients bind and connect on IPv4 loopback only:
+/// `localhost` (taken as 127.0.0.1) or an address in 127.0.0.0/8.
 fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
-            .parse::<std::net::IpAddr>()
+            .parse::<std::net::Ipv4Addr>()
             .map(|ip| ip.is_loopback())
             .unwrap_or(false)
+}
+
+/// `[cluster] host` must be an IPv4 loopback host (see `is_loopback`).
+fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
+    if is_loopback(host) {
+        return;
+    }
+    let shown = excerpt(host, 60);
+    let msg = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_loopback() => {
+            format!("host \"{shown}\" is IPv6 loopback, which raft-harness does not support")
+        }
+        _ => format!("host \"{shown}\" is not a loopback address"),
+    };
+    errs.help(
+        src,
+        n.span.clone(),
+        msg,
+        "only IPv4 loopback hosts are supported: 127.0.0.0/8 or `localhost`; use 127.0.0.1",
+    );
+}
+
+/// The suite's name names its report folder: letters, digits, `-` and `_`, not
+/// empty, at most 200 characters.
+fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>) {
+    let span = node.map_or(0..0, |n| n.span.clone());
+    let problem = super::input::name_problem(name).or_else(|| {
+        (!name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .then(|| "may hold only letters, digits, '-' and '_'".to_string())
+    });
+    if let Some(p) = problem {
+        let what = match node {
+            Some(_) => "`name`",
+            None => "the suite name (the file name; set `name` to choose another)",
+        };
+        errs.at(
+            src,
+            span,
+            format!(
+                "{what} {p} (it names a report folder), found \"{}\"",
+                excerpt(name, 60)
+            ),
+        );
+    }
+}
+
+/// Every string in the values of `keys` (string arrays like `command` and
+/// `args`, or `env` tables) may use only known `{placeholders}` and holds no NUL
+/// (it becomes an argument or environment entry of a process); env names are
+/// not empty and hold no `=` or NUL.
+fn check_process_strings(src: &Src, errs: &mut Errs, f: &Fields, keys: &[&str]) {
+    for key in keys {
+        let Some(v) = f.get(key) else { continue };
+        let items: Vec<(Option<&Key>, &Node)> = match &v.value {
+            Value::Array(items) => items.iter().map(|n| (None, n)).collect(),
+            Value::Table(entries) => entries.iter().map(|(k, n)| (Some(k), n)).collect(),
+            _ => continue, // a type error, reported where the value is read
+        };
+        for (name, it) in items {
+            if let Some(k) = name.filter(|k| k.name.is_empty() || k.name.contains(['=', '\0'])) {
+                let msg = format!(
+                    "environment variable name \"{}\" must not be empty or hold `=` or NUL",
+                    excerpt(&k.name, 40)
+                );
+                errs.at(src, k.span.clone(), msg);
+            }
+            let Value::Str(arg) = &it.value else { continue };
+            if arg.contains('\0') {
+                errs.at(
+                    src,
+                    it.span.clone(),
+                    format!("`{key}` values must not contain a NUL character"),
+                );
+            }
+            check_placeholder(src, errs, it, arg, key);
+        }
+    }
+}
+
+fn check_placeholder(src: &Src, errs: &mut Errs, it: &Node, arg: &str, key: &str) {
+    use crate::cluster::template;
+    if let Err(bad) = template::check(arg) {
+        let bad = excerpt(&bad, 40);
+        let msg = format!("unknown placeholder `{{{bad}}}` in `{key}`");
+        let help = did_you_mean(
+            &bad,
+            template::PLACEHOLDERS,
+            |s| format!("`{{{s}}}`"),
+            "placeholders",
+        );
+        errs.help(src, it.span.clone(), msg, help);
+    }
 }
 
 fn read_kinds(
@@ -735,14 +832,12 @@ fn read_kinds(
             if cmd.is_empty() {
                 errs.at(src, c.span.clone(), "`command` must not be empty");
             }
-            for arg in cmd {
-                if let Err(bad) = super::super::cluster::template::check(arg) {
-                    let names = super::super::cluster::template::PLACEHOLDERS;
-                    let msg = format!("unknown placeholder `{{{bad}}}` in `command`");
-                    let help = did_you_mean(&bad, names, |s| format!("`{{{s}}}`"), "placeholders");
-                    errs.help(src, c.span.clone(), msg, help);
-                }
-            }
+        }
+        check_process_strings(src, errs, &kf, &["command", "env"]);
+        if let Some(p) = super::input::name_problem(&k.name) {
+            // Kind names become file names (build logs, build stamps).
+            let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
+            errs.at(src, k.span.clone(), msg);
         }
         let build = kf.str_list(src, errs, "build");
         if let (Some(b), Some(n)) = (&build, kf.get("build")) {
@@ -775,12 +870,13 @@ fn read_kinds(
                 );
             }
         }
+        let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
         let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
             errs.at(
                 src,
                 k.span.clone(),
-                format!("node kind \"{}\" is defined twice", k.name),
+                format!("node kind \"{}\" is defined twice", excerpt(&k.name, 60)),
             );
             continue;
         }
@@ -797,6 +893,7 @@ fn read_kinds(
                 stop_grace_ms,
                 black_box,
                 error_patterns,
+                programs,
             },
         );
     }
@@ -1057,7 +1154,81 @@ const TARGET_WORDS: &[(&str, Target)] = &[
     ("down", Target::Down),
     ("paused", Target::Paused),
     ("previous", Target::Previous),
+    ("isolated", Target::Isolated),
+    ("candidate", Target::Candidate),
 ];
+
+/// Step labels defined so far (in file order), with the line that defines each.
+type Labels = BTreeMap<String, usize>;
+
+/// `target = "@name"`: the nodes the step labelled `name` hit. The label must be
+/// defined by an earlier step (in file order).
+fn read_label_target(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    name: &str,
+    labels: &Labels,
+) -> Option<Target> {
+    if labels.contains_key(name) {
+        return Some(Target::Label(name.to_string()));
+    }
+    let known: Vec<&str> = labels.keys().map(String::as_str).collect();
+    let help = if known.is_empty() {
+        "no earlier step has a `label`; add `label = \"NAME\"` to the step whose nodes you mean"
+            .to_string()
+    } else {
+        did_you_mean(
+            name,
+            &known,
+            |s| format!("\"@{s}\""),
+            "labels defined before this step",
+        )
+    };
+    errs.help(
+        src,
+        v.span.clone(),
+        format!("`target` names the unknown label \"@{name}\""),
+        help,
+    );
+    None
+}
+
+/// `label = "name"` on a fault or net step: later steps may target `@name`.
+fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
+    let Some(v) = f.get("label") else { return };
+    let Some(name) = as_str(src, errs, v, "label") else {
+        return;
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        errs.help(
+            src,
+            v.span.clone(),
+            format!("`label` cannot be \"{name}\""),
+            "use letters, digits, `-` and `_`",
+        );
+        return;
+    }
+    let line = src.text[..v.span.start.min(src.text.len())]
+        .matches('\n')
+        .count()
+        + 1;
+    match labels.get(name) {
+        Some(first) => errs.help(
+            src,
+            v.span.clone(),
+            format!("label \"{name}\" is already defined on line {first}"),
+            "give each labelled step its own name",
+        ),
+        _ => {
+            labels.insert(name.to_string(), line);
+        }
+    }
+}
 
 fn read_target(
     src: &Src,
@@ -1065,6 +1236,7 @@ fn read_target(
     f: &Fields,
     ids: &BTreeSet<u32>,
     default: Option<Target>,
+    labels: &Labels,
 ) -> Option<Target> {
     let Some(v) = f.get("target") else {
         if default.is_none() {
@@ -1073,7 +1245,7 @@ fn read_target(
                 f.span.clone(),
                 format!("{} needs a `target`", f.what),
                 format!(
-                    "one of: {}, a node id, or an array of ids",
+                    "one of: {}, \"@LABEL\", a node id, or an array of ids",
                     TARGET_WORDS
                         .iter()
                         .map(|(w, _)| *w)
@@ -1085,6 +1257,7 @@ fn read_target(
         return default;
     };
     match &v.value {
+        Value::Str(w) if w.starts_with('@') => read_label_target(src, errs, v, &w[1..], labels),
         Value::Str(_) => as_word(src, errs, v, "target", TARGET_WORDS),
         _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
     }
@@ -1097,6 +1270,7 @@ fn read_steps(
     ids: &BTreeSet<u32>,
     proxies: bool,
     has_workload: bool,
+    labels: &mut Labels,
 ) -> Vec<Step> {
     let Value::Array(items) = &n.value else {
         errs.help(
@@ -1112,7 +1286,7 @@ fn read_steps(
     };
     let mut out = Vec::new();
     for item in items {
-        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload) {
+        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload, labels) {
             out.push(s);
         }
     }
@@ -1126,6 +1300,7 @@ fn read_step(
     ids: &BTreeSet<u32>,
     proxies: bool,
     has_workload: bool,
+    labels: &mut Labels,
 ) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
         errs.at(
@@ -1161,7 +1336,7 @@ fn read_step(
                 Some((k, s)) => errs.help(
                     src,
                     k.span.clone(),
-                    format!("unknown step action `{}`", k.name),
+                    format!("unknown step action `{}`", excerpt(&k.name, 60)),
                     format!("did you mean `{s}`?"),
                 ),
                 None => errs.help(
@@ -1190,10 +1365,11 @@ fn read_step(
         "wait" => &["wait", "timeout_s", "expect"],
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
-        "fault" => &["fault", "target"],
+        "fault" => &["fault", "target", "label"],
         "net" => &[
             "net",
             "target",
+            "label",
             "mode",
             "one_way",
             "delay_ms",
@@ -1253,7 +1429,7 @@ fn read_step(
                 ProcFault::Restart => Some(Target::Down),
                 _ => None,
             };
-            let target = read_target(src, errs, &f, ids, default)?;
+            let target = read_target(src, errs, &f, ids, default, labels)?;
             Action::Fault { fault, target }
         }
         "net" => {
@@ -1271,7 +1447,10 @@ fn read_step(
             } else {
                 Some(Target::All)
             };
-            let target = read_target(src, errs, &f, ids, default)?;
+            let target = read_target(src, errs, &f, ids, default, labels)?;
+            if let Some(p) = super::fit::net_problem(shape, &target, ids) {
+                errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
+            }
             let mode = match f.get("mode") {
                 None => CutMode::Blackhole,
                 Some(v) => as_word(
@@ -1305,7 +1484,7 @@ fn read_step(
         "repeat" => {
             let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
             let sn = f.require(src, errs, "steps")?;
-            let steps = read_steps(src, errs, sn, ids, proxies, has_workload);
+            let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
             Action::Repeat { times, steps }
         }
         "nemesis" => {
@@ -1333,6 +1512,16 @@ fn read_step(
             };
             for it in items {
                 let fault = as_word(src, errs, it, "faults", &words)?;
+                if let NemesisFault::Net(shape) = fault {
+                    // The nemesis isolates the leader or a random node.
+                    if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
+                        errs.at(
+                            src,
+                            it.span.clone(),
+                            format!("the nemesis cannot use it: {p}"),
+                        );
+                    }
+                }
                 if matches!(fault, NemesisFault::Net(_)) && !proxies {
                     errs.help(
                         src,
@@ -1358,5 +1547,7 @@ fn read_step(
         }
         _ => unreachable!(),
     };
-    Some(Step { action, at })
+    read_label(src, errs, &f, labels);
+    let label = f.str(src, errs, "label").map(str::to_string);
+    Some(Step { action, at, label })
 }

@@ -1,0 +1,365 @@
+//! Suite input the harness must refuse clearly (exit 2, file:line named,
+//! nothing started) instead of panicking, hanging or printing without bound
+//! (issue 10 §6 and §9), checked on the `raft-harness` binary. Runs that start
+//! nodes use this build's rust-node on ports 27000-27499.
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
+const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+
+/// Generous: the machine is shared and heavily loaded.
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// A kinds file that runs this build's rust-node (no build step).
+fn kinds(dir: &Path) {
+    std::fs::write(
+        dir.join("kinds.toml"),
+        format!(
+            r#"
+[kind.rust]
+command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
+           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
+           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
+ready_timeout_s = 30
+"#
+        ),
+    )
+    .unwrap();
+}
+
+/// Write `name` (a suite including the kinds file) into `dir`.
+fn write_suite(dir: &Path, name: &str, body: &str) -> PathBuf {
+    kinds(dir);
+    let p = dir.join(name);
+    std::fs::write(&p, format!("include = [\"kinds.toml\"]\n{body}")).unwrap();
+    p
+}
+
+const ONE_NODE: &str = "[[node]]\nid = 1\nkind = \"rust\"\n";
+
+fn harness(dir: &Path) -> Command {
+    let mut c = Command::new(HARNESS);
+    c.current_dir(dir)
+        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
+        .timeout(LIMIT);
+    c
+}
+
+/// `validate` and `run` both exit 2 with every `want` in stderr, and `run`
+/// starts nothing (no report folder). Returns validate's stderr.
+fn refused(dir: &Path, suite: &Path, want: &[&str]) -> String {
+    let mut out = String::new();
+    for cmd in ["validate", "run"] {
+        let o = harness(dir).arg(cmd).arg(suite).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{cmd}: missing {w:?} in:\n{err}");
+        }
+        assert!(!err.contains("panicked"), "{cmd}: {err}");
+        if cmd == "validate" {
+            out = err;
+        }
+    }
+    assert!(!dir.join("reports").exists(), "run started something");
+    out
+}
+
+#[test]
+fn an_ipv6_host_is_refused_by_validate_not_a_panic_at_launch() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "v6.toml",
+        &format!("[cluster]\nhost = \"::1\"\nbase_port = 27000\n{ONE_NODE}"),
+    );
+    refused(
+        dir.path(),
+        &p,
+        &[
+            "v6.toml:3:8: host \"::1\" is IPv6 loopback",
+            "only IPv4 loopback hosts are supported: 127.0.0.0/8 or `localhost`",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_node_list_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "empty.toml",
+        "node = []\n[workload]\ntype = \"register\"\n[[step]]\nworkload = \"start\"\n",
+    );
+    refused(dir.path(), &p, &["empty.toml:2:8: the node list is empty"]);
+}
+
+#[test]
+fn include_of_a_fifo_or_a_device_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("kinds-fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    kinds(dir.path());
+    let p = dir.path().join("inc.toml");
+    let text =
+        format!("include = [\"kinds-fifo.toml\", \"/dev/zero\", \"kinds.toml\"]\n{ONE_NODE}");
+    std::fs::write(&p, text).unwrap();
+    // Before: `validate` blocked for ever on the FIFO (the timeout would fail it).
+    let err = refused(
+        dir.path(),
+        &p,
+        &[
+            "inc.toml:1:12: included file",
+            "kinds-fifo.toml: cannot read the file: it is a FIFO (named pipe)",
+            "inc.toml:1:31: included file /dev/zero: cannot read the file: it is a character device",
+        ],
+    );
+    assert!(err.contains("2 errors"), "{err}");
+    // A file over 1 MiB is refused too, and so is a suite that is not a regular file.
+    std::fs::write(dir.path().join("big.toml"), vec![b'#'; (1 << 20) + 1]).unwrap();
+    let p = dir.path().join("big-inc.toml");
+    let text = format!("include = [\"kinds.toml\", \"big.toml\"]\n{ONE_NODE}");
+    std::fs::write(&p, text).unwrap();
+    refused(
+        dir.path(),
+        &p,
+        &["big.toml: the file is larger than 1048576 bytes (1 MiB)"],
+    );
+    refused(
+        dir.path(),
+        &fifo,
+        &["kinds-fifo.toml: cannot read the file: it is a FIFO"],
+    );
+}
+
+#[test]
+fn a_date_value_is_explained_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "date.toml",
+        &format!("seed = 2024-01-01\n{ONE_NODE}"),
+    );
+    let err = refused(
+        dir.path(),
+        &p,
+        &["date.toml:2:8: `seed`: dates are not accepted here; expected a string, a number"],
+    );
+    assert!(!err.contains("$__toml"), "{err}");
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    let p = dir.path().join("latin1.toml");
+    let mut text = b"include = [\"kinds.toml\"]\n# caf\xe9\n".to_vec();
+    text.extend_from_slice(ONE_NODE.as_bytes());
+    std::fs::write(&p, text).unwrap();
+    refused(
+        dir.path(),
+        &p,
+        &["latin1.toml:2:6: the file is not valid UTF-8: byte 0xE9"],
+    );
+}
+
+#[test]
+fn empty_and_path_like_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, want) in [
+        ("\"\"", "`name` must not be empty or blank"),
+        ("\" \"", "`name` must not be empty or blank"),
+        ("\"../up\"", "`name` must not contain `/`"),
+        (
+            "\"a\\u0000b\"",
+            "`name` must not contain control characters",
+        ),
+    ] {
+        let p = write_suite(dir.path(), "n.toml", &format!("name = {name}\n{ONE_NODE}"));
+        refused(dir.path(), &p, &["n.toml:2:8: ", want]);
+    }
+    let p = write_suite(
+        dir.path(),
+        "k.toml",
+        "[kind.\"../../evil\"]\ncommand = [\"true\"]\n[[node]]\nid = 1\nkind = \"../../evil\"\n",
+    );
+    refused(
+        dir.path(),
+        &p,
+        &["k.toml:2:7: kind name \"../../evil\" must not contain `/`"],
+    );
+}
+
+#[test]
+fn unknown_placeholders_in_args_and_env_are_refused_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "ph.toml",
+        "[kind.k]\ncommand = [\"true\"]\nenv = { LOG = \"{data_dri}/log\" }\n\
+         [[node]]\nid = 1\nkind = \"k\"\nargs = [\"--peer={peer}\"]\nenv = { J = \"{jounral}\" }\n",
+    );
+    refused(
+        dir.path(),
+        &p,
+        &[
+            "ph.toml:4:15: unknown placeholder `{data_dri}` in `env`",
+            "did you mean `{data_dir}`?",
+            "ph.toml:8:9: unknown placeholder `{peer}` in `args`",
+            "did you mean `{peers}`?",
+            "ph.toml:9:13: unknown placeholder `{jounral}` in `env`",
+            "did you mean `{journal}`?",
+        ],
+    );
+}
+
+#[test]
+fn a_network_shape_too_big_for_the_cluster_is_found_by_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"rust\"\n\
+                 [[node]]\nid = 3\nkind = \"rust\"\n";
+    let pre = format!(
+        "[cluster]\nproxies = true\nbase_port = 27020\n{three}[[step]]\nwait = \"leader\"\n"
+    );
+    // The `net` key is on line 17 (include, 3 cluster lines, 9 node lines, 2 wait lines, [[step]]).
+    for (step, want) in [
+        (
+            "net = \"majorities-ring\"",
+            "`majorities-ring` needs at least 4 nodes, the cluster has 3",
+        ),
+        (
+            "net = \"isolate\"\ntarget = \"all\"",
+            "it would isolate every node",
+        ),
+        (
+            "net = \"isolate\"\ntarget = [1, 2, 3]",
+            "it would isolate every node",
+        ),
+    ] {
+        let p = write_suite(
+            dir.path(),
+            "shape.toml",
+            &format!("{pre}[[step]]\n{step}\n"),
+        );
+        refused(
+            dir.path(),
+            &p,
+            &[&format!("shape.toml:17:1: this step cannot run: {want}")],
+        );
+    }
+}
+
+#[test]
+fn a_one_mb_line_gives_a_bounded_error_message() {
+    let dir = tempfile::tempdir().unwrap();
+    // ~1 MB of 2-byte characters in one value (the file stays under the 1 MiB limit).
+    let huge = "ж".repeat(500_000);
+    for (file, body) in [
+        ("name.toml", format!("name = \"{huge}\"\n{ONE_NODE}")),
+        (
+            "kind.toml",
+            format!("[[node]]\nid = 1\nkind = \"{huge}\"\n"),
+        ),
+        ("key.toml", format!("{ONE_NODE}[cluster]\n{huge} = 1\n")),
+    ] {
+        let p = write_suite(dir.path(), file, &body);
+        let err = refused(dir.path(), &p, &[&format!("{file}:"), "…"]);
+        // Before: the line was quoted whole, with a caret under it (3 MB).
+        assert!(err.len() < 4_000, "{file}: {} bytes of error", err.len());
+    }
+}
+
+/// A fast `repeat` of 100,000 steps printed every step off a terminal (about
+/// 10 MB here, 175 MB for a larger one); now routine lines are rate-limited
+/// and counted, while every event (here: a kill and a restart) is printed.
+#[test]
+fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "big-repeat.toml",
+        &format!(
+            "[cluster]\nbase_port = 27100\n{ONE_NODE}\
+             [[step]]\nwait = \"leader\"\ntimeout_s = 60\n\
+             [[step]]\nrepeat = 1000\nsteps = [{{ repeat = 100, steps = [{{ sleep_s = 0 }}] }}]\n\
+             [[step]]\nfault = \"kill\"\ntarget = 1\n\
+             [[step]]\nfault = \"restart\"\n\
+             [[step]]\nwait = \"leader\"\ntimeout_s = 60\n"
+        ),
+    );
+    let o = harness(dir.path()).arg("run").arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let head: String = err.chars().take(3000).collect();
+    assert_eq!(o.status.code(), Some(0), "{head}");
+    assert!(err.len() < 200_000, "{} bytes printed:\n{head}", err.len());
+    assert!(err.contains("routine lines not shown"), "{head}");
+    // Faults after the repeat are events: printed once each, whatever the budget.
+    assert_eq!(err.matches(" s  kill 1").count(), 1, "{head}");
+    assert_eq!(err.matches(" s  restart 1").count(), 1, "{head}");
+    assert!(dir.path().join("reports/latest/report.json").exists());
+}
+
+/// On a terminal, the live line was cut at byte 160 with `String::truncate`,
+/// which panics inside the 2-byte `·` that follows the step text when that text
+/// is 147 bytes long; the panic hook then killed the nodes and wrote no report.
+/// Here the sleep step's text is exactly that long: `step 2/2 (` + a 121-char
+/// file name + `:L) sleep 1.5 s`.
+#[test]
+fn a_long_suite_name_on_a_terminal_does_not_panic_the_live_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = "s".repeat(116);
+    let file = format!("{stem}.toml");
+    let body = format!(
+        "name = \"pty\"\n[cluster]\nbase_port = 27200\n{ONE_NODE}\
+         [[step]]\nwait = \"leader\"\ntimeout_s = 60\n\
+         # padding, so that the next step is on line 12\n\
+         [[step]]\nsleep_s = 1.5\n"
+    );
+    let p = write_suite(dir.path(), &file, &body);
+    let line = std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("sleep_s"))
+        .unwrap(); // 0-based index of `sleep_s` = 1-based line of its [[step]]
+    let desc = format!("step 2/2 ({file}:{line}) sleep 1.5 s");
+    assert_eq!(
+        desc.len(),
+        147,
+        "the cut at byte 160 falls inside `·`: {desc}"
+    );
+    // A terminal wider than the live line's 160-character cap, so that the
+    // cap (not the terminal width) decides where the line is cut.
+    let cmd = format!("stty cols 220 rows 40; exec {HARNESS} run {}", p.display());
+    let o = std::process::Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+        .env_remove("CI")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let tail: String = out
+        .chars()
+        .rev()
+        .take(3000)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(!out.contains("panicked"), "{tail}");
+    assert_eq!(o.status.code(), Some(0), "{tail}");
+    // The live line was drawn, and cut at 160 characters: right after the `·`
+    // (the terminal is wider; uncut, ` ops 0 · leader 1 term 1` would follow).
+    assert!(
+        out.contains("sleep 1.5 s ·"),
+        "the live line was drawn: {tail}"
+    );
+    assert!(!out.contains("sleep 1.5 s · ops"), "{tail}");
+    assert!(
+        dir.path().join("reports/latest/report.json").exists(),
+        "{tail}"
+    );
+}
