@@ -2,10 +2,11 @@
 //! check / clean / validate, and map the outcome to a named exit code.
 use clap::{Parser, Subcommand};
 use raft_harness::check::{self, Evidence};
-use raft_harness::report::{self, exit};
+use raft_harness::lin::Cancel;
+use raft_harness::report::{self, exit, say, Report, Verdict};
 use raft_harness::run::{self, RunOpts};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -37,9 +38,10 @@ enum Cmd {
     /// Re-check a saved run (its report folder) or a history file (history.jsonl).
     Check {
         path: PathBuf,
-        /// Bound of the linearizability search, in seconds.
-        #[arg(long, default_value_t = 30.0)]
-        lin_timeout_s: f64,
+        /// Bound of the linearizability search, in seconds (0.001 to 86400);
+        /// default: the run's own bound, or 30 for a history file.
+        #[arg(long, value_parser = parse_lin_timeout)]
+        lin_timeout_s: Option<Duration>,
     },
     /// End leftovers of earlier runs and hand-started servers on the suite's ports.
     Clean { spec: PathBuf },
@@ -47,11 +49,43 @@ enum Cmd {
     Validate { spec: PathBuf },
 }
 
-fn load(spec: &std::path::Path) -> Result<raft_harness::spec::Spec, i32> {
+fn load(spec: &Path) -> Result<raft_harness::spec::Spec, i32> {
     raft_harness::spec::load(spec).map_err(|e| {
-        eprintln!("{e}");
+        say(&format!("{e}\n"));
         exit::USAGE
     })
+}
+
+/// Longest linearizability search bound `check` accepts: one day.
+const MAX_LIN_TIMEOUT_S: f64 = 86_400.0;
+
+/// `--lin-timeout-s`: a finite number of seconds in [0.001, 86400] (inf, nan,
+/// negative and huge values are usage errors, exit 2, not a panic).
+fn parse_lin_timeout(text: &str) -> Result<Duration, String> {
+    let s: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !s.is_finite() || !(0.001..=MAX_LIN_TIMEOUT_S).contains(&s) {
+        return Err(format!(
+            "`{text}` is out of range: give a number of seconds from 0.001 to {MAX_LIN_TIMEOUT_S}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// The reports folder must be UTF-8: node commands receive their folders as
+/// text, and a lossy conversion would send their data elsewhere.
+fn check_reports_path(reports: &Path) -> Result<(), i32> {
+    let abs = std::path::absolute(reports).unwrap_or_else(|_| reports.to_path_buf());
+    if abs.to_str().is_some() {
+        return Ok(());
+    }
+    say(&format!(
+        "error: --reports {}: the path is not valid UTF-8; node commands receive their folders as text, so choose a UTF-8 path\n",
+        abs.display()
+    ));
+    Err(exit::USAGE)
 }
 
 fn main() {
@@ -62,17 +96,22 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Whatever goes wrong in here, no node outlives us.
+    // A panic is recorded (the run ends as a harness error whose report says
+    // where); nodes are left to the run's teardown, or to their parent-death
+    // signal if the whole process goes.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        raft_harness::cluster::process::kill_all_now();
+        run::record_panic(info);
         default_hook(info);
     }));
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Validate { spec } => match load(&spec) {
             Ok(s) => {
-                println!(
+                use std::io::Write;
+                // Like `say`: a closed stdout is no panic.
+                let _ = writeln!(
+                    std::io::stdout(),
                     "{}: valid — {} nodes ({}), {} steps, workload {}",
                     spec.display(),
                     s.nodes.len(),
@@ -91,45 +130,73 @@ fn main() {
             Err(c) => c,
         },
         Cmd::Clean { spec } => match load(&spec) {
-            Ok(s) => match raft_harness::cluster::cleanup::clean(&s, None, &|l| eprintln!("{l}")) {
-                Ok(()) => {
-                    eprintln!("ports of {} are free", spec.display());
-                    exit::PASS
+            Ok(s) => {
+                match raft_harness::cluster::cleanup::clean(&s, None, &|l| say(&format!("{l}\n"))) {
+                    Ok(()) => {
+                        say(&format!("ports of {} are free\n", spec.display()));
+                        exit::PASS
+                    }
+                    Err(e) => {
+                        say(&format!("error: {e}\n"));
+                        exit::CANNOT_RUN
+                    }
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::CANNOT_RUN
-                }
-            },
+            }
             Err(c) => c,
         },
         Cmd::Check {
             path,
             lin_timeout_s,
-        } => recheck(&path, Duration::from_secs_f64(lin_timeout_s.max(0.001))),
+        } => recheck(&path, lin_timeout_s),
         Cmd::Run {
             spec,
             seed,
             reports,
-        } => match load(&spec) {
+        } => match check_reports_path(&reports).and_then(|()| load(&spec)) {
             Err(c) => c,
-            Ok(s) => {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (tx, rx) = tokio::sync::watch::channel(false);
-                    tokio::spawn(interrupts(tx));
-                    run::run(s, RunOpts { seed, reports }, rx).await
-                })
-            }
+            Ok(s) => run_suite(s, RunOpts { seed, reports }),
         },
     };
     std::process::exit(code);
 }
 
-/// First Ctrl+C (or SIGTERM): clean teardown and a partial report. Second: kill now.
+/// Run a suite on a multi-threaded runtime. A panic of the run itself (not of
+/// a background task, which the run notes and survives) kills every node and
+/// writes a minimal report: exit 3.
+fn run_suite(s: raft_harness::spec::Spec, opts: RunOpts) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            say(&format!("error: cannot start the async runtime: {e}\n"));
+            return exit::CANNOT_RUN;
+        }
+    };
+    rt.block_on(async move {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(interrupts(tx));
+        match tokio::spawn(run::run(s, opts, rx)).await {
+            Ok(code) => code,
+            Err(e) => {
+                raft_harness::cluster::process::kill_all_now();
+                let why = format!("the run stopped on a harness bug ({e}); every node was killed");
+                tokio::task::block_in_place(|| run::abandon(Verdict::Error, &why))
+                    .unwrap_or(exit::CANNOT_RUN)
+            }
+        }
+    })
+}
+
+/// Signals closer together than this are one interrupt: `timeout -s INT`
+/// signals the harness and then its process group, and one Ctrl+C can reach
+/// the harness twice the same way.
+const REPEAT_WINDOW: Duration = Duration::from_secs(1);
+
+/// First Ctrl+C (or SIGTERM): clean teardown and a partial report. A second
+/// one (after [`REPEAT_WINDOW`]): kill every node now, write a minimal report
+/// marked interrupted, exit 130.
 async fn interrupts(tx: tokio::sync::watch::Sender<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
@@ -138,75 +205,204 @@ async fn interrupts(tx: tokio::sync::watch::Sender<bool>) {
     ) else {
         return;
     };
-    let mut n = 0;
+    let mut first: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        n += 1;
-        if n == 1 {
-            eprintln!("\ninterrupt: stopping the schedule, tearing down, writing a partial report (again to kill at once)");
-            let _ = tx.send(true);
-        } else {
-            raft_harness::cluster::process::kill_all_now();
-            eprintln!("second interrupt: killed every node; no report");
-            std::process::exit(exit::INTERRUPTED);
+        match first {
+            None => {
+                first = Some(Instant::now());
+                say("\ninterrupt: stopping the schedule, tearing down, writing a partial report (again to kill at once)\n");
+                let _ = tx.send(true);
+            }
+            Some(t) if t.elapsed() < REPEAT_WINDOW => {}
+            Some(_) => {
+                raft_harness::cluster::process::kill_all_now();
+                say("second interrupt: killed every node at once; writing a minimal report\n");
+                let why = "interrupted twice: every node was killed at once";
+                let code = tokio::task::block_in_place(|| run::abandon(Verdict::Interrupted, why));
+                std::process::exit(code.unwrap_or(exit::INTERRUPTED));
+            }
         }
     }
 }
 
-fn recheck(path: &std::path::Path, lin_timeout: Duration) -> i32 {
-    let evidence = if path.is_dir() {
+/// What `check` was given.
+enum Input {
+    /// A run's report folder: its evidence and, if present, its report.json.
+    RunDir {
+        evidence: Box<Evidence>,
+        report: Option<Box<Report>>,
+    },
+    /// A client history alone.
+    History(Vec<raft_harness::history::Op>),
+}
+
+const EXPECTED: &str = "`check` takes a run's report folder (with evidence.json) or a client history (.jsonl, one operation per line)";
+
+fn read_input(path: &Path) -> Result<Input, String> {
+    if path.is_dir() {
         let f = path.join("evidence.json");
-        let text = match std::fs::read_to_string(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {}: cannot read ({e}); expected a report folder with evidence.json or a history .jsonl file", f.display());
-                return exit::USAGE;
-            }
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| format!("{}: cannot read ({e}); {EXPECTED}", f.display()))?;
+        let evidence = serde_json::from_str::<Evidence>(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", f.display(), e.line(), e.column()))?;
+        let rf = path.join("report.json");
+        let report = match std::fs::read_to_string(&rf) {
+            Err(_) => None,
+            Ok(t) => Some(
+                serde_json::from_str::<Report>(&t)
+                    .map_err(|e| format!("{}:{}:{}: {e}", rf.display(), e.line(), e.column()))?,
+            ),
         };
-        match serde_json::from_str::<Evidence>(&text) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: {}:{}:{}: {e}", f.display(), e.line(), e.column());
-                return exit::USAGE;
+        return Ok(Input::RunDir {
+            evidence: Box::new(evidence),
+            report: report.map(Box::new),
+        });
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if matches!(ext, "json" | "xml") {
+        let what = match path.file_name().and_then(|n| n.to_str()) {
+            Some("report.json") => "a run's report",
+            Some("evidence.json") => "a run's evidence",
+            Some("junit.xml") => "a run's JUnit report",
+            _ if ext == "xml" => "an XML file",
+            _ => "a JSON document",
+        };
+        let hint = path
+            .parent()
+            .filter(|d| d.join("evidence.json").is_file())
+            .map(|d| format!("; to re-check this run: raft-harness check {}", d.display()))
+            .unwrap_or_default();
+        return Err(format!(
+            "{}: this is {what}; {EXPECTED}{hint}",
+            path.display()
+        ));
+    }
+    raft_harness::history::read_jsonl(path)
+        .map(Input::History)
+        .map_err(|e| e.to_string())
+}
+
+/// Set `cancel` on the first SIGINT/SIGTERM, from a thread of its own.
+fn cancel_on_signal(cancel: Cancel) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    // Register now, so a signal from here on is never the default (death).
+    let signals = {
+        let _g = rt.enter();
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    let (Ok(mut int), Ok(mut term)) = signals else {
+        return;
+    };
+    std::thread::spawn(move || {
+        rt.block_on(async {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
             }
+        });
+        say("\ninterrupt: stopping the checks\n");
+        cancel.cancel();
+    });
+}
+
+/// `check PATH`: judge a saved run with the run's own rule (required checks,
+/// harness error, interruption) and print its real seed and duration; or judge
+/// a client history alone. Nothing is rewritten: the run's report.json and
+/// junit.xml stay as the run wrote them (a difference is printed).
+fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
+    let input = match read_input(path) {
+        Ok(i) => i,
+        Err(e) => {
+            say(&format!("error: {e}\n"));
+            return exit::USAGE;
         }
-    } else {
-        match raft_harness::history::read_jsonl(path) {
-            Ok(history) => Evidence {
+    };
+    let cancel = Cancel::new();
+    cancel_on_signal(cancel);
+    say(&format!("checking {} (Ctrl+C stops)\n", path.display()));
+    let started = Instant::now();
+    let (mut r, recorded) = match input {
+        Input::RunDir { evidence, report } => {
+            let recorded = report.map(|r| *r);
+            let timeout = lin_timeout
+                .or_else(|| recorded.as_ref()?.lin_timeout_ms.map(Duration::from_millis))
+                .unwrap_or(Duration::from_secs(30));
+            let checks = check::run_all(&evidence, timeout, cancel);
+            let r = match &recorded {
+                Some(rec) => Report {
+                    checks,
+                    notes: Vec::new(),
+                    ..rec.clone()
+                },
+                None => Report {
+                    suite: path.display().to_string(),
+                    checks,
+                    ..Default::default()
+                },
+            };
+            (r, recorded)
+        }
+        Input::History(history) => {
+            let evidence = Evidence {
                 history,
                 ..Default::default()
-            },
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
+            };
+            let timeout = lin_timeout.unwrap_or(Duration::from_secs(30));
+            // A bare history: only the client-side checks have their evidence.
+            let checks = check::run_all(&evidence, timeout, cancel)
+                .into_iter()
+                .filter(|c| matches!(c.name.as_str(), "read_validity" | "linearizable"))
+                .collect();
+            let r = Report {
+                suite: path.display().to_string(),
+                checks,
+                duration_s: started.elapsed().as_secs_f64(),
+                ..Default::default()
+            };
+            (r, None)
         }
     };
-    let checks = if path.is_dir() {
-        check::run_all(&evidence, lin_timeout)
-    } else {
-        // A bare history: only the client-side checks have their evidence.
-        check::run_all(&evidence, lin_timeout)
-            .into_iter()
-            .filter(|c| matches!(c.name.as_str(), "read_validity" | "linearizable"))
-            .collect()
-    };
-    let (verdict, code) = report::judge(&checks, &[]);
-    let r = report::Report {
-        suite: path.display().to_string(),
-        verdict,
-        exit_code: code,
-        checks,
-        ..Default::default()
-    };
-    eprint!("{}", report::table(&r));
+    let was_interrupted = recorded
+        .as_ref()
+        .is_some_and(|r| r.verdict == Verdict::Interrupted);
+    report::decide(&mut r, was_interrupted || cancel.is_cancelled());
+    print_recheck(path, &r, recorded.as_ref(), cancel.is_cancelled());
+    r.exit_code
+}
+
+fn print_recheck(path: &Path, r: &Report, recorded: Option<&Report>, cancelled: bool) {
+    say(&report::table(r));
     for c in &r.checks {
         for e in c.evidence.iter().skip(1) {
-            eprintln!("    {}: {e}", c.name);
+            say(&format!("    {}: {e}\n", c.name));
         }
     }
-    code
+    if cancelled {
+        say("  the re-check was interrupted: checks not finished are `not checked`\n");
+    }
+    if let Some(rec) = recorded {
+        say(&format!(
+            "  re-checked {} from evidence.json; its report.json and junit.xml are left as the run wrote them\n",
+            path.display()
+        ));
+        if (rec.verdict, rec.exit_code) != (r.verdict, r.exit_code) {
+            say(&format!(
+                "  note: the run recorded {:?} (exit {}); this re-check gives {:?} (exit {})\n",
+                rec.verdict, rec.exit_code, r.verdict, r.exit_code
+            ));
+        }
+    }
 }

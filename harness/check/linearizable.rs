@@ -4,7 +4,7 @@
 //! Lowe's memoisation). A search that hits its bound is `Unknown`, never a pass.
 use super::{CheckResult, Evidence, Status};
 use crate::history::{Op, Outcome};
-use crate::lin::{check_kv_history, Limits, Verdict, VerdictKind};
+use crate::lin::{check_kv_history, Cancel, Limits, Verdict, VerdictKind};
 use std::time::Duration;
 
 pub const NAME: &str = "linearizable";
@@ -23,6 +23,11 @@ pub fn completed_reads(history: &[Op]) -> usize {
 }
 
 pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
+    check_until(ev, time_limit, None)
+}
+
+/// [`check`] that also ends (as `unknown`, bound `interrupted`) once `cancel` is set.
+pub fn check_until(ev: &Evidence, time_limit: Duration, cancel: Option<Cancel>) -> CheckResult {
     let kv_ops = ev
         .history
         .iter()
@@ -49,6 +54,7 @@ pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
     }
     let limits = Limits {
         time: Some(time_limit),
+        cancel,
         ..Limits::default()
     };
     let r = check_kv_history(&ev.history, limits);

@@ -1,11 +1,16 @@
 //! Liveness as the suite asked for it: every `wait` step met its condition in
 //! time (or, with `expect = "timeout"`, did not), and no node exited on its own.
+//!
+//! A schedule cut short (Ctrl+C, a step that could not run) never ran its later
+//! waits: a wait that failed before the cut still fails, but otherwise the
+//! verdict is `not checked`, never `pass`.
 use super::{CheckResult, Evidence};
 
 pub const NAME: &str = "liveness";
 
 pub fn check(ev: &Evidence) -> CheckResult {
-    if ev.waits.is_empty() && ev.unexpected_exits.is_empty() {
+    let completed = ev.schedule == super::ScheduleEnd::Completed;
+    if completed && ev.waits.is_empty() && ev.unexpected_exits.is_empty() {
         return CheckResult::not_checked(NAME, "the schedule has no wait step");
     }
     let mut violations = Vec::new();
@@ -34,6 +39,15 @@ pub fn check(ev: &Evidence) -> CheckResult {
             "node {node} {how} at {} without a fault asking for it",
             super::secs(*t)
         ));
+    }
+    if let (true, Some(cut)) = (violations.is_empty(), ev.schedule.cut()) {
+        return CheckResult::not_checked(
+            NAME,
+            format!(
+                "{cut}; {} wait steps ran and passed, the later ones never ran",
+                ev.waits.len()
+            ),
+        );
     }
     let met: Vec<String> = ev
         .waits
@@ -84,6 +98,40 @@ mod tests {
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail);
         assert_eq!(r.evidence.len(), 2);
+    }
+
+    #[test]
+    fn a_cut_schedule_is_not_checked_unless_a_wait_already_failed() {
+        use crate::check::ScheduleEnd;
+        let cut = ScheduleEnd::Interrupted { at_us: 1_500_000 };
+        let ev = Evidence {
+            waits: vec![w(Some(300), false)],
+            schedule: cut.clone(),
+            ..Default::default()
+        };
+        let r = check(&ev);
+        assert_eq!(r.status, Status::NotChecked, "{r:?}");
+        assert!(
+            r.summary.contains("interrupted at 1.500 s"),
+            "{}",
+            r.summary
+        );
+        // Nothing ran before the cut: still not a pass.
+        let ev = Evidence {
+            schedule: ScheduleEnd::Stopped {
+                at_us: 1,
+                why: "node 2 could not be restarted".into(),
+            },
+            ..Default::default()
+        };
+        assert_eq!(check(&ev).status, Status::NotChecked);
+        // A wait that failed before the cut is a real failure.
+        let ev = Evidence {
+            waits: vec![w(None, false)],
+            schedule: cut,
+            ..Default::default()
+        };
+        assert_eq!(check(&ev).status, Status::Fail);
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub struct Evidence {
     /// Each node's log file, for `node_errors`.
     #[serde(default)]
     pub node_logs: Vec<NodeLog>,
+    /// Whether the schedule ran to its end; waits after a cut never ran.
+    #[serde(default)]
+    pub schedule: ScheduleEnd,
 }
 
 /// Timings of the cluster and thresholds of the checks, from the suite. All
@@ -197,6 +200,34 @@ pub struct NodeLog {
     pub patterns: Vec<String>,
 }
 
+/// How the schedule of a run ended: only a completed schedule ran all its waits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum ScheduleEnd {
+    /// Every step ran (also the value for evidence saved before this field existed).
+    #[default]
+    Completed,
+    /// Ctrl+C / SIGTERM at `at_us` (µs since the observation start).
+    Interrupted { at_us: u64 },
+    /// A step could not be carried out (e.g. a node could not be restarted).
+    Stopped { at_us: u64, why: String },
+}
+
+impl ScheduleEnd {
+    /// One line for a reader: why later steps never ran; None when all ran.
+    pub fn cut(&self) -> Option<String> {
+        match self {
+            ScheduleEnd::Completed => None,
+            ScheduleEnd::Interrupted { at_us } => {
+                Some(format!("the run was interrupted at {}", secs(*at_us)))
+            }
+            ScheduleEnd::Stopped { at_us, why } => {
+                Some(format!("the schedule stopped at {}: {why}", secs(*at_us)))
+            }
+        }
+    }
+}
+
 /// Seconds with millisecond precision, for evidence lines.
 pub fn secs(us: u64) -> String {
     format!("{:.3} s", us as f64 / 1e6)
@@ -209,23 +240,67 @@ pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
         .join(", ")
 }
 
-/// Run every checker.
-pub fn run_all(ev: &Evidence, lin_timeout: std::time::Duration) -> Vec<CheckResult> {
-    vec![
-        election_safety::check(ev),
-        log_matching::check(ev),
-        leader_completeness::check(ev),
-        state_machine_safety::check(ev),
-        durability::check(ev),
-        read_validity::check(ev),
-        linearizable::check(ev, lin_timeout),
-        isolated_commits::check(ev),
-        liveness::check(ev),
-        term_stability::check(ev),
-        responsiveness::check(ev),
-        node_errors::check(ev),
-        restarts::check(ev),
-    ]
+/// The summary of a check that did not run (or did not finish) because the
+/// run was interrupted.
+pub const INTERRUPTED: &str = "not run: interrupted";
+
+/// Run every checker, in order, until `cancel` is set (Ctrl+C).
+///
+/// Each checker but the linearizability search is a pass over the evidence;
+/// the search polls `cancel` itself. Once `cancel` is set, the checker that was
+/// running (if it is the search) and every later one are `not checked` with the
+/// summary [`INTERRUPTED`] — never `pass`; that summary is how the caller
+/// tells an interrupted check from one that lacked its evidence.
+pub fn run_all(
+    ev: &Evidence,
+    lin_timeout: std::time::Duration,
+    cancel: crate::lin::Cancel,
+) -> Vec<CheckResult> {
+    type Checker<'a> = (&'static str, Box<dyn Fn() -> CheckResult + 'a>);
+    let checkers: Vec<Checker<'_>> = vec![
+        (
+            election_safety::NAME,
+            Box::new(|| election_safety::check(ev)),
+        ),
+        (log_matching::NAME, Box::new(|| log_matching::check(ev))),
+        (
+            leader_completeness::NAME,
+            Box::new(|| leader_completeness::check(ev)),
+        ),
+        (
+            state_machine_safety::NAME,
+            Box::new(|| state_machine_safety::check(ev)),
+        ),
+        (durability::NAME, Box::new(|| durability::check(ev))),
+        (read_validity::NAME, Box::new(|| read_validity::check(ev))),
+        (
+            linearizable::NAME,
+            Box::new(|| linearizable::check_until(ev, lin_timeout, Some(cancel))),
+        ),
+        (
+            isolated_commits::NAME,
+            Box::new(|| isolated_commits::check(ev)),
+        ),
+        (liveness::NAME, Box::new(|| liveness::check(ev))),
+        (term_stability::NAME, Box::new(|| term_stability::check(ev))),
+        (responsiveness::NAME, Box::new(|| responsiveness::check(ev))),
+        (node_errors::NAME, Box::new(|| node_errors::check(ev))),
+        (restarts::NAME, Box::new(|| restarts::check(ev))),
+    ];
+    checkers
+        .into_iter()
+        .map(|(name, check)| {
+            if cancel.is_cancelled() {
+                return CheckResult::not_checked(name, INTERRUPTED);
+            }
+            let r = check();
+            if cancel.is_cancelled() && r.status == Status::Unknown {
+                // Cut short by the interrupt, not by its own bound.
+                return CheckResult::not_checked(name, INTERRUPTED);
+            }
+            r
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -326,5 +401,88 @@ pub(crate) mod fixtures {
             command: None,
             result: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::op;
+    use super::*;
+    use crate::history::Outcome;
+    use crate::lin::Cancel;
+    use std::time::{Duration, Instant};
+
+    /// `n` concurrent writes of distinct values, then a read of a value none of
+    /// them wrote: deciding it means trying every subset of the writes.
+    fn hard_history(n: u64) -> Vec<Op> {
+        let mut h: Vec<Op> = (0..n)
+            .map(|i| {
+                let cmd = format!("SET k {i}");
+                op(
+                    i,
+                    i as u32,
+                    &cmd,
+                    i,
+                    Some(1000 + i),
+                    Outcome::Ok,
+                    Some("OK"),
+                )
+            })
+            .collect();
+        h.push(op(
+            n,
+            999,
+            "GET k",
+            2000,
+            Some(2100),
+            Outcome::Ok,
+            Some("x"),
+        ));
+        h
+    }
+
+    #[test]
+    fn a_cancelled_run_leaves_every_check_not_checked() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let ev = Evidence {
+            history: hard_history(4),
+            ..Default::default()
+        };
+        let r = run_all(&ev, Duration::from_secs(5), cancel);
+        assert_eq!(r.len(), 13);
+        for c in &r {
+            assert_eq!(c.status, Status::NotChecked, "{c:?}");
+            assert_eq!(c.summary, INTERRUPTED);
+        }
+    }
+
+    #[test]
+    fn cancel_ends_a_long_search_promptly_as_not_checked() {
+        let ev = Evidence {
+            history: hard_history(26),
+            ..Default::default()
+        };
+        // Undecided within a second: the search would run far longer.
+        let r = linearizable::check(&ev, Duration::from_secs(1));
+        assert_eq!(r.status, Status::Unknown, "{}", r.summary);
+        let cancel = Cancel::new();
+        let t = Instant::now();
+        let r = std::thread::scope(|s| {
+            let h = s.spawn(|| run_all(&ev, Duration::from_secs(600), cancel));
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+            h.join().unwrap()
+        });
+        // Generous: a loaded machine; the bound of the search is 600 s.
+        assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+        let lin = r.iter().find(|c| c.name == linearizable::NAME).unwrap();
+        assert_eq!(lin.status, Status::NotChecked, "{lin:?}");
+        assert_eq!(lin.summary, INTERRUPTED);
+        let live = r.iter().find(|c| c.name == liveness::NAME).unwrap();
+        assert_eq!(live.summary, INTERRUPTED);
+        // The checks before the search ran to their verdict.
+        let rv = r.iter().find(|c| c.name == read_validity::NAME).unwrap();
+        assert_eq!(rv.status, Status::Fail, "{rv:?}");
     }
 }

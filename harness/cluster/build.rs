@@ -1,14 +1,31 @@
 //! Build steps of node kinds: run once per invocation, skipped when the kind's
 //! inputs have not changed since the last successful build.
+//!
+//! A build belongs to the run like a node does: it is started by the node
+//! spawner (own process group, parent-death signal, in the kill-everything
+//! list of a second Ctrl+C), stopped within the kind's `stop_grace_s` when the
+//! run is cancelled, and watched by a [`Watchdog`] that ends its whole group
+//! even if the harness is SIGKILLed.
+use super::process::{self, Launch, Proc};
+use crate::lin::Cancel;
 use crate::spec::Kind;
 use std::hash::Hasher;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub enum Built {
     Skipped,
-    Ran { secs: f64 },
+    Ran {
+        secs: f64,
+    },
+    /// The run was cancelled (Ctrl+C) while it built; `how` says how the build ended.
+    Cancelled {
+        how: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +88,11 @@ fn stamp_path(kind: &Kind) -> PathBuf {
         .join(format!("{}.hash", kind.name))
 }
 
-/// Run the kind's build step unless its inputs are unchanged and its program exists.
-pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
+/// Run the kind's build step unless its inputs are unchanged and its program
+/// exists. Polls `cancel` every 50 ms: once set, the build's process group
+/// gets SIGTERM, then SIGKILL after the kind's `stop_grace_ms`, and the result
+/// is [`Built::Cancelled`].
+pub fn build(kind: &Kind, log_dir: &Path, cancel: Cancel) -> Result<Built, BuildError> {
     let Some(argv) = &kind.build else {
         return Ok(Built::Skipped);
     };
@@ -98,24 +118,40 @@ pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
         log: log.display().to_string(),
         tail: tail(&log, 25),
     };
-    let out = std::fs::File::create(&log).map_err(|e| fail(format!("cannot write log: {e}")))?;
-    let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
-    let started = std::time::Instant::now();
-    let prog = if argv[0].contains('/') {
-        kind.root.join(&argv[0])
-    } else {
-        PathBuf::from(&argv[0])
+    // Truncate the log of an earlier build; the spawner appends to it.
+    std::fs::File::create(&log).map_err(|e| fail(format!("cannot write log: {e}")))?;
+    let started = Instant::now();
+    // Build output is ours and kept whole (no cap).
+    let output = super::logcap::NodeLog::new(&log, super::logcap::Cap::total(u64::MAX));
+    let mut proc = Proc::spawn(
+        Launch {
+            argv: argv.clone(),
+            env: Vec::new(),
+            cwd: kind.root.clone(),
+            log: log.clone(),
+            output: output.clone(),
+            run_id: format!("build-{}", kind.name),
+            // Node 0: no node has that id; the marker still names the run's harness.
+            node: 0,
+        },
+        1,
+    )
+    .map_err(|e| fail(format!("cannot run `{}`: {e}", argv.join(" "))))?;
+    let _watchdog = Watchdog::start(proc.pid);
+    let how = loop {
+        if let Some(how) = proc.exited() {
+            break how.to_string();
+        }
+        if cancel.is_cancelled() {
+            let how = proc.stop(Duration::from_millis(kind.stop_grace_ms));
+            return Ok(Built::Cancelled { how });
+        }
+        std::thread::sleep(Duration::from_millis(50));
     };
-    let status = Command::new(prog)
-        .args(&argv[1..])
-        .current_dir(&kind.root)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .status()
-        .map_err(|e| fail(format!("cannot run `{}`: {e}", argv.join(" "))))?;
-    if !status.success() {
-        return Err(fail(super::process::describe_exit(status)));
+    // The build's processes are gone: let its output reach the log before it is read.
+    let _ = output.finish_after_drain(Duration::from_secs(1));
+    if how != success() {
+        return Err(fail(how));
     }
     if let Some(h) = hash {
         // Hash again: the build itself may have touched inputs (e.g. a lock file).
@@ -126,6 +162,53 @@ pub fn build(kind: &Kind, log_dir: &Path) -> Result<Built, BuildError> {
     Ok(Built::Ran {
         secs: started.elapsed().as_secs_f64(),
     })
+}
+
+/// How a process that exited with code 0 is described.
+fn success() -> String {
+    use std::os::unix::process::ExitStatusExt;
+    process::describe_exit(std::process::ExitStatus::from_raw(0))
+}
+
+/// Ends a build's process group when the harness dies, even by SIGKILL (the
+/// parent-death signal reaches only the build's first process, not the
+/// processes it starts). It is a `sh` in its own process group that blocks
+/// reading a pipe whose only writer is the harness: when the harness dies the
+/// kernel closes the pipe, `read` returns and the shell SIGKILLs the group.
+/// Dropping the watchdog ends it first (no kill of a group that has ended).
+struct Watchdog {
+    child: std::process::Child,
+    _writer: OwnedFd,
+}
+
+impl Watchdog {
+    fn start(pgid: i32) -> Option<Watchdog> {
+        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok()?;
+        let child = Command::new("sh")
+            .args([
+                "-c",
+                "read x; kill -s KILL -- \"-$1\" 2>/dev/null",
+                "raft-harness-build-watchdog",
+                &pgid.to_string(),
+            ])
+            .stdin(Stdio::from(reader))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        Some(Watchdog {
+            child,
+            _writer: writer,
+        })
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The last `n` lines of a text file, for error messages.

@@ -109,7 +109,48 @@ pub struct Limits {
     /// parts (their verdict is then `Unknown` with [`Bound::Stopped`]), as
     /// Porcupine does. `false` checks every part to the end.
     pub stop_after_illegal: bool,
+    /// Set from outside (Ctrl+C) to end the search early: the parts not
+    /// finished are then `Unknown` with [`Bound::Cancelled`]. Read every 4096
+    /// search steps, so a search ends within milliseconds of the flag.
+    pub cancel: Option<Cancel>,
 }
+
+/// A flag that ends running searches (and whatever else polls it) when set.
+///
+/// Copyable so that [`Limits`] stays `Copy`: it points at a flag that lives
+/// as long as the process (one small allocation per [`Cancel::new`], never
+/// freed; a run makes one).
+#[derive(Debug, Clone, Copy)]
+pub struct Cancel(&'static AtomicBool);
+
+impl Cancel {
+    /// A new flag, not set.
+    pub fn new() -> Self {
+        Cancel(Box::leak(Box::new(AtomicBool::new(false))))
+    }
+    /// Ask everything polling this flag to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel::new()
+    }
+}
+
+/// Two handles are equal when they share one flag.
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+impl Eq for Cancel {}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -119,6 +160,7 @@ impl Default for Limits {
             max_cache_bytes: Some(2 << 30),
             threads: None,
             stop_after_illegal: true,
+            cancel: None,
         }
     }
 }
@@ -138,6 +180,8 @@ pub enum Bound {
     },
     /// Not finished because another part was already illegal.
     Stopped,
+    /// Not finished because [`Limits::cancel`] was set (the run was interrupted).
+    Cancelled,
 }
 
 impl fmt::Display for Bound {
@@ -147,6 +191,7 @@ impl fmt::Display for Bound {
             Bound::CacheEntries { limit } => write!(f, "cache limit of {limit} entries reached"),
             Bound::CacheBytes { limit } => write!(f, "cache limit of {limit} bytes reached"),
             Bound::Stopped => f.write_str("not finished: another part is illegal"),
+            Bound::Cancelled => f.write_str("not finished: interrupted"),
         }
     }
 }
@@ -407,6 +452,13 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
 }
 
+impl Shared {
+    /// Whether the caller asked the search to end ([`Limits::cancel`]).
+    pub fn cancelled(&self) -> bool {
+        self.limits.cancel.is_some_and(|c| c.is_cancelled())
+    }
+}
+
 /// Checks `history` against `model`: splits it by [`Model::partition`] and runs
 /// the parts on up to `available_parallelism` threads.
 pub fn check<M: Model>(
@@ -453,12 +505,17 @@ pub fn check<M: Model>(
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&p) = order.get(i) else { break };
         let (key, ops) = &parts[p];
-        let r = if shared.stop.load(Ordering::Relaxed) {
+        let early = if shared.cancelled() {
+            Some(Bound::Cancelled)
+        } else if shared.stop.load(Ordering::Relaxed) {
+            Some(Bound::Stopped)
+        } else {
+            None
+        };
+        let r = if let Some(bound) = early {
             PartitionResult {
                 key: key.clone(),
-                verdict: Verdict::Unknown {
-                    bound: Bound::Stopped,
-                },
+                verdict: Verdict::Unknown { bound },
                 stats: Stats {
                     ops: ops.len(),
                     ..Stats::default()
@@ -495,5 +552,54 @@ pub fn check<M: Model>(
         verdict: overall(&partitions),
         partitions,
         stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Op, Outcome};
+
+    fn op(id: u64, cmd: &str, inv: u64, comp: u64, result: &str) -> Op {
+        Op {
+            id,
+            client: id as u32,
+            node: 1,
+            command: cmd.into(),
+            invoke_us: inv,
+            complete_us: Some(comp),
+            outcome: Outcome::Ok,
+            result: Some(result.into()),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_cancelled_search_is_unknown_with_bound_cancelled_never_ok() {
+        let h = vec![
+            op(0, "SET a 1", 0, 10, "OK"),
+            op(1, "GET a", 20, 30, "1"),
+            op(2, "SET b 1", 0, 10, "OK"),
+        ];
+        let cancel = Cancel::new();
+        let limits = Limits {
+            cancel: Some(cancel),
+            ..Limits::default()
+        };
+        assert_eq!(check_kv_history(&h, limits).verdict, VerdictKind::Ok);
+        cancel.cancel();
+        let r = check_kv_history(&h, limits);
+        assert_eq!(r.verdict, VerdictKind::Unknown);
+        for k in &r.keys {
+            assert_eq!(
+                k.verdict,
+                Verdict::Unknown {
+                    bound: Bound::Cancelled
+                }
+            );
+        }
+        assert_eq!(Bound::Cancelled.to_string(), "not finished: interrupted");
+        assert_ne!(Cancel::new(), cancel);
+        assert_eq!(cancel, cancel.clone());
     }
 }

@@ -384,6 +384,9 @@ pub(crate) fn check_part<M: Model>(
         }
         iters += 1;
         if iters & 0xFFF == 0 {
+            if shared.cancelled() {
+                break End::Bound(Bound::Cancelled);
+            }
             if shared.stop.load(Ordering::Relaxed) {
                 break End::Bound(Bound::Stopped);
             }

@@ -47,6 +47,12 @@ pub struct NodeReport {
     pub journal: bool,
     /// The implementation the node reported in GetStatus, if it did.
     pub implementation: Option<String>,
+    /// Bytes the node printed (stdout + stderr, all incarnations).
+    #[serde(default)]
+    pub log_printed_bytes: u64,
+    /// Bytes of that dropped from the middle of `nodes/<id>.log` by the log cap.
+    #[serde(default)]
+    pub log_cut_bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -73,17 +79,83 @@ pub struct Report {
     pub spec: BTreeMap<String, String>,
     #[serde(default)]
     pub link_events: Vec<serde_json::Value>,
+    /// The suite's `[checks] required` list, so that `check RUN_DIR` judges alike.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// The linearizability search bound the run used (ms), the default of `check RUN_DIR`.
+    #[serde(default)]
+    pub lin_timeout_ms: Option<u64>,
 }
 
-/// The verdict and exit code for a set of check results.
+/// A report file that could not be written: the path and why.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: std::path::PathBuf,
+    pub source: std::io::Error,
+}
+
+impl WriteError {
+    fn at(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+        move |source| WriteError {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Whether no check produced a verdict (none ran, or every one is `not checked`).
+pub fn nothing_checked(checks: &[CheckResult]) -> bool {
+    checks.iter().all(|c| c.status == Status::NotChecked)
+}
+
+/// The final verdict of a run from its checks and what happened around them:
+/// one rule for `run` and `check RUN_DIR`. An interruption wins over
+/// everything; a failed check wins over a harness error; a harness error
+/// (`r.error`) wins over pass and undecided.
+pub fn decide(r: &mut Report, interrupted: bool) {
+    let (v, code) = judge(&r.checks, &r.required);
+    (r.verdict, r.exit_code) = if interrupted {
+        (Verdict::Interrupted, exit::INTERRUPTED)
+    } else if r.error.is_some() && v != Verdict::Fail {
+        (Verdict::Error, exit::CANNOT_RUN)
+    } else {
+        (v, code)
+    };
+}
+
+/// Record a harness error in the report (appended to an earlier one) and make
+/// the run's verdict `error` (exit 3) unless it was interrupted.
+pub fn add_error(r: &mut Report, e: impl Into<String>) {
+    let e = e.into();
+    r.error = Some(match r.error.take() {
+        Some(old) => format!("{old}\n{e}"),
+        None => e,
+    });
+    if r.verdict != Verdict::Interrupted {
+        r.verdict = Verdict::Error;
+        r.exit_code = exit::CANNOT_RUN;
+    }
+}
+
+/// Print to stderr, ignoring errors: a closed pipe (`2>&1 | head`) must not
+/// turn a finished run into a panic.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The verdict and exit code for a set of check results. Nothing checked
+/// (no result, or every one `not checked`) is undecided (exit 4), never pass.
 pub fn judge(checks: &[CheckResult], required: &[String]) -> (Verdict, i32) {
     if checks.iter().any(|c| c.status == Status::Fail) {
         return (Verdict::Fail, exit::CHECK_FAILED);
     }
-    let undecided = checks.iter().any(|c| {
-        c.status == Status::Unknown
-            || (c.status == Status::NotChecked && required.contains(&c.name))
-    });
+    let undecided = nothing_checked(checks)
+        || checks.iter().any(|c| {
+            c.status == Status::Unknown
+                || (c.status == Status::NotChecked && required.contains(&c.name))
+        });
     if undecided {
         (Verdict::Undecided, exit::UNDECIDED)
     } else {
@@ -91,53 +163,114 @@ pub fn judge(checks: &[CheckResult], required: &[String]) -> (Verdict, i32) {
     }
 }
 
-pub fn write_json(path: &Path, v: &impl Serialize) -> std::io::Result<()> {
-    let f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer_pretty(f, v).map_err(std::io::Error::other)
+/// Write `v` as pretty JSON, flushed and synced to disk. On any error the
+/// partial file is removed (a truncated report is worse than none) and the
+/// error names the path.
+pub fn write_json(path: &Path, v: &impl Serialize) -> Result<(), WriteError> {
+    write_file(path, |w| {
+        serde_json::to_writer_pretty(w, v).map_err(std::io::Error::other)
+    })
 }
 
+/// Write `text`, flushed and synced to disk; on error as [`write_json`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
+    write_file(path, |w| std::io::Write::write_all(w, text.as_bytes()))
+}
+
+/// Create `path` and fill it with `body`, flushed and synced to disk; on
+/// error as [`write_json`].
+pub fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    let attempt = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        body(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        // Space is allocated late on some file systems: ENOSPC can come only now.
+        f.sync_all()
+    };
+    attempt().map_err(|e| {
+        // Only a regular file this call created is removed (never e.g. /dev/full).
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+            let _ = std::fs::remove_file(path);
+        }
+        WriteError::at(path)(e)
+    })
+}
+
+/// The JUnit XML of a run: one test case per check, plus an `<error>` case
+/// named `run` whenever the verdict is not one the checks alone gave — the run
+/// was interrupted, could not run, or nothing was checked — so that a CI
+/// reporter never counts such a run as green. A required check that is `not
+/// checked` is an error, not a skip.
 pub fn junit(r: &Report) -> String {
     use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(r.suite.clone());
     suite.set_time(std::time::Duration::from_secs_f64(r.duration_s));
     suite.add_property(("seed", r.seed.to_string().as_str()));
     suite.add_property(("run_id", r.run_id.as_str()));
-    if let Some(e) = &r.error {
+    if let Some(text) = run_problem(r) {
         let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
-        st.set_message(e.lines().next().unwrap_or_default().to_string());
-        st.set_description(e.clone());
+        st.set_message(text.lines().next().unwrap_or_default().to_string());
+        st.set_description(text);
         let mut tc = TestCase::new("run", st);
         tc.set_classname(r.suite.clone());
         suite.add_test_case(tc);
     }
     for c in &r.checks {
-        let mut status = match c.status {
-            Status::Pass => TestCaseStatus::success(),
-            Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-            Status::Unknown => TestCaseStatus::non_success(NonSuccessKind::Error),
-            Status::NotChecked => TestCaseStatus::skipped(),
-            Status::Warn => TestCaseStatus::success(),
-        };
-        if c.status != Status::Pass {
-            status.set_message(format!("{}: {}", c.status.word(), c.summary));
-            let mut text = format!("based on: {}\n", c.based_on);
-            for e in &c.evidence {
-                text.push_str(e);
-                text.push('\n');
-            }
-            if let Some(d) = &c.detail {
-                text.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
-            }
-            status.set_description(text);
-        }
-        let mut tc = TestCase::new(c.name.clone(), status);
-        tc.set_classname(r.suite.clone());
-        tc.set_system_out(format!("{} ({})", c.summary, c.based_on));
-        suite.add_test_case(tc);
+        suite.add_test_case(junit_case(r, c));
     }
     let mut rep = JReport::new("raft-harness");
     rep.add_test_suite(suite);
     rep.to_string().unwrap_or_default()
+}
+
+/// Why the run as a whole is not a plain verdict of its checks, if it is not.
+fn run_problem(r: &Report) -> Option<String> {
+    let mut lines = Vec::new();
+    match r.verdict {
+        Verdict::Interrupted => lines.push(
+            "interrupted (Ctrl+C / SIGTERM): the run did not finish; checks judge only what was observed until then"
+                .to_string(),
+        ),
+        Verdict::Undecided if nothing_checked(&r.checks) => {
+            lines.push("nothing was checked: no check had the evidence it needs".to_string())
+        }
+        _ => {}
+    }
+    lines.extend(r.error.clone());
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn junit_case(r: &Report, c: &CheckResult) -> quick_junit::TestCase {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
+    let mut status = match c.status {
+        Status::Pass => TestCaseStatus::success(),
+        Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        Status::Unknown => TestCaseStatus::non_success(NonSuccessKind::Error),
+        Status::NotChecked if r.required.contains(&c.name) => {
+            TestCaseStatus::non_success(NonSuccessKind::Error)
+        }
+        Status::NotChecked => TestCaseStatus::skipped(),
+        Status::Warn => TestCaseStatus::success(),
+    };
+    if c.status != Status::Pass {
+        status.set_message(format!("{}: {}", c.status.word(), c.summary));
+        let mut text = format!("based on: {}\n", c.based_on);
+        for e in &c.evidence {
+            text.push_str(e);
+            text.push('\n');
+        }
+        if let Some(d) = &c.detail {
+            text.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
+        }
+        status.set_description(text);
+    }
+    let mut tc = TestCase::new(c.name.clone(), status);
+    tc.set_classname(r.suite.clone());
+    tc.set_system_out(format!("{} ({})", c.summary, c.based_on));
+    tc
 }
 
 /// The table printed at the end of a run.
@@ -174,17 +307,23 @@ pub fn table(r: &Report) -> String {
         out.push_str(&format!("\n  error: {e}\n"));
     }
     out.push_str(&format!(
-        "\n  {} — {} in {:.1} s (seed {}, exit {})\n",
+        "\n  {} — {} in {:.1} s ({}exit {})\n",
         r.suite,
         match r.verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
+            Verdict::Undecided if nothing_checked(&r.checks) => "UNDECIDED (nothing was checked)",
             Verdict::Undecided => "UNDECIDED",
             Verdict::Error => "ERROR (could not run)",
             Verdict::Interrupted => "INTERRUPTED (partial)",
         },
         r.duration_s,
-        r.seed,
+        // A history checked alone has no run, so no seed.
+        if r.run_id.is_empty() {
+            String::new()
+        } else {
+            format!("seed {}, ", r.seed)
+        },
         r.exit_code
     ));
     out
@@ -199,15 +338,19 @@ fn fmt_num(v: f64) -> String {
 }
 
 /// Point `reports/latest` at this run (relative link, replaced atomically).
-pub fn link_latest(reports: &Path, run_dir: &Path) {
+/// Errors name the link that could not be made.
+pub fn link_latest(reports: &Path, run_dir: &Path) -> Result<(), WriteError> {
     let Ok(rel) = run_dir.strip_prefix(reports) else {
-        return;
+        return Ok(());
     };
     let tmp = reports.join(".latest.tmp");
     let _ = std::fs::remove_file(&tmp);
-    if std::os::unix::fs::symlink(rel, &tmp).is_ok() {
-        let _ = std::fs::rename(&tmp, reports.join("latest"));
-    }
+    std::os::unix::fs::symlink(rel, &tmp).map_err(WriteError::at(&tmp))?;
+    let latest = reports.join("latest");
+    std::fs::rename(&tmp, &latest).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        WriteError::at(&latest)(e)
+    })
 }
 
 #[cfg(test)]
@@ -235,13 +378,96 @@ mod tests {
         );
         // Not checked is honest, not a failure — unless the suite requires that check.
         assert_eq!(
-            judge(&[c("a", Status::NotChecked)], &[]),
+            judge(&[c("a", Status::Pass), c("b", Status::NotChecked)], &[]),
             (Verdict::Pass, 0)
         );
         assert_eq!(
-            judge(&[c("a", Status::NotChecked)], &["a".into()]),
+            judge(
+                &[c("a", Status::Pass), c("b", Status::NotChecked)],
+                &["b".into()]
+            ),
             (Verdict::Undecided, 4)
         );
+    }
+
+    #[test]
+    fn nothing_checked_is_undecided_never_pass() {
+        assert_eq!(judge(&[], &[]), (Verdict::Undecided, 4));
+        let none = [c("a", Status::NotChecked), c("b", Status::NotChecked)];
+        assert_eq!(judge(&none, &[]), (Verdict::Undecided, 4));
+        let r = Report {
+            checks: none.to_vec(),
+            ..Default::default()
+        };
+        let mut r2 = r.clone();
+        decide(&mut r2, false);
+        assert_eq!((r2.verdict, r2.exit_code), (Verdict::Undecided, 4));
+        assert!(table(&r2).contains("nothing was checked"), "{}", table(&r2));
+        let x = junit(&r2);
+        assert!(
+            x.contains("<error") && x.contains("nothing was checked"),
+            "{x}"
+        );
+    }
+
+    #[test]
+    fn decide_ranks_interrupt_then_failure_then_error() {
+        let mut r = Report {
+            checks: vec![c("a", Status::Pass)],
+            error: Some("node 2 could not start".into()),
+            ..Default::default()
+        };
+        decide(&mut r, false);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Error, 3));
+        r.checks.push(c("b", Status::Fail));
+        decide(&mut r, false);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Fail, 1));
+        decide(&mut r, true);
+        assert_eq!((r.verdict, r.exit_code), (Verdict::Interrupted, 130));
+    }
+
+    #[test]
+    fn an_interrupted_run_has_an_error_case_and_a_required_skip_is_an_error() {
+        let mut r = Report {
+            suite: "s".into(),
+            checks: vec![
+                c("log_matching", Status::Pass),
+                c("liveness", Status::NotChecked),
+            ],
+            ..Default::default()
+        };
+        decide(&mut r, true);
+        let x = junit(&r);
+        assert!(x.contains("errors=\"1\""), "{x}");
+        assert!(
+            x.contains("<testcase name=\"run\"") && x.contains("interrupted"),
+            "{x}"
+        );
+        assert!(x.contains("<skipped"), "{x}");
+        // The same run with liveness required: that skip is an error too.
+        r.required = vec!["liveness".into()];
+        let x = junit(&r);
+        assert!(x.contains("errors=\"2\""), "{x}");
+        assert!(!x.contains("<skipped"), "{x}");
+    }
+
+    #[test]
+    fn a_write_that_fails_names_the_path_and_leaves_no_partial_file() {
+        // /dev/full: every write fails with ENOSPC, like a full disk.
+        let e = write_json(Path::new("/dev/full"), &vec![0u8; 100_000]).unwrap_err();
+        assert!(e.to_string().starts_with("cannot write /dev/full: "), "{e}");
+        assert!(e.to_string().contains("No space left"), "{e}");
+        let e = write_text(Path::new("/dev/full"), "x").unwrap_err();
+        assert!(e.to_string().contains("No space left"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_json(&dir.path().join("no/such/dir/report.json"), &1).unwrap_err();
+        assert!(e.to_string().contains("no/such/dir/report.json"), "{e}");
+        // A link that cannot be made (the reports folder is gone) is an error too.
+        let gone = dir.path().join("gone");
+        assert!(link_latest(&gone, &gone.join("s/1")).is_err());
+        std::fs::create_dir_all(dir.path().join("s/1")).unwrap();
+        link_latest(dir.path(), &dir.path().join("s/1")).unwrap();
+        assert!(dir.path().join("latest").is_dir());
     }
 
     #[test]
