@@ -71,14 +71,32 @@ fn unexplained(ws: Option<&Vec<&Op>>, key: &str, done: u64) -> Option<String> {
     Some(format!("no write explains it: {}", why.join("; ")))
 }
 
-/// Issue 11 §5: a register workload whose GETs completed but all said
+/// Issue 11 §5: GETs answered by black-box nodes (no value in the original
+/// protocol) while no GET returned a value; or a register workload whose GETs
+/// completed but all said
 /// "missing", though a write of their key had been acknowledged before they
 /// began, points at a server that does not answer GET values: a warning, since
 /// neither read validity nor linearizability was really tested. (GETs that never
 /// complete, e.g. on a cut-off minority, are not this case: no read is judged
 /// and `linearizable` says `not checked`.) None = not that case.
 fn no_get_values(history: &[Op], reads: &[&Op]) -> Option<CheckResult> {
-    if reads.is_empty() || reads.iter().any(|r| r.result.is_some()) {
+    if reads.iter().any(|r| r.result.is_some()) {
+        return None;
+    }
+    let valueless = history
+        .iter()
+        .filter(|o| o.message == crate::workload::NO_READ_RESULT)
+        .count();
+    if valueless > 0 {
+        let mut r = CheckResult::new(NAME, format!("{valueless} GETs answered without a value"));
+        r.status = Status::Warn;
+        r.summary = format!(
+            "{valueless} GETs were answered by black-box nodes, whose protocol carries no value, and no GET returned one: \
+             a register workload against them tests neither read validity nor linearizability"
+        );
+        return Some(r);
+    }
+    if reads.is_empty() {
         return None;
     }
     let acked_before = |r: &&&Op| {
@@ -267,6 +285,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&cut_off).status, Status::NotChecked);
+        // GETs a black-box node answered: no value to judge, a warning too.
+        let mut bb = op(5, 4, "GET r", 20, None, Outcome::Info, None);
+        bb.message = crate::workload::NO_READ_RESULT.into();
+        let black_box = Evidence {
+            history: vec![ev.history[0].clone(), bb],
+            ..Default::default()
+        };
+        let r = check(&black_box);
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        assert!(r.summary.contains("black-box nodes"), "{}", r.summary);
         // One GET that returns a value: judged normally.
         ev.history
             .push(op(3, 3, "GET r", 11, Some(12), Outcome::Ok, Some("2")));

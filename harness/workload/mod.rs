@@ -16,6 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Recorded as the message of a GET that a black-box node answered with success:
+/// the original protocol carries no value, so the read cannot be judged.
+pub const NO_READ_RESULT: &str = "black-box node: no read result";
+
 /// The original server's answer when no leader is known: certainly not applied.
 pub const NO_LEADER: &str = "No leader available";
 
@@ -80,7 +84,7 @@ impl Recorder {
                 };
                 match outcome_of(&original) {
                     Outcome::Ok if command.starts_with("GET ") => {
-                        (Outcome::Info, None, "black-box node: no read result".into())
+                        (Outcome::Info, None, NO_READ_RESULT.into())
                     }
                     o => (o, None, resp.message.clone()),
                 }
