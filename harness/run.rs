@@ -657,6 +657,12 @@ async fn run_inner(
                 id: h.spec.id,
                 kind: h.kind.name.clone(),
                 journal: h.journal.is_some(),
+                data_dir: h
+                    .kind
+                    .command
+                    .iter()
+                    .chain(h.spec.args.iter())
+                    .any(|a| a.contains("{data_dir}")),
             })
             .collect(),
         statuses: rec_obs.statuses,
@@ -668,10 +674,39 @@ async fn run_inner(
         waits,
         unexpected_exits: unexpected,
         isolations: isolations(&report.faults),
+        poll_failures: rec_obs.poll_failures,
+        faults: report.faults.clone(),
+        settings: check_settings(spec),
+        node_logs: cluster
+            .nodes
+            .values()
+            .map(|h| crate::check::NodeLog {
+                node: h.spec.id,
+                path: h.launch.log.clone(),
+                patterns: h.kind.error_patterns.clone(),
+            })
+            .collect(),
         schedule: schedule_end,
     };
     remember(report);
     Ok(evidence)
+}
+
+/// Timings and thresholds of the checks, from the suite.
+fn check_settings(spec: &Spec) -> crate::check::CheckSettings {
+    let election_max_ms = spec
+        .nodes
+        .iter()
+        .map(|n| n.timing.election_max_ms)
+        .max()
+        .unwrap_or(spec.cluster.timing.election_max_ms);
+    crate::check::CheckSettings {
+        election_max_ms,
+        poll_ms: spec.cluster.poll_ms,
+        max_new_terms: spec.checks.max_new_terms,
+        term_window_ms: spec.checks.term_window_ms.unwrap_or(5 * election_max_ms),
+        node_errors_warn: spec.checks.node_errors_warn,
+    }
 }
 
 /// How much each node printed, and a note for every log whose middle was cut

@@ -1,107 +1,227 @@
 //! Durability of acknowledged writes: every command a client saw APPLIED is in
 //! the final committed log exactly once; a command that certainly failed is not
-//! in it; one with an unknown outcome is in it at most once.
+//! in it; one with an unknown outcome is in it at most once (Raft §5.3–§5.4:
+//! an entry once committed stays in every later leader's log; §8: a client
+//! command is executed once).
 //!
 //! Judged for commands that are unique in the history (every `set` workload
 //! command, every register SET/CAS with its unique value, the harness's probes);
 //! repeated commands such as `GET k1` cannot be told apart in a log.
 //!
-//! The final committed log is the longest committed prefix reported by a node
-//! after the run settled; for black-box nodes (no commit index), the log that all
-//! running nodes agree on, if they do.
-use super::{secs, CheckResult, Evidence};
-use crate::history::Outcome;
+//! The final committed log is the longer of the longest committed prefix a node
+//! reported (white-box nodes: entries up to its commit index) and the longest
+//! prefix held by a MAJORITY of all configured nodes in their final logs (Raft
+//! §5.3: an entry a leader has on a majority is committed; after the run
+//! settled no later leader can lack it). Black-box nodes need not all agree.
+//!
+//! An acknowledged write is reported LOST when it is absent from the final logs
+//! of a majority of all configured nodes (issue 11 §6): no later leader need
+//! hold it, whatever the other nodes say.
+use super::{list, secs, CheckResult, Evidence};
+use crate::history::{Op, Outcome};
+use crate::observe::{Entry, LogSnapshot};
 use std::collections::HashMap;
 
 pub const NAME: &str = "durability";
 
+/// The reference log: its commands and where it came from.
+struct Reference {
+    commands: Vec<String>,
+    source: String,
+}
+
+/// Number of configured nodes (from `ev.nodes`; hand-made evidence may leave it
+/// empty, then the nodes that gave a final log).
+fn cluster_size(ev: &Evidence) -> usize {
+    ev.nodes.len().max(ev.final_logs.len()).max(1)
+}
+
+/// The longest prefix of some final log that a majority of the `n` configured
+/// nodes hold identically (entries equal: index, term, command), with its holders.
+pub fn majority_prefix(logs: &[LogSnapshot], n: usize) -> Option<(&[Entry], Vec<u32>)> {
+    let common = |a: &[Entry], b: &[Entry]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let need = n / 2 + 1;
+    let mut best: Option<(&[Entry], Vec<u32>)> = None;
+    for s in logs {
+        let mut lens: Vec<usize> = logs
+            .iter()
+            .map(|t| common(&s.entries, &t.entries))
+            .collect();
+        lens.sort_unstable_by(|a, b| b.cmp(a));
+        let Some(&len) = lens.get(need - 1) else {
+            continue; // fewer final logs than a majority
+        };
+        if best.as_ref().is_none_or(|(b, _)| len > b.len()) {
+            let holders = logs
+                .iter()
+                .filter(|t| common(&s.entries, &t.entries) >= len)
+                .map(|t| t.node)
+                .collect();
+            best = Some((&s.entries[..len], holders));
+        }
+    }
+    best
+}
+
+fn reference(ev: &Evidence) -> Option<Reference> {
+    let commands = |e: &[Entry]| e.iter().map(|e| e.command.clone()).collect::<Vec<_>>();
+    let n = cluster_size(ev);
+    let white = ev
+        .final_logs
+        .iter()
+        .filter_map(|s| s.committed().map(|c| (s.node, c)))
+        .max_by_key(|(_, c)| c.len());
+    let majority = majority_prefix(&ev.final_logs, n);
+    let white_wins = match (&white, &majority) {
+        (Some((_, c)), Some((p, _))) => c.len() > p.len(),
+        (w, _) => w.is_some(),
+    };
+    match (white, majority) {
+        (Some((node, c)), _) if white_wins => Some(Reference {
+            commands: commands(c),
+            source: format!("node {node}'s committed log"),
+        }),
+        (_, Some((p, holders))) => Some(Reference {
+            commands: commands(p),
+            source: format!(
+                "the prefix held by {} of {n} nodes (nodes {})",
+                holders.len(),
+                list(holders)
+            ),
+        }),
+        _ => None,
+    }
+}
+
+/// Nodes of the cluster that gave no final log (silent, down or not asked).
+fn without_final_log(ev: &Evidence) -> Vec<u32> {
+    ev.nodes
+        .iter()
+        .map(|n| n.id)
+        .filter(|id| !ev.final_logs.iter().any(|s| s.node == *id))
+        .collect()
+}
+
+/// The nodes whose final log lacks `cmd`.
+fn lacking(ev: &Evidence, cmd: &str) -> Vec<u32> {
+    ev.final_logs
+        .iter()
+        .filter(|s| !s.entries.iter().any(|e| e.command == cmd))
+        .map(|s| s.node)
+        .collect()
+}
+
+/// A violation for `op` found `n` times in the reference log, if any.
+fn judge(ev: &Evidence, op: &Op, n: usize) -> Option<String> {
+    let when = format!(
+        "client {} via node {}, invoked at {}",
+        op.client,
+        op.node,
+        secs(op.invoke_us)
+    );
+    match op.outcome {
+        Outcome::Ok if n == 0 => {
+            let lack = lacking(ev, &op.command);
+            let size = cluster_size(ev);
+            Some(if lack.len() * 2 > size {
+                format!(
+                    "{:?} was acknowledged ({when}) but is LOST: missing from the final logs of {} of {size} nodes (nodes {})",
+                    op.command,
+                    lack.len(),
+                    list(lack)
+                )
+            } else {
+                format!(
+                    "{:?} was acknowledged ({when}) but is not in the final committed log (missing from nodes {})",
+                    op.command,
+                    list(lack)
+                )
+            })
+        }
+        Outcome::Ok if n > 1 => Some(format!(
+            "{:?} was acknowledged ({when}) but is in the final committed log {n} times",
+            op.command
+        )),
+        Outcome::Fail if n != 0 => Some(format!(
+            "{:?} was answered as certainly not applied ({when}: {}) but is in the final committed log",
+            op.command, op.message
+        )),
+        Outcome::Info if n > 1 => Some(format!(
+            "{:?} ({when}, outcome unknown) is in the final committed log {n} times",
+            op.command
+        )),
+        _ => None,
+    }
+}
+
 pub fn check(ev: &Evidence) -> CheckResult {
-    let Some((log, source)) = final_log(ev) else {
+    let Some(reference) = reference(ev) else {
         return CheckResult::not_checked(
             NAME,
-            "no final committed log: no node reported a commit index and the running nodes' logs did not agree",
+            format!(
+                "no final committed log: no node reported a commit index and only {} of {} nodes gave a final log{}",
+                ev.final_logs.len(),
+                cluster_size(ev),
+                missing_note(ev)
+            ),
         );
     };
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for c in &log {
+    for c in &reference.commands {
         *counts.entry(c.as_str()).or_default() += 1;
     }
     let mut in_history: HashMap<&str, usize> = HashMap::new();
     for op in &ev.history {
         *in_history.entry(op.command.as_str()).or_default() += 1;
     }
-    let mut violations = Vec::new();
-    let mut judged = 0usize;
-    for op in &ev.history {
-        if in_history[op.command.as_str()] != 1 || op.command.starts_with("GET ") {
-            continue;
-        }
-        judged += 1;
-        let n = counts.get(op.command.as_str()).copied().unwrap_or(0);
-        let when = format!(
-            "client {} via node {}, invoked at {}",
-            op.client,
-            op.node,
-            secs(op.invoke_us)
-        );
-        match op.outcome {
-            Outcome::Ok if n != 1 => violations.push(format!(
-                "{:?} was acknowledged ({when}) but is in the final committed log {n} times",
-                op.command
-            )),
-            Outcome::Fail if n != 0 => violations.push(format!(
-                "{:?} was answered as certainly not applied ({when}: {}) but is in the final committed log",
-                op.command, op.message
-            )),
-            Outcome::Info if n > 1 => violations.push(format!(
-                "{:?} ({when}, outcome unknown) is in the final committed log {n} times",
-                op.command
-            )),
-            _ => {}
-        }
-    }
-    if judged == 0 {
+    let unique: Vec<&Op> = ev
+        .history
+        .iter()
+        .filter(|op| in_history[op.command.as_str()] == 1 && !op.command.starts_with("GET "))
+        .collect();
+    if unique.is_empty() {
         return CheckResult::not_checked(NAME, "the history has no write with a unique command");
     }
+    let violations: Vec<String> = unique
+        .iter()
+        .filter_map(|op| {
+            judge(
+                ev,
+                op,
+                counts.get(op.command.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
     let acked = ev
         .history
         .iter()
         .filter(|o| o.outcome == Outcome::Ok)
         .count();
     let based_on = format!(
-        "{judged} unique writes ({acked} acknowledged ops in all) against {source} ({} entries)",
-        log.len()
+        "{} unique writes ({acked} acknowledged ops in all) against {} ({} entries){}",
+        unique.len(),
+        reference.source,
+        reference.commands.len(),
+        missing_note(ev)
     );
     CheckResult::new(NAME, based_on).with_violations(
         violations,
-        format!("all {judged} unique writes are where their outcome says"),
+        format!(
+            "all {} unique writes are where their outcome says",
+            unique.len()
+        ),
     )
 }
 
-/// The commands of the final log, and where it came from. After the run settled,
-/// the log every running node holds (when they all agree and are a majority) is
-/// the reference: no later leader can lack it, and it is never shorter than any
-/// node's committed prefix (a follower may learn the last commit index one
-/// heartbeat late). Otherwise the longest committed prefix a node reported.
-fn final_log(ev: &Evidence) -> Option<(Vec<String>, String)> {
-    let commands =
-        |e: &[crate::observe::Entry]| e.iter().map(|e| e.command.clone()).collect::<Vec<_>>();
-    if let Some(first) = ev.final_logs.first() {
-        let agree = ev.final_logs.iter().all(|s| s.entries == first.entries);
-        // Agreement of a minority proves nothing about commitment.
-        if agree && ev.final_logs.len() * 2 > ev.nodes.len().max(1) {
-            return Some((
-                commands(&first.entries),
-                format!("the log all {} running nodes agree on", ev.final_logs.len()),
-            ));
-        }
+/// "; no final log from nodes …" naming the nodes that gave none, or "".
+fn missing_note(ev: &Evidence) -> String {
+    let m = without_final_log(ev);
+    if m.is_empty() {
+        String::new()
+    } else {
+        let silent = super::responsiveness::silent_note(ev, &m);
+        format!("; no final log from node(s) {}{silent}", list(m))
     }
-    let (node, c) = ev
-        .final_logs
-        .iter()
-        .filter_map(|s| s.committed().map(|c| (s.node, c)))
-        .max_by_key(|(_, c)| c.len())?;
-    Some((commands(c), format!("node {node}'s committed log")))
 }
 
 #[cfg(test)]
@@ -139,7 +259,7 @@ mod tests {
         );
         let r = check(&e);
         assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("0 times"), "{}", r.summary);
+        assert!(r.summary.contains("LOST"), "{}", r.summary);
     }
 
     #[test]
@@ -170,6 +290,7 @@ mod tests {
                     id,
                     kind: "x".into(),
                     journal: false,
+                    data_dir: true,
                 })
                 .collect(),
             final_logs: vec![
@@ -181,25 +302,100 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
-        // Without agreement, the committed prefix is all there is, and the write is missing.
+        // One node lacking it: still held by a majority (issue 11 §6).
         e.final_logs[2].entries.pop();
+        assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
+        // Two lacking it: the majority prefix and the committed prefix end before it.
+        e.final_logs[1].entries.pop();
         assert_eq!(check(&e).status, Status::Fail);
     }
 
+    fn nodes(n: u32) -> Vec<crate::check::NodeInfo> {
+        (1..=n)
+            .map(|id| crate::check::NodeInfo {
+                id,
+                kind: "x".into(),
+                journal: false,
+                data_dir: true,
+            })
+            .collect()
+    }
+
     #[test]
-    fn black_box_logs_must_agree_to_be_used() {
+    fn black_box_logs_need_a_majority_not_unanimity() {
         let history = vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)];
         let mut e = Evidence {
-            nodes: vec![],
+            nodes: nodes(3),
             final_logs: vec![
                 snap(1, 10, "Leader", 1, None, &[(1, "op-c1-0")]),
-                snap(2, 10, "Follower", 1, None, &[(1, "other")]),
+                snap(2, 10, "Follower", 1, None, &[(1, "op-c1-0")]),
+                snap(3, 10, "Follower", 1, None, &[(1, "other")]),
             ],
             history,
             ..Default::default()
         };
-        assert_eq!(check(&e).status, Status::NotChecked);
-        e.final_logs[1].entries = e.final_logs[0].entries.clone();
-        assert_eq!(check(&e).status, Status::Pass);
+        let r = check(&e);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(
+            r.based_on.contains("held by 2 of 3 nodes (nodes 1, 2)"),
+            "{}",
+            r.based_on
+        );
+        // Only one final log of three: no majority, nothing to judge against.
+        e.final_logs.truncate(1);
+        let r = check(&e);
+        assert_eq!(r.status, Status::NotChecked, "{r:?}");
+        assert!(
+            r.summary.contains("no final log from node(s) 2, 3"),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn an_acknowledged_write_missing_from_a_majority_is_lost() {
+        // Issue 11 §6: one disagreeing node no longer hides a certain loss.
+        let e = Evidence {
+            nodes: nodes(5),
+            final_logs: vec![
+                snap(1, 10, "Leader", 2, None, &[(1, "a"), (2, "b")]),
+                snap(2, 10, "Follower", 2, None, &[(1, "a"), (2, "b")]),
+                snap(3, 10, "Follower", 2, None, &[(1, "a"), (2, "b")]),
+                snap(4, 10, "Follower", 1, None, &[(1, "a"), (1, "op-c1-0")]),
+            ],
+            history: vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)],
+            ..Default::default()
+        };
+        let r = check(&e);
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(
+            r.summary
+                .contains("LOST: missing from the final logs of 3 of 5 nodes (nodes 1, 2, 3)"),
+            "{}",
+            r.summary
+        );
+        assert!(
+            r.based_on.contains("no final log from node(s) 5"),
+            "{}",
+            r.based_on
+        );
+    }
+
+    #[test]
+    fn the_majority_prefix_is_the_longest_held_by_a_majority() {
+        let logs = vec![
+            snap(1, 10, "Leader", 1, None, &[(1, "a"), (1, "b"), (1, "c")]),
+            snap(2, 10, "Follower", 1, None, &[(1, "a"), (1, "b")]),
+            snap(3, 10, "Follower", 1, None, &[(1, "a")]),
+            snap(4, 10, "Follower", 1, None, &[(1, "a"), (1, "b"), (1, "c")]),
+            snap(5, 10, "Follower", 1, None, &[]),
+        ];
+        let (p, holders) = majority_prefix(&logs, 5).unwrap();
+        assert_eq!(p.len(), 2, "a, b held by nodes 1, 2, 4");
+        assert_eq!(holders, vec![1, 2, 4]);
+        // Of 7 configured nodes, 4 are needed: only "a" qualifies.
+        assert_eq!(majority_prefix(&logs, 7).unwrap().0.len(), 1);
+        // Of 11 configured nodes, these 5 logs are not a majority.
+        assert!(majority_prefix(&logs, 11).is_none());
     }
 }

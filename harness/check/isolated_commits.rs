@@ -103,6 +103,7 @@ mod tests {
                     id,
                     kind: "x".into(),
                     journal: false,
+                    data_dir: true,
                 })
                 .collect(),
             isolations: vec![Isolation {

@@ -135,7 +135,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
         judged_pairs,
         if journals { "; journal truncations" } else { "" }
     );
-    if judged_pairs == 0 && leader_snaps.len() < 2 && !journals {
+    // Issue 11 §5: with no (entry, leader) pair judged, completeness was not
+    // tested (e.g. "0 committed entries known" against original-protocol
+    // servers); only an append-only violation can still decide the check.
+    if judged_pairs == 0 && violations.is_empty() {
         return CheckResult::not_checked(
             NAME,
             format!("no committed entry could be placed before a leader's election ({based_on})"),
@@ -315,6 +318,47 @@ mod tests {
             "{}",
             r.summary
         );
+    }
+
+    #[test]
+    fn no_committed_entry_known_is_not_a_pass() {
+        // Black-box leaders seen twice in one term, no commit index, no journal:
+        // nothing committed is known, so completeness was not tested.
+        let ev = Evidence {
+            logs: vec![
+                snap(1, 1_000_000, "Leader", 1, None, &[(1, "SET a 1")]),
+                snap(
+                    1,
+                    2_000_000,
+                    "Leader",
+                    1,
+                    None,
+                    &[(1, "SET a 1"), (1, "SET b 2")],
+                ),
+            ],
+            ..Default::default()
+        };
+        let r = check(&ev);
+        assert_eq!(r.status, Status::NotChecked, "{r:?}");
+        assert!(
+            r.summary.contains("0 committed entries known"),
+            "{}",
+            r.summary
+        );
+        // The same snapshots with an overwritten entry still fail append-only.
+        let mut ev = ev;
+        ev.logs[1].entries[0].command = "SET a 9".into();
+        assert_eq!(check(&ev).status, Status::Fail);
+    }
+
+    #[test]
+    fn journals_without_a_judged_pair_are_not_a_pass() {
+        let mut ev = Evidence::default();
+        let mut role = jev(3, 10, "role");
+        role.role = Some("Leader".into());
+        role.term = Some(1);
+        ev.journals.insert(3, vec![role]);
+        assert_eq!(check(&ev).status, Status::NotChecked);
     }
 
     #[test]

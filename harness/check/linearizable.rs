@@ -3,10 +3,24 @@
 //! time and with a key-value register. Search: `crate::lin` (Wing–Gong with
 //! Lowe's memoisation). A search that hits its bound is `Unknown`, never a pass.
 use super::{CheckResult, Evidence, Status};
+use crate::history::{Op, Outcome};
 use crate::lin::{check_kv_history, Cancel, Limits, Verdict, VerdictKind};
 use std::time::Duration;
 
 pub const NAME: &str = "linearizable";
+
+/// Operations that observed the register's state: a GET or a CAS that completed
+/// `ok` (its answer, true or false, depends on the value it read). Issue 11 §5:
+/// a history with none of them has not tested linearizability.
+pub fn completed_reads(history: &[Op]) -> usize {
+    history
+        .iter()
+        .filter(|o| {
+            o.outcome == Outcome::Ok
+                && (o.command.starts_with("GET ") || o.command.starts_with("CAS "))
+        })
+        .count()
+}
 
 pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
     check_until(ev, time_limit, None)
@@ -27,6 +41,16 @@ pub fn check_until(ev: &Evidence, time_limit: Duration, cancel: Option<Cancel>) 
         .count();
     if kv_ops == 0 {
         return CheckResult::not_checked(NAME, "the history has no SET/GET/CAS/DEL operation");
+    }
+    let reads = completed_reads(&ev.history);
+    if reads == 0 {
+        return CheckResult::not_checked(
+            NAME,
+            format!(
+                "no read completed ({kv_ops} key-value operations, none a GET or CAS that answered): \
+                 blind writes alone do not test linearizability"
+            ),
+        );
     }
     let limits = Limits {
         time: Some(time_limit),
@@ -82,7 +106,6 @@ pub fn check_until(ev: &Evidence, time_limit: Duration, cancel: Option<Cancel>) 
 mod tests {
     use super::*;
     use crate::check::fixtures::op;
-    use crate::history::Outcome;
 
     #[test]
     fn sequential_register_history_is_linearizable() {
@@ -154,6 +177,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&ev, Duration::from_secs(30)).status, Status::Fail);
+    }
+
+    #[test]
+    fn blind_writes_without_a_completed_read_are_not_checked() {
+        // Writes acknowledged, the only GET timed out: nothing was read back.
+        let ev = Evidence {
+            history: vec![
+                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
+                op(1, 2, "SET k 2", 5, None, Outcome::Info, None),
+                op(2, 3, "GET k", 20, None, Outcome::Info, None),
+                op(3, 3, "CAS k 1 3", 30, Some(40), Outcome::Fail, None),
+            ],
+            ..Default::default()
+        };
+        let r = check(&ev, Duration::from_secs(5));
+        assert_eq!(r.status, Status::NotChecked, "{r:?}");
+        assert!(r.summary.contains("no read completed"), "{}", r.summary);
+        // One answered CAS is a read: the history is then judged.
+        let mut ev = ev;
+        ev.history.push(op(
+            4,
+            3,
+            "CAS k 2 5",
+            50,
+            Some(60),
+            Outcome::Ok,
+            Some("false"),
+        ));
+        assert_eq!(check(&ev, Duration::from_secs(5)).status, Status::Pass);
     }
 
     #[test]

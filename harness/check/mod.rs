@@ -10,12 +10,16 @@ pub mod leader_completeness;
 pub mod linearizable;
 pub mod liveness;
 pub mod log_matching;
+pub mod node_errors;
 pub mod read_validity;
+pub mod responsiveness;
+pub mod restarts;
 pub mod state_machine_safety;
+pub mod term_stability;
 
 use crate::history::Op;
 use crate::observe::journal::Event;
-use crate::observe::{LogSnapshot, StatusSample};
+use crate::observe::{LogSnapshot, PollFailure, StatusSample};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,6 +32,9 @@ pub enum Status {
     Unknown,
     /// The evidence this checker needs does not exist in this run.
     NotChecked,
+    /// Judged, nothing violated, but something a person should look at (e.g.
+    /// a suite lowered `node_errors` to a warning). Does not fail the run.
+    Warn,
 }
 
 impl Status {
@@ -37,6 +44,7 @@ impl Status {
             Status::Fail => "FAIL",
             Status::Unknown => "unknown",
             Status::NotChecked => "not checked",
+            Status::Warn => "warning",
         }
     }
 }
@@ -109,6 +117,14 @@ pub struct NodeInfo {
     pub kind: String,
     /// Its command writes a journal.
     pub journal: bool,
+    /// Its command passes `{data_dir}`: it can keep its state across restarts.
+    /// (Evidence of an older harness: assumed.)
+    #[serde(default = "yes")]
+    pub data_dir: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A wait step of the schedule and how it went.
@@ -140,9 +156,48 @@ pub struct Evidence {
     /// Network isolations the schedule made (for `isolated_commits`).
     #[serde(default)]
     pub isolations: Vec<isolated_commits::Isolation>,
+    /// GetStatus polls that got no answer (for `responsiveness`).
+    #[serde(default)]
+    pub poll_failures: Vec<PollFailure>,
+    /// What the schedule did, in order (kills, pauses, network faults, heals...):
+    /// when faults were active, and which silences the harness caused.
+    #[serde(default)]
+    pub faults: Vec<crate::schedule::FaultEvent>,
+    /// Timings and thresholds the timing checks use.
+    #[serde(default)]
+    pub settings: CheckSettings,
+    /// Each node's log file, for `node_errors`.
+    #[serde(default)]
+    pub node_logs: Vec<NodeLog>,
     /// Whether the schedule ran to its end; waits after a cut never ran.
     #[serde(default)]
     pub schedule: ScheduleEnd,
+}
+
+/// Timings of the cluster and thresholds of the checks, from the suite. All
+/// zero in evidence written by an older harness: the checks that need them
+/// then say `not checked`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CheckSettings {
+    /// Upper bound of the election timeout (ms).
+    pub election_max_ms: u64,
+    /// GetStatus poll interval (ms).
+    pub poll_ms: u64,
+    /// `term_stability`: more new terms than this within `term_window_ms` fails.
+    pub max_new_terms: u32,
+    pub term_window_ms: u64,
+    /// `node_errors` lowered to a warning by the suite.
+    pub node_errors_warn: bool,
+}
+
+/// A node's log file (`nodes/<id>.log` in the run dir) and the extra error
+/// patterns (regular expressions) of its kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeLog {
+    pub node: u32,
+    pub path: std::path::PathBuf,
+    #[serde(default)]
+    pub patterns: Vec<String>,
 }
 
 /// How the schedule of a run ended: only a completed schedule ran all its waits.
@@ -227,6 +282,10 @@ pub fn run_all(
             Box::new(|| isolated_commits::check(ev)),
         ),
         (liveness::NAME, Box::new(|| liveness::check(ev))),
+        (term_stability::NAME, Box::new(|| term_stability::check(ev))),
+        (responsiveness::NAME, Box::new(|| responsiveness::check(ev))),
+        (node_errors::NAME, Box::new(|| node_errors::check(ev))),
+        (restarts::NAME, Box::new(|| restarts::check(ev))),
     ];
     checkers
         .into_iter()
@@ -391,7 +450,7 @@ mod tests {
             ..Default::default()
         };
         let r = run_all(&ev, Duration::from_secs(5), cancel);
-        assert_eq!(r.len(), 9);
+        assert_eq!(r.len(), 13);
         for c in &r {
             assert_eq!(c.status, Status::NotChecked, "{c:?}");
             assert_eq!(c.summary, INTERRUPTED);

@@ -73,6 +73,17 @@ impl LogSnapshot {
     }
 }
 
+/// A GetStatus that got no answer: evidence for the `responsiveness` check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollFailure {
+    pub node: u32,
+    /// When the request was sent and when it failed, µs since the run started.
+    pub sent_us: u64,
+    pub t_us: u64,
+    /// The client's error (e.g. `DeadlineExceeded: ...`, `Unavailable: ...`).
+    pub error: String,
+}
+
 /// Latest sample per node, for waits and fault targets.
 #[derive(Debug, Default)]
 pub struct Live {
@@ -91,6 +102,7 @@ pub struct Live {
 pub struct Recorded {
     pub statuses: Vec<StatusSample>,
     pub logs: Vec<LogSnapshot>,
+    pub poll_failures: Vec<PollFailure>,
 }
 
 #[derive(Clone)]
@@ -190,7 +202,25 @@ impl Observer {
         timeout: Duration,
     ) -> Option<StatusSample> {
         let sent = self.now_us();
-        let r = client::status(c, timeout).await.ok()?;
+        let r = client::status(c, timeout).await;
+        // A poll still in flight when observation stopped (e.g. answered by a
+        // node the teardown woke up) belongs to no evidence.
+        if *self.stop.borrow() {
+            return None;
+        }
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                let f = PollFailure {
+                    node: id,
+                    sent_us: sent,
+                    t_us: self.now_us(),
+                    error: format!("{:?}: {}", e.code(), e.message()),
+                };
+                self.rec.lock().unwrap().poll_failures.push(f);
+                return None;
+            }
+        };
         let mut s = to_sample(id, sent, self.now_us(), &r);
         if self.black_box.contains(&id) {
             s.ext = None;

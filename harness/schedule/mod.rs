@@ -224,23 +224,20 @@ impl<'a> Exec<'a> {
         if self.workload.is_some() {
             return;
         }
-        let targets: Vec<(u32, std::net::SocketAddr)> = if w.targets.is_empty() {
-            self.cluster
-                .ids()
-                .into_iter()
-                .map(|id| (id, self.cluster.addr(id)))
-                .collect()
-        } else {
-            w.targets
-                .iter()
-                .map(|id| (*id, self.cluster.addr(*id)))
-                .collect()
-        };
+        let targets: Vec<(u32, std::net::SocketAddr)> = self
+            .cluster
+            .ids()
+            .into_iter()
+            .map(|id| (id, self.cluster.addr(id)))
+            .collect();
         self.workload_started_us = Some(self.obs.now_us());
         self.record(
             "workload-start",
             vec![],
-            format!("{} clients", w.clients),
+            format!(
+                "{} clients",
+                w.clients + w.groups.iter().map(|g| g.clients).sum::<u32>()
+            ),
             "",
         );
         self.workload = Some(workload::start(

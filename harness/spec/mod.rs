@@ -50,6 +50,9 @@ pub struct Kind {
     /// Judge nodes of this kind from the original protocol only: the harness
     /// ignores extension fields in their answers (as if an original server).
     pub black_box: bool,
+    /// Extra regular expressions (`error_patterns`) that mark a line of this
+    /// kind's log as an error, for the `node_errors` check (validated at load).
+    pub error_patterns: Vec<String>,
     /// Extra program file names that identify a server of this kind started by
     /// hand (besides the command's own program), e.g. `raft-node.jar`, which
     /// `java-node/run.sh` executes. Used by `clean` (docs: suites/README.md).
@@ -114,6 +117,20 @@ pub struct Workload {
     /// Nodes clients send to; empty = every node.
     pub targets: Vec<u32>,
     pub request_timeout_ms: u64,
+    /// More client groups of the same type and keys (`[[workload.group]]`), each
+    /// with its own nodes: e.g. clients of the majority side of a partition, so
+    /// reads complete there while the main group writes to the minority.
+    pub groups: Vec<ClientGroup>,
+}
+
+/// A further group of workload clients (`[[workload.group]]`).
+#[derive(Debug, Clone)]
+pub struct ClientGroup {
+    pub clients: u32,
+    /// Total operations per second over the group's clients; 0 = as fast as answers come.
+    pub rate: f64,
+    /// Nodes the group sends to; empty = every node.
+    pub targets: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +260,12 @@ pub struct Checks {
     pub settle_timeout_ms: u64,
     /// Bound of the linearizability search.
     pub lin_timeout_ms: u64,
+    /// `term_stability`: more new terms than this within one window fails.
+    pub max_new_terms: u32,
+    /// `term_stability`: the window (`term_window_s`); None = 5 election timeouts.
+    pub term_window_ms: Option<u64>,
+    /// `node_errors = "warning"` lowers errors found in node logs to a warning.
+    pub node_errors_warn: bool,
 }
 
 /// Names of the checks the harness runs, for `[checks] required` validation.
@@ -256,6 +279,10 @@ pub const CHECK_NAMES: &[&str] = &[
     "linearizable",
     "isolated_commits",
     "liveness",
+    "term_stability",
+    "responsiveness",
+    "node_errors",
+    "restarts",
 ];
 
 impl Spec {

@@ -334,6 +334,7 @@ const KIND_KEYS: &[&str] = &[
     "ready_timeout_s",
     "stop_grace_s",
     "black_box",
+    "error_patterns",
     "programs",
     "description",
 ];
@@ -363,8 +364,17 @@ const WORKLOAD_KEYS: &[&str] = &[
     "keys",
     "targets",
     "request_timeout_ms",
+    "group",
 ];
-const CHECKS_KEYS: &[&str] = &["required", "settle_timeout_s", "lin_timeout_s"];
+const GROUP_KEYS: &[&str] = &["clients", "rate", "targets"];
+const CHECKS_KEYS: &[&str] = &[
+    "required",
+    "settle_timeout_s",
+    "lin_timeout_s",
+    "max_new_terms",
+    "term_window_s",
+    "node_errors",
+];
 const STEP_ACTIONS: &[&str] = &[
     "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
 ];
@@ -585,6 +595,10 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         },
     }
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
+    if cluster.proxies {
+        let span = cf.map_or(0..0, |f| f.key_span("proxies"));
+        refuse_peer_addrs_through_proxies(&src, &mut errs, span, &nodes, &kinds);
+    }
 
     let workload = top
         .get("workload")
@@ -611,6 +625,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             required: Vec::new(),
             settle_timeout_ms: 20_000,
             lin_timeout_ms: 30_000,
+            max_new_terms: 3,
+            term_window_ms: None,
+            node_errors_warn: false,
         },
         Some(f) => {
             let required = f.str_list(&src, &mut errs, "required").unwrap_or_default();
@@ -632,6 +649,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     .secs(&src, &mut errs, "settle_timeout_s")
                     .unwrap_or(20_000),
                 lin_timeout_ms: f.secs(&src, &mut errs, "lin_timeout_s").unwrap_or(30_000),
+                max_new_terms: f
+                    .uint(&src, &mut errs, "max_new_terms", 0, 1_000_000)
+                    .unwrap_or(3) as u32,
+                term_window_ms: f.secs(&src, &mut errs, "term_window_s"),
+                node_errors_warn: f
+                    .word(
+                        &src,
+                        &mut errs,
+                        "node_errors",
+                        &[("fail", false), ("warning", true)],
+                    )
+                    .unwrap_or(false),
             }
         }
     };
@@ -830,6 +859,17 @@ fn read_kinds(
         let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
         let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
         let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
+        let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
+        for p in &error_patterns {
+            if let Err(e) = regex::Regex::new(p) {
+                let span = kf.get("error_patterns").unwrap().span.clone();
+                errs.at(
+                    src,
+                    span,
+                    format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
+                );
+            }
+        }
         let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
         let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
@@ -852,10 +892,48 @@ fn read_kinds(
                 ready_timeout_ms,
                 stop_grace_ms,
                 black_box,
+                error_patterns,
                 programs,
             },
         );
     }
+}
+
+/// Issue 11 §7: servers of the original protocol (`{peer_addrs}`: plain
+/// `HOST:PORT` peers) derive a peer's id as PORT−5000; with `proxies = true`
+/// those ports are the proxies' (e.g. 35561), so such a server computes wrong
+/// ids and misroutes its RPCs. Refused, naming the nodes.
+fn refuse_peer_addrs_through_proxies(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    nodes: &[NodeSpec],
+    kinds: &BTreeMap<String, Kind>,
+) {
+    let uses = |a: &String| a.contains("{peer_addrs}");
+    let bad: Vec<String> = nodes
+        .iter()
+        .filter(|n| {
+            n.args.iter().any(uses)
+                || n.env.iter().any(|(_, v)| uses(v))
+                || kinds.get(&n.kind).is_some_and(|k| {
+                    k.command.iter().any(uses) || k.env.iter().any(|(_, v)| uses(v))
+                })
+        })
+        .map(|n| format!("{} ({})", n.id, n.kind))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    errs.help(
+        src,
+        span,
+        format!(
+            "`proxies = true` with `{{peer_addrs}}` (nodes {}): through the proxies the peers' ports are the proxies' own, so a server that derives a peer's id as PORT-5000 gets wrong ids",
+            bad.join(", ")
+        ),
+        "give such servers `{peers}` (ID=HOST:PORT) if they accept it, or run them without `proxies` (no `net` steps)",
+    );
 }
 
 /// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.
@@ -948,6 +1026,10 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         None => Vec::new(),
         Some(v) => read_ids(src, errs, v, "targets", ids).unwrap_or_default(),
     };
+    let groups = match f.get("group") {
+        None => Vec::new(),
+        Some(g) => read_groups(src, errs, g, ids, rate),
+    };
     Some(Workload {
         kind: kind?,
         clients,
@@ -955,7 +1037,46 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         keys,
         targets,
         request_timeout_ms,
+        groups,
     })
+}
+
+/// `[[workload.group]]` tables: `clients` (default 1), `rate` (default: the
+/// workload's), `targets` (default: every node).
+fn read_groups(
+    src: &Src,
+    errs: &mut Errs,
+    v: &Node,
+    ids: &BTreeSet<u32>,
+    rate: f64,
+) -> Vec<ClientGroup> {
+    let Value::Array(items) = &v.value else {
+        errs.at(
+            src,
+            v.span.clone(),
+            format!(
+                "`group` must be an array of tables ([[workload.group]]), found {}",
+                v.value.type_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for it in items {
+        let Some(f) = fields(src, errs, it, "[[workload.group]]", GROUP_KEYS) else {
+            continue;
+        };
+        let targets = match f.get("targets") {
+            None => Vec::new(),
+            Some(t) => read_ids(src, errs, t, "targets", ids).unwrap_or_default(),
+        };
+        out.push(ClientGroup {
+            clients: f.uint(src, errs, "clients", 1, 1000).unwrap_or(1) as u32,
+            rate: f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(rate),
+            targets,
+        });
+    }
+    out
 }
 
 /// `"all"`, an id, or an array of ids; every id must be a node of the suite.

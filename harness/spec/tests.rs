@@ -164,6 +164,76 @@ fn toml_syntax_errors_have_a_position() {
     assert!(missing.contains("cannot read the file"), "{missing}");
 }
 
+#[test]
+fn workload_groups_load_and_bad_ones_are_named() {
+    let s = load_text(&format!(
+        "{NODES}[workload]\ntype = \"register\"\nrate = 30\ntargets = [1]\n\
+         [[workload.group]]\nclients = 2\ntargets = [2]\n[[step]]\nwait = \"leader\"\n"
+    ))
+    .unwrap();
+    let w = s.workload.unwrap();
+    assert_eq!(w.groups.len(), 1);
+    assert_eq!(
+        (w.groups[0].clients, w.groups[0].targets.clone()),
+        (2, vec![2])
+    );
+    assert_eq!(w.groups[0].rate, 30.0, "the workload's rate by default");
+    let e = errors(&format!(
+        "{NODES}[workload]\ntype = \"register\"\n\
+         [[workload.group]]\nclient = 2\ntargets = [9]\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("unknown key `client` in [[workload.group]]"),
+        "{e}"
+    );
+    assert!(e.contains("no node has id 9"), "{e}");
+    let e = errors(&format!(
+        "{NODES}[workload]\ntype = \"register\"\ngroup = 3\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(e.contains("`group` must be an array of tables"), "{e}");
+}
+
+#[test]
+fn peer_addrs_through_the_proxies_is_refused() {
+    // Node 2's kind ("plain") passes {peer_addrs}: ids derived from proxy ports would be wrong.
+    let e = errors(&format!(
+        "{NODES}[cluster]\nproxies = true\n[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("`proxies = true` with `{peer_addrs}` (nodes 2 (plain))"),
+        "{e}"
+    );
+    assert!(e.contains("s.toml:"), "{e}");
+    // Without proxies the same nodes are fine.
+    load_text(&format!("{NODES}[[step]]\nwait = \"leader\"\n")).unwrap();
+}
+
+#[test]
+fn check_settings_and_error_patterns_load_and_bad_ones_are_named() {
+    let s = load_text(&format!(
+        "{NODES}[[step]]\nwait = \"leader\"\n[checks]\nmax_new_terms = 5\nterm_window_s = 2.5\nnode_errors = \"warning\"\n"
+    ))
+    .unwrap();
+    assert_eq!(s.checks.max_new_terms, 5);
+    assert_eq!(s.checks.term_window_ms, Some(2500));
+    assert!(s.checks.node_errors_warn);
+    let d = load_text(&format!("{NODES}[[step]]\nwait = \"leader\"\n")).unwrap();
+    assert_eq!((d.checks.max_new_terms, d.checks.term_window_ms), (3, None));
+    assert!(!d.checks.node_errors_warn);
+    let e = errors(&format!(
+        "{NODES}[[step]]\nwait = \"leader\"\n[checks]\nnode_errors = \"warn\"\n"
+    ));
+    assert!(e.contains("node_errors"), "{e}");
+    assert!(e.contains("expected one of: fail, warning"), "{e}");
+    let e = errors(&format!(
+        "[kind.bad]\ncommand = [\"x\"]\nerror_patterns = [\"^FATAL (\"]\n{NODES}[[step]]\nwait = \"leader\"\n"
+    ));
+    assert!(
+        e.contains("invalid regular expression \"^FATAL (\" in `error_patterns`"),
+        "{e}"
+    );
+}
+
 // ---- issue 10 §6 and §9: input that must be a clear error, never a panic or a hang.
 
 /// Write `suite` (with the test kinds beside it) and load it.

@@ -16,6 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Recorded as the message of a GET that a black-box node answered with success:
+/// the original protocol carries no value, so the read cannot be judged.
+pub const NO_READ_RESULT: &str = "black-box node: no read result";
+
 /// The original server's answer when no leader is known: certainly not applied.
 pub const NO_LEADER: &str = "No leader available";
 
@@ -80,7 +84,7 @@ impl Recorder {
                 };
                 match outcome_of(&original) {
                     Outcome::Ok if command.starts_with("GET ") => {
-                        (Outcome::Info, None, "black-box node: no read result".into())
+                        (Outcome::Info, None, NO_READ_RESULT.into())
                     }
                     o => (o, None, resp.message.clone()),
                 }
@@ -139,76 +143,124 @@ impl Running {
     }
 }
 
-/// Start `w.clients` clients sending to `targets` (id, address).
-pub fn start(w: &Workload, targets: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u64) -> Running {
+/// One client's settings: where it sends, how often, its first logical id.
+struct ClientPlan {
+    /// Index over every client of every group (0-based); logical ids start at `index + 1`.
+    index: u32,
+    /// Clients of every group: the step between a client's successive logical ids.
+    total: u32,
+    targets: Vec<(u32, SocketAddr)>,
+    gap: Option<Duration>,
+}
+
+/// The clients of the main group then of each `[[workload.group]]`, with the
+/// addresses of their targets (empty targets = every node of `nodes`).
+fn plans(w: &Workload, nodes: &[(u32, SocketAddr)]) -> Vec<ClientPlan> {
+    let pick = |t: &[u32]| -> Vec<(u32, SocketAddr)> {
+        nodes
+            .iter()
+            .filter(|(id, _)| t.is_empty() || t.contains(id))
+            .copied()
+            .collect()
+    };
+    let gap = |clients: u32, rate: f64| {
+        (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 / rate))
+    };
+    let mut groups = vec![(w.clients, pick(&w.targets), gap(w.clients, w.rate))];
+    for g in &w.groups {
+        groups.push((g.clients, pick(&g.targets), gap(g.clients, g.rate)));
+    }
+    let total = groups.iter().map(|g| g.0).sum();
+    let mut out = Vec::new();
+    for (clients, targets, gap) in groups {
+        for _ in 0..clients {
+            out.push(ClientPlan {
+                index: out.len() as u32,
+                total,
+                targets: targets.clone(),
+                gap,
+            });
+        }
+    }
+    out
+}
+
+/// Start the workload's clients: `w.clients` sending to `w.targets`, then each
+/// `[[workload.group]]`. `nodes` gives every node's (id, address).
+pub fn start(w: &Workload, nodes: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u64) -> Running {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let values = Arc::new(AtomicU64::new(1));
-    let per_client_gap = (w.rate > 0.0).then(|| Duration::from_secs_f64(w.clients as f64 / w.rate));
-    let mut tasks = Vec::new();
-    for c in 0..w.clients {
-        let w = w.clone();
-        let targets = targets.clone();
-        let rec = rec.clone();
-        let mut stop = stop_rx.clone();
-        let values = values.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut rng =
-                StdRng::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1)));
-            let mut clients: HashMap<u32, client::Client> = targets
-                .iter()
-                .map(|(id, a)| (*id, client::lazy(*a, Duration::from_millis(300))))
-                .collect();
-            // Logical client ids start at 1 (0 is the harness's own probes). A client
-            // whose op ends `info` may still have it in flight, so it continues under a
-            // fresh id, as Jepsen does: each id has at most one op open.
-            let mut logical = c + 1;
-            let mut seen: HashMap<String, String> = HashMap::new();
-            let mut n = 0u64;
-            let timeout = Duration::from_millis(w.request_timeout_ms);
-            loop {
-                if *stop.borrow() {
-                    break;
-                }
-                let started = Instant::now();
-                let (node, _) = targets[rng.random_range(0..targets.len())];
-                let command = match w.kind {
-                    WorkloadKind::Set => format!("op-c{}-{}", c + 1, n),
-                    WorkloadKind::Register => register_command(&mut rng, w.keys, &values, &seen),
-                };
-                n += 1;
-                let op = rec
-                    .invoke(
-                        clients.get_mut(&node).unwrap(),
-                        logical,
-                        node,
-                        command,
-                        timeout,
-                    )
-                    .await;
-                if op.outcome == Outcome::Ok {
-                    learn(&mut seen, &op);
-                }
-                if op.outcome == Outcome::Info {
-                    logical += w.clients;
-                }
-                // Without a rate, back off briefly after a failure so a dead node is not hammered.
-                let gap = match (per_client_gap, op.outcome) {
-                    (Some(g), _) => g.saturating_sub(started.elapsed()),
-                    (None, Outcome::Ok) => Duration::ZERO,
-                    (None, _) => Duration::from_millis(20),
-                };
-                if !gap.is_zero() {
-                    tokio::select! {
-                        _ = tokio::time::sleep(gap) => {}
-                        _ = stop.changed() => break,
-                    }
-                }
-            }
-        }));
-    }
+    let tasks = plans(w, &nodes)
+        .into_iter()
+        .map(|p| {
+            let rng = StdRng::seed_from_u64(
+                seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(p.index as u64 + 1)),
+            );
+            tokio::spawn(client_loop(
+                w.clone(),
+                p,
+                rec.clone(),
+                stop_rx.clone(),
+                values.clone(),
+                rng,
+            ))
+        })
+        .collect();
     Running {
         stop: stop_tx,
         tasks,
+    }
+}
+
+/// One client: send a command, record it, wait for the rate, until stopped.
+async fn client_loop(
+    w: Workload,
+    p: ClientPlan,
+    rec: Recorder,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    values: Arc<AtomicU64>,
+    mut rng: StdRng,
+) {
+    let mut clients: HashMap<u32, client::Client> = p
+        .targets
+        .iter()
+        .map(|(id, a)| (*id, client::lazy(*a, Duration::from_millis(300))))
+        .collect();
+    // Logical client ids start at 1 (0 is the harness's own probes). A client
+    // whose op ends `info` may still have it in flight, so it continues under a
+    // fresh id, as Jepsen does: each id has at most one op open.
+    let mut logical = p.index + 1;
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut n = 0u64;
+    let timeout = Duration::from_millis(w.request_timeout_ms);
+    while !*stop.borrow() && !p.targets.is_empty() {
+        let started = Instant::now();
+        let (node, _) = p.targets[rng.random_range(0..p.targets.len())];
+        let command = match w.kind {
+            WorkloadKind::Set => format!("op-c{}-{}", p.index + 1, n),
+            WorkloadKind::Register => register_command(&mut rng, w.keys, &values, &seen),
+        };
+        n += 1;
+        let c = clients.get_mut(&node).unwrap();
+        let op = rec.invoke(c, logical, node, command, timeout).await;
+        if op.outcome == Outcome::Ok {
+            learn(&mut seen, &op);
+        }
+        if op.outcome == Outcome::Info {
+            logical += p.total;
+        }
+        // Without a rate, back off briefly after a failure so a dead node is not hammered.
+        let gap = match (p.gap, op.outcome) {
+            (Some(g), _) => g.saturating_sub(started.elapsed()),
+            (None, Outcome::Ok) => Duration::ZERO,
+            (None, _) => Duration::from_millis(20),
+        };
+        if !gap.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(gap) => {}
+                _ = stop.changed() => break,
+            }
+        }
     }
 }
 
@@ -300,5 +352,41 @@ mod tests {
             assert!(written.insert(v.to_string()), "value {v} written twice");
         }
         assert!(written.len() > 200);
+    }
+
+    #[test]
+    fn groups_get_their_own_targets_and_distinct_logical_ids() {
+        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let nodes: Vec<(u32, SocketAddr)> = (1..=5).map(|i| (i, a(28100 + i as u16))).collect();
+        let w = Workload {
+            kind: WorkloadKind::Register,
+            clients: 2,
+            rate: 40.0,
+            keys: 2,
+            targets: vec![1, 2],
+            request_timeout_ms: 1000,
+            groups: vec![crate::spec::ClientGroup {
+                clients: 1,
+                rate: 10.0,
+                targets: vec![3, 4, 5],
+            }],
+        };
+        let ps = plans(&w, &nodes);
+        assert_eq!(ps.len(), 3);
+        let ids = |p: &ClientPlan| p.targets.iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(ids(&ps[0]), vec![1, 2]);
+        assert_eq!(ids(&ps[2]), vec![3, 4, 5]);
+        assert_eq!(ps[2].targets[0].1, a(28103));
+        assert_eq!((ps[2].index, ps[2].total), (2, 3));
+        // 2 clients at 40/s in total: one op per 50 ms each; the group: 1 at 10/s.
+        assert_eq!(ps[0].gap, Some(Duration::from_millis(50)));
+        assert_eq!(ps[2].gap, Some(Duration::from_millis(100)));
+        // No targets: every node.
+        let w = Workload {
+            targets: vec![],
+            groups: vec![],
+            ..w
+        };
+        assert_eq!(ids(&plans(&w, &nodes)[0]), vec![1, 2, 3, 4, 5]);
     }
 }
