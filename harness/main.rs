@@ -384,12 +384,8 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
 }
 
 fn print_recheck(path: &Path, r: &Report, recorded: Option<&Report>, cancelled: bool) {
+    // The table explains every check that did not pass in full.
     say(&report::table(r));
-    for c in &r.checks {
-        for e in c.evidence.iter().skip(1) {
-            say(&format!("    {}: {e}\n", c.name));
-        }
-    }
     if cancelled {
         say("  the re-check was interrupted: checks not finished are `not checked`\n");
     }

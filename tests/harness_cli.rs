@@ -479,7 +479,10 @@ workload = "stop"
         .timeout(Duration::from_secs(120))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("linearizable"));
+        .stderr(predicate::str::contains("linearizable"))
+        // The failing check's full explanation is on the terminal, not only its first line.
+        .stderr(predicate::str::contains("linearizable — FAIL"))
+        .stderr(predicate::str::contains("    based on: "));
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
     )

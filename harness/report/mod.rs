@@ -295,6 +295,7 @@ pub fn table(r: &Report) -> String {
             c.summary
         ));
     }
+    out.push_str(&explanations(&r.checks));
     if !r.metrics.is_empty() {
         let m: Vec<String> = r
             .metrics
@@ -326,6 +327,31 @@ pub fn table(r: &Report) -> String {
         },
         r.exit_code
     ));
+    out
+}
+
+/// The full explanation of every check that did not pass (failed, unknown,
+/// warning): what it rests on and each evidence line (bounded by
+/// [`crate::check::MAX_EVIDENCE`]), so a failing run can be acted on from the
+/// terminal alone. Passing and `not checked` checks are explained by their one line.
+pub fn explanations(checks: &[CheckResult]) -> String {
+    let mut out = String::new();
+    for c in checks {
+        if !matches!(c.status, Status::Fail | Status::Unknown | Status::Warn) {
+            continue;
+        }
+        out.push_str(&format!("\n  {} — {}\n", c.name, c.status.word()));
+        out.push_str(&format!("    based on: {}\n", c.based_on));
+        if c.evidence.is_empty() {
+            out.push_str(&format!("    {}\n", c.summary));
+        }
+        for e in &c.evidence {
+            for (i, line) in e.lines().enumerate() {
+                let indent = if i == 0 { "    " } else { "      " };
+                out.push_str(&format!("{indent}{line}\n"));
+            }
+        }
+    }
     out
 }
 
@@ -496,5 +522,9 @@ mod tests {
         assert!(x.contains("<skipped"), "{x}");
         let t = table(&r);
         assert!(t.contains("FAIL") && t.contains("not checked"), "{t}");
+        // The failing check is explained in full on the terminal, the others are not.
+        assert!(t.contains("election_safety — FAIL"), "{t}");
+        assert!(t.contains("    term 7: nodes 2, 4 all Leader"), "{t}");
+        assert!(!t.contains("durability — "), "{t}");
     }
 }
