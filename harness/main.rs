@@ -249,6 +249,19 @@ fn read_input(path: &Path) -> Result<Input, String> {
             .map_err(|e| format!("{}: cannot read ({e}); {EXPECTED}", f.display()))?;
         let evidence = serde_json::from_str::<Evidence>(&text)
             .map_err(|e| format!("{}:{}:{}: {e}", f.display(), e.line(), e.column()))?;
+        // The same rule as for a history file: one operation per id.
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, op) in evidence.history.iter().enumerate() {
+            if let Some(first) = seen.insert(op.id, i) {
+                return Err(format!(
+                    "{}: history operation #{} has id {}, already used by operation #{} (duplicate operation ids)",
+                    f.display(),
+                    i + 1,
+                    op.id,
+                    first + 1
+                ));
+            }
+        }
         let rf = path.join("report.json");
         let report = match std::fs::read_to_string(&rf) {
             Err(_) => None,

@@ -654,4 +654,24 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(err.contains("nothing was checked"), "{err}");
+
+    // A saved run whose history holds one operation id twice is bad input, as in a history file.
+    let dup = dir.path().join("dup-run");
+    std::fs::create_dir_all(&dup).unwrap();
+    let mut ev: serde_json::Value =
+        serde_json::from_str(&text(&run.join("evidence.json"))).unwrap();
+    let op = serde_json::json!({
+        "id": 7, "client": 1, "node": 1, "command": "SET k 1", "invoke_us": 10,
+        "complete_us": 20, "outcome": "ok", "result": "OK", "message": ""
+    });
+    ev["history"] = serde_json::json!([op.clone(), op]);
+    std::fs::write(dup.join("evidence.json"), ev.to_string()).unwrap();
+    let out = cmd(dir.path())
+        .args(["check", dup.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("duplicate operation ids"), "{err}");
+    assert!(err.contains("evidence.json"), "{err}");
 }
