@@ -568,6 +568,15 @@ impl Service {
 
 #[tonic::async_trait]
 impl RaftService for Service {
+    /// Pre-vote is not implemented by this node yet: UNIMPLEMENTED, which a peer
+    /// counts as a grant (docs/node-contract.md).
+    async fn pre_vote(
+        &self,
+        _: Request<pb::RequestVoteRequest>,
+    ) -> Result<Response<pb::RequestVoteResponse>, Status> {
+        Err(Status::unimplemented("PreVote"))
+    }
+
     async fn request_vote(
         &self,
         request: Request<pb::RequestVoteRequest>,

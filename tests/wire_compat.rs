@@ -336,6 +336,12 @@ fn package_service_and_rpcs_match_the_original() {
                 ".raft.GetStatusResponse"
             ),
             ("GetLog", ".raft.GetLogRequest", ".raft.GetLogResponse"),
+            // Extension: a new RPC after the original five (old peers answer UNIMPLEMENTED).
+            (
+                "PreVote",
+                ".raft.RequestVoteRequest",
+                ".raft.RequestVoteResponse"
+            ),
         ]
     );
     for m in &svc.method {

@@ -127,4 +127,11 @@ impl RaftService for FixedStatus {
     async fn get_log(&self, _: Request<GetLogRequest>) -> Result<Response<GetLogResponse>, Status> {
         Err(Status::unimplemented("GetLog"))
     }
+
+    async fn pre_vote(
+        &self,
+        _: Request<RequestVoteRequest>,
+    ) -> Result<Response<RequestVoteResponse>, Status> {
+        Err(Status::unimplemented("PreVote"))
+    }
 }
