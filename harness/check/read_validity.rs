@@ -342,34 +342,47 @@ mod tests {
             .collect()
     }
 
+    /// Every read of a linearizable Jepsen history has a write that explains it.
+    fn assert_valid_reads(dir: &std::path::Path, file: &str) {
+        let ev = Evidence {
+            history: from_jepsen(&std::fs::read_to_string(dir.join(file)).unwrap()),
+            ..Default::default()
+        };
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Pass, "{file}: {r:?}");
+    }
+
     #[test]
-    fn linearizable_jepsen_etcd_histories_have_valid_reads() {
-        // Issue 11 §8: all 23 linearizable histories failed read_validity, which
-        // blamed a read on the last of several writes of its value.
-        // shared/ beside the repository (or beside a folder of worktrees).
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = root
-            .ancestors()
-            .skip(1)
-            .take(2)
-            .map(|a| a.join("shared/histories/jepsen-etcd"))
-            .find(|d| d.is_dir())
-            .unwrap_or_else(|| root.join("../shared/histories/jepsen-etcd"));
-        let tsv = std::fs::read_to_string(dir.join("expected.tsv")).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the shared/ folder beside the repository)",
-                dir.display()
-            )
-        });
+    fn our_linearizable_jepsen_history_has_valid_reads() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/histories/jepsen");
+        assert_valid_reads(&dir, "register-ok.log");
+    }
+
+    /// Issue 11 §8: all 23 linearizable histories of the public Jepsen etcd corpus failed
+    /// read_validity, which blamed a read on the last of several writes of its value. The
+    /// corpus is an optional extra (`$RAFT_HARNESS_REFERENCE_HISTORIES`, default
+    /// `../shared/histories`, as in `tests/lin_histories.rs`): absent, one line says so.
+    #[test]
+    fn reference_corpus_linearizable_jepsen_histories_have_valid_reads() {
+        let root = std::env::var_os("RAFT_HARNESS_REFERENCE_HISTORIES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/histories")
+            });
+        if !root.exists() {
+            eprintln!(
+                "reference corpus: absent ({}), 23 Jepsen read_validity histories not run",
+                root.display()
+            );
+            return;
+        }
+        let dir = root.join("jepsen-etcd");
+        let tsv = std::fs::read_to_string(dir.join("expected.tsv"))
+            .unwrap_or_else(|e| panic!("{}: {e} (corpus present but malformed)", dir.display()));
         let mut judged = 0;
         for line in tsv.lines().skip(1).filter(|l| l.ends_with("\ttrue")) {
-            let file = line.split('\t').next().unwrap();
-            let ev = Evidence {
-                history: from_jepsen(&std::fs::read_to_string(dir.join(file)).unwrap()),
-                ..Default::default()
-            };
-            let r = check(&ev);
-            assert_eq!(r.status, Status::Pass, "{file}: {r:?}");
+            assert_valid_reads(&dir, line.split('\t').next().unwrap());
             judged += 1;
         }
         assert_eq!(judged, 23);

@@ -159,6 +159,10 @@ pub struct Proc {
     launcher_exit: Option<String>,
     /// How the node ended: launcher reaped and no marked process left.
     exit: Option<String>,
+    /// Every member seen so far (pid, start time). A member that is exiting has
+    /// lost its environment (so no marker) before it is a zombie: the node has
+    /// ended only once these are gone too.
+    seen: Vec<(i32, u64)>,
 }
 
 impl Proc {
@@ -187,6 +191,7 @@ impl Proc {
             marker,
             launcher_exit: None,
             exit: None,
+            seen: Vec::new(),
         })
     }
 
@@ -209,14 +214,33 @@ impl Proc {
         }
     }
 
+    /// The live members now, remembered in `seen`.
+    fn scan(&mut self) -> Vec<i32> {
+        let now = self.members();
+        for &pid in &now {
+            if !self.seen.iter().any(|(p, _)| *p == pid) {
+                self.seen.push((pid, ports::start_time(pid).unwrap_or(0)));
+            }
+        }
+        now
+    }
+
+    /// A member seen earlier that has not finished exiting (not yet a zombie,
+    /// and not a new process that reused its pid).
+    fn member_still_exiting(&self) -> bool {
+        self.seen
+            .iter()
+            .any(|&(pid, st)| ports::is_alive(pid) && ports::start_time(pid) == Some(st))
+    }
+
     /// None while running (the launcher or any marked process lives); the exit
     /// description once all are gone (reaps the launcher).
     pub fn exited(&mut self) -> Option<&str> {
         if self.exit.is_none() {
             self.poll_launcher();
-            if let Some(l) = &self.launcher_exit {
-                if self.members().is_empty() {
-                    self.exit = Some(l.clone());
+            if let Some(l) = self.launcher_exit.clone() {
+                if self.scan().is_empty() && !self.member_still_exiting() {
+                    self.exit = Some(l);
                 }
             }
         }
@@ -240,7 +264,7 @@ impl Proc {
             let _ = nix::sys::signal::killpg(g, sig);
         }
         // Members outside the launcher's group (setsid, daemons): once each.
-        for p in self.members().into_iter().map(Pid::from_raw) {
+        for p in self.scan().into_iter().map(Pid::from_raw) {
             if group.is_none() || getpgid(Some(p)).ok() != group {
                 let _ = nix::sys::signal::kill(p, sig);
             }
@@ -571,10 +595,17 @@ mod tests {
     #[test]
     fn stop_all_gives_nodes_that_ignore_sigterm_one_grace_together() {
         let dir = tempfile::tempdir().unwrap();
-        let stubborn = "trap '' TERM; while :; do sleep 0.05; done";
+        // Each says when its trap is set: a SIGTERM before that would end it at once.
+        let stubborn = "trap '' TERM; touch ready.$0; while :; do sleep 0.05; done";
         let mut procs: Vec<Proc> = (1..=3)
-            .map(|n| Proc::spawn(launch(dir.path(), "stubborn", n, stubborn), 1).unwrap())
+            .map(|n| {
+                let mut l = launch(dir.path(), "stubborn", n, stubborn);
+                l.argv.push(n.to_string());
+                Proc::spawn(l, 1).unwrap()
+            })
             .collect();
+        assert!(wait_for(Duration::from_secs(20), || (1..=3)
+            .all(|n| dir.path().join(format!("ready.{n}")).exists())));
         let grace = Duration::from_millis(1000);
         let t = Instant::now();
         let lines = stop_all(procs.iter_mut().map(|p| (p, grace)).collect());
