@@ -137,16 +137,33 @@ pub enum LogOp {
 /// Journal events the core produces (the driver adds `start`, `apply` and `stop`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    Term { term: i32 },
-    Vote { term: i32, candidate: NodeId },
-    Role { role: Role, term: i32 },
-    Truncate { from_index: i32 },
-    Commit { index: i32 },
+    Term {
+        term: i32,
+    },
+    Vote {
+        term: i32,
+        candidate: NodeId,
+    },
+    Role {
+        role: Role,
+        term: i32,
+    },
+    Truncate {
+        from_index: i32,
+    },
+    Commit {
+        index: i32,
+    },
     /// A pre-vote round for `term` starts (journal `prevote`).
-    PreVote { term: i32 },
+    PreVote {
+        term: i32,
+    },
     /// A pre-vote round for `term` ends with `granted` grants, this node included (journal
     /// `prevote_result`).
-    PreVoteResult { term: i32, granted: usize },
+    PreVoteResult {
+        term: i32,
+        granted: usize,
+    },
 }
 
 /// Everything the driver must do after one input, in this order: persist `hard_state` and
@@ -662,7 +679,9 @@ impl Core {
             last_log_term: self.last_log_term(),
         };
         for &peer in &self.cfg.peers {
-            self.ready.messages.push((peer, Message::PreVote(req.clone())));
+            self.ready
+                .messages
+                .push((peer, Message::PreVote(req.clone())));
         }
     }
 

@@ -898,7 +898,11 @@ fn test_prevote_granted_changes_nothing() {
     assert_eq!(resp.term, 2, "the reply carries the receiver's currentTerm");
     assert_eq!(c.term(), 2, "no term adoption");
     assert_eq!(c.voted_for(), NONE, "no vote");
-    assert_eq!(c.take_ready(), Ready::default(), "nothing persisted, journaled or reset");
+    assert_eq!(
+        c.take_ready(),
+        Ready::default(),
+        "nothing persisted, journaled or reset"
+    );
 }
 
 /// §9.6: the pre-vote is for a later term only ("term > currentTerm").
@@ -910,7 +914,10 @@ fn test_prevote_refused_for_a_term_not_above_current() {
         assert!(!resp.vote_granted, "term {term} against currentTerm 5");
         assert_eq!(resp.term, 5);
     }
-    assert!(c.handle_prevote_request(0, &prevote_req(6, 2, -1, 0)).vote_granted);
+    assert!(
+        c.handle_prevote_request(0, &prevote_req(6, 2, -1, 0))
+            .vote_granted
+    );
 }
 
 /// §9.6 with §5.4.1: a pre-vote needs the RequestVote log rule ("at least as up-to-date").
@@ -931,10 +938,16 @@ fn test_prevote_refused_to_less_up_to_date_log() {
 fn test_prevote_refused_within_min_timeout_of_hearing_the_leader() {
     let mut c = node_pv(1, 3, 0, vec![]);
     let heard = 3 * TIMEOUT;
-    assert!(c.handle_append_request(heard, &heartbeat_from(2, 1)).success);
+    assert!(
+        c.handle_append_request(heard, &heartbeat_from(2, 1))
+            .success
+    );
     let req = prevote_req(2, 3, -1, 0);
     assert!(!c.handle_prevote_request(heard, &req).vote_granted);
-    assert!(!c.handle_prevote_request(heard + RANGE.0 - 1, &req).vote_granted);
+    assert!(
+        !c.handle_prevote_request(heard + RANGE.0 - 1, &req)
+            .vote_granted
+    );
     assert!(
         c.handle_prevote_request(heard + RANGE.0, &req).vote_granted,
         "the leader is silent for a minimum election timeout"
@@ -1010,7 +1023,10 @@ fn test_prevote_majority_starts_election_refusals_do_not() {
         }
     );
     assert!(r.events.contains(&Event::Term { term: 5 }));
-    let votes = r.messages.iter().filter(|(_, m)| matches!(m, Message::Vote(_)));
+    let votes = r
+        .messages
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Vote(_)));
     assert_eq!(votes.count(), 4);
 }
 
@@ -1091,7 +1107,11 @@ fn test_check_quorum_leader_without_majority_steps_down_with_fresh_timer() {
         t += 100;
         net.tick(1, t);
         net.run();
-        assert_eq!(net.n(1).role(), Role::Leader, "still inside the window at {t}");
+        assert_eq!(
+            net.n(1).role(),
+            Role::Leader,
+            "still inside the window at {t}"
+        );
     }
     let down_at = last_reply + RANGE.1;
     let c = net.nodes.get_mut(&1).unwrap();
@@ -1101,9 +1121,15 @@ fn test_check_quorum_leader_without_majority_steps_down_with_fresh_timer() {
     assert!(c.propose(down_at, "SET a 1".into()).is_err());
     let r = c.take_ready();
     assert!(r.reset_timer, "a fresh timeout is drawn on stepping down");
-    assert_eq!(r.hard_state, None, "same term, same vote: nothing to persist");
+    assert_eq!(
+        r.hard_state, None,
+        "same term, same vote: nothing to persist"
+    );
     c.tick(down_at + TIMEOUT - 1);
-    assert!(c.take_ready().messages.is_empty(), "no campaign within one timeout");
+    assert!(
+        c.take_ready().messages.is_empty(),
+        "no campaign within one timeout"
+    );
     c.tick(down_at + TIMEOUT);
     assert!(matches!(
         c.take_ready().messages.first(),

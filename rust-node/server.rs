@@ -284,7 +284,8 @@ impl Driver {
             return;
         }
         let leader = self.core.leader_id();
-        self.leader_tx.send_if_modified(|l| std::mem::replace(l, leader) != leader);
+        self.leader_tx
+            .send_if_modified(|l| std::mem::replace(l, leader) != leader);
         // 1. Persist before anything that depends on it leaves this node.
         if let Some(storage) = self.storage.as_mut() {
             if let Some(hs) = ready.hard_state {

@@ -314,7 +314,10 @@ async fn without_a_majority_requests_get_no_leader_available() {
     .await
     .expect("it keeps asking for pre-votes, timeout after timeout");
     let s = status(21301).await.expect("node answers");
-    assert_eq!(s.current_term, 0, "no term raised after {rounds} pre-vote rounds");
+    assert_eq!(
+        s.current_term, 0,
+        "no term raised after {rounds} pre-vote rounds"
+    );
     assert_eq!(s.state, "Follower", "a pre-voting node stays Follower");
     assert_eq!(s.leader_id, -1);
     assert!(journal_events(&journal).contains(&"prevote_result".to_string()));
@@ -538,7 +541,15 @@ async fn prevote_rpc_grants_and_refuses_and_changes_nothing() {
     let args: Vec<String> = ["1", "29591", "2=127.0.0.1:29592", "3=127.0.0.1:29593"]
         .iter()
         .map(|s| s.to_string())
-        .chain(["--election-timeout-ms", "2000-4000", "--heartbeat-ms", "100"].map(String::from))
+        .chain(
+            [
+                "--election-timeout-ms",
+                "2000-4000",
+                "--heartbeat-ms",
+                "100",
+            ]
+            .map(String::from),
+        )
         .collect();
     let mut node = NodeProc::spawn(1, 29591, &args, &dir.path().join("n.log"));
     wait_for(WAIT, || status(29591))
