@@ -1,4 +1,4 @@
-//! Integration tests: real `rust-node` processes on loopback (ports 21000-21999).
+//! Integration tests: real `rust-node` processes on loopback (ports 21000-21999, 29500-29599).
 //!
 //! Clusters of 3 and 5 nodes elect one leader per term, commit writes sent through a follower
 //! (forwarded), survive a SIGKILLed leader, and bring a restarted node back up to date from its
@@ -646,8 +646,25 @@ async fn leader_without_a_majority_steps_down_in_the_same_term() {
     let r = r.expect("an answer");
     assert!(!r.success, "a stepped-down leader takes no writes: {r:?}");
     assert_eq!(r.outcome, REJECTED, "{r:?}");
-    let events = journal_events(&cluster.journal(leader));
-    assert!(events.iter().any(|e| e == "role"), "{events:?}");
+    let roles: Vec<(String, i64)> = std::fs::read_to_string(cluster.journal(leader))
+        .expect("journal")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .filter(|v| v["event"] == "role")
+        .map(|v| {
+            (
+                v["role"].as_str().unwrap().to_string(),
+                v["term"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let t = i64::from(term);
+    let led = roles.iter().position(|r| *r == ("Leader".to_string(), t));
+    let led = led.expect("the journal shows it leading");
+    assert!(
+        roles[led + 1..].contains(&("Follower".to_string(), t)),
+        "the journal shows the same-term step-down: {roles:?}"
+    );
     obs.stable_leader(&cluster, term - 1).await;
     obs.assert_election_safety();
     assert!(cluster.shutdown());
