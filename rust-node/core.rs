@@ -106,9 +106,21 @@ impl AppendRequest {
     }
 }
 
+/// A peer's answer to a PreVote RPC (thesis §9.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PreVoteReply {
+    /// The peer answered: `vote_granted` is the pre-vote, `term` its currentTerm.
+    Answer(VoteResponse),
+    /// The peer speaks only the original protocol (gRPC `UNIMPLEMENTED`): counts as a grant
+    /// (docs/node-contract.md, "Pre-vote and check-quorum").
+    Unimplemented,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     Vote(VoteRequest),
+    /// `term` is the term campaigned for (currentTerm + 1); nothing changes at the receiver.
+    PreVote(VoteRequest),
     Append(AppendRequest),
 }
 
@@ -125,11 +137,33 @@ pub enum LogOp {
 /// Journal events the core produces (the driver adds `start`, `apply` and `stop`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    Term { term: i32 },
-    Vote { term: i32, candidate: NodeId },
-    Role { role: Role, term: i32 },
-    Truncate { from_index: i32 },
-    Commit { index: i32 },
+    Term {
+        term: i32,
+    },
+    Vote {
+        term: i32,
+        candidate: NodeId,
+    },
+    Role {
+        role: Role,
+        term: i32,
+    },
+    Truncate {
+        from_index: i32,
+    },
+    Commit {
+        index: i32,
+    },
+    /// A pre-vote round for `term` starts (journal `prevote`).
+    PreVote {
+        term: i32,
+    },
+    /// A pre-vote round for `term` ends with `granted` grants, this node included (journal
+    /// `prevote_result`).
+    PreVoteResult {
+        term: i32,
+        granted: usize,
+    },
 }
 
 /// Everything the driver must do after one input, in this order: persist `hard_state` and
@@ -159,6 +193,15 @@ pub struct Config {
     /// reports every failure itself; this only guards against a lost report).
     pub rpc_timeout_ms: u64,
     pub max_entries_per_append: usize,
+    /// The election timeout range (ms). The minimum bounds the pre-vote lease (a node that
+    /// heard from a leader less than this ago refuses pre-votes); the maximum is check-quorum's
+    /// window.
+    pub election_timeout_ms: (u64, u64),
+    /// Ask for pre-votes before raising the term (thesis §9.6).
+    pub pre_vote: bool,
+    /// A leader without replies from a majority within the maximum election timeout steps
+    /// down (thesis §6.2, §9.6).
+    pub check_quorum: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -171,6 +214,15 @@ struct Progress {
     last_sent_ms: Option<u64>,
     /// After a failed send, entries are retried no earlier than this.
     retry_at_ms: u64,
+    /// Last reply of any kind from this peer (or when this node became leader): check-quorum.
+    last_reply_ms: u64,
+}
+
+/// A pre-vote round in progress: the term campaigned for and who granted (self included).
+#[derive(Clone, Debug)]
+struct PreVoteRound {
+    term: i32,
+    granted: BTreeSet<NodeId>,
 }
 
 /// The client proposal was refused because this node is not the leader.
@@ -190,6 +242,9 @@ pub struct Core {
     leader_id: NodeId,
     votes: BTreeSet<NodeId>,
     progress: BTreeMap<NodeId, Progress>,
+    prevote: Option<PreVoteRound>,
+    /// When this node last accepted an AppendEntries of its current term (pre-vote lease).
+    leader_contact_ms: Option<u64>,
     now_ms: u64,
     election_reset_ms: u64,
     election_timeout_ms: u64,
@@ -216,6 +271,8 @@ impl Core {
             leader_id: NONE,
             votes: BTreeSet::new(),
             progress: BTreeMap::new(),
+            prevote: None,
+            leader_contact_ms: None,
             now_ms,
             election_reset_ms: now_ms,
             election_timeout_ms,
@@ -286,6 +343,10 @@ impl Core {
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
         if self.role == Role::Leader {
+            if !self.has_quorum_contact() {
+                self.step_down_no_quorum();
+                return;
+            }
             let peers: Vec<NodeId> = self.cfg.peers.clone();
             let last = self.last_log_index();
             for peer in peers {
@@ -310,6 +371,62 @@ impl Core {
                 }
             }
         } else if now_ms >= self.election_reset_ms + self.election_timeout_ms {
+            if self.cfg.pre_vote {
+                self.start_prevote();
+            } else {
+                self.start_election();
+            }
+        }
+    }
+
+    /// PreVote RPC (thesis §9.6; docs/node-contract.md "Pre-vote and check-quorum"). Granted
+    /// iff `req.term > currentTerm`, the sender's log is at least as up-to-date (§5.4.1), and
+    /// this node is not a Leader and has not accepted an AppendEntries of its current term
+    /// within the minimum election timeout. Changes nothing: no term adoption, no vote, no
+    /// timer reset, nothing to persist or journal. The reply's `term` is currentTerm.
+    pub fn handle_prevote_request(&mut self, now_ms: u64, req: &VoteRequest) -> VoteResponse {
+        self.now_ms = now_ms;
+        let leader_heard = match self.leader_contact_ms {
+            Some(t) => now_ms.saturating_sub(t) < self.cfg.election_timeout_ms.0,
+            None => false,
+        };
+        let grant = req.term > self.term
+            && self.up_to_date(req)
+            && self.role != Role::Leader
+            && !leader_heard;
+        VoteResponse {
+            term: self.term,
+            vote_granted: grant,
+        }
+    }
+
+    /// A peer's answer to the PreVote for `term` (the term campaigned for). A higher term in
+    /// the answer is adopted (Figure 2); a grant (or `Unimplemented`) from a majority, self
+    /// included, starts the real election while the round is still current.
+    pub fn handle_prevote_response(
+        &mut self,
+        now_ms: u64,
+        from: NodeId,
+        term: i32,
+        reply: &PreVoteReply,
+    ) {
+        self.now_ms = now_ms;
+        let granted = match reply {
+            PreVoteReply::Answer(resp) => {
+                self.observe_term(resp.term);
+                resp.vote_granted
+            }
+            PreVoteReply::Unimplemented => true,
+        };
+        let current = self.role != Role::Leader && term == self.term + 1;
+        let Some(round) = self.prevote.as_mut().filter(|r| r.term == term && current) else {
+            return;
+        };
+        if granted {
+            round.granted.insert(from);
+        }
+        if round.granted.len() >= self.quorum() {
+            self.end_prevote();
             self.start_election();
         }
     }
@@ -318,9 +435,7 @@ impl Core {
     pub fn handle_vote_request(&mut self, now_ms: u64, req: &VoteRequest) -> VoteResponse {
         self.now_ms = now_ms;
         self.observe_term(req.term);
-        let up_to_date = req.last_log_term > self.last_log_term()
-            || (req.last_log_term == self.last_log_term()
-                && req.last_log_index >= self.last_log_index());
+        let up_to_date = self.up_to_date(req);
         let free = self.voted_for == NONE || self.voted_for == req.candidate_id;
         let grant = req.term == self.term && free && up_to_date;
         if grant {
@@ -358,6 +473,8 @@ impl Core {
             self.become_follower();
         }
         self.leader_id = req.leader_id;
+        self.leader_contact_ms = Some(now_ms);
+        self.end_prevote();
         self.reset_election_timer();
 
         let prev = req.prev_log_index;
@@ -435,6 +552,7 @@ impl Core {
         let Some(p) = self.progress.get_mut(&from) else {
             return;
         };
+        p.last_reply_ms = p.last_reply_ms.max(now_ms);
         if sent.n_entries > 0 {
             p.inflight_since = None;
         }
@@ -503,6 +621,80 @@ impl Core {
 
     // ----- internals -----
 
+    /// §5.4.1: the candidate's log is at least as up-to-date as ours (later last term, or the
+    /// same last term and at least as long).
+    fn up_to_date(&self, req: &VoteRequest) -> bool {
+        req.last_log_term > self.last_log_term()
+            || (req.last_log_term == self.last_log_term()
+                && req.last_log_index >= self.last_log_index())
+    }
+
+    /// Check-quorum (thesis §6.2): a reply from a majority, self included, within the last
+    /// maximum election timeout. Always true with check-quorum off.
+    fn has_quorum_contact(&self) -> bool {
+        if !self.cfg.check_quorum {
+            return true;
+        }
+        let window = self.cfg.election_timeout_ms.1;
+        let recent = self
+            .progress
+            .values()
+            .filter(|p| self.now_ms.saturating_sub(p.last_reply_ms) < window)
+            .count();
+        1 + recent >= self.quorum()
+    }
+
+    /// A leader cut off from the majority steps down in the same term, keeping `votedFor`.
+    fn step_down_no_quorum(&mut self) {
+        self.leader_id = NONE;
+        self.become_follower();
+    }
+
+    /// Election timeout with pre-vote on (thesis §9.6): stay (or return to) Follower in the
+    /// same term, draw a new timeout and ask every peer for a pre-vote for term + 1. A leader
+    /// not heard from for a timeout is presumed gone (`leader_id` cleared, so client requests
+    /// are no longer forwarded to it).
+    fn start_prevote(&mut self) {
+        self.end_prevote();
+        if self.role != Role::Follower {
+            self.become_follower(); // a Candidate whose election timed out
+        }
+        self.leader_id = NONE;
+        self.reset_election_timer();
+        let term = self.term + 1;
+        self.ready.events.push(Event::PreVote { term });
+        self.prevote = Some(PreVoteRound {
+            term,
+            granted: BTreeSet::from([self.cfg.id]),
+        });
+        if self.quorum() == 1 {
+            self.end_prevote();
+            self.start_election();
+            return;
+        }
+        let req = VoteRequest {
+            term,
+            candidate_id: self.cfg.id,
+            last_log_index: self.last_log_index(),
+            last_log_term: self.last_log_term(),
+        };
+        for &peer in &self.cfg.peers {
+            self.ready
+                .messages
+                .push((peer, Message::PreVote(req.clone())));
+        }
+    }
+
+    /// Ends the current pre-vote round, if any, journaling its result.
+    fn end_prevote(&mut self) {
+        if let Some(round) = self.prevote.take() {
+            self.ready.events.push(Event::PreVoteResult {
+                term: round.term,
+                granted: round.granted.len(),
+            });
+        }
+    }
+
     /// A majority of the cluster (peers plus this node).
     fn quorum(&self) -> usize {
         let cluster = self.cfg.peers.len() + 1;
@@ -513,6 +705,7 @@ impl Core {
     /// convert to follower" (Figure 2, Rules for Servers).
     fn observe_term(&mut self, term: i32) {
         if term > self.term {
+            self.end_prevote(); // a round for a term this node has now reached is moot
             self.term = term;
             self.voted_for = NONE;
             self.ready.hard_state = Some(self.hard_state());
@@ -530,6 +723,7 @@ impl Core {
     /// not win with (etcd raft's `becomeFollower` resets it the same way).
     fn become_follower(&mut self) {
         self.role = Role::Follower;
+        self.end_prevote();
         self.votes.clear();
         self.progress.clear();
         self.reset_election_timer();
@@ -545,6 +739,7 @@ impl Core {
     }
 
     fn start_election(&mut self) {
+        self.end_prevote();
         self.term += 1;
         self.voted_for = self.cfg.id;
         self.role = Role::Candidate;
@@ -599,6 +794,7 @@ impl Core {
                         inflight_since: None,
                         last_sent_ms: None,
                         retry_at_ms: 0,
+                        last_reply_ms: self.now_ms,
                     },
                 )
             })

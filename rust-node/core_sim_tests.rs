@@ -15,6 +15,8 @@ const ET: (u64, u64) = (150, 300);
 enum Wire {
     Req(Message),
     VoteResp(VoteResponse),
+    /// An answer to the PreVote for the term given.
+    PreVoteResp(i32, VoteResponse),
     AppendResp(AppendSent, AppendResponse),
 }
 
@@ -94,6 +96,9 @@ impl Sim {
             heartbeat_ms: 50,
             rpc_timeout_ms: ET.0,
             max_entries_per_append: 4,
+            election_timeout_ms: ET,
+            pre_vote: true,
+            check_quorum: true,
         }
     }
 
@@ -242,6 +247,15 @@ impl Sim {
             }
             Wire::VoteResp(resp) => {
                 core.handle_vote_response(now, m.from, &resp);
+                self.drain(m.to);
+            }
+            Wire::Req(Message::PreVote(req)) => {
+                let resp = core.handle_prevote_request(now, &req);
+                self.drain(m.to);
+                self.send(m.to, m.from, Wire::PreVoteResp(req.term, resp));
+            }
+            Wire::PreVoteResp(term, resp) => {
+                core.handle_prevote_response(now, m.from, term, &PreVoteReply::Answer(resp));
                 self.drain(m.to);
             }
             Wire::AppendResp(sent, resp) if resp.term == -1 => {

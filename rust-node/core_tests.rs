@@ -8,6 +8,11 @@ use std::collections::VecDeque;
 
 const TIMEOUT: u64 = 1000;
 
+/// The election timeout range of the tests; the initial drawn timeout is its minimum, `TIMEOUT`.
+const RANGE: (u64, u64) = (TIMEOUT, 2 * TIMEOUT);
+
+/// The Raft paper's algorithm: pre-vote and check-quorum (thesis §9.6) off, so each test of a
+/// paper rule sees exactly that rule. Their own tests use [`config_pv`].
 fn config(id: NodeId, n: i32) -> Config {
     Config {
         id,
@@ -15,6 +20,18 @@ fn config(id: NodeId, n: i32) -> Config {
         heartbeat_ms: 50,
         rpc_timeout_ms: 100,
         max_entries_per_append: 3,
+        election_timeout_ms: RANGE,
+        pre_vote: false,
+        check_quorum: false,
+    }
+}
+
+/// As the node runs: pre-vote and check-quorum on.
+fn config_pv(id: NodeId, n: i32) -> Config {
+    Config {
+        pre_vote: true,
+        check_quorum: true,
+        ..config(id, n)
     }
 }
 
@@ -58,6 +75,8 @@ struct Net {
     now: u64,
     cut: BTreeSet<NodeId>,
     strip_hints: bool,
+    /// Nodes that answer PreVote with `UNIMPLEMENTED` (servers of the original protocol).
+    no_prevote_rpc: BTreeSet<NodeId>,
     rejections: usize,
     applied: BTreeMap<NodeId, Vec<Entry>>,
     events: BTreeMap<NodeId, Vec<Event>>,
@@ -71,6 +90,7 @@ impl Net {
             now: 0,
             cut: BTreeSet::new(),
             strip_hints: false,
+            no_prevote_rpc: BTreeSet::new(),
             rejections: 0,
             applied: BTreeMap::new(),
             events: BTreeMap::new(),
@@ -139,6 +159,19 @@ impl Net {
                     self.collect(to);
                     let n = self.nodes.get_mut(&from).unwrap();
                     n.handle_vote_response(now, to, &resp);
+                    self.collect(from);
+                }
+                Message::PreVote(req) => {
+                    let reply = if self.no_prevote_rpc.contains(&to) {
+                        PreVoteReply::Unimplemented
+                    } else {
+                        let to_node = self.nodes.get_mut(&to).unwrap();
+                        let resp = to_node.handle_prevote_request(now, &req);
+                        self.collect(to);
+                        PreVoteReply::Answer(resp)
+                    };
+                    let n = self.nodes.get_mut(&from).unwrap();
+                    n.handle_prevote_response(now, to, req.term, &reply);
                     self.collect(from);
                 }
                 Message::Append(req) => {
@@ -801,7 +834,7 @@ fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
         .iter()
         .map(|(_, to, m)| match m {
             Message::Append(a) => (*to, a.prev_log_index, a.entries.len()),
-            Message::Vote(_) => panic!("leader sends no votes"),
+            Message::Vote(_) | Message::PreVote(_) => panic!("leader sends no votes"),
         })
         .collect();
     assert_eq!(
@@ -816,4 +849,325 @@ fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
     net.tick(1, t0 + 250);
     net.run();
     assert_eq!(net.n(1).commit_index(), 1);
+}
+
+// ----- Thesis §9.6: pre-vote and check-quorum (docs/node-contract.md) -----
+
+fn node_pv(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
+    let hs = HardState {
+        term,
+        voted_for: NONE,
+    };
+    let mut c = Core::new(config_pv(id, n), hs, log, 0, TIMEOUT);
+    c.take_ready();
+    c
+}
+
+fn net_pv(n: i32) -> Net {
+    Net::new((1..=n).map(|id| node_pv(id, n, 0, vec![])).collect())
+}
+
+fn prevote_req(term: i32, from: NodeId, last_index: i32, last_term: i32) -> VoteRequest {
+    VoteRequest {
+        term,
+        candidate_id: from,
+        last_log_index: last_index,
+        last_log_term: last_term,
+    }
+}
+
+fn heartbeat_from(leader: NodeId, term: i32) -> AppendRequest {
+    AppendRequest {
+        term,
+        leader_id: leader,
+        prev_log_index: -1,
+        prev_log_term: 0,
+        entries: vec![],
+        leader_commit: -1,
+    }
+}
+
+/// §9.6: a node grants a pre-vote to an up-to-date sender of a later term when it has heard
+/// from no leader; "Answering a PreVote changes nothing" (contract): no term, vote, timer or
+/// journal effect.
+#[test]
+fn test_prevote_granted_changes_nothing() {
+    let mut c = node_pv(1, 3, 2, log_of(&[1, 2]));
+    let resp = c.handle_prevote_request(5 * TIMEOUT, &prevote_req(3, 2, 1, 2));
+    assert!(resp.vote_granted);
+    assert_eq!(resp.term, 2, "the reply carries the receiver's currentTerm");
+    assert_eq!(c.term(), 2, "no term adoption");
+    assert_eq!(c.voted_for(), NONE, "no vote");
+    assert_eq!(
+        c.take_ready(),
+        Ready::default(),
+        "nothing persisted, journaled or reset"
+    );
+}
+
+/// §9.6: the pre-vote is for a later term only ("term > currentTerm").
+#[test]
+fn test_prevote_refused_for_a_term_not_above_current() {
+    let mut c = node_pv(1, 3, 5, vec![]);
+    for term in [4, 5] {
+        let resp = c.handle_prevote_request(0, &prevote_req(term, 2, 10, 4));
+        assert!(!resp.vote_granted, "term {term} against currentTerm 5");
+        assert_eq!(resp.term, 5);
+    }
+    assert!(
+        c.handle_prevote_request(0, &prevote_req(6, 2, -1, 0))
+            .vote_granted
+    );
+}
+
+/// §9.6 with §5.4.1: a pre-vote needs the RequestVote log rule ("at least as up-to-date").
+#[test]
+fn test_prevote_refused_to_less_up_to_date_log() {
+    let cases = [(5, 1, false), (0, 2, false), (1, 2, true), (0, 3, true)];
+    for (i, (idx, t, want)) in cases.into_iter().enumerate() {
+        let mut c = node_pv(1, 3, 2, log_of(&[1, 2]));
+        let resp = c.handle_prevote_request(0, &prevote_req(3, 2, idx, t));
+        assert_eq!(resp.vote_granted, want, "case {i}: ({idx}, {t})");
+    }
+}
+
+/// §9.6: "if a server receives a RequestVote [pre-vote] within the minimum election timeout of
+/// hearing from a current leader, it does not grant" — the lease that keeps a rejoining node
+/// from deposing a healthy leader.
+#[test]
+fn test_prevote_refused_within_min_timeout_of_hearing_the_leader() {
+    let mut c = node_pv(1, 3, 0, vec![]);
+    let heard = 3 * TIMEOUT;
+    assert!(
+        c.handle_append_request(heard, &heartbeat_from(2, 1))
+            .success
+    );
+    let req = prevote_req(2, 3, -1, 0);
+    assert!(!c.handle_prevote_request(heard, &req).vote_granted);
+    assert!(
+        !c.handle_prevote_request(heard + RANGE.0 - 1, &req)
+            .vote_granted
+    );
+    assert!(
+        c.handle_prevote_request(heard + RANGE.0, &req).vote_granted,
+        "the leader is silent for a minimum election timeout"
+    );
+}
+
+/// §9.6 (contract): "a Leader never grants" a pre-vote.
+#[test]
+fn test_leader_refuses_prevote() {
+    let mut net = net_pv(3);
+    net.elect(1);
+    assert_eq!(net.leaders(), vec![1]);
+    let now = net.now + 10 * TIMEOUT;
+    let leader = net.nodes.get_mut(&1).unwrap();
+    let resp = leader.handle_prevote_request(now, &prevote_req(5, 2, 100, 9));
+    assert!(!resp.vote_granted);
+    assert_eq!(leader.role(), Role::Leader);
+}
+
+/// §9.6: on an election timeout a node "does not raise its term": it stays Follower, draws a
+/// new timeout and asks every peer for a pre-vote for term + 1 (journal `prevote`).
+#[test]
+fn test_election_timeout_asks_for_prevotes_without_raising_term() {
+    let mut c = node_pv(1, 3, 4, log_of(&[1, 4]));
+    c.tick(TIMEOUT - 1);
+    assert!(c.take_ready().messages.is_empty());
+    c.tick(TIMEOUT);
+    assert_eq!(c.role(), Role::Follower);
+    assert_eq!(c.term(), 4);
+    let r = c.take_ready();
+    assert_eq!(r.hard_state, None, "nothing to persist");
+    assert!(r.reset_timer, "a new timeout is drawn");
+    assert_eq!(r.events, vec![Event::PreVote { term: 5 }]);
+    let want = prevote_req(5, 1, 1, 4);
+    assert_eq!(
+        r.messages,
+        vec![
+            (2, Message::PreVote(want.clone())),
+            (3, Message::PreVote(want))
+        ]
+    );
+}
+
+/// §9.6: only a majority of pre-votes (self included) starts the real election (term + 1,
+/// own vote, RequestVote); refusals leave the term alone (journal `prevote_result`).
+#[test]
+fn test_prevote_majority_starts_election_refusals_do_not() {
+    let mut c = node_pv(1, 5, 4, vec![]);
+    c.tick(TIMEOUT);
+    c.take_ready();
+    let no = PreVoteReply::Answer(VoteResponse {
+        term: 4,
+        vote_granted: false,
+    });
+    let yes = PreVoteReply::Answer(VoteResponse {
+        term: 4,
+        vote_granted: true,
+    });
+    c.handle_prevote_response(TIMEOUT, 2, 5, &no);
+    c.handle_prevote_response(TIMEOUT, 3, 5, &yes);
+    c.handle_prevote_response(TIMEOUT, 3, 5, &yes); // a duplicate counts once
+    c.handle_prevote_response(TIMEOUT, 4, 4, &yes); // a stale round's answer does not count
+    assert_eq!((c.role(), c.term()), (Role::Follower, 4), "2 of 5");
+    assert!(c.take_ready().is_empty());
+    c.handle_prevote_response(TIMEOUT, 5, 5, &yes);
+    assert_eq!((c.role(), c.term(), c.voted_for()), (Role::Candidate, 5, 1));
+    let r = c.take_ready();
+    assert_eq!(
+        r.events[0],
+        Event::PreVoteResult {
+            term: 5,
+            granted: 3
+        }
+    );
+    assert!(r.events.contains(&Event::Term { term: 5 }));
+    let votes = r
+        .messages
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Vote(_)));
+    assert_eq!(votes.count(), 4);
+}
+
+/// §9.6 / contract: a higher term in a pre-vote reply is adopted (Figure 2 rule) and ends the
+/// round; the node does not campaign on it.
+#[test]
+fn test_prevote_reply_with_higher_term_is_adopted_and_ends_round() {
+    let mut c = node_pv(1, 3, 4, vec![]);
+    c.tick(TIMEOUT);
+    c.take_ready();
+    let reply = PreVoteReply::Answer(VoteResponse {
+        term: 9,
+        vote_granted: false,
+    });
+    c.handle_prevote_response(TIMEOUT, 2, 5, &reply);
+    assert_eq!((c.role(), c.term()), (Role::Follower, 9));
+    let yes = PreVoteReply::Unimplemented;
+    c.handle_prevote_response(TIMEOUT, 3, 5, &yes);
+    assert_eq!(c.role(), Role::Follower, "the round for term 5 is over");
+}
+
+/// Contract: "A peer that answers the PreVote RPC with UNIMPLEMENTED counts as granting it" —
+/// a node with pre-vote still gets elected among servers of the original protocol.
+#[test]
+fn test_unimplemented_prevote_counts_as_grant() {
+    let mut net = net_pv(3);
+    net.no_prevote_rpc = BTreeSet::from([2, 3]);
+    net.elect(1);
+    assert_eq!(net.leaders(), vec![1]);
+    assert_eq!(net.n(1).term(), 1);
+    let result = Event::PreVoteResult {
+        term: 1,
+        granted: 2,
+    };
+    assert!(
+        net.events[&1].contains(&result),
+        "elected through a pre-vote round won by an UNIMPLEMENTED answer"
+    );
+}
+
+/// §9.6: "a server that cannot reach a majority never raises its term, so rejoining it does
+/// not depose a healthy leader" (issue 15 §2), here with a partition in the core network.
+#[test]
+fn test_node_cut_off_from_majority_never_raises_its_term() {
+    let mut net = net_pv(5);
+    net.elect(1);
+    assert_eq!(net.leaders(), vec![1]);
+    net.cut.insert(3);
+    for round in 1..=20u64 {
+        let now = net.now + TIMEOUT / 2;
+        net.tick(1, now); // heartbeats reach 2, 4, 5
+        net.tick(3, now + (round % 2) * TIMEOUT); // 3 times out every other round
+        net.run();
+    }
+    assert_eq!(net.n(3).term(), 1, "the cut-off node kept its term");
+    assert_eq!(net.n(3).role(), Role::Follower);
+    net.cut.clear();
+    let now = net.now + TIMEOUT / 2;
+    net.tick(3, now + TIMEOUT); // its timer fires once more, now connected
+    net.tick(1, now);
+    net.run();
+    assert_eq!(net.leaders(), vec![1], "the healthy leader stays");
+    assert!(net.nodes.values().all(|c| c.term() == 1), "no new term");
+    assert_eq!(net.n(3).leader_id(), 1, "the rejoined node follows it");
+}
+
+/// Thesis §6.2 / contract: "A Leader that has not had a reply from a majority of the cluster
+/// within the last maximum election timeout steps down to Follower in the same term (it keeps
+/// votedFor)", and starts a fresh election timeout.
+#[test]
+fn test_check_quorum_leader_without_majority_steps_down_with_fresh_timer() {
+    let mut net = net_pv(3);
+    net.elect(1);
+    let last_reply = net.now;
+    net.cut = BTreeSet::from([2, 3]);
+    let mut t = last_reply;
+    while t + 100 < last_reply + RANGE.1 {
+        t += 100;
+        net.tick(1, t);
+        net.run();
+        assert_eq!(
+            net.n(1).role(),
+            Role::Leader,
+            "still inside the window at {t}"
+        );
+    }
+    let down_at = last_reply + RANGE.1;
+    let c = net.nodes.get_mut(&1).unwrap();
+    c.tick(down_at);
+    assert_eq!((c.role(), c.term(), c.voted_for()), (Role::Follower, 1, 1));
+    assert_eq!(c.leader_id(), NONE);
+    assert!(c.propose(down_at, "SET a 1".into()).is_err());
+    let r = c.take_ready();
+    assert!(r.reset_timer, "a fresh timeout is drawn on stepping down");
+    assert_eq!(
+        r.hard_state, None,
+        "same term, same vote: nothing to persist"
+    );
+    c.tick(down_at + TIMEOUT - 1);
+    assert!(
+        c.take_ready().messages.is_empty(),
+        "no campaign within one timeout"
+    );
+    c.tick(down_at + TIMEOUT);
+    assert!(matches!(
+        c.take_ready().messages.first(),
+        Some((_, Message::PreVote(_)))
+    ));
+}
+
+/// Check-quorum counts any reply, success or not, from a majority: a leader that hears from
+/// one of two followers (2 of 3 with itself) keeps leading.
+#[test]
+fn test_check_quorum_leader_with_majority_replies_stays() {
+    let mut net = net_pv(3);
+    net.elect(1);
+    net.cut = BTreeSet::from([3]);
+    for _ in 0..50 {
+        net.heartbeat(1);
+    }
+    assert_eq!(net.leaders(), vec![1]);
+    assert_eq!(net.n(1).term(), 1);
+}
+
+/// A Candidate whose election times out (split vote) goes back to pre-voting as a Follower in
+/// its term rather than raising the term again unasked (contract: "When its election timer
+/// fires, a node does not raise its term").
+#[test]
+fn test_candidate_timeout_returns_to_prevote() {
+    let mut c = node_pv(1, 3, 0, vec![]);
+    c.tick(TIMEOUT);
+    let yes = PreVoteReply::Unimplemented;
+    c.handle_prevote_response(TIMEOUT, 2, 1, &yes);
+    assert_eq!((c.role(), c.term()), (Role::Candidate, 1));
+    c.take_ready();
+    c.tick(2 * TIMEOUT);
+    assert_eq!((c.role(), c.term(), c.voted_for()), (Role::Follower, 1, 1));
+    let r = c.take_ready();
+    assert!(r.events.contains(&Event::PreVote { term: 2 }));
+    assert!(r
+        .messages
+        .iter()
+        .all(|(_, m)| matches!(m, Message::PreVote(_))));
 }

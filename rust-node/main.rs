@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
 use crate::core::NodeId;
@@ -59,6 +59,13 @@ struct Cli {
     /// TEST ONLY, WRONG ON PURPOSE: answer GET from local state without the log.
     #[arg(long)]
     unsafe_stale_reads: bool,
+    /// Raise the term on an election timeout without asking for pre-votes first (the original
+    /// Raft behaviour, for comparisons; pre-vote is thesis §9.6).
+    #[arg(long)]
+    no_pre_vote: bool,
+    /// Keep leading without hearing from a majority (no check-quorum; for comparisons).
+    #[arg(long)]
+    no_check_quorum: bool,
 }
 
 fn parse_peer(s: &str) -> Result<Peer, String> {
@@ -227,6 +234,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         election_timeout_ms: cli.election_timeout_ms,
         heartbeat_ms: cli.heartbeat_ms,
         unsafe_stale_reads: cli.unsafe_stale_reads,
+        pre_vote: !cli.no_pre_vote,
+        check_quorum: !cli.no_check_quorum,
     });
     if cfg.unsafe_stale_reads {
         warn!("--unsafe-stale-reads: GET answers may be stale (test-only switch)");
@@ -243,7 +252,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             core_tx.clone(),
         ));
     }
-    let driver = Driver::new(cfg.clone(), storage, journal, hs, log, peer_tx)
+    let (leader_tx, leader_rx) = watch::channel(crate::core::NONE);
+    let driver = Driver::new(cfg.clone(), storage, journal, hs, log, peer_tx, leader_tx)
         .map_err(|e| format!("--journal: {e}"))?;
     let driver_task = tokio::spawn(driver.run(core_rx));
     info!(
@@ -254,7 +264,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let service = Service::new(cfg.clone(), core_tx.clone());
+    let service = Service::new(cfg.clone(), core_tx.clone(), leader_rx);
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut server = tokio::spawn(
         tonic::transport::Server::builder()

@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 use tracing::{debug, error, info, warn};
 
 use crate::core::{
     AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message, NodeId,
-    Role, VoteRequest, VoteResponse, NONE,
+    PreVoteReply, Role, VoteRequest, VoteResponse, NONE,
 };
 use crate::journal::Journal;
 use crate::kv::{self, Kv};
@@ -49,6 +49,10 @@ pub struct NodeConfig {
     pub election_timeout_ms: (u64, u64),
     pub heartbeat_ms: u64,
     pub unsafe_stale_reads: bool,
+    /// Pre-vote before raising the term (thesis §9.6); `--no-pre-vote` turns it off.
+    pub pre_vote: bool,
+    /// Leader steps down without a majority's replies; `--no-check-quorum` turns it off.
+    pub check_quorum: bool,
 }
 
 impl NodeConfig {
@@ -73,6 +77,7 @@ type Reply = pb::ClientResponseMessage;
 
 pub enum Input {
     Vote(VoteRequest, oneshot::Sender<VoteResponse>),
+    PreVote(VoteRequest, oneshot::Sender<VoteResponse>),
     Append(AppendRequest, oneshot::Sender<AppendResponse>),
     Propose(
         String,
@@ -82,6 +87,8 @@ pub enum Input {
     Status(oneshot::Sender<pb::GetStatusResponse>),
     Log(pb::GetLogRequest, oneshot::Sender<Vec<Entry>>),
     PeerVote(NodeId, Option<VoteResponse>),
+    /// A peer's answer to the PreVote for the term given (None: error or timeout, a refusal).
+    PeerPreVote(NodeId, i32, Option<PreVoteReply>),
     PeerAppend(NodeId, AppendSent, Option<AppendResponse>),
     Stop(oneshot::Sender<()>),
 }
@@ -95,6 +102,9 @@ pub struct Driver {
     kv: Kv,
     pending: BTreeMap<i32, (i32, oneshot::Sender<Reply>)>,
     peer_tx: HashMap<NodeId, mpsc::UnboundedSender<Message>>,
+    /// The leader this node knows (NONE: none), for forwarded requests to give up on a leader
+    /// this node no longer follows.
+    leader_tx: watch::Sender<NodeId>,
     epoch: Instant,
 }
 
@@ -112,6 +122,7 @@ impl Driver {
         hs: crate::core::HardState,
         log: Vec<Entry>,
         peer_tx: HashMap<NodeId, mpsc::UnboundedSender<Message>>,
+        leader_tx: watch::Sender<NodeId>,
     ) -> std::io::Result<Driver> {
         journal.write(
             "start",
@@ -128,6 +139,9 @@ impl Driver {
             heartbeat_ms: cfg.heartbeat_ms,
             rpc_timeout_ms: cfg.election_timeout_ms.0,
             max_entries_per_append: 256,
+            election_timeout_ms: cfg.election_timeout_ms,
+            pre_vote: cfg.pre_vote,
+            check_quorum: cfg.check_quorum,
         };
         let timeout = draw_timeout(&cfg);
         let core = Core::new(core_cfg, hs, log, 0, timeout);
@@ -139,6 +153,7 @@ impl Driver {
             kv: Kv::default(),
             pending: BTreeMap::new(),
             peer_tx,
+            leader_tx,
             epoch: Instant::now(),
         };
         d.process_ready();
@@ -175,6 +190,11 @@ impl Driver {
         match input {
             Input::Vote(req, tx) => {
                 let resp = self.core.handle_vote_request(now, &req);
+                self.process_ready();
+                let _ = tx.send(resp);
+            }
+            Input::PreVote(req, tx) => {
+                let resp = self.core.handle_prevote_request(now, &req);
                 self.process_ready();
                 let _ = tx.send(resp);
             }
@@ -233,6 +253,12 @@ impl Driver {
                     self.process_ready();
                 }
             }
+            Input::PeerPreVote(peer, term, reply) => {
+                if let Some(reply) = reply {
+                    self.core.handle_prevote_response(now, peer, term, &reply);
+                    self.process_ready();
+                }
+            }
             Input::PeerAppend(peer, sent, resp) => {
                 match resp {
                     Some(resp) => self.core.handle_append_response(now, peer, sent, &resp),
@@ -257,6 +283,9 @@ impl Driver {
         if ready.is_empty() {
             return;
         }
+        let leader = self.core.leader_id();
+        self.leader_tx
+            .send_if_modified(|l| std::mem::replace(l, leader) != leader);
         // 1. Persist before anything that depends on it leaves this node.
         if let Some(storage) = self.storage.as_mut() {
             if let Some(hs) = ready.hard_state {
@@ -299,6 +328,11 @@ impl Driver {
                     ("truncate", vec![("from_index", json!(from_index))])
                 }
                 Event::Commit { index } => ("commit", vec![("index", json!(index))]),
+                Event::PreVote { term } => ("prevote", vec![("term", json!(term))]),
+                Event::PreVoteResult { term, granted } => (
+                    "prevote_result",
+                    vec![("term", json!(term)), ("granted", json!(granted))],
+                ),
             };
             if let Err(e) = self.journal.write(name, &fields) {
                 fatal("cannot write journal", e);
@@ -410,58 +444,111 @@ pub async fn peer_loop(
     };
     let client = RaftServiceClient::new(ep.timeout(deadline).connect_lazy());
     while let Some(msg) = rx.recv().await {
-        let mut client = client.clone();
+        let client = client.clone();
         let core_tx = core_tx.clone();
         let id = peer.id;
         tokio::spawn(async move {
             let input = match msg {
-                Message::Vote(req) => {
-                    let call = client.request_vote(pb::RequestVoteRequest {
-                        term: req.term,
-                        candidate_id: req.candidate_id,
-                        last_log_index: req.last_log_index,
-                        last_log_term: req.last_log_term,
-                    });
-                    let resp = match tokio::time::timeout(deadline, call).await {
-                        Ok(Ok(r)) => {
-                            let r = r.into_inner();
-                            Some(VoteResponse {
-                                term: r.term,
-                                vote_granted: r.vote_granted,
-                            })
-                        }
-                        Ok(Err(e)) => {
-                            debug!(peer = id, "RequestVote failed: {e}");
-                            None
-                        }
-                        Err(_) => None,
-                    };
-                    Input::PeerVote(id, resp)
+                Message::Vote(req) => Input::PeerVote(id, call_vote(client, deadline, &req).await),
+                Message::PreVote(req) => {
+                    let reply = call_prevote(client, deadline, &req).await;
+                    Input::PeerPreVote(id, req.term, reply)
                 }
                 Message::Append(req) => {
-                    let sent = req.sent();
-                    let call = client.append_entries(to_pb_append(&req));
-                    let resp = match tokio::time::timeout(deadline, call).await {
-                        Ok(Ok(r)) => {
-                            let r = r.into_inner();
-                            Some(AppendResponse {
-                                term: r.term,
-                                success: r.success,
-                                conflict_index: r.conflict_index,
-                                conflict_term: r.conflict_term,
-                            })
-                        }
-                        Ok(Err(e)) => {
-                            debug!(peer = id, "AppendEntries failed: {e}");
-                            None
-                        }
-                        Err(_) => None,
-                    };
-                    Input::PeerAppend(id, sent, resp)
+                    let resp = call_append(client, deadline, &req).await;
+                    Input::PeerAppend(id, req.sent(), resp)
                 }
             };
             let _ = core_tx.send(input).await;
         });
+    }
+}
+
+fn to_pb_vote(req: &VoteRequest) -> pb::RequestVoteRequest {
+    pb::RequestVoteRequest {
+        term: req.term,
+        candidate_id: req.candidate_id,
+        last_log_index: req.last_log_index,
+        last_log_term: req.last_log_term,
+    }
+}
+
+/// RequestVote with a deadline; None when it failed or timed out.
+async fn call_vote(
+    mut client: RaftServiceClient<Channel>,
+    deadline: Duration,
+    req: &VoteRequest,
+) -> Option<VoteResponse> {
+    match tokio::time::timeout(deadline, client.request_vote(to_pb_vote(req))).await {
+        Ok(Ok(r)) => {
+            let r = r.into_inner();
+            Some(VoteResponse {
+                term: r.term,
+                vote_granted: r.vote_granted,
+            })
+        }
+        Ok(Err(e)) => {
+            debug!("RequestVote failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// PreVote with a deadline. A peer of the original protocol answers `UNIMPLEMENTED`, which
+/// counts as a grant; any other error or the deadline is None, a refusal (docs/node-contract.md).
+async fn call_prevote(
+    mut client: RaftServiceClient<Channel>,
+    deadline: Duration,
+    req: &VoteRequest,
+) -> Option<PreVoteReply> {
+    match tokio::time::timeout(deadline, client.pre_vote(to_pb_vote(req))).await {
+        Ok(Ok(r)) => {
+            let r = r.into_inner();
+            Some(PreVoteReply::Answer(VoteResponse {
+                term: r.term,
+                vote_granted: r.vote_granted,
+            }))
+        }
+        Ok(Err(e)) if e.code() == tonic::Code::Unimplemented => Some(PreVoteReply::Unimplemented),
+        Ok(Err(e)) => {
+            debug!("PreVote failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// AppendEntries with a deadline; None when it failed or timed out.
+async fn call_append(
+    mut client: RaftServiceClient<Channel>,
+    deadline: Duration,
+    req: &AppendRequest,
+) -> Option<AppendResponse> {
+    match tokio::time::timeout(deadline, client.append_entries(to_pb_append(req))).await {
+        Ok(Ok(r)) => {
+            let r = r.into_inner();
+            Some(AppendResponse {
+                term: r.term,
+                success: r.success,
+                conflict_index: r.conflict_index,
+                conflict_term: r.conflict_term,
+            })
+        }
+        Ok(Err(e)) => {
+            debug!("AppendEntries failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn from_pb_vote(r: pb::RequestVoteRequest) -> VoteRequest {
+    VoteRequest {
+        term: r.term,
+        candidate_id: r.candidate_id,
+        last_log_index: r.last_log_index,
+        last_log_term: r.last_log_term,
     }
 }
 
@@ -489,14 +576,21 @@ pub struct Service {
     cfg: Arc<NodeConfig>,
     tx: mpsc::Sender<Input>,
     forward_clients: Mutex<HashMap<String, RaftServiceClient<Channel>>>,
+    /// The leader the driver knows; a forward gives up when it changes.
+    leader_rx: watch::Receiver<NodeId>,
 }
 
 impl Service {
-    pub fn new(cfg: Arc<NodeConfig>, tx: mpsc::Sender<Input>) -> Service {
+    pub fn new(
+        cfg: Arc<NodeConfig>,
+        tx: mpsc::Sender<Input>,
+        leader_rx: watch::Receiver<NodeId>,
+    ) -> Service {
         Service {
             cfg,
             tx,
             forward_clients: Mutex::new(HashMap::new()),
+            leader_rx,
         }
     }
 
@@ -543,7 +637,25 @@ impl Service {
             tonic::metadata::MetadataValue::from_static("1"),
         );
         req.set_timeout(CLIENT_DEADLINE);
-        match tokio::time::timeout(CLIENT_DEADLINE, client.client_request(req)).await {
+        let call = tokio::time::timeout(CLIENT_DEADLINE, client.client_request(req));
+        let mut leader_rx = self.leader_rx.clone();
+        // The driver stops following `leader` when a newer one appears or its election timer
+        // fires without word from it (at most one election timeout after its last heartbeat):
+        // a forward to a dead or cut-off leader ends then, not at the 3 s deadline (issue 15 §1).
+        let abandoned = leader_rx.wait_for(|&now| now != leader);
+        let result = tokio::select! {
+            res = call => res,
+            _ = abandoned => {
+                let now = *self.leader_rx.borrow();
+                return Reply {
+                    success: false,
+                    message: format!("leader {leader} was lost while the request was forwarded to it"),
+                    outcome: pb::Outcome::Unknown as i32,
+                    ..leader_hint(&self.cfg, now)
+                };
+            }
+        };
+        match result {
             Ok(Ok(resp)) => resp.into_inner(),
             // A refused connection means the request never left this node: certainly not applied.
             Ok(Err(e))
@@ -568,26 +680,24 @@ impl Service {
 
 #[tonic::async_trait]
 impl RaftService for Service {
-    /// Pre-vote is not implemented by this node yet: UNIMPLEMENTED, which a peer
-    /// counts as a grant (docs/node-contract.md).
+    /// PreVote (thesis §9.6): answered by the core, which changes nothing for it.
     async fn pre_vote(
         &self,
-        _: Request<pb::RequestVoteRequest>,
+        request: Request<pb::RequestVoteRequest>,
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
-        Err(Status::unimplemented("PreVote"))
+        let req = from_pb_vote(request.into_inner());
+        let resp = self.ask(|tx| Input::PreVote(req, tx)).await?;
+        Ok(Response::new(pb::RequestVoteResponse {
+            term: resp.term,
+            vote_granted: resp.vote_granted,
+        }))
     }
 
     async fn request_vote(
         &self,
         request: Request<pb::RequestVoteRequest>,
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
-        let r = request.into_inner();
-        let req = VoteRequest {
-            term: r.term,
-            candidate_id: r.candidate_id,
-            last_log_index: r.last_log_index,
-            last_log_term: r.last_log_term,
-        };
+        let req = from_pb_vote(request.into_inner());
         let resp = self.ask(|tx| Input::Vote(req, tx)).await?;
         Ok(Response::new(pb::RequestVoteResponse {
             term: resp.term,

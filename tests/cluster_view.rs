@@ -17,12 +17,14 @@ const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
 /// only sleeps: it puts time between the harness's start and the cluster's
-/// start, so a second clock would show.
+/// start, so a second clock would show. The nodes run the original algorithm
+/// (`--no-pre-vote --no-check-quorum`): these tests need a cut-off node that
+/// keeps campaigning and holds the highest term, as a server without pre-vote does.
 fn kinds(dir: &Path) -> PathBuf {
     let p = dir.join("kinds.toml");
     let command = format!(
         r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}",
+           "--data-dir", "{{data_dir}}", "--no-pre-vote", "--no-check-quorum",
            "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
     );
     std::fs::write(

@@ -1,4 +1,4 @@
-//! Integration tests: real `rust-node` processes on loopback (ports 21000-21999).
+//! Integration tests: real `rust-node` processes on loopback (ports 21000-21999, 29500-29599).
 //!
 //! Clusters of 3 and 5 nodes elect one leader per term, commit writes sent through a follower
 //! (forwarded), survive a SIGKILLed leader, and bring a restarted node back up to date from its
@@ -284,7 +284,14 @@ async fn without_a_majority_requests_get_no_leader_available() {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    let mut lonely = NodeProc::spawn(1, 21301, &args(&[]), &dir.path().join("e1.log"));
+    let journal = dir.path().join("lonely.jsonl");
+    let jarg = journal.display().to_string();
+    let mut lonely = NodeProc::spawn(
+        1,
+        21301,
+        &args(&["--journal", &jarg]),
+        &dir.path().join("e1.log"),
+    );
     let s = wait_for(WAIT, || status(21301))
         .await
         .expect("node answers");
@@ -295,6 +302,30 @@ async fn without_a_majority_requests_get_no_leader_available() {
     assert_eq!(r.outcome, REJECTED);
     assert_eq!(r.leader_id, -1);
     assert_eq!(r.leader_address, "");
+    // Pre-vote (thesis §9.6): it asks for pre-votes timeout after timeout, and never raises
+    // its term without a majority's grants.
+    let rounds = wait_for(WAIT, || async {
+        let n = journal_events(&journal)
+            .iter()
+            .filter(|e| *e == "prevote")
+            .count();
+        (n >= 3).then_some(n)
+    })
+    .await
+    .expect("it keeps asking for pre-votes, timeout after timeout");
+    let s = status(21301).await.expect("node answers");
+    assert_eq!(
+        s.current_term, 0,
+        "no term raised after {rounds} pre-vote rounds"
+    );
+    assert_eq!(s.state, "Follower", "a pre-voting node stays Follower");
+    assert_eq!(s.leader_id, -1);
+    assert!(journal_events(&journal).contains(&"prevote_result".to_string()));
+    lonely.kill9();
+
+    // Without pre-vote (the original algorithm) it stands for election, term after term.
+    let extra = ["--no-pre-vote"];
+    let mut classic = NodeProc::spawn(1, 21301, &args(&extra), &dir.path().join("e3.log"));
     let s = wait_for(WAIT, || async {
         status(21301).await.filter(|s| s.current_term >= 2)
     })
@@ -302,7 +333,7 @@ async fn without_a_majority_requests_get_no_leader_available() {
     .expect("it keeps standing for election, term after term");
     assert_ne!(s.state, "Leader", "one of three can never lead");
     assert_eq!(s.leader_id, -1);
-    lonely.kill9();
+    classic.kill9();
 
     // --unsafe-stale-reads answers GET locally even with no leader (wrong on purpose).
     let extra = ["--unsafe-stale-reads"];
@@ -498,4 +529,143 @@ fn node_processes_are_killed_when_a_test_panics() {
     for pid in pids {
         assert!(common::pid_gone(pid), "pid {pid} survived the panic");
     }
+}
+
+// ----- pre-vote, check-quorum, failover (thesis §9.6, issue 15) on ports 29500-29599 -----
+
+/// PreVote over the wire: a node that has heard from no leader grants an up-to-date sender of a
+/// later term, refuses one of no later term, and changes nothing (docs/node-contract.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prevote_rpc_grants_and_refuses_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = ["1", "29591", "2=127.0.0.1:29592", "3=127.0.0.1:29593"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            [
+                "--election-timeout-ms",
+                "2000-4000",
+                "--heartbeat-ms",
+                "100",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    let mut node = NodeProc::spawn(1, 29591, &args, &dir.path().join("n.log"));
+    wait_for(WAIT, || status(29591))
+        .await
+        .expect("node answers");
+    let mut c = common::client(29591).await.expect("client");
+    let ask = |term| pb::RequestVoteRequest {
+        term,
+        candidate_id: 2,
+        last_log_index: -1,
+        last_log_term: 0,
+    };
+    let yes = c.pre_vote(ask(1)).await.expect("PreVote answered");
+    let yes = yes.into_inner();
+    assert!(yes.vote_granted, "{yes:?}");
+    assert_eq!(yes.term, 0, "the reply carries the receiver's term");
+    let no = c.pre_vote(ask(0)).await.expect("PreVote answered");
+    assert!(!no.into_inner().vote_granted, "term 0 is not later than 0");
+    let s = status(29591).await.expect("status");
+    assert_eq!((s.current_term, s.voted_for), (0, -1), "nothing adopted");
+    node.kill9();
+}
+
+/// Issue 15 §1: a follower that forwards a client request to a leader that stops answering
+/// (SIGSTOP: connections open, no replies) fails it as soon as it stops following that leader,
+/// at most about one election timeout, not at the 3 s forward deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_to_a_dead_leader_fails_within_one_election_timeout() {
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    let mut cluster = Cluster::start(3, 29500);
+    let mut obs = Observer::default();
+    let (leader, term) = obs.stable_leader(&cluster, 0).await;
+    let follower = (1..=3).find(|&i| i != leader).unwrap();
+    must_apply(cluster.port(follower), "SET a 1").await;
+    let pid = Pid::from_raw(cluster.node(leader).pid);
+    kill(pid, Signal::SIGSTOP).expect("SIGSTOP the leader");
+    let t = Instant::now();
+    let r = request(cluster.port(follower), "SET a 2", false)
+        .await
+        .expect("an answer");
+    let took = t.elapsed();
+    kill(pid, Signal::SIGCONT).expect("SIGCONT the leader");
+    println!("forward to a stopped leader answered after {took:?}: {r:?}");
+    assert!(!r.success, "{r:?}");
+    assert_ne!(r.outcome, APPLIED, "{r:?}");
+    assert!(
+        r.message.contains("was lost") || r.outcome == REJECTED,
+        "the follower gave up on the lost leader rather than waiting out the deadline: {r:?}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "answered before the 3 s forward deadline: {took:?}"
+    );
+    // The resumed old leader rejoins (or, resumed before any election, keeps leading).
+    let (leader2, term2) = obs.stable_leader(&cluster, term - 1).await;
+    println!("leader {leader2} in term {term2} after the resume");
+    obs.assert_election_safety();
+    assert!(cluster.shutdown());
+}
+
+/// Check-quorum (thesis §6.2, contract): a leader that hears from no majority within the
+/// maximum election timeout steps down in the same term and stops accepting writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_without_a_majority_steps_down_in_the_same_term() {
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    let mut cluster = Cluster::start(3, 29510);
+    let mut obs = Observer::default();
+    let (leader, term) = obs.stable_leader(&cluster, 0).await;
+    let followers: Vec<i32> = (1..=3).filter(|&i| i != leader).collect();
+    let pids: Vec<Pid> = followers
+        .iter()
+        .map(|&f| Pid::from_raw(cluster.node(f).pid))
+        .collect();
+    for &p in &pids {
+        kill(p, Signal::SIGSTOP).expect("SIGSTOP a follower");
+    }
+    let s = wait_for(WAIT, || async {
+        status(cluster.port(leader))
+            .await
+            .filter(|s| s.state != "Leader")
+    })
+    .await;
+    // Asked while the followers are still stopped, so no new leader can take the write.
+    let r = request(cluster.port(leader), "SET b 1", false).await;
+    for &p in &pids {
+        kill(p, Signal::SIGCONT).expect("SIGCONT a follower");
+    }
+    let s = s.expect("the cut-off leader stepped down");
+    assert_eq!(s.state, "Follower");
+    assert_eq!(s.current_term, term, "same term");
+    assert_eq!(s.voted_for, leader, "it keeps its vote");
+    let r = r.expect("an answer");
+    assert!(!r.success, "a stepped-down leader takes no writes: {r:?}");
+    assert_eq!(r.outcome, REJECTED, "{r:?}");
+    let roles: Vec<(String, i64)> = std::fs::read_to_string(cluster.journal(leader))
+        .expect("journal")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .filter(|v| v["event"] == "role")
+        .map(|v| {
+            (
+                v["role"].as_str().unwrap().to_string(),
+                v["term"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let t = i64::from(term);
+    let led = roles.iter().position(|r| *r == ("Leader".to_string(), t));
+    let led = led.expect("the journal shows it leading");
+    assert!(
+        roles[led + 1..].contains(&("Follower".to_string(), t)),
+        "the journal shows the same-term step-down: {roles:?}"
+    );
+    obs.stable_leader(&cluster, term - 1).await;
+    obs.assert_election_safety();
+    assert!(cluster.shutdown());
 }
