@@ -83,6 +83,8 @@ final class RaftCore {
     private final Set<Integer> votes = new HashSet<>();
     /** The term of the running pre-vote round (currentTerm + 1 when it began), or -1 if none. */
     private int preVoteTerm = -1;
+    /** The request of the running round: answers to an earlier round (same term) count not. */
+    private RequestVoteRequest preVoteRequest;
     private final Set<Integer> preVotes = new HashSet<>();
     /** When an AppendEntries of the current leader was last accepted (clock ms). */
     private long lastLeaderContact = Long.MIN_VALUE / 2;
@@ -249,6 +251,7 @@ final class RaftCore {
         RequestVoteRequest req = RequestVoteRequest.newBuilder().setTerm(preVoteTerm)
                 .setCandidateId(id).setLastLogIndex(lastLogIndex()).setLastLogTerm(lastLogTerm())
                 .build();
+        preVoteRequest = req;
         for (int p : peers) {
             transport.sendPreVote(p, req);
         }
@@ -262,6 +265,7 @@ final class RaftCore {
         journal.write(journal.event("prevote_result").put("term", preVoteTerm)
                 .put("granted", preVotes.size()));
         preVoteTerm = -1;
+        preVoteRequest = null;
         preVotes.clear();
     }
 
@@ -270,9 +274,12 @@ final class RaftCore {
         startElection();
     }
 
-    /** True if {@code req} belongs to the round still running (not an older or ended one). */
+    /**
+     * True if {@code req} is the request of the round still running (the very object sent: the
+     * transport hands it back), not one of an older or ended round.
+     */
     private boolean isCurrentPreVote(RequestVoteRequest req) {
-        return preVoteTerm >= 0 && req.getTerm() == preVoteTerm && preVoteTerm == currentTerm + 1;
+        return preVoteTerm >= 0 && req == preVoteRequest && preVoteTerm == currentTerm + 1;
     }
 
     private void countPreVote(int peer) {

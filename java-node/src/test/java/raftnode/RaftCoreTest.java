@@ -331,6 +331,11 @@ class RaftCoreTest {
             h.core.onPreVoteResponse(3, pv, granted(3, false));
             assertEquals(RaftCore.Role.Follower, h.core.role(), "2 of 5 is no majority");
             assertEquals(3, h.core.currentTerm());
+            if (round > 1) { // a late grant from the previous round does not add up with this one
+                RequestVoteRequest previous = h.preVotes.get(h.preVotes.size() - 5);
+                h.core.onPreVoteResponse(4, previous, granted(3, true));
+                assertEquals(RaftCore.Role.Follower, h.core.role(), "stale grant counted");
+            }
         }
         assertTrue(h.sent.isEmpty(), "never a RequestVote");
         assertEquals(0, h.store.saves);
