@@ -33,8 +33,9 @@ import raft.RaftServiceOuterClass.RequestVoteResponse;
 /**
  * A real java-node process (node 1, port 23501) whose only peer is a scripted gRPC server in this
  * JVM (node 2, port 23502): it shows the PreVote RPC on the wire (thesis section 9.6), that an
- * UNIMPLEMENTED answer counts as a grant, that refused pre-votes never raise the term, and that a
- * request forwarded to a leader that went silent is answered within about one election timeout.
+ * UNIMPLEMENTED answer counts as a grant, that refused pre-votes never raise the term, that a
+ * leader hearing no majority steps down in its term (check-quorum), and that a request forwarded
+ * to a leader that went silent is answered within about one election timeout.
  */
 class PreVoteProcessTest {
     private static final int NODE_PORT = 23501;
@@ -55,6 +56,8 @@ class PreVoteProcessTest {
     /** Node 2: records the calls it gets; never answers a forwarded client request. */
     private static final class FakePeer extends RaftServiceGrpc.RaftServiceImplBase {
         volatile PreVoteAnswer preVoteAnswer = PreVoteAnswer.UNIMPLEMENTED;
+        /** Grant the first RequestVote, then refuse every later pre-vote (one leadership only). */
+        volatile boolean grantOneVote;
         /** "PreVote t" / "RequestVote t" in arrival order. */
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
         final List<StreamObserver<ClientResponseMessage>> held =
@@ -75,8 +78,13 @@ class PreVoteProcessTest {
         @Override
         public void requestVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
             calls.add("RequestVote " + req.getTerm());
+            boolean grant = grantOneVote;
+            if (grant) {
+                grantOneVote = false;
+                preVoteAnswer = PreVoteAnswer.REFUSE;
+            }
             obs.onNext(RequestVoteResponse.newBuilder().setTerm(req.getTerm())
-                    .setVoteGranted(false).build());
+                    .setVoteGranted(grant).build());
             obs.onCompleted();
         }
 
@@ -100,8 +108,26 @@ class PreVoteProcessTest {
                 .addService(peer).build().start();
         node = NodeProcess.start(1, NODE_PORT, dir.resolve("stderr1.log"),
                 List.of("2=127.0.0.1:" + PEER_PORT, "--election-timeout-ms", electionTimeout,
-                        "--heartbeat-ms", "50"));
+                        "--heartbeat-ms", "50", "--journal", journal().toString()));
         waitFor("node 1 to serve", () -> statusOrNull() != null);
+    }
+
+    private Path journal() {
+        return dir.resolve("journal1.jsonl");
+    }
+
+    /** The journal's events as "event term" strings ("role:Leader 3" for roles). */
+    private List<String> journalEvents() throws java.io.IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(journal())) {
+            java.util.Map<String, Object> m = Json.parseObject(line);
+            String event = (String) m.get("event");
+            if (event.equals("role")) {
+                event = "role:" + m.get("role");
+            }
+            out.add(event + " " + m.get("term"));
+        }
+        return out;
     }
 
     @AfterEach
@@ -215,5 +241,39 @@ class PreVoteProcessTest {
         assertTrue(s.getCurrentTerm() > TERM, "UNIMPLEMENTED granted the pre-vote: " + s);
         ClientResponseMessage later = node.request("SET k v");
         assertEquals(Outcome.REJECTED, later.getOutcome(), "no leader: " + later);
+    }
+
+    @Test
+    void leaderThatHearsNoMajorityStepsDownInTheSameTerm() throws Exception {
+        peer.grantOneVote = true; // node 2 elects node 1 once, then answers no AppendEntries
+        start("300-500");
+        waitFor("node 1 to win one election", () -> peer.count("RequestVote") >= 1);
+        int term;
+        synchronized (peer.calls) {
+            String vote = peer.calls.stream().filter(c -> c.startsWith("RequestVote "))
+                    .findFirst().orElseThrow();
+            term = Integer.parseInt(vote.substring("RequestVote ".length()));
+        }
+        waitFor("node 1 to step down after leading", () -> {
+            try {
+                List<String> events = journalEvents();
+                int led = events.indexOf("role:Leader " + term);
+                return led >= 0 && events.subList(led, events.size()).contains("role:Follower " + term);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        List<String> events = journalEvents();
+        List<String> afterLeading = events.subList(events.indexOf("role:Leader " + term),
+                events.size());
+        assertFalse(afterLeading.stream().anyMatch(e -> e.startsWith("term ")),
+                "check-quorum keeps the term: " + afterLeading);
+        GetStatusResponse s = node.status();
+        assertEquals(term, s.getCurrentTerm());
+        assertEquals("Follower", s.getState());
+        assertEquals(1, s.getVotedFor(), "it keeps its vote");
+        ClientResponseMessage r = node.request("SET k v");
+        assertEquals(Outcome.REJECTED, r.getOutcome(), "no longer accepts client requests: " + r);
+        assertEquals(1, peer.count("RequestVote"), "refused pre-votes: no new election");
     }
 }
