@@ -37,6 +37,13 @@ final class RaftCore {
 
     /** Non-blocking message sink. Every send is answered later by exactly one on...() call. */
     interface Transport {
+        /**
+         * Pre-vote (thesis section 9.6): answered by {@link #onPreVoteResponse}, or by
+         * {@link #onPreVoteUnimplemented} when the peer does not know the RPC; any other failure
+         * needs no call (it counts as a refusal).
+         */
+        void sendPreVote(int peer, RequestVoteRequest req);
+
         void sendRequestVote(int peer, RequestVoteRequest req);
 
         void sendAppendEntries(int peer, AppendEntriesRequest req);
@@ -74,6 +81,15 @@ final class RaftCore {
     private long electionDeadline;
     private final StateMachine stateMachine = new StateMachine();
     private final Set<Integer> votes = new HashSet<>();
+    /** The term of the running pre-vote round (currentTerm + 1 when it began), or -1 if none. */
+    private int preVoteTerm = -1;
+    /** The request of the running round: answers to an earlier round (same term) count not. */
+    private RequestVoteRequest preVoteRequest;
+    private final Set<Integer> preVotes = new HashSet<>();
+    /** When an AppendEntries of the current leader was last accepted (clock ms). */
+    private long lastLeaderContact = Long.MIN_VALUE / 2;
+    /** Leader only: when each peer last answered an AppendEntries (clock ms), for check-quorum. */
+    private final Map<Integer, Long> lastReply = new HashMap<>();
     private final Map<Integer, Pending> pending = new LinkedHashMap<>();
 
     // Leader state, per peer.
@@ -120,14 +136,40 @@ final class RaftCore {
     void tick() {
         long now = clock.getAsLong();
         if (role == Role.Leader) {
+            if (!hasQuorum(now)) {
+                stepDownForLostQuorum();
+                return;
+            }
             for (int p : peers) {
                 if (!inFlight.get(p) && now - lastSent.get(p) >= timing.heartbeatMs()) {
                     sendAppend(p);
                 }
             }
         } else if (now >= electionDeadline) {
-            startElection();
+            startPreVote();
         }
+    }
+
+    /**
+     * Check-quorum (thesis section 6.2 / 9.6): true while a majority (counting this leader) has
+     * answered an AppendEntries, success or not, within the last maximum election timeout.
+     */
+    private boolean hasQuorum(long now) {
+        int heard = 1;
+        for (int p : peers) {
+            if (now - lastReply.get(p) <= timing.electionMaxMs()) {
+                heard++;
+            }
+        }
+        return heard >= majority();
+    }
+
+    /** A leader cut off from a majority becomes Follower in the same term (keeps votedFor). */
+    private void stepDownForLostQuorum() {
+        LOG.info(() -> "node " + id + " has not heard from a majority within "
+                + timing.electionMaxMs() + " ms: stepping down in term " + currentTerm);
+        leaderId = -1;
+        becomeFollower();
     }
 
     /** Restarts the election timer (the driver calls it once the node is reachable). */
@@ -157,6 +199,7 @@ final class RaftCore {
         persistState();
         journal.write(journal.event("term").put("term", currentTerm));
         leaderId = -1;
+        endPreVote();
         becomeFollower();
     }
 
@@ -168,9 +211,10 @@ final class RaftCore {
         setRole(Role.Follower);
         if (wasLeader) {
             failAllPending("leadership lost before the entry committed");
-            // A deposed leader's timer is stale; start a fresh one instead of electing at once.
-            resetElectionTimer();
         }
+        // Stepping down for any reason (higher term, check-quorum, a leader of the same term)
+        // starts a fresh, newly drawn timeout: the old one belongs to an election long past.
+        resetElectionTimer();
     }
 
     private void setRole(Role r) {
@@ -181,6 +225,68 @@ final class RaftCore {
 
     private int majority() {
         return (peers.length + 1) / 2 + 1;
+    }
+
+    /**
+     * The election timer fired (thesis section 9.6): instead of raising its term the node stays
+     * (or becomes) a Follower, forgets the leader it no longer hears, draws a new timeout and
+     * asks every peer for a pre-vote for {@code currentTerm + 1}. A round that has not won a
+     * majority when the timer fires again is replaced by a new one.
+     */
+    private void startPreVote() {
+        endPreVote();
+        leaderId = -1;
+        if (role != Role.Follower) {
+            setRole(Role.Follower); // a Candidate whose election timed out campaigns anew
+        }
+        resetElectionTimer();
+        preVoteTerm = currentTerm + 1;
+        preVotes.clear();
+        preVotes.add(id);
+        journal.write(journal.event("prevote").put("term", preVoteTerm));
+        if (preVotes.size() >= majority()) {
+            winPreVote();
+            return;
+        }
+        RequestVoteRequest req = RequestVoteRequest.newBuilder().setTerm(preVoteTerm)
+                .setCandidateId(id).setLastLogIndex(lastLogIndex()).setLastLogTerm(lastLogTerm())
+                .build();
+        preVoteRequest = req;
+        for (int p : peers) {
+            transport.sendPreVote(p, req);
+        }
+    }
+
+    /** Ends the running pre-vote round (if any), journaling how many granted it. */
+    private void endPreVote() {
+        if (preVoteTerm < 0) {
+            return;
+        }
+        journal.write(journal.event("prevote_result").put("term", preVoteTerm)
+                .put("granted", preVotes.size()));
+        preVoteTerm = -1;
+        preVoteRequest = null;
+        preVotes.clear();
+    }
+
+    private void winPreVote() {
+        endPreVote();
+        startElection();
+    }
+
+    /**
+     * True if {@code req} is the request of the round still running (the very object sent: the
+     * transport hands it back), not one of an older or ended round.
+     */
+    private boolean isCurrentPreVote(RequestVoteRequest req) {
+        return preVoteTerm >= 0 && req == preVoteRequest && preVoteTerm == currentTerm + 1;
+    }
+
+    private void countPreVote(int peer) {
+        preVotes.add(peer);
+        if (preVotes.size() >= majority()) {
+            winPreVote();
+        }
     }
 
     private void startElection() {
@@ -217,6 +323,7 @@ final class RaftCore {
             nextIndex.put(p, log.size());
             matchIndex.put(p, -1);
             lastFailed.put(p, false);
+            lastReply.put(p, clock.getAsLong()); // check-quorum counts from the election
         }
         // Raft section 8: a no-op of our own term lets earlier entries commit without a client.
         appendOwn("");
@@ -232,8 +339,7 @@ final class RaftCore {
         if (req.getTerm() > currentTerm) {
             adoptTerm(req.getTerm());
         }
-        boolean upToDate = req.getLastLogTerm() > lastLogTerm()
-                || (req.getLastLogTerm() == lastLogTerm() && req.getLastLogIndex() >= lastLogIndex());
+        boolean upToDate = isUpToDate(req.getLastLogTerm(), req.getLastLogIndex());
         boolean grant = req.getTerm() == currentTerm
                 && (votedFor == -1 || votedFor == req.getCandidateId())
                 && upToDate;
@@ -247,6 +353,11 @@ final class RaftCore {
             resetElectionTimer();
         }
         return RequestVoteResponse.newBuilder().setTerm(currentTerm).setVoteGranted(grant).build();
+    }
+
+    /** Section 5.4.1: a log ending (lastTerm, lastIndex) is at least as up-to-date as ours. */
+    private boolean isUpToDate(int lastTerm, int lastIndex) {
+        return lastTerm > lastLogTerm() || (lastTerm == lastLogTerm() && lastIndex >= lastLogIndex());
     }
 
     void onRequestVoteResponse(int peer, RequestVoteRequest req, RequestVoteResponse resp) {
@@ -263,6 +374,41 @@ final class RaftCore {
         }
     }
 
+    // ---------------------------------------------------------------- PreVote (thesis 9.6)
+
+    /**
+     * Answers a pre-vote: granted iff {@code req.term > currentTerm}, the sender's log is at
+     * least as up-to-date as ours (section 5.4.1), we are not Leader, and no AppendEntries of a
+     * current leader was accepted within the minimum election timeout. Changes nothing: no term
+     * adoption, no vote, no timer reset, nothing persisted. The reply carries our currentTerm.
+     */
+    RequestVoteResponse handlePreVote(RequestVoteRequest req) {
+        long now = clock.getAsLong();
+        boolean leaderHeard = role == Role.Leader
+                || (leaderId >= 0 && now - lastLeaderContact < timing.electionMinMs());
+        boolean grant = req.getTerm() > currentTerm && !leaderHeard
+                && isUpToDate(req.getLastLogTerm(), req.getLastLogIndex());
+        return RequestVoteResponse.newBuilder().setTerm(currentTerm).setVoteGranted(grant).build();
+    }
+
+    /** A peer answered our PreVote; a higher term in the reply is adopted (section 5.1). */
+    void onPreVoteResponse(int peer, RequestVoteRequest req, RequestVoteResponse resp) {
+        if (resp.getTerm() > currentTerm) {
+            adoptTerm(resp.getTerm());
+            return;
+        }
+        if (resp.getVoteGranted() && isCurrentPreVote(req)) {
+            countPreVote(peer);
+        }
+    }
+
+    /** The peer answered PreVote with UNIMPLEMENTED (an original-protocol server): a grant. */
+    void onPreVoteUnimplemented(int peer, RequestVoteRequest req) {
+        if (isCurrentPreVote(req)) {
+            countPreVote(peer);
+        }
+    }
+
     // ---------------------------------------------------------------- AppendEntries (follower)
 
     AppendEntriesResponse handleAppendEntries(AppendEntriesRequest req) {
@@ -275,6 +421,8 @@ final class RaftCore {
             becomeFollower();
         }
         leaderId = req.getLeaderId();
+        lastLeaderContact = clock.getAsLong();
+        endPreVote();
         resetElectionTimer();
 
         int prev = req.getPrevLogIndex();
@@ -371,6 +519,9 @@ final class RaftCore {
     void onAppendEntriesResponse(int peer, AppendEntriesRequest req, AppendEntriesResponse resp) {
         inFlight.put(peer, false);
         lastFailed.put(peer, false);
+        if (role == Role.Leader && req.getTerm() == currentTerm) {
+            lastReply.put(peer, clock.getAsLong());
+        }
         if (resp.getTerm() > currentTerm) {
             adoptTerm(resp.getTerm());
             return;

@@ -25,6 +25,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +87,25 @@ final class RaftNode {
     private boolean halted;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private Server server;
+    /** Client requests forwarded to a leader and not yet answered. Loop thread only. */
+    private final List<Forward> forwards = new ArrayList<>();
+
+    /**
+     * One forwarded client request: the leader it went to and the context that cancels it. When
+     * this node stops following that leader (its election timer fired without a heartbeat, or
+     * another leader took over) the forward is cancelled and answered with {@code abandoned}, so a
+     * request sent to a dead leader costs at most one election timeout, not the 3 s deadline.
+     */
+    private static final class Forward {
+        final int leader;
+        final Context.CancellableContext context = Context.ROOT.withCancellation();
+        /** Set (on the loop) just before the context is cancelled; read by the call's callback. */
+        volatile ClientResponseMessage abandoned;
+
+        Forward(int leader) {
+            this.leader = leader;
+        }
+    }
 
     private final class PeerClient {
         final Config.Peer peer;
@@ -166,6 +186,11 @@ final class RaftNode {
             clients.put(p.id(), new PeerClient(p));
         }
         RaftCore.Transport transport = new RaftCore.Transport() {
+            @Override
+            public void sendPreVote(int peer, RequestVoteRequest req) {
+                RaftNode.this.sendPreVote(peer, req);
+            }
+
             @Override
             public void sendRequestVote(int peer, RequestVoteRequest req) {
                 RaftNode.this.sendRequestVote(peer, req);
@@ -293,6 +318,9 @@ final class RaftNode {
         }
         try {
             task.run();
+            if (!forwards.isEmpty()) {
+                abandonStaleForwards();
+            }
         } catch (UncheckedIOException e) {
             System.err.println("error: storage failed: " + e.getMessage() + ": " + describe(e.getCause()));
             Runtime.getRuntime().halt(1);
@@ -312,6 +340,25 @@ final class RaftNode {
     }
 
     // ---------------------------------------------------------------- outgoing RPCs
+
+    /** PreVote: UNIMPLEMENTED (an original-protocol peer) counts as a grant; other errors do not. */
+    private void sendPreVote(int peer, RequestVoteRequest req) {
+        PeerClient c = clients.get(peer);
+        c.raftCall().preVote(req, new Unary<>() {
+            @Override
+            void ok(RequestVoteResponse resp) {
+                post(() -> core.onPreVoteResponse(peer, req, resp));
+            }
+
+            @Override
+            void failed(Throwable t) {
+                c.failed(t);
+                if (Status.fromThrowable(t).getCode() == Status.Code.UNIMPLEMENTED) {
+                    post(() -> core.onPreVoteUnimplemented(peer, req));
+                }
+            }
+        });
+    }
 
     private void sendRequestVote(int peer, RequestVoteRequest req) {
         PeerClient c = clients.get(peer);
@@ -403,6 +450,13 @@ final class RaftNode {
     }
 
     private final class Service extends RaftServiceGrpc.RaftServiceImplBase {
+        @Override
+        public void preVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
+            if (!post(() -> reply(obs, core.handlePreVote(req)))) {
+                unavailable(obs);
+            }
+        }
+
         @Override
         public void requestVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
             if (!post(() -> reply(obs, core.handleRequestVote(req)))) {
@@ -510,20 +564,35 @@ final class RaftNode {
             reply(obs, answer(false, "not the leader; leader is " + leader, Outcome.REJECTED).build());
             return;
         }
+        forward(command, leader, target, obs);
+    }
+
+    /** Forwards a client request to {@code leader} and relays its answer (contract section 4). */
+    private void forward(String command, int leader, PeerClient target,
+            StreamObserver<ClientResponseMessage> obs) {
         Metadata md = new Metadata();
         md.put(FORWARDED_HEADER, "1");
         String hintAddress = target.peer.address();
-        target.call(CLIENT_DEADLINE_MS)
+        Forward f = new Forward(leader);
+        forwards.add(f);
+        f.context.run(() -> target.call(CLIENT_DEADLINE_MS)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
                 .clientRequest(ClientRequestMessage.newBuilder().setCommand(command).build(),
                         new Unary<>() {
                             @Override
                             void ok(ClientResponseMessage resp) {
+                                finished(f);
                                 reply(obs, resp);
                             }
 
                             @Override
                             void failed(Throwable t) {
+                                finished(f);
+                                ClientResponseMessage abandoned = f.abandoned;
+                                if (abandoned != null) {
+                                    reply(obs, abandoned);
+                                    return;
+                                }
                                 target.failed(t);
                                 // No connection to the leader: the request was never sent, so it
                                 // certainly did not happen. Anything else may have reached it.
@@ -536,7 +605,33 @@ final class RaftNode {
                                         .setLeaderId(leader)
                                         .setLeaderAddress(hintAddress).build());
                             }
-                        });
+                        }));
+    }
+
+    /** A forward was answered: forget it (on the loop) and release its context. */
+    private void finished(Forward f) {
+        post(() -> {
+            forwards.remove(f);
+            f.context.cancel(null);
+        });
+    }
+
+    /**
+     * Cancels every forward whose leader this node no longer follows, answering it UNKNOWN (the
+     * old leader may have received it) with the current leader hint. Loop thread only.
+     */
+    private void abandonStaleForwards() {
+        int leader = core.leaderId();
+        for (Forward f : new ArrayList<>(forwards)) {
+            if (f.leader != leader) {
+                forwards.remove(f);
+                f.abandoned = answer(false, "forward to leader " + f.leader
+                        + " abandoned: no longer the leader ("
+                        + (leader < 0 ? "no leader known" : "leader is " + leader) + ")",
+                        Outcome.UNKNOWN).build();
+                f.context.cancel(null);
+            }
+        }
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {

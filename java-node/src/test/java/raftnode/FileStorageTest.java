@@ -80,6 +80,9 @@ class FileStorageTest {
         long[] clock = {0};
         RaftCore.Transport drop = new RaftCore.Transport() {
             @Override
+            public void sendPreVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
+
+            @Override
             public void sendRequestVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
 
             @Override

@@ -32,6 +32,7 @@ class RaftCoreTest {
     private static final class Harness {
         final long[] clock = {1_000};
         final List<Object> sent = new ArrayList<>();
+        final List<RequestVoteRequest> preVotes = new ArrayList<>();
         final Sim.MemStore store = new Sim.MemStore();
         RaftCore core;
 
@@ -46,6 +47,11 @@ class RaftCoreTest {
                 store.log.add(new Entry(store.log.size(), t, "c" + store.log.size()));
             }
             core = new RaftCore(id, peers, Sim.TIMING, store, journal, new RaftCore.Transport() {
+                @Override
+                public void sendPreVote(int peer, RequestVoteRequest req) {
+                    preVotes.add(req);
+                }
+
                 @Override
                 public void sendRequestVote(int peer, RequestVoteRequest req) {
                     sent.add(req);
@@ -66,9 +72,10 @@ class RaftCoreTest {
             }
         }
 
-        /** Times out, then wins with the votes of {@code voters}. */
+        /** Times out, then wins the pre-vote and the election with the votes of {@code voters}. */
         void becomeLeader(int... voters) {
             advance(301);
+            grantPreVotes(voters);
             RequestVoteRequest rv = (RequestVoteRequest) sent.get(sent.size() - 1);
             for (int v : voters) {
                 core.onRequestVoteResponse(v, rv, RequestVoteResponse.newBuilder()
@@ -76,6 +83,37 @@ class RaftCoreTest {
             }
             assertEquals(RaftCore.Role.Leader, core.role());
         }
+
+        /** Advances the clock until the next pre-vote round starts; returns its request. */
+        RequestVoteRequest nextPreVoteRound() {
+            int before = preVotes.size();
+            for (int i = 0; i < 1_000 && preVotes.size() == before; i++) {
+                advance(1);
+            }
+            assertTrue(preVotes.size() > before, "no pre-vote round within 1 s");
+            return preVotes.get(preVotes.size() - 1);
+        }
+
+        /** From Follower: waits out the timer, then wins pre-vote and election with node 2. */
+        void becomeLeaderAgain() {
+            nextPreVoteRound();
+            grantPreVotes(2);
+            RequestVoteRequest rv = (RequestVoteRequest) sent.get(sent.size() - 1);
+            core.onRequestVoteResponse(2, rv, granted(rv.getTerm(), true));
+            assertEquals(RaftCore.Role.Leader, core.role());
+        }
+
+        /** Answers the last pre-vote round with grants from {@code voters} (in our term). */
+        void grantPreVotes(int... voters) {
+            RequestVoteRequest pv = preVotes.get(preVotes.size() - 1);
+            for (int v : voters) {
+                core.onPreVoteResponse(v, pv, granted(core.currentTerm(), true));
+            }
+        }
+    }
+
+    private static RequestVoteResponse granted(int term, boolean granted) {
+        return RequestVoteResponse.newBuilder().setTerm(term).setVoteGranted(granted).build();
     }
 
     private static RequestVoteRequest vote(int term, int candidate, int lastIndex, int lastTerm) {
@@ -109,12 +147,21 @@ class RaftCoreTest {
     // ------------------------------------------------------------------ elections (5.2)
 
     @Test
-    void followerThatHearsNothingStartsAnElectionVotingForItself(@TempDir Path dir) throws Exception {
+    void followerThatHearsNothingPreVotesThenStartsAnElectionVotingForItself(@TempDir Path dir)
+            throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
         Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
         h.advance(149);
         assertEquals(RaftCore.Role.Follower, h.core.role(), "no election before MIN");
+        assertTrue(h.preVotes.isEmpty());
         h.advance(152);
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "a pre-vote round keeps the role");
+        assertEquals(0, h.core.currentTerm(), "a pre-vote round does not raise the term");
+        assertEquals(0, h.store.saves, "nothing persisted for a pre-vote");
+        assertEquals(List.of(vote(1, 1, -1, 0), vote(1, 1, -1, 0)), h.preVotes,
+                "one PreVote per peer, for currentTerm + 1");
+        assertTrue(h.sent.isEmpty(), "no RequestVote before the pre-vote is won");
+        h.grantPreVotes(2);
         assertEquals(RaftCore.Role.Candidate, h.core.role());
         assertEquals(1, h.core.currentTerm());
         assertEquals(1, h.core.votedFor());
@@ -132,15 +179,19 @@ class RaftCoreTest {
             assertEquals(1L, m.get("node"));
             events.add((String) m.get("event"));
         }
-        assertEquals(List.of("start", "role", "term", "role", "vote"), events);
+        assertEquals(List.of("start", "role", "prevote", "prevote_result", "term", "role", "vote"),
+                events);
         assertEquals("test", Json.parseObject(lines.get(0)).get("implementation"));
-        assertEquals("Candidate", Json.parseObject(lines.get(3)).get("role"));
+        assertEquals(1L, Json.parseObject(lines.get(2)).get("term"), "the term campaigned for");
+        assertEquals(2L, Json.parseObject(lines.get(3)).get("granted"), "self + node 2");
+        assertEquals("Candidate", Json.parseObject(lines.get(5)).get("role"));
     }
 
     @Test
     void candidateWithAMajorityBecomesLeaderAndAppendsANoOp() throws Exception {
         Harness h = new Harness(1, List.of(2, 3, 4, 5), 0);
         h.advance(301);
+        h.grantPreVotes(2, 3);
         RequestVoteRequest rv = (RequestVoteRequest) h.sent.get(0);
         h.core.onRequestVoteResponse(2, rv, RequestVoteResponse.newBuilder().setTerm(1)
                 .setVoteGranted(true).build());
@@ -200,6 +251,331 @@ class RaftCoreTest {
         assertEquals(RaftCore.Role.Follower, old.role());
         assertEquals(next.currentTerm(), old.currentTerm());
         assertEquals(next.id(), old.leaderId());
+    }
+
+    // ------------------------------------------------------------------ pre-vote (thesis 9.6)
+
+    @Test
+    void preVoteIsGrantedToAnUpToDateSenderAndChangesNothing(@TempDir Path dir) throws Exception {
+        Path journalFile = dir.resolve("j.jsonl");
+        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 2, 1, 2);
+        long deadline = h.core.electionDeadline();
+        int linesBefore = Files.readAllLines(journalFile).size();
+        RequestVoteResponse r = h.core.handlePreVote(vote(3, 2, 1, 2));
+        assertTrue(r.getVoteGranted());
+        assertEquals(2, r.getTerm(), "the reply carries the receiver's term");
+        assertEquals(2, h.core.currentTerm(), "no term adoption");
+        assertEquals(-1, h.core.votedFor(), "no vote");
+        assertEquals(0, h.store.saves, "nothing persisted");
+        assertEquals(deadline, h.core.electionDeadline(), "no timer reset");
+        assertEquals(linesBefore, Files.readAllLines(journalFile).size(), "nothing journaled");
+        assertTrue(h.core.handlePreVote(vote(3, 3, 1, 2)).getVoteGranted(),
+                "a pre-vote binds nothing: another sender of the same term is granted too");
+    }
+
+    @Test
+    void preVoteIsRefusedForATermNotAboveOurs() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 2);
+        RequestVoteResponse same = h.core.handlePreVote(vote(2, 2, 5, 2));
+        assertFalse(same.getVoteGranted(), "term == currentTerm");
+        assertEquals(2, same.getTerm());
+        assertFalse(h.core.handlePreVote(vote(1, 2, 5, 2)).getVoteGranted(), "stale term");
+        assertEquals(2, h.core.currentTerm());
+    }
+
+    @Test
+    void preVoteIsRefusedToALessUpToDateLog() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 2, 1, 2);
+        assertFalse(h.core.handlePreVote(vote(3, 2, 9, 1)).getVoteGranted(),
+                "longer log but older last term");
+        assertFalse(h.core.handlePreVote(vote(3, 2, 0, 2)).getVoteGranted(),
+                "same last term, shorter log");
+        assertTrue(h.core.handlePreVote(vote(3, 2, 1, 2)).getVoteGranted(), "equal is enough");
+        assertEquals(2, h.core.currentTerm(), "a refusal changes nothing either");
+    }
+
+    @Test
+    void preVoteIsRefusedWhileALeaderWasHeardWithinTheMinimumTimeout() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1);
+        assertTrue(h.core.handleAppendEntries(append(1, -1, 0, -1)).getSuccess());
+        assertFalse(h.core.handlePreVote(vote(2, 2, -1, 0)).getVoteGranted(),
+                "just heard from leader 9");
+        h.advance(Sim.TIMING.electionMinMs() - 1);
+        assertFalse(h.core.handlePreVote(vote(2, 2, -1, 0)).getVoteGranted(),
+                "still within the minimum election timeout");
+        h.advance(1);
+        assertTrue(h.core.handlePreVote(vote(2, 2, -1, 0)).getVoteGranted(),
+                "the leader has been silent for the minimum election timeout");
+        assertEquals(1, h.core.currentTerm());
+    }
+
+    @Test
+    void leaderRefusesPreVote() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.becomeLeader(2);
+        RequestVoteResponse r = h.core.handlePreVote(vote(5, 3, 100, 4));
+        assertFalse(r.getVoteGranted());
+        assertEquals(1, r.getTerm());
+        assertEquals(RaftCore.Role.Leader, h.core.role());
+        assertEquals(1, h.core.currentTerm());
+    }
+
+    @Test
+    void refusedPreVoteRoundsNeverRaiseTheTerm() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3, 4, 5), 3);
+        for (int round = 1; round <= 5; round++) {
+            RequestVoteRequest pv = h.nextPreVoteRound();
+            assertEquals(4 * round, h.preVotes.size(), "one PreVote per peer per round");
+            assertEquals(4, pv.getTerm());
+            h.core.onPreVoteResponse(2, pv, granted(3, true));
+            h.core.onPreVoteResponse(3, pv, granted(3, false));
+            assertEquals(RaftCore.Role.Follower, h.core.role(), "2 of 5 is no majority");
+            assertEquals(3, h.core.currentTerm());
+            if (round > 1) { // a late grant from the previous round does not add up with this one
+                RequestVoteRequest previous = h.preVotes.get(h.preVotes.size() - 5);
+                h.core.onPreVoteResponse(4, previous, granted(3, true));
+                assertEquals(RaftCore.Role.Follower, h.core.role(), "stale grant counted");
+            }
+        }
+        assertTrue(h.sent.isEmpty(), "never a RequestVote");
+        assertEquals(0, h.store.saves);
+    }
+
+    @Test
+    void unimplementedPreVoteCountsAsAGrant() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3, 4, 5), 0);
+        h.advance(301);
+        RequestVoteRequest pv = h.preVotes.get(0);
+        h.core.onPreVoteUnimplemented(2, pv);
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "self + one peer of five");
+        h.core.onPreVoteUnimplemented(2, pv);
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "a peer counts once");
+        h.core.onPreVoteUnimplemented(3, pv);
+        assertEquals(RaftCore.Role.Candidate, h.core.role(), "a majority of old peers");
+        assertEquals(1, h.core.currentTerm());
+        assertEquals(4, h.sent.size(), "RequestVote to every peer");
+    }
+
+    @Test
+    void preVoteReplyWithAHigherTermIsAdoptedAndEndsTheRound() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.advance(301);
+        RequestVoteRequest pv = h.preVotes.get(0);
+        h.core.onPreVoteResponse(2, pv, granted(5, false));
+        assertEquals(5, h.core.currentTerm());
+        assertEquals(5, h.store.term);
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        h.core.onPreVoteResponse(3, pv, granted(0, true));
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "a grant for an ended round counts not");
+        assertEquals(5, h.core.currentTerm());
+        assertTrue(h.sent.isEmpty());
+    }
+
+    @Test
+    void hearingALeaderEndsThePreVoteRound() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.advance(301);
+        RequestVoteRequest pv = h.preVotes.get(0);
+        assertEquals(-1, h.core.leaderId());
+        assertTrue(h.core.handleAppendEntries(append(0, -1, 0, -1)).getSuccess());
+        h.core.onPreVoteResponse(2, pv, granted(0, true));
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        assertEquals(0, h.core.currentTerm());
+        assertEquals(9, h.core.leaderId());
+    }
+
+    @Test
+    void electionTimeoutForgetsTheSilentLeader() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 1);
+        h.core.handleAppendEntries(append(1, -1, 0, -1));
+        assertEquals(9, h.core.leaderId());
+        h.nextPreVoteRound();
+        assertEquals(-1, h.core.leaderId(), "clients get 'No leader available', not a dead hint");
+        assertEquals(1, h.core.currentTerm());
+    }
+
+    @Test
+    void candidateWhoseElectionTimesOutPreVotesAgainAsFollower() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.nextPreVoteRound();
+        h.grantPreVotes(2);
+        assertEquals(RaftCore.Role.Candidate, h.core.role());
+        h.nextPreVoteRound();
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "a split vote: pre-vote again");
+        assertEquals(1, h.core.currentTerm(), "the term is raised only after a new pre-vote");
+        assertEquals(2, h.preVotes.get(h.preVotes.size() - 1).getTerm());
+        h.grantPreVotes(3);
+        assertEquals(RaftCore.Role.Candidate, h.core.role());
+        assertEquals(2, h.core.currentTerm());
+    }
+
+    @Test
+    void aNodeThatCannotReachAMajorityNeverRaisesItsTerm() throws Exception {
+        Sim sim = new Sim(5, 17).startAll();
+        RaftCore leader = sim.awaitLeader();
+        sim.run(200);
+        int term = leader.currentTerm();
+        int cut = leader.id() == 1 ? 2 : 1;
+        sim.isolated.add(cut);
+        sim.run(5_000); // some 20 election timeouts
+        RaftCore lonely = sim.nodes.get(cut);
+        assertEquals(term, lonely.currentTerm(), "pre-vote rounds only: the term stays");
+        assertEquals(RaftCore.Role.Follower, lonely.role());
+        sim.isolated.clear();
+        sim.run(500);
+        assertEquals(RaftCore.Role.Leader, leader.role(), "rejoining deposes nobody");
+        for (RaftCore c : sim.nodes.values()) {
+            assertEquals(term, c.currentTerm(), "node " + c.id());
+            assertEquals(leader.id(), c.leaderId(), "node " + c.id());
+        }
+    }
+
+    @Test
+    void aMinorityPartitionNeverRaisesItsTermAndTheMajorityElects() throws Exception {
+        Sim sim = new Sim(5, 23).startAll();
+        RaftCore old = sim.awaitLeader();
+        sim.run(200);
+        int term = old.currentTerm();
+        int other = old.id() == 1 ? 2 : 1;
+        // The old leader and one follower are cut off from the other three (and from each other).
+        sim.isolated.addAll(List.of(old.id(), other));
+        RaftCore next = sim.awaitLeader();
+        sim.run(3_000);
+        assertEquals(term, old.currentTerm());
+        assertEquals(term, sim.nodes.get(other).currentTerm());
+        assertEquals(RaftCore.Role.Follower, old.role(), "check-quorum deposed it");
+        sim.isolated.clear();
+        sim.run(500);
+        assertEquals(RaftCore.Role.Leader, next.role());
+        for (RaftCore c : sim.nodes.values()) {
+            assertEquals(next.currentTerm(), c.currentTerm(), "node " + c.id());
+            assertEquals(next.id(), c.leaderId(), "node " + c.id());
+        }
+    }
+
+    // ------------------------------------------------------------------ check-quorum (9.6)
+
+    @Test
+    void leaderWithoutRepliesFromAMajorityStepsDownInTheSameTerm(@TempDir Path dir)
+            throws Exception {
+        Path journalFile = dir.resolve("j.jsonl");
+        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        h.becomeLeader(2);
+        String[] answer = {null};
+        assertTrue(h.core.propose("SET a 1", (applied, result, message) -> answer[0] = message) > 0);
+        int saves = h.store.saves;
+        h.advance(Sim.TIMING.electionMaxMs());
+        assertEquals(RaftCore.Role.Leader, h.core.role(), "within the maximum election timeout");
+        h.advance(1);
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        assertEquals(1, h.core.currentTerm(), "same term");
+        assertEquals(1, h.core.votedFor(), "keeps its vote");
+        assertEquals(saves, h.store.saves, "nothing to persist");
+        assertEquals(-1, h.core.leaderId());
+        assertEquals("leadership lost before the entry committed", answer[0]);
+        assertEquals(-1, h.core.propose("SET b 2", (a, r, m) -> { }), "no more client requests");
+        List<String> lines = Files.readAllLines(journalFile);
+        Map<String, Object> last = Json.parseObject(lines.get(lines.size() - 1));
+        assertEquals("role", last.get("event"));
+        assertEquals("Follower", last.get("role"));
+        assertEquals(1L, last.get("term"));
+    }
+
+    /** A 5-node leader whose peers in {@code answering} acknowledge every AppendEntries at once. */
+    private static Harness leaderAnsweredBy(Set<Integer> answering) throws Exception {
+        Harness h = new Harness(1, List.of(2, 3, 4, 5), 0);
+        h.core = new RaftCore(1, List.of(2, 3, 4, 5), Sim.TIMING, h.store, Journal.none(1),
+                new RaftCore.Transport() {
+                    @Override
+                    public void sendPreVote(int peer, RequestVoteRequest req) {
+                        h.preVotes.add(req);
+                    }
+
+                    @Override
+                    public void sendRequestVote(int peer, RequestVoteRequest req) {
+                        h.sent.add(req);
+                    }
+
+                    @Override
+                    public void sendAppendEntries(int peer, AppendEntriesRequest req) {
+                        if (answering.contains(peer)) {
+                            h.core.onAppendEntriesResponse(peer, req, ok(req.getTerm()));
+                        }
+                    }
+                }, () -> h.clock[0], new Random(5), "test");
+        h.core.start();
+        h.becomeLeader(2, 3);
+        return h;
+    }
+
+    @Test
+    void leaderHearingFromAMajorityStaysLeaderAndStepsDownWhenItStopsHearing() throws Exception {
+        Set<Integer> answering = new HashSet<>(List.of(2, 3));
+        Harness h = leaderAnsweredBy(answering);
+        h.advance(3_000);
+        assertEquals(RaftCore.Role.Leader, h.core.role(), "self + 2 + 3 is a majority of 5");
+        answering.remove(3);
+        h.advance(Sim.TIMING.electionMaxMs() - Sim.TIMING.heartbeatMs());
+        assertEquals(RaftCore.Role.Leader, h.core.role());
+        h.advance(Sim.TIMING.heartbeatMs() + 1);
+        assertEquals(RaftCore.Role.Follower, h.core.role(), "self + 2 is not a majority of 5");
+        assertEquals(1, h.core.currentTerm());
+    }
+
+    // ------------------------------------------------------------------ stepping down
+
+    private static void assertFreshTimeout(Harness h, String why) {
+        long wait = h.core.electionDeadline() - h.clock[0];
+        assertTrue(wait >= Sim.TIMING.electionMinMs() && wait <= Sim.TIMING.electionMaxMs(),
+                why + ": a fresh timeout of 150-300 ms, got " + wait);
+    }
+
+    @Test
+    void leaderDeposedByAHigherTermDrawsAFreshElectionTimeout() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.becomeLeader(2);
+        h.advance(250);
+        AppendEntriesRequest sent = (AppendEntriesRequest) h.sent.get(h.sent.size() - 1);
+        h.core.onAppendEntriesResponse(2, sent, AppendEntriesResponse.newBuilder().setTerm(4)
+                .setSuccess(false).build());
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        assertFreshTimeout(h, "deposed leader");
+    }
+
+    @Test
+    void candidateDeposedByAHigherTermDrawsAFreshElectionTimeout() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.advance(301);
+        h.grantPreVotes(2);
+        assertEquals(RaftCore.Role.Candidate, h.core.role());
+        h.advance(h.core.electionDeadline() - h.clock[0] - 1); // its own timeout almost over
+        RequestVoteRequest rv = (RequestVoteRequest) h.sent.get(h.sent.size() - 1);
+        h.core.onRequestVoteResponse(2, rv, granted(3, false));
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        assertEquals(3, h.core.currentTerm());
+        assertFreshTimeout(h, "deposed candidate");
+    }
+
+    @Test
+    void leaderDeposedByCheckQuorumDrawsAFreshElectionTimeout() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        h.becomeLeader(2);
+        h.advance(Sim.TIMING.electionMaxMs() + 1);
+        assertEquals(RaftCore.Role.Follower, h.core.role());
+        assertFreshTimeout(h, "check-quorum step-down");
+    }
+
+    @Test
+    void steppingDownDrawsANewTimeoutEachTime() throws Exception {
+        Harness h = new Harness(1, List.of(2, 3), 0);
+        Set<Long> waits = new HashSet<>();
+        for (int i = 0; i < 30; i++) {
+            h.becomeLeaderAgain();
+            h.advance(Sim.TIMING.electionMaxMs() + 1); // check-quorum
+            assertEquals(RaftCore.Role.Follower, h.core.role());
+            waits.add(h.core.electionDeadline() - h.clock[0]);
+        }
+        assertTrue(waits.size() > 5, "timeouts should vary, saw " + waits);
     }
 
     // ------------------------------------------------------------------ vote rules (5.2, 5.4.1)
@@ -364,6 +740,11 @@ class RaftCoreTest {
         h.core = new RaftCore(1, List.of(2, 3), Sim.TIMING, h.store, Journal.none(1),
                 new RaftCore.Transport() {
                     @Override
+                    public void sendPreVote(int peer, RequestVoteRequest req) {
+                        h.preVotes.add(req);
+                    }
+
+                    @Override
                     public void sendRequestVote(int peer, RequestVoteRequest req) {
                         h.sent.add(req);
                     }
@@ -466,13 +847,17 @@ class RaftCoreTest {
             out[0] = String.valueOf(applied);
             out[1] = message;
         });
+        // Its last reply came at most one heartbeat before the cut.
+        sim.run(Sim.TIMING.electionMaxMs() - Sim.TIMING.heartbeatMs() - 1);
+        assertNull(out[0], "still waiting while isolated, within the check-quorum window");
+        assertEquals(RaftCore.Role.Leader, old.role());
         RaftCore next = sim.awaitLeader();
         String[] kept = propose(sim, next, "SET kept 1");
         assertEquals("true", kept[0]);
-        assertNull(out[0], "still waiting while isolated");
+        sim.run(Sim.TIMING.electionMaxMs() + 1);
+        assertEquals("false", out[0], "UNKNOWN once check-quorum deposes it, still isolated");
         sim.isolated.clear();
         sim.run(300);
-        assertEquals("false", out[0], "UNKNOWN once leadership is lost");
         assertNotEquals("SET lost 1", old.entries(idx, 1).get(0).command(), "overwritten");
         assertEquals(terms(next), terms(old));
     }

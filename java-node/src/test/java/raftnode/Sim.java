@@ -17,7 +17,8 @@ import raft.RaftServiceOuterClass.RequestVoteRequest;
 /**
  * A deterministic in-memory cluster of {@link RaftCore}s: a manual clock, a FIFO message queue
  * and request/response delivered synchronously. Isolated nodes lose every message to or from
- * them (the sender sees a failure, as with an RPC deadline).
+ * them (the sender sees a failure, as with an RPC deadline). PreVote requests are delivered
+ * like RequestVote, to {@link RaftCore#handlePreVote}.
  */
 final class Sim {
     /** Storage that survives a simulated restart (durable, like the file store). */
@@ -55,7 +56,7 @@ final class Sim {
         }
     }
 
-    private record Msg(int from, int to, Object request) {}
+    private record Msg(int from, int to, Object request, boolean preVote) {}
 
     static final RaftCore.Timing TIMING = new RaftCore.Timing(150, 300, 50);
 
@@ -92,13 +93,18 @@ final class Sim {
         peers.remove(Integer.valueOf(id));
         RaftCore.Transport t = new RaftCore.Transport() {
             @Override
+            public void sendPreVote(int peer, RequestVoteRequest req) {
+                queue.add(new Msg(id, peer, req, true));
+            }
+
+            @Override
             public void sendRequestVote(int peer, RequestVoteRequest req) {
-                queue.add(new Msg(id, peer, req));
+                queue.add(new Msg(id, peer, req, false));
             }
 
             @Override
             public void sendAppendEntries(int peer, AppendEntriesRequest req) {
-                queue.add(new Msg(id, peer, req));
+                queue.add(new Msg(id, peer, req, false));
             }
         };
         RaftCore core = new RaftCore(id, peers, TIMING, stores.get(id), Journal.none(id), t,
@@ -119,7 +125,11 @@ final class Sim {
             RaftCore from = nodes.get(m.from());
             RaftCore to = nodes.get(m.to());
             boolean lost = isolated.contains(m.from()) || isolated.contains(m.to());
-            if (m.request() instanceof RequestVoteRequest rv) {
+            if (m.request() instanceof RequestVoteRequest rv && m.preVote()) {
+                if (!lost) {
+                    from.onPreVoteResponse(m.to(), rv, to.handlePreVote(rv));
+                }
+            } else if (m.request() instanceof RequestVoteRequest rv) {
                 if (!lost) {
                     from.onRequestVoteResponse(m.to(), rv, to.handleRequestVote(rv));
                 }
