@@ -464,6 +464,21 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             )
         return await self._forward(command, budget, context)
 
+    async def _lead(self, command: str, budget: float, context: Any) -> Any:
+        index = self.core.propose(command)
+        assert index is not None
+        fut: asyncio.Future[Applied | None] = asyncio.get_running_loop().create_future()
+        self._waiters[index] = (self.core.current_term, fut)
+        await self._step(context)  # durable before it counts itself; may resolve fut (one node)
+        try:
+            applied = await asyncio.wait_for(asyncio.shield(fut), budget)
+        except TimeoutError:
+            self._waiters.pop(index, None)
+            return self._answer(False, "timed out waiting for commit", pb.UNKNOWN)
+        if applied is None:
+            return self._answer(False, "leadership lost before commit", pb.UNKNOWN)
+        return self._answer(True, "applied", pb.APPLIED, applied.result)
+
     async def _forward(self, command: str, budget: float, context: Any) -> Any:
         """Forward to the leader (node contract §4), following leader changes.
 
