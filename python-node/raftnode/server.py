@@ -537,7 +537,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         moved = asyncio.ensure_future(changed.wait())
         try:
             done, _ = await asyncio.wait(
-                {ready, moved}, timeout=timeout, return_when="FIRST_COMPLETED"
+                {ready, moved}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             ready.cancel()
@@ -563,7 +563,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         while True:
             changed = asyncio.ensure_future(self._leader_changed.wait())
             try:
-                await asyncio.wait({call, changed}, return_when="FIRST_COMPLETED")
+                await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 changed.cancel()
             if call.done():
