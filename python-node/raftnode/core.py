@@ -8,6 +8,12 @@ journal events, applied entries and whether the election timer must be re-drawn.
 message produced by the same step; the core never sleeps, reads clocks or touches sockets, so
 tests drive it message by message.
 
+Time is an input too: the steps that need it take `now`, the driver's monotonic clock in seconds
+(server.py passes `loop.time()`; tests pass any numbers). It serves two rules of the Raft thesis
+§9.6 / node contract "Pre-vote and check-quorum": a follower refuses pre-votes while it heard
+from a leader within the minimum election timeout, and a leader steps down when no majority
+replied within the maximum election timeout.
+
 Log indices are 0-based; an empty log has last index -1 and last term 0.
 """
 
@@ -34,6 +40,18 @@ class Entry:
 
 @dataclass(frozen=True)
 class VoteRequest:
+    term: int
+    candidate_id: int
+    last_log_index: int
+    last_log_term: int
+
+
+@dataclass(frozen=True)
+class PreVoteRequest:
+    """PreVote RPC (thesis §9.6): "would you vote for me in `term`?" (= the sender's term + 1).
+
+    Same fields as RequestVote; answering it changes nothing on the receiver."""
+
     term: int
     candidate_id: int
     last_log_index: int
@@ -92,7 +110,11 @@ class RaftCore:
         term: int = 0,
         voted_for: int = -1,
         log: list[Entry] | None = None,
+        election_min_s: float = 0.15,
+        election_max_s: float = 0.3,
     ) -> None:
+        """`election_min_s`/`election_max_s`: the election timeout range in seconds (the driver
+        draws the timeouts; the core needs the bounds for pre-vote and check-quorum)."""
         self.node_id = node_id
         self.peer_ids = list(peer_ids)
         self.current_term = term
@@ -106,6 +128,16 @@ class RaftCore:
         self.votes: set[int] = set()
         self.next_index: dict[int, int] = {}
         self.match_index: dict[int, int] = {}
+        self.election_min_s = election_min_s
+        self.election_max_s = election_max_s
+        # When this node last accepted an AppendEntries of its current term (None: not since
+        # the term began). A recent one makes it refuse pre-votes.
+        self.leader_contact: float | None = None
+        # The pre-vote round in progress: the term campaigned for, and who granted it.
+        self.prevote_term: int | None = None
+        self.prevotes: set[int] = set()
+        # Leader only: when each peer last answered an AppendEntries (check-quorum).
+        self.last_reply: dict[int, float] = {}
         self._out = Output()
 
     # ----- queries -----
@@ -141,14 +173,22 @@ class RaftCore:
     def _observe_term(self, term: int) -> None:
         """Any message with a higher term: adopt it, forget the vote, become Follower."""
         if term > self.current_term:
+            self._end_prevote()
             self.current_term = term
             self.voted_for = -1
             self.leader_id = -1
+            self.leader_contact = None
             self._out.state_dirty = True
             self._event("term", term=term)
             if self.role != FOLLOWER:
-                self._set_role(FOLLOWER)
-                self._out.reset_timer = True
+                self._step_down()
+
+    def _step_down(self) -> None:
+        """Become Follower in the current term with a fresh, newly drawn election timeout
+        (node contract "Stepping down"): a deposed leader must not time out at once on the
+        timer of the election it won long ago."""
+        self._set_role(FOLLOWER)
+        self._out.reset_timer = True
 
     def _truncate(self, from_index: int) -> None:
         if from_index <= self.commit_index:
@@ -191,17 +231,79 @@ class RaftCore:
 
     # ----- elections -----
 
-    def on_election_timeout(self) -> VoteRequest | None:
-        """The election timer fired: start an election (Raft 5.2).
+    def on_election_timeout(self, now: float = 0.0) -> PreVoteRequest | VoteRequest | None:
+        """The election timer fired (Raft §5.2, with the pre-vote of thesis §9.6).
 
-        Returns the RequestVote to send to every peer, or None when there is nothing to send
-        (already leader, or a one-node cluster that just won).
+        A Follower or Candidate does not raise its term: it becomes (or stays) a Follower,
+        forgets the leader it no longer hears from, and returns the PreVote to send to every
+        peer; the real election starts only once a majority granted it
+        (`on_prevote_response`). The driver re-draws the timer (`reset_timer`), so a round that
+        gets no majority is retried at the next timeout. A one-node cluster is its own majority
+        and starts the election at once (returns None, leader). A Leader ignores it (None).
         """
         if self.role == LEADER:
             return None
+        if self.majority() <= 1:
+            return self.start_election(now)
+        self._end_prevote()
+        if self.role != FOLLOWER:
+            self._set_role(FOLLOWER)
+        self.leader_id = -1
+        self._out.reset_timer = True
+        self.prevote_term = self.current_term + 1
+        self.prevotes = {self.node_id}
+        self._event("prevote", term=self.prevote_term)
+        return PreVoteRequest(
+            self.prevote_term, self.node_id, self.last_log_index, self.last_log_term
+        )
+
+    def on_prevote_request(self, req: PreVoteRequest, now: float) -> VoteResponse:
+        """Answer a PreVote (thesis §9.6): granted iff `req.term > currentTerm`, the sender's log
+        is at least as up-to-date as ours (§5.4.1) and we have not accepted an AppendEntries of
+        our current term within `election_min_s` before `now` (a Leader never grants).
+        Changes nothing: no term adoption, no vote, no timer reset, nothing to persist."""
+        heard_leader = self.role == LEADER or (
+            self.leader_contact is not None and now - self.leader_contact < self.election_min_s
+        )
+        granted = req.term > self.current_term and self._up_to_date(req) and not heard_leader
+        return VoteResponse(self.current_term, granted)
+
+    def on_prevote_response(
+        self, peer: int, req_term: int, resp: VoteResponse, now: float = 0.0
+    ) -> VoteRequest | None:
+        """Count a pre-vote of the round for `req_term`. A higher term in the reply is adopted
+        (which ends the round). Returns the RequestVote to send to every peer when this grant
+        completes a majority and the real election starts; otherwise None. A peer that answers
+        UNIMPLEMENTED (a server without PreVote) is passed as `VoteResponse(0, True)`."""
+        self._observe_term(resp.term)
+        if (
+            not resp.granted
+            or self.prevote_term != req_term
+            or self.current_term + 1 != req_term
+            or self.role == LEADER
+        ):
+            return None
+        self.prevotes.add(peer)
+        if len(self.prevotes) < self.majority():
+            return None
+        return self.start_election(now)
+
+    def _end_prevote(self) -> None:
+        """Close the pre-vote round in progress, if any (journal `prevote_result`)."""
+        if self.prevote_term is not None:
+            self._event("prevote_result", term=self.prevote_term, granted=len(self.prevotes))
+            self.prevote_term = None
+            self.prevotes = set()
+
+    def start_election(self, now: float = 0.0) -> VoteRequest | None:
+        """Start a real election (Raft §5.2): term + 1, vote for itself, Candidate.
+
+        Returns the RequestVote to send to every peer, or None when it won at once (one node)."""
+        self._end_prevote()
         self.current_term += 1
         self.voted_for = self.node_id
         self.leader_id = -1
+        self.leader_contact = None
         self._out.state_dirty = True
         self._out.reset_timer = True
         self._event("term", term=self.current_term)
@@ -209,19 +311,22 @@ class RaftCore:
         self._event("vote", term=self.current_term, candidate=self.node_id)
         self.votes = {self.node_id}
         if len(self.votes) >= self.majority():
-            self._become_leader()
+            self._become_leader(now)
             return None
         return VoteRequest(self.current_term, self.node_id, self.last_log_index, self.last_log_term)
 
-    def on_vote_request(self, req: VoteRequest) -> VoteResponse:
-        self._observe_term(req.term)
-        up_to_date = req.last_log_term > self.last_log_term or (
+    def _up_to_date(self, req: VoteRequest | PreVoteRequest) -> bool:
+        """The candidate's log is at least as up-to-date as ours (Raft §5.4.1)."""
+        return req.last_log_term > self.last_log_term or (
             req.last_log_term == self.last_log_term and req.last_log_index >= self.last_log_index
         )
+
+    def on_vote_request(self, req: VoteRequest) -> VoteResponse:
+        self._observe_term(req.term)
         granted = (
             req.term == self.current_term
             and self.voted_for in (-1, req.candidate_id)
-            and up_to_date
+            and self._up_to_date(req)
         )
         if granted:
             if self.voted_for != req.candidate_id:
@@ -231,19 +336,23 @@ class RaftCore:
             self._out.reset_timer = True
         return VoteResponse(self.current_term, granted)
 
-    def on_vote_response(self, peer: int, req_term: int, resp: VoteResponse) -> None:
+    def on_vote_response(
+        self, peer: int, req_term: int, resp: VoteResponse, now: float = 0.0
+    ) -> None:
         self._observe_term(resp.term)
         if self.role != CANDIDATE or self.current_term != req_term or not resp.granted:
             return
         self.votes.add(peer)
         if len(self.votes) >= self.majority():
-            self._become_leader()
+            self._become_leader(now)
 
-    def _become_leader(self) -> None:
+    def _become_leader(self, now: float) -> None:
         self._set_role(LEADER)
         self.leader_id = self.node_id
         self.next_index = {p: len(self.log) for p in self.peer_ids}
         self.match_index = {p: -1 for p in self.peer_ids}
+        # Check-quorum counts from the start of the term: every peer gets a full timeout.
+        self.last_reply = {p: now for p in self.peer_ids}
         # Raft 8: a no-op of the new term lets entries of earlier terms commit (Figure 8).
         self._append(Entry(self.current_term, ""))
         self._out.replicate = True
@@ -251,13 +360,17 @@ class RaftCore:
 
     # ----- replication, follower side -----
 
-    def on_append_request(self, req: AppendRequest) -> AppendResponse:
+    def on_append_request(self, req: AppendRequest, now: float = 0.0) -> AppendResponse:
+        """AppendEntries (Raft §5.3); `now` records the leader contact that makes this node
+        refuse pre-votes for the next `election_min_s` (thesis §9.6)."""
         self._observe_term(req.term)
         if req.term < self.current_term:
             return AppendResponse(self.current_term, False)
+        self._end_prevote()
         if self.role != FOLLOWER:
-            self._set_role(FOLLOWER)
+            self._set_role(FOLLOWER)  # a candidate of the same term: the election is lost
         self.leader_id = req.leader_id
+        self.leader_contact = now
         self._out.reset_timer = True
 
         prev = req.prev_log_index
@@ -303,10 +416,15 @@ class RaftCore:
     def has_more_for(self, peer: int) -> bool:
         return self.role == LEADER and self.next_index[peer] < len(self.log)
 
-    def on_append_response(self, peer: int, req: AppendRequest, resp: AppendResponse) -> None:
+    def on_append_response(
+        self, peer: int, req: AppendRequest, resp: AppendResponse, now: float = 0.0
+    ) -> None:
+        """A reply to our AppendEntries (Raft §5.3); any reply of this term, success or not,
+        counts as contact for check-quorum at `now`."""
         self._observe_term(resp.term)
         if self.role != LEADER or self.current_term != req.term:
             return
+        self.last_reply[peer] = max(self.last_reply.get(peer, now), now)
         if resp.success:
             match = req.prev_log_index + len(req.entries)
             if match > self.match_index[peer]:
@@ -336,6 +454,22 @@ class RaftCore:
             candidate = req.prev_log_index  # an original peer: one step back
         # Always make progress and never go below 0, whatever the hint says.
         self.next_index[peer] = max(0, min(candidate, req.prev_log_index))
+
+    def check_quorum(self, now: float) -> bool:
+        """Check-quorum (thesis §6.2/§9.6): a Leader that has not had a reply from a majority
+        (counting itself) within the last `election_max_s` before `now` steps down to Follower
+        in the same term (keeping its vote). Returns True when it stepped down. The driver
+        calls it periodically (every heartbeat) while leading."""
+        if self.role != LEADER:
+            return False
+        fresh = 1 + sum(
+            1 for p in self.peer_ids if now - self.last_reply.get(p, now) <= self.election_max_s
+        )
+        if fresh >= self.majority():
+            return False
+        self.leader_id = -1
+        self._step_down()
+        return True
 
     def _advance_commit(self) -> None:
         """Commit the highest N replicated on a majority whose entry has the current term."""

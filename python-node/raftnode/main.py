@@ -71,7 +71,15 @@ async def serve(cfg: Config) -> int:
         journal = Journal(cfg.journal, cfg.node_id)
     except (StorageError, JournalError) as e:
         raise StartupError(str(e)) from None
-    core = RaftCore(cfg.node_id, [p.id for p in cfg.peers], term, voted_for, entries)
+    core = RaftCore(
+        cfg.node_id,
+        [p.id for p in cfg.peers],
+        term,
+        voted_for,
+        entries,
+        election_min_s=cfg.election_min_ms / 1000.0,
+        election_max_s=cfg.election_max_ms / 1000.0,
+    )
     node = RaftNode(cfg, core, storage, journal)
     server = grpc.aio.server(options=SERVER_OPTIONS)
     pb_grpc.add_RaftServiceServicer_to_server(node, server)

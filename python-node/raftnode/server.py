@@ -27,6 +27,7 @@ from .core import (
     AppendResponse,
     Applied,
     Entry,
+    PreVoteRequest,
     RaftCore,
     VoteRequest,
     VoteResponse,
@@ -75,7 +76,13 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self.stubs = {pid: pb_grpc.RaftServiceStub(ch) for pid, ch in self.channels.items()}
         self.rpc_timeout = cfg.election_min_ms / 1000.0
         self.heartbeat = cfg.heartbeat_ms / 1000.0
+        self.election_max = cfg.election_max_ms / 1000.0
         self._timer: asyncio.TimerHandle | None = None
+        self._quorum_timer: asyncio.TimerHandle | None = None
+        # Set (and replaced) whenever the known leader changes: wakes forwarded requests
+        # waiting on a leader that may be dead.
+        self._leader_changed = asyncio.Event()
+        self._known_leader = core.leader_id
         self._leader_term: int | None = None
         self._replicators: dict[int, asyncio.Task[None]] = {}
         self._wake: dict[int, asyncio.Event] = {}
@@ -124,6 +131,10 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 log.info("%s", " ".join(f"{k}={v}" for k, v in ev.items()))
 
         core = self.core
+        if core.leader_id != self._known_leader:
+            self._known_leader = core.leader_id
+            self._leader_changed.set()
+            self._leader_changed = asyncio.Event()
         if core.role == LEADER:
             if self._leader_term != core.current_term:
                 self._start_leading()
@@ -150,16 +161,54 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         delay = random.uniform(self.cfg.election_min_ms, self.cfg.election_max_ms) / 1000.0
         self._timer = asyncio.get_running_loop().call_later(delay, self._on_election_timeout)
 
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
     def _on_election_timeout(self) -> None:
         self._timer = None
-        req = self.core.on_election_timeout()
+        req = self.core.on_election_timeout(self._now())
         try:
             self._after_step()
         except FatalError:
             return
-        if req is not None:
-            for peer in self.peers:
+        self._campaign(req)
+
+    def _campaign(self, req: PreVoteRequest | VoteRequest | None) -> None:
+        """Send a pre-vote round or a real election to every peer."""
+        if req is None:
+            return
+        for peer in self.peers:
+            if isinstance(req, PreVoteRequest):
+                self._spawn(self._request_prevote(peer, req))
+            else:
                 self._spawn(self._request_vote(peer, req))
+
+    async def _request_prevote(self, peer: int, req: PreVoteRequest) -> None:
+        """PreVote to one peer (thesis §9.6). UNIMPLEMENTED (a server of the original protocol)
+        counts as a grant; any other error or a timeout as a refusal (node contract)."""
+        msg = pb.RequestVoteRequest(
+            term=req.term,
+            candidateId=req.candidate_id,
+            lastLogIndex=req.last_log_index,
+            lastLogTerm=req.last_log_term,
+        )
+        try:
+            resp = await self.stubs[peer].PreVote(msg, timeout=self.rpc_timeout)
+            answer = VoteResponse(resp.term, resp.voteGranted)
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                log.debug("PreVote to %d failed: %s", peer, e.code().name)
+                self._maybe_renew_channel(peer)
+                return
+            answer = VoteResponse(0, True)
+        if self._stopping:
+            return
+        vote_req = self.core.on_prevote_response(peer, req.term, answer, self._now())
+        try:
+            self._after_step()
+        except FatalError:
+            return  # the node is stopping
+        self._campaign(vote_req)
 
     async def _request_vote(self, peer: int, req: VoteRequest) -> None:
         msg = pb.RequestVoteRequest(
@@ -174,7 +223,11 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             log.debug("RequestVote to %d failed: %s", peer, e.code().name)
             self._maybe_renew_channel(peer)
             return
-        self.core.on_vote_response(peer, req.term, VoteResponse(resp.term, resp.voteGranted))
+        if self._stopping:
+            return
+        self.core.on_vote_response(
+            peer, req.term, VoteResponse(resp.term, resp.voteGranted), self._now()
+        )
         try:
             self._after_step()
         except FatalError:
@@ -197,9 +250,33 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         for peer in self.peers:
             self._wake[peer] = asyncio.Event()
             self._replicators[peer] = loop.create_task(self._replicate(peer, self._leader_term))
+        if self.peers:
+            self._quorum_timer = loop.call_later(self.heartbeat, self._on_quorum_tick)
+
+    def _on_quorum_tick(self) -> None:
+        """Check-quorum every heartbeat while leading (node contract "Pre-vote and
+        check-quorum"): without a reply from a majority within the maximum election timeout
+        the core steps down, and `_after_step` stops the replication and re-arms the timer."""
+        self._quorum_timer = None
+        if self._stopping or self._leader_term is None:
+            return
+        if self.core.check_quorum(self._now()):
+            log.info(
+                "no reply from a majority within %.0f ms: stepping down", 1000 * self.election_max
+            )
+        try:
+            self._after_step()
+        except FatalError:
+            return
+        if self._leader_term is not None:
+            loop = asyncio.get_running_loop()
+            self._quorum_timer = loop.call_later(self.heartbeat, self._on_quorum_tick)
 
     def _stop_leading(self) -> None:
         self._leader_term = None
+        if self._quorum_timer is not None:
+            self._quorum_timer.cancel()
+            self._quorum_timer = None
         for task in self._replicators.values():
             task.cancel()
         self._replicators.clear()
@@ -250,6 +327,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                     resp.conflict_index if resp.HasField("conflict_index") else None,
                     resp.conflict_term if resp.HasField("conflict_term") else None,
                 ),
+                self._now(),
             )
             try:
                 self._after_step()
@@ -310,6 +388,18 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         await self._step(context)  # the vote is durable before the reply leaves
         return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
 
+    async def PreVote(self, request: Any, context: Any) -> Any:
+        """Thesis §9.6: answering changes nothing (no term, vote, timer or journal)."""
+        if self._stopping:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
+        resp = self.core.on_prevote_request(
+            PreVoteRequest(
+                request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm
+            ),
+            self._now(),
+        )
+        return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
+
     async def AppendEntries(self, request: Any, context: Any) -> Any:
         if self._stopping:  # after the journal's "stop" the state must not change
             await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
@@ -321,7 +411,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             tuple(Entry(e.term, e.command) for e in request.entries),
             request.leaderCommit,
         )
-        resp = self.core.on_append_request(req)
+        resp = self.core.on_append_request(req, self._now())
         await self._step(context)  # appended entries are durable before the acknowledgement
         out = pb.AppendEntriesResponse(term=resp.term, success=resp.success)
         if resp.conflict_index is not None:
@@ -372,11 +462,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             return self._answer(
                 False, f"not the leader; leader is node {self.core.leader_id}", pb.REJECTED
             )
-        if self.core.leader_id not in self.peers:
-            return self._answer(
-                False, f"leader {self.core.leader_id} has no known address", pb.REJECTED
-            )
-        return await self._forward(command, self.core.leader_id, budget)
+        return await self._forward(command, budget, context)
 
     async def _lead(self, command: str, budget: float, context: Any) -> Any:
         index = self.core.propose(command)
@@ -393,23 +479,102 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             return self._answer(False, "leadership lost before commit", pb.UNKNOWN)
         return self._answer(True, "applied", pb.APPLIED, applied.result)
 
-    async def _forward(self, command: str, leader: int, budget: float) -> Any:
-        channel = self.channels[leader]
-        address = self.peers[leader].address
-        if channel.get_state(try_to_connect=True) != grpc.ChannelConnectivity.READY:
-            try:
-                await asyncio.wait_for(channel.channel_ready(), min(1.0, budget))
-            except Exception:  # noqa: BLE001 - timeout, or the channel was closed meanwhile
-                # Nothing was sent: the command certainly did not reach the leader.
+    async def _forward(self, command: str, budget: float, context: Any) -> Any:
+        """Forward to the leader (node contract §4), following leader changes.
+
+        A leader that cannot be reached is waited for at most one maximum election timeout
+        (issue 15 §1: by then a new leader is known, or the client is told there is none),
+        never the reconnect backoff of a dead one: the wait ends as soon as the known leader
+        changes, and the request then goes to the new leader (or is led here). Nothing has
+        been sent when it gives up, so the answer is REJECTED with the current hint; a failed
+        or abandoned send is UNKNOWN."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        wait_until = min(deadline, loop.time() + self.election_max)
+        while True:
+            leader = self.core.leader_id
+            if self.core.role == LEADER:
+                return await self._lead(command, max(0.05, deadline - loop.time()), context)
+            changed = self._leader_changed
+            if leader == -1:
+                if not await self._wait_event(changed, wait_until - loop.time()):
+                    return self._answer(False, "No leader available", pb.REJECTED)
+                continue
+            if leader not in self.peers:
+                return self._answer(False, f"leader {leader} has no known address", pb.REJECTED)
+            ready = await self._leader_ready(leader, changed, wait_until - loop.time())
+            if ready is None:  # the known leader changed: try the new one, with its own bound
+                wait_until = min(deadline, loop.time() + self.election_max)
+                continue
+            if not ready:
+                address = self.peers[leader].address
                 return self._answer(
                     False, f"leader {leader} at {address} is unreachable", pb.REJECTED
                 )
+            return await self._send_forward(command, leader, deadline - loop.time())
+
+    async def _wait_event(self, event: asyncio.Event, timeout: float) -> bool:
+        """True when `event` is set within `timeout` seconds."""
+        if timeout <= 0:
+            return event.is_set()
         try:
-            return await self.stubs[leader].ClientRequest(
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _leader_ready(
+        self, leader: int, changed: asyncio.Event, timeout: float
+    ) -> bool | None:
+        """Waits for the channel to `leader` to be READY: True when it is, False after
+        `timeout` seconds (or a closed channel), None when the known leader changed first."""
+        channel = self.channels[leader]
+        if channel.get_state(try_to_connect=True) == grpc.ChannelConnectivity.READY:
+            return True
+        if timeout <= 0:
+            return False
+        ready = asyncio.ensure_future(channel.channel_ready())
+        moved = asyncio.ensure_future(changed.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, moved}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+            moved.cancel()
+        if ready in done and not ready.cancelled() and ready.exception() is None:
+            return True
+        if moved in done:
+            return None
+        return False
+
+    async def _send_forward(self, command: str, leader: int, budget: float) -> Any:
+        """Sends the request to `leader` and relays its answer; UNKNOWN when the call fails
+        after it may have been sent, or when another leader is known while it is pending
+        (the old one may still have applied it)."""
+        address = self.peers[leader].address
+        call = asyncio.ensure_future(
+            self.stubs[leader].ClientRequest(
                 pb.ClientRequestMessage(command=command),
-                timeout=budget,
+                timeout=max(0.05, budget),
                 metadata=((FORWARDED_KEY, "1"),),
             )
+        )
+        while True:
+            changed = asyncio.ensure_future(self._leader_changed.wait())
+            try:
+                await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
+            if call.done():
+                break
+            if self.core.leader_id not in (-1, leader):
+                call.cancel()
+                return self._answer(
+                    False, f"leader {leader} was replaced while forwarding", pb.UNKNOWN
+                )
+        try:
+            return call.result()
         except grpc.aio.AioRpcError as e:
             return self._answer(
                 False,

@@ -12,6 +12,7 @@ from raftnode.core import (
     AppendRequest,
     AppendResponse,
     Entry,
+    PreVoteRequest,
     RaftCore,
     VoteRequest,
     VoteResponse,
@@ -30,14 +31,20 @@ def log_of(*terms: int) -> list[Entry]:
     return [Entry(t, f"c{i}") for i, t in enumerate(terms)]
 
 
-def elect(core: RaftCore) -> None:
-    """Times out and collects votes from every peer until leader."""
-    req = core.on_election_timeout()
-    assert req is not None
+def elect(core: RaftCore, now: float = 0.0) -> None:
+    """Times out, collects pre-votes and then votes from every peer until leader."""
+    pre = core.on_election_timeout(now)
+    assert isinstance(pre, PreVoteRequest)
+    req = None
+    for peer in core.peer_ids:
+        req = core.on_prevote_response(peer, pre.term, VoteResponse(pre.term - 1, True), now)
+        if req is not None:
+            break
+    assert isinstance(req, VoteRequest)
     for peer in core.peer_ids:
         if core.role == LEADER:
             break
-        core.on_vote_response(peer, req.term, VoteResponse(req.term, True))
+        core.on_vote_response(peer, req.term, VoteResponse(req.term, True), now)
     assert core.role == LEADER
 
 
@@ -60,10 +67,10 @@ def replicate(leader: RaftCore, follower: RaftCore, strip_hints: bool = False) -
 # ----- 5.2 leader election -----
 
 
-def test_election_timeout_starts_election_with_vote_for_self():
+def test_start_election_raises_the_term_and_votes_for_self():
     core = make(1)
     core.take_output()
-    req = core.on_election_timeout()
+    req = core.start_election()
     assert req == VoteRequest(term=1, candidate_id=1, last_log_index=-1, last_log_term=0)
     assert (core.role, core.current_term, core.voted_for) == (CANDIDATE, 1, 1)
     out = core.take_output()
@@ -74,7 +81,7 @@ def test_election_timeout_starts_election_with_vote_for_self():
 
 def test_candidate_needs_a_majority_and_then_appends_a_noop():
     core = make(1, size=5, log=log_of(1, 1))
-    req = core.on_election_timeout()
+    req = core.start_election()
     assert req is not None and req.last_log_index == 1 and req.last_log_term == 1
     core.on_vote_response(2, req.term, VoteResponse(req.term, True))
     assert core.role == CANDIDATE  # 2 of 5
@@ -94,9 +101,9 @@ def test_candidate_needs_a_majority_and_then_appends_a_noop():
 
 def test_votes_for_an_older_election_are_ignored():
     core = make(1)
-    old = core.on_election_timeout()
+    old = core.start_election()
     assert old is not None
-    core.on_election_timeout()  # split vote: a new election in term 2
+    core.start_election()  # split vote: a new election in term 2
     core.on_vote_response(2, old.term, VoteResponse(old.term, True))
     assert core.role == CANDIDATE and core.current_term == 2
 
@@ -200,7 +207,7 @@ def test_append_from_a_stale_term_is_rejected():
 
 def test_candidate_returns_to_follower_on_append_from_the_new_leader():
     core = make(2)
-    core.on_election_timeout()
+    core.start_election()
     resp = core.on_append_request(AppendRequest(1, 3, -1, 0, (), -1))
     assert resp.success and core.role == FOLLOWER and core.leader_id == 3
     assert core.take_output().reset_timer
@@ -301,7 +308,7 @@ def test_leader_commits_on_majority_and_applies():
 def test_figure8_entries_of_older_terms_commit_only_with_a_current_term_entry():
     # Leader of term 4 holds an entry of term 2 at index 1 that it did not create.
     leader = make(1, size=5, term=3, log=log_of(1, 2))
-    req = leader.on_election_timeout()
+    req = leader.start_election()
     for peer in (2, 3):
         leader.on_vote_response(peer, req.term, VoteResponse(req.term, True))
     assert leader.role == LEADER and leader.current_term == 4
