@@ -705,6 +705,7 @@ fn check_settings(spec: &Spec) -> crate::check::CheckSettings {
         poll_ms: spec.cluster.poll_ms,
         max_new_terms: spec.checks.max_new_terms,
         term_window_ms: spec.checks.term_window_ms.unwrap_or(5 * election_max_ms),
+        terms_through_network_faults: spec.checks.terms_through_network_faults,
         node_errors_warn: spec.checks.node_errors_warn,
     }
 }

@@ -186,6 +186,12 @@ pub struct CheckSettings {
     /// `term_stability`: more new terms than this within `term_window_ms` fails.
     pub max_new_terms: u32,
     pub term_window_ms: u64,
+    /// `term_stability` counts new terms during and right after network faults too
+    /// (`[checks] terms_through_network_faults`): with pre-vote and check-quorum
+    /// (thesis §9.6), cutting a follower off, a one-way cut or a heal must not
+    /// start an election.
+    #[serde(default)]
+    pub terms_through_network_faults: bool,
     /// `node_errors` lowered to a warning by the suite.
     pub node_errors_warn: bool,
 }

@@ -222,6 +222,7 @@ mod tests {
                 poll_ms: 100,
                 max_new_terms: 3,
                 term_window_ms: 1500,
+                terms_through_network_faults: false,
                 node_errors_warn: false,
             },
             ..Default::default()

@@ -15,6 +15,12 @@
 //! window of `settings.term_window_ms` (`[checks] term_window_s`, default 5
 //! election timeouts) fails. A quiet period shorter than one window with no
 //! violation is `not checked`: it could not show stability.
+//!
+//! With `[checks] terms_through_network_faults = true`, network shapes and heals
+//! neither end nor excuse a quiet period: with pre-vote and check-quorum (Raft
+//! thesis §9.6) a node cut off from the majority never raises its term, so
+//! cutting a follower off, a one-way cut or healing must start no election. Only
+//! process faults (kill, stop, pause, restart, resume) still do.
 use super::{list, secs, CheckResult, Evidence};
 use std::collections::BTreeMap;
 
@@ -42,10 +48,12 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
     };
     let last = ev.statuses.iter().map(|s| s.t_us).max().unwrap_or(first) + 1;
     let calm = ev.settings.election_max_ms * 1000;
+    let through_net = ev.settings.terms_through_network_faults;
     let mut faults: Vec<_> = ev
         .faults
         .iter()
         .filter(|f| !NOT_FAULTS.contains(&f.action.as_str()))
+        .filter(|f| !(through_net && is_network(&f.action)))
         .collect();
     faults.sort_by_key(|f| f.t_us);
     let mut out = Vec::new();
@@ -73,6 +81,11 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
         out.push((a, last));
     }
     out
+}
+
+/// A network shape or its heal (`net-*`, `heal`).
+fn is_network(action: &str) -> bool {
+    action.starts_with("net-") || action == "heal"
 }
 
 /// Rises of the highest term first seen within [from, to) (µs).
@@ -223,6 +236,7 @@ mod tests {
             poll_ms: 100,
             max_new_terms: 3,
             term_window_ms: 1500,
+            terms_through_network_faults: false,
             node_errors_warn: false,
         }
     }
@@ -329,6 +343,23 @@ mod tests {
         let mut ev = run(5, |_| 1);
         ev.settings = CheckSettings::default();
         assert_eq!(check(&ev).status, Status::NotChecked);
+    }
+
+    /// A rejoining node that deposes the leader right after a heal: excused by default
+    /// (the heal ends a fault), a failure when network faults must cause no election.
+    #[test]
+    fn terms_through_network_faults_count_elections_around_a_heal() {
+        let mut ev = run(8, |t| if t < 4100 { 1 } else { 2 });
+        ev.faults = vec![fault(1000, "net-isolate"), fault(4000, "heal")];
+        ev.settings.max_new_terms = 0;
+        ev.settings.term_window_ms = 1000;
+        assert_eq!(check(&ev).status, Status::Pass);
+        ev.settings.terms_through_network_faults = true;
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        // A process fault still excuses the election it causes.
+        ev.faults = vec![fault(3900, "kill"), fault(4500, "restart")];
+        assert_eq!(check(&ev).status, Status::Pass);
     }
 
     #[test]

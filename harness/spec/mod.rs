@@ -264,6 +264,8 @@ pub struct Checks {
     pub max_new_terms: u32,
     /// `term_stability`: the window (`term_window_s`); None = 5 election timeouts.
     pub term_window_ms: Option<u64>,
+    /// `term_stability`: network faults and heals do not excuse new terms.
+    pub terms_through_network_faults: bool,
     /// `node_errors = "warning"` lowers errors found in node logs to a warning.
     pub node_errors_warn: bool,
 }

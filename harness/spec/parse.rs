@@ -373,6 +373,7 @@ const CHECKS_KEYS: &[&str] = &[
     "lin_timeout_s",
     "max_new_terms",
     "term_window_s",
+    "terms_through_network_faults",
     "node_errors",
 ];
 const STEP_ACTIONS: &[&str] = &[
@@ -627,6 +628,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             lin_timeout_ms: 30_000,
             max_new_terms: 3,
             term_window_ms: None,
+            terms_through_network_faults: false,
             node_errors_warn: false,
         },
         Some(f) => {
@@ -653,6 +655,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                     .uint(&src, &mut errs, "max_new_terms", 0, 1_000_000)
                     .unwrap_or(3) as u32,
                 term_window_ms: f.secs(&src, &mut errs, "term_window_s"),
+                terms_through_network_faults: f
+                    .bool(&src, &mut errs, "terms_through_network_faults")
+                    .unwrap_or(false),
                 node_errors_warn: f
                     .word(
                         &src,
