@@ -31,16 +31,20 @@
   function nodeColor(id) { return NODE_PALETTE[(id - 1 + NODE_PALETTE.length * 8) % NODE_PALETTE.length]; }
 
   // ---------- operations: decode the columns ----------
+  var UNANSWERED_US = 1e6;
   var O = D.ops, N = O.id.length;
   var inv = new Float64Array(N), end = new Float64Array(N), done = new Float64Array(N);
   (function () {
     var t = 0;
     for (var i = 0; i < N; i++) { t += O.dinv[i]; inv[i] = t; done[i] = O.dur[i] < 0 ? -1 : t + O.dur[i]; }
-    // Drawn end of an unanswered operation: its client's next invocation (it gave up), else the run's end.
+    // An unanswered operation may take effect at any time; its client gave up
+    // after at most its request timeout (1 s by default) and went on as a new
+    // logical client. It is drawn faded, for UNANSWERED_US or until its
+    // client's next invocation.
     var next = {};
     for (var j = N - 1; j >= 0; j--) {
       var c = O.client[j];
-      end[j] = done[j] >= 0 ? done[j] : (next[c] !== undefined ? next[c] : D.end_us);
+      end[j] = done[j] >= 0 ? done[j] : Math.min(next[c] !== undefined ? next[c] : Infinity, inv[j] + UNANSWERED_US, D.end_us);
       if (end[j] <= inv[j]) end[j] = inv[j] + 1;
       next[c] = inv[j];
     }
@@ -148,11 +152,21 @@
     var td = el("td", { colspan: "3" });
     var b = el("div", { "class": "based" }); b.innerHTML = "based on: " + linkify(c.based_on); td.appendChild(b);
     if (c.name === "linearizable") D.lin.forEach(function (f) { td.appendChild(linBox(f)); });
-    var ul = el("ul");
-    (c.evidence.length ? c.evidence : [c.summary]).forEach(function (line) {
-      var li = el("li"); li.innerHTML = linkify(line); ul.appendChild(li);
-    });
-    td.appendChild(ul);
+    var lines = c.evidence.length ? c.evidence : [c.summary];
+    // Long lists: the first lines, the rest one click away (all in the DOM).
+    var SHOWN = c.name === "linearizable" ? 40 : 6;
+    function list(part) {
+      var ul = el("ul");
+      part.forEach(function (line) { var li = el("li"); li.innerHTML = linkify(line); ul.appendChild(li); });
+      return ul;
+    }
+    td.appendChild(list(lines.slice(0, SHOWN)));
+    if (lines.length > SHOWN) {
+      var more = el("details");
+      more.appendChild(el("summary", null, (lines.length - SHOWN) + " more lines"));
+      more.appendChild(list(lines.slice(SHOWN)));
+      td.appendChild(more);
+    }
     tr.appendChild(td);
     return tr;
   }
@@ -231,7 +245,7 @@
   // ---------- timeline layout ----------
   var rows = [];   // {kind, y, h, label, ...}
   (function layout() {
-    var y = 24;     // axis
+    var y = 36;     // axis: ticks, then fault bars with their labels
     function add(r) { r.y = y; rows.push(r); y += r.h; }
     add({ kind: "leader", h: 20, label: "current leader" });
     D.nodes.forEach(function (n) { add({ kind: "node", h: 28, label: "node " + n.id, node: n }); });
@@ -268,7 +282,7 @@
   (function legend() {
     var items = [["Leader", COLORS.Leader], ["Follower", COLORS.Follower], ["Candidate", COLORS.Candidate],
       ["killed/stopped", COLORS.killed], ["paused", COLORS.paused], ["cut off", COLORS.cut_off], ["silent", COLORS.silent],
-      ["op ok", COLORS.ok], ["op fail", COLORS.fail], ["op info", COLORS.info], ["fault window", "rgba(207,34,46,.18)"]];
+      ["op ok", COLORS.ok], ["op fail", COLORS.fail], ["op info (unanswered: faded)", COLORS.info], ["fault window", "rgba(207,34,46,.18)"]];
     var l = document.getElementById("legend");
     items.forEach(function (it) { var s = el("span"); var i = el("i"); i.style.background = it[1]; s.appendChild(i); s.appendChild(document.createTextNode(it[0])); l.appendChild(s); });
   })();
@@ -310,7 +324,7 @@
     var first = Math.ceil(view.a / 1e6 / step) * step;
     for (var s = first; s * 1e6 <= view.b; s += step) {
       var px = x(s * 1e6);
-      ctx.strokeStyle = "#eef0f3"; ctx.beginPath(); ctx.moveTo(px + 0.5, 18); ctx.lineTo(px + 0.5, rows.height); ctx.stroke();
+      ctx.strokeStyle = "#eef0f3"; ctx.beginPath(); ctx.moveTo(px + 0.5, 14); ctx.lineTo(px + 0.5, rows.height); ctx.stroke();
       ctx.fillText((step < 1 ? s.toFixed(3) : String(Math.round(s))) + " s", px + 3, 10);
     }
   }
@@ -325,12 +339,12 @@
       var a = Math.max(0, x(w.from)), b = Math.min(W, x(w.to));
       if (b < 0 || a > W) return;
       if (!overlay) {
-        ctx.fillStyle = windowColor(w, 0.08); ctx.fillRect(a, 18, Math.max(1, b - a), rows.height - 18);
+        ctx.fillStyle = windowColor(w, 0.08); ctx.fillRect(a, 17, Math.max(1, b - a), rows.height - 17);
       } else {
-        ctx.fillStyle = windowColor(w, 0.75); ctx.fillRect(a, 18, Math.max(2, b - a), 4);
-        ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = windowColor(w, 1);
+        ctx.fillStyle = windowColor(w, 0.8); ctx.fillRect(a, 17, Math.max(2, b - a), 4);
+        ctx.font = "bold 11px system-ui, sans-serif"; ctx.fillStyle = windowColor(w, 1); ctx.textBaseline = "middle";
         var label = w.action + (w.nodes.length ? " " + w.nodes.join(",") : "") + (w.open ? " (never ended)" : "");
-        if (b - a > ctx.measureText(label).width + 4 || b - a > 40) ctx.fillText(label, a + 2, 28 + 0);
+        if (b - a > 40) ctx.fillText(label, a + 2, 29);
       }
     });
   }
@@ -339,7 +353,7 @@
     D.faults.forEach(function (f) {
       var px = x(f.t_us); if (px < 0 || px > W) return;
       ctx.strokeStyle = f.action === "heal" ? "#1a7f37" : f.action.indexOf("workload") === 0 ? "#8c959f" : "#cf222e";
-      ctx.setLineDash([3, 3]); ctx.beginPath(); ctx.moveTo(px + 0.5, 18); ctx.lineTo(px + 0.5, rows.height); ctx.stroke(); ctx.setLineDash([]);
+      ctx.setLineDash([3, 3]); ctx.beginPath(); ctx.moveTo(px + 0.5, 17); ctx.lineTo(px + 0.5, rows.height); ctx.stroke(); ctx.setLineDash([]);
     });
   }
 
@@ -597,6 +611,9 @@
   st.setAttribute("data-failing", failing.map(function (c) { return c.name; }).join(","));
   st.setAttribute("data-parse-ms", parseMs.toFixed(1));
   st.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
+  // Since navigation start: HTML parsed up to this script, and the page drawn.
+  st.setAttribute("data-script-start-ms", t0.toFixed(1));
+  st.setAttribute("data-ready-ms", performance.now().toFixed(1));
   st.setAttribute("data-errors", String(window.pageErrors.length));
   st.setAttribute("data-ready", "1");
 })();
