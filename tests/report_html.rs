@@ -115,6 +115,11 @@ fn numbers(list: &str) -> Vec<u32> {
 
 /// Load `page` in headless Chromium and read `#page-status` and `#page-errors` back.
 fn load(page: &Path) -> PageState {
+    assert!(
+        page.is_file(),
+        "no page to load: {} does not exist",
+        page.display()
+    );
     let profile = tempfile::tempdir().unwrap();
     let mut c = chromium_cmd(profile.path());
     c.arg("--dump-dom").arg(file_url(page));

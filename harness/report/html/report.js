@@ -255,8 +255,15 @@
     y += 6;
     var lanes = keyLanes.reduce(function (a, l) { return a + Math.max(1, l.length); }, 0);
     var laneH = Math.max(3, Math.min(12, Math.floor(360 / Math.max(1, lanes))));
-    D.keys.forEach(function (k, ki) {
-      add({ kind: "key", h: Math.max(14, Math.max(1, keyLanes[ki].length) * laneH + 2), label: "key " + (k || "(other)") + " · " + keyLanes[ki].length + " lanes", key: ki, laneH: laneH });
+    // Keys in natural order, those with a linearizability failure first.
+    var bad = D.lin.map(function (f) { return f.key; });
+    var order = D.keys.map(function (k, ki) { return ki; }).sort(function (a, b) {
+      var fa = bad.indexOf(D.keys[a]) >= 0 ? 0 : 1, fb = bad.indexOf(D.keys[b]) >= 0 ? 0 : 1;
+      return fa - fb || D.keys[a].localeCompare(D.keys[b], undefined, { numeric: true });
+    });
+    order.forEach(function (ki) {
+      var k = D.keys[ki];
+      add({ kind: "key", h: Math.max(14, Math.max(1, keyLanes[ki].length) * laneH + 2), label: "key " + (k || "(other)") + (bad.indexOf(k) >= 0 ? " ✗" : "") + " · " + keyLanes[ki].length + " lanes", key: ki, laneH: laneH });
     });
     if (!D.keys.length) add({ kind: "empty", h: 20, label: "operations: none" });
     rows.height = y + 4;
@@ -269,6 +276,7 @@
   var selected = -1;
   var drawnByNode = {};
   var highlighted = 0;
+  var stuckLabels = [];
 
   rows.forEach(function (r) {
     var attrs = { "class": "row-label " + (r.kind === "node" ? "node" : "group"), style: "top:" + r.y + "px;height:" + r.h + "px" };
@@ -314,6 +322,14 @@
     });
     drawWindows(true);
     drawEvents();
+    stuckLabels.forEach(function (l) {
+      ctx.font = "bold 12px system-ui"; ctx.textBaseline = "middle";
+      var w = ctx.measureText(l[0]).width + 8, x0 = Math.max(2, Math.min(l[1], W - w - 2));
+      ctx.fillStyle = "rgba(255,255,255,.92)"; ctx.fillRect(x0, l[2] - 9, w, 18);
+      ctx.strokeStyle = "#d1242f"; ctx.strokeRect(x0 + 0.5, l[2] - 8.5, w - 1, 17);
+      ctx.fillStyle = "#d1242f"; ctx.fillText(l[0], x0 + 4, l[2]);
+    });
+    stuckLabels = [];
     document.getElementById("window-label").textContent = secs(view.a) + " – " + secs(view.b) + " of " + secs(D.end_us);
   }
 
@@ -467,8 +483,7 @@
       if (f && f.kind === "stuck") {
         ctx.strokeStyle = "rgba(209,36,47,.6)"; ctx.setLineDash([4, 3]);
         ctx.beginPath(); ctx.moveTo(m[1] + 0.5, r.y); ctx.lineTo(m[1] + 0.5, r.y + r.h); ctx.stroke(); ctx.setLineDash([]);
-        ctx.fillStyle = "#d1242f"; ctx.font = "bold 11px system-ui";
-        ctx.fillText("✗ op " + O.id[i] + " cannot be placed", Math.min(m[1] + 6, W - 170), Math.max(r.y + 8, m[3] - 6));
+        stuckLabels.push(["✗ op " + O.id[i] + " cannot be placed", m[1] + 8, m[3] + lh / 2]);
       }
       ctx.lineWidth = 1;
       if (f) highlighted++;
