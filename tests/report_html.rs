@@ -598,15 +598,8 @@ fn the_browser_check_rejects_pages_with_errors() {
 
     // Broken data: the script throws before drawing.
     let start = good.find(r#"id="data">"#).unwrap() + r#"id="data">"#.len();
-    let broken = format!(
-        "{}{{\"run\":{}",
-        &good[..start],
-        &good[start..]
-            .splitn(2, "</script>")
-            .nth(1)
-            .map(|rest| format!("</script>{rest}"))
-            .unwrap()
-    );
+    let (_, after_data) = good[start..].split_once("</script>").unwrap();
+    let broken = format!("{}{{\"run\":</script>{after_data}", &good[..start]);
     let p = load(&write("broken.html", &broken));
     assert!(p.errors >= 1, "a script error went unseen: {p:?}");
     assert!(!p.ready);
