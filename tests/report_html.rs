@@ -329,6 +329,7 @@ wait = "caught-up"
     assert_clean(&p, &page);
     assert_every_node(&p, &[1, 2, 3]);
     assert!(p.failing.is_empty(), "{:?}", p.failing);
+    assert_eq!(p.highlighted, 0, "a passing run highlights no operation");
     assert!(p.dom.contains(r#"id="verdict""#) && p.dom.contains(">PASS<"));
     assert!(!p.dom.contains(r#"id="failing-checks""#));
     // The checks are all there, and the message-flow place is marked, not faked.
@@ -421,6 +422,19 @@ keys = 1
     let p = load(&page);
     assert_clean(&p, &page);
     assert!(p.failing.contains(&"linearizable".to_string()));
+
+    // A page that cannot be written is named, and the exit code is 3.
+    std::fs::remove_file(&page).unwrap();
+    std::fs::create_dir(&page).unwrap();
+    let mut c = harness(&dir);
+    c.args(["check", run.to_str().unwrap()]);
+    let out = run_bounded(c, Duration::from_secs(120));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("error: cannot write") && err.contains("report.html"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -368,7 +368,7 @@
   function drawEvents() {
     D.faults.forEach(function (f) {
       var px = x(f.t_us); if (px < 0 || px > W) return;
-      ctx.strokeStyle = f.action === "heal" ? "#1a7f37" : f.action.indexOf("workload") === 0 ? "#8c959f" : "#cf222e";
+      ctx.strokeStyle = ["heal", "restart", "resume"].indexOf(f.action) >= 0 ? "#1a7f37" : f.action.indexOf("workload") === 0 ? "#8c959f" : "#cf222e";
       ctx.setLineDash([3, 3]); ctx.beginPath(); ctx.moveTo(px + 0.5, 17); ctx.lineTo(px + 0.5, rows.height); ctx.stroke(); ctx.setLineDash([]);
     });
   }
