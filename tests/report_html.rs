@@ -190,6 +190,46 @@ fn assert_every_node(p: &PageState, ids: &[u32]) {
     }
 }
 
+/// Zoom, pan, hover and follow the links of a copy of `page` (a script added
+/// at its end does what a person would): no error may come of it, and the
+/// linked operation must be selected.
+fn assert_interactions_work(page: &Path) {
+    let script = r#"<script>
+(function () {
+  var c = document.getElementById("tl"), r = c.getBoundingClientRect();
+  function mouse(type, x, y, target) {
+    (target || c).dispatchEvent(new MouseEvent(type, { bubbles: true, clientX: r.left + x, clientY: r.top + y }));
+  }
+  document.getElementById("zoom-in").click();
+  document.getElementById("zoom-out").click();
+  for (var y = 40; y < r.height; y += 7) mouse("mousemove", r.width / 2, y);
+  mouse("mousedown", 300, 60); mouse("mousemove", 200, 60, window); mouse("mouseup", 200, 60, window);
+  c.dispatchEvent(new WheelEvent("wheel", { bubbles: true, cancelable: true, deltaY: -100, clientX: r.left + 100, clientY: r.top + 60 }));
+  document.getElementById("zoom-fit").click();
+  ["a[data-node]", "a[data-t]", "a[data-entry]", "a[data-op]"].forEach(function (sel) {
+    var a = document.querySelector(sel); if (a) a.click();
+  });
+  document.body.setAttribute("data-interacted", "1");
+})();
+</script></body>"#;
+    let copy = page.with_file_name("interact.html");
+    let text = std::fs::read_to_string(page).unwrap();
+    std::fs::write(&copy, text.replace("</body>", script)).unwrap();
+    let p = load(&copy);
+    assert_clean(&p, &copy);
+    assert!(
+        p.dom.contains(r#"data-interacted="1""#),
+        "the interactions did not run"
+    );
+    let selected =
+        regex::Regex::new(r#"<div id="selected"><div class="op mono" id="op-\d+""#).unwrap();
+    assert!(
+        selected.is_match(&p.dom),
+        "following an operation link selected nothing"
+    );
+    let _ = std::fs::remove_file(&copy);
+}
+
 /// Save `report.png` next to the page, and check it is a real, non-trivial PNG.
 fn screenshot(page: &Path, height: u32) -> PathBuf {
     let png = page.with_file_name("report.png");
@@ -405,6 +445,7 @@ keys = 1
     assert!(p.dom.contains(r#"data-op=""#), "no operation link");
     assert!(p.highlighted >= 1, "no operation highlighted");
     screenshot(&page, 1900);
+    assert_interactions_work(&page);
 
     // `check RUN_DIR` writes the page again from its re-check; report.json stays.
     let json_before = std::fs::read(run.join("report.json")).unwrap();
