@@ -152,6 +152,7 @@ fn main() {
     for i in 1..=3 {
         load(&path, &dir, i);
     }
+    redraws(&page, &dir);
     let png = dir.join("report.png");
     let _ = chromium(&dir)
         .args(["--window-size=1400,1500"])
@@ -200,5 +201,49 @@ fn load(path: &Path, dir: &Path, i: u32) {
         get("data-ready"),
         get("data-errors"),
         get("data-ops"),
+    );
+}
+
+/// Time of one redraw of the whole run (every operation visited) and of a
+/// zoomed-in one, from a copy of the page with a script that clicks the zoom
+/// buttons ten times each.
+fn redraws(page: &str, dir: &Path) {
+    let script = r#"<script>
+(function () {
+  function time(id, n) {
+    var t = performance.now();
+    for (var i = 0; i < n; i++) document.getElementById(id).click();
+    return ((performance.now() - t) / n).toFixed(1);
+  }
+  var full = time("zoom-fit", 10);
+  for (var i = 0; i < 6; i++) document.getElementById("zoom-in").click();
+  var t = performance.now();
+  for (var k = 0; k < 10; k++) {
+    document.getElementById("zoom-out").click();
+    document.getElementById("zoom-in").click();
+  }
+  var zoomed = ((performance.now() - t) / 20).toFixed(1);
+  document.body.setAttribute("data-redraw-full-ms", full);
+  document.body.setAttribute("data-redraw-zoomed-ms", zoomed);
+})();
+</script></body>"#;
+    let copy = dir.join("redraw.html");
+    std::fs::write(&copy, page.replace("</body>", script)).unwrap();
+    let out = chromium(dir)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", copy.display()))
+        .output()
+        .expect("chromium on PATH");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let get = |name: &str| {
+        let re = regex::Regex::new(&format!(r#"{name}="([^"]*)""#)).unwrap();
+        re.captures(&dom)
+            .map(|c| c[1].to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    println!(
+        "redraw: whole run (150k operations visited) {} ms, zoomed to ~1/64 of the run {} ms (mean of 10 / 20)",
+        get("data-redraw-full-ms"),
+        get("data-redraw-zoomed-ms")
     );
 }
