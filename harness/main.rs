@@ -333,8 +333,8 @@ fn cancel_on_signal(cancel: Cancel) {
 
 /// `check PATH`: judge a saved run with the run's own rule (required checks,
 /// harness error, interruption) and print its real seed and duration; or judge
-/// a client history alone. Nothing is rewritten: the run's report.json and
-/// junit.xml stay as the run wrote them (a difference is printed).
+/// a client history alone. The run's report.json and junit.xml stay as the
+/// run wrote them (a difference is printed); its report.html shows this re-check.
 fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
     let input = match read_input(path) {
         Ok(i) => i,
@@ -347,7 +347,7 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
     cancel_on_signal(cancel);
     say(&format!("checking {} (Ctrl+C stops)\n", path.display()));
     let started = Instant::now();
-    let (mut r, recorded) = match input {
+    let (mut r, recorded, evidence) = match input {
         Input::RunDir { evidence, report } => {
             let recorded = report.map(|r| *r);
             let timeout = lin_timeout
@@ -366,7 +366,7 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
                     ..Default::default()
                 },
             };
-            (r, recorded)
+            (r, recorded, Some(evidence))
         }
         Input::History(history) => {
             let evidence = Evidence {
@@ -385,7 +385,7 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
                 duration_s: started.elapsed().as_secs_f64(),
                 ..Default::default()
             };
-            (r, None)
+            (r, None, None)
         }
     };
     let was_interrupted = recorded
@@ -393,7 +393,26 @@ fn recheck(path: &Path, lin_timeout: Option<Duration>) -> i32 {
         .is_some_and(|r| r.verdict == Verdict::Interrupted);
     report::decide(&mut r, was_interrupted || cancel.is_cancelled());
     print_recheck(path, &r, recorded.as_ref(), cancel.is_cancelled());
-    r.exit_code
+    match evidence {
+        Some(ev) => write_html(path, &r, &ev),
+        None => r.exit_code,
+    }
+}
+
+/// `check RUN_DIR` (re)writes the run's report.html from this re-check; a
+/// page that cannot be written is named and the exit code is 3.
+fn write_html(dir: &Path, r: &Report, ev: &Evidence) -> i32 {
+    let f = dir.join("report.html");
+    match report::write_text(&f, &report::html::render(r, Some(ev))) {
+        Ok(()) => {
+            say(&format!("  report: {}\n", f.display()));
+            r.exit_code
+        }
+        Err(e) => {
+            say(&format!("error: {e}\n"));
+            exit::CANNOT_RUN
+        }
+    }
 }
 
 fn print_recheck(path: &Path, r: &Report, recorded: Option<&Report>, cancelled: bool) {

@@ -309,8 +309,8 @@ async fn judge_evidence(
 }
 
 /// Write every report file of a run, each flushed and checked: evidence.json
-/// and history.jsonl (when there is evidence), the `latest` link, junit.xml,
-/// then report.json, which records the failures before it. Prints the final
+/// and history.jsonl (when there is evidence), the `latest` link, report.html,
+/// junit.xml, then report.json, which records the failures before it. Prints the final
 /// table. Returns the exit code: the report's, or 3 (cannot run) when a file
 /// could not be written — each such file is named on stderr.
 fn write_reports(r: &mut Report, run_dir: &Path, reports: &Path, ev: Option<&Evidence>) -> i32 {
@@ -335,6 +335,9 @@ fn write_reports(r: &mut Report, run_dir: &Path, reports: &Path, ev: Option<&Evi
         }
     }
     if let Err(e) = report::link_latest(reports, run_dir) {
+        fail(r, e);
+    }
+    if let Err(e) = report::write_text(&run_dir.join("report.html"), &report::html::render(r, ev)) {
         fail(r, e);
     }
     if let Err(e) = report::write_text(&run_dir.join("junit.xml"), &report::junit(r)) {

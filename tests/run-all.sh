@@ -12,6 +12,17 @@ root=$(pwd)
 started=$(date +%s)
 step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
+# The browser test (tests/report_html.rs) renders report.html in headless Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  step "chromium: install (Debian package) for the report.html browser test"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium
+  else
+    echo "error: chromium is missing and cannot be installed here (needs root and apt-get):" >&2
+    echo "       install the Debian package \`chromium\` (apt-get install chromium); tests/report_html.rs fails without it" >&2
+  fi
+fi
+
 step "rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings

@@ -1,6 +1,7 @@
 //! Reports of a run: `report.json`, `junit.xml`, `history.jsonl`,
-//! `evidence.json`, and the table printed at the end. The files are described
-//! for their readers in `docs/reports.md`.
+//! `evidence.json`, `report.html`, and the table printed at the end. The files
+//! are described for their readers in `docs/reports.md`.
+pub mod html;
 pub mod progress;
 
 use crate::check::{CheckResult, Status, WaitRecord};
