@@ -205,7 +205,17 @@ pub fn write_file(
 /// reporter never counts such a run as green. A required check that is `not
 /// checked` is an error, not a skip.
 pub fn junit(r: &Report) -> String {
-    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+    let mut rep = quick_junit::Report::new("raft-harness");
+    rep.add_test_suite(junit_suite(r));
+    rep.to_string().unwrap_or_default()
+}
+
+/// The `<testsuite>` of one run (see [`junit`]): the run's time, seed and run
+/// id as properties, a `run` error case when the verdict needs one, and one
+/// case per check with its time. The merged JUnit file of `run` over many
+/// suites (`runner`) is one such suite per run.
+pub fn junit_suite(r: &Report) -> quick_junit::TestSuite {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(r.suite.clone());
     suite.set_time(std::time::Duration::from_secs_f64(r.duration_s));
     suite.add_property(("seed", r.seed.to_string().as_str()));
@@ -221,9 +231,7 @@ pub fn junit(r: &Report) -> String {
     for c in &r.checks {
         suite.add_test_case(junit_case(r, c));
     }
-    let mut rep = JReport::new("raft-harness");
-    rep.add_test_suite(suite);
-    rep.to_string().unwrap_or_default()
+    suite
 }
 
 /// Why the run as a whole is not a plain verdict of its checks, if it is not.
@@ -258,17 +266,23 @@ fn junit_case(r: &Report, c: &CheckResult) -> quick_junit::TestCase {
     if c.status != Status::Pass {
         status.set_message(format!("{}: {}", c.status.word(), c.summary));
         let mut text = format!("based on: {}\n", c.based_on);
+        // The explanation as the terminal prints it; the machine-readable
+        // `detail` stays in report.json (a JSON blob helps no CI reader).
+        if c.evidence.is_empty() {
+            text.push_str(&c.summary);
+            text.push('\n');
+        }
         for e in &c.evidence {
             text.push_str(e);
             text.push('\n');
-        }
-        if let Some(d) = &c.detail {
-            text.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
         }
         status.set_description(text);
     }
     let mut tc = TestCase::new(c.name.clone(), status);
     tc.set_classname(r.suite.clone());
+    if let Some(t) = c.time_s.filter(|t| t.is_finite() && *t >= 0.0) {
+        tc.set_time(std::time::Duration::from_secs_f64(t));
+    }
     tc.set_system_out(format!("{} ({})", c.summary, c.based_on));
     tc
 }
