@@ -192,6 +192,10 @@ fn main() {
             Ok(()) if specs.len() == 1 && !specs[0].is_dir() && !list && filter.is_empty() => {
                 run_one(&specs[0], RunOpts { seed, reports }, keep, port_offset)
             }
+            Ok(()) if port_offset != 0 => {
+                say("error: --port-offset moves one suite; with a folder or several suites each parallel slot gets its own offset (--isolation offsets --offset-step N)\n");
+                exit::USAGE
+            }
             Ok(()) => raft_harness::runner::run_many(raft_harness::runner::Opts {
                 paths: specs,
                 jobs: usize::from(jobs),

@@ -610,3 +610,31 @@ fn validate_takes_several_files_and_every_command_describes_its_arguments() {
         );
     }
 }
+
+#[test]
+fn a_port_offset_that_cannot_apply_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    small_suite(dir.path(), "movable", 29420, "rust");
+    small_suite(dir.path(), "fixed", 29420, "rust-fixed");
+    harness(dir.path())
+        .args(["run", "fixed.toml", "--port-offset", "10"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "fixed.toml: --port-offset 10: this suite has fixed ports",
+        ));
+    harness(dir.path())
+        .args(["run", "movable.toml", "--port-offset", "40000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "node 1 would listen on port 69421 (its port 29421 + 40000), above 65535",
+        ));
+    harness(dir.path())
+        .args(["run", "movable.toml", "fixed.toml", "--port-offset", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--port-offset moves one suite"));
+    assert!(!dir.path().join("reports").exists(), "a run was started");
+}

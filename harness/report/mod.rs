@@ -514,6 +514,8 @@ mod tests {
     fn junit_has_one_case_per_check_and_failures_carry_evidence() {
         let mut fail = c("election_safety", Status::Fail);
         fail.evidence = vec!["term 7: nodes 2, 4 all Leader".into()];
+        fail.detail = Some(serde_json::json!({"raw_detail_blob": [1, 2, 3]}));
+        fail.time_s = Some(0.25);
         let r = Report {
             suite: "s".into(),
             spec_file: "s.toml".into(),
@@ -533,6 +535,14 @@ mod tests {
         assert_eq!(x.matches("<testcase ").count(), 3, "{x}");
         assert!(x.contains("<failure"), "{x}");
         assert!(x.contains("term 7: nodes 2, 4 all Leader"), "{x}");
+        // The explanation, not the machine-readable detail (that stays in report.json).
+        assert!(!x.contains("raw_detail_blob"), "{x}");
+        assert!(x.contains("based on: test"), "{x}");
+        // The check's own time.
+        assert!(
+            x.contains("<testcase name=\"election_safety\" classname=\"s\" time=\"0.250\""),
+            "{x}"
+        );
         assert!(x.contains("<skipped"), "{x}");
         let t = table(&r);
         assert!(t.contains("FAIL") && t.contains("not checked"), "{t}");
