@@ -452,6 +452,17 @@ fn list_filter_and_keep() {
     assert_eq!(runs(&dir.path().join("reports/alpha")), 2);
     // batch.d: two invocations and its `latest` link.
     assert_eq!(runs(&dir.path().join("reports/batch.d")), 3);
+    // An old run that is live (a claim of a running harness, this test, names it): kept.
+    let live = dir.path().join("reports/alpha/20000101-000000.000");
+    std::fs::create_dir_all(&live).unwrap();
+    let mut claim = raft_harness::cluster::process::RunState::new("fake-live-run");
+    claim.report_dir = live.display().to_string();
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    std::fs::write(
+        dir.path().join("state/fake-live-run.json"),
+        serde_json::to_vec(&claim).unwrap(),
+    )
+    .unwrap();
     // Plain `run` keeps 2 as well, and `latest` points at the newest, which stays.
     harness(dir.path())
         .args(["run", "suites/alpha.toml", "--keep", "2"])
@@ -460,7 +471,9 @@ fn list_filter_and_keep() {
         .stderr(predicate::str::contains(
             "removed 1 older run(s) of alpha (--keep 2)",
         ));
-    assert_eq!(runs(&dir.path().join("reports/alpha")), 2);
+    assert_eq!(runs(&dir.path().join("reports/alpha")), 3);
+    assert!(live.is_dir(), "a live run was removed");
+    std::fs::remove_file(dir.path().join("state/fake-live-run.json")).unwrap();
     let latest = std::fs::canonicalize(dir.path().join("reports/latest")).unwrap();
     assert!(latest.starts_with(std::fs::canonicalize(dir.path().join("reports/alpha")).unwrap()));
     harness(dir.path())
