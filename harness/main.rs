@@ -37,11 +37,11 @@ enum Cmd {
         seed: Option<u64>,
         /// Where reports go: <DIR>/<suite>/<timestamp>/ and <DIR>/latest; for many
         /// suites also <DIR>/batch.d/<timestamp>/ (junit.xml, index.html, logs/).
-        #[arg(long, default_value = "reports")]
+        #[arg(long, default_value = "reports", value_name = "DIR")]
         reports: PathBuf,
         /// Suites run at once (many suites only), each in its own network
         /// namespace or on shifted ports (see --isolation).
-        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
         jobs: u16,
         /// List the selected suites (name, file, description) and exit.
         #[arg(long)]
@@ -51,7 +51,7 @@ enum Cmd {
         filter: Vec<String>,
         /// Runs kept per suite in the reports folder (older ones are removed, never
         /// a live run or the target of <DIR>/latest).
-        #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep)]
+        #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep, value_name = "N")]
         keep: usize,
         /// Add N to every node port of the suite (not for suites with fixed ports,
         /// whose kinds pass plain HOST:PORT peers).
@@ -83,7 +83,7 @@ enum Cmd {
     /// Check suite files without running anything.
     Validate {
         /// One or more suite files; each is reported, and any invalid one makes the exit code 2.
-        #[arg(required = true, num_args = 1..)]
+        #[arg(required = true, num_args = 1.., value_name = "SUITE")]
         specs: Vec<PathBuf>,
     },
 }

@@ -605,7 +605,7 @@ fn validate_takes_several_files_and_every_command_describes_its_arguments() {
         .code(0)
         .stdout(predicate::str::contains("ok.toml: valid").count(2));
     for (cmd, arg) in [
-        ("validate", "<SPECS>..."),
+        ("validate", "<SUITE>..."),
         ("clean", "<SPEC>"),
         ("check", "<PATH>"),
         ("run", "<SUITE|FOLDER>..."),
