@@ -64,6 +64,10 @@ enum Cmd {
         /// Port shift per parallel slot with --isolation offsets.
         #[arg(long, default_value_t = 1000, value_name = "N")]
         offset_step: u16,
+        /// Run suites whose name or path contains SUBSTRING with nothing beside them
+        /// (repeatable), e.g. a suite too heavy to share the machine.
+        #[arg(long, value_name = "SUBSTRING")]
+        alone: Vec<String>,
     },
     /// Re-check a saved run (its report folder) or a history file (history.jsonl).
     Check {
@@ -187,6 +191,7 @@ fn main() {
             port_offset,
             isolation,
             offset_step,
+            alone,
         } => match check_reports_path(&reports) {
             Err(c) => c,
             Ok(()) if specs.len() == 1 && !specs[0].is_dir() && !list && filter.is_empty() => {
@@ -206,6 +211,7 @@ fn main() {
                 keep,
                 isolation,
                 offset_step,
+                alone,
             }),
         },
     };

@@ -325,33 +325,7 @@ fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone
         .assert()
         .code(0)
         .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
-    // Each run's own window, from its report.
-    let run = |name: &str| -> (f64, f64, Vec<u64>) {
-        let r: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                std::fs::read_dir(dir.path().join("reports").join(name))
-                    .unwrap()
-                    .next()
-                    .unwrap()
-                    .unwrap()
-                    .path()
-                    .join("report.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let start = chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap())
-            .unwrap()
-            .timestamp_millis() as f64
-            / 1e3;
-        let ports = r["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["port"].as_u64().unwrap())
-            .collect();
-        (start, start + r["duration_s"].as_f64().unwrap(), ports)
-    };
+    let run = |name: &str| run_window(dir.path(), name);
     let (fs, fe, fixed_ports) = run("c-fixed");
     assert_eq!(fixed_ports, vec![29201, 29202, 29203]);
     let mut shifted = 0;
@@ -366,6 +340,72 @@ fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone
     }
     // a and b start together: one of them is in slot 1, on shifted ports.
     assert!(shifted >= 1, "no run was shifted to slot 1");
+}
+
+/// A suite's only run: (start, end) in Unix seconds and its node ports, from report.json.
+fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
+    let run = std::fs::read_dir(dir.join("reports").join(name))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis() as f64
+        / 1e3;
+    let ports = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["port"].as_u64().unwrap())
+        .collect();
+    (start, start + r["duration_s"].as_f64().unwrap(), ports)
+}
+
+/// `--alone`: a suite too heavy to share the machine runs with nothing beside it,
+/// the others two at a time.
+#[test]
+fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites = dir.path().join("suites");
+    std::fs::create_dir(&suites).unwrap();
+    kinds(&suites);
+    for name in ["p", "q-heavy", "r", "s"] {
+        small_suite(&suites, name, 29440, "rust");
+    }
+    harness(dir.path())
+        .args([
+            "run",
+            "suites",
+            "-j",
+            "2",
+            "--alone",
+            "heavy",
+            "--offset-step",
+            "20",
+        ])
+        .assert()
+        .code(0)
+        .stdout("4 passed, 0 failed\n");
+    let (hs, he, _) = run_window(dir.path(), "q-heavy");
+    let mut overlaps = 0;
+    let windows: Vec<_> = ["p", "r", "s"]
+        .iter()
+        .map(|n| run_window(dir.path(), n))
+        .collect();
+    for (s, e, _) in &windows {
+        assert!(*e <= hs || *s >= he, "a suite ran beside the --alone one");
+        overlaps += windows
+            .iter()
+            .filter(|(s2, e2, _)| s2 < e && s < e2)
+            .count()
+            - 1;
+    }
+    // The others did run two at a time (r and s start together after q-heavy).
+    assert!(overlaps >= 2, "no two suites ran together: {windows:?}");
 }
 
 #[test]

@@ -41,6 +41,9 @@ pub struct Opts {
     pub keep: usize,
     pub isolation: isolate::Choice,
     pub offset_step: u16,
+    /// Suites whose name or path contains one of these run with nothing
+    /// beside them (e.g. suites too heavy to share 2 cores).
+    pub alone: Vec<String>,
 }
 
 /// Folder (under the reports folder) of the invocations' own files; its name
@@ -370,19 +373,23 @@ impl<'a> Scheduler<'a> {
         (0..self.jobs).find(|s| self.running.iter().all(|r| r.slot != *s))
     }
 
-    /// Start queued suites while slots are free. With port offsets a suite
-    /// with fixed ports waits until nothing runs, then runs alone in slot 0;
-    /// nothing starts beside it.
+    /// Whether suite `i` runs with nothing beside it: fixed ports without
+    /// namespaces, or named by `--alone`.
+    fn runs_alone(&self, i: usize) -> bool {
+        let s = &self.suites[i];
+        (!self.iso.fixed_ports_in_parallel() && s.fixed_ports())
+            || self.opts.alone.iter().any(|a| {
+                s.spec.name.contains(a.as_str()) || s.file.to_string_lossy().contains(a.as_str())
+            })
+    }
+
+    /// Start queued suites, in order, while slots are free. A suite that runs
+    /// alone (see [`Self::runs_alone`]) waits until nothing runs, then runs in
+    /// slot 0 (its own ports); nothing starts beside it.
     fn start_ready(&mut self) {
-        let alone = !self.iso.fixed_ports_in_parallel();
         while let Some(&next) = self.queue.front() {
-            let fixed = alone && self.suites[next].fixed_ports();
-            let blocked_by_fixed = alone
-                && self
-                    .running
-                    .iter()
-                    .any(|r| self.suites[r.index].fixed_ports());
-            if (fixed && !self.running.is_empty()) || blocked_by_fixed {
+            let blocked = self.running.iter().any(|r| self.runs_alone(r.index));
+            if blocked || (self.runs_alone(next) && !self.running.is_empty()) {
                 return;
             }
             let Some(slot) = self.free_slot() else { return };
