@@ -383,7 +383,9 @@ pub fn link_latest(reports: &Path, run_dir: &Path) -> Result<(), WriteError> {
     let Ok(rel) = run_dir.strip_prefix(reports) else {
         return Ok(());
     };
-    let tmp = reports.join(".latest.tmp");
+    // One temporary name per process: parallel runs sharing a reports folder
+    // (`run suites/ -j N`) must not take each other's link away.
+    let tmp = reports.join(format!(".latest.tmp.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(rel, &tmp).map_err(WriteError::at(&tmp))?;
     let latest = reports.join("latest");
@@ -508,6 +510,21 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("s/1")).unwrap();
         link_latest(dir.path(), &dir.path().join("s/1")).unwrap();
         assert!(dir.path().join("latest").is_dir());
+    }
+
+    #[test]
+    fn another_runs_temporary_latest_link_does_not_get_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("s/1")).unwrap();
+        // What a parallel run sharing the folder holds at this moment under the old fixed name.
+        std::os::unix::fs::symlink("s/0", dir.path().join(".latest.tmp")).unwrap();
+        link_latest(dir.path(), &dir.path().join("s/1")).unwrap();
+        assert_eq!(
+            std::fs::read_link(dir.path().join("latest")).unwrap(),
+            Path::new("s/1")
+        );
+        // Its link is left alone (it renames it itself).
+        assert!(dir.path().join(".latest.tmp").symlink_metadata().is_ok());
     }
 
     #[test]
