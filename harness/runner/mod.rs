@@ -459,19 +459,19 @@ impl<'a> Scheduler<'a> {
     fn reap(&mut self) {
         let mut i = 0;
         while i < self.running.len() {
-            let status = match self.running[i].child.try_wait() {
-                Ok(Some(st)) => st,
+            let code = match self.running[i].child.try_wait() {
+                Ok(Some(st)) => child_code(st),
                 Ok(None) => {
                     i += 1;
                     continue;
                 }
-                Err(_) => std::process::ExitStatus::default(),
+                // Its status is lost: never a pass.
+                Err(_) => exit::CANNOT_RUN,
             };
             let r = self.running.swap_remove(i);
             if let Some(d) = &r.state_dir {
                 let _ = std::fs::remove_dir(d);
             }
-            let code = child_code(status);
             let o = self.outcome(r.index, code, &r.log, r.started.elapsed().as_secs_f64());
             self.announce(&o);
             self.outcomes.push(o);
