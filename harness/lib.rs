@@ -21,6 +21,7 @@ pub mod observe;
 pub mod ports;
 pub mod report;
 pub mod run;
+pub mod runner;
 pub mod schedule;
 pub mod spec;
 pub mod workload;

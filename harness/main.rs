@@ -24,19 +24,55 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run a suite: build, launch, drive, break, check, report.
+    /// Run suites: build, launch, drive, break, check, report. One suite file
+    /// runs here; a folder or several files run as one child run per suite
+    /// (`-j N` at a time) with a merged junit.xml and an index.html.
     Run {
-        /// The suite file, e.g. suites/failover.toml.
-        spec: PathBuf,
-        /// Seed for every random choice (overrides the suite's `seed`).
+        /// Suite files (e.g. suites/failover.toml) or folders of suites (their
+        /// *.toml files; kind files such as suites/kinds.toml are skipped).
+        #[arg(required = true, num_args = 1.., value_name = "SUITE|FOLDER")]
+        specs: Vec<PathBuf>,
+        /// Seed for every random choice (overrides each suite's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Where reports go: <DIR>/<suite>/<timestamp>/ and <DIR>/latest.
-        #[arg(long, default_value = "reports")]
+        /// Where reports go: <DIR>/<suite>/<timestamp>/ and <DIR>/latest; for many
+        /// suites also <DIR>/batch.d/<timestamp>/ (junit.xml, index.html, logs/).
+        #[arg(long, default_value = "reports", value_name = "DIR")]
         reports: PathBuf,
+        /// Suites run at once (many suites only), each in its own network
+        /// namespace or on shifted ports (see --isolation).
+        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+        /// List the selected suites (name, file, description) and exit.
+        #[arg(long)]
+        list: bool,
+        /// Run only suites whose name or path contains SUBSTRING (repeatable: any matches).
+        #[arg(long = "filter", value_name = "SUBSTRING")]
+        filter: Vec<String>,
+        /// Runs kept per suite in the reports folder (older ones are removed, never
+        /// a live run or the target of <DIR>/latest).
+        #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep, value_name = "N")]
+        keep: usize,
+        /// Add N to every node port of the suite (not for suites with fixed ports,
+        /// whose kinds pass plain HOST:PORT peers).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        port_offset: u16,
+        /// How parallel suites are kept apart: auto = network namespaces where they
+        /// can be created, else port offsets.
+        #[arg(long, value_enum, default_value = "auto")]
+        isolation: raft_harness::runner::isolate::Choice,
+        /// Port shift per parallel slot with --isolation offsets.
+        #[arg(long, default_value_t = 1000, value_name = "N")]
+        offset_step: u16,
+        /// Run suites whose name or path contains SUBSTRING with nothing beside them
+        /// (repeatable), e.g. a suite too heavy to share the machine.
+        #[arg(long, value_name = "SUBSTRING")]
+        alone: Vec<String>,
     },
     /// Re-check a saved run (its report folder) or a history file (history.jsonl).
     Check {
+        /// A run's report folder (holding evidence.json, e.g. reports/latest), or a
+        /// client history file (.jsonl, one operation per line).
         path: PathBuf,
         /// Bound of the linearizability search, in seconds (0.001 to 86400);
         /// default: the run's own bound, or 30 for a history file.
@@ -44,9 +80,24 @@ enum Cmd {
         lin_timeout_s: Option<Duration>,
     },
     /// End leftovers of earlier runs and hand-started servers on the suite's ports.
-    Clean { spec: PathBuf },
-    /// Check a suite file without running anything.
-    Validate { spec: PathBuf },
+    Clean {
+        /// The suite whose node ports are cleaned, e.g. suites/failover.toml.
+        spec: PathBuf,
+    },
+    /// Check suite files without running anything.
+    Validate {
+        /// One or more suite files; each is reported, and any invalid one makes the exit code 2.
+        #[arg(required = true, num_args = 1.., value_name = "SUITE")]
+        specs: Vec<PathBuf>,
+    },
+}
+
+/// `--keep`: at least one run (the one just made).
+fn parse_keep(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}`: give a whole number of runs, at least 1")),
+    }
 }
 
 fn load(spec: &Path) -> Result<raft_harness::spec::Spec, i32> {
@@ -106,29 +157,10 @@ fn main() {
     }));
     let cli = Cli::parse();
     let code = match cli.cmd {
-        Cmd::Validate { spec } => match load(&spec) {
-            Ok(s) => {
-                use std::io::Write;
-                // Like `say`: a closed stdout is no panic.
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "{}: valid — {} nodes ({}), {} steps, workload {}",
-                    spec.display(),
-                    s.nodes.len(),
-                    s.nodes
-                        .iter()
-                        .map(|n| format!("{}:{}", n.id, n.kind))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    s.steps.len(),
-                    s.workload
-                        .as_ref()
-                        .map_or("none".into(), |w| format!("{:?}", w.kind).to_lowercase())
-                );
-                exit::PASS
-            }
-            Err(c) => c,
-        },
+        Cmd::Validate { specs } => specs
+            .iter()
+            .map(|spec| validate(spec))
+            .fold(exit::PASS, i32::max),
         Cmd::Clean { spec } => match load(&spec) {
             Ok(s) => {
                 match raft_harness::cluster::cleanup::clean(&s, None, &|l| say(&format!("{l}\n"))) {
@@ -149,15 +181,95 @@ fn main() {
             lin_timeout_s,
         } => recheck(&path, lin_timeout_s),
         Cmd::Run {
-            spec,
+            specs,
             seed,
             reports,
-        } => match check_reports_path(&reports).and_then(|()| load(&spec)) {
+            jobs,
+            list,
+            filter,
+            keep,
+            port_offset,
+            isolation,
+            offset_step,
+            alone,
+        } => match check_reports_path(&reports) {
             Err(c) => c,
-            Ok(s) => run_suite(s, RunOpts { seed, reports }),
+            Ok(()) if specs.len() == 1 && !specs[0].is_dir() && !list && filter.is_empty() => {
+                run_one(&specs[0], RunOpts { seed, reports }, keep, port_offset)
+            }
+            Ok(()) if port_offset != 0 => {
+                say("error: --port-offset moves one suite; with a folder or several suites each parallel slot gets its own offset (--isolation offsets --offset-step N)\n");
+                exit::USAGE
+            }
+            Ok(()) => raft_harness::runner::run_many(raft_harness::runner::Opts {
+                paths: specs,
+                jobs: usize::from(jobs),
+                filters: filter,
+                list,
+                seed,
+                reports,
+                keep,
+                isolation,
+                offset_step,
+                alone,
+            }),
         },
     };
     std::process::exit(code);
+}
+
+/// `validate SUITE`: print what the suite holds, or its errors (exit 2).
+fn validate(spec: &Path) -> i32 {
+    match load(spec) {
+        Ok(s) => {
+            use std::io::Write;
+            // Like `say`: a closed stdout is no panic.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}: valid — {} nodes ({}), {} steps, workload {}",
+                spec.display(),
+                s.nodes.len(),
+                s.nodes
+                    .iter()
+                    .map(|n| format!("{}:{}", n.id, n.kind))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                s.steps.len(),
+                s.workload
+                    .as_ref()
+                    .map_or("none".into(), |w| format!("{:?}", w.kind).to_lowercase())
+            );
+            exit::PASS
+        }
+        Err(c) => c,
+    }
+}
+
+/// `run SUITE` (one file): here, in this process, on its ports shifted by
+/// `port_offset`; then keep the newest `keep` runs of the suite.
+fn run_one(spec: &Path, opts: RunOpts, keep: usize, port_offset: u16) -> i32 {
+    let mut s = match load(spec) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Err(e) = raft_harness::runner::isolate::offset_ports(&mut s, u32::from(port_offset)) {
+        say(&format!("error: {e}\n"));
+        return exit::USAGE;
+    }
+    let (name, reports) = (s.name.clone(), opts.reports.clone());
+    let code = run_suite(s, opts);
+    let (removed, errors) =
+        raft_harness::runner::retain::prune(&reports.join(&name), keep, &reports.join("latest"));
+    if !removed.is_empty() {
+        say(&format!(
+            "  removed {} older run(s) of {name} (--keep {keep})\n",
+            removed.len()
+        ));
+    }
+    for e in errors {
+        say(&format!("warning: {e}\n"));
+    }
+    code
 }
 
 /// Run a suite on a multi-threaded runtime. A panic of the run itself (not of

@@ -63,6 +63,9 @@ pub struct CheckResult {
     /// Machine-readable detail (e.g. the linearizability explanation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// Seconds the checker took (set by [`run_all`]), for JUnit test case times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_s: Option<f64>,
 }
 
 /// Evidence lines kept per failed check; the count of the rest is reported.
@@ -77,6 +80,7 @@ impl CheckResult {
             based_on: based_on.into(),
             evidence: Vec::new(),
             detail: None,
+            time_s: None,
         }
     }
     pub fn not_checked(name: &str, why: impl Into<String>) -> Self {
@@ -299,11 +303,13 @@ pub fn run_all(
             if cancel.is_cancelled() {
                 return CheckResult::not_checked(name, INTERRUPTED);
             }
-            let r = check();
+            let t = std::time::Instant::now();
+            let mut r = check();
             if cancel.is_cancelled() && r.status == Status::Unknown {
                 // Cut short by the interrupt, not by its own bound.
                 return CheckResult::not_checked(name, INTERRUPTED);
             }
+            r.time_s = Some(t.elapsed().as_secs_f64());
             r
         })
         .collect()

@@ -206,7 +206,17 @@ pub fn write_file(
 /// reporter never counts such a run as green. A required check that is `not
 /// checked` is an error, not a skip.
 pub fn junit(r: &Report) -> String {
-    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+    let mut rep = quick_junit::Report::new("raft-harness");
+    rep.add_test_suite(junit_suite(r));
+    rep.to_string().unwrap_or_default()
+}
+
+/// The `<testsuite>` of one run (see [`junit`]): the run's time, seed and run
+/// id as properties, a `run` error case when the verdict needs one, and one
+/// case per check with its time. The merged JUnit file of `run` over many
+/// suites (`runner`) is one such suite per run.
+pub fn junit_suite(r: &Report) -> quick_junit::TestSuite {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(r.suite.clone());
     suite.set_time(std::time::Duration::from_secs_f64(r.duration_s));
     suite.add_property(("seed", r.seed.to_string().as_str()));
@@ -222,9 +232,7 @@ pub fn junit(r: &Report) -> String {
     for c in &r.checks {
         suite.add_test_case(junit_case(r, c));
     }
-    let mut rep = JReport::new("raft-harness");
-    rep.add_test_suite(suite);
-    rep.to_string().unwrap_or_default()
+    suite
 }
 
 /// Why the run as a whole is not a plain verdict of its checks, if it is not.
@@ -259,17 +267,23 @@ fn junit_case(r: &Report, c: &CheckResult) -> quick_junit::TestCase {
     if c.status != Status::Pass {
         status.set_message(format!("{}: {}", c.status.word(), c.summary));
         let mut text = format!("based on: {}\n", c.based_on);
+        // The explanation as the terminal prints it; the machine-readable
+        // `detail` stays in report.json (a JSON blob helps no CI reader).
+        if c.evidence.is_empty() {
+            text.push_str(&c.summary);
+            text.push('\n');
+        }
         for e in &c.evidence {
             text.push_str(e);
             text.push('\n');
-        }
-        if let Some(d) = &c.detail {
-            text.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
         }
         status.set_description(text);
     }
     let mut tc = TestCase::new(c.name.clone(), status);
     tc.set_classname(r.suite.clone());
+    if let Some(t) = c.time_s.filter(|t| t.is_finite() && *t >= 0.0) {
+        tc.set_time(std::time::Duration::from_secs_f64(t));
+    }
     tc.set_system_out(format!("{} ({})", c.summary, c.based_on));
     tc
 }
@@ -370,7 +384,9 @@ pub fn link_latest(reports: &Path, run_dir: &Path) -> Result<(), WriteError> {
     let Ok(rel) = run_dir.strip_prefix(reports) else {
         return Ok(());
     };
-    let tmp = reports.join(".latest.tmp");
+    // One temporary name per process: parallel runs sharing a reports folder
+    // (`run suites/ -j N`) must not take each other's link away.
+    let tmp = reports.join(format!(".latest.tmp.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(rel, &tmp).map_err(WriteError::at(&tmp))?;
     let latest = reports.join("latest");
@@ -498,9 +514,26 @@ mod tests {
     }
 
     #[test]
+    fn another_runs_temporary_latest_link_does_not_get_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("s/1")).unwrap();
+        // What a parallel run sharing the folder holds at this moment under the old fixed name.
+        std::os::unix::fs::symlink("s/0", dir.path().join(".latest.tmp")).unwrap();
+        link_latest(dir.path(), &dir.path().join("s/1")).unwrap();
+        assert_eq!(
+            std::fs::read_link(dir.path().join("latest")).unwrap(),
+            Path::new("s/1")
+        );
+        // Its link is left alone (it renames it itself).
+        assert!(dir.path().join(".latest.tmp").symlink_metadata().is_ok());
+    }
+
+    #[test]
     fn junit_has_one_case_per_check_and_failures_carry_evidence() {
         let mut fail = c("election_safety", Status::Fail);
         fail.evidence = vec!["term 7: nodes 2, 4 all Leader".into()];
+        fail.detail = Some(serde_json::json!({"raw_detail_blob": [1, 2, 3]}));
+        fail.time_s = Some(0.25);
         let r = Report {
             suite: "s".into(),
             spec_file: "s.toml".into(),
@@ -520,6 +553,14 @@ mod tests {
         assert_eq!(x.matches("<testcase ").count(), 3, "{x}");
         assert!(x.contains("<failure"), "{x}");
         assert!(x.contains("term 7: nodes 2, 4 all Leader"), "{x}");
+        // The explanation, not the machine-readable detail (that stays in report.json).
+        assert!(!x.contains("raw_detail_blob"), "{x}");
+        assert!(x.contains("based on: test"), "{x}");
+        // The check's own time.
+        assert!(
+            x.contains("<testcase name=\"election_safety\" classname=\"s\" time=\"0.250\""),
+            "{x}"
+        );
         assert!(x.contains("<skipped"), "{x}");
         let t = table(&r);
         assert!(t.contains("FAIL") && t.contains("not checked"), "{t}");

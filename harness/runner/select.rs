@@ -1,0 +1,203 @@
+//! Which files of a `run` invocation are suites: folders become their `*.toml`
+//! files (sorted, not recursive), kind files are skipped, every other file must
+//! load as a suite (else exit 2, every error named), and `--filter` keeps the
+//! suites whose name or path contains one of its substrings.
+use crate::spec::{self, Spec};
+use std::path::{Path, PathBuf};
+
+/// One suite to run: the path as the user wrote it (for `rerun:` lines) and
+/// its loaded spec.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub file: PathBuf,
+    pub spec: Spec,
+}
+
+impl Suite {
+    /// The suite needs its own ports as written: a kind passes peers as plain
+    /// `HOST:PORT` (`{peer_addrs}` in its command, a node's args or an
+    /// environment value), and servers of the original protocol derive their
+    /// id from the port (PORT-5000), so a port offset would give wrong ids.
+    pub fn fixed_ports(&self) -> bool {
+        fixed_ports(&self.spec)
+    }
+}
+
+/// Whether `spec` cannot be moved to other ports (see [`Suite::fixed_ports`]).
+pub fn fixed_ports(spec: &Spec) -> bool {
+    spec.nodes.iter().any(|n| {
+        let kind = &spec.kinds[&n.kind];
+        let env = kind.env.iter().chain(n.env.iter()).map(|(_, v)| v);
+        kind.command
+            .iter()
+            .chain(n.args.iter())
+            .chain(env)
+            .any(|a| a.contains("{peer_addrs}"))
+    })
+}
+
+/// The outcome of selecting: suites in order, kind files skipped, and how
+/// many suites `--filter` left out.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub suites: Vec<Suite>,
+    pub kind_files: Vec<PathBuf>,
+    pub filtered_out: usize,
+}
+
+/// A file with `[kind.*]` tables and none of `[[node]]`, `[[step]]`,
+/// `[workload]` is a kind file (shared kinds, included by suites), not a
+/// suite. `None` when the text is not TOML at all (the loader then says why).
+pub fn is_kind_file(text: &str) -> Option<bool> {
+    let table: toml::Table = text.parse().ok()?;
+    let has = |k: &str| table.contains_key(k);
+    Some(has("kind") && !has("node") && !has("step") && !has("workload"))
+}
+
+/// Expand folders to their `*.toml` files, sorted by name. A folder without
+/// any is an error naming it.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|f| f.extension().is_some_and(|x| x == "toml") && f.is_file())
+            .collect();
+        if files.is_empty() {
+            return Err(format!("{}: the folder holds no .toml file", p.display()));
+        }
+        files.sort();
+        out.extend(files);
+    }
+    Ok(out)
+}
+
+/// A kind file by its content; anything unreadable or not TOML is left to
+/// the loader, whose error names file, line and column.
+fn kind_file(path: &Path) -> bool {
+    let small =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= spec::MAX_FILE_BYTES);
+    small
+        && std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| is_kind_file(&t))
+            .unwrap_or(false)
+}
+
+/// Whether a suite passes the filters (none: every suite does).
+fn wanted(s: &Suite, filters: &[String]) -> bool {
+    filters.is_empty()
+        || filters.iter().any(|f| {
+            s.spec.name.contains(f.as_str()) || s.file.to_string_lossy().contains(f.as_str())
+        })
+}
+
+/// Select the suites of `paths` (files or folders). Err carries every load
+/// error, each naming its file, line and column (exit 2): no file that fails
+/// to parse is skipped silently.
+pub fn select(paths: &[PathBuf], filters: &[String]) -> Result<Selection, Vec<String>> {
+    let files = expand(paths).map_err(|e| vec![e])?;
+    let mut sel = Selection::default();
+    let mut errors = Vec::new();
+    for f in files {
+        if kind_file(&f) {
+            sel.kind_files.push(f);
+            continue;
+        }
+        match spec::load(&f) {
+            Ok(spec) => {
+                let s = Suite { file: f, spec };
+                if wanted(&s, filters) {
+                    sel.suites.push(s);
+                } else {
+                    sel.filtered_out += 1;
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut names = std::collections::BTreeMap::new();
+    for s in &sel.suites {
+        if let Some(other) = names.insert(s.spec.name.clone(), s.file.clone()) {
+            errors.push(format!(
+                "{} and {}: both suites are named `{}`; their reports would share a folder (set `name` in one of them)",
+                other.display(),
+                s.file.display(),
+                s.spec.name
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(sel)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `--list`: one line per suite, `NAME  FILE  DESCRIPTION`, aligned.
+pub fn listing(sel: &Selection) -> String {
+    let w = sel
+        .suites
+        .iter()
+        .map(|s| s.spec.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let f = sel
+        .suites
+        .iter()
+        .map(|s| s.file.display().to_string().chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for s in &sel.suites {
+        let fixed = if s.fixed_ports() {
+            " [fixed ports]"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:<w$}  {:<f$}  {}{fixed}\n",
+            s.spec.name,
+            s.file.display().to_string(),
+            s.spec.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_files_are_told_from_suites_by_their_tables() {
+        assert_eq!(is_kind_file("[kind.rust]\ncommand = [\"x\"]\n"), Some(true));
+        assert_eq!(
+            is_kind_file("root = \"..\"\n[kind.a]\ncommand = [\"x\"]\n"),
+            Some(true)
+        );
+        // A suite that defines a kind of its own is still a suite.
+        assert_eq!(
+            is_kind_file("[kind.a]\ncommand = [\"x\"]\n[[node]]\nid = 1\nkind = \"a\"\n"),
+            Some(false)
+        );
+        assert_eq!(
+            is_kind_file("[kind.a]\n[workload]\ntype = \"set\"\n"),
+            Some(false)
+        );
+        assert_eq!(is_kind_file("[[step]]\nwait = \"leader\"\n"), Some(false));
+        // No kind table: not a kind file (the loader judges it).
+        assert_eq!(is_kind_file("description = \"x\"\n"), Some(false));
+        // Not TOML at all: the loader's error names the line.
+        assert_eq!(is_kind_file("[kind.a\n"), None);
+    }
+}
