@@ -3,13 +3,15 @@
 //! names, `caught-up` holds while clients write, and one clock is used for
 //! progress lines, faults and metrics. Real rust-node processes of this build
 //! behind the harness's link proxies; ports 27500-27999.
+mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::TcpStream;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use support::port_open;
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
@@ -85,14 +87,6 @@ fn harness(dir: &Path) -> Command {
     c.current_dir(dir)
         .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
     c
-}
-
-fn port_open(port: u16) -> bool {
-    TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_millis(100),
-    )
-    .is_ok()
 }
 
 fn assert_ports_free(base: u16, n: u16) {

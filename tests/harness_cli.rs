@@ -2,12 +2,14 @@
 //! processes (the debug `rust-node` of this build, through a test kinds file),
 //! real signals. Each test uses its own ports (25000-25999) and checks that no
 //! process it caused is left behind.
+mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
-use std::net::TcpStream;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
+use support::{alive, port_open, wait_exit, wait_until, Guard};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
@@ -64,25 +66,6 @@ rate = 40
     p
 }
 
-fn port_open(port: u16) -> bool {
-    TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_millis(100),
-    )
-    .is_ok()
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
-
 /// No listener remains on the suite's ports (every node is gone).
 fn assert_ports_free(base: u16) {
     for p in base + 1..=base + 3 {
@@ -91,21 +74,6 @@ fn assert_ports_free(base: u16) {
             "port {p} is still served after the harness ended: a node was left running"
         );
     }
-}
-
-/// Kills a child process on drop, so a failing assertion leaks nothing.
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
 }
 
 /// Every run and `clean` ends the marked processes of dead harness runs anywhere on the
@@ -412,17 +380,6 @@ fn a_sigkilled_harness_leaves_no_node_and_the_next_run_cleans_up() {
         0,
         "the dead run's state file was not cleared"
     );
-}
-
-fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Ok(Some(st)) = c.try_wait() {
-            return st.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
 }
 
 /// A node that answers GET from its local state (the test-only `--unsafe-stale-reads`

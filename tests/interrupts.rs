@@ -7,11 +7,13 @@
 //! Real harness binary and this build's rust-node; ports 26500-26999. No timed
 //! assertion is tight: bounds are generous and far below what the old
 //! behaviour would take (a 60 s build, a 600 s search).
+mod support;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{alive, port_open, wait_exit, wait_until, Guard};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
@@ -52,15 +54,6 @@ fn suite(dir: &Path, name: &str, base: u16, kind: &str, body: &str) -> PathBuf {
 
 const WORKLOAD: &str = "[workload]\ntype = \"register\"\nclients = 3\nrate = 40\n";
 
-/// Kills a child process on drop, so a failing assertion leaks nothing.
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn cmd(dir: &Path) -> Command {
     let mut c = Command::new(HARNESS);
     c.current_dir(dir)
@@ -84,17 +77,6 @@ fn text(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
-
 /// Wait (generously) until the file holds `needle`; panics with the file otherwise.
 fn wait_for_text(p: &Path, needle: &str) {
     assert!(
@@ -105,33 +87,8 @@ fn wait_for_text(p: &Path, needle: &str) {
     );
 }
 
-fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Ok(Some(st)) = c.try_wait() {
-            return st.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
-}
-
 fn signal(pid: u32, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
-fn port_open(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_millis(100),
-    )
-    .is_ok()
 }
 
 fn assert_ports_free(base: u16) {

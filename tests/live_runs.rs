@@ -2,12 +2,14 @@
 //! §2, §3, §8, §9): real `raft-harness` runs of this build's debug `rust-node`,
 //! behind wrapper scripts where a case needs one. Ports 26000-26499 only. Each
 //! test checks that no process carrying its runs' marker is left behind.
+mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
-use std::net::TcpStream;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+use support::{alive, port_open, wait_exit, wait_until};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
@@ -121,25 +123,6 @@ sleep_s = 3
 workload = "stop"
 "#;
 
-fn port_open(port: u16) -> bool {
-    TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_millis(200),
-    )
-    .is_ok()
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
-
 fn ports(base: u16) -> std::ops::RangeInclusive<u16> {
     base + 1..=base + 3
 }
@@ -193,12 +176,6 @@ fn assert_no_marked_process(harness_pid: u32) {
     );
 }
 
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
 /// SIGKILLs a child process and, when set, everything marked by it, on drop,
 /// so a failing assertion leaks nothing.
 struct Guard(Child);
@@ -241,17 +218,6 @@ fn spawn_run(dir: &Path, spec: &Path, state: &str, name: &str) -> Guard {
 
 fn stderr_of(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(format!("{name}.err"))).unwrap_or_default()
-}
-
-fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Ok(Some(st)) = c.try_wait() {
-            return st.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
 }
 
 fn report(dir: &Path, name: &str) -> serde_json::Value {

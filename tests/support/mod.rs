@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests that run the `raft-harness` binary and node
+//! processes: ports, polling, child processes. Each test file uses what it needs.
+#![allow(dead_code)]
+use std::net::TcpStream;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// Something accepts TCP connections on 127.0.0.1:`port` (within 200 ms).
+pub fn port_open(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+/// Poll `f` every 50 ms until it holds or `limit` passes; its last answer.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+/// The child's exit code once it exits within `limit` (None: still running, or killed by a signal).
+pub fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if let Ok(Some(st)) = c.try_wait() {
+            return st.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// The process exists and is not a zombie.
+pub fn alive(pid: impl Into<i64>) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.into()))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Kills a child process on drop, so a failing assertion leaks nothing.
+pub struct Guard(pub Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
