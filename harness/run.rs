@@ -182,6 +182,14 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     .await;
     let evidence = match result {
         Ok(evidence) => {
+            // Interrupted after the schedule ended (while settling or tearing down): the
+            // run is still an interrupted one, never a pass.
+            if *interrupted_flag.borrow() && report.verdict != Verdict::Interrupted {
+                report.verdict = Verdict::Interrupted;
+                report.notes.push(
+                    "the run was interrupted after its schedule ended (while settling or tearing down); the checks judge what was observed".into(),
+                );
+            }
             let evidence = Arc::new(evidence);
             judge_evidence(&spec, &evidence, interrupted_flag.clone(), &mut report).await;
             metrics(&evidence, &mut report);
@@ -557,6 +565,9 @@ async fn run_inner(
     phase.mark("schedule");
 
     // 6. Settle: stop clients, heal, resume, let followers catch up, read final logs.
+    progress.line(
+        "settling: workload stopped, faults healed; waiting for every running node to catch up",
+    );
     exec.stop_workload().await;
     exec.heal_for_settle();
     for id in exec.cluster.ids() {
@@ -572,7 +583,12 @@ async fn run_inner(
             Duration::from_millis(spec.checks.settle_timeout_ms)
         };
     let mut settled = None;
+    let mut settle_end = settle_end;
     while Instant::now() < settle_end {
+        // Ctrl+C after the schedule ended: settle briefly, as for one during it.
+        if !interrupted && *interrupt.borrow() {
+            settle_end = settle_end.min(Instant::now() + Duration::from_secs(2));
+        }
         if let Some(d) = exec.caught_up().await {
             settled = Some(d);
             break;

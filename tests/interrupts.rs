@@ -153,6 +153,29 @@ fn a_single_sigint_gives_a_junit_error_and_no_false_liveness_pass() {
     assert_ports_free(26500);
 }
 
+/// Ctrl+C after the last step, while the cluster settles (two of three nodes are down, so
+/// settling would take its full 20 s): the run stops settling and is interrupted (130), never a
+/// pass.
+#[test]
+fn a_sigint_while_settling_is_an_interrupted_run_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path(), "");
+    let body = "[[step]]\nwait = \"leader\"\n[[step]]\nfault = \"kill\"\ntarget = [2, 3]\n[[step]]\nsleep_s = 0.5\n";
+    let spec = suite(dir.path(), "settling", 26630, "rust", body);
+    let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
+    wait_for_text(&dir.path().join("err"), "settling:");
+    signal(g.0.id(), nix::sys::signal::Signal::SIGINT);
+    let code = wait_exit(&mut g.0, Duration::from_secs(90));
+    let err = text(&dir.path().join("err"));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(!err.contains("PASS"), "{err}");
+    let run = latest(dir.path());
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["verdict"], "interrupted", "{report}");
+    assert_junit_interrupted(&run);
+    assert_ports_free(26630);
+}
+
 /// A kind whose build ignores SIGTERM and lasts a minute, with a long grace:
 /// after one Ctrl+C the run waits for it; a second Ctrl+C must not.
 fn stubborn_build_kind(dir: &Path) -> String {
