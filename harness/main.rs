@@ -361,6 +361,14 @@ fn read_input(path: &Path) -> Result<Input, String> {
             .map_err(|e| format!("{}: cannot read ({e}); {EXPECTED}", f.display()))?;
         let evidence = serde_json::from_str::<Evidence>(&text)
             .map_err(|e| format!("{}:{}:{}: {e}", f.display(), e.line(), e.column()))?;
+        let mut evidence = evidence;
+        // Node logs are read from the folder given, wherever it was moved or copied to and
+        // whatever the current directory (the run recorded them relative to its own cwd).
+        for l in evidence.node_logs.iter_mut() {
+            if let Some(name) = l.path.file_name() {
+                l.path = path.join("nodes").join(name);
+            }
+        }
         // The same rule as for a history file: one operation per id.
         let mut seen = std::collections::BTreeMap::new();
         for (i, op) in evidence.history.iter().enumerate() {

@@ -654,4 +654,29 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("duplicate operation ids"), "{err}");
     assert!(err.contains("evidence.json"), "{err}");
+
+    // A run copied elsewhere is judged from its own files, whatever the current directory:
+    // a crash planted in the copy's node log is found (not the original's clean log).
+    let moved = dir.path().join("moved-run");
+    let status = std::process::Command::new("cp")
+        .args(["-r", run.to_str().unwrap(), moved.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(moved.join("nodes/1.log"))
+        .unwrap()
+        .write_all(b"thread 'main' panicked at src/main.rs:1:1:\nboom\n")
+        .unwrap();
+    for cwd in [dir.path().to_path_buf(), PathBuf::from("/")] {
+        let out = cmd(&cwd)
+            .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+            .args(["check", moved.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "from {}: {err}", cwd.display());
+        assert!(err.contains("node_errors — FAIL"), "{err}");
+    }
 }
