@@ -50,6 +50,35 @@ pub fn threshold_us(ev: &Evidence) -> u64 {
     (2_000 * 1000).max((5 * s.poll_ms + 2 * s.election_max_ms) * 1000)
 }
 
+/// Schedule actions after which a node that was down must answer again.
+const RECOVERING: &[&str] = &["restart", "resume"];
+
+/// Whether `node` is down by the harness's doing at `t_us`: the latest of its
+/// kill/stop/pause/exit and restart/resume events at or before `t_us` is a
+/// down event. A fault's instant is taken before the harness acts, so a poll
+/// sent just after it may still be answered: the silence that follows is the
+/// fault's, whenever the last answer came.
+fn down_at(ev: &Evidence, node: u32, t_us: u64) -> bool {
+    let mut events: Vec<(u64, bool)> = ev
+        .faults
+        .iter()
+        .filter(|f| f.nodes.contains(&node) && f.t_us <= t_us)
+        .filter_map(|f| match f.action.as_str() {
+            "kill" | "stop" | "pause" => Some((f.t_us, true)),
+            a if RECOVERING.contains(&a) => Some((f.t_us, false)),
+            _ => None,
+        })
+        .collect();
+    events.extend(
+        ev.unexpected_exits
+            .iter()
+            .filter(|(n, _, t)| *n == node && *t <= t_us)
+            .map(|(_, _, t)| (*t, true)),
+    );
+    events.sort_by_key(|e| e.0);
+    events.last().is_some_and(|e| e.1)
+}
+
 /// Times (µs) at which the harness acted on `node` or its process exited.
 fn excuses(ev: &Evidence, node: u32) -> Vec<u64> {
     let mut out: Vec<u64> = ev
@@ -78,6 +107,8 @@ pub fn silences(ev: &Evidence) -> Vec<Silence> {
         let mut fails: Vec<&PollFailure> =
             ev.poll_failures.iter().filter(|f| f.node == node).collect();
         fails.sort_by_key(|f| f.sent_us);
+        // Polls that failed while the node was down by the harness's doing say nothing.
+        fails.retain(|f| !down_at(ev, node, f.sent_us));
         out.extend(node_silences(node, &answers, &fails, &excuses(ev, node)));
     }
     out.sort_by_key(|s| std::cmp::Reverse(s.length_us()));
@@ -298,6 +329,15 @@ mod tests {
         // Silent for 4 s, then killed: the silence before the kill is a finding.
         let mut ev = run(2000, None);
         ev.faults = vec![fault(6500, "kill", 2)];
+        assert_eq!(check(&ev).status, Status::Fail);
+        // Killed as the first step: the fault instant (taken before acting) precedes the
+        // last answer, which came while the kill was under way. Still the harness's doing.
+        let mut ev = run(4000, None);
+        ev.faults = vec![fault(3850, "kill", 2)];
+        assert_eq!(check(&ev).status, Status::Pass);
+        // ...but once restarted, a node that answers and then falls silent is a finding.
+        let mut ev = run(4000, None);
+        ev.faults = vec![fault(1000, "kill", 2), fault(1200, "restart", 2)];
         assert_eq!(check(&ev).status, Status::Fail);
         // A process that exited on its own: an exit, not a silence.
         let mut ev = run(4000, None);
