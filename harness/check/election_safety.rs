@@ -58,6 +58,13 @@ pub fn check(ev: &Evidence) -> CheckResult {
         ev.statuses.len(),
         list(journaled)
     );
+    if leaders.is_empty() {
+        // No term had a leader: there was nothing that could have been violated.
+        return CheckResult::not_checked(
+            NAME,
+            format!("no node was seen as Leader in any term ({based_on})"),
+        );
+    }
     CheckResult::new(NAME, based_on).with_violations(
         violations,
         format!("{} terms with a leader, one leader each", leaders.len()),
@@ -81,6 +88,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&ev).status, Status::Pass);
+    }
+
+    #[test]
+    fn no_leader_in_any_term_is_not_checked_never_a_pass() {
+        let ev = Evidence {
+            statuses: vec![
+                status(1, 10, "Follower", 1, None),
+                status(2, 20, "Candidate", 2, None),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(check(&ev).status, Status::NotChecked);
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
         }
     }
     let based_on = format!("{} GetLog snapshots ({} entries)", snaps.len(), entries);
+    if seen.is_empty() {
+        // Only empty logs: no prefix to compare.
+        return CheckResult::not_checked(NAME, format!("every log was empty ({based_on})"));
+    }
     CheckResult::new(NAME, based_on).with_violations(
         violations,
         format!(
@@ -96,6 +100,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&ev).status, Status::Pass, "{:?}", check(&ev));
+    }
+
+    #[test]
+    fn only_empty_logs_are_not_checked_never_a_pass() {
+        let ev = Evidence {
+            logs: vec![
+                snap(1, 10, "Leader", 2, None, &[]),
+                snap(2, 20, "Follower", 2, None, &[]),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(check(&ev).status, Status::NotChecked);
     }
 
     #[test]
