@@ -130,8 +130,11 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A venv with `junitparser` from PyPI, made once per target dir.
+/// A venv with `junitparser` from PyPI, made once per target dir. Tests run in parallel
+/// threads: one makes the venv while the others wait for it.
 fn junitparser() -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|p| p.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("junitparser-venv");
     let py = venv.join("bin/python");
     let ok = |py: &Path| {
