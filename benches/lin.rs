@@ -116,10 +116,7 @@ fn verbose() -> bool {
 
 /// The reference corpus folder, or `None` (said in one line) when absent.
 fn corpus_root() -> Option<PathBuf> {
-    let root = match std::env::var_os("RAFT_HARNESS_REFERENCE_HISTORIES") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/histories"),
-    };
+    let root = raft_harness::lin::reference_corpus_dir();
     match root.try_exists() {
         Ok(true) => Some(root),
         Ok(false) => {

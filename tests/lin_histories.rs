@@ -565,18 +565,15 @@ fn our_kv_text_histories_get_their_verdict() {
 
 /// The public reference corpus (see `reference_corpus_...` below): the
 /// folder named by this variable, else `../shared/histories` beside the
-/// repository.
-const CORPUS_VAR: &str = "RAFT_HARNESS_REFERENCE_HISTORIES";
+/// repository (`raft_harness::lin::reference_corpus_dir`).
+const CORPUS_VAR: &str = raft_harness::lin::REFERENCE_CORPUS_VAR;
 /// Histories the corpus holds: Jepsen etcd logs and kv-text histories.
 const CORPUS_JEPSEN: usize = 102;
 const CORPUS_KV: usize = 6;
 const CORPUS_TEST: &str = "reference_corpus_histories_get_the_expected_verdict";
 
 fn corpus_dir() -> PathBuf {
-    match std::env::var_os(CORPUS_VAR) {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/histories"),
-    }
+    raft_harness::lin::reference_corpus_dir()
 }
 
 /// `(file, linearizable)` rows of `dir/expected.tsv` (after its header line);

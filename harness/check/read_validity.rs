@@ -361,15 +361,11 @@ mod tests {
 
     /// Issue 11 §8: all 23 linearizable histories of the public Jepsen etcd corpus failed
     /// read_validity, which blamed a read on the last of several writes of its value. The
-    /// corpus is an optional extra (`$RAFT_HARNESS_REFERENCE_HISTORIES`, default
-    /// `../shared/histories`, as in `tests/lin_histories.rs`): absent, one line says so.
+    /// corpus is an optional extra ([`crate::lin::reference_corpus_dir`]): absent, one
+    /// line says so.
     #[test]
     fn reference_corpus_linearizable_jepsen_histories_have_valid_reads() {
-        let root = std::env::var_os("RAFT_HARNESS_REFERENCE_HISTORIES")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/histories")
-            });
+        let root = crate::lin::reference_corpus_dir();
         if !root.exists() {
             eprintln!(
                 "reference corpus: absent ({}), 23 Jepsen read_validity histories not run",

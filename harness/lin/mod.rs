@@ -28,6 +28,20 @@ pub mod kvtext;
 pub mod models;
 mod search;
 
+/// Environment variable naming the public reference corpus of histories with known
+/// verdicts (`jepsen-etcd/`, `kv/`, each with `expected.tsv`).
+pub const REFERENCE_CORPUS_VAR: &str = "RAFT_HARNESS_REFERENCE_HISTORIES";
+
+/// Where the reference corpus is looked for: `$RAFT_HARNESS_REFERENCE_HISTORIES`, else
+/// `../shared/histories` beside the repository. It is an optional extra of the tests
+/// and benches: the folder may not exist (a fresh clone has none), and they say so.
+pub fn reference_corpus_dir() -> std::path::PathBuf {
+    match std::env::var_os(REFERENCE_CORPUS_VAR) {
+        Some(dir) => dir.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/histories"),
+    }
+}
+
 pub use models::{
     check_kv_history, kv_operations, AppendKv, AppendKvOp, AppendOp, AppendOut, CasRegister,
     KvConversion, KvModel, KvOp, KvReport, RegisterOp, RegisterOut,
