@@ -59,7 +59,7 @@ async def serve(cfg: Config) -> int:
 
     from raft_pb import raft_service_pb2_grpc as pb_grpc
 
-    from .core import RaftCore
+    from .core import HardState
     from .journal import Journal, JournalError
     from .server import SERVER_OPTIONS, RaftNode
     from .storage import FileStorage, MemoryStorage, StorageError
@@ -71,16 +71,7 @@ async def serve(cfg: Config) -> int:
         journal = Journal(cfg.journal, cfg.node_id)
     except (StorageError, JournalError) as e:
         raise StartupError(str(e)) from None
-    core = RaftCore(
-        cfg.node_id,
-        [p.id for p in cfg.peers],
-        term,
-        voted_for,
-        entries,
-        election_min_s=cfg.election_min_ms / 1000.0,
-        election_max_s=cfg.election_max_ms / 1000.0,
-    )
-    node = RaftNode(cfg, core, storage, journal)
+    node = RaftNode(cfg, storage, journal, HardState(term, voted_for), entries)
     server = grpc.aio.server(options=SERVER_OPTIONS)
     pb_grpc.add_RaftServiceServicer_to_server(node, server)
     try:
@@ -111,9 +102,8 @@ async def serve(cfg: Config) -> int:
     journal.write(
         "start", implementation=IMPLEMENTATION, term=term, voted_for=voted_for, log_len=len(entries)
     )
-    journal.write("role", role=core.role, term=term)
     await server.start()
-    node.start()
+    node.start()  # journals the core's first role line
     log.info(
         "node %d (%s) serving on %s, term %d, log length %d, peers %s",
         cfg.node_id,
