@@ -578,7 +578,7 @@ class RaftCore:
         return (len(self.cfg.peers) + 1) // 2 + 1
 
     def _observe_term(self, term: int) -> None:
-        """"If RPC request or response contains term T > currentTerm: set currentTerm = T,
+        """ "If RPC request or response contains term T > currentTerm: set currentTerm = T,
         convert to follower" (Figure 2, Rules for Servers)."""
         if term > self._term:
             self._end_prevote()  # a round for a term this node has now reached is moot
@@ -698,9 +698,7 @@ class RaftCore:
         if entries:
             p.inflight_since = self._now_ms
         p.last_sent_ms = self._now_ms
-        req = AppendRequest(
-            self._term, self.cfg.id, prev, prev_term, entries, self._commit_index
-        )
+        req = AppendRequest(self._term, self.cfg.id, prev, prev_term, entries, self._commit_index)
         self._ready.messages.append((peer, AppendMessage(req)))
 
     def _send_heartbeat(self, peer: NodeId) -> None:
@@ -727,7 +725,7 @@ class RaftCore:
         return sent.prev_log_index
 
     def _maybe_commit(self) -> None:
-        """"If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N,
+        """ "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N,
         and log[N].term == currentTerm: set commitIndex = N" (Figure 2; Figure 8 explains the
         term condition). The leader counts itself: its entries are persisted before any
         message."""

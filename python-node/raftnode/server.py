@@ -32,7 +32,6 @@ from .core import (
     AppendRequest,
     AppendResponse,
     CommitEvent,
-    Config as CoreConfig,
     Entry,
     Event,
     HardState,
@@ -54,6 +53,9 @@ from .core import (
     VoteMessage,
     VoteRequest,
     VoteResponse,
+)
+from .core import (
+    Config as CoreConfig,
 )
 from .journal import Journal
 from .kv import KvStore
@@ -153,9 +155,7 @@ def append_to_pb(req: AppendRequest) -> pb.AppendEntriesRequest:
 
 def append_from_pb(r: pb.AppendEntriesRequest) -> AppendRequest:
     entries = tuple(Entry(e.index, e.term, e.command) for e in r.entries)
-    return AppendRequest(
-        r.term, r.leaderId, r.prevLogIndex, r.prevLogTerm, entries, r.leaderCommit
-    )
+    return AppendRequest(r.term, r.leaderId, r.prevLogIndex, r.prevLogTerm, entries, r.leaderCommit)
 
 
 def core_config(cfg: Config) -> CoreConfig:
@@ -300,7 +300,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if waiter is not None:
             term, fut = waiter
             if not fut.done():
-                fut.set_result(Applied(entry.index, entry.term, result) if entry.term == term else None)
+                same = entry.term == term  # else another leader's entry took its index
+                fut.set_result(Applied(entry.index, entry.term, result) if same else None)
 
     def _fail_waiters(self, from_index: int) -> None:
         """Clients of entries at `from_index` and after learn their outcome is unknown."""

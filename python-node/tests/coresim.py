@@ -114,9 +114,7 @@ def deliver(
     return resp
 
 
-def replicate(
-    leader: RaftCore, follower: RaftCore, now: int = 0, strip_hints: bool = False
-) -> int:
+def replicate(leader: RaftCore, follower: RaftCore, now: int = 0, strip_hints: bool = False) -> int:
     """Carries the leader's AppendEntries to `follower` (messages to other peers are lost)
     until it sends no more; ticks the leader at `now` first when nothing is pending for the
     follower. Returns the number of round trips."""

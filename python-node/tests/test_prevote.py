@@ -147,9 +147,7 @@ def test_prevote_granted_to_an_up_to_date_candidate_changes_nothing():
 @pytest.mark.parametrize("term", [3, 2])
 def test_prevote_refused_for_a_stale_term(term):
     core = make(2, term=3)
-    assert core.handle_prevote_request(10_000, VoteRequest(term, 3, 5, 3)) == VoteResponse(
-        3, False
-    )
+    assert core.handle_prevote_request(10_000, VoteRequest(term, 3, 5, 3)) == VoteResponse(3, False)
 
 
 @pytest.mark.parametrize(
