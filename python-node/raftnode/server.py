@@ -636,7 +636,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         return peer.address if peer else ""
 
     def _answer(
-        self, success: bool, message: str, outcome: pb.Outcome, result: str | None = None
+        self, success: bool, message: str, outcome: pb.Outcome.ValueType, result: str | None = None
     ) -> pb.ClientResponseMessage:
         resp = pb.ClientResponseMessage(
             success=success,

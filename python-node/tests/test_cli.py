@@ -68,7 +68,7 @@ def test_sigterm_journals_stop_and_exits_0(ports, nodes, tmp_path):
     node.wait_up()
     wait_for("the lone node to lead", lambda: node.status().state == "Leader")
     node.signal(signal.SIGTERM)
-    assert node.proc.wait(timeout=15) == 0
+    assert node.proc is not None and node.proc.wait(timeout=15) == 0
     assert "state is in memory only" in node.stderr()
     assert "Traceback" not in node.stderr()
     import json
@@ -88,5 +88,5 @@ def test_sigint_also_stops_cleanly(ports, nodes, tmp_path):
     node.start()
     node.wait_up()
     node.signal(signal.SIGINT)
-    assert node.proc.wait(timeout=15) == 0
+    assert node.proc is not None and node.proc.wait(timeout=15) == 0
     assert "Traceback" not in node.stderr()
