@@ -672,13 +672,6 @@ class RaftCore:
             ops.append(LogAppend(tuple(entries)))
 
     def _truncate_from(self, from_index: int) -> None:
-        if from_index <= self._commit_index:
-            # Would lose a committed entry: the leader broke Raft (§5.4, Leader Completeness).
-            # Refused rather than corrupting the log (the Rust core has no such guard).
-            raise AssertionError(
-                f"refusing to truncate committed entries"
-                f" (from {from_index}, commitIndex {self._commit_index})"
-            )
         del self._log[from_index:]
         self._ready.log_ops.append(LogTruncate(from_index))
         self._ready.events.append(TruncateEvent(from_index))
