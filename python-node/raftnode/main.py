@@ -14,11 +14,12 @@ import socket
 import sys
 
 from . import IMPLEMENTATION
-from .config import USAGE, Config, UsageError, parse_args
+from .cli import EXIT_USAGE, UsageError, usage_failure
+from .config import USAGE, Config, parse_args
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 class StartupError(Exception):
@@ -133,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = parse_args(args)
     except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_failure(e)
     # grpc's own C-core logging would add lines to our one-line errors.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     logging.basicConfig(

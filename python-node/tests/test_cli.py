@@ -23,7 +23,7 @@ def assert_one_error_line(proc, code: int, *fragments: str) -> None:
 @pytest.mark.parametrize(
     "args,fragment",
     [
-        (["--nope"], "unknown option '--nope'"),
+        (["--nope"], "unrecognized arguments: --nope"),
         (["1=localhost"], "peer '1=localhost'"),
         (["--election-timeout-ms", "600-300"], "--election-timeout-ms '600-300'"),
         (["--heartbeat-ms", "x"], "--heartbeat-ms 'x'"),
