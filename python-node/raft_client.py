@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 from raftnode.cli import (  # noqa: E402
     ArgParser,
+    CommandLineExit,
     Once,
     UsageError,
+    missing_stubs,
+    parse_command_line,
     split_address,
     typed,
-    usage_failure,
 )
 
 EXIT_APPLIED, EXIT_REJECTED, EXIT_UNKNOWN = 0, 1, 3
@@ -173,22 +175,14 @@ class Client:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
-        return EXIT_APPLIED
     try:
-        args = parse_args(argv)
-    except UsageError as e:
-        return usage_failure(e)
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+        args = parse_command_line(argv, USAGE, parse_args)
+    except CommandLineExit as e:
+        return e.code
     try:
         client = Client(args.addresses, args.timeout)
     except ImportError as e:
-        print(
-            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
-            file=sys.stderr,
-        )
+        missing_stubs(e)
         return EXIT_REJECTED
     try:
         return asyncio.run(_run(client, args))

@@ -6,6 +6,7 @@ never argparse's own exit), options that may be given once, HOST:PORT addresses,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
@@ -72,6 +73,31 @@ def typed(parse: Callable[[str, str], T], what: str) -> Callable[[str], T]:
     return lambda text: parse(text, what)
 
 
-def usage_failure(e: UsageError) -> int:
-    print(f"error: {e}", file=sys.stderr)
-    return EXIT_USAGE
+class CommandLineExit(Exception):
+    """The program must end with `code` before doing anything: help was printed (0), or the
+    command line was bad and its one `error: ...` line was printed (EXIT_USAGE)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def parse_command_line(argv: list[str] | None, usage: str, parse: Callable[[list[str]], T]) -> T:
+    """`parse(argv or sys.argv[1:])`; `-h`/`--help` anywhere prints `usage`. Also keeps grpc's
+    C-core logging from adding lines to one-line errors. Raises CommandLineExit."""
+    args = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in args):
+        print(usage)
+        raise CommandLineExit(0)
+    try:
+        parsed = parse(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise CommandLineExit(EXIT_USAGE) from None
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    return parsed
+
+
+def missing_stubs(e: ImportError) -> None:
+    """The one error line for a node or client started before python-node/setup.sh ran."""
+    print(f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh", file=sys.stderr)

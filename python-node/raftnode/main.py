@@ -14,7 +14,7 @@ import socket
 import sys
 
 from . import IMPLEMENTATION
-from .cli import EXIT_USAGE, UsageError, usage_failure
+from .cli import EXIT_USAGE, CommandLineExit, missing_stubs, parse_command_line
 from .config import USAGE, Config, parse_args
 
 EXIT_OK = 0
@@ -127,16 +127,10 @@ async def serve(cfg: Config) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in args):
-        print(USAGE)
-        return EXIT_OK
     try:
-        cfg = parse_args(args)
-    except UsageError as e:
-        return usage_failure(e)
-    # grpc's own C-core logging would add lines to our one-line errors.
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+        cfg = parse_command_line(argv, USAGE, parse_args)
+    except CommandLineExit as e:
+        return e.code
     logging.basicConfig(
         stream=sys.stderr,
         level=_log_level(),
@@ -145,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import raft_pb.raft_service_pb2  # noqa: F401
     except ImportError as e:
-        print(
-            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
-            file=sys.stderr,
-        )
+        missing_stubs(e)
         return EXIT_FAILURE
     # Until the event loop installs its handlers, SIGTERM ends the process quietly with 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))

@@ -429,17 +429,23 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     async def RequestVote(
         self, request: pb.RequestVoteRequest, context: Context
     ) -> pb.RequestVoteResponse:
-        await self._refuse_if_stopping(context)
-        resp = self.core.handle_vote_request(self._now(), vote_from_pb(request))
-        await self._reply_step(context)  # the vote is durable before the reply leaves
-        return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.vote_granted)
+        """Figure 2: the vote is durable before the reply leaves."""
+        return await self._vote_rpc(self.core.handle_vote_request, request, context)
 
     async def PreVote(
         self, request: pb.RequestVoteRequest, context: Context
     ) -> pb.RequestVoteResponse:
         """Thesis §9.6: answering changes nothing (no term, vote, timer or journal)."""
+        return await self._vote_rpc(self.core.handle_prevote_request, request, context)
+
+    async def _vote_rpc(
+        self,
+        handle: Callable[[int, VoteRequest], VoteResponse],
+        request: pb.RequestVoteRequest,
+        context: Context,
+    ) -> pb.RequestVoteResponse:
         await self._refuse_if_stopping(context)
-        resp = self.core.handle_prevote_request(self._now(), vote_from_pb(request))
+        resp = handle(self._now(), vote_from_pb(request))
         await self._reply_step(context)
         return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.vote_granted)
 

@@ -70,20 +70,34 @@ def timeout(core: RaftCore, now: int) -> Ready:
     return core.take_ready()
 
 
-def prevote_request(ready: Ready) -> VoteRequest:
-    msgs = sent(ready, PreVoteMessage)
-    assert msgs, f"no PreVote in {ready}"
-    msg = msgs[0][1]
-    assert isinstance(msg, PreVoteMessage)
+def _only_request(ready: Ready, kind: type[VoteMessage] | type[PreVoteMessage]) -> VoteRequest:
+    msgs = [m for _, m in sent(ready, kind)]
+    assert msgs, f"no {kind.__name__} in {ready}"
+    msg = msgs[0]
+    assert isinstance(msg, kind)
     return msg.request
+
+
+def prevote_request(ready: Ready) -> VoteRequest:
+    """The PreVote request the Ready sends (to every peer alike)."""
+    return _only_request(ready, PreVoteMessage)
 
 
 def vote_request(ready: Ready) -> VoteRequest:
-    msgs = sent(ready, VoteMessage)
-    assert msgs, f"no RequestVote in {ready}"
-    msg = msgs[0][1]
-    assert isinstance(msg, VoteMessage)
-    return msg.request
+    """The RequestVote the Ready sends (to every peer alike)."""
+    return _only_request(ready, VoteMessage)
+
+
+# §5.4.1 "up-to-date" cases against a log whose last index is 2 and last term 2:
+# (candidate's last_log_index, last_log_term, granted).
+UP_TO_DATE_CASES = [
+    (2, 2, True),  # identical log
+    (5, 2, True),  # same last term, longer
+    (1, 2, False),  # same last term, shorter
+    (0, 3, True),  # higher last term wins even when shorter
+    (9, 1, False),  # lower last term loses even when longer
+    (-1, 0, False),  # empty log
+]
 
 
 def elect(core: RaftCore, now: int = 0) -> None:

@@ -29,6 +29,7 @@ from raftnode.core import (
     VoteResponse,
 )
 from tests.coresim import (
+    UP_TO_DATE_CASES,
     elect,
     kinds,
     log_of,
@@ -150,17 +151,7 @@ def test_vote_denied_for_a_stale_term():
     assert core.voted_for == NONE and core.take_ready().hard_state is None
 
 
-@pytest.mark.parametrize(
-    "last_index,last_term,granted",
-    [
-        (2, 2, True),  # identical log
-        (5, 2, True),  # same last term, longer
-        (1, 2, False),  # same last term, shorter
-        (0, 3, True),  # higher last term wins even when shorter
-        (9, 1, False),  # lower last term loses even when longer
-        (-1, 0, False),  # empty log
-    ],
-)
+@pytest.mark.parametrize("last_index,last_term,granted", UP_TO_DATE_CASES)
 def test_vote_requires_an_up_to_date_log(last_index, last_term, granted):
     core = make(1, log=log_of(1, 1, 2))  # last index 2, last term 2
     resp = core.handle_vote_request(0, VoteRequest(7, 2, last_index, last_term))

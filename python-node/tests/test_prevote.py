@@ -30,6 +30,7 @@ from raftnode.core import (
 from tests.coresim import (
     MAX_MS,
     MIN_MS,
+    UP_TO_DATE_CASES,
     elect,
     heartbeat,
     kinds,
@@ -150,17 +151,7 @@ def test_prevote_refused_for_a_stale_term(term):
     assert core.handle_prevote_request(10_000, VoteRequest(term, 3, 5, 3)) == VoteResponse(3, False)
 
 
-@pytest.mark.parametrize(
-    "last_index,last_term,granted",
-    [
-        (2, 2, True),  # identical log
-        (5, 2, True),  # same last term, longer
-        (1, 2, False),  # same last term, shorter
-        (0, 3, True),  # higher last term wins even when shorter
-        (9, 1, False),  # lower last term loses even when longer
-        (-1, 0, False),  # empty log
-    ],
-)
+@pytest.mark.parametrize("last_index,last_term,granted", UP_TO_DATE_CASES)
 def test_prevote_refused_to_a_less_up_to_date_log(last_index, last_term, granted):
     core = make(1, term=2, log=log_of(1, 1, 2))  # last index 2, last term 2
     resp = core.handle_prevote_request(10_000, VoteRequest(3, 2, last_index, last_term))

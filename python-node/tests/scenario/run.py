@@ -6,70 +6,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from raftnode.core import (
-    NONE,
-    Answer,
-    AppendMessage,
-    AppendRequest,
-    AppendResponse,
-    AppendSent,
-    CommitEvent,
-    Config,
-    Entry,
-    Event,
-    HardState,
-    LogTruncate,
-    Message,
-    NotLeader,
-    PreVoteEvent,
-    PreVoteMessage,
-    PreVoteReply,
-    PreVoteResultEvent,
-    RaftCore,
-    Ready,
-    RoleEvent,
-    TermEvent,
-    TruncateEvent,
-    Unimplemented,
-    VoteEvent,
-    VoteRequest,
-    VoteResponse,
-)
+from raftnode import core as c
 from tests.scenario.parse import Case, Fields, ScenarioError
 
 
 def node(n: int) -> str:
-    return "none" if n == NONE else str(n)
+    return "none" if n == c.NONE else str(n)
 
 
 def opt(v: int | None) -> str:
     return "none" if v is None else str(v)
 
 
-def entry_line(e: Entry) -> str:
+def entry_line(e: c.Entry) -> str:
     return f'entry index={e.index} term={e.term} command="{e.command}"'
 
 
-def event_line(ev: Event) -> str:
+def event_line(ev: c.Event) -> str:
     match ev:
-        case TermEvent(term):
+        case c.TermEvent(term):
             return f"event term term={term}"
-        case VoteEvent(term, candidate):
+        case c.VoteEvent(term, candidate):
             return f"event vote term={term} candidate={node(candidate)}"
-        case RoleEvent(role, term):
+        case c.RoleEvent(role, term):
             return f"event role role={role.value} term={term}"
-        case TruncateEvent(from_index):
+        case c.TruncateEvent(from_index):
             return f"event truncate from_index={from_index}"
-        case CommitEvent(index):
+        case c.CommitEvent(index):
             return f"event commit index={index}"
-        case PreVoteEvent(term):
+        case c.PreVoteEvent(term):
             return f"event prevote term={term}"
-        case PreVoteResultEvent(term, granted):
+        case c.PreVoteResultEvent(term, granted):
             return f"event prevote_result term={term} granted={granted}"
 
 
-def message_lines(to: int, msg: Message) -> list[str]:
-    if isinstance(msg, AppendMessage):
+def message_lines(to: int, msg: c.Message) -> list[str]:
+    if isinstance(msg, c.AppendMessage):
         r = msg.request
         head = (
             f"message to={to} append term={r.term} leader_id={r.leader_id}"
@@ -77,7 +49,7 @@ def message_lines(to: int, msg: Message) -> list[str]:
             f" leader_commit={r.leader_commit} entries={len(r.entries)}"
         )
         return [head, *(f"  {entry_line(e)}" for e in r.entries)]
-    kind = "prevote" if isinstance(msg, PreVoteMessage) else "vote"
+    kind = "prevote" if isinstance(msg, c.PreVoteMessage) else "vote"
     v = msg.request
     return [
         f"message to={to} {kind} term={v.term} candidate_id={v.candidate_id}"
@@ -85,13 +57,13 @@ def message_lines(to: int, msg: Message) -> list[str]:
     ]
 
 
-def ready_lines(ready: Ready) -> list[str]:
+def ready_lines(ready: c.Ready) -> list[str]:
     out: list[str] = []
     if ready.hard_state is not None:
         hs = ready.hard_state
         out.append(f"hard_state term={hs.term} voted_for={node(hs.voted_for)}")
     for op in ready.log_ops:
-        if isinstance(op, LogTruncate):
+        if isinstance(op, c.LogTruncate):
             out.append(f"log_op truncate from_index={op.from_index}")
         else:
             out.extend(f"log_op append {entry_line(e)[len('entry ') :]}" for e in op.entries)
@@ -104,8 +76,8 @@ def ready_lines(ready: Ready) -> list[str]:
     return out
 
 
-def vote_request(f: Fields) -> VoteRequest:
-    return VoteRequest(
+def vote_request(f: Fields) -> c.VoteRequest:
+    return c.VoteRequest(
         f.integer("term"),
         f.integer("candidate_id"),
         f.integer("last_log_index"),
@@ -113,8 +85,8 @@ def vote_request(f: Fields) -> VoteRequest:
     )
 
 
-def append_sent(f: Fields) -> AppendSent:
-    return AppendSent(
+def append_sent(f: Fields) -> c.AppendSent:
+    return c.AppendSent(
         f.integer("sent_term"), f.integer("sent_prev_log_index"), f.integer("sent_n_entries")
     )
 
@@ -124,8 +96,8 @@ class Runner:
     """One file's core; `step` runs one case and returns its rendered output lines."""
 
     path: str
-    core: RaftCore | None = None
-    cfg: Config | None = None
+    core: c.RaftCore | None = None
+    cfg: c.Config | None = None
 
     def step(self, case: Case) -> list[str]:
         f = Fields(self.path, case.line, case.fields)
@@ -140,8 +112,8 @@ class Runner:
         lines = reply + (ready_lines(self.core.take_ready()) if not _is_query(case.name) else [])
         return lines or ["(no effects)"]
 
-    def _init(self, f: Fields, entries: list[Entry]) -> list[str]:
-        self.cfg = Config(
+    def _init(self, f: Fields, entries: list[c.Entry]) -> list[str]:
+        self.cfg = c.Config(
             id=f.integer("id"),
             peers=f.peers("peers"),
             heartbeat_ms=f.ms("heartbeat"),
@@ -152,19 +124,19 @@ class Runner:
             check_quorum=f.boolean("check_quorum"),
         )
         now, timeout = f.ms("now"), f.ms("timeout")
-        hs = HardState(f.integer("term"), f.node("voted_for"))
-        self.core = RaftCore(self.cfg, hs, entries, now)
+        hs = c.HardState(f.integer("term"), f.node("voted_for"))
+        self.core = c.RaftCore(self.cfg, hs, entries, now)
         self.core.set_election_timeout(timeout)
         return []
 
-    def _input(self, case: Case, f: Fields, core: RaftCore) -> list[str]:
+    def _input(self, case: Case, f: Fields, core: c.RaftCore) -> list[str]:
         """Calls the core for one non-init directive; returns the reply line(s)."""
         name = case.name
         match name:
             case "restart":
                 now, timeout = f.ms("now"), f.ms("timeout")
                 assert self.cfg is not None
-                self.core = RaftCore(self.cfg, core.hard_state, list(core.log), now)
+                self.core = c.RaftCore(self.cfg, core.hard_state, list(core.log), now)
                 self.core.set_election_timeout(timeout)
             case "election-timeout":
                 core.set_election_timeout(f.ms("ms"))
@@ -183,13 +155,13 @@ class Runner:
                 core.handle_prevote_response(now, frm, term, _prevote_reply(f))
             case "vote-response":
                 now, frm = f.ms("now"), f.integer("from")
-                vote = VoteResponse(f.integer("term"), f.boolean("vote_granted"))
+                vote = c.VoteResponse(f.integer("term"), f.boolean("vote_granted"))
                 core.handle_vote_response(now, frm, vote)
             case "append-request":
                 return _append_request(f, core, case.entries)
             case "append-response":
                 now, frm, sent = f.ms("now"), f.integer("from"), append_sent(f)
-                resp = AppendResponse(
+                resp = c.AppendResponse(
                     f.integer("term"),
                     f.boolean("success"),
                     f.opt_int("conflict_index"),
@@ -202,7 +174,7 @@ class Runner:
                 core.handle_send_failure(now, peer, lost)
             case "propose":
                 p = core.propose(f.ms("now"), f.command("command"))
-                if isinstance(p, NotLeader):
+                if isinstance(p, c.NotLeader):
                     return [f"reply not_leader leader_id={node(p.leader_id)}"]
                 return [f"reply index={p[0]} term={p[1]}"]
             case "state" | "log" | "progress":
@@ -212,9 +184,9 @@ class Runner:
         return []
 
 
-def _append_request(f: Fields, core: RaftCore, entries: list[Entry]) -> list[str]:
+def _append_request(f: Fields, core: c.RaftCore, entries: list[c.Entry]) -> list[str]:
     now = f.ms("now")
-    req = AppendRequest(
+    req = c.AppendRequest(
         f.integer("term"),
         f.integer("leader_id"),
         f.integer("prev_log_index"),
@@ -229,15 +201,15 @@ def _append_request(f: Fields, core: RaftCore, entries: list[Entry]) -> list[str
     ]
 
 
-def _prevote_reply(f: Fields) -> PreVoteReply:
+def _prevote_reply(f: Fields) -> c.PreVoteReply:
     if f.has("unimplemented"):
         if not f.boolean("unimplemented"):
             raise ScenarioError(f.path, f.line, "`unimplemented=false`: omit it instead")
-        return Unimplemented()
-    return Answer(VoteResponse(f.integer("reply_term"), f.boolean("vote_granted")))
+        return c.Unimplemented()
+    return c.Answer(c.VoteResponse(f.integer("reply_term"), f.boolean("vote_granted")))
 
 
-def _query(name: str, f: Fields, core: RaftCore) -> list[str]:
+def _query(name: str, f: Fields, core: c.RaftCore) -> list[str]:
     if name == "state":
         return [
             f"state term={core.term} voted_for={node(core.voted_for)} role={core.role.value}"
