@@ -93,6 +93,11 @@ fn scenarios_parser_rejects_bad_input_naming_line_and_value() {
             "`sent_prev_log_index=`",
         ),
         ("tick now\n----\n", 5, "expected key=value"),
+        (
+            "tick now=9\n----\n\nstate\n----\n\ntick now=8\n----\n",
+            11,
+            "earlier than",
+        ),
     ];
     for (rest, line, what) in cases {
         let e = parse_error(&script_with(rest));
