@@ -672,6 +672,14 @@ class RaftCore:
             ops.append(LogAppend(tuple(entries)))
 
     def _truncate_from(self, from_index: int) -> None:
+        if from_index <= self._commit_index:
+            # Only a leader that broke Leader Completeness (§5.4.3) asks for it: refused rather
+            # than losing a committed entry. The Rust core has no such guard (docs/scenarios.md:
+            # how a core guards against it is not part of the contract).
+            raise AssertionError(
+                f"refusing to truncate committed entries"
+                f" (from {from_index}, commitIndex {self._commit_index})"
+            )
         del self._log[from_index:]
         self._ready.log_ops.append(LogTruncate(from_index))
         self._ready.events.append(TruncateEvent(from_index))

@@ -354,18 +354,13 @@ def test_a_lost_append_is_retried_after_a_heartbeat_interval():
     assert again[0].request.entries == first.request.entries
 
 
-def test_truncating_a_committed_entry_is_journaled_like_the_rust_core():
-    # Only a leader that broke Raft (§5.4, Leader Completeness) can ask for it. The core obeys
-    # as the Rust core does (the corpus's append_consistency.txt expects it), and the truncate
-    # event below commitIndex is what the harness's checkers see in the journal.
+def test_truncating_a_committed_entry_is_refused():
     core = make(2, term=1)
     core.handle_append_request(0, AppendRequest(1, 1, -1, 0, (Entry(0, 1, "a"),), 0))
     assert core.commit_index == 0
-    core.take_ready()
-    core.handle_append_request(0, AppendRequest(2, 3, -1, 0, (Entry(0, 2, "b"),), -1))
-    assert core.log == [Entry(0, 2, "b")] and core.commit_index == 0
-    ready = core.take_ready()
-    assert TruncateEvent(0) in ready.events and ready.log_ops[0] == LogTruncate(0)
+    with pytest.raises(AssertionError):
+        core.handle_append_request(0, AppendRequest(2, 3, -1, 0, (Entry(0, 2, "b"),), -1))
+    assert core.log == [Entry(0, 1, "a")]
 
 
 def test_malformed_prev_index_is_rejected_without_touching_the_log():

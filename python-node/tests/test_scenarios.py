@@ -72,7 +72,7 @@ def test_a_matching_script_passes():
         ("tick now=1\n----\n", "x.txt:1: `tick`: the first case must be `init`"),
         (INIT + "tick now=1 now=2\n----\n", "x.txt:5: field `now=` given twice"),
         (INIT + "tick now=soon\n----\n", "x.txt:5: `now=soon`: not an integer"),
-        (INIT + "tick now=-1\n----\n", "x.txt:5: `now=-1`: milliseconds must be >= 0"),
+        (INIT + "election-timeout ms=-1\n----\n", "x.txt:5: `ms=-1`: milliseconds must be >= 0"),
         (INIT + "tick\n----\n", "x.txt:5: missing field `now=`"),
         (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown field `when=`"),
         (INIT + "jump now=1\n----\n", "x.txt:5: `jump`: unknown directive"),
@@ -85,6 +85,10 @@ def test_a_matching_script_passes():
         (INIT.replace("election=1000..2000", "election=2000..1000"), "expected MIN..MAX"),
         (INIT.replace("peers=2,3", "peers=2;3"), "comma-separated node ids"),
         ("", "x.txt:1: no cases"),
+        (
+            INIT + "tick now=10\n----\n\ntick now=9\n----\n",
+            "x.txt:8: `now=9` is earlier than the previous directive's now=10",
+        ),
     ],
 )
 def test_bad_scenario_text_is_rejected_with_file_and_line(text: str, message: str):

@@ -184,6 +184,7 @@ def parse_text(path: str, text: str) -> list[Case]:
     """All cases of one file, in order; the first must be `init`."""
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
     cases: list[Case] = []
+    last_now: int | None = None
     i = 0
     while i < len(lines):
         if not lines[i].strip() or _is_comment(lines[i]):
@@ -192,10 +193,24 @@ def parse_text(path: str, text: str) -> list[Case]:
         case, i = _read_case(path, lines, i)
         if not cases and case.name != "init":
             raise ScenarioError(path, case.line, f"`{case.name}`: the first case must be `init`")
+        last_now = _check_clock(path, case, last_now)
         cases.append(case)
     if not cases:
         raise ScenarioError(path, 1, "no cases")
     return cases
+
+
+def _check_clock(path: str, case: Case, last_now: int | None) -> int | None:
+    """Time never goes backwards within a file (docs/scenarios.md): returns the latest `now`."""
+    text = case.fields.get("now")
+    if text is None or not text.lstrip("-").isdigit():
+        return last_now  # no time here (or a bad value, reported when the case runs)
+    now = int(text)
+    if last_now is not None and now < last_now:
+        raise ScenarioError(
+            path, case.line, f"`now={now}` is earlier than the previous directive's now={last_now}"
+        )
+    return now
 
 
 def parse_file(path: Path) -> list[Case]:
