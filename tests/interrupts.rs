@@ -13,46 +13,23 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::kinds::{write_kinds, NODE};
+use support::suite::{check, cluster, json, nodes, register, write_suite, HARNESS};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 
 /// A kinds file with the `rust` kind (this build's rust-node) and `extra` TOML.
 fn kinds(dir: &Path, extra: &str) {
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 30
-{extra}
-"#
-        ),
-    )
-    .unwrap();
+    write_kinds(dir, &[extra.to_string()]);
 }
 
 /// A 3-node suite of `kind` on base+1..+3 with `body` (workload, checks, steps) appended.
 fn suite(dir: &Path, name: &str, base: u16, kind: &str, body: &str) -> PathBuf {
-    let nodes: String = (1..=3)
-        .map(|i| format!("[[node]]\nid = {i}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            "include = [\"kinds.toml\"]\n[cluster]\nbase_port = {base}\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 50\n{nodes}{body}\n"
-        ),
+    write_suite(
+        dir,
+        name,
+        &(cluster(base, false, &nodes(3, kind, "")) + body),
     )
-    .unwrap();
-    p
 }
-
-const WORKLOAD: &str = "[workload]\ntype = \"register\"\nclients = 3\nrate = 40\n";
 
 fn cmd(dir: &Path) -> Command {
     let mut c = Command::new(HARNESS);
@@ -92,16 +69,7 @@ fn signal(pid: u32, sig: nix::sys::signal::Signal) {
 }
 
 fn assert_ports_free(base: u16) {
-    for p in base + 1..=base + 3 {
-        assert!(
-            wait_until(Duration::from_secs(10), || !port_open(p)),
-            "port {p} is still served: a node was left running"
-        );
-    }
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&text(p)).unwrap_or_else(|e| panic!("{}: {e}: {}", p.display(), text(p)))
+    support::suite::assert_ports_free(base + 1..=base + 3);
 }
 
 /// The report folder `reports/latest` points at, resolved.
@@ -111,13 +79,7 @@ fn latest(dir: &Path) -> PathBuf {
 
 /// A check's status in report.json.
 fn status_of(report: &serde_json::Value, name: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .map(|c| c["status"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+    check(report, name)["status"].as_str().unwrap().to_string()
 }
 
 /// The junit must fail a CI reporter: an error case for the interruption.
@@ -136,7 +98,8 @@ fn a_single_sigint_gives_a_junit_error_and_no_false_liveness_pass() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
     let body = format!(
-        "{WORKLOAD}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n[[step]]\nwait = \"caught-up\"\n"
+        "{}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n[[step]]\nwait = \"caught-up\"\n",
+        register(3, 40)
     );
     let spec = suite(dir.path(), "once", 26500, "rust", &body);
     let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
@@ -239,7 +202,8 @@ fn timeout_s_int_signals_twice_and_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
     let body = format!(
-        "{WORKLOAD}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n"
+        "{}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n",
+        register(3, 40)
     );
     let spec = suite(dir.path(), "timeout", 26530, "rust", &body);
     // `timeout` sends SIGINT to the harness, then to its own process group.
@@ -426,6 +390,25 @@ exit $code
     assert_ports_free(26540);
 }
 
+/// Runs `spec` with the test-only panic injected `at` (`RAFT_HARNESS_TEST_PANIC`): exit 3 and
+/// an `error` verdict naming the injected panic and its location; the run's folder and report.
+fn run_with_panic(dir: &Path, spec: &Path, at: &str) -> (PathBuf, serde_json::Value) {
+    let mut c = cmd(dir);
+    c.args(["run", spec.to_str().unwrap()])
+        .env("RAFT_HARNESS_TEST_PANIC", at)
+        .stderr(std::fs::File::create(dir.join("err")).unwrap());
+    let mut g = Guard(c.spawn().unwrap());
+    let code = wait_exit(&mut g.0, Duration::from_secs(120));
+    assert_eq!(code, Some(3), "{}", text(&dir.join("err")));
+    let run = latest(dir);
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["verdict"], "error");
+    let e = report["error"].as_str().unwrap();
+    assert!(e.contains("injected panic"), "{e}");
+    assert!(e.contains("harness/run.rs:"), "no location: {e}");
+    (run, report)
+}
+
 #[test]
 fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
@@ -437,18 +420,7 @@ fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
         "rust",
         "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 1\n",
     );
-    let mut c = cmd(dir.path());
-    c.args(["run", spec.to_str().unwrap()])
-        .env("RAFT_HARNESS_TEST_PANIC", "ticker")
-        .stderr(std::fs::File::create(dir.path().join("err")).unwrap());
-    let mut g = Guard(c.spawn().unwrap());
-    let code = wait_exit(&mut g.0, Duration::from_secs(120));
-    assert_eq!(code, Some(3), "{}", text(&dir.path().join("err")));
-    let report = json(&latest(dir.path()).join("report.json"));
-    assert_eq!(report["verdict"], "error");
-    let e = report["error"].as_str().unwrap();
-    assert!(e.contains("injected panic"), "{e}");
-    assert!(e.contains("harness/run.rs:"), "no location: {e}");
+    let (_, report) = run_with_panic(dir.path(), &spec, "ticker");
     // The run went on: the nodes were not killed by the panic, the checks ran.
     assert_eq!(status_of(&report, "election_safety"), "pass", "{report}");
     assert_ports_free(26550);
@@ -465,22 +437,8 @@ fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
         "rust",
         "[[step]]\nwait = \"leader\"\n",
     );
-    let mut c = cmd(dir.path());
-    c.args(["run", spec.to_str().unwrap()])
-        .env("RAFT_HARNESS_TEST_PANIC", "run")
-        .stderr(std::fs::File::create(dir.path().join("err")).unwrap());
-    let mut g = Guard(c.spawn().unwrap());
-    let code = wait_exit(&mut g.0, Duration::from_secs(120));
-    assert_eq!(code, Some(3), "{}", text(&dir.path().join("err")));
-    let run = latest(dir.path());
+    let (run, _) = run_with_panic(dir.path(), &spec, "run");
     assert!(run.to_string_lossy().contains("run-panic"));
-    let report = json(&run.join("report.json"));
-    assert_eq!(report["verdict"], "error");
-    let e = report["error"].as_str().unwrap();
-    assert!(
-        e.contains("injected panic") && e.contains("harness/run.rs:"),
-        "{e}"
-    );
     let junit = text(&run.join("junit.xml"));
     assert!(junit.contains("<error"), "{junit}");
     assert_ports_free(26620);
