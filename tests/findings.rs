@@ -6,11 +6,12 @@
 mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::kinds::{kind, node_command, write_kinds, NODE};
+use support::kinds::{kind, node_command, write_kinds};
 use support::suite::{
     busy, check, cluster, latest_report, nodes, register, run_seeded, write_suite,
 };
 
+/// Both wrappers run the node command they are given (`"$@"`).
 /// `hang.sh`: rust-node, SIGSTOPped by its own wrapper after 3 s — the process
 /// lives, the harness never paused it, and GetStatus gets no answer.
 /// `noisy.sh`: rust-node, plus a real Python traceback on stderr after 1 s.
@@ -18,17 +19,13 @@ fn kinds(dir: &Path) {
     let hang = dir.join("hang.sh");
     std::fs::write(
         &hang,
-        format!(
-            "#!/bin/sh\n\"{NODE}\" \"$@\" &\nchild=$!\nsleep 3\nkill -STOP $child\nwait $child\n"
-        ),
+        "#!/bin/sh\n\"$@\" &\nchild=$!\nsleep 3\nkill -STOP $child\nwait $child\n",
     )
     .unwrap();
     let noisy = dir.join("noisy.sh");
     std::fs::write(
         &noisy,
-        format!(
-            "#!/bin/sh\n(sleep 1; python3 -c 'import sys; l = []; l[3]' ) &\nexec \"{NODE}\" \"$@\"\n"
-        ),
+        "#!/bin/sh\n(sleep 1; python3 -c 'import sys; l = []; l[3]' ) &\nexec \"$@\"\n",
     )
     .unwrap();
     let (hang, noisy) = (hang.display().to_string(), noisy.display().to_string());

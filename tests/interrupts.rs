@@ -13,8 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::kinds::{write_kinds, NODE};
-use support::suite::{check, cluster, json, nodes, register, write_suite, HARNESS};
+use support::kinds::{stubborn_build_kind, write_kinds, NODE};
+use support::suite::{check, cluster, harness_std, json, nodes, register, write_suite, HARNESS};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
 /// A kinds file with the `rust` kind (this build's rust-node) and `extra` TOML.
@@ -32,11 +32,8 @@ fn suite(dir: &Path, name: &str, base: u16, kind: &str, body: &str) -> PathBuf {
 }
 
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
+    let mut c = harness_std(dir);
+    c.stdin(Stdio::null()).stdout(Stdio::null());
     c
 }
 
@@ -139,23 +136,13 @@ fn a_sigint_while_settling_is_an_interrupted_run_not_a_pass() {
     assert_ports_free(26630);
 }
 
-/// A kind whose build ignores SIGTERM and lasts a minute, with a long grace:
-/// after one Ctrl+C the run waits for it; a second Ctrl+C must not.
-fn stubborn_build_kind(dir: &Path) -> String {
-    format!(
-        r#"[kind.stubborn]
-build = ["sh", "-c", "trap '' TERM; echo $$ > {pids}; sleep 60"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
-stop_grace_s = 60
-"#,
-        pids = dir.join("build.pids").display()
-    )
-}
-
 #[test]
 fn a_double_sigint_still_writes_an_interrupted_report_and_latest_points_at_it() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), &stubborn_build_kind(dir.path()));
+    kinds(
+        dir.path(),
+        &stubborn_build_kind(&dir.path().join("build.pids")),
+    );
     // An older passing run, so that a stale `latest` would be seen.
     let ok = suite(
         dir.path(),

@@ -38,3 +38,17 @@ pub fn write_kinds(dir: &Path, extra: &[String]) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// `[kind.stubborn]`: this build's rust-node behind a build that ignores SIGTERM, writes its pid
+/// to `pid_file` and lasts a minute, with a 60 s grace: after one Ctrl+C the run waits for the
+/// build; a second Ctrl+C must not.
+pub fn stubborn_build_kind(pid_file: &Path) -> String {
+    format!(
+        r#"[kind.stubborn]
+build = ["sh", "-c", "trap '' TERM; echo $$ > {}; sleep 60"]
+command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
+stop_grace_s = 60
+"#,
+        pid_file.display()
+    )
+}

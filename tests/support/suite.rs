@@ -11,7 +11,12 @@ pub const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
 
 /// `raft-harness` run in `dir`, with its state dir `dir/state` (never the user's default).
 pub fn harness(dir: &Path) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(HARNESS);
+    assert_cmd::Command::from_std(harness_std(dir))
+}
+
+/// [`harness`] as a plain `std::process::Command`, for children the test signals or bounds.
+pub fn harness_std(dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(HARNESS);
     c.current_dir(dir)
         .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
     c
