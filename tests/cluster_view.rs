@@ -4,17 +4,14 @@
 //! progress lines, faults and metrics. Real rust-node processes of this build
 //! behind the harness's link proxies; ports 27500-27999.
 mod support;
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use support::port_open;
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use std::time::Duration;
+use support::kinds::{kind, NODE};
+use support::suite::{cluster, harness, json, nodes as node_tables, register, write_suite};
 
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
@@ -23,29 +20,14 @@ const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 /// (`--no-pre-vote --no-check-quorum`): these tests need a cut-off node that
 /// keeps campaigning and holds the highest term, as a server without pre-vote does.
 fn kinds(dir: &Path) -> PathBuf {
-    let p = dir.join("kinds.toml");
     let command = format!(
         r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
            "--data-dir", "{{data_dir}}", "--no-pre-vote", "--no-check-quorum",
            "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
     );
-    std::fs::write(
-        &p,
-        format!(
-            r#"
-[kind.rust]
-build = ["sleep", "1.5"]
-command = {command}
-ready_timeout_s = 30
-
-[kind.rust-bb]
-command = {command}
-ready_timeout_s = 30
-black_box = true
-"#
-        ),
-    )
-    .unwrap();
+    let rust = kind("rust", &command, "build = [\"sleep\", \"1.5\"]");
+    let p = dir.join("kinds.toml");
+    std::fs::write(&p, rust + &kind("rust-bb", &command, "black_box = true")).unwrap();
     p
 }
 
@@ -56,51 +38,12 @@ fn suite(dir: &Path, name: &str, base_port: u16, n: u32, steps: &str) -> PathBuf
 
 fn suite_of(dir: &Path, name: &str, base_port: u16, n: u32, kind: &str, steps: &str) -> PathBuf {
     kinds(dir);
-    let nodes: String = (1..=n)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 6
-rate = 0
-{steps}
-"#
-        ),
-    )
-    .unwrap();
-    p
-}
-
-fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
-    c
+    let text = cluster(base_port, true, &node_tables(n, kind, "")) + &register(6, 0) + steps;
+    write_suite(dir, name, &text)
 }
 
 fn assert_ports_free(base: u16, n: u16) {
-    for p in base + 1..=base + n {
-        let end = Instant::now() + Duration::from_secs(10);
-        while port_open(p) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(!port_open(p), "port {p} still served after the run");
-    }
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    support::suite::assert_ports_free(base + 1..=base + n);
 }
 
 /// Every fault event of `action` in report.json, in order.

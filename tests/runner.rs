@@ -3,126 +3,44 @@
 //! junit.xml read by `junitparser` (the JUnit reader of e.g. the
 //! publish-unit-test-result CI action), index.html, `rerun:` lines, kind files,
 //! broken files, `--list`, `--filter`, `--keep`, Ctrl+C. Ports 29100-29499.
+mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::{rust_kind, write_kinds};
+use support::suite::{busy, cluster, nodes, register, stale_reads, step, write_suite, HARNESS};
 
 /// The shared kinds file of a test folder: this build's rust-node, and the same
 /// node marked as needing fixed ports (it is also handed `{peer_addrs}`).
 fn kinds(dir: &Path) {
-    let cmd = format!(
-        r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
-    );
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            "[kind.rust]\ncommand = {cmd}\nready_timeout_s = 30\n\n[kind.rust-fixed]\ncommand = {cmd}\nenv = {{ ORIGINAL_PEERS = \"{{peer_addrs}}\" }}\nready_timeout_s = 30\n"
-        ),
-    )
-    .unwrap();
+    let fixed = rust_kind("rust-fixed", "env = { ORIGINAL_PEERS = \"{peer_addrs}\" }");
+    write_kinds(dir, &[fixed]);
 }
 
 /// A short 3-node suite: a leader, two seconds of writes, caught up.
 fn small_suite(dir: &Path, name: &str, base_port: u16, kind: &str) -> PathBuf {
-    let nodes: String = (1..=3)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"description = "{name}: a leader, writes, caught up"
-include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-{nodes}
-[workload]
-type = "register"
-clients = 2
-rate = 30
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 2
-[[step]]
-workload = "stop"
-[[step]]
-wait = "caught-up"
-timeout_s = 30
-"#
-        ),
-    )
-    .unwrap();
-    p
+    let caught_up = step(&[("wait", "\"caught-up\""), ("timeout_s", "30")]);
+    let text = format!(
+        "description = \"{name}: a leader, writes, caught up\"\n{}{}{}{caught_up}",
+        cluster(base_port, false, &nodes(3, kind, "")),
+        register(2, 30),
+        busy(2)
+    );
+    write_suite(dir, name, &text)
 }
 
 /// Five nodes that answer reads from local state, one cut off while writes go
 /// on: the linearizability check fails (as in tests/harness_cli.rs).
 fn stale_suite(dir: &Path, base_port: u16) -> PathBuf {
-    let nodes: String = (1..=5)
-        .map(|id| {
-            format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n")
-        })
-        .collect();
-    let p = dir.join("stale.toml");
-    std::fs::write(
-        &p,
-        format!(
-            r#"description = "stale reads behind a partition"
-include = ["kinds.toml"]
-seed = 3
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 6
-rate = 120
-keys = 1
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = [1]
-[[step]]
-sleep_s = 4
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#
-        ),
-    )
-    .unwrap();
-    p
+    let head = "description = \"stale reads behind a partition\"\nseed = 3\n";
+    write_suite(dir, "stale", &(head.to_string() + &stale_reads(base_port)))
 }
 
 fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .env_remove("CI")
-        .timeout(Duration::from_secs(400));
+    let mut c = support::suite::harness(dir);
+    c.env_remove("CI").timeout(Duration::from_secs(400));
     c
 }
 
