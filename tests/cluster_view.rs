@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::kinds::{kind, NODE};
-use support::suite::{cluster, harness, json, nodes as node_tables, register, write_suite};
+use support::suite::{cluster, harness, json, nodes as node_tables, register, steps, write_suite};
 
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
@@ -115,53 +115,25 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
         "cut-follower",
         base,
         5,
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 30
-[[step]]
-net = "isolate"
-target = "follower"
-label = "cut"
-[[step]]
-sleep_s = 3
-[[step]]
-fault = "pause"
-target = "candidate"
-[[step]]
-fault = "resume"
-[[step]]
-wait = "leader"
-timeout_s = 20
-[[step]]
-fault = "kill"
-target = "leader"
-label = "old"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "restart"
-target = "@old"
-[[step]]
-fault = "pause"
-target = "isolated"
-[[step]]
-fault = "resume"
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#,
+        &steps(&[
+            r#"wait = "leader"; timeout_s = 30"#,
+            r#"workload = "start""#,
+            "sleep_s = 1",
+            r#"wait = "caught-up"; timeout_s = 30"#,
+            r#"net = "isolate"; target = "follower"; label = "cut""#,
+            "sleep_s = 3",
+            r#"fault = "pause"; target = "candidate""#,
+            r#"fault = "resume""#,
+            r#"wait = "leader"; timeout_s = 20"#,
+            r#"fault = "kill"; target = "leader"; label = "old""#,
+            r#"wait = "new-leader"; timeout_s = 30"#,
+            "sleep_s = 1",
+            r#"fault = "restart"; target = "@old""#,
+            r#"fault = "pause"; target = "isolated""#,
+            r#"fault = "resume""#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]),
     );
     let out = harness(dir.path())
         .args(["run", spec.to_str().unwrap(), "--seed", "11"])
@@ -266,33 +238,15 @@ fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
         "labels",
         27600,
         3,
-        r#"
-[[step]]
-fault = "pause"
-target = "follower"
-label = "first"
-[[step]]
-fault = "resume"
-target = "@frist"
-[[step]]
-fault = "kill"
-target = "@later"
-[[step]]
-fault = "restart"
-target = 1
-label = "later"
-[[step]]
-net = "isolate"
-target = 2
-label = "first"
-[[step]]
-fault = "stop"
-target = 3
-label = "a b"
-[[step]]
-wait = "leader"
-label = "x"
-"#,
+        &steps(&[
+            r#"fault = "pause"; target = "follower"; label = "first""#,
+            r#"fault = "resume"; target = "@frist""#,
+            r#"fault = "kill"; target = "@later""#,
+            r#"fault = "restart"; target = 1; label = "later""#,
+            r#"net = "isolate"; target = 2; label = "first""#,
+            r#"fault = "stop"; target = 3; label = "a b""#,
+            r#"wait = "leader"; label = "x""#,
+        ]),
     );
     let text = std::fs::read_to_string(&spec).unwrap();
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
@@ -327,23 +281,13 @@ label = "x"
         "labels-ok",
         27600,
         3,
-        r#"
-[[step]]
-net = "isolate"
-target = "follower"
-label = "cut"
-[[step]]
-fault = "pause"
-target = "isolated"
-[[step]]
-fault = "resume"
-[[step]]
-fault = "kill"
-target = "candidate"
-[[step]]
-fault = "restart"
-target = "@cut"
-"#,
+        &steps(&[
+            r#"net = "isolate"; target = "follower"; label = "cut""#,
+            r#"fault = "pause"; target = "isolated""#,
+            r#"fault = "resume""#,
+            r#"fault = "kill"; target = "candidate""#,
+            r#"fault = "restart"; target = "@cut""#,
+        ]),
     );
     harness(dir.path())
         .args(["validate", ok.to_str().unwrap()])
@@ -364,27 +308,16 @@ fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
         "behind",
         base,
         3,
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = "follower"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 3
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#,
+        &steps(&[
+            r#"wait = "leader"; timeout_s = 30"#,
+            r#"workload = "start""#,
+            "sleep_s = 1",
+            r#"net = "isolate"; target = "follower""#,
+            "sleep_s = 1",
+            r#"wait = "caught-up"; timeout_s = 3"#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]),
     );
     let out = harness(dir.path())
         .args(["run", spec.to_str().unwrap(), "--seed", "5"])
@@ -436,26 +369,15 @@ fn caught_up_holds_under_load_for_black_box_nodes() {
         base,
         3,
         "rust-bb",
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-net = "flaky"
-delay_ms = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 20
-[[step]]
-wait = "caught-up"
-timeout_s = 20
-[[step]]
-workload = "stop"
-"#,
+        &steps(&[
+            r#"wait = "leader"; timeout_s = 30"#,
+            r#"net = "flaky"; delay_ms = 30"#,
+            r#"workload = "start""#,
+            "sleep_s = 1",
+            r#"wait = "caught-up"; timeout_s = 20"#,
+            r#"wait = "caught-up"; timeout_s = 20"#,
+            r#"workload = "stop""#,
+        ]),
     );
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text.replace("clients = 6", "clients = 16")).unwrap();

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 use support::kinds::{write_kinds, NODE, NODE_ARGS};
 use support::suite::{
-    check, cluster, harness, json, nodes, register, stale_reads, write_suite, HARNESS,
+    check, cluster, harness, json, nodes, register, stale_reads, steps, write_suite, HARNESS,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -48,28 +48,17 @@ fn a_passing_suite_exits_0_and_writes_every_report_file() {
         dir.path(),
         "kill-leader",
         25000,
-        r#"
-[[step]]
-wait = "leader"
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1.5
-[[step]]
-fault = "kill"
-target = "leader"
-[[step]]
-wait = "new-leader"
-[[step]]
-fault = "restart"
-target = "previous"
-[[step]]
-sleep_s = 1
-[[step]]
-workload = "stop"
-[[step]]
-wait = "caught-up"
-"#,
+        &steps(&[
+            r#"wait = "leader""#,
+            r#"workload = "start""#,
+            "sleep_s = 1.5",
+            r#"fault = "kill"; target = "leader""#,
+            r#"wait = "new-leader""#,
+            r#"fault = "restart"; target = "previous""#,
+            "sleep_s = 1",
+            r#"workload = "stop""#,
+            r#"wait = "caught-up""#,
+        ]),
     );
     harness(dir.path())
         .args(["run", spec.to_str().unwrap(), "--seed", "7"])

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::kinds::{kind, node_command, write_kinds};
-use support::suite::{busy, cluster, nodes, register, write_suite, HARNESS};
+use support::suite::{busy, cluster, nodes, register, steps, write_suite, HARNESS};
 use support::{alive, port_open, wait_exit, wait_until};
 
 /// A wrapper that starts the node in its own session (`setsid`) and waits.
@@ -61,24 +61,17 @@ fn suite(dir: &Path, name: &str, kind: &str, base_port: u16, steps: &str) -> Pat
 }
 
 /// Kill the leader under load and wait for another one; the killed node stays down.
-const KILL_LEADER: &str = r#"[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "kill"
-target = "leader"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-sleep_s = 3
-[[step]]
-workload = "stop"
-"#;
+fn kill_leader() -> String {
+    steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"fault = "kill"; target = "leader""#,
+        r#"wait = "new-leader"; timeout_s = 30"#,
+        "sleep_s = 3",
+        r#"workload = "stop""#,
+    ])
+}
 
 fn ports(base: u16) -> std::ops::RangeInclusive<u16> {
     base + 1..=base + 3
@@ -305,7 +298,7 @@ fn run_watching_ports(d: &Path, spec: &Path, name: &str, base: u16) -> (Option<i
 fn kill_leader_of_kind(kind: &str, base: u16) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, kind, kind, base, KILL_LEADER);
+    let spec = suite(d, kind, kind, base, &kill_leader());
     let (code, closed) = run_watching_ports(d, &spec, kind, base);
     assert_eq!(code, Some(0), "{}", stderr_of(d, kind));
     assert!(
@@ -328,28 +321,17 @@ fn kill_reaches_a_node_started_with_setsid() {
 fn pause_and_resume_reach_a_node_started_with_setsid() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let steps = r#"[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "pause"
-target = "leader"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-fault = "resume"
-target = "paused"
-[[step]]
-sleep_s = 2
-[[step]]
-workload = "stop"
-"#;
-    let spec = suite(d, "pause", "setsid", 26045, steps);
+    let steps = steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"fault = "pause"; target = "leader""#,
+        r#"wait = "new-leader"; timeout_s = 30"#,
+        r#"fault = "resume"; target = "paused""#,
+        "sleep_s = 2",
+        r#"workload = "stop""#,
+    ]);
+    let spec = suite(d, "pause", "setsid", 26045, &steps);
     let mut g = spawn_run(d, &spec, "state", "pause");
     let code = wait_exit(&mut g.0, Duration::from_secs(150));
     assert_eq!(code, Some(0), "{}", stderr_of(d, "pause"));

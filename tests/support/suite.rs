@@ -140,3 +140,11 @@ pub fn run_seeded(dir: &Path, spec: &Path, seed: u64, limit: Duration) -> (Optio
 pub fn latest_report(dir: &Path) -> serde_json::Value {
     json(&dir.join("reports/latest/report.json"))
 }
+
+/// `[[step]]` tables, one a item: its `key = value` lines joined by `"; "`
+/// (`r#"fault = "kill"; target = "leader""#`).
+pub fn steps(list: &[&str]) -> String {
+    list.iter()
+        .map(|s| format!("[[step]]\n{}\n", s.replace("; ", "\n")))
+        .collect()
+}
