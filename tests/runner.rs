@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::kinds::{rust_kind, write_kinds};
-use support::suite::{busy, cluster, nodes, register, stale_reads, step, write_suite, HARNESS};
+use support::suite::{
+    busy, cluster, json, nodes, register, stale_reads, step, write_suite, HARNESS,
+};
 
 /// The shared kinds file of a test folder: this build's rust-node, and the same
 /// node marked as needing fixed ports (it is also handed `{peer_addrs}`).
@@ -29,6 +31,17 @@ fn small_suite(dir: &Path, name: &str, base_port: u16, kind: &str) -> PathBuf {
         busy(2)
     );
     write_suite(dir, name, &text)
+}
+
+/// `dir/suites` with the kinds file and a [`small_suite`] for each (name, base_port, kind).
+fn suite_folder(dir: &Path, suites: &[(&str, u16, &str)]) -> PathBuf {
+    let folder = dir.join("suites");
+    std::fs::create_dir(&folder).unwrap();
+    kinds(&folder);
+    for (name, base_port, kind) in suites {
+        small_suite(&folder, name, *base_port, kind);
+    }
+    folder
 }
 
 /// Five nodes that answer reads from local state, one cut off while writes go
@@ -132,12 +145,11 @@ fn hrefs(html: &str) -> Vec<String> {
 #[test]
 fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
     // pass-a and pass-b share their ports: only the isolation lets them run together.
-    small_suite(&suites, "pass-a", 29100, "rust");
-    small_suite(&suites, "pass-b", 29100, "rust");
+    let suites = suite_folder(
+        dir.path(),
+        &[("pass-a", 29100, "rust"), ("pass-b", 29100, "rust")],
+    );
     stale_suite(&suites, 29110);
     let out = harness(dir.path())
         .args(["run", "suites", "-j", "2", "--offset-step", "200"])
@@ -225,13 +237,15 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
 #[test]
 fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "a", 29200, "rust");
-    small_suite(&suites, "b", 29200, "rust");
-    small_suite(&suites, "c-fixed", 29200, "rust-fixed");
-    small_suite(&suites, "d", 29200, "rust");
+    suite_folder(
+        dir.path(),
+        &[
+            ("a", 29200, "rust"),
+            ("b", 29200, "rust"),
+            ("c-fixed", 29200, "rust-fixed"),
+            ("d", 29200, "rust"),
+        ],
+    );
     harness(dir.path())
         .args([
             "run",
@@ -271,8 +285,7 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
         .unwrap()
         .unwrap()
         .path();
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let r = json(&run.join("report.json"));
     let start = chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap())
         .unwrap()
         .timestamp_millis() as f64
@@ -291,12 +304,11 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
 #[test]
 fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    for name in ["p", "q-heavy", "r", "s"] {
-        small_suite(&suites, name, 29440, "rust");
-    }
+    let suites: Vec<_> = ["p", "q-heavy", "r", "s"]
+        .into_iter()
+        .map(|name| (name, 29440, "rust"))
+        .collect();
+    suite_folder(dir.path(), &suites);
     harness(dir.path())
         .args([
             "run",
@@ -332,10 +344,7 @@ fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
 #[test]
 fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "good", 29250, "rust");
+    let suites = suite_folder(dir.path(), &[("good", 29250, "rust")]);
     std::fs::write(suites.join("broken.toml"), "[[node]\nid = 1\n").unwrap();
     // A kind table beside nodes makes a suite, not a kind file: judged as one.
     std::fs::write(
@@ -367,12 +376,14 @@ fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
 #[test]
 fn list_filter_and_keep() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "alpha", 29300, "rust");
-    small_suite(&suites, "beta", 29300, "rust");
-    small_suite(&suites, "gamma-fixed", 29300, "rust-fixed");
+    suite_folder(
+        dir.path(),
+        &[
+            ("alpha", 29300, "rust"),
+            ("beta", 29300, "rust"),
+            ("gamma-fixed", 29300, "rust-fixed"),
+        ],
+    );
     let out = harness(dir.path())
         .args(["run", "suites", "--list"])
         .output()
@@ -446,9 +457,7 @@ fn list_filter_and_keep() {
 #[test]
 fn an_interrupt_reaches_every_running_suite_and_the_runner_names_them() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
+    let suites = suite_folder(dir.path(), &[]);
     for (name, port) in [("long-a", 29350), ("long-b", 29360), ("long-c", 29370)] {
         let p = small_suite(&suites, name, port, "rust");
         let t = std::fs::read_to_string(&p)
