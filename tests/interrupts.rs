@@ -31,6 +31,12 @@ fn suite(dir: &Path, name: &str, base: u16, kind: &str, body: &str) -> PathBuf {
     )
 }
 
+/// [`suite`] of the `rust` kind, with a kinds file of that kind alone.
+fn rust_suite(dir: &Path, name: &str, base: u16, body: &str) -> PathBuf {
+    kinds(dir, "");
+    suite(dir, name, base, "rust", body)
+}
+
 fn cmd(dir: &Path) -> Command {
     let mut c = harness_std(dir);
     c.stdin(Stdio::null()).stdout(Stdio::null());
@@ -325,12 +331,10 @@ fn a_sigkilled_harness_leaves_no_build_running() {
 #[test]
 fn a_full_reports_disk_is_exit_3_naming_the_file_never_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
+    let spec = rust_suite(
         dir.path(),
         "full",
         26540,
-        "rust",
         "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 3\n",
     );
     let reports = dir.path().join("small");
@@ -399,12 +403,10 @@ fn run_with_panic(dir: &Path, spec: &Path, at: &str) -> (PathBuf, serde_json::Va
 #[test]
 fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
+    let spec = rust_suite(
         dir.path(),
         "panic",
         26550,
-        "rust",
         "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 1\n",
     );
     let (_, report) = run_with_panic(dir.path(), &spec, "ticker");
@@ -416,12 +418,10 @@ fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
 #[test]
 fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
+    let spec = rust_suite(
         dir.path(),
         "run-panic",
         26620,
-        "rust",
         "[[step]]\nwait = \"leader\"\n",
     );
     let (run, _) = run_with_panic(dir.path(), &spec, "run");
@@ -434,14 +434,7 @@ fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
 #[test]
 fn a_closed_stderr_after_the_run_is_no_panic() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "epipe",
-        26560,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = rust_suite(dir.path(), "epipe", 26560, "[[step]]\nwait = \"leader\"\n");
     // stderr is a pipe whose reader is gone: every write fails with EPIPE.
     for args in [vec!["run", spec.to_str().unwrap()], vec!["check"]] {
         let args: Vec<String> = if args[0] == "check" {
@@ -494,14 +487,7 @@ fn bad_lin_timeouts_are_usage_errors_not_panics() {
 #[test]
 fn a_reports_path_that_is_not_utf8_is_rejected_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "utf8",
-        26570,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = rust_suite(dir.path(), "utf8", 26570, "[[step]]\nwait = \"leader\"\n");
     let mut bad = dir.path().as_os_str().as_bytes().to_vec();
     bad.extend_from_slice(b"/rep\xffo");
     let bad = PathBuf::from(std::ffi::OsStr::from_bytes(&bad));
