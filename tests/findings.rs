@@ -54,6 +54,26 @@ fn run(dir: &Path, spec: &Path) -> (Option<i32>, String, serde_json::Value) {
     (code, stderr, latest_report(dir))
 }
 
+/// Runs `spec`: exit 1 and check `name` fails with a summary that starts with `summary[0]`
+/// and holds every other item. Its stderr and report.json.
+fn run_failing(
+    dir: &Path,
+    spec: &Path,
+    name: &str,
+    summary: &[&str],
+) -> (String, serde_json::Value) {
+    let (code, stderr, r) = run(dir, spec);
+    assert_eq!(code, Some(1), "{stderr}");
+    let c = check(&r, name);
+    assert_eq!(c["status"], "fail", "{c}");
+    let s = c["summary"].as_str().unwrap();
+    assert!(s.starts_with(summary[0]), "{s}");
+    for part in &summary[1..] {
+        assert!(s.contains(part), "{s}");
+    }
+    (stderr, r)
+}
+
 /// No listener remains on the suite's ports (every node is gone).
 fn assert_ports_free(base: u16) {
     support::suite::assert_ports_free(base + 1..=base + 3);
@@ -63,14 +83,17 @@ fn assert_ports_free(base: u16) {
 fn a_node_that_stops_answering_fails_responsiveness_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), 28100, "hang");
-    let (code, stderr, r) = run(dir.path(), &spec);
-    assert_eq!(code, Some(1), "{stderr}");
+    let (stderr, r) = run_failing(
+        dir.path(),
+        &spec,
+        "responsiveness",
+        &[
+            "node 3 stopped answering GetStatus",
+            "its last status:",
+            "DeadlineExceeded",
+        ],
+    );
     let c = check(&r, "responsiveness");
-    assert_eq!(c["status"], "fail", "{c}");
-    let s = c["summary"].as_str().unwrap();
-    assert!(s.starts_with("node 3 stopped answering GetStatus"), "{s}");
-    assert!(s.contains("its last status:"), "{s}");
-    assert!(s.contains("DeadlineExceeded"), "{s}");
     // Only node 3 is named.
     let ev = c["evidence"].as_array().unwrap();
     assert!(
@@ -92,14 +115,17 @@ fn a_node_that_stops_answering_fails_responsiveness_naming_it() {
 fn a_node_that_prints_a_traceback_fails_node_errors_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), 28110, "noisy");
-    let (code, stderr, r) = run(dir.path(), &spec);
-    assert_eq!(code, Some(1), "{stderr}");
+    let (_, r) = run_failing(
+        dir.path(),
+        &spec,
+        "node_errors",
+        &[
+            "node 3: Python traceback at ",
+            "3.log:",
+            "IndexError: list index out of range",
+        ],
+    );
     let c = check(&r, "node_errors");
-    assert_eq!(c["status"], "fail", "{c}");
-    let s = c["summary"].as_str().unwrap();
-    assert!(s.starts_with("node 3: Python traceback at "), "{s}");
-    assert!(s.contains("3.log:"), "{s}");
-    assert!(s.contains("IndexError: list index out of range"), "{s}");
     assert_eq!(c["evidence"].as_array().unwrap().len(), 1, "{c}");
     // Everything else about the run is healthy.
     assert_eq!(check(&r, "responsiveness")["status"], "pass");

@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 use support::kinds::{write_kinds, NODE, NODE_ARGS};
 use support::suite::{
-    check, cluster, harness, json, nodes, register, stale_reads, steps, write_suite, HARNESS,
+    check, cluster, fault_leader_under_load, harness, json, nodes, register, stale_reads, steps,
+    write_suite, HARNESS,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -48,17 +49,13 @@ fn a_passing_suite_exits_0_and_writes_every_report_file() {
         dir.path(),
         "kill-leader",
         25000,
-        &steps(&[
-            r#"wait = "leader""#,
-            r#"workload = "start""#,
-            "sleep_s = 1.5",
-            r#"fault = "kill"; target = "leader""#,
-            r#"wait = "new-leader""#,
-            r#"fault = "restart"; target = "previous""#,
-            "sleep_s = 1",
-            r#"workload = "stop""#,
-            r#"wait = "caught-up""#,
-        ]),
+        &(fault_leader_under_load("1.5", "kill")
+            + &steps(&[
+                r#"fault = "restart"; target = "previous""#,
+                "sleep_s = 1",
+                r#"workload = "stop""#,
+                r#"wait = "caught-up""#,
+            ])),
     );
     harness(dir.path())
         .args(["run", spec.to_str().unwrap(), "--seed", "7"])

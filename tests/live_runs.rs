@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use support::kinds::{kind, node_command, write_kinds};
-use support::suite::{busy, cluster, nodes, register, steps, write_suite, HARNESS};
+use support::suite::{
+    busy, cluster, fault_leader_under_load, nodes, register, steps, write_suite, HARNESS,
+};
 use support::{alive, port_open, wait_exit, wait_until};
 
 /// A wrapper that starts the node in its own session (`setsid`) and waits.
@@ -62,15 +64,7 @@ fn suite(dir: &Path, name: &str, kind: &str, base_port: u16, steps: &str) -> Pat
 
 /// Kill the leader under load and wait for another one; the killed node stays down.
 fn kill_leader() -> String {
-    steps(&[
-        r#"wait = "leader"; timeout_s = 30"#,
-        r#"workload = "start""#,
-        "sleep_s = 1",
-        r#"fault = "kill"; target = "leader""#,
-        r#"wait = "new-leader"; timeout_s = 30"#,
-        "sleep_s = 3",
-        r#"workload = "stop""#,
-    ])
+    fault_leader_under_load("1", "kill") + &steps(&["sleep_s = 3", r#"workload = "stop""#])
 }
 
 fn ports(base: u16) -> std::ops::RangeInclusive<u16> {
@@ -321,16 +315,12 @@ fn kill_reaches_a_node_started_with_setsid() {
 fn pause_and_resume_reach_a_node_started_with_setsid() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let steps = steps(&[
-        r#"wait = "leader"; timeout_s = 30"#,
-        r#"workload = "start""#,
-        "sleep_s = 1",
-        r#"fault = "pause"; target = "leader""#,
-        r#"wait = "new-leader"; timeout_s = 30"#,
-        r#"fault = "resume"; target = "paused""#,
-        "sleep_s = 2",
-        r#"workload = "stop""#,
-    ]);
+    let steps = fault_leader_under_load("1", "pause")
+        + &steps(&[
+            r#"fault = "resume"; target = "paused""#,
+            "sleep_s = 2",
+            r#"workload = "stop""#,
+        ]);
     let spec = suite(d, "pause", "setsid", 26045, &steps);
     let mut g = spawn_run(d, &spec, "state", "pause");
     let code = wait_exit(&mut g.0, Duration::from_secs(150));

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::kinds::{stubborn_build_kind, write_kinds};
-use support::suite::{cluster, harness_std, nodes, register, stale_reads, steps, write_suite};
+use support::suite::{
+    cluster, fault_leader_under_load, harness_std, nodes, register, stale_reads, steps, write_suite,
+};
 use support::{wait_exit, wait_until, Guard};
 
 /// The Chromium binary, or a failure saying how to get it.
@@ -282,22 +284,18 @@ fn run_suite(dir: &Path, spec: &Path) -> (Option<i32>, String, PathBuf) {
 fn a_passing_runs_page_loads_without_errors_and_shows_every_node() {
     let dir = workdir("passing");
     kinds(&dir, "");
-    let steps = steps(&[
-        r#"wait = "leader""#,
-        r#"workload = "start""#,
-        "sleep_s = 1.5",
-        r#"fault = "kill"; target = "leader""#,
-        r#"wait = "new-leader""#,
-        "sleep_s = 1",
-        r#"fault = "restart"; target = "previous""#,
-        "sleep_s = 1",
-        r#"net = "isolate"; target = "follower""#,
-        "sleep_s = 1.5",
-        "heal = true",
-        "sleep_s = 1",
-        r#"workload = "stop""#,
-        r#"wait = "caught-up""#,
-    ]);
+    let steps = fault_leader_under_load("1.5", "kill")
+        + &steps(&[
+            "sleep_s = 1",
+            r#"fault = "restart"; target = "previous""#,
+            "sleep_s = 1",
+            r#"net = "isolate"; target = "follower""#,
+            "sleep_s = 1.5",
+            "heal = true",
+            "sleep_s = 1",
+            r#"workload = "stop""#,
+            r#"wait = "caught-up""#,
+        ]);
     let spec = suite(&dir, "failover", 29000, &nodes(3, "rust", ""), &steps);
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(0), "{err}");

@@ -148,3 +148,15 @@ pub fn steps(list: &[&str]) -> String {
         .map(|s| format!("[[step]]\n{}\n", s.replace("; ", "\n")))
         .collect()
 }
+
+/// Steps: elect a leader, start the workload, write for `sleep_s`, `fault` the leader (`kill`,
+/// `pause`, …) and wait for a new leader (30 s for each wait).
+pub fn fault_leader_under_load(sleep_s: &str, fault: &str) -> String {
+    steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        &format!("sleep_s = {sleep_s}"),
+        &format!(r#"fault = "{fault}"; target = "leader""#),
+        r#"wait = "new-leader"; timeout_s = 30"#,
+    ])
+}
