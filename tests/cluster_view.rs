@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::kinds::{kind, NODE};
-use support::suite::{cluster, harness, json, nodes as node_tables, register, steps, write_suite};
+use support::suite::{
+    cluster, find, harness, json, nodes as node_tables, register, steps, write_suite,
+};
 
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
@@ -214,12 +216,7 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
         ((first - kill_us) / 1000) as f64,
         "{metrics}"
     );
-    let new_leader = report["waits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["condition"] == "new-leader")
-        .unwrap();
+    let new_leader = find(&report["waits"], "condition", "new-leader");
     assert!(
         metrics["failover_ms.1"].as_f64().unwrap() >= new_leader["met_after_ms"].as_f64().unwrap(),
         "{metrics} {new_leader}"
@@ -329,12 +326,7 @@ fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let report = json(&dir.path().join("reports/latest/report.json"));
     let cut = nodes(fault(&report, "net-isolate"))[0];
-    let wait = report["waits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["condition"] == "caught-up")
-        .unwrap();
+    let wait = find(&report["waits"], "condition", "caught-up");
     assert!(wait["met_after_ms"].is_null(), "{wait}");
     let detail = wait["detail"].as_str().unwrap();
     assert!(

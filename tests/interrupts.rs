@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::kinds::{stubborn_build_kind, write_kinds, NODE};
+use support::kinds::{build_kind, stubborn_build_kind, write_kinds};
 use support::suite::{check, cluster, harness_std, json, nodes, register, write_suite, HARNESS};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -260,14 +260,11 @@ fn sigint_during_the_checks_exits_130_promptly() {
 
 /// A kind whose build starts a child and lasts a minute; it writes both pids.
 fn slow_build_kind(dir: &Path) -> String {
-    format!(
-        r#"[kind.slow]
-build = ["sh", "-c", "sleep 60 & echo $$ $! > {pids}; wait"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
-stop_grace_s = 2
-"#,
-        pids = dir.join("build.pids").display()
-    )
+    let sh = format!(
+        "sleep 60 & echo $$ $! > {}; wait",
+        dir.join("build.pids").display()
+    );
+    build_kind("slow", &sh, 2)
 }
 
 fn build_pids(dir: &Path) -> Vec<i32> {

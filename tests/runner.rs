@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::kinds::{rust_kind, write_kinds};
 use support::suite::{
-    busy, cluster, json, nodes, register, stale_reads, step, write_suite, HARNESS,
+    busy, cluster, find, json, nodes, register, stale_reads, step, write_suite, HARNESS,
 };
 
 /// The shared kinds file of a test folder: this build's rust-node, and the same
@@ -126,11 +126,7 @@ print(json.dumps(out))
 }
 
 fn suite_of<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no testsuite {name} in {j}"))
+    find(j, "name", name)
 }
 
 /// The href targets of index.html.
@@ -195,12 +191,7 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     }
     let stale = suite_of(&j, "stale");
     assert!(stale["failures"].as_u64().unwrap() >= 1, "{stale}");
-    let lin = stale["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "linearizable")
-        .unwrap();
+    let lin = find(&stale["cases"], "name", "linearizable");
     let failure = lin["results"][0].as_str().unwrap();
     assert!(failure.starts_with("Failure: FAIL"), "{failure}");
     assert!(failure.contains("based on: "), "{failure}");

@@ -39,16 +39,19 @@ pub fn write_kinds(dir: &Path, extra: &[String]) -> PathBuf {
     p
 }
 
-/// `[kind.stubborn]`: this build's rust-node behind a build that ignores SIGTERM, writes its pid
-/// to `pid_file` and lasts a minute, with a 60 s grace: after one Ctrl+C the run waits for the
-/// build; a second Ctrl+C must not.
-pub fn stubborn_build_kind(pid_file: &Path) -> String {
+/// `[kind.NAME]`: this build's rust-node (id, port, peers only) after a build step running
+/// `sh -c BUILD_SH` (TOML-escaped), stopped with a grace of `stop_grace_s` seconds.
+pub fn build_kind(name: &str, build_sh: &str, stop_grace_s: u32) -> String {
+    let command = format!(r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]"#);
     format!(
-        r#"[kind.stubborn]
-build = ["sh", "-c", "trap '' TERM; echo $$ > {}; sleep 60"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
-stop_grace_s = 60
-"#,
-        pid_file.display()
+        "[kind.{name}]\nbuild = [\"sh\", \"-c\", \"{build_sh}\"]\ncommand = {command}\n\
+         stop_grace_s = {stop_grace_s}\n"
     )
+}
+
+/// `[kind.stubborn]`: a build that ignores SIGTERM, writes its pid to `pid_file` and lasts a
+/// minute, with a 60 s grace: after one Ctrl+C the run waits for the build; a second must not.
+pub fn stubborn_build_kind(pid_file: &Path) -> String {
+    let sh = format!("trap '' TERM; echo $$ > {}; sleep 60", pid_file.display());
+    build_kind("stubborn", &sh, 60)
 }

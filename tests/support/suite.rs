@@ -92,14 +92,18 @@ pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display()))
 }
 
+/// The first item of the JSON array `list` whose `key` is `value`; panics naming them when none.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .find(|c| c[key] == value)
+        .unwrap_or_else(|| panic!("no {key} = {value:?} in {list}"))
+}
+
 /// The entry of `report.json`'s `checks` named `name`; panics when absent.
 pub fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+    find(&report["checks"], "name", name)
 }
 
 /// Five rust nodes that answer reads from local state (`--unsafe-stale-reads`) behind proxies
