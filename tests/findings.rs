@@ -54,15 +54,32 @@ fn run(dir: &Path, spec: &Path) -> (Option<i32>, String, serde_json::Value) {
     (code, stderr, latest_report(dir))
 }
 
-/// Runs `spec`: exit 1 and check `name` fails with a summary that starts with `summary[0]`
-/// and holds every other item. Its stderr and report.json.
-fn run_failing(
-    dir: &Path,
-    spec: &Path,
+/// What the `responsiveness` summary of a node that stops answering starts with, then holds.
+const HANG_SUMMARY: &[&str] = &[
+    "node 3 stopped answering GetStatus",
+    "its last status:",
+    "DeadlineExceeded",
+];
+
+/// What the `node_errors` summary of a node that prints a traceback starts with, then holds.
+const NOISY_SUMMARY: &[&str] = &[
+    "node 3: Python traceback at ",
+    "3.log:",
+    "IndexError: list index out of range",
+];
+
+/// A run of [`suite`] on `base` with node 3 of `kind3`: exit 1 and check `name` fails with a
+/// summary that starts with `summary[0]` and holds every other item. The folder, the suite,
+/// stderr and report.json.
+fn failing_run(
+    base: u16,
+    kind3: &str,
     name: &str,
     summary: &[&str],
-) -> (String, serde_json::Value) {
-    let (code, stderr, r) = run(dir, spec);
+) -> (tempfile::TempDir, PathBuf, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(dir.path(), base, kind3);
+    let (code, stderr, r) = run(dir.path(), &spec);
     assert_eq!(code, Some(1), "{stderr}");
     let c = check(&r, name);
     assert_eq!(c["status"], "fail", "{c}");
@@ -71,7 +88,7 @@ fn run_failing(
     for part in &summary[1..] {
         assert!(s.contains(part), "{s}");
     }
-    (stderr, r)
+    (dir, spec, stderr, r)
 }
 
 /// No listener remains on the suite's ports (every node is gone).
@@ -81,18 +98,7 @@ fn assert_ports_free(base: u16) {
 
 #[test]
 fn a_node_that_stops_answering_fails_responsiveness_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = suite(dir.path(), 28100, "hang");
-    let (stderr, r) = run_failing(
-        dir.path(),
-        &spec,
-        "responsiveness",
-        &[
-            "node 3 stopped answering GetStatus",
-            "its last status:",
-            "DeadlineExceeded",
-        ],
-    );
+    let (_dir, _, stderr, r) = failing_run(28100, "hang", "responsiveness", HANG_SUMMARY);
     let c = check(&r, "responsiveness");
     // Only node 3 is named.
     let ev = c["evidence"].as_array().unwrap();
@@ -113,18 +119,7 @@ fn a_node_that_stops_answering_fails_responsiveness_naming_it() {
 
 #[test]
 fn a_node_that_prints_a_traceback_fails_node_errors_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = suite(dir.path(), 28110, "noisy");
-    let (_, r) = run_failing(
-        dir.path(),
-        &spec,
-        "node_errors",
-        &[
-            "node 3: Python traceback at ",
-            "3.log:",
-            "IndexError: list index out of range",
-        ],
-    );
+    let (dir, spec, _, r) = failing_run(28110, "noisy", "node_errors", NOISY_SUMMARY);
     let c = check(&r, "node_errors");
     assert_eq!(c["evidence"].as_array().unwrap().len(), 1, "{c}");
     // Everything else about the run is healthy.

@@ -486,16 +486,12 @@ fn the_browser_check_rejects_pages_with_errors() {
     let r = Report {
         suite: "synthetic".into(),
         nodes: (1..=2)
-            .map(|id| NodeReport {
-                id,
-                kind: "rust".into(),
-                port: 29090 + id as u16,
-                command: vec![],
-                starts: 1,
-                journal: true,
-                implementation: None,
-                log_printed_bytes: 0,
-                log_cut_bytes: 0,
+            .map(|id| {
+                // A node as report.json holds it (no implementation name).
+                let node = serde_json::json!({"id": id, "kind": "rust", "port": 29090 + id,
+                    "command": [], "starts": 1, "journal": true,
+                    "log_printed_bytes": 0, "log_cut_bytes": 0});
+                serde_json::from_value::<NodeReport>(node).unwrap()
             })
             .collect(),
         ..Default::default()
