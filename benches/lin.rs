@@ -162,44 +162,46 @@ fn corpus_root() -> Option<PathBuf> {
     }
 }
 
-fn jepsen_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+/// One row a history listed in `dir/expected.tsv` (and `wanted`): parsed by `parse` (exit 2
+/// when it cannot be), checked and timed by `run`.
+fn corpus_rows<T, E: std::fmt::Display>(
+    dir: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+    parse: impl Fn(&str) -> Result<Vec<T>, E>,
+    run: impl Fn(&[T]) -> (VerdictKind, Stats),
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for (file, exp) in expected(dir) {
         if !wanted(&file) {
             continue;
         }
         let path = dir.join(&file);
-        let h = or_exit(parse_jepsen_log(&read(&path)), &path);
-        rows.push(timed_row(file, h.len(), exp, || {
-            let r = check(&CasRegister, &h, limits);
-            if verbose() {
-                print!("{r}");
-            }
-            (r.verdict, r.stats)
-        }));
+        let h = or_exit(parse(&read(&path)), &path);
+        rows.push(timed_row(file, h.len(), exp, || run(&h)));
     }
     rows
 }
 
-fn kv_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (file, exp) in expected(dir) {
-        if !wanted(&file) {
-            continue;
+fn jepsen_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    corpus_rows(dir, wanted, parse_jepsen_log, |h| {
+        let r = check(&CasRegister, h, limits);
+        if verbose() {
+            print!("{r}");
         }
-        let path = dir.join(&file);
-        let h = or_exit(parse_kv_history(&read(&path)), &path);
-        rows.push(timed_row(file, h.len(), exp, || {
-            let r = check(&AppendKv, &h, limits);
-            if verbose() {
-                for p in &r.partitions {
-                    println!("  key {:?}: {} {:?}", p.key, p.verdict.kind(), p.stats);
-                }
+        (r.verdict, r.stats)
+    })
+}
+
+fn kv_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    corpus_rows(dir, wanted, parse_kv_history, |h| {
+        let r = check(&AppendKv, h, limits);
+        if verbose() {
+            for p in &r.partitions {
+                println!("  key {:?}: {} {:?}", p.key, p.verdict.kind(), p.stats);
             }
-            (r.verdict, r.stats)
-        }));
-    }
-    rows
+        }
+        (r.verdict, r.stats)
+    })
 }
 
 /// The histories recorded from real runs (tests/data/histories/README.md).
