@@ -408,6 +408,15 @@ fn sigint(c: &Child) {
     .unwrap();
 }
 
+/// The interrupted harness `g` exits 130 within `limit` (else fails showing its stderr, `dir/LOG`); the report
+/// folder `dir/reports/latest` then points at.
+fn interrupted_run(dir: &Path, g: &mut Guard, limit: Duration, log: &str) -> PathBuf {
+    let code = wait_exit(&mut g.0, limit);
+    let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+    assert_eq!(code, Some(130), "{text}");
+    std::fs::canonicalize(dir.join("reports/latest")).unwrap()
+}
+
 #[test]
 fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     let dir = workdir("interrupted");
@@ -441,13 +450,7 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
         log("once.err")
     );
     sigint(&g.0);
-    assert_eq!(
-        wait_exit(&mut g.0, Duration::from_secs(120)),
-        Some(130),
-        "{}",
-        log("once.err")
-    );
-    let run = std::fs::canonicalize(dir.join("reports/latest")).unwrap();
+    let run = interrupted_run(&dir, &mut g, Duration::from_secs(120), "once.err");
     let page = run.join("report.html");
     let p = load(&page);
     assert_clean(&p, &page);
@@ -462,13 +465,7 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     sigint(&g.0);
     std::thread::sleep(Duration::from_millis(2500));
     sigint(&g.0);
-    assert_eq!(
-        wait_exit(&mut g.0, Duration::from_secs(60)),
-        Some(130),
-        "{}",
-        log("twice.err")
-    );
-    let run = std::fs::canonicalize(dir.join("reports/latest")).unwrap();
+    let run = interrupted_run(&dir, &mut g, Duration::from_secs(60), "twice.err");
     assert!(run.to_string_lossy().contains("twice"), "{}", run.display());
     let page = run.join("report.html");
     let p = load(&page);
