@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::kinds::{write_kinds, NODE, NODE_ARGS};
 use support::suite::{
     check, cluster, fault_leader_under_load, harness, json, nodes, register, stale_reads, steps,
-    write_suite, HARNESS,
+    write_suite, HARNESS, LEADER,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -151,12 +151,7 @@ fn a_history_with_a_stale_read_fails_the_check() {
 fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
     let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(
-        dir.path(),
-        "stranger",
-        25020,
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = suite(dir.path(), "stranger", 25020, LEADER);
     let stranger = Guard(
         std::process::Command::new("python3")
             .args([
@@ -189,7 +184,7 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
 fn leftovers_and_hand_started_nodes_are_cleaned() {
     let _runs = runs_exclusive();
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
+    let spec = suite(dir.path(), "clean", 25030, LEADER);
     // Port 25031: a node an earlier run left behind (it carries the run marker:
     // run/node/incarnation/harness pid.start, of a harness that no longer exists).
     let leftover = Guard(

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::kinds::{build_kind, stubborn_build_kind, write_kinds};
-use support::suite::{check, cluster, harness_std, json, nodes, register, write_suite, HARNESS};
+use support::suite::{
+    check, cluster, harness_std, json, nodes, register, write_suite, HARNESS, LEADER,
+};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
 /// A kinds file with the `rust` kind (this build's rust-node) and `extra` TOML.
@@ -150,13 +152,7 @@ fn a_double_sigint_still_writes_an_interrupted_report_and_latest_points_at_it() 
         &stubborn_build_kind(&dir.path().join("build.pids")),
     );
     // An older passing run, so that a stale `latest` would be seen.
-    let ok = suite(
-        dir.path(),
-        "first",
-        26510,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let ok = suite(dir.path(), "first", 26510, "rust", LEADER);
     let mut g = start(dir.path(), &["run", ok.to_str().unwrap()], "first.err");
     let code = wait_exit(&mut g.0, Duration::from_secs(120));
     assert_eq!(code, Some(0), "{}", text(&dir.path().join("first.err")));
@@ -415,12 +411,7 @@ fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
 #[test]
 fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(
-        dir.path(),
-        "run-panic",
-        26620,
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = rust_suite(dir.path(), "run-panic", 26620, LEADER);
     let (run, _) = run_with_panic(dir.path(), &spec, "run");
     assert!(run.to_string_lossy().contains("run-panic"));
     let junit = text(&run.join("junit.xml"));
@@ -431,7 +422,7 @@ fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
 #[test]
 fn a_closed_stderr_after_the_run_is_no_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(dir.path(), "epipe", 26560, "[[step]]\nwait = \"leader\"\n");
+    let spec = rust_suite(dir.path(), "epipe", 26560, LEADER);
     // stderr is a pipe whose reader is gone: every write fails with EPIPE.
     for args in [vec!["run", spec.to_str().unwrap()], vec!["check"]] {
         let args: Vec<String> = if args[0] == "check" {
@@ -484,7 +475,7 @@ fn bad_lin_timeouts_are_usage_errors_not_panics() {
 #[test]
 fn a_reports_path_that_is_not_utf8_is_rejected_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(dir.path(), "utf8", 26570, "[[step]]\nwait = \"leader\"\n");
+    let spec = rust_suite(dir.path(), "utf8", 26570, LEADER);
     let mut bad = dir.path().as_os_str().as_bytes().to_vec();
     bad.extend_from_slice(b"/rep\xffo");
     let bad = PathBuf::from(std::ffi::OsStr::from_bytes(&bad));

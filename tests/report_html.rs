@@ -18,7 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::kinds::{stubborn_build_kind, write_kinds};
 use support::suite::{
-    cluster, fault_leader_under_load, harness_std, nodes, register, stale_reads, steps, write_suite,
+    cluster, fault_leader_under_load, harness_std, nodes, register, stale_reads, steps,
+    write_suite, LEADER,
 };
 use support::{wait_exit, wait_until, Guard};
 
@@ -263,9 +264,10 @@ fn kinds(dir: &Path, extra: &str) {
     write_kinds(dir, &[extra.to_string()]);
 }
 
-/// A suite of `nodes` (TOML) on `base_port`, with a register workload and `steps`.
-fn suite(dir: &Path, name: &str, base_port: u16, nodes: &str, steps: &str) -> PathBuf {
-    let text = cluster(base_port, true, nodes) + &register(4, 60) + "keys = 2\n" + steps;
+/// A suite of 3 nodes of `kind` on `base_port`, with a register workload and `steps`.
+fn suite(dir: &Path, name: &str, base_port: u16, kind: &str, steps: &str) -> PathBuf {
+    let nodes = nodes(3, kind, "");
+    let text = cluster(base_port, true, &nodes) + &register(4, 60) + "keys = 2\n" + steps;
     write_suite(dir, name, &text)
 }
 
@@ -296,7 +298,7 @@ fn a_passing_runs_page_loads_without_errors_and_shows_every_node() {
             r#"workload = "stop""#,
             r#"wait = "caught-up""#,
         ]);
-    let spec = suite(&dir, "failover", 29000, &nodes(3, "rust", ""), &steps);
+    let spec = suite(&dir, "failover", 29000, "rust", &steps);
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(0), "{err}");
     let page = run.join("report.html");
@@ -384,13 +386,7 @@ fn a_run_that_cannot_start_still_writes_a_page_that_loads() {
         &dir,
         "[kind.broken]\ncommand = [\"/nonexistent/raft-node\", \"{id}\", \"{port}\"]\nready_timeout_s = 5\n",
     );
-    let spec = suite(
-        &dir,
-        "broken",
-        29020,
-        &nodes(3, "broken", ""),
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = suite(&dir, "broken", 29020, "broken", LEADER);
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(3), "{err}");
     let page = run.join("report.html");
@@ -417,6 +413,10 @@ fn interrupted_run(dir: &Path, g: &mut Guard, limit: Duration, log: &str) -> Pat
     std::fs::canonicalize(dir.join("reports/latest")).unwrap()
 }
 
+/// Elect a leader and write for a minute.
+const WRITE_A_MINUTE: &str =
+    "[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n";
+
 #[test]
 fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     let dir = workdir("interrupted");
@@ -424,13 +424,7 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     kinds(&dir, &stubborn_build_kind(&dir.join("build.pid")));
     let log = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     // Once: during the schedule, with the workload running.
-    let spec = suite(
-        &dir,
-        "once",
-        29030,
-        &nodes(3, "rust", ""),
-        "[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n",
-    );
+    let spec = suite(&dir, "once", 29030, "rust", WRITE_A_MINUTE);
     let start = |spec: &Path, log: &str| {
         Guard(
             harness_std(&dir)
@@ -458,7 +452,7 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     assert!(p.dom.contains(">INTERRUPTED<"));
 
     // Twice: the minimal report of a second Ctrl+C has its page too.
-    let spec = suite(&dir, "twice", 29040, &nodes(3, "stubborn", ""), "");
+    let spec = suite(&dir, "twice", 29040, "stubborn", "");
     let mut g = start(&spec, "twice.err");
     assert!(wait_until(Duration::from_secs(120), || log("build.pid")
         .ends_with('\n')));

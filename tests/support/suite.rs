@@ -50,6 +50,9 @@ pub fn step(lines: &[(&str, &str)]) -> String {
     format!("[[step]]\n{body}")
 }
 
+/// The one step `wait = "leader"` (within the default wait timeout).
+pub const LEADER: &str = "[[step]]\nwait = \"leader\"\n";
+
 /// `wait = "leader"` within `timeout_s`.
 pub fn leader(timeout_s: u32) -> String {
     step(&[
