@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::kinds::{kind, NODE};
 use support::suite::{
-    cluster, find, harness, json, nodes as node_tables, register, steps, write_suite,
+    cluster, find, harness, json, nodes as node_tables, register, run_seeded, steps, write_suite,
 };
+
+/// How long a run may take (generous: the machine is shared).
+const LIMIT: Duration = Duration::from_secs(300);
 
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
@@ -112,37 +115,27 @@ fn fault_line_times(stderr: &str, action: &str) -> (f64, f64) {
 fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27500;
-    let spec = suite(
-        dir.path(),
-        "cut-follower",
-        base,
-        5,
-        &steps(&[
-            r#"wait = "leader"; timeout_s = 30"#,
-            r#"workload = "start""#,
-            "sleep_s = 1",
-            r#"wait = "caught-up"; timeout_s = 30"#,
-            r#"net = "isolate"; target = "follower"; label = "cut""#,
-            "sleep_s = 3",
-            r#"fault = "pause"; target = "candidate""#,
-            r#"fault = "resume""#,
-            r#"wait = "leader"; timeout_s = 20"#,
-            r#"fault = "kill"; target = "leader"; label = "old""#,
-            r#"wait = "new-leader"; timeout_s = 30"#,
-            "sleep_s = 1",
-            r#"fault = "restart"; target = "@old""#,
-            r#"fault = "pause"; target = "isolated""#,
-            r#"fault = "resume""#,
-            "heal = true",
-            r#"workload = "stop""#,
-        ]),
-    );
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "11"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let steps = steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"wait = "caught-up"; timeout_s = 30"#,
+        r#"net = "isolate"; target = "follower"; label = "cut""#,
+        "sleep_s = 3",
+        r#"fault = "pause"; target = "candidate""#,
+        r#"fault = "resume""#,
+        r#"wait = "leader"; timeout_s = 20"#,
+        r#"fault = "kill"; target = "leader"; label = "old""#,
+        r#"wait = "new-leader"; timeout_s = 30"#,
+        "sleep_s = 1",
+        r#"fault = "restart"; target = "@old""#,
+        r#"fault = "pause"; target = "isolated""#,
+        r#"fault = "resume""#,
+        "heal = true",
+        r#"workload = "stop""#,
+    ]);
+    let spec = suite(dir.path(), "cut-follower", base, 5, &steps);
+    let (code, stderr) = run_seeded(dir.path(), &spec, 11, LIMIT);
     eprintln!("{stderr}");
     let run = dir.path().join("reports/latest");
     let report = json(&run.join("report.json"));
@@ -221,7 +214,7 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
         metrics["failover_ms.1"].as_f64().unwrap() >= new_leader["met_after_ms"].as_f64().unwrap(),
         "{metrics} {new_leader}"
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_ports_free(base, 5);
 }
 
@@ -230,21 +223,16 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
 #[test]
 fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(
-        dir.path(),
-        "labels",
-        27600,
-        3,
-        &steps(&[
-            r#"fault = "pause"; target = "follower"; label = "first""#,
-            r#"fault = "resume"; target = "@frist""#,
-            r#"fault = "kill"; target = "@later""#,
-            r#"fault = "restart"; target = 1; label = "later""#,
-            r#"net = "isolate"; target = 2; label = "first""#,
-            r#"fault = "stop"; target = 3; label = "a b""#,
-            r#"wait = "leader"; label = "x""#,
-        ]),
-    );
+    let bad_steps = steps(&[
+        r#"fault = "pause"; target = "follower"; label = "first""#,
+        r#"fault = "resume"; target = "@frist""#,
+        r#"fault = "kill"; target = "@later""#,
+        r#"fault = "restart"; target = 1; label = "later""#,
+        r#"net = "isolate"; target = 2; label = "first""#,
+        r#"fault = "stop"; target = 3; label = "a b""#,
+        r#"wait = "leader"; label = "x""#,
+    ]);
+    let spec = suite(dir.path(), "labels", 27600, 3, &bad_steps);
     let text = std::fs::read_to_string(&spec).unwrap();
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
     harness(dir.path())
@@ -273,19 +261,14 @@ fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
             "unknown key `label` in a `wait` step",
         ));
     // Valid labels and the new target words pass validation.
-    let ok = suite(
-        dir.path(),
-        "labels-ok",
-        27600,
-        3,
-        &steps(&[
-            r#"net = "isolate"; target = "follower"; label = "cut""#,
-            r#"fault = "pause"; target = "isolated""#,
-            r#"fault = "resume""#,
-            r#"fault = "kill"; target = "candidate""#,
-            r#"fault = "restart"; target = "@cut""#,
-        ]),
-    );
+    let ok_steps = steps(&[
+        r#"net = "isolate"; target = "follower"; label = "cut""#,
+        r#"fault = "pause"; target = "isolated""#,
+        r#"fault = "resume""#,
+        r#"fault = "kill"; target = "candidate""#,
+        r#"fault = "restart"; target = "@cut""#,
+    ]);
+    let ok = suite(dir.path(), "labels-ok", 27600, 3, &ok_steps);
     harness(dir.path())
         .args(["validate", ok.to_str().unwrap()])
         .timeout(Duration::from_secs(30))
@@ -300,30 +283,20 @@ fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
 fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27510;
-    let spec = suite(
-        dir.path(),
-        "behind",
-        base,
-        3,
-        &steps(&[
-            r#"wait = "leader"; timeout_s = 30"#,
-            r#"workload = "start""#,
-            "sleep_s = 1",
-            r#"net = "isolate"; target = "follower""#,
-            "sleep_s = 1",
-            r#"wait = "caught-up"; timeout_s = 3"#,
-            "heal = true",
-            r#"workload = "stop""#,
-        ]),
-    );
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "5"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let steps = steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"net = "isolate"; target = "follower""#,
+        "sleep_s = 1",
+        r#"wait = "caught-up"; timeout_s = 3"#,
+        "heal = true",
+        r#"workload = "stop""#,
+    ]);
+    let spec = suite(dir.path(), "behind", base, 3, &steps);
+    let (code, stderr) = run_seeded(dir.path(), &spec, 5, LIMIT);
     eprintln!("{stderr}");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     let report = json(&dir.path().join("reports/latest/report.json"));
     let cut = nodes(fault(&report, "net-isolate"))[0];
     let wait = find(&report["waits"], "condition", "caught-up");
@@ -355,30 +328,19 @@ fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
 fn caught_up_holds_under_load_for_black_box_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27520;
-    let spec = suite_of(
-        dir.path(),
-        "bb-load",
-        base,
-        3,
-        "rust-bb",
-        &steps(&[
-            r#"wait = "leader"; timeout_s = 30"#,
-            r#"net = "flaky"; delay_ms = 30"#,
-            r#"workload = "start""#,
-            "sleep_s = 1",
-            r#"wait = "caught-up"; timeout_s = 20"#,
-            r#"wait = "caught-up"; timeout_s = 20"#,
-            r#"workload = "stop""#,
-        ]),
-    );
+    let steps = steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"net = "flaky"; delay_ms = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"wait = "caught-up"; timeout_s = 20"#,
+        r#"wait = "caught-up"; timeout_s = 20"#,
+        r#"workload = "stop""#,
+    ]);
+    let spec = suite_of(dir.path(), "bb-load", base, 3, "rust-bb", &steps);
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text.replace("clients = 6", "clients = 16")).unwrap();
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let (code, stderr) = run_seeded(dir.path(), &spec, 7, LIMIT);
     eprintln!("{stderr}");
     let report = json(&dir.path().join("reports/latest/report.json"));
     let waits: Vec<&Value> = report["waits"]
@@ -399,6 +361,6 @@ fn caught_up_holds_under_load_for_black_box_nodes() {
         report["metrics"]["ops_ok"].as_f64().unwrap() > 20.0,
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_ports_free(base, 3);
 }

@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 use support::kinds::{write_kinds, NODE, NODE_ARGS};
 use support::suite::{
-    check, cluster, fault_leader_under_load, harness, json, nodes, register, stale_reads, steps,
-    write_suite, HARNESS, LEADER,
+    check, cluster, fault_leader_under_load, harness, json, nodes, register, run_assert,
+    stale_reads, steps, write_suite, HARNESS, LEADER,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -57,10 +57,7 @@ fn a_passing_suite_exits_0_and_writes_every_report_file() {
                 r#"wait = "caught-up""#,
             ])),
     );
-    harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
-        .timeout(Duration::from_secs(120))
-        .assert()
+    run_assert(dir.path(), &spec, 7)
         .code(0)
         .stderr(predicate::str::contains("PASS"))
         .stderr(predicate::str::contains("election_safety"));
@@ -315,10 +312,7 @@ fn a_stale_reading_node_behind_a_partition_fails_linearizability() {
     let dir = tempfile::tempdir().unwrap();
     write_kinds(dir.path(), &[]);
     let spec = write_suite(dir.path(), "stale", &stale_reads(25060));
-    harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "3"])
-        .timeout(Duration::from_secs(120))
-        .assert()
+    run_assert(dir.path(), &spec, 3)
         .code(1)
         .stderr(predicate::str::contains("linearizable"))
         // The failing check's full explanation is on the terminal, not only its first line.

@@ -143,6 +143,14 @@ pub fn run_seeded(dir: &Path, spec: &Path, seed: u64, limit: Duration) -> (Optio
     (out.status.code(), stderr)
 }
 
+/// `raft-harness run SPEC --seed SEED` in `dir` (killed after 180 s), to assert on.
+pub fn run_assert(dir: &Path, spec: &Path, seed: u64) -> assert_cmd::assert::Assert {
+    harness(dir)
+        .args(["run", spec.to_str().unwrap(), "--seed", &seed.to_string()])
+        .timeout(Duration::from_secs(180))
+        .assert()
+}
+
 /// `dir/reports/latest/report.json`, the last run's report.
 pub fn latest_report(dir: &Path) -> serde_json::Value {
     json(&dir.join("reports/latest/report.json"))
