@@ -13,6 +13,7 @@ use std::time::Duration;
 use support::kinds::{kind, NODE};
 use support::suite::{
     cluster, find, harness, json, nodes as node_tables, register, run_seeded, steps, write_suite,
+    write_under_leader,
 };
 
 /// How long a run may take (generous: the machine is shared).
@@ -115,25 +116,23 @@ fn fault_line_times(stderr: &str, action: &str) -> (f64, f64) {
 fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27500;
-    let steps = steps(&[
-        r#"wait = "leader"; timeout_s = 30"#,
-        r#"workload = "start""#,
-        "sleep_s = 1",
-        r#"wait = "caught-up"; timeout_s = 30"#,
-        r#"net = "isolate"; target = "follower"; label = "cut""#,
-        "sleep_s = 3",
-        r#"fault = "pause"; target = "candidate""#,
-        r#"fault = "resume""#,
-        r#"wait = "leader"; timeout_s = 20"#,
-        r#"fault = "kill"; target = "leader"; label = "old""#,
-        r#"wait = "new-leader"; timeout_s = 30"#,
-        "sleep_s = 1",
-        r#"fault = "restart"; target = "@old""#,
-        r#"fault = "pause"; target = "isolated""#,
-        r#"fault = "resume""#,
-        "heal = true",
-        r#"workload = "stop""#,
-    ]);
+    let steps = write_under_leader("1")
+        + &steps(&[
+            r#"wait = "caught-up"; timeout_s = 30"#,
+            r#"net = "isolate"; target = "follower"; label = "cut""#,
+            "sleep_s = 3",
+            r#"fault = "pause"; target = "candidate""#,
+            r#"fault = "resume""#,
+            r#"wait = "leader"; timeout_s = 20"#,
+            r#"fault = "kill"; target = "leader"; label = "old""#,
+            r#"wait = "new-leader"; timeout_s = 30"#,
+            "sleep_s = 1",
+            r#"fault = "restart"; target = "@old""#,
+            r#"fault = "pause"; target = "isolated""#,
+            r#"fault = "resume""#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]);
     let spec = suite(dir.path(), "cut-follower", base, 5, &steps);
     let (code, stderr) = run_seeded(dir.path(), &spec, 11, LIMIT);
     eprintln!("{stderr}");
@@ -283,16 +282,14 @@ fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
 fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27510;
-    let steps = steps(&[
-        r#"wait = "leader"; timeout_s = 30"#,
-        r#"workload = "start""#,
-        "sleep_s = 1",
-        r#"net = "isolate"; target = "follower""#,
-        "sleep_s = 1",
-        r#"wait = "caught-up"; timeout_s = 3"#,
-        "heal = true",
-        r#"workload = "stop""#,
-    ]);
+    let steps = write_under_leader("1")
+        + &steps(&[
+            r#"net = "isolate"; target = "follower""#,
+            "sleep_s = 1",
+            r#"wait = "caught-up"; timeout_s = 3"#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]);
     let spec = suite(dir.path(), "behind", base, 3, &steps);
     let (code, stderr) = run_seeded(dir.path(), &spec, 5, LIMIT);
     eprintln!("{stderr}");

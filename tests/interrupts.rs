@@ -15,7 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::kinds::{build_kind, stubborn_build_kind, write_kinds};
 use support::suite::{
-    check, cluster, harness_std, json, nodes, register, write_suite, HARNESS, LEADER,
+    check, cluster, harness_std, json, nodes, register, write_suite, write_under_leader, HARNESS,
+    LEADER,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -102,10 +103,7 @@ fn assert_junit_interrupted(run: &Path) {
 fn a_single_sigint_gives_a_junit_error_and_no_false_liveness_pass() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
-    let body = format!(
-        "{}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n[[step]]\nwait = \"caught-up\"\n",
-        register(3, 40)
-    );
+    let body = register(3, 40) + &write_under_leader("60") + "[[step]]\nwait = \"caught-up\"\n";
     let spec = suite(dir.path(), "once", 26500, "rust", &body);
     let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
     wait_for_text(&dir.path().join("err"), "step 3/4");
@@ -190,10 +188,7 @@ fn a_double_sigint_still_writes_an_interrupted_report_and_latest_points_at_it() 
 fn timeout_s_int_signals_twice_and_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
-    let body = format!(
-        "{}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n",
-        register(3, 40)
-    );
+    let body = register(3, 40) + &write_under_leader("60");
     let spec = suite(dir.path(), "timeout", 26530, "rust", &body);
     // `timeout` sends SIGINT to the harness, then to its own process group.
     let status = Command::new("timeout")

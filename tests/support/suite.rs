@@ -61,15 +61,18 @@ pub fn leader(timeout_s: u32) -> String {
     ])
 }
 
+/// Steps: elect a leader (30 s), start the workload, write for `sleep_s` seconds.
+pub fn write_under_leader(sleep_s: &str) -> String {
+    steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"workload = "start""#,
+        &format!("sleep_s = {sleep_s}"),
+    ])
+}
+
 /// Elect a leader (30 s), start the workload, write for `secs`, stop it.
 pub fn busy(secs: u32) -> String {
-    [
-        leader(30),
-        step(&[("workload", "\"start\"")]),
-        step(&[("sleep_s", &secs.to_string())]),
-        step(&[("workload", "\"stop\"")]),
-    ]
-    .concat()
+    write_under_leader(&secs.to_string()) + &steps(&[r#"workload = "stop""#])
 }
 
 /// Writes `dir/NAME.toml` with `text`; its path.
@@ -167,11 +170,9 @@ pub fn steps(list: &[&str]) -> String {
 /// Steps: elect a leader, start the workload, write for `sleep_s`, `fault` the leader (`kill`,
 /// `pause`, …) and wait for a new leader (30 s for each wait).
 pub fn fault_leader_under_load(sleep_s: &str, fault: &str) -> String {
-    steps(&[
-        r#"wait = "leader"; timeout_s = 30"#,
-        r#"workload = "start""#,
-        &format!("sleep_s = {sleep_s}"),
-        &format!(r#"fault = "{fault}"; target = "leader""#),
-        r#"wait = "new-leader"; timeout_s = 30"#,
-    ])
+    write_under_leader(sleep_s)
+        + &steps(&[
+            &format!(r#"fault = "{fault}"; target = "leader""#),
+            r#"wait = "new-leader"; timeout_s = 30"#,
+        ])
 }
