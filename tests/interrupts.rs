@@ -319,12 +319,8 @@ fn a_sigkilled_harness_leaves_no_build_running() {
 #[test]
 fn a_full_reports_disk_is_exit_3_naming_the_file_never_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(
-        dir.path(),
-        "full",
-        26540,
-        "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 3\n",
-    );
+    let body = format!("{LEADER}[[step]]\nsleep_s = 3\n");
+    let spec = rust_suite(dir.path(), "full", 26540, &body);
     let reports = dir.path().join("small");
     std::fs::create_dir(&reports).unwrap();
     // A private mount namespace: the tmpfs exists only for this script. Once the
@@ -391,12 +387,8 @@ fn run_with_panic(dir: &Path, spec: &Path, at: &str) -> (PathBuf, serde_json::Va
 #[test]
 fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(
-        dir.path(),
-        "panic",
-        26550,
-        "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 1\n",
-    );
+    let body = format!("{LEADER}[[step]]\nsleep_s = 1\n");
+    let spec = rust_suite(dir.path(), "panic", 26550, &body);
     let (_, report) = run_with_panic(dir.path(), &spec, "ticker");
     // The run went on: the nodes were not killed by the panic, the checks ran.
     assert_eq!(status_of(&report, "election_safety"), "pass", "{report}");
