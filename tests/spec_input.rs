@@ -2,31 +2,19 @@
 //! nothing started) instead of panicking, hanging or printing without bound
 //! (issue 10 §6 and §9), checked on the `raft-harness` binary. Runs that start
 //! nodes use this build's rust-node on ports 27000-27499.
+mod support;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::write_kinds;
+use support::suite::HARNESS;
 
 /// Generous: the machine is shared and heavily loaded.
 const LIMIT: Duration = Duration::from_secs(180);
 
 /// A kinds file that runs this build's rust-node (no build step).
 fn kinds(dir: &Path) {
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 30
-"#
-        ),
-    )
-    .unwrap();
+    write_kinds(dir, &[]);
 }
 
 /// Write `name` (a suite including the kinds file) into `dir`.
@@ -40,10 +28,8 @@ fn write_suite(dir: &Path, name: &str, body: &str) -> PathBuf {
 const ONE_NODE: &str = "[[node]]\nid = 1\nkind = \"rust\"\n";
 
 fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .timeout(LIMIT);
+    let mut c = support::suite::harness(dir);
+    c.timeout(LIMIT);
     c
 }
 
