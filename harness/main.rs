@@ -163,7 +163,9 @@ fn main() {
             .fold(exit::PASS, i32::max),
         Cmd::Clean { spec } => match load(&spec) {
             Ok(s) => {
-                match raft_harness::cluster::cleanup::clean(&s, None, &|l| say(&format!("{l}\n"))) {
+                match raft_harness::cluster::cleanup::clean_blocking(&s, &|l| {
+                    say(&format!("{l}\n"))
+                }) {
                     Ok(()) => {
                         say(&format!("ports of {} are free\n", spec.display()));
                         exit::PASS

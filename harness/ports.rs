@@ -417,34 +417,40 @@ pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
 
 /// SIGCONT + SIGTERM to every pid (and the groups they lead) at once, one
 /// `grace` for all, then SIGKILL to the ones still alive; waits up to 2 s more
-/// for them to go.
-pub fn terminate_all(pids: &[i32], grace: Duration) {
+/// for them to go. Waits on the runtime's timer (never blocks a worker thread):
+/// these pids are not our children, so the wait polls /proc every 20 ms.
+pub async fn terminate_all(pids: &[i32], grace: Duration) {
     use nix::sys::signal::Signal;
     // A stopped process cannot act on SIGTERM: let it run first.
     for &p in pids {
         signal(p, Signal::SIGCONT);
         signal(p, Signal::SIGTERM);
     }
-    let all_gone = || pids.iter().all(|p| !is_alive(*p));
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if all_gone() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if gone_within(pids, grace).await {
+        return;
     }
     for &p in pids.iter().filter(|p| is_alive(**p)) {
         signal(p, Signal::SIGKILL);
     }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !all_gone() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    gone_within(pids, Duration::from_secs(2)).await;
+}
+
+/// True once none of `pids` is alive, false if some still are after `limit`.
+async fn gone_within(pids: &[i32], limit: Duration) -> bool {
+    let all_gone = || pids.iter().all(|p| !is_alive(*p));
+    let deadline = Instant::now() + limit;
+    while !all_gone() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    true
 }
 
 /// [`terminate_all`] for one process.
-pub fn terminate(pid: i32, grace: Duration) {
-    terminate_all(&[pid], grace)
+pub async fn terminate(pid: i32, grace: Duration) {
+    terminate_all(&[pid], grace).await
 }
 
 #[cfg(test)]
