@@ -429,18 +429,11 @@ pub fn state_dir() -> PathBuf {
 /// The state dir of another live harness process (from its environment, as
 /// [`state_dir`] computes ours), if its environment can be read.
 pub fn state_dir_of(owner: Owner) -> Option<PathBuf> {
-    let env = std::fs::read(format!("/proc/{}/environ", owner.pid)).ok()?;
-    let get = |k: &str| {
-        let key = format!("{k}=");
-        env.split(|c| *c == 0).find_map(|kv| {
-            kv.strip_prefix(key.as_bytes())
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-        })
-    };
-    if let Some(d) = get("RAFT_HARNESS_STATE_DIR") {
+    let mut env = ports::environ(owner.pid)?;
+    if let Some(d) = env.remove("RAFT_HARNESS_STATE_DIR") {
         return Some(PathBuf::from(d));
     }
-    let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+    let tmp = env.remove("TMPDIR").unwrap_or_else(|| "/tmp".into());
     Some(Path::new(&tmp).join(format!("raft-harness-state-{}", ports::uid_of(owner.pid)?)))
 }
 
