@@ -36,6 +36,17 @@ impl Errs {
     }
 }
 
+/// A number as a message shows it: plain when short, else in exponent form
+/// (`1e300`, not 301 digits).
+fn number(x: f64) -> String {
+    let plain = format!("{x}");
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// The keys of one table, checked against the keys it may have.
 struct Fields<'n> {
     map: BTreeMap<&'n str, (&'n Key, &'n Node)>,
@@ -124,7 +135,10 @@ impl<'n> Fields<'n> {
             errs.at(
                 src,
                 v.span.clone(),
-                format!("`{key}` must be between 0 and 86400 seconds, found {s}"),
+                format!(
+                    "`{key}` must be between 0 and 86400 seconds, found {}",
+                    number(s)
+                ),
             );
             return None;
         }
@@ -148,7 +162,12 @@ impl<'n> Fields<'n> {
             errs.at(
                 src,
                 v.span.clone(),
-                format!("`{key}` must be between {min} and {max}, found {f}"),
+                format!(
+                    "`{key}` must be between {} and {}, found {}",
+                    number(min),
+                    number(max),
+                    number(f)
+                ),
             );
             return None;
         }
@@ -512,7 +531,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                         "add [[node]] tables with `id` and `kind`",
                     );
                 }
-                for item in items {
+                if items.len() > MAX_NODES {
+                    errs.help(
+                        &src,
+                        n.span.clone(),
+                        format!(
+                            "{} nodes; a suite may have at most {MAX_NODES}",
+                            items.len()
+                        ),
+                        "each node is a process (and one proxy per link): split the suite",
+                    );
+                }
+                for item in items.iter().take(MAX_NODES) {
                     let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
                         continue;
                     };
@@ -944,6 +974,9 @@ fn refuse_peer_addrs_through_proxies(
 /// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.
 fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
     let mut t = base;
+    // An invalid value is reported once; the heartbeat check below would only
+    // compare against a default the user never chose.
+    let mut invalid = false;
     if let Some(v) = f.get("election_timeout_ms") {
         let pair = match &v.value {
             Value::Str(s) => s.split_once('-').and_then(|(a, b)| {
@@ -957,6 +990,7 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             },
             _ => None,
         };
+        invalid = !matches!(pair, Some((a, b)) if a < b && a > 0);
         match pair {
             None => errs.help(
                 src,
@@ -977,12 +1011,14 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             }
         }
     }
-    if let Some(h) = f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
-        t.heartbeat_ms = h;
+    match f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
+        Some(h) => t.heartbeat_ms = h,
+        None => invalid |= f.get("heartbeat_ms").is_some(),
     }
     // A heartbeat must arrive several times per election timeout, or followers
     // start elections against a healthy leader (the original used 50 vs 150).
-    if (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
+    if !invalid
+        && (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
         && t.heartbeat_ms * 3 > t.election_min_ms
     {
         let span = f
@@ -1268,6 +1304,24 @@ fn read_target(
     }
 }
 
+/// Most nodes in one suite.
+pub const MAX_NODES: usize = 64;
+/// Most steps a suite runs once every `repeat` is unrolled.
+pub const MAX_EXPANDED_STEPS: u64 = 100_000;
+
+/// How many steps `steps` run with every `repeat` unrolled (saturating).
+fn expanded_len(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.action {
+            Action::Repeat { times, steps } => {
+                u64::from(*times).saturating_mul(expanded_len(steps))
+            }
+            _ => 1,
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
 fn read_steps(
     src: &Src,
     errs: &mut Errs,
@@ -1490,6 +1544,18 @@ fn read_step(
             let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
             let sn = f.require(src, errs, "steps")?;
             let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
+            let total = u64::from(times).saturating_mul(expanded_len(&steps));
+            if total > MAX_EXPANDED_STEPS {
+                errs.help(
+                    src,
+                    f.key_span("repeat"),
+                    format!(
+                        "this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"
+                    ),
+                    "nested repeats multiply: lower `repeat` here or inside",
+                );
+                return None;
+            }
             Action::Repeat { times, steps }
         }
         "nemesis" => {
