@@ -2,10 +2,11 @@
 //! (step, elapsed, ops, leader and term) with events printed above it; when
 //! not a terminal (CI logs), plain timestamped lines only.
 //!
-//! The live line is an `indicatif` bar (`{wide_msg}`), end to end: indicatif
-//! cuts it to the terminal's current width by display width (a CJK character
-//! takes two columns), never inside a character, and redraws it at a bounded
-//! rate; lines are printed above it with `println`.
+//! The live line is an `indicatif` bar (`{wide_msg}`): indicatif cuts it to
+//! the terminal's current width by display width (a CJK character takes two
+//! columns), never inside a character, and redraws it at a bounded rate;
+//! lines are printed above it with `println`. The one cut of our own is the
+//! cap of `LIVE_MAX_CHARS` on a very wide terminal.
 //!
 //! Output is bounded: routine lines (a step begins, a `repeat` round begins, a
 //! wait came out as expected, a fault had no node to act on) are printed in a
@@ -20,6 +21,8 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+/// Longest live status line, in characters (it is cut between characters).
+const LIVE_MAX_CHARS: usize = 160;
 /// Routine lines printed before the rate limit applies.
 const ROUTINE_BURST: f64 = 100.0;
 /// Routine lines printed per second once the burst is spent.
@@ -184,7 +187,7 @@ impl Progress {
             format!("leader {n} term {t}")
         });
         let full = format!("{} {} · ops {ops} · {leader}", self.stamp(), st.step);
-        bar.set_message(full);
+        bar.set_message(cut_chars(&full, LIVE_MAX_CHARS).to_string());
     }
 
     /// Clear the live line before the final table, and count what was not shown.
@@ -208,6 +211,14 @@ fn emit(out: &mut Out, line: &str) {
         Out::Plain(w) => {
             let _ = w.write_all(format!("{line}\n").as_bytes());
         }
+    }
+}
+
+/// The first `max` characters of `s` (never cut inside a multi-byte character).
+pub fn cut_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }
 
@@ -260,6 +271,18 @@ mod tests {
             .to_string()
     }
 
+    #[test]
+    fn cut_chars_never_splits_a_character() {
+        assert_eq!(cut_chars("a·b", 2), "a·");
+        assert_eq!(cut_chars("··", 1), "·");
+        assert_eq!(cut_chars("ab", 5), "ab");
+        // Every cut of a string with multi-byte characters is valid text.
+        let s = "x·é€𝄞".repeat(40);
+        for n in 0..s.chars().count() + 2 {
+            assert_eq!(cut_chars(&s, n).chars().count(), n.min(s.chars().count()));
+        }
+    }
+
     /// Today's main cut the live line at byte 160 with `String::truncate`, which
     /// panics when byte 160 falls inside `·`: every step length is tried so that
     /// the cut lands inside a multi-byte character at least once, on a terminal
@@ -277,7 +300,10 @@ mod tests {
                 let live = live_row(&term);
                 assert!(live.starts_with('['), "the live line was drawn: {live:?}");
                 let width = live.trim_end().chars().count();
-                assert!(width <= cols as usize, "{width}: {live}");
+                assert!(
+                    width <= LIVE_MAX_CHARS.min(cols as usize),
+                    "{width}: {live}"
+                );
                 p.finish();
             }
         }
