@@ -320,7 +320,11 @@ mod tests {
         let wide = live.chars().filter(|c| *c == '漢').count();
         let narrow = live.trim_end().chars().count() - wide;
         assert!(wide > 0, "the live line was drawn: {live:?}");
-        assert!(narrow + 2 * wide <= 40, "{} columns: {live}", narrow + 2 * wide);
+        assert!(
+            narrow + 2 * wide <= 40,
+            "{} columns: {live}",
+            narrow + 2 * wide
+        );
         p.finish();
     }
 
