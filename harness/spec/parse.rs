@@ -15,6 +15,11 @@ struct Src<'a> {
 struct Errs(Vec<Diagnostic>);
 
 impl Errs {
+    /// `what` (e.g. "`rate` must be a number") about `v`, with the type found.
+    fn expected(&mut self, src: &Src, v: &Node, what: impl AsRef<str>) {
+        let msg = format!("{}, found {}", what.as_ref(), v.value.type_name());
+        self.at(src, v.span.clone(), msg);
+    }
     fn at(&mut self, src: &Src, span: std::ops::Range<usize>, msg: impl Into<String>) {
         self.0
             .push(Diagnostic::at(src.file, src.text, span, msg.into(), None));
@@ -62,11 +67,7 @@ fn fields<'n>(
     allowed: &[&str],
 ) -> Option<Fields<'n>> {
     let Value::Table(entries) = &node.value else {
-        errs.at(
-            src,
-            node.span.clone(),
-            format!("{what} must be a table, found {}", node.value.type_name()),
-        );
+        errs.expected(src, node, format!("{what} must be a table"));
         return None;
     };
     let mut map = BTreeMap::new();
@@ -120,14 +121,7 @@ impl<'n> Fields<'n> {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!(
-                        "`{key}` must be a number of seconds, found {}",
-                        v.value.type_name()
-                    ),
-                );
+                errs.expected(src, v, format!("`{key}` must be a number of seconds"));
                 return None;
             }
         };
@@ -150,11 +144,7 @@ impl<'n> Fields<'n> {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!("`{key}` must be a number, found {}", v.value.type_name()),
-                );
+                errs.expected(src, v, format!("`{key}` must be a number"));
                 return None;
             }
         };
@@ -178,14 +168,7 @@ impl<'n> Fields<'n> {
         match v.value {
             Value::Bool(b) => Some(b),
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!(
-                        "`{key}` must be true or false, found {}",
-                        v.value.type_name()
-                    ),
-                );
+                errs.expected(src, v, format!("`{key}` must be true or false"));
                 None
             }
         }
@@ -198,13 +181,10 @@ impl<'n> Fields<'n> {
             return Vec::new();
         };
         let Value::Table(entries) = &v.value else {
-            errs.at(
+            errs.expected(
                 src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be a table of NAME = \"value\", found {}",
-                    v.value.type_name()
-                ),
+                v,
+                format!("`{key}` must be a table of NAME = \"value\""),
             );
             return Vec::new();
         };
@@ -229,12 +209,8 @@ impl<'n> Fields<'n> {
 fn as_str<'n>(src: &Src, errs: &mut Errs, v: &'n Node, key: &str) -> Option<&'n str> {
     match &v.value {
         Value::Str(s) => Some(s),
-        other => {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!("`{key}` must be a string, found {}", other.type_name()),
-            );
+        _ => {
+            errs.expected(src, v, format!("`{key}` must be a string"));
             None
         }
     }
@@ -251,12 +227,8 @@ fn as_uint(src: &Src, errs: &mut Errs, v: &Node, key: &str, min: i64, max: i64) 
             );
             None
         }
-        ref other => {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!("`{key}` must be an integer, found {}", other.type_name()),
-            );
+        _ => {
+            errs.expected(src, v, format!("`{key}` must be an integer"));
             None
         }
     }
@@ -264,14 +236,7 @@ fn as_uint(src: &Src, errs: &mut Errs, v: &Node, key: &str, min: i64, max: i64) 
 
 fn as_str_list(src: &Src, errs: &mut Errs, v: &Node, key: &str) -> Option<Vec<String>> {
     let Value::Array(items) = &v.value else {
-        errs.at(
-            src,
-            v.span.clone(),
-            format!(
-                "`{key}` must be an array of strings, found {}",
-                v.value.type_name()
-            ),
-        );
+        errs.expected(src, v, format!("`{key}` must be an array of strings"));
         return None;
     };
     let mut out = Vec::new();
@@ -845,14 +810,7 @@ fn read_kinds(
     };
     let Some(kn) = f.get("kind") else { return };
     let Value::Table(entries) = &kn.value else {
-        errs.at(
-            src,
-            kn.span.clone(),
-            format!(
-                "`kind` must be a table of [kind.NAME] tables, found {}",
-                kn.value.type_name()
-            ),
-        );
+        errs.expected(src, kn, "`kind` must be a table of [kind.NAME] tables");
         return;
     };
     for (k, v) in entries {
@@ -1092,13 +1050,10 @@ fn read_groups(
     rate: f64,
 ) -> Vec<ClientGroup> {
     let Value::Array(items) = &v.value else {
-        errs.at(
+        errs.expected(
             src,
-            v.span.clone(),
-            format!(
-                "`group` must be an array of tables ([[workload.group]]), found {}",
-                v.value.type_name()
-            ),
+            v,
+            "`group` must be an array of tables ([[workload.group]])",
         );
         return Vec::new();
     };
@@ -1132,14 +1087,11 @@ fn read_ids(
         Value::Str(s) if s == "all" => return Some(Vec::new()),
         Value::Int(_) => vec![v],
         Value::Array(items) => items.iter().collect(),
-        other => {
-            errs.at(
+        _ => {
+            errs.expected(
                 src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be \"all\", a node id or an array of node ids, found {}",
-                    other.type_name()
-                ),
+                v,
+                format!("`{key}` must be \"all\", a node id or an array of node ids"),
             );
             return None;
         }
@@ -1362,11 +1314,7 @@ fn read_step(
     labels: &mut Labels,
 ) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
-        errs.at(
-            src,
-            item.span.clone(),
-            format!("a step must be a table, found {}", item.value.type_name()),
-        );
+        errs.expected(src, item, "a step must be a table");
         return None;
     };
     let actions: Vec<&Key> = entries
