@@ -382,7 +382,7 @@ async fn run_inner(
     // 1. Ports: leftovers and hand-started servers go; strangers stop the run.
     let say = |l: String| progress.line(l);
     let claim = crate::cluster::cleanup::claim(spec, run_id, run_dir)?;
-    crate::cluster::cleanup::clean(spec, Some(&claim), &say)?;
+    crate::cluster::cleanup::clean(spec, Some(&claim), &say).await?;
     phase.mark("cleanup");
 
     // 2. Build what the suite's kinds need, once each (kinds sharing a build step
@@ -490,7 +490,7 @@ async fn run_inner(
         _ = wait_flag(interrupt.clone()) => Err("interrupted while nodes were starting".to_string()),
     };
     if let Err(e) = ready {
-        cluster.shutdown();
+        cluster.shutdown().await;
         if let Some(n) = &net {
             n.shutdown().await;
         }
@@ -628,7 +628,7 @@ async fn run_inner(
     for n in report.nodes.iter_mut() {
         n.starts = cluster.nodes[&n.id].starts;
     }
-    for line in cluster.shutdown() {
+    for line in cluster.shutdown().await {
         tracing::debug!("{line}");
     }
     note_log_cuts(&cluster, spec, report);
