@@ -78,28 +78,16 @@ class FileStorageTest {
     @Test
     void aRestartedCoreContinuesWithItsTermVoteAndLog() throws Exception {
         long[] clock = {0};
-        RaftCore.Transport drop = new RaftCore.Transport() {
-            @Override
-            public void sendPreVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
-
-            @Override
-            public void sendRequestVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
-
-            @Override
-            public void sendAppendEntries(int peer,
-                    raft.RaftServiceOuterClass.AppendEntriesRequest req) {}
-        };
-        RaftCore a = new RaftCore(1, List.of(), Sim.TIMING, FileStorage.open(dir), Journal.none(1),
-                drop, () -> clock[0], new Random(1), "t");
-        a.start();
+        CoreDriver.Sender drop = (peer, message) -> { };
+        TestNode a = new TestNode(1, List.of(), FileStorage.open(dir), Journal.none(1), drop,
+                () -> clock[0], new Random(1));
         clock[0] += 301;
         a.tick(); // a cluster of one elects itself and commits its no-op
-        assertEquals(RaftCore.Role.Leader, a.role());
+        assertEquals(CoreTypes.Role.Leader, a.role());
         a.propose("SET k v", (applied, result, message) -> {});
 
-        RaftCore b = new RaftCore(1, List.of(), Sim.TIMING, new FileStorage(dir), Journal.none(1),
-                drop, () -> clock[0], new Random(1), "t");
-        b.start();
+        TestNode b = new TestNode(1, List.of(), new FileStorage(dir), Journal.none(1), drop,
+                () -> clock[0], new Random(1));
         assertEquals(1, b.currentTerm());
         assertEquals(1, b.votedFor());
         assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, "SET k v")), b.entries(0, 0));
