@@ -74,6 +74,8 @@ final class RaftNode {
 
     /** A start-up failure: the message is printed as {@code error: <message>}, exit 1. */
     static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
         StartupException(String message) {
             super(message);
         }

@@ -44,7 +44,7 @@ class FileStorageTest {
         assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, odd), new Entry(2, 3, "SET a c")),
                 r.log());
 
-        Map<String, Object> state = Json.parseObject(Files.readString(dir.resolve("state.json")).trim());
+        Map<String, Object> state = TestJson.parseObject(Files.readString(dir.resolve("state.json")).trim());
         assertEquals(Map.of("term", 3L, "voted_for", 2L), state);
         List<String> lines = Files.readAllLines(dir.resolve("log.jsonl"));
         assertEquals(3, lines.size());
@@ -66,6 +66,26 @@ class FileStorageTest {
                 + "garbage\n{\"index\":1,\"term\":1,\"command\":\"b\"}\n");
         IOException e = assertThrows(IOException.class, () -> new FileStorage(dir).load());
         assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void malformedStateIsAnErrorNamingTheFileAndTheProblem() throws Exception {
+        String[][] cases = {
+            {"{\"term\":\"3\",\"voted_for\":1}", "field 'term' is not an integer"},
+            {"{\"term\":2.5,\"voted_for\":1}", "field 'term' is not an integer"},
+            {"{\"voted_for\":1}", "field 'term' is not an integer"},
+            {"[1,2]", "not a JSON object"},
+            {"{\"term\":1} {}", "trailing data after the JSON value at line 1 column 13"},
+            {"{term:1}", "malformed JSON at line 1 column 3"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(dir.resolve("state.json"), c[0] + "\n");
+            IOException e = assertThrows(IOException.class, () -> new FileStorage(dir).load(), c[0]);
+            assertTrue(e.getMessage().contains("state.json") && e.getMessage().contains(c[1]),
+                    c[0] + " -> " + e.getMessage());
+        }
+        Files.writeString(dir.resolve("state.json"), "{\"term\":4,\"voted_for\":null}\n");
+        assertEquals(-1, new FileStorage(dir).load().votedFor(), "null is no vote");
     }
 
     @Test

@@ -202,17 +202,17 @@ class RaftCoreTest {
         List<String> lines = Files.readAllLines(journalFile);
         List<String> events = new ArrayList<>();
         for (String l : lines) {
-            Map<String, Object> m = Json.parseObject(l);
+            Map<String, Object> m = TestJson.parseObject(l);
             assertTrue(m.get("ts_us") instanceof Long);
             assertEquals(1L, m.get("node"));
             events.add((String) m.get("event"));
         }
         assertEquals(List.of("start", "role", "prevote", "prevote_result", "term", "vote", "role"),
                 events);
-        assertEquals("test", Json.parseObject(lines.get(0)).get("implementation"));
-        assertEquals(1L, Json.parseObject(lines.get(2)).get("term"), "the term campaigned for");
-        assertEquals(2L, Json.parseObject(lines.get(3)).get("granted"), "self + node 2");
-        assertEquals("Candidate", Json.parseObject(lines.get(6)).get("role"));
+        assertEquals("test", TestJson.parseObject(lines.get(0)).get("implementation"));
+        assertEquals(1L, TestJson.parseObject(lines.get(2)).get("term"), "the term campaigned for");
+        assertEquals(2L, TestJson.parseObject(lines.get(3)).get("granted"), "self + node 2");
+        assertEquals("Candidate", TestJson.parseObject(lines.get(6)).get("role"));
     }
 
     @Test
@@ -498,7 +498,7 @@ class RaftCoreTest {
         assertEquals("leadership lost before the entry committed", answer[0]);
         assertEquals(-1, h.core.propose("SET b 2", (a, r, m) -> { }), "no more client requests");
         List<String> lines = Files.readAllLines(journalFile);
-        Map<String, Object> last = Json.parseObject(lines.get(lines.size() - 1));
+        Map<String, Object> last = TestJson.parseObject(lines.get(lines.size() - 1));
         assertEquals("role", last.get("event"));
         assertEquals("Follower", last.get("role"));
         assertEquals(1L, last.get("term"));
