@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 import raftnode.CoreTypes.AppendRequest;
@@ -124,48 +126,50 @@ final class CoreDriver {
 
     // ---------------------------------------------------------------- inputs
 
-    void tick() {
-        core.tick(clock.getAsLong());
+    /** Feeds one input that answers (an RPC request) at the current time; effects, then reply. */
+    private <T> T answer(LongFunction<T> step) {
+        T reply = step.apply(clock.getAsLong());
         processReady();
+        return reply;
+    }
+
+    /** Feeds one input without an answer at the current time, then carries out its effects. */
+    private void input(LongConsumer step) {
+        step.accept(clock.getAsLong());
+        processReady();
+    }
+
+    void tick() {
+        input(core::tick);
     }
 
     VoteResponse handlePrevoteRequest(VoteRequest req) {
-        VoteResponse resp = core.handlePrevoteRequest(clock.getAsLong(), req);
-        processReady();
-        return resp;
+        return answer(now -> core.handlePrevoteRequest(now, req));
     }
 
     void handlePrevoteResponse(int from, int forTerm, PreVoteReply reply) {
-        core.handlePrevoteResponse(clock.getAsLong(), from, forTerm, reply);
-        processReady();
+        input(now -> core.handlePrevoteResponse(now, from, forTerm, reply));
     }
 
     VoteResponse handleVoteRequest(VoteRequest req) {
-        VoteResponse resp = core.handleVoteRequest(clock.getAsLong(), req);
-        processReady();
-        return resp;
+        return answer(now -> core.handleVoteRequest(now, req));
     }
 
     void handleVoteResponse(int from, VoteResponse resp) {
-        core.handleVoteResponse(clock.getAsLong(), from, resp);
-        processReady();
+        input(now -> core.handleVoteResponse(now, from, resp));
     }
 
     AppendResponse handleAppendRequest(AppendRequest req) {
-        AppendResponse resp = core.handleAppendRequest(clock.getAsLong(), req);
-        processReady();
-        return resp;
+        return answer(now -> core.handleAppendRequest(now, req));
     }
 
     void handleAppendResponse(int from, AppendSent sent, AppendResponse resp) {
-        core.handleAppendResponse(clock.getAsLong(), from, sent, resp);
-        processReady();
+        input(now -> core.handleAppendResponse(now, from, sent, resp));
     }
 
     /** An RPC to {@code peer} failed; {@code sent} is the AppendEntries, or null for a vote. */
     void handleSendFailure(int peer, AppendSent sent) {
-        core.handleSendFailure(clock.getAsLong(), peer, sent);
-        processReady();
+        input(now -> core.handleSendFailure(now, peer, sent));
     }
 
     /**

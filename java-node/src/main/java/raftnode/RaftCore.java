@@ -486,9 +486,15 @@ final class RaftCore {
             startElection();
             return;
         }
+        requestVotes(forTerm, true);
+    }
+
+    /** Asks every peer, in config order, for a (pre-)vote for {@code forTerm}. */
+    private void requestVotes(int forTerm, boolean preVote) {
         VoteRequest req = new VoteRequest(forTerm, cfg.id(), lastLogIndex(), lastLogTerm());
         for (int peer : cfg.peers()) {
-            ready.messages.add(new Outgoing(peer, new Message.PreVote(req)));
+            Message m = preVote ? new Message.PreVote(req) : new Message.Vote(req);
+            ready.messages.add(new Outgoing(peer, m));
         }
     }
 
@@ -559,10 +565,7 @@ final class RaftCore {
             becomeLeader();
             return;
         }
-        VoteRequest req = new VoteRequest(term, cfg.id(), lastLogIndex(), lastLogTerm());
-        for (int peer : cfg.peers()) {
-            ready.messages.add(new Outgoing(peer, new Message.Vote(req)));
-        }
+        requestVotes(term, false);
     }
 
     private void becomeLeader() {
@@ -611,16 +614,12 @@ final class RaftCore {
     private void sendAppend(int peer) {
         Progress p = progress.get(peer);
         int next = Math.max(0, Math.min(p.nextIndex, log.size()));
-        int prev = next - 1;
         int end = (int) Math.min((long) next + cfg.maxEntriesPerAppend(), log.size());
         List<Entry> entries = new ArrayList<>(log.subList(next, end));
         if (!entries.isEmpty()) {
             p.inflightSince = nowMs;
         }
-        p.lastSentMs = nowMs;
-        AppendRequest req = new AppendRequest(term, cfg.id(), prev, termAt(prev), entries,
-                commitIndex);
-        ready.messages.add(new Outgoing(peer, new Message.Append(req)));
+        send(peer, p, next - 1, entries);
     }
 
     /**
@@ -629,9 +628,12 @@ final class RaftCore {
      */
     private void sendHeartbeat(int peer) {
         Progress p = progress.get(peer);
-        int prev = Math.min(p.matchIndex, log.size() - 1);
+        send(peer, p, Math.min(p.matchIndex, log.size() - 1), List.of());
+    }
+
+    private void send(int peer, Progress p, int prev, List<Entry> entries) {
         p.lastSentMs = nowMs;
-        AppendRequest req = new AppendRequest(term, cfg.id(), prev, termAt(prev), List.of(),
+        AppendRequest req = new AppendRequest(term, cfg.id(), prev, termAt(prev), entries,
                 commitIndex);
         ready.messages.add(new Outgoing(peer, new Message.Append(req)));
     }

@@ -457,51 +457,45 @@ final class RaftNode {
         }
     }
 
+    /** Computes the reply on the loop and sends it; UNAVAILABLE when the node is stopping. */
+    private <T> void answer(StreamObserver<T> obs, java.util.function.Supplier<T> reply) {
+        if (!post(() -> reply(obs, reply.get()))) {
+            unavailable(obs);
+        }
+    }
+
     private final class Service extends RaftServiceGrpc.RaftServiceImplBase {
         @Override
         public void preVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
-            if (!post(() -> reply(obs, Wire.toPb(driver.handlePrevoteRequest(Wire.fromPb(req)))))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handlePrevoteRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void requestVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
-            if (!post(() -> reply(obs, Wire.toPb(driver.handleVoteRequest(Wire.fromPb(req)))))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handleVoteRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void appendEntries(AppendEntriesRequest req, StreamObserver<AppendEntriesResponse> obs) {
-            if (!post(() -> reply(obs, Wire.toPb(driver.handleAppendRequest(Wire.fromPb(req)))))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handleAppendRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> obs) {
-            if (!post(() -> reply(obs, status()))) {
-                unavailable(obs);
-            }
+            answer(obs, RaftNode.this::status);
         }
 
         @Override
         public void getLog(GetLogRequest req, StreamObserver<GetLogResponse> obs) {
             int from = req.hasFromIndex() ? Math.max(0, req.getFromIndex()) : 0;
             int max = req.hasMaxEntries() && req.getMaxEntries() > 0 ? req.getMaxEntries() : 0;
-            if (!post(() -> {
+            answer(obs, () -> {
                 GetLogResponse.Builder b = GetLogResponse.newBuilder();
-                List<Entry> log = driver.core().log();
-                int start = Math.min(from, log.size());
-                int end = max > 0 ? (int) Math.min((long) start + max, log.size()) : log.size();
-                for (Entry e : log.subList(start, end)) {
+                for (Entry e : page(driver.core().log(), from, max)) {
                     b.addEntries(Wire.toPb(e));
                 }
-                reply(obs, b.build());
-            })) {
-                unavailable(obs);
-            }
+                return b.build();
+            });
         }
 
         @Override
@@ -511,6 +505,13 @@ final class RaftNode {
                 unavailable(obs);
             }
         }
+    }
+
+    /** A page of the log: from {@code from} (>= 0), at most {@code max} entries (0 = no limit). */
+    static List<Entry> page(List<Entry> log, int from, int max) {
+        int start = Math.max(0, Math.min(from, log.size()));
+        int end = max > 0 ? (int) Math.min((long) start + max, log.size()) : log.size();
+        return new ArrayList<>(log.subList(start, end));
     }
 
     private GetStatusResponse status() {
@@ -668,25 +669,17 @@ final class RaftNode {
             halted = true;
             done.countDown();
         });
-        try {
-            if (posted) {
-                done.await(2, TimeUnit.SECONDS);
-            }
-            if (server != null) {
-                server.shutdown();
-                server.awaitTermination(500, TimeUnit.MILLISECONDS);
-                server.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (posted) {
+            waitQuietly(() -> done.await(2, TimeUnit.SECONDS));
+        }
+        if (server != null) {
+            server.shutdown();
+            waitQuietly(() -> server.awaitTermination(500, TimeUnit.MILLISECONDS));
+            server.shutdownNow();
         }
         closeChannels();
         loop.shutdownNow();
-        try {
-            loop.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        waitQuietly(() -> loop.awaitTermination(1, TimeUnit.SECONDS));
         journal.close();
         if (storage instanceof FileStorage fs) {
             try {
@@ -701,6 +694,20 @@ final class RaftNode {
     private void closeChannels() {
         for (PeerClient c : clients.values()) {
             c.channel.shutdownNow();
+        }
+    }
+
+    /** A bounded wait that may be interrupted. */
+    interface Wait {
+        void run() throws InterruptedException;
+    }
+
+    /** Runs a bounded wait; an interrupt ends it early and stays set for the caller. */
+    static void waitQuietly(Wait wait) {
+        try {
+            wait.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

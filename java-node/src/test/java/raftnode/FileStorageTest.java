@@ -103,15 +103,15 @@ class FileStorageTest {
                 () -> clock[0], new Random(1));
         clock[0] += 301;
         a.tick(); // a cluster of one elects itself and commits its no-op
-        assertEquals(CoreTypes.Role.Leader, a.role());
+        assertEquals(CoreTypes.Role.Leader, a.raft().role());
         a.propose("SET k v", (applied, result, message) -> {});
 
         TestNode b = new TestNode(1, List.of(), new FileStorage(dir), Journal.none(1), drop,
                 () -> clock[0], new Random(1));
-        assertEquals(1, b.currentTerm());
-        assertEquals(1, b.votedFor());
+        assertEquals(1, b.raft().term());
+        assertEquals(1, b.raft().votedFor());
         assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, "SET k v")), b.entries(0, 0));
-        assertEquals(-1, b.commitIndex());
+        assertEquals(-1, b.raft().commitIndex());
         clock[0] += 301;
         b.tick();
         assertEquals("v", b.stateMachineValue("k"), "re-applied once the commit index is known");

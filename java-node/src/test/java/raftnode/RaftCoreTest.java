@@ -108,7 +108,7 @@ class RaftCoreTest {
                 core.onRequestVoteResponse(v, new VoteResponse(rv.term(), true));
             }
             answer();
-            assertEquals(Role.Leader, core.role());
+            assertEquals(Role.Leader, core.raft().role());
         }
 
         /** Advances the clock until the next pre-vote round starts; returns its request. */
@@ -127,14 +127,14 @@ class RaftCoreTest {
             grantPreVotes(2);
             VoteRequest rv = (VoteRequest) sent.get(sent.size() - 1);
             core.onRequestVoteResponse(2, granted(rv.term(), true));
-            assertEquals(Role.Leader, core.role());
+            assertEquals(Role.Leader, core.raft().role());
         }
 
         /** Answers the last pre-vote round with grants from {@code voters} (in our term). */
         void grantPreVotes(int... voters) {
             VoteRequest pv = preVotes.get(preVotes.size() - 1);
             for (int v : voters) {
-                core.onPreVoteResponse(v, pv, granted(core.currentTerm(), true));
+                core.onPreVoteResponse(v, pv, granted(core.raft().term(), true));
             }
         }
     }
@@ -180,19 +180,19 @@ class RaftCoreTest {
         Path journalFile = dir.resolve("j.jsonl");
         Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
         h.advance(149);
-        assertEquals(Role.Follower, h.core.role(), "no election before MIN");
+        assertEquals(Role.Follower, h.core.raft().role(), "no election before MIN");
         assertTrue(h.preVotes.isEmpty());
         h.advance(152);
-        assertEquals(Role.Follower, h.core.role(), "a pre-vote round keeps the role");
-        assertEquals(0, h.core.currentTerm(), "a pre-vote round does not raise the term");
+        assertEquals(Role.Follower, h.core.raft().role(), "a pre-vote round keeps the role");
+        assertEquals(0, h.core.raft().term(), "a pre-vote round does not raise the term");
         assertEquals(0, h.store.saves, "nothing persisted for a pre-vote");
         assertEquals(List.of(vote(1, 1, -1, 0), vote(1, 1, -1, 0)), h.preVotes,
                 "one PreVote per peer, for currentTerm + 1");
         assertTrue(h.sent.isEmpty(), "no RequestVote before the pre-vote is won");
         h.grantPreVotes(2);
-        assertEquals(Role.Candidate, h.core.role());
-        assertEquals(1, h.core.currentTerm());
-        assertEquals(1, h.core.votedFor());
+        assertEquals(Role.Candidate, h.core.raft().role());
+        assertEquals(1, h.core.raft().term());
+        assertEquals(1, h.core.raft().votedFor());
         assertEquals(1, h.store.term, "the new term is durable");
         assertEquals(1, h.store.votedFor, "the self-vote is durable");
         assertEquals(2, h.sent.size(), "one RequestVote per peer");
@@ -223,14 +223,14 @@ class RaftCoreTest {
         VoteRequest rv = (VoteRequest) h.sent.get(0);
         h.core.onRequestVoteResponse(2, granted(1, true));
         h.core.onRequestVoteResponse(3, granted(1, false));
-        assertEquals(Role.Candidate, h.core.role(), "2 of 5 is no majority");
+        assertEquals(Role.Candidate, h.core.raft().role(), "2 of 5 is no majority");
         h.core.onRequestVoteResponse(2, granted(1, true));
-        assertEquals(Role.Candidate, h.core.role(), "a repeated vote counts once");
+        assertEquals(Role.Candidate, h.core.raft().role(), "a repeated vote counts once");
         h.core.onRequestVoteResponse(4, granted(1, true));
-        assertEquals(Role.Leader, h.core.role());
-        assertEquals(1, h.core.leaderId());
+        assertEquals(Role.Leader, h.core.raft().role());
+        assertEquals(1, h.core.raft().leaderId());
         assertEquals(List.of(new Entry(0, 1, "")), h.core.entries(0, 0), "section 8 no-op");
-        assertEquals(-1, h.core.commitIndex(), "not committed before a majority has it");
+        assertEquals(-1, h.core.raft().commitIndex(), "not committed before a majority has it");
     }
 
     @Test
@@ -252,12 +252,12 @@ class RaftCoreTest {
         TestNode leader = sim.awaitLeader();
         sim.run(200);
         for (TestNode c : sim.nodes.values()) {
-            assertEquals(leader.currentTerm(), c.currentTerm());
-            assertEquals(leader.id(), c.leaderId());
-            assertEquals(0, c.commitIndex(), "the no-op commits everywhere");
-            assertEquals(0, c.lastApplied());
+            assertEquals(leader.raft().term(), c.raft().term());
+            assertEquals(leader.id(), c.raft().leaderId());
+            assertEquals(0, c.raft().commitIndex(), "the no-op commits everywhere");
+            assertEquals(0, c.raft().lastApplied());
             if (c != leader) {
-                assertEquals(Role.Follower, c.role());
+                assertEquals(Role.Follower, c.raft().role());
             }
         }
     }
@@ -269,12 +269,12 @@ class RaftCoreTest {
         sim.isolated.add(old.id());
         TestNode next = sim.awaitLeader();
         assertNotEquals(old.id(), next.id());
-        assertTrue(next.currentTerm() > old.currentTerm());
+        assertTrue(next.raft().term() > old.raft().term());
         sim.isolated.clear();
         sim.run(200);
-        assertEquals(Role.Follower, old.role());
-        assertEquals(next.currentTerm(), old.currentTerm());
-        assertEquals(next.id(), old.leaderId());
+        assertEquals(Role.Follower, old.raft().role());
+        assertEquals(next.raft().term(), old.raft().term());
+        assertEquals(next.id(), old.raft().leaderId());
     }
 
     // ------------------------------------------------------------------ pre-vote (thesis 9.6)
@@ -288,8 +288,8 @@ class RaftCoreTest {
         VoteResponse r = h.core.handlePreVote(vote(3, 2, 1, 2));
         assertTrue(r.voteGranted());
         assertEquals(2, r.term(), "the reply carries the receiver's term");
-        assertEquals(2, h.core.currentTerm(), "no term adoption");
-        assertEquals(-1, h.core.votedFor(), "no vote");
+        assertEquals(2, h.core.raft().term(), "no term adoption");
+        assertEquals(-1, h.core.raft().votedFor(), "no vote");
         assertEquals(0, h.store.saves, "nothing persisted");
         assertEquals(deadline, h.core.electionDeadline(), "no timer reset");
         assertEquals(linesBefore, Files.readAllLines(journalFile).size(), "nothing journaled");
@@ -304,7 +304,7 @@ class RaftCoreTest {
         assertFalse(same.voteGranted(), "term == currentTerm");
         assertEquals(2, same.term());
         assertFalse(h.core.handlePreVote(vote(1, 2, 5, 2)).voteGranted(), "stale term");
-        assertEquals(2, h.core.currentTerm());
+        assertEquals(2, h.core.raft().term());
     }
 
     @Test
@@ -315,7 +315,7 @@ class RaftCoreTest {
         assertFalse(h.core.handlePreVote(vote(3, 2, 0, 2)).voteGranted(),
                 "same last term, shorter log");
         assertTrue(h.core.handlePreVote(vote(3, 2, 1, 2)).voteGranted(), "equal is enough");
-        assertEquals(2, h.core.currentTerm(), "a refusal changes nothing either");
+        assertEquals(2, h.core.raft().term(), "a refusal changes nothing either");
     }
 
     @Test
@@ -330,7 +330,7 @@ class RaftCoreTest {
         h.advance(1);
         assertTrue(h.core.handlePreVote(vote(2, 2, -1, 0)).voteGranted(),
                 "the leader has been silent for the minimum election timeout");
-        assertEquals(1, h.core.currentTerm());
+        assertEquals(1, h.core.raft().term());
     }
 
     @Test
@@ -340,8 +340,8 @@ class RaftCoreTest {
         VoteResponse r = h.core.handlePreVote(vote(5, 3, 100, 4));
         assertFalse(r.voteGranted());
         assertEquals(1, r.term());
-        assertEquals(Role.Leader, h.core.role());
-        assertEquals(1, h.core.currentTerm());
+        assertEquals(Role.Leader, h.core.raft().role());
+        assertEquals(1, h.core.raft().term());
     }
 
     @Test
@@ -353,12 +353,12 @@ class RaftCoreTest {
             assertEquals(4, pv.term());
             h.core.onPreVoteResponse(2, pv, granted(3, true));
             h.core.onPreVoteResponse(3, pv, granted(3, false));
-            assertEquals(Role.Follower, h.core.role(), "2 of 5 is no majority");
-            assertEquals(3, h.core.currentTerm());
+            assertEquals(Role.Follower, h.core.raft().role(), "2 of 5 is no majority");
+            assertEquals(3, h.core.raft().term());
             // A late grant for a round of an obsolete term does not add up with this one (a
             // round is identified by the term it campaigns for, as in rust-node/core.rs).
             h.core.onPreVoteResponse(4, vote(3, 1, -1, 0), granted(3, true));
-            assertEquals(Role.Follower, h.core.role(), "stale grant counted");
+            assertEquals(Role.Follower, h.core.raft().role(), "stale grant counted");
         }
         assertTrue(h.sent.isEmpty(), "never a RequestVote");
         assertEquals(0, h.store.saves);
@@ -370,12 +370,12 @@ class RaftCoreTest {
         h.advance(301);
         VoteRequest pv = h.preVotes.get(0);
         h.core.onPreVoteUnimplemented(2, pv);
-        assertEquals(Role.Follower, h.core.role(), "self + one peer of five");
+        assertEquals(Role.Follower, h.core.raft().role(), "self + one peer of five");
         h.core.onPreVoteUnimplemented(2, pv);
-        assertEquals(Role.Follower, h.core.role(), "a peer counts once");
+        assertEquals(Role.Follower, h.core.raft().role(), "a peer counts once");
         h.core.onPreVoteUnimplemented(3, pv);
-        assertEquals(Role.Candidate, h.core.role(), "a majority of old peers");
-        assertEquals(1, h.core.currentTerm());
+        assertEquals(Role.Candidate, h.core.raft().role(), "a majority of old peers");
+        assertEquals(1, h.core.raft().term());
         assertEquals(4, h.sent.size(), "RequestVote to every peer");
     }
 
@@ -385,12 +385,12 @@ class RaftCoreTest {
         h.advance(301);
         VoteRequest pv = h.preVotes.get(0);
         h.core.onPreVoteResponse(2, pv, granted(5, false));
-        assertEquals(5, h.core.currentTerm());
+        assertEquals(5, h.core.raft().term());
         assertEquals(5, h.store.term);
-        assertEquals(Role.Follower, h.core.role());
+        assertEquals(Role.Follower, h.core.raft().role());
         h.core.onPreVoteResponse(3, pv, granted(0, true));
-        assertEquals(Role.Follower, h.core.role(), "a grant for an ended round counts not");
-        assertEquals(5, h.core.currentTerm());
+        assertEquals(Role.Follower, h.core.raft().role(), "a grant for an ended round counts not");
+        assertEquals(5, h.core.raft().term());
         assertTrue(h.sent.isEmpty());
     }
 
@@ -399,22 +399,22 @@ class RaftCoreTest {
         Harness h = new Harness(1, List.of(2, 3), 0);
         h.advance(301);
         VoteRequest pv = h.preVotes.get(0);
-        assertEquals(-1, h.core.leaderId());
+        assertEquals(-1, h.core.raft().leaderId());
         assertTrue(h.core.handleAppendEntries(append(0, -1, 0, -1)).success());
         h.core.onPreVoteResponse(2, pv, granted(0, true));
-        assertEquals(Role.Follower, h.core.role());
-        assertEquals(0, h.core.currentTerm());
-        assertEquals(9, h.core.leaderId());
+        assertEquals(Role.Follower, h.core.raft().role());
+        assertEquals(0, h.core.raft().term());
+        assertEquals(9, h.core.raft().leaderId());
     }
 
     @Test
     void electionTimeoutForgetsTheSilentLeader() throws Exception {
         Harness h = new Harness(1, List.of(2, 3), 1);
         h.core.handleAppendEntries(append(1, -1, 0, -1));
-        assertEquals(9, h.core.leaderId());
+        assertEquals(9, h.core.raft().leaderId());
         h.nextPreVoteRound();
-        assertEquals(-1, h.core.leaderId(), "clients get 'No leader available', not a dead hint");
-        assertEquals(1, h.core.currentTerm());
+        assertEquals(-1, h.core.raft().leaderId(), "clients get 'No leader available', not a dead hint");
+        assertEquals(1, h.core.raft().term());
     }
 
     @Test
@@ -422,14 +422,27 @@ class RaftCoreTest {
         Harness h = new Harness(1, List.of(2, 3), 0);
         h.nextPreVoteRound();
         h.grantPreVotes(2);
-        assertEquals(Role.Candidate, h.core.role());
+        assertEquals(Role.Candidate, h.core.raft().role());
         h.nextPreVoteRound();
-        assertEquals(Role.Follower, h.core.role(), "a split vote: pre-vote again");
-        assertEquals(1, h.core.currentTerm(), "the term is raised only after a new pre-vote");
+        assertEquals(Role.Follower, h.core.raft().role(), "a split vote: pre-vote again");
+        assertEquals(1, h.core.raft().term(), "the term is raised only after a new pre-vote");
         assertEquals(2, h.preVotes.get(h.preVotes.size() - 1).term());
         h.grantPreVotes(3);
-        assertEquals(Role.Candidate, h.core.role());
-        assertEquals(2, h.core.currentTerm());
+        assertEquals(Role.Candidate, h.core.raft().role());
+        assertEquals(2, h.core.raft().term());
+    }
+
+    /** Some node other than {@code n}. */
+    private static int otherThan(TestNode n) {
+        return n.id() == 1 ? 2 : 1;
+    }
+
+    /** Every node is in {@code term} and follows {@code leader}. */
+    private static void assertAllFollow(Sim sim, TestNode leader, int term) {
+        for (TestNode c : sim.nodes.values()) {
+            assertEquals(term, c.raft().term(), "node " + c.id());
+            assertEquals(leader.id(), c.raft().leaderId(), "node " + c.id());
+        }
     }
 
     @Test
@@ -437,20 +450,17 @@ class RaftCoreTest {
         Sim sim = new Sim(5, 17).startAll();
         TestNode leader = sim.awaitLeader();
         sim.run(200);
-        int term = leader.currentTerm();
-        int cut = leader.id() == 1 ? 2 : 1;
+        int term = leader.raft().term();
+        int cut = otherThan(leader);
         sim.isolated.add(cut);
         sim.run(5_000); // some 20 election timeouts
         TestNode lonely = sim.nodes.get(cut);
-        assertEquals(term, lonely.currentTerm(), "pre-vote rounds only: the term stays");
-        assertEquals(Role.Follower, lonely.role());
+        assertEquals(term, lonely.raft().term(), "pre-vote rounds only: the term stays");
+        assertEquals(Role.Follower, lonely.raft().role());
         sim.isolated.clear();
         sim.run(500);
-        assertEquals(Role.Leader, leader.role(), "rejoining deposes nobody");
-        for (TestNode c : sim.nodes.values()) {
-            assertEquals(term, c.currentTerm(), "node " + c.id());
-            assertEquals(leader.id(), c.leaderId(), "node " + c.id());
-        }
+        assertEquals(Role.Leader, leader.raft().role(), "rejoining deposes nobody");
+        assertAllFollow(sim, leader, term);
     }
 
     @Test
@@ -458,22 +468,19 @@ class RaftCoreTest {
         Sim sim = new Sim(5, 23).startAll();
         TestNode old = sim.awaitLeader();
         sim.run(200);
-        int term = old.currentTerm();
-        int other = old.id() == 1 ? 2 : 1;
+        int term = old.raft().term();
+        int other = otherThan(old);
         // The old leader and one follower are cut off from the other three (and from each other).
         sim.isolated.addAll(List.of(old.id(), other));
         TestNode next = sim.awaitLeader();
         sim.run(3_000);
-        assertEquals(term, old.currentTerm());
-        assertEquals(term, sim.nodes.get(other).currentTerm());
-        assertEquals(Role.Follower, old.role(), "check-quorum deposed it");
+        assertEquals(term, old.raft().term());
+        assertEquals(term, sim.nodes.get(other).raft().term());
+        assertEquals(Role.Follower, old.raft().role(), "check-quorum deposed it");
         sim.isolated.clear();
         sim.run(500);
-        assertEquals(Role.Leader, next.role());
-        for (TestNode c : sim.nodes.values()) {
-            assertEquals(next.currentTerm(), c.currentTerm(), "node " + c.id());
-            assertEquals(next.id(), c.leaderId(), "node " + c.id());
-        }
+        assertEquals(Role.Leader, next.raft().role());
+        assertAllFollow(sim, next, next.raft().term());
     }
 
     // ------------------------------------------------------------------ check-quorum (9.6)
@@ -488,13 +495,13 @@ class RaftCoreTest {
         assertTrue(h.core.propose("SET a 1", (applied, result, message) -> answer[0] = message) > 0);
         int saves = h.store.saves;
         h.advance(Sim.ELECTION_MAX_MS - 1);
-        assertEquals(Role.Leader, h.core.role(), "within the maximum election timeout");
+        assertEquals(Role.Leader, h.core.raft().role(), "within the maximum election timeout");
         h.advance(1);
-        assertEquals(Role.Follower, h.core.role());
-        assertEquals(1, h.core.currentTerm(), "same term");
-        assertEquals(1, h.core.votedFor(), "keeps its vote");
+        assertEquals(Role.Follower, h.core.raft().role());
+        assertEquals(1, h.core.raft().term(), "same term");
+        assertEquals(1, h.core.raft().votedFor(), "keeps its vote");
         assertEquals(saves, h.store.saves, "nothing to persist");
-        assertEquals(-1, h.core.leaderId());
+        assertEquals(-1, h.core.raft().leaderId());
         assertEquals("leadership lost before the entry committed", answer[0]);
         assertEquals(-1, h.core.propose("SET b 2", (a, r, m) -> { }), "no more client requests");
         List<String> lines = Files.readAllLines(journalFile);
@@ -517,13 +524,13 @@ class RaftCoreTest {
         Set<Integer> answering = new HashSet<>(List.of(2, 3));
         Harness h = leaderAnsweredBy(answering);
         h.advance(3_000);
-        assertEquals(Role.Leader, h.core.role(), "self + 2 + 3 is a majority of 5");
+        assertEquals(Role.Leader, h.core.raft().role(), "self + 2 + 3 is a majority of 5");
         h.answering.remove(3);
         h.advance(Sim.ELECTION_MAX_MS - Sim.HEARTBEAT_MS);
-        assertEquals(Role.Leader, h.core.role());
+        assertEquals(Role.Leader, h.core.raft().role());
         h.advance(Sim.HEARTBEAT_MS + 1);
-        assertEquals(Role.Follower, h.core.role(), "self + 2 is not a majority of 5");
-        assertEquals(1, h.core.currentTerm());
+        assertEquals(Role.Follower, h.core.raft().role(), "self + 2 is not a majority of 5");
+        assertEquals(1, h.core.raft().term());
     }
 
     // ------------------------------------------------------------------ stepping down
@@ -541,7 +548,7 @@ class RaftCoreTest {
         h.advance(250);
         AppendRequest sent = (AppendRequest) h.sent.get(h.sent.size() - 1);
         h.core.onAppendEntriesResponse(2, sent, refused(4));
-        assertEquals(Role.Follower, h.core.role());
+        assertEquals(Role.Follower, h.core.raft().role());
         assertFreshTimeout(h, "deposed leader");
     }
 
@@ -550,12 +557,12 @@ class RaftCoreTest {
         Harness h = new Harness(1, List.of(2, 3), 0);
         h.advance(301);
         h.grantPreVotes(2);
-        assertEquals(Role.Candidate, h.core.role());
+        assertEquals(Role.Candidate, h.core.raft().role());
         h.advance(h.core.electionDeadline() - h.clock[0] - 1); // its own timeout almost over
         VoteRequest rv = (VoteRequest) h.sent.get(h.sent.size() - 1);
         h.core.onRequestVoteResponse(2, granted(3, false));
-        assertEquals(Role.Follower, h.core.role());
-        assertEquals(3, h.core.currentTerm());
+        assertEquals(Role.Follower, h.core.raft().role());
+        assertEquals(3, h.core.raft().term());
         assertFreshTimeout(h, "deposed candidate");
     }
 
@@ -564,7 +571,7 @@ class RaftCoreTest {
         Harness h = new Harness(1, List.of(2, 3), 0);
         h.becomeLeader(2);
         h.advance(Sim.ELECTION_MAX_MS + 1);
-        assertEquals(Role.Follower, h.core.role());
+        assertEquals(Role.Follower, h.core.raft().role());
         assertFreshTimeout(h, "check-quorum step-down");
     }
 
@@ -575,7 +582,7 @@ class RaftCoreTest {
         for (int i = 0; i < 30; i++) {
             h.becomeLeaderAgain();
             h.advance(Sim.ELECTION_MAX_MS + 1); // check-quorum
-            assertEquals(Role.Follower, h.core.role());
+            assertEquals(Role.Follower, h.core.raft().role());
             waits.add(h.core.electionDeadline() - h.clock[0]);
         }
         assertTrue(waits.size() > 5, "timeouts should vary, saw " + waits);
@@ -594,7 +601,7 @@ class RaftCoreTest {
                 "the same candidate asking again is granted again");
         assertTrue(h.core.handleRequestVote(vote(2, 3, -1, 0)).voteGranted(),
                 "a new term frees the vote");
-        assertEquals(2, h.core.currentTerm());
+        assertEquals(2, h.core.raft().term());
         assertEquals(3, h.store.votedFor);
     }
 
@@ -604,7 +611,7 @@ class RaftCoreTest {
         VoteResponse r = h.core.handleRequestVote(vote(3, 2, 9, 1));
         assertFalse(r.voteGranted(), "longer log but older last term");
         assertEquals(3, r.term(), "the higher term is adopted anyway");
-        assertEquals(-1, h.core.votedFor());
+        assertEquals(-1, h.core.raft().votedFor());
         assertTrue(h.core.handleRequestVote(vote(3, 3, 0, 3)).voteGranted(),
                 "a newer last term wins even with a shorter log");
     }
@@ -621,21 +628,21 @@ class RaftCoreTest {
     void refusesStaleTermsAndStepsDownOnHigherTerms() throws Exception {
         Harness h = new Harness(1, List.of(2, 3), 4);
         h.becomeLeader(2);
-        assertEquals(5, h.core.currentTerm());
+        assertEquals(5, h.core.raft().term());
         VoteResponse r = h.core.handleRequestVote(vote(3, 2, 10, 3));
         assertFalse(r.voteGranted());
         assertEquals(5, r.term());
         AppendResponse stale = h.core.handleAppendEntries(append(4, -1, 0, -1));
         assertFalse(stale.success());
-        assertEquals(Role.Leader, h.core.role());
+        assertEquals(Role.Leader, h.core.raft().role());
 
         AppendRequest sent = (AppendRequest) h.sent.get(h.sent.size() - 1);
         h.core.onAppendEntriesResponse(2, sent, refused(7));
-        assertEquals(Role.Follower, h.core.role(), "a higher term deposes at once");
-        assertEquals(7, h.core.currentTerm());
-        assertEquals(-1, h.core.votedFor());
+        assertEquals(Role.Follower, h.core.raft().role(), "a higher term deposes at once");
+        assertEquals(7, h.core.raft().term());
+        assertEquals(-1, h.core.raft().votedFor());
         assertEquals(7, h.store.term);
-        assertEquals(-1, h.core.leaderId());
+        assertEquals(-1, h.core.raft().leaderId());
     }
 
     // ------------------------------------------------------------------ AppendEntries (5.3)
@@ -682,12 +689,12 @@ class RaftCoreTest {
     void commitIndexIsTheMinimumOfLeaderCommitAndTheLastNewEntry() throws Exception {
         Harness h = new Harness(1, List.of(2, 3), 1);
         h.core.handleAppendEntries(append(1, -1, 0, 10, 1, 1, 1));
-        assertEquals(2, h.core.commitIndex());
-        assertEquals(2, h.core.lastApplied());
+        assertEquals(2, h.core.raft().commitIndex());
+        assertEquals(2, h.core.raft().lastApplied());
         // A heartbeat checking only index 0 must not move commit past what it verified.
         Harness h2 = new Harness(1, List.of(2, 3), 1, 1, 1, 1, 1);
         h2.core.handleAppendEntries(append(1, 0, 1, 10));
-        assertEquals(0, h2.core.commitIndex());
+        assertEquals(0, h2.core.raft().commitIndex());
     }
 
     // ------------------------------------------------------------------ backtracking
@@ -719,7 +726,7 @@ class RaftCoreTest {
         List<Integer> expected = terms(leader);
         for (TestNode c : sim.nodes.values()) {
             assertEquals(expected, terms(c), "node " + c.id() + " converged");
-            assertEquals(expected.size() - 1, c.commitIndex());
+            assertEquals(expected.size() - 1, c.raft().commitIndex());
         }
         return rejections[0];
     }
@@ -752,7 +759,7 @@ class RaftCoreTest {
         long entriesTo2 = h.entriesTo.stream().filter(p -> p == 2).count();
         assertTrue(entriesTo2 <= 2, "one append with entries in flight, presumed lost only after "
                 + "2 x rpcTimeout (300 ms): none stacked up behind it, got " + entriesTo2);
-        assertEquals(0, h.core.commitIndex(), "peer 3 alone makes a majority with the leader");
+        assertEquals(0, h.core.raft().commitIndex(), "peer 3 alone makes a majority with the leader");
     }
 
     // ------------------------------------------------------------------ commitment (5.4.2)
@@ -762,17 +769,17 @@ class RaftCoreTest {
         // Figure 8: leader of term 3 holds an entry of term 2 that was never committed.
         Harness h = new Harness(1, List.of(2, 3), 2, 1, 2);
         h.becomeLeader(2);
-        assertEquals(3, h.core.currentTerm());
+        assertEquals(3, h.core.raft().term());
         assertEquals(List.of(1, 2, 3), terms(h.core));
         AppendRequest upToOld = append(3, 0, 1, -1, 2);
         h.core.onAppendEntriesResponse(2, upToOld, ok(3));
         assertEquals(1, h.core.matchIndexOf(2));
-        assertEquals(-1, h.core.commitIndex(),
+        assertEquals(-1, h.core.raft().commitIndex(),
                 "a majority holds index 1, but its term 2 is not the current term");
         AppendRequest upToNoOp = append(3, 1, 2, -1, 3);
         h.core.onAppendEntriesResponse(2, upToNoOp, ok(3));
-        assertEquals(2, h.core.commitIndex(), "the current-term entry commits, and all before it");
-        assertEquals(2, h.core.lastApplied());
+        assertEquals(2, h.core.raft().commitIndex(), "the current-term entry commits, and all before it");
+        assertEquals(2, h.core.raft().lastApplied());
     }
 
     // ------------------------------------------------------------------ client proposals
@@ -806,7 +813,7 @@ class RaftCoreTest {
         assertEquals("true", missing[0]);
         assertNull(missing[1]);
         for (TestNode c : sim.nodes.values()) {
-            assertEquals(leader.commitIndex(), c.lastApplied(), "node " + c.id());
+            assertEquals(leader.raft().commitIndex(), c.raft().lastApplied(), "node " + c.id());
         }
     }
 
@@ -837,7 +844,7 @@ class RaftCoreTest {
         // Its last reply came at most one heartbeat before the cut.
         sim.run(Sim.ELECTION_MAX_MS - Sim.HEARTBEAT_MS - 1);
         assertNull(out[0], "still waiting while isolated, within the check-quorum window");
-        assertEquals(Role.Leader, old.role());
+        assertEquals(Role.Leader, old.raft().role());
         TestNode next = sim.awaitLeader();
         String[] kept = propose(sim, next, "SET kept 1");
         assertEquals("true", kept[0]);
@@ -864,14 +871,14 @@ class RaftCoreTest {
         sim.isolated.clear();
         sim.run(200);
         assertEquals(1, calls[0]);
-        assertTrue(leader.commitIndex() >= idx, "the entry may still commit later");
+        assertTrue(leader.raft().commitIndex() >= idx, "the entry may still commit later");
     }
 
     @Test
     void singleNodeClusterCommitsAlone() throws Exception {
         Sim sim = new Sim(1, 1).startAll();
         TestNode leader = sim.awaitLeader();
-        assertEquals(0, leader.commitIndex());
+        assertEquals(0, leader.raft().commitIndex());
         assertEquals("OK", propose(sim, leader, "SET k v")[1]);
     }
 
@@ -880,12 +887,12 @@ class RaftCoreTest {
         Sim sim = new Sim(3, 21).startAll();
         TestNode leader = sim.awaitLeader();
         propose(sim, leader, "SET x 42");
-        int victim = leader.id() == 1 ? 2 : 1;
+        int victim = otherThan(leader);
         TestNode restarted = sim.restart(victim);
-        assertEquals(-1, restarted.commitIndex(), "commit index is not durable");
+        assertEquals(-1, restarted.raft().commitIndex(), "commit index is not durable");
         assertNull(restarted.stateMachineValue("x"));
         sim.run(200);
         assertEquals("42", restarted.stateMachineValue("x"));
-        assertEquals(leader.commitIndex(), restarted.lastApplied());
+        assertEquals(leader.raft().commitIndex(), restarted.raft().lastApplied());
     }
 }

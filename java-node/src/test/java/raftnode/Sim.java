@@ -148,7 +148,7 @@ final class Sim {
         for (int i = 0; i < 10_000; i++) {
             List<TestNode> leaders = new ArrayList<>();
             for (TestNode c : nodes.values()) {
-                if (c.role() == Role.Leader && !isolated.contains(c.id())) {
+                if (c.raft().role() == Role.Leader && !isolated.contains(c.id())) {
                     leaders.add(c);
                 }
             }

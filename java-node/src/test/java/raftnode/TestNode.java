@@ -1,6 +1,5 @@
 package raftnode;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -8,7 +7,6 @@ import java.util.function.LongSupplier;
 import raftnode.CoreTypes.AppendRequest;
 import raftnode.CoreTypes.AppendResponse;
 import raftnode.CoreTypes.PreVoteReply;
-import raftnode.CoreTypes.Role;
 import raftnode.CoreTypes.VoteRequest;
 import raftnode.CoreTypes.VoteResponse;
 
@@ -37,28 +35,15 @@ final class TestNode {
         return id;
     }
 
-    Role role() {
-        return driver.core().role();
-    }
 
-    int currentTerm() {
-        return driver.core().term();
-    }
 
-    int votedFor() {
-        return driver.core().votedFor();
-    }
 
-    int leaderId() {
-        return driver.core().leaderId();
-    }
 
-    int commitIndex() {
-        return driver.core().commitIndex();
-    }
 
-    int lastApplied() {
-        return driver.core().lastApplied();
+
+    /** The core's state (term, role, leaderId, commitIndex, ...), read-only use. */
+    RaftCore raft() {
+        return driver.core();
     }
 
     int matchIndexOf(int peer) {
@@ -76,10 +61,7 @@ final class TestNode {
 
     /** A page of the log: from {@code from}, at most {@code max} entries (0 = no limit). */
     List<Entry> entries(int from, int max) {
-        List<Entry> log = driver.core().log();
-        int start = Math.max(0, Math.min(from, log.size()));
-        int end = max > 0 ? (int) Math.min((long) start + max, log.size()) : log.size();
-        return new ArrayList<>(log.subList(start, end));
+        return RaftNode.page(driver.core().log(), from, max);
     }
 
     void tick() {
