@@ -11,7 +11,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use crate::core::{Config, Core};
+use crate::core::{Config, Core, LogOp};
 use parse::{Case, Directive, Script};
 
 pub use parse::{parse_script, ParseError};
@@ -25,6 +25,8 @@ pub fn corpus_dir() -> PathBuf {
 #[derive(Default)]
 struct Runner {
     node: Option<(Config, Core)>,
+    /// Set by `step` when the input made the core delete a committed entry.
+    truncated_committed: Option<(i32, i32)>,
 }
 
 impl Runner {
@@ -39,6 +41,7 @@ impl Runner {
     /// Carries out one directive; returns its canonical output (docs/scenarios.md, "Output").
     fn step(&mut self, d: &Directive) -> Vec<String> {
         let mut out = Vec::new();
+        let commit_before = self.node.as_ref().map_or(-1, |(_, c)| c.commit_index());
         match d {
             Directive::Init {
                 cfg,
@@ -101,6 +104,12 @@ impl Runner {
             Directive::Progress { peer } => out.push(render::progress(self.core(), *peer)),
         }
         let ready = self.core().take_ready();
+        self.truncated_committed = ready.log_ops.iter().find_map(|op| match op {
+            LogOp::Truncate { from_index } if *from_index <= commit_before => {
+                Some((*from_index, commit_before))
+            }
+            _ => None,
+        });
         render::ready(&mut out, &ready);
         if out.is_empty() {
             out.push("(no effects)".into());
@@ -109,14 +118,34 @@ impl Runner {
     }
 }
 
-/// Runs every case of a script; returns the actual output of each case.
-pub fn run_script(script: &Script) -> Vec<Vec<String>> {
+/// What running a script produced.
+pub struct Run {
+    /// The actual output of each case.
+    pub outputs: Vec<Vec<String>>,
+    /// Inputs no correct cluster sends (`line N: ...`): an AppendEntries that deletes a
+    /// committed entry contradicts Leader Completeness (§5.4.3), and the cores need not agree
+    /// on it, so the corpus must not contain one.
+    pub impossible: Vec<String>,
+}
+
+/// Runs every case of a script against a fresh Rust core.
+pub fn run_script(script: &Script) -> Run {
     let mut runner = Runner::default();
-    script
-        .cases
-        .iter()
-        .map(|c| runner.step(&c.directive))
-        .collect()
+    let mut run = Run {
+        outputs: Vec::new(),
+        impossible: Vec::new(),
+    };
+    for case in &script.cases {
+        run.outputs.push(runner.step(&case.directive));
+        if let Some((from, commit)) = runner.truncated_committed {
+            run.impossible.push(format!(
+                "line {}: deletes entries from index {from}, at or below commitIndex {commit} \
+                 (no correct leader sends this, §5.4.3)",
+                case.line
+            ));
+        }
+    }
+    run
 }
 
 /// The file text with every expected block replaced by `actual` (inputs, comments and blank
@@ -198,7 +227,11 @@ pub fn check_file(path: &Path, rewrite: bool) -> Result<Option<String>, String> 
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
     let script = parse_script(&text).map_err(|e| format!("{name}:{}: {}", e.line, e.msg))?;
-    let actual = run_script(&script);
+    let run = run_script(&script);
+    if let Some(first) = run.impossible.first() {
+        return Err(format!("{name}: {first}"));
+    }
+    let actual = run.outputs;
     if rewrite {
         let new = rewritten(&script, &actual);
         if new != text {

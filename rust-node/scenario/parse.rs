@@ -96,6 +96,29 @@ pub enum Directive {
     },
 }
 
+impl Directive {
+    /// The directive's `now` (ms), if it has one.
+    pub fn now(&self) -> Option<u64> {
+        match self {
+            Directive::Init { now, .. }
+            | Directive::Restart { now, .. }
+            | Directive::Tick { now }
+            | Directive::PreVoteRequest { now, .. }
+            | Directive::PreVoteResponse { now, .. }
+            | Directive::VoteRequest { now, .. }
+            | Directive::VoteResponse { now, .. }
+            | Directive::AppendRequest { now, .. }
+            | Directive::AppendResponse { now, .. }
+            | Directive::SendFailure { now, .. }
+            | Directive::Propose { now, .. } => Some(*now),
+            Directive::ElectionTimeout { .. }
+            | Directive::State
+            | Directive::Log
+            | Directive::Progress { .. } => None,
+        }
+    }
+}
+
 /// A parsed case. `head` holds the file's lines from the end of the previous case up to and
 /// including `----`, verbatim (comments, blank lines, the directive and entry lines), so a
 /// rewrite reproduces everything but the expected output.
@@ -139,6 +162,7 @@ pub fn parse_script(text: &str) -> Result<Script, ParseError> {
         if cases.is_empty() && !matches!(case.directive, Directive::Init { .. }) {
             return err(case.line, "the first directive of a file must be `init`");
         }
+        check_clock(&cases, &case)?;
         cases.push(case);
         i = next;
     }
@@ -146,6 +170,18 @@ pub fn parse_script(text: &str) -> Result<Script, ParseError> {
         return err(lines.len().max(1), "no cases in file");
     }
     Ok(Script { cases, tail: head })
+}
+
+/// Time never goes backwards within a file: `now` is at least the previous directive's.
+fn check_clock(before: &[Case], case: &Case) -> Result<(), ParseError> {
+    let last = before.iter().rev().find_map(|c| c.directive.now());
+    match (last, case.directive.now()) {
+        (Some(prev), Some(now)) if now < prev => err(
+            case.line,
+            format!("`now={now}` is earlier than the previous directive's now={prev}"),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Parses the case whose directive is at `lines[start]`; returns it and the index of the
