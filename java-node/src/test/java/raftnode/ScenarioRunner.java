@@ -22,6 +22,8 @@ final class ScenarioRunner {
     private final String file;
     private RaftCore core;
     private RaftCore.Config config;
+    /** The last directive's {@code now}: time never goes backwards (docs/scenarios.md). */
+    private long lastNow = Long.MIN_VALUE;
 
     ScenarioRunner(String file) {
         this.file = file;
@@ -47,6 +49,14 @@ final class ScenarioRunner {
     List<String> step(Case c) {
         List<String> out = new ArrayList<>();
         Args a = c.args();
+        if (a.has("now")) {
+            long now = a.nonNegative("now");
+            if (now < lastNow) {
+                throw new ScenarioError(file, c.line(), "now=" + now + " goes back in time (the "
+                        + "previous directive had now=" + lastNow + ")");
+            }
+            lastNow = now;
+        }
         boolean query = false;
         switch (c.name()) {
             case "init" -> init(a, c.entries());

@@ -74,6 +74,8 @@ class ScenarioTest {
         assertError("t.txt:1: the first case must be init", "tick now=1\n----\n");
         assertError("t.txt:5: prevote-response needs reply_term and vote_granted, or "
                 + "unimplemented=true", INIT + "prevote-response now=1 from=2 term=1\n----\n");
+        assertError("t.txt:9: now=5 goes back in time", INIT
+                + "tick now=10\n----\n(no effects)\n\ntick now=5\n----\n(no effects)\n");
         assertError("t.txt:5: unterminated quote", INIT + "propose now=1 command=\"a b\n----\n");
     }
 
