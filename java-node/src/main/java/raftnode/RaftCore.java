@@ -1,6 +1,7 @@
 package raftnode;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -144,7 +145,7 @@ final class RaftCore {
 
     /** The whole log (read-only view). */
     List<Entry> log() {
-        return java.util.Collections.unmodifiableList(log);
+        return Collections.unmodifiableList(log);
     }
 
     int lastLogIndex() {
