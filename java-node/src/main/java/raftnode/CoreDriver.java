@@ -66,6 +66,8 @@ final class CoreDriver {
     private RaftCore core;
     /** Clock ms of the core's last election-timer restart (the Ready that asked for one). */
     private long timerResetAt;
+    /** commitIndex before the current input: a truncation at or below it breaks Raft. */
+    private int committedBefore = -1;
     /** The election timeout last given to the core (ms, counted from timerResetAt). */
     private long electionTimeout;
 
@@ -128,6 +130,7 @@ final class CoreDriver {
 
     /** Feeds one input that answers (an RPC request) at the current time; effects, then reply. */
     private <T> T answer(LongFunction<T> step) {
+        committedBefore = core.commitIndex();
         T reply = step.apply(clock.getAsLong());
         processReady();
         return reply;
@@ -135,6 +138,7 @@ final class CoreDriver {
 
     /** Feeds one input without an answer at the current time, then carries out its effects. */
     private void input(LongConsumer step) {
+        committedBefore = core.commitIndex();
         step.accept(clock.getAsLong());
         processReady();
     }
@@ -231,6 +235,12 @@ final class CoreDriver {
             }
             for (LogOp op : ready.logOps()) {
                 if (op instanceof LogOp.Truncate t) {
+                    if (t.fromIndex() <= committedBefore) {
+                        // Leader Completeness (section 5.4.3) says this never happens; keep
+                        // going like the other nodes, but leave a loud trace.
+                        LOG.severe("node " + config.id() + " truncates committed index "
+                                + t.fromIndex() + " (commitIndex " + committedBefore + ")");
+                    }
                     storage.truncate(t.fromIndex(), keptPrefix(t.fromIndex()));
                 } else if (op instanceof LogOp.Append a) {
                     storage.append(a.entries());
