@@ -612,19 +612,24 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 metadata=((FORWARDED_KEY, "1"),),
             )
         )
-        while True:
-            changed = asyncio.ensure_future(self._leader_changed.wait())
-            try:
-                await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                changed.cancel()
-            if call.done():
-                break
-            if self.core.leader_id not in (NONE, leader):
+        try:
+            while True:
+                changed = asyncio.ensure_future(self._leader_changed.wait())
+                try:
+                    await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+                if call.done():
+                    break
+                if self.core.leader_id not in (NONE, leader):
+                    return self._answer(
+                        False, f"leader {leader} was replaced while forwarding", pb.UNKNOWN
+                    )
+        finally:
+            # Also when this handler is cancelled (the client gave up): the forwarded call
+            # must not outlive it and end later with an exception nobody reads.
+            if not call.done():
                 call.cancel()
-                return self._answer(
-                    False, f"leader {leader} was replaced while forwarding", pb.UNKNOWN
-                )
         try:
             return call.result()
         except grpc.aio.AioRpcError as e:
