@@ -153,6 +153,10 @@ pub struct Evidence {
     pub final_logs: Vec<LogSnapshot>,
     pub journals: BTreeMap<u32, Vec<Event>>,
     pub journal_problems: Vec<String>,
+    /// Every call on RPC-aware links (`messages.jsonl`, read back from its own file, not
+    /// saved in evidence.json); None = the run had no RPC-aware links.
+    #[serde(default, skip_serializing)]
+    pub messages: Option<Vec<crate::net::trace::Message>>,
     pub history: Vec<Op>,
     pub waits: Vec<WaitRecord>,
     /// Nodes that exited without a fault asking for it: (node, how, µs).

@@ -83,6 +83,9 @@ pub struct Cluster {
     pub log_poll_ms: u64,
     /// Route node-to-node traffic through the harness's per-link proxies.
     pub proxies: bool,
+    /// `network = "rpc"`: the links are RPC-aware (`net::rpc`, `messages.jsonl`, message
+    /// faults) instead of TCP proxies; implies `proxies`.
+    pub rpc: bool,
     /// Bytes of each node's output kept in `nodes/<id>.log`: the first and the last
     /// half (`node_log_cap_mb`, default 64 MiB); the middle of a longer log is cut.
     pub node_log_cap_bytes: u64,

@@ -347,6 +347,7 @@ const CLUSTER_KEYS: &[&str] = &[
     "log_poll_ms",
     "proxies",
     "node_log_cap_mb",
+    "network",
 ];
 const NODE_KEYS: &[&str] = &[
     "id",
@@ -475,7 +476,21 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let base_port = cf
         .and_then(|f| f.uint(&src, &mut errs, "base_port", 1, 65000))
         .unwrap_or(5000);
+    // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
+    let rpc = cf
+        .and_then(|f| f.get("network"))
+        .and_then(|v| {
+            as_word(
+                &src,
+                &mut errs,
+                v,
+                "network",
+                &[("tcp", false), ("rpc", true)],
+            )
+        })
+        .unwrap_or(false);
     let cluster = Cluster {
+        rpc,
         host,
         timing,
         poll_ms: cf
@@ -486,7 +501,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             .unwrap_or(1000),
         proxies: cf
             .and_then(|f| f.bool(&src, &mut errs, "proxies"))
-            .unwrap_or(false),
+            .unwrap_or(false)
+            || rpc,
         node_log_cap_bytes: cf
             .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
             .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
