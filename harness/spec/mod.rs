@@ -12,6 +12,7 @@ mod value;
 
 pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
 pub use input::MAX_FILE_BYTES;
+pub use parse::msgstep::MsgStep;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
 use std::collections::BTreeMap;
@@ -235,6 +236,8 @@ pub enum Action {
         loss: f64,
     },
     Heal,
+    /// A message fault on RPC-aware links (`harness/spec/msgstep.rs`).
+    Msg(MsgStep),
     Repeat {
         times: u32,
         steps: Vec<Step>,
@@ -288,6 +291,11 @@ pub const CHECK_NAMES: &[&str] = &[
     "responsiveness",
     "node_errors",
     "restarts",
+    "vote_safety",
+    "leader_legitimacy",
+    "append_consistency",
+    "commit_safety",
+    "term_monotonicity",
 ];
 
 impl Spec {

@@ -5,6 +5,9 @@ use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+#[path = "msgstep.rs"]
+pub(super) mod msgstep;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -378,7 +381,7 @@ const CHECKS_KEYS: &[&str] = &[
     "node_errors",
 ];
 const STEP_ACTIONS: &[&str] = &[
-    "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
+    "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis", "msg",
 ];
 
 /// Read and validate a suite file and the kind files it includes.
@@ -1398,6 +1401,7 @@ fn read_step(
             "loss",
         ],
         "heal" => &["heal"],
+        "msg" => msgstep::KEYS,
         "repeat" => &["repeat", "steps"],
         "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
         _ => unreachable!("filtered by STEP_ACTIONS"),
@@ -1452,6 +1456,13 @@ fn read_step(
             };
             let target = read_target(src, errs, &f, ids, default, labels)?;
             Action::Fault { fault, target }
+        }
+        "msg" => {
+            if !proxies {
+                let hint = "set `network = \"rpc\"` in [cluster]";
+                errs.help(src, f.key_span("msg"), "message faults need RPC-aware links", hint);
+            }
+            msgstep::read(src, errs, &f, ids, labels)?
         }
         "net" => {
             if !proxies {
