@@ -32,7 +32,11 @@ pub fn check(ev: &Evidence) -> CheckResult {
         else {
             continue;
         };
-        let t = led.entry(m.from).or_default().entry(*term).or_insert(m.sent_us);
+        let t = led
+            .entry(m.from)
+            .or_default()
+            .entry(*term)
+            .or_insert(m.sent_us);
         *t = (*t).min(m.sent_us);
         if let (Some(d), Some(f), Some(l)) = (m.delivered_us, first, last) {
             if m.fate.delivered() {
@@ -68,7 +72,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     if judged == 0 {
         return CheckResult::not_checked(
             NAME,
-            format!("no successful AppendEntries with a prevLogIndex in {} calls", trace.len()),
+            format!(
+                "no successful AppendEntries with a prevLogIndex in {} calls",
+                trace.len()
+            ),
         );
     }
     CheckResult::new(NAME, format!("{} calls on RPC-aware links", trace.len())).with_violations(
@@ -84,9 +91,11 @@ fn could_hold(
     (pi, pt): (i64, i64),
     before: u64,
 ) -> bool {
-    let delivered = carried.get(&m.to).into_iter().flatten().any(|(t, (f, l))| {
-        *t < before && f.0 <= pi && pi <= l.0 && f.1 <= pt && pt <= l.1
-    });
+    let delivered = carried
+        .get(&m.to)
+        .into_iter()
+        .flatten()
+        .any(|(t, (f, l))| *t < before && f.0 <= pi && pi <= l.0 && f.1 <= pt && pt <= l.1);
     let own = led
         .get(&m.to)
         .and_then(|terms| terms.get(&pt))
@@ -124,7 +133,11 @@ mod tests {
             append(3, 2, 2, (1, 2), &[(2, 2)], 0, true, 200),
         ]));
         assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("node 2 answered success"), "{}", r.summary);
+        assert!(
+            r.summary.contains("node 2 answered success"),
+            "{}",
+            r.summary
+        );
         // A success beyond the end of everything delivered fails too.
         let r = check(&ev(vec![append(1, 2, 1, (5, 1), &[], 0, true, 100)]));
         assert_eq!(r.status, Status::Fail, "{r:?}");

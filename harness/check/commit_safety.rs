@@ -37,7 +37,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     }
     let based_on = format!(
         "{}; journals of nodes [{}]",
-        trace.map_or("no RPC-aware links".into(), |t| format!("{} calls", t.len())),
+        trace.map_or("no RPC-aware links".into(), |t| format!(
+            "{} calls",
+            t.len()
+        )),
         super::list(journaled)
     );
     CheckResult::new(NAME, based_on).with_violations(
@@ -75,7 +78,14 @@ fn from_trace(ev: &Evidence, trace: &[Message], violations: &mut Vec<String>) ->
                 Some(Request::Append { leader_commit, .. }) => Some(*leader_commit),
                 _ => None,
             })
-            .chain(announced.get(&l).into_iter().flatten().filter(|a| a.0 < t).map(|a| a.1))
+            .chain(
+                announced
+                    .get(&l)
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| a.0 < t)
+                    .map(|a| a.1),
+            )
             .max()
             .unwrap_or(-1);
         if *c <= learned || counted(trace, l, *term, *c, t, majority) {
@@ -95,7 +105,10 @@ fn from_trace(ev: &Evidence, trace: &[Message], violations: &mut Vec<String>) ->
 fn counted(trace: &[Message], l: u32, term: i64, c: i64, t: u64, majority: usize) -> bool {
     // follower -> acknowledged (match index, term of the entry there)
     let mut acks: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
-    for x in trace.iter().filter(|x| x.from == l && wire::append_success(x)) {
+    for x in trace
+        .iter()
+        .filter(|x| x.from == l && wire::append_success(x))
+    {
         if !x.fate.answered() || x.replied_us.is_none_or(|r| r > t) {
             continue;
         }

@@ -58,7 +58,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     )
     .with_violations(
         violations,
-        format!("{} (leader, term) pairs, each elected by a majority", led.len()),
+        format!(
+            "{} (leader, term) pairs, each elected by a majority",
+            led.len()
+        ),
     )
 }
 
@@ -107,7 +110,12 @@ mod tests {
             append(1, 2, 2, (-1, 0), &[], -1, true, 200),
         ]));
         assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("node 1 sent AppendEntries as leader of term 2"), "{}", r.summary);
+        assert!(
+            r.summary
+                .contains("node 1 sent AppendEntries as leader of term 2"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]

@@ -17,7 +17,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
         .iter()
         .filter(|n| n.data_dir)
         .map(|n| n.id)
-        .chain(ev.journals.keys().copied().filter(|n| wire::keeps_data(ev, *n)))
+        .chain(
+            ev.journals
+                .keys()
+                .copied()
+                .filter(|n| wire::keeps_data(ev, *n)),
+        )
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
         .collect();
@@ -50,11 +55,17 @@ pub fn check(ev: &Evidence) -> CheckResult {
         NAME,
         format!(
             "{}; journals of nodes [{}]",
-            trace.map_or("no RPC-aware links".into(), |t| format!("{} calls", t.len())),
+            trace.map_or("no RPC-aware links".into(), |t| format!(
+                "{} calls",
+                t.len()
+            )),
             super::list(journaled)
         ),
     )
-    .with_violations(violations, format!("{judged} term observations never went back"))
+    .with_violations(
+        violations,
+        format!("{judged} term observations never went back"),
+    )
 }
 
 fn from_journal(ev: &Evidence, node: u32, violations: &mut Vec<String>) -> usize {
@@ -71,7 +82,11 @@ fn from_journal(ev: &Evidence, node: u32, violations: &mut Vec<String>) -> usize
         n += 1;
         if let Some((m, at)) = max {
             if term < m {
-                let what = if e.event == "start" { "restarted with" } else { "moved to" };
+                let what = if e.event == "start" {
+                    "restarted with"
+                } else {
+                    "moved to"
+                };
                 violations.push(format!(
                     "node {node} {what} term {term} at {} after term {m} at {} (journal; data dir kept)",
                     secs(e.t_us),
@@ -109,7 +124,11 @@ fn from_trace(ev: &Evidence, trace: &[Message], node: u32, violations: &mut Vec<
     for &r in &restarts {
         let before = said.iter().filter(|s| s.1 < r).max();
         let Some(&(high, at)) = before else { continue };
-        if let Some(&(low, when)) = said.iter().filter(|s| s.1 > r && s.0 < high).min_by_key(|s| s.1) {
+        if let Some(&(low, when)) = said
+            .iter()
+            .filter(|s| s.1 > r && s.0 < high)
+            .min_by_key(|s| s.1)
+        {
             violations.push(format!(
                 "node {node} used term {low} at {} after its restart at {}, having used term {high} at {} (data dir kept)",
                 secs(when),
@@ -197,7 +216,11 @@ mod tests {
         );
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("node 2 restarted with term 1"), "{}", r.summary);
+        assert!(
+            r.summary.contains("node 2 restarted with term 1"),
+            "{}",
+            r.summary
+        );
         ev.journals.get_mut(&2).unwrap()[2].term = Some(4);
         assert_eq!(check(&ev).status, Status::Pass);
     }

@@ -27,7 +27,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
     }
     let mut votes = Votes::new();
     for m in trace.unwrap_or_default() {
-        let (Method::RequestVote, Some(Request::Vote { term, candidate, .. })) = (&m.method, &m.req)
+        let (
+            Method::RequestVote,
+            Some(Request::Vote {
+                term, candidate, ..
+            }),
+        ) = (&m.method, &m.req)
         else {
             continue;
         };
@@ -51,7 +56,11 @@ pub fn check(ev: &Evidence) -> CheckResult {
             let (Some(term), Some(cand)) = (e.term, e.candidate) else {
                 continue;
             };
-            let inc = if wire::keeps_data(ev, *node) { 0 } else { starts };
+            let inc = if wire::keeps_data(ev, *node) {
+                0
+            } else {
+                starts
+            };
             let v = votes.entry((*node, term, inc)).or_default();
             v.entry(cand).or_insert((e.t_us, "journal"));
         }
@@ -117,7 +126,12 @@ mod tests {
         ]);
         let r = check(&ev);
         assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("node 3 voted for 2 candidates in term 2"), "{}", r.summary);
+        assert!(
+            r.summary
+                .contains("node 3 voted for 2 candidates in term 2"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]

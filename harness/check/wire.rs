@@ -101,6 +101,7 @@ pub(crate) mod fixtures {
     }
 
     /// Leader `from` in `term` appends `entries` (index, term) after `prev` to `to` at `t`.
+    #[allow(clippy::too_many_arguments)]
     pub fn append(
         from: u32,
         to: u32,

@@ -25,7 +25,12 @@ impl Exec<'_> {
         nodes.sort_unstable();
         nodes.dedup();
         if links.is_empty() {
-            self.record("net-msg", nodes, "no link between the targets: nothing done".into(), at);
+            self.record(
+                "net-msg",
+                nodes,
+                "no link between the targets: nothing done".into(),
+                at,
+            );
             return Ok(());
         }
         let fault = MsgFault {

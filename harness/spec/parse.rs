@@ -1460,7 +1460,12 @@ fn read_step(
         "msg" => {
             if !proxies {
                 let hint = "set `network = \"rpc\"` in [cluster]";
-                errs.help(src, f.key_span("msg"), "message faults need RPC-aware links", hint);
+                errs.help(
+                    src,
+                    f.key_span("msg"),
+                    "message faults need RPC-aware links",
+                    hint,
+                );
             }
             msgstep::read(src, errs, &f, ids, labels)?
         }
