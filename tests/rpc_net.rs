@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use raft_harness::net::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
+use raft_harness::net::rpc::RawCodec;
 use raft_harness::net::trace::{Fate, Message, TraceSink};
 use raft_harness::net::{LinkFault, Network};
 use raft_harness::proto::raft_service_client::RaftServiceClient;
@@ -226,4 +227,102 @@ async fn net_faults_act_per_call_on_rpc_links() {
     tcp.shutdown().await;
     r.net.shutdown().await;
     r.server.abort();
+}
+
+/// Answers every call with the exact bytes it received.
+#[derive(Clone)]
+struct Echo;
+
+impl tonic::server::NamedService for Echo {
+    const NAME: &'static str = "raft.RaftService";
+}
+
+impl tonic::codegen::Service<tonic::codegen::http::Request<tonic::body::Body>> for Echo {
+    type Response = tonic::codegen::http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = tonic::codegen::BoxFuture<Self::Response, Self::Error>;
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn call(&mut self, req: tonic::codegen::http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(RawCodec);
+            Ok(grpc.unary(EchoCall, req).await)
+        })
+    }
+}
+
+struct EchoCall;
+
+impl tonic::server::UnaryService<bytes::Bytes> for EchoCall {
+    type Response = bytes::Bytes;
+    type Future = tonic::codegen::BoxFuture<Response<bytes::Bytes>, Status>;
+    fn call(&mut self, r: Request<bytes::Bytes>) -> Self::Future {
+        Box::pin(async move { Ok(Response::new(r.into_inner())) })
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_pass_through_the_link_byte_for_byte() {
+    use prost::Message as _;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let incoming = tonic::transport::server::TcpIncoming::from(listener);
+        let _ = tonic::transport::Server::builder()
+            .add_service(Echo)
+            .serve_with_incoming(incoming)
+            .await;
+    });
+    let (tx, mut trace) = mpsc::channel(16);
+    let net = Network::start_rpc_mesh(
+        &[(1, "127.0.0.1:9".parse().unwrap()), (2, addr)],
+        1,
+        Some(TraceSink::channel(tx)),
+        Instant::now(),
+    )
+    .await
+    .unwrap();
+    // A heartbeat of term 5 plus field 99 (varint 7), which no RaftService message has.
+    let mut sent = heartbeat(5).encode_to_vec();
+    sent.extend_from_slice(&[0x98, 0x06, 0x07]);
+    let link = net.listen_addr(1, 2).unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{link}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path = "/raft.RaftService/AppendEntries".parse().unwrap();
+    let got = grpc
+        .unary(
+            Request::new(bytes::Bytes::from(sent.clone())),
+            path,
+            RawCodec,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        got.as_ref(),
+        sent.as_slice(),
+        "request and reply bytes unchanged"
+    );
+    // The decoded copy still saw the known fields.
+    let m = trace.recv().await.unwrap();
+    assert!(
+        matches!(
+            m.req,
+            Some(raft_harness::net::trace::Request::Append { term: 5, .. })
+        ),
+        "{m:?}"
+    );
+    net.shutdown().await;
+    server.abort();
 }

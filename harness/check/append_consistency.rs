@@ -14,22 +14,17 @@ use std::collections::BTreeMap;
 
 pub const NAME: &str = "append_consistency";
 
-/// Index and term bounds of the entries one call carried: `(first, last)` of each.
-type Carried = ((i64, i64), (i64, i64));
-
 pub fn check(ev: &Evidence) -> CheckResult {
     let Some(trace) = wire::messages(ev) else {
         return CheckResult::not_checked(NAME, "no RPC-aware links (`network = \"rpc\"`)");
     };
-    // node -> (time delivered, entries carried)
-    let mut carried: BTreeMap<u32, Vec<(u64, Carried)>> = BTreeMap::new();
     // node -> term -> first time it sent AppendEntries as leader of that term
     let mut led: BTreeMap<u32, BTreeMap<i64, u64>> = BTreeMap::new();
+    // Entries delivered (inserted at delivery) and successes (judged at the reply), in time
+    // order; at equal times the judgement comes first (only earlier deliveries count).
+    let mut events: Vec<(u64, bool, &Message)> = Vec::new();
     for m in trace {
-        let Some(Request::Append {
-            term, first, last, ..
-        }) = wire::append(m)
-        else {
+        let Some(Request::Append { term, first, .. }) = wire::append(m) else {
             continue;
         };
         let t = led
@@ -38,33 +33,49 @@ pub fn check(ev: &Evidence) -> CheckResult {
             .entry(*term)
             .or_insert(m.sent_us);
         *t = (*t).min(m.sent_us);
-        if let (Some(d), Some(f), Some(l)) = (m.delivered_us, first, last) {
+        if let (Some(d), Some(_)) = (m.delivered_us, first) {
             if m.fate.delivered() {
-                carried.entry(m.to).or_default().push((d, (*f, *l)));
+                events.push((d, true, m));
             }
         }
+        if wire::append_success(m) {
+            events.push((m.replied_us.unwrap_or(u64::MAX), false, m));
+        }
     }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut held = Held::default();
     let mut judged = 0usize;
     let mut violations = Vec::new();
-    for m in trace.iter().filter(|m| wire::append_success(m)) {
+    for (t, insert, m) in events {
         let Some(Request::Append {
             prev_log_index: pi,
             prev_log_term: pt,
+            first,
+            last,
             ..
         }) = wire::append(m)
         else {
             continue;
         };
+        if insert {
+            if let (Some(f), Some(l)) = (first, last) {
+                held.insert(m.to, *f, *l);
+            }
+            continue;
+        }
         if *pi < 0 {
             continue;
         }
         judged += 1;
-        let replied = m.replied_us.unwrap_or(u64::MAX);
-        if !could_hold(m, &carried, &led, (*pi, *pt), replied) {
+        let own = led
+            .get(&m.to)
+            .and_then(|terms| terms.get(pt))
+            .is_some_and(|l| *l < t);
+        if !own && !held.contains(m.to, *pi, *pt) {
             violations.push(format!(
                 "node {} answered success at {} to AppendEntries from {} with prevLogIndex {pi}, prevLogTerm {pt}, but no entry ({pi}, term {pt}) had reached it and it never led term {pt}",
                 m.to,
-                secs(replied),
+                secs(t),
                 m.from
             ));
         }
@@ -84,23 +95,39 @@ pub fn check(ev: &Evidence) -> CheckResult {
     )
 }
 
-fn could_hold(
-    m: &Message,
-    carried: &BTreeMap<u32, Vec<(u64, Carried)>>,
-    led: &BTreeMap<u32, BTreeMap<i64, u64>>,
-    (pi, pt): (i64, i64),
-    before: u64,
-) -> bool {
-    let delivered = carried
-        .get(&m.to)
-        .into_iter()
-        .flatten()
-        .any(|(t, (f, l))| *t < before && f.0 <= pi && pi <= l.0 && f.1 <= pt && pt <= l.1);
-    let own = led
-        .get(&m.to)
-        .and_then(|terms| terms.get(&pt))
-        .is_some_and(|t| *t < before);
-    delivered || own
+/// Per node and term, the index intervals of entries delivered so far (merged).
+#[derive(Default)]
+struct Held(BTreeMap<(u32, i64), BTreeMap<i64, i64>>);
+
+impl Held {
+    /// Entries from `f` to `l` (index, term): every index in between may have any term in
+    /// between (terms never decrease along a log), an over-approximation.
+    fn insert(&mut self, node: u32, f: (i64, i64), l: (i64, i64)) {
+        for term in f.1..=l.1.min(f.1 + 1000) {
+            let set = self.0.entry((node, term)).or_default();
+            let (mut lo, mut hi) = (f.0, l.0);
+            // Merge with every interval that touches [lo, hi].
+            let touching: Vec<(i64, i64)> = set
+                .range(..=hi + 1)
+                .rev()
+                .take_while(|(_, e)| **e >= lo - 1)
+                .map(|(s, e)| (*s, *e))
+                .collect();
+            for (s, e) in touching {
+                set.remove(&s);
+                lo = lo.min(s);
+                hi = hi.max(e);
+            }
+            set.insert(lo, hi);
+        }
+    }
+
+    fn contains(&self, node: u32, index: i64, term: i64) -> bool {
+        self.0
+            .get(&(node, term))
+            .and_then(|set| set.range(..=index).next_back())
+            .is_some_and(|(_, e)| *e >= index)
+    }
 }
 
 #[cfg(test)]

@@ -49,90 +49,110 @@ pub fn check(ev: &Evidence) -> CheckResult {
     )
 }
 
-/// Judges every AppendEntries with leaderCommit >= 0; returns how many.
+/// Judges every AppendEntries with leaderCommit >= 0, in one pass over the calls in time
+/// order; returns how many.
 fn from_trace(ev: &Evidence, trace: &[Message], violations: &mut Vec<String>) -> usize {
     let majority = wire::cluster_size(ev) / 2 + 1;
-    let mut sends: Vec<&Message> = trace.iter().filter(|m| wire::append(m).is_some()).collect();
-    sends.sort_by_key(|m| m.sent_us);
-    // node -> announced commit indexes that passed, with times
-    let mut announced: BTreeMap<u32, Vec<(u64, i64)>> = BTreeMap::new();
+    // (time, order, call): acknowledgements (at the reply the leader got), then commit
+    // indexes delivered to a node (learned), then sends judged; at equal times a send sees
+    // acks (<=) but not deliveries (<), as a leader can act only on what reached it.
+    let mut events: Vec<(u64, u8, &Message)> = Vec::new();
+    for m in trace.iter().filter(|m| wire::append(m).is_some()) {
+        if wire::append_success(m) && m.fate.answered() {
+            if let Some(r) = m.replied_us {
+                events.push((r, 0, m));
+            }
+        }
+        if m.fate.delivered() {
+            if let Some(d) = m.delivered_us {
+                events.push((d, 2, m));
+            }
+        }
+        events.push((m.sent_us, 1, m));
+    }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut learned: BTreeMap<u32, i64> = BTreeMap::new();
+    // (leader, term) -> follower -> highest acknowledged match index
+    let mut best: BTreeMap<(u32, i64), BTreeMap<u32, i64>> = BTreeMap::new();
+    // (leader, term) -> acknowledged match indexes whose entry has that term
+    let mut points: BTreeMap<(u32, i64), std::collections::BTreeSet<i64>> = BTreeMap::new();
     let mut judged = 0;
-    for m in &sends {
+    for (t, kind, m) in events {
         let Some(Request::Append {
             term,
             leader_commit: c,
+            prev_log_index,
+            prev_log_term,
+            last,
             ..
         }) = wire::append(m)
         else {
             continue;
         };
-        if *c < 0 {
-            continue;
+        match kind {
+            0 => {
+                let (n, nt) = last.unwrap_or((*prev_log_index, *prev_log_term));
+                let b = best
+                    .entry((m.from, *term))
+                    .or_default()
+                    .entry(m.to)
+                    .or_insert(n);
+                *b = (*b).max(n);
+                if nt == *term {
+                    points.entry((m.from, *term)).or_default().insert(n);
+                }
+            }
+            2 => {
+                let l = learned.entry(m.to).or_insert(-1);
+                *l = (*l).max(*c);
+            }
+            _ if *c < 0 => {}
+            _ => {
+                judged += 1;
+                let l = m.from;
+                let known = learned.get(&l).copied().unwrap_or(-1);
+                if *c <= known || counted(&best, &points, (l, *term), *c, majority) {
+                    learned.insert(l, known.max(*c));
+                    continue;
+                }
+                violations.push(format!(
+                    "node {l}, leader of term {term}, announced leaderCommit {c} at {} with no majority matching an entry of term {term} at or after index {c} (and it had learned commit index {known} only)",
+                    secs(t)
+                ));
+            }
         }
-        judged += 1;
-        let (l, t) = (m.from, m.sent_us);
-        let learned = trace
-            .iter()
-            .filter(|x| x.to == l && x.fate.delivered() && x.delivered_us.is_some_and(|d| d < t))
-            .filter_map(|x| match wire::append(x) {
-                Some(Request::Append { leader_commit, .. }) => Some(*leader_commit),
-                _ => None,
-            })
-            .chain(
-                announced
-                    .get(&l)
-                    .into_iter()
-                    .flatten()
-                    .filter(|a| a.0 < t)
-                    .map(|a| a.1),
-            )
-            .max()
-            .unwrap_or(-1);
-        if *c <= learned || counted(trace, l, *term, *c, t, majority) {
-            announced.entry(l).or_default().push((t, *c));
-            continue;
-        }
-        violations.push(format!(
-            "node {l}, leader of term {term}, announced leaderCommit {c} at {} with no majority matching an entry of term {term} at or after index {c} (and it had learned commit index {learned} only)",
-            secs(t)
-        ));
     }
     judged
 }
 
-/// True when, before `t`, a majority (leader included) acknowledged in `term` matching
-/// through some index N >= c whose entry has term `term`.
-fn counted(trace: &[Message], l: u32, term: i64, c: i64, t: u64, majority: usize) -> bool {
-    // follower -> acknowledged (match index, term of the entry there)
-    let mut acks: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
-    for x in trace
-        .iter()
-        .filter(|x| x.from == l && wire::append_success(x))
-    {
-        if !x.fate.answered() || x.replied_us.is_none_or(|r| r > t) {
-            continue;
-        }
-        if let Some(Request::Append {
-            term: xt,
-            prev_log_index,
-            prev_log_term,
-            last,
-            ..
-        }) = wire::append(x)
-        {
-            if *xt == term {
-                let point = last.unwrap_or((*prev_log_index, *prev_log_term));
-                acks.entry(x.to).or_default().push(point);
-            }
-        }
-    }
-    let best: Vec<i64> = acks
-        .values()
-        .map(|v| v.iter().map(|p| p.0).max().unwrap_or(-1))
+/// True when a majority (the leader included) acknowledged in the term matching through
+/// some index N >= c whose entry has the leader's term.
+fn counted(
+    best: &BTreeMap<(u32, i64), BTreeMap<u32, i64>>,
+    points: &BTreeMap<(u32, i64), std::collections::BTreeSet<i64>>,
+    key: (u32, i64),
+    c: i64,
+    majority: usize,
+) -> bool {
+    let Some(points) = points.get(&key) else {
+        return false;
+    };
+    let mut matched: Vec<i64> = best
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|(_, b)| *b)
         .collect();
-    acks.values().flatten().any(|&(n, nt)| {
-        nt == term && n >= c && best.iter().filter(|&&b| b >= n).count() + 1 >= majority
-    })
+    matched.sort_unstable_by(|a, b| b.cmp(a));
+    // The highest index held by `majority - 1` followers besides the leader.
+    let reach = match majority {
+        0 | 1 => i64::MAX,
+        k => match matched.get(k - 2) {
+            Some(r) => *r,
+            None => return false,
+        },
+    };
+    c <= reach && points.range(c..=reach).next().is_some()
 }
 
 /// Judges each restart of a journaled node that keeps its data; returns how many.
