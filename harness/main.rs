@@ -389,6 +389,10 @@ fn read_input(path: &Path) -> Result<Input, String> {
                 l.path = path.join("nodes").join(name);
             }
         }
+        let trace = path.join(raft_harness::net::rpc::TRACE_FILE);
+        if trace.is_file() {
+            evidence.messages = Some(raft_harness::net::trace::read(&trace).0);
+        }
         // The same rule as for a history file: one operation per id.
         let mut seen = std::collections::BTreeMap::new();
         for (i, op) in evidence.history.iter().enumerate() {

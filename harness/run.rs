@@ -438,13 +438,17 @@ async fn run_inner(
             )
         })
         .collect();
+    let mut trace_task = None;
     let net = if spec.cluster.proxies {
         let nodes: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
-        Some(
+        let started = if spec.cluster.rpc {
+            crate::net::rpc::start_for_run(&nodes, seed, run_dir, clock.0, &mut trace_task).await
+        } else {
             crate::net::Network::start_mesh(&nodes, seed)
                 .await
-                .map_err(|e| format!("cannot start the link proxies: {e}"))?,
-        )
+                .map_err(|e| e.to_string())
+        };
+        Some(started.map_err(|e| format!("cannot start the link proxies: {e}"))?)
     } else {
         None
     };
@@ -640,6 +644,8 @@ async fn run_inner(
             .collect();
         n.shutdown().await;
     }
+    drop(net);
+    let messages = crate::net::rpc::finish_trace(trace_task, run_dir).await;
     phase.mark("teardown");
 
     // 8. Evidence.
@@ -689,6 +695,7 @@ async fn run_inner(
         final_logs,
         journals,
         journal_problems,
+        messages,
         history: rec.snapshot(),
         waits,
         unexpected_exits: unexpected,

@@ -16,6 +16,13 @@ pub mod responsiveness;
 pub mod restarts;
 pub mod state_machine_safety;
 pub mod term_stability;
+// Wire checks (RPC-aware links, `messages.jsonl`; journals where they carry it).
+pub mod append_consistency;
+pub mod commit_safety;
+pub mod leader_legitimacy;
+pub mod term_monotonicity;
+pub mod vote_safety;
+pub mod wire;
 
 use crate::history::Op;
 use crate::observe::journal::Event;
@@ -153,6 +160,10 @@ pub struct Evidence {
     pub final_logs: Vec<LogSnapshot>,
     pub journals: BTreeMap<u32, Vec<Event>>,
     pub journal_problems: Vec<String>,
+    /// Every call on RPC-aware links (`messages.jsonl`, read back from its own file, not
+    /// saved in evidence.json); None = the run had no RPC-aware links.
+    #[serde(default, skip_serializing)]
+    pub messages: Option<Vec<crate::net::trace::Message>>,
     pub history: Vec<Op>,
     pub waits: Vec<WaitRecord>,
     /// Nodes that exited without a fault asking for it: (node, how, µs).
@@ -296,6 +307,20 @@ pub fn run_all(
         (responsiveness::NAME, Box::new(|| responsiveness::check(ev))),
         (node_errors::NAME, Box::new(|| node_errors::check(ev))),
         (restarts::NAME, Box::new(|| restarts::check(ev))),
+        (vote_safety::NAME, Box::new(|| vote_safety::check(ev))),
+        (
+            leader_legitimacy::NAME,
+            Box::new(|| leader_legitimacy::check(ev)),
+        ),
+        (
+            append_consistency::NAME,
+            Box::new(|| append_consistency::check(ev)),
+        ),
+        (commit_safety::NAME, Box::new(|| commit_safety::check(ev))),
+        (
+            term_monotonicity::NAME,
+            Box::new(|| term_monotonicity::check(ev)),
+        ),
     ];
     checkers
         .into_iter()
@@ -412,6 +437,7 @@ pub(crate) mod fixtures {
             index: None,
             command: None,
             result: None,
+            log_len: None,
         }
     }
 }
@@ -462,7 +488,7 @@ mod tests {
             ..Default::default()
         };
         let r = run_all(&ev, Duration::from_secs(5), cancel);
-        assert_eq!(r.len(), 13);
+        assert_eq!(r.len(), crate::spec::CHECK_NAMES.len());
         for c in &r {
             assert_eq!(c.status, Status::NotChecked, "{c:?}");
             assert_eq!(c.summary, INTERRUPTED);

@@ -201,12 +201,12 @@ pub struct LinkStatus {
 }
 
 #[derive(Default)]
-struct LinkStats {
+pub(super) struct LinkStats {
     live: AtomicUsize,
     accepted: AtomicU64,
     resets: AtomicU64,
-    bytes_forward: AtomicU64,
-    bytes_backward: AtomicU64,
+    pub(super) bytes_forward: AtomicU64,
+    pub(super) bytes_backward: AtomicU64,
 }
 
 struct LinkHandle {
@@ -229,6 +229,8 @@ pub struct Network {
     stop: watch::Sender<bool>,
     tasks: Mutex<Option<JoinSet<()>>>,
     live_tasks: Arc<AtomicUsize>,
+    /// RPC-aware links only: trace, clock and message faults ([`super::rpc`]).
+    pub(super) rpc: Option<Arc<super::rpc::Shared>>,
 }
 
 impl Network {
@@ -237,6 +239,16 @@ impl Network {
     pub async fn start(
         links: &[(NodeId, NodeId, SocketAddr)],
         seed: u64,
+    ) -> Result<Network, NetError> {
+        Network::start_with(links, seed, None).await
+    }
+
+    /// As [`Network::start`]; with `rpc`, every link is an RPC-aware link ([`super::rpc`])
+    /// instead of a TCP proxy.
+    pub(super) async fn start_with(
+        links: &[(NodeId, NodeId, SocketAddr)],
+        seed: u64,
+        rpc: Option<Arc<super::rpc::Shared>>,
     ) -> Result<Network, NetError> {
         let (stop, _) = watch::channel(false);
         let live_tasks = Arc::new(AtomicUsize::new(0));
@@ -256,20 +268,38 @@ impl Network {
             let (listen, listener) = listener?;
             let (fault, fault_rx) = watch::channel(LinkFault::PASS);
             let stats = Arc::new(LinkStats::default());
-            let acceptor = Acceptor {
-                listener,
-                target,
-                fault: fault_rx,
-                stats: stats.clone(),
-                stop: stop.subscribe(),
-                seed: mix(seed, (u64::from(from) << 32) | u64::from(to)),
-                live_tasks: live_tasks.clone(),
-            };
+            let link_seed = mix(seed, (u64::from(from) << 32) | u64::from(to));
             let guard = TaskGuard::new(&live_tasks);
-            tasks.spawn(async move {
-                let _guard = guard;
-                acceptor.run().await;
-            });
+            if let Some(shared) = &rpc {
+                let served = super::rpc::serve(
+                    listener,
+                    (from, to),
+                    target,
+                    fault_rx,
+                    stats.clone(),
+                    shared.clone(),
+                    link_seed,
+                    stop.subscribe(),
+                );
+                tasks.spawn(async move {
+                    let _guard = guard;
+                    served.await;
+                });
+            } else {
+                let acceptor = Acceptor {
+                    listener,
+                    target,
+                    fault: fault_rx,
+                    stats: stats.clone(),
+                    stop: stop.subscribe(),
+                    seed: link_seed,
+                    live_tasks: live_tasks.clone(),
+                };
+                tasks.spawn(async move {
+                    let _guard = guard;
+                    acceptor.run().await;
+                });
+            }
             handles.insert(
                 (from, to),
                 LinkHandle {
@@ -286,6 +316,7 @@ impl Network {
             stop,
             tasks: Mutex::new(Some(tasks)),
             live_tasks,
+            rpc,
         })
     }
 
@@ -294,18 +325,24 @@ impl Network {
         nodes: &[(NodeId, SocketAddr)],
         seed: u64,
     ) -> Result<Network, NetError> {
-        let links: Vec<_> = nodes
-            .iter()
-            .flat_map(|&(from, _)| {
-                nodes
-                    .iter()
-                    .filter(move |&&(to, _)| to != from)
-                    .map(move |&(to, target)| (from, to, target))
-            })
-            .collect();
-        Network::start(&links, seed).await
+        Network::start(&mesh(nodes), seed).await
     }
+}
 
+/// Every ordered pair of distinct nodes, as `(from, to, to's address)`.
+pub(super) fn mesh(nodes: &[(NodeId, SocketAddr)]) -> Vec<(NodeId, NodeId, SocketAddr)> {
+    nodes
+        .iter()
+        .flat_map(|&(from, _)| {
+            nodes
+                .iter()
+                .filter(move |&&(to, _)| to != from)
+                .map(move |&(to, target)| (from, to, target))
+        })
+        .collect()
+}
+
+impl Network {
     /// Where `from` must connect to reach `to`.
     pub fn listen_addr(&self, from: NodeId, to: NodeId) -> Result<SocketAddr, NetError> {
         Ok(self.handle(from, to)?.listen)
@@ -364,8 +401,12 @@ impl Network {
         Ok(())
     }
 
-    /// Every link back to a healthy [`LinkFault::PASS`].
+    /// Every link back to a healthy [`LinkFault::PASS`]; on RPC-aware links every message
+    /// fault ends too.
     pub fn heal(&self) -> Result<(), NetError> {
+        if let Some(rpc) = &self.rpc {
+            rpc.clear();
+        }
         self.set_links(self.links.keys().copied(), LinkFault::PASS)
     }
 

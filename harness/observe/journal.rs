@@ -24,6 +24,9 @@ pub struct Event {
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
+    /// `start`: entries in the recovered log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_len: Option<i64>,
 }
 
 /// Read a journal. A torn last line (the node was killed mid-write) is dropped;

@@ -1,6 +1,7 @@
 //! The schedule executor: runs a suite's steps against the cluster — waits,
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
+mod msgstep;
 pub mod netfault;
 
 use crate::check::WaitRecord;
@@ -200,6 +201,7 @@ impl<'a> Exec<'a> {
                 }
                 Ok(())
             }
+            Action::Msg(m) => self.msg_step(m, &step.at).await,
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress
@@ -967,6 +969,7 @@ pub fn describe(a: &Action) -> String {
             format!("net {} {}", shape_name(*shape), target_name(target))
         }
         Action::Heal => "heal the network".into(),
+        Action::Msg(m) => format!("msg {:?} {:?}", m.action, m.method),
         Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         Action::Nemesis {
             faults,

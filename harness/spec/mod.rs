@@ -12,6 +12,7 @@ mod value;
 
 pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
 pub use input::MAX_FILE_BYTES;
+pub use parse::msgstep::MsgStep;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
 use std::collections::BTreeMap;
@@ -83,6 +84,9 @@ pub struct Cluster {
     pub log_poll_ms: u64,
     /// Route node-to-node traffic through the harness's per-link proxies.
     pub proxies: bool,
+    /// `network = "rpc"`: the links are RPC-aware (`net::rpc`, `messages.jsonl`, message
+    /// faults) instead of TCP proxies; implies `proxies`.
+    pub rpc: bool,
     /// Bytes of each node's output kept in `nodes/<id>.log`: the first and the last
     /// half (`node_log_cap_mb`, default 64 MiB); the middle of a longer log is cut.
     pub node_log_cap_bytes: u64,
@@ -232,6 +236,8 @@ pub enum Action {
         loss: f64,
     },
     Heal,
+    /// A message fault on RPC-aware links (`harness/spec/msgstep.rs`).
+    Msg(MsgStep),
     Repeat {
         times: u32,
         steps: Vec<Step>,
@@ -285,6 +291,11 @@ pub const CHECK_NAMES: &[&str] = &[
     "responsiveness",
     "node_errors",
     "restarts",
+    "vote_safety",
+    "leader_legitimacy",
+    "append_consistency",
+    "commit_safety",
+    "term_monotonicity",
 ];
 
 impl Spec {

@@ -5,6 +5,9 @@ use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+#[path = "msgstep.rs"]
+pub(super) mod msgstep;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -331,6 +334,7 @@ const CLUSTER_KEYS: &[&str] = &[
     "log_poll_ms",
     "proxies",
     "node_log_cap_mb",
+    "network",
 ];
 const NODE_KEYS: &[&str] = &[
     "id",
@@ -361,7 +365,7 @@ const CHECKS_KEYS: &[&str] = &[
     "node_errors",
 ];
 const STEP_ACTIONS: &[&str] = &[
-    "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis",
+    "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis", "msg",
 ];
 
 /// Read and validate a suite file and the kind files it includes.
@@ -459,7 +463,21 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let base_port = cf
         .and_then(|f| f.uint(&src, &mut errs, "base_port", 1, 65000))
         .unwrap_or(5000);
+    // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
+    let rpc = cf
+        .and_then(|f| f.get("network"))
+        .and_then(|v| {
+            as_word(
+                &src,
+                &mut errs,
+                v,
+                "network",
+                &[("tcp", false), ("rpc", true)],
+            )
+        })
+        .unwrap_or(false);
     let cluster = Cluster {
+        rpc,
         host,
         timing,
         poll_ms: cf
@@ -470,7 +488,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             .unwrap_or(1000),
         proxies: cf
             .and_then(|f| f.bool(&src, &mut errs, "proxies"))
-            .unwrap_or(false),
+            .unwrap_or(false)
+            || rpc,
         node_log_cap_bytes: cf
             .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
             .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
@@ -1384,6 +1403,7 @@ fn read_step(
             "loss",
         ],
         "heal" => &["heal"],
+        "msg" => msgstep::KEYS,
         "repeat" => &["repeat", "steps"],
         "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
         _ => unreachable!("filtered by STEP_ACTIONS"),
@@ -1438,6 +1458,18 @@ fn read_step(
             };
             let target = read_target(src, errs, &f, ids, default, labels)?;
             Action::Fault { fault, target }
+        }
+        "msg" => {
+            if !proxies {
+                let hint = "set `network = \"rpc\"` in [cluster]";
+                errs.help(
+                    src,
+                    f.key_span("msg"),
+                    "message faults need RPC-aware links",
+                    hint,
+                );
+            }
+            msgstep::read(src, errs, &f, ids, labels)?
         }
         "net" => {
             if !proxies {

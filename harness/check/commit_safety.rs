@@ -1,0 +1,275 @@
+//! Commit safety (Raft §5.4.2, Figure 8): a leader marks an entry committed only once it is
+//! stored on a majority, and counts replicas only for entries of its current term; entries
+//! of earlier terms are committed indirectly, by committing a later entry of its own term.
+//!
+//! From the wire: a leader L of term T that announced leaderCommit c must, before that
+//! call, either have learned a commit index >= c (from the leaderCommit of calls delivered
+//! to it, or announced by it before), or have had success replies in T from a majority
+//! (itself included) matching through some index N >= c whose entry has term T.
+//!
+//! From journals: a restarted node that keeps its data dir must still hold every entry it
+//! had committed (`start.log_len` > the highest `commit` index before the restart).
+use super::{secs, wire, CheckResult, Evidence};
+use crate::net::trace::{Message, Request};
+use std::collections::BTreeMap;
+
+pub const NAME: &str = "commit_safety";
+
+pub fn check(ev: &Evidence) -> CheckResult {
+    let journaled: Vec<u32> = ev
+        .journals
+        .iter()
+        .filter(|(n, j)| !j.is_empty() && wire::keeps_data(ev, **n))
+        .map(|(n, _)| *n)
+        .collect();
+    let trace = wire::messages(ev);
+    if trace.is_none() && journaled.is_empty() {
+        return CheckResult::not_checked(NAME, "no RPC-aware links and no journals");
+    }
+    let mut violations = Vec::new();
+    let judged = trace.map_or(0, |t| from_trace(ev, t, &mut violations));
+    let restarts = from_journals(ev, &journaled, &mut violations);
+    if judged == 0 && restarts == 0 {
+        return CheckResult::not_checked(
+            NAME,
+            "no leaderCommit was announced and no journaled node was restarted",
+        );
+    }
+    let based_on = format!(
+        "{}; journals of nodes [{}]",
+        trace.map_or("no RPC-aware links".into(), |t| format!(
+            "{} calls",
+            t.len()
+        )),
+        super::list(journaled)
+    );
+    CheckResult::new(NAME, based_on).with_violations(
+        violations,
+        format!("{judged} leaderCommit announcements backed by a majority or learned; {restarts} restarts kept every committed entry"),
+    )
+}
+
+/// Judges every AppendEntries with leaderCommit >= 0, in one pass over the calls in time
+/// order; returns how many.
+fn from_trace(ev: &Evidence, trace: &[Message], violations: &mut Vec<String>) -> usize {
+    let majority = wire::cluster_size(ev) / 2 + 1;
+    // (time, order, call): acknowledgements (at the reply the leader got), then commit
+    // indexes delivered to a node (learned), then sends judged; at equal times a send sees
+    // acks (<=) but not deliveries (<), as a leader can act only on what reached it.
+    let mut events: Vec<(u64, u8, &Message)> = Vec::new();
+    for m in trace.iter().filter(|m| wire::append(m).is_some()) {
+        if wire::append_success(m) && m.fate.answered() {
+            if let Some(r) = m.replied_us {
+                events.push((r, 0, m));
+            }
+        }
+        if m.fate.delivered() {
+            if let Some(d) = m.delivered_us {
+                events.push((d, 2, m));
+            }
+        }
+        events.push((m.sent_us, 1, m));
+    }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut learned: BTreeMap<u32, i64> = BTreeMap::new();
+    // (leader, term) -> follower -> highest acknowledged match index
+    let mut best: BTreeMap<(u32, i64), BTreeMap<u32, i64>> = BTreeMap::new();
+    // (leader, term) -> acknowledged match indexes whose entry has that term
+    let mut points: BTreeMap<(u32, i64), std::collections::BTreeSet<i64>> = BTreeMap::new();
+    let mut judged = 0;
+    for (t, kind, m) in events {
+        let Some(Request::Append {
+            term,
+            leader_commit: c,
+            prev_log_index,
+            prev_log_term,
+            last,
+            ..
+        }) = wire::append(m)
+        else {
+            continue;
+        };
+        match kind {
+            0 => {
+                let (n, nt) = last.unwrap_or((*prev_log_index, *prev_log_term));
+                let b = best
+                    .entry((m.from, *term))
+                    .or_default()
+                    .entry(m.to)
+                    .or_insert(n);
+                *b = (*b).max(n);
+                if nt == *term {
+                    points.entry((m.from, *term)).or_default().insert(n);
+                }
+            }
+            2 => {
+                let l = learned.entry(m.to).or_insert(-1);
+                *l = (*l).max(*c);
+            }
+            _ if *c < 0 => {}
+            _ => {
+                judged += 1;
+                let l = m.from;
+                let known = learned.get(&l).copied().unwrap_or(-1);
+                if *c <= known || counted(&best, &points, (l, *term), *c, majority) {
+                    learned.insert(l, known.max(*c));
+                    continue;
+                }
+                violations.push(format!(
+                    "node {l}, leader of term {term}, announced leaderCommit {c} at {} with no majority matching an entry of term {term} at or after index {c} (and it had learned commit index {known} only)",
+                    secs(t)
+                ));
+            }
+        }
+    }
+    judged
+}
+
+/// True when a majority (the leader included) acknowledged in the term matching through
+/// some index N >= c whose entry has the leader's term.
+fn counted(
+    best: &BTreeMap<(u32, i64), BTreeMap<u32, i64>>,
+    points: &BTreeMap<(u32, i64), std::collections::BTreeSet<i64>>,
+    key: (u32, i64),
+    c: i64,
+    majority: usize,
+) -> bool {
+    let Some(points) = points.get(&key) else {
+        return false;
+    };
+    let mut matched: Vec<i64> = best
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|(_, b)| *b)
+        .collect();
+    matched.sort_unstable_by(|a, b| b.cmp(a));
+    // The highest index held by `majority - 1` followers besides the leader.
+    let reach = match majority {
+        0 | 1 => i64::MAX,
+        k => match matched.get(k - 2) {
+            Some(r) => *r,
+            None => return false,
+        },
+    };
+    c <= reach && points.range(c..=reach).next().is_some()
+}
+
+/// Judges each restart of a journaled node that keeps its data; returns how many.
+fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> usize {
+    let mut restarts = 0;
+    for node in nodes {
+        let mut committed: i64 = -1;
+        let mut started = false;
+        for e in &ev.journals[node] {
+            match e.event.as_str() {
+                "commit" => committed = committed.max(e.index.unwrap_or(-1)),
+                "start" if started => {
+                    restarts += 1;
+                    if let Some(len) = e.log_len {
+                        if len <= committed {
+                            violations.push(format!(
+                                "node {node} restarted at {} holding {len} entries, but it had committed index {committed} (its data dir was kept)",
+                                secs(e.t_us)
+                            ));
+                        }
+                    }
+                }
+                "start" => started = true,
+                _ => {}
+            }
+        }
+    }
+    restarts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::wire::fixtures::{append, journal};
+    use crate::check::{NodeInfo, Status};
+
+    fn ev(msgs: Vec<Message>) -> Evidence {
+        let mut ev = Evidence {
+            messages: Some(msgs),
+            ..Evidence::default()
+        };
+        ev.nodes = (1..=5)
+            .map(|id| NodeInfo {
+                id,
+                kind: "k".into(),
+                journal: true,
+                data_dir: true,
+            })
+            .collect();
+        ev
+    }
+
+    #[test]
+    fn commit_after_a_majority_acknowledged_an_entry_of_the_term_passes() {
+        let r = check(&ev(vec![
+            append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+            append(1, 3, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+            append(1, 2, 2, (0, 2), &[], 0, true, 300),
+        ]));
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn figure_8_committing_an_old_term_entry_by_counting_fails() {
+        // Leader 1 of term 4 gets its term-2 entry at index 1 onto 2 and 3 (a majority of 5)
+        // and announces it committed, with no entry of term 4 on a majority.
+        let r = check(&ev(vec![
+            // A leader of term 1 committed index 0 on 3, 4, 5 and told node 1.
+            append(3, 4, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+            append(3, 5, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+            append(3, 1, 1, (0, 1), &[], 0, true, 50),
+            append(1, 2, 4, (0, 1), &[(1, 2)], 0, true, 100),
+            append(1, 3, 4, (0, 1), &[(1, 2)], 0, true, 100),
+            append(1, 2, 4, (1, 2), &[], 1, true, 300),
+        ]));
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(r.summary.contains("leaderCommit 1"), "{}", r.summary);
+    }
+
+    #[test]
+    fn commit_on_a_minority_fails_and_a_learned_commit_passes() {
+        let minority = vec![
+            append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+            append(1, 2, 2, (0, 2), &[], 0, true, 300),
+        ];
+        assert_eq!(check(&ev(minority.clone())).status, Status::Fail);
+        // The same announcement after a leader of term 1 told node 1 index 0 is committed.
+        let mut learned = vec![
+            append(4, 2, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+            append(4, 3, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+            append(4, 1, 1, (0, 1), &[], 0, true, 50),
+        ];
+        learned.extend(minority);
+        assert_eq!(check(&ev(learned)).status, Status::Pass);
+    }
+
+    #[test]
+    fn a_restart_that_lost_committed_entries_fails_from_the_journal() {
+        let mut e = Evidence::default();
+        let mut start = journal(3, 10, "start", Some(0), None);
+        start.log_len = Some(0);
+        let mut commit = journal(3, 20, "commit", None, None);
+        commit.index = Some(4);
+        let mut restart = journal(3, 30, "start", Some(2), None);
+        restart.log_len = Some(3);
+        e.journals.insert(3, vec![start, commit, restart.clone()]);
+        let r = check(&e);
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(r.summary.contains("holding 3 entries"), "{}", r.summary);
+        restart.log_len = Some(5);
+        e.journals.get_mut(&3).unwrap()[2] = restart;
+        assert_eq!(check(&e).status, Status::Pass);
+    }
+
+    #[test]
+    fn no_evidence_is_not_checked() {
+        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_eq!(check(&ev(vec![])).status, Status::NotChecked);
+    }
+}

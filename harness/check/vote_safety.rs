@@ -1,0 +1,179 @@
+//! Vote safety (Raft §5.2, Figure 2 "RequestVote RPC" receiver rule 2): each server votes for
+//! at most one candidate in a given term (votedFor is persistent state, so also across
+//! restarts that keep the data dir). A pre-vote grant (thesis §9.6) is not a vote.
+//!
+//! Two sources of evidence: granted RequestVote replies in `messages.jsonl` (black-box nodes
+//! too), and `vote` events of journals. A node without a data dir forgets its vote on a
+//! restart by configuration: its votes are compared within one incarnation only.
+use super::{list, secs, wire, CheckResult, Evidence};
+use crate::net::trace::{Method, Reply, Request};
+use std::collections::BTreeMap;
+
+pub const NAME: &str = "vote_safety";
+
+/// (voter, term, incarnation) -> candidate -> (first time, source)
+type Votes = BTreeMap<(u32, i64, usize), BTreeMap<i64, (u64, &'static str)>>;
+
+pub fn check(ev: &Evidence) -> CheckResult {
+    let journaled: Vec<u32> = ev
+        .journals
+        .iter()
+        .filter(|(_, j)| !j.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
+    let trace = wire::messages(ev);
+    if trace.is_none() && journaled.is_empty() {
+        return CheckResult::not_checked(NAME, "no RPC-aware links and no journals");
+    }
+    let mut votes = Votes::new();
+    for m in trace.unwrap_or_default() {
+        let (
+            Method::RequestVote,
+            Some(Request::Vote {
+                term, candidate, ..
+            }),
+        ) = (&m.method, &m.req)
+        else {
+            continue;
+        };
+        if !matches!(m.reply, Some(Reply::Vote { granted: true, .. })) {
+            continue;
+        }
+        let t = m.delivered_us.unwrap_or(m.sent_us);
+        let inc = incarnation(ev, m.to, t);
+        let e = votes.entry((m.to, *term, inc)).or_default();
+        e.entry(*candidate).or_insert((t, "trace"));
+    }
+    for (node, events) in &ev.journals {
+        let mut starts = 0usize;
+        for e in events {
+            if e.event == "start" {
+                starts += 1;
+            }
+            if e.event != "vote" {
+                continue;
+            }
+            let (Some(term), Some(cand)) = (e.term, e.candidate) else {
+                continue;
+            };
+            let inc = if wire::keeps_data(ev, *node) {
+                0
+            } else {
+                starts
+            };
+            let v = votes.entry((*node, term, inc)).or_default();
+            v.entry(cand).or_insert((e.t_us, "journal"));
+        }
+    }
+    let mut violations = Vec::new();
+    for ((voter, term, _), cands) in &votes {
+        if cands.len() > 1 {
+            let who: Vec<String> = cands
+                .iter()
+                .map(|(c, (t, src))| format!("{c} at {} ({src})", secs(*t)))
+                .collect();
+            violations.push(format!(
+                "node {voter} voted for {} candidates in term {term}: {}",
+                cands.len(),
+                who.join(", ")
+            ));
+        }
+    }
+    let based_on = format!(
+        "{}; journals of nodes [{}]",
+        trace.map_or("no RPC-aware links".to_string(), |t| format!(
+            "{} calls on RPC-aware links",
+            t.len()
+        )),
+        list(journaled)
+    );
+    if votes.is_empty() {
+        return CheckResult::not_checked(NAME, format!("no vote was granted ({based_on})"));
+    }
+    CheckResult::new(NAME, based_on).with_violations(
+        violations,
+        format!("{} votes (voter, term), one candidate each", votes.len()),
+    )
+}
+
+/// Incarnation of `node` at `t` for comparing votes: 0 for nodes that keep a data dir,
+/// else the number of restarts before `t`.
+fn incarnation(ev: &Evidence, node: u32, t: u64) -> usize {
+    if wire::keeps_data(ev, node) {
+        return 0;
+    }
+    wire::restarts(ev, node).iter().filter(|&&r| r < t).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::wire::fixtures::{journal, vote};
+    use crate::check::Status;
+
+    fn with_trace(msgs: Vec<crate::net::trace::Message>) -> Evidence {
+        Evidence {
+            messages: Some(msgs),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn two_candidates_granted_in_one_term_by_one_voter_fail_from_the_trace() {
+        let ev = with_trace(vec![
+            vote(Method::RequestVote, 1, 3, 2, true, 100),
+            vote(Method::RequestVote, 2, 3, 2, true, 200),
+        ]);
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(
+            r.summary
+                .contains("node 3 voted for 2 candidates in term 2"),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn pre_vote_grants_refusals_and_other_terms_are_not_double_votes() {
+        let ev = with_trace(vec![
+            vote(Method::PreVote, 1, 3, 2, true, 100),
+            vote(Method::RequestVote, 2, 3, 2, true, 200),
+            vote(Method::RequestVote, 1, 3, 2, false, 300),
+            vote(Method::RequestVote, 1, 3, 3, true, 400),
+            // A repeated grant to the same candidate is the same vote.
+            vote(Method::RequestVote, 1, 3, 3, true, 500),
+        ]);
+        let r = check(&ev);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+    }
+
+    #[test]
+    fn journals_alone_show_a_double_vote_and_a_kept_data_dir_spans_restarts() {
+        let mut ev = Evidence::default();
+        ev.journals.insert(
+            2,
+            vec![
+                journal(2, 10, "start", None, None),
+                journal(2, 20, "vote", Some(4), Some(1)),
+                journal(2, 30, "start", None, None),
+                journal(2, 40, "vote", Some(4), Some(3)),
+            ],
+        );
+        assert_eq!(check(&ev).status, Status::Fail);
+        // Without a data dir the vote is forgotten on restart by configuration.
+        ev.nodes = vec![crate::check::NodeInfo {
+            id: 2,
+            kind: "k".into(),
+            journal: true,
+            data_dir: false,
+        }];
+        assert_eq!(check(&ev).status, Status::Pass);
+    }
+
+    #[test]
+    fn without_links_or_journals_it_is_not_checked() {
+        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_eq!(check(&with_trace(vec![])).status, Status::NotChecked);
+    }
+}

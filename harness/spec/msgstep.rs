@@ -1,0 +1,172 @@
+//! `[[step]] msg = "..."`: a message fault on RPC-aware links (`network = "rpc"`), read into
+//! a [`MsgStep`] (plain data; the schedule resolves its targets when the step runs).
+//!
+//! ```toml
+//! [[step]]
+//! msg = "drop-reply"          # drop-request | drop-reply | delay | duplicate | reorder
+//! method = "append-entries"   # request-vote | pre-vote | append-entries | heartbeat |
+//!                             # append-with-entries | client-request | any (default)
+//! from = "leader"             # callers: a target as for `fault`/`net` steps (default all)
+//! to = "follower"             # receivers (default all)
+//! count = 3                   # the next N matching calls, or
+//! rate = 0.5                  # each matching call with this probability (seeded)
+//! delay_ms = [50, 200]        # delay: fixed (N) or random in [min, max]
+//! after_ms = 100              # duplicate: the second copy this much later (default 100)
+//! max_hold_ms = 2000          # reorder: longest hold waiting for a later call (default 2000)
+//! ```
+//! Budget: `count` or `rate` (neither = every matching call, rate 1). The fault lasts until
+//! the next `heal`.
+use super::{Action, Errs, Fields, Labels, Src, Target, Value};
+use crate::net::msgfault::{Budget, MsgAction, MsgMethod};
+use std::collections::BTreeSet;
+
+/// The keys a `msg` step may have.
+pub(super) const KEYS: &[&str] = &[
+    "msg",
+    "method",
+    "from",
+    "to",
+    "count",
+    "rate",
+    "delay_ms",
+    "after_ms",
+    "max_hold_ms",
+];
+
+/// A message-fault step: which calls (from × to, method), what to do, how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MsgStep {
+    pub from: Target,
+    pub to: Target,
+    pub method: MsgMethod,
+    pub action: MsgAction,
+    pub budget: Budget,
+}
+
+/// Reads a `msg` step; errors go to `errs` with the key's span.
+pub(super) fn read(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    labels: &Labels,
+) -> Option<Action> {
+    let kind = f.word(
+        src,
+        errs,
+        "msg",
+        &[
+            ("drop-request", 0),
+            ("drop-reply", 1),
+            ("delay", 2),
+            ("duplicate", 3),
+            ("reorder", 4),
+        ],
+    )?;
+    let method = match f.get("method") {
+        None => MsgMethod::Any,
+        Some(v) => {
+            let words: Vec<(&str, MsgMethod)> = MsgMethod::NAMES
+                .iter()
+                .filter_map(|n| Some((*n, MsgMethod::parse(n)?)))
+                .collect();
+            super::as_word(src, errs, v, "method", &words)?
+        }
+    };
+    let action = match kind {
+        0 => MsgAction::DropRequest,
+        1 => MsgAction::DropReply,
+        2 => read_delay(src, errs, f)?,
+        3 => MsgAction::Duplicate {
+            after_ms: f.uint(src, errs, "after_ms", 0, 60_000).unwrap_or(100),
+        },
+        _ => MsgAction::Reorder {
+            max_hold_ms: f.uint(src, errs, "max_hold_ms", 1, 60_000).unwrap_or(2000),
+        },
+    };
+    let budget = match (f.get("count"), f.get("rate")) {
+        (Some(_), Some(_)) => {
+            errs.help(
+                src,
+                f.key_span("rate"),
+                "a `msg` step has `count` or `rate`, not both",
+                "`count = N` acts on the next N matching calls; `rate = p` on each with probability p",
+            );
+            return None;
+        }
+        (Some(_), None) => Budget::Next(f.uint(src, errs, "count", 1, 1_000_000)? as u32),
+        (None, Some(_)) => Budget::Rate(f.float(src, errs, "rate", 0.0, 1.0)?),
+        (None, None) => Budget::Rate(1.0),
+    };
+    let from = read_end(src, errs, f, "from", ids, labels)?;
+    let to = read_end(src, errs, f, "to", ids, labels)?;
+    Some(Action::Msg(MsgStep {
+        from,
+        to,
+        method,
+        action,
+        budget,
+    }))
+}
+
+/// `delay_ms = N` or `delay_ms = [min, max]`.
+fn read_delay(src: &Src, errs: &mut Errs, f: &Fields) -> Option<MsgAction> {
+    let Some(v) = f.get("delay_ms") else {
+        errs.help(
+            src,
+            f.key_span("msg"),
+            "a `delay` step needs `delay_ms`",
+            "`delay_ms = 100` (fixed) or `delay_ms = [50, 200]` (random in the range)",
+        );
+        return None;
+    };
+    let (min_ms, max_ms) = match &v.value {
+        Value::Array(items) if items.len() == 2 => {
+            let a = super::as_uint(src, errs, &items[0], "delay_ms", 0, 600_000)?;
+            let b = super::as_uint(src, errs, &items[1], "delay_ms", 0, 600_000)?;
+            (a, b)
+        }
+        Value::Array(_) => {
+            errs.at(
+                src,
+                v.span.clone(),
+                "`delay_ms` as an array is [min, max]: two numbers",
+            );
+            return None;
+        }
+        _ => {
+            let d = super::as_uint(src, errs, v, "delay_ms", 0, 600_000)?;
+            (d, d)
+        }
+    };
+    if min_ms > max_ms {
+        errs.at(
+            src,
+            v.span.clone(),
+            format!("`delay_ms` range [{min_ms}, {max_ms}] is empty: min is above max"),
+        );
+        return None;
+    }
+    Some(MsgAction::Delay { min_ms, max_ms })
+}
+
+/// `from`/`to`: a target word, `@label`, an id or ids; absent = every node.
+fn read_end(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    key: &str,
+    ids: &BTreeSet<u32>,
+    labels: &Labels,
+) -> Option<Target> {
+    let Some(v) = f.get(key) else {
+        return Some(Target::All);
+    };
+    match &v.value {
+        Value::Str(w) if w.starts_with('@') => {
+            super::read_label_target(src, errs, v, &w[1..], labels)
+        }
+        Value::Str(_) => super::as_word(src, errs, v, key, super::TARGET_WORDS),
+        _ => super::read_ids(src, errs, v, key, ids).map(Target::Ids),
+    }
+}
