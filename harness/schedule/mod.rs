@@ -419,6 +419,9 @@ impl<'a> Exec<'a> {
                 .note(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
+        if f == ProcFault::CrashAll {
+            return self.crash_all(ids, at).await;
+        }
         let fault_term = self.fault_term();
         // The fault's instant, once, before acting: the event and every metric
         // of this fault count from it.
@@ -431,7 +434,7 @@ impl<'a> Exec<'a> {
         let mut detail = String::new();
         for &id in &ids {
             match f {
-                ProcFault::Kill => self.cluster.kill(id),
+                ProcFault::Kill | ProcFault::CrashAll => self.cluster.kill(id),
                 ProcFault::Stop => detail = self.cluster.stop(id),
                 ProcFault::Pause => self.cluster.pause(id),
                 ProcFault::Resume => self.cluster.resume(id),
@@ -446,7 +449,7 @@ impl<'a> Exec<'a> {
                 }
             }
             match f {
-                ProcFault::Kill | ProcFault::Stop | ProcFault::Pause => {
+                ProcFault::Kill | ProcFault::Stop | ProcFault::Pause | ProcFault::CrashAll => {
                     self.obs.forget(id);
                     self.obs.set_down(id, true);
                 }
@@ -470,6 +473,12 @@ impl<'a> Exec<'a> {
         }
         self.previous = ids;
         Ok(())
+    }
+
+    /// `crash-all`: kill every node of `ids` at one instant, then restart them all.
+    async fn crash_all(&mut self, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
+        Box::pin(self.proc_fault(ProcFault::Kill, ids.clone(), at)).await?;
+        Box::pin(self.proc_fault(ProcFault::Restart, ids, at)).await
     }
 
     /// Heal every link before the final catch-up (recorded, so isolations end here).
@@ -851,7 +860,10 @@ impl<'a> Exec<'a> {
                     } else {
                         Target::Random
                     };
-                    let ids = self.resolve(&target, at).await?;
+                    let ids = match p {
+                        ProcFault::CrashAll => self.cluster.ids(),
+                        _ => self.resolve(&target, at).await?,
+                    };
                     self.proc_fault(p, ids.clone(), at).await?;
                     self.pause_for(interval).await?;
                     match p {

@@ -163,6 +163,9 @@ pub enum ProcFault {
     Pause,
     Resume,
     Restart,
+    /// Kill every target node (default: all), then restart them all: what persistence bugs
+    /// (term, vote or log kept only in memory, Figure 2) need to show (issue 13 §1).
+    CrashAll,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -324,6 +324,8 @@ const TOP_KEYS: &[&str] = &[
     "workload",
     "step",
     "checks",
+    // Read by `raft-harness explore` (harness/explore), not by `run`.
+    "explore",
 ];
 const KIND_FILE_KEYS: &[&str] = &["root", "kind", "description"];
 const KIND_KEYS: &[&str] = &[
@@ -1138,6 +1140,7 @@ pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
     ("pause", ProcFault::Pause),
     ("resume", ProcFault::Resume),
     ("restart", ProcFault::Restart),
+    ("crash-all", ProcFault::CrashAll),
 ];
 
 /// Words of `net` steps (and of the nemesis).
@@ -1432,6 +1435,7 @@ fn read_step(
             let default = match fault {
                 ProcFault::Resume => Some(Target::Paused),
                 ProcFault::Restart => Some(Target::Down),
+                ProcFault::CrashAll => Some(Target::All),
                 _ => None,
             };
             let target = read_target(src, errs, &f, ids, default, labels)?;
