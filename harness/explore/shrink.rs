@@ -22,6 +22,8 @@ struct Shrinker<'a> {
     base: Table,
     candidates: usize,
     runs_done: usize,
+    /// Failed and made runs of the last candidate that was kept (or of the input).
+    kept: (usize, usize),
 }
 
 impl Shrinker<'_> {
@@ -52,6 +54,14 @@ impl Shrinker<'_> {
             }
         }
         self.runs_done += made;
+        if hits > 0 {
+            self.kept = (hits, made);
+        }
+        let steps = t.get("step").and_then(Value::as_array).map_or(0, Vec::len);
+        say(&format!(
+            "  candidate {}: {steps} steps, failed in {hits} of {made} runs\n",
+            self.candidates
+        ));
         Ok((hits, made))
     }
 
@@ -162,6 +172,7 @@ pub fn shrink(o: &Opts) -> i32 {
         base,
         candidates: 0,
         runs_done: 0,
+        kept: (0, 0),
     };
     match run(&mut sh, steps) {
         Ok(code) => code,
@@ -198,10 +209,12 @@ fn run(sh: &mut Shrinker, steps: Vec<Value>) -> Result<i32, String> {
     sh.workload(&steps)?;
     // The final suite, run all K times for the count a user files with it.
     let (hits, made) = full_count(sh, &steps)?;
+    let (kh, km) = sh.kept;
     let out = o.out.join("shrunk.toml");
     let header = format!(
         "# Shrunk by `raft-harness shrink` from {}: {} steps ({} faults) -> {} steps ({} faults).\n\
-         # A safety check failed in {hits} of {made} runs of this suite; {} candidates, {} runs in all.\n\
+         # A safety check failed in {kh} of {km} runs when it was kept, then in {hits} of {made} more runs;\n\
+         # {} candidates, {} runs in all (runs are not deterministic: see `shrink --runs`).\n\
          # File it as a regression suite: `raft-harness run` on it must pass once the bug is fixed.\n",
         o.file.display(),
         before,
@@ -215,7 +228,7 @@ fn run(sh: &mut Shrinker, steps: Vec<Value>) -> Result<i32, String> {
     std::fs::write(&out, format!("{header}{body}"))
         .map_err(|e| format!("{}: {e}", out.display()))?;
     say(&format!(
-        "shrunk {} steps ({} faults) to {} ({} faults); reproduced in {hits} of {made} runs\n  wrote {}\n",
+        "shrunk {} steps ({} faults) to {} ({} faults); reproduced in {kh} of {km} runs when kept, then in {hits} of {made} runs\n  wrote {}\n",
         before,
         faults_before,
         steps.len(),
