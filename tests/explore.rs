@@ -14,7 +14,7 @@ const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 /// Trials allowed to find a bug: far more than the one or two it takes.
 const BUDGET_TRIALS: &str = "10";
 
-/// A kinds file with the correct node and the node with each bug given.
+/// A kinds file with the correct node (also as kind `other`) and the node with each bug given.
 fn kinds(dir: &Path) {
     let kind = |name: &str, extra: &str| {
         format!(
@@ -28,6 +28,7 @@ ready_timeout_s = 30
     };
     let text = [
         kind("rust", ""),
+        kind("other", ""),
         kind("rust-volatile-term", r#", "--bug", "volatile-term""#),
         kind("rust-volatile-log", r#", "--bug", "volatile-log""#),
     ]
@@ -160,4 +161,77 @@ fn a_bad_explore_table_is_a_usage_error_naming_the_file() {
         err.contains("bad.toml") && err.contains("faults_per_trial"),
         "{err}"
     );
+}
+
+/// `wait = "leader"` with `kind`: leadership moves (leader kills and restarts) until the one
+/// node of the other kind leads; the report records the wait as met and the kills as faults.
+#[test]
+fn leadership_moves_until_a_node_of_the_kind_leads() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    let p = dir.path().join("lead.toml");
+    std::fs::write(
+        &p,
+        r#"include = ["kinds.toml"]
+[cluster]
+base_port = 31400
+election_timeout_ms = [300, 600]
+heartbeat_ms = 60
+[[node]]
+id = 1
+kind = "rust"
+[[node]]
+id = 2
+kind = "rust"
+[[node]]
+id = 3
+kind = "other"
+[[step]]
+wait = "leader"
+timeout_s = 30
+[[step]]
+wait = "leader"
+kind = "other"
+timeout_s = 120
+[checks]
+required = ["election_safety", "liveness"]
+"#,
+    )
+    .unwrap();
+    let out = Command::new(HARNESS)
+        .current_dir(dir.path())
+        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+        .env_remove("CI")
+        .timeout(Duration::from_secs(600))
+        .args(["run", "lead.toml", "--reports", "r"])
+        .output()
+        .unwrap();
+    let all = text_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("leader of kind other after"), "{all}");
+    assert!(all.contains("node 3 (other) leads"), "{all}");
+}
+
+#[test]
+fn kind_on_a_wait_other_than_leader_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "badkind", "rust", 31395);
+    let mut t = std::fs::read_to_string(&s).unwrap();
+    t.push_str("[[step]]\nwait = \"commit\"\nkind = \"rust\"\n");
+    std::fs::write(&s, t).unwrap();
+    let out = Command::new(HARNESS)
+        .arg("validate")
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = text_of(&out);
+    assert!(
+        all.contains("badkind.toml") && all.contains("`kind` goes with"),
+        "{all}"
+    );
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    text(&out.stdout) + &text(&out.stderr)
 }

@@ -1,6 +1,7 @@
 //! The schedule executor: runs a suite's steps against the cluster — waits,
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
+mod lead;
 pub mod netfault;
 
 use crate::check::WaitRecord;
@@ -216,6 +217,7 @@ impl<'a> Exec<'a> {
                 self.nemesis(faults, *interval_ms, *duration_ms, &step.at)
                     .await
             }
+            Action::LeadBy { kind, timeout_ms } => self.lead_by(kind, *timeout_ms, &step.at).await,
         }
     }
 
@@ -979,6 +981,7 @@ pub fn describe(a: &Action) -> String {
             format!("net {} {}", shape_name(*shape), target_name(target))
         }
         Action::Heal => "heal the network".into(),
+        Action::LeadBy { kind, .. } => format!("wait until a {kind} node leads"),
         Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         Action::Nemesis {
             faults,

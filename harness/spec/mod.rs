@@ -244,6 +244,11 @@ pub enum Action {
         interval_ms: u64,
         duration_ms: u64,
     },
+    /// `wait = "leader"` with `kind`: move leadership until a node of `kind` leads.
+    LeadBy {
+        kind: String,
+        timeout_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
