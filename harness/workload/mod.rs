@@ -4,6 +4,8 @@
 //! `register`: SET / GET / CAS over a few keys with unique values, judged for
 //! linearizability. `set`: unique opaque commands (understood even by servers of
 //! the original protocol), judged for durability.
+pub mod inflight;
+
 use crate::client;
 use crate::history::{Op, Outcome};
 use crate::proto::{ClientResponseMessage, Outcome as Wire};
