@@ -66,7 +66,7 @@ for bug in "${BUGS[@]}"; do
     shrunk=${shrunk:-"not shrunk"}
   fi
   n=$(wc -w <<<"$SEEDS")
-  med=$(printf '%s\n' "${times[@]:-}" | grep -v '^$' | median)
+  med=$(printf '%s\n' "${times[@]:-}" | { grep -v '^$' || true; } | median)
   printf '%-20s %-6s %-22s %-14s %-8s %s\n' "$bug" "$found/$n" "$(printf '%s\n' "${checks[@]:-}" | sort | uniq -c | sort -rn | awk 'NR==1{print $2}')" "$med" "$(IFS=,; echo "${trials[*]:-}")" "$shrunk"
 done
 echo "(work files: $WORK)"

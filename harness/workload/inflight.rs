@@ -5,12 +5,27 @@
 use crate::history::Op;
 
 /// Client requests in flight at `t_us` (µs on the run clock): invoked at or before it and not
-/// answered before it (a request never answered counts until the end of the run).
-pub fn in_flight_at(history: &[Op], t_us: u64) -> usize {
+/// answered before it. An `info` op has no answer time (it may take effect at any time), so it
+/// counts until its invocation + `info_window_us` (see [`info_window_us`]).
+pub fn in_flight_at(history: &[Op], t_us: u64, info_window_us: u64) -> usize {
     history
         .iter()
-        .filter(|op| op.invoke_us <= t_us && op.complete_us.is_none_or(|c| c > t_us))
+        .filter(|op| {
+            let end = op.complete_us.unwrap_or(op.invoke_us + info_window_us);
+            op.invoke_us <= t_us && end > t_us
+        })
         .count()
+}
+
+/// How long an unanswered (`info`) request is counted in flight: the longest latency of an
+/// answered one in the run — at most the client's deadline, so this never counts a request its
+/// client had already given up on.
+pub fn info_window_us(history: &[Op]) -> u64 {
+    history
+        .iter()
+        .filter_map(|op| op.complete_us.map(|c| c.saturating_sub(op.invoke_us)))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Metrics for the faults at `fault_us` (numbered 1.. in order, like
@@ -21,7 +36,11 @@ pub fn metrics(history: &[Op], fault_us: &[u64]) -> Vec<(String, f64)> {
     if history.is_empty() || fault_us.is_empty() {
         return Vec::new();
     }
-    let counts: Vec<usize> = fault_us.iter().map(|&t| in_flight_at(history, t)).collect();
+    let w = info_window_us(history);
+    let counts: Vec<usize> = fault_us
+        .iter()
+        .map(|&t| in_flight_at(history, t, w))
+        .collect();
     let mut m: Vec<(String, f64)> = counts
         .iter()
         .enumerate()
@@ -62,18 +81,18 @@ mod tests {
             op(2, 150, None),
             op(3, 300, Some(400)),
         ];
-        assert_eq!(in_flight_at(&h, 50), 0);
-        assert_eq!(in_flight_at(&h, 160), 2);
+        assert_eq!(info_window_us(&h), 100);
+        assert_eq!(in_flight_at(&h, 50, 100), 0);
+        assert_eq!(in_flight_at(&h, 160, 100), 2);
+        let at_200 = in_flight_at(&h, 200, 100);
+        assert_eq!(at_200, 1, "answered at the instant: not in flight");
         assert_eq!(
-            in_flight_at(&h, 200),
+            in_flight_at(&h, 240, 100),
             1,
-            "answered at the instant: not in flight"
+            "the info op, until 150 + 100"
         );
-        assert_eq!(
-            in_flight_at(&h, 350),
-            2,
-            "the unanswered one stays in flight"
-        );
+        assert_eq!(in_flight_at(&h, 260, 100), 0, "its window ended at 250");
+        assert_eq!(in_flight_at(&h, 350, 100), 1);
         let m = metrics(&h, &[50, 160]);
         assert_eq!(m[0], ("in_flight_at_fault.1".to_string(), 0.0));
         assert_eq!(m[1], ("in_flight_at_fault.2".to_string(), 2.0));
