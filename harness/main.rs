@@ -84,6 +84,13 @@ enum Cmd {
         /// The suite whose node ports are cleaned, e.g. suites/failover.toml.
         spec: PathBuf,
     },
+    /// Search for a schedule that breaks a safety check: many short trials of SUITE's
+    /// cluster and workload with random faults drawn from `--seed` (the suite's `[explore]`
+    /// table sets the fault mix). Writes the failing trial's report and a replayable suite.
+    Explore(ExploreArgs),
+    /// Shrink a failing suite (e.g. explore's failing.toml) to the smallest schedule that
+    /// still fails a safety check in at least one of `--runs` runs.
+    Shrink(ShrinkArgs),
     /// Check suite files without running anything.
     Validate {
         /// One or more suite files; each is reported, and any invalid one makes the exit code 2.
@@ -139,6 +146,10 @@ fn check_reports_path(reports: &Path) -> Result<(), i32> {
     Err(exit::USAGE)
 }
 
+#[path = "explore_cli.rs"]
+mod explore_cli;
+use explore_cli::{ExploreArgs, ShrinkArgs};
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -188,6 +199,8 @@ fn main() {
             path,
             lin_timeout_s,
         } => recheck(&path, lin_timeout_s),
+        Cmd::Explore(a) => a.run(),
+        Cmd::Shrink(a) => a.run(),
         Cmd::Run {
             specs,
             seed,

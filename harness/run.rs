@@ -814,6 +814,7 @@ fn metrics(ev: &Evidence, report: &mut Report) {
         }
     }
     let mut n = 0;
+    let mut fault_us = Vec::new();
     for f in &report.faults {
         if !matches!(
             f.action.as_str(),
@@ -828,10 +829,12 @@ fn metrics(ev: &Evidence, report: &mut Report) {
             continue;
         }
         n += 1;
+        fault_us.push(f.t_us);
         if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
             m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
         }
     }
+    m.extend(crate::workload::inflight::metrics(&ev.history, &fault_us));
     // Terms with a current leader (a majority followed it), as the waits judge.
     let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
     m.insert("leader_terms_seen".into(), terms.len() as f64);

@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::bugs::{Bug, Bugs};
+
 pub type NodeId = i32;
 
 /// "No node" for `voted_for` and `leader_id`.
@@ -249,6 +251,8 @@ pub struct Core {
     election_reset_ms: u64,
     election_timeout_ms: u64,
     ready: Ready,
+    /// Planted bugs (test only; empty by default), see bugs.rs.
+    bugs: Bugs,
 }
 
 impl Core {
@@ -277,12 +281,18 @@ impl Core {
             election_reset_ms: now_ms,
             election_timeout_ms,
             ready: Ready::default(),
+            bugs: Bugs::default(),
         };
         core.ready.events.push(Event::Role {
             role: Role::Follower,
             term: core.term,
         });
         core
+    }
+
+    /// Switches planted bugs on (issue 13 §3; test only). The default is none.
+    pub fn set_bugs(&mut self, bugs: Bugs) {
+        self.bugs = bugs;
     }
 
     // ----- accessors -----
@@ -435,8 +445,12 @@ impl Core {
     pub fn handle_vote_request(&mut self, now_ms: u64, req: &VoteRequest) -> VoteResponse {
         self.now_ms = now_ms;
         self.observe_term(req.term);
-        let up_to_date = self.up_to_date(req);
-        let free = self.voted_for == NONE || self.voted_for == req.candidate_id;
+        // Planted bug `no-up-to-date-check` skips §5.4.1; `vote-twice` breaks "votedFor is null
+        // or candidateId" (Figure 2), so two candidates can win one term.
+        let up_to_date = self.up_to_date(req) || self.bugs.has(Bug::NoUpToDateCheck);
+        let free = self.voted_for == NONE
+            || self.voted_for == req.candidate_id
+            || self.bugs.has(Bug::VoteTwice);
         let grant = req.term == self.term && free && up_to_date;
         if grant {
             if self.voted_for != req.candidate_id {
@@ -483,7 +497,9 @@ impl Core {
                 return reject(self.term, Some(self.log.len() as i32), None);
             }
             let t = self.log[prev as usize].term;
-            if t != req.prev_log_term {
+            // Planted bug `no-prev-log-check`: accept a mismatching prevLogTerm (receiver rule
+            // 2, Figure 2), which breaks Log Matching (§5.3).
+            if t != req.prev_log_term && !self.bugs.has(Bug::NoPrevLogCheck) {
                 let mut first = prev;
                 while first > 0 && self.log[first as usize - 1].term == t {
                     first -= 1;
@@ -495,7 +511,9 @@ impl Core {
         for (i, e) in req.entries.iter().enumerate() {
             let idx = prev + 1 + i as i32;
             if idx <= self.last_log_index() {
-                if self.log[idx as usize].term == e.term {
+                // Planted bug `truncate-matching`: truncate even when the entry matches
+                // (receiver rule 3 deletes only on a conflict, Figure 2).
+                if self.log[idx as usize].term == e.term && !self.bugs.has(Bug::TruncateMatching) {
                     continue;
                 }
                 // Only a differing term is a conflict: a stale, reordered request whose entries
@@ -513,7 +531,13 @@ impl Core {
         self.push_log_append(appended);
         let last_new = prev + req.entries.len() as i32;
         if req.leader_commit > self.commit_index {
-            let new_commit = req.leader_commit.min(last_new);
+            // Planted bug `commit-no-min`: drop min(…, index of last new entry) (receiver rule
+            // 5, Figure 2); clamped to the log so the node does not crash instead.
+            let new_commit = if self.bugs.has(Bug::CommitNoMin) {
+                req.leader_commit.min(self.last_log_index())
+            } else {
+                req.leader_commit.min(last_new)
+            };
             self.advance_commit(new_commit);
         }
         AppendResponse {
@@ -710,6 +734,11 @@ impl Core {
             self.voted_for = NONE;
             self.ready.hard_state = Some(self.hard_state());
             self.ready.events.push(Event::Term { term });
+            // Planted bug `no-step-down`: a leader adopts the term but keeps leading
+            // ("convert to follower", Figure 2).
+            if self.role == Role::Leader && self.bugs.has(Bug::NoStepDown) {
+                return;
+            }
             self.leader_id = NONE;
             if self.role != Role::Follower {
                 self.become_follower();
@@ -904,7 +933,9 @@ impl Core {
     fn maybe_commit(&mut self) {
         let mut n = self.last_log_index();
         while n > self.commit_index {
-            if self.log[n as usize].term != self.term {
+            // Planted bug `commit-old-term` counts replicas of earlier terms' entries too
+            // (Figure 8, §5.4.2).
+            if self.log[n as usize].term != self.term && !self.bugs.has(Bug::CommitOldTerm) {
                 break; // older terms below: never commit them by counting replicas
             }
             let replicas = 1 + self
@@ -942,3 +973,7 @@ mod tests;
 #[cfg(test)]
 #[path = "core_sim_tests.rs"]
 mod sim_tests;
+
+#[cfg(test)]
+#[path = "bugs_tests.rs"]
+mod bugs_tests;

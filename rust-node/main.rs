@@ -3,6 +3,7 @@
 //! This file owns the command line, start-up (storage, journal, listener) and shutdown on
 //! SIGTERM/SIGINT. Exit codes: 0 clean stop, 1 start-up failure, 2 usage error.
 
+mod bugs;
 mod core;
 mod journal;
 mod kv;
@@ -21,6 +22,7 @@ use clap::Parser;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
+use crate::bugs::{Bug, Bugs};
 use crate::core::NodeId;
 use crate::journal::Journal;
 use crate::server::{Driver, Input, NodeConfig, Peer, Service};
@@ -58,9 +60,13 @@ struct Cli {
     /// Heartbeat interval in ms (must be below MIN).
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     heartbeat_ms: u64,
-    /// TEST ONLY, WRONG ON PURPOSE: answer GET from local state without the log.
+    /// TEST ONLY, WRONG ON PURPOSE: answer GET from local state without the log (an alias of
+    /// `--bug stale-reads`).
     #[arg(long)]
     unsafe_stale_reads: bool,
+    /// TEST ONLY, WRONG ON PURPOSE: switch on a planted bug (repeatable; see bugs.rs).
+    #[arg(long = "bug", value_name = "NAME", value_enum)]
+    bugs: Vec<Bug>,
     /// Raise the term on an election timeout without asking for pre-votes first (the original
     /// Raft behaviour, for comparisons; pre-vote is thesis §9.6).
     #[arg(long)]
@@ -235,10 +241,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         peers: cli.peers.clone(),
         election_timeout_ms: cli.election_timeout_ms,
         heartbeat_ms: cli.heartbeat_ms,
-        unsafe_stale_reads: cli.unsafe_stale_reads,
+        unsafe_stale_reads: cli.unsafe_stale_reads || cli.bugs.contains(&Bug::StaleReads),
         pre_vote: !cli.no_pre_vote,
         check_quorum: !cli.no_check_quorum,
+        bugs: Bugs::of(cli.bugs.iter().copied()),
     });
+    if !cfg.bugs.is_empty() {
+        warn!(bugs = ?cfg.bugs.names(), "--bug: planted bugs are on (test-only switch)");
+    }
     if cfg.unsafe_stale_reads {
         warn!("--unsafe-stale-reads: GET answers may be stale (test-only switch)");
     }

@@ -17,6 +17,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 use tracing::{debug, error, info, warn};
 
+use crate::bugs::{Bug, Bugs};
 use crate::core::{
     AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message, NodeId,
     PreVoteReply, Role, VoteRequest, VoteResponse, NONE,
@@ -53,6 +54,8 @@ pub struct NodeConfig {
     pub pre_vote: bool,
     /// Leader steps down without a majority's replies; `--no-check-quorum` turns it off.
     pub check_quorum: bool,
+    /// Planted bugs (`--bug NAME`, test only; none by default), see bugs.rs.
+    pub bugs: Bugs,
 }
 
 impl NodeConfig {
@@ -144,7 +147,9 @@ impl Driver {
             check_quorum: cfg.check_quorum,
         };
         let timeout = draw_timeout(&cfg);
-        let core = Core::new(core_cfg, hs, log, 0, timeout);
+        // Planted bug `restart-term-zero` drops the stored term and vote here.
+        let mut core = Core::new(core_cfg, cfg.bugs.recovered(hs), log, 0, timeout);
+        core.set_bugs(cfg.bugs.clone());
         let mut d = Driver {
             cfg,
             core,
@@ -209,6 +214,9 @@ impl Driver {
                     self.pending.insert(index, (term, rtx));
                     let _ = tx.send(Ok(rrx));
                     self.process_ready();
+                    if self.cfg.bugs.has(Bug::AckBeforeCommit) {
+                        self.ack_before_commit(index);
+                    }
                 }
                 Err(nl) => {
                     let _ = tx.send(Err(nl.leader_id));
@@ -288,12 +296,18 @@ impl Driver {
             .send_if_modified(|l| std::mem::replace(l, leader) != leader);
         // 1. Persist before anything that depends on it leaves this node.
         if let Some(storage) = self.storage.as_mut() {
-            if let Some(hs) = ready.hard_state {
+            // Planted bugs `volatile-term` / `volatile-log` skip these writes (Figure 2).
+            let hard_state = ready.hard_state.filter(|_| self.cfg.bugs.persists_term());
+            let log_ops = match self.cfg.bugs.persists_log() {
+                true => &ready.log_ops[..],
+                false => &[],
+            };
+            if let Some(hs) = hard_state {
                 if let Err(e) = storage.save_hard_state(hs) {
                     fatal("cannot persist state", e);
                 }
             }
-            for op in &ready.log_ops {
+            for op in log_ops {
                 let res = match op {
                     LogOp::Truncate { from_index } => {
                         storage.truncate(&self.core.log()[..*from_index as usize])
@@ -376,6 +390,19 @@ impl Driver {
         }
         if ready.reset_timer {
             self.core.set_election_timeout(draw_timeout(&self.cfg));
+        }
+    }
+
+    /// Planted bug `ack-before-commit`: answers the client of the entry at `index` as applied
+    /// as soon as the leader has appended it, before any follower holds it (§8).
+    fn ack_before_commit(&mut self, index: i32) {
+        if let Some((_, tx)) = self.pending.remove(&index) {
+            let _ = tx.send(Reply {
+                success: true,
+                message: format!("appended at index {index} (--bug ack-before-commit)"),
+                outcome: pb::Outcome::Applied as i32,
+                ..self.hint()
+            });
         }
     }
 

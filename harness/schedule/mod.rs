@@ -1,6 +1,7 @@
 //! The schedule executor: runs a suite's steps against the cluster — waits,
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
+mod lead;
 mod msgstep;
 pub mod netfault;
 
@@ -218,6 +219,7 @@ impl<'a> Exec<'a> {
                 self.nemesis(faults, *interval_ms, *duration_ms, &step.at)
                     .await
             }
+            Action::LeadBy { kind, timeout_ms } => self.lead_by(kind, *timeout_ms, &step.at).await,
         }
     }
 
@@ -421,6 +423,9 @@ impl<'a> Exec<'a> {
                 .note(format!("{at}: no node to {f:?}; skipped"));
             return Ok(());
         }
+        if f == ProcFault::CrashAll {
+            return self.crash_all(ids, at).await;
+        }
         let fault_term = self.fault_term();
         // The fault's instant, once, before acting: the event and every metric
         // of this fault count from it.
@@ -433,7 +438,7 @@ impl<'a> Exec<'a> {
         let mut detail = String::new();
         for &id in &ids {
             match f {
-                ProcFault::Kill => self.cluster.kill(id).await,
+                ProcFault::Kill | ProcFault::CrashAll => self.cluster.kill(id).await,
                 ProcFault::Stop => detail = self.cluster.stop(id).await,
                 ProcFault::Pause => self.cluster.pause(id),
                 ProcFault::Resume => self.cluster.resume(id),
@@ -448,7 +453,7 @@ impl<'a> Exec<'a> {
                 }
             }
             match f {
-                ProcFault::Kill | ProcFault::Stop | ProcFault::Pause => {
+                ProcFault::Kill | ProcFault::Stop | ProcFault::Pause | ProcFault::CrashAll => {
                     self.obs.forget(id);
                     self.obs.set_down(id, true);
                 }
@@ -472,6 +477,12 @@ impl<'a> Exec<'a> {
         }
         self.previous = ids;
         Ok(())
+    }
+
+    /// `crash-all`: kill every node of `ids` at one instant, then restart them all.
+    async fn crash_all(&mut self, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
+        Box::pin(self.proc_fault(ProcFault::Kill, ids.clone(), at)).await?;
+        Box::pin(self.proc_fault(ProcFault::Restart, ids, at)).await
     }
 
     /// Heal every link before the final catch-up (recorded, so isolations end here).
@@ -853,7 +864,10 @@ impl<'a> Exec<'a> {
                     } else {
                         Target::Random
                     };
-                    let ids = self.resolve(&target, at).await?;
+                    let ids = match p {
+                        ProcFault::CrashAll => self.cluster.ids(),
+                        _ => self.resolve(&target, at).await?,
+                    };
                     self.proc_fault(p, ids.clone(), at).await?;
                     self.pause_for(interval).await?;
                     match p {
@@ -970,6 +984,7 @@ pub fn describe(a: &Action) -> String {
         }
         Action::Heal => "heal the network".into(),
         Action::Msg(m) => format!("msg {:?} {:?}", m.action, m.method),
+        Action::LeadBy { kind, .. } => format!("wait until a {kind} node leads"),
         Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         Action::Nemesis {
             faults,

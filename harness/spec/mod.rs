@@ -167,6 +167,9 @@ pub enum ProcFault {
     Pause,
     Resume,
     Restart,
+    /// Kill every target node (default: all), then restart them all: what persistence bugs
+    /// (term, vote or log kept only in memory, Figure 2) need to show (issue 13 §1).
+    CrashAll,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +249,11 @@ pub enum Action {
         faults: Vec<NemesisFault>,
         interval_ms: u64,
         duration_ms: u64,
+    },
+    /// `wait = "leader"` with `kind`: move leadership until a node of `kind` leads.
+    LeadBy {
+        kind: String,
+        timeout_ms: u64,
     },
 }
 

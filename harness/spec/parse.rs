@@ -311,6 +311,8 @@ const TOP_KEYS: &[&str] = &[
     "workload",
     "step",
     "checks",
+    // Read by `raft-harness explore` (harness/explore), not by `run`.
+    "explore",
 ];
 const KIND_FILE_KEYS: &[&str] = &["root", "kind", "description"];
 const KIND_KEYS: &[&str] = &[
@@ -1138,6 +1140,24 @@ fn read_ids(
     Some(out)
 }
 
+/// `wait = "leader"` with `kind = "KIND"`: move leadership until a KIND node leads (issue 13).
+fn lead_by(
+    src: &Src,
+    errs: &mut Errs,
+    k: &Node,
+    cond: WaitFor,
+    timeout_ms: u64,
+    expect_timeout: bool,
+) -> Option<Action> {
+    let kind = as_str(src, errs, k, "kind")?.to_string();
+    if cond != WaitFor::Leader || expect_timeout || kind.is_empty() {
+        let msg = "`kind` goes with `wait = \"leader\"` only (no `expect = \"timeout\"`), and names a node kind";
+        errs.at(src, k.span.clone(), msg);
+        return None;
+    }
+    Some(Action::LeadBy { kind, timeout_ms })
+}
+
 /// Words of `fault` steps (and of the nemesis).
 pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
     ("kill", ProcFault::Kill),
@@ -1145,6 +1165,7 @@ pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
     ("pause", ProcFault::Pause),
     ("resume", ProcFault::Resume),
     ("restart", ProcFault::Restart),
+    ("crash-all", ProcFault::CrashAll),
 ];
 
 /// Words of `net` steps (and of the nemesis).
@@ -1388,7 +1409,7 @@ fn read_step(
         }
     };
     let allowed: &[&str] = match action_key.as_str() {
-        "wait" => &["wait", "timeout_s", "expect"],
+        "wait" => &["wait", "timeout_s", "expect", "kind"],
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
         "fault" => &["fault", "target", "label"],
@@ -1428,10 +1449,13 @@ fn read_step(
                 None => false,
                 Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
             };
-            Action::Wait {
-                cond,
-                timeout_ms,
-                expect_timeout,
+            match f.get("kind") {
+                Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
+                None => Action::Wait {
+                    cond,
+                    timeout_ms,
+                    expect_timeout,
+                },
             }
         }
         "workload" => {
@@ -1454,6 +1478,7 @@ fn read_step(
             let default = match fault {
                 ProcFault::Resume => Some(Target::Paused),
                 ProcFault::Restart => Some(Target::Down),
+                ProcFault::CrashAll => Some(Target::All),
                 _ => None,
             };
             let target = read_target(src, errs, &f, ids, default, labels)?;

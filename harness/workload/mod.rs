@@ -4,6 +4,9 @@
 //! `register`: SET / GET / CAS over a few keys with unique values, judged for
 //! linearizability. `set`: unique opaque commands (understood even by servers of
 //! the original protocol), judged for durability.
+pub mod clients;
+pub mod inflight;
+
 use crate::client;
 use crate::history::{Op, Outcome};
 use crate::proto::{ClientResponseMessage, Outcome as Wire};
@@ -233,6 +236,12 @@ async fn client_loop(
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut n = 0u64;
     let timeout = Duration::from_millis(w.request_timeout_ms);
+    if let Some(g) = p.gap {
+        tokio::select! {
+            _ = tokio::time::sleep(clients::start_offset(&mut rng, g)) => {}
+            _ = stop.changed() => return,
+        }
+    }
     while !*stop.borrow() && !p.targets.is_empty() {
         let started = Instant::now();
         let (node, _) = p.targets[rng.random_range(0..p.targets.len())];
@@ -251,7 +260,7 @@ async fn client_loop(
         }
         // Without a rate, back off briefly after a failure so a dead node is not hammered.
         let gap = match (p.gap, op.outcome) {
-            (Some(g), _) => g.saturating_sub(started.elapsed()),
+            (Some(g), _) => clients::poisson_gap(&mut rng, g).saturating_sub(started.elapsed()),
             (None, Outcome::Ok) => Duration::ZERO,
             (None, _) => Duration::from_millis(20),
         };

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The table of issue 13 §3: per planted bug of rust-node, whether `raft-harness explore` finds
+# it, by which check, the median wall time to find over several seeds, and the shrunk size.
+# Time to find is a measurement printed here, never a test assertion.
+#
+#   benches/explore.sh [BUDGET] [SEEDS] [BUG...]     e.g. benches/explore.sh 3m "1 2 3" volatile-log
+#
+# Needs a release build (`cargo build --release --bins`). Each exploration runs in a private
+# network namespace when `unshare -n` works (root), else on ports 31500-31599. SHRINK_RUNS=K
+# (default 3; 0 skips shrinking) sets shrink's runs per candidate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUDGET=${1:-3m}
+SEEDS=${2:-"1 2 3"}
+shift $(( $# > 2 ? 2 : $# )) || true
+BUGS=("$@")
+if [ ${#BUGS[@]} -eq 0 ]; then
+  BUGS=(volatile-term volatile-log restart-term-zero ack-before-commit vote-twice
+        no-up-to-date-check commit-old-term stale-reads no-prev-log-check truncate-matching
+        no-step-down commit-no-min)
+fi
+SHRINK_RUNS=${SHRINK_RUNS:-3}
+H=$ROOT/target/release/raft-harness
+NODE=$ROOT/target/release/rust-node
+WORK=$(mktemp -d /tmp/rh-bench-explore.XXXXXX)
+export RAFT_HARNESS_STATE_DIR=$WORK/state
+wrap() { if unshare -n true 2>/dev/null; then unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$@"; else "$@"; fi; }
+
+suite() { # BUG -> suite file
+  local f=$WORK/$1.toml
+  {
+    echo "[kind.bug]"
+    echo "command = [\"$NODE\", \"{id}\", \"{port}\", \"{peers}\", \"--host\", \"{host}\", \"--data-dir\", \"{data_dir}\", \"--journal\", \"{journal}\", \"--election-timeout-ms\", \"{election_timeout_ms}\", \"--heartbeat-ms\", \"{heartbeat_ms}\", \"--bug\", \"$1\"]"
+    echo "ready_timeout_s = 30"
+    printf '[cluster]\nbase_port = 31500\nproxies = true\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 60\n'
+    for i in 1 2 3 4 5; do printf '[[node]]\nid = %d\nkind = "bug"\n' "$i"; done
+    printf '[workload]\ntype = "register"\nclients = 5\nrate = 50\nkeys = 3\n'
+    printf '[checks]\nrequired = ["election_safety", "log_matching", "leader_completeness", "state_machine_safety", "durability", "linearizable", "read_validity"]\n'
+    printf '[explore]\nfaults = ["kill", "stop", "pause", "crash-all", "isolate", "halves"]\nfaults_per_trial = [1, 4]\ngap_s = [0.3, 2.0]\n'
+  } > "$f"
+  echo "$f"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+printf '%-20s %-6s %-22s %-14s %-8s %s\n' bug found check "median_s(n)" trials shrunk
+for bug in "${BUGS[@]}"; do
+  s=$(suite "$bug"); times=(); checks=(); trials=(); found=0; first=""
+  for seed in $SEEDS; do
+    out=$WORK/$bug-$seed
+    log=$(wrap "$H" explore "$s" --budget "$BUDGET" --seed "$seed" --out "$out" 2>&1 || true)
+    line=$(grep -E '^(FOUND|no safety)' <<<"$log" || echo "error: $(tail -1 <<<"$log")")
+    if [[ $line == FOUND* ]]; then
+      found=$((found + 1))
+      times+=("$(sed -E 's/.*faults, ([0-9.]+) s\).*/\1/' <<<"$line")")
+      checks+=("$(sed -E 's/.*\): ([a-z_]+) failed.*/\1/' <<<"$line")")
+      trials+=("$(sed -E 's/FOUND after ([0-9]+) trials.*/\1/' <<<"$line")")
+      [ -z "$first" ] && first=$out/failing.toml
+    fi
+  done
+  shrunk=-
+  if [ -n "$first" ] && [ "$SHRINK_RUNS" -gt 0 ]; then
+    slog=$(wrap "$H" shrink "$first" --runs "$SHRINK_RUNS" --out "$WORK/$bug-shrink" 2>&1 || true)
+    shrunk=$(grep -E '^shrunk' <<<"$slog" | sed -E 's/shrunk ([0-9]+) steps \(([0-9]+) faults\) to ([0-9]+) \(([0-9]+) faults\); reproduced in ([0-9]+ of [0-9]+) runs when kept, then in ([0-9]+ of [0-9]+).*/\1->\3 steps, \2->\4 faults (\5, then \6)/' || true)
+    shrunk=${shrunk:-"not shrunk"}
+  fi
+  n=$(wc -w <<<"$SEEDS")
+  med=$(printf '%s\n' "${times[@]:-}" | { grep -v '^$' || true; } | median)
+  printf '%-20s %-6s %-22s %-14s %-8s %s\n' "$bug" "$found/$n" "$(printf '%s\n' "${checks[@]:-}" | sort | uniq -c | sort -rn | awk 'NR==1{print $2}')" "$med" "$(IFS=,; echo "${trials[*]:-}")" "$shrunk"
+done
+echo "(work files: $WORK)"

@@ -1,0 +1,331 @@
+//! Trial generation for `raft-harness explore` (issue 13 §1): from a suite's cluster, kinds,
+//! workload and checks plus its `[explore]` table, a concrete suite whose schedule is drawn from
+//! a seed. Every random choice is written out as a plain step, and the seed is recorded, so
+//! `raft-harness run trial.toml` replays the trial.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use std::path::Path;
+use toml::{Table, Value};
+
+/// A fault `explore` can draw. Network faults need `proxies = true` in `[cluster]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Kill a node (the leader or a random one), restart it later.
+    Kill,
+    /// Stop (SIGTERM) a node, restart it later.
+    Stop,
+    /// Pause (SIGSTOP) a node, resume it later.
+    Pause,
+    /// Kill every node and restart them all.
+    CrashAll,
+    /// Cut a node off from all others, heal later.
+    Isolate,
+    /// Split the cluster in two halves, heal later.
+    Halves,
+}
+
+/// The suite's `[explore]` table: the fault mix and the trial length.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Faults drawn from (uniformly). Default: kill, pause, crash-all.
+    #[serde(default = "default_faults")]
+    pub faults: Vec<Fault>,
+    /// Faults per trial, `[min, max]` (inclusive).
+    #[serde(default = "default_per_trial")]
+    pub faults_per_trial: [u32; 2],
+    /// Seconds a fault lasts and between faults, `[min, max]`.
+    #[serde(default = "default_gap")]
+    pub gap_s: [f64; 2],
+}
+
+fn default_faults() -> Vec<Fault> {
+    vec![Fault::Kill, Fault::Pause, Fault::CrashAll]
+}
+fn default_per_trial() -> [u32; 2] {
+    [1, 3]
+}
+fn default_gap() -> [f64; 2] {
+    [0.5, 2.0]
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            faults: default_faults(),
+            faults_per_trial: default_per_trial(),
+            gap_s: default_gap(),
+        }
+    }
+}
+
+/// The base of every trial: the suite without its steps, `[explore]` table and seed.
+pub struct Base {
+    pub table: Table,
+    pub config: Config,
+    pub has_workload: bool,
+}
+
+/// Reads SUITE for exploration. Errors name the file and the problem (exit 2 at the caller).
+pub fn load_base(suite: &Path) -> Result<Base, String> {
+    let text = std::fs::read_to_string(suite)
+        .map_err(|e| format!("{}: cannot read: {e}", suite.display()))?;
+    let mut table: Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", suite.display()))?;
+    let config = match table.remove("explore") {
+        None => Config::default(),
+        Some(v) => v
+            .try_into::<Config>()
+            .map_err(|e| format!("{}: [explore]: {e}", suite.display()))?,
+    };
+    check_config(&config).map_err(|e| format!("{}: [explore]: {e}", suite.display()))?;
+    let proxies = table
+        .get("cluster")
+        .and_then(|c| c.get("proxies"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if let Some(f) = config
+        .faults
+        .iter()
+        .find(|f| matches!(f, Fault::Isolate | Fault::Halves))
+        .filter(|_| !proxies)
+    {
+        return Err(format!(
+            "{}: [explore]: fault {f:?} needs `proxies = true` in [cluster]",
+            suite.display()
+        ));
+    }
+    for key in ["step", "seed", "name", "description"] {
+        table.remove(key);
+    }
+    absolute_includes(&mut table, suite)?;
+    let has_workload = table.contains_key("workload");
+    Ok(Base {
+        table,
+        config,
+        has_workload,
+    })
+}
+
+fn check_config(c: &Config) -> Result<(), String> {
+    if c.faults.is_empty() {
+        return Err("`faults` is empty".into());
+    }
+    let [lo, hi] = c.faults_per_trial;
+    if lo < 1 || lo > hi || hi > 50 {
+        return Err(format!(
+            "`faults_per_trial` = [{lo}, {hi}]: need 1 <= min <= max <= 50"
+        ));
+    }
+    let [a, b] = c.gap_s;
+    if !(a.is_finite() && b.is_finite() && 0.0 < a && a <= b && b <= 600.0) {
+        return Err(format!("`gap_s` = [{a}, {b}]: need 0 < min <= max <= 600"));
+    }
+    Ok(())
+}
+
+/// `include` paths are relative to the suite's folder; trials live elsewhere.
+fn absolute_includes(table: &mut Table, suite: &Path) -> Result<(), String> {
+    let dir = std::path::absolute(suite)
+        .map_err(|e| format!("{}: {e}", suite.display()))?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    if let Some(Value::Array(items)) = table.get_mut("include") {
+        for item in items.iter_mut() {
+            if let Value::String(rel) = item {
+                *rel = dir.join(&*rel).display().to_string();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn step(pairs: &[(&str, Value)]) -> Value {
+    Value::Table(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.into())
+}
+
+/// A number of seconds drawn in `[lo, hi]`, rounded to 0.1 s.
+fn secs(rng: &mut StdRng, [lo, hi]: [f64; 2]) -> Value {
+    let x: f64 = rng.random_range(lo..=hi);
+    Value::Float((x * 10.0).round() / 10.0)
+}
+
+/// The steps of one fault, drawn from `rng`; `n` numbers its label.
+fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2]) -> Vec<Value> {
+    let label = s(&format!("f{n}"));
+    let back = s(&format!("@f{n}"));
+    let target = s(if rng.random_bool(0.5) {
+        "leader"
+    } else {
+        "random"
+    });
+    let hold = ("sleep_s", secs(rng, gap));
+    let undo = |fault: &str| step(&[("fault", s(fault)), ("target", back.clone())]);
+    match f {
+        Fault::Kill | Fault::Stop => vec![
+            step(&[
+                ("fault", s(if f == Fault::Kill { "kill" } else { "stop" })),
+                ("target", target),
+                ("label", label),
+            ]),
+            step(&[hold]),
+            undo("restart"),
+        ],
+        Fault::Pause => vec![
+            step(&[("fault", s("pause")), ("target", target), ("label", label)]),
+            step(&[hold]),
+            undo("resume"),
+        ],
+        Fault::CrashAll => vec![step(&[("fault", s("crash-all"))])],
+        Fault::Isolate => vec![
+            step(&[("net", s("isolate")), ("target", target)]),
+            step(&[hold]),
+            step(&[("heal", Value::Boolean(true))]),
+        ],
+        Fault::Halves => vec![
+            step(&[("net", s("halves"))]),
+            step(&[hold]),
+            step(&[("heal", Value::Boolean(true))]),
+        ],
+    }
+}
+
+/// Trial `trial` of exploration `seed`: the suite text and the number of faults it injects.
+pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
+    let trial_seed = seed.wrapping_mul(1_000_003).wrapping_add(trial);
+    let mut rng = StdRng::seed_from_u64(trial_seed);
+    let c = &base.config;
+    let mut steps = vec![step(&[
+        ("wait", s("leader")),
+        ("timeout_s", Value::Integer(30)),
+    ])];
+    if base.has_workload {
+        steps.push(step(&[("workload", s("start"))]));
+    }
+    let n = rng.random_range(c.faults_per_trial[0]..=c.faults_per_trial[1]) as usize;
+    for i in 0..n {
+        steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
+        let f = c.faults[rng.random_range(0..c.faults.len())];
+        steps.extend(fault_steps(&mut rng, f, i + 1, c.gap_s));
+    }
+    steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
+    if base.has_workload {
+        steps.push(step(&[("workload", s("stop"))]));
+    }
+    steps.push(step(&[
+        ("wait", s("caught-up")),
+        ("timeout_s", Value::Integer(30)),
+    ]));
+    let mut t = base.table.clone();
+    t.insert(
+        "description".into(),
+        s(&format!(
+            "explore seed {seed}, trial {trial} (trial seed {trial_seed})"
+        )),
+    );
+    t.insert("seed".into(), Value::Integer((trial_seed >> 1) as i64));
+    t.insert("step".into(), Value::Array(steps));
+    let text = format!(
+        "# Generated by `raft-harness explore --seed {seed}`, trial {trial}: every random\n\
+         # choice is written out; `raft-harness run` on this file replays it.\n{}",
+        toml::to_string(&t).expect("a TOML table serializes")
+    );
+    (text, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(extra: &str) -> Result<Base, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.toml");
+        std::fs::write(
+            &p,
+            format!("include = [\"kinds.toml\"]\n[cluster]\nbase_port = 31000\n{extra}"),
+        )
+        .unwrap();
+        load_base(&p)
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_trial_and_another_seed_another() {
+        let b = base("[explore]\nfaults = [\"kill\", \"crash-all\", \"pause\"]\n").unwrap();
+        let (a, _) = trial_suite(&b, 7, 3);
+        assert_eq!(a, trial_suite(&b, 7, 3).0);
+        let others: Vec<String> = (0..8).map(|t| trial_suite(&b, 8, t).0).collect();
+        assert!(others.iter().any(|o| *o != a));
+        assert!(a.contains("seed = "), "{a}");
+        let parsed: Table = toml::from_str(&a).unwrap();
+        let inc = parsed["include"].as_array().unwrap()[0].as_str().unwrap();
+        assert!(Path::new(inc).is_absolute(), "{inc}");
+    }
+
+    /// The generated suite is a valid suite for `run`, and `crash-all` targets every node.
+    #[test]
+    fn a_trial_loads_as_a_suite_with_crash_all_on_every_node() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kinds.toml"),
+            "[kind.k]\ncommand = [\"true\", \"{id}\"]\n",
+        )
+        .unwrap();
+        let nodes: String = (1..=3)
+            .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
+            .collect();
+        let p = dir.path().join("s.toml");
+        let explore = "[explore]\nfaults = [\"crash-all\"]\nfaults_per_trial = [2, 2]\n";
+        let text =
+            format!("include = [\"kinds.toml\"]\n[cluster]\nbase_port = 31000\n{nodes}{explore}");
+        std::fs::write(&p, text).unwrap();
+        let (trial, n) = trial_suite(&load_base(&p).unwrap(), 3, 0);
+        assert_eq!(n, 2);
+        let t = dir.path().join("elsewhere");
+        std::fs::create_dir(&t).unwrap();
+        let tp = t.join("trial.toml");
+        std::fs::write(&tp, &trial).unwrap();
+        let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
+        let crashes: Vec<_> = spec
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    &s.action,
+                    crate::spec::Action::Fault {
+                        fault: crate::spec::ProcFault::CrashAll,
+                        target: crate::spec::Target::All
+                    }
+                )
+            })
+            .collect();
+        assert_eq!(crashes.len(), 2, "{trial}");
+    }
+
+    #[test]
+    fn bad_explore_tables_are_rejected_with_the_file_and_field() {
+        for bad in [
+            "[explore]\nfaults = []\n",
+            "[explore]\nfaults = [\"explode\"]\n",
+            "[explore]\nfaults_per_trial = [3, 1]\n",
+            "[explore]\ngap_s = [0, 1]\n",
+            "[explore]\nbogus = 1\n",
+            "[explore]\nfaults = [\"isolate\"]\n",
+        ] {
+            let e = base(bad).err().unwrap_or_else(|| panic!("accepted {bad}"));
+            assert!(e.contains("s.toml") && e.contains("[explore]"), "{e}");
+        }
+    }
+}

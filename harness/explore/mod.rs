@@ -1,0 +1,203 @@
+//! `raft-harness explore` and `raft-harness shrink` (issue 13): search for a schedule that
+//! breaks a safety property instead of scripting one, and cut a failing schedule down to a
+//! minimal regression suite.
+//!
+//! Pipeline: [`gen`] draws concrete trial suites from a seed → [`trial`] runs them through the
+//! multi-suite runner and reads back each report → the first safety failure ends the search;
+//! [`shrink`] re-runs candidates of a failing suite with steps removed and sleeps shortened.
+pub mod gen;
+pub mod shrink;
+pub mod trial;
+
+use crate::report::{exit, say};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use trial::Outcome;
+
+/// What `explore` was asked to do.
+pub struct Opts {
+    pub suite: PathBuf,
+    /// Wall-clock budget: no new batch of trials starts after it.
+    pub budget: Duration,
+    /// At most this many trials (None: until the budget ends).
+    pub trials: Option<u64>,
+    pub seed: u64,
+    /// Trials run at once.
+    pub jobs: usize,
+    /// Output folder: trials/, reports/, runner.log, failing.toml.
+    pub out: PathBuf,
+}
+
+/// The search's result, for the caller and for tests.
+#[derive(Debug)]
+pub struct Found {
+    pub trials: u64,
+    pub faults: usize,
+    pub elapsed: Duration,
+    /// The failing trial: check, summary, report folder, replayable suite.
+    pub failure: Option<(String, String, PathBuf, PathBuf)>,
+}
+
+/// `raft-harness explore`; returns the exit code: 1 a safety check failed (found), 0 none in
+/// the budget, 2 bad suite/`[explore]`, 3 a trial could not run.
+pub fn explore(o: &Opts) -> i32 {
+    match search(o) {
+        Ok(f) => match &f.failure {
+            Some((check, summary, report, suite)) => {
+                say(&format!(
+                    "FOUND after {} trials ({} faults, {:.1} s): {check} failed: {summary}\n  report: {}\n  replay: raft-harness run {}\n  shrink: raft-harness shrink {}\n",
+                    f.trials,
+                    f.faults,
+                    f.elapsed.as_secs_f64(),
+                    report.display(),
+                    suite.display(),
+                    suite.display()
+                ));
+                exit::CHECK_FAILED
+            }
+            None => {
+                say(&format!(
+                    "no safety failure in {} trials ({} faults, {:.1} s), seed {}\n",
+                    f.trials,
+                    f.faults,
+                    f.elapsed.as_secs_f64(),
+                    o.seed
+                ));
+                exit::PASS
+            }
+        },
+        Err((code, msg)) => {
+            say(&format!("error: {msg}\n"));
+            code
+        }
+    }
+}
+
+fn bar() -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} explore: {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(500));
+    pb
+}
+
+/// The search loop: batches of `jobs` trials until a safety failure, the trial count or the
+/// budget.
+pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
+    let base = gen::load_base(&o.suite).map_err(|e| (exit::USAGE, e))?;
+    let trials_dir = o.out.join("trials");
+    let reports = o.out.join("reports");
+    std::fs::create_dir_all(&trials_dir)
+        .and_then(|_| std::fs::create_dir_all(&reports))
+        .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", o.out.display())))?;
+    let start = Instant::now();
+    let pb = bar();
+    let mut found = Found {
+        trials: 0,
+        faults: 0,
+        elapsed: Duration::ZERO,
+        failure: None,
+    };
+    while start.elapsed() < o.budget && o.trials.is_none_or(|n| found.trials < n) {
+        let left = o.trials.map_or(u64::MAX, |n| n - found.trials);
+        let k = (o.jobs as u64).min(left).max(1);
+        let mut files = Vec::new();
+        for t in found.trials..found.trials + k {
+            let (text, _) = gen::trial_suite(&base, o.seed, t);
+            let f = trials_dir.join(format!("trial-{t:05}.toml"));
+            std::fs::write(&f, text)
+                .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", f.display())))?;
+            files.push(f);
+        }
+        pb.set_message(status(&found, o, start, "running"));
+        let outcomes = trial::run_batch(&files, &reports, o.jobs, &o.out.join("runner.log"));
+        for (file, out) in files.iter().zip(outcomes) {
+            found.trials += 1;
+            match out {
+                Outcome::NoSafetyFailure { faults } => found.faults += faults,
+                Outcome::NoReport(why) => {
+                    pb.finish_and_clear();
+                    return Err((exit::CANNOT_RUN, why));
+                }
+                Outcome::SafetyFailure {
+                    check,
+                    summary,
+                    report_dir,
+                    faults,
+                } => {
+                    found.faults += faults;
+                    let failing = o.out.join("failing.toml");
+                    std::fs::copy(file, &failing)
+                        .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", failing.display())))?;
+                    found.failure = Some((check, summary, report_dir, failing));
+                    break;
+                }
+            }
+        }
+        if found.failure.is_some() {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    found.elapsed = start.elapsed();
+    Ok(found)
+}
+
+fn status(f: &Found, o: &Opts, start: Instant, what: &str) -> String {
+    let left = o.budget.saturating_sub(start.elapsed()).as_secs();
+    format!(
+        "{} trials, {} faults injected, {}m{:02}s left — {what}",
+        f.trials,
+        f.faults,
+        left / 60,
+        left % 60
+    )
+}
+
+/// `--budget`: `90s`, `10m`, `1h` or plain seconds.
+pub fn parse_budget(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("`{text}`: use s, m or h, e.g. 10m")),
+    };
+    match num.parse::<u64>() {
+        Ok(n) if n >= 1 && n <= 7 * 24 * 3600 / mult => Ok(Duration::from_secs(n * mult)),
+        _ => Err(format!(
+            "`{text}`: give a whole number from 1, e.g. 10m or 90s"
+        )),
+    }
+}
+
+/// A default output folder for `explore`/`shrink` of `suite`.
+pub fn default_out(cmd: &str, suite: &Path) -> PathBuf {
+    let stem = suite
+        .file_stem()
+        .map_or("suite".into(), |s| s.to_string_lossy().to_string());
+    PathBuf::from("reports").join(format!("{cmd}.d")).join(stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_parse_with_units_and_bad_ones_are_rejected() {
+        assert_eq!(parse_budget("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_budget("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_budget("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_budget("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0", "10x", "m", "-5m", "1.5m", "999999h"] {
+            assert!(parse_budget(bad).is_err(), "{bad}");
+        }
+    }
+}

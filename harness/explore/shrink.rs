@@ -1,0 +1,268 @@
+//! `raft-harness shrink FAILING.toml [--runs K]` (issue 13 §2): delta debugging (Zeller's
+//! ddmin, complement removal) over a failing suite's steps, then shorter sleeps and a lighter
+//! workload. Runs are not deterministic, so a candidate is kept when a safety check fails in at
+//! least one of K runs. The smallest suite still failing is written with how many runs of it
+//! reproduced the failure; it is the regression suite to file.
+
+use super::trial::{self, Outcome};
+use crate::report::{exit, say};
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+pub struct Opts {
+    pub file: PathBuf,
+    /// Runs per candidate (K ≥ 1).
+    pub runs: usize,
+    pub jobs: usize,
+    pub out: PathBuf,
+}
+
+struct Shrinker<'a> {
+    o: &'a Opts,
+    base: Table,
+    candidates: usize,
+    runs_done: usize,
+    /// Failed and made runs of the last candidate that was kept (or of the input).
+    kept: (usize, usize),
+}
+
+impl Shrinker<'_> {
+    /// Runs `t` up to K times (`jobs` at a time, stopping at the first failure); the number of
+    /// runs that failed a safety check and the runs made.
+    fn failures(&mut self, t: &Table) -> Result<(usize, usize), String> {
+        self.candidates += 1;
+        let dir = self.o.out.join("candidates");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let text = toml::to_string(t).map_err(|e| e.to_string())?;
+        let (mut hits, mut made) = (0, 0);
+        while made < self.o.runs && hits == 0 {
+            let k = self.o.jobs.min(self.o.runs - made).max(1);
+            let files: Vec<PathBuf> = (made..made + k)
+                .map(|r| dir.join(format!("c{:04}-r{r}.toml", self.candidates)))
+                .collect();
+            for f in &files {
+                std::fs::write(f, &text).map_err(|e| format!("{}: {e}", f.display()))?;
+            }
+            let reports = self.o.out.join("reports");
+            let log = self.o.out.join("runner.log");
+            for out in trial::run_batch(&files, &reports, self.o.jobs, &log) {
+                made += 1;
+                hits += usize::from(out.is_safety_failure());
+                if let (Outcome::NoReport(why), true) = (&out, self.candidates == 1) {
+                    return Err(why.clone());
+                }
+            }
+        }
+        self.runs_done += made;
+        if hits > 0 {
+            self.kept = (hits, made);
+        }
+        let steps = t.get("step").and_then(Value::as_array).map_or(0, Vec::len);
+        say(&format!(
+            "  candidate {}: {steps} steps, failed in {hits} of {made} runs\n",
+            self.candidates
+        ));
+        Ok((hits, made))
+    }
+
+    fn with_steps(&self, steps: &[Value]) -> Table {
+        let mut t = self.base.clone();
+        t.insert("step".into(), Value::Array(steps.to_vec()));
+        t
+    }
+
+    /// ddmin over the step list: remove chunks of halving size while the failure reproduces.
+    fn steps(&mut self, mut steps: Vec<Value>) -> Result<Vec<Value>, String> {
+        let mut chunk = steps.len().div_ceil(2);
+        while chunk >= 1 {
+            let mut i = 0;
+            while i < steps.len() {
+                let mut cand = steps.clone();
+                cand.drain(i..(i + chunk).min(steps.len()));
+                if !cand.is_empty() && self.failures(&self.with_steps(&cand))?.0 > 0 {
+                    steps = cand;
+                } else {
+                    i += chunk;
+                }
+            }
+            chunk /= 2;
+        }
+        Ok(steps)
+    }
+
+    /// Halves every `sleep_s` (down to 0.1 s) while the failure reproduces.
+    fn sleeps(&mut self, mut steps: Vec<Value>) -> Result<Vec<Value>, String> {
+        for i in 0..steps.len() {
+            while let Some(s) = steps[i].get("sleep_s").and_then(sleep_secs) {
+                let half = ((s / 2.0) * 10.0).round() / 10.0;
+                if half < 0.1 || half >= s {
+                    break;
+                }
+                let mut cand = steps.clone();
+                if let Some(t) = cand[i].as_table_mut() {
+                    t.insert("sleep_s".into(), Value::Float(half));
+                }
+                if self.failures(&self.with_steps(&cand))?.0 == 0 {
+                    break;
+                }
+                steps = cand;
+            }
+        }
+        Ok(steps)
+    }
+
+    /// Halves the workload's `clients` and `rate` while the failure reproduces.
+    fn workload(&mut self, steps: &[Value]) -> Result<(), String> {
+        for key in ["clients", "rate"] {
+            loop {
+                let cur = self
+                    .base
+                    .get("workload")
+                    .and_then(|w| w.get(key))
+                    .and_then(Value::as_integer);
+                let Some(n) = cur.filter(|&n| n >= 2) else {
+                    break;
+                };
+                let saved = self.base.clone();
+                if let Some(w) = self.base.get_mut("workload").and_then(Value::as_table_mut) {
+                    w.insert(key.into(), Value::Integer(n / 2));
+                }
+                if self.failures(&self.with_steps(steps))?.0 == 0 {
+                    self.base = saved;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sleep_secs(v: &Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+fn faults(steps: &[Value]) -> usize {
+    steps
+        .iter()
+        .filter(|s| {
+            ["fault", "net", "nemesis"]
+                .iter()
+                .any(|k| s.get(k).is_some())
+        })
+        .count()
+}
+
+/// `raft-harness shrink`; exit 1 when a smaller (or the same) failing suite was written, 4 when
+/// the input does not fail in K runs, 2 for an unreadable input, 3 when runs cannot start.
+pub fn shrink(o: &Opts) -> i32 {
+    let text = match std::fs::read_to_string(&o.file) {
+        Ok(t) => t,
+        Err(e) => return usage(&format!("{}: cannot read: {e}", o.file.display())),
+    };
+    let mut base: Table = match toml::from_str(&text) {
+        Ok(t) => t,
+        Err(e) => return usage(&format!("{}: {e}", o.file.display())),
+    };
+    let steps = match base.remove("step") {
+        Some(Value::Array(s)) if !s.is_empty() => s,
+        _ => return usage(&format!("{}: no [[step]] to shrink", o.file.display())),
+    };
+    let mut sh = Shrinker {
+        o,
+        base,
+        candidates: 0,
+        runs_done: 0,
+        kept: (0, 0),
+    };
+    match run(&mut sh, steps) {
+        Ok(code) => code,
+        Err(e) => {
+            say(&format!("error: {e}\n"));
+            exit::CANNOT_RUN
+        }
+    }
+}
+
+fn usage(msg: &str) -> i32 {
+    say(&format!("error: {msg}\n"));
+    exit::USAGE
+}
+
+fn run(sh: &mut Shrinker, steps: Vec<Value>) -> Result<i32, String> {
+    let o = sh.o;
+    let (before, faults_before) = (steps.len(), faults(&steps));
+    say(&format!(
+        "shrink: checking that {} fails ({} runs at most)\n",
+        o.file.display(),
+        o.runs
+    ));
+    if sh.failures(&sh.with_steps(&steps))?.0 == 0 {
+        say(&format!(
+            "{}: no safety failure in {} runs: nothing to shrink\n",
+            o.file.display(),
+            o.runs
+        ));
+        return Ok(exit::UNDECIDED);
+    }
+    let steps = sh.steps(steps)?;
+    let steps = sh.sleeps(steps)?;
+    sh.workload(&steps)?;
+    // The final suite, run all K times for the count a user files with it.
+    let (hits, made) = full_count(sh, &steps)?;
+    let (kh, km) = sh.kept;
+    let out = o.out.join("shrunk.toml");
+    let header = format!(
+        "# Shrunk by `raft-harness shrink` from {}: {} steps ({} faults) -> {} steps ({} faults).\n\
+         # A safety check failed in {kh} of {km} runs when it was kept, then in {hits} of {made} more runs;\n\
+         # {} candidates, {} runs in all (runs are not deterministic: see `shrink --runs`).\n\
+         # File it as a regression suite: `raft-harness run` on it must pass once the bug is fixed.\n",
+        o.file.display(),
+        before,
+        faults_before,
+        steps.len(),
+        faults(&steps),
+        sh.candidates,
+        sh.runs_done
+    );
+    let body = toml::to_string(&sh.with_steps(&steps)).map_err(|e| e.to_string())?;
+    std::fs::write(&out, format!("{header}{body}"))
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    say(&format!(
+        "shrunk {} steps ({} faults) to {} ({} faults); reproduced in {kh} of {km} runs when kept, then in {hits} of {made} runs\n  wrote {}\n",
+        before,
+        faults_before,
+        steps.len(),
+        faults(&steps),
+        out.display()
+    ));
+    Ok(exit::CHECK_FAILED)
+}
+
+/// All K runs of the final suite (no early stop), for the reproduction count.
+fn full_count(sh: &mut Shrinker, steps: &[Value]) -> Result<(usize, usize), String> {
+    let dir = sh.o.out.join("final");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let text = toml::to_string(&sh.with_steps(steps)).map_err(|e| e.to_string())?;
+    let files: Vec<PathBuf> = (0..sh.o.runs)
+        .map(|r| dir.join(format!("final-r{r}.toml")))
+        .collect();
+    for f in &files {
+        std::fs::write(f, &text).map_err(|e| format!("{}: {e}", f.display()))?;
+    }
+    let outs = trial::run_batch(
+        &files,
+        &sh.o.out.join("reports"),
+        sh.o.jobs,
+        &sh.o.out.join("runner.log"),
+    );
+    sh.runs_done += outs.len();
+    Ok((
+        outs.iter().filter(|o| o.is_safety_failure()).count(),
+        outs.len(),
+    ))
+}
+
+/// Shrinks nothing itself: the output folder of `shrink FILE` by default.
+pub fn default_out(file: &Path) -> PathBuf {
+    super::default_out("shrink", file)
+}

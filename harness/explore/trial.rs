@@ -1,0 +1,167 @@
+//! Running trials for `explore` and `shrink`: a batch of suite files goes through the
+//! multi-suite runner (`raft-harness run FILES -j K`, a child process: each suite in its own
+//! network namespace or on shifted ports), then each run's `report.json` is read back.
+
+use crate::check::Status;
+use crate::report::Report;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Checks of properties that must hold in every run (Raft §5.2–5.4, Figure 3; linearizability):
+/// a failure of one of these is a bug found. Liveness-type checks are not.
+pub const SAFETY_CHECKS: &[&str] = &[
+    "election_safety",
+    "log_matching",
+    "leader_completeness",
+    "state_machine_safety",
+    "durability",
+    "linearizable",
+    "read_validity",
+    "isolated_commits",
+];
+
+/// What one trial run came to.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// No safety check failed (`checks` may still have failed liveness-type checks).
+    NoSafetyFailure { faults: usize },
+    /// A safety check failed: its name and one-line summary, and the run's report folder.
+    SafetyFailure {
+        check: String,
+        summary: String,
+        report_dir: PathBuf,
+        faults: usize,
+    },
+    /// The run produced no report (invalid suite, could not start): why.
+    NoReport(String),
+}
+
+impl Outcome {
+    pub fn is_safety_failure(&self) -> bool {
+        matches!(self, Outcome::SafetyFailure { .. })
+    }
+}
+
+/// Runs `files` (suite files whose stems are distinct) through the runner, `jobs` at a time,
+/// reports under `reports`, the runner's own output appended to `log`. One outcome per file.
+pub fn run_batch(files: &[PathBuf], reports: &Path, jobs: usize, log: &Path) -> Vec<Outcome> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("raft-harness"));
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log);
+    let (o, e) = match out.and_then(|f| Ok((f.try_clone()?, f))) {
+        Ok((a, b)) => (Stdio::from(a), Stdio::from(b)),
+        Err(_) => (Stdio::null(), Stdio::null()),
+    };
+    let status = Command::new(exe)
+        .arg("run")
+        .arg("--reports")
+        .arg(reports)
+        .arg("-j")
+        .arg(jobs.clamp(1, 64).to_string())
+        .arg("--keep")
+        .arg("1000")
+        .args(files)
+        .stdin(Stdio::null())
+        .stdout(o)
+        .stderr(e)
+        .status();
+    if let Err(err) = status {
+        let why = format!("cannot start the runner: {err}");
+        return files
+            .iter()
+            .map(|_| Outcome::NoReport(why.clone()))
+            .collect();
+    }
+    files.iter().map(|f| outcome_of(f, reports)).collect()
+}
+
+/// The newest report of suite file `file` under `reports` (folder `<reports>/<stem>/<run>/`).
+fn outcome_of(file: &Path, reports: &Path) -> Outcome {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().to_string());
+    let dir = reports.join(stem.unwrap_or_default());
+    let mut runs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("report.json").is_file())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    runs.sort();
+    let Some(run) = runs.pop() else {
+        return Outcome::NoReport(format!(
+            "{}: no report under {} (see the runner log)",
+            file.display(),
+            dir.display()
+        ));
+    };
+    let report: Report = match std::fs::read_to_string(run.join("report.json"))
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => return Outcome::NoReport(format!("{}/report.json: {e}", run.display())),
+    };
+    judge(&report, run)
+}
+
+/// Classifies one run's report: the first failed safety check, if any.
+pub fn judge(report: &Report, report_dir: PathBuf) -> Outcome {
+    let faults = report.faults.len();
+    if report.checks.is_empty() {
+        let why = report
+            .error
+            .clone()
+            .unwrap_or_else(|| "no checks ran".into());
+        return Outcome::NoReport(format!("{}: {why}", report_dir.display()));
+    }
+    match report
+        .checks
+        .iter()
+        .find(|c| c.status == Status::Fail && SAFETY_CHECKS.contains(&c.name.as_str()))
+    {
+        Some(c) => Outcome::SafetyFailure {
+            check: c.name.clone(),
+            summary: c.summary.clone(),
+            report_dir,
+            faults,
+        },
+        None => Outcome::NoSafetyFailure { faults },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckResult;
+
+    fn check(name: &str, status: Status) -> CheckResult {
+        let mut c = CheckResult::new(name, "");
+        c.status = status;
+        c.summary = format!("{name} summary");
+        c
+    }
+
+    #[test]
+    fn only_a_failed_safety_check_is_a_finding() {
+        let mut r = Report {
+            checks: vec![
+                check("liveness", Status::Fail),
+                check("election_safety", Status::Pass),
+            ],
+            ..Report::default()
+        };
+        assert!(!judge(&r, "d".into()).is_safety_failure());
+        r.checks.push(check("durability", Status::Fail));
+        match judge(&r, "d".into()) {
+            Outcome::SafetyFailure { check, .. } => assert_eq!(check, "durability"),
+            o => panic!("{o:?}"),
+        }
+        r.checks = vec![check("linearizable", Status::Unknown)];
+        assert!(!judge(&r, "d".into()).is_safety_failure());
+        r.checks.clear();
+        assert!(matches!(judge(&r, "d".into()), Outcome::NoReport(_)));
+    }
+}

@@ -1,0 +1,104 @@
+//! Requests in flight at each fault (issue 13 §1, "a workload that keeps the pressure on"): a
+//! fault that never catches a request between its invocation and its answer cannot test "the
+//! leader dies after appending, before answering". Counted from the history afterwards.
+
+use crate::history::Op;
+
+/// Client requests in flight at `t_us` (µs on the run clock): invoked at or before it and not
+/// answered before it. An `info` op has no answer time (it may take effect at any time), so it
+/// counts until its invocation + `info_window_us` (see [`info_window_us`]).
+pub fn in_flight_at(history: &[Op], t_us: u64, info_window_us: u64) -> usize {
+    history
+        .iter()
+        .filter(|op| {
+            let end = op.complete_us.unwrap_or(op.invoke_us + info_window_us);
+            op.invoke_us <= t_us && end > t_us
+        })
+        .count()
+}
+
+/// How long an unanswered (`info`) request is counted in flight: the longest latency of an
+/// answered one in the run — at most the client's deadline, so this never counts a request its
+/// client had already given up on.
+pub fn info_window_us(history: &[Op]) -> u64 {
+    history
+        .iter()
+        .filter_map(|op| op.complete_us.map(|c| c.saturating_sub(op.invoke_us)))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Metrics for the faults at `fault_us` (numbered 1.. in order, like
+/// `first_commit_after_fault_ms.N`): `in_flight_at_fault.N` each, and
+/// `faults_with_requests_in_flight` (0 says this run's faults never caught a request). Empty
+/// without a history.
+pub fn metrics(history: &[Op], fault_us: &[u64]) -> Vec<(String, f64)> {
+    if history.is_empty() || fault_us.is_empty() {
+        return Vec::new();
+    }
+    let w = info_window_us(history);
+    let counts: Vec<usize> = fault_us
+        .iter()
+        .map(|&t| in_flight_at(history, t, w))
+        .collect();
+    let mut m: Vec<(String, f64)> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| (format!("in_flight_at_fault.{}", i + 1), c as f64))
+        .collect();
+    let caught = counts.iter().filter(|&&c| c > 0).count();
+    m.push(("faults_with_requests_in_flight".into(), caught as f64));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Outcome;
+
+    fn op(id: u64, invoke_us: u64, complete_us: Option<u64>) -> Op {
+        Op {
+            id,
+            client: id as u32,
+            node: 1,
+            command: "SET k 1".into(),
+            invoke_us,
+            complete_us,
+            outcome: if complete_us.is_some() {
+                Outcome::Ok
+            } else {
+                Outcome::Info
+            },
+            result: None,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn counts_requests_open_at_the_instant_and_says_when_none_were() {
+        let h = vec![
+            op(1, 100, Some(200)),
+            op(2, 150, None),
+            op(3, 300, Some(400)),
+        ];
+        assert_eq!(info_window_us(&h), 100);
+        assert_eq!(in_flight_at(&h, 50, 100), 0);
+        assert_eq!(in_flight_at(&h, 160, 100), 2);
+        let at_200 = in_flight_at(&h, 200, 100);
+        assert_eq!(at_200, 1, "answered at the instant: not in flight");
+        assert_eq!(
+            in_flight_at(&h, 240, 100),
+            1,
+            "the info op, until 150 + 100"
+        );
+        assert_eq!(in_flight_at(&h, 260, 100), 0, "its window ended at 250");
+        assert_eq!(in_flight_at(&h, 350, 100), 1);
+        let m = metrics(&h, &[50, 160]);
+        assert_eq!(m[0], ("in_flight_at_fault.1".to_string(), 0.0));
+        assert_eq!(m[1], ("in_flight_at_fault.2".to_string(), 2.0));
+        assert_eq!(m[2], ("faults_with_requests_in_flight".to_string(), 1.0));
+        let none = metrics(&h, &[50]);
+        assert_eq!(none.last().unwrap().1, 0.0);
+        assert!(metrics(&[], &[50]).is_empty());
+    }
+}

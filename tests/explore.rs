@@ -1,0 +1,237 @@
+//! `raft-harness explore` end to end (issue 13 §3, the fast subset): bugs a schedule finds
+//! every time — currentTerm/votedFor kept only in memory, and the log kept only in memory,
+//! both under crash-all — are found within a generous trial budget (a budget of trials, not a
+//! timed assertion), and the same exploration of correct nodes finds nothing. Also the
+//! command's bad input. This build's rust-node with `--bug`; ports 31100–31399.
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
+const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+
+/// The command's lines go to stderr (as `run`'s); `stdout` below is both.
+/// Trials allowed to find a bug: far more than the one or two it takes.
+const BUDGET_TRIALS: &str = "10";
+
+/// A kinds file with the correct node (also as kind `other`) and the node with each bug given.
+fn kinds(dir: &Path) {
+    let kind = |name: &str, extra: &str| {
+        format!(
+            r#"[kind.{name}]
+command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
+  "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
+  "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"{extra}]
+ready_timeout_s = 30
+"#
+        )
+    };
+    let text = [
+        kind("rust", ""),
+        kind("other", ""),
+        kind("rust-volatile-term", r#", "--bug", "volatile-term""#),
+        kind("rust-volatile-log", r#", "--bug", "volatile-log""#),
+    ]
+    .join("\n");
+    std::fs::write(dir.join("kinds.toml"), text).unwrap();
+}
+
+/// Three nodes of `kind`, a register workload, the safety checks, crash-all and kill.
+fn suite(dir: &Path, name: &str, kind: &str, base_port: u16) -> PathBuf {
+    kinds(dir);
+    let nodes: String = (1..=3)
+        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
+        .collect();
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            r#"include = ["kinds.toml"]
+[cluster]
+base_port = {base_port}
+election_timeout_ms = [300, 600]
+heartbeat_ms = 60
+{nodes}
+[workload]
+type = "register"
+clients = 3
+rate = 30
+keys = 2
+
+[checks]
+required = ["election_safety", "log_matching", "state_machine_safety", "durability", "linearizable"]
+
+[explore]
+faults = ["crash-all", "kill"]
+faults_per_trial = [1, 2]
+gap_s = [0.5, 1.5]
+"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn explore(dir: &Path, suite: &Path, out: &str) -> std::process::Output {
+    Command::new(HARNESS)
+        .current_dir(dir)
+        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
+        .env_remove("CI")
+        .timeout(Duration::from_secs(900))
+        .arg("explore")
+        .arg(suite)
+        .args([
+            "--trials",
+            BUDGET_TRIALS,
+            "--seed",
+            "1",
+            "-j",
+            "1",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A planted persistence bug is found (exit 1) by a safety check, and the failing trial is
+/// written as a valid, replayable suite next to its report.
+fn finds(kind: &str, port: u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), kind, kind, port);
+    let out = explore(dir.path(), &s, "out");
+    let stdout = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FOUND after"), "{stdout}");
+    let named_safety_check = ["election_safety", "log_matching", "leader_completeness"]
+        .iter()
+        .chain(&["state_machine_safety", "durability", "linearizable"])
+        .any(|c| stdout.contains(&format!("{c} failed")));
+    assert!(named_safety_check, "{stdout}");
+    let failing = dir.path().join("out/failing.toml");
+    let t = std::fs::read_to_string(&failing).unwrap();
+    assert!(t.contains("seed = ") && t.contains("[[step]]"), "{t}");
+    Command::new(HARNESS)
+        .arg("validate")
+        .arg(&failing)
+        .assert()
+        .success();
+}
+
+#[test]
+fn term_kept_only_in_memory_is_found_under_crash_all() {
+    finds("rust-volatile-term", 31100);
+}
+
+#[test]
+fn log_kept_only_in_memory_is_found_under_crash_all() {
+    finds("rust-volatile-log", 31200);
+}
+
+/// The false-alarm side: the same exploration of correct nodes finds nothing.
+#[test]
+fn the_same_exploration_of_correct_nodes_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "correct", "rust", 31300);
+    let out = explore(dir.path(), &s, "out");
+    let stdout = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("no safety failure in {BUDGET_TRIALS} trials")),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("out/failing.toml").exists());
+}
+
+#[test]
+fn a_bad_explore_table_is_a_usage_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "bad", "rust", 31390);
+    let mut t = std::fs::read_to_string(&s).unwrap();
+    t = t.replace("faults_per_trial = [1, 2]", "faults_per_trial = [2, 1]");
+    std::fs::write(&s, t).unwrap();
+    let out = explore(dir.path(), &s, "out");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("faults_per_trial"),
+        "{err}"
+    );
+}
+
+/// `wait = "leader"` with `kind`: leadership moves (leader kills and restarts) until the one
+/// node of the other kind leads; the report records the wait as met and the kills as faults.
+#[test]
+fn leadership_moves_until_a_node_of_the_kind_leads() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    let p = dir.path().join("lead.toml");
+    std::fs::write(
+        &p,
+        r#"include = ["kinds.toml"]
+[cluster]
+base_port = 31400
+election_timeout_ms = [300, 600]
+heartbeat_ms = 60
+[[node]]
+id = 1
+kind = "rust"
+[[node]]
+id = 2
+kind = "rust"
+[[node]]
+id = 3
+kind = "other"
+[[step]]
+wait = "leader"
+timeout_s = 30
+[[step]]
+wait = "leader"
+kind = "other"
+timeout_s = 120
+[checks]
+required = ["election_safety", "liveness"]
+"#,
+    )
+    .unwrap();
+    let out = Command::new(HARNESS)
+        .current_dir(dir.path())
+        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+        .env_remove("CI")
+        .timeout(Duration::from_secs(600))
+        .args(["run", "lead.toml", "--reports", "r"])
+        .output()
+        .unwrap();
+    let all = text_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("leader of kind other after"), "{all}");
+    assert!(all.contains("node 3 (other) leads"), "{all}");
+}
+
+#[test]
+fn kind_on_a_wait_other_than_leader_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "badkind", "rust", 31395);
+    let mut t = std::fs::read_to_string(&s).unwrap();
+    t.push_str("[[step]]\nwait = \"commit\"\nkind = \"rust\"\n");
+    std::fs::write(&s, t).unwrap();
+    let out = Command::new(HARNESS)
+        .arg("validate")
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = text_of(&out);
+    assert!(
+        all.contains("badkind.toml") && all.contains("`kind` goes with"),
+        "{all}"
+    );
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    text(&out.stdout) + &text(&out.stderr)
+}
