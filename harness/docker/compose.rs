@@ -83,7 +83,9 @@ fn q(s: &str) -> String {
 }
 
 /// The compose file of `spec`'s cluster; `project` names its network and volumes.
-pub fn render(spec: &Spec, project: &str) -> Result<String, ComposeError> {
+/// Node port P is published on `127.0.0.1:P+port_offset` (a published port above 65535 is
+/// an error).
+pub fn render(spec: &Spec, project: &str, port_offset: u16) -> Result<String, ComposeError> {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -99,6 +101,14 @@ pub fn render(spec: &Spec, project: &str) -> Result<String, ComposeError> {
         })?;
         let journal = format!("{DATA_DIR}/journal.jsonl");
         let argv = container_argv(spec, n, DATA_DIR, &journal, &service);
+        let published = n
+            .port
+            .checked_add(port_offset)
+            .ok_or_else(|| ComposeError::Kind {
+                node: n.id,
+                kind: n.kind.clone(),
+                msg: format!("port {} + offset {port_offset} is above 65535", n.port),
+            })?;
         let _ = writeln!(out, "  {}:", service(n.id));
         let _ = writeln!(out, "    image: {}", q(&image));
         let _ = writeln!(out, "    hostname: {}", q(&service(n.id)));
@@ -115,10 +125,10 @@ pub fn render(spec: &Spec, project: &str) -> Result<String, ComposeError> {
         }
         let _ = writeln!(
             out,
-            "    ports:\n      - {}\n    volumes:\n      - {}\n    networks:\n      - \"raft\"\n    init: true\n    stop_grace_period: \"{}ms\"",
-            q(&format!("127.0.0.1:{0}:{0}", n.port)),
+            "    ports:\n      - {}\n    volumes:\n      - {}\n    networks:\n      - \"raft\"\n    init: true\n    stop_grace_period: \"{}s\"",
+            q(&format!("127.0.0.1:{published}:{}", n.port)),
             q(&format!("{}-data:{DATA_DIR}", service(n.id))),
-            kind.stop_grace_ms
+            kind.stop_grace_ms.div_ceil(1000)
         );
     }
     let _ = writeln!(out, "networks:\n  raft:\n    driver: \"bridge\"\nvolumes:");
@@ -126,4 +136,46 @@ pub fn render(spec: &Spec, project: &str) -> Result<String, ComposeError> {
         let _ = writeln!(out, "  {}-data: {{}}", service(n.id));
     }
     Ok(out)
+}
+
+/// `raft-harness compose SUITE [-o FILE]`: exit 0 written, 2 a node has no image (usage),
+/// 3 the file cannot be written.
+pub fn command(
+    path: &std::path::Path,
+    spec: &Spec,
+    output: Option<&std::path::Path>,
+    port_offset: u16,
+) -> i32 {
+    use crate::report::{exit, say};
+    let project = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "raft".into());
+    let text = match render(spec, &project, port_offset) {
+        Ok(t) => t,
+        Err(e) => {
+            say(&format!("error: {}: {e}\n", path.display()));
+            return exit::USAGE;
+        }
+    };
+    match output {
+        None => {
+            print!("{text}");
+            exit::PASS
+        }
+        Some(o) => match std::fs::write(o, text) {
+            Ok(()) => {
+                say(&format!(
+                    "wrote {} ({} services)\n",
+                    o.display(),
+                    spec.nodes.len()
+                ));
+                exit::PASS
+            }
+            Err(e) => {
+                say(&format!("error: cannot write {}: {e}\n", o.display()));
+                exit::CANNOT_RUN
+            }
+        },
+    }
 }
