@@ -29,6 +29,8 @@ trap 'rm -rf "$stage"' EXIT
 # rust
 mkdir -p "$stage/rust/target/release"
 cp "$repo/target/release/rust-node" "$stage/rust/target/release/"
+# The release profile keeps debuginfo (48 MB); the image needs none.
+strip "$stage/rust/target/release/rust-node" 2>/dev/null || true
 # python: sources + runtime deps only (no pip, pytest, grpc_tools)
 p="$stage/python/python-node"
 mkdir -p "$p/deps"
