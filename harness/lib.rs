@@ -14,6 +14,7 @@ pub mod proto {
 pub mod check;
 pub mod client;
 pub mod cluster;
+pub mod docker;
 pub mod explore;
 pub mod history;
 pub mod lin;

@@ -91,6 +91,17 @@ enum Cmd {
     /// Shrink a failing suite (e.g. explore's failing.toml) to the smallest schedule that
     /// still fails a safety check in at least one of `--runs` runs.
     Shrink(ShrinkArgs),
+    /// Write a docker-compose.yml for the suite's cluster (images: docker/build.sh).
+    Compose {
+        /// The suite whose nodes become services, e.g. suites/failover.toml.
+        spec: PathBuf,
+        /// Where to write the file (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Publish node port P on 127.0.0.1:P+N (inside the network nodes keep P).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        port_offset: u16,
+    },
     /// Check suite files without running anything.
     Validate {
         /// One or more suite files; each is reported, and any invalid one makes the exit code 2.
@@ -192,6 +203,16 @@ fn main() {
                         exit::CANNOT_RUN
                     }
                 }
+            }
+            Err(c) => c,
+        },
+        Cmd::Compose {
+            spec,
+            output,
+            port_offset,
+        } => match load(&spec) {
+            Ok(s) => {
+                raft_harness::docker::compose::command(&spec, &s, output.as_deref(), port_offset)
             }
             Err(c) => c,
         },

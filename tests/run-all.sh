@@ -55,4 +55,11 @@ if [ -z "${SKIP_SUITES:-}" ]; then
   target/release/raft-harness run suites/ -j "$jobs" --alone churn --reports "$root/reports"
 fi
 
+if [ -z "${SKIP_DOCKER:-}" ]; then
+  step "containers: node images, suites/docker/ with backend = \"docker\", compose (docker/test.sh)"
+  # Installs docker.io/docker-compose/debootstrap where missing, starts (and stops) its own
+  # dockerd when none runs, builds the images locally (no pulls). SKIP_DOCKER=1 skips it.
+  docker/test.sh
+fi
+
 step "all tests passed"

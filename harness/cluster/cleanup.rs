@@ -174,6 +174,11 @@ pub async fn clean(
     for line in process::reap_leftover_runs(Duration::from_secs(3)).await? {
         say(line);
     }
+    if spec.cluster.backend == crate::spec::Backend::Docker {
+        for line in crate::docker::cleanup::remove_dead(&crate::docker::cleanup::Here::now())? {
+            say(line);
+        }
+    }
     let addrs = node_addrs(spec);
     check_claims(&addrs, own.map(|c| c.state.run_id.as_str()))?;
     let j = judge(spec);

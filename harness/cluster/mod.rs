@@ -38,6 +38,8 @@ pub struct ClusterError {
 pub struct Cluster {
     pub nodes: BTreeMap<u32, NodeHandle>,
     state: RunState,
+    /// `backend = "docker"`: the nodes are containers (every method below defers to it).
+    pub docker: Option<crate::docker::backend::Containers>,
 }
 
 /// Where a run keeps node files.
@@ -150,7 +152,15 @@ impl Cluster {
                 s
             }
         };
-        Ok(Cluster { nodes, state })
+        let docker = match spec.cluster.backend {
+            crate::spec::Backend::Process => None,
+            crate::spec::Backend::Docker => Some(docker_prepare(spec, dirs, run_id, &mut nodes)?),
+        };
+        Ok(Cluster {
+            nodes,
+            state,
+            docker,
+        })
     }
 
     pub fn ids(&self) -> Vec<u32> {
@@ -174,6 +184,12 @@ impl Cluster {
     /// Start the node's process (it must not be running).
     pub fn start(&mut self, id: u32) -> Result<(), ClusterError> {
         let h = self.nodes.get_mut(&id).expect("known node");
+        if let Some(d) = self.docker.as_mut() {
+            h.starts += 1;
+            h.paused = false;
+            let r = d.start(id, &h.launch.output);
+            return r.map_err(|e| self.err(id, e));
+        }
         match Proc::spawn(h.launch.clone(), h.starts + 1) {
             Ok(p) => {
                 h.starts += 1;
@@ -218,6 +234,9 @@ impl Cluster {
                 {
                     return Err(self.err(*id, format!("exited before it was ready ({exit})")));
                 }
+                if self.docker.as_mut().is_some_and(|d| !d.is_running(*id)) {
+                    return Err(self.err(*id, "its container exited before it was ready".into()));
+                }
                 if crate::client::status(c, Duration::from_millis(500))
                     .await
                     .is_ok()
@@ -239,6 +258,9 @@ impl Cluster {
     }
 
     pub fn is_running(&mut self, id: u32) -> bool {
+        if let Some(d) = self.docker.as_mut() {
+            return d.is_running(id);
+        }
         self.nodes
             .get_mut(&id)
             .and_then(|h| h.proc.as_mut())
@@ -254,6 +276,13 @@ impl Cluster {
     /// Each is reported once: its handle is cleared.
     pub fn reap_unexpected(&mut self) -> Vec<(u32, String)> {
         let mut out = Vec::new();
+        if let Some(d) = self.docker.as_mut() {
+            let out = d.reap();
+            for (id, _) in &out {
+                self.nodes.get_mut(id).unwrap().paused = false;
+            }
+            return out;
+        }
         for (id, h) in self.nodes.iter_mut() {
             let exit = h.proc.as_mut().and_then(|p| p.exited().map(str::to_string));
             if let Some(e) = exit {
@@ -266,6 +295,9 @@ impl Cluster {
     }
 
     pub async fn kill(&mut self, id: u32) {
+        if let Some(d) = self.docker.as_mut() {
+            d.kill(id);
+        }
         if let Some(mut p) = self.nodes.get_mut(&id).unwrap().proc.take() {
             p.kill().await;
         }
@@ -277,6 +309,9 @@ impl Cluster {
         let h = self.nodes.get_mut(&id).unwrap();
         let grace = Duration::from_millis(h.kind.stop_grace_ms);
         h.paused = false;
+        if let Some(d) = self.docker.as_mut() {
+            return d.stop(id);
+        }
         match h.proc.take() {
             Some(mut p) => p.stop(grace).await,
             None => "not running".into(),
@@ -285,6 +320,9 @@ impl Cluster {
 
     pub fn pause(&mut self, id: u32) {
         let h = self.nodes.get_mut(&id).unwrap();
+        if let Some(d) = self.docker.as_mut() {
+            h.paused = d.pause(id).is_ok();
+        }
         if let Some(p) = &mut h.proc {
             p.signal(nix::sys::signal::Signal::SIGSTOP);
             h.paused = true;
@@ -293,6 +331,9 @@ impl Cluster {
 
     pub fn resume(&mut self, id: u32) {
         let h = self.nodes.get_mut(&id).unwrap();
+        if let Some(d) = self.docker.as_mut() {
+            let _ = d.resume(id);
+        }
         if let Some(p) = &mut h.proc {
             p.signal(nix::sys::signal::Signal::SIGCONT);
         }
@@ -313,7 +354,14 @@ impl Cluster {
                 procs.push((p, Duration::from_millis(h.kind.stop_grace_ms)));
             }
         }
-        let lines = process::stop_all(procs).await;
+        let lines = match self.docker.as_mut() {
+            Some(d) => {
+                let (docker_ids, lines): (Vec<u32>, Vec<String>) = d.shutdown().into_iter().unzip();
+                ids = docker_ids;
+                lines
+            }
+            None => process::stop_all(procs).await,
+        };
         for h in self.nodes.values_mut() {
             h.proc = None;
             // Every process is gone: the copier drains the pipe, then the tail is stitched on.
@@ -337,6 +385,9 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         // Proc's own Drop kills; this also clears the run's state file.
+        if let Some(mut d) = self.docker.take() {
+            d.shutdown();
+        }
         for h in self.nodes.values_mut() {
             h.proc.take();
             let _ = h
@@ -353,5 +404,38 @@ fn loopback(host: &str) -> &str {
         "127.0.0.1"
     } else {
         host
+    }
+}
+
+/// The docker backend's side of `prepare`: its containers, and each node's command line as
+/// its container runs it (for the report).
+fn docker_prepare(
+    spec: &Spec,
+    dirs: &Dirs,
+    run_id: &str,
+    nodes: &mut BTreeMap<u32, NodeHandle>,
+) -> std::io::Result<crate::docker::backend::Containers> {
+    let data = |id: u32| dirs.data.join(id.to_string());
+    let d = crate::docker::backend::Containers::prepare(spec, run_id, &data, &dirs.journals)
+        .map_err(std::io::Error::other)?;
+    for (id, h) in nodes.iter_mut() {
+        h.launch.argv = d.argv(*id).to_vec();
+    }
+    Ok(d)
+}
+
+impl Cluster {
+    /// Make the nodes' own packet filters match the links' faults (docker backend; the
+    /// process backend's links are the proxies themselves: nothing to do).
+    pub fn sync_links(&mut self, net: &crate::net::Network) -> Result<(), String> {
+        let Some(d) = self.docker.as_mut() else {
+            return Ok(());
+        };
+        let faults: Vec<_> = net
+            .links()
+            .into_iter()
+            .map(|(a, b)| ((a, b), net.link_fault(a, b).unwrap_or_default()))
+            .collect();
+        d.sync_links(&faults)
     }
 }

@@ -488,7 +488,7 @@ impl<'a> Exec<'a> {
     /// Heal every link before the final catch-up (recorded, so isolations end here).
     pub fn heal_for_settle(&mut self) {
         if let Some(net) = self.net {
-            if net.heal().is_ok() {
+            if net.heal().is_ok() && self.cluster.sync_links(net).is_ok() {
                 self.cut.clear();
                 self.record("heal", vec![], "before the final catch-up".into(), "");
             }
@@ -504,6 +504,9 @@ impl<'a> Exec<'a> {
         match action {
             Action::Heal => {
                 net.heal().map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                self.cluster
+                    .sync_links(net)
+                    .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.cut.clear();
                 self.record("heal", vec![], String::new(), at);
             }
@@ -532,6 +535,9 @@ impl<'a> Exec<'a> {
                 let applied =
                     netfault::apply(net, *shape, &all, &ids, leader, &params, &mut self.rng)
                         .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                self.cluster
+                    .sync_links(net)
+                    .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 // Cuts add up until the next heal.
                 self.cut.extend(applied.cut.iter().copied());
                 if *shape != crate::spec::NetShape::Flaky {

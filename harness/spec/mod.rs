@@ -90,6 +90,23 @@ pub struct Cluster {
     /// Bytes of each node's output kept in `nodes/<id>.log`: the first and the last
     /// half (`node_log_cap_mb`, default 64 MiB); the middle of a longer log is cut.
     pub node_log_cap_bytes: u64,
+    /// Where nodes run: processes of this machine, or containers (`backend = "docker"`).
+    pub backend: Backend,
+}
+
+/// `[cluster] backend`: how nodes are run (docs: docker/README.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Child processes of the harness (the default).
+    #[default]
+    Process,
+    /// One container per node on the Docker engine of `DOCKER_HOST` (harness/docker).
+    Docker,
+}
+
+impl Backend {
+    pub const WORDS: &'static [(&'static str, Backend)] =
+        &[("process", Backend::Process), ("docker", Backend::Docker)];
 }
 
 #[derive(Debug, Clone)]

@@ -337,6 +337,7 @@ const CLUSTER_KEYS: &[&str] = &[
     "proxies",
     "node_log_cap_mb",
     "network",
+    "backend",
 ];
 const NODE_KEYS: &[&str] = &[
     "id",
@@ -495,6 +496,10 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         node_log_cap_bytes: cf
             .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
             .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
+        backend: match cf.and_then(|f| f.get("backend")) {
+            None => Backend::Process,
+            Some(v) => as_word(&src, &mut errs, v, "backend", Backend::WORDS).unwrap_or_default(),
+        },
     };
 
     // Nodes.

@@ -1,0 +1,77 @@
+//! Nodes in containers: the `docker` backend of a suite (`[cluster] backend = "docker"`) and
+//! `raft-harness compose`. Images are made by `docker/build.sh` (see docker/README.md).
+//!
+//! The engine is driven through its CLI (`docker`, or `$RAFT_HARNESS_DOCKER`), not an API
+//! crate: the CLI already speaks every transport `DOCKER_HOST` can name (unix socket, tcp,
+//! `ssh://` through the user's ssh config and keys), negotiates the API version with any
+//! engine (client 28 against engine 20.10 here), and every call the harness makes can be
+//! repeated by hand. A call costs a fork (~20–60 ms); the harness makes them only on
+//! faults, starts, liveness polls (one `ps` per poll for all nodes) and teardown.
+pub mod backend;
+pub mod cleanup;
+pub mod compose;
+pub mod netfilter;
+
+use crate::spec::Kind;
+use std::process::{Command, Stdio};
+
+/// Where the images keep the project's files (paths mirror the repository).
+pub const WORKDIR: &str = "/opt/raft-harness";
+/// Labels on every container and network the harness creates.
+pub const LABEL_RUN: &str = "org.raft-harness.run";
+pub const LABEL_NODE: &str = "org.raft-harness.node";
+/// `HARNESS_PID.HARNESS_START` (see [`crate::ports::Owner`]).
+pub const LABEL_OWNER: &str = "org.raft-harness.owner";
+/// The boot of the machine whose harness made it: an owner's pid is only meaningful there.
+pub const LABEL_BOOT: &str = "org.raft-harness.boot";
+
+/// The image of a kind: chosen by its program (`target/release/rust-node`,
+/// `python-node/...`, `java-node/...`), `raft-harness/{rust,python,java}-node:latest`.
+pub fn image_for(kind: &Kind) -> Result<String, String> {
+    let prog = kind.command.first().map(String::as_str).unwrap_or("");
+    let name = if prog.ends_with("rust-node") {
+        "rust"
+    } else if prog.starts_with("python-node/") {
+        "python"
+    } else if prog.starts_with("java-node/") {
+        "java"
+    } else {
+        return Err(format!(
+            "no image for program `{prog}`: the docker backend runs the reference nodes \
+             (rust-node, python-node, java-node) from the images of docker/build.sh"
+        ));
+    };
+    Ok(format!("raft-harness/{name}-node:latest"))
+}
+
+/// The CLI program.
+pub fn program() -> String {
+    std::env::var("RAFT_HARNESS_DOCKER").unwrap_or_else(|_| "docker".into())
+}
+
+/// Run `docker ARGS`; its stdout (trimmed) or an error quoting the command and its stderr.
+pub fn cli(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `{} {}`: {e}", program(), args.join(" ")))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(format!(
+            "`{} {}` failed ({}): {}",
+            program(),
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// This machine's boot id (`/proc/sys/kernel/random/boot_id`).
+pub fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
