@@ -9,6 +9,7 @@ use crate::observe::Observer;
 use crate::report::{self, exit, progress::Progress, NodeReport, Report, Verdict};
 use crate::schedule::{Exec, Stop};
 use crate::spec::Spec;
+use crate::trace::{FaultAction, FaultEvent};
 use crate::workload::Recorder;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
@@ -751,9 +752,7 @@ fn note_log_cuts(cluster: &Cluster, spec: &Spec, report: &mut Report) {
 
 /// Isolation windows from the fault events: the nodes a network step left cut off
 /// from any majority, until the next heal.
-fn isolations(
-    faults: &[crate::schedule::FaultEvent],
-) -> Vec<crate::check::isolated_commits::Isolation> {
+fn isolations(faults: &[FaultEvent]) -> Vec<crate::check::isolated_commits::Isolation> {
     let mut out = Vec::new();
     for (i, f) in faults.iter().enumerate() {
         if f.cut_off.is_empty() {
@@ -761,7 +760,7 @@ fn isolations(
         }
         let end_us = faults[i + 1..]
             .iter()
-            .find(|g| g.action == "heal")
+            .find(|g| g.action == FaultAction::Heal)
             .map_or(u64::MAX, |g| g.t_us);
         out.push(crate::check::isolated_commits::Isolation {
             nodes: f.cut_off.clone(),
@@ -808,16 +807,7 @@ fn metrics(ev: &Evidence, report: &mut Report) {
     }
     let mut n = 0;
     for f in &report.faults {
-        if !matches!(
-            f.action.as_str(),
-            "kill"
-                | "stop"
-                | "pause"
-                | "net-isolate"
-                | "net-halves"
-                | "net-bridge"
-                | "net-majorities-ring"
-        ) {
+        if !f.action.is_disruptive() {
             continue;
         }
         n += 1;

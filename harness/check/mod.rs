@@ -20,6 +20,7 @@ pub mod term_stability;
 use crate::history::Op;
 use crate::observe::journal::Event;
 use crate::observe::{LogSnapshot, PollFailure, StatusSample};
+use crate::trace::FaultEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -166,7 +167,7 @@ pub struct Evidence {
     /// What the schedule did, in order (kills, pauses, network faults, heals...):
     /// when faults were active, and which silences the harness caused.
     #[serde(default)]
-    pub faults: Vec<crate::schedule::FaultEvent>,
+    pub faults: Vec<FaultEvent>,
     /// Timings and thresholds the timing checks use.
     #[serde(default)]
     pub settings: CheckSettings,
@@ -359,6 +360,18 @@ pub(crate) mod fixtures {
                 command: c.to_string(),
             })
             .collect()
+    }
+
+    /// A fault event by its action's name (`kill`, `net-isolate`, ...) at `t_us`.
+    pub fn fault(t_us: u64, action: &str, nodes: &[u32], cut_off: &[u32]) -> FaultEvent {
+        FaultEvent {
+            t_us,
+            action: action.parse().expect("a fault action name"),
+            nodes: nodes.to_vec(),
+            detail: String::new(),
+            at: "s.toml:1".into(),
+            cut_off: cut_off.to_vec(),
+        }
     }
 
     pub fn snap(

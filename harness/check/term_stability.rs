@@ -22,12 +22,10 @@
 //! cutting a follower off, a one-way cut or healing must start no election. Only
 //! process faults (kill, stop, pause, restart, resume) still do.
 use super::{list, secs, CheckResult, Evidence};
+use crate::trace::FaultAction;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "term_stability";
-
-/// Schedule actions that are not faults.
-const NOT_FAULTS: &[&str] = &["workload-start", "workload-stop"];
 
 /// A rise of the cluster's highest term: when first seen, by how many terms, to which.
 #[derive(Debug, Clone, Copy)]
@@ -52,8 +50,8 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
     let mut faults: Vec<_> = ev
         .faults
         .iter()
-        .filter(|f| !NOT_FAULTS.contains(&f.action.as_str()))
-        .filter(|f| !(through_net && is_network(&f.action)))
+        .filter(|f| !f.action.is_workload())
+        .filter(|f| !(through_net && is_network(f.action)))
         .collect();
     faults.sort_by_key(|f| f.t_us);
     let mut out = Vec::new();
@@ -66,11 +64,11 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
                 out.push((a, f.t_us));
             }
         }
-        match f.action.as_str() {
-            a if a.starts_with("net-") => net_active = true,
-            "heal" => net_active = false,
-            "kill" | "stop" | "pause" => down.extend(f.nodes.iter().copied()),
-            "restart" | "resume" => down.retain(|n| !f.nodes.contains(n)),
+        match f.action {
+            a if a.is_net() => net_active = true,
+            FaultAction::Heal => net_active = false,
+            a if a.takes_down() => down.extend(f.nodes.iter().copied()),
+            a if a.brings_back() => down.retain(|n| !f.nodes.contains(n)),
             _ => {}
         }
         if !net_active && down.is_empty() {
@@ -84,8 +82,8 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
 }
 
 /// A network shape or its heal (`net-*`, `heal`).
-fn is_network(action: &str) -> bool {
-    action.starts_with("net-") || action == "heal"
+fn is_network(action: FaultAction) -> bool {
+    action.is_net() || action == FaultAction::Heal
 }
 
 /// Rises of the highest term first seen within [from, to) (µs).
@@ -228,7 +226,7 @@ mod tests {
     use super::*;
     use crate::check::fixtures::*;
     use crate::check::{CheckSettings, Status};
-    use crate::schedule::FaultEvent;
+    use crate::trace::FaultEvent;
 
     fn settings() -> CheckSettings {
         CheckSettings {
@@ -261,14 +259,7 @@ mod tests {
     }
 
     fn fault(t_ms: u64, action: &str) -> FaultEvent {
-        FaultEvent {
-            t_us: t_ms * 1000,
-            action: action.into(),
-            nodes: vec![1],
-            detail: String::new(),
-            at: "s.toml:1".into(),
-            cut_off: vec![],
-        }
+        crate::check::fixtures::fault(t_ms * 1000, action, &[1], &[])
     }
 
     #[test]

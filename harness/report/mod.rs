@@ -5,7 +5,7 @@ pub mod html;
 pub mod progress;
 
 use crate::check::{CheckResult, Status, WaitRecord};
-use crate::schedule::FaultEvent;
+use crate::trace::FaultEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;

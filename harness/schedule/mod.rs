@@ -10,30 +10,14 @@ use crate::observe::view::{self, CommitTarget, NodeState};
 use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
 use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
+use crate::trace::FaultAction;
+pub use crate::trace::FaultEvent;
 use crate::workload::{self, Recorder};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// A fault or other intervention, with the time it took effect.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FaultEvent {
-    /// µs on the run's clock, taken once just before the harness acted: every
-    /// metric of this fault (`failover_ms`, `first_commit_after_fault_ms`)
-    /// counts from this instant.
-    pub t_us: u64,
-    pub action: String,
-    pub nodes: Vec<u32>,
-    pub detail: String,
-    pub at: String,
-    /// After a network step: the nodes through which nothing can commit until the
-    /// next heal (see `netfault::cut_off`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cut_off: Vec<u32>,
-}
 
 /// Why the schedule ended early.
 #[derive(Debug)]
@@ -232,7 +216,7 @@ impl<'a> Exec<'a> {
             .collect();
         self.workload_started_us = Some(self.obs.now_us());
         self.record(
-            "workload-start",
+            FaultAction::WorkloadStart,
             vec![],
             format!(
                 "{} clients",
@@ -254,20 +238,27 @@ impl<'a> Exec<'a> {
             if let Some(s) = self.workload_started_us.take() {
                 self.workload_active_us += self.obs.now_us() - s;
             }
-            self.record("workload-stop", vec![], String::new(), "");
+            self.record(FaultAction::WorkloadStop, vec![], String::new(), "");
         }
     }
 
-    fn record(&mut self, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+    fn record(&mut self, action: FaultAction, nodes: Vec<u32>, detail: String, at: &str) {
         let t_us = self.obs.now_us();
         self.record_at(t_us, action, nodes, detail, at);
     }
 
     /// Record an event that took effect at `t_us` (taken before acting).
-    fn record_at(&mut self, t_us: u64, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+    fn record_at(
+        &mut self,
+        t_us: u64,
+        action: FaultAction,
+        nodes: Vec<u32>,
+        detail: String,
+        at: &str,
+    ) {
         let e = FaultEvent {
             t_us,
-            action: action.into(),
+            action,
             nodes,
             cut_off: Vec::new(),
             detail,
@@ -453,8 +444,7 @@ impl<'a> Exec<'a> {
                 ProcFault::Resume | ProcFault::Restart => self.obs.set_down(id, false),
             }
         }
-        let name = format!("{f:?}").to_lowercase();
-        self.record_at(t_us, &name, ids.clone(), detail, at);
+        self.record_at(t_us, proc_action(f), ids.clone(), detail, at);
         if f == ProcFault::Restart {
             if let Err(e) = self.cluster.wait_ready(&ids).await {
                 // A node that cannot come back from its own data dir is a finding about
@@ -477,7 +467,12 @@ impl<'a> Exec<'a> {
         if let Some(net) = self.net {
             if net.heal().is_ok() {
                 self.cut.clear();
-                self.record("heal", vec![], "before the final catch-up".into(), "");
+                self.record(
+                    FaultAction::Heal,
+                    vec![],
+                    "before the final catch-up".into(),
+                    "",
+                );
             }
         }
     }
@@ -492,7 +487,7 @@ impl<'a> Exec<'a> {
             Action::Heal => {
                 net.heal().map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.cut.clear();
-                self.record("heal", vec![], String::new(), at);
+                self.record(FaultAction::Heal, vec![], String::new(), at);
             }
             Action::Net {
                 shape,
@@ -534,7 +529,7 @@ impl<'a> Exec<'a> {
                 }
                 self.record_at(
                     t_us,
-                    &format!("net-{}", shape_name(*shape)),
+                    net_action(*shape),
                     ids.clone(),
                     applied.description,
                     at,
@@ -929,6 +924,29 @@ fn shape_name(s: crate::spec::NetShape) -> &'static str {
         .iter()
         .find(|(_, n)| *n == s)
         .map_or("?", |(w, _)| w)
+}
+
+/// The event a process fault records.
+fn proc_action(f: ProcFault) -> FaultAction {
+    match f {
+        ProcFault::Kill => FaultAction::Kill,
+        ProcFault::Stop => FaultAction::Stop,
+        ProcFault::Pause => FaultAction::Pause,
+        ProcFault::Resume => FaultAction::Resume,
+        ProcFault::Restart => FaultAction::Restart,
+    }
+}
+
+/// The event a network step records.
+fn net_action(s: crate::spec::NetShape) -> FaultAction {
+    use crate::spec::NetShape;
+    match s {
+        NetShape::Isolate => FaultAction::NetIsolate,
+        NetShape::Halves => FaultAction::NetHalves,
+        NetShape::Bridge => FaultAction::NetBridge,
+        NetShape::MajoritiesRing => FaultAction::NetMajoritiesRing,
+        NetShape::Flaky => FaultAction::NetFlaky,
+    }
 }
 
 fn target_name(t: &Target) -> String {

@@ -1,0 +1,161 @@
+//! What the harness did to the cluster and when: the fault events the schedule
+//! records and the checks and reports read. Low in the pipeline so that
+//! `check` and `report` read it without depending on `schedule`.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A fault or other intervention of the schedule, by its name in reports
+/// (`kill`, `net-isolate`, `heal`, `workload-start`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultAction {
+    WorkloadStart,
+    WorkloadStop,
+    /// Every link back to normal (ends every `net-*` fault).
+    Heal,
+    Kill,
+    Stop,
+    Pause,
+    Resume,
+    Restart,
+    NetIsolate,
+    NetHalves,
+    NetBridge,
+    NetMajoritiesRing,
+    NetFlaky,
+}
+
+/// Every action with its name, the one table of names.
+pub const FAULT_ACTIONS: &[(&str, FaultAction)] = &[
+    ("workload-start", FaultAction::WorkloadStart),
+    ("workload-stop", FaultAction::WorkloadStop),
+    ("heal", FaultAction::Heal),
+    ("kill", FaultAction::Kill),
+    ("stop", FaultAction::Stop),
+    ("pause", FaultAction::Pause),
+    ("resume", FaultAction::Resume),
+    ("restart", FaultAction::Restart),
+    ("net-isolate", FaultAction::NetIsolate),
+    ("net-halves", FaultAction::NetHalves),
+    ("net-bridge", FaultAction::NetBridge),
+    ("net-majorities-ring", FaultAction::NetMajoritiesRing),
+    ("net-flaky", FaultAction::NetFlaky),
+];
+
+impl FaultAction {
+    pub fn name(self) -> &'static str {
+        FAULT_ACTIONS
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// A network shape (`net-*`), not its heal.
+    pub fn is_net(self) -> bool {
+        use FaultAction::*;
+        matches!(
+            self,
+            NetIsolate | NetHalves | NetBridge | NetMajoritiesRing | NetFlaky
+        )
+    }
+
+    /// Takes its nodes down until a restart (kill, stop) or resume (pause).
+    pub fn takes_down(self) -> bool {
+        matches!(self, Self::Kill | Self::Stop | Self::Pause)
+    }
+
+    /// Brings its nodes back (restart, resume).
+    pub fn brings_back(self) -> bool {
+        matches!(self, Self::Restart | Self::Resume)
+    }
+
+    /// The workload's start or stop: no fault at all.
+    pub fn is_workload(self) -> bool {
+        matches!(self, Self::WorkloadStart | Self::WorkloadStop)
+    }
+
+    /// A fault that may cost the cluster its leader or its majority: what
+    /// `first_commit_after_fault_ms.N` numbers (every node fault that takes a
+    /// node down, every network shape that cuts links).
+    pub fn is_disruptive(self) -> bool {
+        self.takes_down() || (self.is_net() && self != Self::NetFlaky)
+    }
+}
+
+impl fmt::Display for FaultAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        FAULT_ACTIONS
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| format!("unknown fault action {s:?}"))
+    }
+}
+
+/// A fault or other intervention, with the time it took effect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaultEvent {
+    /// µs on the run's clock, taken once just before the harness acted: every
+    /// metric of this fault (`failover_ms`, `first_commit_after_fault_ms`)
+    /// counts from this instant.
+    pub t_us: u64,
+    pub action: FaultAction,
+    pub nodes: Vec<u32>,
+    pub detail: String,
+    pub at: String,
+    /// After a network step: the nodes through which nothing can commit until the
+    /// next heal (see `schedule::netfault::cut_off`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cut_off: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_text_and_json() {
+        for &(name, a) in FAULT_ACTIONS {
+            assert_eq!(a.to_string(), name);
+            assert_eq!(name.parse::<FaultAction>(), Ok(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{name}\""));
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        for bad in ["", "Kill", "net-", "net-ring", "workload"] {
+            assert!(bad.parse::<FaultAction>().is_err(), "{bad:?}");
+            assert!(serde_json::from_str::<FaultAction>(&format!("\"{bad}\"")).is_err());
+        }
+    }
+
+    #[test]
+    fn disruptive_faults_are_the_ones_the_metrics_number() {
+        let disruptive: Vec<&str> = FAULT_ACTIONS
+            .iter()
+            .filter(|(_, a)| a.is_disruptive())
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(
+            disruptive,
+            [
+                "kill",
+                "stop",
+                "pause",
+                "net-isolate",
+                "net-halves",
+                "net-bridge",
+                "net-majorities-ring"
+            ]
+        );
+    }
+}
