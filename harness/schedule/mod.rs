@@ -15,7 +15,7 @@ pub use crate::trace::FaultEvent;
 use crate::workload::{self, Recorder};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -26,23 +26,54 @@ pub enum Stop {
     Fatal(String),
 }
 
-pub struct Exec<'a> {
+/// What the schedule acts on and reports to: the suite, the started cluster and
+/// its link proxies (`None` without `proxies = true`), the observer and the
+/// history recorder of the run, the seed of every random choice, the progress
+/// lines and the interrupt flag.
+pub struct Setup<'a> {
     pub spec: &'a Spec,
     pub cluster: &'a mut Cluster,
+    pub net: Option<&'a crate::net::Network>,
     pub obs: Observer,
     pub rec: Recorder,
-    pub rng: StdRng,
     pub seed: u64,
     pub progress: Progress,
     pub interrupt: tokio::sync::watch::Receiver<bool>,
-    pub net: Option<&'a crate::net::Network>,
+}
+
+/// What the schedule recorded, for the checks and the report ([`Exec::finish`]).
+#[derive(Debug, Default)]
+pub struct Record {
+    /// Every fault and intervention, in the order taken.
     pub faults: Vec<FaultEvent>,
     pub waits: Vec<WaitRecord>,
+    /// Nodes that exited without the harness asking: (node, how, µs).
     pub unexpected: Vec<(u32, String, u64)>,
+    /// `failover_ms.N` and the other numbers the waits measured.
     pub metrics: BTreeMap<String, f64>,
+    /// How long the workload ran, in µs.
+    pub workload_active_us: u64,
+}
+
+/// The schedule executor of one run ([`Exec::run`], then the settle helpers,
+/// then [`Exec::finish`]).
+pub struct Exec<'a> {
+    spec: &'a Spec,
+    cluster: &'a mut Cluster,
+    obs: Observer,
+    rec: Recorder,
+    rng: StdRng,
+    seed: u64,
+    progress: Progress,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+    net: Option<&'a crate::net::Network>,
+    faults: Vec<FaultEvent>,
+    waits: Vec<WaitRecord>,
+    unexpected: Vec<(u32, String, u64)>,
+    metrics: BTreeMap<String, f64>,
     workload: Option<workload::Running>,
     workload_started_us: Option<u64>,
-    pub workload_active_us: u64,
+    workload_active_us: u64,
     previous: Vec<u32>,
     /// Nodes the last disruptive fault hit, and the highest term seen before it.
     last_hit: Vec<u32>,
@@ -56,28 +87,18 @@ pub struct Exec<'a> {
 }
 
 impl<'a> Exec<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        spec: &'a Spec,
-        cluster: &'a mut Cluster,
-        obs: Observer,
-        rec: Recorder,
-        rng: StdRng,
-        seed: u64,
-        progress: Progress,
-        interrupt: tokio::sync::watch::Receiver<bool>,
-        net: Option<&'a crate::net::Network>,
-    ) -> Self {
+    /// Random choices come from a generator seeded with `s.seed`.
+    pub fn new(s: Setup<'a>) -> Self {
         Exec {
-            spec,
-            cluster,
-            obs,
-            rec,
-            rng,
-            seed,
-            progress,
-            interrupt,
-            net,
+            spec: s.spec,
+            cluster: s.cluster,
+            obs: s.obs,
+            rec: s.rec,
+            rng: StdRng::seed_from_u64(s.seed),
+            seed: s.seed,
+            progress: s.progress,
+            interrupt: s.interrupt,
+            net: s.net,
             faults: Vec::new(),
             waits: Vec::new(),
             unexpected: Vec::new(),
@@ -460,6 +481,31 @@ impl<'a> Exec<'a> {
         }
         self.previous = ids;
         Ok(())
+    }
+
+    /// Resume every paused node, for the final catch-up.
+    pub fn resume_all(&mut self) {
+        for id in self.cluster.ids() {
+            if self.cluster.is_paused(id) {
+                self.cluster.resume(id);
+            }
+        }
+    }
+
+    /// Whether the harness believes `id` is running (started and not ended).
+    pub fn is_running(&mut self, id: u32) -> bool {
+        self.cluster.is_running(id)
+    }
+
+    /// The schedule's record, once it and the settle are done.
+    pub fn finish(self) -> Record {
+        Record {
+            faults: self.faults,
+            waits: self.waits,
+            unexpected: self.unexpected,
+            metrics: self.metrics,
+            workload_active_us: self.workload_active_us,
+        }
     }
 
     /// Heal every link before the final catch-up (recorded, so isolations end here).
