@@ -412,12 +412,13 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A journal event by its name (`apply`, `role`, ...).
     pub fn jev(node: u32, t_us: u64, event: &str) -> Event {
         Event {
             t_us,
             ts_us: t_us,
             node,
-            event: event.into(),
+            event: serde_json::from_value(serde_json::json!(event)).expect("an event name"),
             term: None,
             candidate: None,
             role: None,

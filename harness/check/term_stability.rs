@@ -22,6 +22,8 @@
 //! cutting a follower off, a one-way cut or healing must start no election. Only
 //! process faults (kill, stop, pause, restart, resume) still do.
 use super::{list, secs, CheckResult, Evidence};
+use crate::observe::journal::Kind;
+use crate::observe::view::Role;
 use crate::trace::FaultAction;
 use std::collections::BTreeMap;
 
@@ -130,14 +132,14 @@ fn worst_window(rises: &[Rise], window_us: u64) -> Option<(usize, usize, i64)> {
 fn starters(ev: &Evidence, lo: i32, hi: i32) -> String {
     let mut by_node: BTreeMap<u32, std::collections::BTreeSet<i32>> = BTreeMap::new();
     for s in &ev.statuses {
-        if (s.state == "Candidate" || s.state == "Leader") && s.term > lo && s.term <= hi {
+        if matches!(s.role(), Role::Candidate | Role::Leader) && s.term > lo && s.term <= hi {
             by_node.entry(s.node).or_default().insert(s.term);
         }
     }
     for (node, events) in &ev.journals {
         for e in events {
             let t = e.term.unwrap_or(0) as i32;
-            if e.event == "role" && e.role.as_deref() == Some("Candidate") && t > lo && t <= hi {
+            if e.event == Kind::Role && e.role == Some(Role::Candidate) && t > lo && t <= hi {
                 by_node.entry(*node).or_default().insert(t);
             }
         }
