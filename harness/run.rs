@@ -2,11 +2,11 @@
 //! workload and observer → settle → checks → reports. Whatever happens after
 //! the first process starts, every process is ended and a report is written.
 mod error;
+mod metrics;
 mod stages;
 
 use crate::check::{self, Evidence};
 use crate::cluster::Cluster;
-use crate::history::Outcome;
 use crate::lin::Cancel;
 use crate::report::{self, exit, progress::Progress, Report, Verdict};
 use crate::spec::Spec;
@@ -178,30 +178,7 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
         clock,
     };
     let result = run_inner(&ctx, &mut report, &mut phase, cancel).await;
-    let evidence = match result {
-        Ok(evidence) => {
-            // Interrupted after the schedule ended (while settling or tearing down): the
-            // run is still an interrupted one, never a pass.
-            if *interrupted_flag.borrow() && report.verdict != Verdict::Interrupted {
-                report.verdict = Verdict::Interrupted;
-                report.notes.push(
-                    "the run was interrupted after its schedule ended (while settling or tearing down); the checks judge what was observed".into(),
-                );
-            }
-            let evidence = Arc::new(evidence);
-            judge_evidence(&spec, &evidence, interrupted_flag.clone(), &mut report).await;
-            metrics(&evidence, &mut report);
-            Some(evidence)
-        }
-        Err(e) => {
-            if *interrupted_flag.borrow() {
-                report.verdict = Verdict::Interrupted;
-                report.checks = not_run("not run: the run was interrupted before the cluster ran");
-            }
-            report.error = Some(e.to_string());
-            None
-        }
-    };
+    let evidence = judge_result(&spec, result, interrupted_flag, &mut report).await;
     canceller.abort();
     conclude(&mut report);
     report.timings.extend(phase.0);
@@ -215,6 +192,41 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     let code = write_reports(&mut report, &run_dir, &opts.reports, evidence.as_deref());
     drop(guard);
     code
+}
+
+/// The checks' verdicts on the evidence, or why there is none; the evidence
+/// for the report files.
+async fn judge_result(
+    spec: &Spec,
+    result: Result<Evidence, RunError>,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+    report: &mut Report,
+) -> Option<Arc<Evidence>> {
+    let interrupted = *interrupt.borrow();
+    match result {
+        Ok(evidence) => {
+            // Interrupted after the schedule ended (while settling or tearing down): the
+            // run is still an interrupted one, never a pass.
+            if interrupted && report.verdict != Verdict::Interrupted {
+                report.verdict = Verdict::Interrupted;
+                report.notes.push(
+                    "the run was interrupted after its schedule ended (while settling or tearing down); the checks judge what was observed".into(),
+                );
+            }
+            let evidence = Arc::new(evidence);
+            judge_evidence(spec, &evidence, interrupt, report).await;
+            metrics::add(&evidence, report);
+            Some(evidence)
+        }
+        Err(e) => {
+            if interrupted {
+                report.verdict = Verdict::Interrupted;
+                report.checks = not_run("not run: the run was interrupted before the cluster ran");
+            }
+            report.error = Some(e.to_string());
+            None
+        }
+    }
 }
 
 /// The report of a run that has just begun: until it has a verdict it counts
@@ -432,45 +444,4 @@ async fn wait_flag(mut rx: tokio::sync::watch::Receiver<bool>) {
             std::future::pending::<()>().await;
         }
     }
-}
-
-/// Throughput, latency and failover numbers for the report.
-fn metrics(ev: &Evidence, report: &mut Report) {
-    let m = &mut report.metrics;
-    let count = |o: Outcome| ev.history.iter().filter(|op| op.outcome == o).count() as f64;
-    m.insert("ops_ok".into(), count(Outcome::Ok));
-    m.insert("ops_fail".into(), count(Outcome::Fail));
-    m.insert("ops_info".into(), count(Outcome::Info));
-    let mut lat: Vec<u64> = ev
-        .history
-        .iter()
-        .filter(|o| o.outcome == Outcome::Ok && o.client != 0)
-        .filter_map(|o| o.complete_us.map(|c| c - o.invoke_us))
-        .collect();
-    lat.sort_unstable();
-    if !lat.is_empty() {
-        let pct = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
-        m.insert("latency_p50_ms".into(), pct(0.5));
-        m.insert("latency_p99_ms".into(), pct(0.99));
-        let secs = m.get("workload_s").copied().unwrap_or(0.0);
-        if secs > 0.0 {
-            m.insert(
-                "throughput_ok_per_s".into(),
-                (lat.len() as f64 / secs * 10.0).round() / 10.0,
-            );
-        }
-    }
-    let mut n = 0;
-    for f in &report.faults {
-        if !f.action.is_disruptive() {
-            continue;
-        }
-        n += 1;
-        if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
-            m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
-        }
-    }
-    // Terms with a current leader (a majority followed it), as the waits judge.
-    let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
-    m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

@@ -941,7 +941,9 @@ pub fn first_commit_after_ms(history: &[crate::history::Op], fault_us: u64) -> O
     history
         .iter()
         .filter(|o| {
-            o.outcome == Outcome::Ok && o.invoke_us >= fault_us && !o.command.starts_with("GET ")
+            o.outcome == Outcome::Ok
+                && o.invoke_us >= fault_us
+                && !matches!(o.kv(), Some(crate::history::Command::Get { .. }))
         })
         .filter_map(|o| o.complete_us)
         .min()
