@@ -362,6 +362,18 @@ pub(crate) mod fixtures {
             .collect()
     }
 
+    /// Check settings of a cluster polled every 100 ms with 300 ms elections.
+    pub fn settings() -> CheckSettings {
+        CheckSettings {
+            election_max_ms: 300,
+            poll_ms: 100,
+            max_new_terms: 3,
+            term_window_ms: 1500,
+            terms_through_network_faults: false,
+            node_errors_warn: false,
+        }
+    }
+
     /// A fault event by its action's name (`kill`, `net-isolate`, ...) at `t_us`.
     pub fn fault(t_us: u64, action: &str, nodes: &[u32], cut_off: &[u32]) -> FaultEvent {
         FaultEvent {

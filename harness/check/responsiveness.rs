@@ -229,7 +229,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
 mod tests {
     use super::*;
     use crate::check::fixtures::*;
-    use crate::check::{CheckSettings, Status};
+    use crate::check::Status;
     use crate::trace::FaultEvent;
 
     fn fail(node: u32, t_ms: u64) -> PollFailure {
@@ -245,14 +245,7 @@ mod tests {
     /// ms, then every poll fails (to the end, or until `back` ms).
     fn run(silent_from: u64, back: Option<u64>) -> Evidence {
         let mut ev = Evidence {
-            settings: CheckSettings {
-                election_max_ms: 300,
-                poll_ms: 100,
-                max_new_terms: 3,
-                term_window_ms: 1500,
-                terms_through_network_faults: false,
-                node_errors_warn: false,
-            },
+            settings: crate::check::fixtures::settings(),
             ..Default::default()
         };
         for t in (0..10_000).step_by(100) {

@@ -230,17 +230,6 @@ mod tests {
     use crate::check::{CheckSettings, Status};
     use crate::trace::FaultEvent;
 
-    fn settings() -> CheckSettings {
-        CheckSettings {
-            election_max_ms: 300,
-            poll_ms: 100,
-            max_new_terms: 3,
-            term_window_ms: 1500,
-            terms_through_network_faults: false,
-            node_errors_warn: false,
-        }
-    }
-
     /// Three nodes polled every 100 ms for `secs` s; node 1 leads. `term_at(t_ms)`
     /// gives the term, and node 2 is Candidate whenever the term changed.
     fn run(secs: u64, term_at: impl Fn(u64) -> i32) -> Evidence {

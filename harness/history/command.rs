@@ -49,6 +49,16 @@ impl<'a> Command<'a> {
         words.next().is_none().then_some(c)
     }
 
+    /// `GET`, `SET`, `CAS` or `DEL`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Get { .. } => "GET",
+            Command::Set { .. } => "SET",
+            Command::Cas { .. } => "CAS",
+            Command::Del { .. } => "DEL",
+        }
+    }
+
     pub fn key(&self) -> &'a str {
         match *self {
             Command::Get { key }

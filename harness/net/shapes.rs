@@ -109,11 +109,7 @@ pub fn isolate(nodes: &[NodeId], group: &[NodeId]) -> Result<Cut, ShapeError> {
     for &node in &group {
         known(&nodes, node)?;
     }
-    let rest: Vec<NodeId> = nodes
-        .iter()
-        .copied()
-        .filter(|n| !group.contains(n))
-        .collect();
+    let rest = others(&nodes, &group);
     if group.is_empty() || rest.is_empty() {
         return Err(ShapeError::EmptyGroup);
     }
@@ -272,6 +268,15 @@ fn sorted(nodes: &[NodeId]) -> Vec<NodeId> {
     let mut nodes = nodes.to_vec();
     nodes.sort_unstable();
     nodes
+}
+
+/// The nodes of `nodes` not in `group`, in order.
+pub fn others(nodes: &[NodeId], group: &[NodeId]) -> Vec<NodeId> {
+    nodes
+        .iter()
+        .copied()
+        .filter(|n| !group.contains(n))
+        .collect()
 }
 
 /// Every link between the two groups, both directions.

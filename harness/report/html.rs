@@ -21,7 +21,7 @@
 //!   the log entries failing checks name.
 use super::Report;
 use crate::check::{CheckResult, Evidence, Status, WaitRecord};
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use crate::observe::view::{self, Role};
 use crate::observe::{LogSnapshot, StatusSample};
 use crate::trace::{FaultAction, FaultEvent};
@@ -595,17 +595,12 @@ fn windows(faults: &[FaultEvent], end: u64) -> Vec<Window> {
 
 /// The key of a key-value command and the command without it.
 fn split_key(command: &str) -> (&str, String) {
-    let words: Vec<&str> = command.split(' ').collect();
-    match words.as_slice() {
-        [verb @ ("SET" | "GET" | "CAS" | "DEL"), key, rest @ ..] => {
-            let mut c = verb.to_string();
-            for w in rest {
-                c.push(' ');
-                c.push_str(w);
-            }
-            (key, c)
-        }
-        _ => ("", command.to_string()),
+    match Command::parse(command) {
+        Some(c @ Command::Get { key }) => (key, c.verb().into()),
+        Some(c @ Command::Set { key, value }) => (key, format!("{} {value}", c.verb())),
+        Some(c @ Command::Cas { key, old, new }) => (key, format!("{} {old} {new}", c.verb())),
+        Some(c @ Command::Del { key }) => (key, c.verb().into()),
+        None => ("", command.to_string()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Network fault steps: from a suite's `net = ...` step to link faults on the proxies.
-use crate::net::shapes::Shape;
+use crate::net::shapes::{self, Shape};
 use crate::net::{LinkFault, LinkMode, Network, NodeId};
 use crate::spec::{CutMode, NetShape};
 use rand::rngs::StdRng;
@@ -82,11 +82,7 @@ pub fn apply(
             });
         }
         NetShape::Isolate => {
-            let rest: Vec<NodeId> = all
-                .iter()
-                .copied()
-                .filter(|n| !targets.contains(n))
-                .collect();
+            let rest = shapes::others(all, targets);
             if targets.is_empty() || rest.is_empty() {
                 return Err("isolate needs at least one target and one other node".into());
             }

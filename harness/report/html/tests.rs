@@ -328,3 +328,14 @@ fn the_page_is_self_contained_and_no_value_can_close_its_script() {
     assert_eq!(p["nodes"][1]["down"][0]["why"], "killed");
     assert_eq!(p["windows"][0]["open"], true);
 }
+
+#[test]
+fn commands_are_split_into_key_and_the_rest_only_when_well_formed() {
+    assert_eq!(split_key("GET k1"), ("k1", "GET".to_string()));
+    assert_eq!(split_key("SET k1 7"), ("k1", "SET 7".to_string()));
+    assert_eq!(split_key("CAS k1 7 8"), ("k1", "CAS 7 8".to_string()));
+    assert_eq!(split_key("DEL k1"), ("k1", "DEL".to_string()));
+    for odd in ["SET k1", "GET a b", "NOOP", ""] {
+        assert_eq!(split_key(odd), ("", odd.to_string()), "{odd:?}");
+    }
+}
