@@ -100,6 +100,44 @@ impl FromStr for FaultAction {
     }
 }
 
+/// What a schedule wait waited for, by its name in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitCondition {
+    /// A current leader: a Leader whose term a majority reports.
+    #[serde(rename = "leader")]
+    Leader,
+    /// A leader that is none of the nodes the last fault hit, in a later term.
+    #[serde(rename = "new-leader")]
+    NewLeader,
+    /// Every running node holds every entry committed when the wait began.
+    #[serde(rename = "caught-up")]
+    CaughtUp,
+    /// A probe write sent by the harness is applied.
+    #[serde(rename = "commit")]
+    Commit,
+    /// The leader a step targeting `leader` or `follower` needs first.
+    #[serde(rename = "leader (to target)")]
+    LeaderToTarget,
+}
+
+impl WaitCondition {
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitCondition::Leader => "leader",
+            WaitCondition::NewLeader => "new-leader",
+            WaitCondition::CaughtUp => "caught-up",
+            WaitCondition::Commit => "commit",
+            WaitCondition::LeaderToTarget => "leader (to target)",
+        }
+    }
+}
+
+impl fmt::Display for WaitCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A fault or other intervention, with the time it took effect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FaultEvent {
@@ -128,6 +166,17 @@ mod tests {
             assert_eq!(name.parse::<FaultAction>(), Ok(a));
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{name}\""));
         }
+    }
+
+    #[test]
+    fn wait_conditions_serialize_as_their_names() {
+        use WaitCondition::*;
+        for c in [Leader, NewLeader, CaughtUp, Commit, LeaderToTarget] {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{c}\""));
+            assert_eq!(serde_json::from_str::<WaitCondition>(&json).unwrap(), c);
+        }
+        assert!(serde_json::from_str::<WaitCondition>("\"Leader\"").is_err());
     }
 
     #[test]

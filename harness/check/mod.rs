@@ -136,7 +136,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WaitRecord {
     pub at: String,
-    pub condition: String,
+    pub condition: crate::trace::WaitCondition,
     pub timeout_ms: u64,
     pub expect_timeout: bool,
     /// When the condition was met, ms after the wait began; None = not met in time.

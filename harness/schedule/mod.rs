@@ -10,8 +10,8 @@ use crate::observe::view::{self, CommitTarget, NodeState};
 use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
 use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
-use crate::trace::FaultAction;
 pub use crate::trace::FaultEvent;
+use crate::trace::{FaultAction, WaitCondition};
 use crate::workload::{self, Recorder};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -363,7 +363,7 @@ impl<'a> Exec<'a> {
                     let why = self.obs.with_view(self.fresh(), view::why_no_leader);
                     self.waits.push(WaitRecord {
                         at: at.into(),
-                        condition: "leader (to target)".into(),
+                        condition: WaitCondition::LeaderToTarget,
                         timeout_ms: self.spec.cluster.timing.election_max_ms * 20,
                         expect_timeout: false,
                         met_after_ms: None,
@@ -645,7 +645,7 @@ impl<'a> Exec<'a> {
         );
         self.waits.push(WaitRecord {
             at: at.into(),
-            condition: name.into(),
+            condition: name,
             timeout_ms,
             expect_timeout,
             met_after_ms: met.map(|(ms, _)| ms),
@@ -958,12 +958,13 @@ fn to_entry(e: crate::proto::LogEntry) -> crate::observe::Entry {
     }
 }
 
-pub fn wait_name(c: WaitFor) -> &'static str {
+/// The condition a wait step records.
+pub fn wait_name(c: WaitFor) -> WaitCondition {
     match c {
-        WaitFor::Leader => "leader",
-        WaitFor::NewLeader => "new-leader",
-        WaitFor::CaughtUp => "caught-up",
-        WaitFor::Commit => "commit",
+        WaitFor::Leader => WaitCondition::Leader,
+        WaitFor::NewLeader => WaitCondition::NewLeader,
+        WaitFor::CaughtUp => WaitCondition::CaughtUp,
+        WaitFor::Commit => WaitCondition::Commit,
     }
 }
 
