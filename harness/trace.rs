@@ -1,5 +1,5 @@
-//! What the harness did to the cluster and when: the fault events the schedule
-//! records and the checks and reports read. Low in the pipeline so that
+//! What the harness did to the cluster and when: the fault events and waits
+//! the schedule records and the checks and reports read. Low in the pipeline so that
 //! `check` and `report` read it without depending on `schedule`.
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -136,6 +136,26 @@ impl fmt::Display for WaitCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// A wait step of the schedule and how it went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaitRecord {
+    pub at: String,
+    pub condition: WaitCondition,
+    pub timeout_ms: u64,
+    pub expect_timeout: bool,
+    /// When the condition was met, ms after the wait began; None = not met in time.
+    pub met_after_ms: Option<u64>,
+    pub detail: String,
+}
+
+/// Node ids as `1, 2, 3`.
+pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
+    ids.into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A fault or other intervention, with the time it took effect.

@@ -132,18 +132,6 @@ fn yes() -> bool {
     true
 }
 
-/// A wait step of the schedule and how it went.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WaitRecord {
-    pub at: String,
-    pub condition: crate::trace::WaitCondition,
-    pub timeout_ms: u64,
-    pub expect_timeout: bool,
-    /// When the condition was met, ms after the wait began; None = not met in time.
-    pub met_after_ms: Option<u64>,
-    pub detail: String,
-}
-
 /// Everything the checkers judge: plain data, saved with every report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
@@ -244,12 +232,7 @@ pub fn secs(us: u64) -> String {
     format!("{:.3} s", us as f64 / 1e6)
 }
 
-pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
-    ids.into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use crate::trace::{list, WaitRecord};
 
 /// The summary of a check that did not run (or did not finish) because the
 /// run was interrupted.

@@ -143,7 +143,7 @@ pub fn why_no_leader(v: &ViewInput<'_>, configured: &[u32]) -> String {
     if !silent.is_empty() {
         parts.push(format!(
             "node {} did not answer",
-            crate::check::list(silent.iter().copied())
+            crate::trace::list(silent.iter().copied())
         ));
     }
     if parts.is_empty() {

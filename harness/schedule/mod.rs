@@ -3,7 +3,6 @@
 //! and records what it did and when, for the checkers and the report.
 pub mod netfault;
 
-use crate::check::WaitRecord;
 use crate::cluster::Cluster;
 use crate::history::Outcome;
 use crate::observe::view::{self, CommitTarget, NodeState};
@@ -11,7 +10,7 @@ use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
 use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
 pub use crate::trace::FaultEvent;
-use crate::trace::{FaultAction, WaitCondition};
+use crate::trace::{FaultAction, WaitCondition, WaitRecord};
 use crate::workload::{self, Recorder};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -290,7 +289,7 @@ impl<'a> Exec<'a> {
                 "{:>8.3} s  {} {}{}",
                 e.t_us as f64 / 1e6,
                 e.action,
-                crate::check::list(e.nodes.iter().copied()),
+                crate::trace::list(e.nodes.iter().copied()),
                 if e.detail.is_empty() {
                     String::new()
                 } else {
@@ -663,7 +662,7 @@ impl<'a> Exec<'a> {
                 let leader = self.obs.leader(self.fresh());
                 format!(
                     "needed a leader other than node [{}] above term {}; {}",
-                    crate::check::list(self.last_hit.iter().copied()),
+                    crate::trace::list(self.last_hit.iter().copied()),
                     self.last_hit_term,
                     match leader {
                         Some(l) => format!("the current leader is node {} term {}", l.node, l.term),
@@ -706,7 +705,7 @@ impl<'a> Exec<'a> {
                     format!(
                         "(index {} on nodes {})",
                         t.index,
-                        crate::check::list(self.live())
+                        crate::trace::list(self.live())
                     )
                 })
             }
@@ -824,7 +823,7 @@ impl<'a> Exec<'a> {
             return Some(format!(
                 "(index {} on nodes {})",
                 lx.commit_index,
-                crate::check::list(live)
+                crate::trace::list(live)
             ));
         }
         // Black-box nodes: compare whole logs; nodes that report a commit index
@@ -853,7 +852,7 @@ impl<'a> Exec<'a> {
         Some(format!(
             "({} identical entries on nodes {})",
             first.map_or(0, |f| f.len()),
-            crate::check::list(live)
+            crate::trace::list(live)
         ))
     }
 
@@ -1000,7 +999,7 @@ fn net_action(s: crate::spec::NetShape) -> FaultAction {
 
 fn target_name(t: &Target) -> String {
     match t {
-        Target::Ids(v) => format!("node {}", crate::check::list(v.iter().copied())),
+        Target::Ids(v) => format!("node {}", crate::trace::list(v.iter().copied())),
         Target::Label(l) => format!("@{l}"),
         other => format!("{other:?}").to_lowercase(),
     }
