@@ -26,29 +26,45 @@ pub enum FaultAction {
     NetFlaky,
 }
 
-/// Every action with its name, the one table of names.
-pub const FAULT_ACTIONS: &[(&str, FaultAction)] = &[
-    ("workload-start", FaultAction::WorkloadStart),
-    ("workload-stop", FaultAction::WorkloadStop),
-    ("heal", FaultAction::Heal),
-    ("kill", FaultAction::Kill),
-    ("stop", FaultAction::Stop),
-    ("pause", FaultAction::Pause),
-    ("resume", FaultAction::Resume),
-    ("restart", FaultAction::Restart),
-    ("net-isolate", FaultAction::NetIsolate),
-    ("net-halves", FaultAction::NetHalves),
-    ("net-bridge", FaultAction::NetBridge),
-    ("net-majorities-ring", FaultAction::NetMajoritiesRing),
-    ("net-flaky", FaultAction::NetFlaky),
-];
-
 impl FaultAction {
+    /// Every action, in the order of the enum.
+    pub const ALL: [FaultAction; 13] = {
+        use FaultAction::*;
+        [
+            WorkloadStart,
+            WorkloadStop,
+            Heal,
+            Kill,
+            Stop,
+            Pause,
+            Resume,
+            Restart,
+            NetIsolate,
+            NetHalves,
+            NetBridge,
+            NetMajoritiesRing,
+            NetFlaky,
+        ]
+    };
+
+    /// The action's name in reports (what serde writes).
     pub fn name(self) -> &'static str {
-        FAULT_ACTIONS
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("?", |(n, _)| n)
+        use FaultAction::*;
+        match self {
+            WorkloadStart => "workload-start",
+            WorkloadStop => "workload-stop",
+            Heal => "heal",
+            Kill => "kill",
+            Stop => "stop",
+            Pause => "pause",
+            Resume => "resume",
+            Restart => "restart",
+            NetIsolate => "net-isolate",
+            NetHalves => "net-halves",
+            NetBridge => "net-bridge",
+            NetMajoritiesRing => "net-majorities-ring",
+            NetFlaky => "net-flaky",
+        }
     }
 
     /// A network shape (`net-*`), not its heal.
@@ -92,10 +108,9 @@ impl fmt::Display for FaultAction {
 impl FromStr for FaultAction {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        FAULT_ACTIONS
-            .iter()
-            .find(|(n, _)| *n == s)
-            .map(|(_, a)| *a)
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
             .ok_or_else(|| format!("unknown fault action {s:?}"))
     }
 }
@@ -181,7 +196,8 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_text_and_json() {
-        for &(name, a) in FAULT_ACTIONS {
+        for a in FaultAction::ALL {
+            let name = a.name();
             assert_eq!(a.to_string(), name);
             assert_eq!(name.parse::<FaultAction>(), Ok(a));
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{name}\""));
@@ -209,10 +225,10 @@ mod tests {
 
     #[test]
     fn disruptive_faults_are_the_ones_the_metrics_number() {
-        let disruptive: Vec<&str> = FAULT_ACTIONS
-            .iter()
-            .filter(|(_, a)| a.is_disruptive())
-            .map(|(n, _)| *n)
+        let disruptive: Vec<&str> = FaultAction::ALL
+            .into_iter()
+            .filter(|a| a.is_disruptive())
+            .map(FaultAction::name)
             .collect();
         assert_eq!(
             disruptive,
