@@ -52,6 +52,35 @@ fn print_row(r: &Row) {
     );
 }
 
+/// Times `run` (one check: its verdict and search stats), prints the row and returns it.
+fn timed_row(
+    name: String,
+    ops: usize,
+    expected: VerdictKind,
+    run: impl FnOnce() -> (VerdictKind, Stats),
+) -> Row {
+    let t = Instant::now();
+    let (verdict, stats) = run();
+    let row = Row {
+        name,
+        ops,
+        verdict,
+        expected: Some(expected),
+        ms: t.elapsed().as_secs_f64() * 1e3,
+        stats,
+    };
+    print_row(&row);
+    row
+}
+
+/// The parsed history, or exit 2 naming `path` and the error.
+fn or_exit<T, E: std::fmt::Display>(parsed: Result<T, E>, path: &Path) -> T {
+    parsed.unwrap_or_else(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        std::process::exit(2)
+    })
+}
+
 /// `(file, verdict)` rows of `dir/expected.tsv`; exit 2 naming the file and
 /// line when it cannot be read or a row is not `FILE<TAB>true|false`.
 fn expected(dir: &Path) -> Vec<(String, VerdictKind)> {
@@ -133,64 +162,46 @@ fn corpus_root() -> Option<PathBuf> {
     }
 }
 
-fn jepsen_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+/// One row a history listed in `dir/expected.tsv` (and `wanted`): parsed by `parse` (exit 2
+/// when it cannot be), checked and timed by `run`.
+fn corpus_rows<T, E: std::fmt::Display>(
+    dir: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+    parse: impl Fn(&str) -> Result<Vec<T>, E>,
+    run: impl Fn(&[T]) -> (VerdictKind, Stats),
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for (file, exp) in expected(dir) {
         if !wanted(&file) {
             continue;
         }
-        let h = parse_jepsen_log(&read(&dir.join(&file))).unwrap_or_else(|e| {
-            eprintln!("error: {}: {e}", dir.join(&file).display());
-            std::process::exit(2)
-        });
-        let t = Instant::now();
-        let r = check(&CasRegister, &h, limits);
-        if verbose() {
-            print!("{r}");
-        }
-        let row = Row {
-            name: file,
-            ops: h.len(),
-            verdict: r.verdict,
-            expected: Some(exp),
-            ms: t.elapsed().as_secs_f64() * 1e3,
-            stats: r.stats,
-        };
-        print_row(&row);
-        rows.push(row);
+        let path = dir.join(&file);
+        let h = or_exit(parse(&read(&path)), &path);
+        rows.push(timed_row(file, h.len(), exp, || run(&h)));
     }
     rows
 }
 
-fn kv_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (file, exp) in expected(dir) {
-        if !wanted(&file) {
-            continue;
+fn jepsen_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    corpus_rows(dir, wanted, parse_jepsen_log, |h| {
+        let r = check(&CasRegister, h, limits);
+        if verbose() {
+            print!("{r}");
         }
-        let h = parse_kv_history(&read(&dir.join(&file))).unwrap_or_else(|e| {
-            eprintln!("error: {}: {e}", dir.join(&file).display());
-            std::process::exit(2)
-        });
-        let t = Instant::now();
-        let r = check(&AppendKv, &h, limits);
+        (r.verdict, r.stats)
+    })
+}
+
+fn kv_rows(dir: &Path, limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    corpus_rows(dir, wanted, parse_kv_history, |h| {
+        let r = check(&AppendKv, h, limits);
         if verbose() {
             for p in &r.partitions {
                 println!("  key {:?}: {} {:?}", p.key, p.verdict.kind(), p.stats);
             }
         }
-        let row = Row {
-            name: file,
-            ops: h.len(),
-            verdict: r.verdict,
-            expected: Some(exp),
-            ms: t.elapsed().as_secs_f64() * 1e3,
-            stats: r.stats,
-        };
-        print_row(&row);
-        rows.push(row);
-    }
-    rows
+        (r.verdict, r.stats)
+    })
 }
 
 /// The histories recorded from real runs (tests/data/histories/README.md).
@@ -208,18 +219,10 @@ fn recorded_rows(limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
             eprintln!("error: {e}");
             std::process::exit(2)
         });
-        let t = Instant::now();
-        let r = check_kv_history(&h, limits);
-        let row = Row {
-            name: file.to_string(),
-            ops: h.len(),
-            verdict: r.verdict,
-            expected: Some(exp),
-            ms: t.elapsed().as_secs_f64() * 1e3,
-            stats: r.stats,
-        };
-        print_row(&row);
-        rows.push(row);
+        rows.push(timed_row(file.to_string(), h.len(), exp, || {
+            let r = check_kv_history(&h, limits);
+            (r.verdict, r.stats)
+        }));
     }
     rows
 }
@@ -249,22 +252,15 @@ fn generated_rows(limits: Limits, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
                 if bad {
                     corrupt_one_read(&mut h, ops / 2);
                 }
-                let t = Instant::now();
-                let r = check_kv_history(&h, limits);
-                let row = Row {
-                    name,
-                    ops: h.len(),
-                    verdict: r.verdict,
-                    expected: Some(if bad {
-                        VerdictKind::Illegal
-                    } else {
-                        VerdictKind::Ok
-                    }),
-                    ms: t.elapsed().as_secs_f64() * 1e3,
-                    stats: r.stats,
+                let exp = if bad {
+                    VerdictKind::Illegal
+                } else {
+                    VerdictKind::Ok
                 };
-                print_row(&row);
-                rows.push(row);
+                rows.push(timed_row(name, h.len(), exp, || {
+                    let r = check_kv_history(&h, limits);
+                    (r.verdict, r.stats)
+                }));
             }
         }
     }

@@ -178,19 +178,9 @@ fn chromium(dir: &Path) -> std::process::Command {
 /// page's own measurements (JSON parse, parse + first draw).
 fn load(path: &Path, dir: &Path, i: u32) {
     let t = Instant::now();
-    let out = chromium(dir)
-        .arg("--dump-dom")
-        .arg(format!("file://{}", path.display()))
-        .output()
-        .expect("chromium on PATH");
+    let dom = dump_dom(dir, path);
     let wall = t.elapsed();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let get = |name: &str| {
-        let re = regex::Regex::new(&format!(r#"{name}="([^"]*)""#)).unwrap();
-        re.captures(&dom)
-            .map(|c| c[1].to_string())
-            .unwrap_or_else(|| "?".into())
-    };
+    let get = |name: &str| attr(&dom, name);
     println!(
         "load {i}: chromium --dump-dom {:.2} s wall; in page (ms since navigation): script starts {}, drawn {}; JSON.parse {} ms, parse + first draw {} ms; ready={} errors={} ops={}",
         wall.as_secs_f64(),
@@ -202,6 +192,24 @@ fn load(path: &Path, dir: &Path, i: u32) {
         get("data-errors"),
         get("data-ops"),
     );
+}
+
+/// The DOM of the page at `path` once headless Chromium has run its scripts.
+fn dump_dom(dir: &Path, path: &Path) -> String {
+    let out = chromium(dir)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", path.display()))
+        .output()
+        .expect("chromium on PATH");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The value of the first `name="…"` attribute in `dom`, or `?`.
+fn attr(dom: &str, name: &str) -> String {
+    let re = regex::Regex::new(&format!(r#"{name}="([^"]*)""#)).unwrap();
+    re.captures(dom)
+        .map(|c| c[1].to_string())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Time of one redraw of the whole run (every operation visited) and of a
@@ -229,18 +237,8 @@ fn redraws(page: &str, dir: &Path) {
 </script></body>"#;
     let copy = dir.join("redraw.html");
     std::fs::write(&copy, page.replace("</body>", script)).unwrap();
-    let out = chromium(dir)
-        .arg("--dump-dom")
-        .arg(format!("file://{}", copy.display()))
-        .output()
-        .expect("chromium on PATH");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let get = |name: &str| {
-        let re = regex::Regex::new(&format!(r#"{name}="([^"]*)""#)).unwrap();
-        re.captures(&dom)
-            .map(|c| c[1].to_string())
-            .unwrap_or_else(|| "?".into())
-    };
+    let dom = dump_dom(dir, &copy);
+    let get = |name: &str| attr(&dom, name);
     println!(
         "redraw: whole run (150k operations visited) {} ms, zoomed to ~1/64 of the run {} ms (mean of 10 / 20)",
         get("data-redraw-full-ms"),

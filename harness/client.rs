@@ -56,17 +56,67 @@ pub async fn command(
         .map(|r| r.into_inner())
 }
 
-/// True when the error says the connection was refused: the request was certainly not sent.
+/// True when the call failed because no connection could be made (refused,
+/// or no route to the node): the request was certainly not sent. Judged from
+/// the `std::io::Error` kind in the status's source chain (tonic → hyper →
+/// the connector's I/O error), never from message text.
 pub fn refused(s: &tonic::Status) -> bool {
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
+    };
     if s.code() != tonic::Code::Unavailable {
         return false;
     }
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(s);
-    let mut text = s.message().to_string();
     while let Some(e) = src {
-        text.push_str(&e.to_string());
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+            ) {
+                return true;
+            }
+        }
         src = e.source();
     }
-    let t = text.to_ascii_lowercase();
-    t.contains("connection refused") || t.contains("tcp connect error")
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port in this test's range (30300–30399) that nothing listens on.
+    fn closed_port() -> SocketAddr {
+        let a: SocketAddr = "127.0.0.1:30301".parse().unwrap();
+        assert!(
+            std::net::TcpStream::connect(a).is_err(),
+            "something listens on {a}: this test needs it closed"
+        );
+        a
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_told_by_its_error_kind() {
+        let mut c = lazy(closed_port(), Duration::from_secs(5));
+        let e = status(&mut c, Duration::from_secs(30)).await.unwrap_err();
+        assert!(refused(&e), "not seen as refused: {e:?}");
+    }
+
+    #[test]
+    fn message_text_alone_is_not_a_refusal() {
+        // The words without the I/O error behind them: not a refusal.
+        let s = tonic::Status::unavailable("tcp connect error: Connection refused (os error 111)");
+        assert!(!refused(&s));
+        assert!(!refused(&tonic::Status::deadline_exceeded(
+            "GetStatus timed out"
+        )));
+        // An I/O error of another kind (a reset on a live connection) may have been sent.
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(!refused(&tonic::Status::from_error(Box::new(reset))));
+        let refused_io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let mut s = tonic::Status::unavailable("x");
+        s.set_source(std::sync::Arc::new(refused_io));
+        assert!(refused(&s));
+    }
 }

@@ -157,13 +157,21 @@ fn main() {
     }));
     let cli = Cli::parse();
     let code = match cli.cmd {
-        Cmd::Validate { specs } => specs
-            .iter()
-            .map(|spec| validate(spec))
-            .fold(exit::PASS, i32::max),
+        Cmd::Validate { specs } => match raft_harness::runner::select::files_to_validate(&specs) {
+            Ok(files) => files
+                .iter()
+                .map(|(f, kinds)| validate_or_skip(f, *kinds))
+                .fold(exit::PASS, i32::max),
+            Err(e) => {
+                say(&format!("error: {e}\n"));
+                exit::USAGE
+            }
+        },
         Cmd::Clean { spec } => match load(&spec) {
             Ok(s) => {
-                match raft_harness::cluster::cleanup::clean(&s, None, &|l| say(&format!("{l}\n"))) {
+                match raft_harness::cluster::cleanup::clean_blocking(&s, &|l| {
+                    say(&format!("{l}\n"))
+                }) {
                     Ok(()) => {
                         say(&format!("ports of {} are free\n", spec.display()));
                         exit::PASS
@@ -219,6 +227,18 @@ fn main() {
 }
 
 /// `validate SUITE`: print what the suite holds, or its errors (exit 2).
+/// `validate` of one file: a kind file is skipped (as `run` skips it), with a note.
+fn validate_or_skip(spec: &Path, kind_file: bool) -> i32 {
+    if kind_file {
+        say(&format!(
+            "{}: a kind file (no [[node]], [[step]] or [workload]): skipped\n",
+            spec.display()
+        ));
+        return exit::PASS;
+    }
+    validate(spec)
+}
+
 fn validate(spec: &Path) -> i32 {
     match load(spec) {
         Ok(s) => {

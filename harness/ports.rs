@@ -2,8 +2,10 @@
 //! holders the harness may end.
 //!
 //! Replaces the original project's `lsof -i :PORT` / `kill -9` ritual. Holders
-//! are found from /proc (never by shelling out): `/proc/net/tcp{,6}` maps a
-//! listening address to a socket inode, `/proc/PID/fd` maps the inode to a PID.
+//! are found from /proc (never by shelling out), read with the `procfs` crate:
+//! `/proc/net/tcp{,6}` maps a listening address to a socket inode,
+//! `/proc/PID/fd` maps the inode to a PID, and `/proc/PID/{stat,status,cmdline,
+//! environ}` give a process's start time, real uid, command line and marker.
 //!
 //! Every process a node starts carries the run marker ([`MARKER`]) in its
 //! environment, inherited through `setsid`, double forks and `exec`: its value
@@ -19,9 +21,10 @@
 //! a live run's processes are never touched. A process of this user that runs
 //! this port's node program is a hand-started server and is ended (and said so).
 //! Anything else, including any process of another user, is a stranger.
+use procfs::process::{FDTarget, ProcState, Process};
 use std::collections::BTreeSet;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -148,91 +151,61 @@ pub fn conflicts(a: IpAddr, b: IpAddr) -> bool {
 }
 
 /// Socket inodes listening on `port` at an address that conflicts with `addr`
-/// (IPv4 or IPv6 tables).
+/// (IPv4 or IPv6 tables of this network namespace).
 pub fn listening_inodes(addr: IpAddr, port: u16) -> BTreeSet<u64> {
-    let mut out = BTreeSet::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        if let Ok(text) = std::fs::read_to_string(table) {
-            out.extend(
-                parse_listeners(&text)
-                    .into_iter()
-                    .filter(|l| l.port == port && conflicts(l.addr, addr))
-                    .map(|l| l.inode),
-            );
-        }
-    }
-    out
+    let tables = [procfs::net::tcp(), procfs::net::tcp6()];
+    tables
+        .into_iter()
+        .flatten()
+        .flat_map(listeners)
+        .filter(|l| l.port == port && conflicts(l.addr, addr))
+        .map(|l| l.inode)
+        .collect()
 }
 
-/// Parse one /proc/net/tcp or tcp6 table: the rows in state 0A (LISTEN).
-/// Addresses are hex words in host byte order (`0100007F:1389` = 127.0.0.1:5001).
+/// Parse one /proc/net/tcp or tcp6 table: the rows in state LISTEN. Addresses
+/// are hex words in host byte order (`0100007F:1389` = 127.0.0.1:5001). A table
+/// that does not parse is empty.
 pub fn parse_listeners(text: &str) -> Vec<Listener> {
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-            let (addr, port) = cols.get(1)?.rsplit_once(':')?;
-            let state = cols.get(3)?;
-            let inode = cols.get(9)?.parse::<u64>().ok()?;
-            let port = u16::from_str_radix(port, 16).ok()?;
-            let addr = parse_hex_addr(addr)?;
-            (*state == "0A" && inode != 0).then_some(Listener { addr, port, inode })
+    use procfs::FromBufReadSI;
+    procfs::net::TcpNetEntries::from_buf_read(text.as_bytes(), procfs::current_system_info())
+        .map(|t| listeners(t.0))
+        .unwrap_or_default()
+}
+
+fn listeners(rows: Vec<procfs::net::TcpNetEntry>) -> Vec<Listener> {
+    rows.into_iter()
+        .filter(|r| r.state == procfs::net::TcpState::Listen && r.inode != 0)
+        .map(|r| Listener {
+            addr: r.local_address.ip(),
+            port: r.local_address.port(),
+            inode: r.inode,
         })
         .collect()
 }
 
-fn parse_hex_addr(hex: &str) -> Option<IpAddr> {
-    let word = |s: &str| u32::from_str_radix(s, 16).ok().map(u32::to_ne_bytes);
-    match hex.len() {
-        8 => Some(IpAddr::V4(Ipv4Addr::from(word(hex)?))),
-        32 => {
-            let mut b = [0u8; 16];
-            for i in 0..4 {
-                b[i * 4..i * 4 + 4].copy_from_slice(&word(&hex[i * 8..i * 8 + 8])?);
-            }
-            Some(IpAddr::V6(Ipv6Addr::from(b)))
-        }
-        _ => None,
-    }
-}
-
-/// Every pid in /proc.
-fn pids() -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-                .collect()
-        })
+/// Every process in /proc.
+fn processes() -> Vec<Process> {
+    procfs::process::all_processes()
+        .map(|it| it.flatten().collect())
         .unwrap_or_default()
 }
 
-/// Processes holding any of `inodes` open.
+/// Processes holding any of `inodes` open (those whose fds we may read).
 pub fn holders_of(inodes: &BTreeSet<u64>) -> Vec<Holder> {
     if inodes.is_empty() {
         return Vec::new();
     }
-    pids()
-        .into_iter()
-        .filter(|pid| {
-            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-                return false;
-            };
-            fds.flatten().any(|fd| {
-                std::fs::read_link(fd.path())
-                    .ok()
-                    .and_then(|l| {
-                        let s = l.to_string_lossy().into_owned();
-                        s.strip_prefix("socket:[")?
-                            .strip_suffix(']')?
-                            .parse::<u64>()
-                            .ok()
-                    })
-                    .is_some_and(|ino| inodes.contains(&ino))
-            })
+    let holds = |p: &Process| {
+        p.fd().is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| matches!(fd.target, FDTarget::Socket(i) if inodes.contains(&i)))
         })
-        .filter_map(Holder::of)
+    };
+    processes()
+        .into_iter()
+        .filter(holds)
+        .filter_map(|p| Holder::of(p.pid))
         .collect()
 }
 
@@ -244,69 +217,57 @@ pub fn holders(addr: IpAddr, port: u16) -> Vec<Holder> {
 /// Every live process that carries a well-formed marker accepted by `keep`
 /// (scans /proc/*/environ; processes we may not read are skipped).
 pub fn marked(keep: impl Fn(&Marker) -> bool) -> Vec<Holder> {
-    pids()
+    processes()
         .into_iter()
-        .filter(|pid| marker_of(*pid).is_some_and(|m| keep(&m)) && is_alive(*pid))
-        .filter_map(Holder::of)
+        .filter(|p| marker_in(p).is_some_and(|m| keep(&m)) && alive(p))
+        .filter_map(|p| Holder::of(p.pid))
         .collect()
 }
 
+/// The command line of `pid` (empty if it is gone, unreadable or a kernel thread).
 pub fn cmdline(pid: i32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            b.split(|c| *c == 0)
-                .filter(|s| !s.is_empty())
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect()
-        })
+    Process::new(pid)
+        .and_then(|p| p.cmdline())
         .unwrap_or_default()
+}
+
+/// The environment of `pid` (lossily decoded), if it can be read.
+pub fn environ(pid: i32) -> Option<std::collections::HashMap<String, String>> {
+    let env = Process::new(pid).ok()?.environ().ok()?;
+    let s = |o: std::ffi::OsString| o.to_string_lossy().into_owned();
+    Some(env.into_iter().map(|(k, v)| (s(k), s(v))).collect())
 }
 
 /// The parsed marker in the environment of `pid`, if any.
 pub fn marker_of(pid: i32) -> Option<Marker> {
-    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let key = format!("{MARKER}=");
-    env.split(|c| *c == 0).find_map(|kv| {
-        let v = kv.strip_prefix(key.as_bytes())?;
-        Marker::parse(std::str::from_utf8(v).ok()?)
-    })
+    marker_in(&Process::new(pid).ok()?)
+}
+
+fn marker_in(p: &Process) -> Option<Marker> {
+    let env = p.environ().ok()?;
+    Marker::parse(env.get(std::ffi::OsStr::new(MARKER))?.to_str()?)
 }
 
 /// Real uid of `pid` (the `Uid:` line of /proc/PID/status).
 pub fn uid_of(pid: i32) -> Option<u32> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    Some(Process::new(pid).ok()?.status().ok()?.ruid)
 }
 
 /// Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat):
 /// with the PID it identifies a process for certain, even if the PID is reused.
 pub fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces and ')'; fields resume after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    Some(Process::new(pid).ok()?.stat().ok()?.starttime)
 }
 
 /// Alive and not a zombie.
 pub fn is_alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| {
-                stat[i + 2..]
-                    .split_whitespace()
-                    .next()
-                    .map(|s| s != "Z" && s != "X")
-            })
-            .unwrap_or(false),
-        Err(_) => false,
-    }
+    Process::new(pid).is_ok_and(|p| alive(&p))
+}
+
+fn alive(p: &Process) -> bool {
+    p.stat()
+        .and_then(|s| s.state())
+        .is_ok_and(|st| !matches!(st, ProcState::Zombie | ProcState::Dead))
 }
 
 /// What to do about one process holding a port the spec needs.
@@ -417,34 +378,40 @@ pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
 
 /// SIGCONT + SIGTERM to every pid (and the groups they lead) at once, one
 /// `grace` for all, then SIGKILL to the ones still alive; waits up to 2 s more
-/// for them to go.
-pub fn terminate_all(pids: &[i32], grace: Duration) {
+/// for them to go. Waits on the runtime's timer (never blocks a worker thread):
+/// these pids are not our children, so the wait polls /proc every 20 ms.
+pub async fn terminate_all(pids: &[i32], grace: Duration) {
     use nix::sys::signal::Signal;
     // A stopped process cannot act on SIGTERM: let it run first.
     for &p in pids {
         signal(p, Signal::SIGCONT);
         signal(p, Signal::SIGTERM);
     }
-    let all_gone = || pids.iter().all(|p| !is_alive(*p));
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if all_gone() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if gone_within(pids, grace).await {
+        return;
     }
     for &p in pids.iter().filter(|p| is_alive(**p)) {
         signal(p, Signal::SIGKILL);
     }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !all_gone() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    gone_within(pids, Duration::from_secs(2)).await;
+}
+
+/// True once none of `pids` is alive, false if some still are after `limit`.
+async fn gone_within(pids: &[i32], limit: Duration) -> bool {
+    let all_gone = || pids.iter().all(|p| !is_alive(*p));
+    let deadline = Instant::now() + limit;
+    while !all_gone() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    true
 }
 
 /// [`terminate_all`] for one process.
-pub fn terminate(pid: i32, grace: Duration) {
-    terminate_all(&[pid], grace)
+pub async fn terminate(pid: i32, grace: Duration) {
+    terminate_all(&[pid], grace).await
 }
 
 #[cfg(test)]

@@ -385,7 +385,7 @@ async fn run_inner(
     phase: &mut Phase,
     cancel: Cancel,
 ) -> Result<Evidence, RunError> {
-    let _claim = stages::claim_ports(ctx)?;
+    let _claim = stages::claim_ports(ctx).await?;
     phase.mark("cleanup");
     stages::build_kinds(ctx, cancel).await?;
     phase.mark("build");

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the java-node test suite (JUnit 5 via Surefire: unit tests of the Raft core, storage,
-# state machine and command line, plus real-process cluster tests on ports 23101-23203), then
+# state machine, command line and the shared scenario corpus (../scenarios), plus real-process
+# cluster tests on ports 23101-23203), then
 # prints one "N passed, N failed" line from the Surefire reports. Exit status is Maven's.
+# Our sources (main and test) compile with -Xlint:all -Werror (pom.xml; generated protobuf/grpc
+# classes excluded).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # (Maven 3.8 prints bare colour resets even in batch mode; strip them.)

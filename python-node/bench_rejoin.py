@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -27,10 +30,12 @@ import grpc  # noqa: E402
 from raft_pb import raft_service_pb2 as pb  # noqa: E402
 from raft_pb import raft_service_pb2_grpc as pb_grpc  # noqa: E402
 
+T = TypeVar("T")
+
 PORTS = {1: 22980, 2: 22981, 3: 22982}
 
 
-def poll(check, timeout=20.0):
+def poll(check: Callable[[], T | None], timeout: float = 20.0) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -47,7 +52,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     down = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
     tmp = tempfile.mkdtemp(prefix="rejoin-")
-    procs: dict[int, subprocess.Popen] = {}
+    procs: dict[int, subprocess.Popen[bytes]] = {}
     stubs = {
         i: pb_grpc.RaftServiceStub(
             grpc.insecure_channel(f"127.0.0.1:{p}", options=[("grpc.enable_http_proxy", 0)])
@@ -64,17 +69,23 @@ def main() -> None:
             start_new_session=True,
         )  # fmt: skip
 
-    def status(i: int):
+    def status(i: int) -> pb.GetStatusResponse:
         return stubs[i].GetStatus(pb.GetStatusRequest(), timeout=0.5)
 
-    def fresh_status(i: int):
+    def fresh_status(i: int) -> pb.GetStatusResponse:
         # A fresh channel each time: the bench's own channel to a dead node is in backoff.
         with grpc.insecure_channel(
             f"127.0.0.1:{PORTS[i]}", options=[("grpc.enable_http_proxy", 0)]
         ) as ch:
             return pb_grpc.RaftServiceStub(ch).GetStatus(pb.GetStatusRequest(), timeout=0.5)
 
-    def leader():
+    def knows_leader(i: int) -> bool:
+        return fresh_status(i).leader_id > 0
+
+    def caught_up(i: int, target: int) -> bool:
+        return fresh_status(i).last_applied >= target
+
+    def leader() -> int | None:
         for i in PORTS:
             try:
                 if status(i).state == "Leader":
@@ -103,11 +114,11 @@ def main() -> None:
             time.sleep(down)
             t0 = time.monotonic()
             start(victim)
-            poll(lambda v=victim: fresh_status(v))
+            poll(partial(fresh_status, victim))
             t_up = time.monotonic() - t0
-            poll(lambda v=victim: fresh_status(v).leader_id > 0)
+            poll(partial(knows_leader, victim))
             t_leader = time.monotonic() - t0
-            poll(lambda v=victim, t=target: fresh_status(v).last_applied >= t)
+            poll(partial(caught_up, victim, target))
             phases.append(f"{t_up * 1000:.0f}/{t_leader * 1000:.0f}")
             times.append(time.monotonic() - t0)
             terms.append(fresh_status(victim).current_term - term_before)

@@ -14,24 +14,35 @@ Exit codes: 0 applied, 1 rejected or no node reachable, 2 usage error, 3 unknown
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-EXIT_APPLIED, EXIT_REJECTED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+if TYPE_CHECKING:
+    import grpc
+
+from raftnode.cli import (  # noqa: E402
+    ArgParser,
+    CommandLineExit,
+    Once,
+    UsageError,
+    missing_stubs,
+    parse_command_line,
+    split_address,
+    typed,
+)
+
+EXIT_APPLIED, EXIT_REJECTED, EXIT_UNKNOWN = 0, 1, 3
 USAGE = (
     "usage: raft_client.py [--node HOST:PORT | --cluster HOST:PORT,...] [--timeout SECONDS]"
     " [COMMAND...]"
 )
-
-
-class UsageError(Exception):
-    pass
 
 
 @dataclass
@@ -42,52 +53,42 @@ class Args:
 
 
 def _address(text: str, what: str) -> str:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise UsageError(f"{what} '{text}': expected HOST:PORT")
+    split_address(text, what)
     return text
 
 
+def _timeout(text: str) -> float:
+    try:
+        timeout = float(text)
+    except ValueError:
+        raise UsageError(f"option --timeout '{text}': not a number") from None
+    if not timeout > 0:
+        raise UsageError(f"option --timeout '{text}': must be > 0")
+    return timeout
+
+
+def _cluster(text: str) -> list[str]:
+    parts = [p for p in text.split(",") if p]
+    if not parts:
+        raise UsageError("option --cluster: empty address list")
+    return [_address(p, "option --cluster address") for p in parts]
+
+
 def parse_args(argv: list[str]) -> Args:
-    addresses: list[str] = []
-    timeout = 10.0
-    words: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            words.extend(argv[i + 1 :])
-            break
-        if arg.startswith("--") and not words:
-            name, eq, value = arg.partition("=")
-            if name not in ("--node", "--cluster", "--timeout"):
-                raise UsageError(f"unknown option '{name}'")
-            if not eq:
-                if i + 1 >= len(argv):
-                    raise UsageError(f"option {name}: missing value")
-                i += 1
-                value = argv[i]
-            if name == "--node":
-                addresses.append(_address(value, "option --node"))
-            elif name == "--cluster":
-                parts = [p for p in value.split(",") if p]
-                if not parts:
-                    raise UsageError("option --cluster: empty address list")
-                addresses.extend(_address(p, "option --cluster address") for p in parts)
-            else:
-                try:
-                    timeout = float(value)
-                except ValueError:
-                    raise UsageError(f"option --timeout '{value}': not a number") from None
-                if timeout <= 0:
-                    raise UsageError(f"option --timeout '{value}': must be > 0")
-        else:
-            words.append(arg)
-        i += 1
-    if not addresses:
-        addresses = ["127.0.0.1:5001"]
+    """Options first, then the command words (the first word ends the options). Raises
+    UsageError naming the bad value."""
+    p = ArgParser("raft_client.py")
+    p.add_argument("--node", action="append", default=[], type=typed(_address, "option --node"))
+    p.add_argument("--cluster", action="append", default=[], type=_cluster)
+    p.add_argument("--timeout", action=Once, type=_timeout)
+    p.add_argument("words", nargs=argparse.REMAINDER)
+    ns = p.parse_args(argv)
+    addresses: list[str] = list(ns.node)
+    for group in ns.cluster:
+        addresses.extend(group)
+    words: list[str] = ns.words[1:] if ns.words[:1] == ["--"] else ns.words
     command = " ".join(" ".join(words).split()) if words else None
-    return Args(addresses, timeout, command)
+    return Args(addresses or ["127.0.0.1:5001"], ns.timeout or 10.0, command)
 
 
 class Client:
@@ -100,9 +101,9 @@ class Client:
         self.grpc, self.pb, self.pb_grpc = grpc, pb, pb_grpc
         self.addresses = addresses
         self.timeout = timeout
-        self._channels: dict[str, Any] = {}
+        self._channels: dict[str, grpc.aio.Channel] = {}
 
-    def _channel(self, address: str) -> Any:
+    def _channel(self, address: str) -> grpc.aio.Channel:
         ch = self._channels.get(address)
         if ch is None:
             ch = self.grpc.aio.insecure_channel(
@@ -174,23 +175,14 @@ class Client:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
-        return EXIT_APPLIED
     try:
-        args = parse_args(argv)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+        args = parse_command_line(argv, USAGE, parse_args)
+    except CommandLineExit as e:
+        return e.code
     try:
         client = Client(args.addresses, args.timeout)
     except ImportError as e:
-        print(
-            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
-            file=sys.stderr,
-        )
+        missing_stubs(e)
         return EXIT_REJECTED
     try:
         return asyncio.run(_run(client, args))

@@ -54,10 +54,13 @@ else
     say "generating stubs from $proto into $out"
     tmp="$(mktemp -d "$here/.raft_pb.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT
+    # Typed stubs (.pyi) for the messages and the service come from mypy-protobuf's plugins.
     # "-Iraft_pb=DIR" makes the generated modules import each other as raft_pb.*, so the
     # package works with only python-node/ on sys.path.
     "$venv/bin/python" -m grpc_tools.protoc "-Iraft_pb=$proto_dir" \
-        --python_out="$tmp" --pyi_out="$tmp" --grpc_python_out="$tmp" \
+        --plugin=protoc-gen-mypy="$venv/bin/protoc-gen-mypy" \
+        --plugin=protoc-gen-mypy_grpc="$venv/bin/protoc-gen-mypy_grpc" \
+        --python_out="$tmp" --mypy_out="$tmp" --grpc_python_out="$tmp" --mypy_grpc_out="$tmp" \
         "$proto_dir/raft_service.proto" || die "protoc failed on $proto"
     touch "$tmp/raft_pb/__init__.py"
     echo "$stub_hash" >"$tmp/raft_pb/.proto.sha256"

@@ -6,6 +6,8 @@
 mod core;
 mod journal;
 mod kv;
+#[cfg(test)]
+mod scenario;
 mod server;
 mod storage;
 

@@ -4,17 +4,20 @@
 //! progress lines, faults and metrics. Real rust-node processes of this build
 //! behind the harness's link proxies; ports 27500-27999.
 mod support;
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use support::port_open;
+use std::time::Duration;
+use support::kinds::{kind, NODE};
+use support::suite::{
+    cluster, find, harness, json, nodes as node_tables, register, run_seeded, steps, write_suite,
+    write_under_leader,
+};
 
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+/// How long a run may take (generous: the machine is shared).
+const LIMIT: Duration = Duration::from_secs(300);
 
 /// A kinds file that runs this build's rust-node: `rust`, and `rust-bb` judged
 /// as an original-protocol server (extension fields ignored). The build step
@@ -23,29 +26,14 @@ const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 /// (`--no-pre-vote --no-check-quorum`): these tests need a cut-off node that
 /// keeps campaigning and holds the highest term, as a server without pre-vote does.
 fn kinds(dir: &Path) -> PathBuf {
-    let p = dir.join("kinds.toml");
     let command = format!(
         r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
            "--data-dir", "{{data_dir}}", "--no-pre-vote", "--no-check-quorum",
            "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
     );
-    std::fs::write(
-        &p,
-        format!(
-            r#"
-[kind.rust]
-build = ["sleep", "1.5"]
-command = {command}
-ready_timeout_s = 30
-
-[kind.rust-bb]
-command = {command}
-ready_timeout_s = 30
-black_box = true
-"#
-        ),
-    )
-    .unwrap();
+    let rust = kind("rust", &command, "build = [\"sleep\", \"1.5\"]");
+    let p = dir.join("kinds.toml");
+    std::fs::write(&p, rust + &kind("rust-bb", &command, "black_box = true")).unwrap();
     p
 }
 
@@ -56,51 +44,12 @@ fn suite(dir: &Path, name: &str, base_port: u16, n: u32, steps: &str) -> PathBuf
 
 fn suite_of(dir: &Path, name: &str, base_port: u16, n: u32, kind: &str, steps: &str) -> PathBuf {
     kinds(dir);
-    let nodes: String = (1..=n)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 6
-rate = 0
-{steps}
-"#
-        ),
-    )
-    .unwrap();
-    p
-}
-
-fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
-    c
+    let text = cluster(base_port, true, &node_tables(n, kind, "")) + &register(6, 0) + steps;
+    write_suite(dir, name, &text)
 }
 
 fn assert_ports_free(base: u16, n: u16) {
-    for p in base + 1..=base + n {
-        let end = Instant::now() + Duration::from_secs(10);
-        while port_open(p) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(!port_open(p), "port {p} still served after the run");
-    }
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    support::suite::assert_ports_free(base + 1..=base + n);
 }
 
 /// Every fault event of `action` in report.json, in order.
@@ -167,65 +116,25 @@ fn fault_line_times(stderr: &str, action: &str) -> (f64, f64) {
 fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27500;
-    let spec = suite(
-        dir.path(),
-        "cut-follower",
-        base,
-        5,
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 30
-[[step]]
-net = "isolate"
-target = "follower"
-label = "cut"
-[[step]]
-sleep_s = 3
-[[step]]
-fault = "pause"
-target = "candidate"
-[[step]]
-fault = "resume"
-[[step]]
-wait = "leader"
-timeout_s = 20
-[[step]]
-fault = "kill"
-target = "leader"
-label = "old"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "restart"
-target = "@old"
-[[step]]
-fault = "pause"
-target = "isolated"
-[[step]]
-fault = "resume"
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#,
-    );
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "11"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let steps = write_under_leader("1")
+        + &steps(&[
+            r#"wait = "caught-up"; timeout_s = 30"#,
+            r#"net = "isolate"; target = "follower"; label = "cut""#,
+            "sleep_s = 3",
+            r#"fault = "pause"; target = "candidate""#,
+            r#"fault = "resume""#,
+            r#"wait = "leader"; timeout_s = 20"#,
+            r#"fault = "kill"; target = "leader"; label = "old""#,
+            r#"wait = "new-leader"; timeout_s = 30"#,
+            "sleep_s = 1",
+            r#"fault = "restart"; target = "@old""#,
+            r#"fault = "pause"; target = "isolated""#,
+            r#"fault = "resume""#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]);
+    let spec = suite(dir.path(), "cut-follower", base, 5, &steps);
+    let (code, stderr) = run_seeded(dir.path(), &spec, 11, LIMIT);
     eprintln!("{stderr}");
     let run = dir.path().join("reports/latest");
     let report = json(&run.join("report.json"));
@@ -299,17 +208,12 @@ workload = "stop"
         ((first - kill_us) / 1000) as f64,
         "{metrics}"
     );
-    let new_leader = report["waits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["condition"] == "new-leader")
-        .unwrap();
+    let new_leader = find(&report["waits"], "condition", "new-leader");
     assert!(
         metrics["failover_ms.1"].as_f64().unwrap() >= new_leader["met_after_ms"].as_f64().unwrap(),
         "{metrics} {new_leader}"
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_ports_free(base, 5);
 }
 
@@ -318,39 +222,16 @@ workload = "stop"
 #[test]
 fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(
-        dir.path(),
-        "labels",
-        27600,
-        3,
-        r#"
-[[step]]
-fault = "pause"
-target = "follower"
-label = "first"
-[[step]]
-fault = "resume"
-target = "@frist"
-[[step]]
-fault = "kill"
-target = "@later"
-[[step]]
-fault = "restart"
-target = 1
-label = "later"
-[[step]]
-net = "isolate"
-target = 2
-label = "first"
-[[step]]
-fault = "stop"
-target = 3
-label = "a b"
-[[step]]
-wait = "leader"
-label = "x"
-"#,
-    );
+    let bad_steps = steps(&[
+        r#"fault = "pause"; target = "follower"; label = "first""#,
+        r#"fault = "resume"; target = "@frist""#,
+        r#"fault = "kill"; target = "@later""#,
+        r#"fault = "restart"; target = 1; label = "later""#,
+        r#"net = "isolate"; target = 2; label = "first""#,
+        r#"fault = "stop"; target = 3; label = "a b""#,
+        r#"wait = "leader"; label = "x""#,
+    ]);
+    let spec = suite(dir.path(), "labels", 27600, 3, &bad_steps);
     let text = std::fs::read_to_string(&spec).unwrap();
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
     harness(dir.path())
@@ -379,29 +260,14 @@ label = "x"
             "unknown key `label` in a `wait` step",
         ));
     // Valid labels and the new target words pass validation.
-    let ok = suite(
-        dir.path(),
-        "labels-ok",
-        27600,
-        3,
-        r#"
-[[step]]
-net = "isolate"
-target = "follower"
-label = "cut"
-[[step]]
-fault = "pause"
-target = "isolated"
-[[step]]
-fault = "resume"
-[[step]]
-fault = "kill"
-target = "candidate"
-[[step]]
-fault = "restart"
-target = "@cut"
-"#,
-    );
+    let ok_steps = steps(&[
+        r#"net = "isolate"; target = "follower"; label = "cut""#,
+        r#"fault = "pause"; target = "isolated""#,
+        r#"fault = "resume""#,
+        r#"fault = "kill"; target = "candidate""#,
+        r#"fault = "restart"; target = "@cut""#,
+    ]);
+    let ok = suite(dir.path(), "labels-ok", 27600, 3, &ok_steps);
     harness(dir.path())
         .args(["validate", ok.to_str().unwrap()])
         .timeout(Duration::from_secs(30))
@@ -416,49 +282,21 @@ target = "@cut"
 fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27510;
-    let spec = suite(
-        dir.path(),
-        "behind",
-        base,
-        3,
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = "follower"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 3
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#,
-    );
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "5"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let steps = write_under_leader("1")
+        + &steps(&[
+            r#"net = "isolate"; target = "follower""#,
+            "sleep_s = 1",
+            r#"wait = "caught-up"; timeout_s = 3"#,
+            "heal = true",
+            r#"workload = "stop""#,
+        ]);
+    let spec = suite(dir.path(), "behind", base, 3, &steps);
+    let (code, stderr) = run_seeded(dir.path(), &spec, 5, LIMIT);
     eprintln!("{stderr}");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     let report = json(&dir.path().join("reports/latest/report.json"));
     let cut = nodes(fault(&report, "net-isolate"))[0];
-    let wait = report["waits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["condition"] == "caught-up")
-        .unwrap();
+    let wait = find(&report["waits"], "condition", "caught-up");
     assert!(wait["met_after_ms"].is_null(), "{wait}");
     let detail = wait["detail"].as_str().unwrap();
     assert!(
@@ -487,41 +325,19 @@ workload = "stop"
 fn caught_up_holds_under_load_for_black_box_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let base = 27520;
-    let spec = suite_of(
-        dir.path(),
-        "bb-load",
-        base,
-        3,
-        "rust-bb",
-        r#"
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-net = "flaky"
-delay_ms = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-wait = "caught-up"
-timeout_s = 20
-[[step]]
-wait = "caught-up"
-timeout_s = 20
-[[step]]
-workload = "stop"
-"#,
-    );
+    let steps = steps(&[
+        r#"wait = "leader"; timeout_s = 30"#,
+        r#"net = "flaky"; delay_ms = 30"#,
+        r#"workload = "start""#,
+        "sleep_s = 1",
+        r#"wait = "caught-up"; timeout_s = 20"#,
+        r#"wait = "caught-up"; timeout_s = 20"#,
+        r#"workload = "stop""#,
+    ]);
+    let spec = suite_of(dir.path(), "bb-load", base, 3, "rust-bb", &steps);
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text.replace("clients = 6", "clients = 16")).unwrap();
-    let out = harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let (code, stderr) = run_seeded(dir.path(), &spec, 7, LIMIT);
     eprintln!("{stderr}");
     let report = json(&dir.path().join("reports/latest/report.json"));
     let waits: Vec<&Value> = report["waits"]
@@ -542,6 +358,6 @@ workload = "stop"
         report["metrics"]["ops_ok"].as_f64().unwrap() > 20.0,
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_ports_free(base, 3);
 }

@@ -3,77 +3,28 @@
 //! real signals. Each test uses its own ports (25000-25999) and checks that no
 //! process it caused is left behind.
 mod support;
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
+use support::kinds::{write_kinds, NODE, NODE_ARGS};
+use support::suite::{
+    check, cluster, fault_leader_under_load, harness, json, nodes, register, run_assert,
+    stale_reads, steps, write_suite, HARNESS, LEADER,
+};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
-
-/// A kinds file that runs this build's rust-node (no build step needed).
-fn kinds(dir: &Path) -> PathBuf {
-    let p = dir.join("kinds.toml");
-    std::fs::write(
-        &p,
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 20
-"#
-        ),
-    )
-    .unwrap();
-    p
-}
 
 /// A 3-node rust suite with the given steps, on base_port+1..+3.
 fn suite(dir: &Path, name: &str, base_port: u16, steps: &str) -> PathBuf {
-    kinds(dir);
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-[[node]]
-id = 1
-kind = "rust"
-[[node]]
-id = 2
-kind = "rust"
-[[node]]
-id = 3
-kind = "rust"
-[workload]
-type = "register"
-clients = 3
-rate = 40
-{steps}
-"#
-        ),
-    )
-    .unwrap();
-    p
+    write_kinds(dir, &[]);
+    let text = cluster(base_port, false, &nodes(3, "rust", "")) + &register(3, 40) + steps;
+    write_suite(dir, name, &text)
 }
 
 /// No listener remains on the suite's ports (every node is gone).
 fn assert_ports_free(base: u16) {
-    for p in base + 1..=base + 3 {
-        assert!(
-            wait_until(Duration::from_secs(5), || !port_open(p)),
-            "port {p} is still served after the harness ended: a node was left running"
-        );
-    }
+    support::suite::assert_ports_free(base + 1..=base + 3);
 }
 
 /// Every run and `clean` ends the marked processes of dead harness runs anywhere on the
@@ -90,13 +41,6 @@ fn runs_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
     RUNS.write().unwrap_or_else(|p| p.into_inner())
 }
 
-fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
-    c
-}
-
 #[test]
 fn a_passing_suite_exits_0_and_writes_every_report_file() {
     let _runs = runs_shared();
@@ -105,33 +49,15 @@ fn a_passing_suite_exits_0_and_writes_every_report_file() {
         dir.path(),
         "kill-leader",
         25000,
-        r#"
-[[step]]
-wait = "leader"
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1.5
-[[step]]
-fault = "kill"
-target = "leader"
-[[step]]
-wait = "new-leader"
-[[step]]
-fault = "restart"
-target = "previous"
-[[step]]
-sleep_s = 1
-[[step]]
-workload = "stop"
-[[step]]
-wait = "caught-up"
-"#,
+        &(fault_leader_under_load("1.5", "kill")
+            + &steps(&[
+                r#"fault = "restart"; target = "previous""#,
+                "sleep_s = 1",
+                r#"workload = "stop""#,
+                r#"wait = "caught-up""#,
+            ])),
     );
-    harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "7"])
-        .timeout(Duration::from_secs(120))
-        .assert()
+    run_assert(dir.path(), &spec, 7)
         .code(0)
         .stderr(predicate::str::contains("PASS"))
         .stderr(predicate::str::contains("election_safety"));
@@ -222,12 +148,7 @@ fn a_history_with_a_stale_read_fails_the_check() {
 fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
     let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(
-        dir.path(),
-        "stranger",
-        25020,
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = suite(dir.path(), "stranger", 25020, LEADER);
     let stranger = Guard(
         std::process::Command::new("python3")
             .args([
@@ -260,7 +181,7 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
 fn leftovers_and_hand_started_nodes_are_cleaned() {
     let _runs = runs_exclusive();
     let dir = tempfile::tempdir().unwrap();
-    let spec = suite(dir.path(), "clean", 25030, "[[step]]\nwait = \"leader\"\n");
+    let spec = suite(dir.path(), "clean", 25030, LEADER);
     // Port 25031: a node an earlier run left behind (it carries the run marker:
     // run/node/incarnation/harness pid.start, of a harness that no longer exists).
     let leftover = Guard(
@@ -389,67 +310,16 @@ fn a_sigkilled_harness_leaves_no_node_and_the_next_run_cleans_up() {
 fn a_stale_reading_node_behind_a_partition_fails_linearizability() {
     let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path());
-    let nodes: String = (1..=5)
-        .map(|id| {
-            format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n")
-        })
-        .collect();
-    let spec = dir.path().join("stale.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = 25060
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 6
-rate = 120
-keys = 1
-
-[[step]]
-wait = "leader"
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = [1]
-[[step]]
-sleep_s = 4
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#
-        ),
-    )
-    .unwrap();
-    harness(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--seed", "3"])
-        .timeout(Duration::from_secs(120))
-        .assert()
+    write_kinds(dir.path(), &[]);
+    let spec = write_suite(dir.path(), "stale", &stale_reads(25060));
+    run_assert(dir.path(), &spec, 3)
         .code(1)
         .stderr(predicate::str::contains("linearizable"))
         // The failing check's full explanation is on the terminal, not only its first line.
         .stderr(predicate::str::contains("linearizable — FAIL"))
         .stderr(predicate::str::contains("    based on: "));
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
-    )
-    .unwrap();
-    let lin = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "linearizable")
-        .unwrap();
+    let report = json(&dir.path().join("reports/latest/report.json"));
+    let lin = check(&report, "linearizable");
     assert_eq!(lin["status"], "fail", "{lin}");
     // The explanation names the operation that cannot be placed.
     assert!(
@@ -459,12 +329,7 @@ workload = "stop"
             .contains("cannot be placed"),
         "{lin}"
     );
-    for p in 25061..=25065 {
-        assert!(
-            wait_until(Duration::from_secs(5), || !port_open(p)),
-            "port {p} still served"
-        );
-    }
+    support::suite::assert_ports_free(25061..=25065);
 }
 
 /// A node that prints far more than the cap (30 MB before it starts serving) gets a log of
@@ -481,9 +346,7 @@ fn a_node_that_floods_its_log_is_capped_to_head_and_tail() {
             r#"
 [kind.flood]
 command = ["sh", "-c", "head -c 30000000 /dev/zero | tr '\\000' x; echo; exec \"$0\" \"$@\"",
-           "{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
+           "{NODE}", {NODE_ARGS}]
 ready_timeout_s = 60
 "#
         ),
@@ -532,20 +395,10 @@ wait = "leader"
         !dir.path().join("reports/latest/nodes/1.log.tail0").exists(),
         "the side files are stitched in and removed"
     );
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("reports/latest/report.json")).unwrap(),
-    )
-    .unwrap();
+    let report = json(&dir.path().join("reports/latest/report.json"));
     let cut = report["nodes"][0]["log_cut_bytes"].as_u64().unwrap_or(0);
     assert!(cut > 28_000_000, "report.json says {cut} bytes were cut");
     let notes = report["notes"].to_string();
     assert!(notes.contains("node 1's log was cut"), "{notes}");
-    assert_ports_free_one(25201);
-}
-
-fn assert_ports_free_one(port: u16) {
-    assert!(
-        wait_until(Duration::from_secs(5), || !port_open(port)),
-        "port {port} is still served after the harness ended"
-    );
+    support::suite::assert_ports_free([25201]);
 }

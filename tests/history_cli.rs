@@ -64,6 +64,24 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// `check` of `bytes` written as `name` in a new folder is exit 2: the folder, the file, stderr.
+fn rejected(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), name, bytes);
+    let (code, stderr) = check(&p);
+    assert_eq!(code, 2, "{stderr}");
+    (dir, p, stderr)
+}
+
+/// [`rejected`], and stderr is exactly `error: PATH:MESSAGE` (MESSAGE starts with the line).
+fn assert_rejected_with(name: &str, bytes: &[u8], message: &str) {
+    let (_dir, p, stderr) = rejected(name, bytes);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("error: {}:{message}", p.display())
+    );
+}
+
 #[test]
 fn the_recorded_failover_history_is_a_pass() {
     let (code, stderr) = check(&data("failover-rust.jsonl"));
@@ -95,19 +113,12 @@ fn a_valid_history_of_our_own_is_a_pass() {
 
 #[test]
 fn a_duplicate_operation_id_is_exit_2_naming_both_lines() {
-    let dir = tempfile::tempdir().unwrap();
     // Line 3 is blank; line 5 reuses the id of line 2. Linearizable otherwise.
     let text = [op(0, 10), op(1, 20), String::new(), op(2, 30), op(3, 40)]
         .join("\n")
         .replace(r#""id":3"#, r#""id":1"#);
-    let p = write(dir.path(), "dup.jsonl", text.as_bytes());
-    let (code, stderr) = check(&p);
-    assert_eq!(code, 2, "{stderr}");
-    let expected = format!(
-        "error: {}:5: duplicate operation id 1 (first used on line 2)",
-        p.display()
-    );
-    assert_eq!(stderr.trim_end(), expected);
+    let message = "5: duplicate operation id 1 (first used on line 2)";
+    assert_rejected_with("dup.jsonl", text.as_bytes(), message);
 }
 
 /// A 1 MB value in each place serde quotes one, and plain ASCII or multi-byte
@@ -164,11 +175,8 @@ fn a_1_megabyte_bad_value_gives_a_short_message_naming_file_and_line() {
 
 #[test]
 fn a_1_megabyte_syntax_error_gives_a_short_message() {
-    let dir = tempfile::tempdir().unwrap();
     let text = format!(r#"{{"id":1,"command":"{}"#, "é".repeat(1 << 19));
-    let p = write(dir.path(), "syntax.jsonl", text.as_bytes());
-    let (code, stderr) = check(&p);
-    assert_eq!(code, 2, "{stderr}");
+    let (_dir, p, stderr) = rejected("syntax.jsonl", text.as_bytes());
     assert!(stderr.len() <= MAX_MESSAGE_BYTES, "{stderr}");
     let head = format!("error: {}:1: column {}: ", p.display(), text.len());
     assert!(stderr.starts_with(&head), "{stderr}");
@@ -177,30 +185,16 @@ fn a_1_megabyte_syntax_error_gives_a_short_message() {
 
 #[test]
 fn invalid_utf8_names_the_line() {
-    let dir = tempfile::tempdir().unwrap();
     let mut text = format!("{}\n", op(0, 10)).into_bytes();
     text.extend_from_slice(b"{\"id\":1,\"command\":\"GET \xff\"}\n");
-    let p = write(dir.path(), "latin1.jsonl", &text);
-    let (code, stderr) = check(&p);
-    assert_eq!(code, 2, "{stderr}");
-    let expected = format!(
-        "error: {}:2: not valid UTF-8 (byte 24 of the line)",
-        p.display()
-    );
-    assert_eq!(stderr.trim_end(), expected);
+    let message = "2: not valid UTF-8 (byte 24 of the line)";
+    assert_rejected_with("latin1.jsonl", &text, message);
 }
 
 #[test]
 fn an_operation_completing_before_its_invocation_is_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
     let bad = op(1, 20).replace(r#""complete_us":25"#, r#""complete_us":19"#);
     let text = format!("{}\n{bad}\n", op(0, 10));
-    let p = write(dir.path(), "time.jsonl", text.as_bytes());
-    let (code, stderr) = check(&p);
-    assert_eq!(code, 2, "{stderr}");
-    let expected = format!(
-        "error: {}:2: op 1 completes (19) before it is invoked (20)",
-        p.display()
-    );
-    assert_eq!(stderr.trim_end(), expected);
+    let message = "2: op 1 completes (19) before it is invoked (20)";
+    assert_rejected_with("time.jsonl", text.as_bytes(), message);
 }

@@ -13,53 +13,36 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::kinds::{build_kind, stubborn_build_kind, write_kinds};
+use support::suite::{
+    check, cluster, harness_std, json, nodes, register, write_suite, write_under_leader, HARNESS,
+    LEADER,
+};
 use support::{alive, port_open, wait_exit, wait_until, Guard};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
 
 /// A kinds file with the `rust` kind (this build's rust-node) and `extra` TOML.
 fn kinds(dir: &Path, extra: &str) {
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 30
-{extra}
-"#
-        ),
-    )
-    .unwrap();
+    write_kinds(dir, &[extra.to_string()]);
 }
 
 /// A 3-node suite of `kind` on base+1..+3 with `body` (workload, checks, steps) appended.
 fn suite(dir: &Path, name: &str, base: u16, kind: &str, body: &str) -> PathBuf {
-    let nodes: String = (1..=3)
-        .map(|i| format!("[[node]]\nid = {i}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            "include = [\"kinds.toml\"]\n[cluster]\nbase_port = {base}\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 50\n{nodes}{body}\n"
-        ),
+    write_suite(
+        dir,
+        name,
+        &(cluster(base, false, &nodes(3, kind, "")) + body),
     )
-    .unwrap();
-    p
 }
 
-const WORKLOAD: &str = "[workload]\ntype = \"register\"\nclients = 3\nrate = 40\n";
+/// [`suite`] of the `rust` kind, with a kinds file of that kind alone.
+fn rust_suite(dir: &Path, name: &str, base: u16, body: &str) -> PathBuf {
+    kinds(dir, "");
+    suite(dir, name, base, "rust", body)
+}
 
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
+    let mut c = harness_std(dir);
+    c.stdin(Stdio::null()).stdout(Stdio::null());
     c
 }
 
@@ -92,16 +75,7 @@ fn signal(pid: u32, sig: nix::sys::signal::Signal) {
 }
 
 fn assert_ports_free(base: u16) {
-    for p in base + 1..=base + 3 {
-        assert!(
-            wait_until(Duration::from_secs(10), || !port_open(p)),
-            "port {p} is still served: a node was left running"
-        );
-    }
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&text(p)).unwrap_or_else(|e| panic!("{}: {e}: {}", p.display(), text(p)))
+    support::suite::assert_ports_free(base + 1..=base + 3);
 }
 
 /// The report folder `reports/latest` points at, resolved.
@@ -111,13 +85,7 @@ fn latest(dir: &Path) -> PathBuf {
 
 /// A check's status in report.json.
 fn status_of(report: &serde_json::Value, name: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .map(|c| c["status"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+    check(report, name)["status"].as_str().unwrap().to_string()
 }
 
 /// The junit must fail a CI reporter: an error case for the interruption.
@@ -135,9 +103,7 @@ fn assert_junit_interrupted(run: &Path) {
 fn a_single_sigint_gives_a_junit_error_and_no_false_liveness_pass() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
-    let body = format!(
-        "{WORKLOAD}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n[[step]]\nwait = \"caught-up\"\n"
-    );
+    let body = register(3, 40) + &write_under_leader("60") + "[[step]]\nwait = \"caught-up\"\n";
     let spec = suite(dir.path(), "once", 26500, "rust", &body);
     let mut g = start(dir.path(), &["run", spec.to_str().unwrap()], "err");
     wait_for_text(&dir.path().join("err"), "step 3/4");
@@ -176,31 +142,15 @@ fn a_sigint_while_settling_is_an_interrupted_run_not_a_pass() {
     assert_ports_free(26630);
 }
 
-/// A kind whose build ignores SIGTERM and lasts a minute, with a long grace:
-/// after one Ctrl+C the run waits for it; a second Ctrl+C must not.
-fn stubborn_build_kind(dir: &Path) -> String {
-    format!(
-        r#"[kind.stubborn]
-build = ["sh", "-c", "trap '' TERM; echo $$ > {pids}; sleep 60"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
-stop_grace_s = 60
-"#,
-        pids = dir.join("build.pids").display()
-    )
-}
-
 #[test]
 fn a_double_sigint_still_writes_an_interrupted_report_and_latest_points_at_it() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), &stubborn_build_kind(dir.path()));
-    // An older passing run, so that a stale `latest` would be seen.
-    let ok = suite(
+    kinds(
         dir.path(),
-        "first",
-        26510,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
+        &stubborn_build_kind(&dir.path().join("build.pids")),
     );
+    // An older passing run, so that a stale `latest` would be seen.
+    let ok = suite(dir.path(), "first", 26510, "rust", LEADER);
     let mut g = start(dir.path(), &["run", ok.to_str().unwrap()], "first.err");
     let code = wait_exit(&mut g.0, Duration::from_secs(120));
     assert_eq!(code, Some(0), "{}", text(&dir.path().join("first.err")));
@@ -238,9 +188,7 @@ fn a_double_sigint_still_writes_an_interrupted_report_and_latest_points_at_it() 
 fn timeout_s_int_signals_twice_and_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
-    let body = format!(
-        "{WORKLOAD}[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n"
-    );
+    let body = register(3, 40) + &write_under_leader("60");
     let spec = suite(dir.path(), "timeout", 26530, "rust", &body);
     // `timeout` sends SIGINT to the harness, then to its own process group.
     let status = Command::new("timeout")
@@ -303,14 +251,11 @@ fn sigint_during_the_checks_exits_130_promptly() {
 
 /// A kind whose build starts a child and lasts a minute; it writes both pids.
 fn slow_build_kind(dir: &Path) -> String {
-    format!(
-        r#"[kind.slow]
-build = ["sh", "-c", "sleep 60 & echo $$ $! > {pids}; wait"]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}"]
-stop_grace_s = 2
-"#,
-        pids = dir.join("build.pids").display()
-    )
+    let sh = format!(
+        "sleep 60 & echo $$ $! > {}; wait",
+        dir.join("build.pids").display()
+    );
+    build_kind("slow", &sh, 2)
 }
 
 fn build_pids(dir: &Path) -> Vec<i32> {
@@ -374,14 +319,8 @@ fn a_sigkilled_harness_leaves_no_build_running() {
 #[test]
 fn a_full_reports_disk_is_exit_3_naming_the_file_never_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "full",
-        26540,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 3\n",
-    );
+    let body = format!("{LEADER}[[step]]\nsleep_s = 3\n");
+    let spec = rust_suite(dir.path(), "full", 26540, &body);
     let reports = dir.path().join("small");
     std::fs::create_dir(&reports).unwrap();
     // A private mount namespace: the tmpfs exists only for this script. Once the
@@ -426,29 +365,31 @@ exit $code
     assert_ports_free(26540);
 }
 
-#[test]
-fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
-    let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "panic",
-        26550,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n[[step]]\nsleep_s = 1\n",
-    );
-    let mut c = cmd(dir.path());
+/// Runs `spec` with the test-only panic injected `at` (`RAFT_HARNESS_TEST_PANIC`): exit 3 and
+/// an `error` verdict naming the injected panic and its location; the run's folder and report.
+fn run_with_panic(dir: &Path, spec: &Path, at: &str) -> (PathBuf, serde_json::Value) {
+    let mut c = cmd(dir);
     c.args(["run", spec.to_str().unwrap()])
-        .env("RAFT_HARNESS_TEST_PANIC", "ticker")
-        .stderr(std::fs::File::create(dir.path().join("err")).unwrap());
+        .env("RAFT_HARNESS_TEST_PANIC", at)
+        .stderr(std::fs::File::create(dir.join("err")).unwrap());
     let mut g = Guard(c.spawn().unwrap());
     let code = wait_exit(&mut g.0, Duration::from_secs(120));
-    assert_eq!(code, Some(3), "{}", text(&dir.path().join("err")));
-    let report = json(&latest(dir.path()).join("report.json"));
+    assert_eq!(code, Some(3), "{}", text(&dir.join("err")));
+    let run = latest(dir);
+    let report = json(&run.join("report.json"));
     assert_eq!(report["verdict"], "error");
     let e = report["error"].as_str().unwrap();
     assert!(e.contains("injected panic"), "{e}");
     assert!(e.contains("harness/run.rs:"), "no location: {e}");
+    (run, report)
+}
+
+#[test]
+fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{LEADER}[[step]]\nsleep_s = 1\n");
+    let spec = rust_suite(dir.path(), "panic", 26550, &body);
+    let (_, report) = run_with_panic(dir.path(), &spec, "ticker");
     // The run went on: the nodes were not killed by the panic, the checks ran.
     assert_eq!(status_of(&report, "election_safety"), "pass", "{report}");
     assert_ports_free(26550);
@@ -457,30 +398,9 @@ fn a_panic_in_a_background_task_still_ends_the_run_with_a_report_and_exit_3() {
 #[test]
 fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "run-panic",
-        26620,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
-    let mut c = cmd(dir.path());
-    c.args(["run", spec.to_str().unwrap()])
-        .env("RAFT_HARNESS_TEST_PANIC", "run")
-        .stderr(std::fs::File::create(dir.path().join("err")).unwrap());
-    let mut g = Guard(c.spawn().unwrap());
-    let code = wait_exit(&mut g.0, Duration::from_secs(120));
-    assert_eq!(code, Some(3), "{}", text(&dir.path().join("err")));
-    let run = latest(dir.path());
+    let spec = rust_suite(dir.path(), "run-panic", 26620, LEADER);
+    let (run, _) = run_with_panic(dir.path(), &spec, "run");
     assert!(run.to_string_lossy().contains("run-panic"));
-    let report = json(&run.join("report.json"));
-    assert_eq!(report["verdict"], "error");
-    let e = report["error"].as_str().unwrap();
-    assert!(
-        e.contains("injected panic") && e.contains("harness/run.rs:"),
-        "{e}"
-    );
     let junit = text(&run.join("junit.xml"));
     assert!(junit.contains("<error"), "{junit}");
     assert_ports_free(26620);
@@ -489,14 +409,7 @@ fn a_panic_of_the_run_itself_kills_the_nodes_and_still_writes_a_report() {
 #[test]
 fn a_closed_stderr_after_the_run_is_no_panic() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "epipe",
-        26560,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = rust_suite(dir.path(), "epipe", 26560, LEADER);
     // stderr is a pipe whose reader is gone: every write fails with EPIPE.
     for args in [vec!["run", spec.to_str().unwrap()], vec!["check"]] {
         let args: Vec<String> = if args[0] == "check" {
@@ -549,14 +462,7 @@ fn bad_lin_timeouts_are_usage_errors_not_panics() {
 #[test]
 fn a_reports_path_that_is_not_utf8_is_rejected_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
-    kinds(dir.path(), "");
-    let spec = suite(
-        dir.path(),
-        "utf8",
-        26570,
-        "rust",
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = rust_suite(dir.path(), "utf8", 26570, LEADER);
     let mut bad = dir.path().as_os_str().as_bytes().to_vec();
     bad.extend_from_slice(b"/rep\xffo");
     let bad = PathBuf::from(std::ffi::OsStr::from_bytes(&bad));

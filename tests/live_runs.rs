@@ -9,15 +9,11 @@ use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+use support::kinds::{kind, node_command, write_kinds};
+use support::suite::{
+    busy, cluster, fault_leader_under_load, nodes, register, steps, write_suite, HARNESS,
+};
 use support::{alive, port_open, wait_exit, wait_until};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
-
-/// The node arguments after the program, as in suites/kinds.toml.
-const NODE_ARGS: &str = r#""{id}", "{port}", "{peers}", "--host", "{host}",
-           "--data-dir", "{data_dir}", "--journal", "{journal}",
-           "--election-timeout-ms", "{election_timeout_ms}", "--heartbeat-ms", "{heartbeat_ms}""#;
 
 /// A wrapper that starts the node in its own session (`setsid`) and waits.
 const SETSID_SH: &str = "#!/bin/sh\nsetsid \"$@\" &\nwait\n";
@@ -39,101 +35,44 @@ fn kinds(dir: &Path) -> PathBuf {
     ] {
         std::fs::write(dir.join(name), text).unwrap();
     }
-    let d = dir.display();
-    let p = dir.join("kinds.toml");
-    std::fs::write(
-        &p,
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", {NODE_ARGS}]
-ready_timeout_s = 30
-[kind.setsid]
-command = ["sh", "{d}/setsid.sh", "{NODE}", {NODE_ARGS}]
-ready_timeout_s = 30
-[kind.daemon]
-command = ["sh", "{d}/daemon.sh", "{NODE}", {NODE_ARGS}]
-ready_timeout_s = 30
-[kind.stubborn]
-command = ["sh", "{d}/stubborn.sh", "{NODE}", {NODE_ARGS}]
-env = {{ TERM_LOG = "{{data_dir}}/terms.log" }}
-ready_timeout_s = 30
-stop_grace_s = 2
-"#
-        ),
+    let wrapper = |name: &str| dir.join(name).display().to_string();
+    let (setsid, daemon, stubborn) = (
+        wrapper("setsid.sh"),
+        wrapper("daemon.sh"),
+        wrapper("stubborn.sh"),
+    );
+    write_kinds(
+        dir,
+        &[
+            kind("setsid", &node_command(&["sh", &setsid]), ""),
+            kind("daemon", &node_command(&["sh", &daemon]), ""),
+            kind(
+                "stubborn",
+                &node_command(&["sh", &stubborn]),
+                "env = { TERM_LOG = \"{data_dir}/terms.log\" }\nstop_grace_s = 2",
+            ),
+        ],
     )
-    .unwrap();
-    p
 }
 
 /// A 3-node suite of `kind` on base_port+1..+3 with the given steps.
 fn suite(dir: &Path, name: &str, kind: &str, base_port: u16, steps: &str) -> PathBuf {
     kinds(dir);
-    let p = dir.join(format!("{name}.toml"));
-    let nodes: String = (1..=3)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-{nodes}
-[workload]
-type = "register"
-clients = 2
-rate = 20
-{steps}
-"#
-        ),
-    )
-    .unwrap();
-    p
-}
-
-const LEADER: &str = "[[step]]\nwait = \"leader\"\ntimeout_s = 30\n";
-
-/// Elect, write for `secs`, stop writing.
-fn busy_steps(secs: u32) -> String {
-    format!(
-        "{LEADER}[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = {secs}\n[[step]]\nworkload = \"stop\"\n"
-    )
+    let text = cluster(base_port, false, &nodes(3, kind, "")) + &register(2, 20) + steps;
+    write_suite(dir, name, &text)
 }
 
 /// Kill the leader under load and wait for another one; the killed node stays down.
-const KILL_LEADER: &str = r#"[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "kill"
-target = "leader"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-sleep_s = 3
-[[step]]
-workload = "stop"
-"#;
+fn kill_leader() -> String {
+    fault_leader_under_load("1", "kill") + &steps(&["sleep_s = 3", r#"workload = "stop""#])
+}
 
 fn ports(base: u16) -> std::ops::RangeInclusive<u16> {
     base + 1..=base + 3
 }
 
 fn assert_ports_free(base: u16) {
-    for p in ports(base) {
-        assert!(
-            wait_until(Duration::from_secs(10), || !port_open(p)),
-            "port {p} is still served: a node was left running"
-        );
-    }
+    support::suite::assert_ports_free(ports(base));
 }
 
 /// Pids of live processes whose run marker belongs to the harness `harness_pid`
@@ -235,7 +174,7 @@ fn report(dir: &Path, name: &str) -> serde_json::Value {
 fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "first", "rust", 26000, &busy_steps(20));
+    let spec = suite(d, "first", "rust", 26000, &busy(20));
     let mut a = spawn_run(d, &spec, "state", "first");
     let a_pid = a.0.id().to_string();
     assert!(
@@ -244,7 +183,7 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
         stderr_of(d, "first")
     );
     // Another suite sharing one port (26002) with A.
-    let second = suite(d, "second", "rust", 26001, &busy_steps(1));
+    let second = suite(d, "second", "rust", 26001, &busy(1));
     harness(d, "state")
         .args(["run", second.to_str().unwrap(), "--reports"])
         .arg(d.join("reports-second"))
@@ -299,8 +238,8 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
 fn two_runs_started_at_once_one_passes_and_the_other_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let x = suite(d, "race-x", "rust", 26010, &busy_steps(5));
-    let y = suite(d, "race-y", "rust", 26010, &busy_steps(5));
+    let x = suite(d, "race-x", "rust", 26010, &busy(5));
+    let y = suite(d, "race-y", "rust", 26010, &busy(5));
     let mut rx = spawn_run(d, &x, "state", "x");
     let mut ry = spawn_run(d, &y, "state", "y");
     let cx = wait_exit(&mut rx.0, Duration::from_secs(120));
@@ -348,20 +287,26 @@ fn run_watching_ports(d: &Path, spec: &Path, name: &str, base: u16) -> (Option<i
     (code, closed_while_running)
 }
 
-/// §3: a node started through a wrapper that `setsid`s the server: `kill
-/// leader` ends the server (another leader is elected, its port closes).
-#[test]
-fn kill_reaches_a_node_started_with_setsid() {
+/// A 3-node suite of `kind` on base+1..+3 whose leader is killed under load passes, and the
+/// killed leader's port closes while the run goes on.
+fn kill_leader_of_kind(kind: &str, base: u16) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "setsid", "setsid", 26040, KILL_LEADER);
-    let (code, closed) = run_watching_ports(d, &spec, "setsid", 26040);
-    assert_eq!(code, Some(0), "{}", stderr_of(d, "setsid"));
+    let spec = suite(d, kind, kind, base, &kill_leader());
+    let (code, closed) = run_watching_ports(d, &spec, kind, base);
+    assert_eq!(code, Some(0), "{}", stderr_of(d, kind));
     assert!(
         closed,
         "the killed leader's port never closed during the run"
     );
-    assert_eq!(report(d, "setsid")["verdict"], "pass");
+    assert_eq!(report(d, kind)["verdict"], "pass");
+}
+
+/// §3: a node started through a wrapper that `setsid`s the server: `kill
+/// leader` ends the server (another leader is elected, its port closes).
+#[test]
+fn kill_reaches_a_node_started_with_setsid() {
+    kill_leader_of_kind("setsid", 26040);
 }
 
 /// §3: `pause leader` stops every process of a `setsid` node (SIGSTOP reaches
@@ -370,28 +315,13 @@ fn kill_reaches_a_node_started_with_setsid() {
 fn pause_and_resume_reach_a_node_started_with_setsid() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let steps = r#"[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "pause"
-target = "leader"
-[[step]]
-wait = "new-leader"
-timeout_s = 30
-[[step]]
-fault = "resume"
-target = "paused"
-[[step]]
-sleep_s = 2
-[[step]]
-workload = "stop"
-"#;
-    let spec = suite(d, "pause", "setsid", 26045, steps);
+    let steps = fault_leader_under_load("1", "pause")
+        + &steps(&[
+            r#"fault = "resume"; target = "paused""#,
+            "sleep_s = 2",
+            r#"workload = "stop""#,
+        ]);
+    let spec = suite(d, "pause", "setsid", 26045, &steps);
     let mut g = spawn_run(d, &spec, "state", "pause");
     let code = wait_exit(&mut g.0, Duration::from_secs(150));
     assert_eq!(code, Some(0), "{}", stderr_of(d, "pause"));
@@ -405,16 +335,7 @@ workload = "stop"
 /// nothing with the run's marker outlives the run.
 #[test]
 fn kill_reaches_a_daemonized_node_and_teardown_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let spec = suite(d, "daemon", "daemon", 26050, KILL_LEADER);
-    let (code, closed) = run_watching_ports(d, &spec, "daemon", 26050);
-    assert_eq!(code, Some(0), "{}", stderr_of(d, "daemon"));
-    assert!(
-        closed,
-        "the killed leader's port never closed during the run"
-    );
-    assert_eq!(report(d, "daemon")["verdict"], "pass");
+    kill_leader_of_kind("daemon", 26050);
 }
 
 /// §3: SIGKILL the harness while daemonized nodes run (they escape the
@@ -423,7 +344,7 @@ fn kill_reaches_a_daemonized_node_and_teardown_leaves_nothing() {
 fn clean_ends_the_daemonized_nodes_of_a_sigkilled_harness() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "orphans", "daemon", 26060, &busy_steps(60));
+    let spec = suite(d, "orphans", "daemon", 26060, &busy(60));
     let mut g = spawn_run(d, &spec, "state", "orphans");
     let pid = g.0.id();
     assert!(
@@ -469,7 +390,7 @@ fn clean_ends_the_daemonized_nodes_of_a_sigkilled_harness() {
 fn teardown_stops_all_nodes_together() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "stubborn", "stubborn", 26070, &busy_steps(1));
+    let spec = suite(d, "stubborn", "stubborn", 26070, &busy(1));
     harness(d, "state")
         .args(["run", spec.to_str().unwrap(), "--reports"])
         .arg(d.join("reports-stubborn"))
@@ -503,7 +424,7 @@ fn teardown_stops_all_nodes_together() {
 fn an_unusable_state_dir_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "nostate", "rust", 26080, &busy_steps(1));
+    let spec = suite(d, "nostate", "rust", 26080, &busy(1));
     std::fs::write(d.join("a-file"), "").unwrap();
     let bad = d.join("a-file/state");
     for cmd in ["run", "clean"] {
@@ -593,7 +514,7 @@ fn another_users_server_is_named_and_left_alive() {
     let uid = other_user();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "theirs", "rust", 26090, &busy_steps(1));
+    let spec = suite(d, "theirs", "rust", 26090, &busy(1));
     let g = listener("127.0.0.1", 26092, Some(uid));
     // setpriv execs python3: the listener is the guarded pid itself.
     let pid = g.0.id();
@@ -626,7 +547,7 @@ fn another_users_server_is_named_and_left_alive() {
 fn a_listener_on_another_loopback_address_does_not_block_the_port() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let spec = suite(d, "beside", "rust", 26100, &busy_steps(1));
+    let spec = suite(d, "beside", "rust", 26100, &busy(1));
     let g = listener("127.0.0.2", 26102, None);
     harness(d, "state")
         .args(["run", spec.to_str().unwrap(), "--reports"])

@@ -11,13 +11,17 @@
 //! back from `chromium --headless --dump-dom`. Chromium must be installed
 //! (`tests/run-all.sh` installs the Debian package): without it these tests
 //! fail, they never skip. Ports: 29000-29099.
+mod support;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use std::time::Duration;
+use support::kinds::{stubborn_build_kind, write_kinds};
+use support::suite::{
+    cluster, fault_leader_under_load, harness_std, nodes, register, stale_reads, steps,
+    write_suite, LEADER,
+};
+use support::{wait_exit, wait_until, Guard};
 
 /// The Chromium binary, or a failure saying how to get it.
 fn chromium() -> PathBuf {
@@ -257,64 +261,19 @@ fn screenshot(page: &Path, height: u32) -> PathBuf {
 
 /// A kinds file that runs this build's rust-node (no build step), plus `extra`.
 fn kinds(dir: &Path, extra: &str) {
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 30
-{extra}
-"#
-        ),
-    )
-    .unwrap();
+    write_kinds(dir, &[extra.to_string()]);
 }
 
-/// A suite of `nodes` (TOML) on `base_port`, with a register workload and `steps`.
-fn suite(dir: &Path, name: &str, base_port: u16, nodes: &str, steps: &str) -> PathBuf {
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 4
-rate = 60
-keys = 2
-{steps}
-"#
-        ),
-    )
-    .unwrap();
-    p
-}
-
-fn rust_nodes(n: u32, args: &str) -> String {
-    (1..=n)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"rust\"\n{args}\n"))
-        .collect()
-}
-
-fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"));
-    c
+/// A suite of 3 nodes of `kind` on `base_port`, with a register workload and `steps`.
+fn suite(dir: &Path, name: &str, base_port: u16, kind: &str, steps: &str) -> PathBuf {
+    let nodes = nodes(3, kind, "");
+    let text = cluster(base_port, true, &nodes) + &register(4, 60) + "keys = 2\n" + steps;
+    write_suite(dir, name, &text)
 }
 
 /// Run a suite to its end; returns its exit code, stderr and report folder.
 fn run_suite(dir: &Path, spec: &Path) -> (Option<i32>, String, PathBuf) {
-    let mut c = harness(dir);
+    let mut c = harness_std(dir);
     c.args(["run", spec.to_str().unwrap(), "--seed", "3"]);
     let out = run_bounded(c, Duration::from_secs(240));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
@@ -327,40 +286,19 @@ fn run_suite(dir: &Path, spec: &Path) -> (Option<i32>, String, PathBuf) {
 fn a_passing_runs_page_loads_without_errors_and_shows_every_node() {
     let dir = workdir("passing");
     kinds(&dir, "");
-    let steps = r#"
-[[step]]
-wait = "leader"
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1.5
-[[step]]
-fault = "kill"
-target = "leader"
-[[step]]
-wait = "new-leader"
-[[step]]
-sleep_s = 1
-[[step]]
-fault = "restart"
-target = "previous"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = "follower"
-[[step]]
-sleep_s = 1.5
-[[step]]
-heal = true
-[[step]]
-sleep_s = 1
-[[step]]
-workload = "stop"
-[[step]]
-wait = "caught-up"
-"#;
-    let spec = suite(&dir, "failover", 29000, &rust_nodes(3, ""), steps);
+    let steps = fault_leader_under_load("1.5", "kill")
+        + &steps(&[
+            "sleep_s = 1",
+            r#"fault = "restart"; target = "previous""#,
+            "sleep_s = 1",
+            r#"net = "isolate"; target = "follower""#,
+            "sleep_s = 1.5",
+            "heal = true",
+            "sleep_s = 1",
+            r#"workload = "stop""#,
+            r#"wait = "caught-up""#,
+        ]);
+    let spec = suite(&dir, "failover", 29000, "rust", &steps);
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(0), "{err}");
     let page = run.join("report.html");
@@ -384,45 +322,8 @@ wait = "caught-up"
 fn a_stale_read_runs_page_highlights_the_failing_check_and_its_operations() {
     let dir = workdir("stale-read");
     kinds(&dir, "");
-    let steps = r#"
-[[step]]
-wait = "leader"
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = [1]
-[[step]]
-sleep_s = 4
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#;
     // As in harness_cli's stale-read test: 5 nodes answering reads locally, one key.
-    let spec = dir.join("stale.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = 29060
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{}
-[workload]
-type = "register"
-clients = 6
-rate = 120
-keys = 1
-{steps}"#,
-            rust_nodes(5, "args = [\"--unsafe-stale-reads\"]")
-        ),
-    )
-    .unwrap();
+    let spec = write_suite(&dir, "stale", &stale_reads(29060));
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(1), "{err}");
     let page = run.join("report.html");
@@ -450,7 +351,7 @@ keys = 1
     // `check RUN_DIR` writes the page again from its re-check; report.json stays.
     let json_before = std::fs::read(run.join("report.json")).unwrap();
     std::fs::remove_file(&page).unwrap();
-    let mut c = harness(&dir);
+    let mut c = harness_std(&dir);
     c.args(["check", run.to_str().unwrap()]);
     let out = run_bounded(c, Duration::from_secs(120));
     assert_eq!(
@@ -467,7 +368,7 @@ keys = 1
     // A page that cannot be written is named, and the exit code is 3.
     std::fs::remove_file(&page).unwrap();
     std::fs::create_dir(&page).unwrap();
-    let mut c = harness(&dir);
+    let mut c = harness_std(&dir);
     c.args(["check", run.to_str().unwrap()]);
     let out = run_bounded(c, Duration::from_secs(120));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -485,15 +386,7 @@ fn a_run_that_cannot_start_still_writes_a_page_that_loads() {
         &dir,
         "[kind.broken]\ncommand = [\"/nonexistent/raft-node\", \"{id}\", \"{port}\"]\nready_timeout_s = 5\n",
     );
-    let spec = suite(
-        &dir,
-        "broken",
-        29020,
-        &(1..=3)
-            .map(|id| format!("[[node]]\nid = {id}\nkind = \"broken\"\n"))
-            .collect::<String>(),
-        "[[step]]\nwait = \"leader\"\n",
-    );
+    let spec = suite(&dir, "broken", 29020, "broken", LEADER);
     let (code, err, run) = run_suite(&dir, &spec);
     assert_eq!(code, Some(3), "{err}");
     let page = run.join("report.html");
@@ -501,26 +394,6 @@ fn a_run_that_cannot_start_still_writes_a_page_that_loads() {
     assert_clean(&p, &page);
     assert!(p.dom.contains(">ERROR<"), "verdict not shown");
     assert!(p.dom.contains("errorbox"), "the error is not shown");
-}
-
-/// Start the harness, stderr into `dir/<log>`, killed on drop.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
 }
 
 fn sigint(c: &Child) {
@@ -531,34 +404,30 @@ fn sigint(c: &Child) {
     .unwrap();
 }
 
-fn exit_code(c: &mut Child, limit: Duration) -> Option<i32> {
-    wait_for(limit, || matches!(c.try_wait(), Ok(Some(_))));
-    c.try_wait().ok().flatten().and_then(|s| s.code())
+/// The interrupted harness `g` exits 130 within `limit` (else fails showing its stderr, `dir/LOG`); the report
+/// folder `dir/reports/latest` then points at.
+fn interrupted_run(dir: &Path, g: &mut Guard, limit: Duration, log: &str) -> PathBuf {
+    let code = wait_exit(&mut g.0, limit);
+    let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+    assert_eq!(code, Some(130), "{text}");
+    std::fs::canonicalize(dir.join("reports/latest")).unwrap()
 }
+
+/// Elect a leader and write for a minute.
+const WRITE_A_MINUTE: &str =
+    "[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n";
 
 #[test]
 fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     let dir = workdir("interrupted");
     // A build that ignores SIGTERM for a minute: a second Ctrl+C must abandon it.
-    kinds(
-        &dir,
-        &format!(
-            "[kind.stubborn]\nbuild = [\"sh\", \"-c\", \"trap '' TERM; echo $$ > {}; sleep 60\"]\ncommand = [\"{NODE}\", \"{{id}}\", \"{{port}}\", \"{{peers}}\"]\nstop_grace_s = 60\n",
-            dir.join("build.pid").display()
-        ),
-    );
+    kinds(&dir, &stubborn_build_kind(&dir.join("build.pid")));
     let log = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     // Once: during the schedule, with the workload running.
-    let spec = suite(
-        &dir,
-        "once",
-        29030,
-        &rust_nodes(3, ""),
-        "[[step]]\nwait = \"leader\"\n[[step]]\nworkload = \"start\"\n[[step]]\nsleep_s = 60\n",
-    );
+    let spec = suite(&dir, "once", 29030, "rust", WRITE_A_MINUTE);
     let start = |spec: &Path, log: &str| {
-        Running(
-            harness(&dir)
+        Guard(
+            harness_std(&dir)
                 .args(["run", spec.to_str().unwrap()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -569,19 +438,13 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     };
     let mut g = start(&spec, "once.err");
     assert!(
-        wait_for(Duration::from_secs(120), || log("once.err")
+        wait_until(Duration::from_secs(120), || log("once.err")
             .contains("step 3/3")),
         "{}",
         log("once.err")
     );
     sigint(&g.0);
-    assert_eq!(
-        exit_code(&mut g.0, Duration::from_secs(120)),
-        Some(130),
-        "{}",
-        log("once.err")
-    );
-    let run = std::fs::canonicalize(dir.join("reports/latest")).unwrap();
+    let run = interrupted_run(&dir, &mut g, Duration::from_secs(120), "once.err");
     let page = run.join("report.html");
     let p = load(&page);
     assert_clean(&p, &page);
@@ -589,26 +452,14 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     assert!(p.dom.contains(">INTERRUPTED<"));
 
     // Twice: the minimal report of a second Ctrl+C has its page too.
-    let spec = suite(
-        &dir,
-        "twice",
-        29040,
-        &rust_nodes(3, "").replace("rust", "stubborn"),
-        "",
-    );
+    let spec = suite(&dir, "twice", 29040, "stubborn", "");
     let mut g = start(&spec, "twice.err");
-    assert!(wait_for(Duration::from_secs(120), || log("build.pid")
+    assert!(wait_until(Duration::from_secs(120), || log("build.pid")
         .ends_with('\n')));
     sigint(&g.0);
     std::thread::sleep(Duration::from_millis(2500));
     sigint(&g.0);
-    assert_eq!(
-        exit_code(&mut g.0, Duration::from_secs(60)),
-        Some(130),
-        "{}",
-        log("twice.err")
-    );
-    let run = std::fs::canonicalize(dir.join("reports/latest")).unwrap();
+    let run = interrupted_run(&dir, &mut g, Duration::from_secs(60), "twice.err");
     assert!(run.to_string_lossy().contains("twice"), "{}", run.display());
     let page = run.join("report.html");
     let p = load(&page);
@@ -626,16 +477,12 @@ fn the_browser_check_rejects_pages_with_errors() {
     let r = Report {
         suite: "synthetic".into(),
         nodes: (1..=2)
-            .map(|id| NodeReport {
-                id,
-                kind: "rust".into(),
-                port: 29090 + id as u16,
-                command: vec![],
-                starts: 1,
-                journal: true,
-                implementation: None,
-                log_printed_bytes: 0,
-                log_cut_bytes: 0,
+            .map(|id| {
+                // A node as report.json holds it (no implementation name).
+                let node = serde_json::json!({"id": id, "kind": "rust", "port": 29090 + id,
+                    "command": [], "starts": 1, "journal": true,
+                    "log_printed_bytes": 0, "log_cut_bytes": 0});
+                serde_json::from_value::<NodeReport>(node).unwrap()
             })
             .collect(),
         ..Default::default()

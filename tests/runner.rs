@@ -3,126 +3,57 @@
 //! junit.xml read by `junitparser` (the JUnit reader of e.g. the
 //! publish-unit-test-result CI action), index.html, `rerun:` lines, kind files,
 //! broken files, `--list`, `--filter`, `--keep`, Ctrl+C. Ports 29100-29499.
+mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::{rust_kind, write_kinds};
+use support::suite::{
+    busy, cluster, find, json, nodes, register, stale_reads, step, write_suite, HARNESS,
+};
 
 /// The shared kinds file of a test folder: this build's rust-node, and the same
 /// node marked as needing fixed ports (it is also handed `{peer_addrs}`).
 fn kinds(dir: &Path) {
-    let cmd = format!(
-        r#"["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]"#
-    );
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            "[kind.rust]\ncommand = {cmd}\nready_timeout_s = 30\n\n[kind.rust-fixed]\ncommand = {cmd}\nenv = {{ ORIGINAL_PEERS = \"{{peer_addrs}}\" }}\nready_timeout_s = 30\n"
-        ),
-    )
-    .unwrap();
+    let fixed = rust_kind("rust-fixed", "env = { ORIGINAL_PEERS = \"{peer_addrs}\" }");
+    write_kinds(dir, &[fixed]);
 }
 
 /// A short 3-node suite: a leader, two seconds of writes, caught up.
 fn small_suite(dir: &Path, name: &str, base_port: u16, kind: &str) -> PathBuf {
-    let nodes: String = (1..=3)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"description = "{name}: a leader, writes, caught up"
-include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-{nodes}
-[workload]
-type = "register"
-clients = 2
-rate = 30
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 2
-[[step]]
-workload = "stop"
-[[step]]
-wait = "caught-up"
-timeout_s = 30
-"#
-        ),
-    )
-    .unwrap();
-    p
+    let caught_up = step(&[("wait", "\"caught-up\""), ("timeout_s", "30")]);
+    let text = format!(
+        "description = \"{name}: a leader, writes, caught up\"\n{}{}{}{caught_up}",
+        cluster(base_port, false, &nodes(3, kind, "")),
+        register(2, 30),
+        busy(2)
+    );
+    write_suite(dir, name, &text)
+}
+
+/// `dir/suites` with the kinds file and a [`small_suite`] for each (name, base_port, kind).
+fn suite_folder(dir: &Path, suites: &[(&str, u16, &str)]) -> PathBuf {
+    let folder = dir.join("suites");
+    std::fs::create_dir(&folder).unwrap();
+    kinds(&folder);
+    for (name, base_port, kind) in suites {
+        small_suite(&folder, name, *base_port, kind);
+    }
+    folder
 }
 
 /// Five nodes that answer reads from local state, one cut off while writes go
 /// on: the linearizability check fails (as in tests/harness_cli.rs).
 fn stale_suite(dir: &Path, base_port: u16) -> PathBuf {
-    let nodes: String = (1..=5)
-        .map(|id| {
-            format!("[[node]]\nid = {id}\nkind = \"rust\"\nargs = [\"--unsafe-stale-reads\"]\n")
-        })
-        .collect();
-    let p = dir.join("stale.toml");
-    std::fs::write(
-        &p,
-        format!(
-            r#"description = "stale reads behind a partition"
-include = ["kinds.toml"]
-seed = 3
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 50
-proxies = true
-{nodes}
-[workload]
-type = "register"
-clients = 6
-rate = 120
-keys = 1
-[[step]]
-wait = "leader"
-timeout_s = 30
-[[step]]
-workload = "start"
-[[step]]
-sleep_s = 1
-[[step]]
-net = "isolate"
-target = [1]
-[[step]]
-sleep_s = 4
-[[step]]
-heal = true
-[[step]]
-workload = "stop"
-"#
-        ),
-    )
-    .unwrap();
-    p
+    let head = "description = \"stale reads behind a partition\"\nseed = 3\n";
+    write_suite(dir, "stale", &(head.to_string() + &stale_reads(base_port)))
 }
 
 fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .env_remove("CI")
-        .timeout(Duration::from_secs(400));
+    let mut c = support::suite::harness(dir);
+    c.env_remove("CI").timeout(Duration::from_secs(400));
     c
 }
 
@@ -195,11 +126,7 @@ print(json.dumps(out))
 }
 
 fn suite_of<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no testsuite {name} in {j}"))
+    find(j, "name", name)
 }
 
 /// The href targets of index.html.
@@ -214,12 +141,11 @@ fn hrefs(html: &str) -> Vec<String> {
 #[test]
 fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
     // pass-a and pass-b share their ports: only the isolation lets them run together.
-    small_suite(&suites, "pass-a", 29100, "rust");
-    small_suite(&suites, "pass-b", 29100, "rust");
+    let suites = suite_folder(
+        dir.path(),
+        &[("pass-a", 29100, "rust"), ("pass-b", 29100, "rust")],
+    );
     stale_suite(&suites, 29110);
     let out = harness(dir.path())
         .args(["run", "suites", "-j", "2", "--offset-step", "200"])
@@ -265,12 +191,7 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     }
     let stale = suite_of(&j, "stale");
     assert!(stale["failures"].as_u64().unwrap() >= 1, "{stale}");
-    let lin = stale["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "linearizable")
-        .unwrap();
+    let lin = find(&stale["cases"], "name", "linearizable");
     let failure = lin["results"][0].as_str().unwrap();
     assert!(failure.starts_with("Failure: FAIL"), "{failure}");
     assert!(failure.contains("based on: "), "{failure}");
@@ -307,13 +228,15 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
 #[test]
 fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "a", 29200, "rust");
-    small_suite(&suites, "b", 29200, "rust");
-    small_suite(&suites, "c-fixed", 29200, "rust-fixed");
-    small_suite(&suites, "d", 29200, "rust");
+    suite_folder(
+        dir.path(),
+        &[
+            ("a", 29200, "rust"),
+            ("b", 29200, "rust"),
+            ("c-fixed", 29200, "rust-fixed"),
+            ("d", 29200, "rust"),
+        ],
+    );
     harness(dir.path())
         .args([
             "run",
@@ -353,8 +276,7 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
         .unwrap()
         .unwrap()
         .path();
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let r = json(&run.join("report.json"));
     let start = chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap())
         .unwrap()
         .timestamp_millis() as f64
@@ -373,12 +295,11 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
 #[test]
 fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    for name in ["p", "q-heavy", "r", "s"] {
-        small_suite(&suites, name, 29440, "rust");
-    }
+    let suites: Vec<_> = ["p", "q-heavy", "r", "s"]
+        .into_iter()
+        .map(|name| (name, 29440, "rust"))
+        .collect();
+    suite_folder(dir.path(), &suites);
     harness(dir.path())
         .args([
             "run",
@@ -414,10 +335,7 @@ fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
 #[test]
 fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "good", 29250, "rust");
+    let suites = suite_folder(dir.path(), &[("good", 29250, "rust")]);
     std::fs::write(suites.join("broken.toml"), "[[node]\nid = 1\n").unwrap();
     // A kind table beside nodes makes a suite, not a kind file: judged as one.
     std::fs::write(
@@ -449,12 +367,14 @@ fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
 #[test]
 fn list_filter_and_keep() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
-    small_suite(&suites, "alpha", 29300, "rust");
-    small_suite(&suites, "beta", 29300, "rust");
-    small_suite(&suites, "gamma-fixed", 29300, "rust-fixed");
+    suite_folder(
+        dir.path(),
+        &[
+            ("alpha", 29300, "rust"),
+            ("beta", 29300, "rust"),
+            ("gamma-fixed", 29300, "rust-fixed"),
+        ],
+    );
     let out = harness(dir.path())
         .args(["run", "suites", "--list"])
         .output()
@@ -528,9 +448,7 @@ fn list_filter_and_keep() {
 #[test]
 fn an_interrupt_reaches_every_running_suite_and_the_runner_names_them() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = dir.path().join("suites");
-    std::fs::create_dir(&suites).unwrap();
-    kinds(&suites);
+    let suites = suite_folder(dir.path(), &[]);
     for (name, port) in [("long-a", 29350), ("long-b", 29360), ("long-c", 29370)] {
         let p = small_suite(&suites, name, port, "rust");
         let t = std::fs::read_to_string(&p)

@@ -2,31 +2,19 @@
 //! nothing started) instead of panicking, hanging or printing without bound
 //! (issue 10 §6 and §9), checked on the `raft-harness` binary. Runs that start
 //! nodes use this build's rust-node on ports 27000-27499.
+mod support;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::write_kinds;
+use support::suite::HARNESS;
 
 /// Generous: the machine is shared and heavily loaded.
 const LIMIT: Duration = Duration::from_secs(180);
 
 /// A kinds file that runs this build's rust-node (no build step).
 fn kinds(dir: &Path) {
-    std::fs::write(
-        dir.join("kinds.toml"),
-        format!(
-            r#"
-[kind.rust]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-           "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-           "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"]
-ready_timeout_s = 30
-"#
-        ),
-    )
-    .unwrap();
+    write_kinds(dir, &[]);
 }
 
 /// Write `name` (a suite including the kinds file) into `dir`.
@@ -40,10 +28,8 @@ fn write_suite(dir: &Path, name: &str, body: &str) -> PathBuf {
 const ONE_NODE: &str = "[[node]]\nid = 1\nkind = \"rust\"\n";
 
 fn harness(dir: &Path) -> Command {
-    let mut c = Command::new(HARNESS);
-    c.current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .timeout(LIMIT);
+    let mut c = support::suite::harness(dir);
+    c.timeout(LIMIT);
     c
 }
 
@@ -362,4 +348,131 @@ fn a_long_suite_name_on_a_terminal_does_not_panic_the_live_line() {
         dir.path().join("reports/latest/report.json").exists(),
         "{tail}"
     );
+}
+
+#[test]
+fn an_integer_beyond_64_bits_is_named_without_parser_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(
+        dir.path(),
+        "big.toml",
+        "[[node]]\nid = 99999999999999999999\nkind = \"rust\"\n",
+    );
+    let err = refused(
+        dir.path(),
+        &p,
+        &["big.toml:3:6: the integer 99999999999999999999 does not fit in 64 bits"],
+    );
+    assert!(
+        !err.contains("i128") && !err.contains("expected any TOML value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_float_is_printed_in_exponent_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{ONE_NODE}[workload]\ntype = \"register\"\nrate = 1e300\n");
+    let p = write_suite(dir.path(), "huge.toml", &body);
+    let err = refused(
+        dir.path(),
+        &p,
+        &["`rate` must be between 0 and 100000, found 1e300"],
+    );
+    assert!(err.len() < 400, "message of {} bytes:\n{err}", err.len());
+}
+
+#[test]
+fn an_invalid_election_timeout_adds_no_follow_on_error_about_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, eto) in [("words.toml", "\"abc\""), ("zero.toml", "[0, 10]")] {
+        let body =
+            format!("{ONE_NODE}[cluster]\nelection_timeout_ms = {eto}\nheartbeat_ms = 100\n");
+        let p = write_suite(dir.path(), name, &body);
+        let err = refused(dir.path(), &p, &["1 error in the spec"]);
+        assert!(!err.contains("heartbeat"), "{err}");
+    }
+    // A valid timeout with a too-slow heartbeat is still refused.
+    let body = format!("{ONE_NODE}[cluster]\nelection_timeout_ms = [50, 80]\nheartbeat_ms = 100\n");
+    let p = write_suite(dir.path(), "slow.toml", &body);
+    refused(
+        dir.path(),
+        &p,
+        &["heartbeat 100 ms is not well below the minimum election timeout 50 ms"],
+    );
+}
+
+#[test]
+fn validate_skips_kind_files_in_a_folder_and_by_name_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write_suite(dir.path(), "one.toml", ONE_NODE);
+    for args in [vec!["."], vec!["kinds.toml", "one.toml"]] {
+        let o = harness(dir.path())
+            .arg("validate")
+            .args(&args)
+            .output()
+            .unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("kinds.toml: a kind file (no [[node]], [[step]] or [workload]): skipped"),
+            "{err}"
+        );
+        assert!(out.contains("one.toml: valid — 1 nodes"), "{out}");
+    }
+    // A broken suite in the folder still fails it; an empty folder is an error.
+    std::fs::write(dir.path().join("bad.toml"), "[[node]]\nid = 0\n").unwrap();
+    let o = harness(dir.path())
+        .args(["validate", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let o = harness(dir.path())
+        .args(["validate", "empty"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the folder holds no .toml file"));
+}
+
+#[test]
+fn validate_bounds_the_node_count_and_nested_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes: String = (1..=65)
+        .map(|i| format!("[[node]]\nid = {i}\nkind = \"rust\"\n"))
+        .collect();
+    let p = write_suite(dir.path(), "many.toml", &nodes);
+    refused(dir.path(), &p, &["65 nodes; a suite may have at most 64"]);
+    let nested = format!(
+        "{ONE_NODE}[[step]]\nrepeat = 1000\n[[step.steps]]\nrepeat = 1000\n[[step.steps.steps]]\nsleep_s = 0.001\n"
+    );
+    let p = write_suite(dir.path(), "nested.toml", &nested);
+    let err = refused(
+        dir.path(),
+        &p,
+        &["this `repeat` runs 1000000 steps in all; at most 100000"],
+    );
+    assert!(err.contains("1 error in the spec"), "reported once:\n{err}");
+    // Within the bound it is valid.
+    let ok = nested.replace(
+        "repeat = 1000\n[[step.steps.steps]]",
+        "repeat = 100\n[[step.steps.steps]]",
+    );
+    let p = write_suite(
+        dir.path(),
+        "fine.toml",
+        &ok.replace(
+            "repeat = 1000\n[[step.steps]]",
+            "repeat = 10\n[[step.steps]]",
+        ),
+    );
+    harness(dir.path())
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .success();
 }

@@ -143,13 +143,14 @@ pub fn build(kind: &Kind, log_dir: &Path, cancel: Cancel) -> Result<Built, Build
             break how.to_string();
         }
         if cancel.is_cancelled() {
-            let how = proc.stop(Duration::from_millis(kind.stop_grace_ms));
+            // A build runs off the runtime's workers (spawn_blocking, or the runner's thread).
+            let how = process::block_on(proc.stop(Duration::from_millis(kind.stop_grace_ms)));
             return Ok(Built::Cancelled { how });
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     // The build's processes are gone: let its output reach the log before it is read.
-    let _ = output.finish_after_drain(Duration::from_secs(1));
+    let _ = output.finish_after_drain_blocking(Duration::from_secs(1));
     if how != success() {
         return Err(fail(how));
     }

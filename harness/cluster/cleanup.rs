@@ -166,8 +166,12 @@ fn judge(spec: &Spec) -> Judged {
 /// spec's addresses. Err (exit 3) names every address that belongs to a live
 /// run (then nothing on the ports is touched) or to a stranger (never touched).
 /// `own` is the calling run's claim (None for the `clean` command).
-pub fn clean(spec: &Spec, own: Option<&Claim>, say: &dyn Fn(String)) -> Result<(), String> {
-    for line in process::reap_leftover_runs(Duration::from_secs(3))? {
+pub async fn clean(
+    spec: &Spec,
+    own: Option<&Claim>,
+    say: &(dyn Fn(String) + Sync),
+) -> Result<(), String> {
+    for line in process::reap_leftover_runs(Duration::from_secs(3)).await? {
         say(line);
     }
     let addrs = node_addrs(spec);
@@ -185,11 +189,16 @@ pub fn clean(spec: &Spec, own: Option<&Claim>, say: &dyn Fn(String)) -> Result<(
         .map(|k| k.stop_grace_ms)
         .max()
         .unwrap_or(3000);
-    ports::terminate_all(&j.end, Duration::from_millis(grace));
+    ports::terminate_all(&j.end, Duration::from_millis(grace)).await;
     if !j.blockers.is_empty() {
         return Err(j.blockers.join("\n"));
     }
     still_free(&addrs)
+}
+
+/// [`clean`] for `raft-harness clean`, which has no runtime of its own.
+pub fn clean_blocking(spec: &Spec, say: &(dyn Fn(String) + Sync)) -> Result<(), String> {
+    process::block_on(clean(spec, None, say))
 }
 
 /// After cleanup: anything still listening is named (or said to be invisible).

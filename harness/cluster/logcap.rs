@@ -17,6 +17,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How much of a node's output is kept, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,15 +246,31 @@ impl NodeLog {
         spawned
     }
 
-    /// Wait (up to `limit`) until every copier has drained its pipe — all the
-    /// node's processes are gone — then [`finish`](Self::finish). A process
-    /// that outlives its node keeps its pipe open: its later output is cut.
-    pub fn finish_after_drain(&self, limit: std::time::Duration) -> std::io::Result<LogStats> {
-        let end = std::time::Instant::now() + limit;
-        while lock(&self.inner).copiers > 0 && std::time::Instant::now() < end {
-            std::thread::sleep(std::time::Duration::from_millis(5));
+    /// Wait (up to `limit`, on the runtime's timer) until every copier has
+    /// drained its pipe — all the node's processes are gone — then
+    /// [`finish`](Self::finish). A process that outlives its node keeps its
+    /// pipe open: its later output is cut.
+    pub async fn finish_after_drain(&self, limit: Duration) -> std::io::Result<LogStats> {
+        let end = Instant::now() + limit;
+        while !self.drained() && Instant::now() < end {
+            tokio::time::sleep(DRAIN_POLL).await;
         }
         self.finish()
+    }
+
+    /// [`finish_after_drain`](Self::finish_after_drain) for code with no
+    /// runtime to wait on (`Drop`, a build's blocking thread): blocks the thread.
+    pub fn finish_after_drain_blocking(&self, limit: Duration) -> std::io::Result<LogStats> {
+        let end = Instant::now() + limit;
+        while !self.drained() && Instant::now() < end {
+            std::thread::sleep(DRAIN_POLL);
+        }
+        self.finish()
+    }
+
+    /// Every copier has seen the end of its pipe.
+    fn drained(&self) -> bool {
+        lock(&self.inner).copiers == 0
     }
 
     /// Finish the log (see the module doc). Later output is counted as cut.
@@ -265,6 +282,9 @@ impl NodeLog {
         lock(&self.inner).stats
     }
 }
+
+/// How often a drain wait looks at the copiers.
+const DRAIN_POLL: Duration = Duration::from_millis(5);
 
 /// A pipe for a node's stdout and stderr: (read end, write end). Both ends are
 /// close-on-exec, so no other child inherits them; `Command` clears the flag

@@ -265,19 +265,20 @@ impl Cluster {
         out
     }
 
-    pub fn kill(&mut self, id: u32) {
+    pub async fn kill(&mut self, id: u32) {
         if let Some(mut p) = self.nodes.get_mut(&id).unwrap().proc.take() {
-            p.kill();
+            p.kill().await;
         }
         self.nodes.get_mut(&id).unwrap().paused = false;
     }
 
-    pub fn stop(&mut self, id: u32) -> String {
+    /// SIGTERM, the kind's `stop_grace_s`, then SIGKILL; waits on the runtime's timer.
+    pub async fn stop(&mut self, id: u32) -> String {
         let h = self.nodes.get_mut(&id).unwrap();
         let grace = Duration::from_millis(h.kind.stop_grace_ms);
         h.paused = false;
         match h.proc.take() {
-            Some(mut p) => p.stop(grace),
+            Some(mut p) => p.stop(grace).await,
             None => "not running".into(),
         }
     }
@@ -300,8 +301,9 @@ impl Cluster {
 
     /// End every node together: SIGTERM to all at once, each kind's grace from
     /// that instant, then SIGKILL (teardown takes one grace period, not one per
-    /// node). Returns one line per node that was running.
-    pub fn shutdown(&mut self) -> Vec<String> {
+    /// node). Returns one line per node that was running. Waits on the
+    /// runtime's timer, never blocking a worker thread.
+    pub async fn shutdown(&mut self) -> Vec<String> {
         let mut ids = Vec::new();
         let mut procs = Vec::new();
         for (id, h) in self.nodes.iter_mut() {
@@ -311,11 +313,16 @@ impl Cluster {
                 procs.push((p, Duration::from_millis(h.kind.stop_grace_ms)));
             }
         }
-        let lines = process::stop_all(procs);
+        let lines = process::stop_all(procs).await;
         for h in self.nodes.values_mut() {
             h.proc = None;
             // Every process is gone: the copier drains the pipe, then the tail is stitched on.
-            if let Err(e) = h.launch.output.finish_after_drain(Duration::from_secs(2)) {
+            if let Err(e) = h
+                .launch
+                .output
+                .finish_after_drain(Duration::from_secs(2))
+                .await
+            {
                 tracing::warn!("node {}: finishing its log: {e}", h.spec.id);
             }
         }
@@ -335,7 +342,7 @@ impl Drop for Cluster {
             let _ = h
                 .launch
                 .output
-                .finish_after_drain(Duration::from_millis(500));
+                .finish_after_drain_blocking(Duration::from_millis(500));
         }
         self.state.remove();
     }

@@ -271,18 +271,28 @@ impl Proc {
         }
     }
 
-    /// SIGKILL every process of the node, reap the launcher, and wait (up to
-    /// 2 s) until no marked process is left.
-    pub fn kill(&mut self) {
+    /// One round of ending the node by force: SIGKILL to every process (again:
+    /// one may have forked between a scan and a signal). True once it has ended.
+    fn kill_round(&mut self) -> bool {
         self.signal(Signal::SIGKILL);
-        if self.launcher_exit.is_none() {
-            let _ = self.child.wait();
+        self.exited().is_some()
+    }
+
+    /// SIGKILL every process of the node and wait (up to 2 s, on the runtime's
+    /// timer) until the launcher is reaped and no marked process is left.
+    pub async fn kill(&mut self) {
+        let deadline = Instant::now() + KILL_WAIT;
+        while !self.kill_round() && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
         }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.exited().is_none() && Instant::now() < deadline {
-            // A process forked between the scan and the signal.
-            self.signal(Signal::SIGKILL);
-            std::thread::sleep(Duration::from_millis(10));
+    }
+
+    /// [`Proc::kill`] for code with no runtime to wait on: `Drop` (which cannot
+    /// await). Blocks the calling thread up to 2 s.
+    pub fn kill_blocking(&mut self) {
+        let deadline = Instant::now() + KILL_WAIT;
+        while !self.kill_round() && Instant::now() < deadline {
+            std::thread::sleep(POLL);
         }
     }
 
@@ -293,15 +303,26 @@ impl Proc {
     }
 
     /// SIGTERM, wait up to `grace`, then SIGKILL. Returns how it ended.
-    pub fn stop(&mut self, grace: Duration) -> String {
-        stop_all(vec![(self, grace)]).pop().unwrap_or_default()
+    pub async fn stop(&mut self, grace: Duration) -> String {
+        stop_all(vec![(self, grace)])
+            .await
+            .pop()
+            .unwrap_or_default()
     }
 }
+
+/// How often a wait for a node to end looks again (its members are not all our
+/// children, so the wait polls /proc).
+const POLL: Duration = Duration::from_millis(20);
+/// How long a SIGKILLed node may take to disappear.
+const KILL_WAIT: Duration = Duration::from_secs(2);
 
 /// Stop several nodes together: SIGTERM to all at once, then each gets its
 /// `grace` from that same instant (teardown takes the longest grace, not their
 /// sum), then SIGKILL for the ones still running. One line per node, in order.
-pub fn stop_all(mut procs: Vec<(&mut Proc, Duration)>) -> Vec<String> {
+/// Waits on the runtime's timer: the worker thread stays free for the rest of
+/// the run (observers, workload clients) the whole time.
+pub async fn stop_all(mut procs: Vec<(&mut Proc, Duration)>) -> Vec<String> {
     let t0 = Instant::now();
     for (p, _) in procs.iter_mut() {
         if p.exited().is_none() {
@@ -318,7 +339,7 @@ pub fn stop_all(mut procs: Vec<(&mut Proc, Duration)>) -> Vec<String> {
             if let Some(e) = p.exited() {
                 out[i] = Some(e.to_string());
             } else if t0.elapsed() >= *grace {
-                p.kill();
+                p.kill().await;
                 out[i] = Some(format!(
                     "did not stop within {} ms; killed",
                     grace.as_millis()
@@ -330,15 +351,29 @@ pub fn stop_all(mut procs: Vec<(&mut Proc, Duration)>) -> Vec<String> {
         if !pending {
             break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(POLL).await;
     }
     out.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+/// Run `f` to its end from synchronous code that is not on a runtime worker:
+/// a `spawn_blocking` thread (builds) uses its runtime, a thread with none
+/// (the runner's prebuild, `raft-harness clean`) a small one of its own.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => h.block_on(f),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a current-thread tokio runtime")
+            .block_on(f),
+    }
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         if self.exited().is_none() {
-            self.kill();
+            self.kill_blocking();
         }
     }
 }
@@ -394,18 +429,11 @@ pub fn state_dir() -> PathBuf {
 /// The state dir of another live harness process (from its environment, as
 /// [`state_dir`] computes ours), if its environment can be read.
 pub fn state_dir_of(owner: Owner) -> Option<PathBuf> {
-    let env = std::fs::read(format!("/proc/{}/environ", owner.pid)).ok()?;
-    let get = |k: &str| {
-        let key = format!("{k}=");
-        env.split(|c| *c == 0).find_map(|kv| {
-            kv.strip_prefix(key.as_bytes())
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-        })
-    };
-    if let Some(d) = get("RAFT_HARNESS_STATE_DIR") {
+    let mut env = ports::environ(owner.pid)?;
+    if let Some(d) = env.remove("RAFT_HARNESS_STATE_DIR") {
         return Some(PathBuf::from(d));
     }
-    let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".into());
+    let tmp = env.remove("TMPDIR").unwrap_or_else(|| "/tmp".into());
     Some(Path::new(&tmp).join(format!("raft-harness-state-{}", ports::uid_of(owner.pid)?)))
 }
 
@@ -502,7 +530,7 @@ pub fn run_states() -> Result<Vec<(PathBuf, RunState)>, String> {
 /// [`ports::classify`]: found by marker, so daemonized nodes of a SIGKILLed
 /// harness are found too), all with one `grace`; remove the dead runs' state
 /// files. Live runs, ours included, are never touched. Returns what was done.
-pub fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
+pub async fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
     let uid = nix::unistd::getuid().as_raw();
     let alive = |o: &Owner| o.alive();
     let marked = ports::marked(|_| true);
@@ -526,7 +554,7 @@ pub fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> {
         ));
     }
     let pids: Vec<i32> = mine.iter().map(|h| h.pid).collect();
-    ports::terminate_all(&pids, grace);
+    ports::terminate_all(&pids, grace).await;
     for (path, st) in run_states()? {
         if !st.owner().alive() {
             let _ = std::fs::remove_file(path);
@@ -587,28 +615,63 @@ mod tests {
             None,
             "launcher gone, daemon alive: still running"
         );
-        p.kill();
+        p.kill_blocking();
         assert!(p.exited().is_some());
         assert!(!ports::is_alive(daemon[0]), "kill did not reach the daemon");
     }
 
-    #[test]
-    fn stop_all_gives_nodes_that_ignore_sigterm_one_grace_together() {
+    /// A node that ignores SIGTERM, started and ready (its trap is set).
+    fn stubborn(dir: &Path, run: &str, n: u32) -> Proc {
+        // It says when its trap is set: a SIGTERM before that would end it at once.
+        let script = "trap '' TERM; touch ready.$0; while :; do sleep 0.05; done";
+        let mut l = launch(dir, run, n, script);
+        l.argv.push(n.to_string());
+        let p = Proc::spawn(l, 1).unwrap();
+        let ready = dir.join(format!("ready.{n}"));
+        assert!(wait_for(Duration::from_secs(20), || ready.exists()));
+        p
+    }
+
+    /// Issue 16 §3: stopping a node waits on the runtime's timer. On a
+    /// single-threaded runtime a blocking wait would starve every other task
+    /// for the whole grace period (0 ticks); an async one lets them run.
+    #[tokio::test(flavor = "current_thread")]
+    async fn stopping_a_node_that_ignores_sigterm_leaves_the_runtime_running() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
         let dir = tempfile::tempdir().unwrap();
-        // Each says when its trap is set: a SIGTERM before that would end it at once.
-        let stubborn = "trap '' TERM; touch ready.$0; while :; do sleep 0.05; done";
+        let mut p = stubborn(dir.path(), "ticking", 1);
+        let ticks = Arc::new(AtomicU64::new(0));
+        let t = ticks.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                t.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        tokio::task::yield_now().await;
+        let before = ticks.load(Ordering::SeqCst);
+        let how = p.stop(Duration::from_millis(500)).await;
+        let during = ticks.load(Ordering::SeqCst) - before;
+        ticker.abort();
+        assert_eq!(how, "did not stop within 500 ms; killed");
+        assert!(p.exited().is_some() && p.members().is_empty());
+        // The stop waits in 20 ms steps over a 500 ms grace: the ticker runs in each.
+        assert!(
+            during >= 5,
+            "the ticker ran {during} times while the node was stopped"
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_all_gives_nodes_that_ignore_sigterm_one_grace_together() {
+        let dir = tempfile::tempdir().unwrap();
         let mut procs: Vec<Proc> = (1..=3)
-            .map(|n| {
-                let mut l = launch(dir.path(), "stubborn", n, stubborn);
-                l.argv.push(n.to_string());
-                Proc::spawn(l, 1).unwrap()
-            })
+            .map(|n| stubborn(dir.path(), "stubborn", n))
             .collect();
-        assert!(wait_for(Duration::from_secs(20), || (1..=3)
-            .all(|n| dir.path().join(format!("ready.{n}")).exists())));
         let grace = Duration::from_millis(1000);
         let t = Instant::now();
-        let lines = stop_all(procs.iter_mut().map(|p| (p, grace)).collect());
+        let lines = stop_all(procs.iter_mut().map(|p| (p, grace)).collect()).await;
         let took = t.elapsed();
         assert_eq!(lines, vec!["did not stop within 1000 ms; killed"; 3]);
         // One grace for all (~1 s), not one each (3 s); a generous bound for a loaded machine.

@@ -526,6 +526,10 @@ impl Acceptor {
                             connection.run(client).await;
                         });
                     }
+                    // One client gave up before we accepted it: nothing to wait for.
+                    Err(error) if one_connection_failed(&error) => {
+                        tracing::debug!(%error, "proxy accept: connection gone");
+                    }
                     Err(error) => {
                         // Out of file descriptors and the like: back off instead of spinning.
                         tracing::warn!(%error, "proxy accept failed");
@@ -537,6 +541,14 @@ impl Acceptor {
         drop(self.listener);
         connections.shutdown().await;
     }
+}
+
+/// An `accept` error that concerns one connection (aborted or reset before it
+/// was accepted, or a signal), told by its `io::ErrorKind`: the listener is
+/// fine. Anything else (EMFILE, ENOBUFS, …) is the process's problem.
+fn one_connection_failed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -766,6 +778,22 @@ impl Pump<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn accept_errors_of_one_connection_are_told_from_the_listeners_by_kind() {
+        use std::io::{Error, ErrorKind};
+        assert!(super::one_connection_failed(&Error::from(
+            ErrorKind::ConnectionAborted
+        )));
+        assert!(super::one_connection_failed(&Error::from(
+            ErrorKind::ConnectionReset
+        )));
+        // EMFILE (24): out of file descriptors, the listener cannot go on as is.
+        assert!(!super::one_connection_failed(&Error::from_raw_os_error(24)));
+        assert!(!super::one_connection_failed(&Error::other(
+            "connection aborted"
+        )));
+    }
+
     use super::*;
 
     #[test]

@@ -243,3 +243,32 @@ fn the_shipped_java_kind_recognises_a_hand_started_jar() {
     let rust_progs = program_names(&rust.command, &rust.programs);
     assert_eq!(verdict(&by_hand, 15105, &rust_progs), Verdict::Stranger);
 }
+
+#[test]
+fn a_listening_socket_is_traced_to_this_process_and_its_marker_facts() {
+    // Port 30302 is this test's (range 30300–30399).
+    let l = std::net::TcpListener::bind("127.0.0.1:30302").expect("port 30302 free");
+    let here = ip("127.0.0.1");
+    assert_eq!(listening_inodes(here, 30302).len(), 1);
+    // The wildcard conflicts, another address on the port does not.
+    assert_eq!(listening_inodes(ip("0.0.0.0"), 30302).len(), 1);
+    assert!(listening_inodes(ip("127.0.0.2"), 30302).is_empty());
+    let hs = holders(here, 30302);
+    let me = std::process::id() as i32;
+    assert_eq!(hs.iter().map(|h| h.pid).collect::<Vec<_>>(), vec![me]);
+    assert_eq!(hs[0].uid, nix::unistd::getuid().as_raw());
+    assert_eq!(hs[0].cmdline, std::env::args().collect::<Vec<_>>());
+    drop(l);
+    assert!(holders(here, 30302).is_empty(), "closed socket still held");
+    // Facts of a process that does not exist: none, and never alive.
+    assert_eq!(start_time(i32::MAX), None);
+    assert_eq!(uid_of(i32::MAX), None);
+    assert!(cmdline(i32::MAX).is_empty() && !is_alive(i32::MAX));
+    assert!(environ(std::process::id() as i32).is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn a_malformed_table_yields_no_listeners() {
+    assert!(parse_listeners("").is_empty());
+    assert!(parse_listeners("header\n  0: zz:zz 00000000:0000 0A\n").is_empty());
+}

@@ -2,9 +2,11 @@
 //! (step, elapsed, ops, leader and term) with events printed above it; when
 //! not a terminal (CI logs), plain timestamped lines only.
 //!
-//! The live line is an `indicatif` bar (`{wide_msg}`): it is cut to the
-//! terminal's width by display width, never inside a character, and redrawn
-//! at a bounded rate; lines are printed above it with `println`.
+//! The live line is an `indicatif` bar (`{wide_msg}`): indicatif cuts it to
+//! the terminal's current width by display width (a CJK character takes two
+//! columns), never inside a character, and redraws it at a bounded rate;
+//! lines are printed above it with `println`. The one cut of our own is the
+//! cap of `LIVE_MAX_CHARS` on a very wide terminal.
 //!
 //! Output is bounded: routine lines (a step begins, a `repeat` round begins, a
 //! wait came out as expected, a fault had no node to act on) are printed in a
@@ -305,6 +307,25 @@ mod tests {
                 p.finish();
             }
         }
+    }
+
+    /// Double-width characters: indicatif measures display columns, so the
+    /// live line of 2-column characters holds half as many of them.
+    #[test]
+    fn the_live_line_fits_the_terminal_by_display_width() {
+        let (p, term) = on_term(40);
+        p.step(format!("step 1/1 {}", "漢".repeat(100)));
+        p.tick(7, None);
+        let live = live_row(&term);
+        let wide = live.chars().filter(|c| *c == '漢').count();
+        let narrow = live.trim_end().chars().count() - wide;
+        assert!(wide > 0, "the live line was drawn: {live:?}");
+        assert!(
+            narrow + 2 * wide <= 40,
+            "{} columns: {live}",
+            narrow + 2 * wide
+        );
+        p.finish();
     }
 
     #[test]

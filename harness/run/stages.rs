@@ -40,11 +40,13 @@ impl Ctx<'_> {
 
 /// Ports: leftovers and hand-started servers go; strangers stop the run. The
 /// claim returned holds the ports until it is dropped.
-pub fn claim_ports(ctx: &Ctx<'_>) -> Result<cleanup::Claim, RunError> {
+pub async fn claim_ports(ctx: &Ctx<'_>) -> Result<cleanup::Claim, RunError> {
     let say = |l: String| ctx.progress.line(l);
     let claim =
         cleanup::claim(ctx.spec, ctx.run_id, ctx.run_dir).map_err(|e| RunError::setup("", e))?;
-    cleanup::clean(ctx.spec, Some(&claim), &say).map_err(|e| RunError::setup("", e))?;
+    cleanup::clean(ctx.spec, Some(&claim), &say)
+        .await
+        .map_err(|e| RunError::setup("", e))?;
     Ok(claim)
 }
 
@@ -144,7 +146,7 @@ pub async fn start_cluster(ctx: &Ctx<'_>, report: &mut Report) -> Result<Up, Run
         addrs,
     };
     if let Err(e) = start_nodes(ctx, &mut up.cluster).await {
-        up.cluster.shutdown();
+        up.cluster.shutdown().await;
         if let Some(n) = &up.net {
             n.shutdown().await;
         }
@@ -364,7 +366,7 @@ pub async fn teardown(ctx: &Ctx<'_>, up: &mut Up, driven: &mut Driven, report: &
     for n in report.nodes.iter_mut() {
         n.starts = cluster.nodes[&n.id].starts;
     }
-    for line in cluster.shutdown() {
+    for line in cluster.shutdown().await {
         tracing::debug!("{line}");
     }
     super::note_log_cuts(cluster, ctx.spec, report);

@@ -90,6 +90,19 @@ fn kind_file(path: &Path) -> bool {
             .unwrap_or(false)
 }
 
+/// The files `validate PATH...` looks at: folders expanded as `run` does,
+/// each file marked as a kind file (skipped, like `run` skips it) or not.
+/// Err names a folder that cannot be read or holds no `.toml` file (exit 2).
+pub fn files_to_validate(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
+    Ok(expand(paths)?
+        .into_iter()
+        .map(|f| {
+            let k = kind_file(&f);
+            (f, k)
+        })
+        .collect())
+}
+
 /// Whether a suite passes the filters (none: every suite does).
 fn wanted(s: &Suite, filters: &[String]) -> bool {
     filters.is_empty()

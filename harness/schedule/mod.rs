@@ -442,13 +442,13 @@ impl<'a> Exec<'a> {
         let mut detail = String::new();
         for &id in &ids {
             match f {
-                ProcFault::Kill => self.cluster.kill(id),
-                ProcFault::Stop => detail = self.cluster.stop(id),
+                ProcFault::Kill => self.cluster.kill(id).await,
+                ProcFault::Stop => detail = self.cluster.stop(id).await,
                 ProcFault::Pause => self.cluster.pause(id),
                 ProcFault::Resume => self.cluster.resume(id),
                 ProcFault::Restart => {
                     if self.cluster.is_running(id) {
-                        self.cluster.stop(id);
+                        self.cluster.stop(id).await;
                     }
                     self.obs.forget(id);
                     if let Err(e) = self.cluster.start(id) {
@@ -472,7 +472,7 @@ impl<'a> Exec<'a> {
                 let t = self.obs.now_us();
                 self.progress
                     .line(format!("node {} did not come back: {}", e.node, e.msg));
-                self.cluster.kill(e.node);
+                self.cluster.kill(e.node).await;
                 self.obs.set_down(e.node, true);
                 self.unexpected
                     .push((e.node, format!("failed to restart ({})", e.msg), t));

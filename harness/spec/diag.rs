@@ -122,33 +122,34 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Rendered by `annotate-snippets` (rustc's layout: the message, the line with
+/// its number, carets under the problem, `= help:`). The first line keeps the
+/// `error: FILE:LINE:COL: message` form that editors and our tests look for.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
         if self.line == 0 {
             return write!(f, "error: {}: {}", self.file.display(), self.message);
         }
-        writeln!(
-            f,
-            "error: {}:{}:{}: {}",
+        let title = format!(
+            "{}:{}:{}: {}",
             self.file.display(),
             self.line,
             self.col,
             self.message
-        )?;
-        let num = self.line.to_string();
-        let pad = " ".repeat(num.len());
-        writeln!(f, "{pad} |")?;
-        writeln!(f, "{num} | {}", self.source_line)?;
-        write!(
-            f,
-            "{pad} | {}{}",
-            " ".repeat(self.caret_col as usize - 1),
-            "^".repeat(self.caret_len as usize)
-        )?;
+        );
+        let text = self.source_line.as_str();
+        let byte = |col: usize| text.char_indices().nth(col).map_or(text.len(), |(i, _)| i);
+        let from = self.caret_col as usize - 1;
+        let span = byte(from)..byte(from + self.caret_len as usize);
+        let snippet = Snippet::source(text)
+            .line_start(self.line)
+            .annotation(AnnotationKind::Primary.span(span));
+        let mut group = Level::ERROR.primary_title(title).element(snippet);
         if let Some(h) = &self.help {
-            write!(f, "\n{pad} = help: {h}")?;
+            group = group.element(Level::HELP.message(h.as_str()));
         }
-        Ok(())
+        write!(f, "{}", Renderer::plain().render(&[group]))
     }
 }
 

@@ -306,4 +306,6 @@ impl Spec {
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod tests;

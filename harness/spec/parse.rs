@@ -15,6 +15,11 @@ struct Src<'a> {
 struct Errs(Vec<Diagnostic>);
 
 impl Errs {
+    /// `what` (e.g. "`rate` must be a number") about `v`, with the type found.
+    fn expected(&mut self, src: &Src, v: &Node, what: impl AsRef<str>) {
+        let msg = format!("{}, found {}", what.as_ref(), v.value.type_name());
+        self.at(src, v.span.clone(), msg);
+    }
     fn at(&mut self, src: &Src, span: std::ops::Range<usize>, msg: impl Into<String>) {
         self.0
             .push(Diagnostic::at(src.file, src.text, span, msg.into(), None));
@@ -36,6 +41,17 @@ impl Errs {
     }
 }
 
+/// A number as a message shows it: plain when short, else in exponent form
+/// (`1e300`, not 301 digits).
+fn number(x: f64) -> String {
+    let plain = format!("{x}");
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// The keys of one table, checked against the keys it may have.
 struct Fields<'n> {
     map: BTreeMap<&'n str, (&'n Key, &'n Node)>,
@@ -51,11 +67,7 @@ fn fields<'n>(
     allowed: &[&str],
 ) -> Option<Fields<'n>> {
     let Value::Table(entries) = &node.value else {
-        errs.at(
-            src,
-            node.span.clone(),
-            format!("{what} must be a table, found {}", node.value.type_name()),
-        );
+        errs.expected(src, node, format!("{what} must be a table"));
         return None;
     };
     let mut map = BTreeMap::new();
@@ -109,14 +121,7 @@ impl<'n> Fields<'n> {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!(
-                        "`{key}` must be a number of seconds, found {}",
-                        v.value.type_name()
-                    ),
-                );
+                errs.expected(src, v, format!("`{key}` must be a number of seconds"));
                 return None;
             }
         };
@@ -124,7 +129,10 @@ impl<'n> Fields<'n> {
             errs.at(
                 src,
                 v.span.clone(),
-                format!("`{key}` must be between 0 and 86400 seconds, found {s}"),
+                format!(
+                    "`{key}` must be between 0 and 86400 seconds, found {}",
+                    number(s)
+                ),
             );
             return None;
         }
@@ -136,11 +144,7 @@ impl<'n> Fields<'n> {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!("`{key}` must be a number, found {}", v.value.type_name()),
-                );
+                errs.expected(src, v, format!("`{key}` must be a number"));
                 return None;
             }
         };
@@ -148,7 +152,12 @@ impl<'n> Fields<'n> {
             errs.at(
                 src,
                 v.span.clone(),
-                format!("`{key}` must be between {min} and {max}, found {f}"),
+                format!(
+                    "`{key}` must be between {} and {}, found {}",
+                    number(min),
+                    number(max),
+                    number(f)
+                ),
             );
             return None;
         }
@@ -159,14 +168,7 @@ impl<'n> Fields<'n> {
         match v.value {
             Value::Bool(b) => Some(b),
             _ => {
-                errs.at(
-                    src,
-                    v.span.clone(),
-                    format!(
-                        "`{key}` must be true or false, found {}",
-                        v.value.type_name()
-                    ),
-                );
+                errs.expected(src, v, format!("`{key}` must be true or false"));
                 None
             }
         }
@@ -179,13 +181,10 @@ impl<'n> Fields<'n> {
             return Vec::new();
         };
         let Value::Table(entries) = &v.value else {
-            errs.at(
+            errs.expected(
                 src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be a table of NAME = \"value\", found {}",
-                    v.value.type_name()
-                ),
+                v,
+                format!("`{key}` must be a table of NAME = \"value\""),
             );
             return Vec::new();
         };
@@ -210,12 +209,8 @@ impl<'n> Fields<'n> {
 fn as_str<'n>(src: &Src, errs: &mut Errs, v: &'n Node, key: &str) -> Option<&'n str> {
     match &v.value {
         Value::Str(s) => Some(s),
-        other => {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!("`{key}` must be a string, found {}", other.type_name()),
-            );
+        _ => {
+            errs.expected(src, v, format!("`{key}` must be a string"));
             None
         }
     }
@@ -232,12 +227,8 @@ fn as_uint(src: &Src, errs: &mut Errs, v: &Node, key: &str, min: i64, max: i64) 
             );
             None
         }
-        ref other => {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!("`{key}` must be an integer, found {}", other.type_name()),
-            );
+        _ => {
+            errs.expected(src, v, format!("`{key}` must be an integer"));
             None
         }
     }
@@ -245,14 +236,7 @@ fn as_uint(src: &Src, errs: &mut Errs, v: &Node, key: &str, min: i64, max: i64) 
 
 fn as_str_list(src: &Src, errs: &mut Errs, v: &Node, key: &str) -> Option<Vec<String>> {
     let Value::Array(items) = &v.value else {
-        errs.at(
-            src,
-            v.span.clone(),
-            format!(
-                "`{key}` must be an array of strings, found {}",
-                v.value.type_name()
-            ),
-        );
+        errs.expected(src, v, format!("`{key}` must be an array of strings"));
         return None;
     };
     let mut out = Vec::new();
@@ -512,7 +496,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                         "add [[node]] tables with `id` and `kind`",
                     );
                 }
-                for item in items {
+                if items.len() > MAX_NODES {
+                    errs.help(
+                        &src,
+                        n.span.clone(),
+                        format!(
+                            "{} nodes; a suite may have at most {MAX_NODES}",
+                            items.len()
+                        ),
+                        "each node is a process (and one proxy per link): split the suite",
+                    );
+                }
+                for item in items.iter().take(MAX_NODES) {
                     let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
                         continue;
                     };
@@ -815,14 +810,7 @@ fn read_kinds(
     };
     let Some(kn) = f.get("kind") else { return };
     let Value::Table(entries) = &kn.value else {
-        errs.at(
-            src,
-            kn.span.clone(),
-            format!(
-                "`kind` must be a table of [kind.NAME] tables, found {}",
-                kn.value.type_name()
-            ),
-        );
+        errs.expected(src, kn, "`kind` must be a table of [kind.NAME] tables");
         return;
     };
     for (k, v) in entries {
@@ -944,6 +932,9 @@ fn refuse_peer_addrs_through_proxies(
 /// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.
 fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
     let mut t = base;
+    // An invalid value is reported once; the heartbeat check below would only
+    // compare against a default the user never chose.
+    let mut invalid = false;
     if let Some(v) = f.get("election_timeout_ms") {
         let pair = match &v.value {
             Value::Str(s) => s.split_once('-').and_then(|(a, b)| {
@@ -957,6 +948,7 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             },
             _ => None,
         };
+        invalid = !matches!(pair, Some((a, b)) if a < b && a > 0);
         match pair {
             None => errs.help(
                 src,
@@ -977,12 +969,14 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             }
         }
     }
-    if let Some(h) = f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
-        t.heartbeat_ms = h;
+    match f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
+        Some(h) => t.heartbeat_ms = h,
+        None => invalid |= f.get("heartbeat_ms").is_some(),
     }
     // A heartbeat must arrive several times per election timeout, or followers
     // start elections against a healthy leader (the original used 50 vs 150).
-    if (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
+    if !invalid
+        && (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
         && t.heartbeat_ms * 3 > t.election_min_ms
     {
         let span = f
@@ -1056,13 +1050,10 @@ fn read_groups(
     rate: f64,
 ) -> Vec<ClientGroup> {
     let Value::Array(items) = &v.value else {
-        errs.at(
+        errs.expected(
             src,
-            v.span.clone(),
-            format!(
-                "`group` must be an array of tables ([[workload.group]]), found {}",
-                v.value.type_name()
-            ),
+            v,
+            "`group` must be an array of tables ([[workload.group]])",
         );
         return Vec::new();
     };
@@ -1096,14 +1087,11 @@ fn read_ids(
         Value::Str(s) if s == "all" => return Some(Vec::new()),
         Value::Int(_) => vec![v],
         Value::Array(items) => items.iter().collect(),
-        other => {
-            errs.at(
+        _ => {
+            errs.expected(
                 src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be \"all\", a node id or an array of node ids, found {}",
-                    other.type_name()
-                ),
+                v,
+                format!("`{key}` must be \"all\", a node id or an array of node ids"),
             );
             return None;
         }
@@ -1268,6 +1256,24 @@ fn read_target(
     }
 }
 
+/// Most nodes in one suite.
+pub const MAX_NODES: usize = 64;
+/// Most steps a suite runs once every `repeat` is unrolled.
+pub const MAX_EXPANDED_STEPS: u64 = 100_000;
+
+/// How many steps `steps` run with every `repeat` unrolled (saturating).
+fn expanded_len(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.action {
+            Action::Repeat { times, steps } => {
+                u64::from(*times).saturating_mul(expanded_len(steps))
+            }
+            _ => 1,
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
 fn read_steps(
     src: &Src,
     errs: &mut Errs,
@@ -1308,11 +1314,7 @@ fn read_step(
     labels: &mut Labels,
 ) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
-        errs.at(
-            src,
-            item.span.clone(),
-            format!("a step must be a table, found {}", item.value.type_name()),
-        );
+        errs.expected(src, item, "a step must be a table");
         return None;
     };
     let actions: Vec<&Key> = entries
@@ -1490,6 +1492,18 @@ fn read_step(
             let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
             let sn = f.require(src, errs, "steps")?;
             let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
+            let total = u64::from(times).saturating_mul(expanded_len(&steps));
+            if total > MAX_EXPANDED_STEPS {
+                errs.help(
+                    src,
+                    f.key_span("repeat"),
+                    format!(
+                        "this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"
+                    ),
+                    "nested repeats multiply: lower `repeat` here or inside",
+                );
+                return None;
+            }
             Action::Repeat { times, steps }
         }
         "nemesis" => {

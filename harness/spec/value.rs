@@ -50,6 +50,16 @@ impl Value {
     }
 }
 
+/// The message for an integer TOML cannot hold (TOML integers are 64-bit).
+fn too_large(v: impl fmt::Display) -> String {
+    let digits = v.to_string();
+    format!(
+        "the integer {} does not fit in 64 bits (at most {})",
+        super::diag::excerpt(&digits, 30),
+        i64::MAX
+    )
+}
+
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -66,7 +76,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
         i64::try_from(v)
             .map(Value::Int)
-            .map_err(|_| E::custom("integer too large"))
+            .map_err(|_| E::custom(too_large(v)))
+    }
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom(too_large(v)))
+    }
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom(too_large(v)))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))

@@ -3,24 +3,24 @@
     <id> <port> <peer>... [--host H] [--data-dir DIR] [--journal FILE]
                           [--election-timeout-ms MIN-MAX] [--heartbeat-ms N]
 
-Options may come before or after the positionals, as `--opt VALUE` or `--opt=VALUE`.
+Options may come before, between or after the positionals, as `--opt VALUE` or `--opt=VALUE`
+(argparse, through cli.py: every error is one UsageError line naming the value).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .cli import ArgParser, Once, UsageError, parse_int, parse_port, typed
+
+__all__ = ["USAGE", "Config", "Peer", "UsageError", "parse_args", "parse_peer"]
 
 USAGE = (
     "usage: raft_server.py <id> <port> <peer>... [--host H] [--data-dir DIR] [--journal FILE]"
     " [--election-timeout-ms MIN-MAX] [--heartbeat-ms N]\n"
     "  <peer> is ID=HOST:PORT, or HOST:PORT whose id is PORT-5000"
 )
-
-OPTIONS = ("--host", "--data-dir", "--journal", "--election-timeout-ms", "--heartbeat-ms")
-
-
-class UsageError(Exception):
-    """Bad command line; the message names the argument and the problem."""
 
 
 @dataclass
@@ -51,120 +51,97 @@ class Config:
         return f"{self.host}:{self.port}"
 
 
-def _int(text: str, what: str) -> int:
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise UsageError(f"{what} '{text}': not an integer") from None
-
-
-def _port(text: str, what: str) -> int:
-    port = _int(text, what)
-    if not 1 <= port <= 65535:
-        raise UsageError(f"{what} '{text}': must be between 1 and 65535")
-    return port
-
-
 def parse_peer(text: str) -> Peer:
+    """`ID=HOST:PORT`, or `HOST:PORT` whose id is PORT-5000 (ids are >= 1)."""
     what = f"peer '{text}'"
-    id_part: str | None = None
-    addr = text
-    if "=" in text:
-        id_part, addr = text.split("=", 1)
+    id_part, eq, addr = text.partition("=")
+    if not eq:
+        id_part, addr = "", text
     host, sep, port_text = addr.rpartition(":")
-    if not sep or not host or not port_text:
+    if not sep or not host or not port_text or any(c.isspace() for c in host):
         raise UsageError(f"{what}: expected ID=HOST:PORT or HOST:PORT")
-    if any(c.isspace() for c in host):
-        raise UsageError(f"{what}: bad host '{host}'")
-    try:
-        port = int(port_text, 10)
-    except ValueError:
-        raise UsageError(f"{what}: port '{port_text}' is not an integer") from None
-    if not 1 <= port <= 65535:
-        raise UsageError(f"{what}: port {port} must be between 1 and 65535")
-    if id_part is not None:
-        try:
-            peer_id = int(id_part, 10)
-        except ValueError:
-            raise UsageError(f"{what}: id '{id_part}' is not an integer") from None
-    else:
-        peer_id = port - 5000
+    port = parse_port(port_text, f"{what}: port")
+    peer_id = parse_int(id_part, f"{what}: id") if eq else port - 5000
     if peer_id < 1:
         raise UsageError(f"{what}: id {peer_id} must be >= 1 (a HOST:PORT peer's id is PORT-5000)")
     return Peer(peer_id, host, port)
 
 
+def _node_id(text: str) -> int:
+    node_id = parse_int(text, "<id>")
+    if node_id < 1:
+        raise UsageError(f"<id> '{text}': must be >= 1")
+    return node_id
+
+
+def _nonempty(what: str, check_host: bool = False) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not text:
+            raise UsageError(f"option {what}: empty value")
+        if check_host and any(c.isspace() for c in text):
+            raise UsageError(f"option {what} '{text}': bad host")
+        return text
+
+    return parse
+
+
+def _election(text: str) -> tuple[int, int]:
+    what = f"option --election-timeout-ms '{text}'"
+    lo, sep, hi = text.partition("-")
+    if not sep:
+        raise UsageError(f"{what}: expected MIN-MAX")
+    low = parse_int(lo, "option --election-timeout-ms MIN")
+    high = parse_int(hi, "option --election-timeout-ms MAX")
+    if low < 1:
+        raise UsageError(f"{what}: MIN must be >= 1")
+    if low >= high:
+        raise UsageError(f"{what}: MIN must be < MAX")
+    return low, high
+
+
+def _heartbeat(text: str) -> int:
+    ms = parse_int(text, "option --heartbeat-ms")
+    if ms < 1:
+        raise UsageError(f"option --heartbeat-ms '{text}': must be >= 1")
+    return ms
+
+
+def _parser() -> ArgParser:
+    p = ArgParser("raft_server.py")
+    p.add_argument("node_id", metavar="<id>", nargs="?", type=_node_id)
+    p.add_argument("port", metavar="<port>", nargs="?", type=typed(parse_port, "<port>"))
+    p.add_argument("peers", metavar="<peer>", nargs="*", type=parse_peer)
+    p.add_argument("--host", action=Once, type=_nonempty("--host", check_host=True))
+    p.add_argument("--data-dir", action=Once, type=_nonempty("--data-dir"))
+    p.add_argument("--journal", action=Once, type=_nonempty("--journal"))
+    p.add_argument("--election-timeout-ms", action=Once, type=_election)
+    p.add_argument("--heartbeat-ms", action=Once, type=_heartbeat)
+    return p
+
+
 def parse_args(argv: list[str]) -> Config:
     """Parse argv (without the program name). Raises UsageError."""
-    opts: dict[str, str] = {}
-    positionals: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            positionals.extend(argv[i + 1 :])
-            break
-        if arg.startswith("--"):
-            name, eq, value = arg.partition("=")
-            if name not in OPTIONS:
-                raise UsageError(f"unknown option '{name}'")
-            if not eq:
-                if i + 1 >= len(argv):
-                    raise UsageError(f"option {name}: missing value")
-                i += 1
-                value = argv[i]
-            if name in opts:
-                raise UsageError(f"option {name}: given twice")
-            opts[name] = value
-        elif arg.startswith("-") and len(arg) > 1 and not arg[1].isdigit():
-            raise UsageError(f"unknown option '{arg}'")
-        else:
-            positionals.append(arg)
-        i += 1
-
-    if len(positionals) < 2:
-        raise UsageError("missing <id> and <port>" if not positionals else "missing <port>")
-    node_id = _int(positionals[0], "<id>")
-    if node_id < 1:
-        raise UsageError(f"<id> '{positionals[0]}': must be >= 1")
-    port = _port(positionals[1], "<port>")
-    peers = [parse_peer(p) for p in positionals[2:]]
+    ns = _parser().parse_intermixed_args(argv)
+    if ns.port is None:
+        raise UsageError("missing <id> and <port>" if ns.node_id is None else "missing <port>")
+    peers: list[Peer] = ns.peers
     seen: set[int] = set()
-    for p in peers:
-        if p.id == node_id:
-            raise UsageError(f"peer '{p.id}={p.address}': has this node's own id {node_id}")
-        if p.id in seen:
-            raise UsageError(f"peer '{p.id}={p.address}': id {p.id} given twice")
-        seen.add(p.id)
-
-    cfg = Config(node_id=node_id, port=port, peers=peers)
-    if "--host" in opts:
-        if not opts["--host"] or any(c.isspace() for c in opts["--host"]):
-            raise UsageError(f"option --host '{opts['--host']}': bad host")
-        cfg.host = opts["--host"]
-    if "--data-dir" in opts:
-        if not opts["--data-dir"]:
-            raise UsageError("option --data-dir: empty path")
-        cfg.data_dir = opts["--data-dir"]
-    if "--journal" in opts:
-        if not opts["--journal"]:
-            raise UsageError("option --journal: empty path")
-        cfg.journal = opts["--journal"]
-    if "--election-timeout-ms" in opts:
-        text = opts["--election-timeout-ms"]
-        lo, sep, hi = text.partition("-")
-        if not sep:
-            raise UsageError(f"option --election-timeout-ms '{text}': expected MIN-MAX")
-        cfg.election_min_ms = _int(lo, "option --election-timeout-ms MIN")
-        cfg.election_max_ms = _int(hi, "option --election-timeout-ms MAX")
-        if cfg.election_min_ms < 1:
-            raise UsageError(f"option --election-timeout-ms '{text}': MIN must be >= 1")
-        if cfg.election_min_ms >= cfg.election_max_ms:
-            raise UsageError(f"option --election-timeout-ms '{text}': MIN must be < MAX")
-    if "--heartbeat-ms" in opts:
-        cfg.heartbeat_ms = _int(opts["--heartbeat-ms"], "option --heartbeat-ms")
-        if cfg.heartbeat_ms < 1:
-            raise UsageError(f"option --heartbeat-ms '{cfg.heartbeat_ms}': must be >= 1")
+    for peer in peers:
+        if peer.id == ns.node_id:
+            raise UsageError(
+                f"peer '{peer.id}={peer.address}': has this node's own id {ns.node_id}"
+            )
+        if peer.id in seen:
+            raise UsageError(f"peer '{peer.id}={peer.address}': id {peer.id} given twice")
+        seen.add(peer.id)
+    cfg = Config(node_id=ns.node_id, port=ns.port, peers=peers)
+    if ns.host is not None:
+        cfg.host = ns.host
+    cfg.data_dir, cfg.journal = ns.data_dir, ns.journal
+    if ns.election_timeout_ms is not None:
+        cfg.election_min_ms, cfg.election_max_ms = ns.election_timeout_ms
+    if ns.heartbeat_ms is not None:
+        cfg.heartbeat_ms = ns.heartbeat_ms
     if cfg.heartbeat_ms >= cfg.election_min_ms:
         raise UsageError(
             f"option --heartbeat-ms {cfg.heartbeat_ms}: must be less than the minimum election"

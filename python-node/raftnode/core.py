@@ -1,59 +1,59 @@
-"""The Raft consensus logic, with no I/O (node contract section 2).
+"""The Raft consensus core: a pure, deterministic state machine (a port of rust-node/core.rs).
 
-`RaftCore` is a deterministic state machine. Its inputs are method calls: an election timeout,
-an incoming RPC request or response, a client proposal. Its outputs accumulate until the driver
-calls `take_output()`: whether term/vote and which part of the log must be made durable,
-journal events, applied entries and whether the election timer must be re-drawn. The driver
-(server.py) must make the state durable and write the journal *before* it sends any reply or
-message produced by the same step; the core never sleeps, reads clocks or touches sockets, so
-tests drive it message by message.
+It owns the Raft state (term, vote, log, commit index, role, per-peer progress) and nothing
+else: no sockets, clocks, threads, randomness, protobuf types or key-value store. The driver
+(server.py) feeds it inputs (`tick` with the current time, incoming requests and responses,
+client proposals) and after each input takes a `Ready`: state to persist, messages to send,
+journal events and committed entries to apply. The driver must persist a `Ready` before it sends
+any message or reply that follows it, which is what makes "durable before the reply" hold (Raft
+§5, Figure 2 "Persistent state").
 
-Time is an input too: the steps that need it take `now`, the driver's monotonic clock in seconds
-(server.py passes `loop.time()`; tests pass any numbers). It serves two rules of the Raft thesis
-§9.6 / node contract "Pre-vote and check-quorum": a follower refuses pre-votes while it heard
-from a leader within the minimum election timeout, and a leader steps down when no majority
-replied within the maximum election timeout.
+Election timeouts are drawn by the caller: whenever the core restarts its election timer it sets
+`Ready.reset_timer`, and the caller answers with `RaftCore.set_election_timeout`.
 
-Log indices are 0-based; an empty log has last index -1 and last term 0.
+Time is integer milliseconds on the driver's monotonic clock. Log indices are 0-based; an empty
+log has last index -1 and last term 0. It makes the same decisions, message for message, as the
+Rust core (docs/scenarios.md's corpus replays the same inputs against both).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from typing import Any
 
-from .kv import KvStore
+NodeId = int
 
-FOLLOWER = "Follower"
-CANDIDATE = "Candidate"
-LEADER = "Leader"
-
-# Most entries sent in one AppendEntries; a lagging peer catches up in batches.
-MAX_BATCH = 256
+NONE: NodeId = -1
+""""No node" for `voted_for` and `leader_id`."""
 
 
 @dataclass(frozen=True)
 class Entry:
+    index: int
     term: int
     command: str
 
 
 @dataclass(frozen=True)
-class VoteRequest:
-    term: int
-    candidate_id: int
-    last_log_index: int
-    last_log_term: int
+class HardState:
+    """Figure 2 "Persistent state": currentTerm and votedFor (NONE: no vote)."""
+
+    term: int = 0
+    voted_for: NodeId = NONE
+
+
+class Role(enum.Enum):
+    FOLLOWER = "Follower"
+    CANDIDATE = "Candidate"
+    LEADER = "Leader"
 
 
 @dataclass(frozen=True)
-class PreVoteRequest:
-    """PreVote RPC (thesis §9.6): "would you vote for me in `term`?" (= the sender's term + 1).
-
-    Same fields as RequestVote; answering it changes nothing on the receiver."""
+class VoteRequest:
+    """RequestVote (and PreVote, thesis §9.6: there `term` is the term campaigned for)."""
 
     term: int
-    candidate_id: int
+    candidate_id: NodeId
     last_log_index: int
     last_log_term: int
 
@@ -61,17 +61,29 @@ class PreVoteRequest:
 @dataclass(frozen=True)
 class VoteResponse:
     term: int
-    granted: bool
+    vote_granted: bool
+
+
+@dataclass(frozen=True)
+class AppendSent:
+    """What the leader remembers about an AppendEntries it sent, to interpret the response."""
+
+    term: int
+    prev_log_index: int
+    n_entries: int
 
 
 @dataclass(frozen=True)
 class AppendRequest:
     term: int
-    leader_id: int
+    leader_id: NodeId
     prev_log_index: int
     prev_log_term: int
     entries: tuple[Entry, ...]
     leader_commit: int
+
+    def sent(self) -> AppendSent:
+        return AppendSent(self.term, self.prev_log_index, len(self.entries))
 
 
 @dataclass(frozen=True)
@@ -83,411 +95,656 @@ class AppendResponse:
 
 
 @dataclass(frozen=True)
-class Applied:
-    index: int
+class Answer:
+    """A peer answered the PreVote: `response.vote_granted` is the pre-vote, `response.term`
+    its currentTerm."""
+
+    response: VoteResponse
+
+
+@dataclass(frozen=True)
+class Unimplemented:
+    """The peer speaks only the original protocol (gRPC UNIMPLEMENTED): counts as a grant
+    (docs/node-contract.md, "Pre-vote and check-quorum")."""
+
+
+PreVoteReply = Answer | Unimplemented
+
+
+@dataclass(frozen=True)
+class VoteMessage:
+    request: VoteRequest
+
+
+@dataclass(frozen=True)
+class PreVoteMessage:
+    """`request.term` is the term campaigned for (currentTerm + 1)."""
+
+    request: VoteRequest
+
+
+@dataclass(frozen=True)
+class AppendMessage:
+    request: AppendRequest
+
+
+Message = VoteMessage | PreVoteMessage | AppendMessage
+
+
+@dataclass(frozen=True)
+class LogTruncate:
+    """Delete every entry with index >= `from_index`."""
+
+    from_index: int
+
+
+@dataclass(frozen=True)
+class LogAppend:
+    entries: tuple[Entry, ...]
+
+
+LogOp = LogTruncate | LogAppend
+
+
+# Journal events the core produces (the driver adds `start`, `apply` and `stop`).
+
+
+@dataclass(frozen=True)
+class TermEvent:
     term: int
-    command: str
-    result: str | None
+
+
+@dataclass(frozen=True)
+class VoteEvent:
+    term: int
+    candidate: NodeId
+
+
+@dataclass(frozen=True)
+class RoleEvent:
+    role: Role
+    term: int
+
+
+@dataclass(frozen=True)
+class TruncateEvent:
+    from_index: int
+
+
+@dataclass(frozen=True)
+class CommitEvent:
+    index: int
+
+
+@dataclass(frozen=True)
+class PreVoteEvent:
+    """A pre-vote round for `term` starts (journal `prevote`)."""
+
+    term: int
+
+
+@dataclass(frozen=True)
+class PreVoteResultEvent:
+    """A pre-vote round for `term` ends with `granted` grants, this node included (journal
+    `prevote_result`)."""
+
+    term: int
+    granted: int
+
+
+Event = (
+    TermEvent
+    | VoteEvent
+    | RoleEvent
+    | TruncateEvent
+    | CommitEvent
+    | PreVoteEvent
+    | PreVoteResultEvent
+)
 
 
 @dataclass
-class Output:
-    """What one or more steps produced; drained by `RaftCore.take_output()`."""
+class Ready:
+    """Everything the driver must do after one input, in this order: persist `hard_state` and
+    `log_ops`, write `events`, send `messages` (and the RPC reply, if any), apply `committed`."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
-    state_dirty: bool = False  # currentTerm / votedFor changed: persist before replying
-    log_dirty_from: int | None = None  # log changed at indices >= this: persist before replying
-    applied: list[Applied] = field(default_factory=list)
-    reset_timer: bool = False  # re-draw the election timer
-    replicate: bool = False  # leader has new entries: wake the replication loops
+    hard_state: HardState | None = None
+    log_ops: list[LogOp] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    messages: list[tuple[NodeId, Message]] = field(default_factory=list)
+    committed: list[Entry] = field(default_factory=list)
+    reset_timer: bool = False
+
+    def is_empty(self) -> bool:
+        return self == Ready()
+
+
+@dataclass(frozen=True)
+class Config:
+    """`rpc_timeout_ms`: an in-flight AppendEntries older than twice this is presumed lost.
+    `election_timeout_ms` (min, max): the minimum bounds the pre-vote lease, the maximum is
+    check-quorum's window. `pre_vote`: thesis §9.6. `check_quorum`: thesis §6.2."""
+
+    id: NodeId
+    peers: tuple[NodeId, ...]
+    heartbeat_ms: int = 50
+    rpc_timeout_ms: int = 150
+    max_entries_per_append: int = 256
+    election_timeout_ms: tuple[int, int] = (150, 300)
+    pre_vote: bool = True
+    check_quorum: bool = True
+
+
+@dataclass(frozen=True)
+class NotLeader:
+    """The client proposal was refused because this node is not the leader."""
+
+    leader_id: NodeId
+
+
+@dataclass
+class _Progress:
+    next_index: int
+    match_index: int
+    inflight_since: int | None = None  # when the one append carrying entries was sent
+    last_sent_ms: int | None = None  # last AppendEntries of any kind (heartbeat interval)
+    retry_at_ms: int = 0  # after a failed send, entries are retried no earlier than this
+    last_reply_ms: int = 0  # last reply of any kind (or becoming leader): check-quorum
+
+
+@dataclass
+class _PreVoteRound:
+    term: int
+    granted: set[NodeId]
 
 
 class RaftCore:
+    """A node starting (or restarting) as Follower with its recovered durable state."""
+
     def __init__(
         self,
-        node_id: int,
-        peer_ids: list[int],
-        term: int = 0,
-        voted_for: int = -1,
-        log: list[Entry] | None = None,
-        election_min_s: float = 0.15,
-        election_max_s: float = 0.3,
+        config: Config,
+        hard_state: HardState,
+        log: list[Entry],
+        now_ms: int,
+        election_timeout_ms: int | None = None,
     ) -> None:
-        """`election_min_s`/`election_max_s`: the election timeout range in seconds (the driver
-        draws the timeouts; the core needs the bounds for pre-vote and check-quorum)."""
-        self.node_id = node_id
-        self.peer_ids = list(peer_ids)
-        self.current_term = term
-        self.voted_for = voted_for
-        self.log: list[Entry] = list(log or [])
-        self.commit_index = -1
-        self.last_applied = -1
-        self.role = FOLLOWER
-        self.leader_id = -1
-        self.kv = KvStore()
-        self.votes: set[int] = set()
-        self.next_index: dict[int, int] = {}
-        self.match_index: dict[int, int] = {}
-        self.election_min_s = election_min_s
-        self.election_max_s = election_max_s
-        # When this node last accepted an AppendEntries of its current term (None: not since
-        # the term began). A recent one makes it refuse pre-votes.
-        self.leader_contact: float | None = None
-        # The pre-vote round in progress: the term campaigned for, and who granted it.
-        self.prevote_term: int | None = None
-        self.prevotes: set[int] = set()
-        # Leader only: when each peer last answered an AppendEntries (check-quorum).
-        self.last_reply: dict[int, float] = {}
-        self._out = Output()
+        self.cfg = config
+        self._term = hard_state.term
+        self._voted_for = hard_state.voted_for
+        self._log: list[Entry] = list(log)
+        self._commit_index = -1
+        self._last_applied = -1
+        self._role = Role.FOLLOWER
+        self._leader_id = NONE
+        self._votes: set[NodeId] = set()
+        self._progress: dict[NodeId, _Progress] = {}
+        self._prevote: _PreVoteRound | None = None
+        # When this node last accepted an AppendEntries of its current term (pre-vote lease).
+        self._leader_contact_ms: int | None = None
+        self._now_ms = now_ms
+        self._election_reset_ms = now_ms
+        self._election_timeout_ms = (
+            config.election_timeout_ms[1] if election_timeout_ms is None else election_timeout_ms
+        )
+        self._ready = Ready()
+        self._ready.events.append(RoleEvent(Role.FOLLOWER, self._term))
 
-    # ----- queries -----
+    # ----- accessors -----
+
+    @property
+    def term(self) -> int:
+        return self._term
+
+    @property
+    def voted_for(self) -> NodeId:
+        return self._voted_for
+
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    @property
+    def leader_id(self) -> NodeId:
+        return self._leader_id
+
+    @property
+    def commit_index(self) -> int:
+        return self._commit_index
+
+    @property
+    def last_applied(self) -> int:
+        return self._last_applied
+
+    @property
+    def log(self) -> list[Entry]:
+        """The log; callers must not modify it."""
+        return self._log
 
     @property
     def last_log_index(self) -> int:
-        return len(self.log) - 1
+        return len(self._log) - 1
 
     @property
     def last_log_term(self) -> int:
-        return self.log[-1].term if self.log else 0
+        return self._log[-1].term if self._log else 0
 
-    def term_at(self, index: int) -> int:
-        return self.log[index].term if 0 <= index < len(self.log) else 0
+    @property
+    def hard_state(self) -> HardState:
+        return HardState(self._term, self._voted_for)
 
-    def majority(self) -> int:
-        return (len(self.peer_ids) + 1) // 2 + 1
+    def match_index(self, peer: NodeId) -> int | None:
+        """The leader's matchIndex for `peer` (None: not leader, or not a peer)."""
+        p = self._progress.get(peer)
+        return None if p is None else p.match_index
 
-    def take_output(self) -> Output:
-        out, self._out = self._out, Output()
-        return out
+    def take_ready(self) -> Ready:
+        """Takes the pending actions; the caller must carry them out in `Ready`'s order."""
+        ready, self._ready = self._ready, Ready()
+        return ready
 
-    # ----- internal helpers -----
+    def set_election_timeout(self, ms: int) -> None:
+        """The caller's answer to `Ready.reset_timer`: a freshly drawn election timeout."""
+        self._election_timeout_ms = ms
 
-    def _event(self, event: str, **fields: Any) -> None:
-        self._out.events.append({"event": event, **fields})
+    # ----- inputs -----
 
-    def _set_role(self, role: str) -> None:
-        if role != self.role:
-            self.role = role
-            self._event("role", role=role, term=self.current_term)
+    def tick(self, now_ms: int) -> None:
+        """Time passes: start an election on timeout, or (leader) send entries and due
+        heartbeats. Heartbeats do not wait for an in-flight append, so one lost RPC never
+        starves a follower into an election."""
+        self._now_ms = now_ms
+        if self._role is Role.LEADER:
+            if not self._has_quorum_contact():
+                self._step_down_no_quorum()
+                return
+            last = self.last_log_index
+            for peer in self.cfg.peers:
+                p = self._progress[peer]
+                if p.inflight_since is not None and (
+                    now_ms - p.inflight_since >= self.cfg.rpc_timeout_ms * 2
+                ):
+                    p.inflight_since = None
+                due = p.last_sent_ms is None or now_ms - p.last_sent_ms >= self.cfg.heartbeat_ms
+                behind = p.next_index <= last
+                if p.inflight_since is None and behind and now_ms >= p.retry_at_ms:
+                    self._send_append(peer)
+                elif due:
+                    self._send_heartbeat(peer)
+        elif now_ms >= self._election_reset_ms + self._election_timeout_ms:
+            if self.cfg.pre_vote:
+                self._start_prevote()
+            else:
+                self._start_election()
 
-    def _observe_term(self, term: int) -> None:
-        """Any message with a higher term: adopt it, forget the vote, become Follower."""
-        if term > self.current_term:
+    def handle_prevote_request(self, now_ms: int, req: VoteRequest) -> VoteResponse:
+        """PreVote RPC (thesis §9.6; docs/node-contract.md "Pre-vote and check-quorum").
+        Granted iff `req.term > currentTerm`, the sender's log is at least as up-to-date
+        (§5.4.1), and this node is not a Leader and has not accepted an AppendEntries of its
+        current term within the minimum election timeout. Changes nothing: no term adoption, no
+        vote, no timer reset, nothing to persist or journal. The reply's `term` is currentTerm."""
+        self._now_ms = now_ms
+        contact = self._leader_contact_ms
+        leader_heard = contact is not None and now_ms - contact < self.cfg.election_timeout_ms[0]
+        grant = (
+            req.term > self._term
+            and self._up_to_date(req)
+            and self._role is not Role.LEADER
+            and not leader_heard
+        )
+        return VoteResponse(self._term, grant)
+
+    def handle_prevote_response(
+        self, now_ms: int, from_id: NodeId, term: int, reply: PreVoteReply
+    ) -> None:
+        """A peer's answer to the PreVote for `term` (the term campaigned for). A higher term
+        in the answer is adopted (Figure 2); a grant (or `Unimplemented`) from a majority, self
+        included, starts the real election while the round is still current."""
+        self._now_ms = now_ms
+        if isinstance(reply, Answer):
+            self._observe_term(reply.response.term)
+            granted = reply.response.vote_granted
+        else:
+            granted = True
+        current = self._role is not Role.LEADER and term == self._term + 1
+        round_ = self._prevote
+        if round_ is None or round_.term != term or not current:
+            return
+        if granted:
+            round_.granted.add(from_id)
+        if len(round_.granted) >= self._quorum():
             self._end_prevote()
-            self.current_term = term
-            self.voted_for = -1
-            self.leader_id = -1
-            self.leader_contact = None
-            self._out.state_dirty = True
-            self._event("term", term=term)
-            if self.role != FOLLOWER:
-                self._step_down()
+            self._start_election()
 
-    def _step_down(self) -> None:
-        """Become Follower in the current term with a fresh, newly drawn election timeout
-        (node contract "Stepping down"): a deposed leader must not time out at once on the
-        timer of the election it won long ago."""
-        self._set_role(FOLLOWER)
-        self._out.reset_timer = True
+    def handle_vote_request(self, now_ms: int, req: VoteRequest) -> VoteResponse:
+        """RequestVote RPC (Figure 2, "RequestVote RPC, receiver implementation")."""
+        self._now_ms = now_ms
+        self._observe_term(req.term)
+        up_to_date = self._up_to_date(req)
+        free = self._voted_for in (NONE, req.candidate_id)
+        grant = req.term == self._term and free and up_to_date
+        if grant:
+            if self._voted_for != req.candidate_id:
+                self._voted_for = req.candidate_id
+                self._ready.hard_state = self.hard_state
+            self._ready.events.append(VoteEvent(self._term, req.candidate_id))
+            self._reset_election_timer()
+        return VoteResponse(self._term, grant)
 
-    def _truncate(self, from_index: int) -> None:
-        if from_index <= self.commit_index:
-            # Would lose a committed entry: a leader violated Raft. Refuse rather than corrupt.
-            raise AssertionError(
-                f"refusing to truncate committed entries"
-                f" (from {from_index}, commit {self.commit_index})"
-            )
-        del self.log[from_index:]
-        self._mark_log_dirty(from_index)
-        self._event("truncate", from_index=from_index)
-
-    def _append(self, entry: Entry) -> None:
-        self.log.append(entry)
-        self._mark_log_dirty(len(self.log) - 1)
-
-    def _mark_log_dirty(self, index: int) -> None:
-        cur = self._out.log_dirty_from
-        self._out.log_dirty_from = index if cur is None else min(cur, index)
-
-    def _set_commit(self, index: int) -> None:
-        if index > self.commit_index:
-            self.commit_index = index
-            self._event("commit", index=index)
-            self._apply_committed()
-
-    def _apply_committed(self) -> None:
-        while self.last_applied < self.commit_index:
-            self.last_applied += 1
-            entry = self.log[self.last_applied]
-            result = self.kv.apply(entry.command)
-            self._event(
-                "apply",
-                index=self.last_applied,
-                term=entry.term,
-                command=entry.command,
-                result=result,
-            )
-            self._out.applied.append(Applied(self.last_applied, entry.term, entry.command, result))
-
-    # ----- elections -----
-
-    def on_election_timeout(self, now: float = 0.0) -> PreVoteRequest | VoteRequest | None:
-        """The election timer fired (Raft §5.2, with the pre-vote of thesis §9.6).
-
-        A Follower or Candidate does not raise its term: it becomes (or stays) a Follower,
-        forgets the leader it no longer hears from, and returns the PreVote to send to every
-        peer; the real election starts only once a majority granted it
-        (`on_prevote_response`). The driver re-draws the timer (`reset_timer`), so a round that
-        gets no majority is retried at the next timeout. A one-node cluster is its own majority
-        and starts the election at once (returns None, leader). A Leader ignores it (None).
-        """
-        if self.role == LEADER:
-            return None
-        if self.majority() <= 1:
-            return self.start_election(now)
+    def handle_append_request(self, now_ms: int, req: AppendRequest) -> AppendResponse:
+        """AppendEntries RPC (Figure 2, "AppendEntries RPC, receiver implementation"), with the
+        conflict hint of the thesis §5.3 fast backtracking on a rejection."""
+        self._now_ms = now_ms
+        self._observe_term(req.term)
+        if req.term < self._term:
+            return AppendResponse(self._term, False)
+        # A current-term AppendEntries comes from the legitimate leader (§5.2).
+        if self._role is not Role.FOLLOWER:
+            self._become_follower()
+        self._leader_id = req.leader_id
+        self._leader_contact_ms = now_ms
         self._end_prevote()
-        if self.role != FOLLOWER:
-            self._set_role(FOLLOWER)
-        self.leader_id = -1
-        self._out.reset_timer = True
-        self.prevote_term = self.current_term + 1
-        self.prevotes = {self.node_id}
-        self._event("prevote", term=self.prevote_term)
-        return PreVoteRequest(
-            self.prevote_term, self.node_id, self.last_log_index, self.last_log_term
-        )
+        self._reset_election_timer()
+        prev = req.prev_log_index
+        if prev < -1:
+            # Malformed (no such index): refused, where the Rust core would index out of range.
+            return AppendResponse(self._term, False, len(self._log), None)
+        if prev >= 0:
+            if prev > self.last_log_index:
+                return AppendResponse(self._term, False, len(self._log), None)
+            t = self._log[prev].term
+            if t != req.prev_log_term:
+                first = prev
+                while first > 0 and self._log[first - 1].term == t:
+                    first -= 1
+                return AppendResponse(self._term, False, first, t)
+        self._store_entries(prev, req.entries)
+        last_new = prev + len(req.entries)
+        if req.leader_commit > self._commit_index:
+            self._advance_commit(min(req.leader_commit, last_new))
+        return AppendResponse(self._term, True)
 
-    def on_prevote_request(self, req: PreVoteRequest, now: float) -> VoteResponse:
-        """Answer a PreVote (thesis §9.6): granted iff `req.term > currentTerm`, the sender's log
-        is at least as up-to-date as ours (§5.4.1) and we have not accepted an AppendEntries of
-        our current term within `election_min_s` before `now` (a Leader never grants).
-        Changes nothing: no term adoption, no vote, no timer reset, nothing to persist."""
-        heard_leader = self.role == LEADER or (
-            self.leader_contact is not None and now - self.leader_contact < self.election_min_s
-        )
-        granted = req.term > self.current_term and self._up_to_date(req) and not heard_leader
-        return VoteResponse(self.current_term, granted)
-
-    def on_prevote_response(
-        self, peer: int, req_term: int, resp: VoteResponse, now: float = 0.0
-    ) -> VoteRequest | None:
-        """Count a pre-vote of the round for `req_term`. A higher term in the reply is adopted
-        (which ends the round). Returns the RequestVote to send to every peer when this grant
-        completes a majority and the real election starts; otherwise None. A peer that answers
-        UNIMPLEMENTED (a server without PreVote) is passed as `VoteResponse(0, True)`."""
+    def handle_vote_response(self, now_ms: int, from_id: NodeId, resp: VoteResponse) -> None:
+        """A vote for this candidate (§5.2): a majority, self included, makes it Leader."""
+        self._now_ms = now_ms
         self._observe_term(resp.term)
-        if (
-            not resp.granted
-            or self.prevote_term != req_term
-            or self.current_term + 1 != req_term
-            or self.role == LEADER
-        ):
-            return None
-        self.prevotes.add(peer)
-        if len(self.prevotes) < self.majority():
-            return None
-        return self.start_election(now)
+        if self._role is not Role.CANDIDATE or resp.term != self._term or not resp.vote_granted:
+            return
+        self._votes.add(from_id)
+        if len(self._votes) >= self._quorum():
+            self._become_leader()
 
-    def _end_prevote(self) -> None:
-        """Close the pre-vote round in progress, if any (journal `prevote_result`)."""
-        if self.prevote_term is not None:
-            self._event("prevote_result", term=self.prevote_term, granted=len(self.prevotes))
-            self.prevote_term = None
-            self.prevotes = set()
+    def handle_append_response(
+        self, now_ms: int, from_id: NodeId, sent: AppendSent, resp: AppendResponse
+    ) -> None:
+        """A reply to this leader's AppendEntries `sent` (§5.3); any reply of this term counts
+        as contact for check-quorum."""
+        self._now_ms = now_ms
+        self._observe_term(resp.term)
+        if self._role is not Role.LEADER or sent.term != self._term:
+            return
+        p = self._progress.get(from_id)
+        if p is None:
+            return
+        p.last_reply_ms = max(p.last_reply_ms, now_ms)
+        if sent.n_entries > 0:
+            p.inflight_since = None
+        if resp.success:
+            new_match = sent.prev_log_index + sent.n_entries
+            p.match_index = max(p.match_index, new_match)
+            p.next_index = max(p.next_index, new_match + 1)
+            more = p.next_index <= self.last_log_index and p.inflight_since is None
+            self._maybe_commit()
+            if more:
+                self._send_append(from_id)
+            return
+        if sent.prev_log_index + 1 != p.next_index:
+            return  # a stale rejection; the peer already moved on
+        hinted = self._backtrack_hint(sent, resp)
+        p.next_index = max(min(hinted, sent.prev_log_index), p.match_index + 1, 0)
+        if p.inflight_since is None:
+            self._send_append(from_id)
 
-    def start_election(self, now: float = 0.0) -> VoteRequest | None:
-        """Start a real election (Raft §5.2): term + 1, vote for itself, Candidate.
+    def handle_send_failure(self, now_ms: int, peer: NodeId, sent: AppendSent | None) -> None:
+        """The driver could not deliver a message to `peer` (or got no answer in time)."""
+        self._now_ms = now_ms
+        p = self._progress.get(peer)
+        if sent is not None and p is not None and sent.term == self._term and sent.n_entries > 0:
+            p.inflight_since = None
+            p.retry_at_ms = now_ms + self.cfg.heartbeat_ms
 
-        Returns the RequestVote to send to every peer, or None when it won at once (one node)."""
-        self._end_prevote()
-        self.current_term += 1
-        self.voted_for = self.node_id
-        self.leader_id = -1
-        self.leader_contact = None
-        self._out.state_dirty = True
-        self._out.reset_timer = True
-        self._event("term", term=self.current_term)
-        self._set_role(CANDIDATE)
-        self._event("vote", term=self.current_term, candidate=self.node_id)
-        self.votes = {self.node_id}
-        if len(self.votes) >= self.majority():
-            self._become_leader(now)
-            return None
-        return VoteRequest(self.current_term, self.node_id, self.last_log_index, self.last_log_term)
+    def propose(self, now_ms: int, command: str) -> tuple[int, int] | NotLeader:
+        """A client command. On the leader it is appended and replicated; the returned
+        (index, term) identify it when it is committed (or overwritten)."""
+        self._now_ms = now_ms
+        if self._role is not Role.LEADER:
+            return NotLeader(self._leader_id)
+        index = self._append_own(command)
+        self._broadcast_append()
+        self._maybe_commit()
+        return index, self._term
 
-    def _up_to_date(self, req: VoteRequest | PreVoteRequest) -> bool:
-        """The candidate's log is at least as up-to-date as ours (Raft §5.4.1)."""
+    # ----- internals -----
+
+    def _up_to_date(self, req: VoteRequest) -> bool:
+        """§5.4.1: the candidate's log is at least as up-to-date as ours (later last term, or
+        the same last term and at least as long)."""
         return req.last_log_term > self.last_log_term or (
             req.last_log_term == self.last_log_term and req.last_log_index >= self.last_log_index
         )
 
-    def on_vote_request(self, req: VoteRequest) -> VoteResponse:
-        self._observe_term(req.term)
-        granted = (
-            req.term == self.current_term
-            and self.voted_for in (-1, req.candidate_id)
-            and self._up_to_date(req)
-        )
-        if granted:
-            if self.voted_for != req.candidate_id:
-                self.voted_for = req.candidate_id
-                self._out.state_dirty = True
-                self._event("vote", term=self.current_term, candidate=req.candidate_id)
-            self._out.reset_timer = True
-        return VoteResponse(self.current_term, granted)
+    def _has_quorum_contact(self) -> bool:
+        """Check-quorum (thesis §6.2): a reply from a majority, self included, within the last
+        maximum election timeout. Always true with check-quorum off."""
+        if not self.cfg.check_quorum:
+            return True
+        window = self.cfg.election_timeout_ms[1]
+        recent = sum(1 for p in self._progress.values() if self._now_ms - p.last_reply_ms < window)
+        return 1 + recent >= self._quorum()
 
-    def on_vote_response(
-        self, peer: int, req_term: int, resp: VoteResponse, now: float = 0.0
-    ) -> None:
-        self._observe_term(resp.term)
-        if self.role != CANDIDATE or self.current_term != req_term or not resp.granted:
-            return
-        self.votes.add(peer)
-        if len(self.votes) >= self.majority():
-            self._become_leader(now)
+    def _step_down_no_quorum(self) -> None:
+        """A leader cut off from the majority steps down in the same term, keeping votedFor."""
+        self._leader_id = NONE
+        self._become_follower()
 
-    def _become_leader(self, now: float) -> None:
-        self._set_role(LEADER)
-        self.leader_id = self.node_id
-        self.next_index = {p: len(self.log) for p in self.peer_ids}
-        self.match_index = {p: -1 for p in self.peer_ids}
-        # Check-quorum counts from the start of the term: every peer gets a full timeout.
-        self.last_reply = {p: now for p in self.peer_ids}
-        # Raft 8: a no-op of the new term lets entries of earlier terms commit (Figure 8).
-        self._append(Entry(self.current_term, ""))
-        self._out.replicate = True
-        self._advance_commit()
-
-    # ----- replication, follower side -----
-
-    def on_append_request(self, req: AppendRequest, now: float = 0.0) -> AppendResponse:
-        """AppendEntries (Raft §5.3); `now` records the leader contact that makes this node
-        refuse pre-votes for the next `election_min_s` (thesis §9.6)."""
-        self._observe_term(req.term)
-        if req.term < self.current_term:
-            return AppendResponse(self.current_term, False)
+    def _start_prevote(self) -> None:
+        """Election timeout with pre-vote on (thesis §9.6): stay (or return to) Follower in the
+        same term, draw a new timeout and ask every peer for a pre-vote for term + 1. A leader
+        not heard from for a timeout is presumed gone (`leader_id` cleared)."""
         self._end_prevote()
-        if self.role != FOLLOWER:
-            self._set_role(FOLLOWER)  # a candidate of the same term: the election is lost
-        self.leader_id = req.leader_id
-        self.leader_contact = now
-        self._out.reset_timer = True
-
-        prev = req.prev_log_index
-        if prev < -1:  # malformed: there is no such index
-            return AppendResponse(self.current_term, False, conflict_index=len(self.log))
-        if prev >= len(self.log):
-            return AppendResponse(self.current_term, False, conflict_index=len(self.log))
-        if prev >= 0 and self.log[prev].term != req.prev_log_term:
-            conflict_term = self.log[prev].term
-            first = prev
-            while first > 0 and self.log[first - 1].term == conflict_term:
-                first -= 1
-            return AppendResponse(
-                self.current_term, False, conflict_index=first, conflict_term=conflict_term
-            )
-
-        for offset, entry in enumerate(req.entries):
-            index = prev + 1 + offset
-            if index < len(self.log):
-                if self.log[index].term == entry.term:
-                    continue  # already have it: a stale or repeated request never truncates
-                self._truncate(index)
-            self._append(entry)
-
-        last_new = prev + len(req.entries)
-        if req.leader_commit > self.commit_index:
-            self._set_commit(min(req.leader_commit, last_new))
-        return AppendResponse(self.current_term, True)
-
-    # ----- replication, leader side -----
-
-    def append_request_for(self, peer: int) -> AppendRequest | None:
-        """The next AppendEntries for `peer` (a heartbeat when it is up to date)."""
-        if self.role != LEADER:
-            return None
-        next_index = self.next_index[peer]
-        prev = next_index - 1
-        entries = tuple(self.log[next_index : next_index + MAX_BATCH])
-        return AppendRequest(
-            self.current_term, self.node_id, prev, self.term_at(prev), entries, self.commit_index
-        )
-
-    def has_more_for(self, peer: int) -> bool:
-        return self.role == LEADER and self.next_index[peer] < len(self.log)
-
-    def on_append_response(
-        self, peer: int, req: AppendRequest, resp: AppendResponse, now: float = 0.0
-    ) -> None:
-        """A reply to our AppendEntries (Raft §5.3); any reply of this term, success or not,
-        counts as contact for check-quorum at `now`."""
-        self._observe_term(resp.term)
-        if self.role != LEADER or self.current_term != req.term:
+        if self._role is not Role.FOLLOWER:
+            self._become_follower()  # a Candidate whose election timed out
+        self._leader_id = NONE
+        self._reset_election_timer()
+        term = self._term + 1
+        self._ready.events.append(PreVoteEvent(term))
+        self._prevote = _PreVoteRound(term, {self.cfg.id})
+        if self._quorum() == 1:
+            self._end_prevote()
+            self._start_election()
             return
-        self.last_reply[peer] = max(self.last_reply.get(peer, now), now)
-        if resp.success:
-            match = req.prev_log_index + len(req.entries)
-            if match > self.match_index[peer]:
-                self.match_index[peer] = match
-            self.next_index[peer] = max(self.next_index[peer], match + 1)
-            self._advance_commit()
+        req = VoteRequest(term, self.cfg.id, self.last_log_index, self.last_log_term)
+        for peer in self.cfg.peers:
+            self._ready.messages.append((peer, PreVoteMessage(req)))
+
+    def _end_prevote(self) -> None:
+        """Ends the current pre-vote round, if any, journaling its result."""
+        round_, self._prevote = self._prevote, None
+        if round_ is not None:
+            self._ready.events.append(PreVoteResultEvent(round_.term, len(round_.granted)))
+
+    def _quorum(self) -> int:
+        """A majority of the cluster (peers plus this node)."""
+        return (len(self.cfg.peers) + 1) // 2 + 1
+
+    def _observe_term(self, term: int) -> None:
+        """ "If RPC request or response contains term T > currentTerm: set currentTerm = T,
+        convert to follower" (Figure 2, Rules for Servers)."""
+        if term > self._term:
+            self._end_prevote()  # a round for a term this node has now reached is moot
+            self._term = term
+            self._voted_for = NONE
+            self._ready.hard_state = self.hard_state
+            self._ready.events.append(TermEvent(term))
+            self._leader_id = NONE
+            if self._role is not Role.FOLLOWER:
+                self._become_follower()
+
+    def _become_follower(self) -> None:
+        """Back to Follower (from Candidate or Leader) with a fresh, newly drawn election
+        timeout: a deposed leader's timer still dates from the election it won, and keeping it
+        would make it time out at once and unseat the new leader (etcd raft does the same)."""
+        self._role = Role.FOLLOWER
+        self._end_prevote()
+        self._votes.clear()
+        self._progress.clear()
+        self._reset_election_timer()
+        self._ready.events.append(RoleEvent(Role.FOLLOWER, self._term))
+
+    def _reset_election_timer(self) -> None:
+        self._election_reset_ms = self._now_ms
+        self._ready.reset_timer = True
+
+    def _start_election(self) -> None:
+        """§5.2: term + 1, vote for itself, Candidate, RequestVote to every peer."""
+        self._end_prevote()
+        self._term += 1
+        self._voted_for = self.cfg.id
+        self._role = Role.CANDIDATE
+        self._leader_id = NONE
+        self._progress.clear()
+        self._ready.hard_state = self.hard_state
+        self._ready.events.append(TermEvent(self._term))
+        self._ready.events.append(VoteEvent(self._term, self.cfg.id))
+        self._ready.events.append(RoleEvent(Role.CANDIDATE, self._term))
+        self._reset_election_timer()
+        self._votes = {self.cfg.id}
+        if len(self._votes) >= self._quorum():
+            self._become_leader()
             return
-        # Rejected: back up nextIndex, using the follower's hint when it sent one.
-        if resp.conflict_term is not None:
-            last_of_term = -1
-            for i in range(min(req.prev_log_index, len(self.log) - 1), -1, -1):
-                t = self.log[i].term
-                if t == resp.conflict_term:
-                    last_of_term = i
-                    break
-                if t < resp.conflict_term:
-                    break
-            if last_of_term >= 0:
-                candidate = last_of_term + 1
-            else:
-                candidate = (
-                    resp.conflict_index if resp.conflict_index is not None else req.prev_log_index
-                )
-        elif resp.conflict_index is not None:
-            candidate = resp.conflict_index
+        req = VoteRequest(self._term, self.cfg.id, self.last_log_index, self.last_log_term)
+        for peer in self.cfg.peers:
+            self._ready.messages.append((peer, VoteMessage(req)))
+
+    def _become_leader(self) -> None:
+        self._role = Role.LEADER
+        self._leader_id = self.cfg.id
+        self._votes.clear()
+        self._ready.events.append(RoleEvent(Role.LEADER, self._term))
+        nxt = len(self._log)
+        self._progress = {
+            p: _Progress(next_index=nxt, match_index=-1, last_reply_ms=self._now_ms)
+            for p in self.cfg.peers
+        }
+        # Raft §8: a no-op of the new term lets entries of earlier terms commit.
+        self._append_own("")
+        self._broadcast_append()
+        self._maybe_commit()
+
+    def _append_own(self, command: str) -> int:
+        entry = Entry(len(self._log), self._term, command)
+        self._log.append(entry)
+        self._push_log_append([entry])
+        return entry.index
+
+    def _store_entries(self, prev: int, entries: tuple[Entry, ...]) -> None:
+        """Follower side of §5.3: skip entries already held, truncate only on a differing
+        term (a stale, reordered request whose entries already match never truncates)."""
+        appended: list[Entry] = []
+        for i, e in enumerate(entries):
+            idx = prev + 1 + i
+            if idx <= self.last_log_index:
+                if self._log[idx].term == e.term:
+                    continue
+                self._truncate_from(idx)
+            entry = Entry(idx, e.term, e.command)
+            self._log.append(entry)
+            appended.append(entry)
+        self._push_log_append(appended)
+
+    def _push_log_append(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        ops = self._ready.log_ops
+        if ops and isinstance(ops[-1], LogAppend):
+            ops[-1] = LogAppend(ops[-1].entries + tuple(entries))
         else:
-            candidate = req.prev_log_index  # an original peer: one step back
-        # Always make progress and never go below 0, whatever the hint says.
-        self.next_index[peer] = max(0, min(candidate, req.prev_log_index))
+            ops.append(LogAppend(tuple(entries)))
 
-    def check_quorum(self, now: float) -> bool:
-        """Check-quorum (thesis §6.2/§9.6): a Leader that has not had a reply from a majority
-        (counting itself) within the last `election_max_s` before `now` steps down to Follower
-        in the same term (keeping its vote). Returns True when it stepped down. The driver
-        calls it periodically (every heartbeat) while leading."""
-        if self.role != LEADER:
-            return False
-        fresh = 1 + sum(
-            1 for p in self.peer_ids if now - self.last_reply.get(p, now) <= self.election_max_s
-        )
-        if fresh >= self.majority():
-            return False
-        self.leader_id = -1
-        self._step_down()
-        return True
+    def _truncate_from(self, from_index: int) -> None:
+        if from_index <= self._commit_index:
+            # Only a leader that broke Leader Completeness (§5.4.3) asks for it: refused rather
+            # than losing a committed entry. The Rust core has no such guard (docs/scenarios.md:
+            # how a core guards against it is not part of the contract).
+            raise AssertionError(
+                f"refusing to truncate committed entries"
+                f" (from {from_index}, commitIndex {self._commit_index})"
+            )
+        del self._log[from_index:]
+        self._ready.log_ops.append(LogTruncate(from_index))
+        self._ready.events.append(TruncateEvent(from_index))
 
-    def _advance_commit(self) -> None:
-        """Commit the highest N replicated on a majority whose entry has the current term."""
-        for n in range(len(self.log) - 1, self.commit_index, -1):
-            if self.log[n].term != self.current_term:
-                break  # earlier entries have older terms (Figure 8): they commit only with ours
-            count = 1 + sum(1 for p in self.peer_ids if self.match_index[p] >= n)
-            if count >= self.majority():
-                self._set_commit(n)
-                break
+    def _broadcast_append(self) -> None:
+        for peer in self.cfg.peers:
+            if self._progress[peer].inflight_since is None:
+                self._send_append(peer)
 
-    # ----- clients -----
+    def _send_append(self, peer: NodeId) -> None:
+        """Sends the entries from nextIndex on (at most one such append in flight per peer)."""
+        p = self._progress[peer]
+        nxt = min(max(p.next_index, 0), len(self._log))
+        prev = nxt - 1
+        prev_term = self._log[prev].term if prev >= 0 else 0
+        entries = tuple(self._log[nxt : nxt + self.cfg.max_entries_per_append])
+        if entries:
+            p.inflight_since = self._now_ms
+        p.last_sent_ms = self._now_ms
+        req = AppendRequest(self._term, self.cfg.id, prev, prev_term, entries, self._commit_index)
+        self._ready.messages.append((peer, AppendMessage(req)))
 
-    def propose(self, command: str) -> int | None:
-        """Append a client command; returns its index, or None when not leader."""
-        if self.role != LEADER:
-            return None
-        self._append(Entry(self.current_term, command))
-        self._out.replicate = True
-        self._advance_commit()  # a one-node cluster commits at once
-        return len(self.log) - 1
+    def _send_heartbeat(self, peer: NodeId) -> None:
+        """An empty AppendEntries anchored at matchIndex, which the follower is known to hold,
+        so it asserts leadership and carries the commit index without ever causing
+        backtracking."""
+        p = self._progress[peer]
+        prev = min(p.match_index, len(self._log) - 1)
+        prev_term = self._log[prev].term if prev >= 0 else 0
+        p.last_sent_ms = self._now_ms
+        req = AppendRequest(self._term, self.cfg.id, prev, prev_term, (), self._commit_index)
+        self._ready.messages.append((peer, AppendMessage(req)))
+
+    def _backtrack_hint(self, sent: AppendSent, resp: AppendResponse) -> int:
+        """Fast backtracking (Raft thesis §5.3): after the last entry of the conflicting term
+        if this log has one, else the follower's conflict index, else nextIndex - 1."""
+        if resp.conflict_term is not None:
+            for pos in range(len(self._log) - 1, -1, -1):
+                if self._log[pos].term == resp.conflict_term:
+                    return pos + 1
+            return resp.conflict_index if resp.conflict_index is not None else sent.prev_log_index
+        if resp.conflict_index is not None:
+            return resp.conflict_index
+        return sent.prev_log_index
+
+    def _maybe_commit(self) -> None:
+        """ "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N,
+        and log[N].term == currentTerm: set commitIndex = N" (Figure 2; Figure 8 explains the
+        term condition). The leader counts itself: its entries are persisted before any
+        message."""
+        n = self.last_log_index
+        while n > self._commit_index:
+            if self._log[n].term != self._term:
+                break  # older terms below: never commit them by counting replicas
+            replicas = 1 + sum(1 for p in self._progress.values() if p.match_index >= n)
+            if replicas >= self._quorum():
+                self._advance_commit(n)
+                return
+            n -= 1
+
+    def _advance_commit(self, index: int) -> None:
+        if index <= self._commit_index:
+            return
+        self._commit_index = index
+        self._ready.events.append(CommitEvent(index))
+        while self._last_applied < self._commit_index:
+            self._last_applied += 1
+            self._ready.committed.append(self._log[self._last_applied])

@@ -14,11 +14,12 @@ import socket
 import sys
 
 from . import IMPLEMENTATION
-from .config import USAGE, Config, UsageError, parse_args
+from .cli import EXIT_USAGE, CommandLineExit, missing_stubs, parse_command_line
+from .config import USAGE, Config, parse_args
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 class StartupError(Exception):
@@ -59,7 +60,7 @@ async def serve(cfg: Config) -> int:
 
     from raft_pb import raft_service_pb2_grpc as pb_grpc
 
-    from .core import RaftCore
+    from .core import HardState
     from .journal import Journal, JournalError
     from .server import SERVER_OPTIONS, RaftNode
     from .storage import FileStorage, MemoryStorage, StorageError
@@ -71,16 +72,7 @@ async def serve(cfg: Config) -> int:
         journal = Journal(cfg.journal, cfg.node_id)
     except (StorageError, JournalError) as e:
         raise StartupError(str(e)) from None
-    core = RaftCore(
-        cfg.node_id,
-        [p.id for p in cfg.peers],
-        term,
-        voted_for,
-        entries,
-        election_min_s=cfg.election_min_ms / 1000.0,
-        election_max_s=cfg.election_max_ms / 1000.0,
-    )
-    node = RaftNode(cfg, core, storage, journal)
+    node = RaftNode(cfg, storage, journal, HardState(term, voted_for), entries)
     server = grpc.aio.server(options=SERVER_OPTIONS)
     pb_grpc.add_RaftServiceServicer_to_server(node, server)
     try:
@@ -111,9 +103,8 @@ async def serve(cfg: Config) -> int:
     journal.write(
         "start", implementation=IMPLEMENTATION, term=term, voted_for=voted_for, log_len=len(entries)
     )
-    journal.write("role", role=core.role, term=term)
     await server.start()
-    node.start()
+    node.start()  # journals the core's first role line
     log.info(
         "node %d (%s) serving on %s, term %d, log length %d, peers %s",
         cfg.node_id,
@@ -136,17 +127,10 @@ async def serve(cfg: Config) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in args):
-        print(USAGE)
-        return EXIT_OK
     try:
-        cfg = parse_args(args)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    # grpc's own C-core logging would add lines to our one-line errors.
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+        cfg = parse_command_line(argv, USAGE, parse_args)
+    except CommandLineExit as e:
+        return e.code
     logging.basicConfig(
         stream=sys.stderr,
         level=_log_level(),
@@ -155,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import raft_pb.raft_service_pb2  # noqa: F401
     except ImportError as e:
-        print(
-            f"error: gRPC stubs or packages missing ({e}); run python-node/setup.sh",
-            file=sys.stderr,
-        )
+        missing_stubs(e)
         return EXIT_FAILURE
     # Until the event loop installs its handlers, SIGTERM ends the process quietly with 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))

@@ -1,9 +1,11 @@
-"""The gRPC side of the node: drives a RaftCore from one asyncio event loop.
+"""The I/O shell around the pure core (core.py), on one asyncio event loop.
 
 Only coroutines and callbacks of this loop touch the core, so it needs no lock. After every
-step `_after_step()` makes the core's output durable (fsync) and journals it *before* the
-caller sends the reply or messages of that step, then reacts to it: re-draws the election
-timer, starts or stops the per-peer replication tasks, and answers waiting client requests.
+input `_process_ready()` carries out the core's `Ready` in order: persist (fsync), journal,
+send messages, apply committed entries to the key-value store and answer their clients; the RPC
+reply of that input leaves only afterwards. A tick every TICK_S drives elections, heartbeats and
+check-quorum inside the core. Each message is sent as its own RPC with a deadline, so a slow or
+dead peer never delays the others. Protobuf conversion lives here, never in the core.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
-from typing import Any
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import grpc
 
@@ -22,22 +26,46 @@ from raft_pb import raft_service_pb2_grpc as pb_grpc
 from . import IMPLEMENTATION
 from .config import Config
 from .core import (
-    LEADER,
+    NONE,
+    Answer,
+    AppendMessage,
     AppendRequest,
     AppendResponse,
-    Applied,
+    CommitEvent,
     Entry,
-    PreVoteRequest,
+    Event,
+    HardState,
+    LogAppend,
+    LogTruncate,
+    Message,
+    NotLeader,
+    PreVoteEvent,
+    PreVoteMessage,
+    PreVoteReply,
+    PreVoteResultEvent,
     RaftCore,
+    Role,
+    RoleEvent,
+    TermEvent,
+    TruncateEvent,
+    Unimplemented,
+    VoteEvent,
+    VoteMessage,
     VoteRequest,
     VoteResponse,
 )
+from .core import (
+    Config as CoreConfig,
+)
 from .journal import Journal
+from .kv import KvStore
 
 log = logging.getLogger("raftnode")
 
 CLIENT_TIMEOUT_S = 3.0
 FORWARDED_KEY = "x-raft-forwarded"
+TICK_S = 0.01
+MAX_ENTRIES_PER_APPEND = 256
 
 # Reconnect quickly to a restarted peer (grpc's default backoff grows to two minutes), and
 # never route loopback traffic through an HTTP proxy from the environment.
@@ -54,40 +82,128 @@ RENEW_INTERVAL_S = 0.2
 # Without this, two nodes could bind one port (grpc sets SO_REUSEPORT by default).
 SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
 
+Context = grpc.aio.ServicerContext[Any, Any]
+
 
 class FatalError(Exception):
     pass
 
 
-def entry_to_pb(index: int, e: Entry) -> pb.LogEntry:
-    return pb.LogEntry(index=index, term=e.term, command=e.command)
+class Storage(Protocol):
+    """What the driver needs of storage.py's MemoryStorage / FileStorage."""
+
+    def save_state(self, term: int, voted_for: int) -> None: ...
+    def truncate(self, kept: list[Entry]) -> None: ...
+    def append(self, entries: tuple[Entry, ...]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A client's command, applied: its log position and the state machine's result."""
+
+    index: int
+    term: int
+    result: str | None
+
+
+def journal_record(ev: Event) -> dict[str, Any]:
+    """The journal line of a core event (docs/node-contract.md section 5)."""
+    match ev:
+        case TermEvent(term):
+            return {"event": "term", "term": term}
+        case VoteEvent(term, candidate):
+            return {"event": "vote", "term": term, "candidate": candidate}
+        case RoleEvent(role, term):
+            return {"event": "role", "role": role.value, "term": term}
+        case TruncateEvent(from_index):
+            return {"event": "truncate", "from_index": from_index}
+        case CommitEvent(index):
+            return {"event": "commit", "index": index}
+        case PreVoteEvent(term):
+            return {"event": "prevote", "term": term}
+        case PreVoteResultEvent(term, granted):
+            return {"event": "prevote_result", "term": term, "granted": granted}
+
+
+def entry_to_pb(e: Entry) -> pb.LogEntry:
+    return pb.LogEntry(index=e.index, term=e.term, command=e.command)
+
+
+def vote_to_pb(req: VoteRequest) -> pb.RequestVoteRequest:
+    return pb.RequestVoteRequest(
+        term=req.term,
+        candidateId=req.candidate_id,
+        lastLogIndex=req.last_log_index,
+        lastLogTerm=req.last_log_term,
+    )
+
+
+def vote_from_pb(r: pb.RequestVoteRequest) -> VoteRequest:
+    return VoteRequest(r.term, r.candidateId, r.lastLogIndex, r.lastLogTerm)
+
+
+def append_to_pb(req: AppendRequest) -> pb.AppendEntriesRequest:
+    return pb.AppendEntriesRequest(
+        term=req.term,
+        leaderId=req.leader_id,
+        prevLogIndex=req.prev_log_index,
+        prevLogTerm=req.prev_log_term,
+        leaderCommit=req.leader_commit,
+        entries=[entry_to_pb(e) for e in req.entries],
+    )
+
+
+def append_from_pb(r: pb.AppendEntriesRequest) -> AppendRequest:
+    entries = tuple(Entry(e.index, e.term, e.command) for e in r.entries)
+    return AppendRequest(r.term, r.leaderId, r.prevLogIndex, r.prevLogTerm, entries, r.leaderCommit)
+
+
+def core_config(cfg: Config) -> CoreConfig:
+    """The core's settings from the command line; an RPC deadline is the minimum election
+    timeout, as in the Rust node."""
+    return CoreConfig(
+        id=cfg.node_id,
+        peers=tuple(p.id for p in cfg.peers),
+        heartbeat_ms=cfg.heartbeat_ms,
+        rpc_timeout_ms=cfg.election_min_ms,
+        max_entries_per_append=MAX_ENTRIES_PER_APPEND,
+        election_timeout_ms=(cfg.election_min_ms, cfg.election_max_ms),
+        pre_vote=True,
+        check_quorum=True,
+    )
 
 
 class RaftNode(pb_grpc.RaftServiceServicer):
-    def __init__(self, cfg: Config, core: RaftCore, storage: Any, journal: Journal) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        storage: Storage,
+        journal: Journal,
+        hard_state: HardState,
+        entries: list[Entry],
+    ) -> None:
         self.cfg = cfg
-        self.core = core
         self.storage = storage
         self.journal = journal
+        self.kv = KvStore()
+        self._epoch = time.monotonic()
+        self.core = RaftCore(
+            core_config(cfg), hard_state, entries, self._now(), self._draw_timeout()
+        )
         self.peers = {p.id: p for p in cfg.peers}
         self.channels = {
             p.id: grpc.aio.insecure_channel(p.address, options=CHANNEL_OPTIONS) for p in cfg.peers
         }
         self.stubs = {pid: pb_grpc.RaftServiceStub(ch) for pid, ch in self.channels.items()}
         self.rpc_timeout = cfg.election_min_ms / 1000.0
-        self.heartbeat = cfg.heartbeat_ms / 1000.0
         self.election_max = cfg.election_max_ms / 1000.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._quorum_timer: asyncio.TimerHandle | None = None
         # Set (and replaced) whenever the known leader changes: wakes forwarded requests
         # waiting on a leader that may be dead.
         self._leader_changed = asyncio.Event()
-        self._known_leader = core.leader_id
-        self._leader_term: int | None = None
-        self._replicators: dict[int, asyncio.Task[None]] = {}
-        self._wake: dict[int, asyncio.Event] = {}
+        self._known_leader = self.core.leader_id
         self._waiters: dict[int, tuple[int, asyncio.Future[Applied | None]]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
         self._peer_up: dict[int, bool] = {}
         self._renewed: dict[int, float] = {}
@@ -97,248 +213,177 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     # ----- life cycle -----
 
     def start(self) -> None:
-        self._arm_timer()
+        """Journals the core's first Ready (role Follower) and starts the tick."""
+        self._process_ready()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._stop_leading()
-        tasks = list(self._background) + list(self._replicators.values())
+        tasks = list(self._background)
+        if self._ticker is not None:
+            tasks.append(self._ticker)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._fail_waiters(-1)
         for ch in [*self.channels.values(), *self._retired]:
             await ch.close()
 
-    # ----- the step driver -----
+    def _now(self) -> int:
+        """Milliseconds on the monotonic clock since this node started."""
+        return int((time.monotonic() - self._epoch) * 1000)
 
-    def _after_step(self) -> None:
-        out = self.core.take_output()
+    def _draw_timeout(self) -> int:
+        return random.randint(self.cfg.election_min_ms, self.cfg.election_max_ms)
+
+    async def _tick_loop(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(TICK_S)
+            self.core.tick(self._now())
+            try:
+                self._process_ready()
+            except FatalError:
+                return
+
+    # ----- carrying out a Ready -----
+
+    def _process_ready(self) -> None:
+        """Persist, journal, send, apply: the order that keeps the durability promises."""
+        ready = self.core.take_ready()
+        if ready.is_empty():
+            return
+        self._note_leader()
+        self._persist(ready.hard_state, ready.log_ops)
+        records = [journal_record(ev) for ev in ready.events]
+        self.journal.write_all(records)
+        for ev, rec in zip(ready.events, records, strict=True):
+            if isinstance(ev, RoleEvent) and ev.role is not Role.LEADER:
+                self._fail_waiters(-1)
+            elif isinstance(ev, TruncateEvent):
+                self._fail_waiters(ev.from_index)
+            if rec["event"] in ("role", "term", "vote", "truncate"):
+                log.info("%s", " ".join(f"{k}={v}" for k, v in rec.items()))
+        if not self._stopping:
+            for peer, msg in ready.messages:
+                self._spawn(self._send(peer, msg))
+        for entry in ready.committed:
+            self._apply(entry)
+        if ready.reset_timer:
+            self.core.set_election_timeout(self._draw_timeout())
+
+    def _persist(self, hs: HardState | None, ops: list[LogTruncate | LogAppend]) -> None:
         try:
-            if out.state_dirty:
-                self.storage.save_state(self.core.current_term, self.core.voted_for)
-            if out.log_dirty_from is not None:
-                self.storage.sync_log(self.core.log, out.log_dirty_from)
+            if hs is not None:
+                self.storage.save_state(hs.term, hs.voted_for)
+            for op in ops:
+                if isinstance(op, LogTruncate):
+                    self.storage.truncate(self.core.log[: op.from_index])
+                else:
+                    self.storage.append(op.entries)
         except Exception as e:  # noqa: BLE001 - any storage failure is fatal
             msg = f"cannot persist state: {e}"
             self.on_fatal(msg)
             raise FatalError(msg) from None
-        self.journal.write_all(out.events)
-        for ev in out.events:
-            if ev["event"] in ("role", "term", "vote", "truncate"):
-                log.info("%s", " ".join(f"{k}={v}" for k, v in ev.items()))
 
-        core = self.core
-        if core.leader_id != self._known_leader:
-            self._known_leader = core.leader_id
+    def _note_leader(self) -> None:
+        if self.core.leader_id != self._known_leader:
+            self._known_leader = self.core.leader_id
             self._leader_changed.set()
             self._leader_changed = asyncio.Event()
-        if core.role == LEADER:
-            if self._leader_term != core.current_term:
-                self._start_leading()
-        elif self._leader_term is not None:
-            self._stop_leading()
-        if core.role != LEADER and not self._stopping and (out.reset_timer or self._timer is None):
-            self._arm_timer()
 
-        for a in out.applied:
-            waiter = self._waiters.pop(a.index, None)
-            if waiter is not None:
-                term, fut = waiter
-                if not fut.done():
-                    fut.set_result(a if a.term == term else None)
-        if out.replicate:
-            for ev in self._wake.values():
-                ev.set()
+    def _apply(self, entry: Entry) -> None:
+        result = self.kv.apply(entry.command)
+        self.journal.write(
+            "apply", index=entry.index, term=entry.term, command=entry.command, result=result
+        )
+        waiter = self._waiters.pop(entry.index, None)
+        if waiter is not None:
+            term, fut = waiter
+            if not fut.done():
+                same = entry.term == term  # else another leader's entry took its index
+                fut.set_result(Applied(entry.index, entry.term, result) if same else None)
 
-    # ----- elections -----
+    def _fail_waiters(self, from_index: int) -> None:
+        """Clients of entries at `from_index` and after learn their outcome is unknown."""
+        for index in [i for i in self._waiters if i >= from_index]:
+            _, fut = self._waiters.pop(index)
+            if not fut.done():
+                fut.set_result(None)
 
-    def _arm_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        delay = random.uniform(self.cfg.election_min_ms, self.cfg.election_max_ms) / 1000.0
-        self._timer = asyncio.get_running_loop().call_later(delay, self._on_election_timeout)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-    def _now(self) -> float:
-        return asyncio.get_running_loop().time()
-
-    def _on_election_timeout(self) -> None:
-        self._timer = None
-        req = self.core.on_election_timeout(self._now())
+    def _step(self, feed: Callable[[int], None]) -> None:
+        """Feeds one peer reply to the core (unless stopping) and carries out its Ready."""
+        if self._stopping:
+            return
+        feed(self._now())
         try:
-            self._after_step()
+            self._process_ready()
         except FatalError:
-            return
-        self._campaign(req)
+            pass  # the node is stopping
 
-    def _campaign(self, req: PreVoteRequest | VoteRequest | None) -> None:
-        """Send a pre-vote round or a real election to every peer."""
-        if req is None:
-            return
-        for peer in self.peers:
-            if isinstance(req, PreVoteRequest):
-                self._spawn(self._request_prevote(peer, req))
-            else:
-                self._spawn(self._request_vote(peer, req))
+    # ----- sending messages -----
 
-    async def _request_prevote(self, peer: int, req: PreVoteRequest) -> None:
+    async def _send(self, peer: int, msg: Message) -> None:
+        if isinstance(msg, VoteMessage):
+            await self._send_vote(peer, msg.request)
+        elif isinstance(msg, PreVoteMessage):
+            await self._send_prevote(peer, msg.request)
+        else:
+            await self._send_append(peer, msg)
+
+    async def _send_vote(self, peer: int, req: VoteRequest) -> None:
+        try:
+            r = await self.stubs[peer].RequestVote(vote_to_pb(req), timeout=self.rpc_timeout)
+        except grpc.aio.AioRpcError as e:
+            log.debug("RequestVote to %d failed: %s", peer, e.code().name)
+            self._maybe_renew_channel(peer)
+            return
+        resp = VoteResponse(r.term, r.voteGranted)
+        self._step(lambda now: self.core.handle_vote_response(now, peer, resp))
+
+    async def _send_prevote(self, peer: int, req: VoteRequest) -> None:
         """PreVote to one peer (thesis §9.6). UNIMPLEMENTED (a server of the original protocol)
         counts as a grant; any other error or a timeout as a refusal (node contract)."""
-        msg = pb.RequestVoteRequest(
-            term=req.term,
-            candidateId=req.candidate_id,
-            lastLogIndex=req.last_log_index,
-            lastLogTerm=req.last_log_term,
-        )
+        reply: PreVoteReply
         try:
-            resp = await self.stubs[peer].PreVote(msg, timeout=self.rpc_timeout)
-            answer = VoteResponse(resp.term, resp.voteGranted)
+            r = await self.stubs[peer].PreVote(vote_to_pb(req), timeout=self.rpc_timeout)
+            reply = Answer(VoteResponse(r.term, r.voteGranted))
         except grpc.aio.AioRpcError as e:
             if e.code() != grpc.StatusCode.UNIMPLEMENTED:
                 log.debug("PreVote to %d failed: %s", peer, e.code().name)
                 self._maybe_renew_channel(peer)
                 return
-            answer = VoteResponse(0, True)
-        if self._stopping:
-            return
-        vote_req = self.core.on_prevote_response(peer, req.term, answer, self._now())
-        try:
-            self._after_step()
-        except FatalError:
-            return  # the node is stopping
-        self._campaign(vote_req)
+            reply = Unimplemented()
+        self._step(lambda now: self.core.handle_prevote_response(now, peer, req.term, reply))
 
-    async def _request_vote(self, peer: int, req: VoteRequest) -> None:
-        msg = pb.RequestVoteRequest(
-            term=req.term,
-            candidateId=req.candidate_id,
-            lastLogIndex=req.last_log_index,
-            lastLogTerm=req.last_log_term,
-        )
+    async def _send_append(self, peer: int, msg: AppendMessage) -> None:
+        sent = msg.request.sent()
         try:
-            resp = await self.stubs[peer].RequestVote(msg, timeout=self.rpc_timeout)
+            r = await self.stubs[peer].AppendEntries(
+                append_to_pb(msg.request), timeout=self.rpc_timeout
+            )
         except grpc.aio.AioRpcError as e:
-            log.debug("RequestVote to %d failed: %s", peer, e.code().name)
+            log.debug("AppendEntries to %d failed: %s %s", peer, e.code().name, e.details())
+            if self._peer_up.get(peer, True):
+                log.info("peer %d unreachable: %s", peer, e.code().name)
+            self._peer_up[peer] = False
             self._maybe_renew_channel(peer)
+            self._step(lambda now: self.core.handle_send_failure(now, peer, sent))
             return
-        if self._stopping:
-            return
-        self.core.on_vote_response(
-            peer, req.term, VoteResponse(resp.term, resp.voteGranted), self._now()
+        if not self._peer_up.get(peer, True):
+            log.info("peer %d reachable again", peer)
+        self._peer_up[peer] = True
+        resp = AppendResponse(
+            r.term,
+            r.success,
+            r.conflict_index if r.HasField("conflict_index") else None,
+            r.conflict_term if r.HasField("conflict_term") else None,
         )
-        try:
-            self._after_step()
-        except FatalError:
-            return  # the node is stopping
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    # ----- replication (leader) -----
-
-    def _start_leading(self) -> None:
-        self._stop_leading()
-        self._leader_term = self.core.current_term
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        loop = asyncio.get_running_loop()
-        for peer in self.peers:
-            self._wake[peer] = asyncio.Event()
-            self._replicators[peer] = loop.create_task(self._replicate(peer, self._leader_term))
-        if self.peers:
-            self._quorum_timer = loop.call_later(self.heartbeat, self._on_quorum_tick)
-
-    def _on_quorum_tick(self) -> None:
-        """Check-quorum every heartbeat while leading (node contract "Pre-vote and
-        check-quorum"): without a reply from a majority within the maximum election timeout
-        the core steps down, and `_after_step` stops the replication and re-arms the timer."""
-        self._quorum_timer = None
-        if self._stopping or self._leader_term is None:
-            return
-        if self.core.check_quorum(self._now()):
-            log.info(
-                "no reply from a majority within %.0f ms: stepping down", 1000 * self.election_max
-            )
-        try:
-            self._after_step()
-        except FatalError:
-            return
-        if self._leader_term is not None:
-            loop = asyncio.get_running_loop()
-            self._quorum_timer = loop.call_later(self.heartbeat, self._on_quorum_tick)
-
-    def _stop_leading(self) -> None:
-        self._leader_term = None
-        if self._quorum_timer is not None:
-            self._quorum_timer.cancel()
-            self._quorum_timer = None
-        for task in self._replicators.values():
-            task.cancel()
-        self._replicators.clear()
-        self._wake.clear()
-        waiters, self._waiters = self._waiters, {}
-        for _, fut in waiters.values():
-            if not fut.done():
-                fut.set_result(None)
-
-    async def _replicate(self, peer: int, term: int) -> None:
-        """One loop per peer: a slow or dead peer never delays the others' heartbeats."""
-        wake = self._wake[peer]
-        core = self.core
-        while core.role == LEADER and core.current_term == term:
-            wake.clear()
-            req = core.append_request_for(peer)
-            if req is None:
-                return
-            msg = pb.AppendEntriesRequest(
-                term=req.term,
-                leaderId=req.leader_id,
-                prevLogIndex=req.prev_log_index,
-                prevLogTerm=req.prev_log_term,
-                leaderCommit=req.leader_commit,
-                entries=[
-                    entry_to_pb(req.prev_log_index + 1 + i, e) for i, e in enumerate(req.entries)
-                ],
-            )
-            try:
-                resp = await self.stubs[peer].AppendEntries(msg, timeout=self.rpc_timeout)
-            except grpc.aio.AioRpcError as e:
-                log.debug("AppendEntries to %d failed: %s %s", peer, e.code().name, e.details())
-                if self._peer_up.get(peer, True):
-                    log.info("peer %d unreachable: %s", peer, e.code().name)
-                self._peer_up[peer] = False
-                self._maybe_renew_channel(peer)
-                await asyncio.sleep(self.heartbeat)  # retry at the next heartbeat
-                continue
-            if not self._peer_up.get(peer, True):
-                log.info("peer %d reachable again", peer)
-            self._peer_up[peer] = True
-            core.on_append_response(
-                peer,
-                req,
-                AppendResponse(
-                    resp.term,
-                    resp.success,
-                    resp.conflict_index if resp.HasField("conflict_index") else None,
-                    resp.conflict_term if resp.HasField("conflict_term") else None,
-                ),
-                self._now(),
-            )
-            try:
-                self._after_step()
-            except FatalError:
-                return  # the node is stopping
-            if core.has_more_for(peer):
-                continue
-            try:
-                await asyncio.wait_for(wake.wait(), self.heartbeat)
-            except TimeoutError:
-                pass
+        self._step(lambda now: self.core.handle_append_response(now, peer, sent, resp))
 
     def _maybe_renew_channel(self, peer: int) -> None:
         """Replaces a channel stuck in reconnect backoff with a fresh one (at most every
@@ -351,7 +396,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         channel = self.channels[peer]
         if channel.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
             return
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         if now - self._renewed.get(peer, 0.0) < RENEW_INTERVAL_S:
             return
         self._renewed[peer] = now
@@ -370,49 +415,46 @@ class RaftNode(pb_grpc.RaftServiceServicer):
 
     # ----- RPC handlers -----
 
-    async def _step(self, context: Any) -> None:
-        """_after_step() for a handler: a failed fsync answers an error, never a success."""
+    async def _reply_step(self, context: Context) -> None:
+        """_process_ready() for a handler: a failed fsync answers an error, never a success."""
         try:
-            self._after_step()
+            self._process_ready()
         except FatalError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
 
-    async def RequestVote(self, request: Any, context: Any) -> Any:
+    async def _refuse_if_stopping(self, context: Context) -> None:
         if self._stopping:  # after the journal's "stop" the state must not change
             await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
-        resp = self.core.on_vote_request(
-            VoteRequest(
-                request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm
-            )
-        )
-        await self._step(context)  # the vote is durable before the reply leaves
-        return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
 
-    async def PreVote(self, request: Any, context: Any) -> Any:
+    async def RequestVote(
+        self, request: pb.RequestVoteRequest, context: Context
+    ) -> pb.RequestVoteResponse:
+        """Figure 2: the vote is durable before the reply leaves."""
+        return await self._vote_rpc(self.core.handle_vote_request, request, context)
+
+    async def PreVote(
+        self, request: pb.RequestVoteRequest, context: Context
+    ) -> pb.RequestVoteResponse:
         """Thesis §9.6: answering changes nothing (no term, vote, timer or journal)."""
-        if self._stopping:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
-        resp = self.core.on_prevote_request(
-            PreVoteRequest(
-                request.term, request.candidateId, request.lastLogIndex, request.lastLogTerm
-            ),
-            self._now(),
-        )
-        return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.granted)
+        return await self._vote_rpc(self.core.handle_prevote_request, request, context)
 
-    async def AppendEntries(self, request: Any, context: Any) -> Any:
-        if self._stopping:  # after the journal's "stop" the state must not change
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
-        req = AppendRequest(
-            request.term,
-            request.leaderId,
-            request.prevLogIndex,
-            request.prevLogTerm,
-            tuple(Entry(e.term, e.command) for e in request.entries),
-            request.leaderCommit,
-        )
-        resp = self.core.on_append_request(req, self._now())
-        await self._step(context)  # appended entries are durable before the acknowledgement
+    async def _vote_rpc(
+        self,
+        handle: Callable[[int, VoteRequest], VoteResponse],
+        request: pb.RequestVoteRequest,
+        context: Context,
+    ) -> pb.RequestVoteResponse:
+        await self._refuse_if_stopping(context)
+        resp = handle(self._now(), vote_from_pb(request))
+        await self._reply_step(context)
+        return pb.RequestVoteResponse(term=resp.term, voteGranted=resp.vote_granted)
+
+    async def AppendEntries(
+        self, request: pb.AppendEntriesRequest, context: Context
+    ) -> pb.AppendEntriesResponse:
+        await self._refuse_if_stopping(context)
+        resp = self.core.handle_append_request(self._now(), append_from_pb(request))
+        await self._reply_step(context)  # appended entries are durable before the ack
         out = pb.AppendEntriesResponse(term=resp.term, success=resp.success)
         if resp.conflict_index is not None:
             out.conflict_index = resp.conflict_index
@@ -420,11 +462,13 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             out.conflict_term = resp.conflict_term
         return out
 
-    async def GetStatus(self, request: Any, context: Any) -> Any:
+    async def GetStatus(
+        self, request: pb.GetStatusRequest, context: Context
+    ) -> pb.GetStatusResponse:
         c = self.core
         return pb.GetStatusResponse(
-            state=c.role,
-            current_term=c.current_term,
+            state=c.role.value,
+            current_term=c.term,
             voted_for=c.voted_for,
             leader_id=c.leader_id,
             node_id=self.cfg.node_id,
@@ -436,26 +480,26 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             leader_address=self._leader_address(),
         )
 
-    async def GetLog(self, request: Any, context: Any) -> Any:
+    async def GetLog(self, request: pb.GetLogRequest, context: Context) -> pb.GetLogResponse:
+        entries = self.core.log
         start = max(0, request.from_index) if request.HasField("from_index") else 0
-        end = len(self.core.log)
+        end = len(entries)
         if request.HasField("max_entries") and request.max_entries > 0:
             end = min(end, start + request.max_entries)
-        return pb.GetLogResponse(
-            entries=[entry_to_pb(i, self.core.log[i]) for i in range(start, end)]
-        )
+        return pb.GetLogResponse(entries=[entry_to_pb(e) for e in entries[start:end]])
 
-    async def ClientRequest(self, request: Any, context: Any) -> Any:
-        if self._stopping:  # after the journal's "stop" the state must not change
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "node is stopping")
+    async def ClientRequest(
+        self, request: pb.ClientRequestMessage, context: Context
+    ) -> pb.ClientResponseMessage:
+        await self._refuse_if_stopping(context)
         command = request.command
         budget = CLIENT_TIMEOUT_S
         remaining = context.time_remaining()
         if remaining is not None:
             budget = max(0.05, min(budget, remaining - 0.05))
-        if self.core.role == LEADER:
+        if self.core.role is Role.LEADER:
             return await self._lead(command, budget, context)
-        if self.core.leader_id == -1:
+        if self.core.leader_id == NONE:
             return self._answer(False, "No leader available", pb.REJECTED)
         metadata = context.invocation_metadata() or ()
         if any(k == FORWARDED_KEY and v == "1" for k, v in metadata):
@@ -464,12 +508,16 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             )
         return await self._forward(command, budget, context)
 
-    async def _lead(self, command: str, budget: float, context: Any) -> Any:
-        index = self.core.propose(command)
-        assert index is not None
+    async def _lead(
+        self, command: str, budget: float, context: Context
+    ) -> pb.ClientResponseMessage:
+        proposed = self.core.propose(self._now(), command)
+        if isinstance(proposed, NotLeader):
+            return self._answer(False, "No leader available", pb.REJECTED)
+        index, term = proposed
         fut: asyncio.Future[Applied | None] = asyncio.get_running_loop().create_future()
-        self._waiters[index] = (self.core.current_term, fut)
-        await self._step(context)  # durable before it counts itself; may resolve fut (one node)
+        self._waiters[index] = (term, fut)
+        await self._reply_step(context)  # durable before it counts itself; may settle fut
         try:
             applied = await asyncio.wait_for(asyncio.shield(fut), budget)
         except TimeoutError:
@@ -479,7 +527,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             return self._answer(False, "leadership lost before commit", pb.UNKNOWN)
         return self._answer(True, "applied", pb.APPLIED, applied.result)
 
-    async def _forward(self, command: str, budget: float, context: Any) -> Any:
+    async def _forward(
+        self, command: str, budget: float, context: Context
+    ) -> pb.ClientResponseMessage:
         """Forward to the leader (node contract §4), following leader changes.
 
         A leader that cannot be reached is waited for at most one maximum election timeout
@@ -493,10 +543,10 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         wait_until = min(deadline, loop.time() + self.election_max)
         while True:
             leader = self.core.leader_id
-            if self.core.role == LEADER:
+            if self.core.role is Role.LEADER:
                 return await self._lead(command, max(0.05, deadline - loop.time()), context)
             changed = self._leader_changed
-            if leader == -1:
+            if leader == NONE:
                 if not await self._wait_event(changed, wait_until - loop.time()):
                     return self._answer(False, "No leader available", pb.REJECTED)
                 continue
@@ -548,7 +598,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             return None
         return False
 
-    async def _send_forward(self, command: str, leader: int, budget: float) -> Any:
+    async def _send_forward(
+        self, command: str, leader: int, budget: float
+    ) -> pb.ClientResponseMessage:
         """Sends the request to `leader` and relays its answer; UNKNOWN when the call fails
         after it may have been sent, or when another leader is known while it is pending
         (the old one may still have applied it)."""
@@ -560,19 +612,24 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 metadata=((FORWARDED_KEY, "1"),),
             )
         )
-        while True:
-            changed = asyncio.ensure_future(self._leader_changed.wait())
-            try:
-                await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                changed.cancel()
-            if call.done():
-                break
-            if self.core.leader_id not in (-1, leader):
+        try:
+            while True:
+                changed = asyncio.ensure_future(self._leader_changed.wait())
+                try:
+                    await asyncio.wait({call, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+                if call.done():
+                    break
+                if self.core.leader_id not in (NONE, leader):
+                    return self._answer(
+                        False, f"leader {leader} was replaced while forwarding", pb.UNKNOWN
+                    )
+        finally:
+            # Also when this handler is cancelled (the client gave up): the forwarded call
+            # must not outlive it and end later with an exception nobody reads.
+            if not call.done():
                 call.cancel()
-                return self._answer(
-                    False, f"leader {leader} was replaced while forwarding", pb.UNKNOWN
-                )
         try:
             return call.result()
         except grpc.aio.AioRpcError as e:
@@ -589,7 +646,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         peer = self.peers.get(lid)
         return peer.address if peer else ""
 
-    def _answer(self, success: bool, message: str, outcome: int, result: str | None = None) -> Any:
+    def _answer(
+        self, success: bool, message: str, outcome: pb.Outcome.ValueType, result: str | None = None
+    ) -> pb.ClientResponseMessage:
         resp = pb.ClientResponseMessage(
             success=success,
             message=message,

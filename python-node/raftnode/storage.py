@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import BinaryIO
 
 from .core import Entry
 
@@ -28,7 +29,10 @@ class MemoryStorage:
     def save_state(self, term: int, voted_for: int) -> None:
         pass
 
-    def sync_log(self, log: list[Entry], dirty_from: int) -> None:
+    def truncate(self, kept: list[Entry]) -> None:
+        pass
+
+    def append(self, entries: tuple[Entry, ...]) -> None:
         pass
 
     def close(self) -> None:
@@ -40,7 +44,7 @@ class FileStorage:
         self.dir = data_dir
         self.state_path = os.path.join(data_dir, "state.json")
         self.log_path = os.path.join(data_dir, "log.jsonl")
-        self._log_file: object | None = None
+        self._log_file: BinaryIO | None = None
         self._persisted = 0  # number of entries in log.jsonl
         try:
             os.makedirs(data_dir, exist_ok=True)
@@ -91,7 +95,7 @@ class FileStorage:
                 raise StorageError(
                     f"{self.log_path}:{lineno}: expected index {len(entries)}, found {index}"
                 )
-            entries.append(Entry(term_i, command))
+            entries.append(Entry(index, term_i, command))
         self._persisted = len(entries)
         if torn:
             self._rewrite(entries)
@@ -104,29 +108,32 @@ class FileStorage:
         data = json.dumps({"term": term, "voted_for": voted_for}, separators=(",", ":")).encode()
         self._replace(self.state_path, data)
 
-    def sync_log(self, log: list[Entry], dirty_from: int) -> None:
-        """Make log.jsonl equal to `log`, whose entries before `dirty_from` are already on disk."""
-        if dirty_from < self._persisted:
-            self._rewrite(log)
+    def truncate(self, kept: list[Entry]) -> None:
+        """Make log.jsonl hold exactly `kept` (a prefix of it), rewritten atomically."""
+        self._rewrite(kept)
+
+    def append(self, entries: tuple[Entry, ...]) -> None:
+        """Append `entries`, whose indices continue the log on disk, and fsync."""
+        if not entries:
             return
-        new = log[self._persisted :]
-        if not new:
-            return
+        if entries[0].index != self._persisted:
+            raise StorageError(
+                f"{self.log_path}: append at index {entries[0].index}, log has {self._persisted}"
+            )
         assert self._log_file is not None
-        data = b"".join(_record(self._persisted + i, e) for i, e in enumerate(new))
-        self._log_file.write(data)  # type: ignore[attr-defined]
-        self._log_file.flush()  # type: ignore[attr-defined]
-        os.fsync(self._log_file.fileno())  # type: ignore[attr-defined]
-        self._persisted = len(log)
+        self._log_file.write(b"".join(_record(e) for e in entries))
+        self._log_file.flush()
+        os.fsync(self._log_file.fileno())
+        self._persisted += len(entries)
 
     def close(self) -> None:
         if self._log_file is not None:
-            self._log_file.close()  # type: ignore[attr-defined]
+            self._log_file.close()
             self._log_file = None
 
     def _rewrite(self, log: list[Entry]) -> None:
         self.close()
-        self._replace(self.log_path, b"".join(_record(i, e) for i, e in enumerate(log)))
+        self._replace(self.log_path, b"".join(_record(e) for e in log))
         self._persisted = len(log)
         self._open_log()
 
@@ -153,10 +160,10 @@ class FileStorage:
             raise StorageError(f"{path}: cannot write: {e.strerror}") from None
 
 
-def _record(index: int, entry: Entry) -> bytes:
+def _record(entry: Entry) -> bytes:
     return (
         json.dumps(
-            {"index": index, "term": entry.term, "command": entry.command},
+            {"index": entry.index, "term": entry.term, "command": entry.command},
             ensure_ascii=False,
             separators=(",", ":"),
         )

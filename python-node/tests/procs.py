@@ -155,7 +155,8 @@ def leader_of(nodes: list[Node]) -> Node:
             return None
         return node
 
-    return wait_for("a single leader", check)
+    leader: Node = wait_for("a single leader", check)
+    return leader
 
 
 def run(

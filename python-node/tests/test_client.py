@@ -63,7 +63,7 @@ def test_client_usage_error_is_one_line(ports):
     assert p.returncode == 2
     assert p.stderr.splitlines() == ["error: option --node 'nohostport': expected HOST:PORT"]
     p = client("--bogus")
-    assert p.returncode == 2 and p.stderr == "error: unknown option '--bogus'\n"
+    assert p.returncode == 2 and p.stderr == "error: unrecognized arguments: --bogus\n"
 
 
 class _Redirector(pb_grpc.RaftServiceServicer):

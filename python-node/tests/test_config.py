@@ -43,12 +43,12 @@ def test_defaults():
         (["x", "5001"], "<id> 'x': not an integer"),
         (["0", "5001"], "<id> '0': must be >= 1"),
         (["1", "70000"], "<port> '70000': must be between 1 and 65535"),
-        (["1", "5001", "--verbose"], "unknown option '--verbose'"),
-        (["1", "5001", "-v"], "unknown option '-v'"),
-        (["1", "5001", "--data-dir"], "option --data-dir: missing value"),
+        (["1", "5001", "--verbose"], "unrecognized arguments: --verbose"),
+        (["1", "5001", "-v"], "unrecognized arguments: -v"),
+        (["1", "5001", "--data-dir"], "argument --data-dir: expected one argument"),
         (["1", "5001", "localhost"], "peer 'localhost': expected ID=HOST:PORT or HOST:PORT"),
-        (["1", "5001", "h:abc"], "peer 'h:abc': port 'abc' is not an integer"),
-        (["1", "5001", "x=h:5002"], "peer 'x=h:5002': id 'x' is not an integer"),
+        (["1", "5001", "h:abc"], "peer 'h:abc': port 'abc': not an integer"),
+        (["1", "5001", "x=h:5002"], "peer 'x=h:5002': id 'x': not an integer"),
         (["1", "5001", "h:4000"], "id -1000 must be >= 1"),
         (["1", "5001", "1=h:5002"], "has this node's own id 1"),
         (["1", "5001", "h:5002", "2=h:6000"], "id 2 given twice"),
@@ -62,6 +62,9 @@ def test_defaults():
         ),
         (["1", "5001", "--heartbeat-ms", "fast"], "--heartbeat-ms 'fast': not an integer"),
         (["1", "5001", "--host", "a", "--host", "b"], "option --host: given twice"),
+        (["1", "5001", "--hea", "40"], "unrecognized arguments: --hea 40"),
+        (["1", "5001", "--data-dir="], "option --data-dir: empty value"),
+        (["1", "5001", "--host", "a b"], "option --host 'a b': bad host"),
     ],
 )
 def test_bad_input_names_the_argument(argv, message):
@@ -69,3 +72,8 @@ def test_bad_input_names_the_argument(argv, message):
         parse_args(argv)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_peers_may_follow_options():
+    cfg = parse_args(["1", "5001", "--heartbeat-ms", "40", "2=h:5002", "h:5003"])
+    assert cfg.peers == [Peer(2, "h", 5002), Peer(3, "h", 5003)] and cfg.heartbeat_ms == 40

@@ -3,13 +3,15 @@ new one with the data intact, restart the killed node from its data dir and watc
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from raft_pb import raft_service_pb2 as pb
 from tests.procs import leader_of, wait_for
 
 
-def applied_entries(journal: list[dict]) -> dict[int, tuple[int, str]]:
+def applied_entries(journal: list[dict[str, Any]]) -> dict[int, tuple[int, str]]:
     out: dict[int, tuple[int, str]] = {}
     for e in journal:
         if e["event"] == "apply":

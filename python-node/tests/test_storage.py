@@ -4,12 +4,13 @@ import json
 
 import pytest
 
-from raftnode.core import AppendRequest, Entry, RaftCore
+from raftnode.core import AppendRequest, Config, Entry, HardState, LogAppend, LogTruncate, RaftCore
+from raftnode.kv import KvStore
 from raftnode.storage import FileStorage, StorageError
 
 
-def entries(*pairs):
-    return [Entry(t, c) for t, c in pairs]
+def entries(*pairs, start=0):
+    return [Entry(start + i, t, c) for i, (t, c) in enumerate(pairs)]
 
 
 def test_fresh_dir_is_created_with_an_initial_state(tmp_path):
@@ -25,7 +26,7 @@ def test_round_trip_of_term_vote_and_log(tmp_path):
     st.load()
     st.save_state(7, 3)
     log = entries((1, ""), (1, "SET a 1"), (2, "héllo wörld"))
-    st.sync_log(log, 0)
+    st.append(tuple(log))
     st.close()
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert lines[1] == {"index": 1, "term": 1, "command": "SET a 1"}
@@ -41,13 +42,12 @@ def test_appends_then_truncation_rewrite(tmp_path):
     st = FileStorage(str(tmp_path))
     st.load()
     log = entries((1, "a"), (1, "b"), (1, "c"))
-    st.sync_log(log, 0)
-    log.append(Entry(1, "d"))
-    st.sync_log(log, 3)  # append only the new entry
-    log[2:] = entries((2, "x"))
-    st.sync_log(log, 2)  # truncation: rewrite
-    log.append(Entry(2, "y"))
-    st.sync_log(log, 3)
+    st.append(tuple(log))
+    st.append((Entry(3, 1, "d"),))  # append only the new entry
+    st.truncate(log[:2])  # truncation: rewrite
+    st.append(tuple(entries((2, "x"), (2, "y"), start=2)))
+    with pytest.raises(StorageError, match="append at index 5, log has 4"):
+        st.append((Entry(5, 2, "gap"),))
     st.close()
     st2 = FileStorage(str(tmp_path))
     assert st2.load()[2] == entries((1, "a"), (1, "b"), (2, "x"), (2, "y"))
@@ -57,15 +57,14 @@ def test_appends_then_truncation_rewrite(tmp_path):
 def test_a_torn_last_record_is_dropped(tmp_path):
     st = FileStorage(str(tmp_path))
     st.load()
-    st.sync_log(entries((1, "a"), (1, "b")), 0)
+    st.append(tuple(entries((1, "a"), (1, "b"))))
     st.close()
     with open(tmp_path / "log.jsonl", "ab") as f:
         f.write(b'{"index":2,"term":1,"comm')  # crash mid-append
     st2 = FileStorage(str(tmp_path))
     log = st2.load()[2]
     assert log == entries((1, "a"), (1, "b"))
-    log.append(Entry(1, "c"))
-    st2.sync_log(log, 2)
+    st2.append((Entry(2, 1, "c"),))
     st2.close()
     st3 = FileStorage(str(tmp_path))
     assert st3.load()[2] == entries((1, "a"), (1, "b"), (1, "c"))
@@ -93,21 +92,32 @@ def test_a_data_dir_below_a_file_is_an_error(tmp_path):
 
 def test_a_core_recovers_its_persisted_state(tmp_path):
     """What a follower acknowledged survives a restart (the driver persists before replying)."""
+    cfg = Config(2, (1, 3))
     st = FileStorage(str(tmp_path))
     term, voted, log = st.load()
-    core = RaftCore(2, [1, 3], term, voted, log)
-    core.on_append_request(AppendRequest(3, 1, -1, 0, (Entry(3, ""), Entry(3, "SET a 1")), 1))
-    out = core.take_output()
-    st.save_state(core.current_term, core.voted_for)
-    st.sync_log(core.log, out.log_dirty_from)
+    core = RaftCore(cfg, HardState(term, voted), log, 0)
+    noop, cmd = Entry(0, 3, ""), Entry(1, 3, "SET a 1")
+    core.handle_append_request(0, AppendRequest(3, 1, -1, 0, (noop, cmd), 1))
+    ready = core.take_ready()
+    assert ready.hard_state is not None
+    st.save_state(ready.hard_state.term, ready.hard_state.voted_for)
+    for op in ready.log_ops:
+        if isinstance(op, LogTruncate):
+            st.truncate(core.log[: op.from_index])
+        else:
+            assert isinstance(op, LogAppend)
+            st.append(op.entries)
     st.close()
 
     st2 = FileStorage(str(tmp_path))
     term, voted, log = st2.load()
-    again = RaftCore(2, [1, 3], term, voted, log)
-    assert (again.current_term, again.voted_for, again.log) == (3, -1, core.log)
+    again = RaftCore(cfg, HardState(term, voted), log, 0)
+    assert (again.term, again.voted_for, again.log) == (3, -1, core.log)
     # Commit index and state machine are rebuilt as the commit index is learned again.
-    assert again.commit_index == -1 and again.kv.data == {}
-    again.on_append_request(AppendRequest(3, 1, 1, 3, (), 1))
-    assert again.kv.data == {"a": "1"}
+    assert again.commit_index == -1
+    again.handle_append_request(0, AppendRequest(3, 1, 1, 3, (), 1))
+    kv = KvStore()
+    for e in again.take_ready().committed:
+        kv.apply(e.command)
+    assert kv.data == {"a": "1"}
     st2.close()

@@ -53,3 +53,6 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
+
+pub mod kinds;
+pub mod suite;

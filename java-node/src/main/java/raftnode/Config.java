@@ -27,6 +27,8 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
 
     /** Bad command line: the message names the argument and the problem. */
     static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
         UsageException(String message) {
             super(message);
         }
@@ -34,6 +36,8 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
 
     /** Thrown for -h/--help: the caller prints the usage and exits 0. */
     static final class HelpRequested extends Exception {
+        private static final long serialVersionUID = 1L;
+
         HelpRequested() {
             super(USAGE);
         }

@@ -1,6 +1,14 @@
 package raftnode;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +18,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The reference nodes' shared data-dir layout (docs/node-contract.md section 7):
@@ -54,10 +61,10 @@ final class FileStorage implements Storage {
         if (Files.exists(statePath)) {
             String text = Files.readString(statePath, StandardCharsets.UTF_8);
             try {
-                Map<String, Object> m = Json.parseObject(text.trim());
+                JsonObject m = parseObject(text.trim());
                 term = toInt(m.get("term"), "term");
-                Object v = m.get("voted_for");
-                votedFor = v == null ? -1 : toInt(v, "voted_for");
+                JsonElement v = m.get("voted_for");
+                votedFor = v == null || v.isJsonNull() ? -1 : toInt(v, "voted_for");
             } catch (IllegalArgumentException e) {
                 throw new IOException(statePath + ": " + e.getMessage());
             }
@@ -72,15 +79,13 @@ final class FileStorage implements Storage {
                     continue;
                 }
                 try {
-                    Map<String, Object> m = Json.parseObject(line);
+                    JsonObject m = parseObject(line);
                     int index = toInt(m.get("index"), "index");
                     if (index != log.size()) {
                         throw new IllegalArgumentException(
                                 "index " + index + " where " + log.size() + " was expected");
                     }
-                    Object cmd = m.get("command");
-                    log.add(new Entry(index, toInt(m.get("term"), "term"),
-                            cmd == null ? "" : cmd.toString()));
+                    log.add(new Entry(index, toInt(m.get("term"), "term"), command(m)));
                 } catch (IllegalArgumentException e) {
                     if (i == lines.size() - 1) {
                         // A kill in the middle of an append leaves a torn last line; it was
@@ -99,11 +104,58 @@ final class FileStorage implements Storage {
         return new Recovered(term, votedFor, log);
     }
 
-    private static int toInt(Object o, String field) {
-        if (!(o instanceof Long)) {
+    /** One strict JSON object and nothing after it; anything else: IllegalArgumentException. */
+    static JsonObject parseObject(String text) {
+        JsonReader reader = new JsonReader(new StringReader(text));
+        reader.setStrictness(Strictness.STRICT);
+        JsonElement e;
+        try {
+            e = JsonParser.parseReader(reader);
+        } catch (JsonParseException ex) {
+            throw new IllegalArgumentException("malformed JSON" + position(ex), ex);
+        }
+        try {
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new IllegalArgumentException("trailing data after the JSON value");
+            }
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("trailing data after the JSON value" + position(ex));
+        }
+        if (!e.isJsonObject()) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        return e.getAsJsonObject();
+    }
+
+    /** " at line L column C" from a Gson message, without its advice to be lenient. */
+    private static String position(Exception ex) {
+        String msg = String.valueOf(ex.getMessage());
+        int at = msg.indexOf(" at line ");
+        int path = msg.indexOf(" path ", Math.max(at, 0));
+        return at < 0 ? "" : msg.substring(at, path > at ? path : msg.length());
+    }
+
+    private static int toInt(JsonElement e, String field) {
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             throw new IllegalArgumentException("field '" + field + "' is not an integer");
         }
-        return Math.toIntExact((Long) o);
+        try {
+            return e.getAsBigDecimal().intValueExact();
+        } catch (ArithmeticException ex) {
+            throw new IllegalArgumentException("field '" + field + "' is not an integer");
+        }
+    }
+
+    /** The entry's command: a string, or absent/null for the empty command. */
+    private static String command(JsonObject m) {
+        JsonElement c = m.get("command");
+        if (c == null || c.isJsonNull()) {
+            return "";
+        }
+        if (!c.isJsonPrimitive() || !c.getAsJsonPrimitive().isString()) {
+            throw new IllegalArgumentException("field 'command' is not a string");
+        }
+        return c.getAsString();
     }
 
     private void openLogForAppend() throws IOException {
@@ -116,7 +168,10 @@ final class FileStorage implements Storage {
 
     @Override
     public void saveState(int term, int votedFor) throws IOException {
-        String text = Json.object().put("term", term).put("voted_for", votedFor) + "\n";
+        JsonObject state = new JsonObject();
+        state.addProperty("term", term);
+        state.addProperty("voted_for", votedFor);
+        String text = Journal.GSON.toJson(state) + "\n";
         replaceAtomically(statePath, text.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -145,8 +200,11 @@ final class FileStorage implements Storage {
     private static byte[] encode(List<Entry> entries) {
         StringBuilder sb = new StringBuilder();
         for (Entry e : entries) {
-            sb.append(Json.object().put("index", e.index()).put("term", e.term())
-                    .put("command", e.command())).append('\n');
+            JsonObject line = new JsonObject();
+            line.addProperty("index", e.index());
+            line.addProperty("term", e.term());
+            line.addProperty("command", e.command());
+            sb.append(Journal.GSON.toJson(line)).append('\n');
         }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -1,5 +1,8 @@
 package raftnode;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -15,6 +18,30 @@ import java.time.Instant;
  * Without --journal every call is a no-op.
  */
 class Journal {
+    /** JSON as the reference nodes write it: nulls kept, no HTML escaping, one line. */
+    static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+
+    /** One journal line being built; fields keep their insertion order. */
+    static final class Line {
+        private final JsonObject object = new JsonObject();
+
+        Line put(String key, long value) {
+            object.addProperty(key, value);
+            return this;
+        }
+
+        /** A null value is written as JSON null (e.g. an absent apply result). */
+        Line put(String key, String value) {
+            object.addProperty(key, value);
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return GSON.toJson(object);
+        }
+    }
+
     private final FileChannel channel;
     private final int node;
 
@@ -37,17 +64,17 @@ class Journal {
     }
 
     /** Starts a line with ts_us, node and event; finish it with {@link #write}. */
-    Json.ObjectWriter event(String event) {
+    Line event(String event) {
         Instant now = Instant.now();
         long tsUs = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
-        return Json.object().put("ts_us", tsUs).put("node", node).put("event", event);
+        return new Line().put("ts_us", tsUs).put("node", node).put("event", event);
     }
 
     boolean enabled() {
         return channel != null;
     }
 
-    synchronized void write(Json.ObjectWriter line) {
+    synchronized void write(Line line) {
         if (channel == null) {
             return;
         }

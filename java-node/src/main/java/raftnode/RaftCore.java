@@ -1,684 +1,134 @@
 package raftnode;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.OptionalInt;
 import java.util.Set;
-import java.util.function.LongSupplier;
-import java.util.logging.Logger;
-import raft.RaftServiceOuterClass.AppendEntriesRequest;
-import raft.RaftServiceOuterClass.AppendEntriesResponse;
-import raft.RaftServiceOuterClass.LogEntry;
-import raft.RaftServiceOuterClass.RequestVoteRequest;
-import raft.RaftServiceOuterClass.RequestVoteResponse;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import raftnode.CoreTypes.AppendRequest;
+import raftnode.CoreTypes.AppendResponse;
+import raftnode.CoreTypes.AppendSent;
+import raftnode.CoreTypes.Event;
+import raftnode.CoreTypes.HardState;
+import raftnode.CoreTypes.LogOp;
+import raftnode.CoreTypes.Message;
+import raftnode.CoreTypes.NotLeader;
+import raftnode.CoreTypes.Outgoing;
+import raftnode.CoreTypes.PreVoteReply;
+import raftnode.CoreTypes.Proposed;
+import raftnode.CoreTypes.Ready;
+import raftnode.CoreTypes.ReadyBuilder;
+import raftnode.CoreTypes.Role;
+import raftnode.CoreTypes.VoteRequest;
+import raftnode.CoreTypes.VoteResponse;
 
 /**
- * The Raft consensus module: elections, log replication, commitment and application, with no
- * sockets, threads or clocks of its own. It is not thread-safe: exactly one thread (the node's
- * event loop, or a test) calls it. Outgoing messages go through {@link Transport}, which must not
- * block; responses come back through the {@code on...} methods. Time comes from the supplied
- * clock and randomness from the supplied Random, so tests can drive it step by step.
+ * The Raft consensus core: a pure, deterministic step function, a port of the Rust reference
+ * core (rust-node/core.rs) that makes the same decision for every input.
  *
- * <p>Rules follow docs/node-contract.md section 2 (0-based indices, -1 for "none").
+ * <p>It owns the Raft state (term, vote, log, commit index, role, per-peer progress) and nothing
+ * else: no sockets, clocks, threads, randomness, storage or journal. The driver feeds it inputs
+ * ({@link #tick} with the current time in ms, requests, responses, proposals) and after each one
+ * takes a {@link Ready}: state to persist, messages to send, journal events and committed entries
+ * to apply. The driver persists a Ready before it sends any message or reply that follows it,
+ * which is what makes "durable before the reply" hold (Raft section 5, Figure 2). Election
+ * timeouts are drawn by the driver: when the core restarts its election timer it sets
+ * {@code Ready.resetTimer} and the driver answers with {@link #setElectionTimeout}.
+ *
+ * <p>Not thread-safe: one thread calls it. Indices are 0-based, -1 is "none".
  */
 final class RaftCore {
-    private static final Logger LOG = Logger.getLogger(RaftCore.class.getName());
-    /** At most this many entries per AppendEntries, so a lagging peer catches up in bounded steps. */
-    static final int MAX_BATCH = 256;
-
-    enum Role { Follower, Candidate, Leader }
-
-    /** Non-blocking message sink. Every send is answered later by exactly one on...() call. */
-    interface Transport {
-        /**
-         * Pre-vote (thesis section 9.6): answered by {@link #onPreVoteResponse}, or by
-         * {@link #onPreVoteUnimplemented} when the peer does not know the RPC; any other failure
-         * needs no call (it counts as a refusal).
-         */
-        void sendPreVote(int peer, RequestVoteRequest req);
-
-        void sendRequestVote(int peer, RequestVoteRequest req);
-
-        void sendAppendEntries(int peer, AppendEntriesRequest req);
+    /**
+     * Static configuration. Times in ms. {@code rpcTimeoutMs}: an in-flight AppendEntries older
+     * than twice this is presumed lost. {@code electionMinMs} bounds the pre-vote lease,
+     * {@code electionMaxMs} is check-quorum's window.
+     */
+    record Config(int id, List<Integer> peers, long heartbeatMs, long rpcTimeoutMs,
+            int maxEntriesPerAppend, long electionMinMs, long electionMaxMs, boolean preVote,
+            boolean checkQuorum) {
+        Config {
+            peers = List.copyOf(peers);
+        }
     }
 
-    /** How a proposal ended: applied (with its result) or unknown (may still commit later). */
-    interface ProposalCallback {
-        void done(boolean applied, String result, String message);
+    /** Result of {@link #propose}: where the entry landed, or who leads instead. */
+    sealed interface ProposeResult permits ProposeResult.Ok, ProposeResult.Refused {
+        record Ok(Proposed proposed) implements ProposeResult {}
+
+        record Refused(NotLeader notLeader) implements ProposeResult {}
     }
 
-    record Timing(int electionMinMs, int electionMaxMs, int heartbeatMs) {}
+    /** The leader's view of one follower (Figure 2 nextIndex/matchIndex, plus flow control). */
+    private static final class Progress {
+        int nextIndex;
+        int matchIndex = -1;
+        /** When the one AppendEntries carrying entries was sent (null: none in flight). */
+        Long inflightSince;
+        /** Last AppendEntries of any kind, for the heartbeat interval (null: none yet). */
+        Long lastSentMs;
+        /** After a failed send, entries are retried no earlier than this. */
+        long retryAtMs;
+        /** Last reply of any kind (or when this node became leader): check-quorum. */
+        long lastReplyMs;
 
-    private record Pending(int term, ProposalCallback callback) {}
+        Progress(int nextIndex, long now) {
+            this.nextIndex = nextIndex;
+            this.lastReplyMs = now;
+        }
+    }
 
-    private final int id;
-    private final int[] peers;
-    private final Timing timing;
-    private final Storage storage;
-    private final Journal journal;
-    private final Transport transport;
-    private final LongSupplier clock;
-    private final Random random;
-    private final String implementation;
+    /** A pre-vote round in progress: the term campaigned for and who granted (self included). */
+    private record PreVoteRound(int term, Set<Integer> granted) {}
 
-    // Durable state (mirrored in storage before anyone is told about it).
-    private int currentTerm;
-    private int votedFor = -1;
-    private final List<Entry> log = new ArrayList<>();
-
-    // Volatile state.
-    private Role role = Role.Follower;
-    private int leaderId = -1;
+    private final Config cfg;
+    private int term;
+    private int votedFor;
+    private final List<Entry> log;
     private int commitIndex = -1;
     private int lastApplied = -1;
-    private long electionDeadline;
-    private final StateMachine stateMachine = new StateMachine();
-    private final Set<Integer> votes = new HashSet<>();
-    /** The term of the running pre-vote round (currentTerm + 1 when it began), or -1 if none. */
-    private int preVoteTerm = -1;
-    /** The request of the running round: answers to an earlier round (same term) count not. */
-    private RequestVoteRequest preVoteRequest;
-    private final Set<Integer> preVotes = new HashSet<>();
-    /** When an AppendEntries of the current leader was last accepted (clock ms). */
-    private long lastLeaderContact = Long.MIN_VALUE / 2;
-    /** Leader only: when each peer last answered an AppendEntries (clock ms), for check-quorum. */
-    private final Map<Integer, Long> lastReply = new HashMap<>();
-    private final Map<Integer, Pending> pending = new LinkedHashMap<>();
-
-    // Leader state, per peer.
-    private final Map<Integer, Integer> nextIndex = new HashMap<>();
-    private final Map<Integer, Integer> matchIndex = new HashMap<>();
-    private final Map<Integer, Boolean> inFlight = new HashMap<>();
-    private final Map<Integer, Boolean> lastFailed = new HashMap<>();
-    private final Map<Integer, Long> lastSent = new HashMap<>();
-
-    RaftCore(int id, List<Integer> peerIds, Timing timing, Storage storage, Journal journal,
-            Transport transport, LongSupplier clock, Random random, String implementation) {
-        this.id = id;
-        this.peers = peerIds.stream().mapToInt(Integer::intValue).toArray();
-        this.timing = timing;
-        this.storage = storage;
-        this.journal = journal;
-        this.transport = transport;
-        this.clock = clock;
-        this.random = random;
-        this.implementation = implementation;
-        for (int p : peers) {
-            inFlight.put(p, false);
-            lastFailed.put(p, false);
-            lastSent.put(p, Long.MIN_VALUE / 2);
-        }
-    }
-
-    /** Recovers durable state, journals {@code start} and the initial role, arms the timer. */
-    void start() throws IOException {
-        Storage.Recovered r = storage.load();
-        currentTerm = r.term();
-        votedFor = r.votedFor();
-        log.clear();
-        log.addAll(r.log());
-        journal.write(journal.event("start").put("implementation", implementation)
-                .put("term", currentTerm).put("voted_for", votedFor).put("log_len", log.size()));
-        journal.write(journal.event("role").put("role", role.name()).put("term", currentTerm));
-        resetElectionTimer();
-    }
-
-    // ---------------------------------------------------------------- timers
-
-    /** Called often (every few ms) by the driver: elections and heartbeats. */
-    void tick() {
-        long now = clock.getAsLong();
-        if (role == Role.Leader) {
-            if (!hasQuorum(now)) {
-                stepDownForLostQuorum();
-                return;
-            }
-            for (int p : peers) {
-                if (!inFlight.get(p) && now - lastSent.get(p) >= timing.heartbeatMs()) {
-                    sendAppend(p);
-                }
-            }
-        } else if (now >= electionDeadline) {
-            startPreVote();
-        }
-    }
+    private Role role = Role.Follower;
+    private int leaderId = CoreTypes.NONE;
+    private final Set<Integer> votes = new TreeSet<>();
+    private final Map<Integer, Progress> progress = new TreeMap<>();
+    private PreVoteRound prevote;
+    /** When this node last accepted an AppendEntries of its current term (pre-vote lease). */
+    private Long leaderContactMs;
+    private long nowMs;
+    private long electionResetMs;
+    private long electionTimeoutMs;
+    private ReadyBuilder ready = new ReadyBuilder();
 
     /**
-     * Check-quorum (thesis section 6.2 / 9.6): true while a majority (counting this leader) has
-     * answered an AppendEntries, success or not, within the last maximum election timeout.
+     * A node starting (or restarting) as Follower with its recovered durable state. The first
+     * Ready holds the Role event. The election timeout is {@code electionMinMs} until the driver
+     * calls {@link #setElectionTimeout} (it should, right away, with a drawn value).
      */
-    private boolean hasQuorum(long now) {
-        int heard = 1;
-        for (int p : peers) {
-            if (now - lastReply.get(p) <= timing.electionMaxMs()) {
-                heard++;
-            }
-        }
-        return heard >= majority();
+    RaftCore(Config cfg, HardState hs, List<Entry> log, long nowMs) {
+        this.cfg = cfg;
+        this.term = hs.term();
+        this.votedFor = hs.votedFor();
+        this.log = new ArrayList<>(log);
+        this.nowMs = nowMs;
+        this.electionResetMs = nowMs;
+        this.electionTimeoutMs = cfg.electionMinMs();
+        ready.events.add(new Event.Role(Role.Follower, term));
     }
 
-    /** A leader cut off from a majority becomes Follower in the same term (keeps votedFor). */
-    private void stepDownForLostQuorum() {
-        LOG.info(() -> "node " + id + " has not heard from a majority within "
-                + timing.electionMaxMs() + " ms: stepping down in term " + currentTerm);
-        leaderId = -1;
-        becomeFollower();
-    }
+    // ---------------------------------------------------------------- accessors
 
-    /** Restarts the election timer (the driver calls it once the node is reachable). */
-    void armElectionTimer() {
-        resetElectionTimer();
-    }
-
-    private void resetElectionTimer() {
-        int span = timing.electionMaxMs() - timing.electionMinMs();
-        electionDeadline = clock.getAsLong() + timing.electionMinMs() + random.nextInt(span + 1);
-    }
-
-    // ---------------------------------------------------------------- terms and roles
-
-    private void persistState() {
-        try {
-            storage.saveState(currentTerm, votedFor);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot persist state", e);
-        }
-    }
-
-    /** A higher term was seen: adopt it, forget the vote, and become (or stay) follower. */
-    private void adoptTerm(int term) {
-        currentTerm = term;
-        votedFor = -1;
-        persistState();
-        journal.write(journal.event("term").put("term", currentTerm));
-        leaderId = -1;
-        endPreVote();
-        becomeFollower();
-    }
-
-    private void becomeFollower() {
-        if (role == Role.Follower) {
-            return;
-        }
-        boolean wasLeader = role == Role.Leader;
-        setRole(Role.Follower);
-        if (wasLeader) {
-            failAllPending("leadership lost before the entry committed");
-        }
-        // Stepping down for any reason (higher term, check-quorum, a leader of the same term)
-        // starts a fresh, newly drawn timeout: the old one belongs to an election long past.
-        resetElectionTimer();
-    }
-
-    private void setRole(Role r) {
-        role = r;
-        journal.write(journal.event("role").put("role", r.name()).put("term", currentTerm));
-        LOG.info(() -> "node " + id + " is " + r + " in term " + currentTerm);
-    }
-
-    private int majority() {
-        return (peers.length + 1) / 2 + 1;
-    }
-
-    /**
-     * The election timer fired (thesis section 9.6): instead of raising its term the node stays
-     * (or becomes) a Follower, forgets the leader it no longer hears, draws a new timeout and
-     * asks every peer for a pre-vote for {@code currentTerm + 1}. A round that has not won a
-     * majority when the timer fires again is replaced by a new one.
-     */
-    private void startPreVote() {
-        endPreVote();
-        leaderId = -1;
-        if (role != Role.Follower) {
-            setRole(Role.Follower); // a Candidate whose election timed out campaigns anew
-        }
-        resetElectionTimer();
-        preVoteTerm = currentTerm + 1;
-        preVotes.clear();
-        preVotes.add(id);
-        journal.write(journal.event("prevote").put("term", preVoteTerm));
-        if (preVotes.size() >= majority()) {
-            winPreVote();
-            return;
-        }
-        RequestVoteRequest req = RequestVoteRequest.newBuilder().setTerm(preVoteTerm)
-                .setCandidateId(id).setLastLogIndex(lastLogIndex()).setLastLogTerm(lastLogTerm())
-                .build();
-        preVoteRequest = req;
-        for (int p : peers) {
-            transport.sendPreVote(p, req);
-        }
-    }
-
-    /** Ends the running pre-vote round (if any), journaling how many granted it. */
-    private void endPreVote() {
-        if (preVoteTerm < 0) {
-            return;
-        }
-        journal.write(journal.event("prevote_result").put("term", preVoteTerm)
-                .put("granted", preVotes.size()));
-        preVoteTerm = -1;
-        preVoteRequest = null;
-        preVotes.clear();
-    }
-
-    private void winPreVote() {
-        endPreVote();
-        startElection();
-    }
-
-    /**
-     * True if {@code req} is the request of the round still running (the very object sent: the
-     * transport hands it back), not one of an older or ended round.
-     */
-    private boolean isCurrentPreVote(RequestVoteRequest req) {
-        return preVoteTerm >= 0 && req == preVoteRequest && preVoteTerm == currentTerm + 1;
-    }
-
-    private void countPreVote(int peer) {
-        preVotes.add(peer);
-        if (preVotes.size() >= majority()) {
-            winPreVote();
-        }
-    }
-
-    private void startElection() {
-        currentTerm++;
-        votedFor = id;
-        persistState();
-        leaderId = -1;
-        journal.write(journal.event("term").put("term", currentTerm));
-        if (role != Role.Candidate) {
-            setRole(Role.Candidate);
-        } else {
-            LOG.fine(() -> "node " + id + " restarts its election in term " + currentTerm);
-        }
-        journal.write(journal.event("vote").put("term", currentTerm).put("candidate", id));
-        votes.clear();
-        votes.add(id);
-        resetElectionTimer();
-        if (votes.size() >= majority()) {
-            becomeLeader();
-            return;
-        }
-        RequestVoteRequest req = RequestVoteRequest.newBuilder().setTerm(currentTerm)
-                .setCandidateId(id).setLastLogIndex(lastLogIndex()).setLastLogTerm(lastLogTerm())
-                .build();
-        for (int p : peers) {
-            transport.sendRequestVote(p, req);
-        }
-    }
-
-    private void becomeLeader() {
-        setRole(Role.Leader);
-        leaderId = id;
-        for (int p : peers) {
-            nextIndex.put(p, log.size());
-            matchIndex.put(p, -1);
-            lastFailed.put(p, false);
-            lastReply.put(p, clock.getAsLong()); // check-quorum counts from the election
-        }
-        // Raft section 8: a no-op of our own term lets earlier entries commit without a client.
-        appendOwn("");
-        advanceCommit(); // a cluster of one commits at once
-        for (int p : peers) {
-            sendAppend(p);
-        }
-    }
-
-    // ---------------------------------------------------------------- RequestVote
-
-    RequestVoteResponse handleRequestVote(RequestVoteRequest req) {
-        if (req.getTerm() > currentTerm) {
-            adoptTerm(req.getTerm());
-        }
-        boolean upToDate = isUpToDate(req.getLastLogTerm(), req.getLastLogIndex());
-        boolean grant = req.getTerm() == currentTerm
-                && (votedFor == -1 || votedFor == req.getCandidateId())
-                && upToDate;
-        if (grant) {
-            if (votedFor != req.getCandidateId()) {
-                votedFor = req.getCandidateId();
-                persistState();
-            }
-            journal.write(journal.event("vote").put("term", currentTerm)
-                    .put("candidate", req.getCandidateId()));
-            resetElectionTimer();
-        }
-        return RequestVoteResponse.newBuilder().setTerm(currentTerm).setVoteGranted(grant).build();
-    }
-
-    /** Section 5.4.1: a log ending (lastTerm, lastIndex) is at least as up-to-date as ours. */
-    private boolean isUpToDate(int lastTerm, int lastIndex) {
-        return lastTerm > lastLogTerm() || (lastTerm == lastLogTerm() && lastIndex >= lastLogIndex());
-    }
-
-    void onRequestVoteResponse(int peer, RequestVoteRequest req, RequestVoteResponse resp) {
-        if (resp.getTerm() > currentTerm) {
-            adoptTerm(resp.getTerm());
-            return;
-        }
-        if (role != Role.Candidate || req.getTerm() != currentTerm || !resp.getVoteGranted()) {
-            return;
-        }
-        votes.add(peer);
-        if (votes.size() >= majority()) {
-            becomeLeader();
-        }
-    }
-
-    // ---------------------------------------------------------------- PreVote (thesis 9.6)
-
-    /**
-     * Answers a pre-vote: granted iff {@code req.term > currentTerm}, the sender's log is at
-     * least as up-to-date as ours (section 5.4.1), we are not Leader, and no AppendEntries of a
-     * current leader was accepted within the minimum election timeout. Changes nothing: no term
-     * adoption, no vote, no timer reset, nothing persisted. The reply carries our currentTerm.
-     */
-    RequestVoteResponse handlePreVote(RequestVoteRequest req) {
-        long now = clock.getAsLong();
-        boolean leaderHeard = role == Role.Leader
-                || (leaderId >= 0 && now - lastLeaderContact < timing.electionMinMs());
-        boolean grant = req.getTerm() > currentTerm && !leaderHeard
-                && isUpToDate(req.getLastLogTerm(), req.getLastLogIndex());
-        return RequestVoteResponse.newBuilder().setTerm(currentTerm).setVoteGranted(grant).build();
-    }
-
-    /** A peer answered our PreVote; a higher term in the reply is adopted (section 5.1). */
-    void onPreVoteResponse(int peer, RequestVoteRequest req, RequestVoteResponse resp) {
-        if (resp.getTerm() > currentTerm) {
-            adoptTerm(resp.getTerm());
-            return;
-        }
-        if (resp.getVoteGranted() && isCurrentPreVote(req)) {
-            countPreVote(peer);
-        }
-    }
-
-    /** The peer answered PreVote with UNIMPLEMENTED (an original-protocol server): a grant. */
-    void onPreVoteUnimplemented(int peer, RequestVoteRequest req) {
-        if (isCurrentPreVote(req)) {
-            countPreVote(peer);
-        }
-    }
-
-    // ---------------------------------------------------------------- AppendEntries (follower)
-
-    AppendEntriesResponse handleAppendEntries(AppendEntriesRequest req) {
-        if (req.getTerm() < currentTerm) {
-            return AppendEntriesResponse.newBuilder().setTerm(currentTerm).setSuccess(false).build();
-        }
-        if (req.getTerm() > currentTerm) {
-            adoptTerm(req.getTerm());
-        } else if (role == Role.Candidate) {
-            becomeFollower();
-        }
-        leaderId = req.getLeaderId();
-        lastLeaderContact = clock.getAsLong();
-        endPreVote();
-        resetElectionTimer();
-
-        int prev = req.getPrevLogIndex();
-        if (prev >= log.size()) {
-            return AppendEntriesResponse.newBuilder().setTerm(currentTerm).setSuccess(false)
-                    .setConflictIndex(log.size()).build();
-        }
-        if (prev >= 0 && log.get(prev).term() != req.getPrevLogTerm()) {
-            int conflictTerm = log.get(prev).term();
-            int first = prev;
-            while (first > 0 && log.get(first - 1).term() == conflictTerm) {
-                first--;
-            }
-            return AppendEntriesResponse.newBuilder().setTerm(currentTerm).setSuccess(false)
-                    .setConflictTerm(conflictTerm).setConflictIndex(first).build();
-        }
-
-        List<LogEntry> entries = req.getEntriesList();
-        List<Entry> toAppend = new ArrayList<>();
-        for (int i = 0; i < entries.size(); i++) {
-            int idx = prev + 1 + i;
-            LogEntry e = entries.get(i);
-            if (idx < log.size()) {
-                if (log.get(idx).term() == e.getTerm()) {
-                    continue; // already have it: never truncate on a stale or repeated request
-                }
-                truncateFrom(idx);
-            }
-            toAppend.add(new Entry(idx, e.getTerm(), e.getCommand()));
-        }
-        if (!toAppend.isEmpty()) {
-            appendDurably(toAppend);
-        }
-        int lastNew = prev + entries.size();
-        int newCommit = Math.min(req.getLeaderCommit(), lastNew);
-        if (newCommit > commitIndex) {
-            setCommitIndex(newCommit);
-        }
-        return AppendEntriesResponse.newBuilder().setTerm(currentTerm).setSuccess(true).build();
-    }
-
-    private void truncateFrom(int from) {
-        if (from <= commitIndex) {
-            // Raft guarantees this never happens; keep going but leave a loud trace.
-            LOG.severe("node " + id + " truncates committed index " + from);
-        }
-        journal.write(journal.event("truncate").put("from_index", from));
-        log.subList(from, log.size()).clear();
-        try {
-            storage.truncate(from, log);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot truncate the log", e);
-        }
-        List<Integer> gone = new ArrayList<>();
-        for (int idx : pending.keySet()) {
-            if (idx >= from) {
-                gone.add(idx);
-            }
-        }
-        for (int idx : gone) {
-            pending.remove(idx).callback().done(false, null, "entry was overwritten");
-        }
-    }
-
-    private void appendDurably(List<Entry> entries) {
-        log.addAll(entries);
-        try {
-            storage.append(entries);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to the log", e);
-        }
-    }
-
-    // ---------------------------------------------------------------- replication (leader)
-
-    private void sendAppend(int peer) {
-        int next = nextIndex.get(peer);
-        int prev = next - 1;
-        AppendEntriesRequest.Builder b = AppendEntriesRequest.newBuilder().setTerm(currentTerm)
-                .setLeaderId(id).setPrevLogIndex(prev)
-                .setPrevLogTerm(prev >= 0 ? log.get(prev).term() : 0)
-                .setLeaderCommit(commitIndex);
-        int end = Math.min(log.size(), next + MAX_BATCH);
-        for (int i = next; i < end; i++) {
-            Entry e = log.get(i);
-            b.addEntries(LogEntry.newBuilder().setIndex(e.index()).setTerm(e.term())
-                    .setCommand(e.command()));
-        }
-        inFlight.put(peer, true);
-        lastSent.put(peer, clock.getAsLong());
-        transport.sendAppendEntries(peer, b.build());
-    }
-
-    void onAppendEntriesResponse(int peer, AppendEntriesRequest req, AppendEntriesResponse resp) {
-        inFlight.put(peer, false);
-        lastFailed.put(peer, false);
-        if (role == Role.Leader && req.getTerm() == currentTerm) {
-            lastReply.put(peer, clock.getAsLong());
-        }
-        if (resp.getTerm() > currentTerm) {
-            adoptTerm(resp.getTerm());
-            return;
-        }
-        if (role != Role.Leader || req.getTerm() != currentTerm) {
-            return; // an answer to an older term's request
-        }
-        int next = nextIndex.get(peer);
-        if (resp.getSuccess()) {
-            int match = req.getPrevLogIndex() + req.getEntriesCount();
-            if (match > matchIndex.get(peer)) {
-                matchIndex.put(peer, match);
-            }
-            if (match + 1 > next) {
-                nextIndex.put(peer, match + 1);
-            }
-            advanceCommit();
-        } else {
-            int target;
-            if (resp.hasConflictTerm()) {
-                int lastOfTerm = -1;
-                for (int i = Math.min(req.getPrevLogIndex(), log.size() - 1); i >= 0; i--) {
-                    int t = log.get(i).term();
-                    if (t == resp.getConflictTerm()) {
-                        lastOfTerm = i;
-                        break;
-                    }
-                    if (t < resp.getConflictTerm()) {
-                        break;
-                    }
-                }
-                target = lastOfTerm >= 0 ? lastOfTerm + 1 : resp.getConflictIndex();
-            } else if (resp.hasConflictIndex()) {
-                target = resp.getConflictIndex();
-            } else {
-                target = req.getPrevLogIndex(); // an old peer without hints: one step back
-            }
-            // Always move back at least one step from the rejected prevLogIndex, never behind
-            // what the peer is known to hold.
-            target = Math.min(target, req.getPrevLogIndex());
-            target = Math.max(target, matchIndex.get(peer) + 1);
-            nextIndex.put(peer, Math.max(0, target));
-        }
-        if (role == Role.Leader && nextIndex.get(peer) < log.size()) {
-            sendAppend(peer);
-        }
-    }
-
-    /** The RPC failed (unreachable, deadline): retry at the next heartbeat. */
-    void onAppendEntriesFailure(int peer) {
-        inFlight.put(peer, false);
-        lastFailed.put(peer, true);
-    }
-
-    private void advanceCommit() {
-        int[] matches = new int[peers.length + 1];
-        matches[0] = lastLogIndex();
-        for (int i = 0; i < peers.length; i++) {
-            matches[i + 1] = matchIndex.get(peers[i]);
-        }
-        Arrays.sort(matches);
-        // The highest index that a majority holds.
-        int n = matches[matches.length - majority()];
-        // Figure 8: only an entry of the current term commits by counting replicas.
-        if (n > commitIndex && log.get(n).term() == currentTerm) {
-            setCommitIndex(n);
-        }
-    }
-
-    private void setCommitIndex(int n) {
-        commitIndex = n;
-        journal.write(journal.event("commit").put("index", n));
-        applyCommitted();
-    }
-
-    private void applyCommitted() {
-        while (lastApplied < commitIndex) {
-            lastApplied++;
-            Entry e = log.get(lastApplied);
-            String result = stateMachine.apply(e.command());
-            journal.write(journal.event("apply").put("index", e.index()).put("term", e.term())
-                    .put("command", e.command()).put("result", result));
-            Pending p = pending.remove(e.index());
-            if (p != null) {
-                if (p.term() == e.term()) {
-                    p.callback().done(true, result, "");
-                } else {
-                    p.callback().done(false, null, "entry was overwritten");
-                }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- client proposals
-
-    private Entry appendOwn(String command) {
-        Entry e = new Entry(log.size(), currentTerm, command);
-        appendDurably(List.of(e));
-        return e;
-    }
-
-    /**
-     * Appends a client command if leader. Returns its index, or -1 when not leader. The callback
-     * fires once: when the entry is applied, overwritten, leadership is lost, or it is abandoned.
-     */
-    int propose(String command, ProposalCallback callback) {
-        if (role != Role.Leader) {
-            return -1;
-        }
-        Entry e = appendOwn(command);
-        pending.put(e.index(), new Pending(e.term(), callback));
-        advanceCommit(); // a cluster of one commits at once
-        for (int p : peers) {
-            if (!inFlight.get(p) && !lastFailed.get(p)) {
-                sendAppend(p);
-            }
-        }
-        return e.index();
-    }
-
-    /** The client stopped waiting (deadline): answer UNKNOWN; the entry may still commit. */
-    void abandon(int index, String message) {
-        Pending p = pending.remove(index);
-        if (p != null) {
-            p.callback().done(false, null, message);
-        }
-    }
-
-    private void failAllPending(String message) {
-        List<Pending> all = new ArrayList<>(pending.values());
-        pending.clear();
-        for (Pending p : all) {
-            p.callback().done(false, null, message);
-        }
-    }
-
-    /** Called at shutdown so no client waits forever. */
-    void shutdown() {
-        failAllPending("node is shutting down");
-    }
-
-    // ---------------------------------------------------------------- queries
-
-    int id() {
-        return id;
-    }
-
-    Role role() {
-        return role;
-    }
-
-    int currentTerm() {
-        return currentTerm;
+    int term() {
+        return term;
     }
 
     int votedFor() {
         return votedFor;
+    }
+
+    Role role() {
+        return role;
     }
 
     int leaderId() {
@@ -693,6 +143,11 @@ final class RaftCore {
         return lastApplied;
     }
 
+    /** The whole log (read-only view). */
+    List<Entry> log() {
+        return Collections.unmodifiableList(log);
+    }
+
     int lastLogIndex() {
         return log.size() - 1;
     }
@@ -701,26 +156,521 @@ final class RaftCore {
         return log.isEmpty() ? 0 : log.get(log.size() - 1).term();
     }
 
-    int nextIndexOf(int peer) {
-        return nextIndex.getOrDefault(peer, -1);
+    HardState hardState() {
+        return new HardState(term, votedFor);
     }
 
-    int matchIndexOf(int peer) {
-        return matchIndex.getOrDefault(peer, -1);
+    /** The leader's matchIndex for {@code peer}; empty when not leader or not a peer. */
+    OptionalInt matchIndex(int peer) {
+        Progress p = progress.get(peer);
+        return p == null ? OptionalInt.empty() : OptionalInt.of(p.matchIndex);
     }
 
-    String stateMachineValue(String key) {
-        return stateMachine.get(key);
+    /** The leader's nextIndex for {@code peer}; empty when not leader or not a peer. */
+    OptionalInt nextIndex(int peer) {
+        Progress p = progress.get(peer);
+        return p == null ? OptionalInt.empty() : OptionalInt.of(p.nextIndex);
     }
 
-    /** A page of the log: from {@code from} (>= 0), at most {@code max} entries (0 = no limit). */
-    List<Entry> entries(int from, int max) {
-        int start = Math.max(0, Math.min(from, log.size()));
-        int end = max > 0 ? (int) Math.min((long) start + max, log.size()) : log.size();
-        return new ArrayList<>(log.subList(start, end));
+    /** Takes the pending effects; the driver carries them out in Ready's documented order. */
+    Ready takeReady() {
+        Ready r = ready.build();
+        ready = new ReadyBuilder();
+        return r;
     }
 
-    long electionDeadline() {
-        return electionDeadline;
+    /** The driver's answer to {@code Ready.resetTimer}: a freshly drawn election timeout (ms). */
+    void setElectionTimeout(long ms) {
+        electionTimeoutMs = ms;
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /**
+     * Time passes: start a (pre-)election on timeout, or (leader) check quorum contact, send
+     * entries and due heartbeats. Heartbeats do not wait for an in-flight append, so one lost
+     * RPC never starves a follower into an election.
+     */
+    void tick(long now) {
+        nowMs = now;
+        if (role == Role.Leader) {
+            if (!hasQuorumContact()) {
+                stepDownNoQuorum();
+                return;
+            }
+            int last = lastLogIndex();
+            for (int peer : cfg.peers()) {
+                Progress p = progress.get(peer);
+                if (p.inflightSince != null && now - p.inflightSince >= cfg.rpcTimeoutMs() * 2) {
+                    p.inflightSince = null;
+                }
+                boolean due = p.lastSentMs == null || now - p.lastSentMs >= cfg.heartbeatMs();
+                boolean behind = p.nextIndex <= last;
+                if (p.inflightSince == null && behind && now >= p.retryAtMs) {
+                    sendAppend(peer);
+                } else if (due) {
+                    sendHeartbeat(peer);
+                }
+            }
+        } else if (now >= electionResetMs + electionTimeoutMs) {
+            if (cfg.preVote()) {
+                startPrevote();
+            } else {
+                startElection();
+            }
+        }
+    }
+
+    /**
+     * PreVote RPC (thesis section 9.6; docs/node-contract.md "Pre-vote and check-quorum").
+     * Granted iff {@code req.term > currentTerm}, the sender's log is at least as up-to-date
+     * (section 5.4.1), and this node is not Leader and has not accepted an AppendEntries of its
+     * current term within the minimum election timeout. Changes nothing. Reply term: currentTerm.
+     */
+    VoteResponse handlePrevoteRequest(long now, VoteRequest req) {
+        nowMs = now;
+        boolean leaderHeard = leaderContactMs != null
+                && now - leaderContactMs < cfg.electionMinMs();
+        boolean grant = req.term() > term && upToDate(req) && role != Role.Leader && !leaderHeard;
+        return new VoteResponse(term, grant);
+    }
+
+    /**
+     * A peer's answer to the PreVote for {@code forTerm} (the term campaigned for). A higher term
+     * in the answer is adopted (Figure 2); grants (or UNIMPLEMENTED) from a majority, self
+     * included, start the real election while the round is still current.
+     */
+    void handlePrevoteResponse(long now, int from, int forTerm, PreVoteReply reply) {
+        nowMs = now;
+        boolean granted;
+        if (reply instanceof PreVoteReply.Answer a) {
+            observeTerm(a.response().term());
+            granted = a.response().voteGranted();
+        } else {
+            granted = true;
+        }
+        boolean current = role != Role.Leader && forTerm == term + 1;
+        if (prevote == null || prevote.term() != forTerm || !current) {
+            return;
+        }
+        if (granted) {
+            prevote.granted().add(from);
+        }
+        if (prevote.granted().size() >= quorum()) {
+            endPrevote();
+            startElection();
+        }
+    }
+
+    /** RequestVote RPC (Figure 2, "RequestVote RPC, receiver implementation"). */
+    VoteResponse handleVoteRequest(long now, VoteRequest req) {
+        nowMs = now;
+        observeTerm(req.term());
+        boolean free = votedFor == CoreTypes.NONE || votedFor == req.candidateId();
+        boolean grant = req.term() == term && free && upToDate(req);
+        if (grant) {
+            if (votedFor != req.candidateId()) {
+                votedFor = req.candidateId();
+                ready.hardState = hardState();
+            }
+            ready.events.add(new Event.Vote(term, req.candidateId()));
+            resetElectionTimer();
+        }
+        return new VoteResponse(term, grant);
+    }
+
+    /** AppendEntries RPC (Figure 2, "AppendEntries RPC, receiver implementation"). */
+    AppendResponse handleAppendRequest(long now, AppendRequest req) {
+        nowMs = now;
+        observeTerm(req.term());
+        if (req.term() < term) {
+            return reject(OptionalInt.empty(), OptionalInt.empty());
+        }
+        // A current-term AppendEntries comes from the legitimate leader (section 5.2).
+        if (role != Role.Follower) {
+            becomeFollower();
+        }
+        leaderId = req.leaderId();
+        leaderContactMs = now;
+        endPrevote();
+        resetElectionTimer();
+        int prev = req.prevLogIndex();
+        if (prev >= 0) {
+            if (prev > lastLogIndex()) {
+                return reject(OptionalInt.of(log.size()), OptionalInt.empty());
+            }
+            int t = log.get(prev).term();
+            if (t != req.prevLogTerm()) {
+                int first = prev;
+                while (first > 0 && log.get(first - 1).term() == t) {
+                    first--;
+                }
+                return reject(OptionalInt.of(first), OptionalInt.of(t));
+            }
+        }
+        appendFromLeader(prev, req.entries());
+        int lastNew = prev + req.entries().size();
+        if (req.leaderCommit() > commitIndex) {
+            advanceCommit(Math.min(req.leaderCommit(), lastNew));
+        }
+        return AppendResponse.ok(term);
+    }
+
+    private AppendResponse reject(OptionalInt conflictIndex, OptionalInt conflictTerm) {
+        return new AppendResponse(term, false, conflictIndex, conflictTerm);
+    }
+
+    /** Appends the leader's entries after {@code prev}, truncating only on a term conflict. */
+    private void appendFromLeader(int prev, List<Entry> entries) {
+        List<Entry> appended = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            int idx = prev + 1 + i;
+            Entry e = entries.get(i);
+            if (idx <= lastLogIndex()) {
+                if (log.get(idx).term() == e.term()) {
+                    continue;
+                }
+                // Only a differing term is a conflict: a stale, reordered request whose entries
+                // already match must never truncate (section 5.3).
+                truncateFrom(idx);
+            }
+            Entry entry = new Entry(idx, e.term(), e.command());
+            log.add(entry);
+            appended.add(entry);
+        }
+        ready.appendLog(appended);
+    }
+
+    /** A RequestVote reply: a granted vote of the current term counts toward a majority. */
+    void handleVoteResponse(long now, int from, VoteResponse resp) {
+        nowMs = now;
+        observeTerm(resp.term());
+        if (role != Role.Candidate || resp.term() != term || !resp.voteGranted()) {
+            return;
+        }
+        votes.add(from);
+        if (votes.size() >= quorum()) {
+            becomeLeader();
+        }
+    }
+
+    /** An AppendEntries reply: advance matchIndex and commit, or backtrack nextIndex. */
+    void handleAppendResponse(long now, int from, AppendSent sent, AppendResponse resp) {
+        nowMs = now;
+        observeTerm(resp.term());
+        if (role != Role.Leader || sent.term() != term) {
+            return;
+        }
+        Progress p = progress.get(from);
+        if (p == null) {
+            return;
+        }
+        p.lastReplyMs = Math.max(p.lastReplyMs, now);
+        if (sent.nEntries() > 0) {
+            p.inflightSince = null;
+        }
+        if (resp.success()) {
+            int newMatch = sent.prevLogIndex() + sent.nEntries();
+            p.matchIndex = Math.max(p.matchIndex, newMatch);
+            p.nextIndex = Math.max(p.nextIndex, newMatch + 1);
+            boolean more = p.nextIndex <= lastLogIndex() && p.inflightSince == null;
+            maybeCommit();
+            if (more) {
+                sendAppend(from);
+            }
+        } else {
+            if (sent.prevLogIndex() + 1 != p.nextIndex) {
+                return; // a stale rejection; the peer already moved on
+            }
+            int hinted = backtrackTarget(sent, resp);
+            p.nextIndex = Math.max(Math.max(Math.min(hinted, sent.prevLogIndex()),
+                    p.matchIndex + 1), 0);
+            if (p.inflightSince == null) {
+                sendAppend(from);
+            }
+        }
+    }
+
+    /** Fast backtracking (Raft thesis section 5.3), falling back to nextIndex - 1. */
+    private int backtrackTarget(AppendSent sent, AppendResponse resp) {
+        if (resp.conflictTerm().isPresent()) {
+            int ct = resp.conflictTerm().getAsInt();
+            for (int i = log.size() - 1; i >= 0; i--) {
+                if (log.get(i).term() == ct) {
+                    return i + 1;
+                }
+            }
+            return resp.conflictIndex().orElse(sent.prevLogIndex());
+        }
+        return resp.conflictIndex().orElse(sent.prevLogIndex());
+    }
+
+    /**
+     * The driver could not deliver a message to {@code peer} (or got no answer in time).
+     * {@code sent}: the AppendEntries that failed, or null for other messages.
+     */
+    void handleSendFailure(long now, int peer, AppendSent sent) {
+        nowMs = now;
+        Progress p = progress.get(peer);
+        if (sent != null && p != null && sent.term() == term && sent.nEntries() > 0) {
+            p.inflightSince = null;
+            p.retryAtMs = now + cfg.heartbeatMs();
+        }
+    }
+
+    /**
+     * A client command. On the leader it is appended and replicated; the returned index and
+     * term identify it when it is committed (or overwritten). Elsewhere: refused with the
+     * leader hint.
+     */
+    ProposeResult propose(long now, String command) {
+        nowMs = now;
+        if (role != Role.Leader) {
+            return new ProposeResult.Refused(new NotLeader(leaderId));
+        }
+        int index = appendOwn(command);
+        broadcastAppend();
+        maybeCommit();
+        return new ProposeResult.Ok(new Proposed(index, term));
+    }
+
+    // ---------------------------------------------------------------- elections
+
+    /** Section 5.4.1: the candidate's log is at least as up-to-date as ours. */
+    private boolean upToDate(VoteRequest req) {
+        return req.lastLogTerm() > lastLogTerm()
+                || (req.lastLogTerm() == lastLogTerm() && req.lastLogIndex() >= lastLogIndex());
+    }
+
+    /**
+     * Check-quorum (thesis section 6.2): a reply from a majority, self included, within the
+     * last maximum election timeout. Always true with check-quorum off.
+     */
+    private boolean hasQuorumContact() {
+        if (!cfg.checkQuorum()) {
+            return true;
+        }
+        int recent = 0;
+        for (Progress p : progress.values()) {
+            if (nowMs - p.lastReplyMs < cfg.electionMaxMs()) {
+                recent++;
+            }
+        }
+        return 1 + recent >= quorum();
+    }
+
+    /** A leader cut off from the majority steps down in the same term, keeping votedFor. */
+    private void stepDownNoQuorum() {
+        leaderId = CoreTypes.NONE;
+        becomeFollower();
+    }
+
+    /**
+     * Election timeout with pre-vote on (thesis section 9.6): stay (or return to) Follower in
+     * the same term, forget the silent leader, draw a new timeout and ask every peer for a
+     * pre-vote for term + 1.
+     */
+    private void startPrevote() {
+        endPrevote();
+        if (role != Role.Follower) {
+            becomeFollower(); // a Candidate whose election timed out
+        }
+        leaderId = CoreTypes.NONE;
+        resetElectionTimer();
+        int forTerm = term + 1;
+        ready.events.add(new Event.PreVote(forTerm));
+        Set<Integer> granted = new TreeSet<>();
+        granted.add(cfg.id());
+        prevote = new PreVoteRound(forTerm, granted);
+        if (quorum() == 1) {
+            endPrevote();
+            startElection();
+            return;
+        }
+        requestVotes(forTerm, true);
+    }
+
+    /** Asks every peer, in config order, for a (pre-)vote for {@code forTerm}. */
+    private void requestVotes(int forTerm, boolean preVote) {
+        VoteRequest req = new VoteRequest(forTerm, cfg.id(), lastLogIndex(), lastLogTerm());
+        for (int peer : cfg.peers()) {
+            Message m = preVote ? new Message.PreVote(req) : new Message.Vote(req);
+            ready.messages.add(new Outgoing(peer, m));
+        }
+    }
+
+    /** Ends the current pre-vote round, if any, journaling its result. */
+    private void endPrevote() {
+        if (prevote != null) {
+            ready.events.add(new Event.PreVoteResult(prevote.term(), prevote.granted().size()));
+            prevote = null;
+        }
+    }
+
+    /** A majority of the cluster (peers plus this node). */
+    private int quorum() {
+        return (cfg.peers().size() + 1) / 2 + 1;
+    }
+
+    /**
+     * "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert
+     * to follower" (Figure 2, Rules for Servers).
+     */
+    private void observeTerm(int t) {
+        if (t > term) {
+            endPrevote(); // a round for a term this node has now reached is moot
+            term = t;
+            votedFor = CoreTypes.NONE;
+            ready.hardState = hardState();
+            ready.events.add(new Event.Term(t));
+            leaderId = CoreTypes.NONE;
+            if (role != Role.Follower) {
+                becomeFollower();
+            }
+        }
+    }
+
+    /**
+     * Back to Follower. The election timer starts afresh with a newly drawn timeout: a deposed
+     * leader's timer dates from the election it won (etcd raft's becomeFollower does the same).
+     */
+    private void becomeFollower() {
+        role = Role.Follower;
+        endPrevote();
+        votes.clear();
+        progress.clear();
+        resetElectionTimer();
+        ready.events.add(new Event.Role(Role.Follower, term));
+    }
+
+    private void resetElectionTimer() {
+        electionResetMs = nowMs;
+        ready.resetTimer = true;
+    }
+
+    private void startElection() {
+        endPrevote();
+        term++;
+        votedFor = cfg.id();
+        role = Role.Candidate;
+        leaderId = CoreTypes.NONE;
+        progress.clear();
+        ready.hardState = hardState();
+        ready.events.add(new Event.Term(term));
+        ready.events.add(new Event.Vote(term, cfg.id()));
+        ready.events.add(new Event.Role(Role.Candidate, term));
+        resetElectionTimer();
+        votes.clear();
+        votes.add(cfg.id());
+        if (votes.size() >= quorum()) {
+            becomeLeader();
+            return;
+        }
+        requestVotes(term, false);
+    }
+
+    private void becomeLeader() {
+        role = Role.Leader;
+        leaderId = cfg.id();
+        votes.clear();
+        ready.events.add(new Event.Role(Role.Leader, term));
+        progress.clear();
+        for (int peer : cfg.peers()) {
+            progress.put(peer, new Progress(log.size(), nowMs));
+        }
+        // Raft section 8: a no-op of the new term lets entries of earlier terms commit.
+        appendOwn("");
+        broadcastAppend();
+        maybeCommit();
+    }
+
+    // ---------------------------------------------------------------- replication
+
+    private int appendOwn(String command) {
+        Entry e = new Entry(log.size(), term, command);
+        log.add(e);
+        ready.appendLog(List.of(e));
+        return e.index();
+    }
+
+    private void truncateFrom(int fromIndex) {
+        log.subList(fromIndex, log.size()).clear();
+        ready.logOps.add(new LogOp.Truncate(fromIndex));
+        ready.events.add(new Event.Truncate(fromIndex));
+    }
+
+    private void broadcastAppend() {
+        for (int peer : cfg.peers()) {
+            if (progress.get(peer).inflightSince == null) {
+                sendAppend(peer);
+            }
+        }
+    }
+
+    private int termAt(int index) {
+        return index >= 0 ? log.get(index).term() : 0;
+    }
+
+    /** Sends the entries from nextIndex on (at most one such append in flight per peer). */
+    private void sendAppend(int peer) {
+        Progress p = progress.get(peer);
+        int next = Math.max(0, Math.min(p.nextIndex, log.size()));
+        int end = (int) Math.min((long) next + cfg.maxEntriesPerAppend(), log.size());
+        List<Entry> entries = new ArrayList<>(log.subList(next, end));
+        if (!entries.isEmpty()) {
+            p.inflightSince = nowMs;
+        }
+        send(peer, p, next - 1, entries);
+    }
+
+    /**
+     * An empty AppendEntries anchored at matchIndex, which the follower is known to hold, so it
+     * asserts leadership and carries the commit index without ever causing backtracking.
+     */
+    private void sendHeartbeat(int peer) {
+        Progress p = progress.get(peer);
+        send(peer, p, Math.min(p.matchIndex, log.size() - 1), List.of());
+    }
+
+    private void send(int peer, Progress p, int prev, List<Entry> entries) {
+        p.lastSentMs = nowMs;
+        AppendRequest req = new AppendRequest(term, cfg.id(), prev, termAt(prev), entries,
+                commitIndex);
+        ready.messages.add(new Outgoing(peer, new Message.Append(req)));
+    }
+
+    /**
+     * "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N, and
+     * log[N].term == currentTerm: set commitIndex = N" (Figure 2; Figure 8 explains the term
+     * condition). The leader counts itself: its entries are persisted before any message.
+     */
+    private void maybeCommit() {
+        for (int n = lastLogIndex(); n > commitIndex; n--) {
+            if (log.get(n).term() != term) {
+                return; // older terms below: never commit them by counting replicas
+            }
+            int replicas = 1;
+            for (Progress p : progress.values()) {
+                if (p.matchIndex >= n) {
+                    replicas++;
+                }
+            }
+            if (replicas >= quorum()) {
+                advanceCommit(n);
+                return;
+            }
+        }
+    }
+
+    private void advanceCommit(int index) {
+        if (index <= commitIndex) {
+            return;
+        }
+        commitIndex = index;
+        ready.events.add(new Event.Commit(index));
+        while (lastApplied < commitIndex) {
+            lastApplied++;
+            ready.committed.add(log.get(lastApplied));
+        }
     }
 }

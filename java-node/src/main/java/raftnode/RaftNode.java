@@ -47,15 +47,19 @@ import raft.RaftServiceOuterClass.GetLogRequest;
 import raft.RaftServiceOuterClass.GetLogResponse;
 import raft.RaftServiceOuterClass.GetStatusRequest;
 import raft.RaftServiceOuterClass.GetStatusResponse;
-import raft.RaftServiceOuterClass.LogEntry;
 import raft.RaftServiceOuterClass.Outcome;
 import raft.RaftServiceOuterClass.RequestVoteRequest;
 import raft.RaftServiceOuterClass.RequestVoteResponse;
+import raftnode.CoreTypes.AppendRequest;
+import raftnode.CoreTypes.Message;
+import raftnode.CoreTypes.PreVoteReply;
+import raftnode.CoreTypes.VoteRequest;
 
 /**
- * A running node: the gRPC server and peer channels around one {@link RaftCore}. All Raft state
- * is owned by a single event-loop thread ({@code raft-loop}); gRPC threads only post tasks to it
- * and callbacks hop back onto it, so nothing in the core is ever touched concurrently.
+ * A running node: the gRPC server and peer channels around one {@link CoreDriver} (which runs
+ * the pure {@link RaftCore}). All Raft state is owned by a single event-loop thread
+ * ({@code raft-loop}); gRPC threads only post tasks to it and callbacks hop back onto it, so
+ * nothing in the core is ever touched concurrently. Protobuf conversion is in {@link Wire}.
  */
 final class RaftNode {
     static final String IMPLEMENTATION = "java-node 0.1.0";
@@ -70,6 +74,8 @@ final class RaftNode {
 
     /** A start-up failure: the message is printed as {@code error: <message>}, exit 1. */
     static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
         StartupException(String message) {
             super(message);
         }
@@ -80,7 +86,7 @@ final class RaftNode {
     private final Map<Integer, PeerClient> clients = new HashMap<>();
     private final Journal journal;
     private final Storage storage;
-    private final RaftCore core;
+    private final CoreDriver driver;
     private final long rpcTimeoutMs;
     private final AtomicBoolean stopped = new AtomicBoolean();
     /** Set by the loop itself once 'stop' is journaled: later tasks (ticks, RPCs) do nothing. */
@@ -185,28 +191,16 @@ final class RaftNode {
         for (Config.Peer p : config.peers()) {
             clients.put(p.id(), new PeerClient(p));
         }
-        RaftCore.Transport transport = new RaftCore.Transport() {
-            @Override
-            public void sendPreVote(int peer, RequestVoteRequest req) {
-                RaftNode.this.sendPreVote(peer, req);
-            }
-
-            @Override
-            public void sendRequestVote(int peer, RequestVoteRequest req) {
-                RaftNode.this.sendRequestVote(peer, req);
-            }
-
-            @Override
-            public void sendAppendEntries(int peer, AppendEntriesRequest req) {
-                RaftNode.this.sendAppendEntries(peer, req);
-            }
-        };
         List<Integer> peerIds = config.peers().stream().map(Config.Peer::id).toList();
-        this.core = new RaftCore(config.id(), peerIds,
-                new RaftCore.Timing(config.electionMinMs(), config.electionMaxMs(), config.heartbeatMs()),
-                storage, journal, transport, () -> System.nanoTime() / 1_000_000, new Random(),
-                IMPLEMENTATION);
+        RaftCore.Config coreConfig = new RaftCore.Config(config.id(), peerIds, config.heartbeatMs(),
+                rpcTimeoutMs, MAX_ENTRIES_PER_APPEND, config.electionMinMs(), config.electionMaxMs(),
+                true, true);
+        this.driver = new CoreDriver(coreConfig, storage, journal, this::send,
+                () -> System.nanoTime() / 1_000_000, new Random(), IMPLEMENTATION);
     }
+
+    /** At most this many entries per AppendEntries, so a lagging peer catches up in bounded steps. */
+    static final int MAX_ENTRIES_PER_APPEND = 256;
 
     /** Opens storage and journal, recovers, binds the port and starts serving. */
     static RaftNode start(Config config) throws StartupException {
@@ -246,7 +240,7 @@ final class RaftNode {
         }
         RaftNode node = new RaftNode(config, storage, journal);
         try {
-            node.core.start();
+            node.driver.start();
         } catch (IOException | UncheckedIOException e) {
             node.closeChannels();
             node.loop.shutdownNow();
@@ -276,9 +270,9 @@ final class RaftNode {
         }, RESET_BACKOFF_EVERY_MS, RESET_BACKOFF_EVERY_MS, TimeUnit.MILLISECONDS);
         // Binding the server can take a while on a cold JVM: count the first election timeout from
         // now, when peers can reach us, not from recovery.
-        node.post(node.core::armElectionTimer);
+        node.post(node.driver::armElectionTimer);
         long tickMs = Math.max(1, Math.min(10, config.heartbeatMs() / 2));
-        node.loop.scheduleAtFixedRate(() -> node.onLoop(node.core::tick), tickMs, tickMs,
+        node.loop.scheduleAtFixedRate(() -> node.onLoop(node.driver::tick), tickMs, tickMs,
                 TimeUnit.MILLISECONDS);
         if (!storage.durable()) {
             LOG.info("no --data-dir: state is in memory only");
@@ -341,31 +335,44 @@ final class RaftNode {
 
     // ---------------------------------------------------------------- outgoing RPCs
 
+    /** Sends one of the core's messages; its answer (or failure) is posted back to the loop. */
+    private void send(int peer, Message message) {
+        if (message instanceof Message.PreVote m) {
+            sendPreVote(peer, m.request());
+        } else if (message instanceof Message.Vote m) {
+            sendRequestVote(peer, m.request());
+        } else if (message instanceof Message.Append m) {
+            sendAppendEntries(peer, m.request());
+        }
+    }
+
     /** PreVote: UNIMPLEMENTED (an original-protocol peer) counts as a grant; other errors do not. */
-    private void sendPreVote(int peer, RequestVoteRequest req) {
+    private void sendPreVote(int peer, VoteRequest req) {
         PeerClient c = clients.get(peer);
-        c.raftCall().preVote(req, new Unary<>() {
+        c.raftCall().preVote(Wire.toPb(req), new Unary<>() {
             @Override
             void ok(RequestVoteResponse resp) {
-                post(() -> core.onPreVoteResponse(peer, req, resp));
+                post(() -> driver.handlePrevoteResponse(peer, req.term(),
+                        new PreVoteReply.Answer(Wire.fromPb(resp))));
             }
 
             @Override
             void failed(Throwable t) {
                 c.failed(t);
                 if (Status.fromThrowable(t).getCode() == Status.Code.UNIMPLEMENTED) {
-                    post(() -> core.onPreVoteUnimplemented(peer, req));
+                    post(() -> driver.handlePrevoteResponse(peer, req.term(),
+                            new PreVoteReply.Unimplemented()));
                 }
             }
         });
     }
 
-    private void sendRequestVote(int peer, RequestVoteRequest req) {
+    private void sendRequestVote(int peer, VoteRequest req) {
         PeerClient c = clients.get(peer);
-        c.raftCall().requestVote(req, new Unary<>() {
+        c.raftCall().requestVote(Wire.toPb(req), new Unary<>() {
             @Override
             void ok(RequestVoteResponse resp) {
-                post(() -> core.onRequestVoteResponse(peer, req, resp));
+                post(() -> driver.handleVoteResponse(peer, Wire.fromPb(resp)));
             }
 
             @Override
@@ -375,19 +382,20 @@ final class RaftNode {
         });
     }
 
-    private void sendAppendEntries(int peer, AppendEntriesRequest req) {
+    private void sendAppendEntries(int peer, AppendRequest req) {
         PeerClient c = clients.get(peer);
-        c.raftCall().appendEntries(req, new Unary<>() {
+        CoreTypes.AppendSent sent = req.sent();
+        c.raftCall().appendEntries(Wire.toPb(req), new Unary<>() {
             @Override
             void ok(AppendEntriesResponse resp) {
-                post(() -> core.onAppendEntriesResponse(peer, req, resp));
+                post(() -> driver.handleAppendResponse(peer, sent, Wire.fromPb(resp)));
             }
 
             @Override
             void failed(Throwable t) {
                 c.failed(t);
                 LOG.finer(() -> "append to " + peer + " failed: " + Status.fromThrowable(t));
-                post(() -> core.onAppendEntriesFailure(peer));
+                post(() -> driver.handleSendFailure(peer, sent));
             }
         });
     }
@@ -449,49 +457,45 @@ final class RaftNode {
         }
     }
 
+    /** Computes the reply on the loop and sends it; UNAVAILABLE when the node is stopping. */
+    private <T> void answer(StreamObserver<T> obs, java.util.function.Supplier<T> reply) {
+        if (!post(() -> reply(obs, reply.get()))) {
+            unavailable(obs);
+        }
+    }
+
     private final class Service extends RaftServiceGrpc.RaftServiceImplBase {
         @Override
         public void preVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
-            if (!post(() -> reply(obs, core.handlePreVote(req)))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handlePrevoteRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void requestVote(RequestVoteRequest req, StreamObserver<RequestVoteResponse> obs) {
-            if (!post(() -> reply(obs, core.handleRequestVote(req)))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handleVoteRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void appendEntries(AppendEntriesRequest req, StreamObserver<AppendEntriesResponse> obs) {
-            if (!post(() -> reply(obs, core.handleAppendEntries(req)))) {
-                unavailable(obs);
-            }
+            answer(obs, () -> Wire.toPb(driver.handleAppendRequest(Wire.fromPb(req))));
         }
 
         @Override
         public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> obs) {
-            if (!post(() -> reply(obs, status()))) {
-                unavailable(obs);
-            }
+            answer(obs, RaftNode.this::status);
         }
 
         @Override
         public void getLog(GetLogRequest req, StreamObserver<GetLogResponse> obs) {
             int from = req.hasFromIndex() ? Math.max(0, req.getFromIndex()) : 0;
             int max = req.hasMaxEntries() && req.getMaxEntries() > 0 ? req.getMaxEntries() : 0;
-            if (!post(() -> {
+            answer(obs, () -> {
                 GetLogResponse.Builder b = GetLogResponse.newBuilder();
-                for (Entry e : core.entries(from, max)) {
-                    b.addEntries(LogEntry.newBuilder().setIndex(e.index()).setTerm(e.term())
-                            .setCommand(e.command()));
+                for (Entry e : page(driver.core().log(), from, max)) {
+                    b.addEntries(Wire.toPb(e));
                 }
-                reply(obs, b.build());
-            })) {
-                unavailable(obs);
-            }
+                return b.build();
+            });
         }
 
         @Override
@@ -503,10 +507,18 @@ final class RaftNode {
         }
     }
 
+    /** A page of the log: from {@code from} (>= 0), at most {@code max} entries (0 = no limit). */
+    static List<Entry> page(List<Entry> log, int from, int max) {
+        int start = Math.max(0, Math.min(from, log.size()));
+        int end = max > 0 ? (int) Math.min((long) start + max, log.size()) : log.size();
+        return new ArrayList<>(log.subList(start, end));
+    }
+
     private GetStatusResponse status() {
+        RaftCore core = driver.core();
         return GetStatusResponse.newBuilder()
                 .setState(core.role().name())
-                .setCurrentTerm(core.currentTerm())
+                .setCurrentTerm(core.term())
                 .setVotedFor(core.votedFor())
                 .setLeaderId(core.leaderId())
                 .setNodeId(config.id())
@@ -529,16 +541,16 @@ final class RaftNode {
 
     /** A response carrying the current leader hint. Loop thread only. */
     private ClientResponseMessage.Builder answer(boolean success, String message, Outcome outcome) {
-        int leader = core.leaderId();
+        int leader = driver.core().leaderId();
         return ClientResponseMessage.newBuilder().setSuccess(success).setMessage(message)
                 .setOutcome(outcome).setLeaderId(leader).setLeaderAddress(leaderAddress(leader));
     }
 
     private void handleClientRequest(String command, boolean forwarded,
             StreamObserver<ClientResponseMessage> obs) {
-        if (core.role() == RaftCore.Role.Leader) {
+        if (driver.core().role() == CoreTypes.Role.Leader) {
             int[] index = {-1};
-            index[0] = core.propose(command, (applied, result, message) -> {
+            index[0] = driver.propose(command, (applied, result, message) -> {
                 ClientResponseMessage.Builder b = applied
                         ? answer(true, "applied", Outcome.APPLIED)
                         : answer(false, message, Outcome.UNKNOWN);
@@ -548,13 +560,13 @@ final class RaftNode {
                 reply(obs, b.build());
             });
             if (index[0] >= 0) {
-                loop.schedule(() -> onLoop(() -> core.abandon(index[0],
+                loop.schedule(() -> onLoop(() -> driver.abandon(index[0],
                         "not committed within " + CLIENT_DEADLINE_MS + " ms")),
                         CLIENT_DEADLINE_MS, TimeUnit.MILLISECONDS);
             }
             return;
         }
-        int leader = core.leaderId();
+        int leader = driver.core().leaderId();
         PeerClient target = clients.get(leader);
         if (leader < 0 || target == null) {
             reply(obs, answer(false, NO_LEADER, Outcome.REJECTED).build());
@@ -621,7 +633,7 @@ final class RaftNode {
      * old leader may have received it) with the current leader hint. Loop thread only.
      */
     private void abandonStaleForwards() {
-        int leader = core.leaderId();
+        int leader = driver.core().leaderId();
         for (Forward f : new ArrayList<>(forwards)) {
             if (f.leader != leader) {
                 forwards.remove(f);
@@ -652,30 +664,22 @@ final class RaftNode {
         }
         CountDownLatch done = new CountDownLatch(1);
         boolean posted = post(() -> {
-            core.shutdown();
+            driver.shutdown();
             journal.write(journal.event("stop"));
             halted = true;
             done.countDown();
         });
-        try {
-            if (posted) {
-                done.await(2, TimeUnit.SECONDS);
-            }
-            if (server != null) {
-                server.shutdown();
-                server.awaitTermination(500, TimeUnit.MILLISECONDS);
-                server.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (posted) {
+            waitQuietly(() -> done.await(2, TimeUnit.SECONDS));
+        }
+        if (server != null) {
+            server.shutdown();
+            waitQuietly(() -> server.awaitTermination(500, TimeUnit.MILLISECONDS));
+            server.shutdownNow();
         }
         closeChannels();
         loop.shutdownNow();
-        try {
-            loop.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        waitQuietly(() -> loop.awaitTermination(1, TimeUnit.SECONDS));
         journal.close();
         if (storage instanceof FileStorage fs) {
             try {
@@ -690,6 +694,20 @@ final class RaftNode {
     private void closeChannels() {
         for (PeerClient c : clients.values()) {
             c.channel.shutdownNow();
+        }
+    }
+
+    /** A bounded wait that may be interrupted. */
+    interface Wait {
+        void run() throws InterruptedException;
+    }
+
+    /** Runs a bounded wait; an interrupt ends it early and stays set for the caller. */
+    static void waitQuietly(Wait wait) {
+        try {
+            wait.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

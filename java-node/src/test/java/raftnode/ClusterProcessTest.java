@@ -184,11 +184,11 @@ class ClusterProcessTest {
         for (NodeProcess n : List.copyOf(nodes.values())) {
             assertEquals(0, n.terminate(), "exit status of node " + n.id);
             List<String> journal = Files.readAllLines(dir.resolve("journal" + n.id + ".jsonl"));
-            assertEquals("stop", Json.parseObject(journal.get(journal.size() - 1)).get("event"));
+            assertEquals("stop", TestJson.parseObject(journal.get(journal.size() - 1)).get("event"));
             nodes.remove(n.id);
         }
         List<String> first = Files.readAllLines(dir.resolve("journal" + leader.id + ".jsonl"));
-        Map<String, Object> restart = first.stream().map(Json::parseObject)
+        Map<String, Object> restart = first.stream().map(TestJson::parseObject)
                 .filter(m -> "start".equals(m.get("event"))).skip(1).findFirst().orElseThrow();
         assertTrue((Long) restart.get("log_len") > 0, "the restart recovered its log: " + restart);
     }

@@ -44,7 +44,7 @@ class FileStorageTest {
         assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, odd), new Entry(2, 3, "SET a c")),
                 r.log());
 
-        Map<String, Object> state = Json.parseObject(Files.readString(dir.resolve("state.json")).trim());
+        Map<String, Object> state = TestJson.parseObject(Files.readString(dir.resolve("state.json")).trim());
         assertEquals(Map.of("term", 3L, "voted_for", 2L), state);
         List<String> lines = Files.readAllLines(dir.resolve("log.jsonl"));
         assertEquals(3, lines.size());
@@ -69,6 +69,26 @@ class FileStorageTest {
     }
 
     @Test
+    void malformedStateIsAnErrorNamingTheFileAndTheProblem() throws Exception {
+        String[][] cases = {
+            {"{\"term\":\"3\",\"voted_for\":1}", "field 'term' is not an integer"},
+            {"{\"term\":2.5,\"voted_for\":1}", "field 'term' is not an integer"},
+            {"{\"voted_for\":1}", "field 'term' is not an integer"},
+            {"[1,2]", "not a JSON object"},
+            {"{\"term\":1} {}", "trailing data after the JSON value at line 1 column 13"},
+            {"{term:1}", "malformed JSON at line 1 column 3"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(dir.resolve("state.json"), c[0] + "\n");
+            IOException e = assertThrows(IOException.class, () -> new FileStorage(dir).load(), c[0]);
+            assertTrue(e.getMessage().contains("state.json") && e.getMessage().contains(c[1]),
+                    c[0] + " -> " + e.getMessage());
+        }
+        Files.writeString(dir.resolve("state.json"), "{\"term\":4,\"voted_for\":null}\n");
+        assertEquals(-1, new FileStorage(dir).load().votedFor(), "null is no vote");
+    }
+
+    @Test
     void aDirectoryBelowAFileCannotBeCreated() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
         assertThrows(IOException.class, () -> FileStorage.open(file.resolve("data")));
@@ -78,32 +98,20 @@ class FileStorageTest {
     @Test
     void aRestartedCoreContinuesWithItsTermVoteAndLog() throws Exception {
         long[] clock = {0};
-        RaftCore.Transport drop = new RaftCore.Transport() {
-            @Override
-            public void sendPreVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
-
-            @Override
-            public void sendRequestVote(int peer, raft.RaftServiceOuterClass.RequestVoteRequest req) {}
-
-            @Override
-            public void sendAppendEntries(int peer,
-                    raft.RaftServiceOuterClass.AppendEntriesRequest req) {}
-        };
-        RaftCore a = new RaftCore(1, List.of(), Sim.TIMING, FileStorage.open(dir), Journal.none(1),
-                drop, () -> clock[0], new Random(1), "t");
-        a.start();
+        CoreDriver.Sender drop = (peer, message) -> { };
+        TestNode a = new TestNode(1, List.of(), FileStorage.open(dir), Journal.none(1), drop,
+                () -> clock[0], new Random(1));
         clock[0] += 301;
         a.tick(); // a cluster of one elects itself and commits its no-op
-        assertEquals(RaftCore.Role.Leader, a.role());
+        assertEquals(CoreTypes.Role.Leader, a.raft().role());
         a.propose("SET k v", (applied, result, message) -> {});
 
-        RaftCore b = new RaftCore(1, List.of(), Sim.TIMING, new FileStorage(dir), Journal.none(1),
-                drop, () -> clock[0], new Random(1), "t");
-        b.start();
-        assertEquals(1, b.currentTerm());
-        assertEquals(1, b.votedFor());
+        TestNode b = new TestNode(1, List.of(), new FileStorage(dir), Journal.none(1), drop,
+                () -> clock[0], new Random(1));
+        assertEquals(1, b.raft().term());
+        assertEquals(1, b.raft().votedFor());
         assertEquals(List.of(new Entry(0, 1, ""), new Entry(1, 1, "SET k v")), b.entries(0, 0));
-        assertEquals(-1, b.commitIndex());
+        assertEquals(-1, b.raft().commitIndex());
         clock[0] += 301;
         b.tick();
         assertEquals("v", b.stateMachineValue("k"), "re-applied once the commit index is known");

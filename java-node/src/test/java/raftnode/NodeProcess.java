@@ -81,11 +81,7 @@ final class NodeProcess implements AutoCloseable {
     /** kill -9, as a crash. */
     void destroy() {
         process.destroyForcibly();
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        RaftNode.waitQuietly(() -> process.waitFor(10, TimeUnit.SECONDS));
         channel.shutdownNow();
     }
 

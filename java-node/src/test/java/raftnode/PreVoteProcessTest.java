@@ -120,7 +120,7 @@ class PreVoteProcessTest {
     private List<String> journalEvents() throws java.io.IOException {
         List<String> out = new ArrayList<>();
         for (String line : java.nio.file.Files.readAllLines(journal())) {
-            java.util.Map<String, Object> m = Json.parseObject(line);
+            java.util.Map<String, Object> m = TestJson.parseObject(line);
             String event = (String) m.get("event");
             if (event.equals("role")) {
                 event = "role:" + m.get("role");

@@ -10,17 +10,21 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
-import raft.RaftServiceOuterClass.AppendEntriesRequest;
-import raft.RaftServiceOuterClass.AppendEntriesResponse;
-import raft.RaftServiceOuterClass.RequestVoteRequest;
+import raftnode.CoreTypes.AppendResponse;
+import raftnode.CoreTypes.Message;
+import raftnode.CoreTypes.Role;
 
 /**
- * A deterministic in-memory cluster of {@link RaftCore}s: a manual clock, a FIFO message queue
- * and request/response delivered synchronously. Isolated nodes lose every message to or from
- * them (the sender sees a failure, as with an RPC deadline). PreVote requests are delivered
- * like RequestVote, to {@link RaftCore#handlePreVote}.
+ * A deterministic in-memory cluster of {@link TestNode}s (real drivers and cores): a manual
+ * clock, a FIFO message queue, requests answered synchronously when delivered. Isolated nodes
+ * lose every message to or from them (an AppendEntries sender sees a failure, as with an RPC
+ * deadline; vote senders see nothing).
  */
 final class Sim {
+    static final long HEARTBEAT_MS = 50;
+    static final long ELECTION_MIN_MS = 150;
+    static final long ELECTION_MAX_MS = 300;
+
     /** Storage that survives a simulated restart (durable, like the file store). */
     static final class MemStore implements Storage {
         int term;
@@ -56,11 +60,9 @@ final class Sim {
         }
     }
 
-    private record Msg(int from, int to, Object request, boolean preVote) {}
+    private record Msg(int from, int to, Message message) {}
 
-    static final RaftCore.Timing TIMING = new RaftCore.Timing(150, 300, 50);
-
-    final Map<Integer, RaftCore> nodes = new TreeMap<>();
+    final Map<Integer, TestNode> nodes = new TreeMap<>();
     final Map<Integer, MemStore> stores = new TreeMap<>();
     final Set<Integer> isolated = new HashSet<>();
     private final Deque<Msg> queue = new ArrayDeque<>();
@@ -69,7 +71,7 @@ final class Sim {
     long now = 1_000;
     int appendRequestsDelivered;
     /** Rewrites every AppendEntries response (e.g. to strip conflict hints like an old peer). */
-    UnaryOperator<AppendEntriesResponse> responseFilter = UnaryOperator.identity();
+    UnaryOperator<AppendResponse> responseFilter = UnaryOperator.identity();
 
     Sim(int n, long seed) {
         random = new Random(seed);
@@ -88,30 +90,14 @@ final class Sim {
     }
 
     /** (Re)creates node {@code id} from its store, as after a crash. */
-    RaftCore restart(int id) throws Exception {
+    TestNode restart(int id) throws Exception {
         List<Integer> peers = new ArrayList<>(ids);
         peers.remove(Integer.valueOf(id));
-        RaftCore.Transport t = new RaftCore.Transport() {
-            @Override
-            public void sendPreVote(int peer, RequestVoteRequest req) {
-                queue.add(new Msg(id, peer, req, true));
-            }
-
-            @Override
-            public void sendRequestVote(int peer, RequestVoteRequest req) {
-                queue.add(new Msg(id, peer, req, false));
-            }
-
-            @Override
-            public void sendAppendEntries(int peer, AppendEntriesRequest req) {
-                queue.add(new Msg(id, peer, req, false));
-            }
-        };
-        RaftCore core = new RaftCore(id, peers, TIMING, stores.get(id), Journal.none(id), t,
-                () -> now, new Random(random.nextLong()), "sim");
-        core.start();
-        nodes.put(id, core);
-        return core;
+        TestNode node = new TestNode(id, peers, stores.get(id), Journal.none(id),
+                (to, m) -> queue.add(new Msg(id, to, m)), () -> now,
+                new Random(random.nextLong()));
+        nodes.put(id, node);
+        return node;
     }
 
     /** Delivers queued messages (and the ones they cause) until the queue is empty. */
@@ -122,25 +108,25 @@ final class Sim {
                 throw new AssertionError("message storm: queue never drained");
             }
             Msg m = queue.poll();
-            RaftCore from = nodes.get(m.from());
-            RaftCore to = nodes.get(m.to());
+            TestNode from = nodes.get(m.from());
+            TestNode to = nodes.get(m.to());
             boolean lost = isolated.contains(m.from()) || isolated.contains(m.to());
-            if (m.request() instanceof RequestVoteRequest rv && m.preVote()) {
+            if (m.message() instanceof Message.PreVote pv) {
                 if (!lost) {
-                    from.onPreVoteResponse(m.to(), rv, to.handlePreVote(rv));
+                    from.onPreVoteResponse(m.to(), pv.request(), to.handlePreVote(pv.request()));
                 }
-            } else if (m.request() instanceof RequestVoteRequest rv) {
+            } else if (m.message() instanceof Message.Vote v) {
                 if (!lost) {
-                    from.onRequestVoteResponse(m.to(), rv, to.handleRequestVote(rv));
+                    from.onRequestVoteResponse(m.to(), to.handleRequestVote(v.request()));
                 }
-            } else {
-                AppendEntriesRequest ae = (AppendEntriesRequest) m.request();
+            } else if (m.message() instanceof Message.Append a) {
                 if (lost) {
-                    from.onAppendEntriesFailure(m.to());
+                    from.onAppendEntriesFailure(m.to(), a.request());
                 } else {
                     appendRequestsDelivered++;
-                    AppendEntriesResponse resp = responseFilter.apply(to.handleAppendEntries(ae));
-                    from.onAppendEntriesResponse(m.to(), ae, resp);
+                    AppendResponse resp =
+                            responseFilter.apply(to.handleAppendEntries(a.request()));
+                    from.onAppendEntriesResponse(m.to(), a.request(), resp);
                 }
             }
         }
@@ -150,7 +136,7 @@ final class Sim {
     void run(long ms) {
         for (long i = 0; i < ms; i++) {
             now++;
-            for (RaftCore c : nodes.values()) {
+            for (TestNode c : nodes.values()) {
                 c.tick();
             }
             deliver();
@@ -158,11 +144,11 @@ final class Sim {
     }
 
     /** Runs until exactly one connected node leads (and returns it), failing after 10 s. */
-    RaftCore awaitLeader() {
+    TestNode awaitLeader() {
         for (int i = 0; i < 10_000; i++) {
-            List<RaftCore> leaders = new ArrayList<>();
-            for (RaftCore c : nodes.values()) {
-                if (c.role() == RaftCore.Role.Leader && !isolated.contains(c.id())) {
+            List<TestNode> leaders = new ArrayList<>();
+            for (TestNode c : nodes.values()) {
+                if (c.raft().role() == Role.Leader && !isolated.contains(c.id())) {
                     leaders.add(c);
                 }
             }

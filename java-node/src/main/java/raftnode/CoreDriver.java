@@ -1,0 +1,309 @@
+package raftnode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+import java.util.logging.Logger;
+import raftnode.CoreTypes.AppendRequest;
+import raftnode.CoreTypes.AppendResponse;
+import raftnode.CoreTypes.AppendSent;
+import raftnode.CoreTypes.Event;
+import raftnode.CoreTypes.HardState;
+import raftnode.CoreTypes.LogOp;
+import raftnode.CoreTypes.Message;
+import raftnode.CoreTypes.Outgoing;
+import raftnode.CoreTypes.PreVoteReply;
+import raftnode.CoreTypes.Ready;
+import raftnode.CoreTypes.Role;
+import raftnode.CoreTypes.VoteRequest;
+import raftnode.CoreTypes.VoteResponse;
+
+/**
+ * Carries out what the pure {@link RaftCore} decides: after every input it takes the Ready and,
+ * in order, persists hard state and log (fsynced by {@link FileStorage}), journals the events,
+ * hands the messages to the {@link Sender}, applies committed entries to the key-value
+ * {@link StateMachine} (journaling {@code apply} and answering the client waiting on each), and
+ * draws a new election timeout when asked. Only then does an RPC reply leave, so every reply is
+ * backed by durable state (Raft Figure 2, "Persistent state").
+ *
+ * <p>Not thread-safe: the node's event loop (or a test) is the only caller. A storage or journal
+ * failure throws {@link UncheckedIOException} (the node halts: fail-stop).
+ */
+final class CoreDriver {
+    private static final Logger LOG = Logger.getLogger(CoreDriver.class.getName());
+
+    /**
+     * Non-blocking message sink; answers come back later through the handle... methods, never
+     * from inside {@code send} (the driver is in the middle of carrying out a Ready).
+     */
+    interface Sender {
+        void send(int to, Message message);
+    }
+
+    /** How a proposal ended: applied (with its result) or unknown (may still commit later). */
+    interface ProposalCallback {
+        void done(boolean applied, String result, String message);
+    }
+
+    private record Pending(int term, ProposalCallback callback) {}
+
+    private final RaftCore.Config config;
+    private final Storage storage;
+    private final Journal journal;
+    private final Sender sender;
+    private final LongSupplier clock;
+    private final Random random;
+    private final String implementation;
+    private final StateMachine stateMachine = new StateMachine();
+    private final SortedMap<Integer, Pending> pending = new TreeMap<>();
+    private RaftCore core;
+    /** Clock ms of the core's last election-timer restart (the Ready that asked for one). */
+    private long timerResetAt;
+    /** commitIndex before the current input: a truncation at or below it breaks Raft. */
+    private int committedBefore = -1;
+    /** The election timeout last given to the core (ms, counted from timerResetAt). */
+    private long electionTimeout;
+
+    CoreDriver(RaftCore.Config config, Storage storage, Journal journal, Sender sender,
+            LongSupplier clock, Random random, String implementation) {
+        this.config = config;
+        this.storage = storage;
+        this.journal = journal;
+        this.sender = sender;
+        this.clock = clock;
+        this.random = random;
+        this.implementation = implementation;
+    }
+
+    /** Recovers durable state, journals {@code start}, builds the core and draws its timeout. */
+    void start() throws IOException {
+        Storage.Recovered r = storage.load();
+        journal.write(journal.event("start").put("implementation", implementation)
+                .put("term", r.term()).put("voted_for", r.votedFor())
+                .put("log_len", r.log().size()));
+        long now = clock.getAsLong();
+        core = new RaftCore(config, new HardState(r.term(), r.votedFor()), r.log(), now);
+        timerResetAt = now;
+        setElectionTimeout(drawTimeout());
+        processReady();
+    }
+
+    /**
+     * Restarts the election timeout from now (the node calls it once peers can reach it): the
+     * core counts from its last reset, so the drawn timeout is extended by the time since then.
+     */
+    void armElectionTimer() {
+        setElectionTimeout(clock.getAsLong() - timerResetAt + drawTimeout());
+    }
+
+    private void setElectionTimeout(long ms) {
+        electionTimeout = ms;
+        core.setElectionTimeout(ms);
+    }
+
+    /** Clock ms at which the election timer fires (for followers and candidates). */
+    long electionDeadline() {
+        return timerResetAt + electionTimeout;
+    }
+
+    private long drawTimeout() {
+        long span = config.electionMaxMs() - config.electionMinMs();
+        return config.electionMinMs() + (long) random.nextInt((int) span + 1);
+    }
+
+    RaftCore core() {
+        return core;
+    }
+
+    String stateMachineValue(String key) {
+        return stateMachine.get(key);
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /** Feeds one input that answers (an RPC request) at the current time; effects, then reply. */
+    private <T> T answer(LongFunction<T> step) {
+        committedBefore = core.commitIndex();
+        T reply = step.apply(clock.getAsLong());
+        processReady();
+        return reply;
+    }
+
+    /** Feeds one input without an answer at the current time, then carries out its effects. */
+    private void input(LongConsumer step) {
+        committedBefore = core.commitIndex();
+        step.accept(clock.getAsLong());
+        processReady();
+    }
+
+    void tick() {
+        input(core::tick);
+    }
+
+    VoteResponse handlePrevoteRequest(VoteRequest req) {
+        return answer(now -> core.handlePrevoteRequest(now, req));
+    }
+
+    void handlePrevoteResponse(int from, int forTerm, PreVoteReply reply) {
+        input(now -> core.handlePrevoteResponse(now, from, forTerm, reply));
+    }
+
+    VoteResponse handleVoteRequest(VoteRequest req) {
+        return answer(now -> core.handleVoteRequest(now, req));
+    }
+
+    void handleVoteResponse(int from, VoteResponse resp) {
+        input(now -> core.handleVoteResponse(now, from, resp));
+    }
+
+    AppendResponse handleAppendRequest(AppendRequest req) {
+        return answer(now -> core.handleAppendRequest(now, req));
+    }
+
+    void handleAppendResponse(int from, AppendSent sent, AppendResponse resp) {
+        input(now -> core.handleAppendResponse(now, from, sent, resp));
+    }
+
+    /** An RPC to {@code peer} failed; {@code sent} is the AppendEntries, or null for a vote. */
+    void handleSendFailure(int peer, AppendSent sent) {
+        input(now -> core.handleSendFailure(now, peer, sent));
+    }
+
+    /**
+     * Proposes a client command. Returns its log index, or -1 when this node is not the leader
+     * (ask {@code core().leaderId()} for the hint). The callback fires exactly once: applied,
+     * overwritten, leadership lost, abandoned or shut down.
+     */
+    int propose(String command, ProposalCallback callback) {
+        RaftCore.ProposeResult r = core.propose(clock.getAsLong(), command);
+        if (!(r instanceof RaftCore.ProposeResult.Ok ok)) {
+            return -1;
+        }
+        pending.put(ok.proposed().index(), new Pending(ok.proposed().term(), callback));
+        processReady();
+        return ok.proposed().index();
+    }
+
+    /** The client stopped waiting (deadline): answer unknown; the entry may still commit. */
+    void abandon(int index, String message) {
+        Pending p = pending.remove(index);
+        if (p != null) {
+            p.callback().done(false, null, message);
+        }
+    }
+
+    /** Called at shutdown so no client waits forever. */
+    void shutdown() {
+        failPendingFrom(Integer.MIN_VALUE, "node is shutting down");
+    }
+
+    // ---------------------------------------------------------------- effects
+
+    /** Carries out the core's pending effects in the order that keeps durability promises. */
+    private void processReady() {
+        Ready ready = core.takeReady();
+        if (ready.isEmpty()) {
+            return;
+        }
+        persist(ready);
+        for (Event e : ready.events()) {
+            journalEvent(e);
+        }
+        for (Outgoing o : ready.messages()) {
+            sender.send(o.to(), o.message());
+        }
+        for (Entry e : ready.committed()) {
+            apply(e);
+        }
+        if (ready.resetTimer()) {
+            timerResetAt = clock.getAsLong();
+            setElectionTimeout(drawTimeout());
+        }
+    }
+
+    private void persist(Ready ready) {
+        try {
+            if (ready.hardState() != null) {
+                storage.saveState(ready.hardState().term(), ready.hardState().votedFor());
+            }
+            for (LogOp op : ready.logOps()) {
+                if (op instanceof LogOp.Truncate t) {
+                    if (t.fromIndex() <= committedBefore) {
+                        // Leader Completeness (section 5.4.3) says this never happens; keep
+                        // going like the other nodes, but leave a loud trace.
+                        LOG.severe("node " + config.id() + " truncates committed index "
+                                + t.fromIndex() + " (commitIndex " + committedBefore + ")");
+                    }
+                    storage.truncate(t.fromIndex(), keptPrefix(t.fromIndex()));
+                } else if (op instanceof LogOp.Append a) {
+                    storage.append(a.entries());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot persist state", e);
+        }
+    }
+
+    /** The log before {@code from}: entries below a truncation point are never rewritten later. */
+    private List<Entry> keptPrefix(int from) {
+        List<Entry> log = core.log();
+        return new ArrayList<>(log.subList(0, Math.min(from, log.size())));
+    }
+
+    /** Journals one core event; role and truncate also settle waiting clients. */
+    private void journalEvent(Event ev) {
+        if (ev instanceof Event.Term e) {
+            journal.write(journal.event("term").put("term", e.term()));
+        } else if (ev instanceof Event.Vote e) {
+            journal.write(journal.event("vote").put("term", e.term())
+                    .put("candidate", e.candidate()));
+        } else if (ev instanceof Event.Role e) {
+            LOG.info(() -> "node " + config.id() + " is " + e.role() + " in term " + e.term());
+            if (e.role() != Role.Leader) {
+                failPendingFrom(Integer.MIN_VALUE, "leadership lost before the entry committed");
+            }
+            journal.write(journal.event("role").put("role", e.role().name())
+                    .put("term", e.term()));
+        } else if (ev instanceof Event.Truncate e) {
+            failPendingFrom(e.fromIndex(), "entry was overwritten");
+            journal.write(journal.event("truncate").put("from_index", e.fromIndex()));
+        } else if (ev instanceof Event.Commit e) {
+            journal.write(journal.event("commit").put("index", e.index()));
+        } else if (ev instanceof Event.PreVote e) {
+            journal.write(journal.event("prevote").put("term", e.term()));
+        } else if (ev instanceof Event.PreVoteResult e) {
+            journal.write(journal.event("prevote_result").put("term", e.term())
+                    .put("granted", e.granted()));
+        }
+    }
+
+    private void apply(Entry e) {
+        String result = stateMachine.apply(e.command());
+        journal.write(journal.event("apply").put("index", e.index()).put("term", e.term())
+                .put("command", e.command()).put("result", result));
+        Pending p = pending.remove(e.index());
+        if (p != null) {
+            if (p.term() == e.term()) {
+                p.callback().done(true, result, "");
+            } else {
+                p.callback().done(false, null, "entry was overwritten");
+            }
+        }
+    }
+
+    private void failPendingFrom(int fromIndex, String message) {
+        SortedMap<Integer, Pending> gone = pending.tailMap(fromIndex);
+        List<Pending> all = new ArrayList<>(gone.values());
+        gone.clear();
+        for (Pending p : all) {
+            p.callback().done(false, null, message);
+        }
+    }
+}

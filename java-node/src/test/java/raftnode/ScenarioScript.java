@@ -1,0 +1,255 @@
+package raftnode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses a scenario file of the shared corpus (docs/scenarios.md) into cases: a directive with
+ * its key=value arguments (key set checked against the directive's spec), the entry lines, and
+ * the expected output lines. Every error is a {@link ScenarioError} naming file, line and value.
+ */
+final class ScenarioScript {
+    private ScenarioScript() {}
+
+    /** A malformed scenario (or a value that does not parse): "file:line: message". */
+    static final class ScenarioError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ScenarioError(String file, int line, String message) {
+            super(file + ":" + line + ": " + message);
+        }
+    }
+
+    /** Required and optional keys of one directive. */
+    private record Spec(Set<String> required, Set<String> optional, boolean entries) {}
+
+    private static final Set<String> VOTE_REQ =
+            Set.of("now", "term", "candidate_id", "last_log_index", "last_log_term");
+    private static final Map<String, Spec> SPECS = Map.ofEntries(
+            Map.entry("init", new Spec(Set.of("id", "peers", "heartbeat", "rpc_timeout",
+                    "max_entries", "election", "pre_vote", "check_quorum", "now", "timeout", "term",
+                    "voted_for"), Set.of(), true)),
+            Map.entry("restart", new Spec(Set.of("now", "timeout"), Set.of(), false)),
+            Map.entry("election-timeout", new Spec(Set.of("ms"), Set.of(), false)),
+            Map.entry("tick", new Spec(Set.of("now"), Set.of(), false)),
+            Map.entry("prevote-request", new Spec(VOTE_REQ, Set.of(), false)),
+            Map.entry("prevote-response", new Spec(Set.of("now", "from", "term"),
+                    Set.of("reply_term", "vote_granted", "unimplemented"), false)),
+            Map.entry("vote-request", new Spec(VOTE_REQ, Set.of(), false)),
+            Map.entry("vote-response",
+                    new Spec(Set.of("now", "from", "term", "vote_granted"), Set.of(), false)),
+            Map.entry("append-request", new Spec(Set.of("now", "term", "leader_id",
+                    "prev_log_index", "prev_log_term", "leader_commit"), Set.of(), true)),
+            Map.entry("append-response", new Spec(Set.of("now", "from", "sent_term",
+                    "sent_prev_log_index", "sent_n_entries", "term", "success"),
+                    Set.of("conflict_index", "conflict_term"), false)),
+            Map.entry("send-failure", new Spec(Set.of("now", "peer"),
+                    Set.of("sent_term", "sent_prev_log_index", "sent_n_entries"), false)),
+            Map.entry("propose", new Spec(Set.of("now", "command"), Set.of(), false)),
+            Map.entry("state", new Spec(Set.of(), Set.of(), false)),
+            Map.entry("log", new Spec(Set.of(), Set.of(), false)),
+            Map.entry("progress", new Spec(Set.of("peer"), Set.of(), false)));
+
+    /** A directive's arguments, with typed getters that name file and line on a bad value. */
+    record Args(String file, int line, Map<String, String> values) {
+        boolean has(String key) {
+            return values.containsKey(key);
+        }
+
+        private String raw(String key) {
+            String v = values.get(key);
+            if (v == null) {
+                throw new ScenarioError(file, line, "missing key '" + key + "'");
+            }
+            return v;
+        }
+
+        long nonNegative(String key) {
+            long v = integer(key);
+            if (v < 0) {
+                throw new ScenarioError(file, line, key + "=" + v + ": must not be negative");
+            }
+            return v;
+        }
+
+        int integer(String key) {
+            String v = raw(key);
+            if (!v.matches("-?[0-9]+")) {
+                throw new ScenarioError(file, line, key + "=" + v + ": not an integer");
+            }
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new ScenarioError(file, line, key + "=" + v + ": out of range");
+            }
+        }
+
+        boolean bool(String key) {
+            String v = raw(key);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new ScenarioError(file, line, key + "=" + v + ": not true or false");
+            }
+            return v.equals("true");
+        }
+
+        /** A node id, or {@code none} (-1) where allowed. */
+        int nodeOrNone(String key) {
+            return raw(key).equals("none") ? CoreTypes.NONE : integer(key);
+        }
+
+        List<Integer> ids(String key) {
+            String v = raw(key);
+            List<Integer> out = new ArrayList<>();
+            if (v.isEmpty()) {
+                return out;
+            }
+            for (String part : v.split(",", -1)) {
+                if (!part.matches("-?[0-9]+")) {
+                    throw new ScenarioError(file, line, key + "=" + v + ": not a list of ids");
+                }
+                out.add(Integer.parseInt(part));
+            }
+            return out;
+        }
+
+        long[] range(String key) {
+            String v = raw(key);
+            String[] p = v.split("\\.\\.", -1);
+            if (p.length != 2 || !p[0].matches("[0-9]+") || !p[1].matches("[0-9]+")) {
+                throw new ScenarioError(file, line, key + "=" + v + ": not a range MIN..MAX");
+            }
+            return new long[] {Long.parseLong(p[0]), Long.parseLong(p[1])};
+        }
+
+        String command(String key) {
+            String v = raw(key);
+            if (v.length() < 2 || !v.startsWith("\"") || !v.endsWith("\"")) {
+                throw new ScenarioError(file, line, key + "=" + v + ": not a quoted command");
+            }
+            return v.substring(1, v.length() - 1);
+        }
+    }
+
+    /** One case: directive (at {@code line}), entries, expected output. */
+    record Case(int line, String name, Args args, List<Entry> entries, List<String> expected) {}
+
+    /** Splits on spaces outside double quotes. */
+    static List<String> tokens(String file, int line, String text) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean quoted = false;
+        for (char c : text.toCharArray()) {
+            if (c == '"') {
+                quoted = !quoted;
+            }
+            if (c == ' ' && !quoted) {
+                if (cur.length() > 0) {
+                    out.add(cur.toString());
+                    cur.setLength(0);
+                }
+            } else {
+                cur.append(c);
+            }
+        }
+        if (quoted) {
+            throw new ScenarioError(file, line, "unterminated quote in: " + text);
+        }
+        if (cur.length() > 0) {
+            out.add(cur.toString());
+        }
+        return out;
+    }
+
+    static Args args(String file, int line, List<String> toks, Spec spec, String name) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String t : toks) {
+            int eq = t.indexOf('=');
+            if (eq <= 0) {
+                throw new ScenarioError(file, line, "'" + t + "' is not key=value");
+            }
+            String key = t.substring(0, eq);
+            if (!spec.required().contains(key) && !spec.optional().contains(key)) {
+                throw new ScenarioError(file, line, "unknown key '" + key + "' for " + name);
+            }
+            if (values.put(key, t.substring(eq + 1)) != null) {
+                throw new ScenarioError(file, line, "repeated key '" + key + "'");
+            }
+        }
+        for (String key : spec.required()) {
+            if (!values.containsKey(key)) {
+                throw new ScenarioError(file, line, "missing key '" + key + "' for " + name);
+            }
+        }
+        return new Args(file, line, values);
+    }
+
+    /** Parses a whole file. */
+    static List<Case> parse(String file, String text) {
+        String[] lines = text.split("\n", -1);
+        List<Case> cases = new ArrayList<>();
+        int i = 0;
+        while (i < lines.length) {
+            String l = strip(lines[i]);
+            if (l.isBlank() || l.trim().startsWith("#")) {
+                i++;
+                continue;
+            }
+            i = parseCase(file, lines, i, cases);
+        }
+        if (cases.isEmpty() || !cases.get(0).name().equals("init")) {
+            throw new ScenarioError(file, 1, "the first case must be init");
+        }
+        return cases;
+    }
+
+    private static String strip(String l) {
+        return l.endsWith("\r") ? l.substring(0, l.length() - 1) : l;
+    }
+
+    /** Parses the case starting at line index {@code i}; returns the index after it. */
+    private static int parseCase(String file, String[] lines, int i, List<Case> cases) {
+        int line = i + 1;
+        List<String> toks = tokens(file, line, strip(lines[i]));
+        String name = toks.get(0);
+        Spec spec = SPECS.get(name);
+        if (spec == null) {
+            throw new ScenarioError(file, line, "unknown directive '" + name + "'");
+        }
+        Args args = args(file, line, toks.subList(1, toks.size()), spec, name);
+        List<Entry> entries = new ArrayList<>();
+        i++;
+        while (i < lines.length && !strip(lines[i]).equals("----")) {
+            String l = strip(lines[i]).trim();
+            if (l.isEmpty()) {
+                break; // a blank line ends the case: it has no ---- line
+            }
+            if (l.startsWith("entry ") && spec.entries()) {
+                entries.add(entry(file, i + 1, l));
+            } else if (!l.startsWith("#")) {
+                throw new ScenarioError(file, i + 1, "expected an entry line or ----, got: " + l);
+            }
+            i++;
+        }
+        if (i >= lines.length || !strip(lines[i]).equals("----")) {
+            throw new ScenarioError(file, line, "case has no ---- line");
+        }
+        i++;
+        List<String> expected = new ArrayList<>();
+        while (i < lines.length && !strip(lines[i]).isEmpty()) {
+            expected.add(strip(lines[i]));
+            i++;
+        }
+        cases.add(new Case(line, name, args, entries, expected));
+        return i;
+    }
+
+    private static Entry entry(String file, int line, String text) {
+        List<String> toks = tokens(file, line, text);
+        Spec spec = new Spec(Set.of("index", "term", "command"), Set.of(), false);
+        Args a = args(file, line, toks.subList(1, toks.size()), spec, "entry");
+        return new Entry(a.integer("index"), a.integer("term"), a.command("command"));
+    }
+}

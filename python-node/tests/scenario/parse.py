@@ -1,0 +1,217 @@
+"""Reads `scenarios/*.txt` (docs/scenarios.md, "Lexical rules" and "Directives") into cases.
+
+A case is a directive (name, fields, entry lines) with its expected output lines. Every error is
+a `ScenarioError` naming the file, the line and the offending value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from raftnode.core import NONE, Entry
+
+
+class ScenarioError(Exception):
+    """Bad scenario text: `path:line: message`."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+
+
+@dataclass
+class Case:
+    """One directive: `line` is its 1-based line number; `expected` the lines after `----`."""
+
+    line: int
+    name: str
+    fields: dict[str, str]
+    entries: list[Entry] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+
+def _is_comment(text: str) -> bool:
+    return text.lstrip().startswith("#")
+
+
+def tokenize(path: str, line: int, text: str) -> tuple[str, dict[str, str]]:
+    """Splits `name key=value ...` on spaces outside double quotes; a repeated key, a token
+    without `=`, an unterminated quote or a backslash is an error."""
+    if "\\" in text:
+        raise ScenarioError(path, line, "`\\` is not allowed (commands have no escapes)")
+    tokens: list[str] = []
+    cur, quoted = "", False
+    for c in text:
+        if c == '"':
+            quoted = not quoted
+            cur += c
+        elif c == " " and not quoted:
+            if cur:
+                tokens.append(cur)
+            cur = ""
+        else:
+            cur += c
+    if quoted:
+        raise ScenarioError(path, line, f"unterminated quote in {text!r}")
+    if cur:
+        tokens.append(cur)
+    if not tokens:
+        raise ScenarioError(path, line, "empty directive")
+    name, fields = tokens[0], {}
+    for tok in tokens[1:]:
+        key, eq, value = tok.partition("=")
+        if not eq or not key:
+            raise ScenarioError(path, line, f"`{tok}`: expected key=value")
+        if key in fields:
+            raise ScenarioError(path, line, f"field `{key}=` given twice")
+        fields[key] = value
+    return name, fields
+
+
+class Fields:
+    """Typed access to one directive's fields; `finish()` rejects any field not taken."""
+
+    def __init__(self, path: str, line: int, fields: dict[str, str]) -> None:
+        self.path, self.line, self._f = path, line, dict(fields)
+
+    def _err(self, message: str) -> ScenarioError:
+        return ScenarioError(self.path, self.line, message)
+
+    def has(self, key: str) -> bool:
+        return key in self._f
+
+    def text(self, key: str) -> str:
+        if key not in self._f:
+            raise self._err(f"missing field `{key}=`")
+        return self._f.pop(key)
+
+    def integer(self, key: str) -> int:
+        value = self.text(key)
+        try:
+            return int(value, 10)
+        except ValueError:
+            raise self._err(f"`{key}={value}`: not an integer") from None
+
+    def ms(self, key: str) -> int:
+        value = self.integer(key)
+        if value < 0:
+            raise self._err(f"`{key}={value}`: milliseconds must be >= 0")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self.text(key)
+        if value not in ("true", "false"):
+            raise self._err(f"`{key}={value}`: expected true or false")
+        return value == "true"
+
+    def node(self, key: str) -> int:
+        if self._f.get(key) == "none":
+            self._f.pop(key)
+            return NONE
+        return self.integer(key)
+
+    def opt_int(self, key: str) -> int | None:
+        if key not in self._f or self._f[key] == "none":
+            self._f.pop(key, None)
+            return None
+        return self.integer(key)
+
+    def command(self, key: str) -> str:
+        value = self.text(key)
+        if len(value) < 2 or value[0] != '"' or value[-1] != '"' or '"' in value[1:-1]:
+            raise self._err(f"`{key}={value}`: expected a double-quoted command")
+        return value[1:-1]
+
+    def peers(self, key: str) -> tuple[int, ...]:
+        value = self.text(key)
+        if value == "":
+            return ()
+        try:
+            return tuple(int(p, 10) for p in value.split(","))
+        except ValueError:
+            raise self._err(f"`{key}={value}`: expected comma-separated node ids") from None
+
+    def range(self, key: str) -> tuple[int, int]:
+        value = self.text(key)
+        lo, sep, hi = value.partition("..")
+        try:
+            a, b = int(lo, 10), int(hi, 10)
+        except ValueError:
+            a, b = -1, -1
+        if not sep or a < 0 or a > b:
+            raise self._err(f"`{key}={value}`: expected MIN..MAX with 0 <= MIN <= MAX")
+        return a, b
+
+    def finish(self) -> None:
+        if self._f:
+            raise self._err(f"unknown field `{next(iter(self._f))}=`")
+
+
+def parse_entry(path: str, line: int, text: str) -> Entry:
+    name, fields = tokenize(path, line, text.strip())
+    if name != "entry":
+        raise ScenarioError(path, line, f"`{name}`: expected an entry line or `----`")
+    f = Fields(path, line, fields)
+    entry = Entry(f.integer("index"), f.integer("term"), f.command("command"))
+    f.finish()
+    return entry
+
+
+def _read_case(path: str, lines: list[str], i: int) -> tuple[Case, int]:
+    """The case whose directive is at lines[i]; returns it and the index after it."""
+    start = i + 1
+    name, fields = tokenize(path, start, lines[i])
+    case = Case(start, name, fields)
+    i += 1
+    while i < len(lines) and lines[i] != "----":
+        if not lines[i].strip():
+            break  # a blank line ends the case: its `----` is missing
+        if not _is_comment(lines[i]):
+            if name not in ("init", "append-request"):
+                raise ScenarioError(path, i + 1, f"`{name}` takes no entry lines")
+            case.entries.append(parse_entry(path, i + 1, lines[i]))
+        i += 1
+    if i >= len(lines) or lines[i] != "----":
+        raise ScenarioError(path, start, f"`{name}`: missing `----`")
+    i += 1
+    while i < len(lines) and lines[i] != "":
+        case.expected.append(lines[i])
+        i += 1
+    return case, i
+
+
+def parse_text(path: str, text: str) -> list[Case]:
+    """All cases of one file, in order; the first must be `init`."""
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+    cases: list[Case] = []
+    last_now: int | None = None
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip() or _is_comment(lines[i]):
+            i += 1
+            continue
+        case, i = _read_case(path, lines, i)
+        if not cases and case.name != "init":
+            raise ScenarioError(path, case.line, f"`{case.name}`: the first case must be `init`")
+        last_now = _check_clock(path, case, last_now)
+        cases.append(case)
+    if not cases:
+        raise ScenarioError(path, 1, "no cases")
+    return cases
+
+
+def _check_clock(path: str, case: Case, last_now: int | None) -> int | None:
+    """Time never goes backwards within a file (docs/scenarios.md): returns the latest `now`."""
+    text = case.fields.get("now")
+    if text is None or not text.lstrip("-").isdigit():
+        return last_now  # no time here (or a bad value, reported when the case runs)
+    now = int(text)
+    if last_now is not None and now < last_now:
+        raise ScenarioError(
+            path, case.line, f"`now={now}` is earlier than the previous directive's now={last_now}"
+        )
+    return now
+
+
+def parse_file(path: Path) -> list[Case]:
+    return parse_text(str(path), path.read_text(encoding="utf-8"))

@@ -1,0 +1,99 @@
+"""The shared scenario corpus (docs/scenarios.md) against the Python core: every
+`scenarios/*.txt` at the repository root must give exactly the expected effects, which the Rust
+core (the reference) wrote. Plus the runner's own checks: bad scenario text is rejected with
+file and line, and a wrong expectation fails."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from tests.scenario.parse import ScenarioError, parse_file, parse_text
+from tests.scenario.run import Runner
+
+CORPUS = Path(__file__).resolve().parents[2] / "scenarios"
+FILES = sorted(CORPUS.glob("*.txt"))
+
+
+def mismatches(path: str, text: str) -> list[str]:
+    """Runs one scenario text; returns one diff per case whose output differs."""
+    runner = Runner(path)
+    out: list[str] = []
+    for case in parse_text(path, text):
+        actual = runner.step(case)
+        if actual != case.expected:
+            diff = difflib.unified_diff(case.expected, actual, "expected", "actual", lineterm="")
+            out.append(f"{path}:{case.line}: `{case.name}`\n" + "\n".join(diff))
+    return out
+
+
+def test_the_corpus_is_there():
+    assert len(FILES) >= 1, f"no scenarios in {CORPUS}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_scenario(path: Path):
+    parse_file(path)  # a syntax error fails here with file:line
+    failures = mismatches(str(path), path.read_text(encoding="utf-8"))
+    assert not failures, "\n\n".join(failures)
+
+
+INIT = (
+    "init id=1 peers=2,3 heartbeat=50 rpc_timeout=100 max_entries=3 election=1000..2000"
+    " pre_vote=false check_quorum=false now=0 timeout=1000 term=0 voted_for=none\n"
+    "----\nevent role role=Follower term=0\n\n"
+)
+
+
+def test_a_wrong_expectation_is_reported_with_its_line():
+    text = INIT + "tick now=1000\n----\n(no effects)\n"
+    (failure,) = mismatches("x.txt", text)
+    assert failure.startswith("x.txt:5: `tick`")
+    assert "+hard_state term=1 voted_for=1" in failure and "-(no effects)" in failure
+
+
+def test_a_matching_script_passes():
+    text = (
+        INIT
+        + "tick now=999\n----\n(no effects)\n\nstate\n----\n"
+        + (
+            "state term=0 voted_for=none role=Follower leader_id=none commit_index=-1"
+            " last_applied=-1 last_log_index=-1 last_log_term=0\n"
+        )
+    )
+    assert mismatches("x.txt", text) == []
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("tick now=1\n----\n", "x.txt:1: `tick`: the first case must be `init`"),
+        (INIT + "tick now=1 now=2\n----\n", "x.txt:5: field `now=` given twice"),
+        (INIT + "tick now=soon\n----\n", "x.txt:5: `now=soon`: not an integer"),
+        (INIT + "election-timeout ms=-1\n----\n", "x.txt:5: `ms=-1`: milliseconds must be >= 0"),
+        (INIT + "tick\n----\n", "x.txt:5: missing field `now=`"),
+        (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown field `when=`"),
+        (INIT + "jump now=1\n----\n", "x.txt:5: `jump`: unknown directive"),
+        (INIT + "tick now=1\n", "x.txt:5: `tick`: missing `----`"),
+        (INIT + "propose now=1 command=x\n----\n", "x.txt:5: `command=x`: expected a double"),
+        (INIT + 'propose now=1 command="a\n----\n', "x.txt:5: unterminated quote"),
+        (INIT + 'propose now=1 command="a\\b"\n----\n', "x.txt:5: `\\` is not allowed"),
+        (INIT + 'tick now=1\n  entry index=0 term=1 command=""\n----\n', "takes no entry"),
+        (INIT + "vote-response now=1 from=2 term=1 vote_granted=yes\n----\n", "true or false"),
+        (INIT.replace("election=1000..2000", "election=2000..1000"), "expected MIN..MAX"),
+        (INIT.replace("peers=2,3", "peers=2;3"), "comma-separated node ids"),
+        ("", "x.txt:1: no cases"),
+        (
+            INIT + "tick now=10\n----\n\ntick now=9\n----\n",
+            "x.txt:8: `now=9` is earlier than the previous directive's now=10",
+        ),
+    ],
+)
+def test_bad_scenario_text_is_rejected_with_file_and_line(text: str, message: str):
+    with pytest.raises(ScenarioError) as e:
+        runner = Runner("x.txt")
+        for case in parse_text("x.txt", text):
+            runner.step(case)
+    assert message in str(e.value)

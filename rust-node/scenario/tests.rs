@@ -1,0 +1,235 @@
+//! The corpus test (every `scenarios/*.txt` passes against the Rust core) and the runner's own
+//! tests: inputs the parser must reject, and a wrong expectation the runner must report.
+
+use super::*;
+use parse::Directive;
+
+/// Every scenario of the corpus, in name order.
+fn corpus_files() -> Vec<PathBuf> {
+    let dir = corpus_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The shared corpus (issue 16 §5): the Rust core, the reference, passes every scenario.
+/// `REWRITE=1` rewrites the expected blocks from its output instead.
+#[test]
+fn scenarios_rust_core_passes_corpus() {
+    let rewrite = std::env::var("REWRITE").is_ok_and(|v| v == "1");
+    let files = corpus_files();
+    assert!(
+        !files.is_empty(),
+        "no scenarios in {}",
+        corpus_dir().display()
+    );
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| match check_file(f, rewrite) {
+            Ok(None) => None,
+            Ok(Some(report)) => Some(report),
+            Err(e) => Some(e),
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenario files fail (REWRITE=1 rewrites from the Rust core):\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+const INIT: &str = "init id=1 peers=2,3 heartbeat=50 rpc_timeout=100 max_entries=3 \
+                    election=1000..2000 pre_vote=false check_quorum=false now=0 timeout=1000 \
+                    term=0 voted_for=none";
+
+fn script_with(rest: &str) -> String {
+    format!("{INIT}\n----\nevent role role=Follower term=0\n\n{rest}")
+}
+
+fn parse_error(text: &str) -> ParseError {
+    match parse_script(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn scenarios_parser_rejects_bad_input_naming_line_and_value() {
+    let cases = [
+        ("bogus now=5\n----\n", 5, "`bogus`: unknown directive"),
+        ("tick\n----\n", 5, "missing field `now=`"),
+        ("tick now=soon\n----\n", 5, "`now=soon`"),
+        ("tick now=-1\n----\n", 5, "`now=-1`"),
+        ("tick now=1 then=2\n----\n", 5, "unknown field `then=`"),
+        ("tick now=1 now=2\n----\n", 5, "given twice"),
+        ("tick now=1\n", 5, "no `----`"),
+        ("tick now=1\n\n----\n", 6, "blank line before `----`"),
+        (
+            "tick now=1\nentry index=0 term=1 command=\"x\"\n----\n",
+            6,
+            "takes no entry lines",
+        ),
+        ("propose now=1 command=x\n----\n", 5, "double-quoted"),
+        ("propose now=1 command=\"x\n----\n", 5, "unterminated"),
+        ("propose now=1 command=\"a\\b\"\n----\n", 5, "no escapes"),
+        (
+            "vote-response now=1 from=2 term=1 vote_granted=yes\n----\n",
+            5,
+            "`vote_granted=yes`",
+        ),
+        (
+            "prevote-response now=1 from=2 term=1 unimplemented=false\n----\n",
+            5,
+            "omit it",
+        ),
+        (
+            "send-failure now=1 peer=2 sent_term=1\n----\n",
+            5,
+            "`sent_prev_log_index=`",
+        ),
+        ("tick now\n----\n", 5, "expected key=value"),
+        (
+            "tick now=9\n----\n\nstate\n----\n\ntick now=8\n----\n",
+            11,
+            "earlier than",
+        ),
+    ];
+    for (rest, line, what) in cases {
+        let e = parse_error(&script_with(rest));
+        assert_eq!(e.line, line, "{rest:?}: {e}");
+        assert!(e.msg.contains(what), "{rest:?}: {e}");
+    }
+    let e = parse_error(&format!(
+        "{}\n----\n",
+        INIT.replace("election=1000..2000", "election=2000..1000")
+    ));
+    assert!(e.msg.contains("election=2000..1000"), "{e}");
+    let e = parse_error(&format!(
+        "{}\n----\n",
+        INIT.replace("peers=2,3", "peers=2,x")
+    ));
+    assert!(e.msg.contains("`x` is not a node id"), "{e}");
+    assert!(parse_error("# only a comment\n").msg.contains("no cases"));
+    let e = parse_error("# first\ntick now=5\n----\n");
+    assert_eq!((e.line, e.msg.contains("must be `init`")), (2, true), "{e}");
+}
+
+#[test]
+fn scenarios_runner_reports_a_wrong_expectation_with_line_and_diff() {
+    let text = script_with("# a comment\ntick now=1000\n----\nreset_timer\n");
+    let script = parse_script(&text).expect("valid script");
+    let actual = run_script(&script).outputs;
+    let bad = mismatches("x.txt", &script, &actual);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0].starts_with("x.txt:6: tick now=1000\n"), "{}", bad[0]);
+    assert!(
+        bad[0].contains("  + hard_state term=1 voted_for=1\n"),
+        "{}",
+        bad[0]
+    );
+    assert!(bad[0].contains("    reset_timer\n"), "{}", bad[0]);
+}
+
+#[test]
+fn scenarios_rewrite_keeps_inputs_and_comments_and_then_passes() {
+    let text =
+        script_with("# why\n\n\ntick now=1000\n# mid\n----\nstale line\n\nstate\n----\n\n# end\n");
+    let script = parse_script(&text).expect("valid script");
+    let actual = run_script(&script).outputs;
+    assert_eq!(mismatches("x", &script, &actual).len(), 2);
+    let new = rewritten(&script, &actual);
+    for kept in [
+        "# why\n\n\ntick now=1000\n# mid\n----\n",
+        "\n\n# end\n",
+        INIT,
+    ] {
+        assert!(new.contains(kept), "{kept:?} lost:\n{new}");
+    }
+    assert!(!new.contains("stale line"), "{new}");
+    let again = parse_script(&new).expect("rewritten script parses");
+    assert!(
+        mismatches("x", &again, &run_script(&again).outputs).is_empty(),
+        "{new}"
+    );
+    assert_eq!(
+        rewritten(&again, &run_script(&again).outputs),
+        new,
+        "rewrite is a fixed point"
+    );
+}
+
+#[test]
+fn scenarios_no_effects_is_rendered_for_an_empty_ready() {
+    let script = parse_script(&script_with("election-timeout ms=1500\n----\n")).expect("valid");
+    assert_eq!(
+        run_script(&script).outputs[1],
+        vec!["(no effects)".to_string()]
+    );
+}
+
+/// The kind of a directive, telling apart the variants of one directive that take different
+/// paths through a core (an UNIMPLEMENTED pre-vote answer, a send failure without AppendSent).
+fn kind(d: &Directive) -> &'static str {
+    use crate::core::PreVoteReply;
+    match d {
+        Directive::Init { .. } => "init",
+        Directive::Restart { .. } => "restart",
+        Directive::ElectionTimeout { .. } => "election-timeout",
+        Directive::Tick { .. } => "tick",
+        Directive::PreVoteRequest { .. } => "prevote-request",
+        Directive::PreVoteResponse {
+            reply: PreVoteReply::Unimplemented,
+            ..
+        } => "prevote-response unimplemented",
+        Directive::PreVoteResponse { .. } => "prevote-response",
+        Directive::VoteRequest { .. } => "vote-request",
+        Directive::VoteResponse { .. } => "vote-response",
+        Directive::AppendRequest { .. } => "append-request",
+        Directive::AppendResponse { .. } => "append-response",
+        Directive::SendFailure { sent: None, .. } => "send-failure without sent",
+        Directive::SendFailure { .. } => "send-failure",
+        Directive::Propose { .. } => "propose",
+        Directive::State => "state",
+        Directive::Log => "log",
+        Directive::Progress { .. } => "progress",
+    }
+}
+
+/// Every directive (and variant) occurs in the corpus, so each language's runner is exercised
+/// on all of them.
+#[test]
+fn scenarios_corpus_uses_every_directive() {
+    let mut seen = std::collections::BTreeSet::new();
+    for f in corpus_files() {
+        let text = std::fs::read_to_string(&f).expect("readable scenario");
+        let script = parse_script(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        seen.extend(script.cases.iter().map(|c| kind(&c.directive)));
+    }
+    assert_eq!(seen.len(), 17, "directives used: {seen:?}");
+}
+
+#[test]
+fn scenarios_runner_rejects_an_append_that_deletes_a_committed_entry() {
+    let text = format!(
+        "{}\n  entry index=0 term=1 command=\"a\"\n----\n\n\
+         append-request now=1 term=1 leader_id=2 prev_log_index=0 prev_log_term=1 leader_commit=0\n----\n\n\
+         append-request now=2 term=2 leader_id=3 prev_log_index=-1 prev_log_term=0 leader_commit=0\n\
+         entry index=0 term=2 command=\"b\"\n----\n",
+        INIT
+    );
+    let script = parse_script(&text).expect("valid script");
+    let run = run_script(&script);
+    assert_eq!(run.impossible.len(), 1, "{:?}", run.impossible);
+    assert!(
+        run.impossible[0]
+            .starts_with("line 8: deletes entries from index 0, at or below commitIndex 0"),
+        "{:?}",
+        run.impossible
+    );
+}
