@@ -14,7 +14,7 @@ use raft_harness::history::Op;
 use raft_harness::lin::gen::{generate_kv_history, stale_one_read, GenConfig};
 use raft_harness::observe::StatusSample;
 use raft_harness::report::{self, html, NodeReport, Report};
-use raft_harness::schedule::FaultEvent;
+use raft_harness::trace::FaultEvent;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,7 @@ fn statuses() -> Vec<StatusSample> {
 fn faults() -> Vec<FaultEvent> {
     let ev = |t_us, action: &str, nodes: Vec<u32>, cut_off: Vec<u32>| FaultEvent {
         t_us,
-        action: action.into(),
+        action: action.parse().expect("a fault action name"),
         nodes,
         detail: String::new(),
         at: "bench.toml:1".into(),

@@ -9,6 +9,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
+mod command;
+pub use command::Command;
+
 /// What the client knows about an operation's effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +47,13 @@ pub struct Op {
     /// Free-form detail from the node (its message), for people reading reports.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+}
+
+impl Op {
+    /// The key-value command of this op ([`Command::parse`]), `None` for other text.
+    pub fn kv(&self) -> Option<Command<'_>> {
+        Command::parse(&self.command)
+    }
 }
 
 /// Why a history file cannot be read. Display: `cannot read PATH: ...` or

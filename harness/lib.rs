@@ -26,4 +26,5 @@ pub mod run;
 pub mod runner;
 pub mod schedule;
 pub mod spec;
+pub mod trace;
 pub mod workload;

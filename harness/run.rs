@@ -1,16 +1,17 @@
 //! One run, end to end: spec → cleanup → build → cluster → schedule with
 //! workload and observer → settle → checks → reports. Whatever happens after
 //! the first process starts, every process is ended and a report is written.
-use crate::check::{self, Evidence, NodeInfo};
-use crate::cluster::{build, Cluster, Dirs};
-use crate::history::Outcome;
+mod error;
+mod metrics;
+mod stages;
+
+use crate::check::{self, Evidence};
+use crate::cluster::Cluster;
 use crate::lin::Cancel;
-use crate::observe::Observer;
-use crate::report::{self, exit, progress::Progress, NodeReport, Report, Verdict};
-use crate::schedule::{Exec, Stop};
+use crate::report::{self, exit, progress::Progress, Report, Verdict};
 use crate::spec::Spec;
-use crate::workload::Recorder;
-use rand::SeedableRng;
+pub use error::RunError;
+use stages::Ctx;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,11 +97,11 @@ pub fn abandon(verdict: Verdict, why: &str) -> Option<i32> {
     for panic in take_panics() {
         report::add_error(&mut r, format!("harness bug: {panic}"));
     }
-    r.exit_code = match verdict {
-        Verdict::Interrupted => exit::INTERRUPTED,
-        _ => exit::CANNOT_RUN,
+    r.verdict = match verdict {
+        Verdict::Interrupted => Verdict::Interrupted,
+        _ => Verdict::Error,
     };
-    r.verdict = verdict;
+    r.exit_code = r.verdict.exit_code();
     r.duration_s = p.start.elapsed().as_secs_f64();
     Some(write_reports(&mut r, &p.run_dir, &p.reports, None))
 }
@@ -167,43 +168,17 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     // One clock for the whole run: progress lines, evidence, faults and metrics
     // all count µs from `start` (journals' wall clock via the matching Unix time).
     let clock = (start, started_at.timestamp_micros().max(0) as u64);
-    let result = run_inner(
-        clock,
-        &spec,
+    let ctx = Ctx {
+        spec: &spec,
         seed,
-        &run_id,
-        &run_dir,
-        &progress,
-        &mut report,
-        &mut phase,
+        run_id: &run_id,
+        run_dir: &run_dir,
+        progress: &progress,
         interrupt,
-        cancel,
-    )
-    .await;
-    let evidence = match result {
-        Ok(evidence) => {
-            // Interrupted after the schedule ended (while settling or tearing down): the
-            // run is still an interrupted one, never a pass.
-            if *interrupted_flag.borrow() && report.verdict != Verdict::Interrupted {
-                report.verdict = Verdict::Interrupted;
-                report.notes.push(
-                    "the run was interrupted after its schedule ended (while settling or tearing down); the checks judge what was observed".into(),
-                );
-            }
-            let evidence = Arc::new(evidence);
-            judge_evidence(&spec, &evidence, interrupted_flag.clone(), &mut report).await;
-            metrics(&evidence, &mut report);
-            Some(evidence)
-        }
-        Err(e) => {
-            if *interrupted_flag.borrow() {
-                report.verdict = Verdict::Interrupted;
-                report.checks = not_run("not run: the run was interrupted before the cluster ran");
-            }
-            report.error = Some(e);
-            None
-        }
+        clock,
     };
+    let result = run_inner(&ctx, &mut report, &mut phase, cancel).await;
+    let evidence = judge_result(&spec, result, interrupted_flag, &mut report).await;
     canceller.abort();
     conclude(&mut report);
     report.timings.extend(phase.0);
@@ -217,6 +192,41 @@ pub async fn run(spec: Spec, opts: RunOpts, interrupt: tokio::sync::watch::Recei
     let code = write_reports(&mut report, &run_dir, &opts.reports, evidence.as_deref());
     drop(guard);
     code
+}
+
+/// The checks' verdicts on the evidence, or why there is none; the evidence
+/// for the report files.
+async fn judge_result(
+    spec: &Spec,
+    result: Result<Evidence, RunError>,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+    report: &mut Report,
+) -> Option<Arc<Evidence>> {
+    let interrupted = *interrupt.borrow();
+    match result {
+        Ok(evidence) => {
+            // Interrupted after the schedule ended (while settling or tearing down): the
+            // run is still an interrupted one, never a pass.
+            if interrupted && report.verdict != Verdict::Interrupted {
+                report.verdict = Verdict::Interrupted;
+                report.notes.push(
+                    "the run was interrupted after its schedule ended (while settling or tearing down); the checks judge what was observed".into(),
+                );
+            }
+            let evidence = Arc::new(evidence);
+            judge_evidence(spec, &evidence, interrupt, report).await;
+            metrics::add(&evidence, report);
+            Some(evidence)
+        }
+        Err(e) => {
+            if interrupted {
+                report.verdict = Verdict::Interrupted;
+                report.checks = not_run("not run: the run was interrupted before the cluster ran");
+            }
+            report.error = Some(e.to_string());
+            None
+        }
+    }
 }
 
 /// The report of a run that has just begun: until it has a verdict it counts
@@ -261,7 +271,8 @@ fn conclude(report: &mut Report) {
         report::add_error(report, format!("harness bug: {p}"));
     }
     if !panics.is_empty() && !interrupted {
-        (report.verdict, report.exit_code) = (Verdict::Error, exit::CANNOT_RUN);
+        report.verdict = Verdict::Error;
+        report.exit_code = report.verdict.exit_code();
     }
 }
 
@@ -366,354 +377,25 @@ fn write_reports(r: &mut Report, run_dir: &Path, reports: &Path, ev: Option<&Evi
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The run's stages in order ([`stages`]): the evidence for the checks, or why
+/// the run could not get that far.
 async fn run_inner(
-    clock: (Instant, u64),
-    spec: &Spec,
-    seed: u64,
-    run_id: &str,
-    run_dir: &Path,
-    progress: &Progress,
+    ctx: &Ctx<'_>,
     report: &mut Report,
     phase: &mut Phase,
-    interrupt: tokio::sync::watch::Receiver<bool>,
     cancel: Cancel,
-) -> Result<Evidence, String> {
-    // 1. Ports: leftovers and hand-started servers go; strangers stop the run.
-    let say = |l: String| progress.line(l);
-    let claim = crate::cluster::cleanup::claim(spec, run_id, run_dir)?;
-    crate::cluster::cleanup::clean(spec, Some(&claim), &say).await?;
+) -> Result<Evidence, RunError> {
+    let _claim = stages::claim_ports(ctx).await?;
     phase.mark("cleanup");
-
-    // 2. Build what the suite's kinds need, once each (kinds sharing a build step
-    // in the same root, like `rust` and `rust-blackbox`, build once).
-    let mut used: Vec<&str> = spec.nodes.iter().map(|n| n.kind.as_str()).collect();
-    used.sort();
-    used.dedup();
-    let mut done = std::collections::HashSet::new();
-    for k in used {
-        let kind = spec.kinds[k].clone();
-        let Some(argv) = &kind.build else { continue };
-        if !done.insert((kind.root.clone(), argv.clone())) {
-            continue;
-        }
-        progress.line(format!("building node kind `{k}`..."));
-        let log_dir = run_dir.join("build");
-        let r = tokio::task::spawn_blocking(move || build::build(&kind, &log_dir, cancel))
-            .await
-            .map_err(|e| format!("build task failed: {e}"))?;
-        match r {
-            Ok(build::Built::Skipped) => progress.line(format!("  `{k}` is up to date")),
-            Ok(build::Built::Ran { secs }) => {
-                progress.line(format!("  built `{k}` in {secs:.1} s"))
-            }
-            Ok(build::Built::Cancelled { how }) => {
-                return Err(format!(
-                    "interrupted during the build of `{k}` (the build {how}); nothing was started"
-                ))
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-        if *interrupt.borrow() {
-            return Err("interrupted during the build; nothing was started".into());
-        }
-    }
+    stages::build_kinds(ctx, cancel).await?;
     phase.mark("build");
-
-    // 3. Network proxies (before the nodes: nodes are told the proxies' addresses).
-    let host = if spec.cluster.host == "localhost" {
-        "127.0.0.1"
-    } else {
-        spec.cluster.host.as_str()
-    };
-    let real: BTreeMap<u32, std::net::SocketAddr> = spec
-        .nodes
-        .iter()
-        .map(|n| {
-            (
-                n.id,
-                format!("{host}:{}", n.port)
-                    .parse()
-                    .expect("validated loopback host"),
-            )
-        })
-        .collect();
-    let mut trace_task = None;
-    let net = if spec.cluster.proxies {
-        let nodes: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
-        let started = if spec.cluster.rpc {
-            crate::net::rpc::start_for_run(&nodes, seed, run_dir, clock.0, &mut trace_task).await
-        } else {
-            crate::net::Network::start_mesh(&nodes, seed)
-                .await
-                .map_err(|e| e.to_string())
-        };
-        Some(started.map_err(|e| format!("cannot start the link proxies: {e}"))?)
-    } else {
-        None
-    };
-    let peer_addr = |from: u32, to: u32| match &net {
-        Some(n) => n.listen_addr(from, to).expect("mesh has every link"),
-        None => real[&to],
-    };
-    let dirs = Dirs {
-        nodes: run_dir.join("nodes"),
-        journals: run_dir.join("journals"),
-        data: run_dir.join("data"),
-    };
-    let mut cluster = Cluster::prepare(spec, &dirs, run_id, peer_addr)
-        .map_err(|e| format!("cannot prepare the node folders: {e}"))?;
-    report.nodes = cluster
-        .nodes
-        .values()
-        .map(|h| NodeReport {
-            id: h.spec.id,
-            kind: h.kind.name.clone(),
-            port: h.spec.port,
-            command: h.launch.argv.clone(),
-            starts: 0,
-            journal: h.journal.is_some(),
-            implementation: None,
-            log_printed_bytes: 0,
-            log_cut_bytes: 0,
-        })
-        .collect();
-    remember(report);
-
-    // 4. Start every node, then wait for all of them together.
-    let ids = cluster.ids();
-    for id in &ids {
-        cluster.start(*id).map_err(|e| e.to_string())?;
-    }
-    progress.line(format!(
-        "started {} nodes; waiting until they answer GetStatus",
-        ids.len()
-    ));
-    let ready = tokio::select! {
-        r = cluster.wait_ready(&ids) => r.map_err(|e| e.to_string()),
-        _ = wait_flag(interrupt.clone()) => Err("interrupted while nodes were starting".to_string()),
-    };
-    if let Err(e) = ready {
-        cluster.shutdown().await;
-        if let Some(n) = &net {
-            n.shutdown().await;
-        }
-        return Err(e);
-    }
+    let mut up = stages::start_cluster(ctx, report).await?;
     phase.mark("start");
     test_panic("run");
-
-    // 5. Observe, drive, break.
-    // Observation times are µs since the run's start (the progress lines' clock);
-    // journals (wall clock) are converted with the matching Unix time.
-    let (run_start, start_unix_us) = clock;
-    let obs = Observer::new(run_start, spec.black_box_ids());
-    let t0 = obs.start;
-    let addrs: Vec<(u32, std::net::SocketAddr)> = real.iter().map(|(a, b)| (*a, *b)).collect();
-    obs.spawn(
-        &addrs,
-        Duration::from_millis(spec.cluster.poll_ms),
-        Duration::from_millis(spec.cluster.log_poll_ms),
-    );
-    let rec = Recorder::new(t0, spec.black_box_ids());
-    let ticker = {
-        let (p, o, r) = (progress.clone(), obs.clone(), rec.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                test_panic("ticker");
-                let l = o.leader(Duration::from_secs(1)).map(|s| (s.node, s.term));
-                p.tick(r.count(), l);
-            }
-        })
-    };
-    let mut exec = Exec::new(
-        spec,
-        &mut cluster,
-        obs.clone(),
-        rec.clone(),
-        rand::rngs::StdRng::seed_from_u64(seed),
-        seed,
-        progress.clone(),
-        interrupt.clone(),
-        net.as_ref(),
-    );
-    let outcome = exec.run(&spec.steps).await;
-    let schedule_end = match &outcome {
-        Ok(()) => check::ScheduleEnd::Completed,
-        Err(Stop::Interrupted) => check::ScheduleEnd::Interrupted {
-            at_us: obs.now_us(),
-        },
-        Err(Stop::Fatal(e)) => check::ScheduleEnd::Stopped {
-            at_us: obs.now_us(),
-            why: e.to_string(),
-        },
-    };
-    match &outcome {
-        Ok(()) => {}
-        Err(Stop::Interrupted) => {
-            progress.line("interrupted: tearing down and writing a partial report (Ctrl+C again kills at once)");
-            report.verdict = Verdict::Interrupted;
-            report.exit_code = exit::INTERRUPTED;
-            report.notes.push(
-                "the run was interrupted; the checks judge what was observed until then".into(),
-            );
-        }
-        Err(Stop::Fatal(e)) => {
-            // The checks still judge what happened, but the suite did not run to its
-            // end: without a failed check the verdict is "could not run", not a pass.
-            progress.line(format!("schedule stopped: {e}"));
-            report.error = Some(format!("the schedule stopped early: {e}"));
-        }
-    }
-    phase.mark("schedule");
-
-    // 6. Settle: stop clients, heal, resume, let followers catch up, read final logs.
-    progress.line(
-        "settling: workload stopped, faults healed; waiting for every running node to catch up",
-    );
-    exec.stop_workload().await;
-    exec.heal_for_settle();
-    for id in exec.cluster.ids() {
-        if exec.cluster.is_paused(id) {
-            exec.cluster.resume(id);
-        }
-    }
-    let interrupted = matches!(outcome, Err(Stop::Interrupted));
-    let settle_end = Instant::now()
-        + if interrupted {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_millis(spec.checks.settle_timeout_ms)
-        };
-    let mut settled = None;
-    let mut settle_end = settle_end;
-    while Instant::now() < settle_end {
-        // Ctrl+C after the schedule ended: settle briefly, as for one during it.
-        if !interrupted && *interrupt.borrow() {
-            settle_end = settle_end.min(Instant::now() + Duration::from_secs(2));
-        }
-        if let Some(d) = exec.caught_up().await {
-            settled = Some(d);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    match &settled {
-        Some(d) => progress.line(format!("settled {d}")),
-        None => report.notes.push(format!(
-            "the cluster did not settle (every running node holding the leader's committed log) within {} ms; final logs were read anyway",
-            spec.checks.settle_timeout_ms
-        )),
-    }
-    let mut final_logs = Vec::new();
-    for (id, addr) in &addrs {
-        if exec.cluster.is_running(*id) {
-            let mut c = crate::client::lazy(*addr, Duration::from_millis(300));
-            if let Some(s) = obs.snapshot(*id, &mut c, Duration::from_secs(3)).await {
-                final_logs.push(s);
-            }
-        }
-    }
-    let faults = std::mem::take(&mut exec.faults);
-    let waits = std::mem::take(&mut exec.waits);
-    let mut unexpected = std::mem::take(&mut exec.unexpected);
-    let exec_metrics = std::mem::take(&mut exec.metrics);
-    let workload_us = exec.workload_active_us;
-    drop(exec);
-    ticker.abort();
-    obs.stop();
-    phase.mark("settle");
-
-    // 7. Teardown.
-    for (id, how) in cluster.reap_unexpected() {
-        unexpected.push((id, how, obs.now_us()));
-    }
-    for n in report.nodes.iter_mut() {
-        n.starts = cluster.nodes[&n.id].starts;
-    }
-    for line in cluster.shutdown().await {
-        tracing::debug!("{line}");
-    }
-    note_log_cuts(&cluster, spec, report);
-    if let Some(n) = &net {
-        report.link_events = n
-            .events()
-            .iter()
-            .filter_map(|e| serde_json::to_value(e).ok())
-            .collect();
-        n.shutdown().await;
-    }
-    drop(net);
-    let messages = crate::net::rpc::finish_trace(trace_task, run_dir).await;
+    let mut driven = stages::drive(ctx, &mut up, report, phase).await;
+    stages::teardown(ctx, &mut up, &mut driven, report).await;
     phase.mark("teardown");
-
-    // 8. Evidence.
-    let mut journals = BTreeMap::new();
-    let mut journal_problems = Vec::new();
-    for (id, h) in &cluster.nodes {
-        if let Some(j) = &h.journal {
-            let (ev, problems) = crate::observe::journal::read(j, start_unix_us);
-            journals.insert(*id, ev);
-            journal_problems.extend(problems);
-        }
-    }
-    report.notes.extend(journal_problems.iter().cloned());
-    let rec_obs = obs.take();
-    for n in report.nodes.iter_mut() {
-        n.implementation = rec_obs
-            .statuses
-            .iter()
-            .rev()
-            .find(|s| s.node == n.id)
-            .and_then(|s| s.ext.as_ref().map(|x| x.implementation.clone()));
-    }
-    report.faults = faults;
-    report.waits = waits.clone();
-    report.metrics.extend(exec_metrics);
-    report
-        .metrics
-        .insert("workload_s".into(), workload_us as f64 / 1e6);
-    let evidence = Evidence {
-        nodes: cluster
-            .nodes
-            .values()
-            .map(|h| NodeInfo {
-                id: h.spec.id,
-                kind: h.kind.name.clone(),
-                journal: h.journal.is_some(),
-                data_dir: h
-                    .kind
-                    .command
-                    .iter()
-                    .chain(h.spec.args.iter())
-                    .any(|a| a.contains("{data_dir}")),
-            })
-            .collect(),
-        statuses: rec_obs.statuses,
-        logs: rec_obs.logs,
-        final_logs,
-        journals,
-        journal_problems,
-        messages,
-        history: rec.snapshot(),
-        waits,
-        unexpected_exits: unexpected,
-        isolations: isolations(&report.faults),
-        poll_failures: rec_obs.poll_failures,
-        faults: report.faults.clone(),
-        settings: check_settings(spec),
-        node_logs: cluster
-            .nodes
-            .values()
-            .map(|h| crate::check::NodeLog {
-                node: h.spec.id,
-                path: h.launch.log.clone(),
-                patterns: h.kind.error_patterns.clone(),
-            })
-            .collect(),
-        schedule: schedule_end,
-    };
+    let evidence = stages::evidence(ctx, &up, driven, report);
     remember(report);
     Ok(evidence)
 }
@@ -756,86 +438,10 @@ fn note_log_cuts(cluster: &Cluster, spec: &Spec, report: &mut Report) {
     }
 }
 
-/// Isolation windows from the fault events: the nodes a network step left cut off
-/// from any majority, until the next heal.
-fn isolations(
-    faults: &[crate::schedule::FaultEvent],
-) -> Vec<crate::check::isolated_commits::Isolation> {
-    let mut out = Vec::new();
-    for (i, f) in faults.iter().enumerate() {
-        if f.cut_off.is_empty() {
-            continue;
-        }
-        let end_us = faults[i + 1..]
-            .iter()
-            .find(|g| g.action == "heal")
-            .map_or(u64::MAX, |g| g.t_us);
-        out.push(crate::check::isolated_commits::Isolation {
-            nodes: f.cut_off.clone(),
-            start_us: f.t_us,
-            end_us,
-        });
-    }
-    out
-}
-
 async fn wait_flag(mut rx: tokio::sync::watch::Receiver<bool>) {
     while !*rx.borrow() {
         if rx.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
     }
-}
-
-/// Throughput, latency and failover numbers for the report.
-fn metrics(ev: &Evidence, report: &mut Report) {
-    let m = &mut report.metrics;
-    let count = |o: Outcome| ev.history.iter().filter(|op| op.outcome == o).count() as f64;
-    m.insert("ops_ok".into(), count(Outcome::Ok));
-    m.insert("ops_fail".into(), count(Outcome::Fail));
-    m.insert("ops_info".into(), count(Outcome::Info));
-    let mut lat: Vec<u64> = ev
-        .history
-        .iter()
-        .filter(|o| o.outcome == Outcome::Ok && o.client != 0)
-        .filter_map(|o| o.complete_us.map(|c| c - o.invoke_us))
-        .collect();
-    lat.sort_unstable();
-    if !lat.is_empty() {
-        let pct = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
-        m.insert("latency_p50_ms".into(), pct(0.5));
-        m.insert("latency_p99_ms".into(), pct(0.99));
-        let secs = m.get("workload_s").copied().unwrap_or(0.0);
-        if secs > 0.0 {
-            m.insert(
-                "throughput_ok_per_s".into(),
-                (lat.len() as f64 / secs * 10.0).round() / 10.0,
-            );
-        }
-    }
-    let mut n = 0;
-    let mut fault_us = Vec::new();
-    for f in &report.faults {
-        if !matches!(
-            f.action.as_str(),
-            "kill"
-                | "stop"
-                | "pause"
-                | "net-isolate"
-                | "net-halves"
-                | "net-bridge"
-                | "net-majorities-ring"
-        ) {
-            continue;
-        }
-        n += 1;
-        fault_us.push(f.t_us);
-        if let Some(ms) = crate::schedule::first_commit_after_ms(&ev.history, f.t_us) {
-            m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
-        }
-    }
-    m.extend(crate::workload::inflight::metrics(&ev.history, &fault_us));
-    // Terms with a current leader (a majority followed it), as the waits judge.
-    let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
-    m.insert("leader_terms_seen".into(), terms.len() as f64);
 }

@@ -11,6 +11,7 @@
 //! had committed (`start.log_len` > the highest `commit` index before the restart).
 use super::{secs, wire, CheckResult, Evidence};
 use crate::net::trace::{Message, Request};
+use crate::observe::journal::Kind;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "commit_safety";
@@ -162,9 +163,9 @@ fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> 
         let mut committed: i64 = -1;
         let mut started = false;
         for e in &ev.journals[node] {
-            match e.event.as_str() {
-                "commit" => committed = committed.max(e.index.unwrap_or(-1)),
-                "start" if started => {
+            match e.event {
+                Kind::Commit => committed = committed.max(e.index.unwrap_or(-1)),
+                Kind::Start if started => {
                     restarts += 1;
                     if let Some(len) = e.log_len {
                         if len <= committed {
@@ -175,7 +176,7 @@ fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> 
                         }
                     }
                 }
-                "start" => started = true,
+                Kind::Start => started = true,
                 _ => {}
             }
         }

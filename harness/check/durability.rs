@@ -18,7 +18,7 @@
 //! of a majority of all configured nodes (issue 11 §6): no later leader need
 //! hold it, whatever the other nodes say.
 use super::{list, secs, CheckResult, Evidence};
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use crate::observe::{Entry, LogSnapshot};
 use std::collections::HashMap;
 
@@ -177,7 +177,9 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let unique: Vec<&Op> = ev
         .history
         .iter()
-        .filter(|op| in_history[op.command.as_str()] == 1 && !op.command.starts_with("GET "))
+        .filter(|op| {
+            in_history[op.command.as_str()] == 1 && !matches!(op.kv(), Some(Command::Get { .. }))
+        })
         .collect();
     if unique.is_empty() {
         return CheckResult::not_checked(NAME, "the history has no write with a unique command");

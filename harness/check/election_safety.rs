@@ -2,6 +2,8 @@
 //! given term. Evidence: `role` events of journals, and every status sample in
 //! which a node said it was Leader.
 use super::{list, secs, CheckResult, Evidence};
+use crate::observe::journal::Kind;
+use crate::observe::view::Role;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "election_safety";
@@ -15,7 +17,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
     for (node, events) in &ev.journals {
         for e in events
             .iter()
-            .filter(|e| e.event == "role" && e.role.as_deref() == Some("Leader"))
+            .filter(|e| e.event == Kind::Role && e.role == Some(Role::Leader))
         {
             if let Some(t) = e.term {
                 leaders
@@ -120,7 +122,7 @@ mod tests {
     #[test]
     fn two_leaders_in_one_term_from_journals_fail() {
         let mut a = jev(1, 5, "role");
-        a.role = Some("Leader".into());
+        a.role = Some(Role::Leader);
         a.term = Some(3);
         let mut b = a.clone();
         b.node = 2;

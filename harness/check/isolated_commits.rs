@@ -6,6 +6,7 @@
 //! in flight) are not judged.
 use super::{list, secs, CheckResult, Evidence};
 use crate::history::Outcome;
+use crate::trace::{FaultAction, FaultEvent};
 use serde::{Deserialize, Serialize};
 
 pub const NAME: &str = "isolated_commits";
@@ -19,6 +20,27 @@ pub struct Isolation {
     pub nodes: Vec<u32>,
     pub start_us: u64,
     pub end_us: u64,
+}
+
+/// Isolation windows from the fault events: the nodes a network step left cut
+/// off from any majority (its `cut_off`), until the next heal.
+pub fn isolations(faults: &[FaultEvent]) -> Vec<Isolation> {
+    let mut out = Vec::new();
+    for (i, f) in faults.iter().enumerate() {
+        if f.cut_off.is_empty() {
+            continue;
+        }
+        let end_us = faults[i + 1..]
+            .iter()
+            .find(|g| g.action == FaultAction::Heal)
+            .map_or(u64::MAX, |g| g.t_us);
+        out.push(Isolation {
+            nodes: f.cut_off.clone(),
+            start_us: f.t_us,
+            end_us,
+        });
+    }
+    out
 }
 
 pub fn check(ev: &Evidence) -> CheckResult {

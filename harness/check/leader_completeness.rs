@@ -12,6 +12,8 @@
 //! journal `truncate` while Leader, and successive snapshots of one leader term
 //! extend each other.
 use super::{secs, CheckResult, Evidence};
+use crate::observe::journal::Kind;
+use crate::observe::view::Role;
 use crate::observe::LogSnapshot;
 use std::collections::BTreeMap;
 
@@ -49,7 +51,7 @@ fn committed_facts(ev: &Evidence) -> Vec<Fact> {
         }
     }
     for (node, events) in &ev.journals {
-        for e in events.iter().filter(|e| e.event == "apply") {
+        for e in events.iter().filter(|e| e.event == Kind::Apply) {
             if let (Some(i), Some(t)) = (e.index, e.term) {
                 add(Fact {
                     index: i as i32,
@@ -79,7 +81,7 @@ fn election_lower_bound(ev: &Evidence, s: &LogSnapshot) -> Option<u64> {
         .max();
     let from_journal = ev.journals.get(&node).and_then(|j| {
         j.iter()
-            .filter(|e| e.event == "term" && e.term == Some(term as i64) && e.t_us <= before)
+            .filter(|e| e.event == Kind::Term && e.term == Some(term as i64) && e.t_us <= before)
             .map(|e| e.t_us)
             .max()
     });
@@ -153,18 +155,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
 fn append_only(ev: &Evidence, leader_snaps: &[&LogSnapshot]) -> Vec<String> {
     let mut out = Vec::new();
     for (node, events) in &ev.journals {
-        let mut role = "Follower";
+        let mut leader = false;
         for e in events {
-            match e.event.as_str() {
-                "start" => role = "Follower",
-                "role" => {
-                    role = if e.role.as_deref() == Some("Leader") {
-                        "Leader"
-                    } else {
-                        "Other"
-                    }
-                }
-                "truncate" if role == "Leader" => out.push(format!(
+            match e.event {
+                Kind::Start => leader = false,
+                Kind::Role => leader = e.role == Some(Role::Leader),
+                Kind::Truncate if leader => out.push(format!(
                     "node {node} truncated its log from index {} at {} while Leader",
                     e.from_index.unwrap_or(-1),
                     secs(e.t_us)
@@ -306,7 +302,7 @@ mod tests {
     fn journal_truncate_while_leader_fails() {
         let mut ev = base();
         let mut role = jev(3, 10, "role");
-        role.role = Some("Leader".into());
+        role.role = Some(Role::Leader);
         role.term = Some(4);
         let mut tr = jev(3, 20, "truncate");
         tr.from_index = Some(5);
@@ -355,7 +351,7 @@ mod tests {
     fn journals_without_a_judged_pair_are_not_a_pass() {
         let mut ev = Evidence::default();
         let mut role = jev(3, 10, "role");
-        role.role = Some("Leader".into());
+        role.role = Some(Role::Leader);
         role.term = Some(1);
         ev.journals.insert(3, vec![role]);
         assert_eq!(check(&ev).status, Status::NotChecked);

@@ -3,7 +3,7 @@
 //! time and with a key-value register. Search: `crate::lin` (Wing–Gong with
 //! Lowe's memoisation). A search that hits its bound is `Unknown`, never a pass.
 use super::{CheckResult, Evidence, Status};
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use crate::lin::{check_kv_history, Cancel, Limits, Verdict, VerdictKind};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ pub fn completed_reads(history: &[Op]) -> usize {
         .iter()
         .filter(|o| {
             o.outcome == Outcome::Ok
-                && (o.command.starts_with("GET ") || o.command.starts_with("CAS "))
+                && matches!(o.kv(), Some(Command::Get { .. } | Command::Cas { .. }))
         })
         .count()
 }
@@ -28,17 +28,7 @@ pub fn check(ev: &Evidence, time_limit: Duration) -> CheckResult {
 
 /// [`check`] that also ends (as `unknown`, bound `interrupted`) once `cancel` is set.
 pub fn check_until(ev: &Evidence, time_limit: Duration, cancel: Option<Cancel>) -> CheckResult {
-    let kv_ops = ev
-        .history
-        .iter()
-        .filter(|o| {
-            let w: Vec<&str> = o.command.split(' ').collect();
-            matches!(
-                (w.first().copied(), w.len()),
-                (Some("GET"), 2) | (Some("SET"), 3) | (Some("CAS"), 4) | (Some("DEL"), 2)
-            )
-        })
-        .count();
+    let kv_ops = ev.history.iter().filter(|o| o.kv().is_some()).count();
     if kv_ops == 0 {
         return CheckResult::not_checked(NAME, "the history has no SET/GET/CAS/DEL operation");
     }

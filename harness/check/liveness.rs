@@ -72,7 +72,7 @@ mod tests {
     fn w(met: Option<u64>, expect_timeout: bool) -> WaitRecord {
         WaitRecord {
             at: "x.toml:3".into(),
-            condition: "leader".into(),
+            condition: crate::trace::WaitCondition::Leader,
             timeout_ms: 1000,
             expect_timeout,
             met_after_ms: met,

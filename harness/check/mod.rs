@@ -27,6 +27,7 @@ pub mod wire;
 use crate::history::Op;
 use crate::observe::journal::Event;
 use crate::observe::{LogSnapshot, PollFailure, StatusSample};
+use crate::trace::FaultEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -138,18 +139,6 @@ fn yes() -> bool {
     true
 }
 
-/// A wait step of the schedule and how it went.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WaitRecord {
-    pub at: String,
-    pub condition: String,
-    pub timeout_ms: u64,
-    pub expect_timeout: bool,
-    /// When the condition was met, ms after the wait began; None = not met in time.
-    pub met_after_ms: Option<u64>,
-    pub detail: String,
-}
-
 /// Everything the checkers judge: plain data, saved with every report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
@@ -177,7 +166,7 @@ pub struct Evidence {
     /// What the schedule did, in order (kills, pauses, network faults, heals...):
     /// when faults were active, and which silences the harness caused.
     #[serde(default)]
-    pub faults: Vec<crate::schedule::FaultEvent>,
+    pub faults: Vec<FaultEvent>,
     /// Timings and thresholds the timing checks use.
     #[serde(default)]
     pub settings: CheckSettings,
@@ -254,12 +243,7 @@ pub fn secs(us: u64) -> String {
     format!("{:.3} s", us as f64 / 1e6)
 }
 
-pub fn list(ids: impl IntoIterator<Item = u32>) -> String {
-    ids.into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use crate::trace::{list, WaitRecord};
 
 /// The summary of a check that did not run (or did not finish) because the
 /// run was interrupted.
@@ -386,6 +370,30 @@ pub(crate) mod fixtures {
             .collect()
     }
 
+    /// Check settings of a cluster polled every 100 ms with 300 ms elections.
+    pub fn settings() -> CheckSettings {
+        CheckSettings {
+            election_max_ms: 300,
+            poll_ms: 100,
+            max_new_terms: 3,
+            term_window_ms: 1500,
+            terms_through_network_faults: false,
+            node_errors_warn: false,
+        }
+    }
+
+    /// A fault event by its action's name (`kill`, `net-isolate`, ...) at `t_us`.
+    pub fn fault(t_us: u64, action: &str, nodes: &[u32], cut_off: &[u32]) -> FaultEvent {
+        FaultEvent {
+            t_us,
+            action: action.parse().expect("a fault action name"),
+            nodes: nodes.to_vec(),
+            detail: String::new(),
+            at: "s.toml:1".into(),
+            cut_off: cut_off.to_vec(),
+        }
+    }
+
     pub fn snap(
         node: u32,
         t_us: u64,
@@ -424,12 +432,13 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A journal event by its name (`apply`, `role`, ...).
     pub fn jev(node: u32, t_us: u64, event: &str) -> Event {
         Event {
             t_us,
             ts_us: t_us,
             node,
-            event: event.into(),
+            event: serde_json::from_value(serde_json::json!(event)).expect("an event name"),
             term: None,
             candidate: None,
             role: None,

@@ -8,7 +8,7 @@
 //! of the linearizability check (Jepsen's "read of a value never written"),
 //! with evidence a person can read.
 use super::{secs, CheckResult, Evidence, Status};
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use std::collections::HashMap;
 
 pub const NAME: &str = "read_validity";
@@ -18,13 +18,12 @@ type Writers<'a> = HashMap<(&'a str, &'a str), Vec<&'a Op>>;
 
 /// The (key, value) an op may write: a SET, or a CAS not known to have answered false.
 fn written(o: &Op) -> Option<(&str, &str)> {
-    let w: Vec<&str> = o.command.split(' ').collect();
-    match w.as_slice() {
-        ["SET", k, v] => Some((k, v)),
-        ["CAS", _, _, _] if o.outcome == Outcome::Ok && o.result.as_deref() == Some("false") => {
+    match o.kv()? {
+        Command::Set { key, value } => Some((key, value)),
+        Command::Cas { .. } if o.outcome == Outcome::Ok && o.result.as_deref() == Some("false") => {
             None
         }
-        ["CAS", k, _, v] => Some((k, v)),
+        Command::Cas { key, new, .. } => Some((key, new)),
         _ => None,
     }
 }
@@ -79,8 +78,9 @@ fn unexplained(ws: Option<&Vec<&Op>>, key: &str, done: u64) -> Option<String> {
 /// neither read validity nor linearizability was really tested. (GETs that never
 /// complete, e.g. on a cut-off minority, are not this case: no read is judged
 /// and `linearizable` says `not checked`.) None = not that case.
-fn no_get_values(history: &[Op], reads: &[&Op]) -> Option<CheckResult> {
-    if reads.iter().any(|r| r.result.is_some()) {
+/// `reads`: every completed GET with its key.
+fn no_get_values(history: &[Op], reads: &[(&Op, &str)]) -> Option<CheckResult> {
+    if reads.iter().any(|(r, _)| r.result.is_some()) {
         return None;
     }
     let valueless = history
@@ -99,10 +99,10 @@ fn no_get_values(history: &[Op], reads: &[&Op]) -> Option<CheckResult> {
     if reads.is_empty() {
         return None;
     }
-    let acked_before = |r: &&&Op| {
+    let acked_before = |&&(r, key): &&(&Op, &str)| {
         history.iter().any(|w| {
             w.outcome == Outcome::Ok
-                && written(w).is_some_and(|(k, _)| k == &r.command[4..])
+                && written(w).is_some_and(|(k, _)| k == key)
                 && w.complete_us.is_some_and(|c| c < r.invoke_us)
         })
     };
@@ -122,10 +122,14 @@ fn no_get_values(history: &[Op], reads: &[&Op]) -> Option<CheckResult> {
 
 pub fn check(ev: &Evidence) -> CheckResult {
     let writers = writers(&ev.history);
-    let reads: Vec<&Op> = ev
+    let reads: Vec<(&Op, &str)> = ev
         .history
         .iter()
-        .filter(|o| o.outcome == Outcome::Ok && o.command.starts_with("GET "))
+        .filter(|o| o.outcome == Outcome::Ok)
+        .filter_map(|o| match o.kv() {
+            Some(Command::Get { key }) => Some((o, key)),
+            _ => None,
+        })
         .collect();
     if let Some(w) = no_get_values(&ev.history, &reads) {
         return w;
@@ -134,8 +138,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
         return CheckResult::not_checked(NAME, "the history has no completed GET");
     }
     let mut violations = Vec::new();
-    for r in &reads {
-        let key = &r.command[4..];
+    for &(r, key) in &reads {
         let Some(v) = &r.result else { continue }; // missing key: always possible before a write
         let done = r.complete_us.unwrap_or(u64::MAX);
         if let Some(why) = unexplained(writers.get(&(key, v.as_str())), key, done) {

@@ -14,11 +14,14 @@
 //! when, for how long, the failed polls and its last status.
 use super::{secs, CheckResult, Evidence};
 use crate::observe::{PollFailure, StatusSample};
+use crate::trace::FaultAction;
 
 pub const NAME: &str = "responsiveness";
 
 /// Schedule actions after which a node may rightly not answer.
-const SILENCING: &[&str] = &["kill", "stop", "pause", "restart"];
+fn silencing(a: FaultAction) -> bool {
+    a.takes_down() || a == FaultAction::Restart
+}
 
 /// One node's silence.
 #[derive(Debug, Clone)]
@@ -50,9 +53,6 @@ pub fn threshold_us(ev: &Evidence) -> u64 {
     (2_000 * 1000).max((5 * s.poll_ms + 2 * s.election_max_ms) * 1000)
 }
 
-/// Schedule actions after which a node that was down must answer again.
-const RECOVERING: &[&str] = &["restart", "resume"];
-
 /// Whether `node` is down by the harness's doing at `t_us`: the latest of its
 /// kill/stop/pause/exit and restart/resume events at or before `t_us` is a
 /// down event. A fault's instant is taken before the harness acts, so a poll
@@ -63,11 +63,8 @@ fn down_at(ev: &Evidence, node: u32, t_us: u64) -> bool {
         .faults
         .iter()
         .filter(|f| f.nodes.contains(&node) && f.t_us <= t_us)
-        .filter_map(|f| match f.action.as_str() {
-            "kill" | "stop" | "pause" => Some((f.t_us, true)),
-            a if RECOVERING.contains(&a) => Some((f.t_us, false)),
-            _ => None,
-        })
+        .filter(|f| f.action.takes_down() || f.action.brings_back())
+        .map(|f| (f.t_us, f.action.takes_down()))
         .collect();
     events.extend(
         ev.unexpected_exits
@@ -84,7 +81,7 @@ fn excuses(ev: &Evidence, node: u32) -> Vec<u64> {
     let mut out: Vec<u64> = ev
         .faults
         .iter()
-        .filter(|f| SILENCING.contains(&f.action.as_str()) && f.nodes.contains(&node))
+        .filter(|f| silencing(f.action) && f.nodes.contains(&node))
         .map(|f| f.t_us)
         .collect();
     out.extend(
@@ -247,8 +244,8 @@ pub fn check(ev: &Evidence) -> CheckResult {
 mod tests {
     use super::*;
     use crate::check::fixtures::*;
-    use crate::check::{CheckSettings, Status};
-    use crate::schedule::FaultEvent;
+    use crate::check::Status;
+    use crate::trace::FaultEvent;
 
     fn fail(node: u32, t_ms: u64) -> PollFailure {
         PollFailure {
@@ -263,14 +260,7 @@ mod tests {
     /// ms, then every poll fails (to the end, or until `back` ms).
     fn run(silent_from: u64, back: Option<u64>) -> Evidence {
         let mut ev = Evidence {
-            settings: CheckSettings {
-                election_max_ms: 300,
-                poll_ms: 100,
-                max_new_terms: 3,
-                term_window_ms: 1500,
-                terms_through_network_faults: false,
-                node_errors_warn: false,
-            },
+            settings: crate::check::fixtures::settings(),
             ..Default::default()
         };
         for t in (0..10_000).step_by(100) {
@@ -287,14 +277,7 @@ mod tests {
     }
 
     fn fault(t_ms: u64, action: &str, node: u32) -> FaultEvent {
-        FaultEvent {
-            t_us: t_ms * 1000,
-            action: action.into(),
-            nodes: vec![node],
-            detail: String::new(),
-            at: "s.toml:1".into(),
-            cut_off: vec![],
-        }
+        crate::check::fixtures::fault(t_ms * 1000, action, &[node], &[])
     }
 
     #[test]

@@ -9,7 +9,11 @@ use super::{list, secs, CheckResult, Evidence, Status};
 pub const NAME: &str = "restarts";
 
 pub fn check(ev: &Evidence) -> CheckResult {
-    let restarts: Vec<_> = ev.faults.iter().filter(|f| f.action == "restart").collect();
+    let restarts: Vec<_> = ev
+        .faults
+        .iter()
+        .filter(|f| f.action == crate::trace::FaultAction::Restart)
+        .collect();
     if restarts.is_empty() {
         return CheckResult::not_checked(NAME, "no node was restarted");
     }
@@ -53,7 +57,6 @@ pub fn check(ev: &Evidence) -> CheckResult {
 mod tests {
     use super::*;
     use crate::check::NodeInfo;
-    use crate::schedule::FaultEvent;
 
     fn ev(data_dir: bool, action: &str) -> Evidence {
         Evidence {
@@ -63,14 +66,7 @@ mod tests {
                 journal: false,
                 data_dir,
             }],
-            faults: vec![FaultEvent {
-                t_us: 3_000_000,
-                action: action.into(),
-                nodes: vec![2],
-                detail: String::new(),
-                at: "s.toml:30".into(),
-                cut_off: vec![],
-            }],
+            faults: vec![crate::check::fixtures::fault(3_000_000, action, &[2], &[])],
             ..Default::default()
         }
     }
@@ -85,7 +81,7 @@ mod tests {
             "{}",
             r.summary
         );
-        assert!(r.summary.contains("3.000 s (s.toml:30)"), "{}", r.summary);
+        assert!(r.summary.contains("3.000 s (s.toml:1)"), "{}", r.summary);
     }
 
     #[test]

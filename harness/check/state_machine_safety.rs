@@ -3,6 +3,7 @@
 //! that index. Evidence: journal `apply` events, and the committed prefixes of
 //! GetLog snapshots of nodes that report their commit index.
 use super::{secs, CheckResult, Evidence};
+use crate::observe::journal::Kind;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "state_machine_safety";
@@ -34,7 +35,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut journaled = Vec::new();
     for (node, events) in &ev.journals {
         let mut any = false;
-        for e in events.iter().filter(|e| e.event == "apply") {
+        for e in events.iter().filter(|e| e.event == Kind::Apply) {
             if let (Some(i), Some(t)) = (e.index, e.term) {
                 any = true;
                 record(

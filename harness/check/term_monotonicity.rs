@@ -8,6 +8,7 @@
 //! pre-vote request's term is a prospective term and is not counted).
 use super::{secs, wire, CheckResult, Evidence};
 use crate::net::trace::{Message, Method, Reply, Request};
+use crate::observe::journal::Kind;
 
 pub const NAME: &str = "term_monotonicity";
 
@@ -73,8 +74,8 @@ fn from_journal(ev: &Evidence, node: u32, violations: &mut Vec<String>) -> usize
     let mut n = 0;
     for e in &ev.journals[&node] {
         let Some(term) = e.term else { continue };
-        if !matches!(e.event.as_str(), "start" | "term") {
-            if e.event == "vote" || e.event == "role" {
+        if !matches!(e.event, Kind::Start | Kind::Term) {
+            if matches!(e.event, Kind::Vote | Kind::Role) {
                 max = max.max(Some((term, e.t_us)));
             }
             continue;
@@ -82,7 +83,7 @@ fn from_journal(ev: &Evidence, node: u32, violations: &mut Vec<String>) -> usize
         n += 1;
         if let Some((m, at)) = max {
             if term < m {
-                let what = if e.event == "start" {
+                let what = if e.event == Kind::Start {
                     "restarted with"
                 } else {
                     "moved to"
@@ -161,7 +162,7 @@ mod tests {
     fn restart(t_us: u64, node: u32) -> FaultEvent {
         FaultEvent {
             t_us,
-            action: "restart".into(),
+            action: crate::trace::FaultAction::Restart,
             nodes: vec![node],
             detail: String::new(),
             at: String::new(),

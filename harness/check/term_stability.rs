@@ -22,12 +22,12 @@
 //! cutting a follower off, a one-way cut or healing must start no election. Only
 //! process faults (kill, stop, pause, restart, resume) still do.
 use super::{list, secs, CheckResult, Evidence};
+use crate::observe::journal::Kind;
+use crate::observe::view::Role;
+use crate::trace::FaultAction;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "term_stability";
-
-/// Schedule actions that are not faults.
-const NOT_FAULTS: &[&str] = &["workload-start", "workload-stop"];
 
 /// A rise of the cluster's highest term: when first seen, by how many terms, to which.
 #[derive(Debug, Clone, Copy)]
@@ -52,8 +52,8 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
     let mut faults: Vec<_> = ev
         .faults
         .iter()
-        .filter(|f| !NOT_FAULTS.contains(&f.action.as_str()))
-        .filter(|f| !(through_net && is_network(&f.action)))
+        .filter(|f| !f.action.is_workload())
+        .filter(|f| !(through_net && is_network(f.action)))
         .collect();
     faults.sort_by_key(|f| f.t_us);
     let mut out = Vec::new();
@@ -66,11 +66,11 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
                 out.push((a, f.t_us));
             }
         }
-        match f.action.as_str() {
-            a if a.starts_with("net-") => net_active = true,
-            "heal" => net_active = false,
-            "kill" | "stop" | "pause" => down.extend(f.nodes.iter().copied()),
-            "restart" | "resume" => down.retain(|n| !f.nodes.contains(n)),
+        match f.action {
+            a if a.is_net() => net_active = true,
+            FaultAction::Heal => net_active = false,
+            a if a.takes_down() => down.extend(f.nodes.iter().copied()),
+            a if a.brings_back() => down.retain(|n| !f.nodes.contains(n)),
             _ => {}
         }
         if !net_active && down.is_empty() {
@@ -84,8 +84,8 @@ fn quiet_periods(ev: &Evidence) -> Vec<(u64, u64)> {
 }
 
 /// A network shape or its heal (`net-*`, `heal`).
-fn is_network(action: &str) -> bool {
-    action.starts_with("net-") || action == "heal"
+fn is_network(action: FaultAction) -> bool {
+    action.is_net() || action == FaultAction::Heal
 }
 
 /// Rises of the highest term first seen within [from, to) (µs).
@@ -132,14 +132,14 @@ fn worst_window(rises: &[Rise], window_us: u64) -> Option<(usize, usize, i64)> {
 fn starters(ev: &Evidence, lo: i32, hi: i32) -> String {
     let mut by_node: BTreeMap<u32, std::collections::BTreeSet<i32>> = BTreeMap::new();
     for s in &ev.statuses {
-        if (s.state == "Candidate" || s.state == "Leader") && s.term > lo && s.term <= hi {
+        if matches!(s.role(), Role::Candidate | Role::Leader) && s.term > lo && s.term <= hi {
             by_node.entry(s.node).or_default().insert(s.term);
         }
     }
     for (node, events) in &ev.journals {
         for e in events {
             let t = e.term.unwrap_or(0) as i32;
-            if e.event == "role" && e.role.as_deref() == Some("Candidate") && t > lo && t <= hi {
+            if e.event == Kind::Role && e.role == Some(Role::Candidate) && t > lo && t <= hi {
                 by_node.entry(*node).or_default().insert(t);
             }
         }
@@ -228,18 +228,7 @@ mod tests {
     use super::*;
     use crate::check::fixtures::*;
     use crate::check::{CheckSettings, Status};
-    use crate::schedule::FaultEvent;
-
-    fn settings() -> CheckSettings {
-        CheckSettings {
-            election_max_ms: 300,
-            poll_ms: 100,
-            max_new_terms: 3,
-            term_window_ms: 1500,
-            terms_through_network_faults: false,
-            node_errors_warn: false,
-        }
-    }
+    use crate::trace::FaultEvent;
 
     /// Three nodes polled every 100 ms for `secs` s; node 1 leads. `term_at(t_ms)`
     /// gives the term, and node 2 is Candidate whenever the term changed.
@@ -261,14 +250,7 @@ mod tests {
     }
 
     fn fault(t_ms: u64, action: &str) -> FaultEvent {
-        FaultEvent {
-            t_us: t_ms * 1000,
-            action: action.into(),
-            nodes: vec![1],
-            detail: String::new(),
-            at: "s.toml:1".into(),
-            cut_off: vec![],
-        }
+        crate::check::fixtures::fault(t_ms * 1000, action, &[1], &[])
     }
 
     #[test]

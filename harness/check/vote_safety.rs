@@ -7,6 +7,7 @@
 //! restart by configuration: its votes are compared within one incarnation only.
 use super::{list, secs, wire, CheckResult, Evidence};
 use crate::net::trace::{Method, Reply, Request};
+use crate::observe::journal::Kind;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "vote_safety";
@@ -47,10 +48,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     for (node, events) in &ev.journals {
         let mut starts = 0usize;
         for e in events {
-            if e.event == "start" {
+            if e.event == Kind::Start {
                 starts += 1;
             }
-            if e.event != "vote" {
+            if e.event != Kind::Vote {
                 continue;
             }
             let (Some(term), Some(cand)) = (e.term, e.candidate) else {

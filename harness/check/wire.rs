@@ -35,7 +35,7 @@ pub fn keeps_data(ev: &Evidence, node: u32) -> bool {
 pub fn restarts(ev: &Evidence, node: u32) -> Vec<u64> {
     ev.faults
         .iter()
-        .filter(|f| f.action == "restart" && f.nodes.contains(&node))
+        .filter(|f| f.action == crate::trace::FaultAction::Restart && f.nodes.contains(&node))
         .map(|f| f.t_us)
         .collect()
 }

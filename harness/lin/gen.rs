@@ -7,7 +7,7 @@
 //! after `t_i` drawn from a window, so operations of different clients overlap.
 //! Some operations are recorded as `info` (their effect was applied, or with
 //! half that chance never applied) and some as `fail` (never applied).
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
@@ -122,26 +122,24 @@ pub fn generate_kv_history(cfg: &GenConfig) -> Vec<Op> {
 }
 
 fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Option<String> {
-    let w: Vec<&str> = command.split(' ').collect();
-    match w.as_slice() {
-        ["GET", _] => store.get(&k).cloned(),
-        ["SET", _, v] => {
-            store.insert(k, v.to_string());
+    match Command::parse(command)? {
+        Command::Get { .. } => store.get(&k).cloned(),
+        Command::Set { value, .. } => {
+            store.insert(k, value.to_string());
             Some("OK".into())
         }
-        ["CAS", _, old, new] => {
-            if store.get(&k).map(String::as_str) == Some(*old) {
+        Command::Cas { old, new, .. } => {
+            if store.get(&k).map(String::as_str) == Some(old) {
                 store.insert(k, new.to_string());
                 Some("true".into())
             } else {
                 Some("false".into())
             }
         }
-        ["DEL", _] => {
+        Command::Del { .. } => {
             store.remove(&k);
             Some("OK".into())
         }
-        _ => None,
     }
 }
 
@@ -153,7 +151,9 @@ pub fn corrupt_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
         .iter()
         .enumerate()
         .filter(|(_, o)| {
-            o.outcome == Outcome::Ok && o.complete_us.is_some() && o.command.starts_with("GET ")
+            o.outcome == Outcome::Ok
+                && o.complete_us.is_some()
+                && matches!(o.kv(), Some(Command::Get { .. }))
         })
         .map(|(i, _)| i)
         .collect();
@@ -168,11 +168,10 @@ fn certain_write(op: &Op) -> Option<Option<&str>> {
     if op.outcome != Outcome::Ok || op.complete_us.is_none() {
         return None;
     }
-    let w: Vec<&str> = op.command.split(' ').collect();
-    match (w.as_slice(), op.result.as_deref()) {
-        (["SET", _, v], _) => Some(Some(*v)),
-        (["CAS", _, _, new], Some("true")) => Some(Some(*new)),
-        (["DEL", _], _) => Some(None),
+    match (op.kv()?, op.result.as_deref()) {
+        (Command::Set { value, .. }, _) => Some(Some(value)),
+        (Command::Cas { new, .. }, Some("true")) => Some(Some(new)),
+        (Command::Del { .. }, _) => Some(None),
         _ => None,
     }
 }
@@ -183,9 +182,9 @@ fn certain_write(op: &Op) -> Option<Option<&str>> {
 /// same key invoked after W1 completed and completed before the read was
 /// invoked: W1 < W2 < read in every linearization.
 fn overwritten_value(ops: &[Op], g: usize) -> Option<String> {
-    let key = ops[g].command.split(' ').nth(1)?;
+    let key = ops[g].kv()?.key();
     let read_at = ops[g].invoke_us;
-    let on_key = |o: &&Op| o.command.split(' ').nth(1) == Some(key);
+    let on_key = |o: &&Op| o.kv().map(|c| c.key()) == Some(key);
     let w2 = ops
         .iter()
         .filter(on_key)
@@ -213,7 +212,9 @@ pub fn stale_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
         .iter()
         .enumerate()
         .filter(|(_, o)| {
-            o.outcome == Outcome::Ok && o.complete_us.is_some() && o.command.starts_with("GET ")
+            o.outcome == Outcome::Ok
+                && o.complete_us.is_some()
+                && matches!(o.kv(), Some(Command::Get { .. }))
         })
         .map(|(i, _)| i)
         .collect();

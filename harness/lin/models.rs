@@ -4,7 +4,7 @@
 use super::{
     check, overall, render, Limits, Model, Operation, PartitionResult, Stats, Status, VerdictKind,
 };
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -213,16 +213,16 @@ pub fn kv_operations(
     let mut conv = KvConversion::default();
     let mut out = Vec::with_capacity(ops.len());
     for o in ops {
-        let words: Vec<&str> = o.command.split(' ').collect();
-        let (key, op) = match words.as_slice() {
-            ["SET", k, v] => (k, RegisterOp::Write(values.id(v))),
-            ["GET", k] => (k, RegisterOp::Read),
-            ["CAS", k, a, b] => (k, RegisterOp::Cas(values.id(a), values.id(b))),
-            ["DEL", k] => (k, RegisterOp::Delete),
-            _ => {
-                conv.ignored += 1;
-                continue;
-            }
+        let Some(command) = o.kv() else {
+            conv.ignored += 1;
+            continue;
+        };
+        let key = command.key();
+        let op = match command {
+            Command::Set { value, .. } => RegisterOp::Write(values.id(value)),
+            Command::Get { .. } => RegisterOp::Read,
+            Command::Cas { old, new, .. } => RegisterOp::Cas(values.id(old), values.id(new)),
+            Command::Del { .. } => RegisterOp::Delete,
         };
         let known = o.outcome == Outcome::Ok && o.complete_us.is_some();
         if o.outcome == Outcome::Fail || (!known && op == RegisterOp::Read) {

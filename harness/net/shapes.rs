@@ -64,8 +64,8 @@ pub enum ShapeError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Shape {
-    /// Cut one node from all others.
-    Isolate(NodeId),
+    /// Cut these nodes from all others (both ways; they still reach each other).
+    Isolate(Vec<NodeId>),
     /// Cut the current leader from all others.
     IsolateLeader,
     /// Random majority / minority split; the leader, when known, goes to the minority.
@@ -87,10 +87,11 @@ impl Shape {
         rng: &mut impl Rng,
     ) -> Result<Cut, ShapeError> {
         match self {
-            Shape::Isolate(node) => isolate(nodes, *node),
-            Shape::IsolateLeader => {
-                isolate(nodes, leader.ok_or(ShapeError::NoLeader("isolate-leader"))?)
-            }
+            Shape::Isolate(group) => isolate(nodes, group),
+            Shape::IsolateLeader => isolate(
+                nodes,
+                &[leader.ok_or(ShapeError::NoLeader("isolate-leader"))?],
+            ),
             Shape::Halves => halves(nodes, leader, rng),
             Shape::Bridge => bridge(nodes, leader, rng),
             Shape::MajoritiesRing => majorities_ring(nodes, rng),
@@ -99,14 +100,26 @@ impl Shape {
     }
 }
 
-/// Cuts `node` from every other node, both ways.
-pub fn isolate(nodes: &[NodeId], node: NodeId) -> Result<Cut, ShapeError> {
+/// Cuts the nodes of `group` from every other node, both ways (`isolate 3 from
+/// {1,2,4,5}`, `isolate {1,2} from {3,4,5}`). An empty group, or one that
+/// leaves no other node, is [`ShapeError::EmptyGroup`].
+pub fn isolate(nodes: &[NodeId], group: &[NodeId]) -> Result<Cut, ShapeError> {
     let nodes = checked(nodes, "isolate", 2)?;
-    known(&nodes, node)?;
-    let rest: Vec<NodeId> = nodes.iter().copied().filter(|&n| n != node).collect();
+    let group = checked(group, "isolate", 0)?;
+    for &node in &group {
+        known(&nodes, node)?;
+    }
+    let rest = others(&nodes, &group);
+    if group.is_empty() || rest.is_empty() {
+        return Err(ShapeError::EmptyGroup);
+    }
+    let description = match group.as_slice() {
+        [one] => format!("isolate {one} from {}", Group(&rest)),
+        _ => format!("isolate {} from {}", Group(&group), Group(&rest)),
+    };
     Ok(Cut {
-        links: between(&[node], &rest),
-        description: format!("isolate {node} from {}", Group(&rest)),
+        links: between(&group, &rest),
+        description,
     })
 }
 
@@ -257,6 +270,15 @@ fn sorted(nodes: &[NodeId]) -> Vec<NodeId> {
     nodes
 }
 
+/// The nodes of `nodes` not in `group`, in order.
+pub fn others(nodes: &[NodeId], group: &[NodeId]) -> Vec<NodeId> {
+    nodes
+        .iter()
+        .copied()
+        .filter(|n| !group.contains(n))
+        .collect()
+}
+
 /// Every link between the two groups, both directions.
 fn between(a: &[NodeId], b: &[NodeId]) -> BTreeSet<Link> {
     a.iter()
@@ -305,9 +327,18 @@ mod tests {
     }
 
     #[test]
+    fn isolate_cuts_a_group_from_the_rest_but_not_within_itself() {
+        let cut = isolate(&ids(5), &[4, 1]).unwrap();
+        assert_eq!(cut.description, "isolate {1,4} from {2,3,5}");
+        assert_eq!(cut.links.len(), 12);
+        assert!(cut.connected(1, 4) && cut.connected(2, 5));
+        assert!(!cut.reaches(1, 2) && !cut.reaches(3, 4));
+    }
+
+    #[test]
     fn isolate_cuts_one_node_both_ways_and_nothing_else() {
         let nodes = ids(5);
-        let cut = isolate(&nodes, 3).unwrap();
+        let cut = isolate(&nodes, &[3]).unwrap();
         assert_eq!(cut.description, "isolate 3 from {1,2,4,5}");
         assert_eq!(cut.links.len(), 8);
         for &other in &[1, 2, 4, 5] {
@@ -444,8 +475,14 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let mut rng = SmallRng::seed_from_u64(1);
-        assert_eq!(isolate(&[1, 2, 3], 9), Err(ShapeError::UnknownNode(9)));
-        assert_eq!(isolate(&[1, 2, 2], 1), Err(ShapeError::DuplicateNode(2)));
+        assert_eq!(isolate(&[1, 2, 3], &[9]), Err(ShapeError::UnknownNode(9)));
+        assert_eq!(isolate(&[1, 2, 2], &[1]), Err(ShapeError::DuplicateNode(2)));
+        assert_eq!(isolate(&[1, 2, 3], &[]), Err(ShapeError::EmptyGroup));
+        assert_eq!(isolate(&[1, 2, 3], &[1, 2, 3]), Err(ShapeError::EmptyGroup));
+        assert_eq!(
+            isolate(&[1, 2, 3], &[2, 2]),
+            Err(ShapeError::DuplicateNode(2))
+        );
         assert_eq!(
             majorities_ring(&[1, 2, 3], &mut rng),
             Err(ShapeError::TooFewNodes {

@@ -1,6 +1,35 @@
 //! Node journals (docs/node-contract.md §5): one JSON event per line.
+use super::view::Role;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// What a journal line records (docs/node-contract.md §5), by its `event` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Started, before serving: the recovered state.
+    Start,
+    /// currentTerm changed (Raft §5.1).
+    Term,
+    /// A vote was granted (§5.2).
+    Vote,
+    /// The role changed (`role`).
+    Role,
+    /// Entries from `from_index` on were deleted (§5.3).
+    Truncate,
+    /// commitIndex advanced (§5.3).
+    Commit,
+    /// An entry was applied to the state machine (§5.3).
+    Apply,
+    /// Clean shutdown.
+    Stop,
+    /// A pre-vote campaign (thesis §9.6) and its result.
+    Prevote,
+    PrevoteResult,
+    /// Any other name: read and ignored (readers ignore what they do not know).
+    #[serde(other)]
+    Other,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -9,13 +38,13 @@ pub struct Event {
     pub t_us: u64,
     pub ts_us: u64,
     pub node: u32,
-    pub event: String,
+    pub event: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub term: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub candidate: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_index: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,9 +103,30 @@ mod tests {
         let (ev, problems) = read(&p, 1_000_000);
         assert_eq!(ev.len(), 2);
         assert_eq!(ev[0].t_us, 500);
-        assert_eq!(ev[0].role.as_deref(), Some("Leader"));
+        assert_eq!(ev[0].event, Kind::Role);
+        assert_eq!(ev[0].role, Some(Role::Leader));
+        assert_eq!(ev[1].event, Kind::Apply);
         assert_eq!(ev[1].command.as_deref(), Some("SET a 1"));
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains(":2:"));
+    }
+
+    #[test]
+    fn unknown_event_names_and_roles_are_other_but_a_missing_event_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        std::fs::write(
+            &p,
+            "{\"ts_us\":1,\"node\":2,\"event\":\"snapshot\"}\n\
+             {\"ts_us\":2,\"node\":2,\"event\":\"role\",\"role\":\"Observer\"}\n\
+             {\"ts_us\":3,\"node\":2,\"role\":\"Leader\"}\n",
+        )
+        .unwrap();
+        let (ev, problems) = read(&p, 0);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[0].event, Kind::Other);
+        assert_eq!(ev[1].role, Some(Role::Other));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains(":3:"), "{problems:?}");
     }
 }

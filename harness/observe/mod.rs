@@ -41,8 +41,9 @@ pub struct StatusSample {
 }
 
 impl StatusSample {
+    /// Whether the node reported the Leader role ([`view::Role`]).
     pub fn is_leader(&self) -> bool {
-        self.state == "Leader"
+        self.role() == view::Role::Leader
     }
 }
 

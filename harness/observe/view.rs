@@ -7,13 +7,15 @@ use super::{Entry, StatusSample};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// A node's role as it reports it in GetStatus (`state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A node's role (Raft §5.1) as it reports it in GetStatus (`state`) or in
+/// its journal (`role`, exactly `Leader`/`Follower`/`Candidate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Leader,
     Follower,
     Candidate,
     /// Anything else a server answers (judged as none of the three).
+    #[serde(other)]
     Other,
 }
 
@@ -141,7 +143,7 @@ pub fn why_no_leader(v: &ViewInput<'_>, configured: &[u32]) -> String {
     if !silent.is_empty() {
         parts.push(format!(
             "node {} did not answer",
-            crate::check::list(silent.iter().copied())
+            crate::trace::list(silent.iter().copied())
         ));
     }
     if parts.is_empty() {

@@ -21,10 +21,10 @@
 //!   the log entries failing checks name.
 use super::Report;
 use crate::check::{CheckResult, Evidence, Status, WaitRecord};
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use crate::observe::view::{self, Role};
 use crate::observe::{LogSnapshot, StatusSample};
-use crate::schedule::FaultEvent;
+use crate::trace::{FaultAction, FaultEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -193,7 +193,7 @@ struct LeaderSpan {
 struct Window {
     from: u64,
     to: u64,
-    action: String,
+    action: FaultAction,
     nodes: Vec<u32>,
     open: bool,
 }
@@ -434,23 +434,24 @@ fn process_spans(
     exits: &[(u32, String, u64)],
     end: u64,
 ) -> (BTreeMap<u32, Vec<Span>>, BTreeMap<u32, Vec<u64>>) {
-    let mut events: Vec<(u64, &str, Vec<u32>)> = faults
+    // `None`: the node exited on its own.
+    let mut events: Vec<(u64, Option<FaultAction>, Vec<u32>)> = faults
         .iter()
-        .map(|f| (f.t_us, f.action.as_str(), f.nodes.clone()))
+        .map(|f| (f.t_us, Some(f.action), f.nodes.clone()))
         .collect();
-    events.extend(exits.iter().map(|(n, _, t)| (*t, "exited", vec![*n])));
+    events.extend(exits.iter().map(|(n, _, t)| (*t, None, vec![*n])));
     events.sort_by_key(|e| e.0);
     let mut spans = Spans::default();
     let mut restarts: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     for (t, action, nodes) in events {
         for n in nodes {
             match action {
-                "kill" => spans.start(n, t, Why::Killed),
-                "stop" => spans.start(n, t, Why::Stopped),
-                "pause" => spans.start(n, t, Why::Paused),
-                "exited" => spans.start(n, t, Why::Exited),
-                "resume" => spans.close(n, t),
-                "restart" => {
+                Some(FaultAction::Kill) => spans.start(n, t, Why::Killed),
+                Some(FaultAction::Stop) => spans.start(n, t, Why::Stopped),
+                Some(FaultAction::Pause) => spans.start(n, t, Why::Paused),
+                None => spans.start(n, t, Why::Exited),
+                Some(FaultAction::Resume) => spans.close(n, t),
+                Some(FaultAction::Restart) => {
                     spans.close(n, t);
                     restarts.entry(n).or_default().push(t);
                 }
@@ -468,7 +469,7 @@ fn cut_spans(faults: &[FaultEvent], end: u64) -> BTreeMap<u32, Vec<Span>> {
     let mut sorted: Vec<&FaultEvent> = faults.iter().collect();
     sorted.sort_by_key(|f| f.t_us);
     for f in sorted {
-        if f.action == "heal" || f.action.starts_with("net-") {
+        if f.action == FaultAction::Heal || f.action.is_net() {
             let open: Vec<u32> = spans.open.keys().copied().collect();
             for n in open.into_iter().filter(|n| !f.cut_off.contains(n)) {
                 spans.close(n, f.t_us);
@@ -541,11 +542,12 @@ fn leader_spans(statuses: &[StatusSample], cluster: usize, fresh_us: u64) -> Vec
 }
 
 /// Which actions end a fault of `action`.
-fn ends(action: &str) -> &'static [&'static str] {
+fn ends(action: FaultAction) -> &'static [FaultAction] {
+    use FaultAction::*;
     match action {
-        "kill" | "stop" => &["restart"],
-        "pause" => &["resume", "restart"],
-        a if a.starts_with("net-") => &["heal"],
+        Kill | Stop => &[Restart],
+        Pause => &[Resume, Restart],
+        a if a.is_net() => &[Heal],
         _ => &[],
     }
 }
@@ -558,16 +560,16 @@ fn windows(faults: &[FaultEvent], end: u64) -> Vec<Window> {
     sorted.sort_by_key(|f| f.t_us);
     let mut out = Vec::new();
     for (i, f) in sorted.iter().enumerate() {
-        let enders = ends(&f.action);
+        let enders = ends(f.action);
         if enders.is_empty() {
             continue;
         }
         let later = &sorted[i + 1..];
-        let net = f.action.starts_with("net-");
+        let net = f.action.is_net();
         let to = if net {
             later
                 .iter()
-                .find(|g| enders.contains(&g.action.as_str()))
+                .find(|g| enders.contains(&g.action))
                 .map(|g| g.t_us)
         } else {
             f.nodes
@@ -575,7 +577,7 @@ fn windows(faults: &[FaultEvent], end: u64) -> Vec<Window> {
                 .map(|n| {
                     later
                         .iter()
-                        .find(|g| enders.contains(&g.action.as_str()) && g.nodes.contains(n))
+                        .find(|g| enders.contains(&g.action) && g.nodes.contains(n))
                         .map(|g| g.t_us)
                 })
                 .try_fold(f.t_us, |acc, t| t.map(|t| acc.max(t)))
@@ -583,7 +585,7 @@ fn windows(faults: &[FaultEvent], end: u64) -> Vec<Window> {
         out.push(Window {
             from: f.t_us,
             to: to.unwrap_or(end).max(f.t_us),
-            action: f.action.clone(),
+            action: f.action,
             nodes: f.nodes.clone(),
             open: to.is_none(),
         });
@@ -593,17 +595,12 @@ fn windows(faults: &[FaultEvent], end: u64) -> Vec<Window> {
 
 /// The key of a key-value command and the command without it.
 fn split_key(command: &str) -> (&str, String) {
-    let words: Vec<&str> = command.split(' ').collect();
-    match words.as_slice() {
-        [verb @ ("SET" | "GET" | "CAS" | "DEL"), key, rest @ ..] => {
-            let mut c = verb.to_string();
-            for w in rest {
-                c.push(' ');
-                c.push_str(w);
-            }
-            (key, c)
-        }
-        _ => ("", command.to_string()),
+    match Command::parse(command) {
+        Some(c @ Command::Get { key }) => (key, c.verb().into()),
+        Some(c @ Command::Set { key, value }) => (key, format!("{} {value}", c.verb())),
+        Some(c @ Command::Cas { key, old, new }) => (key, format!("{} {old} {new}", c.verb())),
+        Some(c @ Command::Del { key }) => (key, c.verb().into()),
+        None => ("", command.to_string()),
     }
 }
 

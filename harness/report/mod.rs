@@ -5,7 +5,7 @@ pub mod html;
 pub mod progress;
 
 use crate::check::{CheckResult, Status, WaitRecord};
-use crate::schedule::FaultEvent;
+use crate::trace::FaultEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,6 +36,19 @@ pub enum Verdict {
     #[default]
     Error,
     Interrupted,
+}
+
+impl Verdict {
+    /// The one mapping from a run's verdict to its exit code ([`exit`]).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Pass => exit::PASS,
+            Verdict::Fail => exit::CHECK_FAILED,
+            Verdict::Undecided => exit::UNDECIDED,
+            Verdict::Error => exit::CANNOT_RUN,
+            Verdict::Interrupted => exit::INTERRUPTED,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,14 +128,15 @@ pub fn nothing_checked(checks: &[CheckResult]) -> bool {
 /// everything; a failed check wins over a harness error; a harness error
 /// (`r.error`) wins over pass and undecided.
 pub fn decide(r: &mut Report, interrupted: bool) {
-    let (v, code) = judge(&r.checks, &r.required);
-    (r.verdict, r.exit_code) = if interrupted {
-        (Verdict::Interrupted, exit::INTERRUPTED)
+    let (v, _) = judge(&r.checks, &r.required);
+    r.verdict = if interrupted {
+        Verdict::Interrupted
     } else if r.error.is_some() && v != Verdict::Fail {
-        (Verdict::Error, exit::CANNOT_RUN)
+        Verdict::Error
     } else {
-        (v, code)
+        v
     };
+    r.exit_code = r.verdict.exit_code();
 }
 
 /// Record a harness error in the report (appended to an earlier one) and make
@@ -135,7 +149,7 @@ pub fn add_error(r: &mut Report, e: impl Into<String>) {
     });
     if r.verdict != Verdict::Interrupted {
         r.verdict = Verdict::Error;
-        r.exit_code = exit::CANNOT_RUN;
+        r.exit_code = r.verdict.exit_code();
     }
 }
 
@@ -149,8 +163,13 @@ pub fn say(text: &str) {
 /// The verdict and exit code for a set of check results. Nothing checked
 /// (no result, or every one `not checked`) is undecided (exit 4), never pass.
 pub fn judge(checks: &[CheckResult], required: &[String]) -> (Verdict, i32) {
+    let v = judge_verdict(checks, required);
+    (v, v.exit_code())
+}
+
+fn judge_verdict(checks: &[CheckResult], required: &[String]) -> Verdict {
     if checks.iter().any(|c| c.status == Status::Fail) {
-        return (Verdict::Fail, exit::CHECK_FAILED);
+        return Verdict::Fail;
     }
     let undecided = nothing_checked(checks)
         || checks.iter().any(|c| {
@@ -158,9 +177,9 @@ pub fn judge(checks: &[CheckResult], required: &[String]) -> (Verdict, i32) {
                 || (c.status == Status::NotChecked && required.contains(&c.name))
         });
     if undecided {
-        (Verdict::Undecided, exit::UNDECIDED)
+        Verdict::Undecided
     } else {
-        (Verdict::Pass, exit::PASS)
+        Verdict::Pass
     }
 }
 

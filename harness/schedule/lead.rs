@@ -7,6 +7,7 @@
 use super::{Exec, Stop};
 use crate::check::WaitRecord;
 use crate::spec::ProcFault;
+use crate::trace::WaitCondition;
 use std::time::{Duration, Instant};
 
 impl Exec<'_> {
@@ -60,7 +61,7 @@ impl Exec<'_> {
         );
         self.waits.push(WaitRecord {
             at: at.into(),
-            condition: name,
+            condition: WaitCondition::LeaderOfKind,
             timeout_ms,
             expect_timeout: false,
             met_after_ms: met.map(|(ms, _)| ms),

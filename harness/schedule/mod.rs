@@ -5,37 +5,20 @@ mod lead;
 mod msgstep;
 pub mod netfault;
 
-use crate::check::WaitRecord;
 use crate::cluster::Cluster;
 use crate::history::Outcome;
 use crate::observe::view::{self, CommitTarget, NodeState};
 use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
 use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
+pub use crate::trace::FaultEvent;
+use crate::trace::{FaultAction, WaitCondition, WaitRecord};
 use crate::workload::{self, Recorder};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
-use rand::Rng;
-use serde::{Deserialize, Serialize};
+use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// A fault or other intervention, with the time it took effect.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FaultEvent {
-    /// µs on the run's clock, taken once just before the harness acted: every
-    /// metric of this fault (`failover_ms`, `first_commit_after_fault_ms`)
-    /// counts from this instant.
-    pub t_us: u64,
-    pub action: String,
-    pub nodes: Vec<u32>,
-    pub detail: String,
-    pub at: String,
-    /// After a network step: the nodes through which nothing can commit until the
-    /// next heal (see `netfault::cut_off`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cut_off: Vec<u32>,
-}
 
 /// Why the schedule ended early.
 #[derive(Debug)]
@@ -44,23 +27,54 @@ pub enum Stop {
     Fatal(String),
 }
 
-pub struct Exec<'a> {
+/// What the schedule acts on and reports to: the suite, the started cluster and
+/// its link proxies (`None` without `proxies = true`), the observer and the
+/// history recorder of the run, the seed of every random choice, the progress
+/// lines and the interrupt flag.
+pub struct Setup<'a> {
     pub spec: &'a Spec,
     pub cluster: &'a mut Cluster,
+    pub net: Option<&'a crate::net::Network>,
     pub obs: Observer,
     pub rec: Recorder,
-    pub rng: StdRng,
     pub seed: u64,
     pub progress: Progress,
     pub interrupt: tokio::sync::watch::Receiver<bool>,
-    pub net: Option<&'a crate::net::Network>,
+}
+
+/// What the schedule recorded, for the checks and the report ([`Exec::finish`]).
+#[derive(Debug, Default)]
+pub struct Record {
+    /// Every fault and intervention, in the order taken.
     pub faults: Vec<FaultEvent>,
     pub waits: Vec<WaitRecord>,
+    /// Nodes that exited without the harness asking: (node, how, µs).
     pub unexpected: Vec<(u32, String, u64)>,
+    /// `failover_ms.N` and the other numbers the waits measured.
     pub metrics: BTreeMap<String, f64>,
+    /// How long the workload ran, in µs.
+    pub workload_active_us: u64,
+}
+
+/// The schedule executor of one run ([`Exec::run`], then the settle helpers,
+/// then [`Exec::finish`]).
+pub struct Exec<'a> {
+    spec: &'a Spec,
+    cluster: &'a mut Cluster,
+    obs: Observer,
+    rec: Recorder,
+    rng: StdRng,
+    seed: u64,
+    progress: Progress,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+    net: Option<&'a crate::net::Network>,
+    faults: Vec<FaultEvent>,
+    waits: Vec<WaitRecord>,
+    unexpected: Vec<(u32, String, u64)>,
+    metrics: BTreeMap<String, f64>,
     workload: Option<workload::Running>,
     workload_started_us: Option<u64>,
-    pub workload_active_us: u64,
+    workload_active_us: u64,
     previous: Vec<u32>,
     /// Nodes the last disruptive fault hit, and the highest term seen before it.
     last_hit: Vec<u32>,
@@ -74,28 +88,18 @@ pub struct Exec<'a> {
 }
 
 impl<'a> Exec<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        spec: &'a Spec,
-        cluster: &'a mut Cluster,
-        obs: Observer,
-        rec: Recorder,
-        rng: StdRng,
-        seed: u64,
-        progress: Progress,
-        interrupt: tokio::sync::watch::Receiver<bool>,
-        net: Option<&'a crate::net::Network>,
-    ) -> Self {
+    /// Random choices come from a generator seeded with `s.seed`.
+    pub fn new(s: Setup<'a>) -> Self {
         Exec {
-            spec,
-            cluster,
-            obs,
-            rec,
-            rng,
-            seed,
-            progress,
-            interrupt,
-            net,
+            spec: s.spec,
+            cluster: s.cluster,
+            obs: s.obs,
+            rec: s.rec,
+            rng: StdRng::seed_from_u64(s.seed),
+            seed: s.seed,
+            progress: s.progress,
+            interrupt: s.interrupt,
+            net: s.net,
             faults: Vec::new(),
             waits: Vec::new(),
             unexpected: Vec::new(),
@@ -236,7 +240,7 @@ impl<'a> Exec<'a> {
             .collect();
         self.workload_started_us = Some(self.obs.now_us());
         self.record(
-            "workload-start",
+            FaultAction::WorkloadStart,
             vec![],
             format!(
                 "{} clients",
@@ -258,20 +262,27 @@ impl<'a> Exec<'a> {
             if let Some(s) = self.workload_started_us.take() {
                 self.workload_active_us += self.obs.now_us() - s;
             }
-            self.record("workload-stop", vec![], String::new(), "");
+            self.record(FaultAction::WorkloadStop, vec![], String::new(), "");
         }
     }
 
-    fn record(&mut self, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+    fn record(&mut self, action: FaultAction, nodes: Vec<u32>, detail: String, at: &str) {
         let t_us = self.obs.now_us();
         self.record_at(t_us, action, nodes, detail, at);
     }
 
     /// Record an event that took effect at `t_us` (taken before acting).
-    fn record_at(&mut self, t_us: u64, action: &str, nodes: Vec<u32>, detail: String, at: &str) {
+    fn record_at(
+        &mut self,
+        t_us: u64,
+        action: FaultAction,
+        nodes: Vec<u32>,
+        detail: String,
+        at: &str,
+    ) {
         let e = FaultEvent {
             t_us,
-            action: action.into(),
+            action,
             nodes,
             cut_off: Vec::new(),
             detail,
@@ -282,7 +293,7 @@ impl<'a> Exec<'a> {
                 "{:>8.3} s  {} {}{}",
                 e.t_us as f64 / 1e6,
                 e.action,
-                crate::check::list(e.nodes.iter().copied()),
+                crate::trace::list(e.nodes.iter().copied()),
                 if e.detail.is_empty() {
                     String::new()
                 } else {
@@ -355,7 +366,7 @@ impl<'a> Exec<'a> {
                     let why = self.obs.with_view(self.fresh(), view::why_no_leader);
                     self.waits.push(WaitRecord {
                         at: at.into(),
-                        condition: "leader (to target)".into(),
+                        condition: WaitCondition::LeaderToTarget,
                         timeout_ms: self.spec.cluster.timing.election_max_ms * 20,
                         expect_timeout: false,
                         met_after_ms: None,
@@ -460,8 +471,7 @@ impl<'a> Exec<'a> {
                 ProcFault::Resume | ProcFault::Restart => self.obs.set_down(id, false),
             }
         }
-        let name = format!("{f:?}").to_lowercase();
-        self.record_at(t_us, &name, ids.clone(), detail, at);
+        self.record_at(t_us, proc_action(f), ids.clone(), detail, at);
         if f == ProcFault::Restart {
             if let Err(e) = self.cluster.wait_ready(&ids).await {
                 // A node that cannot come back from its own data dir is a finding about
@@ -485,12 +495,42 @@ impl<'a> Exec<'a> {
         Box::pin(self.proc_fault(ProcFault::Restart, ids, at)).await
     }
 
+    /// Resume every paused node, for the final catch-up.
+    pub fn resume_all(&mut self) {
+        for id in self.cluster.ids() {
+            if self.cluster.is_paused(id) {
+                self.cluster.resume(id);
+            }
+        }
+    }
+
+    /// Whether the harness believes `id` is running (started and not ended).
+    pub fn is_running(&mut self, id: u32) -> bool {
+        self.cluster.is_running(id)
+    }
+
+    /// The schedule's record, once it and the settle are done.
+    pub fn finish(self) -> Record {
+        Record {
+            faults: self.faults,
+            waits: self.waits,
+            unexpected: self.unexpected,
+            metrics: self.metrics,
+            workload_active_us: self.workload_active_us,
+        }
+    }
+
     /// Heal every link before the final catch-up (recorded, so isolations end here).
     pub fn heal_for_settle(&mut self) {
         if let Some(net) = self.net {
             if net.heal().is_ok() && self.cluster.sync_links(net).is_ok() {
                 self.cut.clear();
-                self.record("heal", vec![], "before the final catch-up".into(), "");
+                self.record(
+                    FaultAction::Heal,
+                    vec![],
+                    "before the final catch-up".into(),
+                    "",
+                );
             }
         }
     }
@@ -508,7 +548,7 @@ impl<'a> Exec<'a> {
                     .sync_links(net)
                     .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.cut.clear();
-                self.record("heal", vec![], String::new(), at);
+                self.record(FaultAction::Heal, vec![], String::new(), at);
             }
             Action::Net {
                 shape,
@@ -553,7 +593,7 @@ impl<'a> Exec<'a> {
                 }
                 self.record_at(
                     t_us,
-                    &format!("net-{}", shape_name(*shape)),
+                    net_action(*shape),
                     ids.clone(),
                     applied.description,
                     at,
@@ -623,7 +663,7 @@ impl<'a> Exec<'a> {
         );
         self.waits.push(WaitRecord {
             at: at.into(),
-            condition: name.into(),
+            condition: name,
             timeout_ms,
             expect_timeout,
             met_after_ms: met.map(|(ms, _)| ms),
@@ -641,7 +681,7 @@ impl<'a> Exec<'a> {
                 let leader = self.obs.leader(self.fresh());
                 format!(
                     "needed a leader other than node [{}] above term {}; {}",
-                    crate::check::list(self.last_hit.iter().copied()),
+                    crate::trace::list(self.last_hit.iter().copied()),
                     self.last_hit_term,
                     match leader {
                         Some(l) => format!("the current leader is node {} term {}", l.node, l.term),
@@ -684,7 +724,7 @@ impl<'a> Exec<'a> {
                     format!(
                         "(index {} on nodes {})",
                         t.index,
-                        crate::check::list(self.live())
+                        crate::trace::list(self.live())
                     )
                 })
             }
@@ -802,7 +842,7 @@ impl<'a> Exec<'a> {
             return Some(format!(
                 "(index {} on nodes {})",
                 lx.commit_index,
-                crate::check::list(live)
+                crate::trace::list(live)
             ));
         }
         // Black-box nodes: compare whole logs; nodes that report a commit index
@@ -831,7 +871,7 @@ impl<'a> Exec<'a> {
         Some(format!(
             "({} identical entries on nodes {})",
             first.map_or(0, |f| f.len()),
-            crate::check::list(live)
+            crate::trace::list(live)
         ))
     }
 
@@ -922,7 +962,9 @@ pub fn first_commit_after_ms(history: &[crate::history::Op], fault_us: u64) -> O
     history
         .iter()
         .filter(|o| {
-            o.outcome == Outcome::Ok && o.invoke_us >= fault_us && !o.command.starts_with("GET ")
+            o.outcome == Outcome::Ok
+                && o.invoke_us >= fault_us
+                && !matches!(o.kv(), Some(crate::history::Command::Get { .. }))
         })
         .filter_map(|o| o.complete_us)
         .min()
@@ -937,12 +979,13 @@ fn to_entry(e: crate::proto::LogEntry) -> crate::observe::Entry {
     }
 }
 
-pub fn wait_name(c: WaitFor) -> &'static str {
+/// The condition a wait step records.
+pub fn wait_name(c: WaitFor) -> WaitCondition {
     match c {
-        WaitFor::Leader => "leader",
-        WaitFor::NewLeader => "new-leader",
-        WaitFor::CaughtUp => "caught-up",
-        WaitFor::Commit => "commit",
+        WaitFor::Leader => WaitCondition::Leader,
+        WaitFor::NewLeader => WaitCondition::NewLeader,
+        WaitFor::CaughtUp => WaitCondition::CaughtUp,
+        WaitFor::Commit => WaitCondition::Commit,
     }
 }
 
@@ -953,9 +996,32 @@ fn shape_name(s: crate::spec::NetShape) -> &'static str {
         .map_or("?", |(w, _)| w)
 }
 
+/// The event a process fault records.
+fn proc_action(f: ProcFault) -> FaultAction {
+    match f {
+        ProcFault::Kill | ProcFault::CrashAll => FaultAction::Kill,
+        ProcFault::Stop => FaultAction::Stop,
+        ProcFault::Pause => FaultAction::Pause,
+        ProcFault::Resume => FaultAction::Resume,
+        ProcFault::Restart => FaultAction::Restart,
+    }
+}
+
+/// The event a network step records.
+fn net_action(s: crate::spec::NetShape) -> FaultAction {
+    use crate::spec::NetShape;
+    match s {
+        NetShape::Isolate => FaultAction::NetIsolate,
+        NetShape::Halves => FaultAction::NetHalves,
+        NetShape::Bridge => FaultAction::NetBridge,
+        NetShape::MajoritiesRing => FaultAction::NetMajoritiesRing,
+        NetShape::Flaky => FaultAction::NetFlaky,
+    }
+}
+
 fn target_name(t: &Target) -> String {
     match t {
-        Target::Ids(v) => format!("node {}", crate::check::list(v.iter().copied())),
+        Target::Ids(v) => format!("node {}", crate::trace::list(v.iter().copied())),
         Target::Label(l) => format!("@{l}"),
         other => format!("{other:?}").to_lowercase(),
     }

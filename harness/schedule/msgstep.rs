@@ -4,6 +4,7 @@
 use super::{Exec, Stop};
 use crate::net::msgfault::MsgFault;
 use crate::spec::MsgStep;
+use crate::trace::FaultAction;
 use std::collections::BTreeSet;
 
 impl Exec<'_> {
@@ -26,7 +27,7 @@ impl Exec<'_> {
         nodes.dedup();
         if links.is_empty() {
             self.record(
-                "net-msg",
+                FaultAction::NetMsg,
                 nodes,
                 "no link between the targets: nothing done".into(),
                 at,
@@ -43,7 +44,12 @@ impl Exec<'_> {
         let id = net
             .add_msg_fault(fault)
             .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
-        self.record("net-msg", nodes.clone(), format!("rule {id}: {detail}"), at);
+        self.record(
+            FaultAction::NetMsg,
+            nodes.clone(),
+            format!("rule {id}: {detail}"),
+            at,
+        );
         self.previous = nodes;
         Ok(())
     }

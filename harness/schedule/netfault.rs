@@ -1,5 +1,6 @@
 //! Network fault steps: from a suite's `net = ...` step to link faults on the proxies.
-use crate::net::{shapes, LinkFault, LinkMode, Network, NodeId};
+use crate::net::shapes::{self, Shape};
+use crate::net::{LinkFault, LinkMode, Network, NodeId};
 use crate::spec::{CutMode, NetShape};
 use rand::rngs::StdRng;
 use std::collections::BTreeSet;
@@ -55,7 +56,7 @@ pub fn apply(
         },
         ..LinkFault::PASS
     };
-    let cut = match shape {
+    let named: Shape = match shape {
         NetShape::Flaky => {
             let f = LinkFault {
                 mode: LinkMode::Pass,
@@ -81,38 +82,24 @@ pub fn apply(
             });
         }
         NetShape::Isolate => {
-            let rest: Vec<NodeId> = all
-                .iter()
-                .copied()
-                .filter(|n| !targets.contains(n))
-                .collect();
+            let rest = shapes::others(all, targets);
             if targets.is_empty() || rest.is_empty() {
                 return Err("isolate needs at least one target and one other node".into());
             }
             if p.one_way {
-                shapes::one_way(all, targets, &rest).map_err(|e| e.to_string())?
+                Shape::OneWay {
+                    from: targets.to_vec(),
+                    to: rest,
+                }
             } else {
-                let mut links = BTreeSet::new();
-                for &a in targets {
-                    for &b in &rest {
-                        links.insert((a, b));
-                        links.insert((b, a));
-                    }
-                }
-                shapes::Cut {
-                    links,
-                    description: format!(
-                        "isolate {} from {}",
-                        crate::check::list(targets.iter().copied()),
-                        crate::check::list(rest.iter().copied())
-                    ),
-                }
+                Shape::Isolate(targets.to_vec())
             }
         }
-        NetShape::Halves => shapes::halves(all, leader, rng).map_err(|e| e.to_string())?,
-        NetShape::Bridge => shapes::bridge(all, leader, rng).map_err(|e| e.to_string())?,
-        NetShape::MajoritiesRing => shapes::majorities_ring(all, rng).map_err(|e| e.to_string())?,
+        NetShape::Halves => Shape::Halves,
+        NetShape::Bridge => Shape::Bridge,
+        NetShape::MajoritiesRing => Shape::MajoritiesRing,
     };
+    let cut = named.plan(all, leader, rng).map_err(|e| e.to_string())?;
     net.set_links(cut.links.iter().copied(), cut_fault)
         .map_err(|e| e.to_string())?;
     Ok(Applied {

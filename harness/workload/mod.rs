@@ -8,7 +8,7 @@ pub mod clients;
 pub mod inflight;
 
 use crate::client;
-use crate::history::{Op, Outcome};
+use crate::history::{Command, Op, Outcome};
 use crate::proto::{ClientResponseMessage, Outcome as Wire};
 use crate::spec::{Workload, WorkloadKind};
 use rand::rngs::StdRng;
@@ -86,7 +86,9 @@ impl Recorder {
                     ..Default::default()
                 };
                 match outcome_of(&original) {
-                    Outcome::Ok if command.starts_with("GET ") => {
+                    Outcome::Ok
+                        if matches!(Command::parse(&command), Some(Command::Get { .. })) =>
+                    {
                         (Outcome::Info, None, NO_READ_RESULT.into())
                     }
                     o => (o, None, resp.message.clone()),
@@ -295,15 +297,14 @@ fn register_command(
 
 /// Remember the last value this client knows for a key (for CAS).
 fn learn(seen: &mut HashMap<String, String>, op: &Op) {
-    let w: Vec<&str> = op.command.split(' ').collect();
-    match (w.as_slice(), op.result.as_deref()) {
-        (["GET", k], Some(v)) => {
-            seen.insert(k.to_string(), v.to_string());
-        }
-        (["SET", k, v], _) | (["CAS", k, _, v], Some("true")) => {
-            seen.insert(k.to_string(), v.to_string());
-        }
-        _ => {}
+    let learned = match (op.kv(), op.result.as_deref()) {
+        (Some(Command::Get { key }), Some(v)) => Some((key, v)),
+        (Some(Command::Set { key, value }), _) => Some((key, value)),
+        (Some(Command::Cas { key, new, .. }), Some("true")) => Some((key, new)),
+        _ => None,
+    };
+    if let Some((k, v)) = learned {
+        seen.insert(k.to_string(), v.to_string());
     }
 }
 
@@ -352,11 +353,10 @@ mod tests {
         let mut written = std::collections::HashSet::new();
         for _ in 0..500 {
             let c = register_command(&mut rng, 3, &values, &seen);
-            let w: Vec<&str> = c.split(' ').collect();
-            let v = match w.as_slice() {
-                ["SET", _, v] | ["CAS", _, _, v] => *v,
-                ["GET", _] => continue,
-                other => panic!("unexpected command {other:?}"),
+            let v = match Command::parse(&c) {
+                Some(Command::Get { .. }) => continue,
+                Some(w) => w.written().expect("SET and CAS write"),
+                None => panic!("unexpected command {c:?}"),
             };
             assert!(written.insert(v.to_string()), "value {v} written twice");
         }

@@ -1,19 +1,8 @@
 //! Unit tests of the payload of report.html: every derivation is checked on
 //! small hand-made evidence, including inputs it must not draw.
 use super::*;
-use crate::check::fixtures::{op, status};
+use crate::check::fixtures::{fault, op, status};
 use crate::report::{NodeReport, Verdict};
-
-fn fault(t_us: u64, action: &str, nodes: &[u32], cut_off: &[u32]) -> FaultEvent {
-    FaultEvent {
-        t_us,
-        action: action.into(),
-        nodes: nodes.to_vec(),
-        detail: String::new(),
-        at: "s.toml:1".into(),
-        cut_off: cut_off.to_vec(),
-    }
-}
 
 fn node(id: u32) -> NodeReport {
     NodeReport {
@@ -128,7 +117,7 @@ fn a_fault_window_ends_when_its_last_node_is_back_or_at_the_heal() {
     ];
     let w: Vec<(u64, u64, &str, bool)> = windows(&faults, 9_000)
         .iter()
-        .map(|w| (w.from, w.to, w.action.as_str(), w.open))
+        .map(|w| (w.from, w.to, w.action.name(), w.open))
         .map(|(a, b, c, d)| (a, b, if c == "kill" { "kill" } else { "other" }, d))
         .collect();
     assert_eq!(
@@ -338,4 +327,15 @@ fn the_page_is_self_contained_and_no_value_can_close_its_script() {
     assert_eq!(p["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(p["nodes"][1]["down"][0]["why"], "killed");
     assert_eq!(p["windows"][0]["open"], true);
+}
+
+#[test]
+fn commands_are_split_into_key_and_the_rest_only_when_well_formed() {
+    assert_eq!(split_key("GET k1"), ("k1", "GET".to_string()));
+    assert_eq!(split_key("SET k1 7"), ("k1", "SET 7".to_string()));
+    assert_eq!(split_key("CAS k1 7 8"), ("k1", "CAS 7 8".to_string()));
+    assert_eq!(split_key("DEL k1"), ("k1", "DEL".to_string()));
+    for odd in ["SET k1", "GET a b", "NOOP", ""] {
+        assert_eq!(split_key(odd), ("", odd.to_string()), "{odd:?}");
+    }
 }
