@@ -3,21 +3,22 @@
 # For each round and each build (interleaved, so machine load hits both alike) it runs a
 # generated suite: the cluster, the chosen leader kind, `set` workload of CLIENTS closed-loop
 # clients sending to the leader for SECS seconds, inside a private network namespace. The
-# chosen leader gets election timeouts of 150-200 ms and the others 3000-6000 ms, so it wins
-# the first election; a run whose leader is of another kind, or that saw a second leader,
+# chosen leader gets election timeouts of 1000-1200 ms (also check-quorum's window) and the
+# others 5000-10000 ms, so it wins the first election; a run whose leader is of another kind, or that saw a second leader,
 # is reported as such and not counted. Prints one line per run, then medians per build.
 # Also prints fsyncs per acknowledged write of the leader (from its "storage stats" log line,
 # written at a clean stop; `-` when the build does not log it). Not a test.
 #   benches/cluster/throughput.sh [--cluster rust3|mixed] [--leader rust|python|java]
-#       [--clients N] [--secs S] [--rounds R] [--compare ROOT] [--spread]
+#       [--clients N] [--secs S] [--rounds R] [--compare ROOT] [--spread] [--no-build]
 #   --compare ROOT: a second build (a checkout with target/release/rust-node,
 #       python-node/.venv, java-node/target/raft-node.jar already built), e.g. /work/main.
 #   --spread: clients send to every node (followers forward) instead of the leader only.
+#   --no-build: use the binaries as they are (this checkout's too).
 # Ports 32000-32099 (engineer range). Exit: 0 numbers printed, 1 a run failed, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$(pwd)
-cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0
+cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster=$2; shift 2 ;;
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --compare) compare=$2; shift 2 ;;
     --spread) spread=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -51,9 +53,11 @@ if [ -n "$compare" ]; then
   builds+=("$(cd "$compare" && pwd)")
 fi
 # Build outside the namespace (registries are unreachable inside it).
-cargo build -q --release --bins
-python-node/setup.sh >/dev/null
-[ "$cluster" = rust3 ] || java-node/build.sh >/dev/null
+if [ "$build" = 1 ]; then
+  cargo build -q --release --bins
+  python-node/setup.sh >/dev/null
+  [ "$cluster" = rust3 ] || java-node/build.sh >/dev/null
+fi
 out=$(mktemp -d /tmp/thru-bench.XXXXXX)
 echo "throughput.sh: reports in $out" >&2
 
@@ -67,14 +71,14 @@ suite() {  # suite BUILD_ROOT N -> path of a generated suite for that build
     echo 'include = ["kinds.toml"]'
     echo '[cluster]'
     echo "base_port = $((32000 + 10 * (n % 10)))"
-    echo 'election_timeout_ms = [3000, 6000]'
+    echo 'election_timeout_ms = [5000, 10000]'
     echo 'heartbeat_ms = 50'
     echo 'proxies = false'
     for i in "${!kinds[@]}"; do
       echo '[[node]]'
       echo "id = $((i + 1))"
       echo "kind = \"${kinds[$i]}\""
-      [ $((i + 1)) -ne "$lead_id" ] || echo 'election_timeout_ms = [150, 200]'
+      [ $((i + 1)) -ne "$lead_id" ] || echo 'election_timeout_ms = [1000, 1200]'
     done
     echo '[workload]'
     echo 'type = "set"'
