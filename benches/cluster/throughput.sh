@@ -10,15 +10,17 @@
 # written at a clean stop; `-` when the build does not log it). Not a test.
 #   benches/cluster/throughput.sh [--cluster rust3|mixed] [--leader rust|python|java]
 #       [--clients N] [--secs S] [--rounds R] [--compare ROOT] [--spread] [--no-build]
+#       [--log-poll-ms N]
 #   --compare ROOT: a second build (a checkout with target/release/rust-node,
 #       python-node/.venv, java-node/target/raft-node.jar already built), e.g. /work/main.
 #   --spread: clients send to every node (followers forward) instead of the leader only.
 #   --no-build: use the binaries as they are (this checkout's too).
+#   --log-poll-ms N: the harness's full GetLog poll of every node (default 1000, as suites).
 # Ports 32000-32099 (engineer range). Exit: 0 numbers printed, 1 a run failed, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$(pwd)
-cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1
+cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1 log_poll=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster=$2; shift 2 ;;
@@ -29,7 +31,8 @@ while [ $# -gt 0 ]; do
     --compare) compare=$2; shift 2 ;;
     --spread) spread=1; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --log-poll-ms) log_poll=$2; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -43,8 +46,8 @@ for i in "${!kinds[@]}"; do
   if [ "${kinds[$i]}" = "$leader" ]; then lead_id=$((i + 1)); break; fi
 done
 [ "$lead_id" -gt 0 ] || { echo "throughput.sh: no $leader node in the $cluster cluster" >&2; exit 2; }
-[[ "$clients" =~ ^[1-9][0-9]*$ && "$secs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
-  || { echo "throughput.sh: --clients, --secs and --rounds take positive integers" >&2; exit 2; }
+[[ "$clients" =~ ^[1-9][0-9]*$ && "$log_poll" =~ ^[1-9][0-9]*$ && "$secs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
+  || { echo "throughput.sh: --clients, --log-poll-ms, --secs and --rounds take positive integers" >&2; exit 2; }
 builds=("$here")
 if [ -n "$compare" ]; then
   for f in target/release/rust-node python-node/.venv/bin/python java-node/target/raft-node.jar; do
@@ -74,6 +77,7 @@ suite() {  # suite BUILD_ROOT N -> path of a generated suite for that build
     echo 'election_timeout_ms = [5000, 10000]'
     echo 'heartbeat_ms = 50'
     echo 'proxies = false'
+    echo "log_poll_ms = $log_poll"
     for i in "${!kinds[@]}"; do
       echo '[[node]]'
       echo "id = $((i + 1))"
