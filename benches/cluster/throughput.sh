@@ -113,8 +113,7 @@ for r in $(seq 1 "$rounds"); do
     n=$((n + 1))
     s=$(suite "${builds[$b]}" "$n")
     rc=0
-    RAFT_HARNESS_STATE_DIR=${RAFT_HARNESS_STATE_DIR:-/tmp/rh-state-thru} \
-      unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
+    unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
       target/release/raft-harness run "$s" --reports "$out/r$n" --seed "$r" >"$out/r$n.log" 2>&1 || rc=$?
     run_dir=$(ls -td "$out/r$n"/*/*/ 2>/dev/null | head -1)
     [ -n "$run_dir" ] && [ -f "$run_dir/report.json" ] || {
