@@ -35,6 +35,17 @@ struct LogLine {
 pub struct Storage {
     dir: PathBuf,
     log: File,
+    stats: SyncStats,
+}
+
+/// What this node made durable, for the throughput bench (fsyncs per write, issue 15 §3):
+/// `fsyncs` counts every fsync/fdatasync of a file or directory, `appends` the log appends
+/// and `entries` the entries they carried. Logged at a clean stop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    pub fsyncs: u64,
+    pub appends: u64,
+    pub entries: u64,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
@@ -82,6 +93,7 @@ impl Storage {
         let mut storage = Storage {
             dir: dir.to_path_buf(),
             log,
+            stats: SyncStats::default(),
         };
         storage.save_hard_state(hs)?;
         Ok((storage, hs, entries))
@@ -93,7 +105,13 @@ impl Storage {
             voted_for: hs.voted_for,
         })
         .expect("plain struct serializes");
-        rewrite_atomically(&self.dir, "state.json", &json)
+        rewrite_atomically(&self.dir, "state.json", &json)?;
+        self.stats.fsyncs += 2; // the file and its directory
+        Ok(())
+    }
+
+    pub fn stats(&self) -> SyncStats {
+        self.stats
     }
 
     pub fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
@@ -101,12 +119,17 @@ impl Storage {
         self.log
             .write_all(&encode_entries(entries))
             .map_err(io_err(&path))?;
-        self.log.sync_data().map_err(io_err(&path))
+        self.log.sync_data().map_err(io_err(&path))?;
+        self.stats.fsyncs += 1;
+        self.stats.appends += 1;
+        self.stats.entries += entries.len() as u64;
+        Ok(())
     }
 
     /// Rewrites the log as exactly `kept` (the entries below the truncation point).
     pub fn truncate(&mut self, kept: &[Entry]) -> Result<(), StorageError> {
         rewrite_atomically(&self.dir, "log.jsonl", &encode_entries(kept))?;
+        self.stats.fsyncs += 2;
         let path = self.dir.join("log.jsonl");
         self.log = OpenOptions::new()
             .append(true)

@@ -118,6 +118,14 @@ async def serve(cfg: Config) -> int:
     await stop.wait()
     log.info("stopping")
     await node.stop()
+    if isinstance(storage, FileStorage):
+        log.info(
+            "storage stats fsyncs=%d appends=%d entries=%d proposal_flushes=%d",
+            storage.fsyncs,
+            storage.appends,
+            storage.entries_written,
+            node.flushes,
+        )
     if exit_code == EXIT_OK:
         journal.write("stop")
     await server.stop(0.5)

@@ -205,6 +205,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._background: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
+        self._flush_scheduled = False
+        self._persisted_index = len(entries) - 1  # last log index on disk
+        self.flushes = 0  # group-commit flushes of proposals, for tests and the bench
         self._peer_up: dict[int, bool] = {}
         self._renewed: dict[int, float] = {}
         self._retired: set[grpc.aio.Channel] = set()  # for logging reachability changes only
@@ -278,8 +281,11 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             for op in ops:
                 if isinstance(op, LogTruncate):
                     self.storage.truncate(self.core.log[: op.from_index])
+                    self._persisted_index = op.from_index - 1
                 else:
                     self.storage.append(op.entries)
+                    if op.entries:
+                        self._persisted_index = op.entries[-1].index
         except Exception as e:  # noqa: BLE001 - any storage failure is fatal
             msg = f"cannot persist state: {e}"
             self.on_fatal(msg)
@@ -302,6 +308,27 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             if not fut.done():
                 same = entry.term == term  # else another leader's entry took its index
                 fut.set_result(Applied(entry.index, entry.term, result) if same else None)
+
+    def _schedule_flush(self) -> None:
+        """Group commit (issue 15 §3): proposals become one log append, ONE fsync and one
+        AppendEntries per peer per batch. While entries persisted earlier still wait for a
+        majority (AppendEntries in flight: the core sends followers nothing new until they
+        answer), a new proposal waits for the `_process_ready()` of those answers or of the
+        next tick, so everything proposed meanwhile shares it. Otherwise (low load) the first
+        proposal of a loop iteration schedules one flush at the end of the callbacks already
+        queued: it waits for nothing else. A failed fsync settles the waiters as unknown."""
+        if self._flush_scheduled or self.core.commit_index < self._persisted_index:
+            return
+        self._flush_scheduled = True
+        asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self.flushes += 1
+        try:
+            self._process_ready()
+        except FatalError:
+            self._fail_waiters(-1)
 
     def _fail_waiters(self, from_index: int) -> None:
         """Clients of entries at `from_index` and after learn their outcome is unknown."""
@@ -517,7 +544,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         index, term = proposed
         fut: asyncio.Future[Applied | None] = asyncio.get_running_loop().create_future()
         self._waiters[index] = (term, fut)
-        await self._reply_step(context)  # durable before it counts itself; may settle fut
+        self._schedule_flush()  # durable before it counts itself; may settle fut
         try:
             applied = await asyncio.wait_for(asyncio.shield(fut), budget)
         except TimeoutError:

@@ -46,6 +46,11 @@ class FileStorage:
         self.log_path = os.path.join(data_dir, "log.jsonl")
         self._log_file: BinaryIO | None = None
         self._persisted = 0  # number of entries in log.jsonl
+        # What was made durable, for the throughput bench (fsyncs per write, issue 15 §3):
+        # every fsync of a file or directory, the log appends and the entries they carried.
+        self.fsyncs = 0
+        self.appends = 0
+        self.entries_written = 0
         try:
             os.makedirs(data_dir, exist_ok=True)
         except OSError as e:
@@ -124,6 +129,9 @@ class FileStorage:
         self._log_file.write(b"".join(_record(e) for e in entries))
         self._log_file.flush()
         os.fsync(self._log_file.fileno())
+        self.fsyncs += 1
+        self.appends += 1
+        self.entries_written += len(entries)
         self._persisted += len(entries)
 
     def close(self) -> None:
@@ -154,6 +162,7 @@ class FileStorage:
             dir_fd = os.open(self.dir, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
+                self.fsyncs += 2  # the file and its directory
             finally:
                 os.close(dir_fd)
         except OSError as e:
