@@ -523,9 +523,12 @@ impl<'a> Exec<'a> {
     /// Heal every link before the final catch-up (recorded, so isolations end here).
     pub fn heal_for_settle(&mut self) {
         if let Some(net) = self.net {
+            // A heal counts from when it begins (see `net_step`).
+            let t_us = self.obs.now_us();
             if net.heal().is_ok() && self.cluster.sync_links(net).is_ok() {
                 self.cut.clear();
-                self.record(
+                self.record_at(
+                    t_us,
                     FaultAction::Heal,
                     vec![],
                     "before the final catch-up".into(),
@@ -543,12 +546,16 @@ impl<'a> Exec<'a> {
         };
         match action {
             Action::Heal => {
+                // Isolation windows are what the cut surely covered: a heal counts from when
+                // it begins, a cut from when it is fully in force (with the docker backend each
+                // link is a packet-filter rule applied one after another).
+                let t_us = self.obs.now_us();
                 net.heal().map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.cluster
                     .sync_links(net)
                     .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
                 self.cut.clear();
-                self.record(FaultAction::Heal, vec![], String::new(), at);
+                self.record_at(t_us, FaultAction::Heal, vec![], String::new(), at);
             }
             Action::Net {
                 shape,
@@ -563,7 +570,6 @@ impl<'a> Exec<'a> {
                 let all = self.cluster.ids();
                 let leader = self.obs.leader(self.fresh());
                 let fault_term = self.fault_term();
-                let t_us = self.obs.now_us();
                 let leader = leader.map(|l| l.node);
                 let params = netfault::NetParams {
                     mode: *mode,
@@ -578,6 +584,8 @@ impl<'a> Exec<'a> {
                 self.cluster
                     .sync_links(net)
                     .map_err(|e| Stop::Fatal(format!("{at}: {e}")))?;
+                // In force from here (see Heal above).
+                let t_us = self.obs.now_us();
                 // Cuts add up until the next heal.
                 self.cut.extend(applied.cut.iter().copied());
                 if *shape != crate::spec::NetShape::Flaky {
