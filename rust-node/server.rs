@@ -514,9 +514,9 @@ pub async fn peer_loop(
                     let reply = call_prevote(client, deadline, &req).await;
                     Input::PeerPreVote(id, req.term, reply)
                 }
-                Message::Append(req) => {
+                Message::Append(req, sent) => {
                     let resp = call_append(client, deadline, &req).await;
-                    Input::PeerAppend(id, req.sent(), resp)
+                    Input::PeerAppend(id, sent, resp)
                 }
             };
             let _ = core_tx.send(input).await;

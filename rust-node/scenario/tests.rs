@@ -198,6 +198,7 @@ fn kind(d: &Directive) -> &'static str {
         Directive::State => "state",
         Directive::Log => "log",
         Directive::Progress { .. } => "progress",
+        Directive::ReadIndex { .. } => "read-index",
     }
 }
 
