@@ -388,7 +388,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._step(lambda now: self.core.handle_prevote_response(now, peer, req.term, reply))
 
     async def _send_append(self, peer: int, msg: AppendMessage) -> None:
-        sent = msg.request.sent()
+        sent = msg.sent
         try:
             r = await self.stubs[peer].AppendEntries(
                 append_to_pb(msg.request), timeout=self.rpc_timeout
