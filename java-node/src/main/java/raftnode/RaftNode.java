@@ -342,7 +342,7 @@ final class RaftNode {
         } else if (message instanceof Message.Vote m) {
             sendRequestVote(peer, m.request());
         } else if (message instanceof Message.Append m) {
-            sendAppendEntries(peer, m.request());
+            sendAppendEntries(peer, m.request(), m.sent());
         }
     }
 
@@ -382,9 +382,8 @@ final class RaftNode {
         });
     }
 
-    private void sendAppendEntries(int peer, AppendRequest req) {
+    private void sendAppendEntries(int peer, AppendRequest req, CoreTypes.AppendSent sent) {
         PeerClient c = clients.get(peer);
-        CoreTypes.AppendSent sent = req.sent();
         c.raftCall().appendEntries(Wire.toPb(req), new Unary<>() {
             @Override
             void ok(AppendEntriesResponse resp) {
