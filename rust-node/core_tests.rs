@@ -143,7 +143,7 @@ impl Net {
             assert!(steps < 10_000, "network did not quiesce");
             let now = self.now;
             if self.cut.contains(&from) || self.cut.contains(&to) {
-                if let Message::Append(req, sent) = msg {
+                if let Message::Append(_, sent) = msg {
                     let n = self.nodes.get_mut(&from).unwrap();
                     n.handle_send_failure(now, to, Some(sent));
                 }
