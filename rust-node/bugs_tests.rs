@@ -114,6 +114,7 @@ fn commit_old_term_commits_a_term_2_entry_by_counting() {
             term: 4,
             prev_log_index: 0,
             n_entries: 1,
+            read_seq: 0,
         };
         c.handle_append_response(TIMEOUT, 2, through_1, &ok);
         c.handle_append_response(TIMEOUT, 3, through_1, &ok);

@@ -96,6 +96,10 @@ pub struct AppendSent {
     pub term: i32,
     pub prev_log_index: i32,
     pub n_entries: i32,
+    /// The leader's ReadIndex round counter when the append was sent (thesis §6.4): a reply
+    /// confirms leadership for every read round numbered up to this. Never on the wire: the
+    /// driver keeps it with the call, as it keeps the rest of `AppendSent`.
+    pub read_seq: u64,
 }
 
 impl AppendRequest {
@@ -104,6 +108,7 @@ impl AppendRequest {
             term: self.term,
             prev_log_index: self.prev_log_index,
             n_entries: self.entries.len() as i32,
+            read_seq: 0,
         }
     }
 }
@@ -123,7 +128,20 @@ pub enum Message {
     Vote(VoteRequest),
     /// `term` is the term campaigned for (currentTerm + 1); nothing changes at the receiver.
     PreVote(VoteRequest),
-    Append(AppendRequest),
+    /// The request and what the driver must hand back with its reply (`AppendSent`, which
+    /// carries the ReadIndex round number, thesis §6.4).
+    Append(AppendRequest, AppendSent),
+}
+
+/// The outcome of a `read_index` request (thesis §6.4), in the order the reads were made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadState {
+    /// Leadership was confirmed after the request: the driver answers the read from the state
+    /// machine once lastApplied >= `index` (the commitIndex recorded for it).
+    Ready { ctx: u64, index: i32 },
+    /// This node stopped being leader before the read was confirmed: the read did not happen
+    /// (the driver answers NOT_LEADER with the known leader, a definite failure).
+    Failed { ctx: u64 },
 }
 
 /// A change to the durable log, in the order it must be applied.
@@ -177,6 +195,8 @@ pub struct Ready {
     pub events: Vec<Event>,
     pub messages: Vec<(NodeId, Message)>,
     pub committed: Vec<Entry>,
+    /// ReadIndex outcomes; answered after `committed` is applied.
+    pub reads: Vec<ReadState>,
     pub reset_timer: bool,
 }
 
@@ -218,6 +238,17 @@ struct Progress {
     retry_at_ms: u64,
     /// Last reply of any kind from this peer (or when this node became leader): check-quorum.
     last_reply_ms: u64,
+    /// Highest ReadIndex round this peer has acknowledged (an append-response of this term to
+    /// an append sent in that round or later).
+    read_acked: u64,
+}
+
+/// A `read_index` request waiting for its confirmation (thesis §6.4). `round` is None until
+/// the leader has committed an entry of its term; then (readIndex, round number).
+#[derive(Clone, Debug)]
+struct PendingRead {
+    ctx: u64,
+    round: Option<(i32, u64)>,
 }
 
 /// A pre-vote round in progress: the term campaigned for and who granted (self included).
@@ -247,6 +278,9 @@ pub struct Core {
     prevote: Option<PreVoteRound>,
     /// When this node last accepted an AppendEntries of its current term (pre-vote lease).
     leader_contact_ms: Option<u64>,
+    /// ReadIndex rounds started so far (as leader; never reset, so rounds stay ordered).
+    read_seq: u64,
+    reads: Vec<PendingRead>,
     now_ms: u64,
     election_reset_ms: u64,
     election_timeout_ms: u64,
@@ -277,6 +311,8 @@ impl Core {
             progress: BTreeMap::new(),
             prevote: None,
             leader_contact_ms: None,
+            read_seq: 0,
+            reads: Vec::new(),
             now_ms,
             election_reset_ms: now_ms,
             election_timeout_ms,
@@ -577,9 +613,14 @@ impl Core {
             return;
         };
         p.last_reply_ms = p.last_reply_ms.max(now_ms);
+        p.read_acked = p.read_acked.max(sent.read_seq);
         if sent.n_entries > 0 {
             p.inflight_since = None;
         }
+        self.confirm_reads();
+        let Some(p) = self.progress.get_mut(&from) else {
+            return;
+        };
         if resp.success {
             let new_match = sent.prev_log_index + sent.n_entries;
             if new_match > p.match_index {
@@ -643,7 +684,76 @@ impl Core {
         Ok((index, self.term))
     }
 
+    /// ReadIndex (thesis §6.4): a linearizable read without a log entry. On the leader the
+    /// read gets readIndex = commitIndex once the leader has committed an entry of its term
+    /// (the no-op appended at election, §8; until then it waits), and a new round: heartbeats
+    /// to every peer numbered with the round. When a majority (self included) has answered an
+    /// append of this term sent in that round or later, `Ready::reads` gets
+    /// `ReadState::Ready{ctx, index}`; if this node stops being leader first, `Failed{ctx}`.
+    /// `ctx` is the caller's tag, returned as is. Not leader: `NotLeader` (as `propose`).
+    pub fn read_index(&mut self, now_ms: u64, ctx: u64) -> Result<(), NotLeader> {
+        self.now_ms = now_ms;
+        if self.role != Role::Leader {
+            return Err(NotLeader {
+                leader_id: self.leader_id,
+            });
+        }
+        self.reads.push(PendingRead { ctx, round: None });
+        if self.committed_in_term() {
+            self.start_read_round();
+        }
+        Ok(())
+    }
+
     // ----- internals -----
+
+    /// The leader has committed an entry of its current term (thesis §6.4 step 1), so its
+    /// commitIndex is at least that of any earlier leader.
+    fn committed_in_term(&self) -> bool {
+        self.commit_index >= 0 && self.log[self.commit_index as usize].term == self.term
+    }
+
+    /// Numbers a new round for every read without one, records readIndex = commitIndex and
+    /// sends a heartbeat to every peer carrying the round (thesis §6.4 steps 1-2).
+    fn start_read_round(&mut self) {
+        self.read_seq += 1;
+        let round = (self.commit_index, self.read_seq);
+        for r in self.reads.iter_mut().filter(|r| r.round.is_none()) {
+            r.round = Some(round);
+        }
+        let peers: Vec<NodeId> = self.cfg.peers.clone();
+        for peer in peers {
+            self.send_heartbeat(peer);
+        }
+        self.confirm_reads();
+    }
+
+    /// Emits `ReadState::Ready` for every read whose round a majority (self included) has
+    /// acknowledged (thesis §6.4 step 3), in request order.
+    fn confirm_reads(&mut self) {
+        if self.reads.is_empty() {
+            return;
+        }
+        let mut acked: Vec<u64> = self.progress.values().map(|p| p.read_acked).collect();
+        acked.sort_unstable_by(|a, b| b.cmp(a));
+        let need = self.quorum() - 1; // peers besides this node
+        let confirmed = if need == 0 { u64::MAX } else { acked[need - 1] };
+        let ready = &mut self.ready.reads;
+        self.reads.retain(|r| match r.round {
+            Some((index, seq)) if seq <= confirmed => {
+                ready.push(ReadState::Ready { ctx: r.ctx, index });
+                false
+            }
+            _ => true,
+        });
+    }
+
+    /// Leadership lost: every pending read fails.
+    fn fail_reads(&mut self) {
+        for r in std::mem::take(&mut self.reads) {
+            self.ready.reads.push(ReadState::Failed { ctx: r.ctx });
+        }
+    }
 
     /// §5.4.1: the candidate's log is at least as up-to-date as ours (later last term, or the
     /// same last term and at least as long).
@@ -752,6 +862,7 @@ impl Core {
     /// not win with (etcd raft's `becomeFollower` resets it the same way).
     fn become_follower(&mut self) {
         self.role = Role::Follower;
+        self.fail_reads();
         self.end_prevote();
         self.votes.clear();
         self.progress.clear();
@@ -824,6 +935,7 @@ impl Core {
                         last_sent_ms: None,
                         retry_at_ms: 0,
                         last_reply_ms: self.now_ms,
+                        read_acked: 0,
                     },
                 )
             })
@@ -899,7 +1011,7 @@ impl Core {
             entries,
             leader_commit: self.commit_index,
         };
-        self.ready.messages.push((peer, Message::Append(req)));
+        self.push_append(peer, req);
     }
 
     /// An empty AppendEntries anchored at `matchIndex`, which the follower is known to hold, so
@@ -924,7 +1036,16 @@ impl Core {
             entries: vec![],
             leader_commit: self.commit_index,
         };
-        self.ready.messages.push((peer, Message::Append(req)));
+        self.push_append(peer, req);
+    }
+
+    /// Queues an append with its `AppendSent`, numbered with the current ReadIndex round.
+    fn push_append(&mut self, peer: NodeId, req: AppendRequest) {
+        let sent = AppendSent {
+            read_seq: self.read_seq,
+            ..req.sent()
+        };
+        self.ready.messages.push((peer, Message::Append(req, sent)));
     }
 
     /// "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N, and
@@ -962,6 +1083,10 @@ impl Core {
             self.ready
                 .committed
                 .push(self.log[self.last_applied as usize].clone());
+        }
+        let waiting = self.reads.iter().any(|r| r.round.is_none());
+        if self.role == Role::Leader && waiting && self.committed_in_term() {
+            self.start_read_round();
         }
     }
 }

@@ -119,8 +119,8 @@ impl Sim {
 
     fn send(&mut self, from: NodeId, to: NodeId, wire: Wire) {
         if !self.connected(from, to) || self.rng.random_bool(self.drop_rate) {
-            if let Wire::Req(Message::Append(req)) = &wire {
-                let sent = req.sent();
+            if let Wire::Req(Message::Append(_, sent)) = &wire {
+                let sent = *sent;
                 let at = self.now + self.rng.random_range(1..=ET.0);
                 self.seq += 1;
                 // The driver reports a lost RPC to the sender after its deadline.
@@ -240,10 +240,10 @@ impl Sim {
                 self.drain(m.to);
                 self.send(m.to, m.from, Wire::VoteResp(resp));
             }
-            Wire::Req(Message::Append(req)) => {
+            Wire::Req(Message::Append(req, sent)) => {
                 let resp = core.handle_append_request(now, &req);
                 self.drain(m.to);
-                self.send(m.to, m.from, Wire::AppendResp(req.sent(), resp));
+                self.send(m.to, m.from, Wire::AppendResp(sent, resp));
             }
             Wire::VoteResp(resp) => {
                 core.handle_vote_response(now, m.from, &resp);

@@ -143,9 +143,9 @@ impl Net {
             assert!(steps < 10_000, "network did not quiesce");
             let now = self.now;
             if self.cut.contains(&from) || self.cut.contains(&to) {
-                if let Message::Append(req) = msg {
+                if let Message::Append(_, sent) = msg {
                     let n = self.nodes.get_mut(&from).unwrap();
-                    n.handle_send_failure(now, to, Some(req.sent()));
+                    n.handle_send_failure(now, to, Some(sent));
                 }
                 continue;
             }
@@ -174,7 +174,7 @@ impl Net {
                     n.handle_prevote_response(now, to, req.term, &reply);
                     self.collect(from);
                 }
-                Message::Append(req) => {
+                Message::Append(req, sent) => {
                     let mut resp = self
                         .nodes
                         .get_mut(&to)
@@ -189,7 +189,7 @@ impl Net {
                         resp.conflict_term = None;
                     }
                     let n = self.nodes.get_mut(&from).unwrap();
-                    n.handle_append_response(now, to, req.sent(), &resp);
+                    n.handle_append_response(now, to, sent, &resp);
                     self.collect(from);
                 }
             }
@@ -393,6 +393,7 @@ fn test_leader_steps_down_on_response_with_higher_term() {
         term: 1,
         prev_log_index: -1,
         n_entries: 0,
+        read_seq: 0,
     };
     let resp = AppendResponse {
         term: 7,
@@ -442,6 +443,7 @@ fn test_deposed_leader_waits_a_full_election_timeout_before_campaigning() {
         term: leader.term(),
         prev_log_index: -1,
         n_entries: 0,
+        read_seq: 0,
     };
     let resp = AppendResponse {
         term: leader.term() + 1,
@@ -734,6 +736,7 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
         term: 4,
         prev_log_index: 0,
         n_entries: 1,
+        read_seq: 0,
     };
     leader.handle_append_response(TIMEOUT, 2, through_1, &ok);
     leader.handle_append_response(TIMEOUT, 3, through_1, &ok);
@@ -750,6 +753,7 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
         term: 4,
         prev_log_index: 1,
         n_entries: 1,
+        read_seq: 0,
     };
     leader.handle_append_response(TIMEOUT, 2, through_2, &ok);
     assert_eq!(leader.commit_index(), -1, "two of five is not a majority");
@@ -833,7 +837,7 @@ fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
         .queue
         .iter()
         .map(|(_, to, m)| match m {
-            Message::Append(a) => (*to, a.prev_log_index, a.entries.len()),
+            Message::Append(a, _) => (*to, a.prev_log_index, a.entries.len()),
             Message::Vote(_) | Message::PreVote(_) => panic!("leader sends no votes"),
         })
         .collect();

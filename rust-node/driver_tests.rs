@@ -94,3 +94,61 @@ async fn a_lone_proposal_is_made_durable_and_answered_without_waiting_for_more()
     let reply = done.try_recv().expect("answered within the same batch");
     assert_eq!(reply.outcome, pb::Outcome::Applied as i32);
 }
+
+/// GETs go through ReadIndex (thesis §6.4): a batch of them is one read request, answered from
+/// the key-value store with the value committed before it, and no log entry is written.
+#[tokio::test]
+async fn gets_queued_together_are_one_read_index_and_write_no_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = single_node(dir.path());
+    elect(&mut d);
+    let (tx, mut rx) = mpsc::channel(16);
+    let (ptx, prx) = oneshot::channel();
+    tx.send(Input::Propose("SET k v1".into(), ptx))
+        .await
+        .unwrap();
+    let first = rx.recv().await.unwrap();
+    assert!(!d.handle_batch(first, &mut rx));
+    prx.await
+        .unwrap()
+        .expect("accepted")
+        .await
+        .expect("applied");
+    let log_len = d.core.log().len();
+    let mut answers = Vec::new();
+    for key in ["k", "absent", "k"] {
+        let (atx, arx) = oneshot::channel();
+        tx.send(Input::Read(key.into(), atx)).await.unwrap();
+        answers.push(arx);
+    }
+    let first = rx.recv().await.unwrap();
+    assert!(!d.handle_batch(first, &mut rx));
+    assert_eq!(d.next_read_ctx, 1, "one ReadIndex request for the batch");
+    assert_eq!(d.core.log().len(), log_len, "a read writes no log entry");
+    let mut results = Vec::new();
+    for arx in answers {
+        let mut done = arx.await.unwrap().expect("the leader accepts the read");
+        let reply = done.try_recv().expect("a one-node leader confirms at once");
+        assert_eq!(reply.outcome, pb::Outcome::Applied as i32);
+        results.push(reply.result);
+    }
+    assert_eq!(results, [Some("v1".into()), None, Some("v1".into())]);
+}
+
+/// A GET on a node that is not the leader is refused with the leader it knows (none here),
+/// like a proposal, so the server can forward it.
+#[tokio::test]
+async fn a_get_on_a_follower_is_refused_with_the_leader_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = single_node(dir.path());
+    let (tx, mut rx) = mpsc::channel(4);
+    let (atx, arx) = oneshot::channel();
+    tx.send(Input::Read("k".into(), atx)).await.unwrap();
+    let first = rx.recv().await.unwrap();
+    assert!(!d.handle_batch(first, &mut rx));
+    assert_eq!(
+        arx.await.unwrap().err(),
+        Some(NONE),
+        "refused: no leader known"
+    );
+}

@@ -20,7 +20,7 @@ use tracing::{debug, error, info, warn};
 use crate::bugs::{Bug, Bugs};
 use crate::core::{
     AppendRequest, AppendResponse, AppendSent, Config, Core, Entry, Event, LogOp, Message, NodeId,
-    PreVoteReply, Role, VoteRequest, VoteResponse, NONE,
+    PreVoteReply, ReadState, Role, VoteRequest, VoteResponse, NONE,
 };
 use crate::journal::Journal;
 use crate::kv::{self, Kv};
@@ -80,6 +80,9 @@ impl NodeConfig {
 
 type Reply = pb::ClientResponseMessage;
 
+/// Where a GET hears whether it was accepted (a receiver for its answer) or refused (leader).
+type ReadTx = oneshot::Sender<Result<oneshot::Receiver<Reply>, NodeId>>;
+
 pub enum Input {
     Vote(VoteRequest, oneshot::Sender<VoteResponse>),
     PreVote(VoteRequest, oneshot::Sender<VoteResponse>),
@@ -89,6 +92,8 @@ pub enum Input {
         oneshot::Sender<Result<oneshot::Receiver<Reply>, NodeId>>,
     ),
     StaleGet(String, oneshot::Sender<(Option<String>, NodeId)>),
+    /// A linearizable GET of the key (ReadIndex, thesis §6.4); answered like `Propose`.
+    Read(String, ReadTx),
     Status(oneshot::Sender<pb::GetStatusResponse>),
     Log(pb::GetLogRequest, oneshot::Sender<Vec<Entry>>),
     PeerVote(NodeId, Option<VoteResponse>),
@@ -106,6 +111,11 @@ pub struct Driver {
     journal: Journal,
     kv: Kv,
     pending: BTreeMap<i32, (i32, oneshot::Sender<Reply>)>,
+    /// GETs of the current input batch: one ReadIndex request serves them all.
+    read_batch: Vec<(String, ReadTx)>,
+    /// GETs waiting for their ReadIndex, by the core's `ctx`.
+    reads: HashMap<u64, Vec<(String, oneshot::Sender<Reply>)>>,
+    next_read_ctx: u64,
     peer_tx: HashMap<NodeId, mpsc::UnboundedSender<Message>>,
     /// The leader this node knows (NONE: none), for forwarded requests to give up on a leader
     /// this node no longer follows.
@@ -159,6 +169,9 @@ impl Driver {
             journal,
             kv: Kv::default(),
             pending: BTreeMap::new(),
+            read_batch: Vec::new(),
+            reads: HashMap::new(),
+            next_read_ctx: 0,
             peer_tx,
             leader_tx,
             epoch: Instant::now(),
@@ -208,6 +221,7 @@ impl Driver {
                 next = rx.try_recv().ok();
             }
         }
+        self.flush_reads();
         self.process_ready();
         false
     }
@@ -247,6 +261,7 @@ impl Driver {
                     let _ = tx.send(Err(nl.leader_id));
                 }
             },
+            Input::Read(key, tx) => self.read_batch.push((key, tx)),
             Input::StaleGet(key, tx) => {
                 let _ = tx.send((self.kv.get(&key), self.core.leader_id()));
             }
@@ -421,8 +436,69 @@ impl Driver {
                 let _ = tx.send(reply);
             }
         }
+        // 5. Answer the GETs whose ReadIndex is confirmed (committed entries are applied).
+        for read in ready.reads {
+            self.answer_reads(read);
+        }
         if ready.reset_timer {
             self.core.set_election_timeout(draw_timeout(&self.cfg));
+        }
+    }
+
+    /// One ReadIndex request (thesis §6.4) for every GET of this input batch, so a burst of
+    /// reads costs one heartbeat round. Not leader: each GET hears the leader, as a proposal.
+    fn flush_reads(&mut self) {
+        if self.read_batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.read_batch);
+        self.next_read_ctx += 1;
+        let ctx = self.next_read_ctx;
+        match self.core.read_index(self.now_ms(), ctx) {
+            Ok(()) => {
+                let mut waiting = Vec::with_capacity(batch.len());
+                for (key, tx) in batch {
+                    let (rtx, rrx) = oneshot::channel();
+                    if tx.send(Ok(rrx)).is_ok() {
+                        waiting.push((key, rtx));
+                    }
+                }
+                self.reads.insert(ctx, waiting);
+            }
+            Err(nl) => {
+                for (_, tx) in batch {
+                    let _ = tx.send(Err(nl.leader_id));
+                }
+            }
+        }
+    }
+
+    /// A confirmed read is answered from the key-value store, which holds every entry up to
+    /// commitIndex >= readIndex (the core's committed entries are applied before reads). A read
+    /// of a node that lost leadership did not happen: REJECTED with the leader hint (the client
+    /// may retry it anywhere; UNKNOWN is for writes that may have taken effect).
+    fn answer_reads(&mut self, read: ReadState) {
+        let (ctx, index) = match read {
+            ReadState::Ready { ctx, index } => (ctx, Some(index)),
+            ReadState::Failed { ctx } => (ctx, None),
+        };
+        for (key, tx) in self.reads.remove(&ctx).unwrap_or_default() {
+            let reply = match index {
+                Some(index) => Reply {
+                    success: true,
+                    message: format!("read at index {index} (ReadIndex)"),
+                    result: self.kv.get(&key),
+                    outcome: pb::Outcome::Applied as i32,
+                    ..self.hint()
+                },
+                None => Reply {
+                    success: false,
+                    message: "leadership lost before the read was confirmed".into(),
+                    outcome: pb::Outcome::Rejected as i32,
+                    ..self.hint()
+                },
+            };
+            let _ = tx.send(reply);
         }
     }
 
@@ -514,9 +590,9 @@ pub async fn peer_loop(
                     let reply = call_prevote(client, deadline, &req).await;
                     Input::PeerPreVote(id, req.term, reply)
                 }
-                Message::Append(req) => {
+                Message::Append(req, sent) => {
                     let resp = call_append(client, deadline, &req).await;
-                    Input::PeerAppend(id, req.sent(), resp)
+                    Input::PeerAppend(id, sent, resp)
                 }
             };
             let _ = core_tx.send(input).await;
@@ -814,7 +890,13 @@ impl RaftService for Service {
                 }));
             }
         }
-        let proposed = self.ask(|tx| Input::Propose(command.clone(), tx)).await?;
+        let proposed = match kv::parse(&command) {
+            kv::Command::Get(key) => {
+                let key = key.to_string();
+                self.ask(|tx| Input::Read(key, tx)).await?
+            }
+            _ => self.ask(|tx| Input::Propose(command.clone(), tx)).await?,
+        };
         let reply = match proposed {
             Ok(done) => match tokio::time::timeout(CLIENT_DEADLINE, done).await {
                 Ok(Ok(reply)) => reply,

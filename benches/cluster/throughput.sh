@@ -10,17 +10,20 @@
 # written at a clean stop; `-` when the build does not log it). Not a test.
 #   benches/cluster/throughput.sh [--cluster rust3|mixed] [--leader rust|python|java]
 #       [--clients N] [--secs S] [--rounds R] [--compare ROOT] [--spread] [--no-build]
-#       [--log-poll-ms N]
+#       [--log-poll-ms N] [--workload set|register]
 #   --compare ROOT: a second build (a checkout with target/release/rust-node,
 #       python-node/.venv, java-node/target/raft-node.jar already built), e.g. /work/main.
 #   --spread: clients send to every node (followers forward) instead of the leader only.
 #   --no-build: use the binaries as they are (this checkout's too).
 #   --log-poll-ms N: the harness's full GetLog poll of every node (default 1000, as suites).
+#   --workload register: the read mix (40% GET, 40% SET, 20% CAS over a few keys, checked for
+#       linearizability) instead of `set` (writes only): GETs measure ReadIndex (thesis §6.4).
 # Ports 32000-32099 (engineer range). Exit: 0 numbers printed, 1 a run failed, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$(pwd)
 cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1 log_poll=1000
+workload=set
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster=$2; shift 2 ;;
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
     --spread) spread=1; shift ;;
     --no-build) build=0; shift ;;
     --log-poll-ms) log_poll=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --workload) workload=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +44,10 @@ case "$cluster" in
   rust3) kinds=(rust rust rust) ;;
   mixed) kinds=(rust python python python java) ;;
   *) echo "throughput.sh: --cluster must be rust3 or mixed, not $cluster" >&2; exit 2 ;;
+esac
+case "$workload" in
+  set|register) ;;
+  *) echo "throughput.sh: --workload must be set or register, not $workload" >&2; exit 2 ;;
 esac
 lead_id=0
 for i in "${!kinds[@]}"; do
@@ -85,7 +93,7 @@ suite() {  # suite BUILD_ROOT N -> path of a generated suite for that build
       [ $((i + 1)) -ne "$lead_id" ] || echo 'election_timeout_ms = [1000, 1200]'
     done
     echo '[workload]'
-    echo 'type = "set"'
+    echo "type = \"$workload\""
     echo "clients = $clients"
     echo 'rate = 0'
     echo 'request_timeout_ms = 3000'

@@ -71,6 +71,9 @@ class AppendSent:
     term: int
     prev_log_index: int
     n_entries: int
+    read_seq: int = 0
+    """The leader's ReadIndex round counter when the append was sent (thesis §6.4): a reply
+    confirms leadership for every read round numbered up to this. Never on the wire."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,11 @@ class PreVoteMessage:
 
 @dataclass(frozen=True)
 class AppendMessage:
+    """The request and what the driver must hand back with its reply (`sent`, which carries
+    the ReadIndex round number, thesis §6.4)."""
+
     request: AppendRequest
+    sent: AppendSent
 
 
 Message = VoteMessage | PreVoteMessage | AppendMessage
@@ -203,6 +210,26 @@ Event = (
 )
 
 
+@dataclass(frozen=True)
+class ReadReady:
+    """ReadIndex (thesis §6.4): leadership was confirmed after the request; the driver answers
+    the read from the state machine once lastApplied >= `index`."""
+
+    ctx: int
+    index: int
+
+
+@dataclass(frozen=True)
+class ReadFailed:
+    """This node stopped being leader before the read was confirmed: the read did not happen
+    (the driver answers NOT_LEADER with the known leader, a definite failure)."""
+
+    ctx: int
+
+
+ReadState = ReadReady | ReadFailed
+
+
 @dataclass
 class Ready:
     """Everything the driver must do after one input, in this order: persist `hard_state` and
@@ -213,6 +240,7 @@ class Ready:
     events: list[Event] = field(default_factory=list)
     messages: list[tuple[NodeId, Message]] = field(default_factory=list)
     committed: list[Entry] = field(default_factory=list)
+    reads: list[ReadState] = field(default_factory=list)  # answered after `committed` is applied
     reset_timer: bool = False
 
     def is_empty(self) -> bool:
@@ -250,6 +278,16 @@ class _Progress:
     last_sent_ms: int | None = None  # last AppendEntries of any kind (heartbeat interval)
     retry_at_ms: int = 0  # after a failed send, entries are retried no earlier than this
     last_reply_ms: int = 0  # last reply of any kind (or becoming leader): check-quorum
+    read_acked: int = 0  # highest ReadIndex round acknowledged (a reply of this term)
+
+
+@dataclass
+class _PendingRead:
+    """A read_index request awaiting confirmation; `round` is (readIndex, round number), None
+    until the leader has committed an entry of its term."""
+
+    ctx: int
+    round: tuple[int, int] | None = None
 
 
 @dataclass
@@ -282,6 +320,9 @@ class RaftCore:
         self._prevote: _PreVoteRound | None = None
         # When this node last accepted an AppendEntries of its current term (pre-vote lease).
         self._leader_contact_ms: int | None = None
+        # ReadIndex rounds started so far (never reset, so rounds stay ordered) and the reads.
+        self._read_seq = 0
+        self._reads: list[_PendingRead] = []
         self._now_ms = now_ms
         self._election_reset_ms = now_ms
         self._election_timeout_ms = (
@@ -487,8 +528,10 @@ class RaftCore:
         if p is None:
             return
         p.last_reply_ms = max(p.last_reply_ms, now_ms)
+        p.read_acked = max(p.read_acked, sent.read_seq)
         if sent.n_entries > 0:
             p.inflight_since = None
+        self._confirm_reads()
         if resp.success:
             new_match = sent.prev_log_index + sent.n_entries
             p.match_index = max(p.match_index, new_match)
@@ -524,7 +567,59 @@ class RaftCore:
         self._maybe_commit()
         return index, self._term
 
+    def read_index(self, now_ms: int, ctx: int) -> None | NotLeader:
+        """ReadIndex (thesis §6.4): a linearizable read without a log entry. On the leader the
+        read gets readIndex = commitIndex once the leader has committed an entry of its term
+        (the no-op appended at election, §8; until then it waits), and a new round: heartbeats
+        to every peer numbered with the round. When a majority (self included) has answered an
+        append of this term sent in that round or later, `Ready.reads` gets ReadReady(ctx,
+        index); if this node stops being leader first, ReadFailed(ctx). `ctx` is the caller's
+        tag, returned as is. Not leader: NotLeader (as `propose`)."""
+        self._now_ms = now_ms
+        if self._role is not Role.LEADER:
+            return NotLeader(self._leader_id)
+        self._reads.append(_PendingRead(ctx))
+        if self._committed_in_term():
+            self._start_read_round()
+        return None
+
     # ----- internals -----
+
+    def _committed_in_term(self) -> bool:
+        """The leader has committed an entry of its current term (thesis §6.4 step 1)."""
+        return self._commit_index >= 0 and self._log[self._commit_index].term == self._term
+
+    def _start_read_round(self) -> None:
+        """Numbers a new round for every read without one, records readIndex = commitIndex and
+        sends a heartbeat to every peer carrying the round (thesis §6.4 steps 1-2)."""
+        self._read_seq += 1
+        for r in self._reads:
+            if r.round is None:
+                r.round = (self._commit_index, self._read_seq)
+        for peer in self.cfg.peers:
+            self._send_heartbeat(peer)
+        self._confirm_reads()
+
+    def _confirm_reads(self) -> None:
+        """Emits ReadReady for every read whose round a majority (self included) has
+        acknowledged (thesis §6.4 step 3), in request order."""
+        if not self._reads:
+            return
+        acked = sorted((p.read_acked for p in self._progress.values()), reverse=True)
+        need = self._quorum() - 1  # peers besides this node
+        confirmed = acked[need - 1] if need > 0 else None
+        keep: list[_PendingRead] = []
+        for r in self._reads:
+            if r.round is not None and (confirmed is None or r.round[1] <= confirmed):
+                self._ready.reads.append(ReadReady(r.ctx, r.round[0]))
+            else:
+                keep.append(r)
+        self._reads = keep
+
+    def _fail_reads(self) -> None:
+        """Leadership lost: every pending read fails."""
+        self._ready.reads.extend(ReadFailed(r.ctx) for r in self._reads)
+        self._reads = []
 
     def _up_to_date(self, req: VoteRequest) -> bool:
         """§5.4.1: the candidate's log is at least as up-to-date as ours (later last term, or
@@ -595,6 +690,7 @@ class RaftCore:
         timeout: a deposed leader's timer still dates from the election it won, and keeping it
         would make it time out at once and unseat the new leader (etcd raft does the same)."""
         self._role = Role.FOLLOWER
+        self._fail_reads()
         self._end_prevote()
         self._votes.clear()
         self._progress.clear()
@@ -700,7 +796,7 @@ class RaftCore:
             p.inflight_since = self._now_ms
         p.last_sent_ms = self._now_ms
         req = AppendRequest(self._term, self.cfg.id, prev, prev_term, entries, self._commit_index)
-        self._ready.messages.append((peer, AppendMessage(req)))
+        self._push_append(peer, req)
 
     def _send_heartbeat(self, peer: NodeId) -> None:
         """An empty AppendEntries anchored at matchIndex, which the follower is known to hold,
@@ -711,7 +807,12 @@ class RaftCore:
         prev_term = self._log[prev].term if prev >= 0 else 0
         p.last_sent_ms = self._now_ms
         req = AppendRequest(self._term, self.cfg.id, prev, prev_term, (), self._commit_index)
-        self._ready.messages.append((peer, AppendMessage(req)))
+        self._push_append(peer, req)
+
+    def _push_append(self, peer: NodeId, req: AppendRequest) -> None:
+        """Queues an append with its AppendSent, numbered with the current ReadIndex round."""
+        sent = AppendSent(req.term, req.prev_log_index, len(req.entries), self._read_seq)
+        self._ready.messages.append((peer, AppendMessage(req, sent)))
 
     def _backtrack_hint(self, sent: AppendSent, resp: AppendResponse) -> int:
         """Fast backtracking (Raft thesis §5.3): after the last entry of the conflicting term
@@ -748,3 +849,6 @@ class RaftCore:
         while self._last_applied < self._commit_index:
             self._last_applied += 1
             self._ready.committed.append(self._log[self._last_applied])
+        waiting = any(r.round is None for r in self._reads)
+        if self._role is Role.LEADER and waiting and self._committed_in_term():
+            self._start_read_round()

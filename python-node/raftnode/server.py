@@ -44,6 +44,9 @@ from .core import (
     PreVoteReply,
     PreVoteResultEvent,
     RaftCore,
+    ReadFailed,
+    ReadReady,
+    ReadState,
     Role,
     RoleEvent,
     TermEvent,
@@ -202,6 +205,13 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._leader_changed = asyncio.Event()
         self._known_leader = self.core.leader_id
         self._waiters: dict[int, tuple[int, asyncio.Future[Applied | None]]] = {}
+        # GETs of this loop iteration (one ReadIndex request serves them all, thesis §6.4),
+        # and GETs waiting for their ReadIndex, by the core's ctx. A future's result is the
+        # read: (value,) when confirmed, None when this node lost leadership first.
+        self._read_batch: list[tuple[str, asyncio.Future[tuple[str | None] | None]]] = []
+        self._reads: dict[int, list[tuple[str, asyncio.Future[tuple[str | None] | None]]]] = {}
+        self._read_ctx = 0
+        self.read_requests = 0  # ReadIndex requests made, for tests
         self._background: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -229,6 +239,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._fail_waiters(-1)
+        self._fail_reads()
         for ch in [*self.channels.values(), *self._retired]:
             await ch.close()
 
@@ -271,6 +282,8 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 self._spawn(self._send(peer, msg))
         for entry in ready.committed:
             self._apply(entry)
+        for read in ready.reads:
+            self._answer_reads(read)
         if ready.reset_timer:
             self.core.set_election_timeout(self._draw_timeout())
 
@@ -337,6 +350,40 @@ class RaftNode(pb_grpc.RaftServiceServicer):
             if not fut.done():
                 fut.set_result(None)
 
+    def _answer_reads(self, read: ReadState) -> None:
+        """A confirmed read is answered from the key-value store, which holds every entry up
+        to commitIndex >= readIndex (committed entries are applied before reads); a read of a
+        node that lost leadership did not happen (None)."""
+        for key, fut in self._reads.pop(read.ctx, []):
+            if not fut.done():
+                fut.set_result((self.kv.data.get(key),) if isinstance(read, ReadReady) else None)
+
+    def _fail_reads(self) -> None:
+        batches = [self._read_batch, *self._reads.values()]
+        self._read_batch, self._reads = [], {}
+        for batch in batches:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_result(None)
+
+    def _flush_reads(self) -> None:
+        """One ReadIndex request (thesis §6.4) for every GET of this loop iteration, so a burst
+        of reads costs one heartbeat round."""
+        batch, self._read_batch = self._read_batch, []
+        if not batch or self._stopping:
+            return
+        self._read_ctx += 1
+        self.read_requests += 1
+        if isinstance(self.core.read_index(self._now(), self._read_ctx), NotLeader):
+            self._reads[self._read_ctx] = batch
+            self._answer_reads(ReadFailed(self._read_ctx))
+            return
+        self._reads[self._read_ctx] = batch
+        try:
+            self._process_ready()
+        except FatalError:
+            self._fail_reads()
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
@@ -388,7 +435,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._step(lambda now: self.core.handle_prevote_response(now, peer, req.term, reply))
 
     async def _send_append(self, peer: int, msg: AppendMessage) -> None:
-        sent = msg.request.sent()
+        sent = msg.sent
         try:
             r = await self.stubs[peer].AppendEntries(
                 append_to_pb(msg.request), timeout=self.rpc_timeout
@@ -538,6 +585,9 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     async def _lead(
         self, command: str, budget: float, context: Context
     ) -> pb.ClientResponseMessage:
+        words = command.split(" ")
+        if len(words) == 2 and words[0] == "GET" and words[1]:
+            return await self._read(words[1], budget)
         proposed = self.core.propose(self._now(), command)
         if isinstance(proposed, NotLeader):
             return self._answer(False, "No leader available", pb.REJECTED)
@@ -553,6 +603,21 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if applied is None:
             return self._answer(False, "leadership lost before commit", pb.UNKNOWN)
         return self._answer(True, "applied", pb.APPLIED, applied.result)
+
+    async def _read(self, key: str, budget: float) -> pb.ClientResponseMessage:
+        """A linearizable GET through ReadIndex (thesis §6.4): no log entry is written."""
+        fut: asyncio.Future[tuple[str | None] | None] = asyncio.get_running_loop().create_future()
+        if not self._read_batch:
+            asyncio.get_running_loop().call_soon(self._flush_reads)
+        self._read_batch.append((key, fut))
+        try:
+            read = await asyncio.wait_for(asyncio.shield(fut), budget)
+        except TimeoutError:
+            return self._answer(False, "timed out waiting for the read's ReadIndex", pb.UNKNOWN)
+        if read is None:
+            # Side-effect free, so the failure is definite: the client may retry anywhere.
+            return self._answer(False, "not the leader: the read was not confirmed", pb.REJECTED)
+        return self._answer(True, "read (ReadIndex)", pb.APPLIED, read[0])
 
     async def _forward(
         self, command: str, budget: float, context: Context

@@ -99,6 +99,10 @@ impl Runner {
                 let r = self.core().propose(*now, command.clone());
                 out.push(render::propose_reply(&r));
             }
+            Directive::ReadIndex { now, ctx } => {
+                let r = self.core().read_index(*now, *ctx);
+                out.push(render::read_index_reply(&r));
+            }
             Directive::State => out.push(render::state(self.core())),
             Directive::Log => render::log(&mut out, self.core()),
             Directive::Progress { peer } => out.push(render::progress(self.core(), *peer)),

@@ -89,6 +89,10 @@ pub enum Directive {
         now: u64,
         command: String,
     },
+    ReadIndex {
+        now: u64,
+        ctx: u64,
+    },
     State,
     Log,
     Progress {
@@ -110,7 +114,8 @@ impl Directive {
             | Directive::AppendRequest { now, .. }
             | Directive::AppendResponse { now, .. }
             | Directive::SendFailure { now, .. }
-            | Directive::Propose { now, .. } => Some(*now),
+            | Directive::Propose { now, .. }
+            | Directive::ReadIndex { now, .. } => Some(*now),
             Directive::ElectionTimeout { .. }
             | Directive::State
             | Directive::Log
@@ -404,6 +409,10 @@ fn parse_directive(body: &[(usize, &str)]) -> Result<Directive, ParseError> {
             now: f.ms("now")?,
             command: f.command("command")?,
         },
+        "read-index" => Directive::ReadIndex {
+            now: f.ms("now")?,
+            ctx: f.take("ctx", "a non-negative integer")?,
+        },
         "state" => Directive::State,
         "log" => Directive::Log,
         "progress" => Directive::Progress {
@@ -520,6 +529,11 @@ fn append_sent(f: &mut Fields) -> Result<AppendSent, ParseError> {
         term: f.int("sent_term")?,
         prev_log_index: f.int("sent_prev_log_index")?,
         n_entries: f.int("sent_n_entries")?,
+        read_seq: if f.has("sent_read_seq") {
+            f.take("sent_read_seq", "a non-negative integer")?
+        } else {
+            0
+        },
     })
 }
 

@@ -1,8 +1,8 @@
 //! The canonical text of a core's replies, `Ready` and state (docs/scenarios.md, "Output").
 
 use crate::core::{
-    AppendResponse, Core, Entry, Event, LogOp, Message, NodeId, NotLeader, Ready, VoteResponse,
-    NONE,
+    AppendResponse, Core, Entry, Event, LogOp, Message, NodeId, NotLeader, ReadState, Ready,
+    VoteResponse, NONE,
 };
 
 fn node(id: NodeId) -> String {
@@ -45,6 +45,20 @@ pub fn propose_reply(r: &Result<(i32, i32), NotLeader>) -> String {
     }
 }
 
+pub fn read_index_reply(r: &Result<(), NotLeader>) -> String {
+    match r {
+        Ok(()) => "reply ok".into(),
+        Err(nl) => format!("reply not_leader leader_id={}", node(nl.leader_id)),
+    }
+}
+
+fn read_state(r: &ReadState) -> String {
+    match r {
+        ReadState::Ready { ctx, index } => format!("read_ready ctx={ctx} index={index}"),
+        ReadState::Failed { ctx } => format!("read_failed ctx={ctx}"),
+    }
+}
+
 fn event(e: &Event) -> String {
     match e {
         Event::Term { term } => format!("event term term={term}"),
@@ -77,10 +91,15 @@ fn message(out: &mut Vec<String>, to: NodeId, m: &Message) {
                 r.last_log_term
             ));
         }
-        Message::Append(r) => {
+        Message::Append(r, sent) => {
+            // The ReadIndex round is shown only once one has started (0 is the default).
+            let seq = match sent.read_seq {
+                0 => String::new(),
+                n => format!(" read_seq={n}"),
+            };
             out.push(format!(
                 "message to={to} append term={} leader_id={} prev_log_index={} prev_log_term={} \
-                 leader_commit={} entries={}",
+                 leader_commit={} entries={}{seq}",
                 r.term,
                 node(r.leader_id),
                 r.prev_log_index,
@@ -98,7 +117,7 @@ fn message(out: &mut Vec<String>, to: NodeId, m: &Message) {
 }
 
 /// Renders a Ready in the canonical order: hard state, log ops, events, messages, committed,
-/// reset_timer.
+/// reads, reset_timer.
 pub fn ready(out: &mut Vec<String>, r: &Ready) {
     if let Some(hs) = r.hard_state {
         out.push(format!(
@@ -127,6 +146,7 @@ pub fn ready(out: &mut Vec<String>, r: &Ready) {
             .iter()
             .map(|e| format!("committed {}", entry_fields(e))),
     );
+    out.extend(r.reads.iter().map(read_state));
     if r.reset_timer {
         out.push("reset_timer".into());
     }

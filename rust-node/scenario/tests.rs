@@ -198,6 +198,7 @@ fn kind(d: &Directive) -> &'static str {
         Directive::State => "state",
         Directive::Log => "log",
         Directive::Progress { .. } => "progress",
+        Directive::ReadIndex { .. } => "read-index",
     }
 }
 
@@ -211,7 +212,7 @@ fn scenarios_corpus_uses_every_directive() {
         let script = parse_script(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         seen.extend(script.cases.iter().map(|c| kind(&c.directive)));
     }
-    assert_eq!(seen.len(), 17, "directives used: {seen:?}");
+    assert_eq!(seen.len(), 18, "directives used: {seen:?}");
 }
 
 #[test]

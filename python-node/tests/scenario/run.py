@@ -48,6 +48,8 @@ def message_lines(to: int, msg: c.Message) -> list[str]:
             f" prev_log_index={r.prev_log_index} prev_log_term={r.prev_log_term}"
             f" leader_commit={r.leader_commit} entries={len(r.entries)}"
         )
+        if msg.sent.read_seq > 0:  # the ReadIndex round, shown once one has started
+            head += f" read_seq={msg.sent.read_seq}"
         return [head, *(f"  {entry_line(e)}" for e in r.entries)]
     kind = "prevote" if isinstance(msg, c.PreVoteMessage) else "vote"
     v = msg.request
@@ -55,6 +57,12 @@ def message_lines(to: int, msg: c.Message) -> list[str]:
         f"message to={to} {kind} term={v.term} candidate_id={v.candidate_id}"
         f" last_log_index={v.last_log_index} last_log_term={v.last_log_term}"
     ]
+
+
+def read_line(r: c.ReadState) -> str:
+    if isinstance(r, c.ReadReady):
+        return f"read_ready ctx={r.ctx} index={r.index}"
+    return f"read_failed ctx={r.ctx}"
 
 
 def ready_lines(ready: c.Ready) -> list[str]:
@@ -71,6 +79,7 @@ def ready_lines(ready: c.Ready) -> list[str]:
     for to, msg in ready.messages:
         out.extend(message_lines(to, msg))
     out.extend(f"committed {entry_line(e)[len('entry ') :]}" for e in ready.committed)
+    out.extend(read_line(r) for r in ready.reads)
     if ready.reset_timer:
         out.append("reset_timer")
     return out
@@ -87,7 +96,10 @@ def vote_request(f: Fields) -> c.VoteRequest:
 
 def append_sent(f: Fields) -> c.AppendSent:
     return c.AppendSent(
-        f.integer("sent_term"), f.integer("sent_prev_log_index"), f.integer("sent_n_entries")
+        f.integer("sent_term"),
+        f.integer("sent_prev_log_index"),
+        f.integer("sent_n_entries"),
+        f.ms("sent_read_seq") if f.has("sent_read_seq") else 0,
     )
 
 
@@ -177,6 +189,11 @@ class Runner:
                 if isinstance(p, c.NotLeader):
                     return [f"reply not_leader leader_id={node(p.leader_id)}"]
                 return [f"reply index={p[0]} term={p[1]}"]
+            case "read-index":
+                nl = core.read_index(f.ms("now"), f.ms("ctx"))
+                if nl is not None:
+                    return [f"reply not_leader leader_id={node(nl.leader_id)}"]
+                return ["reply ok"]
             case "state" | "log" | "progress":
                 return _query(name, f, core)
             case _:

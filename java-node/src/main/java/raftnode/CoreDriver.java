@@ -3,7 +3,9 @@ package raftnode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -20,6 +22,7 @@ import raftnode.CoreTypes.LogOp;
 import raftnode.CoreTypes.Message;
 import raftnode.CoreTypes.Outgoing;
 import raftnode.CoreTypes.PreVoteReply;
+import raftnode.CoreTypes.ReadState;
 import raftnode.CoreTypes.Ready;
 import raftnode.CoreTypes.Role;
 import raftnode.CoreTypes.VoteRequest;
@@ -54,6 +57,35 @@ final class CoreDriver {
 
     private record Pending(int term, ProposalCallback callback) {}
 
+    /**
+     * A GET through ReadIndex (thesis section 6.4). {@code done} fires at most once: confirmed
+     * (value, possibly null = absent), refused or failed (not leader), or abandoned.
+     */
+    static final class Read {
+        /** How a read ended. */
+        enum Status { CONFIRMED, NOT_LEADER, TIMED_OUT, SHUTDOWN }
+
+        interface Callback {
+            void done(Status status, String value, String message);
+        }
+
+        final String key;
+        private final Callback callback;
+        private boolean finished;
+
+        Read(String key, Callback callback) {
+            this.key = key;
+            this.callback = callback;
+        }
+
+        void finish(Status status, String value, String message) {
+            if (!finished) {
+                finished = true;
+                callback.done(status, value, message);
+            }
+        }
+    }
+
     private final RaftCore.Config config;
     private final Storage storage;
     private final Journal journal;
@@ -63,6 +95,10 @@ final class CoreDriver {
     private final String implementation;
     private final StateMachine stateMachine = new StateMachine();
     private final SortedMap<Integer, Pending> pending = new TreeMap<>();
+    /** GETs queued since the last {@link #flushReads}, and GETs waiting by the core's ctx. */
+    private List<Read> readBatch = new ArrayList<>();
+    private final Map<Long, List<Read>> reads = new HashMap<>();
+    private long readCtx;
     private RaftCore core;
     /** Clock ms of the core's last election-timer restart (the Ready that asked for one). */
     private long timerResetAt;
@@ -191,6 +227,40 @@ final class CoreDriver {
         return ok.proposed().index();
     }
 
+    /**
+     * Queues a GET; returns true when it is the first since the last {@link #flushReads} (the
+     * caller then schedules one flush after the requests already queued, so GETs arriving
+     * together share one ReadIndex request).
+     */
+    boolean read(Read read) {
+        readBatch.add(read);
+        return readBatch.size() == 1;
+    }
+
+    /** One ReadIndex request (thesis section 6.4) for every queued GET. */
+    void flushReads() {
+        if (readBatch.isEmpty()) {
+            return;
+        }
+        List<Read> batch = readBatch;
+        readBatch = new ArrayList<>();
+        readCtx++;
+        if (core.readIndex(clock.getAsLong(), readCtx).isPresent()) {
+            for (Read r : batch) {
+                r.finish(Read.Status.NOT_LEADER, null, "not the leader");
+            }
+            return;
+        }
+        reads.put(readCtx, batch);
+        committedBefore = core.commitIndex();
+        processReady();
+    }
+
+    /** ReadIndex requests made so far (tests). */
+    long readRequests() {
+        return readCtx;
+    }
+
     /** The client stopped waiting (deadline): answer unknown; the entry may still commit. */
     void abandon(int index, String message) {
         Pending p = pending.remove(index);
@@ -202,6 +272,14 @@ final class CoreDriver {
     /** Called at shutdown so no client waits forever. */
     void shutdown() {
         failPendingFrom(Integer.MIN_VALUE, "node is shutting down");
+        for (Read r : readBatch) {
+            r.finish(Read.Status.SHUTDOWN, null, "node is shutting down");
+        }
+        for (List<Read> batch : reads.values()) {
+            batch.forEach(r -> r.finish(Read.Status.SHUTDOWN, null, "node is shutting down"));
+        }
+        readBatch.clear();
+        reads.clear();
     }
 
     // ---------------------------------------------------------------- effects
@@ -221,6 +299,9 @@ final class CoreDriver {
         }
         for (Entry e : ready.committed()) {
             apply(e);
+        }
+        for (ReadState rs : ready.reads()) {
+            answerReads(rs);
         }
         if (ready.resetTimer()) {
             timerResetAt = clock.getAsLong();
@@ -296,6 +377,25 @@ final class CoreDriver {
                 p.callback().done(false, null, "entry was overwritten");
             }
         }
+    }
+
+    /**
+     * A confirmed read is answered from the state machine, which holds every entry up to
+     * commitIndex >= readIndex (committed entries are applied first); a read of a node that lost
+     * leadership did not happen.
+     */
+    private void answerReads(ReadState rs) {
+        boolean ok = rs instanceof ReadState.Ready;
+        long ctx = ok ? ((ReadState.Ready) rs).ctx() : ((ReadState.Failed) rs).ctx();
+        for (Read r : reads.getOrDefault(ctx, List.of())) {
+            if (ok) {
+                r.finish(Read.Status.CONFIRMED, stateMachine.get(r.key), "");
+            } else {
+                r.finish(Read.Status.NOT_LEADER, null,
+                        "leadership lost before the read was confirmed");
+            }
+        }
+        reads.remove(ctx);
     }
 
     private void failPendingFrom(int fromIndex, String message) {

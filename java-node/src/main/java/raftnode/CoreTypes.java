@@ -47,8 +47,16 @@ final class CoreTypes {
         }
     }
 
-    /** What the leader remembers about an AppendEntries it sent. */
-    record AppendSent(int term, int prevLogIndex, int nEntries) {}
+    /**
+     * What the leader remembers about an AppendEntries it sent. {@code readSeq}: the leader's
+     * ReadIndex round counter when it was sent (thesis section 6.4); a reply confirms leadership
+     * for every round up to it. Never on the wire.
+     */
+    record AppendSent(int term, int prevLogIndex, int nEntries, long readSeq) {
+        AppendSent(int term, int prevLogIndex, int nEntries) {
+            this(term, prevLogIndex, nEntries, 0);
+        }
+    }
 
     /** A peer's answer to a PreVote RPC (thesis section 9.6). */
     sealed interface PreVoteReply {
@@ -66,7 +74,8 @@ final class CoreTypes {
         /** term is the term campaigned for (currentTerm + 1); nothing changes at the receiver. */
         record PreVote(VoteRequest request) implements Message {}
 
-        record Append(AppendRequest request) implements Message {}
+        /** The request and what the driver hands back with its reply (with the read round). */
+        record Append(AppendRequest request, AppendSent sent) implements Message {}
     }
 
     /** One message and its destination. */
@@ -103,16 +112,27 @@ final class CoreTypes {
         record PreVoteResult(int term, int granted) implements Event {}
     }
 
+    /** ReadIndex outcomes (thesis section 6.4), in request order. */
+    sealed interface ReadState {
+        /** Leadership confirmed after the request: answer once lastApplied >= index. */
+        record Ready(long ctx, int index) implements ReadState {}
+
+        /** No longer leader before confirmation: the read did not happen (NOT_LEADER). */
+        record Failed(long ctx) implements ReadState {}
+    }
+
     /**
      * Everything the driver must do after one input, in this order: persist hardState (if
      * present) and logOps, write events, send messages (and the RPC reply, if any), apply
-     * committed; then, if resetTimer, draw a new election timeout.
+     * committed, answer reads; then, if resetTimer, draw a new election timeout.
      */
     record Ready(HardState hardState, List<LogOp> logOps, List<Event> events,
-            List<Outgoing> messages, List<Entry> committed, boolean resetTimer) {
+            List<Outgoing> messages, List<Entry> committed, List<ReadState> reads,
+            boolean resetTimer) {
         boolean isEmpty() {
             return hardState == null && logOps.isEmpty() && events.isEmpty()
-                    && messages.isEmpty() && committed.isEmpty() && !resetTimer;
+                    && messages.isEmpty() && committed.isEmpty() && reads.isEmpty()
+                    && !resetTimer;
         }
     }
 
@@ -123,11 +143,13 @@ final class CoreTypes {
         final List<Event> events = new ArrayList<>();
         final List<Outgoing> messages = new ArrayList<>();
         final List<Entry> committed = new ArrayList<>();
+        final List<ReadState> reads = new ArrayList<>();
         boolean resetTimer;
 
         Ready build() {
             return new Ready(hardState, List.copyOf(logOps), List.copyOf(events),
-                    List.copyOf(messages), List.copyOf(committed), resetTimer);
+                    List.copyOf(messages), List.copyOf(committed), List.copyOf(reads),
+                    resetTimer);
         }
 
         /** Appends to the last Append op when there is one, so one input gives one write. */

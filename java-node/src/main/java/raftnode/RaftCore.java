@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
@@ -19,6 +20,7 @@ import raftnode.CoreTypes.NotLeader;
 import raftnode.CoreTypes.Outgoing;
 import raftnode.CoreTypes.PreVoteReply;
 import raftnode.CoreTypes.Proposed;
+import raftnode.CoreTypes.ReadState;
 import raftnode.CoreTypes.Ready;
 import raftnode.CoreTypes.ReadyBuilder;
 import raftnode.CoreTypes.Role;
@@ -73,6 +75,8 @@ final class RaftCore {
         long retryAtMs;
         /** Last reply of any kind (or when this node became leader): check-quorum. */
         long lastReplyMs;
+        /** Highest ReadIndex round acknowledged (a reply of this term). */
+        long readAcked;
 
         Progress(int nextIndex, long now) {
             this.nextIndex = nextIndex;
@@ -82,6 +86,20 @@ final class RaftCore {
 
     /** A pre-vote round in progress: the term campaigned for and who granted (self included). */
     private record PreVoteRound(int term, Set<Integer> granted) {}
+
+    /**
+     * A readIndex request awaiting confirmation; {@code readIndex}/{@code seq} are set (seq > 0)
+     * once the leader has committed an entry of its term (thesis section 6.4).
+     */
+    private static final class PendingRead {
+        final long ctx;
+        int readIndex;
+        long seq;
+
+        PendingRead(long ctx) {
+            this.ctx = ctx;
+        }
+    }
 
     private final Config cfg;
     private int term;
@@ -96,6 +114,9 @@ final class RaftCore {
     private PreVoteRound prevote;
     /** When this node last accepted an AppendEntries of its current term (pre-vote lease). */
     private Long leaderContactMs;
+    /** ReadIndex rounds started so far (never reset, so rounds stay ordered), and the reads. */
+    private long readSeq;
+    private final List<PendingRead> reads = new ArrayList<>();
     private long nowMs;
     private long electionResetMs;
     private long electionTimeoutMs;
@@ -366,9 +387,11 @@ final class RaftCore {
             return;
         }
         p.lastReplyMs = Math.max(p.lastReplyMs, now);
+        p.readAcked = Math.max(p.readAcked, sent.readSeq());
         if (sent.nEntries() > 0) {
             p.inflightSince = null;
         }
+        confirmReads();
         if (resp.success()) {
             int newMatch = sent.prevLogIndex() + sent.nEntries();
             p.matchIndex = Math.max(p.matchIndex, newMatch);
@@ -432,6 +455,76 @@ final class RaftCore {
         broadcastAppend();
         maybeCommit();
         return new ProposeResult.Ok(new Proposed(index, term));
+    }
+
+    /**
+     * ReadIndex (thesis section 6.4): a linearizable read without a log entry. On the leader the
+     * read gets readIndex = commitIndex once the leader has committed an entry of its term (the
+     * no-op appended at election, section 8; until then it waits), and a new round: heartbeats
+     * to every peer numbered with the round. When a majority (self included) has answered an
+     * append of this term sent in that round or later, the Ready's reads get
+     * {@code ReadState.Ready(ctx, index)}; if this node stops being leader first,
+     * {@code Failed(ctx)}. Not leader: the NotLeader hint (as {@link #propose}).
+     */
+    Optional<NotLeader> readIndex(long now, long ctx) {
+        nowMs = now;
+        if (role != Role.Leader) {
+            return Optional.of(new NotLeader(leaderId));
+        }
+        reads.add(new PendingRead(ctx));
+        if (committedInTerm()) {
+            startReadRound();
+        }
+        return Optional.empty();
+    }
+
+    /** The leader has committed an entry of its current term (thesis section 6.4 step 1). */
+    private boolean committedInTerm() {
+        return commitIndex >= 0 && log.get(commitIndex).term() == term;
+    }
+
+    /** Numbers a round for every read without one, readIndex = commitIndex, heartbeats out. */
+    private void startReadRound() {
+        readSeq++;
+        for (PendingRead r : reads) {
+            if (r.seq == 0) {
+                r.seq = readSeq;
+                r.readIndex = commitIndex;
+            }
+        }
+        for (int peer : cfg.peers()) {
+            sendHeartbeat(peer);
+        }
+        confirmReads();
+    }
+
+    /** Emits Ready for every read whose round a majority (self included) acknowledged. */
+    private void confirmReads() {
+        if (reads.isEmpty()) {
+            return;
+        }
+        List<Long> acked = new ArrayList<>();
+        for (Progress p : progress.values()) {
+            acked.add(p.readAcked);
+        }
+        acked.sort(Collections.reverseOrder());
+        int need = quorum() - 1; // peers besides this node
+        long confirmed = need == 0 ? Long.MAX_VALUE : acked.get(need - 1);
+        reads.removeIf(r -> {
+            if (r.seq != 0 && r.seq <= confirmed) {
+                ready.reads.add(new ReadState.Ready(r.ctx, r.readIndex));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** Leadership lost: every pending read fails, in request order. */
+    private void failReads() {
+        for (PendingRead r : reads) {
+            ready.reads.add(new ReadState.Failed(r.ctx));
+        }
+        reads.clear();
     }
 
     // ---------------------------------------------------------------- elections
@@ -536,6 +629,7 @@ final class RaftCore {
      */
     private void becomeFollower() {
         role = Role.Follower;
+        failReads();
         endPrevote();
         votes.clear();
         progress.clear();
@@ -636,7 +730,8 @@ final class RaftCore {
         p.lastSentMs = nowMs;
         AppendRequest req = new AppendRequest(term, cfg.id(), prev, termAt(prev), entries,
                 commitIndex);
-        ready.messages.add(new Outgoing(peer, new Message.Append(req)));
+        AppendSent sent = new AppendSent(term, prev, entries.size(), readSeq);
+        ready.messages.add(new Outgoing(peer, new Message.Append(req, sent)));
     }
 
     /**
@@ -671,6 +766,10 @@ final class RaftCore {
         while (lastApplied < commitIndex) {
             lastApplied++;
             ready.committed.add(log.get(lastApplied));
+        }
+        boolean waiting = reads.stream().anyMatch(r -> r.seq == 0);
+        if (role == Role.Leader && waiting && committedInTerm()) {
+            startReadRound();
         }
     }
 }

@@ -342,7 +342,7 @@ final class RaftNode {
         } else if (message instanceof Message.Vote m) {
             sendRequestVote(peer, m.request());
         } else if (message instanceof Message.Append m) {
-            sendAppendEntries(peer, m.request());
+            sendAppendEntries(peer, m.request(), m.sent());
         }
     }
 
@@ -382,9 +382,8 @@ final class RaftNode {
         });
     }
 
-    private void sendAppendEntries(int peer, AppendRequest req) {
+    private void sendAppendEntries(int peer, AppendRequest req, CoreTypes.AppendSent sent) {
         PeerClient c = clients.get(peer);
-        CoreTypes.AppendSent sent = req.sent();
         c.raftCall().appendEntries(Wire.toPb(req), new Unary<>() {
             @Override
             void ok(AppendEntriesResponse resp) {
@@ -548,6 +547,10 @@ final class RaftNode {
 
     private void handleClientRequest(String command, boolean forwarded,
             StreamObserver<ClientResponseMessage> obs) {
+        if (driver.core().role() == CoreTypes.Role.Leader && isGet(command)) {
+            read(command.substring("GET ".length()), obs);
+            return;
+        }
         if (driver.core().role() == CoreTypes.Role.Leader) {
             int[] index = {-1};
             index[0] = driver.propose(command, (applied, result, message) -> {
@@ -577,6 +580,36 @@ final class RaftNode {
             return;
         }
         forward(command, leader, target, obs);
+    }
+
+    private static boolean isGet(String command) {
+        String[] w = command.split(" ", -1);
+        return w.length == 2 && w[0].equals("GET") && !w[1].isEmpty();
+    }
+
+    /**
+     * A linearizable GET through ReadIndex (thesis section 6.4), no log entry written. A read
+     * that was not confirmed did not happen: REJECTED with the leader hint (a definite failure,
+     * the client may retry anywhere); no answer within the client deadline: UNKNOWN.
+     */
+    private void read(String key, StreamObserver<ClientResponseMessage> obs) {
+        CoreDriver.Read r = new CoreDriver.Read(key, (status, value, message) -> {
+            ClientResponseMessage.Builder b = switch (status) {
+                case CONFIRMED -> answer(true, "read (ReadIndex)", Outcome.APPLIED);
+                case NOT_LEADER -> answer(false, message, Outcome.REJECTED);
+                case TIMED_OUT, SHUTDOWN -> answer(false, message, Outcome.UNKNOWN);
+            };
+            if (status == CoreDriver.Read.Status.CONFIRMED && value != null) {
+                b.setResult(value);
+            }
+            reply(obs, b.build());
+        });
+        if (driver.read(r)) {
+            post(driver::flushReads);
+        }
+        loop.schedule(() -> onLoop(() -> r.finish(CoreDriver.Read.Status.TIMED_OUT, null,
+                "timed out: read not confirmed within " + CLIENT_DEADLINE_MS + " ms")),
+                CLIENT_DEADLINE_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Forwards a client request to {@code leader} and relays its answer (contract section 4). */

@@ -46,6 +46,10 @@ final class ScenarioRender {
         return "reply not_leader leader_id=" + id(no.notLeader().leaderId());
     }
 
+    static String readIndexReply(java.util.Optional<CoreTypes.NotLeader> r) {
+        return r.map(nl -> "reply not_leader leader_id=" + id(nl.leaderId())).orElse("reply ok");
+    }
+
     static void ready(List<String> out, Ready r) {
         if (r.hardState() != null) {
             out.add("hard_state term=" + r.hardState().term() + " voted_for="
@@ -68,6 +72,13 @@ final class ScenarioRender {
         }
         for (Entry e : r.committed()) {
             out.add("committed " + entry(e).substring("entry ".length()));
+        }
+        for (CoreTypes.ReadState rs : r.reads()) {
+            if (rs instanceof CoreTypes.ReadState.Ready ok) {
+                out.add("read_ready ctx=" + ok.ctx() + " index=" + ok.index());
+            } else if (rs instanceof CoreTypes.ReadState.Failed no) {
+                out.add("read_failed ctx=" + no.ctx());
+            }
         }
         if (r.resetTimer()) {
             out.add("reset_timer");
@@ -107,7 +118,8 @@ final class ScenarioRender {
             AppendRequest a = m.request();
             out.add(head + " append term=" + a.term() + " leader_id=" + id(a.leaderId())
                     + " prev_log_index=" + a.prevLogIndex() + " prev_log_term=" + a.prevLogTerm()
-                    + " leader_commit=" + a.leaderCommit() + " entries=" + a.entries().size());
+                    + " leader_commit=" + a.leaderCommit() + " entries=" + a.entries().size()
+                    + (m.sent().readSeq() > 0 ? " read_seq=" + m.sent().readSeq() : ""));
             for (Entry e : a.entries()) {
                 out.add("  " + entry(e));
             }

@@ -81,6 +81,8 @@ final class ScenarioRunner {
                     a.integer("from"), sent(a), appendResponse(a));
             case "send-failure" -> core(c).handleSendFailure(a.nonNegative("now"),
                     a.integer("peer"), optionalSent(c));
+            case "read-index" -> out.add(ScenarioRender.readIndexReply(
+                    core(c).readIndex(a.nonNegative("now"), a.nonNegative("ctx"))));
             case "propose" -> out.add(ScenarioRender.proposeReply(
                     core(c).propose(a.nonNegative("now"), a.command("command"))));
             case "state" -> {
@@ -143,7 +145,8 @@ final class ScenarioRunner {
 
     private static AppendSent sent(Args a) {
         return new AppendSent(a.integer("sent_term"), a.integer("sent_prev_log_index"),
-                a.integer("sent_n_entries"));
+                a.integer("sent_n_entries"),
+                a.has("sent_read_seq") ? a.nonNegative("sent_read_seq") : 0);
     }
 
     private AppendSent optionalSent(Case c) {
