@@ -15,6 +15,7 @@ pub use input::MAX_FILE_BYTES;
 pub use parse::msgstep::MsgStep;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
+pub use crate::net::LinkMode;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -204,12 +205,6 @@ pub enum NetShape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CutMode {
-    Blackhole,
-    Reject,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitFor {
     /// A current leader exists: a Leader whose term a majority reports
     /// (see `observe::view::current_leader`).
@@ -249,7 +244,9 @@ pub enum Action {
     Net {
         shape: NetShape,
         target: Target,
-        mode: CutMode,
+        /// How the cut links fail (`mode`): `Blackhole` or `Reject`; the proxies'
+        /// own vocabulary (`net::LinkMode`), so a step means what a link does.
+        mode: LinkMode,
         one_way: bool,
         delay_ms: u64,
         jitter_ms: u64,

@@ -1301,6 +1301,12 @@ fn read_target(
     }
 }
 
+/// `mode` of a `net` step: how its cut links fail (a cut never passes).
+const CUT_MODES: &[(&str, LinkMode)] = &[
+    ("blackhole", LinkMode::Blackhole),
+    ("reject", LinkMode::Reject),
+];
+
 /// Most nodes in one suite.
 pub const MAX_NODES: usize = 64;
 /// Most steps a suite runs once every `repeat` is unrolled.
@@ -1521,17 +1527,8 @@ fn read_step(
                 errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
             }
             let mode = match f.get("mode") {
-                None => CutMode::Blackhole,
-                Some(v) => as_word(
-                    src,
-                    errs,
-                    v,
-                    "mode",
-                    &[
-                        ("blackhole", CutMode::Blackhole),
-                        ("reject", CutMode::Reject),
-                    ],
-                )?,
+                None => LinkMode::Blackhole,
+                Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
             };
             Action::Net {
                 shape,
