@@ -4,10 +4,12 @@
 //! can be checked before a process starts, and returns either a `Spec` or every
 //! problem found, each pointing at its file, line and column. The schema is
 //! documented for suite authors in `suites/README.md`.
+mod de;
 mod diag;
 mod fit;
 mod input;
 mod parse;
+mod tables;
 mod value;
 
 pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
@@ -96,18 +98,14 @@ pub struct Cluster {
 }
 
 /// `[cluster] backend`: how nodes are run (docs: docker/README.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Child processes of the harness (the default).
     #[default]
     Process,
     /// One container per node on the Docker engine of `DOCKER_HOST` (harness/docker).
     Docker,
-}
-
-impl Backend {
-    pub const WORDS: &'static [(&'static str, Backend)] =
-        &[("process", Backend::Process), ("docker", Backend::Docker)];
 }
 
 #[derive(Debug, Clone)]
@@ -121,7 +119,8 @@ pub struct NodeSpec {
     pub args: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// SET/GET/CAS over a few keys with unique values: judged for linearizability.
     Register,
