@@ -338,6 +338,8 @@ impl Spec {
 }
 
 #[cfg(test)]
+mod de_tests;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;
