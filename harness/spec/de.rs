@@ -178,12 +178,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         fields: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, DeError> {
-        if serde_spanned::de::is_spanned(name) {
-            let map = serde_spanned::de::SpannedDeserializer::new(self, self.0.span.clone());
-            return v.visit_map(map);
-        }
         let _ = fields;
-        self.deserialize_any(v)
+        spanned(self, self.0.span.clone(), name, v)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -208,6 +204,25 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple
         tuple_struct map identifier ignored_any
+    }
+}
+
+/// A `Spanned<T>` (serde_spanned's protocol, struct `name`) of `d` at `span`; any other struct
+/// is read as a map.
+fn spanned<'de, D, V>(
+    d: D,
+    span: Range<usize>,
+    name: &'static str,
+    v: V,
+) -> Result<V::Value, DeError>
+where
+    D: de::Deserializer<'de, Error = DeError> + IntoDeserializer<'de, DeError>,
+    V: Visitor<'de>,
+{
+    if serde_spanned::de::is_spanned(name) {
+        v.visit_map(serde_spanned::de::SpannedDeserializer::new(d, span))
+    } else {
+        d.deserialize_any(v)
     }
 }
 
@@ -271,11 +286,7 @@ impl<'de> de::Deserializer<'de> for KeyDe<'de> {
         _fields: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, DeError> {
-        if serde_spanned::de::is_spanned(name) {
-            let map = serde_spanned::de::SpannedDeserializer::new(self, self.0.span.clone());
-            return v.visit_map(map);
-        }
-        self.deserialize_any(v)
+        spanned(self, self.0.span.clone(), name, v)
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string

@@ -62,44 +62,42 @@ fn a_missing_required_key_fails_the_table_but_a_bad_one_is_said_once() {
     );
 }
 
-const NODE: &str = "[[node]]\nid = 1\nkind = \"rust\"\n";
+use super::tests::{errors, NODES};
 
-fn errors(body: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("kinds.toml"),
-        "[kind.rust]\ncommand = [\"bin/node\", \"{id}\", \"{port}\", \"{peers}\"]\n",
-    )
-    .unwrap();
-    let p = dir.path().join("s.toml");
-    std::fs::write(&p, format!("include = [\"kinds.toml\"]\n{NODE}{body}")).unwrap();
-    match load(&p) {
-        Ok(_) => panic!("expected errors for:\n{body}"),
-        Err(e) => e.to_string(),
-    }
+/// The messages for a suite of two nodes (tests.rs) followed by `body` (line 9 on).
+fn with_nodes(body: &str) -> String {
+    errors(&format!("{NODES}{body}"))
 }
 
-#[test]
-fn every_problem_of_the_cluster_table_is_named_where_it_is() {
-    let e = errors(
-        "[cluster]\npoll_ms = 1\nproxies = \"yes\"\nbogus = 1\nbackend = \"dokcer\"\nnetwork = 3\n",
-    );
-    for want in [
-        "s.toml:6:11: `poll_ms` must be between 5 and 10000, found 1",
-        "s.toml:7:11: `proxies` must be true or false, found a string",
-        "s.toml:8:1: unknown key `bogus` in [cluster]",
-        "s.toml:9:11: `backend` cannot be \"dokcer\"",
-        "did you mean \"docker\"? (one of: process, docker)",
-        "s.toml:10:11: `network` must be a string, found an integer",
-        "5 errors in the spec",
-    ] {
+/// Every one of `wants` is in the messages `e`.
+fn assert_all(e: &str, wants: &[&str]) {
+    for want in wants {
         assert!(e.contains(want), "{want:?} in:\n{e}");
     }
 }
 
 #[test]
+fn every_problem_of_the_cluster_table_is_named_where_it_is() {
+    let e = with_nodes(
+        "[cluster]\npoll_ms = 1\nproxies = \"yes\"\nbogus = 1\nbackend = \"dokcer\"\nnetwork = 3\n",
+    );
+    assert_all(
+        &e,
+        &[
+            "s.toml:10:11: `poll_ms` must be between 5 and 10000, found 1",
+            "s.toml:11:11: `proxies` must be true or false, found a string",
+            "s.toml:12:1: unknown key `bogus` in [cluster]",
+            "s.toml:13:11: `backend` cannot be \"dokcer\"",
+            "did you mean \"docker\"? (one of: process, docker)",
+            "s.toml:14:11: `network` must be a string, found an integer",
+            "5 errors in the spec",
+        ],
+    );
+}
+
+#[test]
 fn workload_and_checks_values_are_typed_and_bounded() {
-    let e = errors("[workload]\ntype = \"regster\"\nclients = 0\n");
+    let e = with_nodes("[workload]\ntype = \"regster\"\nclients = 0\n");
     assert!(e.contains("`type` cannot be \"regster\""), "{e}");
     assert!(e.contains("did you mean \"register\"?"), "{e}");
     assert!(
@@ -108,28 +106,29 @@ fn workload_and_checks_values_are_typed_and_bounded() {
     );
     assert!(!e.contains("missing the required key"), "said once: {e}");
     assert!(e.contains("2 errors in the spec"), "{e}");
-    let e = errors("[workload]\nrate = 5\n");
+    let e = with_nodes("[workload]\nrate = 5\n");
     assert!(
-        e.contains("s.toml:5:1: [workload] is missing the required key `type`"),
+        e.contains("s.toml:9:1: [workload] is missing the required key `type`"),
         "{e}"
     );
-    let e = errors(
+    let e = with_nodes(
         "[checks]\nsettle_timeout_s = \"long\"\nterm_window_s = 90000\nrequired = [1]\nnode_errors = \"loud\"\n",
     );
-    for want in [
-        "s.toml:6:20: `settle_timeout_s` must be a number of seconds, found a string",
-        "s.toml:7:17: `term_window_s` must be between 0 and 86400 seconds, found 90000",
-        "s.toml:8:13: `required` must be a string, found an integer",
-        "`node_errors` cannot be \"loud\"",
-        "expected one of: fail, warning",
-    ] {
-        assert!(e.contains(want), "{want:?} in:\n{e}");
-    }
+    assert_all(
+        &e,
+        &[
+            "s.toml:10:20: `settle_timeout_s` must be a number of seconds, found a string",
+            "s.toml:11:17: `term_window_s` must be between 0 and 86400 seconds, found 90000",
+            "s.toml:12:13: `required` must be a string, found an integer",
+            "`node_errors` cannot be \"loud\"",
+            "expected one of: fail, warning",
+        ],
+    );
 }
 
 #[test]
 fn top_level_keys_and_table_shapes_are_checked() {
-    let e = errors("[worklaod]\ntype = \"set\"\n");
+    let e = with_nodes("[worklaod]\ntype = \"set\"\n");
     assert!(e.contains("unknown key `worklaod` in the suite"), "{e}");
     assert!(e.contains("did you mean `workload`?"), "{e}");
     let dir = tempfile::tempdir().unwrap();

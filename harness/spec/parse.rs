@@ -1,7 +1,7 @@
 //! From TOML text to a validated `Spec`, collecting every problem with its position.
 use super::de::{DeError, Problem};
 use super::diag::{did_you_mean, excerpt, quoted, suggest, ticked, Diagnostic, SpecErrors};
-use super::tables::{self, number, ChecksTable, ClusterTable, KindFile, NodeErrors, Top};
+use super::tables::{self, ChecksTable, ClusterTable, KindFile, NodeErrors, Top};
 use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -108,54 +108,24 @@ impl<'n> Fields<'n> {
         self.get(key)
             .and_then(|v| as_uint(src, errs, v, key, min, max))
     }
-    /// A duration given in seconds (integer or float), returned in ms.
+    /// A duration given in seconds (integer or float, `tables::Secs`), returned in ms.
     fn secs(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<u64> {
-        let v = self.get(key)?;
-        let s = match v.value {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-            _ => {
-                errs.expected(src, v, format!("`{key}` must be a number of seconds"));
-                return None;
-            }
-        };
-        if !(0.0..=86_400.0).contains(&s) {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be between 0 and 86400 seconds, found {}",
-                    number(s)
-                ),
-            );
-            return None;
-        }
-        Some((s * 1000.0).round() as u64)
+        self.typed::<tables::Secs>(src, errs, key).map(|s| s.0)
     }
-    fn float(&self, src: &Src, errs: &mut Errs, key: &str, min: f64, max: f64) -> Option<f64> {
+    /// The value of `key` read as `T` (a value type of tables.rs), a problem reported.
+    fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        src: &Src,
+        errs: &mut Errs,
+        key: &str,
+    ) -> Option<T> {
         let v = self.get(key)?;
-        let f = match v.value {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-            _ => {
-                errs.expected(src, v, format!("`{key}` must be a number"));
-                return None;
-            }
-        };
-        if !(min..=max).contains(&f) {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be between {} and {}, found {}",
-                    number(min),
-                    number(max),
-                    number(f)
-                ),
-            );
-            return None;
-        }
-        Some(f)
+        T::deserialize(super::de::NodeDe(v))
+            .map_err(|mut e| {
+                e.key = Some(key.to_string());
+                report(src, errs, v, &self.what, e);
+            })
+            .ok()
     }
     fn bool(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<bool> {
         let v = self.get(key)?;
@@ -1494,7 +1464,9 @@ fn read_step(
                 one_way: f.bool(src, errs, "one_way").unwrap_or(false),
                 delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
                 jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
-                loss: f.float(src, errs, "loss", 0.0, 1.0).unwrap_or(0.0),
+                loss: f
+                    .typed::<tables::Fraction>(src, errs, "loss")
+                    .map_or(0.0, |l| l.0),
             }
         }
         "heal" => {

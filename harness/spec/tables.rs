@@ -197,6 +197,12 @@ number_type!(Secs, "a number of seconds", |s| in_range(
 .map(|s: f64| Secs((s * 1000.0).round() as u64)));
 number_type!(Rate, "a number", |x| in_range(x, 0.0, 100_000.0, "")
     .map(Rate));
+number_type!(Fraction, "a number", |x| in_range(x, 0.0, 1.0, "")
+    .map(Fraction));
+
+/// A probability or share in `0..=1` (`loss`, a message fault's `rate`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fraction(pub f64);
 
 /// `true` or `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

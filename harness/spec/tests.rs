@@ -20,11 +20,11 @@ fn load_text(suite: &str) -> Result<Spec, SpecErrors> {
     load(&p)
 }
 
-const NODES: &str =
+pub(super) const NODES: &str =
     "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"plain\"\nport = 7002\n";
 
 /// All messages, one string, without the temp dir's path.
-fn errors(suite: &str) -> String {
+pub(super) fn errors(suite: &str) -> String {
     match load_text(suite) {
         Ok(_) => panic!("expected errors for:\n{suite}"),
         Err(e) => e.to_string(),
