@@ -136,16 +136,23 @@ pub fn table<T: de::DeserializeOwned>(node: &Node) -> (Option<T>, Vec<DeError>) 
     }
 }
 
+/// `IntoDeserializer` for a deserializer type itself (serde_spanned's protocol needs it).
+macro_rules! self_into_deserializer {
+    ($t:ident) => {
+        impl<'de> IntoDeserializer<'de, DeError> for $t<'de> {
+            type Deserializer = Self;
+            fn into_deserializer(self) -> Self {
+                self
+            }
+        }
+    };
+}
+
 /// A `Node` as a serde `Deserializer`.
 #[derive(Clone, Copy)]
 pub struct NodeDe<'de>(pub &'de Node);
 
-impl<'de> IntoDeserializer<'de, DeError> for NodeDe<'de> {
-    type Deserializer = Self;
-    fn into_deserializer(self) -> Self {
-        self
-    }
-}
+self_into_deserializer!(NodeDe);
 
 impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     type Error = DeError;
@@ -268,12 +275,7 @@ impl<'de> MapAccess<'de> for Entries<'de> {
 #[derive(Clone, Copy)]
 struct KeyDe<'de>(&'de Key);
 
-impl<'de> IntoDeserializer<'de, DeError> for KeyDe<'de> {
-    type Deserializer = Self;
-    fn into_deserializer(self) -> Self {
-        self
-    }
-}
+self_into_deserializer!(KeyDe);
 
 impl<'de> de::Deserializer<'de> for KeyDe<'de> {
     type Error = DeError;

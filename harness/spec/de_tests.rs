@@ -3,8 +3,8 @@
 //! the hand-written readers, and nothing bad is accepted.
 use super::de::{table, DeError, Problem};
 use super::tables::{Flag, Secs, UInt};
+use super::tests::{errors, load_raw, NODES};
 use super::value::Node;
-use super::*;
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +61,6 @@ fn a_missing_required_key_fails_the_table_but_a_bad_one_is_said_once() {
         Problem::Other("must be between 0 and 86400 seconds, found -1".into())
     );
 }
-
-use super::tests::{errors, NODES};
 
 /// The messages for a suite of two nodes (tests.rs) followed by `body` (line 9 on).
 fn with_nodes(body: &str) -> String {
@@ -131,14 +129,8 @@ fn top_level_keys_and_table_shapes_are_checked() {
     let e = with_nodes("[worklaod]\ntype = \"set\"\n");
     assert!(e.contains("unknown key `worklaod` in the suite"), "{e}");
     assert!(e.contains("did you mean `workload`?"), "{e}");
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    std::fs::write(
-        &p,
-        "cluster = 5\nchecks = [1]\nseed = -1\n[[node]]\nid = 1\nkind = \"x\"\n",
-    )
-    .unwrap();
-    let e = load(&p).unwrap_err().to_string();
+    let suite = "cluster = 5\nchecks = [1]\nseed = -1\n[[node]]\nid = 1\nkind = \"rust\"\n";
+    let e = load_raw(suite.as_bytes()).unwrap_err().to_string();
     assert!(
         e.contains("s.toml:3:8: `seed` must be between 0 and 9223372036854775807, found -1"),
         "{e}"

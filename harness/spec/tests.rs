@@ -237,7 +237,7 @@ fn check_settings_and_error_patterns_load_and_bad_ones_are_named() {
 // ---- issue 10 §6 and §9: input that must be a clear error, never a panic or a hang.
 
 /// Write `suite` (with the test kinds beside it) and load it.
-fn load_raw(suite: &[u8]) -> Result<Spec, SpecErrors> {
+pub(super) fn load_raw(suite: &[u8]) -> Result<Spec, SpecErrors> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("kinds.toml"), KINDS).unwrap();
     let p = dir.path().join("s.toml");
