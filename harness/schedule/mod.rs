@@ -945,7 +945,7 @@ impl<'a> Exec<'a> {
                     let action = Action::Net {
                         shape,
                         target,
-                        mode: crate::spec::CutMode::Blackhole,
+                        mode: crate::net::LinkMode::Blackhole,
                         one_way: false,
                         delay_ms: 50,
                         jitter_ms: 25,

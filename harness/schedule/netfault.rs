@@ -1,13 +1,13 @@
 //! Network fault steps: from a suite's `net = ...` step to link faults on the proxies.
 use crate::net::shapes::{self, Shape};
 use crate::net::{LinkFault, LinkMode, Network, NodeId};
-use crate::spec::{CutMode, NetShape};
+use crate::spec::NetShape;
 use rand::rngs::StdRng;
 use std::collections::BTreeSet;
 
 /// What a `net` step asks for, besides its shape and target.
 pub struct NetParams {
-    pub mode: CutMode,
+    pub mode: LinkMode,
     pub one_way: bool,
     pub delay_ms: u64,
     pub jitter_ms: u64,
@@ -50,10 +50,7 @@ pub fn apply(
     rng: &mut StdRng,
 ) -> Result<Applied, String> {
     let cut_fault = LinkFault {
-        mode: match p.mode {
-            CutMode::Blackhole => LinkMode::Blackhole,
-            CutMode::Reject => LinkMode::Reject,
-        },
+        mode: p.mode,
         ..LinkFault::PASS
     };
     let named: Shape = match shape {
@@ -108,8 +105,9 @@ pub fn apply(
             cut.description,
             cut.links.len(),
             match p.mode {
-                CutMode::Blackhole => "blackholed",
-                CutMode::Reject => "rejecting",
+                LinkMode::Blackhole => "blackholed",
+                LinkMode::Reject => "rejecting",
+                LinkMode::Pass => "passing",
             }
         ),
         cut: cut.links,

@@ -4,10 +4,12 @@
 //! can be checked before a process starts, and returns either a `Spec` or every
 //! problem found, each pointing at its file, line and column. The schema is
 //! documented for suite authors in `suites/README.md`.
+mod de;
 mod diag;
 mod fit;
 mod input;
 mod parse;
+mod tables;
 mod value;
 
 pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
@@ -15,6 +17,7 @@ pub use input::MAX_FILE_BYTES;
 pub use parse::msgstep::MsgStep;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
+pub use crate::net::LinkMode;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -95,18 +98,14 @@ pub struct Cluster {
 }
 
 /// `[cluster] backend`: how nodes are run (docs: docker/README.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Child processes of the harness (the default).
     #[default]
     Process,
     /// One container per node on the Docker engine of `DOCKER_HOST` (harness/docker).
     Docker,
-}
-
-impl Backend {
-    pub const WORDS: &'static [(&'static str, Backend)] =
-        &[("process", Backend::Process), ("docker", Backend::Docker)];
 }
 
 #[derive(Debug, Clone)]
@@ -120,7 +119,8 @@ pub struct NodeSpec {
     pub args: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// SET/GET/CAS over a few keys with unique values: judged for linearizability.
     Register,
@@ -204,12 +204,6 @@ pub enum NetShape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CutMode {
-    Blackhole,
-    Reject,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitFor {
     /// A current leader exists: a Leader whose term a majority reports
     /// (see `observe::view::current_leader`).
@@ -249,7 +243,9 @@ pub enum Action {
     Net {
         shape: NetShape,
         target: Target,
-        mode: CutMode,
+        /// How the cut links fail (`mode`): `Blackhole` or `Reject`; the proxies'
+        /// own vocabulary (`net::LinkMode`), so a step means what a link does.
+        mode: LinkMode,
         one_way: bool,
         delay_ms: u64,
         jitter_ms: u64,
@@ -341,6 +337,8 @@ impl Spec {
     }
 }
 
+#[cfg(test)]
+mod de_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]

@@ -95,7 +95,10 @@ pub(super) fn read(
             return None;
         }
         (Some(_), None) => Budget::Next(f.uint(src, errs, "count", 1, 1_000_000)? as u32),
-        (None, Some(_)) => Budget::Rate(f.float(src, errs, "rate", 0.0, 1.0)?),
+        (None, Some(_)) => Budget::Rate(
+            f.typed::<crate::spec::tables::Fraction>(src, errs, "rate")?
+                .0,
+        ),
         (None, None) => Budget::Rate(1.0),
     };
     let from = read_end(src, errs, f, "from", ids, labels)?;

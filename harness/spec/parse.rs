@@ -1,5 +1,7 @@
 //! From TOML text to a validated `Spec`, collecting every problem with its position.
+use super::de::{DeError, Problem};
 use super::diag::{did_you_mean, excerpt, quoted, suggest, ticked, Diagnostic, SpecErrors};
+use super::tables::{self, ChecksTable, ClusterTable, KindFile, NodeErrors, Top};
 use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,17 +43,6 @@ impl Errs {
             msg.into(),
             Some(help.into()),
         ));
-    }
-}
-
-/// A number as a message shows it: plain when short, else in exponent form
-/// (`1e300`, not 301 digits).
-fn number(x: f64) -> String {
-    let plain = format!("{x}");
-    if plain.len() <= 16 {
-        plain
-    } else {
-        format!("{x:e}")
     }
 }
 
@@ -117,54 +108,24 @@ impl<'n> Fields<'n> {
         self.get(key)
             .and_then(|v| as_uint(src, errs, v, key, min, max))
     }
-    /// A duration given in seconds (integer or float), returned in ms.
+    /// A duration given in seconds (integer or float, `tables::Secs`), returned in ms.
     fn secs(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<u64> {
-        let v = self.get(key)?;
-        let s = match v.value {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-            _ => {
-                errs.expected(src, v, format!("`{key}` must be a number of seconds"));
-                return None;
-            }
-        };
-        if !(0.0..=86_400.0).contains(&s) {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be between 0 and 86400 seconds, found {}",
-                    number(s)
-                ),
-            );
-            return None;
-        }
-        Some((s * 1000.0).round() as u64)
+        self.typed::<tables::Secs>(src, errs, key).map(|s| s.0)
     }
-    fn float(&self, src: &Src, errs: &mut Errs, key: &str, min: f64, max: f64) -> Option<f64> {
+    /// The value of `key` read as `T` (a value type of tables.rs), a problem reported.
+    fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        src: &Src,
+        errs: &mut Errs,
+        key: &str,
+    ) -> Option<T> {
         let v = self.get(key)?;
-        let f = match v.value {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-            _ => {
-                errs.expected(src, v, format!("`{key}` must be a number"));
-                return None;
-            }
-        };
-        if !(min..=max).contains(&f) {
-            errs.at(
-                src,
-                v.span.clone(),
-                format!(
-                    "`{key}` must be between {} and {}, found {}",
-                    number(min),
-                    number(max),
-                    number(f)
-                ),
-            );
-            return None;
-        }
-        Some(f)
+        T::deserialize(super::de::NodeDe(v))
+            .map_err(|mut e| {
+                e.key = Some(key.to_string());
+                report(src, errs, v, &self.what, e);
+            })
+            .ok()
     }
     fn bool(&self, src: &Src, errs: &mut Errs, key: &str) -> Option<bool> {
         let v = self.get(key)?;
@@ -261,22 +222,70 @@ fn as_word<T: Clone>(
         return Some(t.clone());
     }
     let names: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
-    let msg = format!("`{key}` cannot be \"{}\"", excerpt(s, 60));
-    match suggest(s, &names) {
-        Some(g) => errs.help(
-            src,
-            v.span.clone(),
-            msg,
-            format!("did you mean \"{g}\"? (one of: {})", names.join(", ")),
-        ),
-        None => errs.help(
-            src,
-            v.span.clone(),
-            msg,
-            format!("expected one of: {}", names.join(", ")),
-        ),
-    }
+    word_error(src, errs, v.span.clone(), key, s, &names);
     None
+}
+
+/// `key` holds `s`, which is none of the words `names`: a suggestion when close.
+fn word_error(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    key: &str,
+    s: &str,
+    names: &[&str],
+) {
+    let msg = format!("`{key}` cannot be \"{}\"", excerpt(s, 60));
+    let help = match suggest(s, names) {
+        Some(g) => format!("did you mean \"{g}\"? (one of: {})", names.join(", ")),
+        None => format!("expected one of: {}", names.join(", ")),
+    };
+    errs.help(src, span, msg, help);
+}
+
+/// One flat table read into its serde struct (tables.rs), every problem worded
+/// and pointed at: the key for an unknown key, the value for a bad value.
+fn read_table<T: serde::de::DeserializeOwned>(
+    src: &Src,
+    errs: &mut Errs,
+    node: &Node,
+    what: &str,
+) -> Option<T> {
+    if !matches!(node.value, Value::Table(_)) {
+        errs.expected(src, node, format!("{what} must be a table"));
+        return None;
+    }
+    let (t, problems) = super::de::table::<T>(node);
+    for p in problems {
+        report(src, errs, node, what, p);
+    }
+    t
+}
+
+/// The message for one problem `de` found in the table `table`.
+fn report(src: &Src, errs: &mut Errs, table: &Node, what: &str, e: DeError) {
+    let span = e.span.clone().unwrap_or(table.span.clone());
+    let key = e.key.as_deref().unwrap_or_default();
+    match e.problem {
+        Problem::UnknownKey { valid } => {
+            let msg = format!("unknown key `{}` in {what}", excerpt(key, 60));
+            let help = did_you_mean(key, valid, ticked, "valid keys here");
+            errs.help(src, span, msg, help);
+        }
+        Problem::MissingKey(k) => errs.at(
+            src,
+            table.span.clone(),
+            format!("{what} is missing the required key `{k}`"),
+        ),
+        Problem::Type { expected, found } => errs.at(
+            src,
+            span,
+            format!("`{key}` must be {expected}, found {found}"),
+        ),
+        Problem::Word { found, valid } => word_error(src, errs, span, key, &found, valid),
+        Problem::Other(m) if key.is_empty() => errs.at(src, span, m),
+        Problem::Other(m) => errs.at(src, span, format!("`{key}` {m}")),
+    }
 }
 
 fn parse_toml(file: &Path, text: &str) -> Result<Node, Diagnostic> {
@@ -299,22 +308,6 @@ fn read(file: &Path) -> Result<String, SpecErrors> {
     super::input::read_source(file).map_err(|d| SpecErrors(vec![d]))
 }
 
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "include",
-    "seed",
-    "root",
-    "kind",
-    "cluster",
-    "node",
-    "workload",
-    "step",
-    "checks",
-    // Read by `raft-harness explore` (harness/explore), not by `run`.
-    "explore",
-];
-const KIND_FILE_KEYS: &[&str] = &["root", "kind", "description"];
 const KIND_KEYS: &[&str] = &[
     "build",
     "build_inputs",
@@ -327,18 +320,6 @@ const KIND_KEYS: &[&str] = &[
     "programs",
     "description",
 ];
-const CLUSTER_KEYS: &[&str] = &[
-    "host",
-    "base_port",
-    "election_timeout_ms",
-    "heartbeat_ms",
-    "poll_ms",
-    "log_poll_ms",
-    "proxies",
-    "node_log_cap_mb",
-    "network",
-    "backend",
-];
 const NODE_KEYS: &[&str] = &[
     "id",
     "kind",
@@ -347,25 +328,6 @@ const NODE_KEYS: &[&str] = &[
     "heartbeat_ms",
     "env",
     "args",
-];
-const WORKLOAD_KEYS: &[&str] = &[
-    "type",
-    "clients",
-    "rate",
-    "keys",
-    "targets",
-    "request_timeout_ms",
-    "group",
-];
-const GROUP_KEYS: &[&str] = &["clients", "rate", "targets"];
-const CHECKS_KEYS: &[&str] = &[
-    "required",
-    "settle_timeout_s",
-    "lin_timeout_s",
-    "max_new_terms",
-    "term_window_s",
-    "terms_through_network_faults",
-    "node_errors",
 ];
 const STEP_ACTIONS: &[&str] = &[
     "wait", "workload", "sleep_s", "fault", "net", "heal", "repeat", "nemesis", "msg",
@@ -383,28 +345,27 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let mut sources = vec![(path.to_path_buf(), text.clone())];
     let dir = dir_of(path);
 
-    let Some(top) = fields(&src, &mut errs, &root_node, "the suite", TOP_KEYS) else {
+    let Some(top) = read_table::<Top>(&src, &mut errs, &root_node, "the suite") else {
         return Err(SpecErrors(errs.0));
     };
     let name = top
-        .str(&src, &mut errs, "name")
-        .map(str::to_string)
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().clone())
         .unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "suite".into())
         });
-    check_suite_name(&src, &mut errs, &name, top.get("name"));
-    let description = top
-        .str(&src, &mut errs, "description")
-        .unwrap_or_default()
-        .to_string();
-    let seed = top.uint(&src, &mut errs, "seed", 0, i64::MAX);
+    check_suite_name(&src, &mut errs, &name, top.name.as_ref().map(|n| n.span()));
+    let description = top.description.clone().unwrap_or_default();
+    let seed = top.seed.map(|s| s.0);
 
     // Kinds: from included files first, then the suite's own [kind.*] tables.
     let mut kinds = BTreeMap::new();
-    if let Some(inc) = top.str_list(&src, &mut errs, "include") {
-        let inc_node = top.get("include").unwrap();
+    let inc_node = top.include.as_ref();
+    if let Some(inc) = inc_node.and_then(|n| as_str_list(&src, &mut errs, n, "include")) {
+        let inc_node = inc_node.unwrap();
         for (i, rel) in inc.iter().enumerate() {
             let span = match &inc_node.value {
                 Value::Array(items) => items[i].span.clone(),
@@ -432,81 +393,32 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                 Err(d) => errs.0.push(d),
                 Ok(inode) => {
                     if let Some(f) =
-                        fields(&isrc, &mut errs, &inode, "a kinds file", KIND_FILE_KEYS)
+                        read_table::<KindFile>(&isrc, &mut errs, &inode, "a kinds file")
                     {
                         let idir = dir_of(&ipath);
-                        read_kinds(&isrc, &mut errs, &f, &idir, &mut kinds);
+                        let (root, kind) = (f.root.as_deref(), f.kind.as_ref());
+                        read_kinds(&isrc, &mut errs, root, kind, &idir, &mut kinds);
                     }
                 }
             }
             sources.push((ipath.clone(), itext.clone()));
         }
     }
-    read_kinds(&src, &mut errs, &top, &dir, &mut kinds);
+    let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
+    read_kinds(&src, &mut errs, root, kind, &dir, &mut kinds);
 
-    let cluster_f = top
-        .get("cluster")
-        .and_then(|n| fields(&src, &mut errs, n, "[cluster]", CLUSTER_KEYS));
-    let cf = cluster_f.as_ref();
-    let host = cf
-        .and_then(|f| f.str(&src, &mut errs, "host"))
-        .unwrap_or("127.0.0.1")
-        .to_string();
-    if let Some(n) = cf.and_then(|f| f.get("host")) {
-        check_host(&src, &mut errs, &host, n);
-    }
-    let default_timing = Timing {
-        election_min_ms: 150,
-        election_max_ms: 300,
-        heartbeat_ms: 50,
-    };
-    let timing = cf.map_or(default_timing, |f| {
-        read_timing(&src, &mut errs, f, default_timing)
-    });
-    let base_port = cf
-        .and_then(|f| f.uint(&src, &mut errs, "base_port", 1, 65000))
-        .unwrap_or(5000);
-    // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
-    let rpc = cf
-        .and_then(|f| f.get("network"))
-        .and_then(|v| {
-            as_word(
-                &src,
-                &mut errs,
-                v,
-                "network",
-                &[("tcp", false), ("rpc", true)],
-            )
-        })
-        .unwrap_or(false);
-    let cluster = Cluster {
-        rpc,
-        host,
-        timing,
-        poll_ms: cf
-            .and_then(|f| f.uint(&src, &mut errs, "poll_ms", 5, 10_000))
-            .unwrap_or(50),
-        log_poll_ms: cf
-            .and_then(|f| f.uint(&src, &mut errs, "log_poll_ms", 50, 60_000))
-            .unwrap_or(1000),
-        proxies: cf
-            .and_then(|f| f.bool(&src, &mut errs, "proxies"))
-            .unwrap_or(false)
-            || rpc,
-        node_log_cap_bytes: cf
-            .and_then(|f| f.uint(&src, &mut errs, "node_log_cap_mb", 1, 1 << 20))
-            .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb << 20),
-        backend: match cf.and_then(|f| f.get("backend")) {
-            None => Backend::Process,
-            Some(v) => as_word(&src, &mut errs, v, "backend", Backend::WORDS).unwrap_or_default(),
-        },
-    };
+    let cf = top
+        .cluster
+        .as_ref()
+        .and_then(|n| read_table::<ClusterTable>(&src, &mut errs, n, "[cluster]"))
+        .unwrap_or_default();
+    let (cluster, base_port) = read_cluster(&src, &mut errs, &cf);
 
     // Nodes.
     let mut nodes: Vec<NodeSpec> = Vec::new();
     let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
     let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
-    match top.get("node") {
+    match &top.node {
         None => errs.at(
             &src,
             0..0,
@@ -557,7 +469,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                         None
                     });
                     let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
-                    let ntiming = read_timing(&src, &mut errs, &f, timing);
+                    let (election, heartbeat) =
+                        (f.get("election_timeout_ms"), f.get("heartbeat_ms"));
+                    let ntiming = read_timing(&src, &mut errs, election, heartbeat, cluster.timing);
                     let env = f.env(&src, &mut errs, "env");
                     let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
                     check_process_strings(&src, &mut errs, &f, &["args", "env"]);
@@ -618,16 +532,17 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     }
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
     if cluster.proxies {
-        let span = cf.map_or(0..0, |f| f.key_span("proxies"));
+        let span = cf.proxies.as_ref().map_or(0..0, |p| p.span());
         refuse_peer_addrs_through_proxies(&src, &mut errs, span, &nodes, &kinds);
     }
 
     let workload = top
-        .get("workload")
+        .workload
+        .as_ref()
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
 
     let mut steps = Vec::new();
-    if let Some(n) = top.get("step") {
+    if let Some(n) = &top.step {
         steps = read_steps(
             &src,
             &mut errs,
@@ -640,55 +555,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     }
 
     let checks = match top
-        .get("checks")
-        .and_then(|n| fields(&src, &mut errs, n, "[checks]", CHECKS_KEYS))
+        .checks
+        .as_ref()
+        .and_then(|n| read_table::<ChecksTable>(&src, &mut errs, n, "[checks]"))
     {
-        None => Checks {
-            required: Vec::new(),
-            settle_timeout_ms: 20_000,
-            lin_timeout_ms: 30_000,
-            max_new_terms: 3,
-            term_window_ms: None,
-            terms_through_network_faults: false,
-            node_errors_warn: false,
-        },
-        Some(f) => {
-            let required = f.str_list(&src, &mut errs, "required").unwrap_or_default();
-            for r in &required {
-                if !CHECK_NAMES.contains(&r.as_str()) {
-                    let msg = format!("unknown check \"{}\" in `required`", excerpt(r, 60));
-                    let span = f.get("required").unwrap().span.clone();
-                    errs.help(
-                        &src,
-                        span,
-                        msg,
-                        did_you_mean(r, CHECK_NAMES, quoted, "checks"),
-                    );
-                }
-            }
-            Checks {
-                required,
-                settle_timeout_ms: f
-                    .secs(&src, &mut errs, "settle_timeout_s")
-                    .unwrap_or(20_000),
-                lin_timeout_ms: f.secs(&src, &mut errs, "lin_timeout_s").unwrap_or(30_000),
-                max_new_terms: f
-                    .uint(&src, &mut errs, "max_new_terms", 0, 1_000_000)
-                    .unwrap_or(3) as u32,
-                term_window_ms: f.secs(&src, &mut errs, "term_window_s"),
-                terms_through_network_faults: f
-                    .bool(&src, &mut errs, "terms_through_network_faults")
-                    .unwrap_or(false),
-                node_errors_warn: f
-                    .word(
-                        &src,
-                        &mut errs,
-                        "node_errors",
-                        &[("fail", false), ("warning", true)],
-                    )
-                    .unwrap_or(false),
-            }
-        }
+        None => read_checks(&src, &mut errs, None),
+        Some(f) => read_checks(&src, &mut errs, Some(f)),
     };
 
     if errs.0.is_empty() {
@@ -707,6 +579,74 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         })
     } else {
         Err(SpecErrors(errs.0))
+    }
+}
+
+/// `[cluster]` as `Cluster`, and `base_port` (default 5000) for nodes without a `port`.
+fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64) {
+    let host = cf
+        .host
+        .as_ref()
+        .map_or("127.0.0.1", |h| h.get_ref().as_str())
+        .to_string();
+    if let Some(h) = &cf.host {
+        check_host(src, errs, &host, h.span());
+    }
+    let default_timing = Timing {
+        election_min_ms: 150,
+        election_max_ms: 300,
+        heartbeat_ms: 50,
+    };
+    let (election, heartbeat) = (cf.election_timeout_ms.as_ref(), cf.heartbeat_ms.as_ref());
+    let timing = read_timing(src, errs, election, heartbeat, default_timing);
+    // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
+    let rpc = cf.network == Some(tables::Network::Rpc);
+    let cluster = Cluster {
+        rpc,
+        host,
+        timing,
+        poll_ms: cf.poll_ms.map_or(50, |v| v.0),
+        log_poll_ms: cf.log_poll_ms.map_or(1000, |v| v.0),
+        proxies: cf.proxies.as_ref().is_some_and(|p| p.get_ref().0) || rpc,
+        node_log_cap_bytes: cf
+            .node_log_cap_mb
+            .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb.0 << 20),
+        backend: cf.backend.unwrap_or_default(),
+    };
+    (cluster, cf.base_port.map_or(5000, |v| v.0))
+}
+
+/// `[checks]` (None: absent) as `Checks`, with the defaults; `required` names known checks.
+fn read_checks(src: &Src, errs: &mut Errs, f: Option<ChecksTable>) -> Checks {
+    let Some(f) = f else {
+        return Checks {
+            required: Vec::new(),
+            settle_timeout_ms: 20_000,
+            lin_timeout_ms: 30_000,
+            max_new_terms: 3,
+            term_window_ms: None,
+            terms_through_network_faults: false,
+            node_errors_warn: false,
+        };
+    };
+    let (required, span) = f
+        .required
+        .map_or((Vec::new(), 0..0), |r| (r.get_ref().0.clone(), r.span()));
+    for r in &required {
+        if !CHECK_NAMES.contains(&r.as_str()) {
+            let msg = format!("unknown check \"{}\" in `required`", excerpt(r, 60));
+            let help = did_you_mean(r, CHECK_NAMES, quoted, "checks");
+            errs.help(src, span.clone(), msg, help);
+        }
+    }
+    Checks {
+        required,
+        settle_timeout_ms: f.settle_timeout_s.map_or(20_000, |s| s.0),
+        lin_timeout_ms: f.lin_timeout_s.map_or(30_000, |s| s.0),
+        max_new_terms: f.max_new_terms.map_or(3, |v| v.0 as u32),
+        term_window_ms: f.term_window_s.map(|s| s.0),
+        terms_through_network_faults: f.terms_through_network_faults.is_some_and(|b| b.0),
+        node_errors_warn: f.node_errors == Some(NodeErrors::Warning),
     }
 }
 
@@ -730,7 +670,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// `[cluster] host` must be an IPv4 loopback host (see `is_loopback`).
-fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
+fn check_host(src: &Src, errs: &mut Errs, host: &str, span: std::ops::Range<usize>) {
     if is_loopback(host) {
         return;
     }
@@ -743,7 +683,7 @@ fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
     };
     errs.help(
         src,
-        n.span.clone(),
+        span,
         msg,
         "only IPv4 loopback hosts are supported: 127.0.0.0/8 or `localhost`; use 127.0.0.1",
     );
@@ -751,8 +691,8 @@ fn check_host(src: &Src, errs: &mut Errs, host: &str, n: &Node) {
 
 /// The suite's name names its report folder: letters, digits, `-` and `_`, not
 /// empty, at most 200 characters.
-fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<&Node>) {
-    let span = node.map_or(0..0, |n| n.span.clone());
+fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<std::ops::Range<usize>>) {
+    let span = node.clone().unwrap_or(0..0);
     let problem = super::input::name_problem(name).or_else(|| {
         (!name
             .chars()
@@ -823,18 +763,20 @@ fn check_placeholder(src: &Src, errs: &mut Errs, it: &Node, arg: &str, key: &str
     }
 }
 
+/// The `[kind.NAME]` tables of a suite or kinds file (`kind`), relative to `root` in `dir`.
 fn read_kinds(
     src: &Src,
     errs: &mut Errs,
-    f: &Fields,
+    root: Option<&str>,
+    kind: Option<&Node>,
     dir: &Path,
     kinds: &mut BTreeMap<String, Kind>,
 ) {
-    let root = match f.str(src, errs, "root") {
+    let root = match root {
         Some(r) => dir.join(r),
         None => dir.to_path_buf(),
     };
-    let Some(kn) = f.get("kind") else { return };
+    let Some(kn) = kind else { return };
     let Value::Table(entries) = &kn.value else {
         errs.expected(src, kn, "`kind` must be a table of [kind.NAME] tables");
         return;
@@ -956,12 +898,18 @@ fn refuse_peer_addrs_through_proxies(
 }
 
 /// `election_timeout_ms` ("300-600" or [300, 600]) and `heartbeat_ms`, checked for sanity.
-fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
+fn read_timing(
+    src: &Src,
+    errs: &mut Errs,
+    election: Option<&Node>,
+    heartbeat: Option<&Node>,
+    base: Timing,
+) -> Timing {
     let mut t = base;
     // An invalid value is reported once; the heartbeat check below would only
     // compare against a default the user never chose.
     let mut invalid = false;
-    if let Some(v) = f.get("election_timeout_ms") {
+    if let Some(v) = election {
         let pair = match &v.value {
             Value::Str(s) => s.split_once('-').and_then(|(a, b)| {
                 Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
@@ -995,22 +943,17 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
             }
         }
     }
-    match f.uint(src, errs, "heartbeat_ms", 1, 60_000) {
+    match heartbeat.and_then(|v| as_uint(src, errs, v, "heartbeat_ms", 1, 60_000)) {
         Some(h) => t.heartbeat_ms = h,
-        None => invalid |= f.get("heartbeat_ms").is_some(),
+        None => invalid |= heartbeat.is_some(),
     }
     // A heartbeat must arrive several times per election timeout, or followers
     // start elections against a healthy leader (the original used 50 vs 150).
-    if !invalid
-        && (f.get("heartbeat_ms").is_some() || f.get("election_timeout_ms").is_some())
-        && t.heartbeat_ms * 3 > t.election_min_ms
-    {
-        let span = f
-            .get("heartbeat_ms")
-            .or(f.get("election_timeout_ms"))
-            .unwrap()
-            .span
-            .clone();
+    if !invalid && t.heartbeat_ms * 3 > t.election_min_ms {
+        let Some(at) = heartbeat.or(election) else {
+            return t;
+        };
+        let span = at.span.clone();
         errs.help(
             src,
             span,
@@ -1028,40 +971,23 @@ fn read_timing(src: &Src, errs: &mut Errs, f: &Fields, base: Timing) -> Timing {
 }
 
 fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> Option<Workload> {
-    let f = fields(src, errs, n, "[workload]", WORKLOAD_KEYS)?;
-    let kind = f.require(src, errs, "type").and_then(|v| {
-        as_word(
-            src,
-            errs,
-            v,
-            "type",
-            &[
-                ("register", WorkloadKind::Register),
-                ("set", WorkloadKind::Set),
-            ],
-        )
-    });
-    let clients = f.uint(src, errs, "clients", 1, 1000).unwrap_or(3) as u32;
-    let rate = f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(0.0);
-    let keys = f.uint(src, errs, "keys", 1, 1000).unwrap_or(3) as u32;
-    let request_timeout_ms = f
-        .uint(src, errs, "request_timeout_ms", 10, 600_000)
-        .unwrap_or(3000);
-    let targets = match f.get("targets") {
+    let f = read_table::<tables::WorkloadTable>(src, errs, n, "[workload]")?;
+    let rate = f.rate.map_or(0.0, |r| r.0);
+    let targets = match &f.targets {
         None => Vec::new(),
         Some(v) => read_ids(src, errs, v, "targets", ids).unwrap_or_default(),
     };
-    let groups = match f.get("group") {
+    let groups = match &f.group {
         None => Vec::new(),
         Some(g) => read_groups(src, errs, g, ids, rate),
     };
     Some(Workload {
-        kind: kind?,
-        clients,
+        kind: f.kind,
+        clients: f.clients.map_or(3, |c| c.0 as u32),
         rate,
-        keys,
+        keys: f.keys.map_or(3, |k| k.0 as u32),
         targets,
-        request_timeout_ms,
+        request_timeout_ms: f.request_timeout_ms.map_or(3000, |t| t.0),
         groups,
     })
 }
@@ -1085,16 +1011,17 @@ fn read_groups(
     };
     let mut out = Vec::new();
     for it in items {
-        let Some(f) = fields(src, errs, it, "[[workload.group]]", GROUP_KEYS) else {
+        let what = "[[workload.group]]";
+        let Some(f) = read_table::<tables::GroupTable>(src, errs, it, what) else {
             continue;
         };
-        let targets = match f.get("targets") {
+        let targets = match &f.targets {
             None => Vec::new(),
             Some(t) => read_ids(src, errs, t, "targets", ids).unwrap_or_default(),
         };
         out.push(ClientGroup {
-            clients: f.uint(src, errs, "clients", 1, 1000).unwrap_or(1) as u32,
-            rate: f.float(src, errs, "rate", 0.0, 100_000.0).unwrap_or(rate),
+            clients: f.clients.map_or(1, |c| c.0 as u32),
+            rate: f.rate.map_or(rate, |r| r.0),
             targets,
         });
     }
@@ -1300,6 +1227,12 @@ fn read_target(
         _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
     }
 }
+
+/// `mode` of a `net` step: how its cut links fail (a cut never passes).
+const CUT_MODES: &[(&str, LinkMode)] = &[
+    ("blackhole", LinkMode::Blackhole),
+    ("reject", LinkMode::Reject),
+];
 
 /// Most nodes in one suite.
 pub const MAX_NODES: usize = 64;
@@ -1521,17 +1454,8 @@ fn read_step(
                 errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
             }
             let mode = match f.get("mode") {
-                None => CutMode::Blackhole,
-                Some(v) => as_word(
-                    src,
-                    errs,
-                    v,
-                    "mode",
-                    &[
-                        ("blackhole", CutMode::Blackhole),
-                        ("reject", CutMode::Reject),
-                    ],
-                )?,
+                None => LinkMode::Blackhole,
+                Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
             };
             Action::Net {
                 shape,
@@ -1540,7 +1464,9 @@ fn read_step(
                 one_way: f.bool(src, errs, "one_way").unwrap_or(false),
                 delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
                 jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
-                loss: f.float(src, errs, "loss", 0.0, 1.0).unwrap_or(0.0),
+                loss: f
+                    .typed::<tables::Fraction>(src, errs, "loss")
+                    .map_or(0.0, |l| l.0),
             }
         }
         "heal" => {

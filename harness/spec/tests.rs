@@ -20,11 +20,11 @@ fn load_text(suite: &str) -> Result<Spec, SpecErrors> {
     load(&p)
 }
 
-const NODES: &str =
+pub(super) const NODES: &str =
     "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"plain\"\nport = 7002\n";
 
 /// All messages, one string, without the temp dir's path.
-fn errors(suite: &str) -> String {
+pub(super) fn errors(suite: &str) -> String {
     match load_text(suite) {
         Ok(_) => panic!("expected errors for:\n{suite}"),
         Err(e) => e.to_string(),
@@ -237,7 +237,7 @@ fn check_settings_and_error_patterns_load_and_bad_ones_are_named() {
 // ---- issue 10 §6 and §9: input that must be a clear error, never a panic or a hang.
 
 /// Write `suite` (with the test kinds beside it) and load it.
-fn load_raw(suite: &[u8]) -> Result<Spec, SpecErrors> {
+pub(super) fn load_raw(suite: &[u8]) -> Result<Spec, SpecErrors> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("kinds.toml"), KINDS).unwrap();
     let p = dir.path().join("s.toml");
