@@ -697,7 +697,7 @@ fn the_message_flow_draws_every_call_aggregates_dense_ones_and_names_fields_on_h
 (function () {
   var c = document.getElementById("flow-tl"), r = c.getBoundingClientRect(), seen = {};
   document.querySelectorAll("#flow-labels .row-label").forEach(function (lab) {
-    for (var y = lab.offsetTop + 2; y < lab.offsetTop + lab.offsetHeight - 2; y += 5)
+    for (var y = lab.offsetTop + 2; y < lab.offsetTop + lab.offsetHeight - 2; y += 7)
       for (var x = 0; x < r.width; x++) {
         c.dispatchEvent(new MouseEvent("mousemove", { bubbles: true, clientX: r.left + x, clientY: r.top + y + 2 }));
         seen[document.getElementById("tip").textContent.split("\n").slice(1).join(" | ")] = 1;

@@ -311,7 +311,7 @@
   var FATE_RANK = ["dropped-request", "dropped-reply", "lost", "blackholed", "rejected", "duplicate", "reordered", "delayed", "error", "delivered"];
   var KIND_TEXT = { "request-vote": "RequestVote", "pre-vote": "PreVote", "heartbeat": "AppendEntries (heartbeat)",
     "append": "AppendEntries", "client-request": "ClientRequest", "other": "other" };
-  var SUB_H = 5, flowRows = [], flowDrawn = [], flowItems = [];
+  var SUB_H = 7, flowRows = [], flowDrawn = [], flowItems = [];
   var fcanvas = document.getElementById("flow-tl"), flabels = document.getElementById("flow-labels"), fctx = fcanvas.getContext("2d");
   (function flowSetup() {
     var note = document.getElementById("flow-note");
@@ -390,7 +390,7 @@
   }
   function drawFlowItem(it) {
     var c = FATE_COLORS[it.fate], y = it.y, h = SUB_H - 1;
-    fctx.fillStyle = c; fctx.fillRect(it.px, y, it.rows.length > 1 ? 2 : 1.5, h);
+    fctx.fillStyle = c; fctx.fillRect(it.px, y, it.rows.length > 1 ? 3 : 2, h);
     if (it.rows.length !== 1) return;
     var i = it.rows[0], e = x(fEnd(i));
     if (e - it.px < 4) return;
