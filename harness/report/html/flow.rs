@@ -313,8 +313,10 @@ mod tests {
         }
     }
 
-    /// Rows decoded as report.js does: (id, from, to, kind, fate, sent, delivered, replied).
-    fn decode(f: &Flow) -> Vec<(u64, u32, u32, Kind, Drawn, u64, Option<u64>, Option<u64>)> {
+    /// A row decoded as report.js does: (id, from, to, kind, fate, sent, delivered, replied).
+    type Row = (u64, u32, u32, Kind, Drawn, u64, Option<u64>, Option<u64>);
+
+    fn decode(f: &Flow) -> Vec<Row> {
         let mut t = 0;
         (0..f.id.len())
             .map(|i| {
