@@ -310,11 +310,12 @@ fn a_passing_runs_page_loads_without_errors_and_shows_every_node() {
     assert_eq!(p.highlighted, 0, "a passing run highlights no operation");
     assert!(p.dom.contains(r#"id="verdict""#) && p.dom.contains(">PASS<"));
     assert!(!p.dom.contains(r#"id="failing-checks""#));
-    // The checks are all there, and the message-flow place is marked, not faked.
+    // The checks are all there; TCP links see no message, and the page says so.
     assert!(p
         .dom
         .contains(r#"id="check-election_safety" class="check st-pass""#));
-    assert!(p.dom.contains(r#"id="flow-placeholder""#));
+    assert!(p.dom.contains(r#"id="flow-none""#));
+    assert!(p.dom.contains(r#"data-flow="none""#));
     screenshot(&page, 1500);
 }
 
@@ -516,4 +517,223 @@ fn the_browser_check_rejects_pages_with_errors() {
     assert!(p.ready);
     assert_eq!(p.errors, 1, "{p:?}");
     assert!(p.error_text.contains("planted failure"), "{}", p.error_text);
+}
+
+/// A synthetic `messages.jsonl`: sparse heartbeats on 1→2, a dense burst of appends on 2→1,
+/// votes and a pre-vote at one instant on 3→1.
+fn synthetic_calls() -> Vec<raft_harness::net::trace::Message> {
+    use raft_harness::net::trace::{Fate, Message, Method, Reply, Request};
+    let mut out = Vec::new();
+    let mut add = |from, to, method, sent_us: u64, req, reply, fate| {
+        out.push(Message {
+            id: out.len() as u64,
+            from,
+            to,
+            method,
+            path: None,
+            req: Some(req),
+            reply,
+            error: None,
+            sent_us,
+            delivered_us: Some(sent_us + 200),
+            replied_us: (fate != Fate::DroppedReply).then_some(sent_us + 900),
+            fate,
+            delay_ms: 0,
+            rule: (fate != Fate::Pass).then_some(0),
+        })
+    };
+    let append = |n: u32, commit| Request::Append {
+        term: 3,
+        leader: 1,
+        prev_log_index: 4,
+        prev_log_term: 2,
+        entries: n,
+        first: (n > 0).then_some((5, 3)),
+        last: (n > 0).then_some((4 + n as i64, 3)),
+        leader_commit: commit,
+    };
+    let ok = Reply::Append {
+        term: 3,
+        success: true,
+        conflict_index: None,
+        conflict_term: None,
+    };
+    for s in 0..10u64 {
+        let t = s * 1_000_000 + 500_000;
+        add(
+            1,
+            2,
+            Method::AppendEntries,
+            t,
+            append(0, 4),
+            Some(ok.clone()),
+            Fate::Pass,
+        );
+    }
+    for k in 0..1000u64 {
+        let fate = if k == 500 {
+            Fate::DroppedReply
+        } else {
+            Fate::Pass
+        };
+        let t = 5_000_500 + k / 2;
+        add(
+            2,
+            1,
+            Method::AppendEntries,
+            t,
+            append(2, 4),
+            Some(ok.clone()),
+            fate,
+        );
+    }
+    let vote = Request::Vote {
+        term: 4,
+        candidate: 3,
+        last_log_index: 6,
+        last_log_term: 3,
+    };
+    let granted = Reply::Vote {
+        term: 4,
+        granted: true,
+    };
+    for fate in [Fate::DroppedRequest, Fate::Pass, Fate::Duplicate] {
+        add(
+            3,
+            1,
+            Method::RequestVote,
+            2_000_000,
+            vote.clone(),
+            Some(granted.clone()),
+            fate,
+        );
+    }
+    add(
+        3,
+        1,
+        Method::PreVote,
+        2_000_000,
+        vote,
+        Some(granted),
+        Fate::Pass,
+    );
+    out
+}
+
+/// With RPC-aware links the page draws every call: one mark per call where they are sparse,
+/// one per pixel column where dense (every call counted in some mark), and hovering names the
+/// Raft fields of the call under the mouse.
+#[test]
+fn the_message_flow_draws_every_call_aggregates_dense_ones_and_names_fields_on_hover() {
+    use raft_harness::check::Evidence;
+    use raft_harness::report::{html, NodeReport, Report};
+    let dir = workdir("flow");
+    let r = Report {
+        suite: "synthetic-flow".into(),
+        duration_s: 10.0,
+        nodes: (1..=3)
+            .map(|id| {
+                let node = serde_json::json!({"id": id, "kind": "rust", "port": 33300 + id,
+                    "command": [], "starts": 1, "journal": true,
+                    "log_printed_bytes": 0, "log_cut_bytes": 0});
+                serde_json::from_value::<NodeReport>(node).unwrap()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let ev = Evidence {
+        messages: Some(synthetic_calls()),
+        ..Default::default()
+    };
+    let page = dir.join("report.html");
+    std::fs::write(&page, html::render(&r, Some(&ev))).unwrap();
+    let p = load(&page);
+    assert_clean(&p, &page);
+    assert!(
+        p.dom.contains(r#"data-flow="drawn""#),
+        "no message flow drawn"
+    );
+    assert!(p.dom.contains(r#"data-flow-calls="1014""#));
+    assert!(
+        !p.dom.contains(r#"id="flow-none""#),
+        "a note denies calls that exist"
+    );
+    let status = regex::Regex::new(r#"data-flow-drawn="([^"]*)""#).unwrap();
+    let drawn: Vec<(String, usize, usize)> = status.captures(&p.dom).unwrap()[1]
+        .split(',')
+        .map(|d| {
+            let v: Vec<&str> = d.split(':').collect();
+            (
+                v[0].to_string(),
+                v[1].parse().unwrap(),
+                v[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(drawn.len(), 3, "one row per link: {drawn:?}");
+    assert_eq!(
+        drawn[0],
+        ("1-2".to_string(), 10, 10),
+        "sparse: one mark a call"
+    );
+    let (link, marks, calls) = &drawn[1];
+    assert_eq!(
+        (link.as_str(), *calls),
+        ("2-1", 1000),
+        "every call in a mark"
+    );
+    assert!(
+        (1..=2).contains(marks),
+        "0.5 ms of calls is a pixel or two: {drawn:?}"
+    );
+    assert_eq!(
+        drawn[2],
+        ("3-1".to_string(), 2, 4),
+        "votes: one aggregate + the pre-vote"
+    );
+
+    // Hover every pixel of every sub-lane; collect the tips.
+    let script = r##"<script>
+(function () {
+  var c = document.getElementById("flow-tl"), r = c.getBoundingClientRect(), seen = {};
+  document.querySelectorAll("#flow-labels .row-label").forEach(function (lab) {
+    for (var y = lab.offsetTop + 2; y < lab.offsetTop + lab.offsetHeight - 2; y += 7)
+      for (var x = 0; x < r.width; x++) {
+        c.dispatchEvent(new MouseEvent("mousemove", { bubbles: true, clientX: r.left + x, clientY: r.top + y + 2 }));
+        seen[document.getElementById("tip").textContent.split("\n").slice(1).join(" | ")] = 1;
+      }
+  });
+  var out = document.createElement("pre"); out.id = "hovered"; out.textContent = Object.keys(seen).join("\n");
+  document.body.appendChild(out);
+})();
+</script></body>"##;
+    let copy = dir.join("hover.html");
+    std::fs::write(
+        &copy,
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .replace("</body>", script),
+    )
+    .unwrap();
+    let p = load(&copy);
+    assert_clean(&p, &copy);
+    let hovered = regex::Regex::new(r#"(?s)<pre id="hovered">(.*?)</pre>"#)
+        .unwrap()
+        .captures(&p.dom)
+        .map(|c| c[1].to_string())
+        .expect("the hover script ran");
+    for want in [
+        "node 1 → node 2 AppendEntries (heartbeat) · fate delivered",
+        "leaderId 1, prevLogIndex 4, prevLogTerm 2, entries 0, leaderCommit 4",
+        "reply: term 3, success true",
+        "calls in this pixel",
+        "dropped-reply",
+        "candidateId 3, lastLogIndex 6, lastLogTerm 3",
+        "voteGranted true",
+        "PreVote",
+        "message fault #0",
+    ] {
+        assert!(hovered.contains(want), "no tip shows {want:?}:\n{hovered}");
+    }
+    screenshot(&page, 900);
 }

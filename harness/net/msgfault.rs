@@ -21,6 +21,12 @@ pub enum MsgMethod {
     Heartbeat,
     /// AppendEntries carrying at least one entry.
     AppendWithEntries,
+    /// AppendEntries carrying an entry of the sender's currentTerm (the request's `term`; a
+    /// log's terms never decrease, so: its last entry's term is the request's). The others
+    /// carry only entries of earlier terms: with these the Figure 8 sequence of the Raft paper
+    /// (§5.4.2) is scripted exactly, a leader's earlier-term entries reaching a follower while
+    /// its own-term ones do not.
+    AppendWithCurrentTermEntries,
     /// A forwarded client request.
     ClientRequest,
     /// Every call.
@@ -35,6 +41,7 @@ impl MsgMethod {
         "append-entries",
         "heartbeat",
         "append-with-entries",
+        "append-with-current-term-entries",
         "client-request",
         "any",
     ];
@@ -47,6 +54,7 @@ impl MsgMethod {
             "append-entries" => MsgMethod::AppendEntries,
             "heartbeat" => MsgMethod::Heartbeat,
             "append-with-entries" => MsgMethod::AppendWithEntries,
+            "append-with-current-term-entries" => MsgMethod::AppendWithCurrentTermEntries,
             "client-request" => MsgMethod::ClientRequest,
             "any" => MsgMethod::Any,
             _ => return None,
@@ -59,6 +67,14 @@ impl MsgMethod {
             Some(Request::Append { entries, .. }) => Some(*entries),
             _ => None,
         };
+        let current_term = match req {
+            Some(Request::Append {
+                term,
+                last: Some((_, last_term)),
+                ..
+            }) => last_term == term,
+            _ => false,
+        };
         match self {
             MsgMethod::RequestVote => method == Method::RequestVote,
             MsgMethod::PreVote => method == Method::PreVote,
@@ -66,6 +82,9 @@ impl MsgMethod {
             MsgMethod::Heartbeat => method == Method::AppendEntries && entries == Some(0),
             MsgMethod::AppendWithEntries => {
                 method == Method::AppendEntries && entries.is_some_and(|n| n > 0)
+            }
+            MsgMethod::AppendWithCurrentTermEntries => {
+                method == Method::AppendEntries && current_term
             }
             MsgMethod::ClientRequest => method == Method::ClientRequest,
             MsgMethod::Any => true,
@@ -194,6 +213,23 @@ mod tests {
         assert!(MsgMethod::AppendEntries.matches(Method::AppendEntries, Some(&append(0))));
         assert!(!MsgMethod::RequestVote.matches(Method::PreVote, None));
         assert!(MsgMethod::PreVote.matches(Method::PreVote, None));
+        // Figure 8: entries of earlier terms only, or one of the leader's term among them.
+        let carrying = |last_term| Request::Append {
+            term: 4,
+            leader: 1,
+            prev_log_index: 0,
+            prev_log_term: 1,
+            entries: 2,
+            first: Some((1, 2)),
+            last: Some((2, last_term)),
+            leader_commit: 0,
+        };
+        let own = MsgMethod::AppendWithCurrentTermEntries;
+        assert!(own.matches(Method::AppendEntries, Some(&carrying(4))));
+        assert!(!own.matches(Method::AppendEntries, Some(&carrying(2))));
+        assert!(!own.matches(Method::AppendEntries, Some(&append(0))));
+        assert!(!own.matches(Method::AppendEntries, None));
+        assert!(!own.matches(Method::RequestVote, None));
         for name in MsgMethod::NAMES {
             assert!(MsgMethod::parse(name).is_some(), "{name}");
         }

@@ -18,7 +18,8 @@
 //! - ok/fail/info counts and p50/p99 latency per second;
 //! - the linearizability explanation's operations (the one that cannot be
 //!   placed, the tail of the longest linearizable prefix, the open ones) and
-//!   the log entries failing checks name.
+//!   the log entries failing checks name;
+//! - with RPC-aware links, every RaftService call as columns (`html/flow.rs`).
 use super::Report;
 use crate::check::{CheckResult, Evidence, Status, WaitRecord};
 use crate::history::{Command, Op, Outcome};
@@ -27,6 +28,8 @@ use crate::observe::{LogSnapshot, StatusSample};
 use crate::trace::{FaultAction, FaultEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod flow;
 
 const TEMPLATE: &str = include_str!("html/report.html");
 const SCRIPT: &str = include_str!("html/report.js");
@@ -93,6 +96,8 @@ struct Payload<'a> {
     lin: Vec<LinFocus>,
     entries: BTreeMap<i32, Vec<EntryAt>>,
     waits: &'a [WaitRecord],
+    /// Every call on RPC-aware links as columns; null when the run had none.
+    flow: Option<flow::Flow>,
 }
 
 #[derive(Serialize)]
@@ -298,6 +303,7 @@ fn payload<'a>(r: &'a Report, e: &'a Evidence, evidence: bool) -> Payload<'a> {
         } else {
             &r.waits
         },
+        flow: flow::columns(e.messages.as_deref()),
     }
 }
 

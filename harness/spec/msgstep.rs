@@ -5,7 +5,9 @@
 //! [[step]]
 //! msg = "drop-reply"          # drop-request | drop-reply | delay | duplicate | reorder
 //! method = "append-entries"   # request-vote | pre-vote | append-entries | heartbeat |
-//!                             # append-with-entries | client-request | any (default)
+//!                             # append-with-entries | client-request | any (default) |
+//!                             # append-with-current-term-entries (carrying an entry of the
+//!                             # leader's currentTerm; Figure 8)
 //! from = "leader"             # callers: a target as for `fault`/`net` steps (default all)
 //! to = "follower"             # receivers (default all)
 //! count = 3                   # the next N matching calls, or

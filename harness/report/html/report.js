@@ -299,6 +299,141 @@
   function x(t) { return (t - view.a) / (view.b - view.a) * W; }
   function tAt(px) { return view.a + px / W * (view.b - view.a); }
 
+  // ---------- message flow (RPC-aware links: messages.jsonl as columns, html/flow.rs) ----------
+  var F = D.flow, FN = F ? F.id.length : 0;
+  var fSent = new Float64Array(FN), fByLink = [];
+  var FATE_COLORS = {
+    "delivered": "#8c959f", "delayed": "#d4a72c", "reordered": "#8250df", "dropped-request": "#cf222e",
+    "dropped-reply": "#fb8f44", "blackholed": "#24292f", "rejected": "#6e7781", "lost": "#953800",
+    "duplicate": "#0969da", "error": "#ff8182",
+  };
+  // Which fate an aggregate shows: the most disruptive one in it.
+  var FATE_RANK = ["dropped-request", "dropped-reply", "lost", "blackholed", "rejected", "duplicate", "reordered", "delayed", "error", "delivered"];
+  var KIND_TEXT = { "request-vote": "RequestVote", "pre-vote": "PreVote", "heartbeat": "AppendEntries (heartbeat)",
+    "append": "AppendEntries", "client-request": "ClientRequest", "other": "other" };
+  var SUB_H = 7, flowRows = [], flowDrawn = [], flowItems = [];
+  var fcanvas = document.getElementById("flow-tl"), flabels = document.getElementById("flow-labels"), fctx = fcanvas.getContext("2d");
+  (function flowSetup() {
+    var note = document.getElementById("flow-note");
+    if (!F) {
+      document.getElementById("flow-box").hidden = true;
+      note.id = "flow-none";
+      note.textContent = "No RPC-aware links in this run ([cluster] network = \"rpc\" makes them): its links forward bytes and do not see messages, so nothing is drawn here rather than something guessed.";
+      return;
+    }
+    if (!FN) {
+      document.getElementById("flow-box").hidden = true;
+      note.textContent = "The RPC-aware links of this run recorded no call (messages.jsonl is empty).";
+      return;
+    }
+    var t = 0;
+    F.links.forEach(function () { fByLink.push([]); });
+    for (var i = 0; i < FN; i++) { t += F.dsent[i]; fSent[i] = t; fByLink[F.link[i]].push(i); }
+    var y = 4;
+    F.links.forEach(function (l, k) {
+      var h = F.kinds.length * SUB_H + 4;
+      flowRows.push({ link: k, y: y, h: h });
+      var d = el("div", { "class": "row-label", style: "top:" + y + "px;height:" + h + "px", "data-link": l[0] + "-" + l[1] },
+        l[0] + " → " + l[1] + " (" + fByLink[k].length + ")");
+      d.style.color = nodeColor(l[0]);
+      flabels.appendChild(d);
+      y += h;
+    });
+    flowRows.height = y + 4;
+    flabels.style.height = flowRows.height + "px";
+    note.textContent = FN + " calls on " + F.links.length + " links. Dense stretches are drawn one mark per pixel column, sub-lane and link, in the colour of its most disruptive fate; zoomed in, a call's line runs from sending to its reply (or delivery).";
+    var lg = document.getElementById("flow-legend");
+    F.fates.forEach(function (f) { var s = el("span"), i = el("i"); i.style.background = FATE_COLORS[f]; s.appendChild(i); s.appendChild(document.createTextNode(f)); lg.appendChild(s); });
+  })();
+  function fEnd(i) { return fSent[i] + Math.max(F.rep[i], F.del[i], 0); }
+  function firstSentAtOrAfter(list, t) {
+    var lo = 0, hi = list.length;
+    while (lo < hi) { var m = (lo + hi) >> 1; if (fSent[list[m]] < t) lo = m + 1; else hi = m; }
+    return lo;
+  }
+  function flowItem(r, sub, px, rows) {
+    var best = FATE_RANK.length - 1;
+    rows.forEach(function (i) { best = Math.min(best, FATE_RANK.indexOf(F.fates[F.fate[i]])); });
+    return { link: r.link, sub: sub, px: px, rows: rows, fate: FATE_RANK[best], y: r.y + 2 + sub * SUB_H };
+  }
+  function drawFlow() {
+    if (!F || !FN) return;
+    var dpr = window.devicePixelRatio || 1;
+    fcanvas.style.width = W + "px"; fcanvas.style.height = flowRows.height + "px";
+    fcanvas.width = Math.round(W * dpr); fcanvas.height = Math.round(flowRows.height * dpr);
+    fctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    fctx.clearRect(0, 0, W, flowRows.height);
+    flowDrawn = []; flowItems = [];
+    D.windows.forEach(function (w) {
+      var a = Math.max(0, x(w.from)), b = Math.min(W, x(w.to)); if (b < 0 || a > W) return;
+      fctx.fillStyle = windowColor(w, 0.08); fctx.fillRect(a, 0, Math.max(1, b - a), flowRows.height);
+    });
+    flowRows.forEach(function (r) {
+      fctx.fillStyle = r.link % 2 ? "#fff" : "#f6f8fa"; fctx.fillRect(0, r.y, W, r.h);
+      var list = fByLink[r.link], open = [], items = 0, msgs = 0;
+      for (var s = 0; s < F.kinds.length; s++) open.push(null);
+      function flush(s) {
+        var o = open[s]; if (!o) return;
+        var it = flowItem(r, s, o.px, o.rows); flowItems.push(it); items++; msgs += o.rows.length;
+        drawFlowItem(it); open[s] = null;
+      }
+      for (var k = firstSentAtOrAfter(list, view.a); k < list.length; k++) {
+        var i = list[k]; if (fSent[i] > view.b) break;
+        var s2 = F.kind[i], px = Math.floor(x(fSent[i]));
+        if (open[s2] && open[s2].px === px) { open[s2].rows.push(i); continue; }
+        flush(s2); open[s2] = { px: px, rows: [i] };
+      }
+      for (s = 0; s < F.kinds.length; s++) flush(s);
+      flowDrawn.push([F.links[r.link][0] + "-" + F.links[r.link][1], items, msgs]);
+      fctx.strokeStyle = "#d9dee7"; fctx.beginPath(); fctx.moveTo(0, r.y + r.h - 0.5); fctx.lineTo(W, r.y + r.h - 0.5); fctx.stroke();
+    });
+  }
+  function drawFlowItem(it) {
+    var c = FATE_COLORS[it.fate], y = it.y, h = SUB_H - 1;
+    fctx.fillStyle = c; fctx.fillRect(it.px, y, it.rows.length > 1 ? 3 : 2, h);
+    if (it.rows.length !== 1) return;
+    var i = it.rows[0], e = x(fEnd(i));
+    if (e - it.px < 4) return;
+    // One call, zoomed in: a line from sending to its reply (or delivery), an arrowhead at the end.
+    fctx.strokeStyle = c; fctx.beginPath(); fctx.moveTo(it.px, y + h / 2); fctx.lineTo(e, y + h / 2); fctx.stroke();
+    fctx.beginPath(); fctx.moveTo(e, y + h / 2); fctx.lineTo(e - 3, y); fctx.lineTo(e - 3, y + h); fctx.fill();
+  }
+  function callText(i) {
+    var l = F.links[F.link[i]], kind = F.kinds[F.kind[i]], v = kind === "request-vote" || kind === "pre-vote";
+    var s = "call " + F.id[i] + ": node " + l[0] + " → node " + l[1] + " " + KIND_TEXT[kind] + " · fate " + F.fates[F.fate[i]] +
+      "\nsent " + secs(fSent[i]) + (F.del[i] >= 0 ? ", delivered +" + ms(F.del[i]) : ", not delivered") +
+      (F.rep[i] >= 0 ? ", reply +" + ms(F.rep[i]) : ", no reply to the caller");
+    if (F.term[i] >= 0) {
+      s += "\nterm " + F.term[i] + (v ? ", candidateId " + F.who[i] + ", lastLogIndex " + F.pi[i] + ", lastLogTerm " + F.pt[i]
+        : ", leaderId " + F.who[i] + ", prevLogIndex " + F.pi[i] + ", prevLogTerm " + F.pt[i] + ", entries " + F.n[i] +
+          (F.n[i] ? " [" + F.fi[i] + ".." + F.li[i] + "], last entry term " + F.lt[i] : "") + ", leaderCommit " + F.lc[i]);
+    }
+    if (F.rok[i] >= 0) s += "\nreply: " + (F.rterm[i] >= 0 ? "term " + F.rterm[i] + ", " : "") +
+      (v ? "voteGranted " : "success ") + (F.rok[i] ? "true" : "false");
+    if (F.extra[i]) s += "\n" + F.extra[i];
+    return s;
+  }
+  function describeFlow(e) {
+    var lines = [secs(tAt(e.offsetX))];
+    var r = flowRows.find(function (q) { return e.offsetY >= q.y && e.offsetY < q.y + q.h; });
+    if (!r) return lines.join("\n");
+    var sub = Math.floor((e.offsetY - r.y - 2) / SUB_H), l = F.links[r.link];
+    lines.push("link node " + l[0] + " → node " + l[1] + (F.kinds[sub] ? ", " + KIND_TEXT[F.kinds[sub]] : ""));
+    var near = null;
+    flowItems.forEach(function (it) {
+      if (it.link !== r.link || it.sub !== sub || Math.abs(it.px - e.offsetX) > 3) return;
+      if (!near || Math.abs(it.px - e.offsetX) < Math.abs(near.px - e.offsetX)) near = it;
+    });
+    if (!near) return lines.join("\n");
+    if (near.rows.length === 1) { lines.push(callText(near.rows[0])); return lines.join("\n"); }
+    var by = {};
+    near.rows.forEach(function (i) { var f = F.fates[F.fate[i]]; by[f] = (by[f] || 0) + 1; });
+    lines.push(near.rows.length + " calls in this pixel (" + secs(fSent[near.rows[0]]) + " – " + secs(fSent[near.rows[near.rows.length - 1]]) + "): " +
+      Object.keys(by).map(function (f) { return by[f] + " " + f; }).join(", ") + "; zoom in to see each");
+    lines.push("first of them:\n" + callText(near.rows[0]));
+    return lines.join("\n");
+  }
+
   function draw() {
     var dpr = window.devicePixelRatio || 1;
     W = Math.max(200, canvas.parentNode.clientWidth - labels.offsetWidth - 2);
@@ -331,6 +466,7 @@
     });
     stuckLabels = [];
     document.getElementById("window-label").textContent = secs(view.a) + " – " + secs(view.b) + " of " + secs(D.end_us);
+    drawFlow();
   }
 
   function drawAxis() {
@@ -504,7 +640,7 @@
   var drag = null;
   canvas.addEventListener("mousedown", function (e) { drag = { x: e.clientX, a: view.a, b: view.b, moved: false }; });
   window.addEventListener("mouseup", function (e) {
-    if (drag && !drag.moved) pick(e);
+    if (drag && !drag.moved && !drag.flow) pick(e);
     drag = null;
   });
   window.addEventListener("mousemove", function (e) {
@@ -513,6 +649,12 @@
       var dt = dx / W * (drag.b - drag.a); clampView(drag.a - dt, drag.b - dt); draw();
     }
   });
+  // The message flow shares the timeline's view: the same zoom, pan and whole-run gestures.
+  fcanvas.addEventListener("wheel", function (e) { e.preventDefault(); zoom(e.deltaY > 0 ? 1.25 : 0.8, e.offsetX); }, { passive: false });
+  fcanvas.addEventListener("mousedown", function (e) { drag = { x: e.clientX, a: view.a, b: view.b, moved: false, flow: true }; });
+  fcanvas.addEventListener("dblclick", function () { clampView(0, D.end_us); draw(); });
+  fcanvas.addEventListener("mousemove", function (e) { tip(e, describeFlow); });
+  fcanvas.addEventListener("mouseleave", function () { document.getElementById("tip").hidden = true; });
   canvas.addEventListener("mousemove", function (e) { tip(e); });
   canvas.addEventListener("mouseleave", function () { document.getElementById("tip").hidden = true; });
   canvas.addEventListener("dblclick", function () { clampView(0, D.end_us); draw(); });
@@ -563,10 +705,10 @@
     if (f.kind === "prefix") return "linearizability: step " + f.step + " of the longest linearizable prefix, state after: " + f.state;
     return "linearizability: open when the search got stuck" + (f.kind === "rejected" ? " (refused by the register)" : "");
   }
-  function tip(e) {
+  function tip(e, how) {
     var box = document.getElementById("tip");
     if (drag && drag.moved) { box.hidden = true; return; }
-    box.textContent = describe(e); box.hidden = false;
+    box.textContent = (how || describe)(e); box.hidden = false;
     box.style.left = Math.min(e.clientX + 14, window.innerWidth - 470) + "px"; box.style.top = (e.clientY + 14) + "px";
   }
   function pick(e) {
@@ -623,6 +765,9 @@
   st.setAttribute("data-drawn", D.nodes.map(function (n) { return n.id + ":" + (drawnByNode[n.id] || 0); }).join(","));
   st.setAttribute("data-ops", String(N));
   st.setAttribute("data-highlighted", String(highlighted));
+  st.setAttribute("data-flow", !F ? "none" : FN ? "drawn" : "empty");
+  st.setAttribute("data-flow-calls", String(FN));
+  st.setAttribute("data-flow-drawn", flowDrawn.map(function (d) { return d.join(":"); }).join(","));
   st.setAttribute("data-failing", failing.map(function (c) { return c.name; }).join(","));
   st.setAttribute("data-parse-ms", parseMs.toFixed(1));
   st.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
