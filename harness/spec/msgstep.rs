@@ -33,6 +33,13 @@ pub(super) const KEYS: &[&str] = &[
     "max_hold_ms",
 ];
 
+/// The nemesis's words for message faults (`faults = ["drop-reply", "duplicate", ...]`).
+pub(super) fn nemesis_words() -> impl Iterator<Item = (&'static str, super::NemesisFault)> {
+    crate::net::msgfault::MsgKind::WORDS
+        .iter()
+        .map(|(w, k)| (*w, super::NemesisFault::Msg(*k)))
+}
+
 /// A message-fault step: which calls (from × to, method), what to do, how often.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MsgStep {
