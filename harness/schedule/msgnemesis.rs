@@ -16,7 +16,11 @@ pub(super) fn step_of(d: &msgfault::Drawn) -> MsgStep {
         } else {
             Target::Random
         },
-        to: if d.to_all { Target::All } else { Target::Random },
+        to: if d.to_all {
+            Target::All
+        } else {
+            Target::Random
+        },
         method: d.method,
         action: d.action,
         budget: d.budget,

@@ -1614,7 +1614,12 @@ fn read_step(
                 }
                 if matches!(fault, NemesisFault::Msg(_)) && !proxies {
                     let hint = "set `network = \"rpc\"` in [cluster]";
-                    errs.help(src, it.span.clone(), "message faults need RPC-aware links", hint);
+                    errs.help(
+                        src,
+                        it.span.clone(),
+                        "message faults need RPC-aware links",
+                        hint,
+                    );
                 }
                 faults.push(fault);
             }
