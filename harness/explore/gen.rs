@@ -108,11 +108,16 @@ pub fn load_base(suite: &Path) -> Result<Base, String> {
             .map_err(|e| format!("{}: [explore]: {e}", suite.display()))?,
     };
     check_config(&config).map_err(|e| format!("{}: [explore]: {e}", suite.display()))?;
-    let proxies = table
-        .get("cluster")
+    let cluster = table.get("cluster");
+    // RPC-aware links are proxies too.
+    let proxies = cluster
         .and_then(|c| c.get("proxies"))
         .and_then(Value::as_bool)
-        .unwrap_or(false);
+        .unwrap_or(false)
+        || cluster
+            .and_then(|c| c.get("network"))
+            .and_then(Value::as_str)
+            == Some("rpc");
     if let Some(f) = config
         .faults
         .iter()
@@ -468,7 +473,7 @@ mod tests {
     #[test]
     fn message_faults_are_drawn_as_msg_steps_that_load() {
         let dir = tempfile::tempdir().unwrap();
-        let explore = "[explore]\nfaults = [\"drop-request\", \"drop-reply\", \"delay\", \"duplicate\", \"reorder\"]\nfaults_per_trial = [3, 3]\n";
+        let explore = "[explore]\nfaults = [\"isolate\", \"drop-request\", \"drop-reply\", \"delay\", \"duplicate\", \"reorder\"]\nfaults_per_trial = [3, 3]\n";
         let p = suite_in(
             dir.path(),
             &[(1, "a"), (2, "a"), (3, "a")],
@@ -494,10 +499,15 @@ mod tests {
                 .iter()
                 .filter(|s| matches!(s.action, crate::spec::Action::Heal))
                 .count();
-            assert_eq!((msgs.len(), heals), (n, n), "{trial}");
+            let isolations = spec
+                .steps
+                .iter()
+                .filter(|s| matches!(s.action, crate::spec::Action::Net { .. }))
+                .count();
+            assert_eq!((msgs.len() + isolations, heals), (n, n), "{trial}");
             seen.extend(msgs.iter().map(|a| std::mem::discriminant(a)));
         }
-        assert_eq!(seen.len(), 5, "every kind drawn in 36 faults");
+        assert_eq!(seen.len(), 5, "every message fault drawn in 36 faults");
     }
 
     /// In a mixed cluster the first wait names a kind, and consecutive trials name different
