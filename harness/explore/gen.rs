@@ -505,7 +505,7 @@ mod tests {
                 .filter(|s| matches!(s.action, crate::spec::Action::Net { .. }))
                 .count();
             assert_eq!((msgs.len() + isolations, heals), (n, n), "{trial}");
-            seen.extend(msgs.iter().map(|a| std::mem::discriminant(a)));
+            seen.extend(msgs.iter().map(std::mem::discriminant));
         }
         assert_eq!(seen.len(), 5, "every message fault drawn in 36 faults");
     }
