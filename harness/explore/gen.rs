@@ -93,6 +93,8 @@ pub struct Base {
     /// The node kinds of a mixed cluster, in order of first appearance; trial t waits for a
     /// leader of kind `kinds[t % len]` (issue 13 §1). Empty for a single-kind cluster.
     pub kinds: Vec<String>,
+    /// The `[[node]]` ids, for message faults between two drawn nodes.
+    pub ids: Vec<u32>,
 }
 
 /// Reads SUITE for exploration. Errors name the file and the problem (exit 2 at the caller).
@@ -132,6 +134,14 @@ pub fn load_base(suite: &Path) -> Result<Base, String> {
     refuse_msg_faults_without_rpc(&config, &table)
         .map_err(|e| format!("{}: [explore]: {e}", suite.display()))?;
     let kinds = mixed_kinds(&table);
+    let ids: Vec<u32> = table
+        .get("node")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.get("id").and_then(Value::as_integer))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
     for key in ["step", "seed", "name", "description"] {
         table.remove(key);
     }
@@ -142,6 +152,7 @@ pub fn load_base(suite: &Path) -> Result<Base, String> {
         config,
         has_workload,
         kinds,
+        ids,
     })
 }
 
@@ -236,7 +247,7 @@ fn secs(rng: &mut StdRng, [lo, hi]: [f64; 2]) -> Value {
 }
 
 /// The steps of one fault, drawn from `rng`; `n` numbers its label.
-fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2]) -> Vec<Value> {
+fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2], ids: &[u32]) -> Vec<Value> {
     let label = s(&format!("f{n}"));
     let back = s(&format!("@f{n}"));
     let target = s(if rng.random_bool(0.5) {
@@ -278,8 +289,10 @@ fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2]) -> Vec<Value
         | Fault::Duplicate
         | Fault::Reorder => {
             let kind = f.msg_kind().expect("a message fault");
+            let d = msgfault::draw(kind, rng);
+            let ends = msg_ends(rng, &d, ids);
             vec![
-                msg_step(kind, &msgfault::draw(kind, rng)),
+                msg_step(kind, &d, ends),
                 step(&[hold]),
                 step(&[("heal", Value::Boolean(true))]),
             ]
@@ -287,8 +300,24 @@ fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2]) -> Vec<Value
     }
 }
 
+/// `from` and `to` of a drawn message fault: the leader to all or to a follower; a random
+/// node to all; or two distinct node ids drawn now (never a node to itself).
+fn msg_ends(rng: &mut StdRng, d: &msgfault::Drawn, ids: &[u32]) -> (Value, Value) {
+    match (d.from_leader, d.to_all) {
+        (true, true) => (s("leader"), s("all")),
+        (true, false) => (s("leader"), s("follower")),
+        (false, false) if ids.len() >= 2 => {
+            let a = rng.random_range(0..ids.len());
+            let b = (a + rng.random_range(1..ids.len())) % ids.len();
+            let id = |i: usize| Value::Integer(i64::from(ids[i]));
+            (id(a), id(b))
+        }
+        (false, _) => (s("random"), s("all")),
+    }
+}
+
 /// A `msg` step with every drawn value written out (see `harness/spec/msgstep.rs`).
-fn msg_step(kind: MsgKind, d: &msgfault::Drawn) -> Value {
+fn msg_step(kind: MsgKind, d: &msgfault::Drawn, (from, to): (Value, Value)) -> Value {
     let method = MsgMethod::NAMES
         .iter()
         .find(|n| MsgMethod::parse(n) == Some(d.method))
@@ -297,8 +326,8 @@ fn msg_step(kind: MsgKind, d: &msgfault::Drawn) -> Value {
     let mut pairs = vec![
         ("msg", s(kind.name())),
         ("method", s(method)),
-        ("from", s(if d.from_leader { "leader" } else { "random" })),
-        ("to", s(if d.to_all { "all" } else { "random" })),
+        ("from", from),
+        ("to", to),
     ];
     pairs.push(match d.budget {
         Budget::Next(n) => ("count", int(u64::from(n))),
@@ -335,7 +364,7 @@ pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
     for i in 0..n {
         steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
         let f = c.faults[rng.random_range(0..c.faults.len())];
-        steps.extend(fault_steps(&mut rng, f, i + 1, c.gap_s));
+        steps.extend(fault_steps(&mut rng, f, i + 1, c.gap_s, &base.ids));
     }
     steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
     if base.has_workload {
@@ -506,6 +535,18 @@ mod tests {
                 .count();
             assert_eq!((msgs.len() + isolations, heals), (n, n), "{trial}");
             seen.extend(msgs.iter().map(std::mem::discriminant));
+            for m in spec.steps.iter().filter_map(|s| match &s.action {
+                crate::spec::Action::Msg(m) => Some(m),
+                _ => None,
+            }) {
+                use crate::spec::Target;
+                match (&m.from, &m.to) {
+                    (Target::Ids(a), Target::Ids(b)) => assert!(a != b, "{trial}"),
+                    (Target::Leader, Target::All | Target::Follower)
+                    | (Target::Random, Target::All) => {}
+                    other => panic!("{other:?} may hit no link\n{trial}"),
+                }
+            }
         }
         assert_eq!(seen.len(), 5, "every message fault drawn in 36 faults");
     }
