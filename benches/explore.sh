@@ -7,7 +7,9 @@
 #
 # Needs a release build (`cargo build --release --bins`). Each exploration runs in a private
 # network namespace when `unshare -n` works (root), else on ports 31500-31599. SHRINK_RUNS=K
-# (default 3; 0 skips shrinking) sets shrink's runs per candidate.
+# (default 3; 0 skips shrinking) sets shrink's runs per candidate. NETWORK=rpc runs the nodes
+# behind RPC-aware links and adds message faults (drop-request, drop-reply, delay, duplicate,
+# reorder) to the fault mix (issue 12 §2); the default, NETWORK=tcp, uses the TCP link proxies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,6 +23,16 @@ if [ ${#BUGS[@]} -eq 0 ]; then
         no-step-down commit-no-min)
 fi
 SHRINK_RUNS=${SHRINK_RUNS:-3}
+NETWORK=${NETWORK:-tcp}
+case $NETWORK in
+  tcp) LINKS='proxies = true'
+       MIX='"kill", "stop", "pause", "crash-all", "isolate", "halves"'
+       PER='[1, 4]' ;;
+  rpc) LINKS='network = "rpc"'
+       MIX='"kill", "pause", "crash-all", "isolate", "drop-request", "drop-reply", "delay", "delay", "duplicate", "duplicate", "reorder", "reorder"'
+       PER='[2, 6]' ;;
+  *) echo "NETWORK must be tcp or rpc, got $NETWORK" >&2; exit 2 ;;
+esac
 H=$ROOT/target/release/raft-harness
 NODE=$ROOT/target/release/rust-node
 WORK=$(mktemp -d /tmp/rh-bench-explore.XXXXXX)
@@ -33,17 +45,19 @@ suite() { # BUG -> suite file
     echo "[kind.bug]"
     echo "command = [\"$NODE\", \"{id}\", \"{port}\", \"{peers}\", \"--host\", \"{host}\", \"--data-dir\", \"{data_dir}\", \"--journal\", \"{journal}\", \"--election-timeout-ms\", \"{election_timeout_ms}\", \"--heartbeat-ms\", \"{heartbeat_ms}\", \"--bug\", \"$1\"]"
     echo "ready_timeout_s = 30"
-    printf '[cluster]\nbase_port = 31500\nproxies = true\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 60\n'
+    printf '[cluster]\nbase_port = 31500\n%s\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 60\n' "$LINKS"
     for i in 1 2 3 4 5; do printf '[[node]]\nid = %d\nkind = "bug"\n' "$i"; done
     printf '[workload]\ntype = "register"\nclients = 5\nrate = 50\nkeys = 3\n'
     printf '[checks]\nrequired = ["election_safety", "log_matching", "leader_completeness", "state_machine_safety", "durability", "linearizable", "read_validity"]\n'
-    printf '[explore]\nfaults = ["kill", "stop", "pause", "crash-all", "isolate", "halves"]\nfaults_per_trial = [1, 4]\ngap_s = [0.3, 2.0]\n'
+    printf '[explore]\nfaults = [%s]\nfaults_per_trial = %s\ngap_s = [0.3, 2.0]\n' "$MIX" "$PER"
   } > "$f"
   echo "$f"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
+echo "# trials: per seed, the trials run until found (Nx: N trials, nothing found)"
+echo "network: $NETWORK; fault mix: $MIX; faults per trial: $PER; budget $BUDGET; seeds: $SEEDS"
 printf '%-20s %-6s %-22s %-14s %-8s %s\n' bug found check "median_s(n)" trials shrunk
 for bug in "${BUGS[@]}"; do
   s=$(suite "$bug"); times=(); checks=(); trials=(); found=0; first=""
@@ -57,6 +71,8 @@ for bug in "${BUGS[@]}"; do
       checks+=("$(sed -E 's/.*\): ([a-z_]+) failed.*/\1/' <<<"$line")")
       trials+=("$(sed -E 's/FOUND after ([0-9]+) trials.*/\1/' <<<"$line")")
       [ -z "$first" ] && first=$out/failing.toml
+    elif [[ $line == no\ safety* ]]; then
+      trials+=("$(sed -E 's/no safety failure in ([0-9]+) trials.*/\1/' <<<"$line")x")
     fi
   done
   shrunk=-

@@ -6,6 +6,7 @@
 //! multi-suite runner and reads back each report → the first safety failure ends the search;
 //! [`shrink`] re-runs candidates of a failing suite with steps removed and sleeps shortened.
 pub mod gen;
+pub mod keep;
 pub mod shrink;
 pub mod trial;
 

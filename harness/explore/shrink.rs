@@ -71,23 +71,13 @@ impl Shrinker<'_> {
         t
     }
 
-    /// ddmin over the step list: remove chunks of halving size while the failure reproduces.
-    fn steps(&mut self, mut steps: Vec<Value>) -> Result<Vec<Value>, String> {
-        let mut chunk = steps.len().div_ceil(2);
-        while chunk >= 1 {
-            let mut i = 0;
-            while i < steps.len() {
-                let mut cand = steps.clone();
-                cand.drain(i..(i + chunk).min(steps.len()));
-                if !cand.is_empty() && self.failures(&self.with_steps(&cand))?.0 > 0 {
-                    steps = cand;
-                } else {
-                    i += chunk;
-                }
-            }
-            chunk /= 2;
-        }
-        Ok(steps)
+    /// ddmin over the step list, never removing the waits later steps need
+    /// ([`super::keep::needed_waits`]).
+    fn steps(&mut self, steps: Vec<Value>) -> Result<Vec<Value>, String> {
+        ddmin(
+            steps,
+            &mut |s| Ok(self.failures(&self.with_steps(s))?.0 > 0),
+        )
     }
 
     /// Halves every `sleep_s` (down to 0.1 s) while the failure reproduces.
@@ -135,6 +125,38 @@ impl Shrinker<'_> {
         }
         Ok(())
     }
+}
+
+/// Zeller's ddmin (complement removal) over `steps`: removes chunks of halving size while
+/// `fails` holds, but never a step [`super::keep::needed_waits`] marks. Never an empty list.
+fn ddmin(
+    steps: Vec<Value>,
+    fails: &mut dyn FnMut(&[Value]) -> Result<bool, String>,
+) -> Result<Vec<Value>, String> {
+    let keep = super::keep::needed_waits(&steps);
+    let pick = |rem: &[usize]| -> Vec<Value> {
+        (0..steps.len())
+            .filter(|i| keep[*i] || rem.contains(i))
+            .map(|i| steps[i].clone())
+            .collect()
+    };
+    let mut removable: Vec<usize> = (0..steps.len()).filter(|&i| !keep[i]).collect();
+    let mut chunk = removable.len().div_ceil(2);
+    while chunk >= 1 {
+        let mut i = 0;
+        while i < removable.len() {
+            let mut cand = removable.clone();
+            cand.drain(i..(i + chunk).min(removable.len()));
+            let s = pick(&cand);
+            if !s.is_empty() && fails(&s)? {
+                removable = cand;
+            } else {
+                i += chunk;
+            }
+        }
+        chunk /= 2;
+    }
+    Ok(pick(&removable))
 }
 
 fn sleep_secs(v: &Value) -> Option<f64> {
@@ -265,4 +287,46 @@ fn full_count(sh: &mut Shrinker, steps: &[Value]) -> Result<(usize, usize), Stri
 /// Shrinks nothing itself: the output folder of `shrink FILE` by default.
 pub fn default_out(file: &Path) -> PathBuf {
     super::default_out("shrink", file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A "bug" that shows whenever the kill of the leader runs: ddmin cuts everything else but
+    /// keeps the leader wait the kill needs (before, it cut the wait too).
+    #[test]
+    fn ddmin_keeps_the_wait_a_targeted_fault_needs() {
+        let t: Table = toml::from_str(
+            r#"step = [
+              { wait = "leader", timeout_s = 30 },
+              { workload = "start" },
+              { sleep_s = 1.5 },
+              { fault = "kill", target = "leader", label = "f1" },
+              { sleep_s = 0.7 },
+              { fault = "restart", target = "@f1" },
+              { wait = "caught-up" },
+            ]"#,
+        )
+        .unwrap();
+        let steps = t["step"].as_array().unwrap().clone();
+        let mut tried = 0;
+        let out = ddmin(steps, &mut |s| {
+            tried += 1;
+            assert!(
+                s[0].get("wait").is_some(),
+                "a candidate without the wait: {s:?}"
+            );
+            Ok(s.iter()
+                .any(|x| x.get("fault").and_then(Value::as_str) == Some("kill")))
+        })
+        .unwrap();
+        let names: Vec<String> = out.iter().map(|s| s.to_string()).collect();
+        assert_eq!(out.len(), 2, "{names:?}");
+        assert!(
+            out[0].get("wait").is_some() && out[1].get("fault").is_some(),
+            "{names:?}"
+        );
+        assert!(tried > 3);
+    }
 }

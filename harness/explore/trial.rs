@@ -18,6 +18,12 @@ pub const SAFETY_CHECKS: &[&str] = &[
     "linearizable",
     "read_validity",
     "isolated_commits",
+    // From the wire (`network = "rpc"`) and the journals (issue 12 §3).
+    "vote_safety",
+    "leader_legitimacy",
+    "append_consistency",
+    "commit_safety",
+    "term_monotonicity",
 ];
 
 /// What one trial run came to.

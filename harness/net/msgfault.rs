@@ -109,6 +109,37 @@ pub enum MsgAction {
     Reorder { max_hold_ms: u64 },
 }
 
+/// The five kinds of message fault, without their parameters: what a nemesis fault list or an
+/// `[explore]` fault mix names (issue 12 §2). A concrete [`MsgAction`] is drawn per fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MsgKind {
+    DropRequest,
+    DropReply,
+    Delay,
+    Duplicate,
+    Reorder,
+}
+
+impl MsgKind {
+    /// Names and kinds, as in `[[step]] msg = ...`.
+    pub const WORDS: &'static [(&'static str, MsgKind)] = &[
+        ("drop-request", MsgKind::DropRequest),
+        ("drop-reply", MsgKind::DropReply),
+        ("delay", MsgKind::Delay),
+        ("duplicate", MsgKind::Duplicate),
+        ("reorder", MsgKind::Reorder),
+    ];
+
+    /// The name of [`MsgKind::WORDS`].
+    pub fn name(self) -> &'static str {
+        MsgKind::WORDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(w, _)| w)
+    }
+}
+
 /// How often a rule fires.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -178,6 +209,63 @@ impl MsgFault {
             Budget::Next(n) => format!("next {n}"),
         };
         format!("{action} of {method} on {} ({budget})", links.join(" "))
+    }
+}
+
+/// A message fault drawn at random for a nemesis or an `explore` trial: the concrete method,
+/// action and budget, and whom it hits — calls from the leader (else from one random node) to
+/// every other node (else to one random other node).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Drawn {
+    pub method: MsgMethod,
+    pub action: MsgAction,
+    pub budget: Budget,
+    pub from_leader: bool,
+    pub to_all: bool,
+}
+
+/// Draws the parameters of a `kind` fault from `rng` (seeded by the caller, so a run replays):
+/// a method among the Raft RPCs (RequestVote, AppendEntries with or without entries, any);
+/// delays of 20–1500 ms; a duplicate 20–500 ms later; reorder holds up to 200–2000 ms; the
+/// next 1–5 matching calls or each with probability 0.2–1.0. Always passes
+/// [`MsgFault::validate`].
+pub fn draw(kind: MsgKind, rng: &mut impl rand::Rng) -> Drawn {
+    const METHODS: [MsgMethod; 5] = [
+        MsgMethod::AppendEntries,
+        MsgMethod::AppendWithEntries,
+        MsgMethod::Heartbeat,
+        MsgMethod::RequestVote,
+        MsgMethod::Any,
+    ];
+    let method = METHODS[rng.random_range(0..METHODS.len())];
+    let action = match kind {
+        MsgKind::DropRequest => MsgAction::DropRequest,
+        MsgKind::DropReply => MsgAction::DropReply,
+        MsgKind::Delay => {
+            let min_ms = rng.random_range(20..=500);
+            MsgAction::Delay {
+                min_ms,
+                max_ms: rng.random_range(min_ms..=1500),
+            }
+        }
+        MsgKind::Duplicate => MsgAction::Duplicate {
+            after_ms: rng.random_range(20..=500),
+        },
+        MsgKind::Reorder => MsgAction::Reorder {
+            max_hold_ms: rng.random_range(200..=2000),
+        },
+    };
+    let budget = if rng.random_bool(0.5) {
+        Budget::Next(rng.random_range(1..=5))
+    } else {
+        Budget::Rate(f64::from(rng.random_range(2..=10u32)) / 10.0)
+    };
+    Drawn {
+        method,
+        action,
+        budget,
+        from_leader: rng.random_bool(0.5),
+        to_all: rng.random_bool(0.5),
     }
 }
 
@@ -259,5 +347,38 @@ mod tests {
         let ok = fault(Budget::Next(3), MsgAction::DropReply);
         assert!(ok.validate().is_ok());
         assert_eq!(ok.describe(), "drop-reply of heartbeat on 1→2 (next 3)");
+    }
+
+    #[test]
+    fn drawn_faults_are_valid_seeded_and_of_their_kind() {
+        use rand::SeedableRng;
+        for (_, kind) in MsgKind::WORDS {
+            for seed in 0..200 {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+                let d = draw(*kind, &mut rng);
+                let mut again = rand::rngs::StdRng::seed_from_u64(seed);
+                assert_eq!(d, draw(*kind, &mut again), "the same seed draws the same");
+                let f = MsgFault {
+                    links: [(1, 2)].into_iter().collect(),
+                    method: d.method,
+                    action: d.action,
+                    budget: d.budget,
+                };
+                assert_eq!(f.validate(), Ok(()), "{kind:?} seed {seed}: {f:?}");
+                let same_kind = matches!(
+                    (kind, d.action),
+                    (MsgKind::DropRequest, MsgAction::DropRequest)
+                        | (MsgKind::DropReply, MsgAction::DropReply)
+                        | (MsgKind::Delay, MsgAction::Delay { .. })
+                        | (MsgKind::Duplicate, MsgAction::Duplicate { .. })
+                        | (MsgKind::Reorder, MsgAction::Reorder { .. })
+                );
+                assert!(same_kind, "{kind:?} drew {:?}", d.action);
+                if let Budget::Rate(r) = d.budget {
+                    assert!(r > 0.0, "a rate of 0 would inject nothing");
+                }
+            }
+        }
+        assert_eq!(MsgKind::Reorder.name(), "reorder");
     }
 }

@@ -2,6 +2,7 @@
 //! workload on/off, process faults, network faults, repeats, random nemesis —
 //! and records what it did and when, for the checkers and the report.
 mod lead;
+mod msgnemesis;
 mod msgstep;
 pub mod netfault;
 
@@ -955,6 +956,7 @@ impl<'a> Exec<'a> {
                     self.pause_for(interval).await?;
                     self.net_step(&Action::Heal, at).await?;
                 }
+                NemesisFault::Msg(kind) => self.nemesis_msg(kind, interval, at).await?,
             }
             self.pause_for(interval).await?;
         }

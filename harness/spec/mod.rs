@@ -220,6 +220,8 @@ pub enum WaitFor {
 pub enum NemesisFault {
     Proc(ProcFault),
     Net(NetShape),
+    /// A message fault on RPC-aware links, its parameters drawn per injection (issue 12 §2).
+    Msg(crate::net::msgfault::MsgKind),
 }
 
 #[derive(Debug, Clone)]

@@ -35,6 +35,13 @@ pub(super) const KEYS: &[&str] = &[
     "max_hold_ms",
 ];
 
+/// The nemesis's words for message faults (`faults = ["drop-reply", "duplicate", ...]`).
+pub(super) fn nemesis_words() -> impl Iterator<Item = (&'static str, super::NemesisFault)> {
+    crate::net::msgfault::MsgKind::WORDS
+        .iter()
+        .map(|(w, k)| (*w, super::NemesisFault::Msg(*k)))
+}
+
 /// A message-fault step: which calls (from × to, method), what to do, how often.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MsgStep {
@@ -173,5 +180,52 @@ fn read_end(
         }
         Value::Str(_) => super::as_word(src, errs, v, key, super::TARGET_WORDS),
         _ => super::read_ids(src, errs, v, key, ids).map(Target::Ids),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::net::msgfault::MsgKind;
+    use crate::spec::{load, Action, NemesisFault};
+
+    fn load_suite(cluster: &str, faults: &str) -> Result<crate::spec::Spec, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let nodes: String = (1..=3)
+            .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
+            .collect();
+        let text = format!(
+            "[kind.k]\ncommand = [\"true\", \"{{id}}\", \"{{peers}}\"]\n[cluster]\n{cluster}\n{nodes}\
+             [[step]]\nnemesis = true\nfaults = {faults}\n"
+        );
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        load(&p).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_nemesis_takes_message_faults_on_rpc_links_only() {
+        let all = r#"["kill", "drop-request", "drop-reply", "delay", "duplicate", "reorder"]"#;
+        let spec = load_suite("network = \"rpc\"", all).unwrap();
+        let Action::Nemesis { faults, .. } = &spec.steps[0].action else {
+            panic!("{:?}", spec.steps[0].action);
+        };
+        let msgs: Vec<MsgKind> = faults
+            .iter()
+            .filter_map(|f| match f {
+                NemesisFault::Msg(k) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<MsgKind> = MsgKind::WORDS.iter().map(|(_, k)| *k).collect();
+        assert_eq!(msgs, want);
+        for cluster in ["", "proxies = false"] {
+            let e = load_suite(cluster, r#"["kill", "duplicate"]"#).unwrap_err();
+            assert!(
+                e.contains("s.toml:") && e.contains("message faults need RPC-aware links"),
+                "{e}"
+            );
+        }
+        let e = load_suite("network = \"rpc\"", r#"["duplicates"]"#).unwrap_err();
+        assert!(e.contains("duplicates"), "{e}");
     }
 }

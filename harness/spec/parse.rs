@@ -1506,6 +1506,7 @@ fn read_step(
                 .filter(|(_, p)| *p != ProcFault::Resume)
                 .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
                 .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
+                .chain(msgstep::nemesis_words())
                 .collect();
             let mut faults = Vec::new();
             let fv = f.require(src, errs, "faults")?;
@@ -1535,6 +1536,15 @@ fn read_step(
                         it.span.clone(),
                         "network faults need the per-link proxies",
                         "set `proxies = true` in [cluster]",
+                    );
+                }
+                if matches!(fault, NemesisFault::Msg(_)) && !proxies {
+                    let hint = "set `network = \"rpc\"` in [cluster]";
+                    errs.help(
+                        src,
+                        it.span.clone(),
+                        "message faults need RPC-aware links",
+                        hint,
                     );
                 }
                 faults.push(fault);
