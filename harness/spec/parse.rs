@@ -8,6 +8,9 @@ use std::path::Path;
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
 
+#[path = "arrivals.rs"]
+mod arrivals;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -356,6 +359,8 @@ const WORKLOAD_KEYS: &[&str] = &[
     "targets",
     "request_timeout_ms",
     "group",
+    "mode",
+    "max_clients",
 ];
 const GROUP_KEYS: &[&str] = &["clients", "rate", "targets"];
 const CHECKS_KEYS: &[&str] = &[
@@ -1055,6 +1060,7 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         None => Vec::new(),
         Some(g) => read_groups(src, errs, g, ids, rate),
     };
+    let (mode, max_clients) = arrivals::read(src, errs, &f, clients, rate, &groups);
     Some(Workload {
         kind: kind?,
         clients,
@@ -1062,6 +1068,8 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         keys,
         targets,
         request_timeout_ms,
+        mode,
+        max_clients,
         groups,
     })
 }
