@@ -213,7 +213,9 @@ pub fn start(w: &Workload, nodes: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u
             .into_iter()
             .enumerate()
             .map(|(i, g)| {
-                let rng = StdRng::seed_from_u64(seed ^ (0xA24B_AED4_963E_E407u64 * (i as u64 + 1)));
+                let rng = StdRng::seed_from_u64(
+                    seed ^ 0xA24B_AED4_963E_E407u64.wrapping_mul(i as u64 + 1),
+                );
                 let (w, sh, rec, stop) = (w.clone(), sh.clone(), rec.clone(), stop_rx.clone());
                 tokio::spawn(open::group_loop(w, g, sh, rec, stop, rng))
             })
