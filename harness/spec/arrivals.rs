@@ -121,9 +121,9 @@ mod tests {
     fn open_loop_mistakes_are_named_at_their_key() {
         let e = errors("mode = \"open\"");
         assert!(e.contains("need a rate above 0"), "{e}");
-        assert!(e.contains("s.toml:6"), "points at `mode`: {e}");
+        assert!(e.contains("s.toml:11"), "points at `mode`: {e}");
         let e = errors("mode = \"open\"\nrate = 0");
-        assert!(e.contains("s.toml:7") && e.contains("need a rate"), "{e}");
+        assert!(e.contains("s.toml:12") && e.contains("need a rate"), "{e}");
         let e = errors("mode = \"open\"\nrate = 10\n[[workload.group]]\nrate = 0");
         assert!(
             e.contains("need a rate above 0"),
