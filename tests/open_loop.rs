@@ -4,7 +4,7 @@ mod support;
 use std::path::Path;
 use support::kinds::write_kinds;
 use support::suite::{
-    assert_ports_free, cluster, find, json, latest_report, nodes, run_assert, steps, write_suite,
+    assert_ports_free, cluster, find, latest_report, nodes, run_assert, steps, write_suite,
 };
 
 /// The history of the last run (`history.jsonl`), one JSON object a line.
