@@ -108,6 +108,8 @@ async fn measure(addr: SocketAddr, clients: u32) -> (f64, f64, f64) {
         keys: 1,
         targets: vec![],
         request_timeout_ms: 3000,
+        mode: raft_harness::spec::ClientMode::Closed,
+        max_clients: None,
         groups: vec![],
     };
     let rec = Recorder::new(Instant::now(), BTreeSet::new());

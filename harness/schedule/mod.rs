@@ -11,7 +11,7 @@ use crate::history::Outcome;
 use crate::observe::view::{self, CommitTarget, NodeState};
 use crate::observe::{Observer, StatusSample};
 use crate::report::progress::Progress;
-use crate::spec::{Action, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
+use crate::spec::{Action, ClientMode, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
 pub use crate::trace::FaultEvent;
 use crate::trace::{FaultAction, WaitCondition, WaitRecord};
 use crate::workload::{self, Recorder};
@@ -259,11 +259,16 @@ impl<'a> Exec<'a> {
 
     pub async fn stop_workload(&mut self) {
         if let Some(r) = self.workload.take() {
-            r.stop().await;
+            let stats = r.stop().await;
             if let Some(s) = self.workload_started_us.take() {
                 self.workload_active_us += self.obs.now_us() - s;
             }
-            self.record(FaultAction::WorkloadStop, vec![], String::new(), "");
+            let open = self.spec.workload.as_ref().map(|w| w.mode) == Some(ClientMode::Open);
+            let detail = workload::open::note(&mut self.metrics, stats, open);
+            if stats.dropped > 0 {
+                self.progress.line(format!("workload: {detail}"));
+            }
+            self.record(FaultAction::WorkloadStop, vec![], detail, "");
         }
     }
 

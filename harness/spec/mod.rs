@@ -138,10 +138,32 @@ pub struct Workload {
     /// Nodes clients send to; empty = every node.
     pub targets: Vec<u32>,
     pub request_timeout_ms: u64,
+    /// `mode`: closed-loop clients or open-loop arrivals (issue 13 §1).
+    pub mode: ClientMode,
+    /// `max_clients` (open loop): most logical clients with a request in flight at once, per
+    /// group; `None` = [`crate::workload::open::default_cap`].
+    pub max_clients: Option<u32>,
     /// More client groups of the same type and keys (`[[workload.group]]`), each
     /// with its own nodes: e.g. clients of the majority side of a partition, so
     /// reads complete there while the main group writes to the minority.
     pub groups: Vec<ClientGroup>,
+}
+
+/// `[workload] mode`: whether arrivals wait for answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientMode {
+    /// `clients` clients, each with one request in flight: the next request waits for the
+    /// previous answer (then for the gap of `rate`). All stuck on a dead leader = no arrivals.
+    #[default]
+    Closed,
+    /// Poisson arrivals at `rate` whatever the answers: each goes to a free logical client, a
+    /// new one when none is free, up to `max_clients` (beyond: the arrival is dropped, counted).
+    Open,
+}
+
+impl ClientMode {
+    pub const WORDS: &'static [(&'static str, ClientMode)] =
+        &[("closed", ClientMode::Closed), ("open", ClientMode::Open)];
 }
 
 /// A further group of workload clients (`[[workload.group]]`).

@@ -10,6 +10,9 @@ use std::path::Path;
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
 
+#[path = "arrivals.rs"]
+mod arrivals;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -981,13 +984,24 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         None => Vec::new(),
         Some(g) => read_groups(src, errs, g, ids, rate),
     };
+    let clients = f.clients.map_or(3, |c| c.0 as u32);
+    // `mode` / `max_clients` depend on the other keys (arrivals.rs): read from the raw table,
+    // whose keys serde has already checked.
+    let present: Vec<&str> = match &n.value {
+        Value::Table(entries) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let raw = fields(src, errs, n, "[workload]", &present)?;
+    let (mode, max_clients) = arrivals::read(src, errs, &raw, clients, rate, &groups);
     Some(Workload {
         kind: f.kind,
-        clients: f.clients.map_or(3, |c| c.0 as u32),
+        clients,
         rate,
         keys: f.keys.map_or(3, |k| k.0 as u32),
         targets,
         request_timeout_ms: f.request_timeout_ms.map_or(3000, |t| t.0),
+        mode,
+        max_clients,
         groups,
     })
 }

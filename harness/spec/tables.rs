@@ -76,6 +76,11 @@ pub struct WorkloadTable {
     pub targets: Option<Node>,
     pub request_timeout_ms: Option<UInt<10, 600_000>>,
     pub group: Option<Node>,
+    /// `mode` and `max_clients` are read with the rest of the table in mind (arrivals.rs).
+    #[serde(rename = "mode")]
+    pub _mode: Option<IgnoredAny>,
+    #[serde(rename = "max_clients")]
+    pub _max_clients: Option<IgnoredAny>,
 }
 
 /// `[[workload.group]]`.

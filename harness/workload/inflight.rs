@@ -48,7 +48,29 @@ pub fn metrics(history: &[Op], fault_us: &[u64]) -> Vec<(String, f64)> {
         .collect();
     let caught = counts.iter().filter(|&&c| c > 0).count();
     m.push(("faults_with_requests_in_flight".into(), caught as f64));
+    for (i, &t) in fault_us.iter().enumerate() {
+        let rate = ok_per_s_after(history, t, AFTER_FAULT_US);
+        m.push((format!("ok_per_s_after_fault.{}", i + 1), rate));
+    }
     m
+}
+
+/// The window after a fault in which `ok_per_s_after_fault.N` counts acknowledgements: 2 s.
+pub const AFTER_FAULT_US: u64 = 2_000_000;
+
+/// Acknowledged client operations per second in `[t_us, t_us + window_us)`: `ok` ops of the
+/// workload's clients (not the harness's probes, client 0) answered in the window, whenever
+/// invoked. What the workload kept committing while the fault was fresh.
+pub fn ok_per_s_after(history: &[Op], t_us: u64, window_us: u64) -> f64 {
+    let n = history
+        .iter()
+        .filter(|op| op.client != 0 && op.outcome == crate::history::Outcome::Ok)
+        .filter(|op| {
+            op.complete_us
+                .is_some_and(|c| c >= t_us && c < t_us + window_us)
+        })
+        .count();
+    n as f64 / (window_us as f64 / 1e6)
 }
 
 #[cfg(test)]
@@ -98,7 +120,29 @@ mod tests {
         assert_eq!(m[1], ("in_flight_at_fault.2".to_string(), 2.0));
         assert_eq!(m[2], ("faults_with_requests_in_flight".to_string(), 1.0));
         let none = metrics(&h, &[50]);
-        assert_eq!(none.last().unwrap().1, 0.0);
+        assert_eq!(none[1], ("faults_with_requests_in_flight".to_string(), 0.0));
         assert!(metrics(&[], &[50]).is_empty());
+    }
+
+    #[test]
+    fn acknowledgements_after_a_fault_count_ok_answers_of_clients_in_the_window() {
+        let mut probe = op(9, 100, Some(150));
+        probe.client = 0;
+        let mut failed = op(10, 100, Some(160));
+        failed.outcome = Outcome::Fail;
+        let h = vec![
+            op(1, 50, Some(90)),    // answered before the fault
+            op(2, 80, Some(120)),   // invoked before, answered in the window: counts
+            op(3, 200, Some(1099)), // last µs of the window: counts
+            op(4, 300, Some(1100)), // answered at the window's end: not counted
+            op(5, 300, None),       // info: never acknowledged
+            probe,
+            failed,
+        ];
+        // Window [100, 1100) of 1000 µs = 1 ms: 2 ops → 2000 per second.
+        assert_eq!(ok_per_s_after(&h, 100, 1000), 2000.0);
+        assert_eq!(ok_per_s_after(&h, 2000, 1000), 0.0);
+        let m = metrics(&h, &[100]);
+        assert_eq!(m.last().unwrap().0, "ok_per_s_after_fault.1");
     }
 }

@@ -6,11 +6,13 @@
 //! the original protocol), judged for durability.
 pub mod clients;
 pub mod inflight;
+pub mod open;
 
 use crate::client;
 use crate::history::{Command, Op, Outcome};
 use crate::proto::{ClientResponseMessage, Outcome as Wire};
-use crate::spec::{Workload, WorkloadKind};
+use crate::spec::{ClientMode, Workload, WorkloadKind};
+pub use open::Stats;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
@@ -135,16 +137,21 @@ impl Recorder {
 /// Running clients; dropping the handle does not stop them, `stop` does.
 pub struct Running {
     stop: tokio::sync::watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: Vec<tokio::task::JoinHandle<Stats>>,
 }
 
 impl Running {
     /// Stop issuing new operations and wait for those in flight (each has a deadline).
-    pub async fn stop(self) {
+    /// Returns what the clients did besides the history (arrivals dropped at the cap, …).
+    pub async fn stop(self) -> Stats {
         let _ = self.stop.send(true);
+        let mut s = Stats::default();
         for t in self.tasks {
-            let _ = t.await;
+            if let Ok(t) = t.await {
+                s.add(t);
+            }
         }
+        s
     }
 }
 
@@ -191,10 +198,33 @@ fn plans(w: &Workload, nodes: &[(u32, SocketAddr)]) -> Vec<ClientPlan> {
 }
 
 /// Start the workload's clients: `w.clients` sending to `w.targets`, then each
-/// `[[workload.group]]`. `nodes` gives every node's (id, address).
+/// `[[workload.group]]`, closed loop or open loop ([`open`]) as `w.mode` says. `nodes` gives
+/// every node's (id, address).
 pub fn start(w: &Workload, nodes: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u64) -> Running {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let values = Arc::new(AtomicU64::new(1));
+    if w.mode == ClientMode::Open {
+        let sh = open::Shared {
+            ids: Arc::new(std::sync::atomic::AtomicU32::new(1)),
+            values,
+            seq: Arc::new(AtomicU64::new(0)),
+        };
+        let tasks = open::groups(w, &nodes)
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let rng = StdRng::seed_from_u64(
+                    seed ^ 0xA24B_AED4_963E_E407u64.wrapping_mul(i as u64 + 1),
+                );
+                let (w, sh, rec, stop) = (w.clone(), sh.clone(), rec.clone(), stop_rx.clone());
+                tokio::spawn(open::group_loop(w, g, sh, rec, stop, rng))
+            })
+            .collect();
+        return Running {
+            stop: stop_tx,
+            tasks,
+        };
+    }
     let tasks = plans(w, &nodes)
         .into_iter()
         .map(|p| {
@@ -225,7 +255,12 @@ async fn client_loop(
     mut stop: tokio::sync::watch::Receiver<bool>,
     values: Arc<AtomicU64>,
     mut rng: StdRng,
-) {
+) -> Stats {
+    let mut stats = Stats {
+        made: 1,
+        max_busy: 1,
+        ..Stats::default()
+    };
     let mut clients: HashMap<u32, client::Client> = p
         .targets
         .iter()
@@ -241,10 +276,11 @@ async fn client_loop(
     if let Some(g) = p.gap {
         tokio::select! {
             _ = tokio::time::sleep(clients::start_offset(&mut rng, g)) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => return stats,
         }
     }
     while !*stop.borrow() && !p.targets.is_empty() {
+        stats.arrivals += 1;
         let started = Instant::now();
         let (node, _) = p.targets[rng.random_range(0..p.targets.len())];
         let command = match w.kind {
@@ -259,6 +295,8 @@ async fn client_loop(
         }
         if op.outcome == Outcome::Info {
             logical += p.total;
+            stats.retired += 1;
+            stats.made += 1;
         }
         // Without a rate, back off briefly after a failure so a dead node is not hammered.
         let gap = match (p.gap, op.outcome) {
@@ -273,6 +311,7 @@ async fn client_loop(
             }
         }
     }
+    stats
 }
 
 /// 40% GET, 40% SET with a fresh value, 20% CAS from a value this client saw.
@@ -374,6 +413,8 @@ mod tests {
             keys: 2,
             targets: vec![1, 2],
             request_timeout_ms: 1000,
+            mode: ClientMode::Closed,
+            max_clients: None,
             groups: vec![crate::spec::ClientGroup {
                 clients: 1,
                 rate: 10.0,
