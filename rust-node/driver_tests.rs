@@ -14,6 +14,7 @@ fn single_node(dir: &std::path::Path) -> Driver {
         unsafe_stale_reads: false,
         pre_vote: true,
         check_quorum: true,
+        bugs: Default::default(),
     });
     let (storage, hs, log) = Storage::open(dir).expect("data dir opens");
     let journal = Journal::open(1, None).expect("no journal");
