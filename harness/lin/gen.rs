@@ -156,20 +156,21 @@ fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Optio
     }
 }
 
+/// Positions of the completed `ok` GETs in `ops`.
+fn completed_gets(ops: &[Op]) -> Vec<usize> {
+    let done_get = |o: &Op| {
+        o.outcome == Outcome::Ok
+            && o.complete_us.is_some()
+            && matches!(o.kv(), Some(Command::Get { .. }))
+    };
+    (0..ops.len()).filter(|&i| done_get(&ops[i])).collect()
+}
+
 /// Makes the history certainly not linearizable: one completed `ok` GET (chosen
 /// by `pick`) now returns a value no operation ever wrote. Returns its id, or
 /// `None` when the history has no such GET.
 pub fn corrupt_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
-    let reads: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            o.outcome == Outcome::Ok
-                && o.complete_us.is_some()
-                && matches!(o.kv(), Some(Command::Get { .. }))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let reads = completed_gets(ops);
     let &i = reads.get(pick % reads.len().max(1))?;
     ops[i].result = Some("never-written".into());
     Some(ops[i].id)
@@ -221,16 +222,7 @@ fn overwritten_value(ops: &[Op], g: usize) -> Option<String> {
 /// no longer held when the read was invoked. Returns its id, or `None` when no
 /// GET can be made stale.
 pub fn stale_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
-    let reads: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            o.outcome == Outcome::Ok
-                && o.complete_us.is_some()
-                && matches!(o.kv(), Some(Command::Get { .. }))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let reads = completed_gets(ops);
     let n = reads.len();
     let (g, v) = (0..n)
         .map(|j| reads[(pick % n.max(1) + j) % n])
