@@ -31,8 +31,19 @@ pub async fn status(c: &mut Client, timeout: Duration) -> Result<GetStatusRespon
 }
 
 pub async fn log(c: &mut Client, timeout: Duration) -> Result<Vec<LogEntry>, tonic::Status> {
+    log_from(c, None, timeout).await
+}
+
+/// GetLog from a position (0-based offset) onward, with the paging extension
+/// (docs/node-contract.md §6); `None` = the whole log. A server built from the
+/// original proto ignores the field and answers the whole log.
+pub async fn log_from(
+    c: &mut Client,
+    from: Option<usize>,
+    timeout: Duration,
+) -> Result<Vec<LogEntry>, tonic::Status> {
     let r = GetLogRequest {
-        from_index: None,
+        from_index: from.map(|f| i32::try_from(f).unwrap_or(i32::MAX)),
         max_entries: None,
     };
     tokio::time::timeout(timeout, c.get_log(req(r, timeout)))

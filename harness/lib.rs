@@ -21,6 +21,7 @@ pub mod lin;
 pub mod net;
 pub mod observe;
 pub mod ports;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod runner;

@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::check::wire::fixtures::{append, journal, vote};
     use crate::check::{NodeInfo, Status};
-    use crate::schedule::FaultEvent;
+    use crate::trace::FaultEvent;
 
     fn nodes(data_dir: bool) -> Vec<NodeInfo> {
         (1..=3)

@@ -51,38 +51,14 @@ pub fn generate_kv_history(cfg: &GenConfig) -> Vec<Op> {
     let mut ops = Vec::with_capacity(cfg.ops);
     for i in 0..cfg.ops {
         t += rng.random_range(1..=10);
-        let start = rng.random_range(0..clients);
-        let c = match (0..clients)
-            .map(|j| (start + j) % clients)
-            .find(|&c| free_at[c] < t)
-        {
-            Some(c) => c,
-            None => {
-                let c = (0..clients).min_by_key(|&c| free_at[c]).unwrap_or(0);
-                t = free_at[c] + 1;
-                c
-            }
-        };
+        let c;
+        (c, t) = pick_client(&mut rng, &free_at, t);
         let invoke = rng.random_range(free_at[c].max(t.saturating_sub(window))..=t);
         let complete = t + rng.random_range(0..=window);
         free_at[c] = complete + 1;
 
         let k = rng.random_range(0..keys);
-        let key = format!("k{k}");
-        let roll = rng.random_range(0..100);
-        let command = if roll < 35 {
-            format!("GET {key}")
-        } else if roll < 65 {
-            format!("SET {key} v{i}")
-        } else if roll < 90 {
-            let old = match store.get(&k) {
-                Some(v) if rng.random_bool(0.7) => v.clone(),
-                _ => format!("v{}", rng.random_range(0..=i)),
-            };
-            format!("CAS {key} {old} v{i}")
-        } else {
-            format!("DEL {key}")
-        };
+        let command = pick_command(&mut rng, &store, k, i);
 
         let r = rng.random_range(0..100);
         let (outcome, apply) = if r < cfg.info_percent {
@@ -121,6 +97,43 @@ pub fn generate_kv_history(cfg: &GenConfig) -> Vec<Op> {
     ops
 }
 
+/// A client free at `t` (from a random one on), or else the first to be
+/// free, with `t` moved just after it; returns (client, t).
+fn pick_client(rng: &mut StdRng, free_at: &[u64], t: u64) -> (usize, u64) {
+    let clients = free_at.len();
+    let start = rng.random_range(0..clients);
+    match (0..clients)
+        .map(|j| (start + j) % clients)
+        .find(|&c| free_at[c] < t)
+    {
+        Some(c) => (c, t),
+        None => {
+            let c = (0..clients).min_by_key(|&c| free_at[c]).unwrap_or(0);
+            (c, free_at[c] + 1)
+        }
+    }
+}
+
+/// The `i`-th command, on key `k`: 35% GET, 30% SET, 25% CAS (its old value
+/// mostly the current one), 10% DEL.
+fn pick_command(rng: &mut StdRng, store: &HashMap<usize, String>, k: usize, i: usize) -> String {
+    let key = format!("k{k}");
+    let roll = rng.random_range(0..100);
+    if roll < 35 {
+        format!("GET {key}")
+    } else if roll < 65 {
+        format!("SET {key} v{i}")
+    } else if roll < 90 {
+        let old = match store.get(&k) {
+            Some(v) if rng.random_bool(0.7) => v.clone(),
+            _ => format!("v{}", rng.random_range(0..=i)),
+        };
+        format!("CAS {key} {old} v{i}")
+    } else {
+        format!("DEL {key}")
+    }
+}
+
 fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Option<String> {
     match Command::parse(command)? {
         Command::Get { .. } => store.get(&k).cloned(),
@@ -143,20 +156,21 @@ fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Optio
     }
 }
 
+/// Positions of the completed `ok` GETs in `ops`.
+fn completed_gets(ops: &[Op]) -> Vec<usize> {
+    let done_get = |o: &Op| {
+        o.outcome == Outcome::Ok
+            && o.complete_us.is_some()
+            && matches!(o.kv(), Some(Command::Get { .. }))
+    };
+    (0..ops.len()).filter(|&i| done_get(&ops[i])).collect()
+}
+
 /// Makes the history certainly not linearizable: one completed `ok` GET (chosen
 /// by `pick`) now returns a value no operation ever wrote. Returns its id, or
 /// `None` when the history has no such GET.
 pub fn corrupt_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
-    let reads: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            o.outcome == Outcome::Ok
-                && o.complete_us.is_some()
-                && matches!(o.kv(), Some(Command::Get { .. }))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let reads = completed_gets(ops);
     let &i = reads.get(pick % reads.len().max(1))?;
     ops[i].result = Some("never-written".into());
     Some(ops[i].id)
@@ -208,16 +222,7 @@ fn overwritten_value(ops: &[Op], g: usize) -> Option<String> {
 /// no longer held when the read was invoked. Returns its id, or `None` when no
 /// GET can be made stale.
 pub fn stale_one_read(ops: &mut [Op], pick: usize) -> Option<u64> {
-    let reads: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            o.outcome == Outcome::Ok
-                && o.complete_us.is_some()
-                && matches!(o.kv(), Some(Command::Get { .. }))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let reads = completed_gets(ops);
     let n = reads.len();
     let (g, v) = (0..n)
         .map(|j| reads[(pick % n.max(1) + j) % n])

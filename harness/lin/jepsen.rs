@@ -33,6 +33,55 @@ fn opt_int(s: &str, line: usize) -> Result<Option<i64>, ParseError> {
     }
 }
 
+/// The input of an `:invoke` of function `f` with `value` (line `line`).
+fn parse_input(f: &str, value: &str, line: usize) -> Result<RegisterOp<i64>, ParseError> {
+    let bad = |msg: String| ParseError { line, msg };
+    match f {
+        ":read" => Ok(RegisterOp::Read),
+        ":write" => Ok(RegisterOp::Write(int(value, line)?)),
+        ":cas" => {
+            let cas_err = || bad(format!("cas value must be [old new], found {value:?}"));
+            let inner = value
+                .strip_prefix('[')
+                .and_then(|v| v.strip_suffix(']'))
+                .ok_or_else(cas_err)?;
+            let mut it = inner.split_whitespace();
+            match (it.next(), it.next(), it.next()) {
+                (Some(a), Some(b), None) => Ok(RegisterOp::Cas(int(a, line)?, int(b, line)?)),
+                _ => Err(cas_err()),
+            }
+        }
+        other => Err(bad(format!("unknown function {other:?}"))),
+    }
+}
+
+/// Completes the open `op` with a `:ok`/`:fail`/`:info` line (`kind`, `value`).
+fn complete(op: &mut RegOp, kind: &str, value: &str, line: usize) -> Result<(), ParseError> {
+    match kind {
+        ":ok" => {
+            op.status = Status::Ok;
+            op.ret = Some(line as u64);
+            op.output = match op.input {
+                RegisterOp::Read => RegisterOut::Read(opt_int(value, line)?),
+                RegisterOp::Cas(..) => RegisterOut::Cas(true),
+                RegisterOp::Write(_) | RegisterOp::Delete => RegisterOut::Done,
+            };
+        }
+        ":fail" => {
+            op.status = Status::Fail;
+            op.ret = Some(line as u64);
+        }
+        ":info" => {}
+        other => {
+            return Err(ParseError {
+                line,
+                msg: format!("unknown type {other:?}"),
+            })
+        }
+    }
+    Ok(())
+}
+
 /// Parses a whole log. Invocations never completed stay `Info`.
 pub fn parse_jepsen_log(text: &str) -> Result<Vec<RegOp>, ParseError> {
     const MARK: &str = "jepsen.util - ";
@@ -57,28 +106,7 @@ pub fn parse_jepsen_log(text: &str) -> Result<Vec<RegOp>, ParseError> {
         };
         let bad = |msg: String| ParseError { line, msg };
         if kind == ":invoke" {
-            let input = match f {
-                ":read" => RegisterOp::Read,
-                ":write" => RegisterOp::Write(int(&value, line)?),
-                ":cas" => {
-                    let inner = value
-                        .strip_prefix('[')
-                        .and_then(|v| v.strip_suffix(']'))
-                        .ok_or_else(|| {
-                            bad(format!("cas value must be [old new], found {value:?}"))
-                        })?;
-                    let mut it = inner.split_whitespace();
-                    match (it.next(), it.next(), it.next()) {
-                        (Some(a), Some(b), None) => RegisterOp::Cas(int(a, line)?, int(b, line)?),
-                        _ => {
-                            return Err(bad(format!(
-                                "cas value must be [old new], found {value:?}"
-                            )))
-                        }
-                    }
-                }
-                other => return Err(bad(format!("unknown function {other:?}"))),
-            };
+            let input = parse_input(f, &value, line)?;
             if open.contains_key(&process) {
                 return Err(bad(format!(
                     "process {process} invokes while an operation is open"
@@ -101,24 +129,7 @@ pub fn parse_jepsen_log(text: &str) -> Result<Vec<RegOp>, ParseError> {
                 "{kind} for process {process} with no open invocation"
             )));
         };
-        let op = &mut ops[idx];
-        match kind {
-            ":ok" => {
-                op.status = Status::Ok;
-                op.ret = Some(line as u64);
-                op.output = match op.input {
-                    RegisterOp::Read => RegisterOut::Read(opt_int(&value, line)?),
-                    RegisterOp::Cas(..) => RegisterOut::Cas(true),
-                    RegisterOp::Write(_) | RegisterOp::Delete => RegisterOut::Done,
-                };
-            }
-            ":fail" => {
-                op.status = Status::Fail;
-                op.ret = Some(line as u64);
-            }
-            ":info" => {}
-            other => return Err(bad(format!("unknown type {other:?}"))),
-        }
+        complete(&mut ops[idx], kind, &value, line)?;
     }
     Ok(ops)
 }

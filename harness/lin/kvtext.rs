@@ -65,6 +65,40 @@ fn fields(s: &str) -> Result<Vec<(String, Val)>, String> {
     Ok(out)
 }
 
+/// One line's fields: `:process`, `:type`, `:f` (required), `:key`, `:value`.
+struct Line {
+    process: String,
+    kind: String,
+    f: String,
+    key: Option<String>,
+    value: Option<Val>,
+}
+
+fn parse_line(raw: &str, line: usize) -> Result<Line, ParseError> {
+    let bad = |msg: String| ParseError { line, msg };
+    let (mut process, mut kind, mut f, mut key, mut value) = (None, None, None, None, None);
+    for (k, v) in fields(raw).map_err(bad)? {
+        match (k.as_str(), v) {
+            ("process", Val::Word(w)) => process = Some(w),
+            ("type", Val::Word(w)) => kind = Some(w),
+            ("f", Val::Word(w)) => f = Some(w),
+            ("key", Val::Str(s)) => key = Some(s),
+            ("value", v) => value = Some(v),
+            (k, v) => return Err(bad(format!("unexpected field :{k} {v:?}"))),
+        }
+    }
+    let (Some(process), Some(kind), Some(f)) = (process, kind, f) else {
+        return Err(bad("a line needs :process, :type and :f".to_string()));
+    };
+    Ok(Line {
+        process,
+        kind,
+        f,
+        key,
+        value,
+    })
+}
+
 /// Parses a whole history. Invocations never completed stay `Info`.
 pub fn parse_kv_history(text: &str) -> Result<Vec<KvOperation>, ParseError> {
     let mut ops: Vec<KvOperation> = Vec::new();
@@ -75,24 +109,13 @@ pub fn parse_kv_history(text: &str) -> Result<Vec<KvOperation>, ParseError> {
             continue;
         }
         let bad = |msg: String| ParseError { line, msg };
-        let mut process = None;
-        let mut kind = None;
-        let mut f = None;
-        let mut key = None;
-        let mut value = None;
-        for (k, v) in fields(raw).map_err(bad)? {
-            match (k.as_str(), v) {
-                ("process", Val::Word(w)) => process = Some(w),
-                ("type", Val::Word(w)) => kind = Some(w),
-                ("f", Val::Word(w)) => f = Some(w),
-                ("key", Val::Str(s)) => key = Some(s),
-                ("value", v) => value = Some(v),
-                (k, v) => return Err(bad(format!("unexpected field :{k} {v:?}"))),
-            }
-        }
-        let (Some(process), Some(kind), Some(f)) = (process, kind, f) else {
-            return Err(bad("a line needs :process, :type and :f".to_string()));
-        };
+        let Line {
+            process,
+            kind,
+            f,
+            key,
+            value,
+        } = parse_line(raw, line)?;
         let text_value = |v: Option<Val>| match v {
             Some(Val::Str(s)) => Ok(s),
             other => Err(bad(format!("{f} needs a string :value, found {other:?}"))),

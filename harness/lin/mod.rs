@@ -473,15 +473,13 @@ impl Shared {
     }
 }
 
-/// Checks `history` against `model`: splits it by [`Model::partition`] and runs
-/// the parts on up to `available_parallelism` threads.
-pub fn check<M: Model>(
+type Part<'h, I, O> = (String, Vec<&'h Operation<I, O>>);
+
+/// `history` without `Fail` operations, split by [`Model::partition`] (sorted by key).
+fn parts_of<'h, M: Model>(
     model: &M,
-    history: &[Operation<M::Input, M::Output>],
-    limits: Limits,
-) -> Report {
-    let started = Instant::now();
-    type Part<'h, I, O> = (String, Vec<&'h Operation<I, O>>);
+    history: &'h [Operation<M::Input, M::Output>],
+) -> Vec<Part<'h, M::Input, M::Output>> {
     let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut parts: Vec<Part<'_, M::Input, M::Output>> = Vec::new();
     for op in history {
@@ -496,48 +494,53 @@ pub fn check<M: Model>(
         parts[i].1.push(op);
     }
     parts.sort_by(|a, b| a.0.cmp(&b.0));
+    parts
+}
 
-    let shared = Shared {
-        deadline: limits.time.map(|d| started + d),
-        limits,
-        entries: AtomicUsize::new(0),
-        bytes: AtomicUsize::new(0),
-        peak_bytes: AtomicUsize::new(0),
-        stop: AtomicBool::new(false),
+/// One part: searched, or `Unknown` when the check was cancelled or stopped
+/// before it began.
+fn check_one<M: Model>(
+    model: &M,
+    part: &Part<'_, M::Input, M::Output>,
+    shared: &Shared,
+) -> PartitionResult {
+    let (key, ops) = part;
+    let early = if shared.cancelled() {
+        Some(Bound::Cancelled)
+    } else if shared.stop.load(Ordering::Relaxed) {
+        Some(Bound::Stopped)
+    } else {
+        None
     };
-    // Largest parts first, so the last thread to finish has a small one.
+    match early {
+        Some(bound) => PartitionResult {
+            key: key.clone(),
+            verdict: Verdict::Unknown { bound },
+            stats: Stats {
+                ops: ops.len(),
+                ..Stats::default()
+            },
+        },
+        None => search::check_part(model, key, ops, shared),
+    }
+}
+
+/// Every part checked on up to `threads` threads, largest parts first (so the
+/// last thread to finish has a small one); results in the order of `parts`.
+fn check_parts<M: Model>(
+    model: &M,
+    parts: &[Part<'_, M::Input, M::Output>],
+    shared: &Shared,
+    threads: usize,
+) -> Vec<PartitionResult> {
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(parts[i].1.len()));
-    let threads = limits
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, parts.len().max(1));
-
     let results: Mutex<Vec<Option<PartitionResult>>> = Mutex::new(vec![None; parts.len()]);
     let next = AtomicUsize::new(0);
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&p) = order.get(i) else { break };
-        let (key, ops) = &parts[p];
-        let early = if shared.cancelled() {
-            Some(Bound::Cancelled)
-        } else if shared.stop.load(Ordering::Relaxed) {
-            Some(Bound::Stopped)
-        } else {
-            None
-        };
-        let r = if let Some(bound) = early {
-            PartitionResult {
-                key: key.clone(),
-                verdict: Verdict::Unknown { bound },
-                stats: Stats {
-                    ops: ops.len(),
-                    ..Stats::default()
-                },
-            }
-        } else {
-            search::check_part(model, key, ops, &shared)
-        };
+        let r = check_one(model, &parts[p], shared);
         results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(r);
     };
     if threads == 1 {
@@ -549,12 +552,36 @@ pub fn check<M: Model>(
             }
         });
     }
-    let partitions: Vec<PartitionResult> = results
+    results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+}
+
+/// Checks `history` against `model`: splits it by [`Model::partition`] and runs
+/// the parts on up to `available_parallelism` threads.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    limits: Limits,
+) -> Report {
+    let started = Instant::now();
+    let parts = parts_of(model, history);
+    let shared = Shared {
+        deadline: limits.time.map(|d| started + d),
+        limits,
+        entries: AtomicUsize::new(0),
+        bytes: AtomicUsize::new(0),
+        peak_bytes: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+    };
+    let threads = limits
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, parts.len().max(1));
+    let partitions = check_parts(model, &parts, &shared, threads);
     let stats = Stats {
         ops: partitions.iter().map(|p| p.stats.ops).sum(),
         states_explored: partitions.iter().map(|p| p.stats.states_explored).sum(),

@@ -294,6 +294,256 @@ enum End {
 
 type Ops<'a, M> = [&'a Operation<<M as Model>::Input, <M as Model>::Output>];
 
+/// Events sorted by time: `(time, 0 = call / 1 = return, op)`. At equal
+/// times calls come first (the operations then count as concurrent, which
+/// never invents a violation); an operation not in `must` never returns.
+fn events_of<I, O>(ops: &[&Operation<I, O>], must: &[bool]) -> Vec<(u64, u8, u32)> {
+    let mut events: Vec<(u64, u8, u32)> = Vec::with_capacity(2 * ops.len());
+    for (i, o) in ops.iter().enumerate() {
+        events.push((o.call, 0, i as u32));
+        let r = match (must[i], o.ret) {
+            (true, Some(r)) => r.max(o.call),
+            _ => u64::MAX,
+        };
+        events.push((r, 1, i as u32));
+    }
+    events.sort_unstable();
+    events
+}
+
+impl List {
+    /// The list of `events` (of `n` operations) between head and tail.
+    fn new(events: &[(u64, u8, u32)], n: usize) -> List {
+        let tail = (2 * n + 1) as u32;
+        let mut list = List {
+            next: (1..=tail + 1).collect(),
+            prev: (0..=tail).map(|i| i.saturating_sub(1)).collect(),
+            op: vec![0; 2 * n + 2],
+            is_call: vec![false; 2 * n + 2],
+            ret_node: vec![0; n],
+        };
+        for (k, &(_, kind, op)) in events.iter().enumerate() {
+            let node = k + 1;
+            list.op[node] = op;
+            list.is_call[node] = kind == 0;
+            if kind == 1 {
+                list.ret_node[op as usize] = node as u32;
+            }
+        }
+        list
+    }
+}
+
+/// The bit of each operation in [`Linearized`]: `must` ones are `Ok` slots,
+/// the others `Info` slots; with the number of each.
+fn slots_of(must: &[bool]) -> (Vec<Slot>, usize, usize) {
+    let (mut oks, mut infos) = (0usize, 0usize);
+    let slots = must
+        .iter()
+        .map(|&m| {
+            if m {
+                oks += 1;
+                Slot::Ok(oks - 1)
+            } else {
+                infos += 1;
+                Slot::Info(infos - 1)
+            }
+        })
+        .collect();
+    (slots, oks, infos)
+}
+
+/// A bound reached by the whole check (cancel, stop, time), if any.
+fn run_bound(shared: &Shared) -> Option<Bound> {
+    if shared.cancelled() {
+        return Some(Bound::Cancelled);
+    }
+    if shared.stop.load(Ordering::Relaxed) {
+        return Some(Bound::Stopped);
+    }
+    let d = shared.deadline?;
+    (Instant::now() >= d).then(|| Bound::TimeLimit {
+        limit_ms: shared.limits.time.map_or(0, |t| t.as_millis() as u64),
+    })
+}
+
+/// Count `add` bytes and one entry against the shared cache limits.
+fn charge(shared: &Shared, add: usize) -> Option<Bound> {
+    let total = shared.bytes.fetch_add(add, Ordering::Relaxed) + add;
+    shared.peak_bytes.fetch_max(total, Ordering::Relaxed);
+    let entries = shared.entries.fetch_add(1, Ordering::Relaxed) + 1;
+    let limits = shared.limits;
+    if let Some(limit) = limits.max_cache_bytes.filter(|l| total > *l) {
+        return Some(Bound::CacheBytes { limit });
+    }
+    let limit = limits.max_cache_entries.filter(|l| entries > *l)?;
+    Some(Bound::CacheEntries { limit })
+}
+
+/// The state of the depth-first search over one part (WGL: Wing & Gong,
+/// Lowe's cache of (linearized set, state)).
+struct Search<'a, 'o, M: Model> {
+    model: &'a M,
+    shared: &'a Shared,
+    ops: &'a Ops<'o, M>,
+    /// Only ok operations with a completion must be linearized.
+    must: Vec<bool>,
+    list: List,
+    tail: u32,
+    slots: Vec<Slot>,
+    set: Linearized,
+    zobrist: Vec<u64>,
+    zob: u64,
+    cache: Cache<M::State>,
+    /// Per entry: meta, state, hash slot (~16 bytes), plus its words.
+    entry_bytes: usize,
+    remaining: usize,
+    state: M::State,
+    /// (call entry, state before it)
+    stack: Vec<(u32, M::State)>,
+    explored: u64,
+    local_bytes: usize,
+    /// Longest prefix seen when stuck; `best[..low]` equals the current stack's
+    /// operations, so recording copies only what changed.
+    best: Vec<u32>,
+    low: usize,
+    best_stuck: Option<u32>,
+    entry: u32,
+}
+
+impl<'a, 'o, M: Model> Search<'a, 'o, M> {
+    fn new(
+        model: &'a M,
+        shared: &'a Shared,
+        ops: &'a Ops<'o, M>,
+        events: &[(u64, u8, u32)],
+        must: Vec<bool>,
+    ) -> Self {
+        let n = ops.len();
+        let (slots, oks, infos) = slots_of(&must);
+        let set = Linearized::new(oks, infos);
+        let list = List::new(events, n);
+        Search {
+            model,
+            shared,
+            ops,
+            remaining: oks,
+            must,
+            entry: list.next[0],
+            list,
+            tail: (2 * n + 1) as u32,
+            slots,
+            cache: Cache::new(set.info.len()),
+            set,
+            zobrist: (0..n as u64)
+                .map(|i| splitmix(i ^ 0xA076_1D64_78BD_642F))
+                .collect(),
+            zob: 0,
+            entry_bytes: std::mem::size_of::<Meta>() + std::mem::size_of::<M::State>() + 16,
+            state: model.init(),
+            stack: Vec::with_capacity(n),
+            explored: 0,
+            local_bytes: 0,
+            best: Vec::new(),
+            low: 0,
+            best_stuck: None,
+        }
+    }
+
+    fn run(&mut self) -> End {
+        let mut iters = 0u64;
+        loop {
+            if self.remaining == 0 {
+                return End::Linearizable;
+            }
+            iters += 1;
+            if iters & 0xFFF == 0 {
+                if let Some(b) = run_bound(self.shared) {
+                    return End::Bound(b);
+                }
+            }
+            let e = self.entry as usize;
+            if self.entry != self.tail && self.list.is_call[e] {
+                if let Err(b) = self.try_call(e) {
+                    return End::Bound(b);
+                }
+            } else if !self.backtrack(e) {
+                return End::Illegal;
+            }
+        }
+    }
+
+    /// Try to linearize the call at entry `e` now; moves `entry` on.
+    fn try_call(&mut self, e: usize) -> Result<(), Bound> {
+        let op = self.list.op[e] as usize;
+        let (o, must) = (self.ops[op], self.must[op]);
+        let next_state = self
+            .model
+            .step(&self.state, &o.input, &o.output)
+            // An optional operation that leaves the state as it is gains
+            // nothing: every order open after it is open without it.
+            .filter(|ns| must || *ns != self.state);
+        if let Some(ns) = next_state {
+            self.set.set(self.slots[op]);
+            self.zob ^= self.zobrist[op];
+            let h = self.zob ^ hash_state(&ns);
+            if let Some(words) = self.cache.insert(h, &self.set, &ns) {
+                self.explored += 1;
+                let add = self.entry_bytes + 8 * words + self.model.state_heap_bytes(&ns);
+                self.local_bytes += add;
+                if let Some(b) = charge(self.shared, add) {
+                    return Err(b);
+                }
+                let old = std::mem::replace(&mut self.state, ns);
+                self.stack.push((self.entry, old));
+                self.list.lift(self.entry);
+                if must {
+                    self.remaining -= 1;
+                }
+                self.entry = self.list.next[0];
+                return Ok(());
+            }
+            self.set.clear(self.slots[op]);
+            self.zob ^= self.zobrist[op];
+        }
+        self.entry = self.list.next[e];
+        Ok(())
+    }
+
+    /// At a return (or, defensively, the tail) at entry `e`: this operation
+    /// had to take effect by now and has not, so undo the last choice. False
+    /// when there is none left (the part is not linearizable).
+    fn backtrack(&mut self, e: usize) -> bool {
+        if self.entry != self.tail
+            && (self.best_stuck.is_none() || self.stack.len() > self.best.len())
+        {
+            self.best.truncate(self.low);
+            let list = &self.list;
+            self.best.extend(
+                self.stack[self.low..]
+                    .iter()
+                    .map(|(c, _)| list.op[*c as usize]),
+            );
+            self.low = self.stack.len();
+            self.best_stuck = Some(self.list.op[e]);
+        }
+        let Some((call, old)) = self.stack.pop() else {
+            return false;
+        };
+        self.low = self.low.min(self.stack.len());
+        self.state = old;
+        let op = self.list.op[call as usize] as usize;
+        self.set.clear(self.slots[op]);
+        self.zob ^= self.zobrist[op];
+        if self.must[op] {
+            self.remaining += 1;
+        }
+        self.list.unlift(call);
+        self.entry = self.list.next[call as usize];
+        true
+    }
+}
+
 /// Checks one part. `ops` holds no `Fail` operations.
 pub(crate) fn check_part<M: Model>(
     model: &M,
@@ -310,165 +560,17 @@ pub(crate) fn check_part<M: Model>(
         .iter()
         .map(|o| o.status == Status::Ok && o.ret.is_some())
         .collect();
+    let events = events_of(&ops, &must);
+    let mut search = Search::new(model, shared, &ops, &events, must);
+    let end = search.run();
 
-    // Events sorted by time; at equal times calls come first (the operations
-    // then count as concurrent, which never invents a violation).
-    let mut events: Vec<(u64, u8, u32)> = Vec::with_capacity(2 * n);
-    for (i, o) in ops.iter().enumerate() {
-        events.push((o.call, 0, i as u32));
-        let r = match (must[i], o.ret) {
-            (true, Some(r)) => r.max(o.call),
-            _ => u64::MAX,
-        };
-        events.push((r, 1, i as u32));
-    }
-    events.sort_unstable();
-
-    let tail = (2 * n + 1) as u32;
-    let mut list = List {
-        next: (1..=tail + 1).collect(),
-        prev: (0..=tail).map(|i| i.saturating_sub(1)).collect(),
-        op: vec![0; 2 * n + 2],
-        is_call: vec![false; 2 * n + 2],
-        ret_node: vec![0; n],
-    };
-    for (k, &(_, kind, op)) in events.iter().enumerate() {
-        let node = k + 1;
-        list.op[node] = op;
-        list.is_call[node] = kind == 0;
-        if kind == 1 {
-            list.ret_node[op as usize] = node as u32;
-        }
-    }
-
-    let mut counts = (0usize, 0usize);
-    let slots: Vec<Slot> = must
-        .iter()
-        .map(|&m| {
-            if m {
-                counts.0 += 1;
-                Slot::Ok(counts.0 - 1)
-            } else {
-                counts.1 += 1;
-                Slot::Info(counts.1 - 1)
-            }
-        })
-        .collect();
-    let mut set = Linearized::new(counts.0, counts.1);
-    // Per entry: meta, state, hash slot (~16 bytes), plus its words.
-    let entry_bytes = std::mem::size_of::<Meta>() + std::mem::size_of::<M::State>() + 16;
-    let zobrist: Vec<u64> = (0..n as u64)
-        .map(|i| splitmix(i ^ 0xA076_1D64_78BD_642F))
-        .collect();
-    let mut cache: Cache<M::State> = Cache::new(set.info.len());
-    let mut zob = 0u64;
-    let mut remaining = must.iter().filter(|m| **m).count();
-    let mut state = model.init();
-    // (call entry, state before it)
-    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
-
-    let mut explored = 0u64;
-    let mut local_bytes = 0usize;
-    // Longest prefix seen when stuck; `best[..low]` equals the current stack's
-    // operations, so recording copies only what changed.
-    let mut best: Vec<u32> = Vec::new();
-    let mut low = 0usize;
-    let mut best_stuck: Option<u32> = None;
-    let limits = shared.limits;
-    let mut iters = 0u64;
-    let mut entry = list.next[0];
-
-    let end = loop {
-        if remaining == 0 {
-            break End::Linearizable;
-        }
-        iters += 1;
-        if iters & 0xFFF == 0 {
-            if shared.cancelled() {
-                break End::Bound(Bound::Cancelled);
-            }
-            if shared.stop.load(Ordering::Relaxed) {
-                break End::Bound(Bound::Stopped);
-            }
-            if let Some(d) = shared.deadline {
-                if Instant::now() >= d {
-                    let limit_ms = limits.time.map_or(0, |t| t.as_millis() as u64);
-                    break End::Bound(Bound::TimeLimit { limit_ms });
-                }
-            }
-        }
-        let e = entry as usize;
-        if entry != tail && list.is_call[e] {
-            let op = list.op[e] as usize;
-            let next_state = model
-                .step(&state, &ops[op].input, &ops[op].output)
-                // An optional operation that leaves the state as it is gains
-                // nothing: every order open after it is open without it.
-                .filter(|ns| must[op] || *ns != state);
-            if let Some(ns) = next_state {
-                set.set(slots[op]);
-                zob ^= zobrist[op];
-                let h = zob ^ hash_state(&ns);
-                if let Some(words) = cache.insert(h, &set, &ns) {
-                    explored += 1;
-                    let add = entry_bytes + 8 * words + model.state_heap_bytes(&ns);
-                    local_bytes += add;
-                    let total = shared.bytes.fetch_add(add, Ordering::Relaxed) + add;
-                    shared.peak_bytes.fetch_max(total, Ordering::Relaxed);
-                    let entries = shared.entries.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(limit) = limits.max_cache_bytes {
-                        if total > limit {
-                            break End::Bound(Bound::CacheBytes { limit });
-                        }
-                    }
-                    if let Some(limit) = limits.max_cache_entries {
-                        if entries > limit {
-                            break End::Bound(Bound::CacheEntries { limit });
-                        }
-                    }
-                    let old = std::mem::replace(&mut state, ns);
-                    stack.push((entry, old));
-                    list.lift(entry);
-                    if must[op] {
-                        remaining -= 1;
-                    }
-                    entry = list.next[0];
-                    continue;
-                }
-                set.clear(slots[op]);
-                zob ^= zobrist[op];
-            }
-            entry = list.next[e];
-        } else {
-            // A return (or, defensively, the tail): this operation had to take
-            // effect by now and has not, so undo the last choice.
-            if entry != tail && (best_stuck.is_none() || stack.len() > best.len()) {
-                best.truncate(low);
-                best.extend(stack[low..].iter().map(|(c, _)| list.op[*c as usize]));
-                low = stack.len();
-                best_stuck = Some(list.op[e]);
-            }
-            let Some((call, old)) = stack.pop() else {
-                break End::Illegal;
-            };
-            low = low.min(stack.len());
-            state = old;
-            let op = list.op[call as usize] as usize;
-            set.clear(slots[op]);
-            zob ^= zobrist[op];
-            if must[op] {
-                remaining += 1;
-            }
-            list.unlift(call);
-            entry = list.next[call as usize];
-        }
-    };
-
-    let cache_entries = cache.len();
-    drop(cache);
+    let cache_entries = search.cache.len();
+    let (explored, local_bytes) = (search.explored, search.local_bytes);
+    let (best, best_stuck) = (std::mem::take(&mut search.best), search.best_stuck);
+    drop(search);
     shared.bytes.fetch_sub(local_bytes, Ordering::Relaxed);
     shared.entries.fetch_sub(cache_entries, Ordering::Relaxed);
-    if matches!(end, End::Illegal) && limits.stop_after_illegal {
+    if matches!(end, End::Illegal) && shared.limits.stop_after_illegal {
         shared.stop.store(true, Ordering::Relaxed);
     }
     let verdict = match end {

@@ -4,6 +4,7 @@
 //! samples of the others. Everything observed is kept as plain records with
 //! times relative to the start of the run (µs), for the checkers and reports.
 pub mod journal;
+pub mod logcache;
 pub mod view;
 
 use crate::client;
@@ -116,6 +117,24 @@ pub struct Observer {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// Every this many log polls of a node, a full GetLog instead of a page.
+const FULL_LOG_EVERY: u64 = 10;
+
+/// GetLog (from a position, or whole) as [`Entry`]s; `None` when not answered.
+async fn read_log(
+    c: &mut client::Client,
+    from: Option<usize>,
+    timeout: Duration,
+) -> Option<Vec<Entry>> {
+    let entries = client::log_from(c, from, timeout).await.ok()?;
+    let to_entry = |e: crate::proto::LogEntry| Entry {
+        index: e.index,
+        term: e.term,
+        command: e.command,
+    };
+    Some(entries.into_iter().map(to_entry).collect())
+}
+
 fn to_sample(
     node: u32,
     sent_us: u64,
@@ -174,6 +193,7 @@ impl Observer {
         let mut stop = self.stop.subscribe();
         tokio::spawn(async move {
             let mut c = client::lazy(addr, Duration::from_millis(200));
+            let mut cache = logcache::LogCache::new(FULL_LOG_EVERY);
             let status_timeout = (period * 4).max(Duration::from_millis(250));
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -183,7 +203,8 @@ impl Observer {
                     _ = stop.changed() => break,
                 }
                 if logs {
-                    me.snapshot(id, &mut c, Duration::from_secs(2)).await;
+                    me.snapshot_paged(id, &mut c, Duration::from_secs(2), &mut cache)
+                        .await;
                 } else {
                     me.sample(id, &mut c, status_timeout).await;
                 }
@@ -236,7 +257,7 @@ impl Observer {
         Some(s)
     }
 
-    /// GetStatus then GetLog; recorded and returned when both answered.
+    /// GetStatus then a full GetLog; recorded and returned when both answered.
     pub async fn snapshot(
         &self,
         id: u32,
@@ -244,22 +265,45 @@ impl Observer {
         timeout: Duration,
     ) -> Option<LogSnapshot> {
         let status = self.sample(id, c, timeout).await?;
-        let entries = client::log(c, timeout).await.ok()?;
+        let entries = read_log(c, None, timeout).await?;
+        Some(self.record_log(id, status, entries))
+    }
+
+    /// Like [`Self::snapshot`], but GetLog only from the last entry `cache`
+    /// holds (see [`logcache`]): a page that does not extend it costs a full read.
+    pub async fn snapshot_paged(
+        &self,
+        id: u32,
+        c: &mut client::Client,
+        timeout: Duration,
+        cache: &mut logcache::LogCache,
+    ) -> Option<LogSnapshot> {
+        use logcache::{Accepted, Read};
+        let status = self.sample(id, c, timeout).await?;
+        let read = cache.next_read();
+        let from = match read {
+            Read::Full => None,
+            Read::From(at) => Some(at),
+        };
+        let mut got = cache.accept(read, read_log(c, from, timeout).await?);
+        if got == Accepted::NeedFull {
+            got = cache.accept(Read::Full, read_log(c, None, timeout).await?);
+        }
+        match got {
+            Accepted::Log(entries) => Some(self.record_log(id, status, entries)),
+            Accepted::NeedFull => None,
+        }
+    }
+
+    fn record_log(&self, id: u32, status: StatusSample, entries: Vec<Entry>) -> LogSnapshot {
         let snap = LogSnapshot {
             t_us: self.now_us(),
             node: id,
             status,
-            entries: entries
-                .into_iter()
-                .map(|e| Entry {
-                    index: e.index,
-                    term: e.term,
-                    command: e.command,
-                })
-                .collect(),
+            entries,
         };
         self.rec.lock().unwrap().logs.push(snap.clone());
-        Some(snap)
+        snap
     }
 
     /// Latest answers no older than `fresh` (by when they arrived).

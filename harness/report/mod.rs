@@ -2,7 +2,9 @@
 //! `evidence.json`, `report.html`, and the table printed at the end. The files
 //! are described for their readers in `docs/reports.md`.
 pub mod html;
-pub mod progress;
+/// Moved to [`crate::progress`] (the run's console output, used by `schedule`
+/// too); this path stays for code written against it.
+pub use crate::progress;
 
 use crate::check::{CheckResult, Status, WaitRecord};
 use crate::trace::FaultEvent;

@@ -5,9 +5,9 @@
 //! recorded fault like any other; the wait is recorded as met or not.
 
 use super::{Exec, Stop};
-use crate::check::WaitRecord;
 use crate::spec::ProcFault;
 use crate::trace::WaitCondition;
+use crate::trace::WaitRecord;
 use std::time::{Duration, Instant};
 
 impl Exec<'_> {

@@ -10,7 +10,7 @@ use crate::cluster::Cluster;
 use crate::history::Outcome;
 use crate::observe::view::{self, CommitTarget, NodeState};
 use crate::observe::{Observer, StatusSample};
-use crate::report::progress::Progress;
+use crate::progress::Progress;
 use crate::spec::{Action, ClientMode, NemesisFault, ProcFault, Spec, Step, Target, WaitFor};
 pub use crate::trace::FaultEvent;
 use crate::trace::{FaultAction, WaitCondition, WaitRecord};
