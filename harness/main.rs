@@ -425,7 +425,16 @@ fn read_input(path: &Path) -> Result<Input, String> {
         }
         let trace = path.join(raft_harness::net::rpc::TRACE_FILE);
         if trace.is_file() {
-            evidence.messages = Some(raft_harness::net::trace::read(&trace).0);
+            // Never judge a partial or corrupted trace: the wire checks would pass on what is left.
+            let (messages, problems) = raft_harness::net::trace::read_strict(&trace);
+            if !problems.is_empty() {
+                return Err(format!(
+                    "{}\n(the message trace cannot be judged; {} problem(s))",
+                    problems.join("\n"),
+                    problems.len()
+                ));
+            }
+            evidence.messages = Some(messages);
         }
         // The same rule as for a history file: one operation per id.
         let mut seen = std::collections::BTreeMap::new();

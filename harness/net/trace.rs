@@ -303,9 +303,83 @@ pub fn read(path: &Path) -> (Vec<Message>, Vec<String>) {
     (messages, problems)
 }
 
+/// The trace as `raft-harness check RUN_DIR` must have it: every line a call record. Unlike
+/// [`read`] (used at the end of a run, where a torn last line is what a killed writer leaves),
+/// nothing is dropped: a file that is not UTF-8 text, a torn last line or any line that is not
+/// a record is a problem naming `path:LINE`, and the checks must not judge a partial trace.
+pub fn read_strict(path: &Path) -> (Vec<Message>, Vec<String>) {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![format!("{}: cannot read ({e})", path.display())],
+            )
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            return (
+                Vec::new(),
+                vec![format!(
+                    "{}:{line}: not UTF-8 text (byte {at})",
+                    path.display()
+                )],
+            );
+        }
+    };
+    let mut messages = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Message>(line) {
+            Ok(m) => messages.push(m),
+            Err(e) => problems.push(format!("{}:{}: {e}", path.display(), i + 1)),
+        }
+    }
+    if !text.is_empty() && !text.ends_with('\n') && problems.is_empty() {
+        let n = text.lines().count();
+        problems.push(format!(
+            "{}:{n}: the last line has no newline (the trace was cut off)",
+            path.display()
+        ));
+    }
+    (messages, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_strict_read_names_every_line_that_is_not_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("messages.jsonl");
+        // A torn (cut-off) last line, garbage in the middle, bytes that are not text: each is
+        // a problem with its line; the end-of-run reader drops only the torn tail.
+        std::fs::write(&p, "{\"id\": 1, broken\n").unwrap();
+        let (m, problems) = read_strict(&p);
+        assert!(m.is_empty());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("messages.jsonl:1:"), "{problems:?}");
+        std::fs::write(&p, "{\"id\": 1, bro").unwrap();
+        let (_, problems) = read_strict(&p);
+        assert!(problems[0].contains("messages.jsonl:1:"), "{problems:?}");
+        assert!(
+            read(&p).1.is_empty(),
+            "the end-of-run reader drops a torn tail"
+        );
+        std::fs::write(&p, b"\n\n\x00\xff\xfe").unwrap();
+        let (_, problems) = read_strict(&p);
+        assert!(problems[0].contains(":3: not UTF-8"), "{problems:?}");
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(read_strict(&p), (Vec::new(), Vec::new()));
+    }
 
     #[test]
     fn paths_name_methods_and_pre_vote_is_its_own() {
