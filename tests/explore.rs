@@ -235,3 +235,55 @@ fn kind_on_a_wait_other_than_leader_is_rejected() {
 fn text_of(out: &std::process::Output) -> String {
     text(&out.stdout) + &text(&out.stderr)
 }
+
+/// rust-node processes whose command line names `dir` (the trial nodes of an exploration
+/// there).
+fn processes_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.to_string_lossy().to_string();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.starts_with(NODE) && cmd.contains(&needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn ctrl_c_stops_explore_after_its_trial_has_ended_its_nodes() {
+    // A fresh user's Ctrl+C left explore's trial nodes running after explore had returned.
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "interrupted", "rust", 31360);
+    let child = std::process::Command::new(HARNESS)
+        .current_dir(dir.path())
+        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+        .args([
+            "explore", "--trials", "50", "--seed", "3", "-j", "1", "--out", "out",
+        ])
+        .arg(&s)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let node_dir = dir.path().join("out");
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while processes_under(&node_dir).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no trial node started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(processes_under(&node_dir), Vec::<u32>::new(), "{stderr}");
+}

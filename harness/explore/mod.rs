@@ -43,6 +43,7 @@ pub struct Found {
 /// `raft-harness explore`; returns the exit code: 1 a safety check failed (found), 0 none in
 /// the budget, 2 bad suite/`[explore]`, 3 a trial could not run.
 pub fn explore(o: &Opts) -> i32 {
+    trial::catch_interrupts();
     match search(o) {
         Ok(f) => match &f.failure {
             Some((check, summary, report, suite)) => {
@@ -115,6 +116,17 @@ pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
         }
         pb.set_message(status(&found, o, start, "running"));
         let outcomes = trial::run_batch(&files, &reports, o.jobs, &o.out.join("runner.log"));
+        if trial::interrupted() {
+            pb.finish_and_clear();
+            return Err((
+                exit::INTERRUPTED,
+                format!(
+                    "interrupted (Ctrl+C) after {} trials; the interrupted trial's report is under {}",
+                    found.trials,
+                    reports.display()
+                ),
+            ));
+        }
         for (file, out) in files.iter().zip(outcomes) {
             found.trials += 1;
             match out {

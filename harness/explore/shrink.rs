@@ -45,7 +45,11 @@ impl Shrinker<'_> {
             }
             let reports = self.o.out.join("reports");
             let log = self.o.out.join("runner.log");
-            for out in trial::run_batch(&files, &reports, self.o.jobs, &log) {
+            let outs = trial::run_batch(&files, &reports, self.o.jobs, &log);
+            if trial::interrupted() {
+                return Err(INTERRUPTED.into());
+            }
+            for out in outs {
                 made += 1;
                 hits += usize::from(out.is_safety_failure());
                 if let (Outcome::NoReport(why), true) = (&out, self.candidates == 1) {
@@ -177,6 +181,7 @@ fn faults(steps: &[Value]) -> usize {
 /// `raft-harness shrink`; exit 1 when a smaller (or the same) failing suite was written, 4 when
 /// the input does not fail in K runs, 2 for an unreadable input, 3 when runs cannot start.
 pub fn shrink(o: &Opts) -> i32 {
+    trial::catch_interrupts();
     let text = match std::fs::read_to_string(&o.file) {
         Ok(t) => t,
         Err(e) => return usage(&format!("{}: cannot read: {e}", o.file.display())),
@@ -198,12 +203,22 @@ pub fn shrink(o: &Opts) -> i32 {
     };
     match run(&mut sh, steps) {
         Ok(code) => code,
+        Err(e) if trial::interrupted() => {
+            say(&format!(
+                "{e}; runs so far are under {}\n",
+                o.out.join("reports").display()
+            ));
+            exit::INTERRUPTED
+        }
         Err(e) => {
             say(&format!("error: {e}\n"));
             exit::CANNOT_RUN
         }
     }
 }
+
+/// What shrink says when Ctrl+C stopped it (the running candidate ended its nodes first).
+const INTERRUPTED: &str = "interrupted (Ctrl+C): no smaller suite written";
 
 fn usage(msg: &str) -> i32 {
     say(&format!("error: {msg}\n"));

@@ -5,7 +5,8 @@
 use crate::check::Status;
 use crate::report::Report;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Checks of properties that must hold in every run (Raft §5.2–5.4, Figure 3; linearizability):
 /// a failure of one of these is a bug found. Liveness-type checks are not.
@@ -60,7 +61,7 @@ pub fn run_batch(files: &[PathBuf], reports: &Path, jobs: usize, log: &Path) -> 
         Ok((a, b)) => (Stdio::from(a), Stdio::from(b)),
         Err(_) => (Stdio::null(), Stdio::null()),
     };
-    let status = Command::new(exe)
+    let child = Command::new(exe)
         .arg("run")
         .arg("--reports")
         .arg(reports)
@@ -72,7 +73,8 @@ pub fn run_batch(files: &[PathBuf], reports: &Path, jobs: usize, log: &Path) -> 
         .stdin(Stdio::null())
         .stdout(o)
         .stderr(e)
-        .status();
+        .spawn();
+    let status = child.and_then(wait_forwarding_interrupts);
     if let Err(err) = status {
         let why = format!("cannot start the runner: {err}");
         return files
@@ -81,6 +83,45 @@ pub fn run_batch(files: &[PathBuf], reports: &Path, jobs: usize, log: &Path) -> 
             .collect();
     }
     files.iter().map(|f| outcome_of(f, reports)).collect()
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: i32) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// From now on Ctrl+C (SIGINT) and SIGTERM are not fatal to this process: they are noted
+/// ([`interrupted`]) and passed on to the running trial, which stops its schedule, ends its
+/// nodes and writes its interrupted report like any `run` (explore and shrink then stop).
+pub fn catch_interrupts() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for s in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic (async-signal-safe).
+        let _ = unsafe { signal(s, SigHandler::Handler(on_interrupt)) };
+    }
+}
+
+/// Whether Ctrl+C or SIGTERM arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Waits for the trial runner; an interrupt is passed on to it once (SIGINT: it ends its nodes
+/// before it exits), and this returns only when it has exited — nothing outlives explore.
+fn wait_forwarding_interrupts(mut child: std::process::Child) -> std::io::Result<ExitStatus> {
+    let mut forwarded = false;
+    loop {
+        if let Some(st) = child.try_wait()? {
+            return Ok(st);
+        }
+        if interrupted() && !forwarded {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            forwarded = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// The newest report of suite file `file` under `reports` (folder `<reports>/<stem>/<run>/`).
