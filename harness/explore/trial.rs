@@ -3,10 +3,10 @@
 //! network namespace or on shifted ports), then each run's `report.json` is read back.
 
 use crate::check::Status;
+use crate::lin::Cancel;
 use crate::report::Report;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Checks of properties that must hold in every run (Raft §5.2–5.4, Figure 3; linearizability):
 /// a failure of one of these is a bug found. Liveness-type checks are not.
@@ -85,26 +85,20 @@ pub fn run_batch(files: &[PathBuf], reports: &Path, jobs: usize, log: &Path) -> 
     files.iter().map(|f| outcome_of(f, reports)).collect()
 }
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static INTERRUPT: std::sync::OnceLock<Cancel> = std::sync::OnceLock::new();
 
-extern "C" fn on_interrupt(_: i32) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// From now on Ctrl+C (SIGINT) and SIGTERM are not fatal to this process: they are noted
-/// ([`interrupted`]) and passed on to the running trial, which stops its schedule, ends its
-/// nodes and writes its interrupted report like any `run` (explore and shrink then stop).
+/// From now on Ctrl+C (SIGINT) and SIGTERM are not fatal to this process: the runner's signal
+/// watcher notes them ([`interrupted`]) and they are passed on to the running trial, which
+/// stops its schedule, ends its nodes and writes its interrupted report like any `run`
+/// (explore and shrink then stop).
 pub fn catch_interrupts() {
-    use nix::sys::signal::{signal, SigHandler, Signal};
-    for s in [Signal::SIGINT, Signal::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic (async-signal-safe).
-        let _ = unsafe { signal(s, SigHandler::Handler(on_interrupt)) };
-    }
+    let cancel = *INTERRUPT.get_or_init(Cancel::new);
+    crate::runner::watch_signals(cancel);
 }
 
 /// Whether Ctrl+C or SIGTERM arrived since [`catch_interrupts`].
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+    INTERRUPT.get().is_some_and(|c| c.is_cancelled())
 }
 
 /// Waits for the trial runner; an interrupt is passed on to it once (SIGINT: it ends its nodes

@@ -130,8 +130,9 @@ pub fn run_many(opts: Opts) -> i32 {
     )
 }
 
-/// Set `cancel` and count every SIGINT/SIGTERM, from a thread of its own.
-fn watch_signals(cancel: Cancel) {
+/// Set `cancel` and count every SIGINT/SIGTERM, from a thread of its own (also what
+/// `explore`/`shrink` use to stop after the running trial).
+pub(crate) fn watch_signals(cancel: Cancel) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
