@@ -1,7 +1,7 @@
 //! Election Safety (Raft §5.2, Figure 3): at most one leader can be elected in a
 //! given term. Evidence: `role` events of journals, and every status sample in
 //! which a node said it was Leader.
-use super::{list, secs, CheckResult, Evidence};
+use super::{list, sightings, CheckResult, Evidence};
 use crate::observe::journal::Kind;
 use crate::observe::view::Role;
 use std::collections::BTreeMap;
@@ -38,10 +38,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut violations = Vec::new();
     for (term, nodes) in &leaders {
         if nodes.len() > 1 {
-            let who: Vec<String> = nodes
-                .iter()
-                .map(|(n, (t, src))| format!("{n} at {} ({src})", secs(*t)))
-                .collect();
+            let who = sightings(nodes);
             violations.push(format!(
                 "term {term}: nodes {} all Leader — {}",
                 list(nodes.keys().copied()),

@@ -238,6 +238,14 @@ impl ScheduleEnd {
     }
 }
 
+/// Where each of several conflicting things was seen: `"2 at 1.250 s (journal), 3 at …"`
+/// from `thing → (µs, source of the evidence)`.
+pub fn sightings<K: std::fmt::Display>(seen: &BTreeMap<K, (u64, &str)>) -> Vec<String> {
+    seen.iter()
+        .map(|(k, (t, src))| format!("{k} at {} ({src})", secs(*t)))
+        .collect()
+}
+
 /// Seconds with millisecond precision, for evidence lines.
 pub fn secs(us: u64) -> String {
     format!("{:.3} s", us as f64 / 1e6)

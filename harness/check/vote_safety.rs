@@ -5,7 +5,7 @@
 //! Two sources of evidence: granted RequestVote replies in `messages.jsonl` (black-box nodes
 //! too), and `vote` events of journals. A node without a data dir forgets its vote on a
 //! restart by configuration: its votes are compared within one incarnation only.
-use super::{list, secs, wire, CheckResult, Evidence};
+use super::{list, sightings, wire, CheckResult, Evidence};
 use crate::net::trace::{Method, Reply, Request};
 use crate::observe::journal::Kind;
 use std::collections::BTreeMap;
@@ -69,10 +69,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
     let mut violations = Vec::new();
     for ((voter, term, _), cands) in &votes {
         if cands.len() > 1 {
-            let who: Vec<String> = cands
-                .iter()
-                .map(|(c, (t, src))| format!("{c} at {} ({src})", secs(*t)))
-                .collect();
+            let who = sightings(cands);
             violations.push(format!(
                 "node {voter} voted for {} candidates in term {term}: {}",
                 cands.len(),
