@@ -3,31 +3,14 @@
 
 use super::*;
 
-const TIMEOUT: u64 = 1000;
+use super::tests::{log_of, TIMEOUT};
 
+/// The paper's algorithm (pre-vote and check-quorum off), appends of up to 8 entries.
 fn config(id: NodeId, n: i32) -> Config {
     Config {
-        id,
-        peers: (1..=n).filter(|&p| p != id).collect(),
-        heartbeat_ms: 50,
-        rpc_timeout_ms: 100,
         max_entries_per_append: 8,
-        election_timeout_ms: (TIMEOUT, 2 * TIMEOUT),
-        pre_vote: false,
-        check_quorum: false,
+        ..super::tests::config(id, n)
     }
-}
-
-fn log_of(terms: &[i32]) -> Vec<Entry> {
-    terms
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| Entry {
-            index: i as i32,
-            term: t,
-            command: format!("c{i}"),
-        })
-        .collect()
 }
 
 /// Node `id` of `n` with `term` and `log`, with `bug` switched on (None: a correct node).

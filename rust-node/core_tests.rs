@@ -6,14 +6,14 @@
 use super::*;
 use std::collections::VecDeque;
 
-const TIMEOUT: u64 = 1000;
+pub(super) const TIMEOUT: u64 = 1000;
 
 /// The election timeout range of the tests; the initial drawn timeout is its minimum, `TIMEOUT`.
 const RANGE: (u64, u64) = (TIMEOUT, 2 * TIMEOUT);
 
 /// The Raft paper's algorithm: pre-vote and check-quorum (thesis §9.6) off, so each test of a
 /// paper rule sees exactly that rule. Their own tests use [`config_pv`].
-fn config(id: NodeId, n: i32) -> Config {
+pub(super) fn config(id: NodeId, n: i32) -> Config {
     Config {
         id,
         peers: (1..=n).filter(|&p| p != id).collect(),
@@ -44,7 +44,7 @@ fn e(index: i32, term: i32, command: &str) -> Entry {
 }
 
 /// A log whose entry i has term `terms[i]`.
-fn log_of(terms: &[i32]) -> Vec<Entry> {
+pub(super) fn log_of(terms: &[i32]) -> Vec<Entry> {
     terms
         .iter()
         .enumerate()
