@@ -287,16 +287,26 @@ pub fn read(path: &Path) -> (Vec<Message>, Vec<String>) {
         return (Vec::new(), Vec::new());
     };
     let torn_tail = !text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
+    let last = text.lines().count();
+    parse_lines(path, &text, |line| torn_tail && line == last)
+}
+
+/// Every record of `text`; a line that is not one is a problem `path:LINE: error` unless
+/// `forgive(LINE)`.
+fn parse_lines(
+    path: &Path,
+    text: &str,
+    forgive: impl Fn(usize) -> bool,
+) -> (Vec<Message>, Vec<String>) {
     let mut messages = Vec::new();
     let mut problems = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<Message>(line) {
             Ok(m) => messages.push(m),
-            Err(_) if torn_tail && i + 1 == lines.len() => {}
+            Err(_) if forgive(i + 1) => {}
             Err(e) => problems.push(format!("{}:{}: {e}", path.display(), i + 1)),
         }
     }
@@ -331,17 +341,7 @@ pub fn read_strict(path: &Path) -> (Vec<Message>, Vec<String>) {
             );
         }
     };
-    let mut messages = Vec::new();
-    let mut problems = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Message>(line) {
-            Ok(m) => messages.push(m),
-            Err(e) => problems.push(format!("{}:{}: {e}", path.display(), i + 1)),
-        }
-    }
+    let (messages, mut problems) = parse_lines(path, &text, |_| false);
     if !text.is_empty() && !text.ends_with('\n') && problems.is_empty() {
         let n = text.lines().count();
         problems.push(format!(
