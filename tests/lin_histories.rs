@@ -11,7 +11,7 @@ use raft_harness::lin::jepsen::parse_jepsen_log;
 use raft_harness::lin::kvtext::parse_kv_history;
 use raft_harness::lin::{
     check, check_kv_history, AppendKv, CasRegister, Limits, Operation, RegisterOp, RegisterOut,
-    Status, Verdict, VerdictKind,
+    Verdict, VerdictKind,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -227,7 +227,7 @@ fn register_model_directly() {
         client: id,
         call,
         ret: Some(ret),
-        status: Status::Ok,
+        status: Outcome::Ok,
         input,
         output,
     };
@@ -523,7 +523,7 @@ fn our_jepsen_histories_get_their_verdict() {
     let dir = data("jepsen");
     let h = parse_jepsen_log(&read(&dir.join("register-ok.log"))).unwrap();
     assert_eq!(h.len(), 11, "the :nemesis lines are no operations");
-    assert_eq!(h.iter().filter(|o| o.status == Status::Info).count(), 2);
+    assert_eq!(h.iter().filter(|o| o.status == Outcome::Info).count(), 2);
     let r = check(&CasRegister, &h, Limits::default());
     assert_eq!(r.verdict, VerdictKind::Ok, "{r}");
 
@@ -546,7 +546,7 @@ fn our_kv_text_histories_get_their_verdict() {
     let dir = data("kv");
     let h = parse_kv_history(&read(&dir.join("append-ok.txt"))).unwrap();
     assert_eq!(h.len(), 7);
-    assert_eq!(h.iter().filter(|o| o.status == Status::Info).count(), 1);
+    assert_eq!(h.iter().filter(|o| o.status == Outcome::Info).count(), 1);
     let r = check(&AppendKv, &h, Limits::default());
     assert_eq!(r.verdict, VerdictKind::Ok, "{r}");
     assert_eq!(r.partitions.len(), 2);

@@ -133,14 +133,11 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::fixtures::append;
+    use crate::check::fixtures::*;
     use crate::check::Status;
 
     fn ev(msgs: Vec<Message>) -> Evidence {
-        Evidence {
-            messages: Some(msgs),
-            ..Evidence::default()
-        }
+        Evidence::default().with_trace(msgs)
     }
 
     #[test]
@@ -149,7 +146,7 @@ mod tests {
             append(1, 2, 1, (-1, 0), &[(0, 1), (1, 1)], -1, true, 100),
             append(1, 2, 1, (1, 1), &[(2, 1)], 0, true, 200),
         ]));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
@@ -159,15 +156,10 @@ mod tests {
             append(1, 2, 1, (-1, 0), &[(0, 1), (1, 1)], -1, true, 100),
             append(3, 2, 2, (1, 2), &[(2, 2)], 0, true, 200),
         ]));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary.contains("node 2 answered success"),
-            "{}",
-            r.summary
-        );
+        assert_verdict(&r, Status::Fail, &["node 2 answered success"]);
         // A success beyond the end of everything delivered fails too.
         let r = check(&ev(vec![append(1, 2, 1, (5, 1), &[], 0, true, 100)]));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert_verdict(&r, Status::Fail, &[]);
     }
 
     #[test]
@@ -178,13 +170,13 @@ mod tests {
             append(1, 2, 4, (4, 3), &[(5, 4)], 0, true, 100),
             append(1, 3, 4, (9, 4), &[], 0, false, 100),
         ]));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn nothing_to_judge_is_not_checked() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
         let r = check(&ev(vec![append(1, 2, 1, (-1, 0), &[(0, 1)], -1, true, 1)]));
-        assert_eq!(r.status, Status::NotChecked);
+        assert_verdict(&r, Status::NotChecked, &[]);
     }
 }

@@ -187,23 +187,12 @@ fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::fixtures::{append, journal};
-    use crate::check::{NodeInfo, Status};
+    use crate::check::fixtures::*;
+    use crate::check::Status;
+    use crate::observe::journal::Event;
 
     fn ev(msgs: Vec<Message>) -> Evidence {
-        let mut ev = Evidence {
-            messages: Some(msgs),
-            ..Evidence::default()
-        };
-        ev.nodes = (1..=5)
-            .map(|id| NodeInfo {
-                id,
-                kind: "k".into(),
-                journal: true,
-                data_dir: true,
-            })
-            .collect();
-        ev
+        Evidence::default().with_trace(msgs).with_nodes(nodes(5))
     }
 
     #[test]
@@ -213,7 +202,7 @@ mod tests {
             append(1, 3, 2, (-1, 0), &[(0, 2)], -1, true, 100),
             append(1, 2, 2, (0, 2), &[], 0, true, 300),
         ]));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
@@ -229,8 +218,7 @@ mod tests {
             append(1, 3, 4, (0, 1), &[(1, 2)], 0, true, 100),
             append(1, 2, 4, (1, 2), &[], 1, true, 300),
         ]));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("leaderCommit 1"), "{}", r.summary);
+        assert_verdict(&r, Status::Fail, &["leaderCommit 1"]);
     }
 
     #[test]
@@ -239,7 +227,7 @@ mod tests {
             append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
             append(1, 2, 2, (0, 2), &[], 0, true, 300),
         ];
-        assert_eq!(check(&ev(minority.clone())).status, Status::Fail);
+        assert_verdict(&check(&ev(minority.clone())), Status::Fail, &[]);
         // The same announcement after a leader of term 1 told node 1 index 0 is committed.
         let mut learned = vec![
             append(4, 2, 1, (-1, 0), &[(0, 1)], -1, true, 10),
@@ -247,30 +235,29 @@ mod tests {
             append(4, 1, 1, (0, 1), &[], 0, true, 50),
         ];
         learned.extend(minority);
-        assert_eq!(check(&ev(learned)).status, Status::Pass);
+        assert_verdict(&check(&ev(learned)), Status::Pass, &[]);
     }
 
     #[test]
     fn a_restart_that_lost_committed_entries_fails_from_the_journal() {
-        let mut e = Evidence::default();
-        let mut start = journal(3, 10, "start", Some(0), None);
-        start.log_len = Some(0);
-        let mut commit = journal(3, 20, "commit", None, None);
-        commit.index = Some(4);
-        let mut restart = journal(3, 30, "start", Some(2), None);
-        restart.log_len = Some(3);
-        e.journals.insert(3, vec![start, commit, restart.clone()]);
-        let r = check(&e);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("holding 3 entries"), "{}", r.summary);
-        restart.log_len = Some(5);
-        e.journals.get_mut(&3).unwrap()[2] = restart;
-        assert_eq!(check(&e).status, Status::Pass);
+        let start = |t, term, len| Event {
+            log_len: Some(len),
+            ..journal(3, t, "start", Some(term), None)
+        };
+        let commit = Event {
+            index: Some(4),
+            ..jev(3, 20, "commit")
+        };
+        let mut e =
+            Evidence::default().with_journal(3, vec![start(10, 0, 0), commit, start(30, 2, 3)]);
+        assert_verdict(&check(&e), Status::Fail, &["holding 3 entries"]);
+        e.journals.get_mut(&3).unwrap()[2] = start(30, 2, 5);
+        assert_verdict(&check(&e), Status::Pass, &[]);
     }
 
     #[test]
     fn no_evidence_is_not_checked() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
-        assert_eq!(check(&ev(vec![])).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
+        assert_verdict(&check(&ev(vec![])), Status::NotChecked, &[]);
     }
 }

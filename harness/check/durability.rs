@@ -232,164 +232,115 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn ev(log: &[(i32, &str)], history: Vec<crate::history::Op>) -> Evidence {
-        Evidence {
-            final_logs: vec![snap(1, 10, "Leader", 1, Some(log.len() as i32 - 1), log)],
-            history,
-            ..Default::default()
-        }
+    fn ev(log: &[(i32, &str)], history: Vec<Op>) -> Evidence {
+        let last = log.len() as i32 - 1;
+        Evidence::default()
+            .with_final_logs(vec![snap(1, 10, "Leader", 1, Some(last), log)])
+            .with_history(history)
+    }
+
+    /// One acknowledged write of `cmd`.
+    fn acked(cmd: &str) -> Vec<Op> {
+        history([ok(1, cmd, (1, 2), None)])
     }
 
     #[test]
     fn acknowledged_writes_in_the_log_once_pass() {
         let e = ev(
             &[(1, ""), (1, "op-c1-0"), (1, "op-c2-0")],
-            vec![
-                op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None),
-                op(1, 2, "op-c2-0", 1, None, Outcome::Info, None),
-                op(2, 3, "op-c3-0", 1, Some(2), Outcome::Fail, None),
-            ],
+            history([
+                ok(1, "op-c1-0", (1, 2), None),
+                info(2, "op-c2-0", 1),
+                fail(3, "op-c3-0", (1, 2)),
+            ]),
         );
-        assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
+        assert_verdict(&check(&e), Status::Pass, &[]);
     }
 
     #[test]
     fn lost_acknowledged_write_fails() {
-        let e = ev(
-            &[(1, "op-c1-0")],
-            vec![op(0, 1, "op-c1-1", 1, Some(2), Outcome::Ok, None)],
-        );
-        let r = check(&e);
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("LOST"), "{}", r.summary);
+        let e = ev(&[(1, "op-c1-0")], acked("op-c1-1"));
+        assert_verdict(&check(&e), Status::Fail, &["LOST"]);
     }
 
     #[test]
     fn duplicated_write_fails() {
-        let e = ev(
-            &[(1, "op-c1-0"), (1, "op-c1-0")],
-            vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)],
-        );
-        assert_eq!(check(&e).status, Status::Fail);
+        let e = ev(&[(1, "op-c1-0"), (1, "op-c1-0")], acked("op-c1-0"));
+        assert_verdict(&check(&e), Status::Fail, &[]);
     }
 
     #[test]
     fn failed_write_that_was_applied_fails() {
-        let e = ev(
-            &[(1, "op-c1-0")],
-            vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Fail, None)],
-        );
-        assert_eq!(check(&e).status, Status::Fail);
+        let e = ev(&[(1, "op-c1-0")], history([fail(1, "op-c1-0", (1, 2))]));
+        assert_verdict(&check(&e), Status::Fail, &[]);
     }
 
     #[test]
     fn an_agreed_log_longer_than_a_lagging_commit_index_is_the_reference() {
         // Node 2 had not yet learned that index 1 committed; all three nodes hold it.
         let log = [(1, "op-c1-0"), (1, "op-c1-1")];
-        let mut e = Evidence {
-            nodes: (1..=3)
-                .map(|id| crate::check::NodeInfo {
-                    id,
-                    kind: "x".into(),
-                    journal: false,
-                    data_dir: true,
-                })
-                .collect(),
-            final_logs: vec![
+        let mut e = Evidence::default()
+            .with_nodes(nodes(3))
+            .with_final_logs(vec![
                 snap(1, 10, "Leader", 1, None, &log),
                 snap(2, 10, "Follower", 1, Some(0), &log),
                 snap(3, 10, "Follower", 1, None, &log),
-            ],
-            history: vec![op(0, 1, "op-c1-1", 1, Some(2), Outcome::Ok, None)],
-            ..Default::default()
-        };
-        assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
+            ])
+            .with_history(acked("op-c1-1"));
+        assert_verdict(&check(&e), Status::Pass, &[]);
         // One node lacking it: still held by a majority (issue 11 §6).
         e.final_logs[2].entries.pop();
-        assert_eq!(check(&e).status, Status::Pass, "{:?}", check(&e));
+        assert_verdict(&check(&e), Status::Pass, &[]);
         // Two lacking it: the majority prefix and the committed prefix end before it.
         e.final_logs[1].entries.pop();
-        assert_eq!(check(&e).status, Status::Fail);
-    }
-
-    fn nodes(n: u32) -> Vec<crate::check::NodeInfo> {
-        (1..=n)
-            .map(|id| crate::check::NodeInfo {
-                id,
-                kind: "x".into(),
-                journal: false,
-                data_dir: true,
-            })
-            .collect()
+        assert_verdict(&check(&e), Status::Fail, &[]);
     }
 
     #[test]
     fn black_box_logs_need_a_majority_not_unanimity() {
-        let history = vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)];
-        let mut e = Evidence {
-            nodes: nodes(3),
-            final_logs: vec![
+        let mut e = Evidence::default()
+            .with_nodes(nodes(3))
+            .with_final_logs(vec![
                 snap(1, 10, "Leader", 1, None, &[(1, "op-c1-0")]),
                 snap(2, 10, "Follower", 1, None, &[(1, "op-c1-0")]),
                 snap(3, 10, "Follower", 1, None, &[(1, "other")]),
-            ],
-            history,
-            ..Default::default()
-        };
+            ])
+            .with_history(acked("op-c1-0"));
         let r = check(&e);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
-        assert!(
-            r.based_on.contains("held by 2 of 3 nodes (nodes 1, 2)"),
-            "{}",
-            r.based_on
-        );
+        assert_based_on(&r, Status::Pass, "held by 2 of 3 nodes (nodes 1, 2)");
         // Only one final log of three: no majority, nothing to judge against.
         e.final_logs.truncate(1);
         let r = check(&e);
-        assert_eq!(r.status, Status::NotChecked, "{r:?}");
-        assert!(
-            r.summary.contains("no final log from node(s) 2, 3"),
-            "{}",
-            r.summary
-        );
+        assert_verdict(&r, Status::NotChecked, &["no final log from node(s) 2, 3"]);
     }
 
     #[test]
     fn an_acknowledged_write_missing_from_a_majority_is_lost() {
         // Issue 11 §6: one disagreeing node no longer hides a certain loss.
-        let e = Evidence {
-            nodes: nodes(5),
-            final_logs: vec![
-                snap(1, 10, "Leader", 2, None, &[(1, "a"), (2, "b")]),
-                snap(2, 10, "Follower", 2, None, &[(1, "a"), (2, "b")]),
-                snap(3, 10, "Follower", 2, None, &[(1, "a"), (2, "b")]),
+        let agreed = [(1, "a"), (2, "b")];
+        let e = Evidence::default()
+            .with_nodes(nodes(5))
+            .with_final_logs(vec![
+                snap(1, 10, "Leader", 2, None, &agreed),
+                snap(2, 10, "Follower", 2, None, &agreed),
+                snap(3, 10, "Follower", 2, None, &agreed),
                 snap(4, 10, "Follower", 1, None, &[(1, "a"), (1, "op-c1-0")]),
-            ],
-            history: vec![op(0, 1, "op-c1-0", 1, Some(2), Outcome::Ok, None)],
-            ..Default::default()
-        };
+            ])
+            .with_history(acked("op-c1-0"));
         let r = check(&e);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary
-                .contains("LOST: missing from the final logs of 3 of 5 nodes (nodes 1, 2, 3)"),
-            "{}",
-            r.summary
-        );
-        assert!(
-            r.based_on.contains("no final log from node(s) 5"),
-            "{}",
-            r.based_on
-        );
+        let lost = "LOST: missing from the final logs of 3 of 5 nodes (nodes 1, 2, 3)";
+        assert_verdict(&r, Status::Fail, &[lost]);
+        assert_based_on(&r, Status::Fail, "no final log from node(s) 5");
     }
 
     #[test]
     fn the_majority_prefix_is_the_longest_held_by_a_majority() {
+        let abc = [(1, "a"), (1, "b"), (1, "c")];
         let logs = vec![
-            snap(1, 10, "Leader", 1, None, &[(1, "a"), (1, "b"), (1, "c")]),
-            snap(2, 10, "Follower", 1, None, &[(1, "a"), (1, "b")]),
-            snap(3, 10, "Follower", 1, None, &[(1, "a")]),
-            snap(4, 10, "Follower", 1, None, &[(1, "a"), (1, "b"), (1, "c")]),
+            snap(1, 10, "Leader", 1, None, &abc),
+            snap(2, 10, "Follower", 1, None, &abc[..2]),
+            snap(3, 10, "Follower", 1, None, &abc[..1]),
+            snap(4, 10, "Follower", 1, None, &abc),
             snap(5, 10, "Follower", 1, None, &[]),
         ];
         let (p, holders) = majority_prefix(&logs, 5).unwrap();

@@ -1,7 +1,7 @@
 //! Election Safety (Raft §5.2, Figure 3): at most one leader can be elected in a
 //! given term. Evidence: `role` events of journals, and every status sample in
 //! which a node said it was Leader.
-use super::{list, sightings, CheckResult, Evidence};
+use super::{journaled, list, sightings, CheckResult, Evidence};
 use crate::observe::journal::Kind;
 use crate::observe::view::Role;
 use std::collections::BTreeMap;
@@ -46,16 +46,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
             ));
         }
     }
-    let journaled: Vec<u32> = ev
-        .journals
-        .iter()
-        .filter(|(_, j)| !j.is_empty())
-        .map(|(n, _)| *n)
-        .collect();
     let based_on = format!(
         "{} status samples; journals of nodes [{}]",
         ev.statuses.len(),
-        list(journaled)
+        list(journaled(ev))
     );
     if leaders.is_empty() {
         // No term had a leader: there was nothing that could have been violated.
@@ -78,59 +72,46 @@ mod tests {
 
     #[test]
     fn one_leader_per_term_passes() {
-        let ev = Evidence {
-            statuses: vec![
-                status(1, 10, "Leader", 1, None),
-                status(2, 20, "Follower", 1, None),
-                status(2, 30, "Leader", 2, None),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Pass);
+        let ev = Evidence::default().with_statuses(vec![
+            status(1, 10, "Leader", 1, None),
+            status(2, 20, "Follower", 1, None),
+            status(2, 30, "Leader", 2, None),
+        ]);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn no_leader_in_any_term_is_not_checked_never_a_pass() {
-        let ev = Evidence {
-            statuses: vec![
-                status(1, 10, "Follower", 1, None),
-                status(2, 20, "Candidate", 2, None),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        let ev = Evidence::default().with_statuses(vec![
+            status(1, 10, "Follower", 1, None),
+            status(2, 20, "Candidate", 2, None),
+        ]);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     #[test]
     fn two_leaders_in_one_term_from_status_samples_fail() {
-        let ev = Evidence {
-            statuses: vec![
-                status(2, 12_345_000, "Leader", 7, None),
-                status(4, 12_400_000, "Leader", 7, None),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("term 7: nodes 2, 4"), "{}", r.summary);
-        assert!(r.summary.contains("12.345 s"), "{}", r.summary);
+        let ev = Evidence::default().with_statuses(vec![
+            status(2, 12_345_000, "Leader", 7, None),
+            status(4, 12_400_000, "Leader", 7, None),
+        ]);
+        assert_verdict(
+            &check(&ev),
+            Status::Fail,
+            &["term 7: nodes 2, 4", "12.345 s"],
+        );
     }
 
     #[test]
     fn two_leaders_in_one_term_from_journals_fail() {
-        let mut a = jev(1, 5, "role");
-        a.role = Some(Role::Leader);
-        a.term = Some(3);
-        let mut b = a.clone();
-        b.node = 2;
-        let mut ev = Evidence::default();
-        ev.journals.insert(1, vec![a]);
-        ev.journals.insert(2, vec![b]);
-        assert_eq!(check(&ev).status, Status::Fail);
+        let ev = Evidence::default()
+            .with_journal(1, vec![role(1, 5, Role::Leader, 3)])
+            .with_journal(2, vec![role(2, 5, Role::Leader, 3)]);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
     fn no_evidence_is_not_a_pass() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
     }
 }

@@ -103,57 +103,45 @@ pub fn check(ev: &Evidence) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::fixtures::op;
-    use crate::check::{NodeInfo, Status};
+    use crate::check::fixtures::*;
+    use crate::check::Status;
+    use crate::history::Op;
 
+    /// Nodes 1 and 2 of 5 cut off from 1 s to 5 s; a write to node 1 with `outcome`
+    /// and an acknowledged one to node 3 (the majority side may commit) at 2 s.
     fn ev(outcome: Outcome) -> Evidence {
-        let mut o = op(0, 1, "SET k 1", 2_000_000, Some(2_100_000), outcome, None);
-        o.node = 1;
-        let mut other = op(
-            1,
-            2,
-            "SET k 2",
-            2_000_000,
-            Some(2_100_000),
-            Outcome::Ok,
-            None,
-        );
-        other.node = 3; // the majority side may commit
+        let at = 2_000_000;
+        let to_1 = op(0, 1, "SET k 1", at, Some(at + 100_000), outcome, None);
+        let to_3 = Op {
+            node: 3,
+            ..ok(2, "SET k 2", (at, at + 100_000), None)
+        };
         Evidence {
-            nodes: (1..=5)
-                .map(|id| NodeInfo {
-                    id,
-                    kind: "x".into(),
-                    journal: false,
-                    data_dir: true,
-                })
-                .collect(),
             isolations: vec![Isolation {
                 nodes: vec![1, 2],
                 start_us: 1_000_000,
                 end_us: 5_000_000,
             }],
-            history: vec![o, other],
-            ..Default::default()
+            ..Evidence::default()
+                .with_nodes(nodes(5))
+                .with_history(history([to_1, to_3]))
         }
     }
 
     #[test]
     fn rejected_or_unknown_on_the_minority_side_passes() {
-        assert_eq!(check(&ev(Outcome::Fail)).status, Status::Pass);
+        assert_verdict(&check(&ev(Outcome::Fail)), Status::Pass, &[]);
     }
 
     #[test]
     fn applied_on_the_minority_side_fails() {
-        let r = check(&ev(Outcome::Ok));
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("sent to node 1"), "{}", r.summary);
+        assert_verdict(&check(&ev(Outcome::Ok)), Status::Fail, &["sent to node 1"]);
     }
 
     #[test]
     fn without_isolation_it_is_not_checked() {
         let mut e = ev(Outcome::Ok);
         e.isolations.clear();
-        assert_eq!(check(&e).status, Status::NotChecked);
+        assert_verdict(&check(&e), Status::NotChecked, &[]);
     }
 }

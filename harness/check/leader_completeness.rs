@@ -201,61 +201,38 @@ mod tests {
     use super::*;
     use crate::check::fixtures::*;
     use crate::check::Status;
+    use crate::observe::journal::Event;
+
+    const AB: [(i32, &str); 2] = [(1, "SET a 1"), (1, "SET b 2")];
 
     fn base() -> Evidence {
-        Evidence {
-            statuses: vec![
-                // Node 2 was still in term 1 at 2.0 s, so its term-2 election came later.
-                status(2, 2_000_000, "Follower", 1, Some(0)),
-            ],
-            logs: vec![
-                // At 1.0 s node 1 (leader of term 1) had committed index 0 and 1.
-                snap(
-                    1,
-                    1_000_000,
-                    "Leader",
-                    1,
-                    Some(1),
-                    &[(1, "SET a 1"), (1, "SET b 2")],
-                ),
-            ],
-            ..Default::default()
+        Evidence::default()
+            // Node 2 was still in term 1 at 2.0 s, so its term-2 election came later.
+            .with_statuses(vec![status(2, 2_000_000, "Follower", 1, Some(0))])
+            // At 1.0 s node 1 (leader of term 1) had committed index 0 and 1.
+            .with_logs(vec![snap(1, 1_000_000, "Leader", 1, Some(1), &AB)])
+    }
+
+    /// `base()` plus snapshots of node 2 leading term 2: (µs, log).
+    fn led_by_2(snaps: &[(u64, &[(i32, &str)])]) -> Evidence {
+        let mut ev = base();
+        for (t, log) in snaps {
+            ev.logs.push(snap(2, *t, "Leader", 2, Some(0), log));
         }
+        ev
     }
 
     #[test]
     fn leader_with_all_committed_entries_passes() {
-        let mut ev = base();
-        ev.logs.push(snap(
-            2,
-            3_000_000,
-            "Leader",
-            2,
-            Some(0),
-            &[(1, "SET a 1"), (1, "SET b 2"), (2, "")],
-        ));
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        let log = [AB[0], AB[1], (2, "")];
+        assert_verdict(&check(&led_by_2(&[(3_000_000, &log)])), Status::Pass, &[]);
     }
 
     #[test]
     fn leader_missing_a_committed_entry_fails() {
-        let mut ev = base();
-        ev.logs.push(snap(
-            2,
-            3_000_000,
-            "Leader",
-            2,
-            Some(0),
-            &[(1, "SET a 1"), (2, "")],
-        ));
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary.contains("lacks committed entry 1"),
-            "{}",
-            r.summary
-        );
+        let log = [AB[0], (2, "")];
+        let r = check(&led_by_2(&[(3_000_000, &log)]));
+        assert_verdict(&r, Status::Fail, &["lacks committed entry 1"]);
     }
 
     #[test]
@@ -273,25 +250,9 @@ mod tests {
 
     #[test]
     fn leader_truncating_in_its_term_fails() {
-        let mut ev = base();
-        ev.logs.push(snap(
-            2,
-            3_000_000,
-            "Leader",
-            2,
-            Some(0),
-            &[(1, "SET a 1"), (1, "SET b 2"), (2, "x")],
-        ));
-        ev.logs.push(snap(
-            2,
-            4_000_000,
-            "Leader",
-            2,
-            Some(0),
-            &[(1, "SET a 1"), (1, "SET b 2"), (2, "y")],
-        ));
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
+        let (x, y) = ([AB[0], AB[1], (2, "x")], [AB[0], AB[1], (2, "y")]);
+        let r = check(&led_by_2(&[(3_000_000, &x), (4_000_000, &y)]));
+        assert_verdict(&r, Status::Fail, &[]);
         assert!(
             r.evidence.iter().any(|e| e.contains("had entry 2")),
             "{r:?}"
@@ -300,69 +261,39 @@ mod tests {
 
     #[test]
     fn journal_truncate_while_leader_fails() {
-        let mut ev = base();
-        let mut role = jev(3, 10, "role");
-        role.role = Some(Role::Leader);
-        role.term = Some(4);
-        let mut tr = jev(3, 20, "truncate");
-        tr.from_index = Some(5);
-        ev.journals.insert(3, vec![role, tr]);
+        let tr = Event {
+            from_index: Some(5),
+            ..jev(3, 20, "truncate")
+        };
+        let ev = base().with_journal(3, vec![role(3, 10, Role::Leader, 4), tr]);
         let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
-        assert!(
-            r.summary.contains("truncated its log from index 5"),
-            "{}",
-            r.summary
-        );
+        assert_verdict(&r, Status::Fail, &["truncated its log from index 5"]);
     }
 
     #[test]
     fn no_committed_entry_known_is_not_a_pass() {
         // Black-box leaders seen twice in one term, no commit index, no journal:
         // nothing committed is known, so completeness was not tested.
-        let ev = Evidence {
-            logs: vec![
-                snap(1, 1_000_000, "Leader", 1, None, &[(1, "SET a 1")]),
-                snap(
-                    1,
-                    2_000_000,
-                    "Leader",
-                    1,
-                    None,
-                    &[(1, "SET a 1"), (1, "SET b 2")],
-                ),
-            ],
-            ..Default::default()
-        };
+        let mut ev = Evidence::default().with_logs(vec![
+            snap(1, 1_000_000, "Leader", 1, None, &AB[..1]),
+            snap(1, 2_000_000, "Leader", 1, None, &AB),
+        ]);
         let r = check(&ev);
-        assert_eq!(r.status, Status::NotChecked, "{r:?}");
-        assert!(
-            r.summary.contains("0 committed entries known"),
-            "{}",
-            r.summary
-        );
+        assert_verdict(&r, Status::NotChecked, &["0 committed entries known"]);
         // The same snapshots with an overwritten entry still fail append-only.
-        let mut ev = ev;
         ev.logs[1].entries[0].command = "SET a 9".into();
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
     fn journals_without_a_judged_pair_are_not_a_pass() {
-        let mut ev = Evidence::default();
-        let mut role = jev(3, 10, "role");
-        role.role = Some(Role::Leader);
-        role.term = Some(1);
-        ev.journals.insert(3, vec![role]);
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        let ev = Evidence::default().with_journal(3, vec![role(3, 10, Role::Leader, 1)]);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     #[test]
     fn no_leader_snapshots_is_not_a_pass() {
-        let ev = Evidence {
-            statuses: base().statuses,
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        let ev = Evidence::default().with_statuses(base().statuses);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 }

@@ -68,24 +68,12 @@ pub fn check(ev: &Evidence) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::fixtures::{append, vote};
+    use crate::check::fixtures::*;
     use crate::check::Status;
-    use crate::net::trace::Fate;
+    use crate::net::trace::{Fate, Message};
 
-    fn ev(msgs: Vec<crate::net::trace::Message>) -> Evidence {
-        let mut ev = Evidence {
-            messages: Some(msgs),
-            ..Evidence::default()
-        };
-        ev.nodes = (1..=3)
-            .map(|id| crate::check::NodeInfo {
-                id,
-                kind: "k".into(),
-                journal: false,
-                data_dir: true,
-            })
-            .collect();
-        ev
+    fn ev(msgs: Vec<Message>) -> Evidence {
+        Evidence::default().with_trace(msgs).with_nodes(nodes(3))
     }
 
     #[test]
@@ -95,26 +83,26 @@ mod tests {
             vote(Method::RequestVote, 1, 3, 2, false, 100),
             append(1, 2, 2, (-1, 0), &[], -1, true, 200),
         ]));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn appending_without_votes_or_with_pre_votes_only_fails() {
         // Pre-vote grants, refusals, votes of another term and a dropped reply count nothing.
-        let mut dropped = vote(Method::RequestVote, 1, 3, 2, true, 110);
-        dropped.fate = Fate::DroppedReply;
+        let dropped = Message {
+            fate: Fate::DroppedReply,
+            ..vote(Method::RequestVote, 1, 3, 2, true, 110)
+        };
         let r = check(&ev(vec![
             vote(Method::PreVote, 1, 2, 2, true, 100),
             vote(Method::RequestVote, 1, 2, 1, true, 100),
             dropped,
             append(1, 2, 2, (-1, 0), &[], -1, true, 200),
         ]));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary
-                .contains("node 1 sent AppendEntries as leader of term 2"),
-            "{}",
-            r.summary
+        assert_verdict(
+            &r,
+            Status::Fail,
+            &["node 1 sent AppendEntries as leader of term 2"],
         );
     }
 
@@ -124,12 +112,12 @@ mod tests {
             append(1, 2, 2, (-1, 0), &[], -1, true, 100),
             vote(Method::RequestVote, 1, 2, 2, true, 200),
         ]));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert_verdict(&r, Status::Fail, &[]);
     }
 
     #[test]
     fn no_links_or_no_appends_is_not_checked() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
-        assert_eq!(check(&ev(vec![])).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
+        assert_verdict(&check(&ev(vec![])), Status::NotChecked, &[]);
     }
 }

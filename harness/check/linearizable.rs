@@ -95,118 +95,65 @@ pub fn check_until(ev: &Evidence, time_limit: Duration, cancel: Option<Cancel>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::fixtures::op;
+    use crate::check::fixtures::*;
+
+    fn judge(ops: impl IntoIterator<Item = Op>, limit: Duration) -> CheckResult {
+        check(&Evidence::default().with_history(history(ops)), limit)
+    }
+
+    const LONG: Duration = Duration::from_secs(5);
 
     #[test]
     fn sequential_register_history_is_linearizable() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
-                op(1, 2, "GET k", 20, Some(30), Outcome::Ok, Some("1")),
-                op(2, 1, "CAS k 1 2", 40, Some(50), Outcome::Ok, Some("true")),
-                op(3, 2, "GET k", 60, Some(70), Outcome::Ok, Some("2")),
+        let r = judge(
+            [
+                ok(1, "SET k 1", (0, 10), Some("OK")),
+                ok(2, "GET k", (20, 30), Some("1")),
+                ok(1, "CAS k 1 2", (40, 50), Some("true")),
+                ok(2, "GET k", (60, 70), Some("2")),
             ],
-            ..Default::default()
-        };
-        let r = check(&ev, Duration::from_secs(5));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+            LONG,
+        );
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn stale_read_after_a_completed_write_is_illegal() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
-                op(1, 1, "SET k 2", 20, Some(30), Outcome::Ok, Some("OK")),
-                op(2, 2, "GET k", 40, Some(50), Outcome::Ok, Some("1")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev, Duration::from_secs(5));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.starts_with("key k:"), "{}", r.summary);
+        let r = judge(stale_read(), LONG);
+        assert_summary_starts(&r, Status::Fail, "key k:");
         assert!(!r.evidence.is_empty());
     }
 
     #[test]
     fn a_search_cut_short_is_unknown_never_pass() {
-        // 16 concurrent writes, then a read of a value none of them wrote: deciding
-        // it means trying every subset of the writes, far more than a 1 ns budget.
-        let mut h: Vec<_> = (0..16u64)
-            .map(|i| {
-                op(
-                    i,
-                    i as u32,
-                    &format!("SET k {i}"),
-                    i,
-                    Some(1000 + i),
-                    Outcome::Ok,
-                    Some("OK"),
-                )
-            })
-            .collect();
-        h.push(op(
-            99,
-            30,
-            "GET k",
-            2000,
-            Some(2100),
-            Outcome::Ok,
-            Some("999"),
-        ));
-        let ev = Evidence {
-            history: h.clone(),
-            ..Default::default()
-        };
-        let r = check(&ev, Duration::from_nanos(1));
-        assert_eq!(r.status, Status::Unknown, "{r:?}");
-        assert!(r.summary.contains("time limit"), "{}", r.summary);
+        // 16 concurrent writes, then a read of a value none of them wrote: deciding it
+        // means trying every subset of the writes, far more than a 1 ns budget.
+        let r = judge(hard_history(16), Duration::from_nanos(1));
+        assert_verdict(&r, Status::Unknown, &["time limit"]);
         // With time enough, the same history is decided: illegal.
-        let ev = Evidence {
-            history: h,
-            ..Default::default()
-        };
-        assert_eq!(check(&ev, Duration::from_secs(30)).status, Status::Fail);
+        let r = judge(hard_history(16), Duration::from_secs(30));
+        assert_verdict(&r, Status::Fail, &[]);
     }
 
     #[test]
     fn blind_writes_without_a_completed_read_are_not_checked() {
         // Writes acknowledged, the only GET timed out: nothing was read back.
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
-                op(1, 2, "SET k 2", 5, None, Outcome::Info, None),
-                op(2, 3, "GET k", 20, None, Outcome::Info, None),
-                op(3, 3, "CAS k 1 3", 30, Some(40), Outcome::Fail, None),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev, Duration::from_secs(5));
-        assert_eq!(r.status, Status::NotChecked, "{r:?}");
-        assert!(r.summary.contains("no read completed"), "{}", r.summary);
+        let mut h = vec![
+            ok(1, "SET k 1", (0, 10), Some("OK")),
+            info(2, "SET k 2", 5),
+            info(3, "GET k", 20),
+            fail(3, "CAS k 1 3", (30, 40)),
+        ];
+        let r = judge(h.clone(), LONG);
+        assert_verdict(&r, Status::NotChecked, &["no read completed"]);
         // One answered CAS is a read: the history is then judged.
-        let mut ev = ev;
-        ev.history.push(op(
-            4,
-            3,
-            "CAS k 2 5",
-            50,
-            Some(60),
-            Outcome::Ok,
-            Some("false"),
-        ));
-        assert_eq!(check(&ev, Duration::from_secs(5)).status, Status::Pass);
+        h.push(ok(3, "CAS k 2 5", (50, 60), Some("false")));
+        assert_verdict(&judge(h, LONG), Status::Pass, &[]);
     }
 
     #[test]
     fn no_kv_ops_is_not_checked() {
-        let ev = Evidence {
-            history: vec![op(0, 1, "op-c1-0", 0, Some(1), Outcome::Ok, None)],
-            ..Default::default()
-        };
-        assert_eq!(
-            check(&ev, Duration::from_secs(1)).status,
-            Status::NotChecked
-        );
+        let r = judge([ok(1, "op-c1-0", (0, 1), None)], Duration::from_secs(1));
+        assert_verdict(&r, Status::NotChecked, &[]);
     }
 }

@@ -67,7 +67,8 @@ pub fn check(ev: &Evidence) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Status, WaitRecord};
+    use crate::check::fixtures::assert_verdict;
+    use crate::check::{ScheduleEnd, Status, WaitRecord};
 
     fn w(met: Option<u64>, expect_timeout: bool) -> WaitRecord {
         WaitRecord {
@@ -80,67 +81,52 @@ mod tests {
         }
     }
 
+    fn ev(waits: Vec<WaitRecord>, schedule: ScheduleEnd) -> Evidence {
+        Evidence {
+            waits,
+            schedule,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn met_waits_pass() {
-        let ev = Evidence {
-            waits: vec![w(Some(300), false), w(None, true)],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Pass);
+        let ev = ev(
+            vec![w(Some(300), false), w(None, true)],
+            ScheduleEnd::Completed,
+        );
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn unmet_wait_and_unexpected_commit_fail() {
-        let ev = Evidence {
-            waits: vec![w(None, false), w(Some(5), true)],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
+        let r = check(&ev(
+            vec![w(None, false), w(Some(5), true)],
+            ScheduleEnd::Completed,
+        ));
+        assert_verdict(&r, Status::Fail, &[]);
         assert_eq!(r.evidence.len(), 2);
     }
 
     #[test]
     fn a_cut_schedule_is_not_checked_unless_a_wait_already_failed() {
-        use crate::check::ScheduleEnd;
         let cut = ScheduleEnd::Interrupted { at_us: 1_500_000 };
-        let ev = Evidence {
-            waits: vec![w(Some(300), false)],
-            schedule: cut.clone(),
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::NotChecked, "{r:?}");
-        assert!(
-            r.summary.contains("interrupted at 1.500 s"),
-            "{}",
-            r.summary
-        );
+        let r = check(&ev(vec![w(Some(300), false)], cut.clone()));
+        assert_verdict(&r, Status::NotChecked, &["interrupted at 1.500 s"]);
         // Nothing ran before the cut: still not a pass.
-        let ev = Evidence {
-            schedule: ScheduleEnd::Stopped {
-                at_us: 1,
-                why: "node 2 could not be restarted".into(),
-            },
-            ..Default::default()
+        let stopped = ScheduleEnd::Stopped {
+            at_us: 1,
+            why: "node 2 could not be restarted".into(),
         };
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        assert_verdict(&check(&ev(vec![], stopped)), Status::NotChecked, &[]);
         // A wait that failed before the cut is a real failure.
-        let ev = Evidence {
-            waits: vec![w(None, false)],
-            schedule: cut,
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev(vec![w(None, false)], cut)), Status::Fail, &[]);
     }
 
     #[test]
     fn crashed_node_fails() {
-        let ev = Evidence {
-            waits: vec![w(Some(1), false)],
-            unexpected_exits: vec![(3, "exited with code 1".into(), 2_000_000)],
-            ..Default::default()
-        };
+        let mut ev = ev(vec![w(Some(1), false)], ScheduleEnd::Completed);
+        ev.unexpected_exits = vec![(3, "exited with code 1".into(), 2_000_000)];
         assert!(check(&ev)
             .summary
             .contains("node 3 exited with code 1 at 2.000 s"));

@@ -88,71 +88,61 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
+    /// (node, µs, log as (term, command) pairs)
+    type Log<'a> = (u32, u64, &'a [(i32, &'a str)]);
+
+    /// Snapshots of term-2 logs (node 1 leads), one per [`Log`].
+    fn logs(of: &[Log]) -> Vec<LogSnapshot> {
+        of.iter()
+            .map(|(n, t, log)| {
+                let state = if *n == 1 { "Leader" } else { "Follower" };
+                snap(*n, *t, state, 2, None, log)
+            })
+            .collect()
+    }
+
     #[test]
     fn matching_prefixes_pass_even_when_lengths_differ() {
-        let ev = Evidence {
-            logs: vec![
-                snap(1, 10, "Leader", 2, None, &[(1, "a"), (2, "b"), (2, "c")]),
-                snap(2, 20, "Follower", 2, None, &[(1, "a"), (2, "b")]),
-                // A divergent uncommitted tail in another term is allowed.
-                snap(3, 30, "Follower", 2, None, &[(1, "a"), (1, "x")]),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Pass, "{:?}", check(&ev));
+        let ev = Evidence::default().with_logs(logs(&[
+            (1, 10, &[(1, "a"), (2, "b"), (2, "c")]),
+            (2, 20, &[(1, "a"), (2, "b")]),
+            // A divergent uncommitted tail in another term is allowed.
+            (3, 30, &[(1, "a"), (1, "x")]),
+        ]));
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn only_empty_logs_are_not_checked_never_a_pass() {
-        let ev = Evidence {
-            logs: vec![
-                snap(1, 10, "Leader", 2, None, &[]),
-                snap(2, 20, "Follower", 2, None, &[]),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        let ev = Evidence::default().with_logs(logs(&[(1, 10, &[]), (2, 20, &[])]));
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     #[test]
     fn same_index_and_term_with_different_prefix_fails() {
-        let ev = Evidence {
-            logs: vec![
-                snap(1, 10, "Leader", 2, None, &[(1, "a"), (2, "b")]),
-                snap(2, 20, "Follower", 2, None, &[(1, "z"), (2, "b")]),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("differ at index 0"), "{}", r.summary);
+        let ev = Evidence::default().with_logs(logs(&[
+            (1, 10, &[(1, "a"), (2, "b")]),
+            (2, 20, &[(1, "z"), (2, "b")]),
+        ]));
+        assert_verdict(&check(&ev), Status::Fail, &["differ at index 0"]);
     }
 
     #[test]
     fn same_index_and_term_with_different_command_fails() {
-        let ev = Evidence {
-            final_logs: vec![
-                snap(1, 10, "Leader", 2, None, &[(2, "b")]),
-                snap(2, 20, "Follower", 2, None, &[(2, "c")]),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Fail);
+        let ev = Evidence::default()
+            .with_final_logs(logs(&[(1, 10, &[(2, "b")]), (2, 20, &[(2, "c")])]));
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
     fn wrong_index_numbers_fail() {
-        let mut s = snap(1, 10, "Leader", 2, None, &[(1, "a"), (1, "b")]);
-        s.entries[1].index = 5;
-        let ev = Evidence {
-            logs: vec![s],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Fail);
+        let mut ev = Evidence::default().with_logs(logs(&[(1, 10, &[(1, "a"), (1, "b")])]));
+        ev.logs[0].entries[1].index = 5;
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
     fn no_snapshots_is_not_a_pass() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
     }
 }

@@ -24,6 +24,9 @@ pub mod term_monotonicity;
 pub mod vote_safety;
 pub mod wire;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use crate::history::Op;
 use crate::observe::journal::Event;
 use crate::observe::{LogSnapshot, PollFailure, StatusSample};
@@ -246,6 +249,15 @@ pub fn sightings<K: std::fmt::Display>(seen: &BTreeMap<K, (u64, &str)>) -> Vec<S
         .collect()
 }
 
+/// Nodes whose journal holds at least one event, in id order.
+pub fn journaled(ev: &Evidence) -> Vec<u32> {
+    ev.journals
+        .iter()
+        .filter(|(_, j)| !j.is_empty())
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// Seconds with millisecond precision, for evidence lines.
 pub fn secs(us: u64) -> String {
     format!("{:.3} s", us as f64 / 1e6)
@@ -333,177 +345,17 @@ pub fn run_all(
 }
 
 #[cfg(test)]
-pub(crate) mod fixtures {
-    //! Builders of hand-made evidence for the checkers' tests.
-    use super::*;
-    use crate::history::Outcome;
-    use crate::observe::{Entry, StatusExt};
-
-    pub fn status(
-        node: u32,
-        t_us: u64,
-        state: &str,
-        term: i32,
-        commit: Option<i32>,
-    ) -> StatusSample {
-        StatusSample {
-            t_us,
-            sent_us: t_us.saturating_sub(100),
-            node,
-            state: state.into(),
-            term,
-            voted_for: -1,
-            leader_id: -1,
-            ext: commit.map(|c| StatusExt {
-                node_id: node as i32,
-                commit_index: c,
-                last_applied: c,
-                last_log_index: c,
-                last_log_term: term,
-                implementation: "test 0".into(),
-                leader_address: String::new(),
-            }),
-        }
-    }
-
-    /// Entries from (term, command) pairs, indexed from 0.
-    pub fn entries(e: &[(i32, &str)]) -> Vec<Entry> {
-        e.iter()
-            .enumerate()
-            .map(|(i, (t, c))| Entry {
-                index: i as i32,
-                term: *t,
-                command: c.to_string(),
-            })
-            .collect()
-    }
-
-    /// Check settings of a cluster polled every 100 ms with 300 ms elections.
-    pub fn settings() -> CheckSettings {
-        CheckSettings {
-            election_max_ms: 300,
-            poll_ms: 100,
-            max_new_terms: 3,
-            term_window_ms: 1500,
-            terms_through_network_faults: false,
-            node_errors_warn: false,
-        }
-    }
-
-    /// A fault event by its action's name (`kill`, `net-isolate`, ...) at `t_us`.
-    pub fn fault(t_us: u64, action: &str, nodes: &[u32], cut_off: &[u32]) -> FaultEvent {
-        FaultEvent {
-            t_us,
-            action: action.parse().expect("a fault action name"),
-            nodes: nodes.to_vec(),
-            detail: String::new(),
-            at: "s.toml:1".into(),
-            cut_off: cut_off.to_vec(),
-        }
-    }
-
-    pub fn snap(
-        node: u32,
-        t_us: u64,
-        state: &str,
-        term: i32,
-        commit: Option<i32>,
-        e: &[(i32, &str)],
-    ) -> LogSnapshot {
-        LogSnapshot {
-            t_us,
-            node,
-            status: status(node, t_us, state, term, commit),
-            entries: entries(e),
-        }
-    }
-
-    pub fn op(
-        id: u64,
-        client: u32,
-        cmd: &str,
-        inv: u64,
-        comp: Option<u64>,
-        outcome: Outcome,
-        result: Option<&str>,
-    ) -> Op {
-        Op {
-            id,
-            client,
-            node: 1,
-            command: cmd.into(),
-            invoke_us: inv,
-            complete_us: comp,
-            outcome,
-            result: result.map(str::to_string),
-            message: String::new(),
-        }
-    }
-
-    /// A journal event by its name (`apply`, `role`, ...).
-    pub fn jev(node: u32, t_us: u64, event: &str) -> Event {
-        Event {
-            t_us,
-            ts_us: t_us,
-            node,
-            event: serde_json::from_value(serde_json::json!(event)).expect("an event name"),
-            term: None,
-            candidate: None,
-            role: None,
-            from_index: None,
-            index: None,
-            command: None,
-            result: None,
-            log_len: None,
-        }
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::fixtures::op;
+    use super::fixtures::hard_history;
     use super::*;
-    use crate::history::Outcome;
     use crate::lin::Cancel;
     use std::time::{Duration, Instant};
-
-    /// `n` concurrent writes of distinct values, then a read of a value none of
-    /// them wrote: deciding it means trying every subset of the writes.
-    fn hard_history(n: u64) -> Vec<Op> {
-        let mut h: Vec<Op> = (0..n)
-            .map(|i| {
-                let cmd = format!("SET k {i}");
-                op(
-                    i,
-                    i as u32,
-                    &cmd,
-                    i,
-                    Some(1000 + i),
-                    Outcome::Ok,
-                    Some("OK"),
-                )
-            })
-            .collect();
-        h.push(op(
-            n,
-            999,
-            "GET k",
-            2000,
-            Some(2100),
-            Outcome::Ok,
-            Some("x"),
-        ));
-        h
-    }
 
     #[test]
     fn a_cancelled_run_leaves_every_check_not_checked() {
         let cancel = Cancel::new();
         cancel.cancel();
-        let ev = Evidence {
-            history: hard_history(4),
-            ..Default::default()
-        };
+        let ev = Evidence::default().with_history(hard_history(4));
         let r = run_all(&ev, Duration::from_secs(5), cancel);
         assert_eq!(r.len(), crate::spec::CHECK_NAMES.len());
         for c in &r {
@@ -514,10 +366,7 @@ mod tests {
 
     #[test]
     fn cancel_ends_a_long_search_promptly_as_not_checked() {
-        let ev = Evidence {
-            history: hard_history(26),
-            ..Default::default()
-        };
+        let ev = Evidence::default().with_history(hard_history(26));
         // Undecided within a second: the search would run far longer.
         let r = linearizable::check(&ev, Duration::from_secs(1));
         assert_eq!(r.status, Status::Unknown, "{}", r.summary);

@@ -254,6 +254,7 @@ fn read_log(path: &std::path::Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fixtures::{assert_summary_starts, assert_verdict};
     use crate::check::{CheckSettings, NodeLog};
 
     const PYTHON: &str = "\
@@ -399,27 +400,18 @@ ConnectionRefusedError: [Errno 111] Connection refused
         let dir = tempfile::tempdir().unwrap();
         let ev = evidence(dir.path(), &[(1, CLEAN), (2, PYTHON), (5, JAVA)], false);
         let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary.starts_with("node 2: Python traceback at "),
-            "{}",
-            r.summary
-        );
-        assert!(
-            r.summary.contains("2.log:3 (time 07:48:27,101)"),
-            "{}",
-            r.summary
-        );
+        assert_summary_starts(&r, Status::Fail, "node 2: Python traceback at ");
+        assert_verdict(&r, Status::Fail, &["2.log:3 (time 07:48:27,101)"]);
         assert!(r.evidence[1].starts_with("node 5: Java exception"), "{r:?}");
         let ev = evidence(dir.path(), &[(2, PYTHON)], true);
-        assert_eq!(check(&ev).status, Status::Warn);
+        assert_verdict(&check(&ev), Status::Warn, &[]);
         let ev = evidence(dir.path(), &[(1, CLEAN)], false);
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn missing_logs_are_not_a_pass() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
         let ev = Evidence {
             node_logs: vec![NodeLog {
                 node: 1,
@@ -428,8 +420,6 @@ ConnectionRefusedError: [Errno 111] Connection refused
             }],
             ..Default::default()
         };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::NotChecked);
-        assert!(r.summary.contains("/nonexistent/1.log"), "{}", r.summary);
+        assert_verdict(&check(&ev), Status::NotChecked, &["/nonexistent/1.log"]);
     }
 }

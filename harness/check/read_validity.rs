@@ -167,150 +167,105 @@ mod tests {
     use super::*;
     use crate::check::fixtures::*;
 
+    fn judge(ops: impl IntoIterator<Item = Op>) -> CheckResult {
+        check(&Evidence::default().with_history(history(ops)))
+    }
+
     #[test]
     fn reads_of_written_or_missing_values_pass() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "GET k", 0, Some(5), Outcome::Ok, None),
-                op(1, 1, "SET k 7", 10, Some(20), Outcome::Ok, Some("OK")),
-                op(2, 2, "GET k", 15, Some(30), Outcome::Ok, Some("7")),
-                op(3, 2, "CAS k 7 8", 31, None, Outcome::Info, None),
-                op(4, 3, "GET k", 40, Some(50), Outcome::Ok, Some("8")),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Pass, "{:?}", check(&ev));
+        let r = judge([
+            ok(1, "GET k", (0, 5), None),
+            ok(1, "SET k 7", (10, 20), Some("OK")),
+            ok(2, "GET k", (15, 30), Some("7")),
+            info(2, "CAS k 7 8", 31),
+            ok(3, "GET k", (40, 50), Some("8")),
+        ]);
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn value_of_a_failed_write_fails() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET k 7", 0, Some(5), Outcome::Fail, None),
-                op(1, 2, "GET k", 6, Some(9), Outcome::Ok, Some("7")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.contains("failed for certain"), "{}", r.summary);
+        let r = judge([
+            fail(1, "SET k 7", (0, 5)),
+            ok(2, "GET k", (6, 9), Some("7")),
+        ]);
+        assert_verdict(&r, Status::Fail, &["failed for certain"]);
     }
 
     #[test]
     fn never_written_and_future_values_fail() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 2, "GET k", 0, Some(3), Outcome::Ok, Some("9")),
-                op(1, 1, "SET k 7", 10, Some(15), Outcome::Ok, None),
-                op(2, 2, "GET k", 1, Some(4), Outcome::Ok, Some("7")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
+        let r = judge([
+            ok(2, "GET k", (0, 3), Some("9")),
+            ok(1, "SET k 7", (10, 15), None),
+            ok(2, "GET k", (1, 4), Some("7")),
+        ]);
+        assert_verdict(&r, Status::Fail, &[]);
         assert_eq!(r.evidence.len(), 2, "{r:?}");
     }
 
     #[test]
     fn a_value_written_twice_is_explained_by_the_earlier_write() {
         // Issue 11 §8: SET r 2; GET r -> 2; SET r 2.
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET r 2", 0, Some(5), Outcome::Ok, Some("OK")),
-                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, Some("2")),
-                op(2, 1, "SET r 2", 10, Some(15), Outcome::Ok, Some("OK")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        let r = judge([
+            ok(1, "SET r 2", (0, 5), Some("OK")),
+            ok(2, "GET r", (6, 9), Some("2")),
+            ok(1, "SET r 2", (10, 15), Some("OK")),
+        ]);
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn a_read_explained_only_by_a_later_write_fails_even_if_written_twice() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "SET r 2", 0, Some(5), Outcome::Fail, None),
-                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, Some("2")),
-                op(2, 1, "SET r 2", 10, Some(15), Outcome::Ok, Some("OK")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("failed for certain"), "{}", r.summary);
-        assert!(r.summary.contains("invoked later"), "{}", r.summary);
+        let r = judge([
+            fail(1, "SET r 2", (0, 5)),
+            ok(2, "GET r", (6, 9), Some("2")),
+            ok(1, "SET r 2", (10, 15), Some("OK")),
+        ]);
+        assert_verdict(&r, Status::Fail, &["failed for certain", "invoked later"]);
     }
 
     #[test]
     fn a_cas_that_answered_false_wrote_nothing() {
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "CAS r 1 5", 0, Some(5), Outcome::Ok, Some("false")),
-                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, Some("5")),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("never written"), "{}", r.summary);
+        let read = || ok(2, "GET r", (6, 9), Some("5"));
+        let r = judge([ok(1, "CAS r 1 5", (0, 5), Some("false")), read()]);
+        assert_verdict(&r, Status::Fail, &["never written"]);
         // A CAS with an unknown outcome may have written its value.
-        let ev = Evidence {
-            history: vec![
-                op(0, 1, "CAS r 1 5", 0, None, Outcome::Info, None),
-                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, Some("5")),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Pass);
+        let r = judge([info(1, "CAS r 1 5", 0), read()]);
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn a_server_that_answers_no_get_values_is_a_warning() {
-        let mut ev = Evidence {
-            history: vec![
-                op(0, 1, "SET r 2", 0, Some(5), Outcome::Ok, Some("OK")),
-                op(1, 2, "GET r", 6, Some(9), Outcome::Ok, None),
-                op(2, 2, "GET r", 10, None, Outcome::Info, None),
-            ],
-            ..Default::default()
-        };
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Warn, "{r:?}");
-        assert!(
-            r.summary.contains("may not answer GET values"),
-            "{}",
-            r.summary
-        );
+        let mut ev = Evidence::default().with_history(history([
+            ok(1, "SET r 2", (0, 5), Some("OK")),
+            ok(2, "GET r", (6, 9), None),
+            info(2, "GET r", 10),
+        ]));
+        assert_verdict(&check(&ev), Status::Warn, &["may not answer GET values"]);
         // GETs that never completed (a cut-off minority): no warning, nothing judged.
-        let cut_off = Evidence {
-            history: vec![ev.history[0].clone(), ev.history[2].clone()],
-            ..Default::default()
-        };
-        assert_eq!(check(&cut_off).status, Status::NotChecked);
+        let cut_off = judge([ev.history[0].clone(), ev.history[2].clone()]);
+        assert_verdict(&cut_off, Status::NotChecked, &[]);
         // GETs a black-box node answered: no value to judge, a warning too.
-        let mut bb = op(5, 4, "GET r", 20, None, Outcome::Info, None);
-        bb.message = crate::workload::NO_READ_RESULT.into();
-        let black_box = Evidence {
-            history: vec![ev.history[0].clone(), bb],
-            ..Default::default()
+        let bb = Op {
+            message: crate::workload::NO_READ_RESULT.into(),
+            ..info(4, "GET r", 20)
         };
-        let r = check(&black_box);
-        assert_eq!(r.status, Status::Warn, "{r:?}");
-        assert!(r.summary.contains("black-box nodes"), "{}", r.summary);
+        let r = judge([ev.history[0].clone(), bb]);
+        assert_verdict(&r, Status::Warn, &["black-box nodes"]);
         // One GET that returns a value: judged normally.
-        ev.history
-            .push(op(3, 3, "GET r", 11, Some(12), Outcome::Ok, Some("2")));
-        assert_eq!(check(&ev).status, Status::Pass);
+        ev.history.push(Op {
+            id: 3,
+            ..ok(3, "GET r", (11, 12), Some("2"))
+        });
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         // No acknowledged write: "missing" is the right answer, no warning.
         ev.history.retain(|o| o.id == 1);
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     /// A Jepsen etcd history as the harness's ops on one key `r`.
     fn from_jepsen(text: &str) -> Vec<Op> {
         use crate::lin::models::{RegisterOp as I, RegisterOut as O};
-        use crate::lin::Status as S;
         let ops = crate::lin::jepsen::parse_jepsen_log(text).unwrap();
         ops.into_iter()
             .map(|o| {
@@ -325,11 +280,7 @@ mod tests {
                     O::Cas(ok) => Some(ok.to_string()),
                     _ => None,
                 };
-                let outcome = match o.status {
-                    S::Ok => Outcome::Ok,
-                    S::Fail => Outcome::Fail,
-                    S::Info => Outcome::Info,
-                };
+                let outcome = o.status;
                 Op {
                     id: o.id,
                     client: o.client as u32,
@@ -347,11 +298,8 @@ mod tests {
 
     /// Every read of a linearizable Jepsen history has a write that explains it.
     fn assert_valid_reads(dir: &std::path::Path, file: &str) {
-        let ev = Evidence {
-            history: from_jepsen(&std::fs::read_to_string(dir.join(file)).unwrap()),
-            ..Default::default()
-        };
-        let r = check(&ev);
+        let h = from_jepsen(&std::fs::read_to_string(dir.join(file)).unwrap());
+        let r = check(&Evidence::default().with_history(h));
         assert_eq!(r.status, Status::Pass, "{file}: {r:?}");
     }
 
@@ -389,6 +337,6 @@ mod tests {
 
     #[test]
     fn no_reads_is_not_a_pass() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
     }
 }

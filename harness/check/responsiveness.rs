@@ -243,7 +243,7 @@ pub fn check(ev: &Evidence) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::fixtures::*;
+    use crate::check::fixtures::{self, assert_summary_starts, assert_verdict, settings, status};
     use crate::check::Status;
     use crate::trace::FaultEvent;
 
@@ -260,7 +260,7 @@ mod tests {
     /// ms, then every poll fails (to the end, or until `back` ms).
     fn run(silent_from: u64, back: Option<u64>) -> Evidence {
         let mut ev = Evidence {
-            settings: crate::check::fixtures::settings(),
+            settings: settings(),
             ..Default::default()
         };
         for t in (0..10_000).step_by(100) {
@@ -277,39 +277,29 @@ mod tests {
     }
 
     fn fault(t_ms: u64, action: &str, node: u32) -> FaultEvent {
-        crate::check::fixtures::fault(t_ms * 1000, action, &[node], &[])
+        fixtures::fault(t_ms * 1000, action, &[node], &[])
     }
 
     #[test]
     fn a_node_that_stops_answering_fails_naming_it() {
         let r = check(&run(4000, None));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary.starts_with("node 2 stopped answering"),
-            "{}",
-            r.summary
-        );
-        assert!(r.summary.contains("silent from 3.900 s"), "{}", r.summary);
-        assert!(
-            r.summary.contains("until the end of the run"),
-            "{}",
-            r.summary
-        );
-        assert!(
-            r.summary.contains("its last status: Follower of term 2"),
-            "{}",
-            r.summary
-        );
-        assert!(r.summary.contains("DeadlineExceeded"), "{}", r.summary);
+        assert_summary_starts(&r, Status::Fail, "node 2 stopped answering");
+        let parts = [
+            "silent from 3.900 s",
+            "until the end of the run",
+            "its last status: Follower of term 2",
+            "DeadlineExceeded",
+        ];
+        assert_verdict(&r, Status::Fail, &parts);
     }
 
     #[test]
     fn a_short_gap_passes() {
         let r = check(&run(4000, Some(5000)));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
         // A long gap that ends is still a finding.
         let r = check(&run(2000, Some(6000)));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert_verdict(&r, Status::Fail, &[]);
         assert!(!r.summary.contains("until the end"), "{}", r.summary);
     }
 
@@ -323,40 +313,40 @@ mod tests {
         // A fault on another node excuses nothing.
         let mut ev = run(4000, None);
         ev.faults = vec![fault(4000, "pause", 1)];
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // Silent for 4 s, then killed: the silence before the kill is a finding.
         let mut ev = run(2000, None);
         ev.faults = vec![fault(6500, "kill", 2)];
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // Killed as the first step: the fault instant (taken before acting) precedes the
         // last answer, which came while the kill was under way. Still the harness's doing.
         let mut ev = run(4000, None);
         ev.faults = vec![fault(3850, "kill", 2)];
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         // The same slow kill, then a restart: the silence up to the first answer after the
         // restart is still the kill's (was a false failure with the docker backend)...
         let mut ev = run(4000, Some(9500));
         ev.faults = vec![fault(3850, "kill", 2), fault(8000, "restart", 2)];
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         // ...unless the fault was on another node.
         let mut ev = run(4000, Some(9500));
         ev.faults = vec![fault(3850, "kill", 1), fault(8000, "restart", 1)];
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // ...but once restarted, a node that answers and then falls silent is a finding.
         let mut ev = run(4000, None);
         ev.faults = vec![fault(1000, "kill", 2), fault(1200, "restart", 2)];
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // A process that exited on its own: an exit, not a silence.
         let mut ev = run(4000, None);
         ev.unexpected_exits = vec![(2, "exit code 1".into(), 4_050_000)];
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn a_node_that_never_answered_is_left_to_the_readiness_wait() {
         let mut ev = run(0, None);
         ev.statuses.retain(|s| s.node == 1);
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
     }
 

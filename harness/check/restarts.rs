@@ -56,37 +56,29 @@ pub fn check(ev: &Evidence) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::NodeInfo;
+    use crate::check::fixtures::*;
 
     fn ev(data_dir: bool, action: &str) -> Evidence {
         Evidence {
-            nodes: vec![NodeInfo {
-                id: 2,
-                kind: "rust-blackbox".into(),
-                journal: false,
-                data_dir,
-            }],
-            faults: vec![crate::check::fixtures::fault(3_000_000, action, &[2], &[])],
-            ..Default::default()
+            faults: vec![fault(3_000_000, action, &[2], &[])],
+            ..Evidence::default().with_nodes(vec![node(2, "rust-blackbox", data_dir)])
         }
     }
 
     #[test]
     fn restarting_a_node_without_a_data_dir_is_a_warning() {
         let r = check(&ev(false, "restart"));
-        assert_eq!(r.status, Status::Warn, "{r:?}");
-        assert!(
-            r.summary
-                .starts_with("node 2 (kind rust-blackbox, no {data_dir}"),
-            "{}",
-            r.summary
+        assert_summary_starts(
+            &r,
+            Status::Warn,
+            "node 2 (kind rust-blackbox, no {data_dir}",
         );
-        assert!(r.summary.contains("3.000 s (s.toml:1)"), "{}", r.summary);
+        assert_verdict(&r, Status::Warn, &["3.000 s (s.toml:1)"]);
     }
 
     #[test]
     fn nodes_with_a_data_dir_or_no_restart_give_no_warning() {
-        assert_eq!(check(&ev(true, "restart")).status, Status::Pass);
-        assert_eq!(check(&ev(false, "kill")).status, Status::NotChecked);
+        assert_verdict(&check(&ev(true, "restart")), Status::Pass, &[]);
+        assert_verdict(&check(&ev(false, "kill")), Status::NotChecked, &[]);
     }
 }

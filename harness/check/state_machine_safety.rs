@@ -90,59 +90,37 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn apply(
-        node: u32,
-        t: u64,
-        index: i64,
-        term: i64,
-        cmd: &str,
-    ) -> crate::observe::journal::Event {
-        let mut e = jev(node, t, "apply");
-        e.index = Some(index);
-        e.term = Some(term);
-        e.command = Some(cmd.into());
-        e
-    }
-
     #[test]
     fn same_entries_applied_everywhere_pass() {
-        let mut ev = Evidence::default();
-        ev.journals.insert(
-            1,
-            vec![apply(1, 1, 0, 1, "SET a 1"), apply(1, 2, 1, 1, "GET a")],
-        );
-        ev.journals.insert(2, vec![apply(2, 3, 0, 1, "SET a 1")]);
-        assert_eq!(check(&ev).status, Status::Pass);
+        let ev = Evidence::default()
+            .with_journal(
+                1,
+                vec![apply(1, 1, 0, 1, "SET a 1"), apply(1, 2, 1, 1, "GET a")],
+            )
+            .with_journal(2, vec![apply(2, 3, 0, 1, "SET a 1")]);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn different_entries_at_one_index_fail() {
-        let mut ev = Evidence::default();
-        ev.journals.insert(1, vec![apply(1, 1, 0, 1, "SET a 1")]);
-        ev.journals.insert(2, vec![apply(2, 3, 0, 2, "SET a 2")]);
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail);
-        assert!(r.summary.starts_with("index 0:"), "{}", r.summary);
+        let ev = Evidence::default()
+            .with_journal(1, vec![apply(1, 1, 0, 1, "SET a 1")])
+            .with_journal(2, vec![apply(2, 3, 0, 2, "SET a 2")]);
+        assert_summary_starts(&check(&ev), Status::Fail, "index 0:");
     }
 
     #[test]
     fn committed_prefixes_of_snapshots_are_compared_too() {
-        let ev = Evidence {
-            logs: vec![
-                snap(1, 10, "Leader", 1, Some(0), &[(1, "a")]),
-                snap(2, 20, "Follower", 1, Some(0), &[(1, "b")]),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::Fail);
+        let ev = Evidence::default().with_logs(vec![
+            snap(1, 10, "Leader", 1, Some(0), &[(1, "a")]),
+            snap(2, 20, "Follower", 1, Some(0), &[(1, "b")]),
+        ]);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
     fn black_box_only_is_not_checked() {
-        let ev = Evidence {
-            logs: vec![snap(1, 10, "Leader", 1, None, &[(1, "a")])],
-            ..Default::default()
-        };
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        let ev = Evidence::default().with_logs(vec![snap(1, 10, "Leader", 1, None, &[(1, "a")])]);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 }

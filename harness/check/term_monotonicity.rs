@@ -144,70 +144,35 @@ fn from_trace(ev: &Evidence, trace: &[Message], node: u32, violations: &mut Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::fixtures::{append, journal, vote};
+    use crate::check::fixtures::*;
     use crate::check::{NodeInfo, Status};
-    use crate::trace::FaultEvent;
 
     fn nodes(data_dir: bool) -> Vec<NodeInfo> {
-        (1..=3)
-            .map(|id| NodeInfo {
-                id,
-                kind: "k".into(),
-                journal: true,
-                data_dir,
-            })
-            .collect()
-    }
-
-    fn restart(t_us: u64, node: u32) -> FaultEvent {
-        FaultEvent {
-            t_us,
-            action: crate::trace::FaultAction::Restart,
-            nodes: vec![node],
-            detail: String::new(),
-            at: String::new(),
-            cut_off: vec![],
-        }
+        (1..=3).map(|id| node(id, "k", data_dir)).collect()
     }
 
     #[test]
     fn a_term_going_back_across_a_restart_fails_from_the_trace() {
-        let mut ev = Evidence {
-            messages: Some(vec![
-                append(1, 2, 5, (-1, 0), &[], -1, true, 100),
-                vote(Method::PreVote, 1, 2, 9, true, 150),
-                vote(Method::RequestVote, 1, 2, 3, true, 500),
-            ]),
-            nodes: nodes(true),
-            ..Evidence::default()
-        };
-        ev.faults = vec![restart(300, 1)];
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("node 1 used term 3"), "{}", r.summary);
+        let before = || append(1, 2, 5, (-1, 0), &[], -1, true, 100);
+        let pre_vote = vote(Method::PreVote, 1, 2, 9, true, 150);
+        let vote_in = |term| vote(Method::RequestVote, 1, 2, term, true, 500);
+        let mut ev = Evidence::default()
+            .with_trace(vec![before(), pre_vote.clone(), vote_in(3)])
+            .with_nodes(nodes(true));
+        ev.faults = vec![fault(300, "restart", &[1], &[])];
+        assert_verdict(&check(&ev), Status::Fail, &["node 1 used term 3"]);
         // Term 6 after the restart is fine; the pre-vote's term 9 was never node 1's term.
-        ev.messages = Some(vec![
-            append(1, 2, 5, (-1, 0), &[], -1, true, 100),
-            vote(Method::PreVote, 1, 2, 9, true, 150),
-            vote(Method::RequestVote, 1, 2, 6, true, 500),
-        ]);
-        assert_eq!(check(&ev).status, Status::Pass);
+        ev.messages = Some(vec![before(), pre_vote, vote_in(6)]);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         // Without a data dir the node may start over: not judged.
         ev.nodes = nodes(false);
-        ev.messages = Some(vec![
-            append(1, 2, 5, (-1, 0), &[], -1, true, 100),
-            vote(Method::RequestVote, 1, 2, 3, true, 500),
-        ]);
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        ev.messages = Some(vec![before(), vote_in(3)]);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     #[test]
     fn a_restart_recovering_an_older_term_fails_from_the_journal() {
-        let mut ev = Evidence {
-            nodes: nodes(true),
-            ..Evidence::default()
-        };
-        ev.journals.insert(
+        let mut ev = Evidence::default().with_nodes(nodes(true)).with_journal(
             2,
             vec![
                 journal(2, 10, "start", Some(0), None),
@@ -215,19 +180,13 @@ mod tests {
                 journal(2, 30, "start", Some(1), None),
             ],
         );
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary.contains("node 2 restarted with term 1"),
-            "{}",
-            r.summary
-        );
+        assert_verdict(&check(&ev), Status::Fail, &["node 2 restarted with term 1"]);
         ev.journals.get_mut(&2).unwrap()[2].term = Some(4);
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn no_evidence_is_not_checked() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
     }
 }

@@ -256,17 +256,15 @@ mod tests {
     #[test]
     fn a_stable_term_passes() {
         let r = check(&run(5, |t| if t < 500 { 1 } else { 2 }));
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn churn_with_no_fault_fails_with_rate_and_starters() {
         // A new term every 200 ms (5 terms/s) from 1 s on.
         let r = check(&run(5, |t| 1 + (t.saturating_sub(1000) / 200) as i32));
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(r.summary.contains("terms/s"), "{}", r.summary);
-        assert!(r.summary.contains("elections started by "), "{}", r.summary);
-        assert!(r.summary.contains("node 2 (8 terms)"), "{}", r.summary);
+        let parts = ["terms/s", "elections started by ", "node 2 (8 terms)"];
+        assert_verdict(&r, Status::Fail, &parts);
     }
 
     #[test]
@@ -279,11 +277,11 @@ mod tests {
             fault(3100, "workload-stop"),
         ];
         let r = check(&ev);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
         // The same churn going on after the last fault fails.
         let mut ev = run(6, |t| 1 + (t / 200) as i32);
         ev.faults = vec![fault(500, "kill"), fault(3000, "restart")];
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
     }
 
     #[test]
@@ -303,28 +301,28 @@ mod tests {
             fault(4000, "heal"),
         ];
         let r = check(&ev);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&r, Status::Pass, &[]);
         // Without the heal, the network fault lasts to the end: nothing quiet after it.
         ev.faults.pop();
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
         // A node killed and never restarted: a fault still active, nothing quiet.
         ev.faults = vec![
             fault(1000, "net-isolate"),
             fault(2000, "kill"),
             fault(4000, "heal"),
         ];
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     #[test]
     fn a_quiet_period_shorter_than_a_window_is_not_checked() {
         let mut ev = run(3, |_| 1);
         ev.faults = vec![fault(1000, "heal"), fault(2000, "heal")];
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
         // Without settings (older evidence): not checked either.
         let mut ev = run(5, |_| 1);
         ev.settings = CheckSettings::default();
-        assert_eq!(check(&ev).status, Status::NotChecked);
+        assert_verdict(&check(&ev), Status::NotChecked, &[]);
     }
 
     /// A rejoining node that deposes the leader right after a heal: excused by default
@@ -335,13 +333,13 @@ mod tests {
         ev.faults = vec![fault(1000, "net-isolate"), fault(4000, "heal")];
         ev.settings.max_new_terms = 0;
         ev.settings.term_window_ms = 1000;
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         ev.settings.terms_through_network_faults = true;
         let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert_verdict(&r, Status::Fail, &[]);
         // A process fault still excuses the election it causes.
         ev.faults = vec![fault(3900, "kill"), fault(4500, "restart")];
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
@@ -353,11 +351,11 @@ mod tests {
             2300..2600 => 3,
             _ => 4,
         });
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
         ev.settings.max_new_terms = 2;
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // A window too short to hold three of them: pass again.
         ev.settings.term_window_ms = 250;
-        assert_eq!(check(&ev).status, Status::Pass);
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 }

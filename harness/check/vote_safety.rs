@@ -5,8 +5,8 @@
 //! Two sources of evidence: granted RequestVote replies in `messages.jsonl` (black-box nodes
 //! too), and `vote` events of journals. A node without a data dir forgets its vote on a
 //! restart by configuration: its votes are compared within one incarnation only.
-use super::{list, sightings, wire, CheckResult, Evidence};
-use crate::net::trace::{Method, Reply, Request};
+use super::{journaled, list, sightings, wire, CheckResult, Evidence};
+use crate::net::trace::{Message, Method, Reply, Request};
 use crate::observe::journal::Kind;
 use std::collections::BTreeMap;
 
@@ -16,56 +16,14 @@ pub const NAME: &str = "vote_safety";
 type Votes = BTreeMap<(u32, i64, usize), BTreeMap<i64, (u64, &'static str)>>;
 
 pub fn check(ev: &Evidence) -> CheckResult {
-    let journaled: Vec<u32> = ev
-        .journals
-        .iter()
-        .filter(|(_, j)| !j.is_empty())
-        .map(|(n, _)| *n)
-        .collect();
+    let journaled = journaled(ev);
     let trace = wire::messages(ev);
     if trace.is_none() && journaled.is_empty() {
         return CheckResult::not_checked(NAME, "no RPC-aware links and no journals");
     }
     let mut votes = Votes::new();
-    for m in trace.unwrap_or_default() {
-        let (
-            Method::RequestVote,
-            Some(Request::Vote {
-                term, candidate, ..
-            }),
-        ) = (&m.method, &m.req)
-        else {
-            continue;
-        };
-        if !matches!(m.reply, Some(Reply::Vote { granted: true, .. })) {
-            continue;
-        }
-        let t = m.delivered_us.unwrap_or(m.sent_us);
-        let inc = incarnation(ev, m.to, t);
-        let e = votes.entry((m.to, *term, inc)).or_default();
-        e.entry(*candidate).or_insert((t, "trace"));
-    }
-    for (node, events) in &ev.journals {
-        let mut starts = 0usize;
-        for e in events {
-            if e.event == Kind::Start {
-                starts += 1;
-            }
-            if e.event != Kind::Vote {
-                continue;
-            }
-            let (Some(term), Some(cand)) = (e.term, e.candidate) else {
-                continue;
-            };
-            let inc = if wire::keeps_data(ev, *node) {
-                0
-            } else {
-                starts
-            };
-            let v = votes.entry((*node, term, inc)).or_default();
-            v.entry(cand).or_insert((e.t_us, "journal"));
-        }
-    }
+    from_trace(ev, trace.unwrap_or_default(), &mut votes);
+    from_journals(ev, &mut votes);
     let mut violations = Vec::new();
     for ((voter, term, _), cands) in &votes {
         if cands.len() > 1 {
@@ -94,6 +52,53 @@ pub fn check(ev: &Evidence) -> CheckResult {
     )
 }
 
+/// Every granted RequestVote reply of the trace, at its delivery (pre-votes are not votes).
+fn from_trace(ev: &Evidence, trace: &[Message], votes: &mut Votes) {
+    for m in trace {
+        let (
+            Method::RequestVote,
+            Some(Request::Vote {
+                term, candidate, ..
+            }),
+        ) = (&m.method, &m.req)
+        else {
+            continue;
+        };
+        if !matches!(m.reply, Some(Reply::Vote { granted: true, .. })) {
+            continue;
+        }
+        let t = m.delivered_us.unwrap_or(m.sent_us);
+        let inc = incarnation(ev, m.to, t);
+        let e = votes.entry((m.to, *term, inc)).or_default();
+        e.entry(*candidate).or_insert((t, "trace"));
+    }
+}
+
+/// Every journaled `vote`; a node without a data dir starts a new incarnation at each `start`.
+fn from_journals(ev: &Evidence, votes: &mut Votes) {
+    for (node, events) in &ev.journals {
+        let mut starts = 0usize;
+        for e in events {
+            if e.event == Kind::Start {
+                starts += 1;
+            }
+            if e.event != Kind::Vote {
+                continue;
+            }
+            let (Some(term), Some(cand)) = (e.term, e.candidate) else {
+                continue;
+            };
+            let inc = if wire::keeps_data(ev, *node) {
+                0
+            } else {
+                starts
+            };
+            let v = votes.entry((*node, term, inc)).or_default();
+            v.entry(cand).or_insert((e.t_us, "journal"));
+        }
+    }
+}
+
 /// Incarnation of `node` at `t` for comparing votes: 0 for nodes that keep a data dir,
 /// else the number of restarts before `t`.
 fn incarnation(ev: &Evidence, node: u32, t: u64) -> usize {
@@ -106,14 +111,11 @@ fn incarnation(ev: &Evidence, node: u32, t: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::wire::fixtures::{journal, vote};
+    use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn with_trace(msgs: Vec<crate::net::trace::Message>) -> Evidence {
-        Evidence {
-            messages: Some(msgs),
-            ..Evidence::default()
-        }
+    fn with_trace(msgs: Vec<Message>) -> Evidence {
+        Evidence::default().with_trace(msgs)
     }
 
     #[test]
@@ -123,12 +125,10 @@ mod tests {
             vote(Method::RequestVote, 2, 3, 2, true, 200),
         ]);
         let r = check(&ev);
-        assert_eq!(r.status, Status::Fail, "{r:?}");
-        assert!(
-            r.summary
-                .contains("node 3 voted for 2 candidates in term 2"),
-            "{}",
-            r.summary
+        assert_verdict(
+            &r,
+            Status::Fail,
+            &["node 3 voted for 2 candidates in term 2"],
         );
     }
 
@@ -142,14 +142,12 @@ mod tests {
             // A repeated grant to the same candidate is the same vote.
             vote(Method::RequestVote, 1, 3, 3, true, 500),
         ]);
-        let r = check(&ev);
-        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn journals_alone_show_a_double_vote_and_a_kept_data_dir_spans_restarts() {
-        let mut ev = Evidence::default();
-        ev.journals.insert(
+        let mut ev = Evidence::default().with_journal(
             2,
             vec![
                 journal(2, 10, "start", None, None),
@@ -158,20 +156,15 @@ mod tests {
                 journal(2, 40, "vote", Some(4), Some(3)),
             ],
         );
-        assert_eq!(check(&ev).status, Status::Fail);
+        assert_verdict(&check(&ev), Status::Fail, &[]);
         // Without a data dir the vote is forgotten on restart by configuration.
-        ev.nodes = vec![crate::check::NodeInfo {
-            id: 2,
-            kind: "k".into(),
-            journal: true,
-            data_dir: false,
-        }];
-        assert_eq!(check(&ev).status, Status::Pass);
+        ev.nodes = vec![node(2, "k", false)];
+        assert_verdict(&check(&ev), Status::Pass, &[]);
     }
 
     #[test]
     fn without_links_or_journals_it_is_not_checked() {
-        assert_eq!(check(&Evidence::default()).status, Status::NotChecked);
-        assert_eq!(check(&with_trace(vec![])).status, Status::NotChecked);
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
+        assert_verdict(&check(&with_trace(vec![])), Status::NotChecked, &[]);
     }
 }

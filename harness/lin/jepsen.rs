@@ -5,7 +5,7 @@
 //! After the `jepsen.util -` marker a line holds `PROCESS TYPE F VALUE`
 //! (tab- or space-separated), e.g. `3 :ok :cas [1 4]`. Times are line
 //! numbers, which keeps the real-time order of the log.
-use super::{Operation, RegisterOp, RegisterOut, Status};
+use super::{Operation, Outcome, RegisterOp, RegisterOut};
 use std::collections::HashMap;
 
 /// One clear problem with a log line.
@@ -59,7 +59,7 @@ fn parse_input(f: &str, value: &str, line: usize) -> Result<RegisterOp<i64>, Par
 fn complete(op: &mut RegOp, kind: &str, value: &str, line: usize) -> Result<(), ParseError> {
     match kind {
         ":ok" => {
-            op.status = Status::Ok;
+            op.status = Outcome::Ok;
             op.ret = Some(line as u64);
             op.output = match op.input {
                 RegisterOp::Read => RegisterOut::Read(opt_int(value, line)?),
@@ -68,7 +68,7 @@ fn complete(op: &mut RegOp, kind: &str, value: &str, line: usize) -> Result<(), 
             };
         }
         ":fail" => {
-            op.status = Status::Fail;
+            op.status = Outcome::Fail;
             op.ret = Some(line as u64);
         }
         ":info" => {}
@@ -118,7 +118,7 @@ pub fn parse_jepsen_log(text: &str) -> Result<Vec<RegOp>, ParseError> {
                 client: process,
                 call: line as u64,
                 ret: None,
-                status: Status::Info,
+                status: Outcome::Info,
                 input,
                 output: RegisterOut::Unknown,
             });

@@ -3,7 +3,7 @@
 //! into operations of [`AppendKv`](super::AppendKv). Pure: takes the text.
 //! Times are line numbers.
 use super::jepsen::ParseError;
-use super::{AppendKvOp, AppendOp, AppendOut, Operation, Status};
+use super::{AppendKvOp, AppendOp, AppendOut, Operation, Outcome};
 use std::collections::HashMap;
 
 type KvOperation = Operation<AppendKvOp, AppendOut>;
@@ -139,7 +139,7 @@ pub fn parse_kv_history(text: &str) -> Result<Vec<KvOperation>, ParseError> {
                 client: process.parse().unwrap_or(u64::MAX),
                 call: line as u64,
                 ret: None,
-                status: Status::Info,
+                status: Outcome::Info,
                 input: AppendKvOp { key, op },
                 output: AppendOut::Unknown,
             });
@@ -154,7 +154,7 @@ pub fn parse_kv_history(text: &str) -> Result<Vec<KvOperation>, ParseError> {
         let op = &mut ops[idx];
         match kind.as_str() {
             ":ok" => {
-                op.status = Status::Ok;
+                op.status = Outcome::Ok;
                 op.ret = Some(line as u64);
                 op.output = if is_get {
                     AppendOut::Value(text_value(value)?)
@@ -163,7 +163,7 @@ pub fn parse_kv_history(text: &str) -> Result<Vec<KvOperation>, ParseError> {
                 };
             }
             ":fail" => {
-                op.status = Status::Fail;
+                op.status = Outcome::Fail;
                 op.ret = Some(line as u64);
             }
             ":info" => {}

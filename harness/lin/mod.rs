@@ -79,17 +79,11 @@ pub trait Model: Sync {
     }
 }
 
-/// What the client learnt about an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Completed; `output` is what it returned.
-    Ok,
-    /// Certainly had no effect: ignored by the checker.
-    Fail,
-    /// Unknown: may take effect at any time after `call`, or never.
-    Info,
-}
+/// What the client learnt about an operation: Jepsen's ok/fail/info, the same enum as the
+/// harness's history records ([`crate::history::Outcome`]). Here `Fail` operations are
+/// dropped (they certainly had no effect) and `Info` ones may take effect at any time
+/// after their call, or never.
+pub use crate::history::Outcome;
 
 /// One operation of a history for model `M`: `Operation<M::Input, M::Output>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,10 +93,10 @@ pub struct Operation<I, O> {
     pub client: u64,
     /// Invocation time.
     pub call: u64,
-    /// Completion time; `None` is treated like [`Status::Info`]. A completion
+    /// Completion time; `None` is treated like [`Outcome::Info`]. A completion
     /// earlier than `call` is read as `call`.
     pub ret: Option<u64>,
-    pub status: Status,
+    pub status: Outcome,
     pub input: I,
     /// For `Info` operations the output is whatever the model takes as "unknown".
     pub output: O,
@@ -256,7 +250,7 @@ pub struct OpView {
     pub invoke: u64,
     /// `None` for info operations (open until the end of the history).
     pub complete: Option<u64>,
-    pub status: Status,
+    pub status: Outcome,
     pub op: String,
 }
 
@@ -264,7 +258,7 @@ impl fmt::Display for OpView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "op {} (client {}, ", self.id, self.client)?;
         match (self.status, self.complete) {
-            (Status::Ok, Some(c)) => write!(f, "invoked {} completed {}", self.invoke, c)?,
+            (Outcome::Ok, Some(c)) => write!(f, "invoked {} completed {}", self.invoke, c)?,
             _ => write!(f, "invoked {}, outcome unknown", self.invoke)?,
         }
         write!(f, ") {}", self.op)
@@ -483,7 +477,7 @@ fn parts_of<'h, M: Model>(
     let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut parts: Vec<Part<'_, M::Input, M::Output>> = Vec::new();
     for op in history {
-        if op.status == Status::Fail {
+        if op.status == Outcome::Fail {
             continue;
         }
         let key = model.partition(&op.input).unwrap_or_default();

@@ -2,7 +2,7 @@
 //! nodes (`SET`/`GET`/`CAS`/`DEL`, split by key) with the harness entry point
 //! [`check_kv_history`], and a get/put/append key-value map.
 use super::{
-    check, overall, render, Limits, Model, Operation, PartitionResult, Stats, Status, VerdictKind,
+    check, overall, render, Limits, Model, Operation, PartitionResult, Stats, VerdictKind,
 };
 use crate::history::{Command, Op, Outcome};
 use serde::Serialize;
@@ -229,7 +229,7 @@ pub fn kv_operations(
             conv.dropped += 1;
             continue;
         }
-        let mut status = if known { Status::Ok } else { Status::Info };
+        let mut status = if known { Outcome::Ok } else { Outcome::Info };
         let output = if !known {
             RegisterOut::Unknown
         } else {
@@ -241,7 +241,7 @@ pub fn kv_operations(
                     Some("false") => RegisterOut::Cas(false),
                     _ => {
                         conv.odd_results += 1;
-                        status = Status::Info;
+                        status = Outcome::Info;
                         RegisterOut::Unknown
                     }
                 },

@@ -11,8 +11,8 @@
 //! allocates nothing except amortised growth of the cache arena; the cache
 //! keeps only the bitset's words past the fully linearized prefix.
 use super::{
-    Bound, Candidate, Explanation, Model, OpView, Operation, PartitionResult, Shared, Stats,
-    Status, StepView, Verdict, MAX_CANDIDATES, PREFIX_TAIL,
+    Bound, Candidate, Explanation, Model, OpView, Operation, Outcome, PartitionResult, Shared,
+    Stats, StepView, Verdict, MAX_CANDIDATES, PREFIX_TAIL,
 };
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -558,7 +558,7 @@ pub(crate) fn check_part<M: Model>(
     // Only ok operations with a completion must be linearized.
     let must: Vec<bool> = ops
         .iter()
-        .map(|o| o.status == Status::Ok && o.ret.is_some())
+        .map(|o| o.status == Outcome::Ok && o.ret.is_some())
         .collect();
     let events = events_of(&ops, &must);
     let mut search = Search::new(model, shared, &ops, &events, must);
@@ -595,13 +595,13 @@ pub(crate) fn check_part<M: Model>(
 }
 
 fn view<M: Model>(model: &M, o: &Operation<M::Input, M::Output>) -> OpView {
-    let done = o.status == Status::Ok && o.ret.is_some();
+    let done = o.status == Outcome::Ok && o.ret.is_some();
     OpView {
         id: o.id,
         client: o.client,
         invoke: o.call,
         complete: if done { o.ret } else { None },
-        status: if done { Status::Ok } else { Status::Info },
+        status: if done { Outcome::Ok } else { Outcome::Info },
         op: model.describe_op(&o.input, &o.output),
     }
 }
