@@ -136,13 +136,9 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn ev(msgs: Vec<Message>) -> Evidence {
-        Evidence::default().with_trace(msgs)
-    }
-
     #[test]
     fn success_after_the_entry_was_delivered_passes() {
-        let r = check(&ev(vec![
+        let r = check(&traced(vec![
             append(1, 2, 1, (-1, 0), &[(0, 1), (1, 1)], -1, true, 100),
             append(1, 2, 1, (1, 1), &[(2, 1)], 0, true, 200),
         ]));
@@ -152,19 +148,19 @@ mod tests {
     #[test]
     fn success_on_an_entry_never_delivered_fails() {
         // Node 2 got (0, 1) and (1, 1) but says it matches (1, term 2).
-        let r = check(&ev(vec![
+        let r = check(&traced(vec![
             append(1, 2, 1, (-1, 0), &[(0, 1), (1, 1)], -1, true, 100),
             append(3, 2, 2, (1, 2), &[(2, 2)], 0, true, 200),
         ]));
         assert_verdict(&r, Status::Fail, &["node 2 answered success"]);
         // A success beyond the end of everything delivered fails too.
-        let r = check(&ev(vec![append(1, 2, 1, (5, 1), &[], 0, true, 100)]));
+        let r = check(&traced(vec![append(1, 2, 1, (5, 1), &[], 0, true, 100)]));
         assert_verdict(&r, Status::Fail, &[]);
     }
 
     #[test]
     fn entries_a_node_created_as_leader_count_and_refusals_are_not_judged() {
-        let r = check(&ev(vec![
+        let r = check(&traced(vec![
             // Node 2 led term 3 (it sent appends as leader), so it may hold (4, term 3).
             append(2, 1, 3, (-1, 0), &[], -1, false, 50),
             append(1, 2, 4, (4, 3), &[(5, 4)], 0, true, 100),
@@ -176,7 +172,16 @@ mod tests {
     #[test]
     fn nothing_to_judge_is_not_checked() {
         assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
-        let r = check(&ev(vec![append(1, 2, 1, (-1, 0), &[(0, 1)], -1, true, 1)]));
+        let r = check(&traced(vec![append(
+            1,
+            2,
+            1,
+            (-1, 0),
+            &[(0, 1)],
+            -1,
+            true,
+            1,
+        )]));
         assert_verdict(&r, Status::NotChecked, &[]);
     }
 }

@@ -191,17 +191,16 @@ mod tests {
     use crate::check::Status;
     use crate::observe::journal::Event;
 
-    fn ev(msgs: Vec<Message>) -> Evidence {
-        Evidence::default().with_trace(msgs).with_nodes(nodes(5))
-    }
-
     #[test]
     fn commit_after_a_majority_acknowledged_an_entry_of_the_term_passes() {
-        let r = check(&ev(vec![
-            append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
-            append(1, 3, 2, (-1, 0), &[(0, 2)], -1, true, 100),
-            append(1, 2, 2, (0, 2), &[], 0, true, 300),
-        ]));
+        let r = check(&traced_nodes(
+            5,
+            vec![
+                append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+                append(1, 3, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+                append(1, 2, 2, (0, 2), &[], 0, true, 300),
+            ],
+        ));
         assert_verdict(&r, Status::Pass, &[]);
     }
 
@@ -209,15 +208,18 @@ mod tests {
     fn figure_8_committing_an_old_term_entry_by_counting_fails() {
         // Leader 1 of term 4 gets its term-2 entry at index 1 onto 2 and 3 (a majority of 5)
         // and announces it committed, with no entry of term 4 on a majority.
-        let r = check(&ev(vec![
-            // A leader of term 1 committed index 0 on 3, 4, 5 and told node 1.
-            append(3, 4, 1, (-1, 0), &[(0, 1)], -1, true, 10),
-            append(3, 5, 1, (-1, 0), &[(0, 1)], -1, true, 10),
-            append(3, 1, 1, (0, 1), &[], 0, true, 50),
-            append(1, 2, 4, (0, 1), &[(1, 2)], 0, true, 100),
-            append(1, 3, 4, (0, 1), &[(1, 2)], 0, true, 100),
-            append(1, 2, 4, (1, 2), &[], 1, true, 300),
-        ]));
+        let r = check(&traced_nodes(
+            5,
+            vec![
+                // A leader of term 1 committed index 0 on 3, 4, 5 and told node 1.
+                append(3, 4, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+                append(3, 5, 1, (-1, 0), &[(0, 1)], -1, true, 10),
+                append(3, 1, 1, (0, 1), &[], 0, true, 50),
+                append(1, 2, 4, (0, 1), &[(1, 2)], 0, true, 100),
+                append(1, 3, 4, (0, 1), &[(1, 2)], 0, true, 100),
+                append(1, 2, 4, (1, 2), &[], 1, true, 300),
+            ],
+        ));
         assert_verdict(&r, Status::Fail, &["leaderCommit 1"]);
     }
 
@@ -227,7 +229,11 @@ mod tests {
             append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
             append(1, 2, 2, (0, 2), &[], 0, true, 300),
         ];
-        assert_verdict(&check(&ev(minority.clone())), Status::Fail, &[]);
+        assert_verdict(
+            &check(&traced_nodes(5, minority.clone())),
+            Status::Fail,
+            &[],
+        );
         // The same announcement after a leader of term 1 told node 1 index 0 is committed.
         let mut learned = vec![
             append(4, 2, 1, (-1, 0), &[(0, 1)], -1, true, 10),
@@ -235,7 +241,7 @@ mod tests {
             append(4, 1, 1, (0, 1), &[], 0, true, 50),
         ];
         learned.extend(minority);
-        assert_verdict(&check(&ev(learned)), Status::Pass, &[]);
+        assert_verdict(&check(&traced_nodes(5, learned)), Status::Pass, &[]);
     }
 
     #[test]
@@ -258,6 +264,6 @@ mod tests {
     #[test]
     fn no_evidence_is_not_checked() {
         assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
-        assert_verdict(&check(&ev(vec![])), Status::NotChecked, &[]);
+        assert_verdict(&check(&traced_nodes(5, vec![])), Status::NotChecked, &[]);
     }
 }

@@ -292,6 +292,16 @@ pub fn nodes(n: u32) -> Vec<NodeInfo> {
     (1..=n).map(|id| node(id, "k", true)).collect()
 }
 
+/// Evidence of a run with RPC-aware links: only its calls.
+pub fn traced(messages: Vec<Message>) -> Evidence {
+    Evidence::default().with_trace(messages)
+}
+
+/// Evidence of a run of nodes 1..=n ([`nodes`]) with RPC-aware links: its calls.
+pub fn traced_nodes(n: u32, messages: Vec<Message>) -> Evidence {
+    traced(messages).with_nodes(nodes(n))
+}
+
 /// Evidence with one kind of evidence set: `Evidence::default().with_history(…)`.
 impl Evidence {
     pub fn with_history(self, history: Vec<Op>) -> Self {
@@ -328,7 +338,7 @@ impl Evidence {
 pub fn assert_verdict(r: &CheckResult, status: Status, parts: &[&str]) {
     assert_eq!(r.status, status, "{r:?}");
     for p in parts {
-        assert!(r.summary.contains(p), "summary lacks {p:?}: {}", r.summary);
+        assert_text(&r.summary, r.summary.contains(p), "summary lacks", p);
     }
 }
 
@@ -336,22 +346,25 @@ pub fn assert_verdict(r: &CheckResult, status: Status, parts: &[&str]) {
 #[track_caller]
 pub fn assert_summary_starts(r: &CheckResult, status: Status, prefix: &str) {
     assert_eq!(r.status, status, "{r:?}");
-    assert!(
-        r.summary.starts_with(prefix),
-        "summary does not start with {prefix:?}: {}",
-        r.summary
-    );
+    let holds = r.summary.starts_with(prefix);
+    assert_text(&r.summary, holds, "summary does not start with", prefix);
 }
 
 /// Asserts the verdict's status and that what it rests on contains `part`.
 #[track_caller]
 pub fn assert_based_on(r: &CheckResult, status: Status, part: &str) {
     assert_eq!(r.status, status, "{r:?}");
-    assert!(
+    assert_text(
+        &r.based_on,
         r.based_on.contains(part),
-        "based_on lacks {part:?}: {}",
-        r.based_on
+        "based_on lacks",
+        part,
     );
+}
+
+#[track_caller]
+fn assert_text(text: &str, holds: bool, what: &str, part: &str) {
+    assert!(holds, "{what} {part:?}: {text}");
 }
 
 mod tests {

@@ -72,17 +72,16 @@ mod tests {
     use crate::check::Status;
     use crate::net::trace::{Fate, Message};
 
-    fn ev(msgs: Vec<Message>) -> Evidence {
-        Evidence::default().with_trace(msgs).with_nodes(nodes(3))
-    }
-
     #[test]
     fn a_leader_with_one_vote_of_three_nodes_is_legitimate() {
-        let r = check(&ev(vec![
-            vote(Method::RequestVote, 1, 2, 2, true, 100),
-            vote(Method::RequestVote, 1, 3, 2, false, 100),
-            append(1, 2, 2, (-1, 0), &[], -1, true, 200),
-        ]));
+        let r = check(&traced_nodes(
+            3,
+            vec![
+                vote(Method::RequestVote, 1, 2, 2, true, 100),
+                vote(Method::RequestVote, 1, 3, 2, false, 100),
+                append(1, 2, 2, (-1, 0), &[], -1, true, 200),
+            ],
+        ));
         assert_verdict(&r, Status::Pass, &[]);
     }
 
@@ -93,12 +92,15 @@ mod tests {
             fate: Fate::DroppedReply,
             ..vote(Method::RequestVote, 1, 3, 2, true, 110)
         };
-        let r = check(&ev(vec![
-            vote(Method::PreVote, 1, 2, 2, true, 100),
-            vote(Method::RequestVote, 1, 2, 1, true, 100),
-            dropped,
-            append(1, 2, 2, (-1, 0), &[], -1, true, 200),
-        ]));
+        let r = check(&traced_nodes(
+            3,
+            vec![
+                vote(Method::PreVote, 1, 2, 2, true, 100),
+                vote(Method::RequestVote, 1, 2, 1, true, 100),
+                dropped,
+                append(1, 2, 2, (-1, 0), &[], -1, true, 200),
+            ],
+        ));
         assert_verdict(
             &r,
             Status::Fail,
@@ -108,16 +110,19 @@ mod tests {
 
     #[test]
     fn a_vote_that_came_after_the_first_append_does_not_count() {
-        let r = check(&ev(vec![
-            append(1, 2, 2, (-1, 0), &[], -1, true, 100),
-            vote(Method::RequestVote, 1, 2, 2, true, 200),
-        ]));
+        let r = check(&traced_nodes(
+            3,
+            vec![
+                append(1, 2, 2, (-1, 0), &[], -1, true, 100),
+                vote(Method::RequestVote, 1, 2, 2, true, 200),
+            ],
+        ));
         assert_verdict(&r, Status::Fail, &[]);
     }
 
     #[test]
     fn no_links_or_no_appends_is_not_checked() {
         assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
-        assert_verdict(&check(&ev(vec![])), Status::NotChecked, &[]);
+        assert_verdict(&check(&traced_nodes(3, vec![])), Status::NotChecked, &[]);
     }
 }

@@ -114,13 +114,9 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
-    fn with_trace(msgs: Vec<Message>) -> Evidence {
-        Evidence::default().with_trace(msgs)
-    }
-
     #[test]
     fn two_candidates_granted_in_one_term_by_one_voter_fail_from_the_trace() {
-        let ev = with_trace(vec![
+        let ev = traced(vec![
             vote(Method::RequestVote, 1, 3, 2, true, 100),
             vote(Method::RequestVote, 2, 3, 2, true, 200),
         ]);
@@ -134,7 +130,7 @@ mod tests {
 
     #[test]
     fn pre_vote_grants_refusals_and_other_terms_are_not_double_votes() {
-        let ev = with_trace(vec![
+        let ev = traced(vec![
             vote(Method::PreVote, 1, 3, 2, true, 100),
             vote(Method::RequestVote, 2, 3, 2, true, 200),
             vote(Method::RequestVote, 1, 3, 2, false, 300),
@@ -165,6 +161,6 @@ mod tests {
     #[test]
     fn without_links_or_journals_it_is_not_checked() {
         assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
-        assert_verdict(&check(&with_trace(vec![])), Status::NotChecked, &[]);
+        assert_verdict(&check(&traced(vec![])), Status::NotChecked, &[]);
     }
 }

@@ -281,36 +281,14 @@ fn extra_text(m: &Message) -> String {
 mod tests {
     use super::*;
 
+    /// A call passed unchanged, delivered 100 µs and answered 300 µs after it was sent.
     fn call(id: u64, from: u32, to: u32, method: Method, sent: u64) -> Message {
-        Message {
-            id,
-            from,
-            to,
-            method,
-            path: None,
-            req: None,
-            reply: None,
-            error: None,
-            sent_us: sent,
-            delivered_us: Some(sent + 100),
-            replied_us: Some(sent + 300),
-            fate: Fate::Pass,
-            delay_ms: 0,
-            rule: None,
-        }
+        crate::check::fixtures::call(id, from, to, method, sent, (100, 300))
     }
 
+    /// Node 1's AppendEntries request.
     fn append(term: i64, prev: (i64, i64), carried: &[(i64, i64)], commit: i64) -> Request {
-        Request::Append {
-            term,
-            leader: 1,
-            prev_log_index: prev.0,
-            prev_log_term: prev.1,
-            entries: carried.len() as u32,
-            first: carried.first().copied(),
-            last: carried.last().copied(),
-            leader_commit: commit,
-        }
+        crate::check::fixtures::append_request(term, 1, prev, carried, commit)
     }
 
     /// A row decoded as report.js does: (id, from, to, kind, fate, sent, delivered, replied).
