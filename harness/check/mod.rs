@@ -269,6 +269,35 @@ pub use crate::trace::{list, WaitRecord};
 /// run was interrupted.
 pub const INTERRUPTED: &str = "not run: interrupted";
 
+/// A checker that is one pass over the evidence.
+type Pass = fn(&Evidence) -> CheckResult;
+
+/// Every checker in report order (`spec::CHECK_NAMES`); `None` is the linearizability
+/// search, which takes a time bound and polls `cancel`.
+const CHECKERS: [(&str, Option<Pass>); 18] = [
+    (election_safety::NAME, Some(election_safety::check)),
+    (log_matching::NAME, Some(log_matching::check)),
+    (leader_completeness::NAME, Some(leader_completeness::check)),
+    (
+        state_machine_safety::NAME,
+        Some(state_machine_safety::check),
+    ),
+    (durability::NAME, Some(durability::check)),
+    (read_validity::NAME, Some(read_validity::check)),
+    (linearizable::NAME, None),
+    (isolated_commits::NAME, Some(isolated_commits::check)),
+    (liveness::NAME, Some(liveness::check)),
+    (term_stability::NAME, Some(term_stability::check)),
+    (responsiveness::NAME, Some(responsiveness::check)),
+    (node_errors::NAME, Some(node_errors::check)),
+    (restarts::NAME, Some(restarts::check)),
+    (vote_safety::NAME, Some(vote_safety::check)),
+    (leader_legitimacy::NAME, Some(leader_legitimacy::check)),
+    (append_consistency::NAME, Some(append_consistency::check)),
+    (commit_safety::NAME, Some(commit_safety::check)),
+    (term_monotonicity::NAME, Some(term_monotonicity::check)),
+];
+
 /// Run every checker, in order, until `cancel` is set (Ctrl+C).
 ///
 /// Each checker but the linearizability search is a pass over the evidence;
@@ -281,59 +310,17 @@ pub fn run_all(
     lin_timeout: std::time::Duration,
     cancel: crate::lin::Cancel,
 ) -> Vec<CheckResult> {
-    type Checker<'a> = (&'static str, Box<dyn Fn() -> CheckResult + 'a>);
-    let checkers: Vec<Checker<'_>> = vec![
-        (
-            election_safety::NAME,
-            Box::new(|| election_safety::check(ev)),
-        ),
-        (log_matching::NAME, Box::new(|| log_matching::check(ev))),
-        (
-            leader_completeness::NAME,
-            Box::new(|| leader_completeness::check(ev)),
-        ),
-        (
-            state_machine_safety::NAME,
-            Box::new(|| state_machine_safety::check(ev)),
-        ),
-        (durability::NAME, Box::new(|| durability::check(ev))),
-        (read_validity::NAME, Box::new(|| read_validity::check(ev))),
-        (
-            linearizable::NAME,
-            Box::new(|| linearizable::check_until(ev, lin_timeout, Some(cancel))),
-        ),
-        (
-            isolated_commits::NAME,
-            Box::new(|| isolated_commits::check(ev)),
-        ),
-        (liveness::NAME, Box::new(|| liveness::check(ev))),
-        (term_stability::NAME, Box::new(|| term_stability::check(ev))),
-        (responsiveness::NAME, Box::new(|| responsiveness::check(ev))),
-        (node_errors::NAME, Box::new(|| node_errors::check(ev))),
-        (restarts::NAME, Box::new(|| restarts::check(ev))),
-        (vote_safety::NAME, Box::new(|| vote_safety::check(ev))),
-        (
-            leader_legitimacy::NAME,
-            Box::new(|| leader_legitimacy::check(ev)),
-        ),
-        (
-            append_consistency::NAME,
-            Box::new(|| append_consistency::check(ev)),
-        ),
-        (commit_safety::NAME, Box::new(|| commit_safety::check(ev))),
-        (
-            term_monotonicity::NAME,
-            Box::new(|| term_monotonicity::check(ev)),
-        ),
-    ];
-    checkers
-        .into_iter()
-        .map(|(name, check)| {
+    CHECKERS
+        .iter()
+        .map(|&(name, pass)| {
             if cancel.is_cancelled() {
                 return CheckResult::not_checked(name, INTERRUPTED);
             }
             let t = std::time::Instant::now();
-            let mut r = check();
+            let mut r = match pass {
+                Some(check) => check(ev),
+                None => linearizable::check_until(ev, lin_timeout, Some(cancel)),
+            };
             if cancel.is_cancelled() && r.status == Status::Unknown {
                 // Cut short by the interrupt, not by its own bound.
                 return CheckResult::not_checked(name, INTERRUPTED);
@@ -357,7 +344,8 @@ mod tests {
         cancel.cancel();
         let ev = Evidence::default().with_history(hard_history(4));
         let r = run_all(&ev, Duration::from_secs(5), cancel);
-        assert_eq!(r.len(), crate::spec::CHECK_NAMES.len());
+        let names: Vec<&str> = r.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, crate::spec::CHECK_NAMES, "report order");
         for c in &r {
             assert_eq!(c.status, Status::NotChecked, "{c:?}");
             assert_eq!(c.summary, INTERRUPTED);

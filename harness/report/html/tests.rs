@@ -1,7 +1,7 @@
 //! Unit tests of the payload of report.html: every derivation is checked on
 //! small hand-made evidence, including inputs it must not draw.
 use super::*;
-use crate::check::fixtures::{fault, op, status};
+use crate::check::fixtures::{fail, fault, history, info, ok, op, stale_read, status};
 use crate::report::{NodeReport, Verdict};
 
 fn node(id: u32) -> NodeReport {
@@ -186,38 +186,14 @@ fn operations_become_sorted_columns_that_decode_to_the_history() {
 
 #[test]
 fn rate_counts_per_second_and_leaves_out_the_probes() {
-    let h = vec![
-        op(
-            0,
-            1,
-            "SET k 1",
-            100_000,
-            Some(110_000),
-            Outcome::Ok,
-            Some("OK"),
-        ),
-        op(
-            1,
-            1,
-            "SET k 2",
-            200_000,
-            Some(230_000),
-            Outcome::Ok,
-            Some("OK"),
-        ),
-        op(2, 2, "GET k", 900_000, Some(1_100_000), Outcome::Fail, None),
-        op(3, 2, "GET k", 1_200_000, None, Outcome::Info, None),
+    let h = history([
+        ok(1, "SET k 1", (100_000, 110_000), Some("OK")),
+        ok(1, "SET k 2", (200_000, 230_000), Some("OK")),
+        fail(2, "GET k", (900_000, 1_100_000)),
+        info(2, "GET k", 1_200_000),
         // The harness's probe (client 0) is not workload.
-        op(
-            4,
-            0,
-            "GET k",
-            1_300_000,
-            Some(1_310_000),
-            Outcome::Ok,
-            Some("2"),
-        ),
-    ];
+        ok(0, "GET k", (1_300_000, 1_310_000), Some("2")),
+    ]);
     let r = rate(&h, 2_500_000);
     assert_eq!(r.ok, vec![2, 0, 0]);
     assert_eq!(r.fail, vec![0, 1, 0]);
@@ -228,14 +204,7 @@ fn rate_counts_per_second_and_leaves_out_the_probes() {
 
 #[test]
 fn the_failed_linearizable_check_gives_its_operations_by_id() {
-    let ev = Evidence {
-        history: vec![
-            op(0, 1, "SET k 1", 0, Some(10), Outcome::Ok, Some("OK")),
-            op(1, 1, "SET k 2", 20, Some(30), Outcome::Ok, Some("OK")),
-            op(2, 2, "GET k", 40, Some(50), Outcome::Ok, Some("1")),
-        ],
-        ..Default::default()
-    };
+    let ev = Evidence::default().with_history(stale_read());
     let c = crate::check::linearizable::check(&ev, std::time::Duration::from_secs(5));
     assert_eq!(c.status, Status::Fail);
     let f = lin_focus(std::slice::from_ref(&c));
