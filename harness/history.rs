@@ -12,7 +12,8 @@ use std::path::Path;
 mod command;
 pub use command::Command;
 
-/// What the client knows about an operation's effect.
+/// What the client knows about an operation's effect: Jepsen's ok/fail/info. The one
+/// enum for it, also in the linearizability checker's operations (`lin::Operation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
