@@ -203,24 +203,21 @@ mod tests {
         assert_eq!(r.evidence.len(), 2, "{r:?}");
     }
 
+    /// Issue 11 §8: `first` (a SET r 2); GET r -> 2; SET r 2 again, after the read.
+    fn written_twice(first: Op) -> CheckResult {
+        let again = ok(1, "SET r 2", (10, 15), Some("OK"));
+        judge([first, ok(2, "GET r", (6, 9), Some("2")), again])
+    }
+
     #[test]
     fn a_value_written_twice_is_explained_by_the_earlier_write() {
-        // Issue 11 §8: SET r 2; GET r -> 2; SET r 2.
-        let r = judge([
-            ok(1, "SET r 2", (0, 5), Some("OK")),
-            ok(2, "GET r", (6, 9), Some("2")),
-            ok(1, "SET r 2", (10, 15), Some("OK")),
-        ]);
+        let r = written_twice(ok(1, "SET r 2", (0, 5), Some("OK")));
         assert_verdict(&r, Status::Pass, &[]);
     }
 
     #[test]
     fn a_read_explained_only_by_a_later_write_fails_even_if_written_twice() {
-        let r = judge([
-            fail(1, "SET r 2", (0, 5)),
-            ok(2, "GET r", (6, 9), Some("2")),
-            ok(1, "SET r 2", (10, 15), Some("OK")),
-        ]);
+        let r = written_twice(fail(1, "SET r 2", (0, 5)));
         assert_verdict(&r, Status::Fail, &["failed for certain", "invoked later"]);
     }
 
