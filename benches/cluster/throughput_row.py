@@ -5,8 +5,8 @@
 
 A run counts only when exactly one node became leader and it is LEADER_ID (from the role
 events of the node journals): otherwise the leader column says what happened. fsyncs per
-acknowledged write come from the leader's "storage stats" log line (rust-node and
-python-node log one at a clean stop); `-` when there is none (e.g. an older build).
+acknowledged write come from the leader's "storage stats" log line (rust-node, python-node
+and java-node log one at a clean stop); `-` when there is none (e.g. an older build).
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 Only coroutines and callbacks of this loop touch the core, so it needs no lock. After every
 input `_process_ready()` carries out the core's `Ready` in order: persist (fsync), journal,
 send messages, apply committed entries to the key-value store and answer their clients; the RPC
-reply of that input leaves only afterwards. A tick every TICK_S drives elections, heartbeats and
-check-quorum inside the core. Each message is sent as its own RPC with a deadline, so a slow or
-dead peer never delays the others. Protobuf conversion lives here, never in the core.
+reply of that input leaves only afterwards. The fsync runs on a storage thread (durable.py), so
+the loop keeps serving while it waits; inputs that arrive meanwhile are made durable together
+by the next write. A tick every TICK_S drives elections, heartbeats and check-quorum inside the
+core. Each message is sent as its own RPC with a deadline, so a slow or dead peer never delays
+the others. Protobuf conversion lives here, never in the core.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import grpc
 
@@ -35,8 +37,6 @@ from .core import (
     Entry,
     Event,
     HardState,
-    LogAppend,
-    LogTruncate,
     Message,
     NotLeader,
     PreVoteEvent,
@@ -47,6 +47,7 @@ from .core import (
     ReadFailed,
     ReadReady,
     ReadState,
+    Ready,
     Role,
     RoleEvent,
     TermEvent,
@@ -60,6 +61,7 @@ from .core import (
 from .core import (
     Config as CoreConfig,
 )
+from .durable import Pipeline, Storage, Write
 from .journal import Journal
 from .kv import KvStore
 
@@ -90,14 +92,6 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 class FatalError(Exception):
     pass
-
-
-class Storage(Protocol):
-    """What the driver needs of storage.py's MemoryStorage / FileStorage."""
-
-    def save_state(self, term: int, voted_for: int) -> None: ...
-    def truncate(self, kept: list[Entry]) -> None: ...
-    def append(self, entries: tuple[Entry, ...]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -216,8 +210,15 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
         self._flush_scheduled = False
-        self._persisted_index = len(entries) - 1  # last log index on disk
         self.flushes = 0  # group-commit flushes of proposals, for tests and the bench
+        self._pipeline = Pipeline(
+            storage,
+            self._take_ready,
+            self._carry_out,
+            self._storage_failed,
+            f"raft-storage-{cfg.node_id}",
+        )
+        self._pipeline.durable_index = len(entries) - 1
         self._peer_up: dict[int, bool] = {}
         self._renewed: dict[int, float] = {}
         self._retired: set[grpc.aio.Channel] = set()  # for logging reachability changes only
@@ -238,6 +239,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._pipeline.close()  # the write in flight ends and is carried out
         self._fail_waiters(-1)
         self._fail_reads()
         for ch in [*self.channels.values(), *self._retired]:
@@ -261,13 +263,33 @@ class RaftNode(pb_grpc.RaftServiceServicer):
 
     # ----- carrying out a Ready -----
 
-    def _process_ready(self) -> None:
-        """Persist, journal, send, apply: the order that keeps the durability promises."""
+    def _process_ready(self) -> asyncio.Future[bool] | None:
+        """Persist, journal, send, apply: the order that keeps the durability promises (Figure
+        2: persistent state is "updated on stable storage before responding to RPCs"). The
+        persisting is off the loop (durable.Pipeline): None when the Ready was carried out
+        already, else a future, True once it is durable and carried out, False when it never
+        will be (failed write, stopping). Raises FatalError after a failed write."""
+        try:
+            return self._pipeline.submit()
+        except Pipeline.Failed as e:
+            raise FatalError(str(e)) from None
+
+    async def _settled(self) -> bool:
+        """Carries out the pending Ready and waits for it (tests; a handler's reply): True
+        once it is durable and carried out."""
+        pending = self._process_ready()
+        return True if pending is None else await asyncio.shield(pending)
+
+    def _take_ready(self) -> tuple[Ready, Write] | None:
+        """The core's Ready and what it makes durable; None when there is nothing to do."""
         ready = self.core.take_ready()
         if ready.is_empty():
-            return
+            return None
         self._note_leader()
-        self._persist(ready.hard_state, ready.log_ops)
+        return ready, Write.of(ready, self.core.log)
+
+    def _carry_out(self, ready: Ready) -> None:
+        """A Ready whose write is durable: journal, send, apply, answer reads, timer."""
         records = [journal_record(ev) for ev in ready.events]
         self.journal.write_all(records)
         for ev, rec in zip(ready.events, records, strict=True):
@@ -287,22 +309,11 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         if ready.reset_timer:
             self.core.set_election_timeout(self._draw_timeout())
 
-    def _persist(self, hs: HardState | None, ops: list[LogTruncate | LogAppend]) -> None:
-        try:
-            if hs is not None:
-                self.storage.save_state(hs.term, hs.voted_for)
-            for op in ops:
-                if isinstance(op, LogTruncate):
-                    self.storage.truncate(self.core.log[: op.from_index])
-                    self._persisted_index = op.from_index - 1
-                else:
-                    self.storage.append(op.entries)
-                    if op.entries:
-                        self._persisted_index = op.entries[-1].index
-        except Exception as e:  # noqa: BLE001 - any storage failure is fatal
-            msg = f"cannot persist state: {e}"
-            self.on_fatal(msg)
-            raise FatalError(msg) from None
+    def _storage_failed(self, msg: str) -> None:
+        """A write failed (fatal): the node stops; no client waits for an answer meanwhile."""
+        self.on_fatal(msg)
+        self._fail_waiters(-1)
+        self._fail_reads()
 
     def _note_leader(self) -> None:
         if self.core.leader_id != self._known_leader:
@@ -330,7 +341,7 @@ class RaftNode(pb_grpc.RaftServiceServicer):
         next tick, so everything proposed meanwhile shares it. Otherwise (low load) the first
         proposal of a loop iteration schedules one flush at the end of the callbacks already
         queued: it waits for nothing else. A failed fsync settles the waiters as unknown."""
-        if self._flush_scheduled or self.core.commit_index < self._persisted_index:
+        if self._flush_scheduled or self.core.commit_index < self._pipeline.durable_index:
             return
         self._flush_scheduled = True
         asyncio.get_running_loop().call_soon(self._flush)
@@ -490,11 +501,16 @@ class RaftNode(pb_grpc.RaftServiceServicer):
     # ----- RPC handlers -----
 
     async def _reply_step(self, context: Context) -> None:
-        """_process_ready() for a handler: a failed fsync answers an error, never a success."""
+        """_process_ready() for a handler, awaited: the reply leaves only once this input's
+        state is durable; a failed fsync (or stopping) answers an error, never a success."""
         try:
-            self._process_ready()
-        except FatalError as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+            durable = await self._settled()
+        except FatalError:
+            durable = False
+        if not durable:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, self._pipeline.failed or "node is stopping"
+            )
 
     async def _refuse_if_stopping(self, context: Context) -> None:
         if self._stopping:  # after the journal's "stop" the state must not change

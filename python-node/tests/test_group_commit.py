@@ -15,7 +15,7 @@ from raftnode.server import RaftNode
 from raftnode.storage import FileStorage
 
 
-def _leader(data_dir: Path) -> tuple[RaftNode, FileStorage]:
+async def _leader(data_dir: Path) -> tuple[RaftNode, FileStorage]:
     """A single node (no peers) on FileStorage, elected by running its clock far ahead."""
     storage = FileStorage(str(data_dir))
     term, voted_for, entries = storage.load()
@@ -23,14 +23,14 @@ def _leader(data_dir: Path) -> tuple[RaftNode, FileStorage]:
     node = RaftNode(cfg, storage, Journal(None, 1), HardState(term, voted_for), entries)
     for step in range(1, 4):
         node.core.tick(10_000 * step)
-        node._process_ready()
+        assert await node._settled()
     assert node.core.role is Role.LEADER
     return node, storage
 
 
 def test_proposals_arriving_together_are_one_append_and_one_fsync(tmp_path: Path) -> None:
     async def run() -> None:
-        node, storage = _leader(tmp_path)
+        node, storage = await _leader(tmp_path)
         appends, fsyncs, written = storage.appends, storage.fsyncs, storage.entries_written
         replies = await asyncio.gather(
             *(node._lead(f"SET k{i} v{i}", 5.0, None) for i in range(20))  # type: ignore[arg-type]
@@ -47,7 +47,7 @@ def test_proposals_arriving_together_are_one_append_and_one_fsync(tmp_path: Path
 
 def test_a_lone_proposal_is_flushed_and_answered_at_once(tmp_path: Path) -> None:
     async def run() -> None:
-        node, storage = _leader(tmp_path)
+        node, storage = await _leader(tmp_path)
         appends = storage.appends
         reply = await node._lead("SET a 1", 5.0, None)  # type: ignore[arg-type]
         assert reply.outcome == pb.APPLIED
@@ -74,7 +74,7 @@ def test_proposals_while_replication_is_in_flight_share_the_next_flush(tmp_path:
         node.core.tick(10_000)
         node.core.handle_prevote_response(10_000, 2, 1, Answer(VoteResponse(0, True)))
         node.core.handle_vote_response(10_000, 2, VoteResponse(1, True))
-        node._process_ready()
+        assert await node._settled()
         assert node.core.role is Role.LEADER
         assert node.core.commit_index < node.core.last_log_index  # the no-op is not committed
         appends, written = storage.appends, storage.entries_written
@@ -82,7 +82,7 @@ def test_proposals_while_replication_is_in_flight_share_the_next_flush(tmp_path:
         for _ in range(3):
             await asyncio.sleep(0)
         assert (storage.appends - appends, node.flushes) == (0, 0), "deferred while in flight"
-        node._process_ready()  # what a reply or the next tick does
+        assert await node._settled()  # what a reply or the next tick does
         assert storage.appends - appends == 1
         assert storage.entries_written - written == 5
         await node.stop()

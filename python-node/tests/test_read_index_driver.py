@@ -15,7 +15,7 @@ from raftnode.server import RaftNode
 from raftnode.storage import FileStorage
 
 
-def _node(data_dir: Path, elect: bool) -> tuple[RaftNode, FileStorage]:
+async def _node(data_dir: Path, elect: bool) -> tuple[RaftNode, FileStorage]:
     """A single node (no peers) on FileStorage, elected by running its clock far ahead."""
     storage = FileStorage(str(data_dir))
     term, voted_for, entries = storage.load()
@@ -24,14 +24,14 @@ def _node(data_dir: Path, elect: bool) -> tuple[RaftNode, FileStorage]:
     if elect:
         for step in range(1, 4):
             node.core.tick(10_000 * step)
-            node._process_ready()
+            assert await node._settled()
         assert node.core.role is Role.LEADER
     return node, storage
 
 
 def test_gets_arriving_together_are_one_read_index_and_write_no_entry(tmp_path: Path) -> None:
     async def run() -> None:
-        node, storage = _node(tmp_path, elect=True)
+        node, storage = await _node(tmp_path, elect=True)
         wrote = await node._lead("SET k v1", 5.0, None)  # type: ignore[arg-type]
         assert wrote.outcome == pb.APPLIED
         appends, log_len = storage.appends, len(node.core.log)
@@ -49,7 +49,7 @@ def test_gets_arriving_together_are_one_read_index_and_write_no_entry(tmp_path: 
 
 def test_a_read_on_a_follower_core_is_refused_with_the_leader_hint(tmp_path: Path) -> None:
     async def run() -> None:
-        node, _ = _node(tmp_path, elect=False)
+        node, _ = await _node(tmp_path, elect=False)
         assert node.core.read_index(node._now(), 1) == NotLeader(-1)
         reply = await node._lead("GET k", 5.0, None)  # type: ignore[arg-type]
         assert reply.outcome == pb.REJECTED and not reply.success

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
@@ -29,12 +30,19 @@ import raftnode.CoreTypes.VoteRequest;
 import raftnode.CoreTypes.VoteResponse;
 
 /**
- * Carries out what the pure {@link RaftCore} decides: after every input it takes the Ready and,
- * in order, persists hard state and log (fsynced by {@link FileStorage}), journals the events,
- * hands the messages to the {@link Sender}, applies committed entries to the key-value
- * {@link StateMachine} (journaling {@code apply} and answering the client waiting on each), and
- * draws a new election timeout when asked. Only then does an RPC reply leave, so every reply is
- * backed by durable state (Raft Figure 2, "Persistent state").
+ * Carries out what the pure {@link RaftCore} decides: it takes the Ready and, in order, persists
+ * hard state and log (fsynced by {@link FileStorage}), journals the events, hands the messages to
+ * the {@link Sender}, applies committed entries to the key-value {@link StateMachine} (journaling
+ * {@code apply} and answering the client waiting on each), and draws a new election timeout when
+ * asked. An input that answers (an RPC request) is carried out before its reply leaves, so every
+ * reply is backed by durable state (Raft Figure 2, "Persistent state ... updated on stable
+ * storage before responding to RPCs").
+ *
+ * <p>Group commit (issue 15 section 3): an input without an answer (a proposal, a peer's reply,
+ * a failed send) leaves its effects in the core's Ready and asks the {@code later} executor for
+ * one {@link #flushReady} behind the inputs already queued, so the proposals and replies that
+ * arrive together become one log append, ONE fsync, and one AppendEntries per follower. Nothing
+ * waits for more: at low load a batch is one input.
  *
  * <p>Not thread-safe: the node's event loop (or a test) is the only caller. A storage or journal
  * failure throws {@link UncheckedIOException} (the node halts: fail-stop).
@@ -102,13 +110,30 @@ final class CoreDriver {
     private RaftCore core;
     /** Clock ms of the core's last election-timer restart (the Ready that asked for one). */
     private long timerResetAt;
-    /** commitIndex before the current input: a truncation at or below it breaks Raft. */
-    private int committedBefore = -1;
+    /** commitIndex when the last Ready was taken: a truncation at or below it breaks Raft. */
+    private int committedAtReady = -1;
+    /** Runs a task after the inputs already queued (the node's loop); inline in unit tests. */
+    private final Executor later;
+    /** A {@link #flushReady} was handed to {@code later} and has not run yet. */
+    private boolean flushScheduled;
+    /** {@link #flushReady} calls so far (the bench's batches; tests). */
+    private long flushes;
     /** The election timeout last given to the core (ms, counted from timerResetAt). */
     private long electionTimeout;
 
+    /** A driver that carries out every input's Ready at once (no group commit; unit tests). */
     CoreDriver(RaftCore.Config config, Storage storage, Journal journal, Sender sender,
             LongSupplier clock, Random random, String implementation) {
+        this(config, storage, journal, sender, clock, random, implementation, Runnable::run);
+    }
+
+    /**
+     * {@code later} runs a task on the caller's thread after the inputs already queued there
+     * (the node posts it to its loop); it batches the Readies of inputs without an answer.
+     */
+    CoreDriver(RaftCore.Config config, Storage storage, Journal journal, Sender sender,
+            LongSupplier clock, Random random, String implementation, Executor later) {
+        this.later = later;
         this.config = config;
         this.storage = storage;
         this.journal = journal;
@@ -164,23 +189,45 @@ final class CoreDriver {
 
     // ---------------------------------------------------------------- inputs
 
-    /** Feeds one input that answers (an RPC request) at the current time; effects, then reply. */
+    /**
+     * Feeds one input that answers (an RPC request) at the current time; effects (with those of
+     * every input batched before it), then reply.
+     */
     private <T> T answer(LongFunction<T> step) {
-        committedBefore = core.commitIndex();
         T reply = step.apply(clock.getAsLong());
         processReady();
         return reply;
     }
 
-    /** Feeds one input without an answer at the current time, then carries out its effects. */
+    /** Feeds one input without an answer; its effects join the batch flushed {@code later}. */
     private void input(LongConsumer step) {
-        committedBefore = core.commitIndex();
         step.accept(clock.getAsLong());
+        deferReady();
+    }
+
+    private void deferReady() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            later.execute(this::flushReady);
+        }
+    }
+
+    /** Carries out the Ready of every input batched since the last one: one fsync for all. */
+    void flushReady() {
+        flushScheduled = false;
+        flushes++;
         processReady();
     }
 
+    /** Batches flushed by {@link #flushReady} so far (tests, the storage stats line). */
+    long flushes() {
+        return flushes;
+    }
+
+    /** Time passes; the tick's Ready (and any batched before it) is carried out at once. */
     void tick() {
-        input(core::tick);
+        core.tick(clock.getAsLong());
+        processReady();
     }
 
     VoteResponse handlePrevoteRequest(VoteRequest req) {
@@ -223,7 +270,7 @@ final class CoreDriver {
             return -1;
         }
         pending.put(ok.proposed().index(), new Pending(ok.proposed().term(), callback));
-        processReady();
+        deferReady();
         return ok.proposed().index();
     }
 
@@ -252,7 +299,6 @@ final class CoreDriver {
             return;
         }
         reads.put(readCtx, batch);
-        committedBefore = core.commitIndex();
         processReady();
     }
 
@@ -291,9 +337,19 @@ final class CoreDriver {
             return;
         }
         persist(ready);
+        int committed = committedAtReady;
         for (Event e : ready.events()) {
+            if (e instanceof Event.Commit c) {
+                committed = c.index();
+            } else if (e instanceof Event.Truncate t && t.fromIndex() <= committed) {
+                // Leader Completeness (section 5.4.3) says this never happens; keep going
+                // like the other nodes, but leave a loud trace.
+                LOG.severe("node " + config.id() + " truncates committed index "
+                        + t.fromIndex() + " (commitIndex " + committed + ")");
+            }
             journalEvent(e);
         }
+        committedAtReady = core.commitIndex();
         for (Outgoing o : ready.messages()) {
             sender.send(o.to(), o.message());
         }
@@ -316,12 +372,6 @@ final class CoreDriver {
             }
             for (LogOp op : ready.logOps()) {
                 if (op instanceof LogOp.Truncate t) {
-                    if (t.fromIndex() <= committedBefore) {
-                        // Leader Completeness (section 5.4.3) says this never happens; keep
-                        // going like the other nodes, but leave a loud trace.
-                        LOG.severe("node " + config.id() + " truncates committed index "
-                                + t.fromIndex() + " (commitIndex " + committedBefore + ")");
-                    }
                     storage.truncate(t.fromIndex(), keptPrefix(t.fromIndex()));
                 } else if (op instanceof LogOp.Append a) {
                     storage.append(a.entries());

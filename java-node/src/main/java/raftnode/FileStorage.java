@@ -30,6 +30,13 @@ final class FileStorage implements Storage {
     private final Path statePath;
     private final Path logPath;
     private FileChannel logChannel;
+    /** What was made durable (issue 15 section 3: fsyncs per write); loop thread only. */
+    private long fsyncs;
+    private long appends;
+    private long entriesWritten;
+
+    /** fsyncs of files and directories, log appends, and the entries those appends carried. */
+    record Stats(long fsyncs, long appends, long entries) {}
 
     FileStorage(Path dir) {
         this.dir = dir;
@@ -185,6 +192,14 @@ final class FileStorage implements Storage {
         }
         writeFully(logChannel, encode(entries));
         logChannel.force(false);
+        fsyncs++;
+        appends++;
+        entriesWritten += entries.size();
+    }
+
+    /** Counts since open; read them after the loop has stopped (or on the loop thread). */
+    Stats stats() {
+        return new Stats(fsyncs, appends, entriesWritten);
     }
 
     @Override
@@ -220,6 +235,7 @@ final class FileStorage implements Storage {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
+        fsyncs += 2; // the file and its directory
     }
 
     private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {

@@ -53,6 +53,20 @@ class FileStorageTest {
     }
 
     @Test
+    void statsCountOneFsyncPerAppendAndTwoPerStateSave() throws Exception {
+        FileStorage s = FileStorage.open(dir);
+        s.load();
+        FileStorage.Stats before = s.stats();
+        s.append(List.of(new Entry(0, 1, "a"), new Entry(1, 1, "b"), new Entry(2, 1, "c")));
+        s.append(List.of(new Entry(3, 1, "d")));
+        s.saveState(1, 1);
+        s.close();
+        FileStorage.Stats after = s.stats();
+        assertEquals(new FileStorage.Stats(before.fsyncs() + 4, before.appends() + 2,
+                before.entries() + 4), after, "file + directory for the state, one per append");
+    }
+
+    @Test
     void aTornLastLineIsDroppedButACorruptMiddleLineIsAnError() throws Exception {
         Files.writeString(dir.resolve("log.jsonl"), "{\"index\":0,\"term\":1,\"command\":\"a\"}\n"
                 + "{\"index\":1,\"term\":1,\"command\":\"b\"}\n{\"index\":2,\"te");
