@@ -58,7 +58,12 @@ pub struct NodeConfig {
     pub check_quorum: bool,
     /// Planted bugs (`--bug NAME`, test only; none by default), see bugs.rs.
     pub bugs: Bugs,
+    /// AppendEntries carrying entries in flight per follower (`--max-inflight-appends`).
+    pub max_inflight_appends: usize,
 }
+
+/// Appends in flight per follower unless `--max-inflight-appends` says otherwise.
+pub const DEFAULT_MAX_INFLIGHT_APPENDS: u64 = 4;
 
 impl NodeConfig {
     pub fn self_addr(&self) -> String {
@@ -154,6 +159,7 @@ impl Driver {
             heartbeat_ms: cfg.heartbeat_ms,
             rpc_timeout_ms: cfg.election_timeout_ms.0,
             max_entries_per_append: 256,
+            max_inflight_appends: cfg.max_inflight_appends,
             election_timeout_ms: cfg.election_timeout_ms,
             pre_vote: cfg.pre_vote,
             check_quorum: cfg.check_quorum,
