@@ -1092,3 +1092,7 @@ mod sim_tests;
 #[cfg(test)]
 #[path = "bugs_tests.rs"]
 mod bugs_tests;
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod pipeline_tests;
