@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bugs::{Bug, Bugs};
 use crate::progress::Progress;
-pub use crate::progress::ProgressState;
+#[cfg(test)]
+use crate::progress::ProgressState;
 
 pub type NodeId = i32;
 
