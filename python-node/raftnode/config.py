@@ -45,7 +45,9 @@ class Config:
     election_min_ms: int = 150
     election_max_ms: int = 300
     heartbeat_ms: int = 50
-    max_inflight_appends: int = 4  # pipelining (issue 15 §3): appends in flight per follower
+    # Pipelining (issue 15 §3): appends in flight per follower; 1 by default, as the Rust node
+    # (a window of 4 lowered throughput on the 2-core bench machine, rust-node/server.rs).
+    max_inflight_appends: int = 1
 
     @property
     def address(self) -> str:

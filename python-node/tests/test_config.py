@@ -33,11 +33,11 @@ def test_defaults():
     cfg = parse_args(["1", "5001"])
     assert cfg.peers == [] and cfg.host == "127.0.0.1" and cfg.data_dir is None
     assert (cfg.election_min_ms, cfg.election_max_ms, cfg.heartbeat_ms) == (150, 300, 50)
-    assert cfg.max_inflight_appends == 4
+    assert cfg.max_inflight_appends == 1
 
 
 def test_max_inflight_appends():
-    assert parse_args(["1", "5001", "--max-inflight-appends", "1"]).max_inflight_appends == 1
+    assert parse_args(["1", "5001", "--max-inflight-appends", "4"]).max_inflight_appends == 4
 
 
 @pytest.mark.parametrize(

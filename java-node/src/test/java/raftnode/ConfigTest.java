@@ -34,7 +34,8 @@ class ConfigTest {
         assertEquals(300, c.electionMaxMs());
         assertEquals(50, c.heartbeatMs());
         assertEquals(Config.DEFAULT_MAX_INFLIGHT_APPENDS, c.maxInflightAppends());
-        assertEquals(1, parse("1", "5001", "--max-inflight-appends", "1").maxInflightAppends());
+        assertEquals(1, Config.DEFAULT_MAX_INFLIGHT_APPENDS);
+        assertEquals(4, parse("1", "5001", "--max-inflight-appends", "4").maxInflightAppends());
     }
 
     @Test
