@@ -13,6 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bugs::{Bug, Bugs};
+use crate::progress::Progress;
+#[cfg(test)]
+use crate::progress::ProgressState;
 
 pub type NodeId = i32;
 
@@ -215,6 +218,10 @@ pub struct Config {
     /// reports every failure itself; this only guards against a lost report).
     pub rpc_timeout_ms: u64,
     pub max_entries_per_append: usize,
+    /// At most this many AppendEntries carrying entries in flight to one follower in replicate
+    /// state (pipelining, issue 15 §3; see progress.rs). 1: one at a time, as before; 0 counts
+    /// as 1.
+    pub max_inflight_appends: usize,
     /// The election timeout range (ms). The minimum bounds the pre-vote lease (a node that
     /// heard from a leader less than this ago refuses pre-votes); the maximum is check-quorum's
     /// window.
@@ -224,23 +231,6 @@ pub struct Config {
     /// A leader without replies from a majority within the maximum election timeout steps
     /// down (thesis §6.2, §9.6).
     pub check_quorum: bool,
-}
-
-#[derive(Clone, Debug)]
-struct Progress {
-    next_index: i32,
-    match_index: i32,
-    /// When the one AppendEntries carrying entries to this peer was sent (None: none in flight).
-    inflight_since: Option<u64>,
-    /// Last AppendEntries of any kind, for the heartbeat interval.
-    last_sent_ms: Option<u64>,
-    /// After a failed send, entries are retried no earlier than this.
-    retry_at_ms: u64,
-    /// Last reply of any kind from this peer (or when this node became leader): check-quorum.
-    last_reply_ms: u64,
-    /// Highest ReadIndex round this peer has acknowledged (an append-response of this term to
-    /// an append sent in that round or later).
-    read_acked: u64,
 }
 
 /// A `read_index` request waiting for its confirmation (thesis §6.4). `round` is None until
@@ -370,6 +360,13 @@ impl Core {
     pub fn match_index(&self, peer: NodeId) -> Option<i32> {
         self.progress.get(&peer).map(|p| p.match_index)
     }
+    /// The leader's flow-control view of `peer`: (state, nextIndex, appends in flight).
+    #[cfg(test)]
+    pub fn progress_of(&self, peer: NodeId) -> Option<(ProgressState, i32, usize)> {
+        self.progress
+            .get(&peer)
+            .map(|p| (p.state, p.next_index, p.inflight_count()))
+    }
 
     /// Takes the pending actions; the caller must carry them out in `Ready`'s documented order.
     pub fn take_ready(&mut self) -> Ready {
@@ -385,7 +382,8 @@ impl Core {
 
     /// Time passes: start an election on timeout, or (leader) send entries and due heartbeats.
     /// Heartbeats do not wait for an in-flight append, so one lost RPC never starves a
-    /// follower into an election.
+    /// follower into an election. An append unanswered for 2 x `rpc_timeout_ms` is presumed
+    /// lost: the follower's progress falls back to probe.
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
         if self.role == Role::Leader {
@@ -395,22 +393,22 @@ impl Core {
             }
             let peers: Vec<NodeId> = self.cfg.peers.clone();
             let last = self.last_log_index();
+            let max = self.cfg.max_inflight_appends;
             for peer in peers {
                 let p = self
                     .progress
                     .get_mut(&peer)
                     .expect("progress for every peer");
-                if let Some(since) = p.inflight_since {
-                    if now_ms.saturating_sub(since) >= self.cfg.rpc_timeout_ms * 2 {
-                        p.inflight_since = None;
-                    }
+                // The oldest append in flight is presumed lost: probe again.
+                if p.oldest_expired(now_ms, self.cfg.rpc_timeout_ms * 2) {
+                    p.become_probe();
                 }
                 let due = match p.last_sent_ms {
                     None => true,
                     Some(t) => now_ms.saturating_sub(t) >= self.cfg.heartbeat_ms,
                 };
                 let behind = p.next_index <= last;
-                if p.inflight_since.is_none() && behind && now_ms >= p.retry_at_ms {
+                if p.can_send(max) && behind && now_ms >= p.retry_at_ms {
                     self.send_append(peer);
                 } else if due {
                     self.send_heartbeat(peer);
@@ -608,62 +606,37 @@ impl Core {
         if self.role != Role::Leader || sent.term != self.term {
             return;
         }
-        let last = self.last_log_index();
         let Some(p) = self.progress.get_mut(&from) else {
             return;
         };
         p.last_reply_ms = p.last_reply_ms.max(now_ms);
         p.read_acked = p.read_acked.max(sent.read_seq);
-        if sent.n_entries > 0 {
-            p.inflight_since = None;
-        }
         self.confirm_reads();
-        let Some(p) = self.progress.get_mut(&from) else {
-            return;
-        };
+        let sent_last = sent.prev_log_index + sent.n_entries;
         if resp.success {
-            let new_match = sent.prev_log_index + sent.n_entries;
-            if new_match > p.match_index {
-                p.match_index = new_match;
-            }
-            if new_match + 1 > p.next_index {
-                p.next_index = new_match + 1;
-            }
-            let more = p.next_index <= last && p.inflight_since.is_none();
-            self.maybe_commit();
-            if more {
-                self.send_append(from);
-            }
-        } else {
-            if sent.prev_log_index + 1 != p.next_index {
-                return; // a stale rejection; the peer already moved on
-            }
-            // Fast backtracking (Raft thesis §5.3), falling back to nextIndex - 1.
-            let hinted = match (resp.conflict_term, resp.conflict_index) {
-                (Some(ct), ci) => match self.log.iter().rposition(|e| e.term == ct) {
-                    Some(pos) => pos as i32 + 1,
-                    None => ci.unwrap_or(sent.prev_log_index),
-                },
-                (None, Some(ci)) => ci,
-                (None, None) => sent.prev_log_index,
-            };
             let p = self.progress.get_mut(&from).expect("checked above");
-            p.next_index = hinted
-                .min(sent.prev_log_index)
-                .max(p.match_index + 1)
-                .max(0);
-            if p.inflight_since.is_none() {
+            p.on_success(sent_last);
+            self.maybe_commit();
+            self.send_appends(from);
+        } else {
+            let hinted = self.backtrack_hint(&sent, resp);
+            let p = self.progress.get_mut(&from).expect("checked above");
+            if p.on_reject(sent.prev_log_index, sent_last, hinted)
+                && p.can_send(self.cfg.max_inflight_appends)
+            {
                 self.send_append(from);
             }
         }
     }
 
-    /// The driver could not deliver a message to `peer` (or got no answer in time).
+    /// The driver could not deliver a message to `peer` (or got no answer in time). A failed
+    /// append carrying entries past matchIndex puts the peer back in probe; entries are retried
+    /// no earlier than one heartbeat interval later.
     pub fn handle_send_failure(&mut self, now_ms: u64, peer: NodeId, sent: Option<AppendSent>) {
         self.now_ms = now_ms;
         if let (Some(sent), Some(p)) = (sent, self.progress.get_mut(&peer)) {
             if sent.term == self.term && sent.n_entries > 0 {
-                p.inflight_since = None;
+                p.on_send_failure(sent.prev_log_index + sent.n_entries);
                 p.retry_at_ms = now_ms + self.cfg.heartbeat_ms;
             }
         }
@@ -925,20 +898,7 @@ impl Core {
             .cfg
             .peers
             .iter()
-            .map(|&p| {
-                (
-                    p,
-                    Progress {
-                        next_index: next,
-                        match_index: -1,
-                        inflight_since: None,
-                        last_sent_ms: None,
-                        retry_at_ms: 0,
-                        last_reply_ms: self.now_ms,
-                        read_acked: 0,
-                    },
-                )
-            })
+            .map(|&p| (p, Progress::new(next, self.now_ms)))
             .collect();
         // Raft §8: a no-op of the new term lets entries of earlier terms commit.
         self.append_own(String::new());
@@ -975,17 +935,32 @@ impl Core {
         self.ready.events.push(Event::Truncate { from_index });
     }
 
+    /// New entries go to every peer with room in its window (see `send_appends`).
     fn broadcast_append(&mut self) {
         let peers: Vec<NodeId> = self.cfg.peers.clone();
         for peer in peers {
-            if self.progress[&peer].inflight_since.is_none() {
-                self.send_append(peer);
+            self.send_appends(peer);
+        }
+    }
+
+    /// Sends appends to `peer` while it lags (nextIndex <= last log index) and its progress
+    /// has room: one in probe, up to `max_inflight_appends` in replicate (progress.rs).
+    fn send_appends(&mut self, peer: NodeId) {
+        let last = self.last_log_index();
+        loop {
+            let p = &self.progress[&peer];
+            if p.next_index > last || !p.can_send(self.cfg.max_inflight_appends) {
+                return;
+            }
+            if !self.send_append(peer) {
+                return; // max_entries_per_append = 0: nothing to send
             }
         }
     }
 
-    /// Sends the entries from `nextIndex` on (at most one such append in flight per peer).
-    fn send_append(&mut self, peer: NodeId) {
+    /// Sends the entries from `nextIndex` on (at most `max_entries_per_append`), recorded in
+    /// the peer's progress as in flight. Returns whether it carried entries.
+    fn send_append(&mut self, peer: NodeId) -> bool {
         let p = self
             .progress
             .get_mut(&peer)
@@ -999,8 +974,9 @@ impl Core {
         };
         let end = (next as usize + self.cfg.max_entries_per_append).min(self.log.len());
         let entries = self.log[next as usize..end].to_vec();
-        if !entries.is_empty() {
-            p.inflight_since = Some(self.now_ms);
+        let carries = !entries.is_empty();
+        if carries {
+            p.on_sent(end as i32 - 1, self.now_ms);
         }
         p.last_sent_ms = Some(self.now_ms);
         let req = AppendRequest {
@@ -1012,6 +988,7 @@ impl Core {
             leader_commit: self.commit_index,
         };
         self.push_append(peer, req);
+        carries
     }
 
     /// An empty AppendEntries anchored at `matchIndex`, which the follower is known to hold, so
@@ -1046,6 +1023,20 @@ impl Core {
             ..req.sent()
         };
         self.ready.messages.push((peer, Message::Append(req, sent)));
+    }
+
+    /// Fast backtracking (Raft thesis §5.3): just past this log's last entry of the follower's
+    /// conflicting term if it has one, else the follower's conflict index, else the rejected
+    /// append's prevLogIndex (nextIndex - 1 of the paper's rule).
+    fn backtrack_hint(&self, sent: &AppendSent, resp: &AppendResponse) -> i32 {
+        match (resp.conflict_term, resp.conflict_index) {
+            (Some(ct), ci) => match self.log.iter().rposition(|e| e.term == ct) {
+                Some(pos) => pos as i32 + 1,
+                None => ci.unwrap_or(sent.prev_log_index),
+            },
+            (None, Some(ci)) => ci,
+            (None, None) => sent.prev_log_index,
+        }
     }
 
     /// "If there exists an N such that N > commitIndex, a majority of matchIndex[i] >= N, and
@@ -1102,3 +1093,7 @@ mod sim_tests;
 #[cfg(test)]
 #[path = "bugs_tests.rs"]
 mod bugs_tests;
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod pipeline_tests;

@@ -96,6 +96,7 @@ impl Sim {
             heartbeat_ms: 50,
             rpc_timeout_ms: ET.0,
             max_entries_per_append: 4,
+            max_inflight_appends: 4,
             election_timeout_ms: ET,
             pre_vote: true,
             check_quorum: true,

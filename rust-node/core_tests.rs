@@ -20,6 +20,7 @@ pub(super) fn config(id: NodeId, n: i32) -> Config {
         heartbeat_ms: 50,
         rpc_timeout_ms: 100,
         max_entries_per_append: 3,
+        max_inflight_appends: 1,
         election_timeout_ms: RANGE,
         pre_vote: false,
         check_quorum: false,

@@ -15,6 +15,7 @@ fn single_node(dir: &std::path::Path) -> Driver {
         pre_vote: true,
         check_quorum: true,
         bugs: Bugs::default(),
+        max_inflight_appends: 1,
     });
     let (storage, hs, log) = Storage::open(dir).expect("data dir opens");
     let journal = Journal::open(1, None).expect("no journal");

@@ -7,6 +7,7 @@ mod bugs;
 mod core;
 mod journal;
 mod kv;
+mod progress;
 #[cfg(test)]
 mod scenario;
 mod server;
@@ -25,7 +26,7 @@ use tracing::{info, warn};
 use crate::bugs::{Bug, Bugs};
 use crate::core::NodeId;
 use crate::journal::Journal;
-use crate::server::{Driver, Input, NodeConfig, Peer, Service};
+use crate::server::{Driver, Input, NodeConfig, Peer, Service, DEFAULT_MAX_INFLIGHT_APPENDS};
 use crate::storage::Storage;
 use raft_harness::proto::raft_service_server::RaftServiceServer;
 
@@ -74,6 +75,10 @@ struct Cli {
     /// Keep leading without hearing from a majority (no check-quorum; for comparisons).
     #[arg(long)]
     no_check_quorum: bool,
+    /// At most N AppendEntries carrying entries in flight to one follower (pipelining; 1 sends
+    /// the next only after the previous one's reply).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_INFLIGHT_APPENDS, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    max_inflight_appends: u64,
 }
 
 fn parse_peer(s: &str) -> Result<Peer, String> {
@@ -244,6 +249,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         unsafe_stale_reads: cli.unsafe_stale_reads || cli.bugs.contains(&Bug::StaleReads),
         pre_vote: !cli.no_pre_vote,
         check_quorum: !cli.no_check_quorum,
+        max_inflight_appends: cli.max_inflight_appends as usize,
         bugs: Bugs::of(cli.bugs.iter().copied()),
     });
     if !cfg.bugs.is_empty() {

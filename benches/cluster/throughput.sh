@@ -10,12 +10,15 @@
 # written at a clean stop; `-` when the build does not log it). Not a test.
 #   benches/cluster/throughput.sh [--cluster rust3|mixed] [--leader rust|python|java]
 #       [--clients N] [--secs S] [--rounds R] [--compare ROOT] [--spread] [--no-build]
-#       [--log-poll-ms N] [--workload set|register]
+#       [--log-poll-ms N] [--workload set|register] [--max-inflight N] [--compare-max-inflight N]
 #   --compare ROOT: a second build (a checkout with target/release/rust-node,
 #       python-node/.venv, java-node/target/raft-node.jar already built), e.g. /work/main.
 #   --spread: clients send to every node (followers forward) instead of the leader only.
 #   --no-build: use the binaries as they are (this checkout's too).
 #   --log-poll-ms N: the harness's full GetLog poll of every node (default 1000, as suites).
+#   --max-inflight N / --compare-max-inflight N: start this build's / the compare build's nodes
+#       with --max-inflight-appends N (pipelining; default: the nodes' own default). Before vs
+#       after pipelining in one run: --compare . --max-inflight 4 --compare-max-inflight 1.
 #   --workload register: the read mix (40% GET, 40% SET, 20% CAS over a few keys, checked for
 #       linearizability) instead of `set` (writes only): GETs measure ReadIndex (thesis §6.4).
 # Ports 32000-32099 (engineer range). Exit: 0 numbers printed, 1 a run failed, 2 usage.
@@ -23,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$(pwd)
 cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1 log_poll=1000
-workload=set
+workload=set inflight=("" "")
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster=$2; shift 2 ;;
@@ -36,7 +39,9 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --log-poll-ms) log_poll=$2; shift 2 ;;
     --workload) workload=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --max-inflight) inflight[0]=$2; shift 2 ;;
+    --compare-max-inflight) inflight[1]=$2; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +59,10 @@ for i in "${!kinds[@]}"; do
   if [ "${kinds[$i]}" = "$leader" ]; then lead_id=$((i + 1)); break; fi
 done
 [ "$lead_id" -gt 0 ] || { echo "throughput.sh: no $leader node in the $cluster cluster" >&2; exit 2; }
+for n in "${inflight[@]}"; do
+  [[ -z "$n" || "$n" =~ ^[1-9][0-9]*$ ]] \
+    || { echo "throughput.sh: --max-inflight and --compare-max-inflight take positive integers" >&2; exit 2; }
+done
 [[ "$clients" =~ ^[1-9][0-9]*$ && "$log_poll" =~ ^[1-9][0-9]*$ && "$secs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
   || { echo "throughput.sh: --clients, --log-poll-ms, --secs and --rounds take positive integers" >&2; exit 2; }
 builds=("$here")
@@ -72,10 +81,12 @@ fi
 out=$(mktemp -d /tmp/thru-bench.XXXXXX)
 echo "throughput.sh: reports in $out" >&2
 
-suite() {  # suite BUILD_ROOT N -> path of a generated suite for that build
-  local root=$1 n=$2 dir="$out/suite-$n"
+suite() {  # suite BUILD_ROOT N [MAX_INFLIGHT] -> path of a generated suite for that build
+  local root=$1 n=$2 dir="$out/suite-$n" extra=""
+  [ -z "${3:-}" ] || extra=" \"--max-inflight-appends\", \"$3\","
   mkdir -p "$dir"
   sed -e "s|^root = .*|root = \"$root\"|" -e '/^build = /d' -e '/^build_inputs = /d' \
+    -e "s|\"--heartbeat-ms\", \"{heartbeat_ms}\",\$|&$extra|" \
     suites/kinds.toml >"$dir/kinds.toml"
   {
     echo "name = \"thru-$n\""
@@ -119,7 +130,7 @@ for r in $(seq 1 "$rounds"); do
   for b in "${!builds[@]}"; do
     name=$([ "$b" = 0 ] && echo this || echo other)
     n=$((n + 1))
-    s=$(suite "${builds[$b]}" "$n")
+    s=$(suite "${builds[$b]}" "$n" "${inflight[$b]}")
     rc=0
     unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
       target/release/raft-harness run "$s" --reports "$out/r$n" --seed "$r" >"$out/r$n.log" 2>&1 || rc=$?

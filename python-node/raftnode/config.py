@@ -18,7 +18,7 @@ __all__ = ["USAGE", "Config", "Peer", "UsageError", "parse_args", "parse_peer"]
 
 USAGE = (
     "usage: raft_server.py <id> <port> <peer>... [--host H] [--data-dir DIR] [--journal FILE]"
-    " [--election-timeout-ms MIN-MAX] [--heartbeat-ms N]\n"
+    " [--election-timeout-ms MIN-MAX] [--heartbeat-ms N] [--max-inflight-appends N]\n"
     "  <peer> is ID=HOST:PORT, or HOST:PORT whose id is PORT-5000"
 )
 
@@ -45,6 +45,9 @@ class Config:
     election_min_ms: int = 150
     election_max_ms: int = 300
     heartbeat_ms: int = 50
+    # Pipelining (issue 15 §3): appends in flight per follower; 1 by default, as the Rust node
+    # (a window of 4 lowered throughput on the 2-core bench machine, rust-node/server.rs).
+    max_inflight_appends: int = 1
 
     @property
     def address(self) -> str:
@@ -106,6 +109,13 @@ def _heartbeat(text: str) -> int:
     return ms
 
 
+def _max_inflight(text: str) -> int:
+    n = parse_int(text, "option --max-inflight-appends")
+    if not 1 <= n <= 1024:
+        raise UsageError(f"option --max-inflight-appends '{text}': must be 1..1024")
+    return n
+
+
 def _parser() -> ArgParser:
     p = ArgParser("raft_server.py")
     p.add_argument("node_id", metavar="<id>", nargs="?", type=_node_id)
@@ -116,6 +126,7 @@ def _parser() -> ArgParser:
     p.add_argument("--journal", action=Once, type=_nonempty("--journal"))
     p.add_argument("--election-timeout-ms", action=Once, type=_election)
     p.add_argument("--heartbeat-ms", action=Once, type=_heartbeat)
+    p.add_argument("--max-inflight-appends", action=Once, type=_max_inflight)
     return p
 
 
@@ -142,6 +153,8 @@ def parse_args(argv: list[str]) -> Config:
         cfg.election_min_ms, cfg.election_max_ms = ns.election_timeout_ms
     if ns.heartbeat_ms is not None:
         cfg.heartbeat_ms = ns.heartbeat_ms
+    if ns.max_inflight_appends is not None:
+        cfg.max_inflight_appends = ns.max_inflight_appends
     if cfg.heartbeat_ms >= cfg.election_min_ms:
         raise UsageError(
             f"option --heartbeat-ms {cfg.heartbeat_ms}: must be less than the minimum election"

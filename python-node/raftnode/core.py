@@ -21,6 +21,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from raftnode.progress import Progress, ProgressState
+
 NodeId = int
 
 NONE: NodeId = -1
@@ -250,6 +252,8 @@ class Ready:
 @dataclass(frozen=True)
 class Config:
     """`rpc_timeout_ms`: an in-flight AppendEntries older than twice this is presumed lost.
+    `max_inflight_appends`: appends carrying entries in flight per follower in replicate state
+    (pipelining, issue 15 §3; raftnode/progress.py; 1: one at a time).
     `election_timeout_ms` (min, max): the minimum bounds the pre-vote lease, the maximum is
     check-quorum's window. `pre_vote`: thesis §9.6. `check_quorum`: thesis §6.2."""
 
@@ -261,6 +265,7 @@ class Config:
     election_timeout_ms: tuple[int, int] = (150, 300)
     pre_vote: bool = True
     check_quorum: bool = True
+    max_inflight_appends: int = 1
 
 
 @dataclass(frozen=True)
@@ -268,17 +273,6 @@ class NotLeader:
     """The client proposal was refused because this node is not the leader."""
 
     leader_id: NodeId
-
-
-@dataclass
-class _Progress:
-    next_index: int
-    match_index: int
-    inflight_since: int | None = None  # when the one append carrying entries was sent
-    last_sent_ms: int | None = None  # last AppendEntries of any kind (heartbeat interval)
-    retry_at_ms: int = 0  # after a failed send, entries are retried no earlier than this
-    last_reply_ms: int = 0  # last reply of any kind (or becoming leader): check-quorum
-    read_acked: int = 0  # highest ReadIndex round acknowledged (a reply of this term)
 
 
 @dataclass
@@ -316,7 +310,7 @@ class RaftCore:
         self._role = Role.FOLLOWER
         self._leader_id = NONE
         self._votes: set[NodeId] = set()
-        self._progress: dict[NodeId, _Progress] = {}
+        self._progress: dict[NodeId, Progress] = {}
         self._prevote: _PreVoteRound | None = None
         # When this node last accepted an AppendEntries of its current term (pre-vote lease).
         self._leader_contact_ms: int | None = None
@@ -379,6 +373,11 @@ class RaftCore:
         p = self._progress.get(peer)
         return None if p is None else p.match_index
 
+    def progress_of(self, peer: NodeId) -> tuple[ProgressState, int, int] | None:
+        """The leader's flow-control view of `peer`: (state, nextIndex, appends in flight)."""
+        p = self._progress.get(peer)
+        return None if p is None else (p.state, p.next_index, p.inflight_count)
+
     def take_ready(self) -> Ready:
         """Takes the pending actions; the caller must carry them out in `Ready`'s order."""
         ready, self._ready = self._ready, Ready()
@@ -393,7 +392,8 @@ class RaftCore:
     def tick(self, now_ms: int) -> None:
         """Time passes: start an election on timeout, or (leader) send entries and due
         heartbeats. Heartbeats do not wait for an in-flight append, so one lost RPC never
-        starves a follower into an election."""
+        starves a follower into an election. An append unanswered for 2 x `rpc_timeout_ms` is
+        presumed lost: the follower's progress falls back to probe."""
         self._now_ms = now_ms
         if self._role is Role.LEADER:
             if not self._has_quorum_contact():
@@ -402,13 +402,11 @@ class RaftCore:
             last = self.last_log_index
             for peer in self.cfg.peers:
                 p = self._progress[peer]
-                if p.inflight_since is not None and (
-                    now_ms - p.inflight_since >= self.cfg.rpc_timeout_ms * 2
-                ):
-                    p.inflight_since = None
+                if p.oldest_expired(now_ms, self.cfg.rpc_timeout_ms * 2):
+                    p.become_probe()  # presumed lost: probe again
                 due = p.last_sent_ms is None or now_ms - p.last_sent_ms >= self.cfg.heartbeat_ms
                 behind = p.next_index <= last
-                if p.inflight_since is None and behind and now_ms >= p.retry_at_ms:
+                if p.can_send(self.cfg.max_inflight_appends) and behind and now_ms >= p.retry_at_ms:
                     self._send_append(peer)
                 elif due:
                     self._send_heartbeat(peer)
@@ -529,31 +527,27 @@ class RaftCore:
             return
         p.last_reply_ms = max(p.last_reply_ms, now_ms)
         p.read_acked = max(p.read_acked, sent.read_seq)
-        if sent.n_entries > 0:
-            p.inflight_since = None
         self._confirm_reads()
+        sent_last = sent.prev_log_index + sent.n_entries
         if resp.success:
-            new_match = sent.prev_log_index + sent.n_entries
-            p.match_index = max(p.match_index, new_match)
-            p.next_index = max(p.next_index, new_match + 1)
-            more = p.next_index <= self.last_log_index and p.inflight_since is None
+            p.on_success(sent_last)
             self._maybe_commit()
-            if more:
-                self._send_append(from_id)
+            self._send_appends(from_id)
             return
-        if sent.prev_log_index + 1 != p.next_index:
-            return  # a stale rejection; the peer already moved on
         hinted = self._backtrack_hint(sent, resp)
-        p.next_index = max(min(hinted, sent.prev_log_index), p.match_index + 1, 0)
-        if p.inflight_since is None:
+        if p.on_reject(sent.prev_log_index, sent_last, hinted) and p.can_send(
+            self.cfg.max_inflight_appends
+        ):
             self._send_append(from_id)
 
     def handle_send_failure(self, now_ms: int, peer: NodeId, sent: AppendSent | None) -> None:
-        """The driver could not deliver a message to `peer` (or got no answer in time)."""
+        """The driver could not deliver a message to `peer` (or got no answer in time). A failed
+        append carrying entries past matchIndex puts the peer back in probe; entries are retried
+        no earlier than one heartbeat interval later."""
         self._now_ms = now_ms
         p = self._progress.get(peer)
         if sent is not None and p is not None and sent.term == self._term and sent.n_entries > 0:
-            p.inflight_since = None
+            p.on_send_failure(sent.prev_log_index + sent.n_entries)
             p.retry_at_ms = now_ms + self.cfg.heartbeat_ms
 
     def propose(self, now_ms: int, command: str) -> tuple[int, int] | NotLeader:
@@ -729,8 +723,7 @@ class RaftCore:
         self._ready.events.append(RoleEvent(Role.LEADER, self._term))
         nxt = len(self._log)
         self._progress = {
-            p: _Progress(next_index=nxt, match_index=-1, last_reply_ms=self._now_ms)
-            for p in self.cfg.peers
+            p: Progress(next_index=nxt, last_reply_ms=self._now_ms) for p in self.cfg.peers
         }
         # Raft §8: a no-op of the new term lets entries of earlier terms commit.
         self._append_own("")
@@ -781,22 +774,32 @@ class RaftCore:
         self._ready.events.append(TruncateEvent(from_index))
 
     def _broadcast_append(self) -> None:
+        """New entries go to every peer with room in its window (see `_send_appends`)."""
         for peer in self.cfg.peers:
-            if self._progress[peer].inflight_since is None:
-                self._send_append(peer)
+            self._send_appends(peer)
 
-    def _send_append(self, peer: NodeId) -> None:
-        """Sends the entries from nextIndex on (at most one such append in flight per peer)."""
+    def _send_appends(self, peer: NodeId) -> None:
+        """Sends appends to `peer` while it lags (nextIndex <= last log index) and its
+        progress has room: one in probe, up to `max_inflight_appends` in replicate."""
+        p = self._progress[peer]
+        while p.next_index <= self.last_log_index and p.can_send(self.cfg.max_inflight_appends):
+            if not self._send_append(peer):
+                return  # max_entries_per_append = 0: nothing to send
+
+    def _send_append(self, peer: NodeId) -> bool:
+        """Sends the entries from nextIndex on (at most max_entries_per_append), recorded in
+        the peer's progress as in flight. Returns whether it carried entries."""
         p = self._progress[peer]
         nxt = min(max(p.next_index, 0), len(self._log))
         prev = nxt - 1
         prev_term = self._log[prev].term if prev >= 0 else 0
         entries = tuple(self._log[nxt : nxt + self.cfg.max_entries_per_append])
         if entries:
-            p.inflight_since = self._now_ms
+            p.on_sent(nxt + len(entries) - 1, self._now_ms)
         p.last_sent_ms = self._now_ms
         req = AppendRequest(self._term, self.cfg.id, prev, prev_term, entries, self._commit_index)
         self._push_append(peer, req)
+        return bool(entries)
 
     def _send_heartbeat(self, peer: NodeId) -> None:
         """An empty AppendEntries anchored at matchIndex, which the follower is known to hold,

@@ -164,6 +164,7 @@ def core_config(cfg: Config) -> CoreConfig:
         heartbeat_ms=cfg.heartbeat_ms,
         rpc_timeout_ms=cfg.election_min_ms,
         max_entries_per_append=MAX_ENTRIES_PER_APPEND,
+        max_inflight_appends=cfg.max_inflight_appends,
         election_timeout_ms=(cfg.election_min_ms, cfg.election_max_ms),
         pre_vote=True,
         check_quorum=True,

@@ -33,6 +33,11 @@ def test_defaults():
     cfg = parse_args(["1", "5001"])
     assert cfg.peers == [] and cfg.host == "127.0.0.1" and cfg.data_dir is None
     assert (cfg.election_min_ms, cfg.election_max_ms, cfg.heartbeat_ms) == (150, 300, 50)
+    assert cfg.max_inflight_appends == 1
+
+
+def test_max_inflight_appends():
+    assert parse_args(["1", "5001", "--max-inflight-appends", "4"]).max_inflight_appends == 4
 
 
 @pytest.mark.parametrize(
@@ -65,6 +70,14 @@ def test_defaults():
         (["1", "5001", "--hea", "40"], "unrecognized arguments: --hea 40"),
         (["1", "5001", "--data-dir="], "option --data-dir: empty value"),
         (["1", "5001", "--host", "a b"], "option --host 'a b': bad host"),
+        (
+            ["1", "5001", "--max-inflight-appends", "0"],
+            "--max-inflight-appends '0': must be 1..1024",
+        ),
+        (
+            ["1", "5001", "--max-inflight-appends", "x"],
+            "--max-inflight-appends 'x': not an integer",
+        ),
     ],
 )
 def test_bad_input_names_the_argument(argv, message):

@@ -461,6 +461,15 @@ fn parse_init(f: &mut Fields, log: Vec<Entry>) -> Result<Directive, ParseError> 
         heartbeat_ms: f.ms("heartbeat")?,
         rpc_timeout_ms: f.ms("rpc_timeout")?,
         max_entries_per_append: f.take("max_entries", "a non-negative integer")?,
+        max_inflight_appends: if f.has("max_inflight") {
+            f.take("max_inflight", "a positive integer")
+                .and_then(|n: usize| match n {
+                    0 => err(f.line, "`max_inflight=0`: expected a positive integer"),
+                    n => Ok(n),
+                })?
+        } else {
+            1
+        },
         election_timeout_ms: parse_range(f.line, &election)?,
         pre_vote: f.boolean("pre_vote")?,
         check_quorum: f.boolean("check_quorum")?,

@@ -115,6 +115,11 @@ fn scenarios_parser_rejects_bad_input_naming_line_and_value() {
         INIT.replace("peers=2,3", "peers=2,x")
     ));
     assert!(e.msg.contains("`x` is not a node id"), "{e}");
+    for bad in ["max_inflight=0", "max_inflight=-2", "max_inflight=many"] {
+        let e = parse_error(&format!("{INIT} {bad}\n----\n"));
+        assert!(e.msg.contains(&format!("`{bad}`")), "{e}");
+        assert!(e.msg.contains("positive integer"), "{e}");
+    }
     assert!(parse_error("# only a comment\n").msg.contains("no cases"));
     let e = parse_error("# first\ntick now=5\n----\n");
     assert_eq!((e.line, e.msg.contains("must be `init`")), (2, true), "{e}");

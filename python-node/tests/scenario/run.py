@@ -103,6 +103,16 @@ def append_sent(f: Fields) -> c.AppendSent:
     )
 
 
+def _max_inflight(f: Fields) -> int:
+    """`init`'s optional `max_inflight` (default 1: one append in flight per peer)."""
+    if not f.has("max_inflight"):
+        return 1
+    value = f.text("max_inflight")
+    if not value.isdigit() or int(value) < 1:
+        raise ScenarioError(f.path, f.line, f"`max_inflight={value}`: expected a positive integer")
+    return int(value)
+
+
 @dataclass
 class Runner:
     """One file's core; `step` runs one case and returns its rendered output lines."""
@@ -131,6 +141,7 @@ class Runner:
             heartbeat_ms=f.ms("heartbeat"),
             rpc_timeout_ms=f.ms("rpc_timeout"),
             max_entries_per_append=f.integer("max_entries"),
+            max_inflight_appends=_max_inflight(f),
             election_timeout_ms=f.range("election"),
             pre_vote=f.boolean("pre_vote"),
             check_quorum=f.boolean("check_quorum"),

@@ -9,13 +9,19 @@ import java.util.Set;
 /**
  * The command line of docs/node-contract.md section 1:
  * {@code <id> <port> <peer>... [--host H] [--data-dir DIR] [--journal FILE]
- * [--election-timeout-ms MIN-MAX] [--heartbeat-ms N]}, options before or after the positionals.
+ * [--election-timeout-ms MIN-MAX] [--heartbeat-ms N] [--max-inflight-appends N]}, options before
+ * or after the positionals. {@code maxInflightAppends}: AppendEntries carrying entries in flight
+ * per follower (pipelining, issue 15 section 3; default {@link #DEFAULT_MAX_INFLIGHT_APPENDS}).
  */
 record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Path journal,
-        int electionMinMs, int electionMaxMs, int heartbeatMs) {
+        int electionMinMs, int electionMaxMs, int heartbeatMs, int maxInflightAppends) {
+
+    /** 1, as the Rust node: a window of 4 lowered throughput on the 2-core bench machine. */
+    static final int DEFAULT_MAX_INFLIGHT_APPENDS = 1;
 
     static final String USAGE = "usage: raft-node <id> <port> <peer>... [--host H] [--data-dir DIR]"
             + " [--journal FILE] [--election-timeout-ms MIN-MAX] [--heartbeat-ms N]"
+            + " [--max-inflight-appends N]"
             + " (peer = ID=HOST:PORT or HOST:PORT, whose id is PORT-5000)";
 
     /** A peer node: id and the address its gRPC server listens on. */
@@ -51,6 +57,7 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
         int min = 150;
         int max = 300;
         int heartbeat = 50;
+        int maxInflight = DEFAULT_MAX_INFLIGHT_APPENDS;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -71,7 +78,8 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
                 value = a.substring(eq + 1);
             }
             switch (name) {
-                case "--host", "--data-dir", "--journal", "--election-timeout-ms", "--heartbeat-ms" -> {
+                case "--host", "--data-dir", "--journal", "--election-timeout-ms", "--heartbeat-ms",
+                        "--max-inflight-appends" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException("option " + name + " needs a value");
@@ -89,6 +97,7 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
                 case "--data-dir" -> dataDir = Path.of(value);
                 case "--journal" -> journal = Path.of(value);
                 case "--heartbeat-ms" -> heartbeat = parseInt(value, "--heartbeat-ms");
+                case "--max-inflight-appends" -> maxInflight = parseInt(value, "--max-inflight-appends");
                 default -> {
                     int dash = value.indexOf('-', 1);
                     if (dash < 0) {
@@ -114,6 +123,9 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
             throw new UsageException("--heartbeat-ms (" + heartbeat
                     + ") must be less than the minimum election timeout (" + min + ")");
         }
+        if (maxInflight < 1 || maxInflight > 1024) {
+            throw new UsageException("--max-inflight-appends must be 1..1024, got " + maxInflight);
+        }
         if (positional.size() < 2) {
             throw new UsageException(positional.isEmpty() ? "missing <id> and <port>" : "missing <port>");
         }
@@ -134,7 +146,8 @@ record Config(int id, int port, List<Peer> peers, String host, Path dataDir, Pat
             }
             peers.add(peer);
         }
-        return new Config(id, port, List.copyOf(peers), host, dataDir, journal, min, max, heartbeat);
+        return new Config(id, port, List.copyOf(peers), host, dataDir, journal, min, max, heartbeat,
+                maxInflight);
     }
 
     static Peer parsePeer(String text) throws UsageException {

@@ -46,13 +46,22 @@ final class RaftCore {
     /**
      * Static configuration. Times in ms. {@code rpcTimeoutMs}: an in-flight AppendEntries older
      * than twice this is presumed lost. {@code electionMinMs} bounds the pre-vote lease,
-     * {@code electionMaxMs} is check-quorum's window.
+     * {@code electionMaxMs} is check-quorum's window. {@code maxInflightAppends}: appends
+     * carrying entries in flight per follower in replicate state (pipelining, issue 15 section
+     * 3; see Progress; 1: one at a time, the default of the shorter constructor).
      */
     record Config(int id, List<Integer> peers, long heartbeatMs, long rpcTimeoutMs,
             int maxEntriesPerAppend, long electionMinMs, long electionMaxMs, boolean preVote,
-            boolean checkQuorum) {
+            boolean checkQuorum, int maxInflightAppends) {
         Config {
             peers = List.copyOf(peers);
+        }
+
+        Config(int id, List<Integer> peers, long heartbeatMs, long rpcTimeoutMs,
+                int maxEntriesPerAppend, long electionMinMs, long electionMaxMs, boolean preVote,
+                boolean checkQuorum) {
+            this(id, peers, heartbeatMs, rpcTimeoutMs, maxEntriesPerAppend, electionMinMs,
+                    electionMaxMs, preVote, checkQuorum, 1);
         }
     }
 
@@ -61,27 +70,6 @@ final class RaftCore {
         record Ok(Proposed proposed) implements ProposeResult {}
 
         record Refused(NotLeader notLeader) implements ProposeResult {}
-    }
-
-    /** The leader's view of one follower (Figure 2 nextIndex/matchIndex, plus flow control). */
-    private static final class Progress {
-        int nextIndex;
-        int matchIndex = -1;
-        /** When the one AppendEntries carrying entries was sent (null: none in flight). */
-        Long inflightSince;
-        /** Last AppendEntries of any kind, for the heartbeat interval (null: none yet). */
-        Long lastSentMs;
-        /** After a failed send, entries are retried no earlier than this. */
-        long retryAtMs;
-        /** Last reply of any kind (or when this node became leader): check-quorum. */
-        long lastReplyMs;
-        /** Highest ReadIndex round acknowledged (a reply of this term). */
-        long readAcked;
-
-        Progress(int nextIndex, long now) {
-            this.nextIndex = nextIndex;
-            this.lastReplyMs = now;
-        }
     }
 
     /** A pre-vote round in progress: the term campaigned for and who granted (self included). */
@@ -193,6 +181,18 @@ final class RaftCore {
         return p == null ? OptionalInt.empty() : OptionalInt.of(p.nextIndex);
     }
 
+    /** The leader's replication state for {@code peer}; null when not leader or not a peer. */
+    Progress.State progressState(int peer) {
+        Progress p = progress.get(peer);
+        return p == null ? null : p.state;
+    }
+
+    /** Appends carrying entries in flight to {@code peer} (0 when not leader or not a peer). */
+    int inflightCount(int peer) {
+        Progress p = progress.get(peer);
+        return p == null ? 0 : p.inflightCount();
+    }
+
     /** Takes the pending effects; the driver carries them out in Ready's documented order. */
     Ready takeReady() {
         Ready r = ready.build();
@@ -210,7 +210,8 @@ final class RaftCore {
     /**
      * Time passes: start a (pre-)election on timeout, or (leader) check quorum contact, send
      * entries and due heartbeats. Heartbeats do not wait for an in-flight append, so one lost
-     * RPC never starves a follower into an election.
+     * RPC never starves a follower into an election. An append unanswered for 2 x rpcTimeoutMs
+     * is presumed lost: the follower's progress falls back to probe.
      */
     void tick(long now) {
         nowMs = now;
@@ -222,12 +223,12 @@ final class RaftCore {
             int last = lastLogIndex();
             for (int peer : cfg.peers()) {
                 Progress p = progress.get(peer);
-                if (p.inflightSince != null && now - p.inflightSince >= cfg.rpcTimeoutMs() * 2) {
-                    p.inflightSince = null;
+                if (p.oldestExpired(now, cfg.rpcTimeoutMs() * 2)) {
+                    p.becomeProbe(); // presumed lost: probe again
                 }
                 boolean due = p.lastSentMs == null || now - p.lastSentMs >= cfg.heartbeatMs();
                 boolean behind = p.nextIndex <= last;
-                if (p.inflightSince == null && behind && now >= p.retryAtMs) {
+                if (p.canSend(cfg.maxInflightAppends()) && behind && now >= p.retryAtMs) {
                     sendAppend(peer);
                 } else if (due) {
                     sendHeartbeat(peer);
@@ -375,7 +376,10 @@ final class RaftCore {
         }
     }
 
-    /** An AppendEntries reply: advance matchIndex and commit, or backtrack nextIndex. */
+    /**
+     * An AppendEntries reply: advance matchIndex and commit, or backtrack nextIndex (replies may
+     * come late, twice or out of order; see Progress).
+     */
     void handleAppendResponse(long now, int from, AppendSent sent, AppendResponse resp) {
         nowMs = now;
         observeTerm(resp.term());
@@ -388,27 +392,16 @@ final class RaftCore {
         }
         p.lastReplyMs = Math.max(p.lastReplyMs, now);
         p.readAcked = Math.max(p.readAcked, sent.readSeq());
-        if (sent.nEntries() > 0) {
-            p.inflightSince = null;
-        }
         confirmReads();
+        int sentLast = sent.prevLogIndex() + sent.nEntries();
         if (resp.success()) {
-            int newMatch = sent.prevLogIndex() + sent.nEntries();
-            p.matchIndex = Math.max(p.matchIndex, newMatch);
-            p.nextIndex = Math.max(p.nextIndex, newMatch + 1);
-            boolean more = p.nextIndex <= lastLogIndex() && p.inflightSince == null;
+            p.onSuccess(sentLast);
             maybeCommit();
-            if (more) {
-                sendAppend(from);
-            }
+            sendAppends(from);
         } else {
-            if (sent.prevLogIndex() + 1 != p.nextIndex) {
-                return; // a stale rejection; the peer already moved on
-            }
             int hinted = backtrackTarget(sent, resp);
-            p.nextIndex = Math.max(Math.max(Math.min(hinted, sent.prevLogIndex()),
-                    p.matchIndex + 1), 0);
-            if (p.inflightSince == null) {
+            if (p.onReject(sent.prevLogIndex(), sentLast, hinted)
+                    && p.canSend(cfg.maxInflightAppends())) {
                 sendAppend(from);
             }
         }
@@ -430,13 +423,15 @@ final class RaftCore {
 
     /**
      * The driver could not deliver a message to {@code peer} (or got no answer in time).
-     * {@code sent}: the AppendEntries that failed, or null for other messages.
+     * {@code sent}: the AppendEntries that failed, or null for other messages. A failed append
+     * carrying entries past matchIndex puts the peer back in probe; entries are retried no
+     * earlier than one heartbeat interval later.
      */
     void handleSendFailure(long now, int peer, AppendSent sent) {
         nowMs = now;
         Progress p = progress.get(peer);
         if (sent != null && p != null && sent.term() == term && sent.nEntries() > 0) {
-            p.inflightSince = null;
+            p.onSendFailure(sent.prevLogIndex() + sent.nEntries());
             p.retryAtMs = now + cfg.heartbeatMs();
         }
     }
@@ -693,10 +688,22 @@ final class RaftCore {
         ready.events.add(new Event.Truncate(fromIndex));
     }
 
+    /** New entries go to every peer with room in its window (see {@link #sendAppends}). */
     private void broadcastAppend() {
         for (int peer : cfg.peers()) {
-            if (progress.get(peer).inflightSince == null) {
-                sendAppend(peer);
+            sendAppends(peer);
+        }
+    }
+
+    /**
+     * Sends appends to {@code peer} while it lags (nextIndex <= last log index) and its progress
+     * has room: one in probe, up to maxInflightAppends in replicate.
+     */
+    private void sendAppends(int peer) {
+        Progress p = progress.get(peer);
+        while (p.nextIndex <= lastLogIndex() && p.canSend(cfg.maxInflightAppends())) {
+            if (!sendAppend(peer)) {
+                return; // maxEntriesPerAppend = 0: nothing to send
             }
         }
     }
@@ -705,16 +712,20 @@ final class RaftCore {
         return index >= 0 ? log.get(index).term() : 0;
     }
 
-    /** Sends the entries from nextIndex on (at most one such append in flight per peer). */
-    private void sendAppend(int peer) {
+    /**
+     * Sends the entries from nextIndex on (at most maxEntriesPerAppend), recorded in the peer's
+     * progress as in flight. Returns whether it carried entries.
+     */
+    private boolean sendAppend(int peer) {
         Progress p = progress.get(peer);
         int next = Math.max(0, Math.min(p.nextIndex, log.size()));
         int end = (int) Math.min((long) next + cfg.maxEntriesPerAppend(), log.size());
         List<Entry> entries = new ArrayList<>(log.subList(next, end));
         if (!entries.isEmpty()) {
-            p.inflightSince = nowMs;
+            p.onSent(end - 1, nowMs);
         }
         send(peer, p, next - 1, entries);
+        return !entries.isEmpty();
     }
 
     /**

@@ -195,7 +195,7 @@ final class RaftNode {
         List<Integer> peerIds = config.peers().stream().map(Config.Peer::id).toList();
         RaftCore.Config coreConfig = new RaftCore.Config(config.id(), peerIds, config.heartbeatMs(),
                 rpcTimeoutMs, MAX_ENTRIES_PER_APPEND, config.electionMinMs(), config.electionMaxMs(),
-                true, true);
+                true, true, config.maxInflightAppends());
         this.driver = new CoreDriver(coreConfig, storage, journal, this::send,
                 () -> System.nanoTime() / 1_000_000, new Random(), IMPLEMENTATION, this::post);
     }

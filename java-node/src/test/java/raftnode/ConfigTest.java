@@ -33,6 +33,9 @@ class ConfigTest {
         assertEquals(150, c.electionMinMs());
         assertEquals(300, c.electionMaxMs());
         assertEquals(50, c.heartbeatMs());
+        assertEquals(Config.DEFAULT_MAX_INFLIGHT_APPENDS, c.maxInflightAppends());
+        assertEquals(1, Config.DEFAULT_MAX_INFLIGHT_APPENDS);
+        assertEquals(4, parse("1", "5001", "--max-inflight-appends", "4").maxInflightAppends());
     }
 
     @Test
@@ -77,6 +80,9 @@ class ConfigTest {
         assertTrue(error("1", "5001", "--election-timeout-ms", "0-300").contains("at least 1"));
         assertTrue(error("1", "5001", "--heartbeat-ms", "150").contains("less than the minimum"));
         assertTrue(error("1", "5001", "--heartbeat-ms", "0").contains("at least 1"));
+        assertTrue(error("1", "5001", "--max-inflight-appends", "0").contains("1..1024, got 0"));
+        assertTrue(error("1", "5001", "--max-inflight-appends", "x")
+                .contains("--max-inflight-appends 'x'"));
     }
 
     @Test

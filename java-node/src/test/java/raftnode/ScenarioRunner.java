@@ -112,10 +112,23 @@ final class ScenarioRunner {
         long[] election = a.range("election");
         config = new RaftCore.Config(a.integer("id"), a.ids("peers"), a.nonNegative("heartbeat"),
                 a.nonNegative("rpc_timeout"), a.integer("max_entries"), election[0], election[1],
-                a.bool("pre_vote"), a.bool("check_quorum"));
+                a.bool("pre_vote"), a.bool("check_quorum"), maxInflight(a));
         core = new RaftCore(config, new HardState(a.integer("term"), a.nodeOrNone("voted_for")),
                 log, a.nonNegative("now"));
         core.setElectionTimeout(a.nonNegative("timeout"));
+    }
+
+    /** {@code init}'s optional {@code max_inflight} (default 1: one append in flight per peer). */
+    private static int maxInflight(Args a) {
+        if (!a.has("max_inflight")) {
+            return 1;
+        }
+        int n = a.integer("max_inflight");
+        if (n < 1) {
+            throw new ScenarioError(a.file(), a.line(), "max_inflight=" + n
+                    + ": expected a positive integer");
+        }
+        return n;
     }
 
     private static VoteRequest voteRequest(Args a) {

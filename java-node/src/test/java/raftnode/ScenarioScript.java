@@ -31,7 +31,7 @@ final class ScenarioScript {
     private static final Map<String, Spec> SPECS = Map.ofEntries(
             Map.entry("init", new Spec(Set.of("id", "peers", "heartbeat", "rpc_timeout",
                     "max_entries", "election", "pre_vote", "check_quorum", "now", "timeout", "term",
-                    "voted_for"), Set.of(), true)),
+                    "voted_for"), Set.of("max_inflight"), true)),
             Map.entry("restart", new Spec(Set.of("now", "timeout"), Set.of(), false)),
             Map.entry("election-timeout", new Spec(Set.of("ms"), Set.of(), false)),
             Map.entry("tick", new Spec(Set.of("now"), Set.of(), false)),
