@@ -83,6 +83,10 @@ pub enum LineError {
     /// quoted value shortened, `column` is 1-based (in bytes).
     #[error("column {column}: {msg}")]
     Json { column: usize, msg: String },
+    /// The line is JSON but not an object (an array, a number, ...): `found`
+    /// names what it is; `column` is 1-based (in bytes).
+    #[error("column {column}: found {found}, expected one operation per line: a JSON object {OP_SHAPE}")]
+    NotAnObject { column: usize, found: &'static str },
     #[error("op {id} completes ({complete_us}) before it is invoked ({invoke_us})")]
     CompletesBeforeInvoked {
         id: u64,
@@ -93,6 +97,22 @@ pub enum LineError {
     /// the explanations of a verdict name operations by id.
     #[error("duplicate operation id {id} (first used on line {first_line})")]
     DuplicateId { id: u64, first_line: usize },
+}
+
+/// The shape of one line, for error messages.
+const OP_SHAPE: &str = r#"such as {"id":0,"client":1,"node":1,"command":"SET k 1","invoke_us":10,"complete_us":20,"outcome":"ok","result":"OK"}"#;
+
+/// What a JSON value that is not an object is, from its first character
+/// (None for `{` and for text that is no JSON value, which serde_json reports).
+fn not_an_object(first: u8) -> Option<&'static str> {
+    Some(match first {
+        b'[' => "a JSON array",
+        b'"' => "a JSON string",
+        b'0'..=b'9' | b'-' => "a JSON number",
+        b't' | b'f' => "a JSON boolean",
+        b'n' => "JSON null",
+        _ => return None,
+    })
 }
 
 /// The most characters of one value quoted in an error message.
@@ -167,6 +187,13 @@ fn parse_line(bytes: &[u8]) -> Result<Option<Op>, LineError> {
     let text = text.strip_suffix('\r').unwrap_or(text);
     if text.trim().is_empty() {
         return Ok(None);
+    }
+    let start = text.len() - text.trim_start().len();
+    if let Some(found) = not_an_object(text.as_bytes()[start]) {
+        return Err(LineError::NotAnObject {
+            column: start + 1,
+            found,
+        });
     }
     let op: Op = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
     match op.complete_us {
@@ -288,5 +315,27 @@ mod tests {
         assert_eq!(*column, text.len() - 1);
         let quoted = format!("\"{}… (15000 bytes)\"", "€".repeat(QUOTE_CHARS));
         assert_eq!(msg, &format!("invalid type: string {quoted}, expected u64"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_says_what_it_is_and_what_is_expected() {
+        for (line, found, column) in [
+            ("[]", "a JSON array", 1),
+            ("  [1, 2]", "a JSON array", 3),
+            ("42", "a JSON number", 1),
+            ("\"op\"", "a JSON string", 1),
+            ("null", "JSON null", 1),
+            ("true", "a JSON boolean", 1),
+        ] {
+            let e = parse_line(line.as_bytes()).unwrap_err();
+            assert_eq!(e, LineError::NotAnObject { column, found }, "{line}");
+            let text = e.to_string();
+            assert!(!text.contains("invalid length"), "{text}");
+            assert!(text.contains("expected one operation per line: a JSON object"), "{text}");
+            assert!(text.contains(r#""outcome":"ok""#), "{text}");
+        }
+        // Objects still get serde's message (a missing field is named).
+        let e = parse_line(br#"{"id":1}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `client`"), "{e}");
     }
 }

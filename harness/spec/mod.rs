@@ -367,3 +367,5 @@ mod de_tests;
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod refusal_tests;
