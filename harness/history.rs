@@ -85,7 +85,9 @@ pub enum LineError {
     Json { column: usize, msg: String },
     /// The line is JSON but not an object (an array, a number, ...): `found`
     /// names what it is; `column` is 1-based (in bytes).
-    #[error("column {column}: found {found}, expected one operation per line: a JSON object {OP_SHAPE}")]
+    #[error(
+        "column {column}: found {found}, expected one operation per line: a JSON object {OP_SHAPE}"
+    )]
     NotAnObject { column: usize, found: &'static str },
     #[error("op {id} completes ({complete_us}) before it is invoked ({invoke_us})")]
     CompletesBeforeInvoked {
@@ -331,7 +333,10 @@ mod tests {
             assert_eq!(e, LineError::NotAnObject { column, found }, "{line}");
             let text = e.to_string();
             assert!(!text.contains("invalid length"), "{text}");
-            assert!(text.contains("expected one operation per line: a JSON object"), "{text}");
+            assert!(
+                text.contains("expected one operation per line: a JSON object"),
+                "{text}"
+            );
             assert!(text.contains(r#""outcome":"ok""#), "{text}");
         }
         // Objects still get serde's message (a missing field is named).

@@ -59,7 +59,9 @@ fn a_stranger_on_one_port_refuses_the_run_before_a_hand_started_node_on_another_
         .timeout(LIMIT)
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("port 36403 (node 3) is held by pid"))
+        .stderr(predicate::str::contains(
+            "port 36403 (node 3) is held by pid",
+        ))
         .stderr(predicate::str::contains("nothing was ended"))
         .stderr(predicate::str::contains("ending pid").not());
     assert!(
@@ -80,9 +82,7 @@ fn run_of_a_kind_file_says_it_is_a_kind_file_and_how_to_use_it() {
             .timeout(LIMIT)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(
-                "kinds.toml: this is a kind file",
-            ))
+            .stderr(predicate::str::contains("kinds.toml: this is a kind file"))
             .stderr(predicate::str::contains("not a suite"))
             .stderr(predicate::str::contains("include = [\"kinds.toml\"]"))
             .stderr(predicate::str::contains("the suite has no nodes").not());
@@ -111,7 +111,10 @@ fn a_required_history_check_without_a_workload_is_refused_by_validate_and_run() 
             ))
             .stderr(predicate::str::contains("add a [workload] table"));
     }
-    assert!(!dir.path().join("reports").exists(), "run started something");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "run started something"
+    );
 }
 
 #[test]
@@ -132,13 +135,17 @@ fn settling_ends_at_once_with_a_note_when_the_schedule_left_no_node_running() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("settle skipped: no node is running"), "{stderr}");
+    assert!(
+        stderr.contains("settle skipped: no node is running"),
+        "{stderr}"
+    );
     let report = latest_report(dir.path());
     let notes = report["notes"].as_array().unwrap();
     assert!(
-        notes
-            .iter()
-            .any(|n| n.as_str().unwrap().starts_with("settle skipped: no node is running")),
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("settle skipped: no node is running")),
         "{report}"
     );
     assert!(
@@ -155,7 +162,11 @@ fn a_node_that_cannot_be_respawned_stops_the_schedule_early_with_exit_3() {
     let dir = tempfile::tempdir().unwrap();
     // Node 1's program removes itself when it starts: its restart cannot spawn it again.
     let once = dir.path().join("once-node.sh");
-    std::fs::write(&once, format!("#!/bin/sh\nrm -f -- \"$0\"\nexec {NODE} \"$@\"\n")).unwrap();
+    std::fs::write(
+        &once,
+        format!("#!/bin/sh\nrm -f -- \"$0\"\nexec {NODE} \"$@\"\n"),
+    )
+    .unwrap();
     std::fs::set_permissions(&once, std::fs::Permissions::from_mode(0o755)).unwrap();
     let once_kind = kind(
         "once",

@@ -260,8 +260,15 @@ mod tests {
             "{x}"
         );
         assert!(!x.contains("<error") && !x.contains("<failure"), "{x}");
-        let h = index_html(Path::new("/r/batch.d/1"), &[o], "0 passed, 0 failed, 1 not run");
+        let h = index_html(
+            Path::new("/r/batch.d/1"),
+            &[o],
+            "0 passed, 0 failed, 1 not run",
+        );
         assert!(h.contains("<td>NOT RUN</td>"), "{h}");
-        assert!(h.contains("the batch was interrupted before it started"), "{h}");
+        assert!(
+            h.contains("the batch was interrupted before it started"),
+            "{h}"
+        );
     }
 }

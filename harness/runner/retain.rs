@@ -185,7 +185,11 @@ mod tests {
         run_folder(&suite, "20260101-000001.000", "pass", true);
         run_folder(&suite, "20260101-000002.000", "fail", true);
         // Three refused starts after them (e.g. a stranger on a port).
-        for n in ["20260101-000003.000", "20260101-000004.000", "20260101-000005.000"] {
+        for n in [
+            "20260101-000003.000",
+            "20260101-000004.000",
+            "20260101-000005.000",
+        ] {
             run_folder(&suite, n, "error", false);
         }
         // A run that ran and ended in a harness error is a run that ran.
@@ -203,7 +207,12 @@ mod tests {
                 suite.join("20260101-000003.000")
             ]
         );
-        for kept in ["20260101-000002.000", "20260101-000004.000", "20260101-000005.000", "20260101-000006.000"] {
+        for kept in [
+            "20260101-000002.000",
+            "20260101-000004.000",
+            "20260101-000005.000",
+            "20260101-000006.000",
+        ] {
             assert!(suite.join(kept).is_dir(), "{kept} was removed");
         }
     }

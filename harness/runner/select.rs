@@ -97,9 +97,10 @@ pub fn not_a_suite(path: &Path) -> Option<String> {
     if !kind_file(path) {
         return None;
     }
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

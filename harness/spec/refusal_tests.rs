@@ -55,14 +55,13 @@ fn an_include_that_is_not_toml_is_reported_at_the_include_line_without_quoting_i
     let secret = dir.path().join("secret.txt");
     std::fs::write(&secret, "root:x:0:0:hunter2:/root:/bin/bash\n").unwrap();
     let p = dir.path().join("s.toml");
-    std::fs::write(
-        &p,
-        format!("include = [\"{}\"]\n{NODES}", secret.display()),
-    )
-    .unwrap();
+    std::fs::write(&p, format!("include = [\"{}\"]\n{NODES}", secret.display())).unwrap();
     let e = super::load(&p).unwrap_err().to_string();
     assert!(e.contains("s.toml:1:12: included file"), "{e}");
     assert!(e.contains("secret.txt is not TOML: line 1, column"), "{e}");
     assert!(!e.contains("hunter2"), "quotes the included file: {e}");
-    assert!(e.contains("include = ["), "quotes the suite's include line: {e}");
+    assert!(
+        e.contains("include = ["),
+        "quotes the suite's include line: {e}"
+    );
 }
