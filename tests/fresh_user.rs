@@ -109,7 +109,7 @@ fn a_required_history_check_without_a_workload_is_refused_by_validate_and_run() 
             .stderr(predicate::str::contains(
                 "no-history.toml:16:12: required check \"linearizable\" can never be judged",
             ))
-            .stderr(predicate::str::contains("add a [workload] table"));
+            .stderr(predicate::str::contains("the suite has no [workload]"));
     }
     assert!(
         !dir.path().join("reports").exists(),

@@ -586,10 +586,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .and_then(|f| f.required.as_ref().map(|r| r.span()));
     let checks = read_checks(&src, &mut errs, checks_table);
     if let Some(span) = required_span {
-        let p = needs::Produces {
-            history: workload.is_some(),
-            messages: cluster.rpc,
-        };
+        let p = needs::Produces::of(workload.as_ref().map(|w| w.kind), &steps, cluster.rpc);
         refuse_unjudgeable(&src, &mut errs, span, &checks.required, p);
     }
 

@@ -19,8 +19,17 @@ fn required_history_checks_without_a_workload_are_refused_at_required() {
         e.contains("s.toml:10:12: required check \"linearizable\" can never be judged: the suite has no [workload]"),
         "{e}"
     );
-    assert!(e.contains("add a [workload] table"), "{e}");
+    assert!(
+        e.contains("use a [workload] with `type = \"register\"`"),
+        "{e}"
+    );
     assert!(!e.contains("\"election_safety\" can never"), "{e}");
+    // Durability without a workload or a commit wait: no write to judge.
+    let e = errors(&format!("{NODES}[checks]\nrequired = [\"durability\"]\n"));
+    assert!(
+        e.contains("required check \"durability\" can never be judged: the suite has no [workload] and no `wait = \"commit\"` step"),
+        "{e}"
+    );
     // Wire checks need RPC-aware links.
     let e = errors(&format!(
         "{NODES}[workload]\ntype = \"register\"\n[checks]\nrequired = [\"append_consistency\"]\n"
@@ -30,6 +39,23 @@ fn required_history_checks_without_a_workload_are_refused_at_required() {
         "{e}"
     );
     assert!(e.contains("network = \"rpc\""), "{e}");
+}
+
+#[test]
+fn durability_with_commit_probes_only_loads() {
+    // As suites/no-majority.toml: the probe writes of `wait = "commit"` are judged.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kinds.toml"),
+        "[kind.rust]\ncommand = [\"bin/node\", \"{id}\", \"{port}\", \"{peers}\"]\n",
+    )
+    .unwrap();
+    let p = dir.path().join("s.toml");
+    let text = "include = [\"kinds.toml\"]\n[[node]]\nid = 1\nkind = \"rust\"\n\
+                [[step]]\nrepeat = 2\nsteps = [{ wait = \"commit\" }]\n\
+                [checks]\nrequired = [\"durability\"]\n";
+    std::fs::write(&p, text).unwrap();
+    assert!(super::load(&p).is_ok());
 }
 
 #[test]
