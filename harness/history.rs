@@ -84,11 +84,11 @@ pub enum LineError {
     #[error("column {column}: {msg}")]
     Json { column: usize, msg: String },
     /// The line is JSON but not an object (an array, a number, ...): `found`
-    /// names what it is; `column` is 1-based (in bytes).
+    /// names what it is (a string is quoted, shortened); `column` is 1-based (in bytes).
     #[error(
         "column {column}: found {found}, expected one operation per line: a JSON object {OP_SHAPE}"
     )]
-    NotAnObject { column: usize, found: &'static str },
+    NotAnObject { column: usize, found: String },
     #[error("op {id} completes ({complete_us}) before it is invoked ({invoke_us})")]
     CompletesBeforeInvoked {
         id: u64,
@@ -104,15 +104,23 @@ pub enum LineError {
 /// The shape of one line, for error messages.
 const OP_SHAPE: &str = r#"such as {"id":0,"client":1,"node":1,"command":"SET k 1","invoke_us":10,"complete_us":20,"outcome":"ok","result":"OK"}"#;
 
-/// What a JSON value that is not an object is, from its first character
-/// (None for `{` and for text that is no JSON value, which serde_json reports).
-fn not_an_object(first: u8) -> Option<&'static str> {
-    Some(match first {
-        b'[' => "a JSON array",
-        b'"' => "a JSON string",
-        b'0'..=b'9' | b'-' => "a JSON number",
-        b't' | b'f' => "a JSON boolean",
-        b'n' => "JSON null",
+/// What the JSON value `text` (trimmed) is when it is not an object, from its
+/// first character; a string is quoted, shortened by [`shorten`]. None for `{`
+/// and for text that is no JSON value (serde_json reports those).
+fn not_an_object(text: &str) -> Option<String> {
+    Some(match text.as_bytes().first()? {
+        b'[' => "a JSON array".into(),
+        b'"' => match serde_json::from_str::<String>(text) {
+            Ok(v) => format!(
+                "the JSON string {}",
+                serde_json::to_string(&shorten(&v)).unwrap_or_default()
+            ),
+            // Not one whole string: serde_json names the syntax error.
+            Err(_) => return None,
+        },
+        b'0'..=b'9' | b'-' => "a JSON number".into(),
+        b't' | b'f' => "a JSON boolean".into(),
+        b'n' => "JSON null".into(),
         _ => return None,
     })
 }
@@ -191,7 +199,7 @@ fn parse_line(bytes: &[u8]) -> Result<Option<Op>, LineError> {
         return Ok(None);
     }
     let start = text.len() - text.trim_start().len();
-    if let Some(found) = not_an_object(text.as_bytes()[start]) {
+    if let Some(found) = not_an_object(text.trim()) {
         return Err(LineError::NotAnObject {
             column: start + 1,
             found,
@@ -325,11 +333,12 @@ mod tests {
             ("[]", "a JSON array", 1),
             ("  [1, 2]", "a JSON array", 3),
             ("42", "a JSON number", 1),
-            ("\"op\"", "a JSON string", 1),
+            ("\"op\"", "the JSON string \"op\"", 1),
             ("null", "JSON null", 1),
             ("true", "a JSON boolean", 1),
         ] {
             let e = parse_line(line.as_bytes()).unwrap_err();
+            let found = found.to_string();
             assert_eq!(e, LineError::NotAnObject { column, found }, "{line}");
             let text = e.to_string();
             assert!(!text.contains("invalid length"), "{text}");
