@@ -89,7 +89,7 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "term",
             "voted_for",
         ),
-        (),
+        ("max_inflight",),
     ),
     "restart": (("now", "timeout"), ()),
     "election-timeout": (("ms",), ()),
