@@ -369,6 +369,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
 
     // Kinds: from included files first, then the suite's own [kind.*] tables.
     let mut kinds = BTreeMap::new();
+    let errors_before_include = errs.0.len();
     let inc_node = top.include.as_ref();
     if let Some(inc) = inc_node.and_then(|n| as_str_list(&src, &mut errs, n, "include")) {
         let inc_node = inc_node.unwrap();
@@ -425,6 +426,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             sources.push((ipath.clone(), itext.clone()));
         }
     }
+    let include_failed = errs.0.len() > errors_before_include;
     let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
     read_kinds(&src, &mut errs, root, kind, &dir, &mut kinds);
 
@@ -480,7 +482,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                             return Some(k.to_string());
                         }
                         let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
-                        let help = if names.is_empty() {
+                        let help = if names.is_empty() && include_failed {
+                            "no kinds were read: fix the `include` error above".to_string()
+                        } else if names.is_empty() {
                             "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
                         } else {
                             did_you_mean(k, &names, quoted, "defined kinds")

@@ -90,4 +90,10 @@ fn an_include_that_is_not_toml_is_reported_at_the_include_line_without_quoting_i
         e.contains("include = ["),
         "quotes the suite's include line: {e}"
     );
+    // The unknown kinds that follow point back at the include, not at adding one.
+    assert!(
+        e.contains("no kinds were read: fix the `include` error above"),
+        "{e}"
+    );
+    assert!(!e.contains("add `include = "), "{e}");
 }
