@@ -84,6 +84,12 @@ pub enum LineError {
     /// quoted value shortened, `column` is 1-based (in bytes).
     #[error("column {column}: {msg}")]
     Json { column: usize, msg: String },
+    /// The line is JSON but not an object (an array, a number, ...): `found`
+    /// names what it is (a string is quoted, shortened); `column` is 1-based (in bytes).
+    #[error(
+        "column {column}: found {found}, expected one operation per line: a JSON object {OP_SHAPE}"
+    )]
+    NotAnObject { column: usize, found: String },
     #[error("op {id} completes ({complete_us}) before it is invoked ({invoke_us})")]
     CompletesBeforeInvoked {
         id: u64,
@@ -94,6 +100,30 @@ pub enum LineError {
     /// the explanations of a verdict name operations by id.
     #[error("duplicate operation id {id} (first used on line {first_line})")]
     DuplicateId { id: u64, first_line: usize },
+}
+
+/// The shape of one line, for error messages.
+const OP_SHAPE: &str = r#"such as {"id":0,"client":1,"node":1,"command":"SET k 1","invoke_us":10,"complete_us":20,"outcome":"ok","result":"OK"}"#;
+
+/// What the JSON value `text` (trimmed) is when it is not an object, from its
+/// first character; a string is quoted, shortened by [`shorten`]. None for `{`
+/// and for text that is no JSON value (serde_json reports those).
+fn not_an_object(text: &str) -> Option<String> {
+    Some(match text.as_bytes().first()? {
+        b'[' => "a JSON array".into(),
+        b'"' => match serde_json::from_str::<String>(text) {
+            Ok(v) => format!(
+                "the JSON string {}",
+                serde_json::to_string(&shorten(&v)).unwrap_or_default()
+            ),
+            // Not one whole string: serde_json names the syntax error.
+            Err(_) => return None,
+        },
+        b'0'..=b'9' | b'-' => "a JSON number".into(),
+        b't' | b'f' => "a JSON boolean".into(),
+        b'n' => "JSON null".into(),
+        _ => return None,
+    })
 }
 
 /// The most characters of one value quoted in an error message.
@@ -168,6 +198,13 @@ fn parse_line(bytes: &[u8]) -> Result<Option<Op>, LineError> {
     let text = text.strip_suffix('\r').unwrap_or(text);
     if text.trim().is_empty() {
         return Ok(None);
+    }
+    let start = text.len() - text.trim_start().len();
+    if let Some(found) = not_an_object(text.trim()) {
+        return Err(LineError::NotAnObject {
+            column: start + 1,
+            found,
+        });
     }
     let op: Op = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
     match op.complete_us {
@@ -289,5 +326,31 @@ mod tests {
         assert_eq!(*column, text.len() - 1);
         let quoted = format!("\"{}… (15000 bytes)\"", "€".repeat(QUOTE_CHARS));
         assert_eq!(msg, &format!("invalid type: string {quoted}, expected u64"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_says_what_it_is_and_what_is_expected() {
+        for (line, found, column) in [
+            ("[]", "a JSON array", 1),
+            ("  [1, 2]", "a JSON array", 3),
+            ("42", "a JSON number", 1),
+            ("\"op\"", "the JSON string \"op\"", 1),
+            ("null", "JSON null", 1),
+            ("true", "a JSON boolean", 1),
+        ] {
+            let e = parse_line(line.as_bytes()).unwrap_err();
+            let found = found.to_string();
+            assert_eq!(e, LineError::NotAnObject { column, found }, "{line}");
+            let text = e.to_string();
+            assert!(!text.contains("invalid length"), "{text}");
+            assert!(
+                text.contains("expected one operation per line: a JSON object"),
+                "{text}"
+            );
+            assert!(text.contains(r#""outcome":"ok""#), "{text}");
+        }
+        // Objects still get serde's message (a missing field is named).
+        let e = parse_line(br#"{"id":1}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `client`"), "{e}");
     }
 }

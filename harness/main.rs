@@ -50,7 +50,8 @@ enum Cmd {
         #[arg(long = "filter", value_name = "SUBSTRING")]
         filter: Vec<String>,
         /// Runs kept per suite in the reports folder (older ones are removed, never
-        /// a live run or the target of <DIR>/latest).
+        /// a live run or the target of <DIR>/latest). Runs that could not start
+        /// are counted apart: the newest N of those are kept as well.
         #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep, value_name = "N")]
         keep: usize,
         /// Add N to every node port of the suite (not for suites with fixed ports,
@@ -119,6 +120,10 @@ fn parse_keep(text: &str) -> Result<usize, String> {
 }
 
 fn load(spec: &Path) -> Result<raft_harness::spec::Spec, i32> {
+    if let Some(e) = raft_harness::runner::select::not_a_suite(spec) {
+        say(&format!("{e}\n"));
+        return Err(exit::USAGE);
+    }
     raft_harness::spec::load(spec).map_err(|e| {
         say(&format!("{e}\n"));
         exit::USAGE

@@ -513,7 +513,26 @@ fn an_interrupt_reaches_every_running_suite_and_the_runner_names_them() {
     for name in ["long-a", "long-b"] {
         assert!(suite_of(&j, name)["errors"].as_u64().unwrap() >= 1, "{j}");
     }
-    assert!(stdout.ends_with("0 passed, 2 failed\n"), "{stdout}");
+    // The suite never started is listed too: skipped, with the reason; not run in the index.
+    let late = suite_of(&j, "long-c");
+    let result = late["cases"][0]["results"][0].as_str().unwrap_or_default();
+    assert!(
+        result.starts_with("Skipped: not run: the batch was interrupted"),
+        "{j}"
+    );
+    assert_eq!(late["errors"], 0, "{j}");
+    assert_eq!(late["failures"], 0, "{j}");
+    let index =
+        std::fs::read_to_string(dir.path().join("reports/batch.d/latest/index.html")).unwrap();
+    let row = index.lines().find(|l| l.contains("<td>long-c</td>"));
+    assert!(
+        row.is_some_and(|r| r.contains("<td>NOT RUN</td>")),
+        "{index}"
+    );
+    assert!(
+        stdout.ends_with("0 passed, 2 failed, 1 not run (interrupted)\n"),
+        "{stdout}"
+    );
 }
 
 /// stdout, stderr and the exit code of a child, killing it after `limit`.

@@ -163,8 +163,9 @@ fn judge(spec: &Spec) -> Judged {
 }
 
 /// End leftovers of dead runs and this user's hand-started servers on the
-/// spec's addresses. Err (exit 3) names every address that belongs to a live
-/// run (then nothing on the ports is touched) or to a stranger (never touched).
+/// spec's addresses. Every port's holders are classified first: Err (exit 3)
+/// names every address that belongs to a live run or to a stranger, and then
+/// nothing on any of the ports is ended.
 /// `own` is the calling run's claim (None for the `clean` command).
 pub async fn clean(
     spec: &Spec,
@@ -181,9 +182,14 @@ pub async fn clean(
     }
     let addrs = node_addrs(spec);
     check_claims(&addrs, own.map(|c| c.state.run_id.as_str()))?;
+    // Every holder of every port is judged first: a live run's node or a
+    // stranger on any port refuses the run before anything is ended.
     let j = judge(spec);
     if !j.live.is_empty() {
         return Err(j.live.join("\n"));
+    }
+    if !j.blockers.is_empty() {
+        return Err(refusal(&j));
     }
     for line in j.said {
         say(line);
@@ -195,10 +201,20 @@ pub async fn clean(
         .max()
         .unwrap_or(3000);
     ports::terminate_all(&j.end, Duration::from_millis(grace)).await;
-    if !j.blockers.is_empty() {
-        return Err(j.blockers.join("\n"));
-    }
     still_free(&addrs)
+}
+
+/// The error when a stranger holds a port: every stranger, and that the
+/// leftovers and hand-started servers on the other ports were not ended either.
+fn refusal(j: &Judged) -> String {
+    let mut text = j.blockers.join("\n");
+    if !j.end.is_empty() {
+        text.push_str(&format!(
+            "\nnothing was ended: {} process(es) on the suite's other ports (leftovers of dead runs or servers started by hand) were left running too, so a refused run changes nothing",
+            j.end.len()
+        ));
+    }
+    text
 }
 
 /// [`clean`] for `raft-harness clean`, which has no runtime of its own.

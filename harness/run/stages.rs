@@ -321,6 +321,9 @@ async fn settle(ctx: &Ctx<'_>, exec: &mut Exec<'_>, interrupted: bool, report: &
     exec.stop_workload().await;
     exec.heal_for_settle();
     exec.resume_all();
+    if nothing_to_settle(ctx, exec, report) {
+        return;
+    }
     let timeout_ms = ctx.spec.checks.settle_timeout_ms;
     let mut settle_end = Instant::now()
         + if interrupted {
@@ -346,6 +349,19 @@ async fn settle(ctx: &Ctx<'_>, exec: &mut Exec<'_>, interrupted: bool, report: &
             "the cluster did not settle (every running node holding the leader's committed log) within {timeout_ms} ms; final logs were read anyway"
         )),
     }
+}
+
+/// No node runs (the schedule killed or crashed every one and restarted none):
+/// there is nothing to wait for, so the settle ends at once, said in the
+/// progress and in the report's notes. True in that case.
+fn nothing_to_settle(ctx: &Ctx<'_>, exec: &mut Exec<'_>, report: &mut Report) -> bool {
+    if ctx.spec.nodes.iter().any(|n| exec.is_running(n.id)) {
+        return false;
+    }
+    let why = "no node is running at the end of the schedule (every node was stopped and none restarted): nothing to settle, no final log read";
+    ctx.progress.line(format!("settle skipped: {why}"));
+    report.notes.push(format!("settle skipped: {why}"));
+    true
 }
 
 /// The whole log of every running node.

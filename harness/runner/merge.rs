@@ -22,11 +22,35 @@ pub struct Outcome {
     pub secs: f64,
     /// The seed the run used (report.json, else the child's first line).
     pub seed: Option<u64>,
+    /// Why the suite was never started (an interrupt came first); None for a
+    /// suite that ran. Such a suite is listed as skipped in junit.xml and as
+    /// `NOT RUN` in index.html; it neither passed nor failed.
+    pub not_run: Option<String>,
 }
 
 impl Outcome {
-    /// The run's verdict: its report's, else what its exit code says.
+    /// A suite that was never started, for `why` (e.g. the batch was
+    /// interrupted first): no code of its own, exit 130 as the batch's.
+    pub fn never_started(name: &str, file: &Path, log: &Path, why: &str) -> Outcome {
+        Outcome {
+            name: name.to_string(),
+            file: file.to_path_buf(),
+            code: report::exit::INTERRUPTED,
+            run_dir: None,
+            report: None,
+            log: log.to_path_buf(),
+            secs: 0.0,
+            seed: None,
+            not_run: Some(why.to_string()),
+        }
+    }
+
+    /// The run's verdict: its report's, else what its exit code says (a
+    /// suite never started counts as interrupted).
     pub fn verdict(&self) -> Verdict {
+        if self.not_run.is_some() {
+            return Verdict::Interrupted;
+        }
         if let Some(r) = &self.report {
             return r.verdict;
         }
@@ -74,14 +98,27 @@ fn missing_report_suite(o: &Outcome) -> quick_junit::TestSuite {
     suite
 }
 
+/// The testsuite of a suite never started: one skipped case `run` saying why.
+fn not_run_suite(o: &Outcome, why: &str) -> quick_junit::TestSuite {
+    use quick_junit::{TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new(o.name.clone());
+    let mut st = TestCaseStatus::skipped();
+    st.set_message(format!("not run: {why}"));
+    let mut tc = TestCase::new("run", st);
+    tc.set_classname(o.name.clone());
+    suite.add_test_case(tc);
+    suite
+}
+
 /// The merged JUnit XML of an invocation that took `secs`.
 pub fn junit(outcomes: &[Outcome], secs: f64) -> String {
     let mut rep = quick_junit::Report::new("raft-harness");
     rep.set_time(std::time::Duration::from_secs_f64(secs.max(0.0)));
     for o in outcomes {
-        rep.add_test_suite(match &o.report {
-            Some(r) => report::junit_suite(r),
-            None => missing_report_suite(o),
+        rep.add_test_suite(match (&o.not_run, &o.report) {
+            (Some(why), _) => not_run_suite(o, why),
+            (None, Some(r)) => report::junit_suite(r),
+            (None, None) => missing_report_suite(o),
         });
     }
     rep.to_string().unwrap_or_default()
@@ -113,6 +150,9 @@ pub fn relative(from: &Path, target: &Path) -> String {
 }
 
 fn verdict_word(o: &Outcome) -> &'static str {
+    if o.not_run.is_some() {
+        return "NOT RUN";
+    }
     match o.verdict() {
         Verdict::Pass if o.passed() => "PASS",
         Verdict::Pass => "ERROR",
@@ -137,19 +177,22 @@ pub fn index_html(dir: &Path, outcomes: &[Outcome], closing: &str) -> String {
             ),
             None => "—".to_string(),
         };
+        let output = match o.not_run {
+            Some(_) => "—".to_string(),
+            None => format!("<a href=\"{}\">output</a>", esc(&relative(dir, &o.log))),
+        };
         rows.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{}</td><td>{} {} {} <a href=\"{}\">output</a></td></tr>\n",
-            verdict_word(o).to_lowercase(),
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{}</td><td>{} {} {} {output}</td></tr>\n",
+            verdict_word(o).to_lowercase().replace(' ', "-"),
             esc(&o.name),
             esc(&o.file.display().to_string()),
             verdict_word(o),
             o.seed.map_or("—".into(), |s| s.to_string()),
             o.secs,
-            esc(&o.failing_checks().join(", ")),
+            esc(&o.not_run.clone().unwrap_or_else(|| o.failing_checks().join(", "))),
             link("report.html"),
             link("report.json"),
             link("junit.xml"),
-            esc(&relative(dir, &o.log)),
         ));
     }
     format!(
@@ -186,6 +229,7 @@ mod tests {
             log: "/nonexistent/log".into(),
             secs: 1.0,
             seed: None,
+            not_run: None,
         };
         assert_eq!(o.verdict(), Verdict::Error);
         assert!(!o.passed());
@@ -197,5 +241,34 @@ mod tests {
         let h = index_html(Path::new("/r/batch.d/1"), &[o], "0 passed, 1 failed");
         assert!(h.contains("a&lt;b") && !h.contains("a<b"), "{h}");
         assert!(h.contains("ERROR"), "{h}");
+    }
+
+    #[test]
+    fn a_suite_never_started_is_skipped_in_junit_and_not_run_in_the_index() {
+        let o = Outcome::never_started(
+            "late",
+            Path::new("s/late.toml"),
+            Path::new("/r/batch.d/1/logs/late.log"),
+            "the batch was interrupted before it started",
+        );
+        assert_eq!(o.verdict(), Verdict::Interrupted);
+        assert!(!o.passed());
+        let x = junit(std::slice::from_ref(&o), 1.0);
+        assert!(x.contains("<skipped"), "{x}");
+        assert!(
+            x.contains("not run: the batch was interrupted before it started"),
+            "{x}"
+        );
+        assert!(!x.contains("<error") && !x.contains("<failure"), "{x}");
+        let h = index_html(
+            Path::new("/r/batch.d/1"),
+            &[o],
+            "0 passed, 0 failed, 1 not run",
+        );
+        assert!(h.contains("<td>NOT RUN</td>"), "{h}");
+        assert!(
+            h.contains("the batch was interrupted before it started"),
+            "{h}"
+        );
     }
 }

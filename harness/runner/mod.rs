@@ -111,7 +111,14 @@ pub fn run_many(opts: Opts) -> i32 {
     let cancel = Cancel::new();
     watch_signals(cancel);
     if let Err(code) = prebuild(&sel, &batch.dir.join("build"), cancel) {
-        return code;
+        if code != exit::INTERRUPTED {
+            return code;
+        }
+        // Interrupted while building: junit/index still list every suite, as not run.
+        let why = "the batch was interrupted while building node kinds";
+        let all: Vec<usize> = (0..sel.suites.len()).collect();
+        let outcomes = never_started(&sel.suites, &all, &batch.dir.join("logs"), why);
+        return batch.finish(&opts, &sel, &outcomes, 0.0, all.len());
     }
     say(&format!(
         "running {} suites, {} → {}\n",
@@ -219,7 +226,12 @@ impl Batch {
         not_started: usize,
     ) -> i32 {
         let passed = outcomes.iter().filter(|o| o.passed()).count();
-        let mut closing = format!("{passed} passed, {} failed", outcomes.len() - passed);
+        let not_run = outcomes.iter().filter(|o| o.not_run.is_some()).count();
+        let failed = outcomes.len() - passed - not_run;
+        let mut closing = format!("{passed} passed, {failed} failed");
+        if not_run > 0 {
+            closing.push_str(&format!(", {not_run} not run (interrupted)"));
+        }
         if sel.filtered_out > 0 {
             closing.push_str(&format!(", {} skipped", sel.filtered_out));
         }
@@ -348,7 +360,11 @@ impl<'a> Scheduler<'a> {
         }
         self.live.finish();
         self.report_interrupted();
-        std::mem::take(&mut self.outcomes)
+        let why = "the batch was interrupted before this suite started";
+        let late = never_started(self.suites, &self.not_started, &self.logs, why);
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        outcomes.extend(late);
+        outcomes
     }
 
     /// `running 2 (a, b) · passed 3 · failed 1 · queued 4 · 45.2 s`
@@ -495,6 +511,7 @@ impl<'a> Scheduler<'a> {
             report,
             log: log.to_path_buf(),
             secs,
+            not_run: None,
         }
     }
 
@@ -586,6 +603,19 @@ impl<'a> Scheduler<'a> {
             say(&format!("not started: {}\n", names(v)));
         }
     }
+}
+
+/// Outcomes of the suites `indices` that never started, for `why` (in
+/// junit.xml: skipped; in index.html: not run).
+fn never_started(suites: &[Suite], indices: &[usize], logs: &Path, why: &str) -> Vec<Outcome> {
+    indices
+        .iter()
+        .map(|&i| {
+            let s = &suites[i];
+            let log = logs.join(format!("{}.log", s.spec.name));
+            Outcome::never_started(&s.spec.name, &s.file, &log, why)
+        })
+        .collect()
 }
 
 /// `rerun: raft-harness run FILE --seed N`: the line to copy for a failure.
@@ -720,6 +750,7 @@ mod tests {
             log: "/nonexistent".into(),
             secs: 0.0,
             seed: None,
+            not_run: None,
         };
         assert_eq!(exit_code(&[o(0), o(0)], false), 0);
         assert_eq!(exit_code(&[o(0), o(1), o(3)], false), 1);
@@ -727,5 +758,8 @@ mod tests {
         assert_eq!(exit_code(&[o(0), o(4)], false), 4);
         assert_eq!(exit_code(&[o(0), o(1)], true), 130);
         assert_eq!(exit_code(&[o(130)], false), 130);
+        // A suite never started makes the batch interrupted even if the rest passed.
+        let late = Outcome::never_started("l", Path::new("l.toml"), Path::new("/x"), "why");
+        assert_eq!(exit_code(&[o(0), late], false), 130);
     }
 }

@@ -2,6 +2,9 @@
 //! older ones go — except a run that is live (its claim in a state dir names
 //! it and its harness is alive) and the run `reports/latest` points at.
 //! Only folders named like a run (`YYYYMMDD-HHMMSS.mmm`) are ever removed.
+//! Runs that could not start (see [`could_not_start`]) are counted apart:
+//! the newest N of them stay too, so a series of refused starts (a port held
+//! by a stranger, a failed build) never pushes out the runs that did run.
 use crate::cluster::process::{self, RunState};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -54,6 +57,39 @@ fn live_run_dirs() -> BTreeSet<PathBuf> {
     live
 }
 
+/// A run folder of a run that could not start: its report.json has the
+/// verdict `error` and the run left no evidence.json (the cluster never ran:
+/// ports refused, a build failed, a node did not come up). A folder without a
+/// readable report.json counts as a run that ran.
+pub fn could_not_start(run: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        verdict: crate::report::Verdict,
+    }
+    if run.join("evidence.json").exists() {
+        return false;
+    }
+    std::fs::read_to_string(run.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Head>(&t).ok())
+        .is_some_and(|h| h.verdict == crate::report::Verdict::Error)
+}
+
+/// The folders of `runs` (sorted, oldest first) beyond the newest `keep` of
+/// each class: runs that ran, and runs that could not start.
+fn beyond_keep(runs: &[PathBuf], keep: usize) -> Vec<PathBuf> {
+    let (failed, ran): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        runs.iter().partition(|p| could_not_start(p));
+    let old = |v: Vec<&PathBuf>| {
+        let n = v.len().saturating_sub(keep);
+        v.into_iter().take(n).cloned().collect::<Vec<_>>()
+    };
+    let mut out = old(ran);
+    out.extend(old(failed));
+    out.sort();
+    out
+}
+
 /// Keep the newest `keep` run folders of `dir` (a suite's folder, or the
 /// runner's `batch.d`); remove the others unless protected. `latest` is the
 /// `reports/latest` link. Returns the folders removed; a folder that cannot be
@@ -76,13 +112,13 @@ pub fn prune(dir: &Path, keep: usize, latest: &Path) -> (Vec<PathBuf>, Vec<Strin
         return (Vec::new(), Vec::new());
     }
     runs.sort();
-    let old = runs.len() - keep;
+    let old = beyond_keep(&runs, keep);
     let mut protected = live_run_dirs();
     protected.extend(std::fs::canonicalize(latest).ok());
     // A batch's own `latest` link protects its target as well.
     protected.extend(std::fs::canonicalize(dir.join("latest")).ok());
     let (mut removed, mut errors) = (Vec::new(), Vec::new());
-    for p in &runs[..old] {
+    for p in &old {
         let canon = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
         if protected.contains(&canon) {
             continue;
@@ -126,6 +162,56 @@ mod tests {
             "20260101-000003.000",
             "20260101-000004.000",
             "mine",
+        ] {
+            assert!(suite.join(kept).is_dir(), "{kept} was removed");
+        }
+    }
+
+    /// A run folder with a report.json of `verdict`, and evidence.json if `ran`.
+    fn run_folder(dir: &Path, name: &str, verdict: &str, ran: bool) {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let report = format!("{{\"verdict\":\"{verdict}\",\"suite\":\"s\"}}");
+        std::fs::write(d.join("report.json"), report).unwrap();
+        if ran {
+            std::fs::write(d.join("evidence.json"), "{}").unwrap();
+        }
+    }
+
+    #[test]
+    fn runs_that_could_not_start_do_not_push_out_runs_that_ran() {
+        let d = tempfile::tempdir().unwrap();
+        let suite = d.path().join("s");
+        run_folder(&suite, "20260101-000001.000", "pass", true);
+        run_folder(&suite, "20260101-000002.000", "fail", true);
+        // Three refused starts after them (e.g. a stranger on a port).
+        for n in [
+            "20260101-000003.000",
+            "20260101-000004.000",
+            "20260101-000005.000",
+        ] {
+            run_folder(&suite, n, "error", false);
+        }
+        // A run that ran and ended in a harness error is a run that ran.
+        run_folder(&suite, "20260101-000006.000", "error", true);
+        assert!(could_not_start(&suite.join("20260101-000003.000")));
+        assert!(!could_not_start(&suite.join("20260101-000006.000")));
+        assert!(!could_not_start(&suite.join("20260101-000001.000")));
+        let (removed, errors) = prune(&suite, 2, &d.path().join("latest"));
+        assert!(errors.is_empty(), "{errors:?}");
+        // Ran: 1, 2, 6 → keep 2 and 6; could not start: 3, 4, 5 → keep 4 and 5.
+        assert_eq!(
+            removed,
+            vec![
+                suite.join("20260101-000001.000"),
+                suite.join("20260101-000003.000")
+            ]
+        );
+        for kept in [
+            "20260101-000002.000",
+            "20260101-000004.000",
+            "20260101-000005.000",
+            "20260101-000006.000",
         ] {
             assert!(suite.join(kept).is_dir(), "{kept} was removed");
         }

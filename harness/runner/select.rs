@@ -90,6 +90,28 @@ fn kind_file(path: &Path) -> bool {
             .unwrap_or(false)
 }
 
+/// For a command that takes one suite (`run FILE`, `clean`, `compose`)
+/// given a kind file: the error saying so and how kind files are
+/// used; None for any other file (the loader judges it).
+pub fn not_a_suite(path: &Path) -> Option<String> {
+    if !kind_file(path) {
+        return None;
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| ".".to_string(), |p| p.display().to_string());
+    Some(format!(
+        "error: {}: this is a kind file (only [kind.NAME] tables: how to build and start each node program), not a suite: it has no [[node]], [[step]] or [workload]\n  \
+         suites use it with `include = [\"{name}\"]`; run a suite that does (e.g. `raft-harness run {folder}/failover.toml`), or a whole folder (`raft-harness run {folder}/`, which skips kind files)",
+        path.display()
+    ))
+}
+
 /// The files `validate PATH...` looks at: folders expanded as `run` does,
 /// each file marked as a kind file (skipped, like `run` skips it) or not.
 /// Err names a folder that cannot be read or holds no `.toml` file (exit 2).

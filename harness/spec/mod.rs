@@ -364,6 +364,8 @@ impl Spec {
 #[cfg(test)]
 mod de_tests;
 #[cfg(test)]
+mod refusal_tests;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,9 @@ pub(super) mod msgstep;
 #[path = "arrivals.rs"]
 mod arrivals;
 
+#[path = "needs.rs"]
+mod needs;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -366,6 +369,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
 
     // Kinds: from included files first, then the suite's own [kind.*] tables.
     let mut kinds = BTreeMap::new();
+    let errors_before_include = errs.0.len();
     let inc_node = top.include.as_ref();
     if let Some(inc) = inc_node.and_then(|n| as_str_list(&src, &mut errs, n, "include")) {
         let inc_node = inc_node.unwrap();
@@ -393,7 +397,22 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                 text: &itext,
             };
             match parse_toml(&ipath, &itext) {
-                Err(d) => errs.0.push(d),
+                // Not TOML (e.g. a system file): the error is the suite's include;
+                // the included file's text is not quoted.
+                Err(d) => errs.help(
+                    &src,
+                    span,
+                    match d.line {
+                        0 => format!("included file {} is not TOML: {}", ipath.display(), d.message),
+                        l => format!(
+                            "included file {} is not TOML: line {l}, column {}: {}",
+                            ipath.display(),
+                            d.col,
+                            d.message
+                        ),
+                    },
+                    "`include` names kind files ([kind.NAME] tables), e.g. `include = [\"kinds.toml\"]`",
+                ),
                 Ok(inode) => {
                     if let Some(f) =
                         read_table::<KindFile>(&isrc, &mut errs, &inode, "a kinds file")
@@ -407,6 +426,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             sources.push((ipath.clone(), itext.clone()));
         }
     }
+    let include_failed = errs.0.len() > errors_before_include;
     let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
     read_kinds(&src, &mut errs, root, kind, &dir, &mut kinds);
 
@@ -462,7 +482,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                             return Some(k.to_string());
                         }
                         let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
-                        let help = if names.is_empty() {
+                        let help = if names.is_empty() && include_failed {
+                            "no kinds were read: fix the `include` error above".to_string()
+                        } else if names.is_empty() {
                             "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
                         } else {
                             did_you_mean(k, &names, quoted, "defined kinds")
@@ -487,6 +509,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
                             f.get("id").unwrap().span.clone(),
                             format!("node id {id} is used twice"),
                         );
+                        // Its port (base_port + id) is the first one's: one error is enough.
+                        continue;
                     }
                     let port = match port {
                         Some(p) => p,
@@ -557,14 +581,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         );
     }
 
-    let checks = match top
+    let checks_table = top
         .checks
         .as_ref()
-        .and_then(|n| read_table::<ChecksTable>(&src, &mut errs, n, "[checks]"))
-    {
-        None => read_checks(&src, &mut errs, None),
-        Some(f) => read_checks(&src, &mut errs, Some(f)),
-    };
+        .and_then(|n| read_table::<ChecksTable>(&src, &mut errs, n, "[checks]"));
+    let required_span = checks_table
+        .as_ref()
+        .and_then(|f| f.required.as_ref().map(|r| r.span()));
+    let checks = read_checks(&src, &mut errs, checks_table);
+    if let Some(span) = required_span {
+        let p = needs::Produces::of(workload.as_ref().map(|w| w.kind), &steps, cluster.rpc);
+        refuse_unjudgeable(&src, &mut errs, span, &checks.required, p);
+    }
 
     if errs.0.is_empty() {
         Ok(Spec {
@@ -650,6 +678,24 @@ fn read_checks(src: &Src, errs: &mut Errs, f: Option<ChecksTable>) -> Checks {
         term_window_ms: f.term_window_s.map(|s| s.0),
         terms_through_network_faults: f.terms_through_network_faults.is_some_and(|b| b.0),
         node_errors_warn: f.node_errors == Some(NodeErrors::Warning),
+    }
+}
+
+/// A required check no run of this suite can judge ([`needs::unjudgeable`]) is
+/// an error at `required` (it would be exit 4 in every run).
+fn refuse_unjudgeable(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    required: &[String],
+    p: needs::Produces,
+) {
+    for u in needs::unjudgeable(required, p) {
+        let msg = format!(
+            "required check \"{}\" can never be judged: {}",
+            u.check, u.why
+        );
+        errs.help(src, span.clone(), msg, u.help);
     }
 }
 

@@ -73,8 +73,11 @@ def test_a_matching_script_passes():
         (INIT + "tick now=1 now=2\n----\n", "x.txt:5: field `now=` given twice"),
         (INIT + "tick now=soon\n----\n", "x.txt:5: `now=soon`: not an integer"),
         (INIT + "election-timeout ms=-1\n----\n", "x.txt:5: `ms=-1`: milliseconds must be >= 0"),
-        (INIT + "tick\n----\n", "x.txt:5: missing field `now=`"),
-        (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown field `when=`"),
+        (INIT + "tick\n----\n", "x.txt:5: missing key 'now' for tick"),
+        (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown key 'when' for tick"),
+        # A misspelt key is named as unknown (as the Java runner says), not as a missing one.
+        (INIT + "tick when=3\n----\n", "x.txt:5: unknown key 'when' for tick"),
+        (INIT + 'propose now=1 comand="x"\n----\n', "x.txt:5: unknown key 'comand' for propose"),
         (INIT + "jump now=1\n----\n", "x.txt:5: `jump`: unknown directive"),
         (INIT + "tick now=1\n", "x.txt:5: `tick`: missing `----`"),
         (INIT + "propose now=1 command=x\n----\n", "x.txt:5: `command=x`: expected a double"),

@@ -68,6 +68,73 @@ def tokenize(path: str, line: int, text: str) -> tuple[str, dict[str, str]]:
     return name, fields
 
 
+_VOTE_REQ = ("now", "term", "candidate_id", "last_log_index", "last_log_term")
+
+# The required and optional keys of each directive (docs/scenarios.md), as the Java runner
+# (`ScenarioScript.SPECS`) has them: both runners check them before running a case, with the same
+# messages.
+KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "init": (
+        (
+            "id",
+            "peers",
+            "heartbeat",
+            "rpc_timeout",
+            "max_entries",
+            "election",
+            "pre_vote",
+            "check_quorum",
+            "now",
+            "timeout",
+            "term",
+            "voted_for",
+        ),
+        ("max_inflight",),
+    ),
+    "restart": (("now", "timeout"), ()),
+    "election-timeout": (("ms",), ()),
+    "tick": (("now",), ()),
+    "prevote-request": (_VOTE_REQ, ()),
+    "prevote-response": (("now", "from", "term"), ("reply_term", "vote_granted", "unimplemented")),
+    "vote-request": (_VOTE_REQ, ()),
+    "vote-response": (("now", "from", "term", "vote_granted"), ()),
+    "append-request": (
+        ("now", "term", "leader_id", "prev_log_index", "prev_log_term", "leader_commit"),
+        (),
+    ),
+    "append-response": (
+        ("now", "from", "sent_term", "sent_prev_log_index", "sent_n_entries", "term", "success"),
+        ("conflict_index", "conflict_term", "sent_read_seq"),
+    ),
+    "send-failure": (
+        ("now", "peer"),
+        ("sent_term", "sent_prev_log_index", "sent_n_entries", "sent_read_seq"),
+    ),
+    "propose": (("now", "command"), ()),
+    "read-index": (("now", "ctx"), ()),
+    "state": ((), ()),
+    "log": ((), ()),
+    "progress": (("peer",), ()),
+    "entry": (("index", "term", "command"), ()),
+}
+
+
+def check_keys(path: str, line: int, name: str, fields: dict[str, str]) -> None:
+    """An unknown key (in the order written), then a missing required key, is an error worded as
+    the Java runner words it: `unknown key 'when' for tick`, `missing key 'now' for tick`.
+    Unknown directives are left to the runner."""
+    spec = KEYS.get(name)
+    if spec is None:
+        return
+    required, optional = spec
+    for key in fields:
+        if key not in required and key not in optional:
+            raise ScenarioError(path, line, f"unknown key '{key}' for {name}")
+    for key in required:
+        if key not in fields:
+            raise ScenarioError(path, line, f"missing key '{key}' for {name}")
+
+
 class Fields:
     """Typed access to one directive's fields; `finish()` rejects any field not taken."""
 
@@ -151,6 +218,7 @@ def parse_entry(path: str, line: int, text: str) -> Entry:
     name, fields = tokenize(path, line, text.strip())
     if name != "entry":
         raise ScenarioError(path, line, f"`{name}`: expected an entry line or `----`")
+    check_keys(path, line, name, fields)
     f = Fields(path, line, fields)
     entry = Entry(f.integer("index"), f.integer("term"), f.command("command"))
     f.finish()
@@ -161,6 +229,7 @@ def _read_case(path: str, lines: list[str], i: int) -> tuple[Case, int]:
     """The case whose directive is at lines[i]; returns it and the index after it."""
     start = i + 1
     name, fields = tokenize(path, start, lines[i])
+    check_keys(path, start, name, fields)
     case = Case(start, name, fields)
     i += 1
     while i < len(lines) and lines[i] != "----":

@@ -1,0 +1,201 @@
+//! Findings of the hostile "new user" passes, each checked on the `raft-harness`
+//! binary: ports are judged before anything is ended, a kind file given to `run`
+//! says what it is, a required check no run can judge is refused by `validate`,
+//! settling does not wait when no node runs, and a schedule that stops early (a
+//! node that cannot be respawned) is exit 3. Ports 36400-36599.
+mod support;
+use predicates::prelude::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use support::kinds::{kind, write_kinds, NODE, NODE_ARGS};
+use support::suite::{
+    assert_ports_free, cluster, harness, latest_report, nodes, steps, write_suite, LEADER,
+};
+use support::{alive, port_open, wait_until, Guard};
+
+/// Generous: the machine is shared and heavily loaded.
+const LIMIT: Duration = Duration::from_secs(300);
+
+/// A 3-node rust suite on base_port+1..+3 with `rest` (TOML) after the nodes.
+fn rust_suite(dir: &Path, name: &str, base_port: u16, rest: &str) -> std::path::PathBuf {
+    write_kinds(dir, &[]);
+    write_suite(
+        dir,
+        name,
+        &(cluster(base_port, false, &nodes(3, "rust", "")) + rest),
+    )
+}
+
+#[test]
+fn a_stranger_on_one_port_refuses_the_run_before_a_hand_started_node_on_another_is_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = rust_suite(dir.path(), "mixed-holders", 36400, LEADER);
+    // Port 36402: this suite's node program, started by hand for that port (ended when the run
+    // may proceed). Port 36403: a process raft-harness must never touch.
+    let by_hand = Guard(
+        std::process::Command::new(NODE)
+            .args(["2", "36402", "1=127.0.0.1:36401"])
+            .env_remove("RAFT_HARNESS_RUN")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stranger = Guard(
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',36403))\ns.listen()\ntime.sleep(300)",
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(wait_until(Duration::from_secs(30), || port_open(36402)
+        && port_open(36403)));
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(LIMIT)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "port 36403 (node 3) is held by pid",
+        ))
+        .stderr(predicate::str::contains("nothing was ended"))
+        .stderr(predicate::str::contains("ending pid").not());
+    assert!(
+        alive(by_hand.0.id()),
+        "the hand-started node was ended although the run was refused"
+    );
+    assert!(alive(stranger.0.id()), "the stranger was ended");
+    assert!(!port_open(36401), "a node was started");
+}
+
+#[test]
+fn run_of_a_kind_file_says_it_is_a_kind_file_and_how_to_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = write_kinds(dir.path(), &[]);
+    for cmd in ["run", "clean"] {
+        harness(dir.path())
+            .args([cmd, kinds.to_str().unwrap()])
+            .timeout(LIMIT)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("kinds.toml: this is a kind file"))
+            .stderr(predicate::str::contains("not a suite"))
+            .stderr(predicate::str::contains("include = [\"kinds.toml\"]"))
+            .stderr(predicate::str::contains("the suite has no nodes").not());
+    }
+    assert!(!dir.path().join("reports").exists());
+}
+
+#[test]
+fn a_required_history_check_without_a_workload_is_refused_by_validate_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 16 (include, 4 cluster lines, 9 node lines, [checks]); the list starts at column 12.
+    let spec = rust_suite(
+        dir.path(),
+        "no-history",
+        36410,
+        &format!("[checks]\nrequired = [\"linearizable\"]\n{LEADER}"),
+    );
+    for cmd in ["validate", "run"] {
+        harness(dir.path())
+            .args([cmd, spec.to_str().unwrap()])
+            .timeout(LIMIT)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "no-history.toml:16:12: required check \"linearizable\" can never be judged",
+            ))
+            .stderr(predicate::str::contains("the suite has no [workload]"));
+    }
+    assert!(
+        !dir.path().join("reports").exists(),
+        "run started something"
+    );
+}
+
+#[test]
+fn settling_ends_at_once_with_a_note_when_the_schedule_left_no_node_running() {
+    let dir = tempfile::tempdir().unwrap();
+    // A settle bound far beyond the run: without the fix the run waits all of it.
+    let rest = format!(
+        "[checks]\nsettle_timeout_s = 120\n{}",
+        steps(&[
+            r#"wait = "leader"; timeout_s = 60"#,
+            r#"fault = "kill"; target = "all""#,
+        ])
+    );
+    let spec = rust_suite(dir.path(), "all-down", 36420, &rest);
+    let out = harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("settle skipped: no node is running"),
+        "{stderr}"
+    );
+    let report = latest_report(dir.path());
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("settle skipped: no node is running")),
+        "{report}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("did not settle")),
+        "{report}"
+    );
+    assert_ports_free(36421..=36423);
+}
+
+#[test]
+fn a_node_that_cannot_be_respawned_stops_the_schedule_early_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // Node 1's program removes itself when it starts: its restart cannot spawn it again.
+    let once = dir.path().join("once-node.sh");
+    std::fs::write(
+        &once,
+        format!("#!/bin/sh\nrm -f -- \"$0\"\nexec {NODE} \"$@\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&once, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let once_kind = kind(
+        "once",
+        &format!("[\"{}\", {NODE_ARGS}]", once.display()),
+        "",
+    );
+    write_kinds(dir.path(), &[once_kind]);
+    let node_list = "[[node]]\nid = 1\nkind = \"once\"\n\
+                     [[node]]\nid = 2\nkind = \"rust\"\n[[node]]\nid = 3\nkind = \"rust\"\n";
+    let text = cluster(36430, false, node_list)
+        + &steps(&[
+            r#"wait = "leader"; timeout_s = 60"#,
+            r#"fault = "kill"; target = [1]"#,
+            r#"fault = "restart"; target = [1]"#,
+            r#"wait = "leader"; timeout_s = 60"#,
+        ]);
+    let spec = write_suite(dir.path(), "no-respawn", &text);
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(LIMIT)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("schedule stopped:"));
+    let report = latest_report(dir.path());
+    assert_eq!(report["verdict"], "error", "{report}");
+    let error = report["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the schedule stopped early:") && error.contains("cannot start"),
+        "{error}"
+    );
+    assert_ports_free(36431..=36433);
+}
