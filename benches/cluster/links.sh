@@ -102,3 +102,18 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 python3 benches/cluster/throughput_row.py --medians "$out/rows.tsv"
+# Paired: in each round, a mode's throughput over the TCP proxies' (same load), then the median
+# of those ratios (less sensitive to load that changes between rounds than a ratio of medians).
+python3 - "$out/rows.tsv" <<'PY'
+import statistics, sys
+by = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    c = [x.strip() for x in line.split("\t")]
+    if not c[6].startswith("NOT COUNTED"):
+        by.setdefault(c[1], {})[c[0]] = float(c[2])
+for mode in ("direct", "rpc"):
+    rs = [r[mode] / r["proxied"] for r in by.values() if mode in r and r.get("proxied")]
+    if rs:
+        print(f"paired {mode}/proxied over {len(rs)} rounds: median {statistics.median(rs):.2f}"
+              f" (rounds {' '.join(f'{x:.2f}' for x in rs)})")
+PY
