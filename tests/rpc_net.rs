@@ -17,6 +17,8 @@ use raft_harness::proto::*;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
+mod support;
+
 /// Answers AppendEntries with success and counts each call it applied.
 struct Counting(Arc<AtomicU64>);
 
@@ -325,4 +327,152 @@ async fn unknown_fields_pass_through_the_link_byte_for_byte() {
     );
     net.shutdown().await;
     server.abort();
+}
+
+/// Real rust-nodes (journal on) behind RPC-aware links: from the leader's election on, every
+/// AppendEntries from the leader to one follower gets `fault` (`drop-reply` or
+/// `drop-request`) for 4 s of writes, then `heal`. Returns the run's evidence and trace.
+fn run_receiver_suite(
+    dir: &std::path::Path,
+    base_port: u16,
+    fault: &str,
+) -> (serde_json::Value, Vec<Message>) {
+    use support::suite::{nodes, register, steps, write_suite};
+    support::kinds::write_kinds(dir, &[]);
+    let text = format!(
+        "include = [\"kinds.toml\"]\n[cluster]\nbase_port = {base_port}\n\
+         election_timeout_ms = [400, 800]\nheartbeat_ms = 50\nnetwork = \"rpc\"\n{}{}{}",
+        nodes(3, "rust", ""),
+        register(2, 40),
+        steps(&[
+            r#"wait = "leader"; timeout_s = 30"#,
+            r#"workload = "start""#,
+            "sleep_s = 1",
+            &format!(
+                r#"msg = "{fault}"; method = "append-entries"; from = "leader"; to = "follower""#
+            ),
+            "sleep_s = 4",
+            "heal = true",
+            r#"workload = "stop""#,
+        ])
+    );
+    let spec = write_suite(dir, "receiver", &text);
+    let (code, stderr) = support::suite::run_seeded(dir, &spec, 12, Duration::from_secs(240));
+    assert_eq!(code, Some(0), "the run failed: {stderr}");
+    let run = dir.join("reports/latest");
+    let trace = std::fs::read_to_string(run.join("messages.jsonl")).unwrap();
+    let msgs = trace
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (support::suite::json(&run.join("evidence.json")), msgs)
+}
+
+/// The fault's window (µs, run clock: the `net-msg` fault to the scripted heal) and its one
+/// link (leader, follower), from the run's fault records.
+fn fault_window(ev: &serde_json::Value) -> (u64, u64, (u32, u32)) {
+    let faults = ev["faults"].as_array().unwrap();
+    let msg = faults.iter().find(|f| f["action"] == "net-msg").unwrap();
+    let heal = faults
+        .iter()
+        .find(|f| f["action"] == "heal" && f["at"] != "")
+        .unwrap();
+    let detail = msg["detail"].as_str().unwrap();
+    let link = detail
+        .split_whitespace()
+        .find_map(|w| {
+            let (a, b) = w.split_once('→')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .unwrap_or_else(|| panic!("no link in {detail:?}"));
+    (
+        msg["t_us"].as_u64().unwrap(),
+        heal["t_us"].as_u64().unwrap(),
+        link,
+    )
+}
+
+/// Receiver-side proof (issue 12, "Done when"): the follower's OWN journal shows commitIndex
+/// advancing and entries applied while every AppendEntries the leader sent it had its reply
+/// dropped (the leader's calls timed out). Err says what is missing.
+fn receiver_applied_while_caller_timed_out(
+    ev: &serde_json::Value,
+    msgs: &[Message],
+) -> Result<String, String> {
+    let (from_us, to_us, (leader, follower)) = fault_window(ev);
+    let in_window = |t: u64| t > from_us && t < to_us;
+    let calls: Vec<&Message> = msgs
+        .iter()
+        .filter(|m| (m.from, m.to) == (leader, follower) && in_window(m.sent_us))
+        .filter(|m| m.method == raft_harness::net::trace::Method::AppendEntries)
+        .collect();
+    let timed_out = calls
+        .iter()
+        .filter(|m| m.fate == Fate::DroppedReply)
+        .count();
+    if timed_out == 0 || timed_out < calls.len() {
+        return Err(format!(
+            "{timed_out} of {} AppendEntries {leader}→{follower} in the window had their reply dropped",
+            calls.len()
+        ));
+    }
+    let journal = ev["journals"][follower.to_string()].as_array().unwrap();
+    let at_start = journal
+        .iter()
+        .filter(|e| e["event"] == "commit" && e["t_us"].as_u64().unwrap() <= from_us)
+        .filter_map(|e| e["index"].as_i64())
+        .max()
+        .unwrap_or(-1);
+    let seen = |kind: &str| -> Vec<i64> {
+        journal
+            .iter()
+            .filter(|e| e["event"] == kind && in_window(e["t_us"].as_u64().unwrap()))
+            .filter_map(|e| e["index"].as_i64())
+            .filter(|&i| i > at_start)
+            .collect()
+    };
+    let (commits, applied) = (seen("commit"), seen("apply"));
+    if commits.is_empty() || applied.is_empty() {
+        return Err(format!(
+            "node {follower}'s journal shows no commit or apply past index {at_start} while \
+             {timed_out} appends to it timed out ({} commits, {} applies)",
+            commits.len(),
+            applied.len()
+        ));
+    }
+    Ok(format!(
+        "{timed_out} appends {leader}→{follower} timed out; node {follower} committed up to {} \
+         and applied {} entries past {at_start}",
+        commits.iter().max().unwrap(),
+        applied.len()
+    ))
+}
+
+/// A dropped reply: the leader's calls time out, yet the follower's journal shows the entries
+/// committed and applied (the requests were applied). The control run drops the requests
+/// instead: the same check must then find nothing applied by that follower.
+#[test]
+fn a_dropped_reply_is_applied_by_the_receiving_node_seen_in_its_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ev, msgs) = run_receiver_suite(dir.path(), 35810, "drop-reply");
+    let seen = receiver_applied_while_caller_timed_out(&ev, &msgs);
+    assert!(seen.is_ok(), "{seen:?}");
+    eprintln!("drop-reply: {}", seen.unwrap());
+
+    let control = tempfile::tempdir().unwrap();
+    let (ev, msgs) = run_receiver_suite(control.path(), 35820, "drop-request");
+    let e = receiver_applied_while_caller_timed_out(&ev, &msgs).unwrap_err();
+    assert!(e.contains("had their reply dropped"), "{e}");
+    let (from_us, to_us, (_, follower)) = fault_window(&ev);
+    let applied = ev["journals"][follower.to_string()]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "apply")
+        .filter(|e| (from_us + 1_000_000..to_us).contains(&e["t_us"].as_u64().unwrap()))
+        .count();
+    assert_eq!(
+        applied, 0,
+        "requests dropped, yet node {follower} applied entries"
+    );
 }

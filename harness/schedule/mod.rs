@@ -207,7 +207,7 @@ impl<'a> Exec<'a> {
                 }
                 Ok(())
             }
-            Action::Msg(m) => self.msg_step(m, &step.at).await,
+            Action::Msg(m) => self.msg_step(m, &step.at, step.label.as_deref()).await,
             Action::Repeat { times, steps } => {
                 for round in 0..*times {
                     self.progress

@@ -53,7 +53,7 @@ impl Exec<'_> {
         let ids = self.cluster.ids();
         let rng = &mut self.rng;
         let step = step_of(&drawn, from, &ids, |o| o.choose(rng).copied());
-        self.msg_step(&step, at).await?;
+        self.msg_step(&step, at, None).await?;
         self.pause_for(interval).await?;
         self.net_step(&Action::Heal, at).await
     }

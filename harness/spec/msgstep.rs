@@ -15,10 +15,13 @@
 //! delay_ms = [50, 200]        # delay: fixed (N) or random in [min, max]
 //! after_ms = 100              # duplicate: the second copy this much later (default 100)
 //! max_hold_ms = 2000          # reorder: longest hold waiting for a later call (default 2000)
+//! label = "lagging"           # later steps may target "@lagging"
 //! ```
 //! Budget: `count` or `rate` (neither = every matching call, rate 1). The fault lasts until
-//! the next `heal`.
-use super::{Action, Errs, Fields, Labels, Src, Target, Value};
+//! the next `heal`. `label`: as on `fault`/`net` steps, `@name` is the nodes the step hit —
+//! its receivers (`to`, resolved when the step ran), or its callers (`from`) when `to` is
+//! absent (every node); the report's fault line reads `rule N @name: ...`.
+use super::{Action, Errs, Fields, Labels, Node, Src, Target, Value};
 use crate::net::msgfault::{Budget, MsgAction, MsgMethod};
 use std::collections::BTreeSet;
 
@@ -33,6 +36,7 @@ pub(super) const KEYS: &[&str] = &[
     "delay_ms",
     "after_ms",
     "max_hold_ms",
+    "label",
 ];
 
 /// The nemesis's words for message faults (`faults = ["drop-reply", "duplicate", ...]`).
@@ -40,6 +44,50 @@ pub(super) fn nemesis_words() -> impl Iterator<Item = (&'static str, super::Neme
     crate::net::msgfault::MsgKind::WORDS
         .iter()
         .map(|(w, k)| (*w, super::NemesisFault::Msg(*k)))
+}
+
+/// Refuses every message fault of `steps` (the suite's `step` array) — `msg` steps, also
+/// inside `repeat`, and message words in a nemesis's `faults` — because the suite's links are
+/// TCP proxies (`proxies = true` without `network = "rpc"`): they see byte streams, not
+/// calls. One error per value, at its span (file, line, the value); `validate` exits 2.
+pub(super) fn refuse_on_tcp_proxies(src: &Src, errs: &mut Errs, steps: &Node) {
+    let Value::Array(items) = &steps.value else {
+        return;
+    };
+    for item in items {
+        let Value::Table(entries) = &item.value else {
+            continue;
+        };
+        let is_nemesis = entries.iter().any(|(k, _)| k.name == "nemesis");
+        for (k, v) in entries {
+            match (k.name.as_str(), &v.value) {
+                ("msg", _) => refuse(src, errs, v, "a `msg` step"),
+                ("steps", _) => refuse_on_tcp_proxies(src, errs, v),
+                ("faults", Value::Array(words)) if is_nemesis => {
+                    let msg_word = |w: &Node| match &w.value {
+                        Value::Str(s) => nemesis_words().any(|(n, _)| n == s),
+                        _ => false,
+                    };
+                    for w in words.iter().filter(|w| msg_word(w)) {
+                        refuse(src, errs, w, "this nemesis fault");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn refuse(src: &Src, errs: &mut Errs, v: &Node, what: &str) {
+    errs.help(
+        src,
+        v.span.clone(),
+        format!(
+            "{what} breaks single RaftService calls, but this suite's links are TCP proxies \
+             (`proxies = true`), which see byte streams, not calls"
+        ),
+        "set `network = \"rpc\"` in [cluster] (RPC-aware links; `net` steps work on them too)",
+    );
 }
 
 /// A message-fault step: which calls (from × to, method), what to do, how often.
@@ -200,6 +248,80 @@ mod tests {
         let p = dir.path().join("s.toml");
         std::fs::write(&p, text).unwrap();
         load(&p).map_err(|e| e.to_string())
+    }
+
+    /// A 3-node suite with `cluster` and `steps` (TOML after the nodes).
+    fn load_steps(cluster: &str, steps: &str) -> Result<crate::spec::Spec, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let nodes: String = (1..=3)
+            .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
+            .collect();
+        let text = format!(
+            "[kind.k]\ncommand = [\"true\", \"{{id}}\", \"{{peers}}\"]\n[cluster]\n{cluster}\n{nodes}{steps}"
+        );
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        load(&p).map_err(|e| {
+            e.to_string()
+                .replace(&dir.path().display().to_string(), "<dir>")
+        })
+    }
+
+    const LABELLED: &str = "[[step]]\nmsg = \"drop-reply\"\nfrom = \"leader\"\nto = \"follower\"\n\
+                            label = \"lagging\"\n[[step]]\nfault = \"kill\"\ntarget = \"@lagging\"\n";
+
+    #[test]
+    fn a_msg_step_takes_a_label_that_later_steps_target() {
+        let spec = load_steps("network = \"rpc\"", LABELLED).unwrap();
+        assert!(matches!(spec.steps[0].action, Action::Msg(_)));
+        assert_eq!(spec.steps[0].label.as_deref(), Some("lagging"));
+        let Action::Fault { target, .. } = &spec.steps[1].action else {
+            panic!("{:?}", spec.steps[1].action);
+        };
+        assert_eq!(*target, crate::spec::Target::Label("lagging".into()));
+        let dup =
+            format!("{LABELLED}[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nlabel = \"lagging\"\n");
+        let e = load_steps("network = \"rpc\"", &dup).unwrap_err();
+        assert!(
+            e.contains("label \"lagging\" is already defined on line"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn message_faults_on_tcp_proxies_are_refused_before_the_run_at_each_value() {
+        let steps = "[[step]]\nmsg = \"duplicate\"\n\
+                     [[step]]\nrepeat = 2\nsteps = [{ msg = \"drop-reply\" }, { heal = true }]\n\
+                     [[step]]\nnemesis = true\nfaults = [\"kill\", \"isolate\", \"reorder\"]\n";
+        let e = load_steps("proxies = true", steps).unwrap_err();
+        assert_eq!(
+            e.matches("but this suite's links are TCP proxies").count(),
+            3,
+            "{e}"
+        );
+        for at in ["s.toml:15:7", "s.toml:18:18", "s.toml:21:30"] {
+            assert!(e.contains(at), "no error at {at}: {e}");
+        }
+        assert!(
+            !e.contains("\"kill\" breaks") && !e.contains("isolate\" breaks"),
+            "{e}"
+        );
+        // The same steps on RPC-aware links are fine; net steps on TCP proxies too.
+        assert!(load_steps("network = \"rpc\"", steps).is_ok());
+        assert!(load_steps(
+            "proxies = true",
+            "[[step]]\nnet = \"isolate\"\ntarget = 1\n"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn snapshot_msg_step_on_tcp_proxies() {
+        let e = load_steps(
+            "proxies = true",
+            "[[step]]\nmsg = \"drop-reply\"\nmethod = \"append-entries\"\n",
+        );
+        insta::assert_snapshot!(e.unwrap_err());
     }
 
     #[test]

@@ -569,6 +569,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
 
     let mut steps = Vec::new();
+    if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
+        msgstep::refuse_on_tcp_proxies(&src, &mut errs, n);
+    }
     if let Some(n) = &top.step {
         steps = read_steps(
             &src,
