@@ -63,95 +63,9 @@ impl Cluster {
         }
         let mut nodes = BTreeMap::new();
         for n in &spec.nodes {
-            let kind = spec.kinds[&n.kind].clone();
-            let data_dir = dirs.data.join(n.id.to_string());
-            std::fs::create_dir_all(&data_dir)?;
-            let journal = kind
-                .writes_journal()
-                .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
-            let mut vars = template::Vars::default();
-            let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            vars.scalars.insert("id", n.id.to_string());
-            vars.scalars.insert("port", n.port.to_string());
-            vars.scalars.insert("host", spec.cluster.host.clone());
-            vars.scalars
-                .insert("data_dir", abs(&data_dir).display().to_string());
-            vars.scalars.insert(
-                "journal",
-                journal
-                    .as_deref()
-                    .map(|j| abs(j).display().to_string())
-                    .unwrap_or_default(),
-            );
-            vars.scalars.insert(
-                "election_timeout_ms",
-                format!("{}-{}", n.timing.election_min_ms, n.timing.election_max_ms),
-            );
-            vars.scalars
-                .insert("heartbeat_ms", n.timing.heartbeat_ms.to_string());
-            vars.scalars
-                .insert("root", abs(&kind.root).display().to_string());
-            let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
-            vars.lists.insert(
-                "peers",
-                peers
-                    .iter()
-                    .map(|p| format!("{}={}", p.id, peer_addr(n.id, p.id)))
-                    .collect(),
-            );
-            vars.lists.insert(
-                "peer_addrs",
-                peers
-                    .iter()
-                    .map(|p| peer_addr(n.id, p.id).to_string())
-                    .collect(),
-            );
-            let mut argv = template::render(&kind.command, &vars);
-            argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
-            let env = kind
-                .env
-                .iter()
-                .chain(n.env.iter())
-                .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
-                .collect();
-            let log = dirs.nodes.join(format!("{}.log", n.id));
-            let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
-                .parse()
-                .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
-            nodes.insert(
-                n.id,
-                NodeHandle {
-                    spec: n.clone(),
-                    launch: Launch {
-                        argv,
-                        env,
-                        cwd: kind.root.clone(),
-                        log: log.clone(),
-                        output: logcap::NodeLog::new(
-                            &log,
-                            logcap::Cap::total(spec.cluster.node_log_cap_bytes),
-                        ),
-                        run_id: run_id.to_string(),
-                        node: n.id,
-                    },
-                    kind,
-                    addr,
-                    journal,
-                    proc: None,
-                    paused: false,
-                    starts: 0,
-                },
-            );
+            nodes.insert(n.id, node_handle(spec, n, dirs, run_id, &peer_addr)?);
         }
-        // The run's claim (cleanup::claim) wrote the state file; keep its fields.
-        let state = match RunState::load(run_id) {
-            Some(s) => s,
-            None => {
-                let s = RunState::new(run_id);
-                s.save().map_err(std::io::Error::other)?;
-                s
-            }
-        };
+        let state = run_state(run_id)?;
         let docker = match spec.cluster.backend {
             crate::spec::Backend::Process => None,
             crate::spec::Backend::Docker => Some(docker_prepare(spec, dirs, run_id, &mut nodes)?),
@@ -404,6 +318,109 @@ fn loopback(host: &str) -> &str {
         "127.0.0.1"
     } else {
         host
+    }
+}
+
+/// One node's handle: its data dir made, its command and environment rendered.
+fn node_handle(
+    spec: &Spec,
+    n: &NodeSpec,
+    dirs: &Dirs,
+    run_id: &str,
+    peer_addr: &impl Fn(u32, u32) -> SocketAddr,
+) -> std::io::Result<NodeHandle> {
+    let kind = spec.kinds[&n.kind].clone();
+    let data_dir = dirs.data.join(n.id.to_string());
+    std::fs::create_dir_all(&data_dir)?;
+    let journal = kind
+        .writes_journal()
+        .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
+    let vars = node_vars(spec, n, &kind, &data_dir, journal.as_deref(), peer_addr);
+    let mut argv = template::render(&kind.command, &vars);
+    argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
+    let env = kind
+        .env
+        .iter()
+        .chain(n.env.iter())
+        .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
+        .collect();
+    let log = dirs.nodes.join(format!("{}.log", n.id));
+    let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
+        .parse()
+        .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
+    Ok(NodeHandle {
+        spec: n.clone(),
+        launch: Launch {
+            argv,
+            env,
+            cwd: kind.root.clone(),
+            log: log.clone(),
+            output: logcap::NodeLog::new(&log, logcap::Cap::total(spec.cluster.node_log_cap_bytes)),
+            run_id: run_id.to_string(),
+            node: n.id,
+        },
+        kind,
+        addr,
+        journal,
+        proc: None,
+        paused: false,
+        starts: 0,
+    })
+}
+
+/// The template variables of one node's command (docs/kinds.md lists them).
+fn node_vars(
+    spec: &Spec,
+    n: &NodeSpec,
+    kind: &Kind,
+    data_dir: &Path,
+    journal: Option<&Path>,
+    peer_addr: &impl Fn(u32, u32) -> SocketAddr,
+) -> template::Vars {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut vars = template::Vars::default();
+    let timing = &n.timing;
+    let scalars = [
+        ("id", n.id.to_string()),
+        ("port", n.port.to_string()),
+        ("host", spec.cluster.host.clone()),
+        ("data_dir", abs(data_dir).display().to_string()),
+        (
+            "journal",
+            journal
+                .map(|j| abs(j).display().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "election_timeout_ms",
+            format!("{}-{}", timing.election_min_ms, timing.election_max_ms),
+        ),
+        ("heartbeat_ms", timing.heartbeat_ms.to_string()),
+        ("root", abs(&kind.root).display().to_string()),
+    ];
+    vars.scalars.extend(scalars);
+    let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
+    let peer_list = |f: &dyn Fn(&NodeSpec) -> String| peers.iter().map(|p| f(p)).collect();
+    vars.lists.insert(
+        "peers",
+        peer_list(&|p| format!("{}={}", p.id, peer_addr(n.id, p.id))),
+    );
+    vars.lists.insert(
+        "peer_addrs",
+        peer_list(&|p| peer_addr(n.id, p.id).to_string()),
+    );
+    vars
+}
+
+/// The run's state file: the claim (cleanup::claim) wrote it; keep its fields.
+fn run_state(run_id: &str) -> std::io::Result<RunState> {
+    match RunState::load(run_id) {
+        Some(s) => Ok(s),
+        None => {
+            let s = RunState::new(run_id);
+            s.save().map_err(std::io::Error::other)?;
+            Ok(s)
+        }
     }
 }
 
