@@ -193,12 +193,7 @@ fn dispatch(cmd: Cmd) -> i32 {
             spec,
             output,
             port_offset,
-        } => match load(&spec) {
-            Ok(s) => {
-                raft_harness::docker::compose::command(&spec, &s, output.as_deref(), port_offset)
-            }
-            Err(c) => c,
-        },
+        } => compose(&spec, output.as_deref(), port_offset),
         Cmd::Check {
             path,
             lin_timeout_s,
@@ -269,6 +264,41 @@ fn clean(spec: &Path) -> i32 {
         }
         Err(e) => {
             say(&format!("error: {e}\n"));
+            exit::CANNOT_RUN
+        }
+    }
+}
+
+/// `compose SUITE [-o FILE]`: exit 0 written, 2 an invalid suite or a node with no image
+/// (usage), 3 the file cannot be written.
+fn compose(path: &Path, output: Option<&Path>, port_offset: u16) -> i32 {
+    let spec = match load(path) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let project = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "raft".into());
+    let text = match raft_harness::docker::compose::render(&spec, &project, port_offset) {
+        Ok(t) => t,
+        Err(e) => {
+            say(&format!("error: {}: {e}\n", path.display()));
+            return exit::USAGE;
+        }
+    };
+    let Some(o) = output else {
+        print!("{text}");
+        return exit::PASS;
+    };
+    match std::fs::write(o, text) {
+        Ok(()) => {
+            let n = spec.nodes.len();
+            say(&format!("wrote {} ({n} services)\n", o.display()));
+            exit::PASS
+        }
+        Err(e) => {
+            say(&format!("error: cannot write {}: {e}\n", o.display()));
             exit::CANNOT_RUN
         }
     }

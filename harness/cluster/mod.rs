@@ -4,7 +4,8 @@ pub mod build;
 pub mod cleanup;
 pub mod logcap;
 pub mod process;
-pub mod template;
+/// The command templates are the spec's (`spec::template`); rendered here.
+pub use crate::spec::template;
 
 use crate::spec::{Kind, NodeSpec, Spec};
 use process::{Launch, Proc, RunState};
