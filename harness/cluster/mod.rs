@@ -149,7 +149,7 @@ impl Cluster {
                 {
                     return Err(self.err(*id, format!("exited before it was ready ({exit})")));
                 }
-                if self.docker.as_mut().is_some_and(|d| !d.is_running(*id)) {
+                if !self.container_up(*id).await {
                     return Err(self.err(*id, "its container exited before it was ready".into()));
                 }
                 if crate::client::status(c, Duration::from_millis(500))
@@ -170,6 +170,16 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Whether node `id`'s container runs (a `docker ps` on the runtime at most every
+    /// 300 ms); always true for the process backend.
+    async fn container_up(&mut self, id: u32) -> bool {
+        let Some(d) = self.docker.as_mut() else {
+            return true;
+        };
+        d.refresh().await;
+        d.is_running(id)
     }
 
     pub fn is_running(&mut self, id: u32) -> bool {
@@ -211,7 +221,7 @@ impl Cluster {
 
     pub async fn kill(&mut self, id: u32) {
         if let Some(d) = self.docker.as_mut() {
-            d.kill(id);
+            d.kill(id).await;
         }
         if let Some(mut p) = self.nodes.get_mut(&id).unwrap().proc.take() {
             p.kill().await;
@@ -225,7 +235,7 @@ impl Cluster {
         let grace = Duration::from_millis(h.kind.stop_grace_ms);
         h.paused = false;
         if let Some(d) = self.docker.as_mut() {
-            return d.stop(id);
+            return d.stop(id).await;
         }
         match h.proc.take() {
             Some(mut p) => p.stop(grace).await,
@@ -271,7 +281,8 @@ impl Cluster {
         }
         let lines = match self.docker.as_mut() {
             Some(d) => {
-                let (docker_ids, lines): (Vec<u32>, Vec<String>) = d.shutdown().into_iter().unzip();
+                let (docker_ids, lines): (Vec<u32>, Vec<String>) =
+                    d.shutdown().await.into_iter().unzip();
                 ids = docker_ids;
                 lines
             }
@@ -301,7 +312,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         // Proc's own Drop kills; this also clears the run's state file.
         if let Some(mut d) = self.docker.take() {
-            d.shutdown();
+            d.shutdown_blocking();
         }
         for h in self.nodes.values_mut() {
             h.proc.take();

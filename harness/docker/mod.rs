@@ -13,7 +13,7 @@ pub mod compose;
 pub mod netfilter;
 
 use crate::spec::Kind;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// Where the images keep the project's files (paths mirror the repository).
 pub const WORKDIR: &str = "/opt/raft-harness";
@@ -50,12 +50,31 @@ pub fn program() -> String {
 }
 
 /// Run `docker ARGS`; its stdout (trimmed) or an error quoting the command and its stderr.
+/// Blocks the calling thread: for the `clean` command, `Drop` and [`off_runtime`] closures;
+/// async code uses [`cli_async`].
 pub fn cli(args: &[&str]) -> Result<String, String> {
     let out = Command::new(program())
         .args(args)
         .stdin(Stdio::null())
+        .output();
+    outcome(args, out)
+}
+
+/// [`cli`] on the runtime (`tokio::process`): the engine call never holds a worker thread.
+/// Dropping the future kills the `docker` client (the engine may still act on the request).
+pub async fn cli_async(args: &[&str]) -> Result<String, String> {
+    let out = tokio::process::Command::new(program())
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
         .output()
-        .map_err(|e| format!("cannot run `{} {}`: {e}", program(), args.join(" ")))?;
+        .await;
+    outcome(args, out)
+}
+
+/// What a finished `docker ARGS` gives: its trimmed stdout, or the error text of [`cli`].
+fn outcome(args: &[&str], out: std::io::Result<Output>) -> Result<String, String> {
+    let out = out.map_err(|e| format!("cannot run `{} {}`: {e}", program(), args.join(" ")))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     } else {
@@ -66,6 +85,19 @@ pub fn cli(args: &[&str]) -> Result<String, String> {
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         ))
+    }
+}
+
+/// Run blocking engine work `f` from a synchronous method that async code calls (start,
+/// pause, liveness polls, packet filters). On the multi-threaded runtime this is
+/// `block_in_place`: the worker's other tasks move to another worker while `f` waits on
+/// the engine, so timers, links and clients keep running. Elsewhere (no runtime, or a
+/// current-thread one, where nothing else could run meanwhile anyway) `f` runs as is.
+pub fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
