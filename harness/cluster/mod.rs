@@ -348,8 +348,7 @@ fn node_handle(
         .writes_journal()
         .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
     let vars = node_vars(spec, n, &kind, &data_dir, journal.as_deref(), peer_addr);
-    let mut argv = template::render(&kind.command, &vars);
-    argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
+    let argv = template::command(&kind, n, &vars);
     let env = kind
         .env
         .iter()
@@ -380,7 +379,8 @@ fn node_handle(
     })
 }
 
-/// The template variables of one node's command (docs/kinds.md lists them).
+/// The template variables of one node's command (docs/kinds.md lists them): paths absolute,
+/// peers where `peer_addr(n, peer)` says.
 fn node_vars(
     spec: &Spec,
     n: &NodeSpec,
@@ -390,38 +390,16 @@ fn node_vars(
     peer_addr: &impl Fn(u32, u32) -> SocketAddr,
 ) -> template::Vars {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut vars = template::Vars::default();
-    let timing = &n.timing;
-    let scalars = [
-        ("id", n.id.to_string()),
-        ("port", n.port.to_string()),
-        ("host", spec.cluster.host.clone()),
-        ("data_dir", abs(data_dir).display().to_string()),
-        (
-            "journal",
-            journal
-                .map(|j| abs(j).display().to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "election_timeout_ms",
-            format!("{}-{}", timing.election_min_ms, timing.election_max_ms),
-        ),
-        ("heartbeat_ms", timing.heartbeat_ms.to_string()),
-        ("root", abs(&kind.root).display().to_string()),
-    ];
-    vars.scalars.extend(scalars);
-    let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
-    let peer_list = |f: &dyn Fn(&NodeSpec) -> String| peers.iter().map(|p| f(p)).collect();
-    vars.lists.insert(
-        "peers",
-        peer_list(&|p| format!("{}={}", p.id, peer_addr(n.id, p.id))),
-    );
-    vars.lists.insert(
-        "peer_addrs",
-        peer_list(&|p| peer_addr(n.id, p.id).to_string()),
-    );
-    vars
+    let place = template::Place {
+        host: spec.cluster.host.clone(),
+        data_dir: abs(data_dir).display().to_string(),
+        journal: journal
+            .map(|j| abs(j).display().to_string())
+            .unwrap_or_default(),
+        root: abs(&kind.root).display().to_string(),
+    };
+    let peer = |p: &NodeSpec| peer_addr(n.id, p.id).to_string();
+    template::node_vars(n, &spec.nodes, place, &peer)
 }
 
 /// The run's state file: the claim (cleanup::claim) wrote it; keep its fields.

@@ -15,7 +15,7 @@ use super::cleanup::{self, Here};
 use super::{cli, cli_async, compose, netfilter, off_runtime, LABEL_NODE};
 use crate::cluster::logcap::{self, NodeLog};
 use crate::net::LinkFault;
-use crate::spec::{NodeSpec, Spec};
+use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
@@ -124,7 +124,8 @@ impl Containers {
             let data_dir = abs(&data(n.id)).display().to_string();
             let jdir = abs(journals).display().to_string();
             let journal = format!("{jdir}/{}.jsonl", n.id);
-            let argv = argv(spec, n, &data_dir, &journal, &|id| ip_of[&id].to_string());
+            let peer_host = |id: u32| ip_of[&id].to_string();
+            let argv = compose::container_argv(spec, n, &data_dir, &journal, &peer_host);
             let env = kind.env.iter().chain(n.env.iter()).cloned().collect();
             nodes.insert(
                 n.id,
@@ -449,14 +450,4 @@ fn follow(name: &str, since: &str, log: &NodeLog, id: u32) -> std::io::Result<Ch
     drop(cmd);
     log.copy_from(read_end, id)?;
     Ok(child)
-}
-
-fn argv(
-    spec: &Spec,
-    n: &NodeSpec,
-    data_dir: &str,
-    journal: &str,
-    peer_host: &dyn Fn(u32) -> String,
-) -> Vec<String> {
-    compose::container_argv(spec, n, data_dir, journal, peer_host)
 }

@@ -107,3 +107,64 @@ pub fn boot_id() -> String {
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn off_runtime_runs_its_work_with_no_runtime_and_on_a_current_thread_one() {
+        assert_eq!(off_runtime(|| 1), 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(async { off_runtime(|| 2) }), 2);
+    }
+
+    /// On a runtime with one worker, blocking work through `off_runtime` must let another
+    /// task run meanwhile: here that task is what the blocked work waits for.
+    #[test]
+    fn off_runtime_lets_other_tasks_run_while_it_blocks() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let (entered_tx, entered_rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let got = rt.block_on(async move {
+            let blocked = tokio::spawn(async move {
+                off_runtime(move || {
+                    let _ = entered_tx.send(());
+                    // Bounded only so that a regression fails instead of hanging.
+                    rx.recv_timeout(Duration::from_secs(120))
+                })
+            });
+            tokio::spawn(async move {
+                let _ = entered_rx.await;
+                let _ = tx.send(());
+            });
+            blocked.await.unwrap()
+        });
+        assert_eq!(
+            got,
+            Ok(()),
+            "the other task never ran while the work blocked"
+        );
+    }
+
+    #[test]
+    fn a_failed_call_quotes_the_command_and_its_stderr_and_a_missing_program_says_so() {
+        let out = Command::new("sh")
+            .args(["-c", "echo fine; echo no such container >&2; exit 3"])
+            .output();
+        let e = outcome(&["kill", "rh-x-1"], out).unwrap_err();
+        assert!(e.contains("kill rh-x-1` failed"), "{e}");
+        assert!(e.contains("no such container"), "{e}");
+        let ok = Command::new("sh").args(["-c", "echo ' 42 '"]).output();
+        assert_eq!(outcome(&["inspect"], ok), Ok("42".to_string()));
+        let missing = Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+        let e = outcome(&["ps"], missing).unwrap_err();
+        assert!(e.starts_with("cannot run `"), "{e}");
+    }
+}

@@ -992,7 +992,12 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         _ => Vec::new(),
     };
     let raw = fields(src, errs, n, "[workload]", &present)?;
-    let (mode, max_clients) = arrivals::read(src, errs, &raw, clients, rate, &groups);
+    let given = arrivals::Read {
+        clients,
+        rate,
+        groups: &groups,
+    };
+    let (mode, max_clients) = arrivals::read(src, errs, &raw, given);
     Some(Workload {
         kind: f.kind,
         clients,
