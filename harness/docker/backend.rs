@@ -59,6 +59,33 @@ fn subnet_octet(run_id: &str, attempt: u32) -> u8 {
     (h.wrapping_add(attempt) % 256) as u8
 }
 
+/// Create the run's bridge network on the first free /24 of 10.213.0.0/16 from a hash of
+/// the run id; its third octet.
+fn create_network(run_id: &str, network: &str, labels: &[String]) -> Result<u8, String> {
+    for attempt in 0..256 {
+        let x = subnet_octet(run_id, attempt);
+        let mut args = vec![
+            "network".to_string(),
+            "create".into(),
+            "--driver".into(),
+            "bridge".into(),
+            "--subnet".into(),
+            format!("10.213.{x}.0/24"),
+        ];
+        for l in labels {
+            args.extend(["--label".to_string(), l.clone()]);
+        }
+        args.push(network.to_string());
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        match cli(&a) {
+            Ok(_) => return Ok(x),
+            Err(e) if e.contains("overlap") => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err("no free /24 in 10.213.0.0/16 for the run's network".into())
+}
+
 impl Containers {
     /// Remove dead runs' leftovers, create the run's network, and plan one container per
     /// node. `data(id)` and `journals` are the run's folders (bind-mounted as they are).
@@ -84,32 +111,7 @@ impl Containers {
         }
         let labels = cleanup::labels(run_id, crate::cluster::process::me(), &here);
         let network = format!("rh-{run_id}");
-        let mut octet = None;
-        for attempt in 0..256 {
-            let x = subnet_octet(run_id, attempt);
-            let mut args = vec![
-                "network".to_string(),
-                "create".into(),
-                "--driver".into(),
-                "bridge".into(),
-                "--subnet".into(),
-                format!("10.213.{x}.0/24"),
-            ];
-            for l in &labels {
-                args.extend(["--label".to_string(), l.clone()]);
-            }
-            args.push(network.clone());
-            let a: Vec<&str> = args.iter().map(String::as_str).collect();
-            match cli(&a) {
-                Ok(_) => {
-                    octet = Some(x);
-                    break;
-                }
-                Err(e) if e.contains("overlap") => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        let x = octet.ok_or("no free /24 in 10.213.0.0/16 for the run's network")?;
+        let x = create_network(run_id, &network, &labels)?;
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let ip_of: BTreeMap<u32, Ipv4Addr> = spec
             .nodes
