@@ -1,5 +1,6 @@
 //! The load generator's own ceiling (issue 15 §3): the harness's `set` workload (the very
-//! clients `raft-harness run` starts, `workload::start`) against a stub RaftService whose
+//! clients `raft-harness run` starts, `workload::start`) against a stub RaftService
+//! (`net::testing::StatusServer`) whose
 //! ClientRequest answers APPLIED at once, so a cluster bench that stays well below this
 //! ceiling measures the cluster, not the generator.
 //!
@@ -13,65 +14,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use raft_harness::history::Outcome;
-use raft_harness::proto::raft_service_server::{RaftService, RaftServiceServer};
-use raft_harness::proto::{
-    AppendEntriesRequest, AppendEntriesResponse, ClientRequestMessage, ClientResponseMessage,
-    GetLogRequest, GetLogResponse, GetStatusRequest, GetStatusResponse, Outcome as Wire,
-    RequestVoteRequest, RequestVoteResponse,
-};
+use raft_harness::net::testing::StatusServer;
 use raft_harness::spec::{Workload, WorkloadKind};
 use raft_harness::workload::{self, Recorder};
-use tonic::transport::server::TcpIncoming;
-use tonic::{Request, Response, Status};
 
 const PORT: u16 = 32400;
 const SECS: u64 = 5;
 const CLIENTS: [u32; 4] = [8, 32, 64, 128];
-
-struct AnswersAtOnce;
-
-#[tonic::async_trait]
-impl RaftService for AnswersAtOnce {
-    async fn request_vote(
-        &self,
-        _: Request<RequestVoteRequest>,
-    ) -> Result<Response<RequestVoteResponse>, Status> {
-        Err(Status::unimplemented("stub"))
-    }
-    async fn pre_vote(
-        &self,
-        _: Request<RequestVoteRequest>,
-    ) -> Result<Response<RequestVoteResponse>, Status> {
-        Err(Status::unimplemented("stub"))
-    }
-    async fn append_entries(
-        &self,
-        _: Request<AppendEntriesRequest>,
-    ) -> Result<Response<AppendEntriesResponse>, Status> {
-        Err(Status::unimplemented("stub"))
-    }
-    async fn client_request(
-        &self,
-        _: Request<ClientRequestMessage>,
-    ) -> Result<Response<ClientResponseMessage>, Status> {
-        Ok(Response::new(ClientResponseMessage {
-            success: true,
-            message: "applied".into(),
-            leader_id: 1,
-            outcome: Wire::Applied as i32,
-            ..Default::default()
-        }))
-    }
-    async fn get_status(
-        &self,
-        _: Request<GetStatusRequest>,
-    ) -> Result<Response<GetStatusResponse>, Status> {
-        Err(Status::unimplemented("stub"))
-    }
-    async fn get_log(&self, _: Request<GetLogRequest>) -> Result<Response<GetLogResponse>, Status> {
-        Err(Status::unimplemented("stub"))
-    }
-}
 
 /// Serves the stub on its own thread and runtime until the process ends.
 fn start_stub() -> SocketAddr {
@@ -83,16 +32,12 @@ fn start_stub() -> SocketAddr {
             .build()
             .expect("stub runtime");
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(addr)
+            let stub = StatusServer::bind(1, addr)
                 .await
                 .unwrap_or_else(|e| panic!("cannot bind {addr}: {e}"));
-            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
             ready_tx.send(()).expect("bench waits");
-            tonic::transport::Server::builder()
-                .add_service(RaftServiceServer::new(AnswersAtOnce))
-                .serve_with_incoming(incoming)
-                .await
-                .expect("stub serves");
+            std::future::pending::<()>().await;
+            drop(stub);
         });
     });
     ready_rx.recv().expect("stub started");

@@ -11,6 +11,7 @@ pub mod proto {
     /// Encoded `FileDescriptorSet` of the wire protocol, for compatibility tests.
     pub const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/raft_descriptor.bin"));
 }
+pub mod cancel;
 pub mod check;
 pub mod client;
 pub mod cluster;

@@ -174,53 +174,31 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    // A panic is recorded (the run ends as a harness error whose report says
-    // where); nodes are left to the run's teardown, or to their parent-death
-    // signal if the whole process goes.
+    record_panics();
+    std::process::exit(dispatch(Cli::parse().cmd));
+}
+
+/// A panic is recorded (the run ends as a harness error whose report says
+/// where); nodes are left to the run's teardown, or to their parent-death
+/// signal if the whole process goes.
+fn record_panics() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         run::record_panic(info);
         default_hook(info);
     }));
-    let cli = Cli::parse();
-    let code = match cli.cmd {
-        Cmd::Validate { specs } => match raft_harness::runner::select::files_to_validate(&specs) {
-            Ok(files) => files
-                .iter()
-                .map(|(f, kinds)| validate_or_skip(f, *kinds))
-                .fold(exit::PASS, i32::max),
-            Err(e) => {
-                say(&format!("error: {e}\n"));
-                exit::USAGE
-            }
-        },
-        Cmd::Clean { spec } => match load(&spec) {
-            Ok(s) => {
-                match raft_harness::cluster::cleanup::clean_blocking(&s, &|l| {
-                    say(&format!("{l}\n"))
-                }) {
-                    Ok(()) => {
-                        say(&format!("ports of {} are free\n", spec.display()));
-                        exit::PASS
-                    }
-                    Err(e) => {
-                        say(&format!("error: {e}\n"));
-                        exit::CANNOT_RUN
-                    }
-                }
-            }
-            Err(c) => c,
-        },
+}
+
+/// Run one subcommand; its exit code.
+fn dispatch(cmd: Cmd) -> i32 {
+    match cmd {
+        Cmd::Validate { specs } => validate_all(&specs),
+        Cmd::Clean { spec } => clean(&spec),
         Cmd::Compose {
             spec,
             output,
             port_offset,
-        } => match load(&spec) {
-            Ok(s) => {
-                raft_harness::docker::compose::command(&spec, &s, output.as_deref(), port_offset)
-            }
-            Err(c) => c,
-        },
+        } => compose(&spec, output.as_deref(), port_offset),
         Cmd::Check {
             path,
             lin_timeout_s,
@@ -261,8 +239,74 @@ fn main() {
                 alone,
             }),
         },
+    }
+}
+
+/// `validate SUITE|FOLDER...`: every file, the worst exit code.
+fn validate_all(specs: &[PathBuf]) -> i32 {
+    match raft_harness::runner::select::files_to_validate(specs) {
+        Ok(files) => files
+            .iter()
+            .map(|(f, kinds)| validate_or_skip(f, *kinds))
+            .fold(exit::PASS, i32::max),
+        Err(e) => {
+            say(&format!("error: {e}\n"));
+            exit::USAGE
+        }
+    }
+}
+
+/// `clean SUITE`: end leftovers on the suite's ports (exit 3 if one cannot be ended).
+fn clean(spec: &Path) -> i32 {
+    let s = match load(spec) {
+        Ok(s) => s,
+        Err(c) => return c,
     };
-    std::process::exit(code);
+    match raft_harness::cluster::cleanup::clean_blocking(&s, &|l| say(&format!("{l}\n"))) {
+        Ok(()) => {
+            say(&format!("ports of {} are free\n", spec.display()));
+            exit::PASS
+        }
+        Err(e) => {
+            say(&format!("error: {e}\n"));
+            exit::CANNOT_RUN
+        }
+    }
+}
+
+/// `compose SUITE [-o FILE]`: exit 0 written, 2 an invalid suite or a node with no image
+/// (usage), 3 the file cannot be written.
+fn compose(path: &Path, output: Option<&Path>, port_offset: u16) -> i32 {
+    let spec = match load(path) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let project = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "raft".into());
+    let text = match raft_harness::docker::compose::render(&spec, &project, port_offset) {
+        Ok(t) => t,
+        Err(e) => {
+            say(&format!("error: {}: {e}\n", path.display()));
+            return exit::USAGE;
+        }
+    };
+    let Some(o) = output else {
+        print!("{text}");
+        return exit::PASS;
+    };
+    match std::fs::write(o, text) {
+        Ok(()) => {
+            let n = spec.nodes.len();
+            say(&format!("wrote {} ({n} services)\n", o.display()));
+            exit::PASS
+        }
+        Err(e) => {
+            say(&format!("error: cannot write {}: {e}\n", o.display()));
+            exit::CANNOT_RUN
+        }
+    }
 }
 
 /// `validate SUITE`: print what the suite holds, or its errors (exit 2).
@@ -493,33 +537,12 @@ fn read_input(path: &Path) -> Result<Input, String> {
 
 /// Set `cancel` on the first SIGINT/SIGTERM, from a thread of its own.
 fn cancel_on_signal(cancel: Cancel) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    // Register now, so a signal from here on is never the default (death).
-    let signals = {
-        let _g = rt.enter();
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    let (Ok(mut int), Ok(mut term)) = signals else {
-        return;
-    };
-    std::thread::spawn(move || {
-        rt.block_on(async {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        });
-        say("\ninterrupt: stopping the checks\n");
-        cancel.cancel();
+    let mut first = true;
+    raft_harness::cancel::on_signals(move || {
+        if std::mem::take(&mut first) {
+            say("\ninterrupt: stopping the checks\n");
+            cancel.cancel();
+        }
     });
 }
 

@@ -3,12 +3,26 @@
 //! `check` and `report` read it without depending on `schedule`.
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 /// A fault or other intervention of the schedule, by its name in reports
-/// (`kill`, `net-isolate`, `heal`, `workload-start`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// (`kill`, `net-isolate`, `heal`, `workload-start`, ...). serde and strum spell it
+/// alike (kebab-case): `name`, `Display`, `FromStr` and JSON agree.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum FaultAction {
     WorkloadStart,
     WorkloadStop,
@@ -30,46 +44,9 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
-    /// Every action, in the order of the enum.
-    pub const ALL: [FaultAction; 14] = {
-        use FaultAction::*;
-        [
-            WorkloadStart,
-            WorkloadStop,
-            Heal,
-            Kill,
-            Stop,
-            Pause,
-            Resume,
-            Restart,
-            NetIsolate,
-            NetHalves,
-            NetBridge,
-            NetMajoritiesRing,
-            NetFlaky,
-            NetMsg,
-        ]
-    };
-
     /// The action's name in reports (what serde writes).
     pub fn name(self) -> &'static str {
-        use FaultAction::*;
-        match self {
-            WorkloadStart => "workload-start",
-            WorkloadStop => "workload-stop",
-            Heal => "heal",
-            Kill => "kill",
-            Stop => "stop",
-            Pause => "pause",
-            Resume => "resume",
-            Restart => "restart",
-            NetIsolate => "net-isolate",
-            NetHalves => "net-halves",
-            NetBridge => "net-bridge",
-            NetMajoritiesRing => "net-majorities-ring",
-            NetFlaky => "net-flaky",
-            NetMsg => "net-msg",
-        }
+        self.into()
     }
 
     /// A network shape (`net-*`), not its heal.
@@ -101,22 +78,6 @@ impl FaultAction {
     /// node down, every network shape that cuts links).
     pub fn is_disruptive(self) -> bool {
         self.takes_down() || (self.is_net() && !matches!(self, Self::NetFlaky | Self::NetMsg))
-    }
-}
-
-impl fmt::Display for FaultAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for FaultAction {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| format!("unknown fault action {s:?}"))
     }
 }
 
@@ -203,10 +164,11 @@ pub struct FaultEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn names_round_trip_through_text_and_json() {
-        for a in FaultAction::ALL {
+        for a in FaultAction::iter() {
             let name = a.name();
             assert_eq!(a.to_string(), name);
             assert_eq!(name.parse::<FaultAction>(), Ok(a));
@@ -235,8 +197,7 @@ mod tests {
 
     #[test]
     fn disruptive_faults_are_the_ones_the_metrics_number() {
-        let disruptive: Vec<&str> = FaultAction::ALL
-            .into_iter()
+        let disruptive: Vec<&str> = FaultAction::iter()
             .filter(|a| a.is_disruptive())
             .map(FaultAction::name)
             .collect();

@@ -3,90 +3,31 @@
 //! What the faults did is judged by the receiver's call counter and the caller's result,
 //! not by the link's own trace.
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use raft_harness::net::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
 use raft_harness::net::rpc::RawCodec;
+use raft_harness::net::testing::StatusServer;
 use raft_harness::net::trace::{Fate, Message, TraceSink};
 use raft_harness::net::{LinkFault, Network};
 use raft_harness::proto::raft_service_client::RaftServiceClient;
-use raft_harness::proto::raft_service_server::{RaftService, RaftServiceServer};
 use raft_harness::proto::*;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
 mod support;
 
-/// Answers AppendEntries with success and counts each call it applied.
-struct Counting(Arc<AtomicU64>);
-
-#[tonic::async_trait]
-impl RaftService for Counting {
-    async fn request_vote(
-        &self,
-        _: Request<RequestVoteRequest>,
-    ) -> Result<Response<RequestVoteResponse>, Status> {
-        Err(Status::unimplemented("RequestVote"))
-    }
-    async fn append_entries(
-        &self,
-        r: Request<AppendEntriesRequest>,
-    ) -> Result<Response<AppendEntriesResponse>, Status> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(AppendEntriesResponse {
-            term: r.get_ref().term,
-            success: true,
-            conflict_index: None,
-            conflict_term: None,
-        }))
-    }
-    async fn client_request(
-        &self,
-        _: Request<ClientRequestMessage>,
-    ) -> Result<Response<ClientResponseMessage>, Status> {
-        Err(Status::unimplemented("ClientRequest"))
-    }
-    async fn get_status(
-        &self,
-        _: Request<GetStatusRequest>,
-    ) -> Result<Response<GetStatusResponse>, Status> {
-        Err(Status::unimplemented("GetStatus"))
-    }
-    async fn get_log(&self, _: Request<GetLogRequest>) -> Result<Response<GetLogResponse>, Status> {
-        Err(Status::unimplemented("GetLog"))
-    }
-    async fn pre_vote(
-        &self,
-        _: Request<RequestVoteRequest>,
-    ) -> Result<Response<RequestVoteResponse>, Status> {
-        Err(Status::unimplemented("PreVote"))
-    }
-}
-
 struct Rig {
     net: Network,
-    applied: Arc<AtomicU64>,
     trace: mpsc::Receiver<Message>,
-    server: tokio::task::JoinHandle<()>,
+    /// Node 2: counts the AppendEntries it applied.
+    server: StatusServer,
 }
 
 /// A counting server as node 2 and RPC-aware links between nodes 1 and 2.
 async fn rig() -> Rig {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let applied = Arc::new(AtomicU64::new(0));
-    let svc = RaftServiceServer::new(Counting(applied.clone()));
-    let server = tokio::spawn(async move {
-        let incoming = tonic::transport::server::TcpIncoming::from(listener);
-        let _ = tonic::transport::Server::builder()
-            .add_service(svc)
-            .serve_with_incoming(incoming)
-            .await;
-    });
+    let server = StatusServer::start(2).await.unwrap();
+    let addr = server.addr;
     let unused: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let (tx, trace) = mpsc::channel(1024);
     let net = Network::start_rpc_mesh(
@@ -97,12 +38,7 @@ async fn rig() -> Rig {
     )
     .await
     .unwrap();
-    Rig {
-        net,
-        applied,
-        trace,
-        server,
-    }
+    Rig { net, trace, server }
 }
 
 fn heartbeat(term: i32) -> AppendEntriesRequest {
@@ -137,19 +73,19 @@ fn fault(action: MsgAction, budget: Budget) -> MsgFault {
 }
 
 /// Waits (bounded) until the counter reaches `n`; returns the last value seen.
-async fn until(counter: &AtomicU64, n: u64) -> u64 {
+async fn until(server: &StatusServer, n: u64) -> u64 {
     let end = Instant::now() + Duration::from_secs(20);
-    while counter.load(Ordering::SeqCst) < n && Instant::now() < end {
+    while server.appends() < n && Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    counter.load(Ordering::SeqCst)
+    server.appends()
 }
 
 #[tokio::test]
 async fn a_dropped_reply_times_the_caller_out_while_the_receiver_applied_the_request() {
     let mut r = rig().await;
     assert!(call(&r.net, 1).await.is_ok(), "a healthy link passes");
-    assert_eq!(r.applied.load(Ordering::SeqCst), 1);
+    assert_eq!(r.server.appends(), 1);
     r.net
         .add_msg_fault(fault(MsgAction::DropReply, Budget::Next(1)))
         .unwrap();
@@ -161,20 +97,16 @@ async fn a_dropped_reply_times_the_caller_out_while_the_receiver_applied_the_req
         ),
         "the caller saw its own deadline, got {err:?}"
     );
-    assert_eq!(
-        r.applied.load(Ordering::SeqCst),
-        2,
-        "the receiver applied it"
-    );
+    assert_eq!(r.server.appends(), 2, "the receiver applied it");
     // The budget was one call: the next passes again.
     assert!(call(&r.net, 3).await.is_ok());
-    assert_eq!(r.applied.load(Ordering::SeqCst), 3);
+    assert_eq!(r.server.appends(), 3);
     let fates: Vec<Fate> = std::iter::from_fn(|| r.trace.try_recv().ok())
         .map(|m| m.fate)
         .collect();
     assert!(fates.contains(&Fate::DroppedReply), "{fates:?}");
     r.net.shutdown().await;
-    r.server.abort();
+    r.server.stop().await;
 }
 
 #[tokio::test]
@@ -187,16 +119,16 @@ async fn a_duplicated_append_reaches_the_receiver_twice() {
         ))
         .unwrap();
     assert!(call(&r.net, 1).await.is_ok());
-    assert_eq!(until(&r.applied, 2).await, 2, "the copy arrived too");
+    assert_eq!(until(&r.server, 2).await, 2, "the copy arrived too");
     // A dropped request never reaches it.
     r.net.heal().unwrap();
     r.net
         .add_msg_fault(fault(MsgAction::DropRequest, Budget::Rate(1.0)))
         .unwrap();
     assert!(call(&r.net, 2).await.is_err());
-    assert_eq!(r.applied.load(Ordering::SeqCst), 2);
+    assert_eq!(r.server.appends(), 2);
     r.net.shutdown().await;
-    r.server.abort();
+    r.server.stop().await;
 }
 
 #[tokio::test]
@@ -205,14 +137,14 @@ async fn net_faults_act_per_call_on_rpc_links() {
     r.net.set_link(1, 2, LinkFault::BLACKHOLE).unwrap();
     let err = call(&r.net, 1).await.expect_err("blackholed");
     assert_ne!(err.code(), tonic::Code::Ok);
-    assert_eq!(r.applied.load(Ordering::SeqCst), 0, "nothing delivered");
+    assert_eq!(r.server.appends(), 0, "nothing delivered");
     r.net.set_link(1, 2, LinkFault::REJECT).unwrap();
     let err = call(&r.net, 2).await.expect_err("rejected");
     assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
-    assert_eq!(r.applied.load(Ordering::SeqCst), 0);
+    assert_eq!(r.server.appends(), 0);
     r.net.heal().unwrap();
     assert!(call(&r.net, 3).await.is_ok(), "healed");
-    assert_eq!(r.applied.load(Ordering::SeqCst), 1);
+    assert_eq!(r.server.appends(), 1);
     // Message faults need RPC-aware links: the TCP proxies refuse them.
     let tcp = Network::start_mesh(
         &[
@@ -228,7 +160,7 @@ async fn net_faults_act_per_call_on_rpc_links() {
         .is_err());
     tcp.shutdown().await;
     r.net.shutdown().await;
-    r.server.abort();
+    r.server.stop().await;
 }
 
 /// Answers every call with the exact bytes it received.

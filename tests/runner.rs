@@ -33,13 +33,19 @@ fn small_suite(dir: &Path, name: &str, base_port: u16, kind: &str) -> PathBuf {
     write_suite(dir, name, &text)
 }
 
-/// `dir/suites` with the kinds file and a [`small_suite`] for each (name, base_port, kind).
-fn suite_folder(dir: &Path, suites: &[(&str, u16, &str)]) -> PathBuf {
+/// `dir/suites` with the kinds file and a [`small_suite`] of each name, all on `base_port`
+/// (a name ending in `-fixed` is of the fixed-port kind `rust-fixed`, the others `rust`).
+fn suite_folder(dir: &Path, base_port: u16, names: &[&str]) -> PathBuf {
     let folder = dir.join("suites");
     std::fs::create_dir(&folder).unwrap();
     kinds(&folder);
-    for (name, base_port, kind) in suites {
-        small_suite(&folder, name, *base_port, kind);
+    for name in names {
+        let kind = if name.ends_with("-fixed") {
+            "rust-fixed"
+        } else {
+            "rust"
+        };
+        small_suite(&folder, name, base_port, kind);
     }
     folder
 }
@@ -142,10 +148,7 @@ fn hrefs(html: &str) -> Vec<String> {
 fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     let dir = tempfile::tempdir().unwrap();
     // pass-a and pass-b share their ports: only the isolation lets them run together.
-    let suites = suite_folder(
-        dir.path(),
-        &[("pass-a", 29100, "rust"), ("pass-b", 29100, "rust")],
-    );
+    let suites = suite_folder(dir.path(), 29100, &["pass-a", "pass-b"]);
     stale_suite(&suites, 29110);
     let out = harness(dir.path())
         .args(["run", "suites", "-j", "2", "--offset-step", "200"])
@@ -228,15 +231,7 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
 #[test]
 fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone() {
     let dir = tempfile::tempdir().unwrap();
-    suite_folder(
-        dir.path(),
-        &[
-            ("a", 29200, "rust"),
-            ("b", 29200, "rust"),
-            ("c-fixed", 29200, "rust-fixed"),
-            ("d", 29200, "rust"),
-        ],
-    );
+    suite_folder(dir.path(), 29200, &["a", "b", "c-fixed", "d"]);
     harness(dir.path())
         .args([
             "run",
@@ -295,11 +290,7 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
 #[test]
 fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let suites: Vec<_> = ["p", "q-heavy", "r", "s"]
-        .into_iter()
-        .map(|name| (name, 29440, "rust"))
-        .collect();
-    suite_folder(dir.path(), &suites);
+    suite_folder(dir.path(), 29440, &["p", "q-heavy", "r", "s"]);
     harness(dir.path())
         .args([
             "run",
@@ -335,7 +326,7 @@ fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
 #[test]
 fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = suite_folder(dir.path(), &[("good", 29250, "rust")]);
+    let suites = suite_folder(dir.path(), 29250, &["good"]);
     std::fs::write(suites.join("broken.toml"), "[[node]\nid = 1\n").unwrap();
     // A kind table beside nodes makes a suite, not a kind file: judged as one.
     std::fs::write(
@@ -367,14 +358,7 @@ fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
 #[test]
 fn list_filter_and_keep() {
     let dir = tempfile::tempdir().unwrap();
-    suite_folder(
-        dir.path(),
-        &[
-            ("alpha", 29300, "rust"),
-            ("beta", 29300, "rust"),
-            ("gamma-fixed", 29300, "rust-fixed"),
-        ],
-    );
+    suite_folder(dir.path(), 29300, &["alpha", "beta", "gamma-fixed"]);
     let out = harness(dir.path())
         .args(["run", "suites", "--list"])
         .output()
@@ -448,7 +432,7 @@ fn list_filter_and_keep() {
 #[test]
 fn an_interrupt_reaches_every_running_suite_and_the_runner_names_them() {
     let dir = tempfile::tempdir().unwrap();
-    let suites = suite_folder(dir.path(), &[]);
+    let suites = suite_folder(dir.path(), 0, &[]);
     for (name, port) in [("long-a", 29350), ("long-b", 29360), ("long-c", 29370)] {
         let p = small_suite(&suites, name, port, "rust");
         let t = std::fs::read_to_string(&p)

@@ -13,30 +13,9 @@ use super::*;
 use crate::history::Outcome;
 use crate::net::trace::{Fate, Message, Method, Reply, Request};
 use crate::observe::view::Role;
-use crate::observe::{Entry, StatusExt};
+use crate::observe::Entry;
 
-/// A status sample of `node` answered at `t_us` (sent 100 µs before) in `state` and
-/// `term`; `commit` = the extension fields of a white-box node with that commitIndex.
-pub fn status(node: u32, t_us: u64, state: &str, term: i32, commit: Option<i32>) -> StatusSample {
-    StatusSample {
-        t_us,
-        sent_us: t_us.saturating_sub(100),
-        node,
-        state: state.into(),
-        term,
-        voted_for: -1,
-        leader_id: -1,
-        ext: commit.map(|c| StatusExt {
-            node_id: node as i32,
-            commit_index: c,
-            last_applied: c,
-            last_log_index: c,
-            last_log_term: term,
-            implementation: "test 0".into(),
-            leader_address: String::new(),
-        }),
-    }
-}
+pub use crate::observe::fixtures::status;
 
 /// Entries from (term, command) pairs, indexed from 0.
 pub fn entries(e: &[(i32, &str)]) -> Vec<Entry> {

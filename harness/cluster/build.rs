@@ -7,7 +7,7 @@
 //! run is cancelled, and watched by a [`Watchdog`] that ends its whole group
 //! even if the harness is SIGKILLed.
 use super::process::{self, Launch, Proc};
-use crate::lin::Cancel;
+use crate::cancel::Cancel;
 use crate::spec::Kind;
 use std::hash::Hasher;
 use std::os::fd::OwnedFd;

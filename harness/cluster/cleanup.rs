@@ -176,7 +176,10 @@ pub async fn clean(
         say(line);
     }
     if spec.cluster.backend == crate::spec::Backend::Docker {
-        for line in crate::docker::cleanup::remove_dead(&crate::docker::cleanup::Here::now())? {
+        let dead = tokio::task::spawn_blocking(|| {
+            crate::docker::cleanup::remove_dead(&crate::docker::cleanup::Here::now())
+        });
+        for line in dead.await.map_err(|e| e.to_string())?? {
             say(line);
         }
     }

@@ -38,8 +38,8 @@ impl Cap {
     }
 }
 
-/// Default cap per node: 64 MiB in all (32 MiB head, 32 MiB tail).
-pub const DEFAULT_CAP_BYTES: u64 = 64 << 20;
+/// Default cap per node: 64 MiB in all (32 MiB head, 32 MiB tail); the spec's default.
+pub use crate::spec::DEFAULT_NODE_LOG_CAP_BYTES as DEFAULT_CAP_BYTES;
 
 /// What a finished log says about itself, for the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,7 +4,8 @@ pub mod build;
 pub mod cleanup;
 pub mod logcap;
 pub mod process;
-pub mod template;
+/// The command templates are the spec's (`spec::template`); rendered here.
+pub use crate::spec::template;
 
 use crate::spec::{Kind, NodeSpec, Spec};
 use process::{Launch, Proc, RunState};
@@ -63,95 +64,9 @@ impl Cluster {
         }
         let mut nodes = BTreeMap::new();
         for n in &spec.nodes {
-            let kind = spec.kinds[&n.kind].clone();
-            let data_dir = dirs.data.join(n.id.to_string());
-            std::fs::create_dir_all(&data_dir)?;
-            let journal = kind
-                .writes_journal()
-                .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
-            let mut vars = template::Vars::default();
-            let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            vars.scalars.insert("id", n.id.to_string());
-            vars.scalars.insert("port", n.port.to_string());
-            vars.scalars.insert("host", spec.cluster.host.clone());
-            vars.scalars
-                .insert("data_dir", abs(&data_dir).display().to_string());
-            vars.scalars.insert(
-                "journal",
-                journal
-                    .as_deref()
-                    .map(|j| abs(j).display().to_string())
-                    .unwrap_or_default(),
-            );
-            vars.scalars.insert(
-                "election_timeout_ms",
-                format!("{}-{}", n.timing.election_min_ms, n.timing.election_max_ms),
-            );
-            vars.scalars
-                .insert("heartbeat_ms", n.timing.heartbeat_ms.to_string());
-            vars.scalars
-                .insert("root", abs(&kind.root).display().to_string());
-            let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
-            vars.lists.insert(
-                "peers",
-                peers
-                    .iter()
-                    .map(|p| format!("{}={}", p.id, peer_addr(n.id, p.id)))
-                    .collect(),
-            );
-            vars.lists.insert(
-                "peer_addrs",
-                peers
-                    .iter()
-                    .map(|p| peer_addr(n.id, p.id).to_string())
-                    .collect(),
-            );
-            let mut argv = template::render(&kind.command, &vars);
-            argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
-            let env = kind
-                .env
-                .iter()
-                .chain(n.env.iter())
-                .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
-                .collect();
-            let log = dirs.nodes.join(format!("{}.log", n.id));
-            let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
-                .parse()
-                .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
-            nodes.insert(
-                n.id,
-                NodeHandle {
-                    spec: n.clone(),
-                    launch: Launch {
-                        argv,
-                        env,
-                        cwd: kind.root.clone(),
-                        log: log.clone(),
-                        output: logcap::NodeLog::new(
-                            &log,
-                            logcap::Cap::total(spec.cluster.node_log_cap_bytes),
-                        ),
-                        run_id: run_id.to_string(),
-                        node: n.id,
-                    },
-                    kind,
-                    addr,
-                    journal,
-                    proc: None,
-                    paused: false,
-                    starts: 0,
-                },
-            );
+            nodes.insert(n.id, node_handle(spec, n, dirs, run_id, &peer_addr)?);
         }
-        // The run's claim (cleanup::claim) wrote the state file; keep its fields.
-        let state = match RunState::load(run_id) {
-            Some(s) => s,
-            None => {
-                let s = RunState::new(run_id);
-                s.save().map_err(std::io::Error::other)?;
-                s
-            }
-        };
+        let state = run_state(run_id)?;
         let docker = match spec.cluster.backend {
             crate::spec::Backend::Process => None,
             crate::spec::Backend::Docker => Some(docker_prepare(spec, dirs, run_id, &mut nodes)?),
@@ -234,7 +149,7 @@ impl Cluster {
                 {
                     return Err(self.err(*id, format!("exited before it was ready ({exit})")));
                 }
-                if self.docker.as_mut().is_some_and(|d| !d.is_running(*id)) {
+                if !self.container_up(*id).await {
                     return Err(self.err(*id, "its container exited before it was ready".into()));
                 }
                 if crate::client::status(c, Duration::from_millis(500))
@@ -255,6 +170,16 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Whether node `id`'s container runs (a `docker ps` on the runtime at most every
+    /// 300 ms); always true for the process backend.
+    async fn container_up(&mut self, id: u32) -> bool {
+        let Some(d) = self.docker.as_mut() else {
+            return true;
+        };
+        d.refresh().await;
+        d.is_running(id)
     }
 
     pub fn is_running(&mut self, id: u32) -> bool {
@@ -296,7 +221,7 @@ impl Cluster {
 
     pub async fn kill(&mut self, id: u32) {
         if let Some(d) = self.docker.as_mut() {
-            d.kill(id);
+            d.kill(id).await;
         }
         if let Some(mut p) = self.nodes.get_mut(&id).unwrap().proc.take() {
             p.kill().await;
@@ -310,7 +235,7 @@ impl Cluster {
         let grace = Duration::from_millis(h.kind.stop_grace_ms);
         h.paused = false;
         if let Some(d) = self.docker.as_mut() {
-            return d.stop(id);
+            return d.stop(id).await;
         }
         match h.proc.take() {
             Some(mut p) => p.stop(grace).await,
@@ -356,7 +281,8 @@ impl Cluster {
         }
         let lines = match self.docker.as_mut() {
             Some(d) => {
-                let (docker_ids, lines): (Vec<u32>, Vec<String>) = d.shutdown().into_iter().unzip();
+                let (docker_ids, lines): (Vec<u32>, Vec<String>) =
+                    d.shutdown().await.into_iter().unzip();
                 ids = docker_ids;
                 lines
             }
@@ -386,7 +312,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         // Proc's own Drop kills; this also clears the run's state file.
         if let Some(mut d) = self.docker.take() {
-            d.shutdown();
+            d.shutdown_blocking();
         }
         for h in self.nodes.values_mut() {
             h.proc.take();
@@ -404,6 +330,87 @@ fn loopback(host: &str) -> &str {
         "127.0.0.1"
     } else {
         host
+    }
+}
+
+/// One node's handle: its data dir made, its command and environment rendered.
+fn node_handle(
+    spec: &Spec,
+    n: &NodeSpec,
+    dirs: &Dirs,
+    run_id: &str,
+    peer_addr: &impl Fn(u32, u32) -> SocketAddr,
+) -> std::io::Result<NodeHandle> {
+    let kind = spec.kinds[&n.kind].clone();
+    let data_dir = dirs.data.join(n.id.to_string());
+    std::fs::create_dir_all(&data_dir)?;
+    let journal = kind
+        .writes_journal()
+        .then(|| dirs.journals.join(format!("{}.jsonl", n.id)));
+    let vars = node_vars(spec, n, &kind, &data_dir, journal.as_deref(), peer_addr);
+    let argv = template::command(&kind, n, &vars);
+    let env = kind
+        .env
+        .iter()
+        .chain(n.env.iter())
+        .map(|(k, v)| (k.clone(), template::render_one(v, &vars)))
+        .collect();
+    let log = dirs.nodes.join(format!("{}.log", n.id));
+    let addr: SocketAddr = format!("{}:{}", loopback(&spec.cluster.host), n.port)
+        .parse()
+        .map_err(|e| std::io::Error::other(format!("bad address: {e}")))?;
+    Ok(NodeHandle {
+        spec: n.clone(),
+        launch: Launch {
+            argv,
+            env,
+            cwd: kind.root.clone(),
+            log: log.clone(),
+            output: logcap::NodeLog::new(&log, logcap::Cap::total(spec.cluster.node_log_cap_bytes)),
+            run_id: run_id.to_string(),
+            node: n.id,
+        },
+        kind,
+        addr,
+        journal,
+        proc: None,
+        paused: false,
+        starts: 0,
+    })
+}
+
+/// The template variables of one node's command (docs/kinds.md lists them): paths absolute,
+/// peers where `peer_addr(n, peer)` says.
+fn node_vars(
+    spec: &Spec,
+    n: &NodeSpec,
+    kind: &Kind,
+    data_dir: &Path,
+    journal: Option<&Path>,
+    peer_addr: &impl Fn(u32, u32) -> SocketAddr,
+) -> template::Vars {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let place = template::Place {
+        host: spec.cluster.host.clone(),
+        data_dir: abs(data_dir).display().to_string(),
+        journal: journal
+            .map(|j| abs(j).display().to_string())
+            .unwrap_or_default(),
+        root: abs(&kind.root).display().to_string(),
+    };
+    let peer = |p: &NodeSpec| peer_addr(n.id, p.id).to_string();
+    template::node_vars(n, &spec.nodes, place, &peer)
+}
+
+/// The run's state file: the claim (cleanup::claim) wrote it; keep its fields.
+fn run_state(run_id: &str) -> std::io::Result<RunState> {
+    match RunState::load(run_id) {
+        Some(s) => Ok(s),
+        None => {
+            let s = RunState::new(run_id);
+            s.save().map_err(std::io::Error::other)?;
+            Ok(s)
+        }
     }
 }
 

@@ -12,10 +12,10 @@
 //! absolute paths, so observation reads journals as it does for processes. Node output comes
 //! from `docker logs -f` into the node's capped log.
 use super::cleanup::{self, Here};
-use super::{cli, compose, netfilter, LABEL_NODE};
+use super::{cli, cli_async, compose, netfilter, off_runtime, LABEL_NODE};
 use crate::cluster::logcap::{self, NodeLog};
 use crate::net::LinkFault;
-use crate::spec::{NodeSpec, Spec};
+use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
@@ -59,10 +59,47 @@ fn subnet_octet(run_id: &str, attempt: u32) -> u8 {
     (h.wrapping_add(attempt) % 256) as u8
 }
 
+/// Create the run's bridge network on the first free /24 of 10.213.0.0/16 from a hash of
+/// the run id; its third octet.
+fn create_network(run_id: &str, network: &str, labels: &[String]) -> Result<u8, String> {
+    for attempt in 0..256 {
+        let x = subnet_octet(run_id, attempt);
+        let mut args = vec![
+            "network".to_string(),
+            "create".into(),
+            "--driver".into(),
+            "bridge".into(),
+            "--subnet".into(),
+            format!("10.213.{x}.0/24"),
+        ];
+        for l in labels {
+            args.extend(["--label".to_string(), l.clone()]);
+        }
+        args.push(network.to_string());
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        match cli(&a) {
+            Ok(_) => return Ok(x),
+            Err(e) if e.contains("overlap") => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err("no free /24 in 10.213.0.0/16 for the run's network".into())
+}
+
 impl Containers {
     /// Remove dead runs' leftovers, create the run's network, and plan one container per
     /// node. `data(id)` and `journals` are the run's folders (bind-mounted as they are).
+    /// Engine calls run through [`off_runtime`].
     pub fn prepare(
+        spec: &Spec,
+        run_id: &str,
+        data: &dyn Fn(u32) -> std::path::PathBuf,
+        journals: &Path,
+    ) -> Result<Containers, String> {
+        off_runtime(|| Containers::prepare_now(spec, run_id, data, journals))
+    }
+
+    fn prepare_now(
         spec: &Spec,
         run_id: &str,
         data: &dyn Fn(u32) -> std::path::PathBuf,
@@ -74,32 +111,7 @@ impl Containers {
         }
         let labels = cleanup::labels(run_id, crate::cluster::process::me(), &here);
         let network = format!("rh-{run_id}");
-        let mut octet = None;
-        for attempt in 0..256 {
-            let x = subnet_octet(run_id, attempt);
-            let mut args = vec![
-                "network".to_string(),
-                "create".into(),
-                "--driver".into(),
-                "bridge".into(),
-                "--subnet".into(),
-                format!("10.213.{x}.0/24"),
-            ];
-            for l in &labels {
-                args.extend(["--label".to_string(), l.clone()]);
-            }
-            args.push(network.clone());
-            let a: Vec<&str> = args.iter().map(String::as_str).collect();
-            match cli(&a) {
-                Ok(_) => {
-                    octet = Some(x);
-                    break;
-                }
-                Err(e) if e.contains("overlap") => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        let x = octet.ok_or("no free /24 in 10.213.0.0/16 for the run's network")?;
+        let x = create_network(run_id, &network, &labels)?;
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let ip_of: BTreeMap<u32, Ipv4Addr> = spec
             .nodes
@@ -114,7 +126,8 @@ impl Containers {
             let data_dir = abs(&data(n.id)).display().to_string();
             let jdir = abs(journals).display().to_string();
             let journal = format!("{jdir}/{}.jsonl", n.id);
-            let argv = argv(spec, n, &data_dir, &journal, &|id| ip_of[&id].to_string());
+            let peer_host = |id: u32| ip_of[&id].to_string();
+            let argv = compose::container_argv(spec, n, &data_dir, &journal, &peer_host);
             let env = kind.env.iter().chain(n.env.iter()).cloned().collect();
             nodes.insert(
                 n.id,
@@ -155,8 +168,12 @@ impl Containers {
     }
 
     /// Start the node: `docker run -d` the first time, `docker start` after; then follow
-    /// its output into `log` and restore its packet filter.
+    /// its output into `log` and restore its packet filter. Through [`off_runtime`].
     pub fn start(&mut self, id: u32, log: &NodeLog) -> Result<(), String> {
+        off_runtime(|| self.start_now(id, log))
+    }
+
+    fn start_now(&mut self, id: u32, log: &NodeLog) -> Result<(), String> {
         let n = self.nodes.get_mut(&id).expect("known node");
         let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         let _ = log.note(&format!(
@@ -216,21 +233,49 @@ impl Containers {
             .map_err(|e| format!("container {}: bad pid: {e}", n.name))
     }
 
-    /// Which nodes' containers run now: one `docker ps` for all, at most every 300 ms.
+    /// Which nodes' containers run now: one `docker ps` for all (through [`off_runtime`]),
+    /// at most every 300 ms.
     pub fn running(&mut self) -> &BTreeMap<u32, bool> {
-        if self.running.0.elapsed() >= Duration::from_millis(300) {
-            let filter = format!("label={}={}", super::LABEL_RUN, self.run_id);
-            let fmt = format!("{{{{.Label \"{LABEL_NODE}\"}}}}");
-            if let Ok(out) = cli(&["ps", "--filter", &filter, "--format", &fmt]) {
-                let up: Vec<u32> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
-                for (id, n) in &self.nodes {
-                    let _ = n;
-                    self.running.1.insert(*id, up.contains(id));
-                }
-                self.running.0 = Instant::now();
-            }
+        if let Some(args) = self.ps_due() {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = off_runtime(|| cli(&a));
+            self.note_ps(out);
         }
         &self.running.1
+    }
+
+    /// [`Containers::running`] on the runtime (`tokio::process`), for async callers.
+    pub async fn refresh(&mut self) {
+        if let Some(args) = self.ps_due() {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = cli_async(&a).await;
+            self.note_ps(out);
+        }
+    }
+
+    /// The `docker ps` listing the run's running nodes, if the last one is 300 ms old.
+    fn ps_due(&self) -> Option<[String; 5]> {
+        (self.running.0.elapsed() >= Duration::from_millis(300)).then(|| {
+            let filter = format!("label={}={}", super::LABEL_RUN, self.run_id);
+            let fmt = format!("{{{{.Label \"{LABEL_NODE}\"}}}}");
+            [
+                "ps".into(),
+                "--filter".into(),
+                filter,
+                "--format".into(),
+                fmt,
+            ]
+        })
+    }
+
+    /// Take a `docker ps` answer (one node id a line); a failed call changes nothing.
+    fn note_ps(&mut self, out: Result<String, String>) {
+        let Ok(out) = out else { return };
+        let up: Vec<u32> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        for id in self.nodes.keys() {
+            self.running.1.insert(*id, up.contains(id));
+        }
+        self.running.0 = Instant::now();
     }
 
     pub fn is_running(&mut self, id: u32) -> bool {
@@ -256,35 +301,43 @@ impl Containers {
         out
     }
 
-    pub fn kill(&mut self, id: u32) -> String {
+    pub async fn kill(&mut self, id: u32) -> String {
         self.ended(id);
         let name = self.nodes[&id].name.clone();
-        match cli(&["kill", "-s", "KILL", &name]) {
+        match cli_async(&["kill", "-s", "KILL", &name]).await {
             Ok(_) => "killed (docker kill -s KILL)".into(),
             Err(e) => e,
         }
     }
 
-    pub fn stop(&mut self, id: u32) -> String {
+    /// `docker stop -t GRACE`: SIGTERM, the grace in whole seconds, then SIGKILL.
+    pub async fn stop(&mut self, id: u32) -> String {
         self.ended(id);
         let n = &self.nodes[&id];
         let t = n.grace_s.to_string();
-        match cli(&["stop", "-t", &t, &n.name]) {
+        match cli_async(&["stop", "-t", &t, &n.name]).await {
             Ok(_) => format!("stopped (docker stop -t {t})"),
             Err(e) => e,
         }
     }
 
+    /// `docker pause` (the cgroup freezer), through [`off_runtime`].
     pub fn pause(&mut self, id: u32) -> Result<(), String> {
-        cli(&["pause", &self.nodes[&id].name]).map(|_| ())
+        off_runtime(|| cli(&["pause", &self.nodes[&id].name]).map(|_| ()))
     }
 
+    /// `docker unpause`, through [`off_runtime`].
     pub fn resume(&mut self, id: u32) -> Result<(), String> {
-        cli(&["unpause", &self.nodes[&id].name]).map(|_| ())
+        off_runtime(|| cli(&["unpause", &self.nodes[&id].name]).map(|_| ()))
     }
 
     /// Make every running node's packet filter match `faults` (every directed link's fault).
+    /// Engine calls and `iptables-restore` run through [`off_runtime`].
     pub fn sync_links(&mut self, faults: &[((u32, u32), LinkFault)]) -> Result<(), String> {
+        off_runtime(|| self.sync_links_now(faults))
+    }
+
+    fn sync_links_now(&mut self, faults: &[((u32, u32), LinkFault)]) -> Result<(), String> {
         let want = netfilter::rules(faults, &|id| self.peer_addr(id))?;
         let ids: Vec<u32> = self.nodes.keys().copied().collect();
         for id in ids {
@@ -297,30 +350,62 @@ impl Containers {
         Ok(())
     }
 
-    /// Remove every container (with its anonymous volumes) and the network. One line per node.
-    pub fn shutdown(&mut self) -> Vec<(u32, String)> {
+    /// Remove every container (with its anonymous volumes) and the network. One line per
+    /// node. The engine calls run on the runtime (`tokio::process`).
+    pub async fn shutdown(&mut self) -> Vec<(u32, String)> {
+        let mut results = Vec::new();
+        for call in self.teardown_calls() {
+            let a: Vec<&str> = call.iter().map(String::as_str).collect();
+            results.push(cli_async(&a).await);
+        }
+        self.torn_down(results)
+    }
+
+    /// [`Containers::shutdown`] on the calling thread, for `Drop`.
+    pub fn shutdown_blocking(&mut self) -> Vec<(u32, String)> {
+        let results = off_runtime(|| {
+            let calls = self.teardown_calls();
+            let args = calls
+                .iter()
+                .map(|c| c.iter().map(String::as_str).collect::<Vec<_>>());
+            args.map(|a| cli(&a)).collect()
+        });
+        self.torn_down(results)
+    }
+
+    /// The teardown's engine calls, in order: with containers made, `stop -t GRACE` (all
+    /// at once: SIGTERM, the longest grace, then SIGKILL) and `rm -f -v`; then `network rm`.
+    fn teardown_calls(&self) -> Vec<Vec<String>> {
         let names: Vec<String> = self
             .nodes
             .values()
             .filter(|n| n.created)
             .map(|n| n.name.clone())
             .collect();
-        let mut lines = Vec::new();
+        let mut calls = Vec::new();
         if !names.is_empty() {
-            // All nodes at once: SIGTERM, the longest grace, then SIGKILL.
-            let t = self
-                .nodes
-                .values()
-                .map(|n| n.grace_s)
-                .max()
-                .unwrap_or(0)
-                .to_string();
-            let mut stop = vec!["stop", "-t", &t];
-            stop.extend(names.iter().map(String::as_str));
-            let stopped = cli(&stop);
-            let mut rm = vec!["rm", "-f", "-v"];
-            rm.extend(names.iter().map(String::as_str));
-            let removed = cli(&rm);
+            let t = self.longest_grace_s().to_string();
+            let stop = ["stop", "-t", &t].map(String::from).into_iter();
+            calls.push(stop.chain(names.iter().cloned()).collect());
+            let rm = ["rm", "-f", "-v"].map(String::from).into_iter();
+            calls.push(rm.chain(names.iter().cloned()).collect());
+        }
+        calls.push(["network", "rm", &self.network].map(String::from).to_vec());
+        calls
+    }
+
+    fn longest_grace_s(&self) -> u64 {
+        self.nodes.values().map(|n| n.grace_s).max().unwrap_or(0)
+    }
+
+    /// Read the results of [`Containers::teardown_calls`] (the same order): one line per
+    /// node made; end the log followers; warn if the network stays.
+    fn torn_down(&mut self, results: Vec<Result<String, String>>) -> Vec<(u32, String)> {
+        let mut results = results.into_iter();
+        let mut lines = Vec::new();
+        if self.nodes.values().any(|n| n.created) {
+            let (stopped, removed) = (results.next().unwrap(), results.next().unwrap());
+            let t = self.longest_grace_s();
             for (id, n) in self.nodes.iter().filter(|(_, n)| n.created) {
                 let l = match (&stopped, &removed) {
                     (_, Err(e)) => format!("container {} not removed: {e}", n.name),
@@ -337,7 +422,7 @@ impl Containers {
                 let _ = f.wait();
             }
         }
-        if let Err(e) = cli(&["network", "rm", &self.network]) {
+        if let Some(Err(e)) = results.next() {
             if !e.contains("No such network") && !e.contains("not found") {
                 tracing::warn!("{e}");
             }
@@ -349,7 +434,7 @@ impl Containers {
 impl Drop for Containers {
     fn drop(&mut self) {
         if self.nodes.values().any(|n| n.created) {
-            self.shutdown();
+            self.shutdown_blocking();
         }
     }
 }
@@ -367,14 +452,4 @@ fn follow(name: &str, since: &str, log: &NodeLog, id: u32) -> std::io::Result<Ch
     drop(cmd);
     log.copy_from(read_end, id)?;
     Ok(child)
-}
-
-fn argv(
-    spec: &Spec,
-    n: &NodeSpec,
-    data_dir: &str,
-    journal: &str,
-    peer_host: &dyn Fn(u32) -> String,
-) -> Vec<String> {
-    compose::container_argv(spec, n, data_dir, journal, peer_host)
 }

@@ -8,7 +8,7 @@
 //! 0.0.0.0`, peers addressed by service name (`node2:15101`) on the file's own bridge
 //! network, a named volume at `/data` for its data dir (and journal), and its port published
 //! on `127.0.0.1` only.
-use crate::cluster::template::{self, Vars};
+use crate::spec::template;
 use crate::spec::{NodeSpec, Spec};
 use std::fmt::Write as _;
 
@@ -41,41 +41,19 @@ pub fn container_argv(
     peer_host: &dyn Fn(u32) -> String,
 ) -> Vec<String> {
     let kind = &spec.kinds[&n.kind];
-    let mut vars = Vars::default();
-    let journal = if kind.writes_journal() {
-        journal.to_string()
-    } else {
-        String::new()
+    let place = template::Place {
+        host: "0.0.0.0".to_string(),
+        data_dir: data_dir.to_string(),
+        journal: if kind.writes_journal() {
+            journal.to_string()
+        } else {
+            String::new()
+        },
+        root: super::WORKDIR.to_string(),
     };
-    for (k, v) in [
-        ("id", n.id.to_string()),
-        ("port", n.port.to_string()),
-        ("host", "0.0.0.0".to_string()),
-        ("data_dir", data_dir.to_string()),
-        ("journal", journal),
-        (
-            "election_timeout_ms",
-            format!("{}-{}", n.timing.election_min_ms, n.timing.election_max_ms),
-        ),
-        ("heartbeat_ms", n.timing.heartbeat_ms.to_string()),
-        ("root", super::WORKDIR.to_string()),
-    ] {
-        vars.scalars.insert(k, v);
-    }
-    let peers: Vec<&NodeSpec> = spec.nodes.iter().filter(|p| p.id != n.id).collect();
-    let addr = |p: &NodeSpec| format!("{}:{}", peer_host(p.id), p.port);
-    vars.lists.insert(
-        "peers",
-        peers
-            .iter()
-            .map(|p| format!("{}={}", p.id, addr(p)))
-            .collect(),
-    );
-    vars.lists
-        .insert("peer_addrs", peers.iter().map(|p| addr(p)).collect());
-    let mut argv = template::render(&kind.command, &vars);
-    argv.extend(n.args.iter().map(|a| template::render_one(a, &vars)));
-    argv
+    let peer = |p: &NodeSpec| format!("{}:{}", peer_host(p.id), p.port);
+    let vars = template::node_vars(n, &spec.nodes, place, &peer);
+    template::command(kind, n, &vars)
 }
 
 fn q(s: &str) -> String {
@@ -136,46 +114,4 @@ pub fn render(spec: &Spec, project: &str, port_offset: u16) -> Result<String, Co
         let _ = writeln!(out, "  {}-data: {{}}", service(n.id));
     }
     Ok(out)
-}
-
-/// `raft-harness compose SUITE [-o FILE]`: exit 0 written, 2 a node has no image (usage),
-/// 3 the file cannot be written.
-pub fn command(
-    path: &std::path::Path,
-    spec: &Spec,
-    output: Option<&std::path::Path>,
-    port_offset: u16,
-) -> i32 {
-    use crate::report::{exit, say};
-    let project = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "raft".into());
-    let text = match render(spec, &project, port_offset) {
-        Ok(t) => t,
-        Err(e) => {
-            say(&format!("error: {}: {e}\n", path.display()));
-            return exit::USAGE;
-        }
-    };
-    match output {
-        None => {
-            print!("{text}");
-            exit::PASS
-        }
-        Some(o) => match std::fs::write(o, text) {
-            Ok(()) => {
-                say(&format!(
-                    "wrote {} ({} services)\n",
-                    o.display(),
-                    spec.nodes.len()
-                ));
-                exit::PASS
-            }
-            Err(e) => {
-                say(&format!("error: cannot write {}: {e}\n", o.display()));
-                exit::CANNOT_RUN
-            }
-        },
-    }
 }

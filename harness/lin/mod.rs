@@ -123,42 +123,8 @@ pub struct Limits {
     pub cancel: Option<Cancel>,
 }
 
-/// A flag that ends running searches (and whatever else polls it) when set.
-///
-/// Copyable so that [`Limits`] stays `Copy`: it points at a flag that lives
-/// as long as the process (one small allocation per [`Cancel::new`], never
-/// freed; a run makes one).
-#[derive(Debug, Clone, Copy)]
-pub struct Cancel(&'static AtomicBool);
-
-impl Cancel {
-    /// A new flag, not set.
-    pub fn new() -> Self {
-        Cancel(Box::leak(Box::new(AtomicBool::new(false))))
-    }
-    /// Ask everything polling this flag to stop.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    /// Whether [`Cancel::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Default for Cancel {
-    fn default() -> Self {
-        Cancel::new()
-    }
-}
-
-/// Two handles are equal when they share one flag.
-impl PartialEq for Cancel {
-    fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(self.0, other.0)
-    }
-}
-impl Eq for Cancel {}
+/// Defined low in the pipeline (the cluster's builds poll it too); kept here by name.
+pub use crate::cancel::Cancel;
 
 impl Default for Limits {
     fn default() -> Self {

@@ -282,7 +282,21 @@ fn deadline(meta: &tonic::metadata::MetadataMap) -> Option<Duration> {
     })
 }
 
+/// The fate of a call that never reaches the receiver: the link's mode, a loss draw, or a
+/// `drop-request` rule; `None` lets it through.
+fn held_fate(mode: LinkMode, lost: bool, action: Option<MsgAction>) -> Option<Fate> {
+    match (mode, lost, action) {
+        (LinkMode::Reject, _, _) => Some(Fate::Rejected),
+        (LinkMode::Blackhole, _, _) => Some(Fate::Blackholed),
+        (_, true, _) => Some(Fate::Lost),
+        (_, _, Some(MsgAction::DropRequest)) => Some(Fate::DroppedRequest),
+        _ => None,
+    }
+}
+
 impl RpcLink {
+    /// One forwarded call: record it as `m`, then hold, delay, reorder, duplicate or drop
+    /// it as the link's fault and the message rules say.
     async fn handle(
         self: Arc<Self>,
         path: String,
@@ -293,42 +307,10 @@ impl RpcLink {
         let method = Method::from_path(&path);
         let timeout = deadline(request.metadata());
         let (meta, _, body) = request.into_parts();
-        let mut m = Message {
-            id: self.shared.next_id.fetch_add(1, Ordering::Relaxed),
-            from: self.link.0,
-            to: self.link.1,
-            method,
-            path: (method == Method::Other).then(|| path.clone()),
-            req: decode_request(method, &body),
-            reply: None,
-            error: None,
-            sent_us: self.shared.now_us(),
-            delivered_us: None,
-            replied_us: None,
-            fate: Fate::Pass,
-            delay_ms: 0,
-            rule: None,
-        };
+        let mut m = self.message(method, &path, &body);
         let fault = *self.fault.borrow();
-        let (lost, mut delay_ms, rule) = {
-            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-            let lost = fault.loss_rate > 0.0 && rng.random_bool(fault.loss_rate);
-            let delay_ms = link_delay(&fault, &mut rng);
-            let rule = self
-                .shared
-                .pick(self.link, method, m.req.as_ref(), &mut rng);
-            (lost, delay_ms, rule)
-        };
-        m.rule = rule.map(|r| r.0);
-        let action = rule.map(|r| r.1);
-        let held = match (fault.mode, lost, action) {
-            (LinkMode::Reject, _, _) => Some(Fate::Rejected),
-            (LinkMode::Blackhole, _, _) => Some(Fate::Blackholed),
-            (_, true, _) => Some(Fate::Lost),
-            (_, _, Some(MsgAction::DropRequest)) => Some(Fate::DroppedRequest),
-            _ => None,
-        };
-        if let Some(fate) = held {
+        let (lost, delay_ms, action) = self.draw(&fault, &mut m);
+        if let Some(fate) = held_fate(fault.mode, lost, action) {
             m.fate = fate;
             m.error = Some(format!("{:?}", Code::Unavailable));
             self.record(m).await;
@@ -340,6 +322,64 @@ impl RpcLink {
                 self.link.0, self.link.1
             )));
         }
+        self.delay(&mut m, delay_ms, action).await;
+        let reply = self
+            .deliver(&mut m, &path, &meta, body.clone(), timeout, start)
+            .await;
+        match action {
+            Some(MsgAction::Duplicate { after_ms }) => {
+                self.duplicate(&m, path, meta, body, after_ms)
+            }
+            Some(MsgAction::DropReply) => {
+                m.fate = Fate::DroppedReply;
+                self.record(m).await;
+                self.hold(timeout, start, &mut caller_gone).await;
+                return Err(Status::deadline_exceeded("reply dropped by the harness"));
+            }
+            _ => {}
+        }
+        self.record(m).await;
+        reply
+    }
+
+    /// The trace record of a call just received on this link (it passes until told otherwise).
+    fn message(&self, method: Method, path: &str, body: &Bytes) -> Message {
+        Message {
+            id: self.shared.next_id.fetch_add(1, Ordering::Relaxed),
+            from: self.link.0,
+            to: self.link.1,
+            method,
+            path: (method == Method::Other).then(|| path.to_string()),
+            req: decode_request(method, body),
+            reply: None,
+            error: None,
+            sent_us: self.shared.now_us(),
+            delivered_us: None,
+            replied_us: None,
+            fate: Fate::Pass,
+            delay_ms: 0,
+            rule: None,
+        }
+    }
+
+    /// The seeded draws for one call, in a fixed order (loss, link delay, rule): whether it
+    /// is lost, the link's delay in ms, and the message rule's action (its id goes in `m`).
+    /// A `delay` rule's own draw comes later, in [`RpcLink::delay`].
+    fn draw(&self, fault: &LinkFault, m: &mut Message) -> (bool, u64, Option<MsgAction>) {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        let lost = fault.loss_rate > 0.0 && rng.random_bool(fault.loss_rate);
+        let delay_ms = link_delay(fault, &mut rng);
+        let rule = self
+            .shared
+            .pick(self.link, m.method, m.req.as_ref(), &mut rng);
+        m.rule = rule.map(|r| r.0);
+        (lost, delay_ms, rule.map(|r| r.1))
+    }
+
+    /// Wait before delivering: the link's delay plus a `delay` rule's (drawn here, only for
+    /// calls that are delivered), then (`reorder`) until a later call on this link is
+    /// delivered or `max_hold_ms` passes. The time held goes in `m.delay_ms`.
+    async fn delay(&self, m: &mut Message, mut delay_ms: u64, action: Option<MsgAction>) {
         if let Some(MsgAction::Delay { min_ms, max_ms }) = action {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             delay_ms += rng.random_range(min_ms..=max_ms);
@@ -361,23 +401,6 @@ impl RpcLink {
             }
             m.delay_ms += held_from.elapsed().as_millis() as u64;
         }
-        let reply = self
-            .deliver(&mut m, &path, &meta, body.clone(), timeout, start)
-            .await;
-        match action {
-            Some(MsgAction::Duplicate { after_ms }) => {
-                self.duplicate(&m, path, meta, body, after_ms)
-            }
-            Some(MsgAction::DropReply) => {
-                m.fate = Fate::DroppedReply;
-                self.record(m).await;
-                self.hold(timeout, start, &mut caller_gone).await;
-                return Err(Status::deadline_exceeded("reply dropped by the harness"));
-            }
-            _ => {}
-        }
-        self.record(m).await;
-        reply
     }
 
     /// Forwards the bytes to the receiver; fills delivery and reply fields of `m`.

@@ -1,5 +1,7 @@
-//! A tiny in-process RaftService for proxy tests and benchmarks: GetStatus answers a fixed
-//! status and counts its calls; every other method is Unimplemented.
+//! A tiny in-process RaftService for proxy and link tests and benchmarks: GetStatus answers a
+//! fixed status, AppendEntries succeeds in the caller's term, ClientRequest is APPLIED at once;
+//! GetStatus and AppendEntries calls are counted. RequestVote, PreVote and GetLog are
+//! Unimplemented.
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,27 +15,40 @@ use tonic::{Request, Response, Status};
 use crate::proto::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::{
     AppendEntriesRequest, AppendEntriesResponse, ClientRequestMessage, ClientResponseMessage,
-    GetLogRequest, GetLogResponse, GetStatusRequest, GetStatusResponse, RequestVoteRequest,
-    RequestVoteResponse,
+    GetLogRequest, GetLogResponse, GetStatusRequest, GetStatusResponse, Outcome as Wire,
+    RequestVoteRequest, RequestVoteResponse,
 };
 
-/// A running status server on `127.0.0.1:<ephemeral>`. Stops on [`StatusServer::stop`] or drop.
+/// A running stub node. Stops on [`StatusServer::stop`] or drop.
 pub struct StatusServer {
     pub addr: SocketAddr,
-    calls: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
+/// Calls answered so far, by method.
+#[derive(Default)]
+struct Counts {
+    status: AtomicU64,
+    appends: AtomicU64,
+}
+
 impl StatusServer {
-    /// Starts a server whose GetStatus reports `node_id` as a Leader in term 1.
+    /// Starts a server on `127.0.0.1:<ephemeral>` whose GetStatus reports `node_id` as a
+    /// Leader in term 1.
     pub async fn start(node_id: i32) -> std::io::Result<StatusServer> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::bind(node_id, (Ipv4Addr::LOCALHOST, 0).into()).await
+    }
+
+    /// [`StatusServer::start`] on `addr`, on the current runtime.
+    pub async fn bind(node_id: i32, addr: SocketAddr) -> std::io::Result<StatusServer> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let calls = Arc::new(AtomicU64::new(0));
-        let service = RaftServiceServer::new(FixedStatus {
+        let counts = Arc::new(Counts::default());
+        let service = RaftServiceServer::new(Stub {
             node_id,
-            calls: calls.clone(),
+            counts: counts.clone(),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -50,7 +65,7 @@ impl StatusServer {
         });
         Ok(StatusServer {
             addr,
-            calls,
+            counts,
             stop: Some(stop),
             task,
         })
@@ -58,7 +73,12 @@ impl StatusServer {
 
     /// GetStatus calls answered so far.
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
+        self.counts.status.load(Ordering::SeqCst)
+    }
+
+    /// AppendEntries calls answered (applied) so far.
+    pub fn appends(&self) -> u64 {
+        self.counts.appends.load(Ordering::SeqCst)
     }
 
     /// Stops the server and waits for it.
@@ -76,13 +96,13 @@ impl Drop for StatusServer {
     }
 }
 
-struct FixedStatus {
+struct Stub {
     node_id: i32,
-    calls: Arc<AtomicU64>,
+    counts: Arc<Counts>,
 }
 
 #[tonic::async_trait]
-impl RaftService for FixedStatus {
+impl RaftService for Stub {
     async fn request_vote(
         &self,
         _: Request<RequestVoteRequest>,
@@ -92,23 +112,35 @@ impl RaftService for FixedStatus {
 
     async fn append_entries(
         &self,
-        _: Request<AppendEntriesRequest>,
+        r: Request<AppendEntriesRequest>,
     ) -> Result<Response<AppendEntriesResponse>, Status> {
-        Err(Status::unimplemented("AppendEntries"))
+        self.counts.appends.fetch_add(1, Ordering::SeqCst);
+        Ok(Response::new(AppendEntriesResponse {
+            term: r.get_ref().term,
+            success: true,
+            conflict_index: None,
+            conflict_term: None,
+        }))
     }
 
     async fn client_request(
         &self,
         _: Request<ClientRequestMessage>,
     ) -> Result<Response<ClientResponseMessage>, Status> {
-        Err(Status::unimplemented("ClientRequest"))
+        Ok(Response::new(ClientResponseMessage {
+            success: true,
+            message: "applied".into(),
+            leader_id: self.node_id,
+            outcome: Wire::Applied as i32,
+            ..Default::default()
+        }))
     }
 
     async fn get_status(
         &self,
         _: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.counts.status.fetch_add(1, Ordering::SeqCst);
         Ok(Response::new(GetStatusResponse {
             state: "Leader".to_string(),
             current_term: 1,

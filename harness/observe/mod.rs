@@ -3,6 +3,8 @@
 //! One polling task per node, so a paused or dead node never delays the
 //! samples of the others. Everything observed is kept as plain records with
 //! times relative to the start of the run (µs), for the checkers and reports.
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod journal;
 pub mod logcache;
 pub mod view;

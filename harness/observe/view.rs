@@ -328,7 +328,7 @@ pub fn leader_terms(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::fixtures::status;
+    use crate::observe::fixtures::status;
 
     fn st(node: u32, t: u64, state: &str, term: i32, leader: i32) -> StatusSample {
         let mut s = status(node, t, state, term, None);
@@ -348,15 +348,23 @@ mod tests {
 
     const NOW: u64 = 9_900_000;
 
+    /// Samples of nodes 1, 2, … answered at [`NOW`]: (role, term, leader_id) each.
+    fn at_now(rows: &[(&str, i32, i32)]) -> Vec<StatusSample> {
+        let numbered = rows.iter().zip(1..);
+        numbered
+            .map(|(&(role, term, leader), node)| st(node, NOW, role, term, leader))
+            .collect()
+    }
+
     #[test]
     fn a_cut_off_node_with_a_higher_term_is_not_the_leader() {
-        let s = vec![
-            st(1, NOW, "Leader", 3, 1),
-            st(2, NOW, "Follower", 3, 1),
-            st(3, NOW, "Follower", 3, 1),
-            st(4, NOW, "Candidate", 9, -1),
-            st(5, NOW, "Follower", 3, 1),
-        ];
+        let s = at_now(&[
+            ("Leader", 3, 1),
+            ("Follower", 3, 1),
+            ("Follower", 3, 1),
+            ("Candidate", 9, -1),
+            ("Follower", 3, 1),
+        ]);
         let down = BTreeSet::new();
         let v = view(&s, &down, 5);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(1));
@@ -367,13 +375,13 @@ mod tests {
     #[test]
     fn a_cut_off_leader_of_an_old_term_is_not_the_leader_the_new_one_is() {
         // Node 1 led term 3 and was cut off; 2..5 elected node 2 in term 4.
-        let s = vec![
-            st(1, NOW, "Leader", 3, 1),
-            st(2, NOW, "Leader", 4, 2),
-            st(3, NOW, "Follower", 4, 2),
-            st(4, NOW, "Follower", 4, 2),
-            st(5, NOW, "Follower", 4, -1),
-        ];
+        let s = at_now(&[
+            ("Leader", 3, 1),
+            ("Leader", 4, 2),
+            ("Follower", 4, 2),
+            ("Follower", 4, 2),
+            ("Follower", 4, -1),
+        ]);
         let down = BTreeSet::new();
         let v = view(&s, &down, 5);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(2));
@@ -382,13 +390,13 @@ mod tests {
 
     #[test]
     fn two_leaders_and_no_majority_for_either_means_no_leader() {
-        let s = vec![
-            st(1, NOW, "Leader", 3, 1),
-            st(2, NOW, "Follower", 3, 1),
-            st(3, NOW, "Leader", 4, 3),
-            st(4, NOW, "Follower", 4, 3),
-            st(5, NOW, "Candidate", 5, -1),
-        ];
+        let s = at_now(&[
+            ("Leader", 3, 1),
+            ("Follower", 3, 1),
+            ("Leader", 4, 3),
+            ("Follower", 4, 3),
+            ("Candidate", 5, -1),
+        ]);
         let down = BTreeSet::new();
         let v = view(&s, &down, 5);
         assert_eq!(current_leader(&v), None);
@@ -423,11 +431,7 @@ mod tests {
 
     #[test]
     fn killed_or_paused_nodes_do_not_count() {
-        let s = vec![
-            st(1, NOW, "Leader", 3, 1),
-            st(2, NOW, "Follower", 3, 1),
-            st(3, NOW, "Follower", 3, 1),
-        ];
+        let s = at_now(&[("Leader", 3, 1), ("Follower", 3, 1), ("Follower", 3, 1)]);
         let down: BTreeSet<u32> = [2, 3].into();
         assert_eq!(current_leader(&view(&s, &down, 3)), None);
         let down: BTreeSet<u32> = [1].into();
@@ -438,11 +442,7 @@ mod tests {
 
     #[test]
     fn black_box_nodes_without_a_leader_id_follow_by_term_alone() {
-        let s = vec![
-            st(1, NOW, "leader", 2, -1),
-            st(2, NOW, "follower", 2, -1),
-            st(3, NOW, "follower", 2, 0),
-        ];
+        let s = at_now(&[("leader", 2, -1), ("follower", 2, -1), ("follower", 2, 0)]);
         let down = BTreeSet::new();
         let v = view(&s, &down, 3);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(1));
@@ -451,13 +451,13 @@ mod tests {
 
     #[test]
     fn a_follower_naming_another_leader_or_of_another_term_does_not_follow() {
-        let s = vec![
-            st(1, NOW, "Leader", 2, 1),
-            st(2, NOW, "Follower", 2, 3),
-            st(3, NOW, "Follower", 1, 1),
-            st(4, NOW, "Candidate", 2, -1),
-            st(5, NOW, "Follower", 2, 1),
-        ];
+        let s = at_now(&[
+            ("Leader", 2, 1),
+            ("Follower", 2, 3),
+            ("Follower", 1, 1),
+            ("Candidate", 2, -1),
+            ("Follower", 2, 1),
+        ]);
         let down = BTreeSet::new();
         let v = view(&s, &down, 5);
         assert_eq!(current_leader(&v), None);

@@ -140,30 +140,7 @@ pub fn run_many(opts: Opts) -> i32 {
 /// Set `cancel` and count every SIGINT/SIGTERM, from a thread of its own (also what
 /// `explore`/`shrink` use to stop after the running trial).
 pub(crate) fn watch_signals(cancel: Cancel) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    let signals = {
-        let _g = rt.enter();
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    let (Ok(mut int), Ok(mut term)) = signals else {
-        return;
-    };
-    std::thread::spawn(move || loop {
-        rt.block_on(async {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        });
+    crate::cancel::on_signals(move || {
         SIGNALS.fetch_add(1, Ordering::SeqCst);
         cancel.cancel();
     });

@@ -12,17 +12,18 @@ use super::{as_word, ClientGroup, ClientMode, Errs, Fields, Src};
 /// Most logical clients a group may have at once (`max_clients`' upper bound).
 pub const MAX_CLIENTS: i64 = 10_000;
 
+/// What of a `[workload]` table is read before its `mode`: `clients`, `rate` (requests per
+/// second in all; 0 = as fast as answers come) and the `[[workload.group]]`s.
+pub(super) struct Read<'a> {
+    pub clients: u32,
+    pub rate: f64,
+    pub groups: &'a [ClientGroup],
+}
+
 /// Read `mode` and `max_clients` of a `[workload]` table whose `clients`, `rate` and groups are
 /// already read. Errors (each at its key): an open loop without a rate (in the table or in a
 /// group), `max_clients` below `clients`, `max_clients` with the closed loop.
-pub(super) fn read(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    clients: u32,
-    rate: f64,
-    groups: &[ClientGroup],
-) -> (ClientMode, Option<u32>) {
+pub(super) fn read(src: &Src, errs: &mut Errs, f: &Fields, w: Read) -> (ClientMode, Option<u32>) {
     let mode = f
         .get("mode")
         .and_then(|v| as_word(src, errs, v, "mode", ClientMode::WORDS))
@@ -41,20 +42,17 @@ pub(super) fn read(
                 );
             }
         }
-        ClientMode::Open => open_checks(src, errs, f, clients, rate, groups, max),
+        ClientMode::Open => open_checks(src, errs, f, w, max),
     }
     (mode, max)
 }
 
-fn open_checks(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    clients: u32,
-    rate: f64,
-    groups: &[ClientGroup],
-    max: Option<u32>,
-) {
+fn open_checks(src: &Src, errs: &mut Errs, f: &Fields, w: Read, max: Option<u32>) {
+    let Read {
+        clients,
+        rate,
+        groups,
+    } = w;
     let no_rate = if rate <= 0.0 && f.get("rate").is_some() {
         Some(f.key_span("rate"))
     } else if rate <= 0.0 {

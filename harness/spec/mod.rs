@@ -10,6 +10,7 @@ mod fit;
 mod input;
 mod parse;
 mod tables;
+pub mod template;
 mod value;
 
 pub use diag::{excerpt, suggest, Diagnostic, SpecErrors};
@@ -77,6 +78,9 @@ pub struct Timing {
     pub heartbeat_ms: u64,
 }
 
+/// Default `node_log_cap_mb`: 64 MiB of output kept per node (32 MiB head, 32 MiB tail).
+pub const DEFAULT_NODE_LOG_CAP_BYTES: u64 = 64 << 20;
+
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub host: String,
@@ -91,7 +95,8 @@ pub struct Cluster {
     /// faults) instead of TCP proxies; implies `proxies`.
     pub rpc: bool,
     /// Bytes of each node's output kept in `nodes/<id>.log`: the first and the last
-    /// half (`node_log_cap_mb`, default 64 MiB); the middle of a longer log is cut.
+    /// half (`node_log_cap_mb`, default [`DEFAULT_NODE_LOG_CAP_BYTES`]); the middle of a
+    /// longer log is cut.
     pub node_log_cap_bytes: u64,
     /// Where nodes run: processes of this machine, or containers (`backend = "docker"`).
     pub backend: Backend,

@@ -644,7 +644,7 @@ fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64)
         proxies: cf.proxies.as_ref().is_some_and(|p| p.get_ref().0) || rpc,
         node_log_cap_bytes: cf
             .node_log_cap_mb
-            .map_or(crate::cluster::logcap::DEFAULT_CAP_BYTES, |mb| mb.0 << 20),
+            .map_or(super::DEFAULT_NODE_LOG_CAP_BYTES, |mb| mb.0 << 20),
         backend: cf.backend.unwrap_or_default(),
     };
     (cluster, cf.base_port.map_or(5000, |v| v.0))
@@ -801,7 +801,7 @@ fn check_process_strings(src: &Src, errs: &mut Errs, f: &Fields, keys: &[&str]) 
 }
 
 fn check_placeholder(src: &Src, errs: &mut Errs, it: &Node, arg: &str, key: &str) {
-    use crate::cluster::template;
+    use super::template;
     if let Err(bad) = template::check(arg) {
         let bad = excerpt(&bad, 40);
         let msg = format!("unknown placeholder `{{{bad}}}` in `{key}`");
@@ -1041,7 +1041,12 @@ fn read_workload(src: &Src, errs: &mut Errs, n: &Node, ids: &BTreeSet<u32>) -> O
         _ => Vec::new(),
     };
     let raw = fields(src, errs, n, "[workload]", &present)?;
-    let (mode, max_clients) = arrivals::read(src, errs, &raw, clients, rate, &groups);
+    let given = arrivals::Read {
+        clients,
+        rate,
+        groups: &groups,
+    };
+    let (mode, max_clients) = arrivals::read(src, errs, &raw, given);
     Some(Workload {
         kind: f.kind,
         clients,

@@ -1,4 +1,5 @@
 //! Command templates: `{placeholder}` expansion of a kind's argv for one node.
+use super::{Kind, NodeSpec};
 use std::collections::BTreeMap;
 
 pub const PLACEHOLDERS: &[&str] = &[
@@ -69,6 +70,59 @@ pub fn render_one(arg: &str, vars: &Vars) -> String {
         s = s.replace(&format!("{{{k}}}"), &v.join(","));
     }
     s
+}
+
+/// Where node `n` runs, as its command sees it: the address it binds, its data dir, its
+/// journal ("" when its kind writes none) and the kind's root (paths as text).
+pub struct Place {
+    pub host: String,
+    pub data_dir: String,
+    pub journal: String,
+    pub root: String,
+}
+
+/// The values of node `n`'s placeholders: its own (`id`, `port`, timing), `place`, and its
+/// peers (every other node of `nodes`) as `peer_addr(peer)` (`HOST:PORT`).
+pub fn node_vars(
+    n: &NodeSpec,
+    nodes: &[NodeSpec],
+    place: Place,
+    peer_addr: &dyn Fn(&NodeSpec) -> String,
+) -> Vars {
+    let t = &n.timing;
+    let scalars = [
+        ("id", n.id.to_string()),
+        ("port", n.port.to_string()),
+        ("host", place.host),
+        ("data_dir", place.data_dir),
+        ("journal", place.journal),
+        (
+            "election_timeout_ms",
+            format!("{}-{}", t.election_min_ms, t.election_max_ms),
+        ),
+        ("heartbeat_ms", t.heartbeat_ms.to_string()),
+        ("root", place.root),
+    ];
+    let peers: Vec<&NodeSpec> = nodes.iter().filter(|p| p.id != n.id).collect();
+    let peer_list = |f: &dyn Fn(&NodeSpec) -> String| peers.iter().map(|p| f(p)).collect();
+    let lists = [
+        (
+            "peers",
+            peer_list(&|p| format!("{}={}", p.id, peer_addr(p))),
+        ),
+        ("peer_addrs", peer_list(peer_addr)),
+    ];
+    Vars {
+        scalars: scalars.into(),
+        lists: lists.into(),
+    }
+}
+
+/// Node `n`'s command line: its kind's `command`, then its own `args`, both rendered.
+pub fn command(kind: &Kind, n: &NodeSpec, vars: &Vars) -> Vec<String> {
+    let mut argv = render(&kind.command, vars);
+    argv.extend(n.args.iter().map(|a| render_one(a, vars)));
+    argv
 }
 
 #[cfg(test)]
