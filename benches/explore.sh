@@ -5,11 +5,16 @@
 #
 #   benches/explore.sh [BUDGET] [SEEDS] [BUG...]     e.g. benches/explore.sh 3m "1 2 3" volatile-log
 #
+# BUG `none` runs correct nodes: its row is the false-alarm count (must be 0/N found).
 # Needs a release build (`cargo build --release --bins`). Each exploration runs in a private
 # network namespace when `unshare -n` works (root), else on ports 31500-31599. SHRINK_RUNS=K
 # (default 3; 0 skips shrinking) sets shrink's runs per candidate. NETWORK=rpc runs the nodes
 # behind RPC-aware links and adds message faults (drop-request, drop-reply, delay, duplicate,
 # reorder) to the fault mix (issue 12 §2); the default, NETWORK=tcp, uses the TCP link proxies.
+# NETWORK=aimed: RPC-aware links, the composed faults (lag, deposed-leader,
+# partial-replication, stale-appends) among the others, message faults aimed at AppendEntries
+# (`methods`), and open-loop arrivals at 100/s (a leader cut off from its followers piles up
+# hundreds of uncommitted entries, as Figure 8 needs with rust-node's 256-entry appends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +29,8 @@ if [ ${#BUGS[@]} -eq 0 ]; then
 fi
 SHRINK_RUNS=${SHRINK_RUNS:-3}
 NETWORK=${NETWORK:-tcp}
+METHODS=''
+WORKLOAD='rate = 50\n'
 case $NETWORK in
   tcp) LINKS='proxies = true'
        MIX='"kill", "stop", "pause", "crash-all", "isolate", "halves"'
@@ -31,7 +38,12 @@ case $NETWORK in
   rpc) LINKS='network = "rpc"'
        MIX='"kill", "pause", "crash-all", "isolate", "drop-request", "drop-reply", "delay", "delay", "duplicate", "duplicate", "reorder", "reorder"'
        PER='[2, 6]' ;;
-  *) echo "NETWORK must be tcp or rpc, got $NETWORK" >&2; exit 2 ;;
+  aimed) LINKS='network = "rpc"'
+       MIX='"kill", "pause", "crash-all", "isolate", "lag", "lag", "deposed-leader", "deposed-leader", "partial-replication", "partial-replication", "stale-appends", "stale-appends", "delay", "duplicate", "reorder", "drop-request"'
+       METHODS='methods = ["append-with-entries", "append-with-entries", "append-entries", "request-vote"]'
+       PER='[1, 3]'
+       WORKLOAD='mode = "open"\nrate = 100\nmax_clients = 300\n' ;;
+  *) echo "NETWORK must be tcp, rpc or aimed, got $NETWORK" >&2; exit 2 ;;
 esac
 H=$ROOT/target/release/raft-harness
 NODE=$ROOT/target/release/rust-node
@@ -43,13 +55,15 @@ suite() { # BUG -> suite file
   local f=$WORK/$1.toml
   {
     echo "[kind.bug]"
-    echo "command = [\"$NODE\", \"{id}\", \"{port}\", \"{peers}\", \"--host\", \"{host}\", \"--data-dir\", \"{data_dir}\", \"--journal\", \"{journal}\", \"--election-timeout-ms\", \"{election_timeout_ms}\", \"--heartbeat-ms\", \"{heartbeat_ms}\", \"--bug\", \"$1\"]"
+    local bug=", \"--bug\", \"$1\""
+    [ "$1" = none ] && bug=""   # `none`: correct nodes, for the false-alarm rate
+    echo "command = [\"$NODE\", \"{id}\", \"{port}\", \"{peers}\", \"--host\", \"{host}\", \"--data-dir\", \"{data_dir}\", \"--journal\", \"{journal}\", \"--election-timeout-ms\", \"{election_timeout_ms}\", \"--heartbeat-ms\", \"{heartbeat_ms}\"$bug]"
     echo "ready_timeout_s = 30"
     printf '[cluster]\nbase_port = 31500\n%s\nelection_timeout_ms = [300, 600]\nheartbeat_ms = 60\n' "$LINKS"
     for i in 1 2 3 4 5; do printf '[[node]]\nid = %d\nkind = "bug"\n' "$i"; done
-    printf '[workload]\ntype = "register"\nclients = 5\nrate = 50\nkeys = 3\n'
+    printf "[workload]\ntype = \"register\"\nclients = 5\nkeys = 3\n$WORKLOAD"
     printf '[checks]\nrequired = ["election_safety", "log_matching", "leader_completeness", "state_machine_safety", "durability", "linearizable", "read_validity"]\n'
-    printf '[explore]\nfaults = [%s]\nfaults_per_trial = %s\ngap_s = [0.3, 2.0]\n' "$MIX" "$PER"
+    printf '[explore]\nfaults = [%s]\nfaults_per_trial = %s\ngap_s = [0.3, 2.0]\nhold_s = [1.0, 5.0]\n%s\n' "$MIX" "$PER" "$METHODS"
   } > "$f"
   echo "$f"
 }
@@ -64,6 +78,7 @@ for bug in "${BUGS[@]}"; do
   for seed in $SEEDS; do
     out=$WORK/$bug-$seed
     log=$(wrap "$H" explore "$s" --budget "$BUDGET" --seed "$seed" --out "$out" 2>&1 || true)
+    grep -E '^(FOUND|no safety)' <<<"$log" | sed "s/^/  $bug seed $seed: /" >&2 || true
     line=$(grep -E '^(FOUND|no safety)' <<<"$log" || echo "error: $(tail -1 <<<"$log")")
     if [[ $line == FOUND* ]]; then
       found=$((found + 1))

@@ -14,7 +14,9 @@ pub enum Bug {
     /// Grant a second vote in the same term ("votedFor is null or candidateId", Figure 2;
     /// Election Safety, §5.2).
     VoteTwice,
-    /// Grant votes without the up-to-date check on the candidate's log (§5.4.1).
+    /// Grant votes without the up-to-date check on the candidate's log (§5.4.1), in RequestVote
+    /// and in PreVote alike: a server lacking the check lacks it in both, and a PreVote that
+    /// kept it would mask the bug (a stale candidate never reaches RequestVote).
     NoUpToDateCheck,
     /// Commit an entry of an earlier term by counting replicas (Figure 8, §5.4.2).
     CommitOldTerm,

@@ -82,6 +82,26 @@ fn no_up_to_date_check_grants_a_stale_candidate() {
     }
 }
 
+/// §5.4.1 in pre-vote (thesis §9.6): the bug skips the check there too, or pre-vote would mask
+/// it (a stale candidate would never reach RequestVote).
+#[test]
+fn no_up_to_date_check_grants_a_stale_candidate_its_pre_vote_too() {
+    for (bug, granted) in [(None, false), (Some(Bug::NoUpToDateCheck), true)] {
+        let cfg = Config {
+            pre_vote: true,
+            ..config(1, 3)
+        };
+        let hs = HardState {
+            term: 2,
+            voted_for: NONE,
+        };
+        let mut c = Core::new(cfg, hs, log_of(&[1, 2]), 0, TIMEOUT);
+        c.set_bugs(Bugs::of(bug));
+        let r = c.handle_prevote_request(10 * TIMEOUT, &vote(3, 2, 5, 1));
+        assert_eq!(r.vote_granted, granted, "bug {bug:?}");
+    }
+}
+
 /// Figure 8, §5.4.2: never commit an earlier term's entry by counting replicas.
 #[test]
 fn commit_old_term_commits_a_term_2_entry_by_counting() {

@@ -435,7 +435,7 @@ impl Core {
             None => false,
         };
         let grant = req.term > self.term
-            && self.up_to_date(req)
+            && self.log_ok_for_vote(req)
             && self.role != Role::Leader
             && !leader_heard;
         VoteResponse {
@@ -479,9 +479,9 @@ impl Core {
     pub fn handle_vote_request(&mut self, now_ms: u64, req: &VoteRequest) -> VoteResponse {
         self.now_ms = now_ms;
         self.observe_term(req.term);
-        // Planted bug `no-up-to-date-check` skips §5.4.1; `vote-twice` breaks "votedFor is null
-        // or candidateId" (Figure 2), so two candidates can win one term.
-        let up_to_date = self.up_to_date(req) || self.bugs.has(Bug::NoUpToDateCheck);
+        // `vote-twice` (planted bug) breaks "votedFor is null or candidateId" (Figure 2), so two
+        // candidates can win one term.
+        let up_to_date = self.log_ok_for_vote(req);
         let free = self.voted_for == NONE
             || self.voted_for == req.candidate_id
             || self.bugs.has(Bug::VoteTwice);
@@ -730,6 +730,13 @@ impl Core {
 
     /// §5.4.1: the candidate's log is at least as up-to-date as ours (later last term, or the
     /// same last term and at least as long).
+    /// The §5.4.1 condition of RequestVote and PreVote alike. Planted bug `no-up-to-date-check`
+    /// skips it in both: a server lacking the check lacks it in its pre-vote too, which would
+    /// otherwise mask the bug (a stale candidate never passes pre-vote).
+    fn log_ok_for_vote(&self, req: &VoteRequest) -> bool {
+        self.up_to_date(req) || self.bugs.has(Bug::NoUpToDateCheck)
+    }
+
     fn up_to_date(&self, req: &VoteRequest) -> bool {
         req.last_log_term > self.last_log_term()
             || (req.last_log_term == self.last_log_term()

@@ -285,5 +285,9 @@ fn ctrl_c_stops_explore_after_its_trial_has_ended_its_nodes() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        !stderr.contains("error: interrupted"),
+        "Ctrl+C is no error: {stderr}"
+    );
     assert_eq!(processes_under(&node_dir), Vec::<u32>::new(), "{stderr}");
 }

@@ -6,84 +6,10 @@
 use crate::net::msgfault::{self, Budget, MsgAction, MsgKind, MsgMethod};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Deserialize;
 use std::path::Path;
 use toml::{Table, Value};
 
-/// A fault `explore` can draw. Network faults need `proxies = true` in `[cluster]`; message
-/// faults (drop-request … reorder) need `network = "rpc"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fault {
-    /// Kill a node (the leader or a random one), restart it later.
-    Kill,
-    /// Stop (SIGTERM) a node, restart it later.
-    Stop,
-    /// Pause (SIGSTOP) a node, resume it later.
-    Pause,
-    /// Kill every node and restart them all.
-    CrashAll,
-    /// Cut a node off from all others, heal later.
-    Isolate,
-    /// Split the cluster in two halves, heal later.
-    Halves,
-    /// Message faults on RPC-aware links (issue 12 §2), parameters drawn by
-    /// [`crate::net::msgfault::draw`], healed later.
-    DropRequest,
-    DropReply,
-    Delay,
-    Duplicate,
-    Reorder,
-}
-
-impl Fault {
-    /// The message-fault kind, for the five message faults.
-    fn msg_kind(self) -> Option<MsgKind> {
-        Some(match self {
-            Fault::DropRequest => MsgKind::DropRequest,
-            Fault::DropReply => MsgKind::DropReply,
-            Fault::Delay => MsgKind::Delay,
-            Fault::Duplicate => MsgKind::Duplicate,
-            Fault::Reorder => MsgKind::Reorder,
-            _ => return None,
-        })
-    }
-}
-
-/// The suite's `[explore]` table: the fault mix and the trial length.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Faults drawn from (uniformly). Default: kill, pause, crash-all.
-    #[serde(default = "default_faults")]
-    pub faults: Vec<Fault>,
-    /// Faults per trial, `[min, max]` (inclusive).
-    #[serde(default = "default_per_trial")]
-    pub faults_per_trial: [u32; 2],
-    /// Seconds a fault lasts and between faults, `[min, max]`.
-    #[serde(default = "default_gap")]
-    pub gap_s: [f64; 2],
-}
-
-fn default_faults() -> Vec<Fault> {
-    vec![Fault::Kill, Fault::Pause, Fault::CrashAll]
-}
-fn default_per_trial() -> [u32; 2] {
-    [1, 3]
-}
-fn default_gap() -> [f64; 2] {
-    [0.5, 2.0]
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            faults: default_faults(),
-            faults_per_trial: default_per_trial(),
-            gap_s: default_gap(),
-        }
-    }
-}
+pub use crate::spec::explore::{Config, Fault};
 
 /// The base of every trial: the suite without its steps, `[explore]` table and seed.
 pub struct Base {
@@ -97,52 +23,19 @@ pub struct Base {
     pub ids: Vec<u32>,
 }
 
-/// Reads SUITE for exploration. Errors name the file and the problem (exit 2 at the caller).
+/// Reads SUITE for exploration: the whole suite is validated first (`[explore]` included), so
+/// a bad value is reported at its file, line and column like by `validate` (exit 2 at the
+/// caller).
 pub fn load_base(suite: &Path) -> Result<Base, String> {
+    let spec = crate::spec::load(suite).map_err(|e| e.to_string().trim_end().to_string())?;
+    let config = spec.explore.clone().unwrap_or_default();
+    let ids: Vec<u32> = spec.nodes.iter().map(|n| n.id).collect();
     let text = std::fs::read_to_string(suite)
         .map_err(|e| format!("{}: cannot read: {e}", suite.display()))?;
     let mut table: Table =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", suite.display()))?;
-    let config = match table.remove("explore") {
-        None => Config::default(),
-        Some(v) => v
-            .try_into::<Config>()
-            .map_err(|e| format!("{}: [explore]: {e}", suite.display()))?,
-    };
-    check_config(&config).map_err(|e| format!("{}: [explore]: {e}", suite.display()))?;
-    let cluster = table.get("cluster");
-    // RPC-aware links are proxies too.
-    let proxies = cluster
-        .and_then(|c| c.get("proxies"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-        || cluster
-            .and_then(|c| c.get("network"))
-            .and_then(Value::as_str)
-            == Some("rpc");
-    if let Some(f) = config
-        .faults
-        .iter()
-        .find(|f| matches!(f, Fault::Isolate | Fault::Halves))
-        .filter(|_| !proxies)
-    {
-        return Err(format!(
-            "{}: [explore]: fault {f:?} needs `proxies = true` in [cluster]",
-            suite.display()
-        ));
-    }
-    refuse_msg_faults_without_rpc(&config, &table)
-        .map_err(|e| format!("{}: [explore]: {e}", suite.display()))?;
     let kinds = mixed_kinds(&table);
-    let ids: Vec<u32> = table
-        .get("node")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n.get("id").and_then(Value::as_integer))
-        .filter_map(|i| u32::try_from(i).ok())
-        .collect();
-    for key in ["step", "seed", "name", "description"] {
+    for key in ["step", "seed", "name", "description", "explore"] {
         table.remove(key);
     }
     absolute_includes(&mut table, suite)?;
@@ -154,22 +47,6 @@ pub fn load_base(suite: &Path) -> Result<Base, String> {
         kinds,
         ids,
     })
-}
-
-/// Message faults need RPC-aware links: `network = "rpc"` in `[cluster]`.
-fn refuse_msg_faults_without_rpc(c: &Config, table: &Table) -> Result<(), String> {
-    let rpc = table
-        .get("cluster")
-        .and_then(|c| c.get("network"))
-        .and_then(Value::as_str)
-        == Some("rpc");
-    match c.faults.iter().find(|f| f.msg_kind().is_some()) {
-        Some(f) if !rpc => Err(format!(
-            "message fault `{}` needs RPC-aware links: set `network = \"rpc\"` in [cluster]",
-            f.msg_kind().map_or("", MsgKind::name)
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// The distinct `kind`s of the suite's `[[node]]`s when there are two or more.
@@ -191,23 +68,6 @@ fn mixed_kinds(table: &Table) -> Vec<String> {
         kinds.clear();
     }
     kinds
-}
-
-fn check_config(c: &Config) -> Result<(), String> {
-    if c.faults.is_empty() {
-        return Err("`faults` is empty".into());
-    }
-    let [lo, hi] = c.faults_per_trial;
-    if lo < 1 || lo > hi || hi > 50 {
-        return Err(format!(
-            "`faults_per_trial` = [{lo}, {hi}]: need 1 <= min <= max <= 50"
-        ));
-    }
-    let [a, b] = c.gap_s;
-    if !(a.is_finite() && b.is_finite() && 0.0 < a && a <= b && b <= 600.0) {
-        return Err(format!("`gap_s` = [{a}, {b}]: need 0 < min <= max <= 600"));
-    }
-    Ok(())
 }
 
 /// `include` paths are relative to the suite's folder; trials live elsewhere.
@@ -247,7 +107,7 @@ fn secs(rng: &mut StdRng, [lo, hi]: [f64; 2]) -> Value {
 }
 
 /// The steps of one fault, drawn from `rng`; `n` numbers its label.
-fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2], ids: &[u32]) -> Vec<Value> {
+fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32]) -> Vec<Value> {
     let label = s(&format!("f{n}"));
     let back = s(&format!("@f{n}"));
     let target = s(if rng.random_bool(0.5) {
@@ -255,8 +115,9 @@ fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2], ids: &[u32])
     } else {
         "random"
     });
-    let hold = ("sleep_s", secs(rng, gap));
+    let hold = ("sleep_s", secs(rng, c.gap_s));
     let undo = |fault: &str| step(&[("fault", s(fault)), ("target", back.clone())]);
+    let heal = || step(&[("heal", Value::Boolean(true))]);
     match f {
         Fault::Kill | Fault::Stop => vec![
             step(&[
@@ -276,28 +137,106 @@ fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, gap: [f64; 2], ids: &[u32])
         Fault::Isolate => vec![
             step(&[("net", s("isolate")), ("target", target)]),
             step(&[hold]),
-            step(&[("heal", Value::Boolean(true))]),
+            heal(),
         ],
-        Fault::Halves => vec![
-            step(&[("net", s("halves"))]),
-            step(&[hold]),
-            step(&[("heal", Value::Boolean(true))]),
-        ],
-        Fault::DropRequest
-        | Fault::DropReply
-        | Fault::Delay
-        | Fault::Duplicate
-        | Fault::Reorder => {
-            let kind = f.msg_kind().expect("a message fault");
-            let d = msgfault::draw(kind, rng);
+        Fault::Halves => vec![step(&[("net", s("halves"))]), step(&[hold]), heal()],
+        Fault::Msg(kind) => {
+            let mut d = msgfault::draw(kind, rng);
+            if !c.methods.is_empty() {
+                d.method = c.methods[rng.random_range(0..c.methods.len())];
+            }
             let ends = msg_ends(rng, &d, ids);
-            vec![
-                msg_step(kind, &d, ends),
-                step(&[hold]),
-                step(&[("heal", Value::Boolean(true))]),
-            ]
+            vec![msg_step(kind, &d, ends), step(&[hold]), heal()]
+        }
+        Fault::Lag | Fault::DeposedLeader | Fault::PartialReplication | Fault::StaleAppends => {
+            composed_steps(rng, f, n, c, ids)
         }
     }
+}
+
+/// A composed fault (Jepsen-style nemesis compositions that create the orders a scripted
+/// suite would): a first part held `hold_s`, then the leader killed (label `fN`) while the
+/// first part still holds, the cut healed after `gap_s`, and the killed node restarted after
+/// another `gap_s`.
+/// - lag: a follower is isolated while the others commit (§5.4.1: may it win next?);
+/// - deposed-leader: the leader is isolated, a new one is elected and commits, and that new
+///   leader is killed (§5.3: the next leader meets the deposed one's diverging log);
+/// - partial-replication: the leader's appends with entries reach one drawn node only, and
+///   before the kill the others' PreVote/RequestVote calls are dropped, so that node leads
+///   next holding entries of an earlier term that no majority has (Figure 8, §5.4.2);
+/// - stale-appends: the leader's appends with entries are duplicated or held back to arrive
+///   after newer ones (Figure 2, AppendEntries receiver rule 3).
+fn composed_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32]) -> Vec<Value> {
+    let drop = |method: &str, from: Value, to: Value| {
+        step(&[
+            ("msg", s("drop-request")),
+            ("method", s(method)),
+            ("from", from),
+            ("to", to),
+        ])
+    };
+    // Steps before the hold, and steps between the hold and the kill.
+    let (first, before_kill) = match f {
+        Fault::Lag => (
+            vec![step(&[("net", s("isolate")), ("target", s("follower"))])],
+            vec![],
+        ),
+        Fault::DeposedLeader => (
+            vec![step(&[("net", s("isolate")), ("target", s("leader"))])],
+            vec![],
+        ),
+        Fault::PartialReplication => {
+            // Only `keep` receives the leader's entries, and then only `keep` may campaign, so
+            // it leads next with entries of the earlier term that no majority holds.
+            let keep = ids.get(rng.random_range(0..ids.len().max(1))).copied();
+            let others = Value::Array(
+                ids.iter()
+                    .filter(|&&i| Some(i) != keep)
+                    .map(|&i| Value::Integer(i64::from(i)))
+                    .collect(),
+            );
+            (
+                vec![drop("append-with-entries", s("leader"), others.clone())],
+                vec![
+                    drop("pre-vote", others.clone(), s("all")),
+                    drop("request-vote", others, s("all")),
+                ],
+            )
+        }
+        _ => {
+            let (kind, late) = if rng.random_bool(0.5) {
+                let ms = rng.random_range(30..=300);
+                ("duplicate", ("after_ms", Value::Integer(ms)))
+            } else {
+                let ms = rng.random_range(100..=1000);
+                ("reorder", ("max_hold_ms", Value::Integer(ms)))
+            };
+            let burst = step(&[
+                ("msg", s(kind)),
+                ("method", s("append-with-entries")),
+                ("from", s("leader")),
+                ("to", s("all")),
+                late,
+            ]);
+            (vec![burst], vec![])
+        }
+    };
+    let label = format!("f{n}");
+    let mut steps = first;
+    steps.push(step(&[("sleep_s", secs(rng, c.hold_s))]));
+    steps.extend(before_kill);
+    steps.extend([
+        step(&[
+            ("fault", s("kill")),
+            ("target", s("leader")),
+            ("label", s(&label)),
+        ]),
+        step(&[("sleep_s", secs(rng, c.gap_s))]),
+        step(&[("heal", Value::Boolean(true))]),
+        step(&[("sleep_s", secs(rng, c.gap_s))]),
+        step(&[("fault", s("restart")), ("target", s(&format!("@{label}")))]),
+    ]);
+    steps
 }
 
 /// `from` and `to` of a drawn message fault: the leader to all or to a follower; a random
@@ -364,7 +303,7 @@ pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
     for i in 0..n {
         steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
         let f = c.faults[rng.random_range(0..c.faults.len())];
-        steps.extend(fault_steps(&mut rng, f, i + 1, c.gap_s, &base.ids));
+        steps.extend(fault_steps(&mut rng, f, i + 1, c, &base.ids));
     }
     steps.push(step(&[("sleep_s", secs(&mut rng, c.gap_s))]));
     if base.has_workload {
@@ -395,14 +334,10 @@ pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
 mod tests {
     use super::*;
 
+    /// A 3-node suite (kinds file included) with `extra` after `[cluster]`, loaded as a base.
     fn base(extra: &str) -> Result<Base, String> {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.toml");
-        std::fs::write(
-            &p,
-            format!("include = [\"kinds.toml\"]\n[cluster]\nbase_port = 31000\n{extra}"),
-        )
-        .unwrap();
+        let p = suite_in(dir.path(), &[(1, "a"), (2, "a"), (3, "a")], extra);
         load_base(&p)
     }
 
@@ -459,23 +394,70 @@ mod tests {
         assert_eq!(crashes.len(), 2, "{trial}");
     }
 
+    /// Every bad `[explore]` is refused before a trial is drawn, with the file, the line and
+    /// the column of the key or value (the rendered diagnostics of `validate`), the bad value
+    /// quoted.
     #[test]
-    fn bad_explore_tables_are_rejected_with_the_file_and_field() {
-        for bad in [
-            "[explore]\nfaults = []\n",
-            "[explore]\nfaults = [\"explode\"]\n",
-            "[explore]\nfaults_per_trial = [3, 1]\n",
-            "[explore]\ngap_s = [0, 1]\n",
-            "[explore]\nbogus = 1\n",
-            "[explore]\nfaults = [\"isolate\"]\n",
-            "[explore]\nfaults = [\"kill\", \"duplicate\"]\n",
-            "proxies = true\n[explore]\nfaults = [\"drop-reply\"]\n",
-            "network = \"tcp\"\n[explore]\nfaults = [\"reorder\"]\n",
-            "network = \"rpc\"\n[explore]\nfaults = [\"drop-replies\"]\n",
+    fn bad_explore_tables_are_rejected_with_the_file_line_and_value() {
+        for (bad, line, shown) in [
+            ("[explore]\nfaults = []\n", 5, "`faults` is empty"),
+            ("[explore]\nfaults = [\"explode\"]\n", 5, "\"explode\""),
+            (
+                "[explore]\nfaults = [\"lagg\"]\n",
+                5,
+                "did you mean \"lag\"",
+            ),
+            ("[explore]\nfaults_per_trial = [3, 1]\n", 5, "[3, 1]"),
+            ("[explore]\ngap_s = [0, 1]\n", 5, "[0, 1]"),
+            ("[explore]\nhold_s = [1, 601]\n", 5, "[1, 601]"),
+            ("[explore]\nbogus = 1\n", 5, "`bogus`"),
+            (
+                "[explore]\nfaults = [\"isolate\"]\n",
+                5,
+                "\"isolate\" needs",
+            ),
+            ("[explore]\nfaults = [\"lag\"]\n", 5, "\"lag\" needs"),
+            (
+                "[explore]\nfaults = [\"kill\", \"duplicate\"]\n",
+                5,
+                "\"duplicate\" needs",
+            ),
+            (
+                "proxies = true\n[explore]\nfaults = [\"drop-reply\"]\n",
+                6,
+                "\"drop-reply\" needs",
+            ),
+            (
+                "proxies = true\n[explore]\nfaults = [\"stale-appends\"]\n",
+                6,
+                "\"stale-appends\" needs",
+            ),
+            (
+                "network = \"tcp\"\n[explore]\nfaults = [\"reorder\"]\n",
+                6,
+                "\"reorder\" needs",
+            ),
+            (
+                "network = \"rpc\"\n[explore]\nfaults = [\"drop-replies\"]\n",
+                6,
+                "\"drop-replies\"",
+            ),
+            (
+                "network = \"rpc\"\n[explore]\nfaults = [\"delay\"]\nmethods = [\"vote\"]\n",
+                7,
+                "\"vote\"",
+            ),
+            (
+                "[explore]\nmethods = [\"heartbeat\"]\n",
+                5,
+                "message faults only",
+            ),
         ] {
             let e = base(bad).err().unwrap_or_else(|| panic!("accepted {bad}"));
-            assert!(e.contains("s.toml") && e.contains("[explore]"), "{e}");
+            assert!(e.contains(&format!("s.toml:{line}:")), "{bad}: {e}");
+            assert!(e.contains(shown), "{bad}: {e}");
         }
+        assert!(base("network = \"rpc\"\n[explore]\nfaults = [\"delay\", \"lag\"]\nmethods = [\"heartbeat\"]\n").is_ok());
     }
 
     /// Writes kinds.toml and a suite with `nodes` (id, kind) and `extra` cluster/explore text
@@ -549,6 +531,102 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 5, "every message fault drawn in 36 faults");
+    }
+
+    /// The composed faults, seeded: the concrete steps they write (a snapshot, so any change of
+    /// what a seed draws is reviewed), and the suite loads for `run`.
+    #[test]
+    fn composed_faults_write_concrete_steps_that_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let explore = "[explore]\nfaults = [\"lag\", \"deposed-leader\", \"partial-replication\", \"stale-appends\"]\nfaults_per_trial = [4, 4]\nhold_s = [2.0, 3.0]\n";
+        let p = suite_in(
+            dir.path(),
+            &[(1, "a"), (2, "a"), (3, "a"), (4, "a"), (5, "a")],
+            &format!("network = \"rpc\"\n{explore}"),
+        );
+        let base = load_base(&p).unwrap();
+        let (trial, n) = trial_suite(&base, 13, 0);
+        assert_eq!(n, 4);
+        let tp = dir.path().join("t.toml");
+        std::fs::write(&tp, &trial).unwrap();
+        let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
+        let kills = spec
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    &s.action,
+                    crate::spec::Action::Fault {
+                        fault: crate::spec::ProcFault::Kill,
+                        target: crate::spec::Target::Leader
+                    }
+                )
+            })
+            .count();
+        assert_eq!(kills, 4, "every composed fault kills the leader\n{trial}");
+        let t: Table = toml::from_str(&trial).unwrap();
+        let steps: Vec<String> = t["step"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| toml::to_string(s).unwrap().trim().replace('\n', ", "))
+            .collect();
+        insta::assert_snapshot!(steps.join("\n"));
+        // partial-replication: the leader's appends are dropped to every node but one drawn.
+        let p = suite_in(
+            dir.path(),
+            &[(1, "a"), (2, "a"), (3, "a"), (4, "a"), (5, "a")],
+            "network = \"rpc\"\n[explore]\nfaults = [\"partial-replication\"]\nfaults_per_trial = [1, 1]\n",
+        );
+        let t: Table = toml::from_str(&trial_suite(&load_base(&p).unwrap(), 13, 0).0).unwrap();
+        let msgs: Vec<&Value> = t["step"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.get("msg").is_some())
+            .collect();
+        let methods: Vec<&str> = msgs.iter().filter_map(|m| m["method"].as_str()).collect();
+        assert_eq!(methods, ["append-with-entries", "pre-vote", "request-vote"]);
+        let drop = msgs[0];
+        let to: Vec<i64> = drop["to"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_integer)
+            .collect();
+        assert_eq!(to.len(), 4, "{drop}");
+        assert!(
+            to.windows(2)
+                .all(|w| w[0] < w[1] && (1..=5).contains(&w[1])),
+            "{drop}"
+        );
+        assert_eq!(drop["method"].as_str(), Some("append-with-entries"));
+    }
+
+    /// `methods` restricts the method every drawn message fault carries.
+    #[test]
+    fn methods_restrict_the_drawn_message_faults() {
+        let dir = tempfile::tempdir().unwrap();
+        let explore = "[explore]\nfaults = [\"delay\", \"duplicate\", \"drop-request\"]\nmethods = [\"append-with-entries\", \"request-vote\"]\nfaults_per_trial = [5, 5]\n";
+        let p = suite_in(
+            dir.path(),
+            &[(1, "a"), (2, "a"), (3, "a")],
+            &format!("network = \"rpc\"\n{explore}"),
+        );
+        let base = load_base(&p).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for trial in 0..6 {
+            let t: Table = toml::from_str(&trial_suite(&base, 2, trial).0).unwrap();
+            for st in t["step"].as_array().unwrap() {
+                if let Some(m) = st.get("method").and_then(Value::as_str) {
+                    seen.insert(m.to_string());
+                }
+            }
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            ["append-with-entries", "request-vote"]
+        );
     }
 
     /// In a mixed cluster the first wait names a kind, and consecutive trials name different

@@ -69,11 +69,31 @@ pub fn explore(o: &Opts) -> i32 {
                 exit::PASS
             }
         },
-        Err((code, msg)) => {
+        Err(Stop::Interrupted(msg)) => {
+            say(&format!("{msg}\n"));
+            exit::INTERRUPTED
+        }
+        Err(Stop::BadSuite(rendered)) => {
+            say(&format!("{rendered}\n"));
+            exit::USAGE
+        }
+        Err(Stop::CannotRun(msg)) => {
             say(&format!("error: {msg}\n"));
-            code
+            exit::CANNOT_RUN
         }
     }
+}
+
+/// Why a search ended without a verdict.
+#[derive(Debug)]
+pub enum Stop {
+    /// Ctrl+C or SIGTERM (exit 130): the user's choice, said plainly, not as an error.
+    Interrupted(String),
+    /// The suite or its `[explore]` table is invalid (exit 2): the rendered diagnostics
+    /// (file, line, column), as `validate` prints them.
+    BadSuite(String),
+    /// A trial could not run or a file could not be written (exit 3).
+    CannotRun(String),
 }
 
 fn bar() -> ProgressBar {
@@ -88,13 +108,13 @@ fn bar() -> ProgressBar {
 
 /// The search loop: batches of `jobs` trials until a safety failure, the trial count or the
 /// budget.
-pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
-    let base = gen::load_base(&o.suite).map_err(|e| (exit::USAGE, e))?;
+pub fn search(o: &Opts) -> Result<Found, Stop> {
+    let base = gen::load_base(&o.suite).map_err(Stop::BadSuite)?;
     let trials_dir = o.out.join("trials");
     let reports = o.out.join("reports");
     std::fs::create_dir_all(&trials_dir)
         .and_then(|_| std::fs::create_dir_all(&reports))
-        .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", o.out.display())))?;
+        .map_err(|e| Stop::CannotRun(format!("{}: {e}", o.out.display())))?;
     let start = Instant::now();
     let pb = bar();
     let mut found = Found {
@@ -111,21 +131,18 @@ pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
             let (text, _) = gen::trial_suite(&base, o.seed, t);
             let f = trials_dir.join(format!("trial-{t:05}.toml"));
             std::fs::write(&f, text)
-                .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", f.display())))?;
+                .map_err(|e| Stop::CannotRun(format!("{}: {e}", f.display())))?;
             files.push(f);
         }
         pb.set_message(status(&found, o, start, "running"));
         let outcomes = trial::run_batch(&files, &reports, o.jobs, &o.out.join("runner.log"));
         if trial::interrupted() {
             pb.finish_and_clear();
-            return Err((
-                exit::INTERRUPTED,
-                format!(
-                    "interrupted (Ctrl+C) after {} trials; the interrupted trial's report is under {}",
-                    found.trials,
-                    reports.display()
-                ),
-            ));
+            return Err(Stop::Interrupted(format!(
+                "explore interrupted (Ctrl+C): no safety failure in the {} trials completed; the interrupted trial's report is under {}",
+                found.trials,
+                reports.display()
+            )));
         }
         for (file, out) in files.iter().zip(outcomes) {
             found.trials += 1;
@@ -133,7 +150,7 @@ pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
                 Outcome::NoSafetyFailure { faults } => found.faults += faults,
                 Outcome::NoReport(why) => {
                     pb.finish_and_clear();
-                    return Err((exit::CANNOT_RUN, why));
+                    return Err(Stop::CannotRun(why));
                 }
                 Outcome::SafetyFailure {
                     check,
@@ -144,7 +161,7 @@ pub fn search(o: &Opts) -> Result<Found, (i32, String)> {
                     found.faults += faults;
                     let failing = o.out.join("failing.toml");
                     std::fs::copy(file, &failing)
-                        .map_err(|e| (exit::CANNOT_RUN, format!("{}: {e}", failing.display())))?;
+                        .map_err(|e| Stop::CannotRun(format!("{}: {e}", failing.display())))?;
                     found.failure = Some((check, summary, report_dir, failing));
                     break;
                 }

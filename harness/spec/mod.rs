@@ -9,6 +9,7 @@ mod diag;
 mod fit;
 mod input;
 mod parse;
+pub use parse::explore;
 mod tables;
 pub mod template;
 mod value;
@@ -36,6 +37,8 @@ pub struct Spec {
     pub checks: Checks,
     /// Every file read (suite first), with its text: copied into the report.
     pub sources: Vec<(PathBuf, String)>,
+    /// `[explore]` (None: absent), for `raft-harness explore`.
+    pub explore: Option<explore::Config>,
 }
 
 /// How to build and start one implementation of the node contract.

@@ -16,6 +16,9 @@ mod arrivals;
 #[path = "needs.rs"]
 mod needs;
 
+#[path = "explore.rs"]
+pub mod explore;
+
 /// One file being read: where diagnostics point.
 struct Src<'a> {
     file: &'a Path,
@@ -597,6 +600,11 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         refuse_unjudgeable(&src, &mut errs, span, &checks.required, p);
     }
 
+    let explore = top
+        .explore
+        .as_ref()
+        .and_then(|n| explore::read(&src, &mut errs, n, &cluster));
+
     if errs.0.is_empty() {
         Ok(Spec {
             name,
@@ -610,6 +618,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
             steps,
             checks,
             sources,
+            explore,
         })
     } else {
         Err(SpecErrors(errs.0))

@@ -68,3 +68,10 @@ fn snapshot_a_long_line_is_windowed_with_tabs_and_wide_text() {
     let long = format!("\"{}\"", "漢字".repeat(100));
     insta::assert_snapshot!(rendered(&format!("{NODE}[cluster]\n\thost\t= {long}\n")));
 }
+
+#[test]
+fn snapshot_bad_explore_table() {
+    insta::assert_snapshot!(rendered(&format!(
+        "{NODE}[explore]\nfaults = [\"kil\", \"lag\"]\nfaults_per_trial = [3, 1]\nhold_s = \"long\"\n"
+    )));
+}

@@ -23,9 +23,8 @@ pub struct Top {
     pub workload: Option<Node>,
     pub step: Option<Node>,
     pub checks: Option<Node>,
-    /// Read by `raft-harness explore` (harness/explore), not by `run`.
-    #[serde(rename = "explore")]
-    pub _explore: Option<IgnoredAny>,
+    /// `[explore]`, read by `explore.rs` (used by `raft-harness explore`, not by `run`).
+    pub explore: Option<Node>,
 }
 
 /// A kinds file (`include = [...]`): kinds and the folder they are relative to.
