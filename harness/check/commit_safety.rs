@@ -7,8 +7,10 @@
 //! to it, or announced by it before), or have had success replies in T from a majority
 //! (itself included) matching through some index N >= c whose entry has term T.
 //!
-//! From journals: a restarted node that keeps its data dir must still hold every entry it
-//! had committed (`start.log_len` > the highest `commit` index before the restart).
+//! From journals (§5.4: a committed entry is never removed from a log): a node never
+//! truncates its log at or below an index it had committed (`truncate.from_index` > the
+//! highest `commit` index it journaled before), and a restarted node that keeps its data dir
+//! must still hold every entry it had committed (`start.log_len` > that index).
 use super::{secs, wire, CheckResult, Evidence};
 use crate::net::trace::{Message, Request};
 use crate::observe::journal::Kind;
@@ -29,11 +31,11 @@ pub fn check(ev: &Evidence) -> CheckResult {
     }
     let mut violations = Vec::new();
     let judged = trace.map_or(0, |t| from_trace(ev, t, &mut violations));
-    let restarts = from_journals(ev, &journaled, &mut violations);
-    if judged == 0 && restarts == 0 {
+    let kept = from_journals(ev, &journaled, &mut violations);
+    if judged == 0 && kept.restarts == 0 && kept.truncations == 0 {
         return CheckResult::not_checked(
             NAME,
-            "no leaderCommit was announced and no journaled node was restarted",
+            "no leaderCommit was announced and no journaled node was restarted or truncated its log",
         );
     }
     let based_on = format!(
@@ -46,7 +48,10 @@ pub fn check(ev: &Evidence) -> CheckResult {
     );
     CheckResult::new(NAME, based_on).with_violations(
         violations,
-        format!("{judged} leaderCommit announcements backed by a majority or learned; {restarts} restarts kept every committed entry"),
+        format!(
+            "{judged} leaderCommit announcements backed by a majority or learned; {} restarts and {} truncations kept every committed entry",
+            kept.restarts, kept.truncations
+        ),
     )
 }
 
@@ -156,24 +161,39 @@ fn counted(
     c <= reach && points.range(c..=reach).next().is_some()
 }
 
-/// Judges each restart of a journaled node that keeps its data; returns how many.
-fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> usize {
-    let mut restarts = 0;
+/// How many journal events [`from_journals`] judged.
+#[derive(Default)]
+struct Kept {
+    restarts: usize,
+    truncations: usize,
+}
+
+/// Judges each restart and each log truncation of a journaled node that keeps its data
+/// against the highest index it had committed before.
+fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> Kept {
+    let mut kept = Kept::default();
     for node in nodes {
         let mut committed: i64 = -1;
         let mut started = false;
         for e in &ev.journals[node] {
             match e.event {
                 Kind::Commit => committed = committed.max(e.index.unwrap_or(-1)),
+                Kind::Truncate => {
+                    kept.truncations += 1;
+                    if let Some(from) = e.from_index.filter(|&f| f <= committed) {
+                        violations.push(format!(
+                            "node {node} truncated its log from index {from} at {}, but it had committed index {committed}",
+                            secs(e.t_us)
+                        ));
+                    }
+                }
                 Kind::Start if started => {
-                    restarts += 1;
-                    if let Some(len) = e.log_len {
-                        if len <= committed {
-                            violations.push(format!(
-                                "node {node} restarted at {} holding {len} entries, but it had committed index {committed} (its data dir was kept)",
-                                secs(e.t_us)
-                            ));
-                        }
+                    kept.restarts += 1;
+                    if let Some(len) = e.log_len.filter(|&len| len <= committed) {
+                        violations.push(format!(
+                            "node {node} restarted at {} holding {len} entries, but it had committed index {committed} (its data dir was kept)",
+                            secs(e.t_us)
+                        ));
                     }
                 }
                 Kind::Start => started = true,
@@ -181,7 +201,7 @@ fn from_journals(ev: &Evidence, nodes: &[u32], violations: &mut Vec<String>) -> 
             }
         }
     }
-    restarts
+    kept
 }
 
 #[cfg(test)]
@@ -259,6 +279,29 @@ mod tests {
         assert_verdict(&check(&e), Status::Fail, &["holding 3 entries"]);
         e.journals.get_mut(&3).unwrap()[2] = start(30, 2, 5);
         assert_verdict(&check(&e), Status::Pass, &[]);
+    }
+
+    #[test]
+    fn truncating_a_committed_entry_fails_from_the_journal() {
+        let truncate = |t, from| Event {
+            from_index: Some(from),
+            ..jev(3, t, "truncate")
+        };
+        let commit = Event {
+            index: Some(4),
+            ..jev(3, 20, "commit")
+        };
+        // Truncating from index 4 removes the committed entry 4 (truncate-matching, §5.3).
+        let mut e =
+            Evidence::default().with_journal(3, vec![truncate(10, 2), commit, truncate(30, 4)]);
+        assert_verdict(
+            &check(&e),
+            Status::Fail,
+            &["truncated its log from index 4"],
+        );
+        // From index 5 removes only uncommitted entries; from 2 before the commit likewise.
+        e.journals.get_mut(&3).unwrap()[2] = truncate(30, 5);
+        assert_verdict(&check(&e), Status::Pass, &["2 truncations"]);
     }
 
     #[test]
