@@ -141,7 +141,9 @@ fn history(seed: u64, rate: f64, keys: usize, open: bool) -> Vec<Op> {
                 format!("CAS {key} {old} {fresh}")
             }
         };
-        let result = r.effect_us.and_then(|_| execute(&mut store, r.key, &command));
+        let result = r
+            .effect_us
+            .and_then(|_| execute(&mut store, r.key, &command));
         let ok = r.complete_us.is_some();
         ops.push(Op {
             id: 0,
@@ -220,7 +222,15 @@ fn main() {
     );
     println!(
         "{:<26} {:>6} {:>6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>10}",
-        "history", "ops", "info", "clients", "verdict", "expected", "wall ms", "states", "cache KiB"
+        "history",
+        "ops",
+        "info",
+        "clients",
+        "verdict",
+        "expected",
+        "wall ms",
+        "states",
+        "cache KiB"
     );
     let mut right = true;
     for rate in [40.0, 200.0, 1000.0] {

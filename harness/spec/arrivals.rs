@@ -127,7 +127,10 @@ mod tests {
             .workload
             .unwrap();
         assert_eq!((w.mode, w.max_clients), (ClientMode::Open, Some(50)));
-        let w = load_text("rate = 40\nmax_clients = 50").unwrap().workload.unwrap();
+        let w = load_text("rate = 40\nmax_clients = 50")
+            .unwrap()
+            .workload
+            .unwrap();
         assert_eq!((w.mode, w.max_clients), (ClientMode::Open, Some(50)));
     }
 
