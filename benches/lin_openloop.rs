@@ -242,7 +242,8 @@ fn main() {
                 }
                 let mut h = history(7 + rate as u64, rate, 3, open);
                 let expected = if bad {
-                    corrupt_one_read(&mut h, h.len() / 2);
+                    let middle = h.len() / 2;
+                    corrupt_one_read(&mut h, middle);
                     VerdictKind::Illegal
                 } else {
                     VerdictKind::Ok

@@ -2,8 +2,7 @@
 //!
 //! ```toml
 //! [workload]
-//! mode = "open"        # default when `rate` > 0; "closed": each client waits for its answer
-//!                      # before the next (the default when `rate` = 0, "as fast as answers come")
+//! mode = "open"        # "closed" (default): each client waits for its answer before the next
 //! rate = 40            # open: Poisson arrivals at this total rate (must be > 0)
 //! clients = 4          # open: logical clients ready at the start (more are made on demand)
 //! max_clients = 200    # open: most requests in flight at once per group (≥ clients)
@@ -14,7 +13,7 @@ use super::{as_word, ClientGroup, ClientMode, Errs, Fields, Src};
 pub const MAX_CLIENTS: i64 = 10_000;
 
 /// Read `mode` and `max_clients` of a `[workload]` table whose `clients`, `rate` and groups are
-/// already read; without `mode`, [`ClientMode::default_for`] the rates. Errors (each at its key): an open loop without a rate (in the table or in a
+/// already read. Errors (each at its key): an open loop without a rate (in the table or in a
 /// group), `max_clients` below `clients`, `max_clients` with the closed loop.
 pub(super) fn read(
     src: &Src,
@@ -24,11 +23,10 @@ pub(super) fn read(
     rate: f64,
     groups: &[ClientGroup],
 ) -> (ClientMode, Option<u32>) {
-    let mode = match f.get("mode") {
-        // A misspelt mode is reported here; closed adds no follow-on errors about the rate.
-        Some(v) => as_word(src, errs, v, "mode", ClientMode::WORDS).unwrap_or(ClientMode::Closed),
-        None => ClientMode::default_for(rate, groups.iter().map(|g| g.rate)),
-    };
+    let mode = f
+        .get("mode")
+        .and_then(|v| as_word(src, errs, v, "mode", ClientMode::WORDS))
+        .unwrap_or_default();
     let max = f
         .uint(src, errs, "max_clients", 1, MAX_CLIENTS)
         .map(|m| m as u32);
@@ -108,26 +106,11 @@ mod tests {
         }
     }
 
-    fn mode_of(workload: &str) -> ClientMode {
-        load_text(workload).unwrap().workload.unwrap().mode
-    }
-
     #[test]
-    fn the_open_loop_is_the_default_with_a_rate_and_the_closed_loop_without() {
-        assert_eq!(mode_of("rate = 40"), ClientMode::Open);
-        assert_eq!(mode_of("rate = 0"), ClientMode::Closed);
-        assert_eq!(mode_of(""), ClientMode::Closed, "no rate: rate 0");
-        // A group as fast as answers come can only be closed: the whole workload is.
-        let g = "rate = 40\n[[workload.group]]\nrate = 0";
-        assert_eq!(mode_of(g), ClientMode::Closed);
-        assert_eq!(mode_of("rate = 40\n[[workload.group]]"), ClientMode::Open);
-        assert_eq!(mode_of("mode = \"closed\"\nrate = 40"), ClientMode::Closed);
+    fn the_closed_loop_stays_the_default_and_the_open_loop_loads() {
+        let w = load_text("rate = 40").unwrap().workload.unwrap();
+        assert_eq!((w.mode, w.max_clients), (ClientMode::Closed, None));
         let w = load_text("mode = \"open\"\nrate = 40\nmax_clients = 50")
-            .unwrap()
-            .workload
-            .unwrap();
-        assert_eq!((w.mode, w.max_clients), (ClientMode::Open, Some(50)));
-        let w = load_text("rate = 40\nmax_clients = 50")
             .unwrap()
             .workload
             .unwrap();
@@ -148,17 +131,10 @@ mod tests {
         );
         let e = errors("mode = \"open\"\nrate = 10\nclients = 8\nmax_clients = 4");
         assert!(e.contains("`max_clients` 4 is below `clients` 8"), "{e}");
-        let e = errors("mode = \"closed\"\nrate = 10\nmax_clients = 4");
-        assert!(e.contains("applies to open-loop arrivals only"), "{e}");
-        let e = errors("rate = 0\nmax_clients = 4");
+        let e = errors("rate = 10\nmax_clients = 4");
         assert!(e.contains("applies to open-loop arrivals only"), "{e}");
         let e = errors("mode = \"opne\"\nrate = 10");
         assert!(e.contains("did you mean \"open\""), "{e}");
-        let e = errors("mode = \"opne\"");
-        assert!(
-            !e.contains("need a rate"),
-            "a misspelt mode adds no follow-on error: {e}"
-        );
         let e = errors("mode = \"open\"\nrate = 10\nmax_clients = 0");
         assert!(e.contains("max_clients"), "{e}");
     }

@@ -149,13 +149,12 @@ pub struct Workload {
     pub groups: Vec<ClientGroup>,
 }
 
-/// `[workload] mode`: whether arrivals wait for answers. Without `mode`, a workload with a
-/// rate (in the table and every group) is open, one without (`rate = 0`) closed
-/// ([`ClientMode::default_for`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `[workload] mode`: whether arrivals wait for answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClientMode {
     /// `clients` clients, each with one request in flight: the next request waits for the
     /// previous answer (then for the gap of `rate`). All stuck on a dead leader = no arrivals.
+    #[default]
     Closed,
     /// Poisson arrivals at `rate` whatever the answers: each goes to a free logical client, a
     /// new one when none is free, up to `max_clients` (beyond: the arrival is dropped, counted).
@@ -165,17 +164,6 @@ pub enum ClientMode {
 impl ClientMode {
     pub const WORDS: &'static [(&'static str, ClientMode)] =
         &[("closed", ClientMode::Closed), ("open", ClientMode::Open)];
-
-    /// The mode of a `[workload]` without `mode`: open when `rate` and every group's rate are
-    /// above 0 (ops/s), closed otherwise (`rate = 0` means "as fast as answers come", which
-    /// only a closed loop can do).
-    pub fn default_for(rate: f64, group_rates: impl IntoIterator<Item = f64>) -> ClientMode {
-        if rate > 0.0 && group_rates.into_iter().all(|r| r > 0.0) {
-            ClientMode::Open
-        } else {
-            ClientMode::Closed
-        }
-    }
 }
 
 /// A further group of workload clients (`[[workload.group]]`).

@@ -1,7 +1,6 @@
-//! Open-loop arrivals (`[workload] mode = "open"`, the default when the workload has a rate;
-//! issue 13 §1): requests arrive at the configured rate whatever the cluster answers, so a leader
-//! fault that leaves every request in flight stuck on a dead leader does not stop new requests
-//! from being sent.
+//! Open-loop arrivals (`[workload] mode = "open"`, issue 13 §1): requests arrive at the
+//! configured rate whatever the cluster answers, so a leader fault that leaves every request in
+//! flight stuck on a dead leader does not stop new requests from being sent.
 //!
 //! Clients are modelled as Jepsen models processes: many logical clients, each with at most one
 //! request in flight, each a process of the history (a unique id). An arrival goes to a free
