@@ -14,7 +14,8 @@
 //!
 //! Prints per history: ops, info ops, logical clients, the verdict (and the expected one: the
 //! `bad` rows have one read changed to a value never written, which must be `illegal`), wall ms,
-//! states explored, peak memoisation KiB; the process's peak RSS at the end.
+//! states explored, peak memoisation KiB; the process's peak RSS at the end. Exit 1 if a verdict
+//! is wrong (`ok` for `illegal` or the reverse); a search bound hit (`unknown`) is flagged only.
 //! `LIN_BENCH_ONLY=text` runs only the rows whose name contains `text`.
 use raft_harness::history::{Command, Op, Outcome};
 use raft_harness::lin::gen::corrupt_one_read;
@@ -198,15 +199,21 @@ fn row(name: &str, h: &[Op], expected: VerdictKind, limits: Limits) -> bool {
     let t = Instant::now();
     let r = check_kv_history(h, limits);
     let ms = t.elapsed().as_secs_f64() * 1e3;
-    let wrong = r.verdict != expected;
+    // A bound hit is no verdict (never a pass): flagged, not wrong.
+    let undecided = r.verdict == VerdictKind::Unknown;
+    let wrong = !undecided && r.verdict != expected;
+    let flag = match (wrong, undecided) {
+        (true, _) => "  <-- WRONG",
+        (_, true) => "  <-- undecided (search bound hit)",
+        _ => "",
+    };
     println!(
-        "{name:<26} {:>6} {info:>6} {clients:>7} {:>8} {:>8} {ms:>10.1} {:>10} {:>10.1}{}",
+        "{name:<26} {:>6} {info:>6} {clients:>7} {:>8} {:>8} {ms:>10.1} {:>10} {:>10.1}{flag}",
         h.len(),
         r.verdict.to_string(),
         expected.to_string(),
         r.stats.states_explored,
         r.stats.cache_bytes as f64 / 1024.0,
-        if wrong { "  <-- WRONG" } else { "" }
     );
     !wrong
 }
