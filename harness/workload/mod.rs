@@ -6,6 +6,7 @@
 //! the original protocol), judged for durability.
 pub mod clients;
 pub mod inflight;
+pub mod keys;
 pub mod open;
 
 use crate::client;
@@ -208,6 +209,7 @@ pub fn start(w: &Workload, nodes: Vec<(u32, SocketAddr)>, rec: Recorder, seed: u
             ids: Arc::new(std::sync::atomic::AtomicU32::new(1)),
             values,
             seq: Arc::new(AtomicU64::new(0)),
+            keys: Arc::default(),
         };
         let tasks = open::groups(w, &nodes)
             .into_iter()
@@ -314,14 +316,26 @@ async fn client_loop(
     stats
 }
 
-/// 40% GET, 40% SET with a fresh value, 20% CAS from a value this client saw.
+/// 40% GET, 40% SET with a fresh value, 20% CAS from a value this client saw, on a random one
+/// of `keys` keys.
 fn register_command(
     rng: &mut StdRng,
     keys: u32,
     values: &AtomicU64,
     seen: &HashMap<String, String>,
 ) -> String {
-    let key = format!("k{}", rng.random_range(0..keys));
+    let key = rng.random_range(0..keys);
+    register_on(rng, key, values, seen)
+}
+
+/// [`register_command`] on key `k{key}`.
+fn register_on(
+    rng: &mut StdRng,
+    key: u32,
+    values: &AtomicU64,
+    seen: &HashMap<String, String>,
+) -> String {
+    let key = format!("k{key}");
     let roll: f64 = rng.random();
     let fresh = || values.fetch_add(1, Ordering::Relaxed).to_string();
     if roll < 0.4 {

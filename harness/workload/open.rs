@@ -10,10 +10,15 @@
 //! ended `info` may still have it in flight, so it is retired for good; the next arrival that
 //! finds no free client makes a fresh one.
 //!
+//! Register keys: each key takes at most [`super::keys::MAX_LOAD`] operations the
+//! linearizability search must keep open at once; beyond, arrivals go to further keys
+//! ([`super::keys`]), so slow answers never make the check exponential.
+//!
 //! Arrival times: a Poisson process at the group's `rate` (exponential gaps, [`super::clients`]),
 //! on an absolute timeline, so a slow answer never delays the next arrival.
 use super::clients::{poisson_gap, start_offset};
-use super::{learn, register_command};
+use super::keys::KeyLoad;
+use super::{learn, register_on};
 use crate::client;
 use crate::history::Outcome;
 use crate::spec::{Workload, WorkloadKind};
@@ -152,12 +157,14 @@ impl Pool {
 }
 
 /// What the groups of one workload share: logical ids (1.. — 0 is the harness's probes),
-/// register values, and for `set` a sequence number that makes every command unique.
+/// register values and the open operations per key ([`super::keys`]), and for `set` a sequence
+/// number that makes every command unique.
 #[derive(Clone)]
 pub struct Shared {
     pub ids: Arc<AtomicU32>,
     pub values: Arc<AtomicU64>,
     pub seq: Arc<AtomicU64>,
+    pub keys: Arc<Mutex<KeyLoad>>,
 }
 
 /// One group of an open-loop workload: the main `[workload]` or a `[[workload.group]]`.
@@ -222,20 +229,26 @@ pub(super) async fn group_loop(
                 next += poisson_gap(&mut rng, mean);
                 let Some(id) = pool.arrive(&sh.ids) else { continue };
                 let (node, c) = conns[rng.random_range(0..conns.len())].clone();
-                let command = match w.kind {
+                let (command, key) = match w.kind {
                     WorkloadKind::Set => {
-                        format!("op-c{id}-{}", sh.seq.fetch_add(1, Ordering::Relaxed))
+                        (format!("op-c{id}-{}", sh.seq.fetch_add(1, Ordering::Relaxed)), None)
                     }
                     WorkloadKind::Register => {
-                        register_command(&mut rng, w.keys, &sh.values, &seen.lock().unwrap())
+                        let k = sh.keys.lock().unwrap().pick(&mut rng, w.keys);
+                        let seen = seen.lock().unwrap();
+                        (register_on(&mut rng, k, &sh.values, &seen), Some(k))
                     }
                 };
-                let (rec, seen) = (rec.clone(), seen.clone());
+                let (rec, seen, keys) = (rec.clone(), seen.clone(), sh.keys.clone());
                 ops.spawn(async move {
                     let mut c = c;
                     let op = rec.invoke(&mut c, id, node, command, timeout).await;
                     if op.outcome == Outcome::Ok {
                         learn(&mut seen.lock().unwrap(), &op);
+                    }
+                    if let Some(k) = key {
+                        let read = matches!(op.kv(), Some(crate::history::Command::Get { .. }));
+                        keys.lock().unwrap().done(k, op.outcome == Outcome::Info && !read);
                     }
                     (id, op.outcome)
                 });
