@@ -171,6 +171,12 @@ def core_config(cfg: Config) -> CoreConfig:
     )
 
 
+def _read_error(done: asyncio.Future[pb.ClientResponseMessage]) -> None:
+    """Marks the error of a finished forwarded call as read (see `_send_forward`)."""
+    if not done.cancelled():
+        done.exception()
+
+
 class RaftNode(pb_grpc.RaftServiceServicer):
     def __init__(
         self,
@@ -721,6 +727,11 @@ class RaftNode(pb_grpc.RaftServiceServicer):
                 metadata=((FORWARDED_KEY, "1"),),
             )
         )
+        # The call may end with an error in the same loop iteration in which this handler
+        # is cancelled (both deadlines pass together, e.g. after the node was paused): the
+        # handler then never reads it, and asyncio would log "Task exception was never
+        # retrieved". The outcome is already UNKNOWN to the client; mark the error as read.
+        call.add_done_callback(_read_error)
         try:
             while True:
                 changed = asyncio.ensure_future(self._leader_changed.wait())
