@@ -216,7 +216,8 @@ async fn judge_result(
             }
             let evidence = Arc::new(evidence);
             judge_evidence(spec, &evidence, interrupt, report).await;
-            metrics::add(&evidence, report);
+            let deadline_us = spec.workload.as_ref().map(|w| w.request_timeout_ms * 1000);
+            metrics::add(&evidence, report, deadline_us);
             Some(evidence)
         }
         Err(e) => {

@@ -6,8 +6,9 @@ use crate::history::Outcome;
 use crate::report::Report;
 use crate::schedule::first_commit_after_ms;
 
-/// Throughput, latency and failover numbers for the report.
-pub fn add(ev: &Evidence, report: &mut Report) {
+/// Throughput, latency and failover numbers for the report. `deadline_us`: the workload
+/// clients' request deadline (µs), if the suite has a workload.
+pub fn add(ev: &Evidence, report: &mut Report, deadline_us: Option<u64>) {
     let m = &mut report.metrics;
     let count = |o: Outcome| ev.history.iter().filter(|op| op.outcome == o).count() as f64;
     m.insert("ops_ok".into(), count(Outcome::Ok));
@@ -44,7 +45,11 @@ pub fn add(ev: &Evidence, report: &mut Report) {
             m.insert(format!("first_commit_after_fault_ms.{n}"), ms as f64);
         }
     }
-    m.extend(crate::workload::inflight::metrics(&ev.history, &fault_us));
+    m.extend(crate::workload::inflight::metrics(
+        &ev.history,
+        &fault_us,
+        deadline_us,
+    ));
     // Terms with a current leader (a majority followed it), as the waits judge.
     let terms = crate::observe::view::leader_terms(&ev.statuses, ev.nodes.len(), 1_000_000);
     m.insert("leader_terms_seen".into(), terms.len() as f64);

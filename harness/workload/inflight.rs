@@ -17,9 +17,8 @@ pub fn in_flight_at(history: &[Op], t_us: u64, info_window_us: u64) -> usize {
         .count()
 }
 
-/// How long an unanswered (`info`) request is counted in flight: the longest latency of an
-/// answered one in the run — at most the client's deadline, so this never counts a request its
-/// client had already given up on.
+/// How long an unanswered (`info`) request is counted in flight when the client's deadline is
+/// not known: the longest latency of an answered one in the run (0 when none was answered).
 pub fn info_window_us(history: &[Op]) -> u64 {
     history
         .iter()
@@ -30,13 +29,15 @@ pub fn info_window_us(history: &[Op]) -> u64 {
 
 /// Metrics for the faults at `fault_us` (numbered 1.. in order, like
 /// `first_commit_after_fault_ms.N`): `in_flight_at_fault.N` each, and
-/// `faults_with_requests_in_flight` (0 says this run's faults never caught a request). Empty
-/// without a history.
-pub fn metrics(history: &[Op], fault_us: &[u64]) -> Vec<(String, f64)> {
+/// `faults_with_requests_in_flight` (0 says this run's faults never caught a request). An
+/// unanswered (`info`) request counts until its client's deadline `deadline_us` (the history
+/// records no end for it; its client waited at most that long), or, without one, for
+/// [`info_window_us`]. Empty without a history.
+pub fn metrics(history: &[Op], fault_us: &[u64], deadline_us: Option<u64>) -> Vec<(String, f64)> {
     if history.is_empty() || fault_us.is_empty() {
         return Vec::new();
     }
-    let w = info_window_us(history);
+    let w = deadline_us.unwrap_or_else(|| info_window_us(history));
     let counts: Vec<usize> = fault_us
         .iter()
         .map(|&t| in_flight_at(history, t, w))
@@ -115,13 +116,29 @@ mod tests {
         );
         assert_eq!(in_flight_at(&h, 260, 100), 0, "its window ended at 250");
         assert_eq!(in_flight_at(&h, 350, 100), 1);
-        let m = metrics(&h, &[50, 160]);
+        let m = metrics(&h, &[50, 160], None);
         assert_eq!(m[0], ("in_flight_at_fault.1".to_string(), 0.0));
         assert_eq!(m[1], ("in_flight_at_fault.2".to_string(), 2.0));
         assert_eq!(m[2], ("faults_with_requests_in_flight".to_string(), 1.0));
-        let none = metrics(&h, &[50]);
+        let none = metrics(&h, &[50], None);
         assert_eq!(none[1], ("faults_with_requests_in_flight".to_string(), 0.0));
-        assert!(metrics(&[], &[50]).is_empty());
+        assert!(metrics(&[], &[50], None).is_empty());
+    }
+
+    #[test]
+    fn unanswered_requests_count_until_the_clients_deadline_even_when_none_was_answered() {
+        // msg-figure8-exact: every request ended `info`; none answered gives no window.
+        let h = vec![op(1, 100, None), op(2, 150, None)];
+        let without = metrics(&h, &[200], None);
+        assert_eq!(without[0], ("in_flight_at_fault.1".to_string(), 0.0));
+        let with = metrics(&h, &[200], Some(1000));
+        assert_eq!(with[0], ("in_flight_at_fault.1".to_string(), 2.0));
+        let after = metrics(&h, &[1200], Some(1000));
+        assert_eq!(
+            after[0],
+            ("in_flight_at_fault.1".to_string(), 0.0),
+            "both gave up by 1150"
+        );
     }
 
     #[test]
@@ -142,7 +159,7 @@ mod tests {
         // Window [100, 1100) of 1000 µs = 1 ms: 2 ops → 2000 per second.
         assert_eq!(ok_per_s_after(&h, 100, 1000), 2000.0);
         assert_eq!(ok_per_s_after(&h, 2000, 1000), 0.0);
-        let m = metrics(&h, &[100]);
+        let m = metrics(&h, &[100], None);
         assert_eq!(m.last().unwrap().0, "ok_per_s_after_fault.1");
     }
 }
