@@ -249,8 +249,7 @@ class RaftCoreTest {
     @Test
     void clusterElectsOneLeaderAndReplicatesItsNoOp() throws Exception {
         Sim sim = new Sim(3, 42).startAll();
-        TestNode leader = sim.awaitLeader();
-        sim.run(200);
+        TestNode leader = settledLeader(sim);
         for (TestNode c : sim.nodes.values()) {
             assertEquals(leader.raft().term(), c.raft().term());
             assertEquals(leader.id(), c.raft().leaderId());
@@ -437,6 +436,13 @@ class RaftCoreTest {
         return n.id() == 1 ? 2 : 1;
     }
 
+    /** The first leader of {@code sim}, once 200 ms more have let every node hear of it. */
+    private static TestNode settledLeader(Sim sim) {
+        TestNode leader = sim.awaitLeader();
+        sim.run(200);
+        return leader;
+    }
+
     /** Every node is in {@code term} and follows {@code leader}. */
     private static void assertAllFollow(Sim sim, TestNode leader, int term) {
         for (TestNode c : sim.nodes.values()) {
@@ -448,8 +454,7 @@ class RaftCoreTest {
     @Test
     void aNodeThatCannotReachAMajorityNeverRaisesItsTerm() throws Exception {
         Sim sim = new Sim(5, 17).startAll();
-        TestNode leader = sim.awaitLeader();
-        sim.run(200);
+        TestNode leader = settledLeader(sim);
         int term = leader.raft().term();
         int cut = otherThan(leader);
         sim.isolated.add(cut);
@@ -466,8 +471,7 @@ class RaftCoreTest {
     @Test
     void aMinorityPartitionNeverRaisesItsTermAndTheMajorityElects() throws Exception {
         Sim sim = new Sim(5, 23).startAll();
-        TestNode old = sim.awaitLeader();
-        sim.run(200);
+        TestNode old = settledLeader(sim);
         int term = old.raft().term();
         int other = otherThan(old);
         // The old leader and one follower are cut off from the other three (and from each other).
