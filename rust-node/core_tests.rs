@@ -53,6 +53,27 @@ pub(super) fn log_of(terms: &[i32]) -> Vec<Entry> {
         .collect()
 }
 
+/// A reply of `term` to an AppendEntries, without conflict hints (§5.3).
+pub(super) fn append_reply(term: i32, success: bool) -> AppendResponse {
+    AppendResponse {
+        term,
+        success,
+        conflict_index: None,
+        conflict_term: None,
+    }
+}
+
+/// What the driver hands back for an append of `term` at `prev_log_index` carrying `n_entries`
+/// (read round 0).
+pub(super) fn append_sent(term: i32, prev_log_index: i32, n_entries: i32) -> AppendSent {
+    AppendSent {
+        term,
+        prev_log_index,
+        n_entries,
+        read_seq: 0,
+    }
+}
+
 fn node(id: NodeId, n: i32) -> Core {
     let mut c = Core::new(config(id, n), HardState::default(), vec![], 0, TIMEOUT);
     c.take_ready();
@@ -390,19 +411,7 @@ fn test_leader_steps_down_on_response_with_higher_term() {
     net.elect(1);
     let mut leader = net.nodes.remove(&1).unwrap();
     leader.take_ready();
-    let sent = AppendSent {
-        term: 1,
-        prev_log_index: -1,
-        n_entries: 0,
-        read_seq: 0,
-    };
-    let resp = AppendResponse {
-        term: 7,
-        success: false,
-        conflict_index: None,
-        conflict_term: None,
-    };
-    leader.handle_append_response(0, 2, sent, &resp);
+    leader.handle_append_response(0, 2, append_sent(1, -1, 0), &append_reply(7, false));
     assert_eq!(leader.role(), Role::Follower);
     assert_eq!(leader.term(), 7);
     assert_eq!(leader.voted_for(), NONE);
@@ -440,18 +449,8 @@ fn test_deposed_leader_waits_a_full_election_timeout_before_campaigning() {
     let later = 50 * TIMEOUT;
     leader.tick(later);
     leader.take_ready();
-    let sent = AppendSent {
-        term: leader.term(),
-        prev_log_index: -1,
-        n_entries: 0,
-        read_seq: 0,
-    };
-    let resp = AppendResponse {
-        term: leader.term() + 1,
-        success: false,
-        conflict_index: None,
-        conflict_term: None,
-    };
+    let sent = append_sent(leader.term(), -1, 0);
+    let resp = append_reply(leader.term() + 1, false);
     leader.handle_append_response(later, 2, sent, &resp);
     assert_eq!(leader.role(), Role::Follower);
     let stepped_down = leader.take_ready();
@@ -726,19 +725,9 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
     assert_eq!(leader.role(), Role::Leader);
     assert_eq!(leader.term(), 4);
     leader.take_ready();
-    let ok = AppendResponse {
-        term: 4,
-        success: true,
-        conflict_index: None,
-        conflict_term: None,
-    };
+    let ok = append_reply(4, true);
     // S2 and S3 now hold index 1 (term 2): a majority of 5 with S1, but of an old term.
-    let through_1 = AppendSent {
-        term: 4,
-        prev_log_index: 0,
-        n_entries: 1,
-        read_seq: 0,
-    };
+    let through_1 = append_sent(4, 0, 1);
     leader.handle_append_response(TIMEOUT, 2, through_1, &ok);
     leader.handle_append_response(TIMEOUT, 3, through_1, &ok);
     assert_eq!(leader.match_index(2), Some(1));
@@ -750,12 +739,7 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
     );
     assert!(leader.take_ready().committed.is_empty());
     // Once the term-4 no-op at index 2 reaches the same majority, both commit together.
-    let through_2 = AppendSent {
-        term: 4,
-        prev_log_index: 1,
-        n_entries: 1,
-        read_seq: 0,
-    };
+    let through_2 = append_sent(4, 1, 1);
     leader.handle_append_response(TIMEOUT, 2, through_2, &ok);
     assert_eq!(leader.commit_index(), -1, "two of five is not a majority");
     leader.handle_append_response(TIMEOUT, 3, through_2, &ok);
@@ -872,6 +856,14 @@ fn net_pv(n: i32) -> Net {
     Net::new((1..=n).map(|id| node_pv(id, n, 0, vec![])).collect())
 }
 
+/// A pre-vote network of `n` nodes in which node 1 was elected and is the only leader.
+fn net_pv_led_by_1(n: i32) -> Net {
+    let mut net = net_pv(n);
+    net.elect(1);
+    assert_eq!(net.leaders(), vec![1]);
+    net
+}
+
 fn prevote_req(term: i32, from: NodeId, last_index: i32, last_term: i32) -> VoteRequest {
     VoteRequest {
         term,
@@ -962,9 +954,7 @@ fn test_prevote_refused_within_min_timeout_of_hearing_the_leader() {
 /// §9.6 (contract): "a Leader never grants" a pre-vote.
 #[test]
 fn test_leader_refuses_prevote() {
-    let mut net = net_pv(3);
-    net.elect(1);
-    assert_eq!(net.leaders(), vec![1]);
+    let mut net = net_pv_led_by_1(3);
     let now = net.now + 10 * TIMEOUT;
     let leader = net.nodes.get_mut(&1).unwrap();
     let resp = leader.handle_prevote_request(now, &prevote_req(5, 2, 100, 9));
@@ -1076,9 +1066,7 @@ fn test_unimplemented_prevote_counts_as_grant() {
 /// not depose a healthy leader" (issue 15 §2), here with a partition in the core network.
 #[test]
 fn test_node_cut_off_from_majority_never_raises_its_term() {
-    let mut net = net_pv(5);
-    net.elect(1);
-    assert_eq!(net.leaders(), vec![1]);
+    let mut net = net_pv_led_by_1(5);
     net.cut.insert(3);
     for round in 1..=20u64 {
         let now = net.now + TIMEOUT / 2;
