@@ -51,6 +51,11 @@ class RaftCoreTest {
             this(id, peers, Journal.none(id), term, logTerms);
         }
 
+        /** Node 1 of {1, 2, 3} journaling to {@code journalFile}. */
+        static Harness journaled(Path journalFile, int term, int... logTerms) throws Exception {
+            return new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), term, logTerms);
+        }
+
         Harness(int id, List<Integer> peers, Journal journal, int term, int... logTerms)
                 throws Exception {
             this(id, peers, journal, new Random(7), term, logTerms);
@@ -178,7 +183,7 @@ class RaftCoreTest {
     void followerThatHearsNothingPreVotesThenStartsAnElectionVotingForItself(@TempDir Path dir)
             throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        Harness h = Harness.journaled(journalFile, 0);
         h.advance(149);
         assertEquals(Role.Follower, h.core.raft().role(), "no election before MIN");
         assertTrue(h.preVotes.isEmpty());
@@ -281,7 +286,7 @@ class RaftCoreTest {
     @Test
     void preVoteIsGrantedToAnUpToDateSenderAndChangesNothing(@TempDir Path dir) throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 2, 1, 2);
+        Harness h = Harness.journaled(journalFile, 2, 1, 2);
         long deadline = h.core.electionDeadline();
         int linesBefore = Files.readAllLines(journalFile).size();
         VoteResponse r = h.core.handlePreVote(vote(3, 2, 1, 2));
@@ -493,7 +498,7 @@ class RaftCoreTest {
     void leaderWithoutRepliesFromAMajorityStepsDownInTheSameTerm(@TempDir Path dir)
             throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        Harness h = Harness.journaled(journalFile, 0);
         h.becomeLeader(2);
         String[] answer = {null};
         assertTrue(h.core.propose("SET a 1", (applied, result, message) -> answer[0] = message) > 0);
