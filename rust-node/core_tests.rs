@@ -80,14 +80,19 @@ fn node(id: NodeId, n: i32) -> Core {
     c
 }
 
-fn node_with(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
+/// A core with `cfg` restarted in `term` (no vote) with `log`, its first Ready taken.
+fn restarted(cfg: Config, term: i32, log: Vec<Entry>) -> Core {
     let hs = HardState {
         term,
         voted_for: NONE,
     };
-    let mut c = Core::new(config(id, n), hs, log, 0, TIMEOUT);
+    let mut c = Core::new(cfg, hs, log, 0, TIMEOUT);
     c.take_ready();
     c
+}
+
+fn node_with(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
+    restarted(config(id, n), term, log)
 }
 
 /// A hand-cranked network: messages wait in a queue until `run` delivers them.
@@ -843,13 +848,7 @@ fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
 // ----- Thesis §9.6: pre-vote and check-quorum (docs/node-contract.md) -----
 
 fn node_pv(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
-    let hs = HardState {
-        term,
-        voted_for: NONE,
-    };
-    let mut c = Core::new(config_pv(id, n), hs, log, 0, TIMEOUT);
-    c.take_ready();
-    c
+    restarted(config_pv(id, n), term, log)
 }
 
 fn net_pv(n: i32) -> Net {
@@ -862,6 +861,11 @@ fn net_pv_led_by_1(n: i32) -> Net {
     net.elect(1);
     assert_eq!(net.leaders(), vec![1]);
     net
+}
+
+/// A peer's answer to a pre-vote: its `term` and whether it grants (thesis §9.6).
+fn prevote_answer(term: i32, vote_granted: bool) -> PreVoteReply {
+    PreVoteReply::Answer(VoteResponse { term, vote_granted })
 }
 
 fn prevote_req(term: i32, from: NodeId, last_index: i32, last_term: i32) -> VoteRequest {
@@ -993,14 +997,8 @@ fn test_prevote_majority_starts_election_refusals_do_not() {
     let mut c = node_pv(1, 5, 4, vec![]);
     c.tick(TIMEOUT);
     c.take_ready();
-    let no = PreVoteReply::Answer(VoteResponse {
-        term: 4,
-        vote_granted: false,
-    });
-    let yes = PreVoteReply::Answer(VoteResponse {
-        term: 4,
-        vote_granted: true,
-    });
+    let no = prevote_answer(4, false);
+    let yes = prevote_answer(4, true);
     c.handle_prevote_response(TIMEOUT, 2, 5, &no);
     c.handle_prevote_response(TIMEOUT, 3, 5, &yes);
     c.handle_prevote_response(TIMEOUT, 3, 5, &yes); // a duplicate counts once
@@ -1032,10 +1030,7 @@ fn test_prevote_reply_with_higher_term_is_adopted_and_ends_round() {
     let mut c = node_pv(1, 3, 4, vec![]);
     c.tick(TIMEOUT);
     c.take_ready();
-    let reply = PreVoteReply::Answer(VoteResponse {
-        term: 9,
-        vote_granted: false,
-    });
+    let reply = prevote_answer(9, false);
     c.handle_prevote_response(TIMEOUT, 2, 5, &reply);
     assert_eq!((c.role(), c.term()), (Role::Follower, 9));
     let yes = PreVoteReply::Unimplemented;
