@@ -261,14 +261,7 @@ fn test_follower_starts_election_only_after_timeout_without_heartbeat() {
     let mut c = node(1, 3);
     c.tick(TIMEOUT - 1);
     assert_eq!(c.role(), Role::Follower);
-    let hb = AppendRequest {
-        term: 1,
-        leader_id: 2,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![],
-        leader_commit: -1,
-    };
+    let hb = heartbeat_from(2, 1);
     assert!(c.handle_append_request(TIMEOUT - 1, &hb).success);
     assert!(c.take_ready().reset_timer, "heartbeat restarts the timer");
     c.tick(2 * TIMEOUT - 2);
@@ -488,14 +481,7 @@ fn test_candidate_returns_to_follower_on_append_of_same_term() {
     let mut c = node(1, 3);
     c.tick(TIMEOUT);
     assert_eq!(c.role(), Role::Candidate);
-    let hb = AppendRequest {
-        term: 1,
-        leader_id: 3,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![],
-        leader_commit: -1,
-    };
+    let hb = heartbeat_from(3, 1);
     assert!(c.handle_append_request(TIMEOUT, &hb).success);
     assert_eq!(c.role(), Role::Follower);
     assert_eq!(c.leader_id(), 3);
