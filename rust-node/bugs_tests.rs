@@ -3,7 +3,7 @@
 
 use super::*;
 
-use super::tests::{log_of, TIMEOUT};
+use super::tests::{append_reply, append_sent, log_of, TIMEOUT};
 
 /// The paper's algorithm (pre-vote and check-quorum off), appends of up to 8 entries.
 fn config(id: NodeId, n: i32) -> Config {
@@ -107,18 +107,7 @@ fn no_up_to_date_check_grants_a_stale_candidate_its_pre_vote_too() {
 fn commit_old_term_commits_a_term_2_entry_by_counting() {
     for (bug, commit) in [(None, -1), (Some(Bug::CommitOldTerm), 1)] {
         let mut c = leader(log_of(&[1, 2]), 3, 5, bug);
-        let ok = AppendResponse {
-            term: 4,
-            success: true,
-            conflict_index: None,
-            conflict_term: None,
-        };
-        let through_1 = AppendSent {
-            term: 4,
-            prev_log_index: 0,
-            n_entries: 1,
-            read_seq: 0,
-        };
+        let (ok, through_1) = (append_reply(4, true), append_sent(4, 0, 1));
         c.handle_append_response(TIMEOUT, 2, through_1, &ok);
         c.handle_append_response(TIMEOUT, 3, through_1, &ok);
         assert_eq!(c.commit_index(), commit, "bug {bug:?}");

@@ -973,12 +973,6 @@ impl Core {
             .get_mut(&peer)
             .expect("progress for every peer");
         let next = p.next_index.clamp(0, self.log.len() as i32);
-        let prev = next - 1;
-        let prev_term = if prev >= 0 {
-            self.log[prev as usize].term
-        } else {
-            0
-        };
         let end = (next as usize + self.cfg.max_entries_per_append).min(self.log.len());
         let entries = self.log[next as usize..end].to_vec();
         let carries = !entries.is_empty();
@@ -986,15 +980,7 @@ impl Core {
             p.on_sent(end as i32 - 1, self.now_ms);
         }
         p.last_sent_ms = Some(self.now_ms);
-        let req = AppendRequest {
-            term: self.term,
-            leader_id: self.cfg.id,
-            prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries,
-            leader_commit: self.commit_index,
-        };
-        self.push_append(peer, req);
+        self.push_append(peer, next - 1, entries);
         carries
     }
 
@@ -1006,25 +992,27 @@ impl Core {
             .get_mut(&peer)
             .expect("progress for every peer");
         let prev = p.match_index.min(self.log.len() as i32 - 1);
-        let prev_term = if prev >= 0 {
+        p.last_sent_ms = Some(self.now_ms);
+        self.push_append(peer, prev, vec![]);
+    }
+
+    /// Queues an AppendEntries of the current term for `entries` after `prev` (prevLogIndex, -1
+    /// for none; prevLogTerm 0 then), with its `AppendSent` numbered with the current ReadIndex
+    /// round (Figure 2; thesis §6.4).
+    fn push_append(&mut self, peer: NodeId, prev: i32, entries: Vec<Entry>) {
+        let prev_log_term = if prev >= 0 {
             self.log[prev as usize].term
         } else {
             0
         };
-        p.last_sent_ms = Some(self.now_ms);
         let req = AppendRequest {
             term: self.term,
             leader_id: self.cfg.id,
             prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries: vec![],
+            prev_log_term,
+            entries,
             leader_commit: self.commit_index,
         };
-        self.push_append(peer, req);
-    }
-
-    /// Queues an append with its `AppendSent`, numbered with the current ReadIndex round.
-    fn push_append(&mut self, peer: NodeId, req: AppendRequest) {
         let sent = AppendSent {
             read_seq: self.read_seq,
             ..req.sent()

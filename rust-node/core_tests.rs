@@ -53,20 +53,46 @@ pub(super) fn log_of(terms: &[i32]) -> Vec<Entry> {
         .collect()
 }
 
+/// A reply of `term` to an AppendEntries, without conflict hints (§5.3).
+pub(super) fn append_reply(term: i32, success: bool) -> AppendResponse {
+    AppendResponse {
+        term,
+        success,
+        conflict_index: None,
+        conflict_term: None,
+    }
+}
+
+/// What the driver hands back for an append of `term` at `prev_log_index` carrying `n_entries`
+/// (read round 0).
+pub(super) fn append_sent(term: i32, prev_log_index: i32, n_entries: i32) -> AppendSent {
+    AppendSent {
+        term,
+        prev_log_index,
+        n_entries,
+        read_seq: 0,
+    }
+}
+
 fn node(id: NodeId, n: i32) -> Core {
     let mut c = Core::new(config(id, n), HardState::default(), vec![], 0, TIMEOUT);
     c.take_ready();
     c
 }
 
-fn node_with(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
+/// A core with `cfg` restarted in `term` (no vote) with `log`, its first Ready taken.
+fn restarted(cfg: Config, term: i32, log: Vec<Entry>) -> Core {
     let hs = HardState {
         term,
         voted_for: NONE,
     };
-    let mut c = Core::new(config(id, n), hs, log, 0, TIMEOUT);
+    let mut c = Core::new(cfg, hs, log, 0, TIMEOUT);
     c.take_ready();
     c
+}
+
+fn node_with(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
+    restarted(config(id, n), term, log)
 }
 
 /// A hand-cranked network: messages wait in a queue until `run` delivers them.
@@ -235,14 +261,7 @@ fn test_follower_starts_election_only_after_timeout_without_heartbeat() {
     let mut c = node(1, 3);
     c.tick(TIMEOUT - 1);
     assert_eq!(c.role(), Role::Follower);
-    let hb = AppendRequest {
-        term: 1,
-        leader_id: 2,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![],
-        leader_commit: -1,
-    };
+    let hb = heartbeat_from(2, 1);
     assert!(c.handle_append_request(TIMEOUT - 1, &hb).success);
     assert!(c.take_ready().reset_timer, "heartbeat restarts the timer");
     c.tick(2 * TIMEOUT - 2);
@@ -390,19 +409,7 @@ fn test_leader_steps_down_on_response_with_higher_term() {
     net.elect(1);
     let mut leader = net.nodes.remove(&1).unwrap();
     leader.take_ready();
-    let sent = AppendSent {
-        term: 1,
-        prev_log_index: -1,
-        n_entries: 0,
-        read_seq: 0,
-    };
-    let resp = AppendResponse {
-        term: 7,
-        success: false,
-        conflict_index: None,
-        conflict_term: None,
-    };
-    leader.handle_append_response(0, 2, sent, &resp);
+    leader.handle_append_response(0, 2, append_sent(1, -1, 0), &append_reply(7, false));
     assert_eq!(leader.role(), Role::Follower);
     assert_eq!(leader.term(), 7);
     assert_eq!(leader.voted_for(), NONE);
@@ -440,18 +447,8 @@ fn test_deposed_leader_waits_a_full_election_timeout_before_campaigning() {
     let later = 50 * TIMEOUT;
     leader.tick(later);
     leader.take_ready();
-    let sent = AppendSent {
-        term: leader.term(),
-        prev_log_index: -1,
-        n_entries: 0,
-        read_seq: 0,
-    };
-    let resp = AppendResponse {
-        term: leader.term() + 1,
-        success: false,
-        conflict_index: None,
-        conflict_term: None,
-    };
+    let sent = append_sent(leader.term(), -1, 0);
+    let resp = append_reply(leader.term() + 1, false);
     leader.handle_append_response(later, 2, sent, &resp);
     assert_eq!(leader.role(), Role::Follower);
     let stepped_down = leader.take_ready();
@@ -484,14 +481,7 @@ fn test_candidate_returns_to_follower_on_append_of_same_term() {
     let mut c = node(1, 3);
     c.tick(TIMEOUT);
     assert_eq!(c.role(), Role::Candidate);
-    let hb = AppendRequest {
-        term: 1,
-        leader_id: 3,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![],
-        leader_commit: -1,
-    };
+    let hb = heartbeat_from(3, 1);
     assert!(c.handle_append_request(TIMEOUT, &hb).success);
     assert_eq!(c.role(), Role::Follower);
     assert_eq!(c.leader_id(), 3);
@@ -726,19 +716,9 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
     assert_eq!(leader.role(), Role::Leader);
     assert_eq!(leader.term(), 4);
     leader.take_ready();
-    let ok = AppendResponse {
-        term: 4,
-        success: true,
-        conflict_index: None,
-        conflict_term: None,
-    };
+    let ok = append_reply(4, true);
     // S2 and S3 now hold index 1 (term 2): a majority of 5 with S1, but of an old term.
-    let through_1 = AppendSent {
-        term: 4,
-        prev_log_index: 0,
-        n_entries: 1,
-        read_seq: 0,
-    };
+    let through_1 = append_sent(4, 0, 1);
     leader.handle_append_response(TIMEOUT, 2, through_1, &ok);
     leader.handle_append_response(TIMEOUT, 3, through_1, &ok);
     assert_eq!(leader.match_index(2), Some(1));
@@ -750,12 +730,7 @@ fn test_figure8_leader_does_not_commit_earlier_term_entry_by_counting_replicas()
     );
     assert!(leader.take_ready().committed.is_empty());
     // Once the term-4 no-op at index 2 reaches the same majority, both commit together.
-    let through_2 = AppendSent {
-        term: 4,
-        prev_log_index: 1,
-        n_entries: 1,
-        read_seq: 0,
-    };
+    let through_2 = append_sent(4, 1, 1);
     leader.handle_append_response(TIMEOUT, 2, through_2, &ok);
     assert_eq!(leader.commit_index(), -1, "two of five is not a majority");
     leader.handle_append_response(TIMEOUT, 3, through_2, &ok);
@@ -859,17 +834,24 @@ fn test_heartbeats_continue_while_an_append_is_lost_in_flight() {
 // ----- Thesis §9.6: pre-vote and check-quorum (docs/node-contract.md) -----
 
 fn node_pv(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
-    let hs = HardState {
-        term,
-        voted_for: NONE,
-    };
-    let mut c = Core::new(config_pv(id, n), hs, log, 0, TIMEOUT);
-    c.take_ready();
-    c
+    restarted(config_pv(id, n), term, log)
 }
 
 fn net_pv(n: i32) -> Net {
     Net::new((1..=n).map(|id| node_pv(id, n, 0, vec![])).collect())
+}
+
+/// A pre-vote network of `n` nodes in which node 1 was elected and is the only leader.
+fn net_pv_led_by_1(n: i32) -> Net {
+    let mut net = net_pv(n);
+    net.elect(1);
+    assert_eq!(net.leaders(), vec![1]);
+    net
+}
+
+/// A peer's answer to a pre-vote: its `term` and whether it grants (thesis §9.6).
+fn prevote_answer(term: i32, vote_granted: bool) -> PreVoteReply {
+    PreVoteReply::Answer(VoteResponse { term, vote_granted })
 }
 
 fn prevote_req(term: i32, from: NodeId, last_index: i32, last_term: i32) -> VoteRequest {
@@ -962,9 +944,7 @@ fn test_prevote_refused_within_min_timeout_of_hearing_the_leader() {
 /// §9.6 (contract): "a Leader never grants" a pre-vote.
 #[test]
 fn test_leader_refuses_prevote() {
-    let mut net = net_pv(3);
-    net.elect(1);
-    assert_eq!(net.leaders(), vec![1]);
+    let mut net = net_pv_led_by_1(3);
     let now = net.now + 10 * TIMEOUT;
     let leader = net.nodes.get_mut(&1).unwrap();
     let resp = leader.handle_prevote_request(now, &prevote_req(5, 2, 100, 9));
@@ -1003,14 +983,8 @@ fn test_prevote_majority_starts_election_refusals_do_not() {
     let mut c = node_pv(1, 5, 4, vec![]);
     c.tick(TIMEOUT);
     c.take_ready();
-    let no = PreVoteReply::Answer(VoteResponse {
-        term: 4,
-        vote_granted: false,
-    });
-    let yes = PreVoteReply::Answer(VoteResponse {
-        term: 4,
-        vote_granted: true,
-    });
+    let no = prevote_answer(4, false);
+    let yes = prevote_answer(4, true);
     c.handle_prevote_response(TIMEOUT, 2, 5, &no);
     c.handle_prevote_response(TIMEOUT, 3, 5, &yes);
     c.handle_prevote_response(TIMEOUT, 3, 5, &yes); // a duplicate counts once
@@ -1042,10 +1016,7 @@ fn test_prevote_reply_with_higher_term_is_adopted_and_ends_round() {
     let mut c = node_pv(1, 3, 4, vec![]);
     c.tick(TIMEOUT);
     c.take_ready();
-    let reply = PreVoteReply::Answer(VoteResponse {
-        term: 9,
-        vote_granted: false,
-    });
+    let reply = prevote_answer(9, false);
     c.handle_prevote_response(TIMEOUT, 2, 5, &reply);
     assert_eq!((c.role(), c.term()), (Role::Follower, 9));
     let yes = PreVoteReply::Unimplemented;
@@ -1076,9 +1047,7 @@ fn test_unimplemented_prevote_counts_as_grant() {
 /// not depose a healthy leader" (issue 15 §2), here with a partition in the core network.
 #[test]
 fn test_node_cut_off_from_majority_never_raises_its_term() {
-    let mut net = net_pv(5);
-    net.elect(1);
-    assert_eq!(net.leaders(), vec![1]);
+    let mut net = net_pv_led_by_1(5);
     net.cut.insert(3);
     for round in 1..=20u64 {
         let now = net.now + TIMEOUT / 2;

@@ -32,33 +32,46 @@ fn single_node(dir: &std::path::Path) -> Driver {
     .expect("driver starts")
 }
 
-/// Elects the single node: its clock runs far past any election timeout.
-fn elect(d: &mut Driver) {
+/// A single node with its data in `dir`, elected: its clock runs far past any election timeout.
+fn elected(dir: &std::path::Path) -> Driver {
+    let mut d = single_node(dir);
     for step in 1..=3 {
         d.core.tick(10_000 * step);
         d.process_ready();
     }
     assert_eq!(d.core.role(), Role::Leader, "a single node elects itself");
+    d
+}
+
+/// Queues `inputs` on a fresh channel and lets the driver handle them as one batch (the first
+/// received, the rest drained from the queue); asserts no stop was asked.
+async fn batch(d: &mut Driver, inputs: Vec<Input>) {
+    let (tx, mut rx) = mpsc::channel(inputs.len());
+    for input in inputs {
+        tx.send(input).await.unwrap();
+    }
+    let first = rx.recv().await.unwrap();
+    assert!(!d.handle_batch(first, &mut rx), "no stop was asked");
+}
+
+/// The driver's storage counters (appends, entries, fsyncs) so far.
+fn stats(d: &Driver) -> crate::storage::SyncStats {
+    d.storage.as_ref().expect("the driver has storage").stats()
 }
 
 #[tokio::test]
 async fn proposals_queued_together_are_one_append_and_one_fsync() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = single_node(dir.path());
-    elect(&mut d);
-    let before = d.storage.as_ref().unwrap().stats();
-    let (tx, mut rx) = mpsc::channel(64);
-    let mut answers = Vec::new();
+    let mut d = elected(dir.path());
+    let before = stats(&d);
+    let (mut inputs, mut answers) = (Vec::new(), Vec::new());
     for i in 0..20 {
         let (atx, arx) = oneshot::channel();
-        tx.send(Input::Propose(format!("SET k{i} v{i}"), atx))
-            .await
-            .unwrap();
+        inputs.push(Input::Propose(format!("SET k{i} v{i}"), atx));
         answers.push(arx);
     }
-    let first = rx.recv().await.unwrap();
-    assert!(!d.handle_batch(first, &mut rx), "no stop was asked");
-    let after = d.storage.as_ref().unwrap().stats();
+    batch(&mut d, inputs).await;
+    let after = stats(&d);
     assert_eq!(
         after.appends - before.appends,
         1,
@@ -76,17 +89,11 @@ async fn proposals_queued_together_are_one_append_and_one_fsync() {
 #[tokio::test]
 async fn a_lone_proposal_is_made_durable_and_answered_without_waiting_for_more() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = single_node(dir.path());
-    elect(&mut d);
-    let before = d.storage.as_ref().unwrap().stats();
-    let (tx, mut rx) = mpsc::channel(4);
+    let mut d = elected(dir.path());
+    let before = stats(&d);
     let (atx, arx) = oneshot::channel();
-    tx.send(Input::Propose("SET a 1".into(), atx))
-        .await
-        .unwrap();
-    let first = rx.recv().await.unwrap();
-    assert!(!d.handle_batch(first, &mut rx));
-    let after = d.storage.as_ref().unwrap().stats();
+    batch(&mut d, vec![Input::Propose("SET a 1".into(), atx)]).await;
+    let after = stats(&d);
     assert_eq!(
         (after.appends - before.appends, after.fsyncs - before.fsyncs),
         (1, 1)
@@ -101,29 +108,22 @@ async fn a_lone_proposal_is_made_durable_and_answered_without_waiting_for_more()
 #[tokio::test]
 async fn gets_queued_together_are_one_read_index_and_write_no_entry() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = single_node(dir.path());
-    elect(&mut d);
-    let (tx, mut rx) = mpsc::channel(16);
+    let mut d = elected(dir.path());
     let (ptx, prx) = oneshot::channel();
-    tx.send(Input::Propose("SET k v1".into(), ptx))
-        .await
-        .unwrap();
-    let first = rx.recv().await.unwrap();
-    assert!(!d.handle_batch(first, &mut rx));
+    batch(&mut d, vec![Input::Propose("SET k v1".into(), ptx)]).await;
     prx.await
         .unwrap()
         .expect("accepted")
         .await
         .expect("applied");
     let log_len = d.core.log().len();
-    let mut answers = Vec::new();
+    let (mut inputs, mut answers) = (Vec::new(), Vec::new());
     for key in ["k", "absent", "k"] {
         let (atx, arx) = oneshot::channel();
-        tx.send(Input::Read(key.into(), atx)).await.unwrap();
+        inputs.push(Input::Read(key.into(), atx));
         answers.push(arx);
     }
-    let first = rx.recv().await.unwrap();
-    assert!(!d.handle_batch(first, &mut rx));
+    batch(&mut d, inputs).await;
     assert_eq!(d.next_read_ctx, 1, "one ReadIndex request for the batch");
     assert_eq!(d.core.log().len(), log_len, "a read writes no log entry");
     let mut results = Vec::new();
@@ -142,11 +142,8 @@ async fn gets_queued_together_are_one_read_index_and_write_no_entry() {
 async fn a_get_on_a_follower_is_refused_with_the_leader_hint() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = single_node(dir.path());
-    let (tx, mut rx) = mpsc::channel(4);
     let (atx, arx) = oneshot::channel();
-    tx.send(Input::Read("k".into(), atx)).await.unwrap();
-    let first = rx.recv().await.unwrap();
-    assert!(!d.handle_batch(first, &mut rx));
+    batch(&mut d, vec![Input::Read("k".into(), atx)]).await;
     assert_eq!(
         arx.await.unwrap().err(),
         Some(NONE),

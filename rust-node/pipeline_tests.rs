@@ -46,9 +46,14 @@ fn appends_to(ready: &Ready, peer: NodeId) -> Vec<(i32, usize, AppendSent)> {
         .collect()
 }
 
-/// Node 1 leads term 1 and both peers acknowledged the no-op (index 0): replicate state.
-fn leader() -> Core {
-    let mut c = Core::new(config(1), HardState::default(), vec![], 0, 1000);
+/// The appends' (prevLogIndex, entries), without what the driver hands back.
+fn shape(appends: &[(i32, usize, AppendSent)]) -> Vec<(i32, usize)> {
+    appends.iter().map(|s| (s.0, s.1)).collect()
+}
+
+/// Node 1 with `cfg`, elected in term 1 at 1001 by node 2's vote (its no-op not yet taken).
+fn elected(cfg: Config) -> Core {
+    let mut c = Core::new(cfg, HardState::default(), vec![], 0, 1000);
     c.tick(1000);
     c.handle_vote_response(
         1001,
@@ -58,6 +63,12 @@ fn leader() -> Core {
             vote_granted: true,
         },
     );
+    c
+}
+
+/// Node 1 leads term 1 and both peers acknowledged the no-op (index 0): replicate state.
+fn leader() -> Core {
+    let mut c = elected(config(1));
     let ready = c.take_ready();
     assert_eq!(c.role(), Role::Leader);
     for peer in [2, 3] {
@@ -94,44 +105,20 @@ fn window_fills_to_the_limit_and_stops() {
     assert_eq!(c.progress_of(2), Some((ProgressState::Replicate, 4, 3)));
     // Heartbeats still go out while the window is full; the entries wait for a reply.
     c.tick(1070);
-    assert_eq!(
-        appends_to(&c.take_ready(), 2)
-            .iter()
-            .map(|s| (s.0, s.1))
-            .collect::<Vec<_>>(),
-        vec![(0, 0)]
-    );
+    assert_eq!(shape(&appends_to(&c.take_ready(), 2)), vec![(0, 0)]);
     // One reply frees one slot: the next entry goes out at once.
     c.handle_append_response(1080, 2, sent[0].2, &ok());
     let more = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        more.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(3, 1)]
-    );
+    assert_eq!(shape(&more), vec![(3, 1)]);
     assert_eq!(c.match_index(2), Some(1));
 }
 
 #[test]
 fn max_inflight_one_sends_the_next_append_only_after_the_reply() {
-    let mut c = Core::new(
-        Config {
-            max_inflight_appends: 1,
-            ..config(1)
-        },
-        HardState::default(),
-        vec![],
-        0,
-        1000,
-    );
-    c.tick(1000);
-    c.handle_vote_response(
-        1001,
-        2,
-        &VoteResponse {
-            term: 1,
-            vote_granted: true,
-        },
-    );
+    let mut c = elected(Config {
+        max_inflight_appends: 1,
+        ..config(1)
+    });
     let noop = appends_to(&c.take_ready(), 2);
     c.handle_append_response(1002, 2, noop[0].2, &ok());
     c.take_ready();
@@ -187,10 +174,7 @@ fn reject_in_replicate_falls_back_to_probe_from_the_hint() {
         "probe: one append, from nextIndex 1, in flight"
     );
     let probe = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        probe.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(0, 1)]
-    );
+    assert_eq!(shape(&probe), vec![(0, 1)]);
     // The third append's rejection is stale for the probe (another nextIndex): ignored.
     c.handle_append_response(1021, 2, sent[2].2, &reject(1));
     assert!(c.take_ready().is_empty());
@@ -198,10 +182,7 @@ fn reject_in_replicate_falls_back_to_probe_from_the_hint() {
     c.handle_append_response(1030, 2, probe[0].2, &ok());
     assert_eq!(c.match_index(2), Some(1));
     let rest = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        rest.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(1, 1), (2, 1)]
-    );
+    assert_eq!(shape(&rest), vec![(1, 1), (2, 1)]);
     assert_eq!(c.progress_of(2), Some((ProgressState::Replicate, 4, 2)));
 }
 
@@ -221,10 +202,7 @@ fn stale_reject_never_moves_next_index_below_match_index() {
     assert_eq!(c.match_index(2), Some(2));
     assert_eq!(c.progress_of(2), Some((ProgressState::Probe, 3, 1)));
     let probe = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        probe.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(2, 1)]
-    );
+    assert_eq!(shape(&probe), vec![(2, 1)]);
 }
 
 #[test]
@@ -237,10 +215,7 @@ fn timeout_of_the_oldest_append_resets_to_probe() {
     c.tick(1210);
     assert_eq!(c.progress_of(2), Some((ProgressState::Probe, 1, 1)));
     let probe = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        probe.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(0, 1)]
-    );
+    assert_eq!(shape(&probe), vec![(0, 1)]);
     // A late success of the original third append still counts (matchIndex 3).
     c.handle_append_response(1220, 2, sent[2].2, &ok());
     assert_eq!(c.match_index(2), Some(3));
@@ -256,16 +231,10 @@ fn failed_send_in_replicate_resets_to_probe_after_a_heartbeat_interval() {
     assert!(c.take_ready().is_empty());
     c.tick(1064); // retry no earlier than 1015 + 50 (heartbeat due at 1060: an empty one)
     let hb = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        hb.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(0, 0)]
-    );
+    assert_eq!(shape(&hb), vec![(0, 0)]);
     c.tick(1065);
     let retry = appends_to(&c.take_ready(), 2);
-    assert_eq!(
-        retry.iter().map(|s| (s.0, s.1)).collect::<Vec<_>>(),
-        vec![(0, 1)]
-    );
+    assert_eq!(shape(&retry), vec![(0, 1)]);
 }
 
 /// End to end with a real follower core receiving the window in reverse: every entry ends up

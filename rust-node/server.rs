@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::error::Elapsed;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 use tracing::{debug, error, info, warn};
@@ -618,26 +619,41 @@ fn to_pb_vote(req: &VoteRequest) -> pb::RequestVoteRequest {
     }
 }
 
+/// A peer RPC's outcome under a deadline: the reply, or None when it failed (logged at debug
+/// level, named `rpc`) or the deadline passed.
+fn answered<T>(rpc: &str, outcome: Result<Result<Response<T>, Status>, Elapsed>) -> Option<T> {
+    match outcome {
+        Ok(Ok(r)) => Some(r.into_inner()),
+        Ok(Err(e)) => {
+            debug!("{rpc} failed: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn to_pb_vote_response(r: &VoteResponse) -> pb::RequestVoteResponse {
+    pb::RequestVoteResponse {
+        term: r.term,
+        vote_granted: r.vote_granted,
+    }
+}
+
+fn from_pb_vote_response(r: pb::RequestVoteResponse) -> VoteResponse {
+    VoteResponse {
+        term: r.term,
+        vote_granted: r.vote_granted,
+    }
+}
+
 /// RequestVote with a deadline; None when it failed or timed out.
 async fn call_vote(
     mut client: RaftServiceClient<Channel>,
     deadline: Duration,
     req: &VoteRequest,
 ) -> Option<VoteResponse> {
-    match tokio::time::timeout(deadline, client.request_vote(to_pb_vote(req))).await {
-        Ok(Ok(r)) => {
-            let r = r.into_inner();
-            Some(VoteResponse {
-                term: r.term,
-                vote_granted: r.vote_granted,
-            })
-        }
-        Ok(Err(e)) => {
-            debug!("RequestVote failed: {e}");
-            None
-        }
-        Err(_) => None,
-    }
+    let outcome = tokio::time::timeout(deadline, client.request_vote(to_pb_vote(req))).await;
+    answered("RequestVote", outcome).map(from_pb_vote_response)
 }
 
 /// PreVote with a deadline. A peer of the original protocol answers `UNIMPLEMENTED`, which
@@ -647,21 +663,12 @@ async fn call_prevote(
     deadline: Duration,
     req: &VoteRequest,
 ) -> Option<PreVoteReply> {
-    match tokio::time::timeout(deadline, client.pre_vote(to_pb_vote(req))).await {
-        Ok(Ok(r)) => {
-            let r = r.into_inner();
-            Some(PreVoteReply::Answer(VoteResponse {
-                term: r.term,
-                vote_granted: r.vote_granted,
-            }))
-        }
-        Ok(Err(e)) if e.code() == tonic::Code::Unimplemented => Some(PreVoteReply::Unimplemented),
-        Ok(Err(e)) => {
-            debug!("PreVote failed: {e}");
-            None
-        }
-        Err(_) => None,
+    let outcome = tokio::time::timeout(deadline, client.pre_vote(to_pb_vote(req))).await;
+    if matches!(&outcome, Ok(Err(e)) if e.code() == tonic::Code::Unimplemented) {
+        return Some(PreVoteReply::Unimplemented);
     }
+    let r = answered("PreVote", outcome)?;
+    Some(PreVoteReply::Answer(from_pb_vote_response(r)))
 }
 
 /// AppendEntries with a deadline; None when it failed or timed out.
@@ -670,22 +677,14 @@ async fn call_append(
     deadline: Duration,
     req: &AppendRequest,
 ) -> Option<AppendResponse> {
-    match tokio::time::timeout(deadline, client.append_entries(to_pb_append(req))).await {
-        Ok(Ok(r)) => {
-            let r = r.into_inner();
-            Some(AppendResponse {
-                term: r.term,
-                success: r.success,
-                conflict_index: r.conflict_index,
-                conflict_term: r.conflict_term,
-            })
-        }
-        Ok(Err(e)) => {
-            debug!("AppendEntries failed: {e}");
-            None
-        }
-        Err(_) => None,
-    }
+    let outcome = tokio::time::timeout(deadline, client.append_entries(to_pb_append(req))).await;
+    let r = answered("AppendEntries", outcome)?;
+    Some(AppendResponse {
+        term: r.term,
+        success: r.success,
+        conflict_index: r.conflict_index,
+        conflict_term: r.conflict_term,
+    })
 }
 
 fn from_pb_vote(r: pb::RequestVoteRequest) -> VoteRequest {
@@ -832,10 +831,7 @@ impl RaftService for Service {
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
         let req = from_pb_vote(request.into_inner());
         let resp = self.ask(|tx| Input::PreVote(req, tx)).await?;
-        Ok(Response::new(pb::RequestVoteResponse {
-            term: resp.term,
-            vote_granted: resp.vote_granted,
-        }))
+        Ok(Response::new(to_pb_vote_response(&resp)))
     }
 
     async fn request_vote(
@@ -844,10 +840,7 @@ impl RaftService for Service {
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
         let req = from_pb_vote(request.into_inner());
         let resp = self.ask(|tx| Input::Vote(req, tx)).await?;
-        Ok(Response::new(pb::RequestVoteResponse {
-            term: resp.term,
-            vote_granted: resp.vote_granted,
-        }))
+        Ok(Response::new(to_pb_vote_response(&resp)))
     }
 
     async fn append_entries(

@@ -100,13 +100,17 @@ UP_TO_DATE_CASES = [
 ]
 
 
+def prevote_grant(term: int) -> Answer:
+    """A peer's pre-vote granted, the peer being in `term` (thesis §9.6)."""
+    return Answer(VoteResponse(term, True))
+
+
 def elect(core: RaftCore, now: int = 0) -> None:
     """Times out, collects pre-votes and then votes from every peer until leader."""
     core.take_ready()
     pre = prevote_request(timeout(core, now))
     for peer in core.cfg.peers:
-        grant = Answer(VoteResponse(pre.term - 1, True))
-        core.handle_prevote_response(now, peer, pre.term, grant)
+        core.handle_prevote_response(now, peer, pre.term, prevote_grant(pre.term - 1))
         if core.role is Role.CANDIDATE:
             break
     assert core.role is Role.CANDIDATE

@@ -7,7 +7,6 @@ import pytest
 
 from raftnode.core import (
     NONE,
-    Answer,
     AppendMessage,
     AppendRequest,
     AppendResponse,
@@ -34,6 +33,7 @@ from tests.coresim import (
     kinds,
     log_of,
     make,
+    prevote_grant,
     prevote_request,
     replicate,
     sent,
@@ -46,14 +46,10 @@ def start_election(core: RaftCore, now: int = 0) -> VoteRequest:
     """Times out and gets every pre-vote needed: the real election starts (§5.2)."""
     pre = prevote_request(timeout(core, now))
     for peer in core.cfg.peers:
-        core.handle_prevote_response(now, peer, pre.term, _grant(pre.term - 1))
+        core.handle_prevote_response(now, peer, pre.term, prevote_grant(pre.term - 1))
         if core.role is not Role.FOLLOWER:
             break
     return vote_request(core.take_ready())
-
-
-def _grant(term: int) -> Answer:
-    return Answer(VoteResponse(term, True))
 
 
 # ----- 5.2 leader election -----
@@ -62,7 +58,7 @@ def _grant(term: int) -> Answer:
 def test_start_election_raises_the_term_and_votes_for_self():
     core = make(1)
     pre = prevote_request(timeout(core, 0))
-    core.handle_prevote_response(0, 2, pre.term, _grant(0))
+    core.handle_prevote_response(0, 2, pre.term, prevote_grant(0))
     ready = core.take_ready()
     assert vote_request(ready) == VoteRequest(1, 1, -1, 0)
     assert [p for p, _ in sent(ready, VoteMessage)] == [2, 3]
@@ -98,7 +94,7 @@ def test_votes_for_an_older_election_are_ignored():
     core = make(1)
     old = start_election(core)
     timeout(core, 1000)  # split vote: a new pre-vote round for term 2
-    core.handle_prevote_response(1000, 2, 2, _grant(1))  # and a new election in term 2
+    core.handle_prevote_response(1000, 2, 2, prevote_grant(1))  # and a new election in term 2
     core.handle_vote_response(1000, 2, VoteResponse(old.term, True))
     assert core.role is Role.CANDIDATE and core.term == 2
 

@@ -15,9 +15,10 @@ import threading
 
 from raft_pb import raft_service_pb2 as pb
 from raftnode.config import Config, Peer
-from raftnode.core import Entry, HardState, Role
+from raftnode.core import Entry, HardState
 from raftnode.journal import Journal
 from raftnode.server import RaftNode
+from tests.drivers import elect_alone
 
 GATE_BOUND_S = 60.0  # a write on the loop thread would wait this long; never reached otherwise
 
@@ -93,13 +94,11 @@ def _node(storage: GatedStorage, peers: list[Peer]) -> RaftNode:
     return RaftNode(cfg, storage, Journal(None, 1), HardState(0, -1), [])
 
 
-async def _lone_leader(storage: GatedStorage) -> RaftNode:
-    node = _node(storage, [])
-    for step in range(1, 4):
-        node.core.tick(10_000 * step)
-        assert await node._settled()
-    assert node.core.role is Role.LEADER
-    return node
+async def _lone_leader() -> tuple[RaftNode, GatedStorage]:
+    """A node without peers, elected, on GatedStorage made on the loop's thread (gate open)."""
+    storage = GatedStorage()
+    storage.loop_thread = threading.get_ident()
+    return await elect_alone(_node(storage, [])), storage
 
 
 def test_an_append_entries_reply_waits_for_its_write_which_runs_off_the_loop() -> None:
@@ -132,9 +131,7 @@ def test_an_append_entries_reply_waits_for_its_write_which_runs_off_the_loop() -
 
 def test_a_write_is_answered_only_once_it_is_durable() -> None:
     async def run() -> None:
-        storage = GatedStorage()
-        storage.loop_thread = threading.get_ident()
-        node = await _lone_leader(storage)
+        node, storage = await _lone_leader()
         storage.gate.clear()
         lead = asyncio.create_task(node._lead("SET a 1", 30.0, None))  # type: ignore[arg-type]
         await _until_blocked(storage)
@@ -153,9 +150,7 @@ def test_a_write_is_answered_only_once_it_is_durable() -> None:
 
 def test_writes_arriving_during_a_write_are_the_next_batch_of_one_writer() -> None:
     async def run() -> None:
-        storage = GatedStorage()
-        storage.loop_thread = threading.get_ident()
-        node = await _lone_leader(storage)
+        node, storage = await _lone_leader()
         before = len(storage.appends)
         storage.gate.clear()
         first = asyncio.create_task(node._lead("SET k first", 30.0, None))  # type: ignore[arg-type]

@@ -36,17 +36,13 @@ from tests.coresim import (
     kinds,
     log_of,
     make,
+    prevote_grant,
     prevote_request,
     replicate,
     sent,
     timeout,
     vote_request,
 )
-
-
-def grant(term: int) -> Answer:
-    return Answer(VoteResponse(term, True))
-
 
 # ----- starting a pre-vote round -----
 
@@ -67,19 +63,19 @@ def test_prevote_majority_of_grants_starts_the_real_election():
     core = make(1, size=5, term=2)
     core.take_ready()
     pre = prevote_request(timeout(core, 0))
-    core.handle_prevote_response(0, 2, pre.term, grant(2))
+    core.handle_prevote_response(0, 2, pre.term, prevote_grant(2))
     core.handle_prevote_response(0, 3, pre.term, Answer(VoteResponse(2, False)))
-    core.handle_prevote_response(0, 2, pre.term, grant(2))  # counts once
+    core.handle_prevote_response(0, 2, pre.term, prevote_grant(2))  # counts once
     assert core.term == 2 and core.role is Role.FOLLOWER
     assert not sent(core.take_ready(), VoteMessage)
-    core.handle_prevote_response(0, 4, pre.term, grant(2))  # self, 2, 4: 3 of 5
+    core.handle_prevote_response(0, 4, pre.term, prevote_grant(2))  # self, 2, 4: 3 of 5
     ready = core.take_ready()
     assert vote_request(ready) == VoteRequest(3, 1, -1, 0)
     assert (core.role, core.term, core.voted_for) == (Role.CANDIDATE, 3, 1)
     assert ready.events[0] == PreVoteResultEvent(3, 3)
     assert kinds(ready)[1:] == ["term", "vote", "role"]
     # Late grants of the finished round change nothing.
-    core.handle_prevote_response(0, 5, pre.term, grant(2))
+    core.handle_prevote_response(0, 5, pre.term, prevote_grant(2))
     assert core.term == 3 and core.take_ready().is_empty()
 
 
@@ -96,12 +92,12 @@ def test_prevote_grants_of_an_older_round_do_not_count():
     core = make(1, size=5)
     core.take_ready()
     old = prevote_request(timeout(core, 0))
-    core.handle_prevote_response(0, 2, old.term, grant(0))
+    core.handle_prevote_response(0, 2, old.term, prevote_grant(0))
     ready = timeout(core, 300)  # the round failed: a new one (same term asked again)
     new = prevote_request(ready)
     assert new.term == old.term
     assert PreVoteResultEvent(1, 2) in ready.events
-    core.handle_prevote_response(300, 3, new.term, grant(0))  # self + 3
+    core.handle_prevote_response(300, 3, new.term, prevote_grant(0))  # self + 3
     assert core.term == 0  # the grant of 2 belonged to the old round
 
 
@@ -110,7 +106,7 @@ def test_prevote_higher_term_in_a_reply_is_adopted_and_ends_the_round():
     pre = prevote_request(timeout(core, 0))
     core.handle_prevote_response(0, 2, pre.term, Answer(VoteResponse(9, False)))
     assert (core.term, core.role, core.voted_for) == (9, Role.FOLLOWER, NONE)
-    core.handle_prevote_response(0, 3, pre.term, grant(0))
+    core.handle_prevote_response(0, 3, pre.term, prevote_grant(0))
     assert core.term == 9
 
 
@@ -118,14 +114,15 @@ def test_prevote_leader_contact_ends_the_round():
     core = make(1, term=2)
     pre = prevote_request(timeout(core, 0))
     assert core.handle_append_request(1, AppendRequest(2, 3, -1, 0, (), -1)).success
-    core.handle_prevote_response(1, 2, pre.term, grant(2))
+    core.handle_prevote_response(1, 2, pre.term, prevote_grant(2))
     assert core.term == 2 and core.leader_id == 3
 
 
 def test_prevote_timed_out_candidate_goes_back_to_prevote():
     core = make(1)
     pre = prevote_request(timeout(core, 0))
-    core.handle_prevote_response(0, 2, pre.term, grant(0))  # a split vote: nobody wins term 1
+    # a split vote: nobody wins term 1
+    core.handle_prevote_response(0, 2, pre.term, prevote_grant(0))
     core.take_ready()
     ready = timeout(core, 300)
     assert prevote_request(ready).term == 2
@@ -315,7 +312,7 @@ def test_check_quorum_off_keeps_a_silent_leader():
     cfg = Config(1, (2, 3), check_quorum=False)
     leader = RaftCore(cfg, HardState(), [], 0, 300)
     pre = prevote_request(timeout(leader, 300))
-    leader.handle_prevote_response(300, 2, pre.term, grant(0))
+    leader.handle_prevote_response(300, 2, pre.term, prevote_grant(0))
     leader.handle_vote_response(300, 2, VoteResponse(1, True))
     assert leader.role is Role.LEADER
     leader.tick(10**6)
@@ -365,7 +362,7 @@ def test_stepping_down_starts_a_fresh_election_timeout(cause: Callable[[RaftCore
 def test_stepping_down_candidate_on_append_of_its_term_starts_a_fresh_timeout():
     core = make(2)
     pre = prevote_request(timeout(core, 0))
-    core.handle_prevote_response(0, 1, pre.term, grant(0))
+    core.handle_prevote_response(0, 1, pre.term, prevote_grant(0))
     assert core.role is Role.CANDIDATE
     core.take_ready()
     req = AppendRequest(1, 3, -1, 0, (Entry(0, 1, ""),), -1)

@@ -8,25 +8,16 @@ import asyncio
 from pathlib import Path
 
 from raft_pb import raft_service_pb2 as pb
-from raftnode.config import Config
-from raftnode.core import HardState, NotLeader, Role
-from raftnode.journal import Journal
+from raftnode.core import NotLeader
 from raftnode.server import RaftNode
 from raftnode.storage import FileStorage
+from tests.drivers import elect_alone, file_node
 
 
 async def _node(data_dir: Path, elect: bool) -> tuple[RaftNode, FileStorage]:
     """A single node (no peers) on FileStorage, elected by running its clock far ahead."""
-    storage = FileStorage(str(data_dir))
-    term, voted_for, entries = storage.load()
-    cfg = Config(node_id=1, port=1, election_min_ms=50, election_max_ms=60, heartbeat_ms=10)
-    node = RaftNode(cfg, storage, Journal(None, 1), HardState(term, voted_for), entries)
-    if elect:
-        for step in range(1, 4):
-            node.core.tick(10_000 * step)
-            assert await node._settled()
-        assert node.core.role is Role.LEADER
-    return node, storage
+    node, storage = file_node(data_dir)
+    return (await elect_alone(node) if elect else node), storage
 
 
 def test_gets_arriving_together_are_one_read_index_and_write_no_entry(tmp_path: Path) -> None:

@@ -24,41 +24,8 @@ import raftnode.CoreTypes.VoteResponse;
  * one AppendEntries durable with one append.
  */
 class CoreDriverBatchTest {
-    /** Storage that counts appends (one fsync each in FileStorage) and keeps the log. */
-    static final class CountingStore implements Storage {
-        final List<Entry> log = new ArrayList<>();
-        int appends;
-        int saves;
-
-        @Override
-        public Recovered load() {
-            return new Recovered(0, -1, List.of());
-        }
-
-        @Override
-        public void saveState(int term, int votedFor) {
-            saves++;
-        }
-
-        @Override
-        public void append(List<Entry> entries) {
-            appends++;
-            log.addAll(entries);
-        }
-
-        @Override
-        public void truncate(int fromIndex, List<Entry> kept) {
-            log.subList(fromIndex, log.size()).clear();
-        }
-
-        @Override
-        public boolean durable() {
-            return true;
-        }
-    }
-
     private final long[] clock = {0};
-    private final CountingStore store = new CountingStore();
+    private final Sim.MemStore store = new Sim.MemStore();
     /** The node's loop: tasks the driver posts run only when the test says so. */
     private final Deque<Runnable> loop = new ArrayDeque<>();
     private final List<CoreTypes.Outgoing> sent = new ArrayList<>();

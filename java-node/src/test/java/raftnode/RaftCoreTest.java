@@ -51,6 +51,11 @@ class RaftCoreTest {
             this(id, peers, Journal.none(id), term, logTerms);
         }
 
+        /** Node 1 of {1, 2, 3} journaling to {@code journalFile}. */
+        static Harness journaled(Path journalFile, int term, int... logTerms) throws Exception {
+            return new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), term, logTerms);
+        }
+
         Harness(int id, List<Integer> peers, Journal journal, int term, int... logTerms)
                 throws Exception {
             this(id, peers, journal, new Random(7), term, logTerms);
@@ -178,7 +183,7 @@ class RaftCoreTest {
     void followerThatHearsNothingPreVotesThenStartsAnElectionVotingForItself(@TempDir Path dir)
             throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        Harness h = Harness.journaled(journalFile, 0);
         h.advance(149);
         assertEquals(Role.Follower, h.core.raft().role(), "no election before MIN");
         assertTrue(h.preVotes.isEmpty());
@@ -249,8 +254,7 @@ class RaftCoreTest {
     @Test
     void clusterElectsOneLeaderAndReplicatesItsNoOp() throws Exception {
         Sim sim = new Sim(3, 42).startAll();
-        TestNode leader = sim.awaitLeader();
-        sim.run(200);
+        TestNode leader = settledLeader(sim);
         for (TestNode c : sim.nodes.values()) {
             assertEquals(leader.raft().term(), c.raft().term());
             assertEquals(leader.id(), c.raft().leaderId());
@@ -282,7 +286,7 @@ class RaftCoreTest {
     @Test
     void preVoteIsGrantedToAnUpToDateSenderAndChangesNothing(@TempDir Path dir) throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 2, 1, 2);
+        Harness h = Harness.journaled(journalFile, 2, 1, 2);
         long deadline = h.core.electionDeadline();
         int linesBefore = Files.readAllLines(journalFile).size();
         VoteResponse r = h.core.handlePreVote(vote(3, 2, 1, 2));
@@ -437,6 +441,13 @@ class RaftCoreTest {
         return n.id() == 1 ? 2 : 1;
     }
 
+    /** The first leader of {@code sim}, once 200 ms more have let every node hear of it. */
+    private static TestNode settledLeader(Sim sim) {
+        TestNode leader = sim.awaitLeader();
+        sim.run(200);
+        return leader;
+    }
+
     /** Every node is in {@code term} and follows {@code leader}. */
     private static void assertAllFollow(Sim sim, TestNode leader, int term) {
         for (TestNode c : sim.nodes.values()) {
@@ -448,8 +459,7 @@ class RaftCoreTest {
     @Test
     void aNodeThatCannotReachAMajorityNeverRaisesItsTerm() throws Exception {
         Sim sim = new Sim(5, 17).startAll();
-        TestNode leader = sim.awaitLeader();
-        sim.run(200);
+        TestNode leader = settledLeader(sim);
         int term = leader.raft().term();
         int cut = otherThan(leader);
         sim.isolated.add(cut);
@@ -466,8 +476,7 @@ class RaftCoreTest {
     @Test
     void aMinorityPartitionNeverRaisesItsTermAndTheMajorityElects() throws Exception {
         Sim sim = new Sim(5, 23).startAll();
-        TestNode old = sim.awaitLeader();
-        sim.run(200);
+        TestNode old = settledLeader(sim);
         int term = old.raft().term();
         int other = otherThan(old);
         // The old leader and one follower are cut off from the other three (and from each other).
@@ -489,7 +498,7 @@ class RaftCoreTest {
     void leaderWithoutRepliesFromAMajorityStepsDownInTheSameTerm(@TempDir Path dir)
             throws Exception {
         Path journalFile = dir.resolve("j.jsonl");
-        Harness h = new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), 0);
+        Harness h = Harness.journaled(journalFile, 0);
         h.becomeLeader(2);
         String[] answer = {null};
         assertTrue(h.core.propose("SET a 1", (applied, result, message) -> answer[0] = message) > 0);

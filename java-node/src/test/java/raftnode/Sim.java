@@ -25,12 +25,16 @@ final class Sim {
     static final long ELECTION_MIN_MS = 150;
     static final long ELECTION_MAX_MS = 300;
 
-    /** Storage that survives a simulated restart (durable, like the file store). */
+    /**
+     * Storage that survives a simulated restart (durable, like the file store); counts state
+     * saves and log appends (one fsync each in FileStorage).
+     */
     static final class MemStore implements Storage {
         int term;
         int votedFor = -1;
         final List<Entry> log = new ArrayList<>();
         int saves;
+        int appends;
 
         @Override
         public Recovered load() {
@@ -46,6 +50,7 @@ final class Sim {
 
         @Override
         public void append(List<Entry> entries) {
+            appends++;
             log.addAll(entries);
         }
 
