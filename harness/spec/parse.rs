@@ -1372,25 +1372,59 @@ fn read_step(
         errs.expected(src, item, "a step must be a table");
         return None;
     };
-    let actions: Vec<&Key> = entries
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
-        .collect();
+    let at = step_at(src, item);
+    let action_key = step_action_key(src, errs, item, entries)?;
+    let what = format!("a `{action_key}` step");
+    let f = fields(src, errs, item, &what, step_keys(&action_key))?;
+    let action = match action_key.as_str() {
+        "wait" => read_wait_step(src, errs, &f)?,
+        "workload" => read_workload_step(src, errs, &f, has_workload)?,
+        "sleep_s" => Action::Sleep {
+            ms: f.secs(src, errs, "sleep_s")?,
+        },
+        "fault" => read_fault_step(src, errs, &f, ids, labels)?,
+        "msg" => read_msg_step(src, errs, &f, ids, proxies, labels)?,
+        "net" => read_net_step(src, errs, &f, ids, proxies, labels)?,
+        "heal" => read_heal_step(src, errs, &f)?,
+        "repeat" => read_repeat_step(src, errs, &f, ids, proxies, has_workload, labels)?,
+        "nemesis" => read_nemesis_step(src, errs, &f, ids, proxies)?,
+        _ => unreachable!(),
+    };
+    read_label(src, errs, &f, labels);
+    let label = f.str(src, errs, "label").map(str::to_string);
+    Some(Step { action, at, label })
+}
+
+/// `FILE:LINE` of a step, for logs and reports.
+fn step_at(src: &Src, item: &Node) -> String {
     let line = src.text[..item.span.start.min(src.text.len())]
         .matches('\n')
         .count()
         + 1;
-    let at = format!(
+    format!(
         "{}:{}",
         src.file
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
         line
-    );
-    let action_key = match actions.as_slice() {
-        [one] => one.name.clone(),
+    )
+}
+
+/// The one key of [`STEP_ACTIONS`] a step has; none or two are errors.
+fn step_action_key(
+    src: &Src,
+    errs: &mut Errs,
+    item: &Node,
+    entries: &[(Key, Node)],
+) -> Option<String> {
+    let actions: Vec<&Key> = entries
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
+        .collect();
+    match actions.as_slice() {
+        [one] => Some(one.name.clone()),
         [] => {
             // No action: report unknown keys with suggestions among the actions.
             let first = entries.first().map(|(k, _)| k);
@@ -1408,7 +1442,7 @@ fn read_step(
                     format!("give it exactly one of: {}", STEP_ACTIONS.join(", ")),
                 ),
             }
-            return None;
+            None
         }
         [_, second, ..] => {
             errs.help(
@@ -1420,10 +1454,14 @@ fn read_step(
                 ),
                 "split it into two [[step]] tables",
             );
-            return None;
+            None
         }
-    };
-    let allowed: &[&str] = match action_key.as_str() {
+    }
+}
+
+/// The keys a step of action `action_key` may have.
+fn step_keys(action_key: &str) -> &'static [&'static str] {
+    match action_key {
         "wait" => &["wait", "timeout_s", "expect", "kind"],
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
@@ -1443,205 +1481,260 @@ fn read_step(
         "repeat" => &["repeat", "steps"],
         "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
         _ => unreachable!("filtered by STEP_ACTIONS"),
+    }
+}
+
+/// `wait = "leader" | "new-leader" | "caught-up" | "commit"`, optionally led by a `kind`.
+fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
+    let cond = f.word(
+        src,
+        errs,
+        "wait",
+        &[
+            ("leader", WaitFor::Leader),
+            ("new-leader", WaitFor::NewLeader),
+            ("caught-up", WaitFor::CaughtUp),
+            ("commit", WaitFor::Commit),
+        ],
+    )?;
+    let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
+    let expect_timeout = match f.get("expect") {
+        None => false,
+        Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
     };
-    let what = format!("a `{action_key}` step");
-    let f = fields(src, errs, item, &what, allowed)?;
-    let action = match action_key.as_str() {
-        "wait" => {
-            let cond = f.word(
-                src,
-                errs,
-                "wait",
-                &[
-                    ("leader", WaitFor::Leader),
-                    ("new-leader", WaitFor::NewLeader),
-                    ("caught-up", WaitFor::CaughtUp),
-                    ("commit", WaitFor::Commit),
-                ],
-            )?;
-            let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
-            let expect_timeout = match f.get("expect") {
-                None => false,
-                Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
-            };
-            match f.get("kind") {
-                Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
-                None => Action::Wait {
-                    cond,
-                    timeout_ms,
-                    expect_timeout,
-                },
-            }
-        }
-        "workload" => {
-            if !has_workload {
-                errs.help(
-                    src,
-                    f.key_span("workload"),
-                    "this step starts or stops the workload, but the suite has no [workload]",
-                    "add a [workload] table, or remove this step",
-                );
-            }
-            let start = f.word(src, errs, "workload", &[("start", true), ("stop", false)])?;
-            Action::Workload { start }
-        }
-        "sleep_s" => Action::Sleep {
-            ms: f.secs(src, errs, "sleep_s")?,
+    Some(match f.get("kind") {
+        Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
+        None => Action::Wait {
+            cond,
+            timeout_ms,
+            expect_timeout,
         },
-        "fault" => {
-            let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
-            let default = match fault {
-                ProcFault::Resume => Some(Target::Paused),
-                ProcFault::Restart => Some(Target::Down),
-                ProcFault::CrashAll => Some(Target::All),
-                _ => None,
-            };
-            let target = read_target(src, errs, &f, ids, default, labels)?;
-            Action::Fault { fault, target }
-        }
-        "msg" => {
-            if !proxies {
-                let hint = "set `network = \"rpc\"` in [cluster]";
-                errs.help(
-                    src,
-                    f.key_span("msg"),
-                    "message faults need RPC-aware links",
-                    hint,
-                );
-            }
-            msgstep::read(src, errs, &f, ids, labels)?
-        }
-        "net" => {
-            if !proxies {
-                errs.help(
-                    src,
-                    f.key_span("net"),
-                    "network faults need the per-link proxies",
-                    "set `proxies = true` in [cluster]",
-                );
-            }
-            let shape = f.word(src, errs, "net", NET_SHAPES)?;
-            let default = if shape == NetShape::Isolate {
-                None
-            } else {
-                Some(Target::All)
-            };
-            let target = read_target(src, errs, &f, ids, default, labels)?;
-            if let Some(p) = super::fit::net_problem(shape, &target, ids) {
-                errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
-            }
-            let mode = match f.get("mode") {
-                None => LinkMode::Blackhole,
-                Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
-            };
-            Action::Net {
-                shape,
-                target,
-                mode,
-                one_way: f.bool(src, errs, "one_way").unwrap_or(false),
-                delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
-                jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
-                loss: f
-                    .typed::<tables::Fraction>(src, errs, "loss")
-                    .map_or(0.0, |l| l.0),
-            }
-        }
-        "heal" => {
-            if f.bool(src, errs, "heal") != Some(true) {
-                errs.at(src, f.key_span("heal"), "write `heal = true`");
-                return None;
-            }
-            Action::Heal
-        }
-        "repeat" => {
-            let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
-            let sn = f.require(src, errs, "steps")?;
-            let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
-            let total = u64::from(times).saturating_mul(expanded_len(&steps));
-            if total > MAX_EXPANDED_STEPS {
-                errs.help(
-                    src,
-                    f.key_span("repeat"),
-                    format!(
-                        "this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"
-                    ),
-                    "nested repeats multiply: lower `repeat` here or inside",
-                );
-                return None;
-            }
-            Action::Repeat { times, steps }
-        }
-        "nemesis" => {
-            if f.bool(src, errs, "nemesis") != Some(true) {
-                errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
-                return None;
-            }
-            // Every process fault but `resume` (the nemesis undoes its own pauses), and
-            // every network shape.
-            let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
-                .iter()
-                .filter(|(_, p)| *p != ProcFault::Resume)
-                .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
-                .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
-                .chain(msgstep::nemesis_words())
-                .collect();
-            let mut faults = Vec::new();
-            let fv = f.require(src, errs, "faults")?;
-            let Value::Array(items) = &fv.value else {
-                errs.at(
-                    src,
-                    fv.span.clone(),
-                    "`faults` must be an array of fault names",
-                );
-                return None;
-            };
-            for it in items {
-                let fault = as_word(src, errs, it, "faults", &words)?;
-                if let NemesisFault::Net(shape) = fault {
-                    // The nemesis isolates the leader or a random node.
-                    if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
-                        errs.at(
-                            src,
-                            it.span.clone(),
-                            format!("the nemesis cannot use it: {p}"),
-                        );
-                    }
-                }
-                if matches!(fault, NemesisFault::Net(_)) && !proxies {
-                    errs.help(
-                        src,
-                        it.span.clone(),
-                        "network faults need the per-link proxies",
-                        "set `proxies = true` in [cluster]",
-                    );
-                }
-                if matches!(fault, NemesisFault::Msg(_)) && !proxies {
-                    let hint = "set `network = \"rpc\"` in [cluster]";
-                    errs.help(
-                        src,
-                        it.span.clone(),
-                        "message faults need RPC-aware links",
-                        hint,
-                    );
-                }
-                faults.push(fault);
-            }
-            if faults.is_empty() {
-                errs.at(
-                    src,
-                    fv.span.clone(),
-                    "`faults` must name at least one fault",
-                );
-            }
-            Action::Nemesis {
-                faults,
-                interval_ms: f.secs(src, errs, "interval_s").unwrap_or(3000).max(100),
-                duration_ms: f.secs(src, errs, "duration_s").unwrap_or(20_000),
-            }
-        }
-        _ => unreachable!(),
+    })
+}
+
+/// `workload = "start" | "stop"`; the suite needs a [workload].
+fn read_workload_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    has_workload: bool,
+) -> Option<Action> {
+    if !has_workload {
+        errs.help(
+            src,
+            f.key_span("workload"),
+            "this step starts or stops the workload, but the suite has no [workload]",
+            "add a [workload] table, or remove this step",
+        );
+    }
+    let start = f.word(src, errs, "workload", &[("start", true), ("stop", false)])?;
+    Some(Action::Workload { start })
+}
+
+/// `fault = kill | stop | pause | resume | restart | …` with its `target`.
+fn read_fault_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    labels: &Labels,
+) -> Option<Action> {
+    let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
+    let default = match fault {
+        ProcFault::Resume => Some(Target::Paused),
+        ProcFault::Restart => Some(Target::Down),
+        ProcFault::CrashAll => Some(Target::All),
+        _ => None,
     };
-    read_label(src, errs, &f, labels);
-    let label = f.str(src, errs, "label").map(str::to_string);
-    Some(Step { action, at, label })
+    let target = read_target(src, errs, f, ids, default, labels)?;
+    Some(Action::Fault { fault, target })
+}
+
+/// `msg = ...`: a message fault (`msgstep`); needs RPC-aware links.
+fn read_msg_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    labels: &Labels,
+) -> Option<Action> {
+    if !proxies {
+        let hint = "set `network = \"rpc\"` in [cluster]";
+        errs.help(
+            src,
+            f.key_span("msg"),
+            "message faults need RPC-aware links",
+            hint,
+        );
+    }
+    msgstep::read(src, errs, f, ids, labels)
+}
+
+/// `net = SHAPE` with `target`, `mode`, `one_way`, `delay_ms`, `jitter_ms`, `loss`.
+fn read_net_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    labels: &Labels,
+) -> Option<Action> {
+    if !proxies {
+        errs.help(
+            src,
+            f.key_span("net"),
+            "network faults need the per-link proxies",
+            "set `proxies = true` in [cluster]",
+        );
+    }
+    let shape = f.word(src, errs, "net", NET_SHAPES)?;
+    let default = if shape == NetShape::Isolate {
+        None
+    } else {
+        Some(Target::All)
+    };
+    let target = read_target(src, errs, f, ids, default, labels)?;
+    if let Some(p) = super::fit::net_problem(shape, &target, ids) {
+        errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
+    }
+    let mode = match f.get("mode") {
+        None => LinkMode::Blackhole,
+        Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
+    };
+    Some(Action::Net {
+        shape,
+        target,
+        mode,
+        one_way: f.bool(src, errs, "one_way").unwrap_or(false),
+        delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
+        jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
+        loss: f
+            .typed::<tables::Fraction>(src, errs, "loss")
+            .map_or(0.0, |l| l.0),
+    })
+}
+
+/// `heal = true`.
+fn read_heal_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
+    if f.bool(src, errs, "heal") != Some(true) {
+        errs.at(src, f.key_span("heal"), "write `heal = true`");
+        return None;
+    }
+    Some(Action::Heal)
+}
+
+/// `repeat = N` over `steps`; at most [`MAX_EXPANDED_STEPS`] once unrolled.
+fn read_repeat_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    has_workload: bool,
+    labels: &mut Labels,
+) -> Option<Action> {
+    let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
+    let sn = f.require(src, errs, "steps")?;
+    let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
+    let total = u64::from(times).saturating_mul(expanded_len(&steps));
+    if total > MAX_EXPANDED_STEPS {
+        errs.help(
+            src,
+            f.key_span("repeat"),
+            format!("this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"),
+            "nested repeats multiply: lower `repeat` here or inside",
+        );
+        return None;
+    }
+    Some(Action::Repeat { times, steps })
+}
+
+/// `nemesis = true` with `faults`, `interval_s`, `duration_s`.
+fn read_nemesis_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+) -> Option<Action> {
+    if f.bool(src, errs, "nemesis") != Some(true) {
+        errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
+        return None;
+    }
+    // Every process fault but `resume` (the nemesis undoes its own pauses), and
+    // every network shape.
+    let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
+        .iter()
+        .filter(|(_, p)| *p != ProcFault::Resume)
+        .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
+        .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
+        .chain(msgstep::nemesis_words())
+        .collect();
+    let mut faults = Vec::new();
+    let fv = f.require(src, errs, "faults")?;
+    let Value::Array(items) = &fv.value else {
+        errs.at(
+            src,
+            fv.span.clone(),
+            "`faults` must be an array of fault names",
+        );
+        return None;
+    };
+    for it in items {
+        let fault = as_word(src, errs, it, "faults", &words)?;
+        check_nemesis_fault(src, errs, it, fault, ids, proxies);
+        faults.push(fault);
+    }
+    if faults.is_empty() {
+        errs.at(
+            src,
+            fv.span.clone(),
+            "`faults` must name at least one fault",
+        );
+    }
+    Some(Action::Nemesis {
+        faults,
+        interval_ms: f.secs(src, errs, "interval_s").unwrap_or(3000).max(100),
+        duration_ms: f.secs(src, errs, "duration_s").unwrap_or(20_000),
+    })
+}
+
+/// One entry of a nemesis's `faults`: a network shape must fit the cluster and both network
+/// and message faults need the proxies.
+fn check_nemesis_fault(
+    src: &Src,
+    errs: &mut Errs,
+    it: &Node,
+    fault: NemesisFault,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+) {
+    if let NemesisFault::Net(shape) = fault {
+        // The nemesis isolates the leader or a random node.
+        if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
+            errs.at(
+                src,
+                it.span.clone(),
+                format!("the nemesis cannot use it: {p}"),
+            );
+        }
+    }
+    if matches!(fault, NemesisFault::Net(_)) && !proxies {
+        errs.help(
+            src,
+            it.span.clone(),
+            "network faults need the per-link proxies",
+            "set `proxies = true` in [cluster]",
+        );
+    }
+    if matches!(fault, NemesisFault::Msg(_)) && !proxies {
+        let hint = "set `network = \"rpc\"` in [cluster]";
+        errs.help(
+            src,
+            it.span.clone(),
+            "message faults need RPC-aware links",
+            hint,
+        );
+    }
 }
