@@ -343,6 +343,10 @@ const STEP_ACTIONS: &[&str] = &[
 ];
 
 /// Read and validate a suite file and the kind files it includes.
+///
+/// Stages: text → tables (`Top`) → kinds (included files, then the suite's own) → `[cluster]`
+/// → nodes → workload → steps → checks → `[explore]`, each adding its problems to one list;
+/// any problem makes the whole load an `Err` with all of them.
 pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let text = read(path)?;
     let root_node = parse_toml(path, &text).map_err(|d| SpecErrors(vec![d]))?;
@@ -357,81 +361,11 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let Some(top) = read_table::<Top>(&src, &mut errs, &root_node, "the suite") else {
         return Err(SpecErrors(errs.0));
     };
-    let name = top
-        .name
-        .as_ref()
-        .map(|n| n.get_ref().clone())
-        .unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "suite".into())
-        });
-    check_suite_name(&src, &mut errs, &name, top.name.as_ref().map(|n| n.span()));
+    let name = suite_name(&src, &mut errs, path, &top);
     let description = top.description.clone().unwrap_or_default();
     let seed = top.seed.map(|s| s.0);
 
-    // Kinds: from included files first, then the suite's own [kind.*] tables.
-    let mut kinds = BTreeMap::new();
-    let errors_before_include = errs.0.len();
-    let inc_node = top.include.as_ref();
-    if let Some(inc) = inc_node.and_then(|n| as_str_list(&src, &mut errs, n, "include")) {
-        let inc_node = inc_node.unwrap();
-        for (i, rel) in inc.iter().enumerate() {
-            let span = match &inc_node.value {
-                Value::Array(items) => items[i].span.clone(),
-                _ => inc_node.span.clone(),
-            };
-            let ipath = dir.join(rel);
-            let itext = match super::input::read_source(&ipath) {
-                Ok(t) => t,
-                Err(d) if d.line > 0 => {
-                    // A position inside the included file (bad UTF-8): point there.
-                    errs.0.push(d);
-                    continue;
-                }
-                Err(d) => {
-                    let msg = format!("included file {}: {}", ipath.display(), d.message);
-                    errs.at(&src, span, msg);
-                    continue;
-                }
-            };
-            let isrc = Src {
-                file: &ipath,
-                text: &itext,
-            };
-            match parse_toml(&ipath, &itext) {
-                // Not TOML (e.g. a system file): the error is the suite's include;
-                // the included file's text is not quoted.
-                Err(d) => errs.help(
-                    &src,
-                    span,
-                    match d.line {
-                        0 => format!("included file {} is not TOML: {}", ipath.display(), d.message),
-                        l => format!(
-                            "included file {} is not TOML: line {l}, column {}: {}",
-                            ipath.display(),
-                            d.col,
-                            d.message
-                        ),
-                    },
-                    "`include` names kind files ([kind.NAME] tables), e.g. `include = [\"kinds.toml\"]`",
-                ),
-                Ok(inode) => {
-                    if let Some(f) =
-                        read_table::<KindFile>(&isrc, &mut errs, &inode, "a kinds file")
-                    {
-                        let idir = dir_of(&ipath);
-                        let (root, kind) = (f.root.as_deref(), f.kind.as_ref());
-                        read_kinds(&isrc, &mut errs, root, kind, &idir, &mut kinds);
-                    }
-                }
-            }
-            sources.push((ipath.clone(), itext.clone()));
-        }
-    }
-    let include_failed = errs.0.len() > errors_before_include;
-    let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
-    read_kinds(&src, &mut errs, root, kind, &dir, &mut kinds);
+    let (kinds, include_failed) = read_all_kinds(&src, &mut errs, &top, &dir, &mut sources);
 
     let cf = top
         .cluster
@@ -440,126 +374,13 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .unwrap_or_default();
     let (cluster, base_port) = read_cluster(&src, &mut errs, &cf);
 
-    // Nodes.
-    let mut nodes: Vec<NodeSpec> = Vec::new();
-    let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
-    let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
-    match &top.node {
-        None => errs.at(
-            &src,
-            0..0,
-            "the suite has no nodes: add [[node]] tables with `id` and `kind`",
-        ),
-        Some(n) => match &n.value {
-            Value::Array(items) => {
-                if items.is_empty() {
-                    errs.help(
-                        &src,
-                        n.span.clone(),
-                        "the node list is empty",
-                        "add [[node]] tables with `id` and `kind`",
-                    );
-                }
-                if items.len() > MAX_NODES {
-                    errs.help(
-                        &src,
-                        n.span.clone(),
-                        format!(
-                            "{} nodes; a suite may have at most {MAX_NODES}",
-                            items.len()
-                        ),
-                        "each node is a process (and one proxy per link): split the suite",
-                    );
-                }
-                for item in items.iter().take(MAX_NODES) {
-                    let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
-                        continue;
-                    };
-                    let id = f
-                        .require(&src, &mut errs, "id")
-                        .and_then(|v| as_uint(&src, &mut errs, v, "id", 1, 60_000))
-                        .map(|i| i as u32);
-                    let kind = f.require(&src, &mut errs, "kind").and_then(|v| {
-                        let k = as_str(&src, &mut errs, v, "kind")?;
-                        if kinds.contains_key(k) {
-                            return Some(k.to_string());
-                        }
-                        let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
-                        let help = if names.is_empty() && include_failed {
-                            "no kinds were read: fix the `include` error above".to_string()
-                        } else if names.is_empty() {
-                            "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
-                        } else {
-                            did_you_mean(k, &names, quoted, "defined kinds")
-                        };
-                        let msg = format!("unknown node kind \"{}\"", excerpt(k, 60));
-                        errs.help(&src, v.span.clone(), msg, help);
-                        None
-                    });
-                    let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
-                    let (election, heartbeat) =
-                        (f.get("election_timeout_ms"), f.get("heartbeat_ms"));
-                    let ntiming = read_timing(&src, &mut errs, election, heartbeat, cluster.timing);
-                    let env = f.env(&src, &mut errs, "env");
-                    let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
-                    check_process_strings(&src, &mut errs, &f, &["args", "env"]);
-                    let (Some(id), Some(kind)) = (id, kind) else {
-                        continue;
-                    };
-                    if seen_ids.insert(id, ()).is_some() {
-                        errs.at(
-                            &src,
-                            f.get("id").unwrap().span.clone(),
-                            format!("node id {id} is used twice"),
-                        );
-                        // Its port (base_port + id) is the first one's: one error is enough.
-                        continue;
-                    }
-                    let port = match port {
-                        Some(p) => p,
-                        None => match u16::try_from(base_port + id as u64) {
-                            Ok(p) => p,
-                            Err(_) => {
-                                errs.at(
-                                    &src,
-                                    f.span.clone(),
-                                    format!(
-                                        "base_port + id = {} is not a valid port",
-                                        base_port + id as u64
-                                    ),
-                                );
-                                continue;
-                            }
-                        },
-                    };
-                    if let Some(other) = seen_ports.insert(port, id) {
-                        errs.at(
-                            &src,
-                            f.key_span("port"),
-                            format!("port {port} is used by nodes {other} and {id}"),
-                        );
-                    }
-                    nodes.push(NodeSpec {
-                        id,
-                        kind,
-                        port,
-                        timing: ntiming,
-                        env,
-                        args,
-                    });
-                }
-            }
-            other => errs.help(
-                &src,
-                n.span.clone(),
-                format!(
-                    "`node` must be an array of tables, found {}",
-                    other.type_name()
-                ),
-                "write each node as a [[node]] table",
-            ),
-        },
-    }
+    let ncx = NodeCx {
+        kinds: &kinds,
+        include_failed,
+        timing: cluster.timing,
+        base_port,
+    };
+    let nodes = read_nodes(&src, &mut errs, top.node.as_ref(), &ncx);
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
     if cluster.proxies {
         let span = cf.proxies.as_ref().map_or(0..0, |p| p.span());
@@ -570,36 +391,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .workload
         .as_ref()
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
-
-    let mut steps = Vec::new();
-    if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
-        msgstep::refuse_on_tcp_proxies(&src, &mut errs, n);
-    }
-    if let Some(n) = &top.step {
-        steps = read_steps(
-            &src,
-            &mut errs,
-            n,
-            &ids,
-            cluster.proxies,
-            workload.is_some(),
-            &mut Labels::new(),
-        );
-    }
-
-    let checks_table = top
-        .checks
-        .as_ref()
-        .and_then(|n| read_table::<ChecksTable>(&src, &mut errs, n, "[checks]"));
-    let required_span = checks_table
-        .as_ref()
-        .and_then(|f| f.required.as_ref().map(|r| r.span()));
-    let checks = read_checks(&src, &mut errs, checks_table);
-    if let Some(span) = required_span {
-        let p = needs::Produces::of(workload.as_ref().map(|w| w.kind), &steps, cluster.rpc);
-        refuse_unjudgeable(&src, &mut errs, span, &checks.required, p);
-    }
-
+    let steps = read_suite_steps(&src, &mut errs, &top, &ids, &cluster, workload.is_some());
+    let checks = read_suite_checks(&src, &mut errs, &top, workload.as_ref(), &steps, &cluster);
     let explore = top
         .explore
         .as_ref()
@@ -623,6 +416,312 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     } else {
         Err(SpecErrors(errs.0))
     }
+}
+
+/// `name`, or the file's stem; checked as a file name.
+fn suite_name(src: &Src, errs: &mut Errs, path: &Path, top: &Top) -> String {
+    let name = top
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().clone())
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "suite".into())
+        });
+    check_suite_name(src, errs, &name, top.name.as_ref().map(|n| n.span()));
+    name
+}
+
+/// Kinds: from included files first, then the suite's own [kind.*] tables. Each included
+/// file read is added to `sources`. Also true when an `include` failed.
+fn read_all_kinds(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    dir: &Path,
+    sources: &mut Vec<(std::path::PathBuf, String)>,
+) -> (BTreeMap<String, Kind>, bool) {
+    let mut kinds = BTreeMap::new();
+    let errors_before_include = errs.0.len();
+    let inc_node = top.include.as_ref();
+    if let Some(inc) = inc_node.and_then(|n| as_str_list(src, errs, n, "include")) {
+        let inc_node = inc_node.unwrap();
+        for (i, rel) in inc.iter().enumerate() {
+            let span = match &inc_node.value {
+                Value::Array(items) => items[i].span.clone(),
+                _ => inc_node.span.clone(),
+            };
+            let ipath = dir.join(rel);
+            if let Some(itext) = read_include(src, errs, span, &ipath, &mut kinds) {
+                sources.push((ipath, itext));
+            }
+        }
+    }
+    let include_failed = errs.0.len() > errors_before_include;
+    let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
+    read_kinds(src, errs, root, kind, dir, &mut kinds);
+    (kinds, include_failed)
+}
+
+/// One included kinds file at `ipath` (named at `span` of the suite): its kinds go into
+/// `kinds`. Returns its text when it could be read (even if it is not TOML).
+fn read_include(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    ipath: &Path,
+    kinds: &mut BTreeMap<String, Kind>,
+) -> Option<String> {
+    let itext = match super::input::read_source(ipath) {
+        Ok(t) => t,
+        Err(d) if d.line > 0 => {
+            // A position inside the included file (bad UTF-8): point there.
+            errs.0.push(d);
+            return None;
+        }
+        Err(d) => {
+            let msg = format!("included file {}: {}", ipath.display(), d.message);
+            errs.at(src, span, msg);
+            return None;
+        }
+    };
+    let isrc = Src {
+        file: ipath,
+        text: &itext,
+    };
+    match parse_toml(ipath, &itext) {
+        // Not TOML (e.g. a system file): the error is the suite's include;
+        // the included file's text is not quoted.
+        Err(d) => errs.help(
+            src,
+            span,
+            match d.line {
+                0 => format!(
+                    "included file {} is not TOML: {}",
+                    ipath.display(),
+                    d.message
+                ),
+                l => format!(
+                    "included file {} is not TOML: line {l}, column {}: {}",
+                    ipath.display(),
+                    d.col,
+                    d.message
+                ),
+            },
+            "`include` names kind files ([kind.NAME] tables), e.g. `include = [\"kinds.toml\"]`",
+        ),
+        Ok(inode) => {
+            if let Some(f) = read_table::<KindFile>(&isrc, errs, &inode, "a kinds file") {
+                let idir = dir_of(ipath);
+                let (root, kind) = (f.root.as_deref(), f.kind.as_ref());
+                read_kinds(&isrc, errs, root, kind, &idir, kinds);
+            }
+        }
+    }
+    Some(itext)
+}
+
+/// What reading a `[[node]]` needs from the stages before it.
+struct NodeCx<'a> {
+    kinds: &'a BTreeMap<String, Kind>,
+    /// An `include` failed: an unknown kind may be one of its.
+    include_failed: bool,
+    /// `[cluster]`'s timing, the default of each node's.
+    timing: Timing,
+    /// A node without `port` listens on `base_port + id`.
+    base_port: u64,
+}
+
+/// The `[[node]]` tables (at most [`MAX_NODES`]): ids and ports unique.
+fn read_nodes(src: &Src, errs: &mut Errs, node: Option<&Node>, cx: &NodeCx) -> Vec<NodeSpec> {
+    let mut nodes: Vec<NodeSpec> = Vec::new();
+    let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
+    let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
+    let Some(n) = node else {
+        errs.at(
+            src,
+            0..0,
+            "the suite has no nodes: add [[node]] tables with `id` and `kind`",
+        );
+        return nodes;
+    };
+    let Value::Array(items) = &n.value else {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!(
+                "`node` must be an array of tables, found {}",
+                n.value.type_name()
+            ),
+            "write each node as a [[node]] table",
+        );
+        return nodes;
+    };
+    if items.is_empty() {
+        errs.help(
+            src,
+            n.span.clone(),
+            "the node list is empty",
+            "add [[node]] tables with `id` and `kind`",
+        );
+    }
+    if items.len() > MAX_NODES {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!(
+                "{} nodes; a suite may have at most {MAX_NODES}",
+                items.len()
+            ),
+            "each node is a process (and one proxy per link): split the suite",
+        );
+    }
+    for item in items.iter().take(MAX_NODES) {
+        if let Some(node) = read_node(src, errs, item, cx, &mut seen_ids, &mut seen_ports) {
+            nodes.push(node);
+        }
+    }
+    nodes
+}
+
+/// One `[[node]]`; `seen_ids` and `seen_ports` hold the nodes read before it.
+fn read_node(
+    src: &Src,
+    errs: &mut Errs,
+    item: &Node,
+    cx: &NodeCx,
+    seen_ids: &mut BTreeMap<u32, ()>,
+    seen_ports: &mut BTreeMap<u16, u32>,
+) -> Option<NodeSpec> {
+    let f = fields(src, errs, item, "[[node]]", NODE_KEYS)?;
+    let id = f
+        .require(src, errs, "id")
+        .and_then(|v| as_uint(src, errs, v, "id", 1, 60_000))
+        .map(|i| i as u32);
+    let kind = f
+        .require(src, errs, "kind")
+        .and_then(|v| read_node_kind(src, errs, v, cx));
+    let port = f.uint(src, errs, "port", 1, 65535).map(|p| p as u16);
+    let (election, heartbeat) = (f.get("election_timeout_ms"), f.get("heartbeat_ms"));
+    let ntiming = read_timing(src, errs, election, heartbeat, cx.timing);
+    let env = f.env(src, errs, "env");
+    let args = f.str_list(src, errs, "args").unwrap_or_default();
+    check_process_strings(src, errs, &f, &["args", "env"]);
+    let (Some(id), Some(kind)) = (id, kind) else {
+        return None;
+    };
+    if seen_ids.insert(id, ()).is_some() {
+        errs.at(
+            src,
+            f.get("id").unwrap().span.clone(),
+            format!("node id {id} is used twice"),
+        );
+        // Its port (base_port + id) is the first one's: one error is enough.
+        return None;
+    }
+    let port = match port {
+        Some(p) => p,
+        None => match u16::try_from(cx.base_port + id as u64) {
+            Ok(p) => p,
+            Err(_) => {
+                errs.at(
+                    src,
+                    f.span.clone(),
+                    format!(
+                        "base_port + id = {} is not a valid port",
+                        cx.base_port + id as u64
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    if let Some(other) = seen_ports.insert(port, id) {
+        errs.at(
+            src,
+            f.key_span("port"),
+            format!("port {port} is used by nodes {other} and {id}"),
+        );
+    }
+    Some(NodeSpec {
+        id,
+        kind,
+        port,
+        timing: ntiming,
+        env,
+        args,
+    })
+}
+
+/// A node's `kind`: one of the kinds read.
+fn read_node_kind(src: &Src, errs: &mut Errs, v: &Node, cx: &NodeCx) -> Option<String> {
+    let k = as_str(src, errs, v, "kind")?;
+    if cx.kinds.contains_key(k) {
+        return Some(k.to_string());
+    }
+    let names: Vec<&str> = cx.kinds.keys().map(String::as_str).collect();
+    let help = if names.is_empty() && cx.include_failed {
+        "no kinds were read: fix the `include` error above".to_string()
+    } else if names.is_empty() {
+        "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
+    } else {
+        did_you_mean(k, &names, quoted, "defined kinds")
+    };
+    let msg = format!("unknown node kind \"{}\"", excerpt(k, 60));
+    errs.help(src, v.span.clone(), msg, help);
+    None
+}
+
+/// The suite's `[[step]]` list (empty when absent).
+fn read_suite_steps(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    ids: &BTreeSet<u32>,
+    cluster: &Cluster,
+    has_workload: bool,
+) -> Vec<Step> {
+    if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
+        msgstep::refuse_on_tcp_proxies(src, errs, n);
+    }
+    let Some(n) = &top.step else {
+        return Vec::new();
+    };
+    let mut labels = Labels::new();
+    read_steps(
+        src,
+        errs,
+        n,
+        ids,
+        cluster.proxies,
+        has_workload,
+        &mut labels,
+    )
+}
+
+/// `[checks]`; a `required` check the suite cannot produce evidence for is refused.
+fn read_suite_checks(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    workload: Option<&Workload>,
+    steps: &[Step],
+    cluster: &Cluster,
+) -> Checks {
+    let checks_table = top
+        .checks
+        .as_ref()
+        .and_then(|n| read_table::<ChecksTable>(src, errs, n, "[checks]"));
+    let required_span = checks_table
+        .as_ref()
+        .and_then(|f| f.required.as_ref().map(|r| r.span()));
+    let checks = read_checks(src, errs, checks_table);
+    if let Some(span) = required_span {
+        let p = needs::Produces::of(workload.map(|w| w.kind), steps, cluster.rpc);
+        refuse_unjudgeable(src, errs, span, &checks.required, p);
+    }
+    checks
 }
 
 /// `[cluster]` as `Cluster`, and `base_port` (default 5000) for nodes without a `port`.
