@@ -942,57 +942,9 @@ fn read_kinds(
         return;
     };
     for (k, v) in entries {
-        let what = format!("[kind.{}]", k.name);
-        let Some(kf) = fields(src, errs, v, &what, KIND_KEYS) else {
+        let Some(kind) = read_kind(src, errs, k, v, &root) else {
             continue;
         };
-        let command = kf
-            .require(src, errs, "command")
-            .and_then(|c| as_str_list(src, errs, c, "command"));
-        if let (Some(cmd), Some(c)) = (&command, kf.get("command")) {
-            if cmd.is_empty() {
-                errs.at(src, c.span.clone(), "`command` must not be empty");
-            }
-        }
-        check_process_strings(src, errs, &kf, &["command", "env"]);
-        if let Some(p) = super::input::name_problem(&k.name) {
-            // Kind names become file names (build logs, build stamps).
-            let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
-            errs.at(src, k.span.clone(), msg);
-        }
-        let build = kf.str_list(src, errs, "build");
-        if let (Some(b), Some(n)) = (&build, kf.get("build")) {
-            if b.is_empty() {
-                errs.at(
-                    src,
-                    n.span.clone(),
-                    "`build` must not be empty (leave it out for no build step)",
-                );
-            }
-        }
-        let build_inputs = kf
-            .str_list(src, errs, "build_inputs")
-            .unwrap_or_default()
-            .into_iter()
-            .map(std::path::PathBuf::from)
-            .collect();
-        let env = kf.env(src, errs, "env");
-        let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
-        let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
-        let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
-        let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
-        for p in &error_patterns {
-            if let Err(e) = regex::Regex::new(p) {
-                let span = kf.get("error_patterns").unwrap().span.clone();
-                errs.at(
-                    src,
-                    span,
-                    format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
-                );
-            }
-        }
-        let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
-        let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
             errs.at(
                 src,
@@ -1001,23 +953,74 @@ fn read_kinds(
             );
             continue;
         }
-        kinds.insert(
-            k.name.clone(),
-            Kind {
-                name: k.name.clone(),
-                root: root.clone(),
-                build,
-                build_inputs,
-                command,
-                env,
-                ready_timeout_ms,
-                stop_grace_ms,
-                black_box,
-                error_patterns,
-                programs,
-            },
-        );
+        kinds.insert(k.name.clone(), kind);
     }
+}
+
+/// One `[kind.NAME]` table `v` named by `k`, its paths relative to `root`; None when it has no
+/// usable `command` (the problems are in `errs`).
+fn read_kind(src: &Src, errs: &mut Errs, k: &Key, v: &Node, root: &Path) -> Option<Kind> {
+    let what = format!("[kind.{}]", k.name);
+    let kf = fields(src, errs, v, &what, KIND_KEYS)?;
+    let command = kf
+        .require(src, errs, "command")
+        .and_then(|c| as_str_list(src, errs, c, "command"));
+    if let (Some(cmd), Some(c)) = (&command, kf.get("command")) {
+        if cmd.is_empty() {
+            errs.at(src, c.span.clone(), "`command` must not be empty");
+        }
+    }
+    check_process_strings(src, errs, &kf, &["command", "env"]);
+    if let Some(p) = super::input::name_problem(&k.name) {
+        // Kind names become file names (build logs, build stamps).
+        let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
+        errs.at(src, k.span.clone(), msg);
+    }
+    let build = kf.str_list(src, errs, "build");
+    if let (Some(b), Some(n)) = (&build, kf.get("build")) {
+        if b.is_empty() {
+            errs.at(
+                src,
+                n.span.clone(),
+                "`build` must not be empty (leave it out for no build step)",
+            );
+        }
+    }
+    let build_inputs = kf
+        .str_list(src, errs, "build_inputs")
+        .unwrap_or_default()
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .collect();
+    let env = kf.env(src, errs, "env");
+    let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
+    let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
+    let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
+    let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
+    for p in &error_patterns {
+        if let Err(e) = regex::Regex::new(p) {
+            let span = kf.get("error_patterns").unwrap().span.clone();
+            errs.at(
+                src,
+                span,
+                format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
+            );
+        }
+    }
+    let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
+    Some(Kind {
+        name: k.name.clone(),
+        root: root.to_path_buf(),
+        build,
+        build_inputs,
+        command: command?,
+        env,
+        ready_timeout_ms,
+        stop_grace_ms,
+        black_box,
+        error_patterns,
+        programs,
+    })
 }
 
 /// Issue 11 §7: servers of the original protocol (`{peer_addrs}`: plain
