@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+pub use crate::spec::faults::LinkMode;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -51,19 +52,6 @@ const MAX_QUEUED: usize = 4 * 1024 * 1024;
 const MAX_SPARE: usize = 16;
 /// How often a live connection rolls the dice against `loss_rate`.
 pub const LOSS_PERIOD: Duration = Duration::from_secs(1);
-
-/// What a link does with its traffic.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LinkMode {
-    /// Forward bytes (possibly delayed).
-    #[default]
-    Pass,
-    /// Hold all bytes; answer nothing.
-    Blackhole,
-    /// Reset connections.
-    Reject,
-}
 
 /// The fault state of one directed link. `LinkFault::default()` is a healthy link.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

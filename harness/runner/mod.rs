@@ -55,51 +55,14 @@ static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
 /// Run every selected suite; returns the exit code (see [`exit_code`]).
 pub fn run_many(opts: Opts) -> i32 {
-    let sel = match select::select(&opts.paths, &opts.filters) {
+    let sel = match select_suites(&opts) {
         Ok(s) => s,
-        Err(errors) => {
-            for e in errors {
-                say(&format!("{e}\n"));
-            }
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
-    for k in &sel.kind_files {
-        say(&format!(
-            "{}: a kind file (no [[node]], [[step]] or [workload]): skipped\n",
-            k.display()
-        ));
-    }
-    if opts.list {
-        use std::io::Write;
-        let _ = std::io::stdout().write_all(select::listing(&sel).as_bytes());
-        return exit::PASS;
-    }
-    if sel.suites.is_empty() {
-        say(&format!(
-            "error: no suite to run{}\n",
-            if opts.filters.is_empty() {
-                String::new()
-            } else {
-                format!(" (--filter {} matched none)", opts.filters.join(", "))
-            }
-        ));
-        return exit::USAGE;
-    }
     let jobs = opts.jobs.clamp(1, sel.suites.len());
-    let iso = if jobs == 1 {
-        // One at a time: no clash is possible, every suite on its own ports.
-        isolate::Isolation::Offsets {
-            step: opts.offset_step,
-        }
-    } else {
-        match isolate::decide(opts.isolation, opts.offset_step) {
-            Ok(i) => i,
-            Err(e) => {
-                say(&format!("error: {e}\n"));
-                return exit::CANNOT_RUN;
-            }
-        }
+    let iso = match isolation(&opts, jobs) {
+        Ok(i) => i,
+        Err(code) => return code,
     };
     let batch = match Batch::create(&opts.reports) {
         Ok(b) => b,
@@ -135,6 +98,57 @@ pub fn run_many(opts: Opts) -> i32 {
         sched.started.elapsed().as_secs_f64(),
         sched.not_started.len(),
     )
+}
+
+/// The suites `opts` selects, kind files named as skipped. `Err` is the exit code when
+/// nothing is to run: a usage error, no suite left, or `--list` (done, [`exit::PASS`]).
+fn select_suites(opts: &Opts) -> Result<select::Selection, i32> {
+    let sel = match select::select(&opts.paths, &opts.filters) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in errors {
+                say(&format!("{e}\n"));
+            }
+            return Err(exit::USAGE);
+        }
+    };
+    for k in &sel.kind_files {
+        say(&format!(
+            "{}: a kind file (no [[node]], [[step]] or [workload]): skipped\n",
+            k.display()
+        ));
+    }
+    if opts.list {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(select::listing(&sel).as_bytes());
+        return Err(exit::PASS);
+    }
+    if sel.suites.is_empty() {
+        say(&format!(
+            "error: no suite to run{}\n",
+            if opts.filters.is_empty() {
+                String::new()
+            } else {
+                format!(" (--filter {} matched none)", opts.filters.join(", "))
+            }
+        ));
+        return Err(exit::USAGE);
+    }
+    Ok(sel)
+}
+
+/// How `jobs` suites at once keep apart; `Err` is the exit code when they cannot.
+fn isolation(opts: &Opts, jobs: usize) -> Result<isolate::Isolation, i32> {
+    if jobs == 1 {
+        // One at a time: no clash is possible, every suite on its own ports.
+        return Ok(isolate::Isolation::Offsets {
+            step: opts.offset_step,
+        });
+    }
+    isolate::decide(opts.isolation, opts.offset_step).map_err(|e| {
+        say(&format!("error: {e}\n"));
+        exit::CANNOT_RUN
+    })
 }
 
 /// Set `cancel` and count every SIGINT/SIGTERM, from a thread of its own (also what

@@ -16,7 +16,7 @@
 //! `proxies = true`, message faults without `network = "rpc"`, `methods` without a message
 //! fault.
 use super::{as_word, fields, Cluster, Errs, Fields, Node, Src, Value};
-use crate::net::msgfault::{MsgKind, MsgMethod};
+use crate::spec::faults::{MsgKind, MsgMethod};
 
 /// A fault `explore` can draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! documented for suite authors in `suites/README.md`.
 mod de;
 mod diag;
+pub mod faults;
 mod fit;
 mod input;
 mod parse;
@@ -19,7 +20,7 @@ pub use input::MAX_FILE_BYTES;
 pub use parse::msgstep::MsgStep;
 pub use parse::{load, NET_SHAPES, PROC_FAULTS};
 
-pub use crate::net::LinkMode;
+pub use faults::LinkMode;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -251,7 +252,7 @@ pub enum NemesisFault {
     Proc(ProcFault),
     Net(NetShape),
     /// A message fault on RPC-aware links, its parameters drawn per injection (issue 12 §2).
-    Msg(crate::net::msgfault::MsgKind),
+    Msg(faults::MsgKind),
 }
 
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@
 //! its receivers (`to`, resolved when the step ran), or its callers (`from`) when `to` is
 //! absent (every node); the report's fault line reads `rule N @name: ...`.
 use super::{Action, Errs, Fields, Labels, Node, Src, Target, Value};
-use crate::net::msgfault::{Budget, MsgAction, MsgMethod};
+use crate::spec::faults::{Budget, MsgAction, MsgMethod};
 use std::collections::BTreeSet;
 
 /// The keys a `msg` step may have.
@@ -41,7 +41,7 @@ pub(super) const KEYS: &[&str] = &[
 
 /// The nemesis's words for message faults (`faults = ["drop-reply", "duplicate", ...]`).
 pub(super) fn nemesis_words() -> impl Iterator<Item = (&'static str, super::NemesisFault)> {
-    crate::net::msgfault::MsgKind::WORDS
+    crate::spec::faults::MsgKind::WORDS
         .iter()
         .map(|(w, k)| (*w, super::NemesisFault::Msg(*k)))
 }
@@ -233,7 +233,7 @@ fn read_end(
 
 #[cfg(test)]
 mod tests {
-    use crate::net::msgfault::MsgKind;
+    use crate::spec::faults::MsgKind;
     use crate::spec::{load, Action, NemesisFault};
 
     fn load_suite(cluster: &str, faults: &str) -> Result<crate::spec::Spec, String> {

@@ -343,6 +343,10 @@ const STEP_ACTIONS: &[&str] = &[
 ];
 
 /// Read and validate a suite file and the kind files it includes.
+///
+/// Stages: text → tables (`Top`) → kinds (included files, then the suite's own) → `[cluster]`
+/// → nodes → workload → steps → checks → `[explore]`, each adding its problems to one list;
+/// any problem makes the whole load an `Err` with all of them.
 pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let text = read(path)?;
     let root_node = parse_toml(path, &text).map_err(|d| SpecErrors(vec![d]))?;
@@ -357,81 +361,11 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let Some(top) = read_table::<Top>(&src, &mut errs, &root_node, "the suite") else {
         return Err(SpecErrors(errs.0));
     };
-    let name = top
-        .name
-        .as_ref()
-        .map(|n| n.get_ref().clone())
-        .unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "suite".into())
-        });
-    check_suite_name(&src, &mut errs, &name, top.name.as_ref().map(|n| n.span()));
+    let name = suite_name(&src, &mut errs, path, &top);
     let description = top.description.clone().unwrap_or_default();
     let seed = top.seed.map(|s| s.0);
 
-    // Kinds: from included files first, then the suite's own [kind.*] tables.
-    let mut kinds = BTreeMap::new();
-    let errors_before_include = errs.0.len();
-    let inc_node = top.include.as_ref();
-    if let Some(inc) = inc_node.and_then(|n| as_str_list(&src, &mut errs, n, "include")) {
-        let inc_node = inc_node.unwrap();
-        for (i, rel) in inc.iter().enumerate() {
-            let span = match &inc_node.value {
-                Value::Array(items) => items[i].span.clone(),
-                _ => inc_node.span.clone(),
-            };
-            let ipath = dir.join(rel);
-            let itext = match super::input::read_source(&ipath) {
-                Ok(t) => t,
-                Err(d) if d.line > 0 => {
-                    // A position inside the included file (bad UTF-8): point there.
-                    errs.0.push(d);
-                    continue;
-                }
-                Err(d) => {
-                    let msg = format!("included file {}: {}", ipath.display(), d.message);
-                    errs.at(&src, span, msg);
-                    continue;
-                }
-            };
-            let isrc = Src {
-                file: &ipath,
-                text: &itext,
-            };
-            match parse_toml(&ipath, &itext) {
-                // Not TOML (e.g. a system file): the error is the suite's include;
-                // the included file's text is not quoted.
-                Err(d) => errs.help(
-                    &src,
-                    span,
-                    match d.line {
-                        0 => format!("included file {} is not TOML: {}", ipath.display(), d.message),
-                        l => format!(
-                            "included file {} is not TOML: line {l}, column {}: {}",
-                            ipath.display(),
-                            d.col,
-                            d.message
-                        ),
-                    },
-                    "`include` names kind files ([kind.NAME] tables), e.g. `include = [\"kinds.toml\"]`",
-                ),
-                Ok(inode) => {
-                    if let Some(f) =
-                        read_table::<KindFile>(&isrc, &mut errs, &inode, "a kinds file")
-                    {
-                        let idir = dir_of(&ipath);
-                        let (root, kind) = (f.root.as_deref(), f.kind.as_ref());
-                        read_kinds(&isrc, &mut errs, root, kind, &idir, &mut kinds);
-                    }
-                }
-            }
-            sources.push((ipath.clone(), itext.clone()));
-        }
-    }
-    let include_failed = errs.0.len() > errors_before_include;
-    let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
-    read_kinds(&src, &mut errs, root, kind, &dir, &mut kinds);
+    let (kinds, include_failed) = read_all_kinds(&src, &mut errs, &top, &dir, &mut sources);
 
     let cf = top
         .cluster
@@ -440,126 +374,13 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .unwrap_or_default();
     let (cluster, base_port) = read_cluster(&src, &mut errs, &cf);
 
-    // Nodes.
-    let mut nodes: Vec<NodeSpec> = Vec::new();
-    let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
-    let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
-    match &top.node {
-        None => errs.at(
-            &src,
-            0..0,
-            "the suite has no nodes: add [[node]] tables with `id` and `kind`",
-        ),
-        Some(n) => match &n.value {
-            Value::Array(items) => {
-                if items.is_empty() {
-                    errs.help(
-                        &src,
-                        n.span.clone(),
-                        "the node list is empty",
-                        "add [[node]] tables with `id` and `kind`",
-                    );
-                }
-                if items.len() > MAX_NODES {
-                    errs.help(
-                        &src,
-                        n.span.clone(),
-                        format!(
-                            "{} nodes; a suite may have at most {MAX_NODES}",
-                            items.len()
-                        ),
-                        "each node is a process (and one proxy per link): split the suite",
-                    );
-                }
-                for item in items.iter().take(MAX_NODES) {
-                    let Some(f) = fields(&src, &mut errs, item, "[[node]]", NODE_KEYS) else {
-                        continue;
-                    };
-                    let id = f
-                        .require(&src, &mut errs, "id")
-                        .and_then(|v| as_uint(&src, &mut errs, v, "id", 1, 60_000))
-                        .map(|i| i as u32);
-                    let kind = f.require(&src, &mut errs, "kind").and_then(|v| {
-                        let k = as_str(&src, &mut errs, v, "kind")?;
-                        if kinds.contains_key(k) {
-                            return Some(k.to_string());
-                        }
-                        let names: Vec<&str> = kinds.keys().map(String::as_str).collect();
-                        let help = if names.is_empty() && include_failed {
-                            "no kinds were read: fix the `include` error above".to_string()
-                        } else if names.is_empty() {
-                            "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
-                        } else {
-                            did_you_mean(k, &names, quoted, "defined kinds")
-                        };
-                        let msg = format!("unknown node kind \"{}\"", excerpt(k, 60));
-                        errs.help(&src, v.span.clone(), msg, help);
-                        None
-                    });
-                    let port = f.uint(&src, &mut errs, "port", 1, 65535).map(|p| p as u16);
-                    let (election, heartbeat) =
-                        (f.get("election_timeout_ms"), f.get("heartbeat_ms"));
-                    let ntiming = read_timing(&src, &mut errs, election, heartbeat, cluster.timing);
-                    let env = f.env(&src, &mut errs, "env");
-                    let args = f.str_list(&src, &mut errs, "args").unwrap_or_default();
-                    check_process_strings(&src, &mut errs, &f, &["args", "env"]);
-                    let (Some(id), Some(kind)) = (id, kind) else {
-                        continue;
-                    };
-                    if seen_ids.insert(id, ()).is_some() {
-                        errs.at(
-                            &src,
-                            f.get("id").unwrap().span.clone(),
-                            format!("node id {id} is used twice"),
-                        );
-                        // Its port (base_port + id) is the first one's: one error is enough.
-                        continue;
-                    }
-                    let port = match port {
-                        Some(p) => p,
-                        None => match u16::try_from(base_port + id as u64) {
-                            Ok(p) => p,
-                            Err(_) => {
-                                errs.at(
-                                    &src,
-                                    f.span.clone(),
-                                    format!(
-                                        "base_port + id = {} is not a valid port",
-                                        base_port + id as u64
-                                    ),
-                                );
-                                continue;
-                            }
-                        },
-                    };
-                    if let Some(other) = seen_ports.insert(port, id) {
-                        errs.at(
-                            &src,
-                            f.key_span("port"),
-                            format!("port {port} is used by nodes {other} and {id}"),
-                        );
-                    }
-                    nodes.push(NodeSpec {
-                        id,
-                        kind,
-                        port,
-                        timing: ntiming,
-                        env,
-                        args,
-                    });
-                }
-            }
-            other => errs.help(
-                &src,
-                n.span.clone(),
-                format!(
-                    "`node` must be an array of tables, found {}",
-                    other.type_name()
-                ),
-                "write each node as a [[node]] table",
-            ),
-        },
-    }
+    let ncx = NodeCx {
+        kinds: &kinds,
+        include_failed,
+        timing: cluster.timing,
+        base_port,
+    };
+    let nodes = read_nodes(&src, &mut errs, top.node.as_ref(), &ncx);
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
     if cluster.proxies {
         let span = cf.proxies.as_ref().map_or(0..0, |p| p.span());
@@ -570,36 +391,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .workload
         .as_ref()
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
-
-    let mut steps = Vec::new();
-    if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
-        msgstep::refuse_on_tcp_proxies(&src, &mut errs, n);
-    }
-    if let Some(n) = &top.step {
-        steps = read_steps(
-            &src,
-            &mut errs,
-            n,
-            &ids,
-            cluster.proxies,
-            workload.is_some(),
-            &mut Labels::new(),
-        );
-    }
-
-    let checks_table = top
-        .checks
-        .as_ref()
-        .and_then(|n| read_table::<ChecksTable>(&src, &mut errs, n, "[checks]"));
-    let required_span = checks_table
-        .as_ref()
-        .and_then(|f| f.required.as_ref().map(|r| r.span()));
-    let checks = read_checks(&src, &mut errs, checks_table);
-    if let Some(span) = required_span {
-        let p = needs::Produces::of(workload.as_ref().map(|w| w.kind), &steps, cluster.rpc);
-        refuse_unjudgeable(&src, &mut errs, span, &checks.required, p);
-    }
-
+    let steps = read_suite_steps(&src, &mut errs, &top, &ids, &cluster, workload.is_some());
+    let checks = read_suite_checks(&src, &mut errs, &top, workload.as_ref(), &steps, &cluster);
     let explore = top
         .explore
         .as_ref()
@@ -623,6 +416,312 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     } else {
         Err(SpecErrors(errs.0))
     }
+}
+
+/// `name`, or the file's stem; checked as a file name.
+fn suite_name(src: &Src, errs: &mut Errs, path: &Path, top: &Top) -> String {
+    let name = top
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().clone())
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "suite".into())
+        });
+    check_suite_name(src, errs, &name, top.name.as_ref().map(|n| n.span()));
+    name
+}
+
+/// Kinds: from included files first, then the suite's own [kind.*] tables. Each included
+/// file read is added to `sources`. Also true when an `include` failed.
+fn read_all_kinds(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    dir: &Path,
+    sources: &mut Vec<(std::path::PathBuf, String)>,
+) -> (BTreeMap<String, Kind>, bool) {
+    let mut kinds = BTreeMap::new();
+    let errors_before_include = errs.0.len();
+    let inc_node = top.include.as_ref();
+    if let Some(inc) = inc_node.and_then(|n| as_str_list(src, errs, n, "include")) {
+        let inc_node = inc_node.unwrap();
+        for (i, rel) in inc.iter().enumerate() {
+            let span = match &inc_node.value {
+                Value::Array(items) => items[i].span.clone(),
+                _ => inc_node.span.clone(),
+            };
+            let ipath = dir.join(rel);
+            if let Some(itext) = read_include(src, errs, span, &ipath, &mut kinds) {
+                sources.push((ipath, itext));
+            }
+        }
+    }
+    let include_failed = errs.0.len() > errors_before_include;
+    let (root, kind) = (top.root.as_deref(), top.kind.as_ref());
+    read_kinds(src, errs, root, kind, dir, &mut kinds);
+    (kinds, include_failed)
+}
+
+/// One included kinds file at `ipath` (named at `span` of the suite): its kinds go into
+/// `kinds`. Returns its text when it could be read (even if it is not TOML).
+fn read_include(
+    src: &Src,
+    errs: &mut Errs,
+    span: std::ops::Range<usize>,
+    ipath: &Path,
+    kinds: &mut BTreeMap<String, Kind>,
+) -> Option<String> {
+    let itext = match super::input::read_source(ipath) {
+        Ok(t) => t,
+        Err(d) if d.line > 0 => {
+            // A position inside the included file (bad UTF-8): point there.
+            errs.0.push(d);
+            return None;
+        }
+        Err(d) => {
+            let msg = format!("included file {}: {}", ipath.display(), d.message);
+            errs.at(src, span, msg);
+            return None;
+        }
+    };
+    let isrc = Src {
+        file: ipath,
+        text: &itext,
+    };
+    match parse_toml(ipath, &itext) {
+        // Not TOML (e.g. a system file): the error is the suite's include;
+        // the included file's text is not quoted.
+        Err(d) => errs.help(
+            src,
+            span,
+            match d.line {
+                0 => format!(
+                    "included file {} is not TOML: {}",
+                    ipath.display(),
+                    d.message
+                ),
+                l => format!(
+                    "included file {} is not TOML: line {l}, column {}: {}",
+                    ipath.display(),
+                    d.col,
+                    d.message
+                ),
+            },
+            "`include` names kind files ([kind.NAME] tables), e.g. `include = [\"kinds.toml\"]`",
+        ),
+        Ok(inode) => {
+            if let Some(f) = read_table::<KindFile>(&isrc, errs, &inode, "a kinds file") {
+                let idir = dir_of(ipath);
+                let (root, kind) = (f.root.as_deref(), f.kind.as_ref());
+                read_kinds(&isrc, errs, root, kind, &idir, kinds);
+            }
+        }
+    }
+    Some(itext)
+}
+
+/// What reading a `[[node]]` needs from the stages before it.
+struct NodeCx<'a> {
+    kinds: &'a BTreeMap<String, Kind>,
+    /// An `include` failed: an unknown kind may be one of its.
+    include_failed: bool,
+    /// `[cluster]`'s timing, the default of each node's.
+    timing: Timing,
+    /// A node without `port` listens on `base_port + id`.
+    base_port: u64,
+}
+
+/// The `[[node]]` tables (at most [`MAX_NODES`]): ids and ports unique.
+fn read_nodes(src: &Src, errs: &mut Errs, node: Option<&Node>, cx: &NodeCx) -> Vec<NodeSpec> {
+    let mut nodes: Vec<NodeSpec> = Vec::new();
+    let mut seen_ids: BTreeMap<u32, ()> = BTreeMap::new();
+    let mut seen_ports: BTreeMap<u16, u32> = BTreeMap::new();
+    let Some(n) = node else {
+        errs.at(
+            src,
+            0..0,
+            "the suite has no nodes: add [[node]] tables with `id` and `kind`",
+        );
+        return nodes;
+    };
+    let Value::Array(items) = &n.value else {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!(
+                "`node` must be an array of tables, found {}",
+                n.value.type_name()
+            ),
+            "write each node as a [[node]] table",
+        );
+        return nodes;
+    };
+    if items.is_empty() {
+        errs.help(
+            src,
+            n.span.clone(),
+            "the node list is empty",
+            "add [[node]] tables with `id` and `kind`",
+        );
+    }
+    if items.len() > MAX_NODES {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!(
+                "{} nodes; a suite may have at most {MAX_NODES}",
+                items.len()
+            ),
+            "each node is a process (and one proxy per link): split the suite",
+        );
+    }
+    for item in items.iter().take(MAX_NODES) {
+        if let Some(node) = read_node(src, errs, item, cx, &mut seen_ids, &mut seen_ports) {
+            nodes.push(node);
+        }
+    }
+    nodes
+}
+
+/// One `[[node]]`; `seen_ids` and `seen_ports` hold the nodes read before it.
+fn read_node(
+    src: &Src,
+    errs: &mut Errs,
+    item: &Node,
+    cx: &NodeCx,
+    seen_ids: &mut BTreeMap<u32, ()>,
+    seen_ports: &mut BTreeMap<u16, u32>,
+) -> Option<NodeSpec> {
+    let f = fields(src, errs, item, "[[node]]", NODE_KEYS)?;
+    let id = f
+        .require(src, errs, "id")
+        .and_then(|v| as_uint(src, errs, v, "id", 1, 60_000))
+        .map(|i| i as u32);
+    let kind = f
+        .require(src, errs, "kind")
+        .and_then(|v| read_node_kind(src, errs, v, cx));
+    let port = f.uint(src, errs, "port", 1, 65535).map(|p| p as u16);
+    let (election, heartbeat) = (f.get("election_timeout_ms"), f.get("heartbeat_ms"));
+    let ntiming = read_timing(src, errs, election, heartbeat, cx.timing);
+    let env = f.env(src, errs, "env");
+    let args = f.str_list(src, errs, "args").unwrap_or_default();
+    check_process_strings(src, errs, &f, &["args", "env"]);
+    let (Some(id), Some(kind)) = (id, kind) else {
+        return None;
+    };
+    if seen_ids.insert(id, ()).is_some() {
+        errs.at(
+            src,
+            f.get("id").unwrap().span.clone(),
+            format!("node id {id} is used twice"),
+        );
+        // Its port (base_port + id) is the first one's: one error is enough.
+        return None;
+    }
+    let port = match port {
+        Some(p) => p,
+        None => match u16::try_from(cx.base_port + id as u64) {
+            Ok(p) => p,
+            Err(_) => {
+                errs.at(
+                    src,
+                    f.span.clone(),
+                    format!(
+                        "base_port + id = {} is not a valid port",
+                        cx.base_port + id as u64
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    if let Some(other) = seen_ports.insert(port, id) {
+        errs.at(
+            src,
+            f.key_span("port"),
+            format!("port {port} is used by nodes {other} and {id}"),
+        );
+    }
+    Some(NodeSpec {
+        id,
+        kind,
+        port,
+        timing: ntiming,
+        env,
+        args,
+    })
+}
+
+/// A node's `kind`: one of the kinds read.
+fn read_node_kind(src: &Src, errs: &mut Errs, v: &Node, cx: &NodeCx) -> Option<String> {
+    let k = as_str(src, errs, v, "kind")?;
+    if cx.kinds.contains_key(k) {
+        return Some(k.to_string());
+    }
+    let names: Vec<&str> = cx.kinds.keys().map(String::as_str).collect();
+    let help = if names.is_empty() && cx.include_failed {
+        "no kinds were read: fix the `include` error above".to_string()
+    } else if names.is_empty() {
+        "no kinds are defined: add `include = [\"kinds.toml\"]` or a [kind.NAME] table".to_string()
+    } else {
+        did_you_mean(k, &names, quoted, "defined kinds")
+    };
+    let msg = format!("unknown node kind \"{}\"", excerpt(k, 60));
+    errs.help(src, v.span.clone(), msg, help);
+    None
+}
+
+/// The suite's `[[step]]` list (empty when absent).
+fn read_suite_steps(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    ids: &BTreeSet<u32>,
+    cluster: &Cluster,
+    has_workload: bool,
+) -> Vec<Step> {
+    if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
+        msgstep::refuse_on_tcp_proxies(src, errs, n);
+    }
+    let Some(n) = &top.step else {
+        return Vec::new();
+    };
+    let mut labels = Labels::new();
+    read_steps(
+        src,
+        errs,
+        n,
+        ids,
+        cluster.proxies,
+        has_workload,
+        &mut labels,
+    )
+}
+
+/// `[checks]`; a `required` check the suite cannot produce evidence for is refused.
+fn read_suite_checks(
+    src: &Src,
+    errs: &mut Errs,
+    top: &Top,
+    workload: Option<&Workload>,
+    steps: &[Step],
+    cluster: &Cluster,
+) -> Checks {
+    let checks_table = top
+        .checks
+        .as_ref()
+        .and_then(|n| read_table::<ChecksTable>(src, errs, n, "[checks]"));
+    let required_span = checks_table
+        .as_ref()
+        .and_then(|f| f.required.as_ref().map(|r| r.span()));
+    let checks = read_checks(src, errs, checks_table);
+    if let Some(span) = required_span {
+        let p = needs::Produces::of(workload.map(|w| w.kind), steps, cluster.rpc);
+        refuse_unjudgeable(src, errs, span, &checks.required, p);
+    }
+    checks
 }
 
 /// `[cluster]` as `Cluster`, and `base_port` (default 5000) for nodes without a `port`.
@@ -843,57 +942,9 @@ fn read_kinds(
         return;
     };
     for (k, v) in entries {
-        let what = format!("[kind.{}]", k.name);
-        let Some(kf) = fields(src, errs, v, &what, KIND_KEYS) else {
+        let Some(kind) = read_kind(src, errs, k, v, &root) else {
             continue;
         };
-        let command = kf
-            .require(src, errs, "command")
-            .and_then(|c| as_str_list(src, errs, c, "command"));
-        if let (Some(cmd), Some(c)) = (&command, kf.get("command")) {
-            if cmd.is_empty() {
-                errs.at(src, c.span.clone(), "`command` must not be empty");
-            }
-        }
-        check_process_strings(src, errs, &kf, &["command", "env"]);
-        if let Some(p) = super::input::name_problem(&k.name) {
-            // Kind names become file names (build logs, build stamps).
-            let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
-            errs.at(src, k.span.clone(), msg);
-        }
-        let build = kf.str_list(src, errs, "build");
-        if let (Some(b), Some(n)) = (&build, kf.get("build")) {
-            if b.is_empty() {
-                errs.at(
-                    src,
-                    n.span.clone(),
-                    "`build` must not be empty (leave it out for no build step)",
-                );
-            }
-        }
-        let build_inputs = kf
-            .str_list(src, errs, "build_inputs")
-            .unwrap_or_default()
-            .into_iter()
-            .map(std::path::PathBuf::from)
-            .collect();
-        let env = kf.env(src, errs, "env");
-        let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
-        let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
-        let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
-        let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
-        for p in &error_patterns {
-            if let Err(e) = regex::Regex::new(p) {
-                let span = kf.get("error_patterns").unwrap().span.clone();
-                errs.at(
-                    src,
-                    span,
-                    format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
-                );
-            }
-        }
-        let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
-        let Some(command) = command else { continue };
         if kinds.contains_key(&k.name) {
             errs.at(
                 src,
@@ -902,23 +953,74 @@ fn read_kinds(
             );
             continue;
         }
-        kinds.insert(
-            k.name.clone(),
-            Kind {
-                name: k.name.clone(),
-                root: root.clone(),
-                build,
-                build_inputs,
-                command,
-                env,
-                ready_timeout_ms,
-                stop_grace_ms,
-                black_box,
-                error_patterns,
-                programs,
-            },
-        );
+        kinds.insert(k.name.clone(), kind);
     }
+}
+
+/// One `[kind.NAME]` table `v` named by `k`, its paths relative to `root`; None when it has no
+/// usable `command` (the problems are in `errs`).
+fn read_kind(src: &Src, errs: &mut Errs, k: &Key, v: &Node, root: &Path) -> Option<Kind> {
+    let what = format!("[kind.{}]", k.name);
+    let kf = fields(src, errs, v, &what, KIND_KEYS)?;
+    let command = kf
+        .require(src, errs, "command")
+        .and_then(|c| as_str_list(src, errs, c, "command"));
+    if let (Some(cmd), Some(c)) = (&command, kf.get("command")) {
+        if cmd.is_empty() {
+            errs.at(src, c.span.clone(), "`command` must not be empty");
+        }
+    }
+    check_process_strings(src, errs, &kf, &["command", "env"]);
+    if let Some(p) = super::input::name_problem(&k.name) {
+        // Kind names become file names (build logs, build stamps).
+        let msg = format!("kind name \"{}\" {p}", excerpt(&k.name, 60));
+        errs.at(src, k.span.clone(), msg);
+    }
+    let build = kf.str_list(src, errs, "build");
+    if let (Some(b), Some(n)) = (&build, kf.get("build")) {
+        if b.is_empty() {
+            errs.at(
+                src,
+                n.span.clone(),
+                "`build` must not be empty (leave it out for no build step)",
+            );
+        }
+    }
+    let build_inputs = kf
+        .str_list(src, errs, "build_inputs")
+        .unwrap_or_default()
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .collect();
+    let env = kf.env(src, errs, "env");
+    let ready_timeout_ms = kf.secs(src, errs, "ready_timeout_s").unwrap_or(30_000);
+    let stop_grace_ms = kf.secs(src, errs, "stop_grace_s").unwrap_or(3_000);
+    let black_box = kf.bool(src, errs, "black_box").unwrap_or(false);
+    let error_patterns = kf.str_list(src, errs, "error_patterns").unwrap_or_default();
+    for p in &error_patterns {
+        if let Err(e) = regex::Regex::new(p) {
+            let span = kf.get("error_patterns").unwrap().span.clone();
+            errs.at(
+                src,
+                span,
+                format!("invalid regular expression {p:?} in `error_patterns`: {e}"),
+            );
+        }
+    }
+    let programs = kf.str_list(src, errs, "programs").unwrap_or_default();
+    Some(Kind {
+        name: k.name.clone(),
+        root: root.to_path_buf(),
+        build,
+        build_inputs,
+        command: command?,
+        env,
+        ready_timeout_ms,
+        stop_grace_ms,
+        black_box,
+        error_patterns,
+        programs,
+    })
 }
 
 /// Issue 11 §7: servers of the original protocol (`{peer_addrs}`: plain
@@ -1372,25 +1474,59 @@ fn read_step(
         errs.expected(src, item, "a step must be a table");
         return None;
     };
-    let actions: Vec<&Key> = entries
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
-        .collect();
+    let at = step_at(src, item);
+    let action_key = step_action_key(src, errs, item, entries)?;
+    let what = format!("a `{action_key}` step");
+    let f = fields(src, errs, item, &what, step_keys(&action_key))?;
+    let action = match action_key.as_str() {
+        "wait" => read_wait_step(src, errs, &f)?,
+        "workload" => read_workload_step(src, errs, &f, has_workload)?,
+        "sleep_s" => Action::Sleep {
+            ms: f.secs(src, errs, "sleep_s")?,
+        },
+        "fault" => read_fault_step(src, errs, &f, ids, labels)?,
+        "msg" => read_msg_step(src, errs, &f, ids, proxies, labels)?,
+        "net" => read_net_step(src, errs, &f, ids, proxies, labels)?,
+        "heal" => read_heal_step(src, errs, &f)?,
+        "repeat" => read_repeat_step(src, errs, &f, ids, proxies, has_workload, labels)?,
+        "nemesis" => read_nemesis_step(src, errs, &f, ids, proxies)?,
+        _ => unreachable!(),
+    };
+    read_label(src, errs, &f, labels);
+    let label = f.str(src, errs, "label").map(str::to_string);
+    Some(Step { action, at, label })
+}
+
+/// `FILE:LINE` of a step, for logs and reports.
+fn step_at(src: &Src, item: &Node) -> String {
     let line = src.text[..item.span.start.min(src.text.len())]
         .matches('\n')
         .count()
         + 1;
-    let at = format!(
+    format!(
         "{}:{}",
         src.file
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
         line
-    );
-    let action_key = match actions.as_slice() {
-        [one] => one.name.clone(),
+    )
+}
+
+/// The one key of [`STEP_ACTIONS`] a step has; none or two are errors.
+fn step_action_key(
+    src: &Src,
+    errs: &mut Errs,
+    item: &Node,
+    entries: &[(Key, Node)],
+) -> Option<String> {
+    let actions: Vec<&Key> = entries
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| STEP_ACTIONS.contains(&k.name.as_str()))
+        .collect();
+    match actions.as_slice() {
+        [one] => Some(one.name.clone()),
         [] => {
             // No action: report unknown keys with suggestions among the actions.
             let first = entries.first().map(|(k, _)| k);
@@ -1408,7 +1544,7 @@ fn read_step(
                     format!("give it exactly one of: {}", STEP_ACTIONS.join(", ")),
                 ),
             }
-            return None;
+            None
         }
         [_, second, ..] => {
             errs.help(
@@ -1420,10 +1556,14 @@ fn read_step(
                 ),
                 "split it into two [[step]] tables",
             );
-            return None;
+            None
         }
-    };
-    let allowed: &[&str] = match action_key.as_str() {
+    }
+}
+
+/// The keys a step of action `action_key` may have.
+fn step_keys(action_key: &str) -> &'static [&'static str] {
+    match action_key {
         "wait" => &["wait", "timeout_s", "expect", "kind"],
         "workload" => &["workload"],
         "sleep_s" => &["sleep_s"],
@@ -1443,205 +1583,260 @@ fn read_step(
         "repeat" => &["repeat", "steps"],
         "nemesis" => &["nemesis", "faults", "interval_s", "duration_s"],
         _ => unreachable!("filtered by STEP_ACTIONS"),
+    }
+}
+
+/// `wait = "leader" | "new-leader" | "caught-up" | "commit"`, optionally led by a `kind`.
+fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
+    let cond = f.word(
+        src,
+        errs,
+        "wait",
+        &[
+            ("leader", WaitFor::Leader),
+            ("new-leader", WaitFor::NewLeader),
+            ("caught-up", WaitFor::CaughtUp),
+            ("commit", WaitFor::Commit),
+        ],
+    )?;
+    let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
+    let expect_timeout = match f.get("expect") {
+        None => false,
+        Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
     };
-    let what = format!("a `{action_key}` step");
-    let f = fields(src, errs, item, &what, allowed)?;
-    let action = match action_key.as_str() {
-        "wait" => {
-            let cond = f.word(
-                src,
-                errs,
-                "wait",
-                &[
-                    ("leader", WaitFor::Leader),
-                    ("new-leader", WaitFor::NewLeader),
-                    ("caught-up", WaitFor::CaughtUp),
-                    ("commit", WaitFor::Commit),
-                ],
-            )?;
-            let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
-            let expect_timeout = match f.get("expect") {
-                None => false,
-                Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
-            };
-            match f.get("kind") {
-                Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
-                None => Action::Wait {
-                    cond,
-                    timeout_ms,
-                    expect_timeout,
-                },
-            }
-        }
-        "workload" => {
-            if !has_workload {
-                errs.help(
-                    src,
-                    f.key_span("workload"),
-                    "this step starts or stops the workload, but the suite has no [workload]",
-                    "add a [workload] table, or remove this step",
-                );
-            }
-            let start = f.word(src, errs, "workload", &[("start", true), ("stop", false)])?;
-            Action::Workload { start }
-        }
-        "sleep_s" => Action::Sleep {
-            ms: f.secs(src, errs, "sleep_s")?,
+    Some(match f.get("kind") {
+        Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
+        None => Action::Wait {
+            cond,
+            timeout_ms,
+            expect_timeout,
         },
-        "fault" => {
-            let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
-            let default = match fault {
-                ProcFault::Resume => Some(Target::Paused),
-                ProcFault::Restart => Some(Target::Down),
-                ProcFault::CrashAll => Some(Target::All),
-                _ => None,
-            };
-            let target = read_target(src, errs, &f, ids, default, labels)?;
-            Action::Fault { fault, target }
-        }
-        "msg" => {
-            if !proxies {
-                let hint = "set `network = \"rpc\"` in [cluster]";
-                errs.help(
-                    src,
-                    f.key_span("msg"),
-                    "message faults need RPC-aware links",
-                    hint,
-                );
-            }
-            msgstep::read(src, errs, &f, ids, labels)?
-        }
-        "net" => {
-            if !proxies {
-                errs.help(
-                    src,
-                    f.key_span("net"),
-                    "network faults need the per-link proxies",
-                    "set `proxies = true` in [cluster]",
-                );
-            }
-            let shape = f.word(src, errs, "net", NET_SHAPES)?;
-            let default = if shape == NetShape::Isolate {
-                None
-            } else {
-                Some(Target::All)
-            };
-            let target = read_target(src, errs, &f, ids, default, labels)?;
-            if let Some(p) = super::fit::net_problem(shape, &target, ids) {
-                errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
-            }
-            let mode = match f.get("mode") {
-                None => LinkMode::Blackhole,
-                Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
-            };
-            Action::Net {
-                shape,
-                target,
-                mode,
-                one_way: f.bool(src, errs, "one_way").unwrap_or(false),
-                delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
-                jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
-                loss: f
-                    .typed::<tables::Fraction>(src, errs, "loss")
-                    .map_or(0.0, |l| l.0),
-            }
-        }
-        "heal" => {
-            if f.bool(src, errs, "heal") != Some(true) {
-                errs.at(src, f.key_span("heal"), "write `heal = true`");
-                return None;
-            }
-            Action::Heal
-        }
-        "repeat" => {
-            let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
-            let sn = f.require(src, errs, "steps")?;
-            let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
-            let total = u64::from(times).saturating_mul(expanded_len(&steps));
-            if total > MAX_EXPANDED_STEPS {
-                errs.help(
-                    src,
-                    f.key_span("repeat"),
-                    format!(
-                        "this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"
-                    ),
-                    "nested repeats multiply: lower `repeat` here or inside",
-                );
-                return None;
-            }
-            Action::Repeat { times, steps }
-        }
-        "nemesis" => {
-            if f.bool(src, errs, "nemesis") != Some(true) {
-                errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
-                return None;
-            }
-            // Every process fault but `resume` (the nemesis undoes its own pauses), and
-            // every network shape.
-            let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
-                .iter()
-                .filter(|(_, p)| *p != ProcFault::Resume)
-                .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
-                .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
-                .chain(msgstep::nemesis_words())
-                .collect();
-            let mut faults = Vec::new();
-            let fv = f.require(src, errs, "faults")?;
-            let Value::Array(items) = &fv.value else {
-                errs.at(
-                    src,
-                    fv.span.clone(),
-                    "`faults` must be an array of fault names",
-                );
-                return None;
-            };
-            for it in items {
-                let fault = as_word(src, errs, it, "faults", &words)?;
-                if let NemesisFault::Net(shape) = fault {
-                    // The nemesis isolates the leader or a random node.
-                    if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
-                        errs.at(
-                            src,
-                            it.span.clone(),
-                            format!("the nemesis cannot use it: {p}"),
-                        );
-                    }
-                }
-                if matches!(fault, NemesisFault::Net(_)) && !proxies {
-                    errs.help(
-                        src,
-                        it.span.clone(),
-                        "network faults need the per-link proxies",
-                        "set `proxies = true` in [cluster]",
-                    );
-                }
-                if matches!(fault, NemesisFault::Msg(_)) && !proxies {
-                    let hint = "set `network = \"rpc\"` in [cluster]";
-                    errs.help(
-                        src,
-                        it.span.clone(),
-                        "message faults need RPC-aware links",
-                        hint,
-                    );
-                }
-                faults.push(fault);
-            }
-            if faults.is_empty() {
-                errs.at(
-                    src,
-                    fv.span.clone(),
-                    "`faults` must name at least one fault",
-                );
-            }
-            Action::Nemesis {
-                faults,
-                interval_ms: f.secs(src, errs, "interval_s").unwrap_or(3000).max(100),
-                duration_ms: f.secs(src, errs, "duration_s").unwrap_or(20_000),
-            }
-        }
-        _ => unreachable!(),
+    })
+}
+
+/// `workload = "start" | "stop"`; the suite needs a [workload].
+fn read_workload_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    has_workload: bool,
+) -> Option<Action> {
+    if !has_workload {
+        errs.help(
+            src,
+            f.key_span("workload"),
+            "this step starts or stops the workload, but the suite has no [workload]",
+            "add a [workload] table, or remove this step",
+        );
+    }
+    let start = f.word(src, errs, "workload", &[("start", true), ("stop", false)])?;
+    Some(Action::Workload { start })
+}
+
+/// `fault = kill | stop | pause | resume | restart | …` with its `target`.
+fn read_fault_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    labels: &Labels,
+) -> Option<Action> {
+    let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
+    let default = match fault {
+        ProcFault::Resume => Some(Target::Paused),
+        ProcFault::Restart => Some(Target::Down),
+        ProcFault::CrashAll => Some(Target::All),
+        _ => None,
     };
-    read_label(src, errs, &f, labels);
-    let label = f.str(src, errs, "label").map(str::to_string);
-    Some(Step { action, at, label })
+    let target = read_target(src, errs, f, ids, default, labels)?;
+    Some(Action::Fault { fault, target })
+}
+
+/// `msg = ...`: a message fault (`msgstep`); needs RPC-aware links.
+fn read_msg_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    labels: &Labels,
+) -> Option<Action> {
+    if !proxies {
+        let hint = "set `network = \"rpc\"` in [cluster]";
+        errs.help(
+            src,
+            f.key_span("msg"),
+            "message faults need RPC-aware links",
+            hint,
+        );
+    }
+    msgstep::read(src, errs, f, ids, labels)
+}
+
+/// `net = SHAPE` with `target`, `mode`, `one_way`, `delay_ms`, `jitter_ms`, `loss`.
+fn read_net_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    labels: &Labels,
+) -> Option<Action> {
+    if !proxies {
+        errs.help(
+            src,
+            f.key_span("net"),
+            "network faults need the per-link proxies",
+            "set `proxies = true` in [cluster]",
+        );
+    }
+    let shape = f.word(src, errs, "net", NET_SHAPES)?;
+    let default = if shape == NetShape::Isolate {
+        None
+    } else {
+        Some(Target::All)
+    };
+    let target = read_target(src, errs, f, ids, default, labels)?;
+    if let Some(p) = super::fit::net_problem(shape, &target, ids) {
+        errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
+    }
+    let mode = match f.get("mode") {
+        None => LinkMode::Blackhole,
+        Some(v) => as_word(src, errs, v, "mode", CUT_MODES)?,
+    };
+    Some(Action::Net {
+        shape,
+        target,
+        mode,
+        one_way: f.bool(src, errs, "one_way").unwrap_or(false),
+        delay_ms: f.uint(src, errs, "delay_ms", 0, 60_000).unwrap_or(0),
+        jitter_ms: f.uint(src, errs, "jitter_ms", 0, 60_000).unwrap_or(0),
+        loss: f
+            .typed::<tables::Fraction>(src, errs, "loss")
+            .map_or(0.0, |l| l.0),
+    })
+}
+
+/// `heal = true`.
+fn read_heal_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
+    if f.bool(src, errs, "heal") != Some(true) {
+        errs.at(src, f.key_span("heal"), "write `heal = true`");
+        return None;
+    }
+    Some(Action::Heal)
+}
+
+/// `repeat = N` over `steps`; at most [`MAX_EXPANDED_STEPS`] once unrolled.
+fn read_repeat_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+    has_workload: bool,
+    labels: &mut Labels,
+) -> Option<Action> {
+    let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
+    let sn = f.require(src, errs, "steps")?;
+    let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
+    let total = u64::from(times).saturating_mul(expanded_len(&steps));
+    if total > MAX_EXPANDED_STEPS {
+        errs.help(
+            src,
+            f.key_span("repeat"),
+            format!("this `repeat` runs {total} steps in all; at most {MAX_EXPANDED_STEPS}"),
+            "nested repeats multiply: lower `repeat` here or inside",
+        );
+        return None;
+    }
+    Some(Action::Repeat { times, steps })
+}
+
+/// `nemesis = true` with `faults`, `interval_s`, `duration_s`.
+fn read_nemesis_step(
+    src: &Src,
+    errs: &mut Errs,
+    f: &Fields,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+) -> Option<Action> {
+    if f.bool(src, errs, "nemesis") != Some(true) {
+        errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
+        return None;
+    }
+    // Every process fault but `resume` (the nemesis undoes its own pauses), and
+    // every network shape.
+    let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
+        .iter()
+        .filter(|(_, p)| *p != ProcFault::Resume)
+        .map(|(w, p)| (*w, NemesisFault::Proc(*p)))
+        .chain(NET_SHAPES.iter().map(|(w, n)| (*w, NemesisFault::Net(*n))))
+        .chain(msgstep::nemesis_words())
+        .collect();
+    let mut faults = Vec::new();
+    let fv = f.require(src, errs, "faults")?;
+    let Value::Array(items) = &fv.value else {
+        errs.at(
+            src,
+            fv.span.clone(),
+            "`faults` must be an array of fault names",
+        );
+        return None;
+    };
+    for it in items {
+        let fault = as_word(src, errs, it, "faults", &words)?;
+        check_nemesis_fault(src, errs, it, fault, ids, proxies);
+        faults.push(fault);
+    }
+    if faults.is_empty() {
+        errs.at(
+            src,
+            fv.span.clone(),
+            "`faults` must name at least one fault",
+        );
+    }
+    Some(Action::Nemesis {
+        faults,
+        interval_ms: f.secs(src, errs, "interval_s").unwrap_or(3000).max(100),
+        duration_ms: f.secs(src, errs, "duration_s").unwrap_or(20_000),
+    })
+}
+
+/// One entry of a nemesis's `faults`: a network shape must fit the cluster and both network
+/// and message faults need the proxies.
+fn check_nemesis_fault(
+    src: &Src,
+    errs: &mut Errs,
+    it: &Node,
+    fault: NemesisFault,
+    ids: &BTreeSet<u32>,
+    proxies: bool,
+) {
+    if let NemesisFault::Net(shape) = fault {
+        // The nemesis isolates the leader or a random node.
+        if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
+            errs.at(
+                src,
+                it.span.clone(),
+                format!("the nemesis cannot use it: {p}"),
+            );
+        }
+    }
+    if matches!(fault, NemesisFault::Net(_)) && !proxies {
+        errs.help(
+            src,
+            it.span.clone(),
+            "network faults need the per-link proxies",
+            "set `proxies = true` in [cluster]",
+        );
+    }
+    if matches!(fault, NemesisFault::Msg(_)) && !proxies {
+        let hint = "set `network = \"rpc\"` in [cluster]";
+        errs.help(
+            src,
+            it.span.clone(),
+            "message faults need RPC-aware links",
+            hint,
+        );
+    }
 }

@@ -1,0 +1,129 @@
+//! The plain data of fault steps: what a `[[step]]`, a nemesis or an `[explore]` mix names for
+//! the network to do. The network (`net::proxy`, `net::msgfault`) acts on these types and
+//! re-exports them; they live here so that the spec reads them without importing the stages
+//! after it in the pipeline (issue 16 §2).
+use serde::{Deserialize, Serialize};
+
+/// What a link does with its traffic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkMode {
+    /// Forward bytes (possibly delayed).
+    #[default]
+    Pass,
+    /// Hold all bytes; answer nothing.
+    Blackhole,
+    /// Reset connections.
+    Reject,
+}
+
+/// Which calls a rule matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MsgMethod {
+    RequestVote,
+    PreVote,
+    /// Every AppendEntries, heartbeats included.
+    AppendEntries,
+    /// AppendEntries with no entries.
+    Heartbeat,
+    /// AppendEntries carrying at least one entry.
+    AppendWithEntries,
+    /// AppendEntries carrying an entry of the sender's currentTerm (the request's `term`; a
+    /// log's terms never decrease, so: its last entry's term is the request's). The others
+    /// carry only entries of earlier terms: with these the Figure 8 sequence of the Raft paper
+    /// (§5.4.2) is scripted exactly, a leader's earlier-term entries reaching a follower while
+    /// its own-term ones do not.
+    AppendWithCurrentTermEntries,
+    /// A forwarded client request.
+    ClientRequest,
+    /// Every call.
+    Any,
+}
+
+impl MsgMethod {
+    /// All names, for error messages.
+    pub const NAMES: &'static [&'static str] = &[
+        "request-vote",
+        "pre-vote",
+        "append-entries",
+        "heartbeat",
+        "append-with-entries",
+        "append-with-current-term-entries",
+        "client-request",
+        "any",
+    ];
+
+    /// Parses a name of [`MsgMethod::NAMES`].
+    pub fn parse(s: &str) -> Option<MsgMethod> {
+        Some(match s {
+            "request-vote" => MsgMethod::RequestVote,
+            "pre-vote" => MsgMethod::PreVote,
+            "append-entries" => MsgMethod::AppendEntries,
+            "heartbeat" => MsgMethod::Heartbeat,
+            "append-with-entries" => MsgMethod::AppendWithEntries,
+            "append-with-current-term-entries" => MsgMethod::AppendWithCurrentTermEntries,
+            "client-request" => MsgMethod::ClientRequest,
+            "any" => MsgMethod::Any,
+            _ => return None,
+        })
+    }
+}
+
+/// What happens to a matching call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum MsgAction {
+    /// Never delivered: the caller sees nothing until its own deadline.
+    DropRequest,
+    /// Delivered and answered; the reply is held from the caller, who times out.
+    DropReply,
+    /// Delivered after a delay drawn uniformly from `[min_ms, max_ms]`.
+    Delay { min_ms: u64, max_ms: u64 },
+    /// Delivered at once, and a second copy `after_ms` later (its reply goes nowhere).
+    Duplicate { after_ms: u64 },
+    /// Held until a later call of the same method on the same link has been delivered (or
+    /// `max_hold_ms` passed), then delivered: the two arrive in swapped order.
+    Reorder { max_hold_ms: u64 },
+}
+
+/// The five kinds of message fault, without their parameters: what a nemesis fault list or an
+/// `[explore]` fault mix names (issue 12 §2). A concrete [`MsgAction`] is drawn per fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MsgKind {
+    DropRequest,
+    DropReply,
+    Delay,
+    Duplicate,
+    Reorder,
+}
+
+impl MsgKind {
+    /// Names and kinds, as in `[[step]] msg = ...`.
+    pub const WORDS: &'static [(&'static str, MsgKind)] = &[
+        ("drop-request", MsgKind::DropRequest),
+        ("drop-reply", MsgKind::DropReply),
+        ("delay", MsgKind::Delay),
+        ("duplicate", MsgKind::Duplicate),
+        ("reorder", MsgKind::Reorder),
+    ];
+
+    /// The name of [`MsgKind::WORDS`].
+    pub fn name(self) -> &'static str {
+        MsgKind::WORDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(w, _)| w)
+    }
+}
+
+/// How often a rule fires.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Budget {
+    /// Each matching call with this probability in `[0, 1]` (seeded per link).
+    Rate(f64),
+    /// The next N matching calls, then the rule is spent.
+    Next(u32),
+}
