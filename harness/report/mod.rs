@@ -410,7 +410,7 @@ pub fn link_latest(reports: &Path, run_dir: &Path) -> Result<(), WriteError> {
     let tmp = reports.join(format!(".latest.tmp.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(rel, &tmp).map_err(WriteError::at(&tmp))?;
-    let latest = reports.join("latest");
+    let latest = reports.join(crate::spec::LATEST_LINK);
     std::fs::rename(&tmp, &latest).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         WriteError::at(&latest)(e)

@@ -6,6 +6,9 @@
 //! documented for suite authors in `suites/README.md`.
 mod de;
 mod diag;
+/// The link in a reports folder to its newest run (`REPORTS/latest`): no suite may be named so.
+pub const LATEST_LINK: &str = "latest";
+
 pub mod faults;
 mod fit;
 mod input;

@@ -853,12 +853,18 @@ fn check_host(src: &Src, errs: &mut Errs, host: &str, span: std::ops::Range<usiz
 /// empty, at most 200 characters.
 fn check_suite_name(src: &Src, errs: &mut Errs, name: &str, node: Option<std::ops::Range<usize>>) {
     let span = node.clone().unwrap_or(0..0);
-    let problem = super::input::name_problem(name).or_else(|| {
-        (!name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .then(|| "may hold only letters, digits, '-' and '_'".to_string())
-    });
+    let problem = super::input::name_problem(name)
+        .or_else(|| {
+            (!name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .then(|| "may hold only letters, digits, '-' and '_'".to_string())
+        })
+        .or_else(|| {
+            (name == super::LATEST_LINK).then(|| {
+                "is reserved: `latest` is the reports folder's link to the newest run".to_string()
+            })
+        });
     if let Some(p) = problem {
         let what = match node {
             Some(_) => "`name`",

@@ -97,3 +97,14 @@ fn an_include_that_is_not_toml_is_reported_at_the_include_line_without_quoting_i
     );
     assert!(!e.contains("add `include = "), "{e}");
 }
+
+#[test]
+fn a_suite_named_latest_is_refused_as_the_reports_folders_link() {
+    // A run of a suite named `latest` followed REPORTS/latest into another suite's run.
+    let e = errors(&format!("name = \"latest\"\n{NODES}"));
+    assert!(
+        e.contains("s.toml:2:8: `name` is reserved: `latest` is the reports folder's link"),
+        "{e}"
+    );
+    assert!(super::tests::load_text(&format!("name = \"latest-run\"\n{NODES}")).is_ok());
+}

@@ -12,7 +12,7 @@ command = ["bin/node", "{id}", "{port}", "{peers}", "--journal", "{journal}"]
 command = ["bin/other", "{id}", "{port}", "{peer_addrs}"]
 "#;
 
-fn load_text(suite: &str) -> Result<Spec, SpecErrors> {
+pub(super) fn load_text(suite: &str) -> Result<Spec, SpecErrors> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("kinds.toml"), KINDS).unwrap();
     let p = dir.path().join("s.toml");
