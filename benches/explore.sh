@@ -3,7 +3,7 @@
 # it, by which check, the median wall time to find over several seeds, and the shrunk size.
 # Time to find is a measurement printed here, never a test assertion.
 #
-#   benches/explore.sh [BUDGET] [SEEDS] [BUG...]     e.g. benches/explore.sh 3m "1 2 3" volatile-log
+#   benches/explore.sh BUDGET [SEEDS] [BUG...]     e.g. benches/explore.sh 3m "1 2 3" volatile-log
 #
 # BUG `none` runs correct nodes: its row is the false-alarm count (must be 0/N found).
 # Needs a release build (`cargo build --release --bins`). Each exploration runs in a private
@@ -18,8 +18,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BUDGET=${1:-3m}
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  -*) echo "explore.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+esac
+if [ $# -eq 0 ]; then
+  echo "explore.sh: give a BUDGET (the full table — 12 bugs x 3 seeds x 3m — takes about 2 hours):" >&2
+  usage >&2; exit 2
+fi
+BUDGET=$1
+[[ $BUDGET =~ ^[0-9]+(ms|s|m|h)?$ ]] || { echo "explore.sh: BUDGET must be like 90s or 3m, got '$BUDGET'" >&2; exit 2; }
 SEEDS=${2:-"1 2 3"}
+[[ $SEEDS =~ ^[0-9\ ]+$ ]] || { echo "explore.sh: SEEDS must be numbers like \"1 2 3\", got '$SEEDS'" >&2; exit 2; }
 shift $(( $# > 2 ? 2 : $# )) || true
 BUGS=("$@")
 if [ ${#BUGS[@]} -eq 0 ]; then

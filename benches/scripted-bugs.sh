@@ -13,7 +13,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BUGS=${1:?usage: benches/scripted-bugs.sh "BUG..." [SUITE...]}
+case "${1:-}" in
+  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  ""|-*) echo 'usage: benches/scripted-bugs.sh "BUG..." [SUITE...]   (--help for more)' >&2; exit 2 ;;
+esac
+BUGS=$1
 shift
 SUITES=("$@")
 if [ ${#SUITES[@]} -eq 0 ]; then
