@@ -245,8 +245,22 @@ impl Fields {
     fn take_str(&mut self, key: &str) -> Result<String, ParseError> {
         match self.map.remove(key) {
             Some(v) => Ok(v),
-            None => err(self.line, format!("missing field `{key}=`")),
+            None => match self.misspelt(key) {
+                Some(k) => err(
+                    self.line,
+                    format!("unknown field `{k}=` (did you mean `{key}=`?)"),
+                ),
+                None => err(self.line, format!("missing field `{key}=`")),
+            },
         }
+    }
+
+    /// A given key that is one or two edits from the missing `key`: a misspelling of it.
+    fn misspelt(&self, key: &str) -> Option<&str> {
+        self.map
+            .keys()
+            .map(String::as_str)
+            .find(|k| edit_distance(k, key) <= 2)
     }
 
     fn has(&self, key: &str) -> bool {
@@ -310,6 +324,22 @@ impl Fields {
             None => Ok(()),
         }
     }
+}
+
+/// Levenshtein distance between `a` and `b` (characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Splits a line into its name and `key=value` fields (spaces inside double quotes kept).

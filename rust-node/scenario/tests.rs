@@ -67,6 +67,11 @@ fn scenarios_parser_rejects_bad_input_naming_line_and_value() {
         ("tick now=soon\n----\n", 5, "`now=soon`"),
         ("tick now=-1\n----\n", 5, "`now=-1`"),
         ("tick now=1 then=2\n----\n", 5, "unknown field `then=`"),
+        (
+            "tick nwo=1\n----\n",
+            5,
+            "unknown field `nwo=` (did you mean `now=`?)",
+        ),
         ("tick now=1 now=2\n----\n", 5, "given twice"),
         ("tick now=1\n", 5, "no `----`"),
         ("tick now=1\n\n----\n", 6, "blank line before `----`"),
