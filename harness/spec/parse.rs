@@ -10,6 +10,9 @@ use std::path::Path;
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
 
+#[path = "dockerfit.rs"]
+mod dockerfit;
+
 #[path = "arrivals.rs"]
 mod arrivals;
 
@@ -684,6 +687,9 @@ fn read_suite_steps(
 ) -> Vec<Step> {
     if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
         msgstep::refuse_on_tcp_proxies(src, errs, n);
+    }
+    if let (Some(n), Backend::Docker) = (&top.step, cluster.backend) {
+        dockerfit::refuse_flaky(src, errs, n);
     }
     let Some(n) = &top.step else {
         return Vec::new();

@@ -586,3 +586,18 @@ fn docker_with_rpc_links_is_refused_at_backend() {
     load_text(&format!("[cluster]\nnetwork = \"rpc\"\n{node}")).unwrap();
     load_text(&format!("[cluster]\nbackend = \"docker\"\n{node}")).unwrap();
 }
+
+#[test]
+fn docker_with_a_flaky_step_is_refused_at_the_step() {
+    let node = "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"rust\"\n";
+    let step = "[[step]]\nrepeat = 2\n[[step.steps]]\nnet = \"flaky\"\nloss = 0.5\n";
+    let e = errors(&format!(
+        "[cluster]\nproxies = true\nbackend = \"docker\"\n{node}{step}"
+    ));
+    assert!(
+        e.contains("s.toml:14:7: `net = \"flaky\"` is not supported by `backend = \"docker\"`"),
+        "{e}"
+    );
+    // Control: the same suite on the process backend loads.
+    load_text(&format!("[cluster]\nproxies = true\n{node}{step}")).unwrap();
+}
