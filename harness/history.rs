@@ -100,6 +100,11 @@ pub enum LineError {
     /// the explanations of a verdict name operations by id.
     #[error("duplicate operation id {id} (first used on line {first_line})")]
     DuplicateId { id: u64, first_line: usize },
+    /// The op's `command` is not one [`Command::parse`] reads (`command` shortened).
+    #[error(
+        "op {id}: command {command:?} is not a key-value command (`GET k`, `SET k v`, `CAS k old new`, `DEL k`)"
+    )]
+    UnknownCommand { id: u64, command: String },
 }
 
 /// The shape of one line, for error messages.
@@ -213,6 +218,10 @@ fn parse_line(bytes: &[u8]) -> Result<Option<Op>, LineError> {
             invoke_us: op.invoke_us,
             complete_us: c,
         }),
+        _ if op.kv().is_none() => Err(LineError::UnknownCommand {
+            id: op.id,
+            command: shorten(&op.command).into_owned(),
+        }),
         _ => Ok(Some(op)),
     }
 }
@@ -289,6 +298,24 @@ fn literal_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_that_is_not_key_value_is_refused_with_its_text() {
+        let line =
+            br#"{"id":4,"client":1,"node":1,"command":"FROB k0","invoke_us":1,"outcome":"fail"}"#;
+        let e = parse_line(line).unwrap_err();
+        assert_eq!(
+            e,
+            LineError::UnknownCommand {
+                id: 4,
+                command: "FROB k0".into()
+            }
+        );
+        assert!(e.to_string().contains("\"FROB k0\""), "{e}");
+        let ok =
+            br#"{"id":4,"client":1,"node":1,"command":"GET k0","invoke_us":1,"outcome":"fail"}"#;
+        assert!(parse_line(ok).unwrap().is_some());
+    }
 
     #[test]
     fn shorten_cuts_by_characters() {

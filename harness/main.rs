@@ -475,7 +475,8 @@ fn read_input(path: &Path) -> Result<Input, String> {
         let trace = path.join(raft_harness::net::rpc::TRACE_FILE);
         if trace.is_file() {
             // Never judge a partial or corrupted trace: the wire checks would pass on what is left.
-            let (messages, problems) = raft_harness::net::trace::read_strict(&trace);
+            let nodes = evidence.nodes.iter().map(|n| n.id).collect();
+            let (messages, problems) = raft_harness::net::trace::read_strict(&trace, &nodes);
             if !problems.is_empty() {
                 return Err(format!(
                     "{}\n(the message trace cannot be judged; {} problem(s))",
@@ -484,6 +485,11 @@ fn read_input(path: &Path) -> Result<Input, String> {
                 ));
             }
             evidence.messages = Some(messages);
+        } else if evidence.rpc_links {
+            return Err(format!(
+                "{}: messages.jsonl missing: the run had RPC-aware links (`network = \"rpc\"`)",
+                trace.display()
+            ));
         }
         // The same rule as for a history file: one operation per id.
         let mut seen = std::collections::BTreeMap::new();

@@ -198,3 +198,78 @@ fn an_operation_completing_before_its_invocation_is_exit_2() {
     let message = "2: op 1 completes (19) before it is invoked (20)";
     assert_rejected_with("time.jsonl", text.as_bytes(), message);
 }
+
+#[test]
+fn an_operation_whose_command_is_not_key_value_is_exit_2_naming_it() {
+    // The same history as `a_valid_history_of_our_own_is_a_pass`, line 2's command changed.
+    let bad = op(1, 20).replace(r#""command":"GET a""#, r#""command":"FROB k0""#);
+    let text = format!("{}\n{bad}\n", op(0, 10));
+    let message = "2: op 1: command \"FROB k0\" is not a key-value command (`GET k`, `SET k v`, `CAS k old new`, `DEL k`)";
+    assert_rejected_with("frob.jsonl", text.as_bytes(), message);
+}
+
+/// A run folder of three nodes: evidence.json with `rpc_links` and, when given, `messages`
+/// as its messages.jsonl. Nothing else (no history, no journals).
+fn run_folder(rpc_links: bool, messages: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ev = raft_harness::check::Evidence {
+        rpc_links,
+        ..Default::default()
+    };
+    for id in 1..=3 {
+        ev.nodes.push(
+            serde_json::from_value(json!({"id": id, "kind": "rust", "journal": false})).unwrap(),
+        );
+    }
+    write(
+        dir.path(),
+        "evidence.json",
+        &serde_json::to_vec(&ev).unwrap(),
+    );
+    if let Some(m) = messages {
+        write(dir.path(), "messages.jsonl", m.as_bytes());
+    }
+    dir
+}
+
+/// A RequestVote 1→2 in term 3, granted; `edit` applied to the JSON text.
+fn vote_line(edit: (&str, &str)) -> String {
+    let line = r#"{"id":0,"from":1,"to":2,"method":"request-vote","req":{"type":"vote","term":3,"candidate":1,"last_log_index":-1,"last_log_term":0},"reply":{"type":"vote","term":3,"granted":true},"sent_us":5,"fate":"pass"}"#;
+    format!("{}\n", line.replacen(edit.0, edit.1, 1))
+}
+
+#[test]
+fn a_run_with_rpc_links_and_no_message_trace_is_exit_2() {
+    let dir = run_folder(true, None);
+    let (code, stderr) = check(dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("messages.jsonl missing: the run had RPC-aware links"),
+        "{stderr}"
+    );
+    // Controls: the trace present, or a run without RPC-aware links, is judged.
+    let (code, stderr) = check(run_folder(true, Some(&vote_line(("", "")))).path());
+    assert_ne!(code, 2, "{stderr}");
+    let (code, stderr) = check(run_folder(false, None).path());
+    assert_ne!(code, 2, "{stderr}");
+}
+
+#[test]
+fn a_message_trace_naming_no_node_of_the_run_or_a_negative_term_is_exit_2() {
+    for (edit, expected) in [
+        (
+            (r#""from":1"#, r#""from":99"#),
+            "messages.jsonl:1: from 99 is not a node of the run",
+        ),
+        (
+            (r#""term":3,"granted""#, r#""term":-5,"granted""#),
+            "messages.jsonl:1: reply term -5 is negative",
+        ),
+    ] {
+        let dir = run_folder(true, Some(&vote_line(edit)));
+        let (code, stderr) = check(dir.path());
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("FAIL"), "{stderr}");
+    }
+}

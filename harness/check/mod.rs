@@ -156,6 +156,10 @@ pub struct Evidence {
     /// saved in evidence.json); None = the run had no RPC-aware links.
     #[serde(default, skip_serializing)]
     pub messages: Option<Vec<crate::net::trace::Message>>,
+    /// True when the run had RPC-aware links (`network = "rpc"`): `check` then requires its
+    /// `messages.jsonl`. False in evidence written by an older harness.
+    #[serde(default)]
+    pub rpc_links: bool,
     pub history: Vec<Op>,
     pub waits: Vec<WaitRecord>,
     /// Nodes that exited without a fault asking for it: (node, how, µs).

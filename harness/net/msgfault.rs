@@ -85,18 +85,7 @@ impl MsgFault {
 
     /// One line for the report, e.g. `drop-reply of append-entries on 2 links, next 3`.
     pub fn describe(&self) -> String {
-        let action = match self.action {
-            MsgAction::DropRequest => "drop-request".to_string(),
-            MsgAction::DropReply => "drop-reply".to_string(),
-            MsgAction::Delay { min_ms, max_ms } if min_ms == max_ms => format!("delay {min_ms} ms"),
-            MsgAction::Delay { min_ms, max_ms } => format!("delay {min_ms}–{max_ms} ms"),
-            MsgAction::Duplicate { after_ms } => format!("duplicate (copy {after_ms} ms later)"),
-            MsgAction::Reorder { max_hold_ms } => format!("reorder (hold ≤ {max_hold_ms} ms)"),
-        };
-        let method = serde_json::to_value(self.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let (action, method) = (self.action, self.method);
         let links: Vec<String> = self.links.iter().map(|(a, b)| format!("{a}→{b}")).collect();
         let budget = match self.budget {
             Budget::Rate(r) => format!("rate {r}"),

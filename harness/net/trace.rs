@@ -9,6 +9,7 @@ use super::proxy::NodeId;
 use crate::proto;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use tokio::sync::mpsc;
@@ -288,7 +289,7 @@ pub fn read(path: &Path) -> (Vec<Message>, Vec<String>) {
     };
     let torn_tail = !text.ends_with('\n');
     let last = text.lines().count();
-    parse_lines(path, &text, |line| torn_tail && line == last)
+    parse_lines(path, &text, |line| torn_tail && line == last, |_| None)
 }
 
 /// Every record of `text`; a line that is not one is a problem `path:LINE: error` unless
@@ -297,6 +298,7 @@ fn parse_lines(
     path: &Path,
     text: &str,
     forgive: impl Fn(usize) -> bool,
+    invalid: impl Fn(&Message) -> Option<String>,
 ) -> (Vec<Message>, Vec<String>) {
     let mut messages = Vec::new();
     let mut problems = Vec::new();
@@ -305,7 +307,10 @@ fn parse_lines(
             continue;
         }
         match serde_json::from_str::<Message>(line) {
-            Ok(m) => messages.push(m),
+            Ok(m) => match invalid(&m) {
+                None => messages.push(m),
+                Some(why) => problems.push(format!("{}:{}: {why}", path.display(), i + 1)),
+            },
             Err(_) if forgive(i + 1) => {}
             Err(e) => problems.push(format!("{}:{}: {e}", path.display(), i + 1)),
         }
@@ -317,7 +322,9 @@ fn parse_lines(
 /// [`read`] (used at the end of a run, where a torn last line is what a killed writer leaves),
 /// nothing is dropped: a file that is not UTF-8 text, a torn last line or any line that is not
 /// a record is a problem naming `path:LINE`, and the checks must not judge a partial trace.
-pub fn read_strict(path: &Path) -> (Vec<Message>, Vec<String>) {
+/// So is a record whose values cannot be ([`invalid`]): a node not in `nodes` (the run's
+/// node ids), a negative term, an index below -1.
+pub fn read_strict(path: &Path, nodes: &BTreeSet<NodeId>) -> (Vec<Message>, Vec<String>) {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -341,7 +348,7 @@ pub fn read_strict(path: &Path) -> (Vec<Message>, Vec<String>) {
             );
         }
     };
-    let (messages, mut problems) = parse_lines(path, &text, |_| false);
+    let (messages, mut problems) = parse_lines(path, &text, |_| false, |m| invalid(m, nodes));
     if !text.is_empty() && !text.ends_with('\n') && problems.is_empty() {
         let n = text.lines().count();
         problems.push(format!(
@@ -350,6 +357,68 @@ pub fn read_strict(path: &Path) -> (Vec<Message>, Vec<String>) {
         ));
     }
     (messages, problems)
+}
+
+/// Why the values of `m` cannot be a call of a run whose node ids are `nodes`: None when they
+/// can. Terms are ≥ 0 and indexes ≥ -1 (-1 = none; Raft §5.3 with 0-based indexes, as on
+/// the wire); a sender, receiver, candidate or leader is one of `nodes`.
+pub fn invalid(m: &Message, nodes: &BTreeSet<NodeId>) -> Option<String> {
+    let node = |what: &str, id: i64| {
+        let known = u32::try_from(id).is_ok_and(|n| nodes.contains(&n));
+        (!known).then(|| format!("{what} {id} is not a node of the run (nodes {nodes:?})"))
+    };
+    let term = |what: &str, v: i64| (v < 0).then(|| format!("{what} {v} is negative"));
+    let index = |what: &str, v: i64| (v < -1).then(|| format!("{what} {v} is below -1 (none)"));
+    let mut found = vec![node("from", m.from.into()), node("to", m.to.into())];
+    match &m.req {
+        Some(Request::Vote {
+            term: t,
+            candidate,
+            last_log_index,
+            last_log_term,
+        }) => found.extend([
+            term("request term", *t),
+            node("candidate", *candidate),
+            index("lastLogIndex", *last_log_index),
+            term("lastLogTerm", *last_log_term),
+        ]),
+        Some(Request::Append {
+            term: t,
+            leader,
+            prev_log_index,
+            prev_log_term,
+            first,
+            last,
+            leader_commit,
+            ..
+        }) => {
+            found.extend([
+                term("request term", *t),
+                node("leader", *leader),
+                index("prevLogIndex", *prev_log_index),
+                term("prevLogTerm", *prev_log_term),
+                index("leaderCommit", *leader_commit),
+            ]);
+            for (i, t) in first.iter().chain(last.iter()) {
+                found.extend([index("entry index", *i), term("entry term", *t)]);
+            }
+        }
+        Some(Request::Client { .. }) | None => {}
+    }
+    match &m.reply {
+        Some(Reply::Vote { term: t, .. }) => found.push(term("reply term", *t)),
+        Some(Reply::Append {
+            term: t,
+            conflict_index,
+            ..
+        }) => found.extend([
+            term("reply term", *t),
+            conflict_index.and_then(|i| index("conflictIndex", i)),
+        ]),
+        Some(Reply::Client { .. }) | None => {}
+    }
+    let found: Vec<String> = found.into_iter().flatten().collect();
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 #[cfg(test)]
@@ -363,22 +432,79 @@ mod tests {
         // A torn (cut-off) last line, garbage in the middle, bytes that are not text: each is
         // a problem with its line; the end-of-run reader drops only the torn tail.
         std::fs::write(&p, "{\"id\": 1, broken\n").unwrap();
-        let (m, problems) = read_strict(&p);
+        let (m, problems) = read_strict(&p, &three());
         assert!(m.is_empty());
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("messages.jsonl:1:"), "{problems:?}");
         std::fs::write(&p, "{\"id\": 1, bro").unwrap();
-        let (_, problems) = read_strict(&p);
+        let (_, problems) = read_strict(&p, &three());
         assert!(problems[0].contains("messages.jsonl:1:"), "{problems:?}");
         assert!(
             read(&p).1.is_empty(),
             "the end-of-run reader drops a torn tail"
         );
         std::fs::write(&p, b"\n\n\x00\xff\xfe").unwrap();
-        let (_, problems) = read_strict(&p);
+        let (_, problems) = read_strict(&p, &three());
         assert!(problems[0].contains(":3: not UTF-8"), "{problems:?}");
         std::fs::write(&p, "").unwrap();
-        assert_eq!(read_strict(&p), (Vec::new(), Vec::new()));
+        assert_eq!(read_strict(&p, &three()), (Vec::new(), Vec::new()));
+    }
+
+    fn three() -> BTreeSet<NodeId> {
+        [1, 2, 3].into()
+    }
+
+    /// A RequestVote from 1 to 2 in term 3, granted; `edit` applied to the JSON text.
+    fn vote_line(edit: (&str, &str)) -> String {
+        let line = r#"{"id":0,"from":1,"to":2,"method":"request-vote","req":{"type":"vote","term":3,"candidate":1,"last_log_index":-1,"last_log_term":0},"reply":{"type":"vote","term":3,"granted":true},"sent_us":5,"fate":"pass"}"#;
+        assert!(line.contains(edit.0), "{edit:?}");
+        format!("{}\n", line.replacen(edit.0, edit.1, 1))
+    }
+
+    #[test]
+    fn a_strict_read_refuses_values_no_run_can_have_naming_line_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("messages.jsonl");
+        std::fs::write(&p, vote_line(("", ""))).unwrap();
+        let (m, problems) = read_strict(&p, &three());
+        assert_eq!((m.len(), problems.len()), (1, 0), "{problems:?}");
+        for (edit, expected) in [
+            (
+                r#""from":1"#,
+                r#""from":99"#,
+                "from 99 is not a node of the run",
+            ),
+            (r#""to":2"#, r#""to":0"#, "to 0 is not a node of the run"),
+            (
+                r#""candidate":1"#,
+                r#""candidate":7"#,
+                "candidate 7 is not a node",
+            ),
+            (
+                r#""term":3,"granted""#,
+                r#""term":-5,"granted""#,
+                "reply term -5 is negative",
+            ),
+            (
+                r#""term":3,"candidate""#,
+                r#""term":-1,"candidate""#,
+                "request term -1 is negative",
+            ),
+            (
+                r#""last_log_index":-1"#,
+                r#""last_log_index":-2"#,
+                "lastLogIndex -2 is below -1",
+            ),
+        ]
+        .map(|(a, b, c)| ((a, b), c))
+        {
+            let text = format!("\n{}", vote_line(edit));
+            std::fs::write(&p, text).unwrap();
+            let (_, problems) = read_strict(&p, &three());
+            assert_eq!(problems.len(), 1, "{edit:?}: {problems:?}");
+            assert!(problems[0].contains("messages.jsonl:2: "), "{problems:?}");
+            assert!(problems[0].contains(expected), "{problems:?}");
+        }
     }
 
     #[test]

@@ -446,6 +446,7 @@ pub fn evidence(ctx: &Ctx<'_>, up: &Up, driven: Driven, report: &mut Report) -> 
         settings: super::check_settings(ctx.spec),
         node_logs: node_logs(&up.cluster),
         schedule: driven.end,
+        rpc_links: driven.messages.is_some(),
         messages: driven.messages,
     }
 }

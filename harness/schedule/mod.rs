@@ -1070,7 +1070,7 @@ pub fn describe(a: &Action) -> String {
             format!("net {} {}", shape_name(*shape), target_name(target))
         }
         Action::Heal => "heal the network".into(),
-        Action::Msg(m) => format!("msg {:?} {:?}", m.action, m.method),
+        Action::Msg(m) => format!("msg {} {}", m.action, m.method),
         Action::LeadBy { kind, .. } => format!("wait until a {kind} node leads"),
         Action::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         Action::Nemesis {

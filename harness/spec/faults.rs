@@ -70,6 +70,23 @@ impl MsgMethod {
     }
 }
 
+/// The name a suite gives the method (`append-entries`, `heartbeat`, `any`, ...).
+impl std::fmt::Display for MsgMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            MsgMethod::RequestVote => "request-vote",
+            MsgMethod::PreVote => "pre-vote",
+            MsgMethod::AppendEntries => "append-entries",
+            MsgMethod::Heartbeat => "heartbeat",
+            MsgMethod::AppendWithEntries => "append-with-entries",
+            MsgMethod::AppendWithCurrentTermEntries => "append-with-current-term-entries",
+            MsgMethod::ClientRequest => "client-request",
+            MsgMethod::Any => "any",
+        };
+        f.write_str(name)
+    }
+}
+
 /// What happens to a matching call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -85,6 +102,23 @@ pub enum MsgAction {
     /// Held until a later call of the same method on the same link has been delivered (or
     /// `max_hold_ms` passed), then delivered: the two arrive in swapped order.
     Reorder { max_hold_ms: u64 },
+}
+
+/// The action in a suite's words with its parameters: `drop-request`, `delay 5–30 ms`,
+/// `duplicate (copy 20 ms later)`, `reorder (hold ≤ 50 ms)`.
+impl std::fmt::Display for MsgAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            MsgAction::DropRequest => f.write_str("drop-request"),
+            MsgAction::DropReply => f.write_str("drop-reply"),
+            MsgAction::Delay { min_ms, max_ms } if min_ms == max_ms => {
+                write!(f, "delay {min_ms} ms")
+            }
+            MsgAction::Delay { min_ms, max_ms } => write!(f, "delay {min_ms}–{max_ms} ms"),
+            MsgAction::Duplicate { after_ms } => write!(f, "duplicate (copy {after_ms} ms later)"),
+            MsgAction::Reorder { max_hold_ms } => write!(f, "reorder (hold ≤ {max_hold_ms} ms)"),
+        }
+    }
 }
 
 /// The five kinds of message fault, without their parameters: what a nemesis fault list or an
@@ -126,4 +160,39 @@ pub enum Budget {
     Rate(f64),
     /// The next N matching calls, then the rule is spent.
     Next(u32),
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn message_faults_print_in_a_suites_words() {
+        let d = MsgAction::Delay {
+            min_ms: 5,
+            max_ms: 30,
+        };
+        assert_eq!(
+            format!("{d} {}", MsgMethod::AppendEntries),
+            "delay 5–30 ms append-entries"
+        );
+        assert_eq!(
+            format!("{} {}", MsgAction::DropReply, MsgMethod::Heartbeat),
+            "drop-reply heartbeat"
+        );
+        assert_eq!(
+            MsgAction::Delay {
+                min_ms: 7,
+                max_ms: 7
+            }
+            .to_string(),
+            "delay 7 ms"
+        );
+        for name in MsgMethod::NAMES {
+            assert_eq!(
+                MsgMethod::parse(name).map(|m| m.to_string()).as_deref(),
+                Some(*name)
+            );
+        }
+    }
 }

@@ -10,6 +10,9 @@ use std::path::Path;
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
 
+#[path = "dockerfit.rs"]
+mod dockerfit;
+
 #[path = "arrivals.rs"]
 mod arrivals;
 
@@ -685,6 +688,9 @@ fn read_suite_steps(
     if let (Some(n), true, false) = (&top.step, cluster.proxies, cluster.rpc) {
         msgstep::refuse_on_tcp_proxies(src, errs, n);
     }
+    if let (Some(n), Backend::Docker) = (&top.step, cluster.backend) {
+        dockerfit::refuse_flaky(src, errs, n);
+    }
     let Some(n) = &top.step else {
         return Vec::new();
     };
@@ -743,6 +749,24 @@ fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64)
     let timing = read_timing(src, errs, election, heartbeat, default_timing);
     // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
     let rpc = cf.network == Some(tables::Network::Rpc);
+    let backend = cf
+        .backend
+        .as_ref()
+        .map_or_else(Default::default, |b| *b.get_ref());
+    if let Some(b) = cf
+        .backend
+        .as_ref()
+        .filter(|_| rpc && backend == Backend::Docker)
+    {
+        // Containers reach their peers directly on the run's bridge network: no link of the
+        // harness is on that path (docker/README.md).
+        errs.help(
+            src,
+            b.span(),
+            "`backend = \"docker\"` cannot have `network = \"rpc\"`: containers call their peers directly, not through the harness's links",
+            "use the process backend for RPC-aware links and message faults",
+        );
+    }
     let cluster = Cluster {
         rpc,
         host,
@@ -753,7 +777,7 @@ fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64)
         node_log_cap_bytes: cf
             .node_log_cap_mb
             .map_or(super::DEFAULT_NODE_LOG_CAP_BYTES, |mb| mb.0 << 20),
-        backend: cf.backend.unwrap_or_default(),
+        backend,
     };
     (cluster, cf.base_port.map_or(5000, |v| v.0))
 }

@@ -52,7 +52,7 @@ pub struct ClusterTable {
     pub proxies: Option<Spanned<Flag>>,
     pub node_log_cap_mb: Option<UInt<1, { 1 << 20 }>>,
     pub network: Option<Network>,
-    pub backend: Option<Backend>,
+    pub backend: Option<Spanned<Backend>>,
 }
 
 /// `[cluster] network`: TCP proxies, or RPC-aware links (harness/net/rpc.rs).

@@ -571,3 +571,33 @@ fn the_caret_stays_under_the_problem_in_a_cut_line() {
     assert_eq!(col(src, "BAD"), col(caret, "^^^"), "{shown}");
     assert_eq!(caret.trim(), "^^^", "{shown}");
 }
+
+#[test]
+fn docker_with_rpc_links_is_refused_at_backend() {
+    let node = "[[node]]\nid = 1\nkind = \"rust\"\n";
+    let e = errors(&format!(
+        "[cluster]\nnetwork = \"rpc\"\nbackend = \"docker\"\n{node}"
+    ));
+    assert!(
+        e.contains("s.toml:4:11: `backend = \"docker\"` cannot have `network = \"rpc\"`"),
+        "{e}"
+    );
+    // Controls: either one alone loads.
+    load_text(&format!("[cluster]\nnetwork = \"rpc\"\n{node}")).unwrap();
+    load_text(&format!("[cluster]\nbackend = \"docker\"\n{node}")).unwrap();
+}
+
+#[test]
+fn docker_with_a_flaky_step_is_refused_at_the_step() {
+    let node = "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"rust\"\n";
+    let step = "[[step]]\nrepeat = 2\n[[step.steps]]\nnet = \"flaky\"\nloss = 0.5\n";
+    let e = errors(&format!(
+        "[cluster]\nproxies = true\nbackend = \"docker\"\n{node}{step}"
+    ));
+    assert!(
+        e.contains("s.toml:14:7: `net = \"flaky\"` is not supported by `backend = \"docker\"`"),
+        "{e}"
+    );
+    // Control: the same suite on the process backend loads.
+    load_text(&format!("[cluster]\nproxies = true\n{node}{step}")).unwrap();
+}
