@@ -60,9 +60,14 @@ pub struct ShrinkArgs {
     /// Runs at once.
     #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
-    /// Output folder (shrunk.toml, candidates/, reports/).
+    /// Output folder (shrunk.toml, candidates/, reports/); default
+    /// reports/shrink.d/FOLDER-STEM, numbered so it never overwrites an earlier shrink.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write the shrunk suite to PATH (e.g. suites/regress-NAME.toml), its includes
+    /// relative to PATH; refused if PATH exists.
+    #[arg(long, value_name = "PATH")]
+    save: Option<PathBuf>,
 }
 
 impl ShrinkArgs {
@@ -75,6 +80,7 @@ impl ShrinkArgs {
             runs: usize::from(self.runs),
             jobs: usize::from(self.jobs),
             out,
+            save: self.save,
         })
     }
 }

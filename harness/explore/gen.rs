@@ -38,7 +38,7 @@ pub fn load_base(suite: &Path) -> Result<Base, String> {
     for key in ["step", "seed", "name", "description", "explore"] {
         table.remove(key);
     }
-    absolute_includes(&mut table, suite)?;
+    super::includes::make_absolute(&mut table, suite)?;
     let has_workload = table.contains_key("workload");
     Ok(Base {
         table,
@@ -68,23 +68,6 @@ fn mixed_kinds(table: &Table) -> Vec<String> {
         kinds.clear();
     }
     kinds
-}
-
-/// `include` paths are relative to the suite's folder; trials live elsewhere.
-fn absolute_includes(table: &mut Table, suite: &Path) -> Result<(), String> {
-    let dir = std::path::absolute(suite)
-        .map_err(|e| format!("{}: {e}", suite.display()))?
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    if let Some(Value::Array(items)) = table.get_mut("include") {
-        for item in items.iter_mut() {
-            if let Value::String(rel) = item {
-                *rel = dir.join(&*rel).display().to_string();
-            }
-        }
-    }
-    Ok(())
 }
 
 fn step(pairs: &[(&str, Value)]) -> Value {

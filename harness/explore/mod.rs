@@ -6,6 +6,7 @@
 //! multi-suite runner and reads back each report → the first safety failure ends the search;
 //! [`shrink`] re-runs candidates of a failing suite with steps removed and sleeps shortened.
 pub mod gen;
+pub mod includes;
 pub mod keep;
 pub mod shrink;
 pub mod trial;
@@ -160,8 +161,7 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
                 } => {
                     found.faults += faults;
                     let failing = o.out.join("failing.toml");
-                    std::fs::copy(file, &failing)
-                        .map_err(|e| Stop::CannotRun(format!("{}: {e}", failing.display())))?;
+                    includes::write_suite(file, &failing).map_err(Stop::CannotRun)?;
                     found.failure = Some((check, summary, report_dir, failing));
                     break;
                 }

@@ -15,6 +15,8 @@ pub struct Opts {
     pub runs: usize,
     pub jobs: usize,
     pub out: PathBuf,
+    /// Also write the shrunk suite here, includes relative to it (`--save`); never overwrites.
+    pub save: Option<PathBuf>,
 }
 
 struct Shrinker<'a> {
@@ -24,6 +26,8 @@ struct Shrinker<'a> {
     runs_done: usize,
     /// Failed and made runs of the last candidate that was kept (or of the input).
     kept: (usize, usize),
+    /// The input itself does not load as a suite (the error is the loader's): exit 2.
+    bad_input: bool,
 }
 
 impl Shrinker<'_> {
@@ -42,6 +46,23 @@ impl Shrinker<'_> {
                 .collect();
             for f in &files {
                 std::fs::write(f, &text).map_err(|e| format!("{}: {e}", f.display()))?;
+            }
+            if let Err(e) = crate::spec::load(&files[0]) {
+                let e = e.to_string();
+                if self.candidates == 1 {
+                    self.bad_input = true;
+                    return Err(format!(
+                        "{} does not load:\n{}",
+                        self.o.file.display(),
+                        e.trim_end()
+                    ));
+                }
+                say(&format!(
+                    "  candidate {} does not load (kept out): {}\n",
+                    self.candidates,
+                    e.lines().next().unwrap_or("")
+                ));
+                return Ok((0, 0));
             }
             let reports = self.o.out.join("reports");
             let log = self.o.out.join("runner.log");
@@ -182,6 +203,15 @@ fn faults(steps: &[Value]) -> usize {
 /// the input does not fail in K runs, 2 for an unreadable input, 3 when runs cannot start.
 pub fn shrink(o: &Opts) -> i32 {
     trial::catch_interrupts();
+    if let Err(e) = crate::spec::load(&o.file) {
+        return usage(e.to_string().trim_end());
+    }
+    if let Some(p) = o.save.as_ref().filter(|p| p.exists()) {
+        return usage(&format!(
+            "--save {}: the file exists (shrink never overwrites a suite)",
+            p.display()
+        ));
+    }
     let text = match std::fs::read_to_string(&o.file) {
         Ok(t) => t,
         Err(e) => return usage(&format!("{}: cannot read: {e}", o.file.display())),
@@ -194,12 +224,16 @@ pub fn shrink(o: &Opts) -> i32 {
         Some(Value::Array(s)) if !s.is_empty() => s,
         _ => return usage(&format!("{}: no [[step]] to shrink", o.file.display())),
     };
+    if let Err(e) = super::includes::make_absolute(&mut base, &o.file) {
+        return usage(&e);
+    }
     let mut sh = Shrinker {
         o,
         base,
         candidates: 0,
         runs_done: 0,
         kept: (0, 0),
+        bad_input: false,
     };
     match run(&mut sh, steps) {
         Ok(code) => code,
@@ -210,6 +244,7 @@ pub fn shrink(o: &Opts) -> i32 {
             ));
             exit::INTERRUPTED
         }
+        Err(e) if sh.bad_input => usage(&e),
         Err(e) => {
             say(&format!("error: {e}\n"));
             exit::CANNOT_RUN
@@ -261,9 +296,15 @@ fn run(sh: &mut Shrinker, steps: Vec<Value>) -> Result<i32, String> {
         sh.candidates,
         sh.runs_done
     );
-    let body = toml::to_string(&sh.with_steps(&steps)).map_err(|e| e.to_string())?;
-    std::fs::write(&out, format!("{header}{body}"))
-        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let shrunk = sh.with_steps(&steps);
+    super::includes::write_table(&header, &shrunk, &out)?;
+    if let Some(p) = &o.save {
+        super::includes::write_table(&header, &shrunk, p)?;
+        say(&format!(
+            "  saved {} (includes relative to it)\n",
+            p.display()
+        ));
+    }
     say(&format!(
         "shrunk {} steps ({} faults) to {} ({} faults); reproduced in {kh} of {km} runs when kept, then in {hits} of {made} runs\n  wrote {}\n",
         before,
@@ -299,9 +340,32 @@ fn full_count(sh: &mut Shrinker, steps: &[Value]) -> Result<(usize, usize), Stri
     ))
 }
 
-/// Shrinks nothing itself: the output folder of `shrink FILE` by default.
+/// The output folder of `shrink FILE` by default: `reports/shrink.d/<folder>-<stem>` (for
+/// explore's `…/SUITE/SEED/failing.toml`: `SEED-failing`), then `-2`, `-3`, … so an earlier
+/// shrink is never overwritten.
 pub fn default_out(file: &Path) -> PathBuf {
-    super::default_out("shrink", file)
+    let parent = std::path::absolute(file)
+        .ok()
+        .and_then(|p| Some(p.parent()?.file_name()?.to_string_lossy().to_string()));
+    let base = super::default_out("shrink", file);
+    let name = base
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let first = match parent {
+        Some(p) => base.with_file_name(format!("{p}-{name}")),
+        None => base,
+    };
+    let mut out = first.clone();
+    let mut n = 2;
+    while out.exists() {
+        out = first.with_file_name(format!(
+            "{}-{n}",
+            first.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        n += 1;
+    }
+    out
 }
 
 #[cfg(test)]
