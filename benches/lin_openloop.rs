@@ -17,8 +17,8 @@
 //! states explored, peak memoisation KiB; the process's peak RSS at the end. Exit 1 if a verdict
 //! is wrong (`ok` for `illegal` or the reverse); a search bound hit (`unknown`) is flagged only.
 //! `LIN_BENCH_ONLY=text` runs only the rows whose name contains `text`.
-use raft_harness::history::{Command, Op, Outcome};
-use raft_harness::lin::gen::corrupt_one_read;
+use raft_harness::history::{Op, Outcome};
+use raft_harness::lin::gen::{corrupt_one_read, execute};
 use raft_harness::lin::{check_kv_history, Limits, VerdictKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -163,24 +163,6 @@ fn history(seed: u64, rate: f64, keys: usize, open: bool) -> Vec<Op> {
         o.id = i as u64;
     }
     ops
-}
-
-fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Option<String> {
-    match Command::parse(command)? {
-        Command::Get { .. } => store.get(&k).cloned(),
-        Command::Set { value, .. } => {
-            store.insert(k, value.to_string());
-            Some("OK".into())
-        }
-        Command::Cas { old, new, .. } => {
-            let hit = store.get(&k).map(String::as_str) == Some(old);
-            if hit {
-                store.insert(k, new.to_string());
-            }
-            Some(hit.to_string())
-        }
-        Command::Del { .. } => store.remove(&k).map(|_| "OK".into()),
-    }
 }
 
 fn peak_rss_kib() -> Option<u64> {

@@ -134,7 +134,10 @@ fn pick_command(rng: &mut StdRng, store: &HashMap<usize, String>, k: usize, i: u
     }
 }
 
-fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Option<String> {
+/// Applies `command` to key `k` of a sequential key-value `store` (the reference nodes'
+/// semantics) and returns its result: the value (or None) for GET, `"OK"` for SET and DEL,
+/// `"true"`/`"false"` for CAS; None for a command that is not key-value.
+pub fn execute(store: &mut HashMap<usize, String>, k: usize, command: &str) -> Option<String> {
     match Command::parse(command)? {
         Command::Get { .. } => store.get(&k).cloned(),
         Command::Set { value, .. } => {
