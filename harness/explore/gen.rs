@@ -316,6 +316,7 @@ pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::{ProcFault, Target};
 
     /// A 3-node suite (kinds file included) with `extra` after `[cluster]`, loaded as a base.
     fn base(extra: &str) -> Result<Base, String> {
@@ -341,40 +342,15 @@ mod tests {
     #[test]
     fn a_trial_loads_as_a_suite_with_crash_all_on_every_node() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("kinds.toml"),
-            "[kind.k]\ncommand = [\"true\", \"{id}\"]\n",
-        )
-        .unwrap();
-        let nodes: String = (1..=3)
-            .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
-            .collect();
-        let p = dir.path().join("s.toml");
         let explore = "[explore]\nfaults = [\"crash-all\"]\nfaults_per_trial = [2, 2]\n";
-        let text =
-            format!("include = [\"kinds.toml\"]\n[cluster]\nbase_port = 31000\n{nodes}{explore}");
-        std::fs::write(&p, text).unwrap();
+        let p = suite_in(dir.path(), &[(1, "a"), (2, "a"), (3, "a")], explore);
         let (trial, n) = trial_suite(&load_base(&p).unwrap(), 3, 0);
         assert_eq!(n, 2);
         let t = dir.path().join("elsewhere");
         std::fs::create_dir(&t).unwrap();
-        let tp = t.join("trial.toml");
-        std::fs::write(&tp, &trial).unwrap();
-        let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
-        let crashes: Vec<_> = spec
-            .steps
-            .iter()
-            .filter(|s| {
-                matches!(
-                    &s.action,
-                    crate::spec::Action::Fault {
-                        fault: crate::spec::ProcFault::CrashAll,
-                        target: crate::spec::Target::All
-                    }
-                )
-            })
-            .collect();
-        assert_eq!(crashes.len(), 2, "{trial}");
+        let spec = load_trial(&t.join("trial.toml"), &trial);
+        let crashes = count_faults(&spec, ProcFault::CrashAll, Target::All);
+        assert_eq!(crashes, 2, "{trial}");
     }
 
     /// Every bad `[explore]` is refused before a trial is drawn, with the file, the line and
@@ -462,6 +438,23 @@ mod tests {
         p
     }
 
+    /// Writes `trial` to `path` and loads it as `run` would (panics with the text if not).
+    fn load_trial(path: &Path, trial: &str) -> crate::spec::Spec {
+        std::fs::write(path, trial).unwrap();
+        crate::spec::load(path).unwrap_or_else(|e| panic!("{e}\n{trial}"))
+    }
+
+    /// How many of `spec`'s steps make process fault `fault` on `target`.
+    fn count_faults(spec: &crate::spec::Spec, fault: ProcFault, target: Target) -> usize {
+        spec.steps
+            .iter()
+            .filter(|s| {
+                matches!(&s.action, crate::spec::Action::Fault { fault: f, target: t }
+                    if *f == fault && *t == target)
+            })
+            .count()
+    }
+
     /// With `network = "rpc"` every message fault is drawn, written out as a `msg` step that
     /// `run` loads, and healed.
     #[test]
@@ -477,9 +470,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for t in 0..12 {
             let (trial, n) = trial_suite(&base, 9, t);
-            let tp = dir.path().join(format!("t{t}.toml"));
-            std::fs::write(&tp, &trial).unwrap();
-            let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
+            let spec = load_trial(&dir.path().join(format!("t{t}.toml")), &trial);
             let msgs: Vec<_> = spec
                 .steps
                 .iter()
@@ -504,7 +495,6 @@ mod tests {
                 crate::spec::Action::Msg(m) => Some(m),
                 _ => None,
             }) {
-                use crate::spec::Target;
                 match (&m.from, &m.to) {
                     (Target::Ids(a), Target::Ids(b)) => assert!(a != b, "{trial}"),
                     (Target::Leader, Target::All | Target::Follower)
@@ -530,22 +520,8 @@ mod tests {
         let base = load_base(&p).unwrap();
         let (trial, n) = trial_suite(&base, 13, 0);
         assert_eq!(n, 4);
-        let tp = dir.path().join("t.toml");
-        std::fs::write(&tp, &trial).unwrap();
-        let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
-        let kills = spec
-            .steps
-            .iter()
-            .filter(|s| {
-                matches!(
-                    &s.action,
-                    crate::spec::Action::Fault {
-                        fault: crate::spec::ProcFault::Kill,
-                        target: crate::spec::Target::Leader
-                    }
-                )
-            })
-            .count();
+        let spec = load_trial(&dir.path().join("t.toml"), &trial);
+        let kills = count_faults(&spec, ProcFault::Kill, Target::Leader);
         assert_eq!(kills, 4, "every composed fault kills the leader\n{trial}");
         let t: Table = toml::from_str(&trial).unwrap();
         let steps: Vec<String> = t["step"]
