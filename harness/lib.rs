@@ -28,5 +28,7 @@ pub mod run;
 pub mod runner;
 pub mod schedule;
 pub mod spec;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod trace;
 pub mod workload;

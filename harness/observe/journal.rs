@@ -90,16 +90,13 @@ mod tests {
 
     #[test]
     fn reads_events_and_drops_a_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("j.jsonl");
-        std::fs::write(
-            &p,
+        let (_dir, p) = crate::testutil::temp_file(
+            "j.jsonl",
             "{\"ts_us\":1000500,\"node\":2,\"event\":\"role\",\"role\":\"Leader\",\"term\":3,\"extra\":1}\n\
              not json\n\
              {\"ts_us\":1000900,\"node\":2,\"event\":\"apply\",\"index\":0,\"term\":3,\"command\":\"SET a 1\",\"result\":\"OK\"}\n\
              {\"ts_us\":10",
-        )
-        .unwrap();
+        );
         let (ev, problems) = read(&p, 1_000_000);
         assert_eq!(ev.len(), 2);
         assert_eq!(ev[0].t_us, 500);
@@ -113,15 +110,12 @@ mod tests {
 
     #[test]
     fn unknown_event_names_and_roles_are_other_but_a_missing_event_is_a_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("j.jsonl");
-        std::fs::write(
-            &p,
+        let (_dir, p) = crate::testutil::temp_file(
+            "j.jsonl",
             "{\"ts_us\":1,\"node\":2,\"event\":\"snapshot\"}\n\
              {\"ts_us\":2,\"node\":2,\"event\":\"role\",\"role\":\"Observer\"}\n\
              {\"ts_us\":3,\"node\":2,\"role\":\"Leader\"}\n",
-        )
-        .unwrap();
+        );
         let (ev, problems) = read(&p, 0);
         assert_eq!(ev.len(), 2, "{ev:?}");
         assert_eq!(ev[0].event, Kind::Other);

@@ -5,6 +5,15 @@ use std::net::TcpStream;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+/// A fresh temporary folder holding one file `name` with `text`; the folder lives as long as
+/// the returned guard.
+pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 /// Something accepts TCP connections on 127.0.0.1:`port` (within 200 ms).
 pub fn port_open(port: u16) -> bool {
     TcpStream::connect_timeout(
