@@ -459,86 +459,106 @@ const EXPECTED: &str = "`check` takes a run's report folder (with evidence.json)
 
 fn read_input(path: &Path) -> Result<Input, String> {
     if path.is_dir() {
-        let f = path.join("evidence.json");
-        let text = std::fs::read_to_string(&f)
-            .map_err(|e| format!("{}: cannot read ({e}); {EXPECTED}", f.display()))?;
-        let evidence = serde_json::from_str::<Evidence>(&text)
-            .map_err(|e| format!("{}:{}:{}: {e}", f.display(), e.line(), e.column()))?;
-        let mut evidence = evidence;
-        // Node logs are read from the folder given, wherever it was moved or copied to and
-        // whatever the current directory (the run recorded them relative to its own cwd).
-        for l in evidence.node_logs.iter_mut() {
-            if let Some(name) = l.path.file_name() {
-                l.path = path.join("nodes").join(name);
-            }
-        }
-        let trace = path.join(raft_harness::net::rpc::TRACE_FILE);
-        if trace.is_file() {
-            // Never judge a partial or corrupted trace: the wire checks would pass on what is left.
-            let nodes = evidence.nodes.iter().map(|n| n.id).collect();
-            let (messages, problems) = raft_harness::net::trace::read_strict(&trace, &nodes);
-            if !problems.is_empty() {
-                return Err(format!(
-                    "{}\n(the message trace cannot be judged; {} problem(s))",
-                    problems.join("\n"),
-                    problems.len()
-                ));
-            }
-            evidence.messages = Some(messages);
-        } else if evidence.rpc_links {
-            return Err(format!(
-                "{}: messages.jsonl missing: the run had RPC-aware links (`network = \"rpc\"`)",
-                trace.display()
-            ));
-        }
-        // The same rule as for a history file: one operation per id.
-        let mut seen = std::collections::BTreeMap::new();
-        for (i, op) in evidence.history.iter().enumerate() {
-            if let Some(first) = seen.insert(op.id, i) {
-                return Err(format!(
-                    "{}: history operation #{} has id {}, already used by operation #{} (duplicate operation ids)",
-                    f.display(),
-                    i + 1,
-                    op.id,
-                    first + 1
-                ));
-            }
-        }
-        let rf = path.join("report.json");
-        let report = match std::fs::read_to_string(&rf) {
-            Err(_) => None,
-            Ok(t) => Some(
-                serde_json::from_str::<Report>(&t)
-                    .map_err(|e| format!("{}:{}:{}: {e}", rf.display(), e.line(), e.column()))?,
-            ),
-        };
-        return Ok(Input::RunDir {
-            evidence: Box::new(evidence),
-            report: report.map(Box::new),
-        });
+        return read_run_dir(path);
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if matches!(ext, "json" | "xml") {
-        let what = match path.file_name().and_then(|n| n.to_str()) {
-            Some("report.json") => "a run's report",
-            Some("evidence.json") => "a run's evidence",
-            Some("junit.xml") => "a run's JUnit report",
-            _ if ext == "xml" => "an XML file",
-            _ => "a JSON document",
-        };
-        let hint = path
-            .parent()
-            .filter(|d| d.join("evidence.json").is_file())
-            .map(|d| format!("; to re-check this run: raft-harness check {}", d.display()))
-            .unwrap_or_default();
-        return Err(format!(
-            "{}: this is {what}; {EXPECTED}{hint}",
-            path.display()
-        ));
+        return Err(not_an_input(path, ext));
     }
     raft_harness::history::read_jsonl(path)
         .map(Input::History)
         .map_err(|e| e.to_string())
+}
+
+/// A run's report folder: its evidence (node logs and message trace read from the folder given)
+/// and its report.json when present.
+fn read_run_dir(path: &Path) -> Result<Input, String> {
+    let f = path.join("evidence.json");
+    let text = std::fs::read_to_string(&f)
+        .map_err(|e| format!("{}: cannot read ({e}); {EXPECTED}", f.display()))?;
+    let mut evidence = serde_json::from_str::<Evidence>(&text)
+        .map_err(|e| format!("{}:{}:{}: {e}", f.display(), e.line(), e.column()))?;
+    // Node logs are read from the folder given, wherever it was moved or copied to and
+    // whatever the current directory (the run recorded them relative to its own cwd).
+    for l in evidence.node_logs.iter_mut() {
+        if let Some(name) = l.path.file_name() {
+            l.path = path.join("nodes").join(name);
+        }
+    }
+    attach_trace(path, &mut evidence)?;
+    unique_op_ids(&f, &evidence)?;
+    let rf = path.join("report.json");
+    let report = match std::fs::read_to_string(&rf) {
+        Err(_) => None,
+        Ok(t) => Some(
+            serde_json::from_str::<Report>(&t)
+                .map_err(|e| format!("{}:{}:{}: {e}", rf.display(), e.line(), e.column()))?,
+        ),
+    };
+    Ok(Input::RunDir {
+        evidence: Box::new(evidence),
+        report: report.map(Box::new),
+    })
+}
+
+/// The run's message trace, read strictly: a partial or corrupted trace is an error, never
+/// judged (the wire checks would pass on what is left); missing is an error when the run had
+/// RPC-aware links.
+fn attach_trace(dir: &Path, evidence: &mut Evidence) -> Result<(), String> {
+    let trace = dir.join(raft_harness::net::rpc::TRACE_FILE);
+    if trace.is_file() {
+        let nodes = evidence.nodes.iter().map(|n| n.id).collect();
+        let (messages, problems) = raft_harness::net::trace::read_strict(&trace, &nodes);
+        if !problems.is_empty() {
+            return Err(format!(
+                "{}\n(the message trace cannot be judged; {} problem(s))",
+                problems.join("\n"),
+                problems.len()
+            ));
+        }
+        evidence.messages = Some(messages);
+    } else if evidence.rpc_links {
+        return Err(format!(
+            "{}: messages.jsonl missing: the run had RPC-aware links (`network = \"rpc\"`)",
+            trace.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The same rule as for a history file: one operation per id.
+fn unique_op_ids(f: &Path, evidence: &Evidence) -> Result<(), String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, op) in evidence.history.iter().enumerate() {
+        if let Some(first) = seen.insert(op.id, i) {
+            return Err(format!(
+                "{}: history operation #{} has id {}, already used by operation #{} (duplicate operation ids)",
+                f.display(),
+                i + 1,
+                op.id,
+                first + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why a .json/.xml file given to `check` is not an input, with a hint when it sits in a run
+/// folder.
+fn not_an_input(path: &Path, ext: &str) -> String {
+    let what = match path.file_name().and_then(|n| n.to_str()) {
+        Some("report.json") => "a run's report",
+        Some("evidence.json") => "a run's evidence",
+        Some("junit.xml") => "a run's JUnit report",
+        _ if ext == "xml" => "an XML file",
+        _ => "a JSON document",
+    };
+    let hint = path
+        .parent()
+        .filter(|d| d.join("evidence.json").is_file())
+        .map(|d| format!("; to re-check this run: raft-harness check {}", d.display()))
+        .unwrap_or_default();
+    format!("{}: this is {what}; {EXPECTED}{hint}", path.display())
 }
 
 /// Set `cancel` on the first SIGINT/SIGTERM, from a thread of its own.
