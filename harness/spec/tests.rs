@@ -12,6 +12,10 @@ command = ["bin/node", "{id}", "{port}", "{peers}", "--journal", "{journal}"]
 command = ["bin/other", "{id}", "{port}", "{peer_addrs}"]
 "#;
 
+/// One kind, `rust`, without a journal (the refusal and snapshot tests).
+pub(super) const ONE_KIND: &str =
+    "[kind.rust]\ncommand = [\"bin/node\", \"{id}\", \"{port}\", \"{peers}\"]\n";
+
 /// `kinds` written as `kinds.toml` and `suite` as `s.toml` in a fresh temp folder, then the
 /// suite loaded. The folder lives as long as the returned guard (messages name its path).
 pub(super) fn load_files(
