@@ -3,7 +3,7 @@
 //! the hand-written readers, and nothing bad is accepted.
 use super::de::{table, DeError, Problem};
 use super::tables::{Flag, Secs, UInt};
-use super::tests::{errors, load_raw, NODES};
+use super::tests::{assert_all, load_raw, refused, NODES};
 use super::value::Node;
 
 #[derive(Debug, serde::Deserialize)]
@@ -62,25 +62,17 @@ fn a_missing_required_key_fails_the_table_but_a_bad_one_is_said_once() {
     );
 }
 
-/// The messages for a suite of two nodes (tests.rs) followed by `body` (line 9 on).
-fn with_nodes(body: &str) -> String {
-    errors(&format!("{NODES}{body}"))
-}
-
-/// Every one of `wants` is in the messages `e`.
-fn assert_all(e: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(e.contains(want), "{want:?} in:\n{e}");
-    }
+/// The messages for a suite of two nodes (tests.rs) followed by `body` (line 9 on),
+/// which must hold every one of `wants`.
+#[track_caller]
+fn with_nodes(body: &str, wants: &[&str]) -> String {
+    refused(&format!("{NODES}{body}"), wants)
 }
 
 #[test]
 fn every_problem_of_the_cluster_table_is_named_where_it_is() {
-    let e = with_nodes(
+    with_nodes(
         "[cluster]\npoll_ms = 1\nproxies = \"yes\"\nbogus = 1\nbackend = \"dokcer\"\nnetwork = 3\n",
-    );
-    assert_all(
-        &e,
         &[
             "s.toml:10:11: `poll_ms` must be between 5 and 10000, found 1",
             "s.toml:11:11: `proxies` must be true or false, found a string",
@@ -95,25 +87,22 @@ fn every_problem_of_the_cluster_table_is_named_where_it_is() {
 
 #[test]
 fn workload_and_checks_values_are_typed_and_bounded() {
-    let e = with_nodes("[workload]\ntype = \"regster\"\nclients = 0\n");
-    assert!(e.contains("`type` cannot be \"regster\""), "{e}");
-    assert!(e.contains("did you mean \"register\"?"), "{e}");
-    assert!(
-        e.contains("`clients` must be between 1 and 1000, found 0"),
-        "{e}"
+    let e = with_nodes(
+        "[workload]\ntype = \"regster\"\nclients = 0\n",
+        &[
+            "`type` cannot be \"regster\"",
+            "did you mean \"register\"?",
+            "`clients` must be between 1 and 1000, found 0",
+            "2 errors in the spec",
+        ],
     );
     assert!(!e.contains("missing the required key"), "said once: {e}");
-    assert!(e.contains("2 errors in the spec"), "{e}");
-    let e = with_nodes("[workload]\nrate = 5\n");
-    assert!(
-        e.contains("s.toml:9:1: [workload] is missing the required key `type`"),
-        "{e}"
+    with_nodes(
+        "[workload]\nrate = 5\n",
+        &["s.toml:9:1: [workload] is missing the required key `type`"],
     );
-    let e = with_nodes(
+    with_nodes(
         "[checks]\nsettle_timeout_s = \"long\"\nterm_window_s = 90000\nrequired = [1]\nnode_errors = \"loud\"\n",
-    );
-    assert_all(
-        &e,
         &[
             "s.toml:10:20: `settle_timeout_s` must be a number of seconds, found a string",
             "s.toml:11:17: `term_window_s` must be between 0 and 86400 seconds, found 90000",
@@ -126,21 +115,21 @@ fn workload_and_checks_values_are_typed_and_bounded() {
 
 #[test]
 fn top_level_keys_and_table_shapes_are_checked() {
-    let e = with_nodes("[worklaod]\ntype = \"set\"\n");
-    assert!(e.contains("unknown key `worklaod` in the suite"), "{e}");
-    assert!(e.contains("did you mean `workload`?"), "{e}");
+    with_nodes(
+        "[worklaod]\ntype = \"set\"\n",
+        &[
+            "unknown key `worklaod` in the suite",
+            "did you mean `workload`?",
+        ],
+    );
     let suite = "cluster = 5\nchecks = [1]\nseed = -1\n[[node]]\nid = 1\nkind = \"rust\"\n";
     let e = load_raw(suite.as_bytes()).unwrap_err().to_string();
-    assert!(
-        e.contains("s.toml:3:8: `seed` must be between 0 and 9223372036854775807, found -1"),
-        "{e}"
-    );
-    assert!(
-        e.contains("s.toml:1:11: [cluster] must be a table, found an integer"),
-        "{e}"
-    );
-    assert!(
-        e.contains("s.toml:2:10: [checks] must be a table, found an array"),
-        "{e}"
+    assert_all(
+        &e,
+        &[
+            "s.toml:3:8: `seed` must be between 0 and 9223372036854775807, found -1",
+            "s.toml:1:11: [cluster] must be a table, found an integer",
+            "s.toml:2:10: [checks] must be a table, found an array",
+        ],
     );
 }

@@ -3,19 +3,15 @@
 //! committed under `harness/spec/snapshots/`; a changed message fails until
 //! it is reviewed (`INSTA_UPDATE=always cargo test --lib spec::` rewrites them,
 //! then `git diff` shows the change).
-use super::*;
+use super::tests::{load_including, ONE_KIND};
 
-const KINDS: &str = "[kind.rust]\ncommand = [\"bin/node\", \"{id}\", \"{port}\", \"{peers}\"]\n";
 const NODE: &str = "[[node]]\nid = 1\nkind = \"rust\"\n";
 
 /// The rendered errors of a suite `body` (after an include of the kinds), the
 /// temp folder's path replaced by `<dir>`.
 fn rendered(body: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("kinds.toml"), KINDS).unwrap();
-    let p = dir.path().join("s.toml");
-    std::fs::write(&p, format!("include = [\"kinds.toml\"]\n{body}")).unwrap();
-    match load(&p) {
+    let (dir, spec) = load_including(ONE_KIND, body);
+    match spec {
         Ok(_) => panic!("expected errors for:\n{body}"),
         Err(e) => e
             .to_string()
@@ -23,55 +19,49 @@ fn rendered(body: &str) -> String {
     }
 }
 
+/// One snapshot per kind of mistake, each in `snapshots/` under its own name (the
+/// suite body is the snapshot's description).
 #[test]
-fn snapshot_unknown_key_with_suggestion() {
-    insta::assert_snapshot!(rendered(&format!("{NODE}[cluster]\nheartbeat = 50\n")));
-}
-
-#[test]
-fn snapshot_bad_election_timeout_alone() {
-    insta::assert_snapshot!(rendered(&format!(
-        "{NODE}[cluster]\nelection_timeout_ms = \"soon\"\nheartbeat_ms = 100\n"
-    )));
-}
-
-#[test]
-fn snapshot_integer_beyond_64_bits() {
-    insta::assert_snapshot!(rendered(
-        "[[node]]\nid = -99999999999999999999\nkind = \"rust\"\n"
-    ));
-}
-
-#[test]
-fn snapshot_huge_float() {
-    insta::assert_snapshot!(rendered(&format!(
-        "{NODE}[workload]\ntype = \"register\"\nrate = 1e300\n"
-    )));
-}
-
-#[test]
-fn snapshot_unknown_kind_and_wrong_type() {
-    insta::assert_snapshot!(rendered(
-        "[[node]]\nid = \"one\"\nkind = \"rsut\"\n[[step]]\nwait = \"leader\"\ntimeout_s = \"long\"\n"
-    ));
-}
-
-#[test]
-fn snapshot_nested_repeat_over_the_bound() {
-    insta::assert_snapshot!(rendered(&format!(
-        "{NODE}[[step]]\nrepeat = 10000\nsteps = [{{ repeat = 11, steps = [{{ sleep_s = 0 }}] }}]\n"
-    )));
-}
-
-#[test]
-fn snapshot_a_long_line_is_windowed_with_tabs_and_wide_text() {
+fn every_kind_of_mistake_renders_as_its_snapshot() {
     let long = format!("\"{}\"", "漢字".repeat(100));
-    insta::assert_snapshot!(rendered(&format!("{NODE}[cluster]\n\thost\t= {long}\n")));
-}
-
-#[test]
-fn snapshot_bad_explore_table() {
-    insta::assert_snapshot!(rendered(&format!(
-        "{NODE}[explore]\nfaults = [\"kil\", \"lag\"]\nfaults_per_trial = [3, 1]\nhold_s = \"long\"\n"
-    )));
+    let cases = [
+        (
+            "snapshot_unknown_key_with_suggestion",
+            format!("{NODE}[cluster]\nheartbeat = 50\n"),
+        ),
+        (
+            "snapshot_bad_election_timeout_alone",
+            format!("{NODE}[cluster]\nelection_timeout_ms = \"soon\"\nheartbeat_ms = 100\n"),
+        ),
+        (
+            "snapshot_integer_beyond_64_bits",
+            "[[node]]\nid = -99999999999999999999\nkind = \"rust\"\n".to_string(),
+        ),
+        (
+            "snapshot_huge_float",
+            format!("{NODE}[workload]\ntype = \"register\"\nrate = 1e300\n"),
+        ),
+        (
+            "snapshot_unknown_kind_and_wrong_type",
+            "[[node]]\nid = \"one\"\nkind = \"rsut\"\n[[step]]\nwait = \"leader\"\ntimeout_s = \"long\"\n"
+                .to_string(),
+        ),
+        (
+            "snapshot_nested_repeat_over_the_bound",
+            format!("{NODE}[[step]]\nrepeat = 10000\nsteps = [{{ repeat = 11, steps = [{{ sleep_s = 0 }}] }}]\n"),
+        ),
+        (
+            "snapshot_a_long_line_is_windowed_with_tabs_and_wide_text",
+            format!("{NODE}[cluster]\n\thost\t= {long}\n"),
+        ),
+        (
+            "snapshot_bad_explore_table",
+            format!("{NODE}[explore]\nfaults = [\"kil\", \"lag\"]\nfaults_per_trial = [3, 1]\nhold_s = \"long\"\n"),
+        ),
+    ];
+    for (name, body) in cases {
+        insta::with_settings!({ description => body.as_str(), omit_expression => true }, {
+            insta::assert_snapshot!(name, rendered(&body));
+        });
+    }
 }
