@@ -52,6 +52,37 @@ fn assert_ports_free(base: u16, n: u16) {
     support::suite::assert_ports_free(base + 1..=base + n);
 }
 
+/// A finished run: its folder (removed when this is dropped), exit code and stderr.
+struct Run {
+    dir: tempfile::TempDir,
+    code: Option<i32>,
+    stderr: String,
+}
+
+impl Run {
+    /// A file of the run's report folder.
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join("reports/latest").join(name)
+    }
+
+    /// A JSON file of the run's report folder.
+    fn file(&self, name: &str) -> Value {
+        json(&self.path(name))
+    }
+}
+
+/// Runs (seeded, within [`LIMIT`]) a suite of `n` rust nodes on base_port+1..+n
+/// that elects a leader, starts the workload, writes for 1 s and then takes
+/// `steps`; prints its stderr.
+fn run_under_leader(name: &str, base_port: u16, n: u32, seed: u64, steps: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let text = write_under_leader("1") + &support::suite::steps(steps);
+    let spec = suite(dir.path(), name, base_port, n, &text);
+    let (code, stderr) = run_seeded(dir.path(), &spec, seed, LIMIT);
+    eprintln!("{stderr}");
+    Run { dir, code, stderr }
+}
+
 /// Every fault event of `action` in report.json, in order.
 fn events<'a>(report: &'a Value, action: &str) -> Vec<&'a Value> {
     report["faults"]
@@ -114,10 +145,13 @@ fn fault_line_times(stderr: &str, action: &str) -> (f64, f64) {
 /// name the right nodes. `caught-up` is met while six clients write as fast as they can.
 #[test]
 fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
-    let dir = tempfile::tempdir().unwrap();
     let base = 27500;
-    let steps = write_under_leader("1")
-        + &steps(&[
+    let run = run_under_leader(
+        "cut-follower",
+        base,
+        5,
+        11,
+        &[
             r#"wait = "caught-up"; timeout_s = 30"#,
             r#"net = "isolate"; target = "follower"; label = "cut""#,
             "sleep_s = 3",
@@ -132,13 +166,11 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
             r#"fault = "resume""#,
             "heal = true",
             r#"workload = "stop""#,
-        ]);
-    let spec = suite(dir.path(), "cut-follower", base, 5, &steps);
-    let (code, stderr) = run_seeded(dir.path(), &spec, 11, LIMIT);
-    eprintln!("{stderr}");
-    let run = dir.path().join("reports/latest");
-    let report = json(&run.join("report.json"));
-    let evidence = json(&run.join("evidence.json"));
+        ],
+    );
+    let (code, stderr) = (run.code, &run.stderr);
+    let report = run.file("report.json");
+    let evidence = run.file("evidence.json");
 
     // Every wait was met (the cut-off node's higher term did not hide the leader).
     for w in report["waits"].as_array().unwrap() {
@@ -180,7 +212,7 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
 
     // One clock: the fault's time is the progress line's time (the sleeping build
     // step would put ≥ 1.5 s between two clocks; main showed 2.0 s).
-    let (stamp, t) = fault_line_times(&stderr, "kill");
+    let (stamp, t) = fault_line_times(stderr, "kill");
     assert!(
         (stamp - t).abs() < 1.2,
         "progress says {stamp} s, the fault says {t} s:\n{stderr}"
@@ -190,7 +222,7 @@ fn the_leader_is_the_node_a_majority_follows_with_a_follower_cut_off() {
     // One fault instant: the first commit after the kill is measured from the
     // kill's recorded instant (recomputed here from history.jsonl), and failover
     // counts from the same instant, before the wait began.
-    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    let history = std::fs::read_to_string(run.path("history.jsonl")).unwrap();
     let first = history
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -280,21 +312,22 @@ fn an_unknown_label_is_a_spec_error_naming_the_line_and_the_nearest_label() {
 /// that hold everything are not named.
 #[test]
 fn a_failing_caught_up_wait_names_the_node_behind_and_by_how_much() {
-    let dir = tempfile::tempdir().unwrap();
     let base = 27510;
-    let steps = write_under_leader("1")
-        + &steps(&[
+    let run = run_under_leader(
+        "behind",
+        base,
+        3,
+        5,
+        &[
             r#"net = "isolate"; target = "follower""#,
             "sleep_s = 1",
             r#"wait = "caught-up"; timeout_s = 3"#,
             "heal = true",
             r#"workload = "stop""#,
-        ]);
-    let spec = suite(dir.path(), "behind", base, 3, &steps);
-    let (code, stderr) = run_seeded(dir.path(), &spec, 5, LIMIT);
-    eprintln!("{stderr}");
-    assert_eq!(code, Some(1), "{stderr}");
-    let report = json(&dir.path().join("reports/latest/report.json"));
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let report = run.file("report.json");
     let cut = nodes(fault(&report, "net-isolate"))[0];
     let wait = find(&report["waits"], "condition", "caught-up");
     assert!(wait["met_after_ms"].is_null(), "{wait}");

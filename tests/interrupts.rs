@@ -46,6 +46,20 @@ fn cmd(dir: &Path) -> Command {
     c
 }
 
+/// Runs `c` to the end: its exit code and stderr.
+fn finish(c: &mut Command) -> (Option<i32>, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `raft-harness check TARGET` in `dir`, to the end: its exit code and stderr.
+fn check_to_end(dir: &Path, target: &Path) -> (Option<i32>, String) {
+    finish(cmd(dir).arg("check").arg(target))
+}
+
 /// Start the harness with `args`, stderr into `dir/<log>`.
 fn start(dir: &Path, args: &[&str], log: &str) -> Guard {
     let child = cmd(dir)
@@ -438,25 +452,19 @@ fn bad_lin_timeouts_are_usage_errors_not_panics() {
     let h = dir.path().join("h.jsonl");
     std::fs::write(&h, hard_history(2)).unwrap();
     for v in ["inf", "1e20", "-1", "nan", "0", "soon"] {
-        let out = cmd(dir.path())
-            .args([
-                "check",
-                h.to_str().unwrap(),
-                &format!("--lin-timeout-s={v}"),
-            ])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{v}: {err}");
+        let (code, err) = finish(cmd(dir.path()).args([
+            "check",
+            h.to_str().unwrap(),
+            &format!("--lin-timeout-s={v}"),
+        ]));
+        assert_eq!(code, Some(2), "{v}: {err}");
         assert!(err.contains("--lin-timeout-s"), "{v}: {err}");
         assert!(!err.contains("panicked"), "{v}: {err}");
     }
     // A sane value works.
-    let out = cmd(dir.path())
-        .args(["check", h.to_str().unwrap(), "--lin-timeout-s", "5"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let (code, err) =
+        finish(cmd(dir.path()).args(["check", h.to_str().unwrap(), "--lin-timeout-s", "5"]));
+    assert_eq!(code, Some(1), "{err}");
 }
 
 #[test]
@@ -466,13 +474,12 @@ fn a_reports_path_that_is_not_utf8_is_rejected_before_anything_starts() {
     let mut bad = dir.path().as_os_str().as_bytes().to_vec();
     bad.extend_from_slice(b"/rep\xffo");
     let bad = PathBuf::from(std::ffi::OsStr::from_bytes(&bad));
-    let out = cmd(dir.path())
-        .args(["run", spec.to_str().unwrap(), "--reports"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, err) = finish(
+        cmd(dir.path())
+            .args(["run", spec.to_str().unwrap(), "--reports"])
+            .arg(&bad),
+    );
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not valid UTF-8"), "{err}");
     assert!(!bad.exists(), "the folder was created");
     assert!(
@@ -503,24 +510,16 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
     let code = wait_exit(&mut g.0, Duration::from_secs(120));
     assert_eq!(code, Some(4), "{}", text(&dir.path().join("err")));
     let run = latest(dir.path());
-    let out = cmd(dir.path())
-        .args(["check", run.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{err}");
+    let (code, err) = check_to_end(dir.path(), &run);
+    assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("seed 4242"), "{err}");
     assert!(!err.contains(" in 0.0 s"), "{err}");
     assert!(err.contains("left as the run wrote them"), "{err}");
 
     // Report files are not check input: say what is.
     for f in ["report.json", "junit.xml"] {
-        let out = cmd(dir.path())
-            .args(["check", run.join(f).to_str().unwrap()])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{f}: {err}");
+        let (code, err) = check_to_end(dir.path(), &run.join(f));
+        assert_eq!(code, Some(2), "{f}: {err}");
         assert!(err.contains("takes a run's report folder"), "{f}: {err}");
         assert!(
             err.contains(&format!("raft-harness check {}", run.display())),
@@ -534,12 +533,8 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
         .unwrap()
         .write_all(b"\n")
         .unwrap();
-    let out = cmd(dir.path())
-        .args(["check", empty.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{err}");
+    let (code, err) = check_to_end(dir.path(), &empty);
+    assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("nothing was checked"), "{err}");
 
     // A saved run whose history holds one operation id twice is bad input, as in a history file.
@@ -553,12 +548,8 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
     });
     ev["history"] = serde_json::json!([op.clone(), op]);
     std::fs::write(dup.join("evidence.json"), ev.to_string()).unwrap();
-    let out = cmd(dir.path())
-        .args(["check", dup.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, err) = check_to_end(dir.path(), &dup);
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("duplicate operation ids"), "{err}");
     assert!(err.contains("evidence.json"), "{err}");
 
@@ -577,13 +568,12 @@ fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
         .write_all(b"thread 'main' panicked at src/main.rs:1:1:\nboom\n")
         .unwrap();
     for cwd in [dir.path().to_path_buf(), PathBuf::from("/")] {
-        let out = cmd(&cwd)
-            .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
-            .args(["check", moved.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "from {}: {err}", cwd.display());
+        let (code, err) = finish(
+            cmd(&cwd)
+                .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+                .args(["check", moved.to_str().unwrap()]),
+        );
+        assert_eq!(code, Some(1), "from {}: {err}", cwd.display());
         assert!(err.contains("node_errors — FAIL"), "{err}");
     }
 }

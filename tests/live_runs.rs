@@ -62,6 +62,18 @@ fn suite(dir: &Path, name: &str, kind: &str, base_port: u16, steps: &str) -> Pat
     write_suite(dir, name, &text)
 }
 
+/// [`suite`] in a new folder (removed when the returned guard is dropped).
+fn suite_in_new_dir(
+    name: &str,
+    kind: &str,
+    base_port: u16,
+    steps: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = suite(dir.path(), name, kind, base_port, steps);
+    (dir, spec)
+}
+
 /// Kill the leader under load and wait for another one; the killed node stays down.
 fn kill_leader() -> String {
     fault_leader_under_load("1", "kill") + &steps(&["sleep_s = 3", r#"workload = "stop""#])
@@ -139,14 +151,34 @@ fn harness(dir: &Path, state: &str) -> Command {
     c
 }
 
+/// `raft-harness run SPEC` in `dir`, reports in `reports-NAME`, state in `dir/STATE`.
+fn run_std(dir: &Path, state: &str, spec: &Path, name: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(HARNESS);
+    c.args(["run", spec.to_str().unwrap(), "--reports"])
+        .arg(dir.join(format!("reports-{name}")))
+        .current_dir(dir)
+        .env("RAFT_HARNESS_STATE_DIR", dir.join(state));
+    c
+}
+
+/// [`run_std`], to assert on.
+fn run_cmd(dir: &Path, state: &str, spec: &Path, name: &str) -> Command {
+    Command::from_std(run_std(dir, state, spec, name))
+}
+
+/// `raft-harness clean SPEC` in `dir` (state in `dir/STATE`), run to the end
+/// (60 s at most), to assert on.
+fn clean(dir: &Path, state: &str, spec: &Path) -> assert_cmd::assert::Assert {
+    harness(dir, state)
+        .args(["clean", spec.to_str().unwrap()])
+        .timeout(Duration::from_secs(60))
+        .assert()
+}
+
 /// Start `raft-harness run SPEC` in the background (reports in `reports-NAME`,
 /// stderr in `NAME.err`).
 fn spawn_run(dir: &Path, spec: &Path, state: &str, name: &str) -> Guard {
-    let child = std::process::Command::new(HARNESS)
-        .args(["run", spec.to_str().unwrap(), "--reports"])
-        .arg(dir.join(format!("reports-{name}")))
-        .current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join(state))
+    let child = run_std(dir, state, spec, name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join(format!("{name}.err"))).unwrap())
@@ -167,14 +199,24 @@ fn report(dir: &Path, name: &str) -> serde_json::Value {
     .unwrap()
 }
 
+/// Waits (up to `limit`) for the background run `name` ([`spawn_run`]) to end:
+/// it exits 0 with verdict `pass`, and leaves its ports (base+1..+3) free and
+/// no process with its marker behind.
+fn assert_run_passes(dir: &Path, run: &mut Guard, name: &str, base: u16, limit: Duration) {
+    let code = wait_exit(&mut run.0, limit);
+    assert_eq!(code, Some(0), "run {name}: {}", stderr_of(dir, name));
+    assert_eq!(report(dir, name)["verdict"], "pass");
+    assert_ports_free(base);
+    assert_no_marked_process(run.0.id());
+}
+
 /// §2: while run A lives, a second run on its ports (same state dir: by its
 /// claim; another state dir: by its nodes' markers) exits 3 naming A, and
 /// `clean` exits 3 saying the ports belong to a live run; A still passes.
 #[test]
 fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("first", "rust", 26000, &busy(20));
     let d = dir.path();
-    let spec = suite(d, "first", "rust", 26000, &busy(20));
     let mut a = spawn_run(d, &spec, "state", "first");
     let a_pid = a.0.id().to_string();
     assert!(
@@ -184,9 +226,7 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
     );
     // Another suite sharing one port (26002) with A.
     let second = suite(d, "second", "rust", 26001, &busy(1));
-    harness(d, "state")
-        .args(["run", second.to_str().unwrap(), "--reports"])
-        .arg(d.join("reports-second"))
+    run_cmd(d, "state", &second, "second")
         .timeout(Duration::from_secs(60))
         .assert()
         .code(3)
@@ -198,9 +238,7 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
         .stderr(predicate::str::contains("suite first"))
         .stderr(predicate::str::contains("reports-first"));
     // The same suite again, from a run that keeps its state elsewhere.
-    harness(d, "other-state")
-        .args(["run", spec.to_str().unwrap(), "--reports"])
-        .arg(d.join("reports-third"))
+    run_cmd(d, "other-state", &spec, "third")
         .timeout(Duration::from_secs(60))
         .assert()
         .code(3)
@@ -208,28 +246,18 @@ fn a_live_run_is_never_touched_by_another_run_or_by_clean() {
         .stderr(predicate::str::contains(format!("harness pid {a_pid}")))
         .stderr(predicate::str::contains("suite first"))
         .stderr(predicate::str::contains("reports-first"));
-    harness(d, "state")
-        .args(["clean", spec.to_str().unwrap()])
-        .timeout(Duration::from_secs(60))
-        .assert()
+    clean(d, "state", &spec)
         .code(3)
         .stderr(predicate::str::contains("live raft-harness run"))
         .stderr(predicate::str::contains(format!("harness pid {a_pid}")));
-    harness(d, "other-state")
-        .args(["clean", spec.to_str().unwrap()])
-        .timeout(Duration::from_secs(60))
-        .assert()
+    clean(d, "other-state", &spec)
         .code(3)
         .stderr(predicate::str::contains("belongs to node"));
     assert!(
         ports(26000).all(port_open),
         "a node of the live run was ended"
     );
-    let code = wait_exit(&mut a.0, Duration::from_secs(120));
-    assert_eq!(code, Some(0), "run A: {}", stderr_of(d, "first"));
-    assert_eq!(report(d, "first")["verdict"], "pass");
-    assert_ports_free(26000);
-    assert_no_marked_process(a.0.id());
+    assert_run_passes(d, &mut a, "first", 26000, Duration::from_secs(120));
 }
 
 /// §2: two runs on the same ports started at the same instant: exactly one
@@ -290,9 +318,8 @@ fn run_watching_ports(d: &Path, spec: &Path, name: &str, base: u16) -> (Option<i
 /// A 3-node suite of `kind` on base+1..+3 whose leader is killed under load passes, and the
 /// killed leader's port closes while the run goes on.
 fn kill_leader_of_kind(kind: &str, base: u16) {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir(kind, kind, base, &kill_leader());
     let d = dir.path();
-    let spec = suite(d, kind, kind, base, &kill_leader());
     let (code, closed) = run_watching_ports(d, &spec, kind, base);
     assert_eq!(code, Some(0), "{}", stderr_of(d, kind));
     assert!(
@@ -313,21 +340,16 @@ fn kill_reaches_a_node_started_with_setsid() {
 /// the server in its own session: another leader is elected), `resume` lets it go on.
 #[test]
 fn pause_and_resume_reach_a_node_started_with_setsid() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let steps = fault_leader_under_load("1", "pause")
         + &steps(&[
             r#"fault = "resume"; target = "paused""#,
             "sleep_s = 2",
             r#"workload = "stop""#,
         ]);
-    let spec = suite(d, "pause", "setsid", 26045, &steps);
+    let (dir, spec) = suite_in_new_dir("pause", "setsid", 26045, &steps);
+    let d = dir.path();
     let mut g = spawn_run(d, &spec, "state", "pause");
-    let code = wait_exit(&mut g.0, Duration::from_secs(150));
-    assert_eq!(code, Some(0), "{}", stderr_of(d, "pause"));
-    assert_eq!(report(d, "pause")["verdict"], "pass");
-    assert_ports_free(26045);
-    assert_no_marked_process(g.0.id());
+    assert_run_passes(d, &mut g, "pause", 26045, Duration::from_secs(150));
 }
 
 /// §3: a node whose launcher daemonizes it (double fork, own session, plus a
@@ -342,9 +364,8 @@ fn kill_reaches_a_daemonized_node_and_teardown_leaves_nothing() {
 /// parent-death signal); `clean SUITE` finds them by marker and ends them.
 #[test]
 fn clean_ends_the_daemonized_nodes_of_a_sigkilled_harness() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("orphans", "daemon", 26060, &busy(60));
     let d = dir.path();
-    let spec = suite(d, "orphans", "daemon", 26060, &busy(60));
     let mut g = spawn_run(d, &spec, "state", "orphans");
     let pid = g.0.id();
     assert!(
@@ -374,10 +395,7 @@ fn clean_ends_the_daemonized_nodes_of_a_sigkilled_harness() {
     );
     assert!(!marked_by(pid).is_empty());
     // ...until `clean` recognises their run as dead.
-    harness(d, "state")
-        .args(["clean", spec.to_str().unwrap()])
-        .timeout(Duration::from_secs(60))
-        .assert()
+    clean(d, "state", &spec)
         .code(0)
         .stderr(predicate::str::contains("whose harness is gone"));
     assert_ports_free(26060);
@@ -388,12 +406,9 @@ fn clean_ends_the_daemonized_nodes_of_a_sigkilled_harness() {
 /// SIGTERM, and teardown takes about one grace period (2 s), not three.
 #[test]
 fn teardown_stops_all_nodes_together() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("stubborn", "stubborn", 26070, &busy(1));
     let d = dir.path();
-    let spec = suite(d, "stubborn", "stubborn", 26070, &busy(1));
-    harness(d, "state")
-        .args(["run", spec.to_str().unwrap(), "--reports"])
-        .arg(d.join("reports-stubborn"))
+    run_cmd(d, "state", &spec, "stubborn")
         .timeout(Duration::from_secs(120))
         .assert()
         .code(0);
@@ -422,9 +437,8 @@ fn teardown_stops_all_nodes_together() {
 /// `run` (before any node starts) and `clean`.
 #[test]
 fn an_unusable_state_dir_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("nostate", "rust", 26080, &busy(1));
     let d = dir.path();
-    let spec = suite(d, "nostate", "rust", 26080, &busy(1));
     std::fs::write(d.join("a-file"), "").unwrap();
     let bad = d.join("a-file/state");
     for cmd in ["run", "clean"] {
@@ -512,9 +526,8 @@ fn another_users_server_is_named_and_left_alive() {
         return;
     }
     let uid = other_user();
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("theirs", "rust", 26090, &busy(1));
     let d = dir.path();
-    let spec = suite(d, "theirs", "rust", 26090, &busy(1));
     let g = listener("127.0.0.1", 26092, Some(uid));
     // setpriv execs python3: the listener is the guarded pid itself.
     let pid = g.0.id();
@@ -545,13 +558,10 @@ fn another_users_server_is_named_and_left_alive() {
 /// same port (and is left alone).
 #[test]
 fn a_listener_on_another_loopback_address_does_not_block_the_port() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, spec) = suite_in_new_dir("beside", "rust", 26100, &busy(1));
     let d = dir.path();
-    let spec = suite(d, "beside", "rust", 26100, &busy(1));
     let g = listener("127.0.0.2", 26102, None);
-    harness(d, "state")
-        .args(["run", spec.to_str().unwrap(), "--reports"])
-        .arg(d.join("reports-beside"))
+    run_cmd(d, "state", &spec, "beside")
         .timeout(Duration::from_secs(120))
         .assert()
         .code(0);

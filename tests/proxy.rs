@@ -82,6 +82,22 @@ async fn one_link() -> (Echo, Network) {
     (echo, net)
 }
 
+/// [`one_link`] and a connection over it that echoed `msg`.
+async fn warm_link(msg: &[u8]) -> (Echo, Network, TcpStream) {
+    let (echo, net) = one_link().await;
+    let stream = echoing(&net, 1, 2, msg).await;
+    (echo, net, stream)
+}
+
+/// Echo servers as nodes 1 and 2 behind links both ways (`seed` for the links' randomness).
+async fn two_node_mesh(seed: u64) -> (Echo, Echo, Network) {
+    let (node1, node2) = (Echo::start().await, Echo::start().await);
+    let net = Network::start_mesh(&[(1, node1.addr), (2, node2.addr)], seed)
+        .await
+        .unwrap();
+    (node1, node2, net)
+}
+
 async fn connect(net: &Network, from: u32, to: u32) -> TcpStream {
     let stream = TcpStream::connect(net.listen_addr(from, to).unwrap())
         .await
@@ -100,6 +116,18 @@ async fn round_trip(stream: &mut TcpStream, msg: &[u8]) -> std::io::Result<Vec<u
     Ok(back)
 }
 
+/// Asserts `msg` comes back unchanged over `stream`.
+async fn assert_echo(stream: &mut TcpStream, msg: &[u8]) {
+    assert_eq!(round_trip(stream, msg).await.unwrap(), msg);
+}
+
+/// A new connection over link `from`->`to` that echoes `msg`: the link passes bytes.
+async fn echoing(net: &Network, from: u32, to: u32, msg: &[u8]) -> TcpStream {
+    let mut stream = connect(net, from, to).await;
+    assert_echo(&mut stream, msg).await;
+    stream
+}
+
 /// True when nothing at all (no byte, no EOF, no error) arrives within [`SILENCE`].
 async fn silent(stream: &mut TcpStream) -> bool {
     let mut buf = [0u8; 64];
@@ -116,6 +144,19 @@ async fn next_read(stream: &mut TcpStream) -> Result<usize, ErrorKind> {
         Ok(Ok(n)) => Ok(n),
         Ok(Err(e)) => Err(e.kind()),
     }
+}
+
+/// Asserts the proxy closed `stream`: the next read sees EOF or a reset.
+async fn assert_closed(stream: &mut TcpStream) {
+    assert!(matches!(
+        next_read(stream).await,
+        Ok(0) | Err(ErrorKind::ConnectionReset)
+    ));
+}
+
+/// Asserts the next read of `stream` sees a reset.
+async fn assert_reset(stream: &mut TcpStream) {
+    assert_eq!(next_read(stream).await, Err(ErrorKind::ConnectionReset));
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -152,9 +193,7 @@ async fn bytes_flow_both_ways() {
 
 #[tokio::test]
 async fn blackhole_holds_both_directions_and_heal_lets_new_connections_work() {
-    let (echo, net) = one_link().await;
-    let mut old = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut old, b"hello").await.unwrap(), b"hello");
+    let (echo, net, mut old) = warm_link(b"hello").await;
 
     net.set_link(1, 2, LinkFault::BLACKHOLE).unwrap();
     let before = echo.received();
@@ -170,54 +209,40 @@ async fn blackhole_holds_both_directions_and_heal_lets_new_connections_work() {
 
     net.heal().unwrap();
     // Held connections are closed at heal, so clients reconnect instead of waiting.
-    assert!(matches!(
-        next_read(&mut old).await,
-        Ok(0) | Err(ErrorKind::ConnectionReset)
-    ));
-    assert!(matches!(
-        next_read(&mut new).await,
-        Ok(0) | Err(ErrorKind::ConnectionReset)
-    ));
+    assert_closed(&mut old).await;
+    assert_closed(&mut new).await;
     assert_eq!(
         echo.received(),
         before,
         "held bytes were delivered after heal"
     );
-    let mut fresh = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut fresh, b"again").await.unwrap(), b"again");
+    echoing(&net, 1, 2, b"again").await;
     net.shutdown().await;
 }
 
 #[tokio::test]
 async fn reject_resets_existing_and_new_connections() {
-    let (_echo, net) = one_link().await;
-    let mut old = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut old, b"hi").await.unwrap(), b"hi");
+    let (_echo, net, mut old) = warm_link(b"hi").await;
 
     net.set_link(1, 2, LinkFault::REJECT).unwrap();
-    assert_eq!(next_read(&mut old).await, Err(ErrorKind::ConnectionReset));
+    assert_reset(&mut old).await;
     let mut new = connect(&net, 1, 2).await;
-    assert_eq!(next_read(&mut new).await, Err(ErrorKind::ConnectionReset));
+    assert_reset(&mut new).await;
     wait_until("both resets are counted", || net.status()[0].resets == 2).await;
 
     net.heal().unwrap();
-    let mut fresh = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut fresh, b"back").await.unwrap(), b"back");
+    echoing(&net, 1, 2, b"back").await;
     net.shutdown().await;
 }
 
 #[tokio::test]
 async fn one_way_cut_leaves_the_other_direction_working() {
-    let (node1, node2) = (Echo::start().await, Echo::start().await);
-    let net = Network::start_mesh(&[(1, node1.addr), (2, node2.addr)], 7)
-        .await
-        .unwrap();
+    let (node1, node2, net) = two_node_mesh(7).await;
     assert_eq!(net.links(), vec![(1, 2), (2, 1)]);
     assert_eq!(net.peers_of(1), vec![(2, net.listen_addr(1, 2).unwrap())]);
 
     net.set_link(1, 2, LinkFault::BLACKHOLE).unwrap();
-    let mut two_to_one = connect(&net, 2, 1).await;
-    assert_eq!(round_trip(&mut two_to_one, b"2->1").await.unwrap(), b"2->1");
+    echoing(&net, 2, 1, b"2->1").await;
     let mut one_to_two = connect(&net, 1, 2).await;
     one_to_two.write_all(b"1->2").await.unwrap();
     assert!(silent(&mut one_to_two).await);
@@ -228,13 +253,11 @@ async fn one_way_cut_leaves_the_other_direction_working() {
 
 #[tokio::test]
 async fn delay_applies_to_each_direction_and_keeps_order() {
-    let (_echo, net) = one_link().await;
-    let mut stream = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut stream, b"warm").await.unwrap(), b"warm");
+    let (_echo, net, mut stream) = warm_link(b"warm").await;
 
     net.set_link(1, 2, LinkFault::delay(100, 0)).unwrap();
     let start = Instant::now();
-    assert_eq!(round_trip(&mut stream, b"slow").await.unwrap(), b"slow");
+    assert_echo(&mut stream, b"slow").await;
     let elapsed = start.elapsed();
     assert!(
         elapsed >= Duration::from_millis(200),
@@ -263,9 +286,7 @@ async fn delay_applies_to_each_direction_and_keeps_order() {
 
 #[tokio::test]
 async fn blackhole_holds_bytes_already_waiting_out_a_delay() {
-    let (echo, net) = one_link().await;
-    let mut stream = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut stream, b"warm").await.unwrap(), b"warm");
+    let (echo, net, mut stream) = warm_link(b"warm").await;
     net.set_link(1, 2, LinkFault::delay(200, 0)).unwrap();
     stream.write_all(b"queued").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -277,19 +298,16 @@ async fn blackhole_holds_bytes_already_waiting_out_a_delay() {
 
 #[tokio::test]
 async fn certain_loss_resets_new_and_live_connections() {
-    let (_echo, net) = one_link().await;
-    let mut live = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut live, b"ok").await.unwrap(), b"ok");
+    let (_echo, net, mut live) = warm_link(b"ok").await;
 
     net.set_link(1, 2, LinkFault::loss(1.0)).unwrap();
     let mut new = connect(&net, 1, 2).await;
-    assert_eq!(next_read(&mut new).await, Err(ErrorKind::ConnectionReset));
+    assert_reset(&mut new).await;
     // A live connection is reset at its next loss period (one second).
-    assert_eq!(next_read(&mut live).await, Err(ErrorKind::ConnectionReset));
+    assert_reset(&mut live).await;
 
     net.set_link(1, 2, LinkFault::loss(0.0)).unwrap();
-    let mut fresh = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut fresh, b"fine").await.unwrap(), b"fine");
+    echoing(&net, 1, 2, b"fine").await;
     net.shutdown().await;
 }
 
@@ -301,19 +319,13 @@ async fn a_dead_target_looks_dead_through_the_proxy() {
     };
     let net = Network::start(&[(1, 2, closed)], 1).await.unwrap();
     let mut stream = connect(&net, 1, 2).await;
-    assert_eq!(
-        next_read(&mut stream).await,
-        Err(ErrorKind::ConnectionReset)
-    );
+    assert_reset(&mut stream).await;
     net.shutdown().await;
 }
 
 #[tokio::test]
 async fn changes_are_recorded_and_heal_restores_every_link() {
-    let (a, b) = (Echo::start().await, Echo::start().await);
-    let net = Network::start_mesh(&[(1, a.addr), (2, b.addr)], 3)
-        .await
-        .unwrap();
+    let (_node1, _node2, net) = two_node_mesh(3).await;
     let slow = LinkFault {
         mode: LinkMode::Pass,
         delay_ms: 50,
@@ -347,8 +359,7 @@ async fn changes_are_recorded_and_heal_restores_every_link() {
     );
     let events = net.events();
     assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
-    let mut stream = connect(&net, 2, 1).await;
-    assert_eq!(round_trip(&mut stream, b"healed").await.unwrap(), b"healed");
+    echoing(&net, 2, 1, b"healed").await;
     net.shutdown().await;
 }
 
@@ -379,16 +390,12 @@ async fn bad_requests_are_errors() {
 
 #[tokio::test]
 async fn shutdown_closes_listeners_connections_and_tasks() {
-    let (a, b) = (Echo::start().await, Echo::start().await);
-    let net = Network::start_mesh(&[(1, a.addr), (2, b.addr)], 9)
-        .await
-        .unwrap();
+    let (_node1, _node2, net) = two_node_mesh(9).await;
     let listen = [
         net.listen_addr(1, 2).unwrap(),
         net.listen_addr(2, 1).unwrap(),
     ];
-    let mut busy = connect(&net, 1, 2).await;
-    assert_eq!(round_trip(&mut busy, b"x").await.unwrap(), b"x");
+    let mut busy = echoing(&net, 1, 2, b"x").await;
     net.set_link(2, 1, LinkFault::BLACKHOLE).unwrap();
     let mut held = connect(&net, 2, 1).await;
     let mut held_too = connect(&net, 2, 1).await;
@@ -410,10 +417,7 @@ async fn shutdown_closes_listeners_connections_and_tasks() {
         assert_eq!(refused.unwrap_err().kind(), ErrorKind::ConnectionRefused);
     }
     for stream in [&mut busy, &mut held, &mut held_too] {
-        assert!(matches!(
-            next_read(stream).await,
-            Ok(0) | Err(ErrorKind::ConnectionReset)
-        ));
+        assert_closed(stream).await;
     }
     assert!(matches!(
         net.set_link(1, 2, LinkFault::REJECT),

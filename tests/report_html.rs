@@ -469,25 +469,31 @@ fn interrupted_runs_once_or_twice_write_a_page_that_loads() {
     assert!(p.dom.contains(">INTERRUPTED<"));
 }
 
-/// The browser check itself must reject broken pages: a script error, a
-/// console error, and a page that never finishes drawing.
-#[test]
-fn the_browser_check_rejects_pages_with_errors() {
-    use raft_harness::report::{html, NodeReport, Report};
-    let dir = workdir("rejects");
-    let r = Report {
-        suite: "synthetic".into(),
-        nodes: (1..=2)
+/// A report of suite `suite` with nodes 1..=n (rust, on base_port+id) and nothing else.
+fn synthetic_report(suite: &str, n: u32, base_port: u32) -> raft_harness::report::Report {
+    use raft_harness::report::{NodeReport, Report};
+    Report {
+        suite: suite.into(),
+        nodes: (1..=n)
             .map(|id| {
                 // A node as report.json holds it (no implementation name).
-                let node = serde_json::json!({"id": id, "kind": "rust", "port": 29090 + id,
+                let node = serde_json::json!({"id": id, "kind": "rust", "port": base_port + id,
                     "command": [], "starts": 1, "journal": true,
                     "log_printed_bytes": 0, "log_cut_bytes": 0});
                 serde_json::from_value::<NodeReport>(node).unwrap()
             })
             .collect(),
         ..Default::default()
-    };
+    }
+}
+
+/// The browser check itself must reject broken pages: a script error, a
+/// console error, and a page that never finishes drawing.
+#[test]
+fn the_browser_check_rejects_pages_with_errors() {
+    use raft_harness::report::html;
+    let dir = workdir("rejects");
+    let r = synthetic_report("synthetic", 2, 29090);
     let good = html::render(&r, None);
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
@@ -626,20 +632,11 @@ fn synthetic_calls() -> Vec<raft_harness::net::trace::Message> {
 #[test]
 fn the_message_flow_draws_every_call_aggregates_dense_ones_and_names_fields_on_hover() {
     use raft_harness::check::Evidence;
-    use raft_harness::report::{html, NodeReport, Report};
+    use raft_harness::report::{html, Report};
     let dir = workdir("flow");
     let r = Report {
-        suite: "synthetic-flow".into(),
         duration_s: 10.0,
-        nodes: (1..=3)
-            .map(|id| {
-                let node = serde_json::json!({"id": id, "kind": "rust", "port": 33300 + id,
-                    "command": [], "starts": 1, "journal": true,
-                    "log_printed_bytes": 0, "log_cut_bytes": 0});
-                serde_json::from_value::<NodeReport>(node).unwrap()
-            })
-            .collect(),
-        ..Default::default()
+        ..synthetic_report("synthetic-flow", 3, 33300)
     };
     let ev = Evidence {
         messages: Some(synthetic_calls()),

@@ -364,22 +364,38 @@ fn journal_events(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Starts node `id` on `port` in a fresh folder with `args`, where `{journal}`
+/// and `{data}` stand for `j.jsonl` and `data` in that folder; its stderr goes
+/// to `stderr.log` there.
+fn spawn_in_folder(id: i32, port: u16, args: &[&str]) -> (tempfile::TempDir, NodeProc) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace("{journal}", &path("j.jsonl"))
+                .replace("{data}", &path("data"))
+        })
+        .collect();
+    let node = NodeProc::spawn(id, port, &args, &dir.path().join("stderr.log"));
+    (dir, node)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn original_positional_form_runs_and_sigterm_stops_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, mut node) = spawn_in_folder(
+        1,
+        21401,
+        &[
+            "1",
+            "21401",
+            "localhost:21402",
+            "localhost:21403",
+            "--journal",
+            "{journal}",
+        ],
+    );
     let journal = dir.path().join("j.jsonl");
-    let args: Vec<String> = [
-        "1",
-        "21401",
-        "localhost:21402",
-        "localhost:21403",
-        "--journal",
-        journal.to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec();
-    let stderr = dir.path().join("stderr.log");
-    let mut node = NodeProc::spawn(1, 21401, &args, &stderr);
     let s = wait_for(WAIT, || status(21401))
         .await
         .expect("node answers");
@@ -391,30 +407,29 @@ async fn original_positional_form_runs_and_sigterm_stops_cleanly() {
     let events = journal_events(&journal);
     assert_eq!(events.first().map(String::as_str), Some("start"));
     assert_eq!(events.last().map(String::as_str), Some("stop"));
-    let err = std::fs::read_to_string(&stderr).unwrap();
+    let err = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     assert!(err.contains("state is in memory only"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn options_first_and_sigint_stop_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("j.jsonl");
-    let data = dir.path().join("data");
-    let args: Vec<String> = [
-        "--election-timeout-ms",
-        "100-200",
-        "--heartbeat-ms",
-        "20",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "7",
-        "21404",
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut node = NodeProc::spawn(7, 21404, &args, &dir.path().join("stderr.log"));
+    let (dir, mut node) = spawn_in_folder(
+        7,
+        21404,
+        &[
+            "--election-timeout-ms",
+            "100-200",
+            "--heartbeat-ms",
+            "20",
+            "--data-dir",
+            "{data}",
+            "--journal",
+            "{journal}",
+            "7",
+            "21404",
+        ],
+    );
+    let (journal, data) = (dir.path().join("j.jsonl"), dir.path().join("data"));
     // A cluster of one elects itself and commits alone.
     let s = wait_for(WAIT, || async {
         status(21404)
