@@ -12,12 +12,23 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
+use super::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
 use crate::proto::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::{
     AppendEntriesRequest, AppendEntriesResponse, ClientRequestMessage, ClientResponseMessage,
     GetLogRequest, GetLogResponse, GetStatusRequest, GetStatusResponse, Outcome as Wire,
     RequestVoteRequest, RequestVoteResponse,
 };
+
+/// A message fault on the one link 1→2: the fault the link and message-fault tests set.
+pub fn fault_on_1_to_2(method: MsgMethod, action: MsgAction, budget: Budget) -> MsgFault {
+    MsgFault {
+        links: [(1, 2)].into_iter().collect(),
+        method,
+        action,
+        budget,
+    }
+}
 
 /// A running stub node. Stops on [`StatusServer::stop`] or drop.
 pub struct StatusServer {
