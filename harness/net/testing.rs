@@ -112,6 +112,12 @@ struct Stub {
     counts: Arc<Counts>,
 }
 
+/// Counts a call in `calls` and answers it with `reply`.
+fn counted<T>(calls: &AtomicU64, reply: T) -> Result<Response<T>, Status> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    Ok(Response::new(reply))
+}
+
 #[tonic::async_trait]
 impl RaftService for Stub {
     async fn request_vote(
@@ -125,13 +131,13 @@ impl RaftService for Stub {
         &self,
         r: Request<AppendEntriesRequest>,
     ) -> Result<Response<AppendEntriesResponse>, Status> {
-        self.counts.appends.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(AppendEntriesResponse {
+        let reply = AppendEntriesResponse {
             term: r.get_ref().term,
             success: true,
             conflict_index: None,
             conflict_term: None,
-        }))
+        };
+        counted(&self.counts.appends, reply)
     }
 
     async fn client_request(
@@ -151,8 +157,7 @@ impl RaftService for Stub {
         &self,
         _: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
-        self.counts.status.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(GetStatusResponse {
+        let reply = GetStatusResponse {
             state: "Leader".to_string(),
             current_term: 1,
             voted_for: self.node_id,
@@ -164,7 +169,8 @@ impl RaftService for Stub {
             last_log_term: 0,
             implementation: "proxy-test-server".to_string(),
             leader_address: String::new(),
-        }))
+        };
+        counted(&self.counts.status, reply)
     }
 
     async fn get_log(&self, _: Request<GetLogRequest>) -> Result<Response<GetLogResponse>, Status> {
