@@ -155,14 +155,10 @@ pub fn draw(kind: MsgKind, rng: &mut impl rand::Rng) -> Drawn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::testing::fault_on_1_to_2;
 
     fn fault(budget: Budget, action: MsgAction) -> MsgFault {
-        MsgFault {
-            links: [(1, 2)].into_iter().collect(),
-            method: MsgMethod::Heartbeat,
-            action,
-            budget,
-        }
+        fault_on_1_to_2(MsgMethod::Heartbeat, action, budget)
     }
 
     #[test]
@@ -241,12 +237,7 @@ mod tests {
                 let d = draw(*kind, &mut rng);
                 let mut again = rand::rngs::StdRng::seed_from_u64(seed);
                 assert_eq!(d, draw(*kind, &mut again), "the same seed draws the same");
-                let f = MsgFault {
-                    links: [(1, 2)].into_iter().collect(),
-                    method: d.method,
-                    action: d.action,
-                    budget: d.budget,
-                };
+                let f = fault_on_1_to_2(d.method, d.action, d.budget);
                 assert_eq!(f.validate(), Ok(()), "{kind:?} seed {seed}: {f:?}");
                 let same_kind = matches!(
                     (kind, d.action),

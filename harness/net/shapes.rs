@@ -21,6 +21,16 @@ pub struct Cut {
 }
 
 impl Cut {
+    /// Every link between the groups `a` and `b`, both directions.
+    fn apart(a: &[NodeId], b: &[NodeId], description: String) -> Cut {
+        let links = a
+            .iter()
+            .flat_map(|&x| b.iter().flat_map(move |&y| [(x, y), (y, x)]))
+            .filter(|(x, y)| x != y)
+            .collect();
+        Cut { links, description }
+    }
+
     /// True when `from` can still reach `to` (the directed link is not cut).
     pub fn reaches(&self, from: NodeId, to: NodeId) -> bool {
         from == to || !self.links.contains(&(from, to))
@@ -117,10 +127,7 @@ pub fn isolate(nodes: &[NodeId], group: &[NodeId]) -> Result<Cut, ShapeError> {
         [one] => format!("isolate {one} from {}", Group(&rest)),
         _ => format!("isolate {} from {}", Group(&group), Group(&rest)),
     };
-    Ok(Cut {
-        links: between(&group, &rest),
-        description,
-    })
+    Ok(Cut::apart(&group, &rest, description))
 }
 
 /// A random split into a minority (`n / 2` nodes) and a majority. A known `leader` is put in
@@ -130,14 +137,11 @@ pub fn halves(
     leader: Option<NodeId>,
     rng: &mut impl Rng,
 ) -> Result<Cut, ShapeError> {
-    let nodes = checked(nodes, "halves", 2)?;
-    let order = shuffled(&nodes, leader, rng)?;
-    let (minority, majority) = order.split_at(nodes.len() / 2);
+    let order = shuffled(nodes, "halves", 2, leader, rng)?;
+    let (minority, majority) = order.split_at(order.len() / 2);
     let (minority, majority) = (sorted(minority), sorted(majority));
-    Ok(Cut {
-        links: between(&minority, &majority),
-        description: format!("halves {} | {}", Group(&minority), Group(&majority)),
-    })
+    let description = format!("halves {} | {}", Group(&minority), Group(&majority));
+    Ok(Cut::apart(&minority, &majority, description))
 }
 
 /// Two halves that cannot reach each other and one bridge node connected to all. With an odd
@@ -148,16 +152,13 @@ pub fn bridge(
     leader: Option<NodeId>,
     rng: &mut impl Rng,
 ) -> Result<Cut, ShapeError> {
-    let nodes = checked(nodes, "bridge", 3)?;
-    let order = shuffled(&nodes, leader, rng)?;
-    let left_len = (nodes.len() - 1) / 2;
+    let order = shuffled(nodes, "bridge", 3, leader, rng)?;
+    let left_len = (order.len() - 1) / 2;
     let bridge = order[left_len];
     let left = sorted(&order[..left_len]);
     let right = sorted(&order[left_len + 1..]);
-    Ok(Cut {
-        links: between(&left, &right),
-        description: format!("bridge {} - {bridge} - {}", Group(&left), Group(&right)),
-    })
+    let description = format!("bridge {} - {bridge} - {}", Group(&left), Group(&right));
+    Ok(Cut::apart(&left, &right, description))
 }
 
 /// Jepsen's majorities ring: the nodes are shuffled onto a ring and each node stays connected
@@ -166,11 +167,10 @@ pub fn bridge(
 /// `2k + 1` exceeds the majority, as for an even or 7+ node cluster, views are a bit larger
 /// than a bare majority). Needs at least 4 nodes: with 3, every majority window is everyone.
 pub fn majorities_ring(nodes: &[NodeId], rng: &mut impl Rng) -> Result<Cut, ShapeError> {
-    let nodes = checked(nodes, "majorities-ring", 4)?;
-    let n = nodes.len();
+    let ring = shuffled(nodes, "majorities-ring", 4, None, rng)?;
+    let n = ring.len();
     let majority = n / 2 + 1;
     let k = majority / 2; // = ceil((majority - 1) / 2)
-    let ring = shuffled(&nodes, None, rng)?;
     let ring_distance = |i: usize, j: usize| {
         let d = i.abs_diff(j);
         d.min(n - d)
@@ -244,17 +244,20 @@ fn known(nodes: &[NodeId], node: NodeId) -> Result<(), ShapeError> {
     }
 }
 
-/// A random order of the (sorted) nodes, with a known leader moved to the front, where the
-/// minority side of `halves` and the left half of `bridge` are taken from.
+/// The nodes [`checked`] for `shape`, in a random order with a known leader moved to the
+/// front, where the minority side of `halves` and the left half of `bridge` are taken from.
 fn shuffled(
     nodes: &[NodeId],
+    shape: &'static str,
+    need: usize,
     leader: Option<NodeId>,
     rng: &mut impl Rng,
 ) -> Result<Vec<NodeId>, ShapeError> {
-    let mut order = nodes.to_vec();
+    let nodes = checked(nodes, shape, need)?;
+    let mut order = nodes.clone();
     order.shuffle(rng);
     if let Some(leader) = leader {
-        known(nodes, leader)?;
+        known(&nodes, leader)?;
         let at = order
             .iter()
             .position(|&n| n == leader)
@@ -276,14 +279,6 @@ pub fn others(nodes: &[NodeId], group: &[NodeId]) -> Vec<NodeId> {
         .iter()
         .copied()
         .filter(|n| !group.contains(n))
-        .collect()
-}
-
-/// Every link between the two groups, both directions.
-fn between(a: &[NodeId], b: &[NodeId]) -> BTreeSet<Link> {
-    a.iter()
-        .flat_map(|&x| b.iter().flat_map(move |&y| [(x, y), (y, x)]))
-        .filter(|(x, y)| x != y)
         .collect()
 }
 
@@ -326,6 +321,24 @@ mod tests {
         }
     }
 
+    /// Cuts drawn by `plan` for the nodes `1..=n`, each `n` of `sizes`, with an RNG seeded
+    /// 0..50: (n, the nodes, the seed, the cut), each checked by [`assert_symmetric`].
+    fn seeded_cuts(
+        sizes: std::ops::RangeInclusive<u32>,
+        plan: impl Fn(&[NodeId], u64, &mut SmallRng) -> Result<Cut, ShapeError>,
+    ) -> Vec<(u32, Vec<NodeId>, u64, Cut)> {
+        let mut cuts = Vec::new();
+        for n in sizes {
+            let nodes = ids(n);
+            for seed in 0..50 {
+                let cut = plan(&nodes, seed, &mut SmallRng::seed_from_u64(seed)).unwrap();
+                assert_symmetric(&cut, &nodes);
+                cuts.push((n, nodes.clone(), seed, cut));
+            }
+        }
+        cuts
+    }
+
     #[test]
     fn isolate_cuts_a_group_from_the_rest_but_not_within_itself() {
         let cut = isolate(&ids(5), &[4, 1]).unwrap();
@@ -351,25 +364,19 @@ mod tests {
 
     #[test]
     fn halves_splits_into_disconnected_minority_and_majority() {
-        for n in 2..=7u32 {
-            let nodes = ids(n);
-            for seed in 0..50 {
-                let mut rng = SmallRng::seed_from_u64(seed);
-                let cut = halves(&nodes, None, &mut rng).unwrap();
-                assert_symmetric(&cut, &nodes);
-                let view = |node| cut.view(&nodes, node);
-                // Exactly two groups, each seeing only itself: n/2 nodes and the rest.
-                let groups: BTreeSet<BTreeSet<NodeId>> = nodes.iter().map(|&x| view(x)).collect();
-                assert_eq!(groups.len(), 2, "n={n}: {cut:?}");
-                let sizes: BTreeSet<usize> = groups.iter().map(BTreeSet::len).collect();
-                let expected = BTreeSet::from([n as usize / 2, n as usize - n as usize / 2]);
-                assert_eq!(sizes, expected, "n={n}: {cut:?}");
-                let covered: usize = groups.iter().map(BTreeSet::len).sum();
-                assert_eq!(covered, n as usize, "groups overlap: {cut:?}");
-                for &a in &nodes {
-                    for &b in &nodes {
-                        assert_eq!(cut.connected(a, b), view(a) == view(b));
-                    }
+        for (n, nodes, _, cut) in seeded_cuts(2..=7, |nodes, _, rng| halves(nodes, None, rng)) {
+            let view = |node| cut.view(&nodes, node);
+            // Exactly two groups, each seeing only itself: n/2 nodes and the rest.
+            let groups: BTreeSet<BTreeSet<NodeId>> = nodes.iter().map(|&x| view(x)).collect();
+            assert_eq!(groups.len(), 2, "n={n}: {cut:?}");
+            let sizes: BTreeSet<usize> = groups.iter().map(BTreeSet::len).collect();
+            let expected = BTreeSet::from([n as usize / 2, n as usize - n as usize / 2]);
+            assert_eq!(sizes, expected, "n={n}: {cut:?}");
+            let covered: usize = groups.iter().map(BTreeSet::len).sum();
+            assert_eq!(covered, n as usize, "groups overlap: {cut:?}");
+            for &a in &nodes {
+                for &b in &nodes {
+                    assert_eq!(cut.connected(a, b), view(a) == view(b));
                 }
             }
         }
@@ -377,73 +384,61 @@ mod tests {
 
     #[test]
     fn halves_puts_a_known_leader_in_the_minority() {
-        let nodes = ids(5);
-        for seed in 0..50 {
-            let mut rng = SmallRng::seed_from_u64(seed);
-            let cut = halves(&nodes, Some(4), &mut rng).unwrap();
+        for (_, nodes, _, cut) in seeded_cuts(5..=5, |nodes, _, rng| halves(nodes, Some(4), rng)) {
             assert_eq!(cut.view(&nodes, 4).len(), 2, "{cut:?}");
         }
     }
 
     #[test]
     fn bridge_node_sees_everyone_and_the_halves_see_only_their_side() {
-        for n in 3..=7u32 {
-            let nodes = ids(n);
-            for seed in 0..50 {
-                let mut rng = SmallRng::seed_from_u64(seed);
-                let leader = Some(1 + (seed as u32 % n));
-                let cut = bridge(&nodes, leader, &mut rng).unwrap();
-                assert_symmetric(&cut, &nodes);
-                let bridges: Vec<NodeId> = nodes
-                    .iter()
-                    .copied()
-                    .filter(|&x| cut.view(&nodes, x).len() == n as usize)
-                    .collect();
-                assert_eq!(bridges.len(), 1, "n={n}: {cut:?}");
-                let bridge = bridges[0];
-                assert_ne!(Some(bridge), leader);
-                let others: Vec<NodeId> = nodes.iter().copied().filter(|&x| x != bridge).collect();
-                // The others fall in two non-empty sides that do not see each other.
-                let left = cut.view(&nodes, others[0]);
-                let right: BTreeSet<NodeId> = others
-                    .iter()
-                    .copied()
-                    .filter(|x| !left.contains(x))
-                    .chain([bridge])
-                    .collect();
-                assert!(right.len() >= 2, "n={n}: {cut:?}");
-                for &x in &others {
-                    let side = if left.contains(&x) { &left } else { &right };
-                    assert_eq!(&cut.view(&nodes, x), side, "n={n}: {cut:?}");
-                }
-                if n % 2 == 1 {
-                    assert_eq!(left.len(), majority(n as usize));
-                    assert_eq!(right.len(), majority(n as usize));
-                }
+        let leader = |n: u32, seed: u64| Some(1 + (seed as u32 % n));
+        let cuts = seeded_cuts(3..=7, |nodes, seed, rng| {
+            bridge(nodes, leader(nodes.len() as u32, seed), rng)
+        });
+        for (n, nodes, seed, cut) in cuts {
+            let leader = leader(n, seed);
+            let bridges: Vec<NodeId> = nodes
+                .iter()
+                .copied()
+                .filter(|&x| cut.view(&nodes, x).len() == n as usize)
+                .collect();
+            assert_eq!(bridges.len(), 1, "n={n}: {cut:?}");
+            let bridge = bridges[0];
+            assert_ne!(Some(bridge), leader);
+            let others: Vec<NodeId> = nodes.iter().copied().filter(|&x| x != bridge).collect();
+            // The others fall in two non-empty sides that do not see each other.
+            let left = cut.view(&nodes, others[0]);
+            let right: BTreeSet<NodeId> = others
+                .iter()
+                .copied()
+                .filter(|x| !left.contains(x))
+                .chain([bridge])
+                .collect();
+            assert!(right.len() >= 2, "n={n}: {cut:?}");
+            for &x in &others {
+                let side = if left.contains(&x) { &left } else { &right };
+                assert_eq!(&cut.view(&nodes, x), side, "n={n}: {cut:?}");
+            }
+            if n % 2 == 1 {
+                assert_eq!(left.len(), majority(n as usize));
+                assert_eq!(right.len(), majority(n as usize));
             }
         }
     }
 
     #[test]
     fn majorities_ring_gives_every_node_a_different_majority() {
-        for n in 4..=9u32 {
-            let nodes = ids(n);
-            for seed in 0..50 {
-                let mut rng = SmallRng::seed_from_u64(seed);
-                let cut = majorities_ring(&nodes, &mut rng).unwrap();
-                assert_symmetric(&cut, &nodes);
-                let views: Vec<BTreeSet<NodeId>> =
-                    nodes.iter().map(|&x| cut.view(&nodes, x)).collect();
-                for (view, &x) in views.iter().zip(&nodes) {
-                    assert!(view.contains(&x));
-                    assert!(view.len() >= majority(n as usize), "n={n}: {cut:?}");
-                    assert!(view.len() < n as usize, "n={n}: {cut:?}");
-                }
-                let distinct: BTreeSet<&BTreeSet<NodeId>> = views.iter().collect();
-                assert_eq!(distinct.len(), n as usize, "n={n}: {cut:?}");
-                if n == 5 {
-                    assert!(views.iter().all(|v| v.len() == 3), "{cut:?}");
-                }
+        for (n, nodes, _, cut) in seeded_cuts(4..=9, |nodes, _, rng| majorities_ring(nodes, rng)) {
+            let views: Vec<BTreeSet<NodeId>> = nodes.iter().map(|&x| cut.view(&nodes, x)).collect();
+            for (view, &x) in views.iter().zip(&nodes) {
+                assert!(view.contains(&x));
+                assert!(view.len() >= majority(n as usize), "n={n}: {cut:?}");
+                assert!(view.len() < n as usize, "n={n}: {cut:?}");
+            }
+            let distinct: BTreeSet<&BTreeSet<NodeId>> = views.iter().collect();
+            assert_eq!(distinct.len(), n as usize, "n={n}: {cut:?}");
+            if n == 5 {
+                assert!(views.iter().all(|v| v.len() == 3), "{cut:?}");
             }
         }
     }

@@ -12,12 +12,23 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
+use super::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
 use crate::proto::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::{
     AppendEntriesRequest, AppendEntriesResponse, ClientRequestMessage, ClientResponseMessage,
     GetLogRequest, GetLogResponse, GetStatusRequest, GetStatusResponse, Outcome as Wire,
     RequestVoteRequest, RequestVoteResponse,
 };
+
+/// A message fault on the one link 1→2: the fault the link and message-fault tests set.
+pub fn fault_on_1_to_2(method: MsgMethod, action: MsgAction, budget: Budget) -> MsgFault {
+    MsgFault {
+        links: [(1, 2)].into_iter().collect(),
+        method,
+        action,
+        budget,
+    }
+}
 
 /// A running stub node. Stops on [`StatusServer::stop`] or drop.
 pub struct StatusServer {
@@ -101,6 +112,12 @@ struct Stub {
     counts: Arc<Counts>,
 }
 
+/// Counts a call in `calls` and answers it with `reply`.
+fn counted<T>(calls: &AtomicU64, reply: T) -> Result<Response<T>, Status> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    Ok(Response::new(reply))
+}
+
 #[tonic::async_trait]
 impl RaftService for Stub {
     async fn request_vote(
@@ -114,13 +131,13 @@ impl RaftService for Stub {
         &self,
         r: Request<AppendEntriesRequest>,
     ) -> Result<Response<AppendEntriesResponse>, Status> {
-        self.counts.appends.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(AppendEntriesResponse {
+        let reply = AppendEntriesResponse {
             term: r.get_ref().term,
             success: true,
             conflict_index: None,
             conflict_term: None,
-        }))
+        };
+        counted(&self.counts.appends, reply)
     }
 
     async fn client_request(
@@ -140,8 +157,7 @@ impl RaftService for Stub {
         &self,
         _: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
-        self.counts.status.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(GetStatusResponse {
+        let reply = GetStatusResponse {
             state: "Leader".to_string(),
             current_term: 1,
             voted_for: self.node_id,
@@ -153,7 +169,8 @@ impl RaftService for Stub {
             last_log_term: 0,
             implementation: "proxy-test-server".to_string(),
             leader_address: String::new(),
-        }))
+        };
+        counted(&self.counts.status, reply)
     }
 
     async fn get_log(&self, _: Request<GetLogRequest>) -> Result<Response<GetLogResponse>, Status> {

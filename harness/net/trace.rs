@@ -98,8 +98,8 @@ pub enum Reply {
     },
 }
 
-/// What the harness did to a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the harness did to a call. [`strum::VariantArray`] lists the fates in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fate {
     /// Forwarded at once.
@@ -427,11 +427,9 @@ mod tests {
 
     #[test]
     fn a_strict_read_names_every_line_that_is_not_a_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("messages.jsonl");
         // A torn (cut-off) last line, garbage in the middle, bytes that are not text: each is
         // a problem with its line; the end-of-run reader drops only the torn tail.
-        std::fs::write(&p, "{\"id\": 1, broken\n").unwrap();
+        let (_dir, p) = crate::testutil::temp_file("messages.jsonl", "{\"id\": 1, broken\n");
         let (m, problems) = read_strict(&p, &three());
         assert!(m.is_empty());
         assert_eq!(problems.len(), 1, "{problems:?}");
@@ -463,9 +461,7 @@ mod tests {
 
     #[test]
     fn a_strict_read_refuses_values_no_run_can_have_naming_line_and_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("messages.jsonl");
-        std::fs::write(&p, vote_line(("", ""))).unwrap();
+        let (_dir, p) = crate::testutil::temp_file("messages.jsonl", &vote_line(("", "")));
         let (m, problems) = read_strict(&p, &three());
         assert_eq!((m.len(), problems.len()), (1, 0), "{problems:?}");
         for (edit, expected) in [
@@ -586,11 +582,10 @@ mod tests {
             delay_ms: 0,
             rule: None,
         };
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("messages.jsonl");
         let line = serde_json::to_string(&m).unwrap();
         assert!(line.contains("\"method\":\"pre-vote\""), "{line}");
-        std::fs::write(&p, format!("{line}\n{{\"id\":1}}\n{line}\n{{\"id\"")).unwrap();
+        let text = format!("{line}\n{{\"id\":1}}\n{line}\n{{\"id\"");
+        let (_dir, p) = crate::testutil::temp_file("messages.jsonl", &text);
         let (got, problems) = read(&p);
         assert_eq!(got, vec![m.clone(), m]);
         assert_eq!(problems.len(), 1);

@@ -68,27 +68,31 @@ fn reads_from_the_anchor_and_appends_new_entries() {
     assert_eq!(cache.paging(), Paging::Honoured);
 }
 
-#[test]
-fn truncation_below_the_anchor_falls_back_to_a_full_read() {
+/// A node serving [`base`], read once by a fresh cache, then its log changed by `edit` and
+/// read again: what the second poll gave, and the node (its log and the reads it served).
+fn reread_after(edit: impl FnOnce(&mut Vec<Entry>)) -> (Vec<Entry>, FakeNode) {
     let mut cache = LogCache::new(10);
     let mut node = FakeNode::new(base());
     poll(&mut cache, &mut node);
-    node.log.truncate(2);
-    let log = poll(&mut cache, &mut node);
+    edit(&mut node.log);
+    (poll(&mut cache, &mut node), node)
+}
+
+#[test]
+fn truncation_below_the_anchor_falls_back_to_a_full_read() {
+    let (log, node) = reread_after(|log| log.truncate(2));
     assert_eq!(log, node.log);
     assert_eq!(node.reads, vec![Read::Full, Read::From(3), Read::Full]);
 }
 
 #[test]
 fn another_term_at_the_anchor_falls_back_to_a_full_read() {
-    let mut cache = LogCache::new(10);
-    let mut node = FakeNode::new(base());
-    poll(&mut cache, &mut node);
-    // Entry 3 overwritten by a new leader of term 3, and one entry before it
-    // changed too (a node breaking Log Matching must still be seen whole).
-    node.log[2] = e(2, 3, "SET x 9");
-    node.log[3] = e(3, 3, "SET y 9");
-    let log = poll(&mut cache, &mut node);
+    let (log, node) = reread_after(|log| {
+        // Entry 3 overwritten by a new leader of term 3, and one entry before it
+        // changed too (a node breaking Log Matching must still be seen whole).
+        log[2] = e(2, 3, "SET x 9");
+        log[3] = e(3, 3, "SET y 9");
+    });
     assert_eq!(log, node.log);
     assert_eq!(node.reads, vec![Read::Full, Read::From(3), Read::Full]);
 }

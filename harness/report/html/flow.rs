@@ -18,6 +18,7 @@
 use crate::net::trace::{Fate, Message, Method, Reply, Request};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use strum::VariantArray;
 
 /// What a call is, as the view's sub-lanes draw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,36 +46,30 @@ pub(super) const KINDS: [Kind; 6] = [
     Kind::Other,
 ];
 
-/// A call's fate as drawn: the harness's [`Fate`], or `Error` for a call forwarded at once
-/// whose receiver answered with a gRPC error (e.g. it was down).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A call's fate as drawn: the harness's [`Fate`] (serialized as in `messages.jsonl`, but
+/// `pass` as `delivered`), or `Error` for a call forwarded at once whose receiver answered
+/// with a gRPC error (e.g. it was down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Drawn {
-    Delivered,
-    Delayed,
-    Reordered,
-    DroppedRequest,
-    DroppedReply,
-    Blackholed,
-    Rejected,
-    Lost,
-    Duplicate,
+    Fate(Fate),
     Error,
 }
 
-/// The fates in code order (`fate[i]` indexes this).
-pub(super) const FATES: [Drawn; 10] = [
-    Drawn::Delivered,
-    Drawn::Delayed,
-    Drawn::Reordered,
-    Drawn::DroppedRequest,
-    Drawn::DroppedReply,
-    Drawn::Blackholed,
-    Drawn::Rejected,
-    Drawn::Lost,
-    Drawn::Duplicate,
-    Drawn::Error,
-];
+impl Serialize for Drawn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Drawn::Fate(Fate::Pass) => s.serialize_str("delivered"),
+            Drawn::Fate(fate) => fate.serialize(s),
+            Drawn::Error => s.serialize_str("error"),
+        }
+    }
+}
+
+/// The fates in code order (`fate[i]` indexes this): [`Fate`]'s order, then `Error`.
+pub(super) fn fates() -> Vec<Drawn> {
+    let fates = Fate::VARIANTS.iter().map(|&f| Drawn::Fate(f));
+    fates.chain([Drawn::Error]).collect()
+}
 
 /// The calls of a run as columns (see the module docs).
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -120,15 +115,7 @@ pub(super) fn kind_of(m: &Message) -> Kind {
 pub(super) fn drawn_fate(m: &Message) -> Drawn {
     match m.fate {
         Fate::Pass if m.error.is_some() => Drawn::Error,
-        Fate::Pass => Drawn::Delivered,
-        Fate::Delayed => Drawn::Delayed,
-        Fate::Reordered => Drawn::Reordered,
-        Fate::DroppedRequest => Drawn::DroppedRequest,
-        Fate::DroppedReply => Drawn::DroppedReply,
-        Fate::Blackholed => Drawn::Blackholed,
-        Fate::Rejected => Drawn::Rejected,
-        Fate::Lost => Drawn::Lost,
-        Fate::Duplicate => Drawn::Duplicate,
+        fate => Drawn::Fate(fate),
     }
 }
 
@@ -152,7 +139,7 @@ pub(super) fn columns(msgs: Option<&[Message]>) -> Option<Flow> {
     links.dedup();
     let mut f = Flow {
         kinds: KINDS.to_vec(),
-        fates: FATES.to_vec(),
+        fates: fates(),
         ..Default::default()
     };
     let mut prev = 0;
@@ -161,7 +148,7 @@ pub(super) fn columns(msgs: Option<&[Message]>) -> Option<Flow> {
         f.link
             .push(links.binary_search(&(m.from, m.to)).unwrap_or(0) as u16);
         f.kind.push(code(&KINDS, &kind_of(m)));
-        f.fate.push(code(&FATES, &drawn_fate(m)));
+        f.fate.push(code(&f.fates, &drawn_fate(m)));
         f.dsent.push(m.sent_us - prev);
         prev = m.sent_us;
         f.del.push(after(m.delivered_us, m.sent_us));
@@ -356,7 +343,7 @@ mod tests {
                     1,
                     3,
                     Kind::Append,
-                    Drawn::DroppedReply,
+                    Drawn::Fate(Fate::DroppedReply),
                     2_000,
                     Some(2_100),
                     None
@@ -366,7 +353,7 @@ mod tests {
                     2,
                     1,
                     Kind::RequestVote,
-                    Drawn::Delivered,
+                    Drawn::Fate(Fate::Pass),
                     2_000,
                     Some(2_100),
                     Some(2_300)
@@ -376,7 +363,7 @@ mod tests {
                     1,
                     2,
                     Kind::Heartbeat,
-                    Drawn::Delivered,
+                    Drawn::Fate(Fate::Pass),
                     5_000,
                     Some(5_100),
                     Some(5_300)
@@ -419,17 +406,7 @@ mod tests {
 
     #[test]
     fn every_fate_and_method_has_a_code_and_names_serialize_as_the_trace_does() {
-        for fate in [
-            Fate::Pass,
-            Fate::Delayed,
-            Fate::Reordered,
-            Fate::DroppedRequest,
-            Fate::DroppedReply,
-            Fate::Blackholed,
-            Fate::Rejected,
-            Fate::Lost,
-            Fate::Duplicate,
-        ] {
+        for &fate in Fate::VARIANTS {
             let mut m = call(1, 1, 2, Method::ClientRequest, 0);
             m.fate = fate;
             let drawn = drawn_fate(&m);
@@ -454,6 +431,17 @@ mod tests {
         other.path = Some("/x.Y/Z".into());
         assert_eq!(kind_of(&other), Kind::Other);
         assert_eq!(extra_text(&other), "method /x.Y/Z");
+        let names: Vec<String> = fates()
+            .iter()
+            .map(|d| serde_json::to_string(d).unwrap())
+            .collect();
+        let names = names.join(" ").replace('"', "");
+        assert_eq!(
+            names,
+            "delivered delayed reordered dropped-request dropped-reply blackholed rejected lost \
+             duplicate error",
+            "report.js's names, in code order"
+        );
         let json = serde_json::to_value(columns(Some(&[other])).unwrap()).unwrap();
         assert_eq!(json["kinds"][1], "pre-vote");
         assert_eq!(json["fates"][4], "dropped-reply");
