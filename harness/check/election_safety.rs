@@ -70,36 +70,41 @@ mod tests {
     use crate::check::fixtures::*;
     use crate::check::Status;
 
+    /// Status samples alone: one leader per term passes; two leaders in one term fail, naming
+    /// the term, the nodes and the time; no leader in any term is not checked, never a pass.
     #[test]
-    fn one_leader_per_term_passes() {
-        let ev = Evidence::default().with_statuses(vec![
-            status(1, 10, "Leader", 1, None),
-            status(2, 20, "Follower", 1, None),
-            status(2, 30, "Leader", 2, None),
-        ]);
-        assert_verdict(&check(&ev), Status::Pass, &[]);
-    }
-
-    #[test]
-    fn no_leader_in_any_term_is_not_checked_never_a_pass() {
-        let ev = Evidence::default().with_statuses(vec![
-            status(1, 10, "Follower", 1, None),
-            status(2, 20, "Candidate", 2, None),
-        ]);
-        assert_verdict(&check(&ev), Status::NotChecked, &[]);
-    }
-
-    #[test]
-    fn two_leaders_in_one_term_from_status_samples_fail() {
-        let ev = Evidence::default().with_statuses(vec![
-            status(2, 12_345_000, "Leader", 7, None),
-            status(4, 12_400_000, "Leader", 7, None),
-        ]);
-        assert_verdict(
-            &check(&ev),
-            Status::Fail,
-            &["term 7: nodes 2, 4", "12.345 s"],
-        );
+    fn status_samples_are_judged_by_their_leaders_per_term() {
+        let cases = [
+            (
+                vec![
+                    status(1, 10, "Leader", 1, None),
+                    status(2, 20, "Follower", 1, None),
+                    status(2, 30, "Leader", 2, None),
+                ],
+                Status::Pass,
+                &[][..],
+            ),
+            (
+                vec![
+                    status(1, 10, "Follower", 1, None),
+                    status(2, 20, "Candidate", 2, None),
+                ],
+                Status::NotChecked,
+                &[],
+            ),
+            (
+                vec![
+                    status(2, 12_345_000, "Leader", 7, None),
+                    status(4, 12_400_000, "Leader", 7, None),
+                ],
+                Status::Fail,
+                &["term 7: nodes 2, 4", "12.345 s"],
+            ),
+        ];
+        for (samples, verdict, parts) in cases {
+            let ev = Evidence::default().with_statuses(samples);
+            assert_verdict(&check(&ev), verdict, parts);
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How much of a node's output is kept, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,20 +251,14 @@ impl NodeLog {
     /// [`finish`](Self::finish). A process that outlives its node keeps its
     /// pipe open: its later output is cut.
     pub async fn finish_after_drain(&self, limit: Duration) -> std::io::Result<LogStats> {
-        let end = Instant::now() + limit;
-        while !self.drained() && Instant::now() < end {
-            tokio::time::sleep(DRAIN_POLL).await;
-        }
+        super::wait::until(limit, DRAIN_POLL, || self.drained()).await;
         self.finish()
     }
 
     /// [`finish_after_drain`](Self::finish_after_drain) for code with no
     /// runtime to wait on (`Drop`, a build's blocking thread): blocks the thread.
     pub fn finish_after_drain_blocking(&self, limit: Duration) -> std::io::Result<LogStats> {
-        let end = Instant::now() + limit;
-        while !self.drained() && Instant::now() < end {
-            std::thread::sleep(DRAIN_POLL);
-        }
+        super::wait::until_blocking(limit, DRAIN_POLL, || self.drained());
         self.finish()
     }
 

@@ -281,19 +281,13 @@ impl Proc {
     /// SIGKILL every process of the node and wait (up to 2 s, on the runtime's
     /// timer) until the launcher is reaped and no marked process is left.
     pub async fn kill(&mut self) {
-        let deadline = Instant::now() + KILL_WAIT;
-        while !self.kill_round() && Instant::now() < deadline {
-            tokio::time::sleep(POLL).await;
-        }
+        super::wait::until(KILL_WAIT, POLL, || self.kill_round()).await;
     }
 
     /// [`Proc::kill`] for code with no runtime to wait on: `Drop` (which cannot
     /// await). Blocks the calling thread up to 2 s.
     pub fn kill_blocking(&mut self) {
-        let deadline = Instant::now() + KILL_WAIT;
-        while !self.kill_round() && Instant::now() < deadline {
-            std::thread::sleep(POLL);
-        }
+        super::wait::until_blocking(KILL_WAIT, POLL, || self.kill_round());
     }
 
     /// Ask the node to stop: SIGCONT (a paused node cannot act on SIGTERM), then SIGTERM.
@@ -566,6 +560,7 @@ pub async fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::wait::until_blocking;
 
     /// Tests in one process share the harness identity: each uses its own run id.
     fn launch(dir: &Path, run: &str, node: u32, script: &str) -> Launch {
@@ -583,17 +578,6 @@ mod tests {
         }
     }
 
-    fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-        let end = Instant::now() + limit;
-        while Instant::now() < end {
-            if f() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        f()
-    }
-
     #[test]
     fn a_daemonized_node_runs_until_its_last_marked_process_is_gone() {
         let dir = tempfile::tempdir().unwrap();
@@ -603,9 +587,9 @@ mod tests {
             1,
         )
         .unwrap();
-        assert!(wait_for(Duration::from_secs(20), || !ports::is_alive(
-            p.pid
-        )));
+        assert!(until_blocking(Duration::from_secs(20), POLL, || {
+            !ports::is_alive(p.pid)
+        }));
         let daemon: Vec<i32> = p.members();
         assert_eq!(daemon.len(), 1, "the daemon carries the node's marker");
         assert_eq!(ports::marker_of(daemon[0]), Some(p.marker.clone()));
@@ -628,7 +612,7 @@ mod tests {
         l.argv.push(n.to_string());
         let p = Proc::spawn(l, 1).unwrap();
         let ready = dir.join(format!("ready.{n}"));
-        assert!(wait_for(Duration::from_secs(20), || ready.exists()));
+        assert!(until_blocking(Duration::from_secs(20), POLL, || ready.exists()));
         p
     }
 

@@ -438,6 +438,18 @@ mod tests {
         p
     }
 
+    /// `suite_in` with nodes 1..=`n` of kind `a`, `network = "rpc"` and `explore`, loaded as a
+    /// base.
+    fn rpc_base(dir: &Path, n: u32, explore: &str) -> Base {
+        let nodes: Vec<(u32, &str)> = (1..=n).map(|id| (id, "a")).collect();
+        load_base(&suite_in(
+            dir,
+            &nodes,
+            &format!("network = \"rpc\"\n{explore}"),
+        ))
+        .unwrap()
+    }
+
     /// Writes `trial` to `path` and loads it as `run` would (panics with the text if not).
     fn load_trial(path: &Path, trial: &str) -> crate::spec::Spec {
         std::fs::write(path, trial).unwrap();
@@ -461,12 +473,7 @@ mod tests {
     fn message_faults_are_drawn_as_msg_steps_that_load() {
         let dir = tempfile::tempdir().unwrap();
         let explore = "[explore]\nfaults = [\"isolate\", \"drop-request\", \"drop-reply\", \"delay\", \"duplicate\", \"reorder\"]\nfaults_per_trial = [3, 3]\n";
-        let p = suite_in(
-            dir.path(),
-            &[(1, "a"), (2, "a"), (3, "a")],
-            &format!("network = \"rpc\"\n{explore}"),
-        );
-        let base = load_base(&p).unwrap();
+        let base = rpc_base(dir.path(), 3, explore);
         let mut seen = std::collections::HashSet::new();
         for t in 0..12 {
             let (trial, n) = trial_suite(&base, 9, t);
@@ -512,12 +519,7 @@ mod tests {
     fn composed_faults_write_concrete_steps_that_load() {
         let dir = tempfile::tempdir().unwrap();
         let explore = "[explore]\nfaults = [\"lag\", \"deposed-leader\", \"partial-replication\", \"stale-appends\"]\nfaults_per_trial = [4, 4]\nhold_s = [2.0, 3.0]\n";
-        let p = suite_in(
-            dir.path(),
-            &[(1, "a"), (2, "a"), (3, "a"), (4, "a"), (5, "a")],
-            &format!("network = \"rpc\"\n{explore}"),
-        );
-        let base = load_base(&p).unwrap();
+        let base = rpc_base(dir.path(), 5, explore);
         let (trial, n) = trial_suite(&base, 13, 0);
         assert_eq!(n, 4);
         let spec = load_trial(&dir.path().join("t.toml"), &trial);
@@ -532,12 +534,9 @@ mod tests {
             .collect();
         insta::assert_snapshot!(steps.join("\n"));
         // partial-replication: the leader's appends are dropped to every node but one drawn.
-        let p = suite_in(
-            dir.path(),
-            &[(1, "a"), (2, "a"), (3, "a"), (4, "a"), (5, "a")],
-            "network = \"rpc\"\n[explore]\nfaults = [\"partial-replication\"]\nfaults_per_trial = [1, 1]\n",
-        );
-        let t: Table = toml::from_str(&trial_suite(&load_base(&p).unwrap(), 13, 0).0).unwrap();
+        let partial = "[explore]\nfaults = [\"partial-replication\"]\nfaults_per_trial = [1, 1]\n";
+        let t: Table =
+            toml::from_str(&trial_suite(&rpc_base(dir.path(), 5, partial), 13, 0).0).unwrap();
         let msgs: Vec<&Value> = t["step"]
             .as_array()
             .unwrap()
@@ -565,14 +564,8 @@ mod tests {
     /// `methods` restricts the method every drawn message fault carries.
     #[test]
     fn methods_restrict_the_drawn_message_faults() {
-        let dir = tempfile::tempdir().unwrap();
         let explore = "[explore]\nfaults = [\"delay\", \"duplicate\", \"drop-request\"]\nmethods = [\"append-with-entries\", \"request-vote\"]\nfaults_per_trial = [5, 5]\n";
-        let p = suite_in(
-            dir.path(),
-            &[(1, "a"), (2, "a"), (3, "a")],
-            &format!("network = \"rpc\"\n{explore}"),
-        );
-        let base = load_base(&p).unwrap();
+        let base = base(&format!("network = \"rpc\"\n{explore}")).unwrap();
         let mut seen = std::collections::BTreeSet::new();
         for trial in 0..6 {
             let t: Table = toml::from_str(&trial_suite(&base, 2, trial).0).unwrap();
@@ -598,9 +591,7 @@ mod tests {
         assert_eq!(base.kinds, ["a", "b"]);
         let kind_of = |t: u64| -> Option<String> {
             let (trial, _) = trial_suite(&base, 1, t);
-            let tp = dir.path().join(format!("k{t}.toml"));
-            std::fs::write(&tp, &trial).unwrap();
-            let spec = crate::spec::load(&tp).unwrap_or_else(|e| panic!("{e}\n{trial}"));
+            let spec = load_trial(&dir.path().join(format!("k{t}.toml")), &trial);
             match &spec.steps[0].action {
                 crate::spec::Action::LeadBy { kind, .. } => Some(kind.clone()),
                 _ => None,

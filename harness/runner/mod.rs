@@ -64,12 +64,9 @@ pub fn run_many(opts: Opts) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let batch = match Batch::create(&opts.reports) {
+    let batch = match Batch::create(&opts.reports).map_err(fail_with(exit::CANNOT_RUN)) {
         Ok(b) => b,
-        Err(e) => {
-            say(&format!("error: {e}\n"));
-            return exit::CANNOT_RUN;
-        }
+        Err(code) => return code,
     };
     let cancel = Cancel::new();
     watch_signals(cancel);
@@ -145,10 +142,15 @@ fn isolation(opts: &Opts, jobs: usize) -> Result<isolate::Isolation, i32> {
             step: opts.offset_step,
         });
     }
-    isolate::decide(opts.isolation, opts.offset_step).map_err(|e| {
+    isolate::decide(opts.isolation, opts.offset_step).map_err(fail_with(exit::CANNOT_RUN))
+}
+
+/// For `map_err` where an error ends the batch: prints `error: E` and gives exit `code`.
+fn fail_with<E: std::fmt::Display>(code: i32) -> impl FnOnce(E) -> i32 {
+    move |e| {
         say(&format!("error: {e}\n"));
-        exit::CANNOT_RUN
-    })
+        code
+    }
 }
 
 /// Set `cancel` and count every SIGINT/SIGTERM, from a thread of its own (also what
@@ -709,13 +711,10 @@ mod tests {
 
     #[test]
     fn the_start_line_gives_run_dir_and_seed() {
-        let d = tempfile::tempdir().unwrap();
-        let log = d.path().join("x.log");
-        std::fs::write(
-            &log,
+        let (_d, log) = crate::testutil::temp_file(
+            "x.log",
             "noise\n[   0.00s] suite ab-c (seed 42) → reports/ab-c/20260101-000000.000\nmore\n",
-        )
-        .unwrap();
+        );
         assert_eq!(
             parse_start_line(&log, "ab-c"),
             (

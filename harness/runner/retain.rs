@@ -157,13 +157,21 @@ mod tests {
         let (removed, errors) = prune(&suite, 2, &d.path().join("latest"));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(removed, vec![suite.join("20260101-000002.000")]);
-        for kept in [
-            "20260101-000001.000",
-            "20260101-000003.000",
-            "20260101-000004.000",
-            "mine",
-        ] {
-            assert!(suite.join(kept).is_dir(), "{kept} was removed");
+        assert_kept(
+            &suite,
+            &[
+                "20260101-000001.000",
+                "20260101-000003.000",
+                "20260101-000004.000",
+                "mine",
+            ],
+        );
+    }
+
+    /// Every folder of `kept` is still in `suite`.
+    fn assert_kept(suite: &Path, kept: &[&str]) {
+        for name in kept {
+            assert!(suite.join(name).is_dir(), "{name} was removed");
         }
     }
 
@@ -207,13 +215,14 @@ mod tests {
                 suite.join("20260101-000003.000")
             ]
         );
-        for kept in [
-            "20260101-000002.000",
-            "20260101-000004.000",
-            "20260101-000005.000",
-            "20260101-000006.000",
-        ] {
-            assert!(suite.join(kept).is_dir(), "{kept} was removed");
-        }
+        assert_kept(
+            &suite,
+            &[
+                "20260101-000002.000",
+                "20260101-000004.000",
+                "20260101-000005.000",
+                "20260101-000006.000",
+            ],
+        );
     }
 }

@@ -275,19 +275,28 @@ fn finish(pool: &mut Pool, done: Result<(u32, Outcome), tokio::task::JoinError>)
 mod tests {
     use super::*;
 
+    /// A fresh id counter and a pool of `initial` clients from it, at most `cap` busy.
+    fn pool(initial: u32, cap: u32) -> (AtomicU32, Pool) {
+        let ids = AtomicU32::new(1);
+        let p = Pool::new(initial, cap, &ids);
+        (ids, p)
+    }
+
+    /// The ids `n` arrivals in a row get from `p` (`None`: dropped at the cap).
+    fn arrivals(p: &mut Pool, ids: &AtomicU32, n: usize) -> Vec<Option<u32>> {
+        (0..n).map(|_| p.arrive(ids)).collect()
+    }
+
     #[test]
     fn arrivals_reuse_free_clients_and_make_new_ones_only_when_all_are_busy() {
-        let ids = AtomicU32::new(1);
-        let mut p = Pool::new(2, 10, &ids);
+        let (ids, mut p) = pool(2, 10);
         assert_eq!(p.arrive(&ids), Some(1));
         p.finish(1, Some(Outcome::Ok));
         // 2 was free first (1 went to the back): longest-free first, no new id.
-        assert_eq!(p.arrive(&ids), Some(2));
-        assert_eq!(p.arrive(&ids), Some(1));
+        assert_eq!(arrivals(&mut p, &ids, 2), [Some(2), Some(1)]);
         // Both busy (stuck on a dead leader): the next arrival is not held back, a fresh
         // client sends it.
-        assert_eq!(p.arrive(&ids), Some(3));
-        assert_eq!(p.arrive(&ids), Some(4));
+        assert_eq!(arrivals(&mut p, &ids, 2), [Some(3), Some(4)]);
         assert_eq!(p.busy(), 4);
         let s = p.stats();
         assert_eq!((s.arrivals, s.made, s.dropped, s.max_busy), (5, 4, 0, 4));
@@ -295,8 +304,7 @@ mod tests {
 
     #[test]
     fn a_client_whose_request_ended_info_is_retired_and_never_reused() {
-        let ids = AtomicU32::new(1);
-        let mut p = Pool::new(1, 10, &ids);
+        let (ids, mut p) = pool(1, 10);
         assert_eq!(p.arrive(&ids), Some(1));
         p.finish(1, Some(Outcome::Info));
         // 1 may still have its request in flight: the next arrival gets a fresh id.
@@ -315,17 +323,12 @@ mod tests {
 
     #[test]
     fn arrivals_at_the_cap_are_dropped_and_counted() {
-        let ids = AtomicU32::new(1);
-        let mut p = Pool::new(0, 2, &ids);
-        assert_eq!(p.arrive(&ids), Some(1));
-        assert_eq!(p.arrive(&ids), Some(2));
-        assert_eq!(p.arrive(&ids), None);
-        assert_eq!(p.arrive(&ids), None);
+        let (ids, mut p) = pool(0, 2);
+        assert_eq!(arrivals(&mut p, &ids, 4), [Some(1), Some(2), None, None]);
         assert_eq!(p.stats().dropped, 2);
         p.finish(1, Some(Outcome::Info));
         // Room again: a fresh client (1 is retired), the cap counts busy clients only.
-        assert_eq!(p.arrive(&ids), Some(3));
-        assert_eq!(p.arrive(&ids), None);
+        assert_eq!(arrivals(&mut p, &ids, 2), [Some(3), None]);
         let s = p.stats();
         assert_eq!((s.arrivals, s.dropped, s.made, s.max_busy), (6, 3, 3, 2));
     }
@@ -335,8 +338,8 @@ mod tests {
         let ids = AtomicU32::new(1);
         let mut a = Pool::new(2, 5, &ids);
         let mut b = Pool::new(2, 5, &ids);
-        let mut got: Vec<u32> = (0..4).filter_map(|_| a.arrive(&ids)).collect();
-        got.extend((0..4).filter_map(|_| b.arrive(&ids)));
+        let mut got: Vec<u32> = arrivals(&mut a, &ids, 4).into_iter().flatten().collect();
+        got.extend(arrivals(&mut b, &ids, 4).into_iter().flatten());
         got.sort_unstable();
         assert_eq!(got, (1..=8).collect::<Vec<_>>());
     }
