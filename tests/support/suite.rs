@@ -176,3 +176,35 @@ pub fn fault_leader_under_load(sleep_s: &str, fault: &str) -> String {
             r#"wait = "new-leader"; timeout_s = 30"#,
         ])
 }
+
+/// Each of `cmds` (`validate`, `run`, `clean`) on `file` in `dir` exits 2 with every `want`
+/// and no `unwanted` text (nor a panic) in its stderr, and nothing starts (no `dir/reports`):
+/// how bad input is refused. The first command's stderr.
+pub fn refused_by(
+    dir: &Path,
+    cmds: &[&str],
+    file: &Path,
+    want: &[&str],
+    unwanted: &[&str],
+) -> String {
+    let mut first = None;
+    for cmd in cmds {
+        let out = harness(dir)
+            .arg(cmd)
+            .arg(file)
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{cmd}: missing {w:?} in:\n{err}");
+        }
+        for u in unwanted.iter().chain(&["panicked"]) {
+            assert!(!err.contains(u), "{cmd}: {u:?} in:\n{err}");
+        }
+        first.get_or_insert(err);
+    }
+    assert!(!dir.join("reports").exists(), "{cmds:?} started something");
+    first.unwrap_or_default()
+}
