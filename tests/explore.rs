@@ -3,12 +3,12 @@
 //! both under crash-all — are found within a generous trial budget (a budget of trials, not a
 //! timed assertion), and the same exploration of correct nodes finds nothing. Also the
 //! command's bad input. This build's rust-node with `--bug`; ports 31100–31399.
+mod support;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::{bug_kind, rust_kind, write_kinds, NODE};
+use support::suite::{bug_hunt, harness, harness_std, write_suite, HARNESS};
 
 /// The command's lines go to stderr (as `run`'s); `stdout` below is both.
 /// Trials allowed to find a bug: far more than the one or two it takes.
@@ -16,68 +16,34 @@ const BUDGET_TRIALS: &str = "10";
 
 /// A kinds file with the correct node (also as kind `other`) and the node with each bug given.
 fn kinds(dir: &Path) {
-    let kind = |name: &str, extra: &str| {
-        format!(
-            r#"[kind.{name}]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-  "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-  "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}"{extra}]
-ready_timeout_s = 30
-"#
-        )
-    };
-    let text = [
-        kind("rust", ""),
-        kind("other", ""),
-        kind("rust-volatile-term", r#", "--bug", "volatile-term""#),
-        kind("rust-volatile-log", r#", "--bug", "volatile-log""#),
-    ]
-    .join("\n");
-    std::fs::write(dir.join("kinds.toml"), text).unwrap();
+    let extra = [
+        rust_kind("other", ""),
+        bug_kind("rust-volatile-term", "volatile-term"),
+        bug_kind("rust-volatile-log", "volatile-log"),
+    ];
+    write_kinds(dir, &extra);
 }
+
+/// The `[explore]` table: crash-all and kill, one or two a trial, 0.5–1.5 s apart.
+const EXPLORE: &str = "[explore]\nfaults = [\"crash-all\", \"kill\"]\n\
+                       faults_per_trial = [1, 2]\ngap_s = [0.5, 1.5]\n";
 
 /// Three nodes of `kind`, a register workload, the safety checks, crash-all and kill.
 fn suite(dir: &Path, name: &str, kind: &str, base_port: u16) -> PathBuf {
     kinds(dir);
-    let nodes: String = (1..=3)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"{kind}\"\n"))
-        .collect();
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &p,
-        format!(
-            r#"include = ["kinds.toml"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 60
-{nodes}
-[workload]
-type = "register"
-clients = 3
-rate = 30
-keys = 2
+    let text = bug_hunt("kinds.toml", base_port, kind, 3, 30) + EXPLORE;
+    write_suite(dir, name, &text)
+}
 
-[checks]
-required = ["election_safety", "log_matching", "state_machine_safety", "durability", "linearizable"]
-
-[explore]
-faults = ["crash-all", "kill"]
-faults_per_trial = [1, 2]
-gap_s = [0.5, 1.5]
-"#
-        ),
-    )
-    .unwrap();
-    p
+/// `raft-harness` in `dir` as a user runs it (no `CI`), killed after `limit`.
+fn user_harness(dir: &Path, limit: Duration) -> Command {
+    let mut c = harness(dir);
+    c.env_remove("CI").timeout(limit);
+    c
 }
 
 fn explore(dir: &Path, suite: &Path, out: &str) -> std::process::Output {
-    Command::new(HARNESS)
-        .current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
-        .env_remove("CI")
-        .timeout(Duration::from_secs(900))
+    user_harness(dir, Duration::from_secs(900))
         .arg("explore")
         .arg(suite)
         .args([
@@ -199,11 +165,7 @@ required = ["election_safety", "liveness"]
 "#,
     )
     .unwrap();
-    let out = Command::new(HARNESS)
-        .current_dir(dir.path())
-        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
-        .env_remove("CI")
-        .timeout(Duration::from_secs(600))
+    let out = user_harness(dir.path(), Duration::from_secs(600))
         .args(["run", "lead.toml", "--reports", "r"])
         .output()
         .unwrap();
@@ -260,9 +222,7 @@ fn ctrl_c_stops_explore_after_its_trial_has_ended_its_nodes() {
     // A fresh user's Ctrl+C left explore's trial nodes running after explore had returned.
     let dir = tempfile::tempdir().unwrap();
     let s = suite(dir.path(), "interrupted", "rust", 31360);
-    let child = std::process::Command::new(HARNESS)
-        .current_dir(dir.path())
-        .env("RAFT_HARNESS_STATE_DIR", dir.path().join("state"))
+    let child = harness_std(dir.path())
         .args([
             "explore", "--trials", "50", "--seed", "3", "-j", "1", "--out", "out",
         ])

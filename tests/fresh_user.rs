@@ -6,52 +6,37 @@
 mod support;
 use predicates::prelude::*;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::Duration;
 use support::kinds::{kind, write_kinds, NODE, NODE_ARGS};
+use support::procs::{node_by_hand, stranger};
 use support::suite::{
-    assert_ports_free, cluster, harness, latest_report, nodes, steps, write_suite, LEADER,
+    assert_ports_free, cluster, harness, latest_report, nodes, refused_by, steps, write_suite,
+    LEADER,
 };
-use support::{alive, port_open, wait_until, Guard};
+use support::{alive, port_open, wait_until};
+use tempfile::TempDir;
 
 /// Generous: the machine is shared and heavily loaded.
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// A 3-node rust suite on base_port+1..+3 with `rest` (TOML) after the nodes.
-fn rust_suite(dir: &Path, name: &str, base_port: u16, rest: &str) -> std::path::PathBuf {
-    write_kinds(dir, &[]);
-    write_suite(
-        dir,
-        name,
-        &(cluster(base_port, false, &nodes(3, "rust", "")) + rest),
-    )
+/// A 3-node rust suite on base_port+1..+3 with `rest` (TOML) after the nodes, in a fresh
+/// folder with the kinds file: the folder's guard and the suite's path.
+fn rust_suite(name: &str, base_port: u16, rest: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    write_kinds(dir.path(), &[]);
+    let text = cluster(base_port, false, &nodes(3, "rust", "")) + rest;
+    let spec = write_suite(dir.path(), name, &text);
+    (dir, spec)
 }
 
 #[test]
 fn a_stranger_on_one_port_refuses_the_run_before_a_hand_started_node_on_another_is_ended() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = rust_suite(dir.path(), "mixed-holders", 36400, LEADER);
+    let (dir, spec) = rust_suite("mixed-holders", 36400, LEADER);
     // Port 36402: this suite's node program, started by hand for that port (ended when the run
     // may proceed). Port 36403: a process raft-harness must never touch.
-    let by_hand = Guard(
-        std::process::Command::new(NODE)
-            .args(["2", "36402", "1=127.0.0.1:36401"])
-            .env_remove("RAFT_HARNESS_RUN")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stranger = Guard(
-        std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',36403))\ns.listen()\ntime.sleep(300)",
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let by_hand = node_by_hand(2, 36402, "1=127.0.0.1:36401", None);
+    let stranger = stranger(36403, 300);
     assert!(wait_until(Duration::from_secs(30), || port_open(36402)
         && port_open(36403)));
     harness(dir.path())
@@ -76,50 +61,32 @@ fn a_stranger_on_one_port_refuses_the_run_before_a_hand_started_node_on_another_
 fn run_of_a_kind_file_says_it_is_a_kind_file_and_how_to_use_it() {
     let dir = tempfile::tempdir().unwrap();
     let kinds = write_kinds(dir.path(), &[]);
-    for cmd in ["run", "clean"] {
-        harness(dir.path())
-            .args([cmd, kinds.to_str().unwrap()])
-            .timeout(LIMIT)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("kinds.toml: this is a kind file"))
-            .stderr(predicate::str::contains("not a suite"))
-            .stderr(predicate::str::contains("include = [\"kinds.toml\"]"))
-            .stderr(predicate::str::contains("the suite has no nodes").not());
-    }
-    assert!(!dir.path().join("reports").exists());
+    let want = [
+        "kinds.toml: this is a kind file",
+        "not a suite",
+        "include = [\"kinds.toml\"]",
+    ];
+    let unwanted = ["the suite has no nodes"];
+    refused_by(dir.path(), &["run", "clean"], &kinds, &want, &unwanted);
 }
 
 #[test]
 fn a_required_history_check_without_a_workload_is_refused_by_validate_and_run() {
-    let dir = tempfile::tempdir().unwrap();
     // Line 16 (include, 4 cluster lines, 9 node lines, [checks]); the list starts at column 12.
-    let spec = rust_suite(
-        dir.path(),
+    let (dir, spec) = rust_suite(
         "no-history",
         36410,
         &format!("[checks]\nrequired = [\"linearizable\"]\n{LEADER}"),
     );
-    for cmd in ["validate", "run"] {
-        harness(dir.path())
-            .args([cmd, spec.to_str().unwrap()])
-            .timeout(LIMIT)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(
-                "no-history.toml:16:12: required check \"linearizable\" can never be judged",
-            ))
-            .stderr(predicate::str::contains("the suite has no [workload]"));
-    }
-    assert!(
-        !dir.path().join("reports").exists(),
-        "run started something"
-    );
+    let want = [
+        "no-history.toml:16:12: required check \"linearizable\" can never be judged",
+        "the suite has no [workload]",
+    ];
+    refused_by(dir.path(), &["validate", "run"], &spec, &want, &[]);
 }
 
 #[test]
 fn settling_ends_at_once_with_a_note_when_the_schedule_left_no_node_running() {
-    let dir = tempfile::tempdir().unwrap();
     // A settle bound far beyond the run: without the fix the run waits all of it.
     let rest = format!(
         "[checks]\nsettle_timeout_s = 120\n{}",
@@ -128,7 +95,7 @@ fn settling_ends_at_once_with_a_note_when_the_schedule_left_no_node_running() {
             r#"fault = "kill"; target = "all""#,
         ])
     );
-    let spec = rust_suite(dir.path(), "all-down", 36420, &rest);
+    let (dir, spec) = rust_suite("all-down", 36420, &rest);
     let out = harness(dir.path())
         .args(["run", spec.to_str().unwrap()])
         .timeout(LIMIT)
@@ -159,14 +126,9 @@ fn settling_ends_at_once_with_a_note_when_the_schedule_left_no_node_running() {
 
 #[test]
 fn a_node_that_cannot_be_respawned_stops_the_schedule_early_with_exit_3() {
-    let dir = tempfile::tempdir().unwrap();
     // Node 1's program removes itself when it starts: its restart cannot spawn it again.
-    let once = dir.path().join("once-node.sh");
-    std::fs::write(
-        &once,
-        format!("#!/bin/sh\nrm -f -- \"$0\"\nexec {NODE} \"$@\"\n"),
-    )
-    .unwrap();
+    let script = format!("#!/bin/sh\nrm -f -- \"$0\"\nexec {NODE} \"$@\"\n");
+    let (dir, once) = support::temp_file("once-node.sh", &script);
     std::fs::set_permissions(&once, std::fs::Permissions::from_mode(0o755)).unwrap();
     let once_kind = kind(
         "once",

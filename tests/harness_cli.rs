@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use support::kinds::{write_kinds, NODE, NODE_ARGS};
+use support::procs::{node_by_hand, stranger};
 use support::suite::{
-    check, cluster, fault_leader_under_load, harness, json, nodes, register, run_assert,
-    stale_reads, steps, write_suite, HARNESS, LEADER,
+    check, cluster, fault_leader_under_load, harness, json, nodes, refused_by, register,
+    run_assert, stale_reads, steps, write_suite, HARNESS, LEADER,
 };
 use support::{alive, port_open, wait_exit, wait_until, Guard};
 
@@ -97,48 +98,36 @@ fn a_passing_suite_exits_0_and_writes_every_report_file() {
 fn an_invalid_spec_exits_2_naming_the_line_and_starts_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), "bad", 25010, "[[step]]\nwait = \"leadr\"\n");
+    let want = ["bad.toml:20:8", "did you mean \"leader\""];
+    refused_by(dir.path(), &["run"], &spec, &want, &[]);
+}
+
+/// `raft-harness check` of a history file `h.jsonl` holding `text`, to assert on.
+fn check_history(text: &str) -> assert_cmd::assert::Assert {
+    let (dir, h) = support::temp_file("h.jsonl", text);
     harness(dir.path())
-        .args(["run", spec.to_str().unwrap()])
+        .args(["check", h.to_str().unwrap()])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("bad.toml:20:8"))
-        .stderr(predicate::str::contains("did you mean \"leader\""));
-    assert!(
-        !dir.path().join("reports").exists(),
-        "a report folder was created for an invalid spec"
-    );
 }
 
 #[test]
 fn bad_history_file_exits_2_naming_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let h = dir.path().join("h.jsonl");
-    std::fs::write(
-        &h,
+    check_history(
         "{\"id\":0,\"client\":1,\"node\":1,\"command\":\"GET k\",\"invoke_us\":1,\"complete_us\":2,\"outcome\":\"ok\",\"result\":null}\n{\"id\":1,\"oops\":true}\n",
     )
-    .unwrap();
-    harness(dir.path())
-        .args(["check", h.to_str().unwrap()])
-        .assert()
-        .code(2)
+    .code(2)
         .stderr(predicate::str::contains("h.jsonl:2"));
 }
 
 #[test]
 fn a_history_with_a_stale_read_fails_the_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let h = dir.path().join("h.jsonl");
     // The write of 2 completed before the read began, yet the read saw 1.
     let ops = [
         r#"{"id":0,"client":1,"node":1,"command":"SET k 1","invoke_us":0,"complete_us":10,"outcome":"ok","result":"OK"}"#,
         r#"{"id":1,"client":1,"node":1,"command":"SET k 2","invoke_us":20,"complete_us":30,"outcome":"ok","result":"OK"}"#,
         r#"{"id":2,"client":2,"node":2,"command":"GET k","invoke_us":40,"complete_us":50,"outcome":"ok","result":"1"}"#,
     ];
-    std::fs::write(&h, ops.join("\n") + "\n").unwrap();
-    harness(dir.path())
-        .args(["check", h.to_str().unwrap()])
-        .assert()
+    check_history(&(ops.join("\n") + "\n"))
         .code(1)
         .stderr(predicate::str::contains("linearizable"))
         .stderr(predicate::str::contains("FAIL"));
@@ -149,16 +138,7 @@ fn a_port_held_by_a_stranger_is_left_alone_with_a_clear_error() {
     let _runs = runs_shared();
     let dir = tempfile::tempdir().unwrap();
     let spec = suite(dir.path(), "stranger", 25020, LEADER);
-    let stranger = Guard(
-        std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',25022))\ns.listen()\ntime.sleep(120)",
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let stranger = stranger(25022, 120);
     assert!(wait_until(Duration::from_secs(10), || port_open(25022)));
     let pid = stranger.0.id().to_string();
     harness(dir.path())
@@ -184,23 +164,14 @@ fn leftovers_and_hand_started_nodes_are_cleaned() {
     let spec = suite(dir.path(), "clean", 25030, LEADER);
     // Port 25031: a node an earlier run left behind (it carries the run marker:
     // run/node/incarnation/harness pid.start, of a harness that no longer exists).
-    let leftover = Guard(
-        std::process::Command::new(NODE)
-            .args(["1", "25031", "2=127.0.0.1:25032"])
-            .env("RAFT_HARNESS_RUN", "earlier-run/1/1/2147483646.1")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let leftover = node_by_hand(
+        1,
+        25031,
+        "2=127.0.0.1:25032",
+        Some("earlier-run/1/1/2147483646.1"),
     );
     // Port 25032: the same node program started by hand for that port.
-    let by_hand = Guard(
-        std::process::Command::new(NODE)
-            .args(["2", "25032", "1=127.0.0.1:25031"])
-            .env_remove("RAFT_HARNESS_RUN")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let by_hand = node_by_hand(2, 25032, "1=127.0.0.1:25031", None);
     assert!(wait_until(Duration::from_secs(10), || port_open(25031)
         && port_open(25032)));
     harness(dir.path())

@@ -6,6 +6,7 @@
 mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -61,6 +62,20 @@ fn harness(dir: &Path) -> Command {
     let mut c = support::suite::harness(dir);
     c.env_remove("CI").timeout(Duration::from_secs(400));
     c
+}
+
+/// `raft-harness run suites -j 2 ARGS…` in `dir`: the folder `suites`, two at a time.
+fn run_two_at_a_time(dir: &Path, args: &[&str]) -> Command {
+    let mut c = harness(dir);
+    c.args(["run", "suites", "-j", "2"]).args(args);
+    c
+}
+
+/// `raft-harness ARGS…` in `dir` is a usage error: exit 2 with every `want` in stderr.
+fn usage_error(dir: &Path, args: &[&str], want: &[&str]) {
+    let exit_2 = harness(dir).args(args).assert().code(2);
+    want.iter()
+        .fold(exit_2, |a, w| a.stderr(predicate::str::contains(*w)));
 }
 
 fn text(b: &[u8]) -> String {
@@ -150,8 +165,7 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
     // pass-a and pass-b share their ports: only the isolation lets them run together.
     let suites = suite_folder(dir.path(), 29100, &["pass-a", "pass-b"]);
     stale_suite(&suites, 29110);
-    let out = harness(dir.path())
-        .args(["run", "suites", "-j", "2", "--offset-step", "200"])
+    let out = run_two_at_a_time(dir.path(), &["--offset-step", "200"])
         .output()
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -230,31 +244,17 @@ fn a_folder_of_suites_runs_two_at_a_time_with_one_merged_junit() {
 
 #[test]
 fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    suite_folder(dir.path(), 29200, &["a", "b", "c-fixed", "d"]);
-    harness(dir.path())
-        .args([
-            "run",
-            "suites",
-            "-j",
-            "2",
-            "--isolation",
-            "offsets",
-            "--offset-step",
-            "200",
-        ])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::ends_with("4 passed, 0 failed\n"));
-    let run = |name: &str| run_window(dir.path(), name);
-    let (fs, fe, fixed_ports) = run("c-fixed");
-    assert_eq!(fixed_ports, vec![29201, 29202, 29203]);
+    let names = ["a", "b", "c-fixed", "d"];
+    let args = ["--isolation", "offsets", "--offset-step", "200"];
+    let windows = passing_windows(29200, &names, &args);
+    let (fs, fe, fixed_ports) = &windows["c-fixed"];
+    assert_eq!(*fixed_ports, vec![29201, 29202, 29203]);
     let mut shifted = 0;
     for name in ["a", "b", "d"] {
-        let (s, e, ports) = run(name);
+        let (s, e, ports) = &windows[name];
         assert!(e <= fs || s >= fe, "{name} ran beside the fixed-port suite");
         assert!(
-            ports == vec![29201, 29202, 29203] || ports == vec![29401, 29402, 29403],
+            *ports == vec![29201, 29202, 29203] || *ports == vec![29401, 29402, 29403],
             "{name}: {ports:?}"
         );
         shifted += usize::from(ports[0] == 29401);
@@ -263,15 +263,39 @@ fn with_port_offsets_parallel_suites_shift_ports_and_fixed_port_suites_run_alone
     assert!(shifted >= 1, "no run was shifted to slot 1");
 }
 
-/// A suite's only run: (start, end) in Unix seconds and its node ports, from report.json.
-fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
+/// The report.json of suite `name`'s only run in `dir/reports`.
+fn only_report(dir: &Path, name: &str) -> serde_json::Value {
     let run = std::fs::read_dir(dir.join("reports").join(name))
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
         .path();
-    let r = json(&run.join("report.json"));
+    json(&run.join("report.json"))
+}
+
+/// A run's (start, end) in Unix seconds and its node ports.
+type Window = (f64, f64, Vec<u64>);
+
+/// In a fresh folder, a [`suite_folder`] of `names` on `base_port` run two at a time with
+/// `args`: every suite passes (exit 0; stdout is the closing line alone). Each suite's
+/// [`run_window`], by name.
+fn passing_windows(base_port: u16, names: &[&str], args: &[&str]) -> HashMap<String, Window> {
+    let dir = tempfile::tempdir().unwrap();
+    suite_folder(dir.path(), base_port, names);
+    run_two_at_a_time(dir.path(), args)
+        .assert()
+        .code(0)
+        .stdout(format!("{} passed, 0 failed\n", names.len()));
+    names
+        .iter()
+        .map(|n| (n.to_string(), run_window(dir.path(), n)))
+        .collect()
+}
+
+/// A suite's only run: its [`Window`], from report.json.
+fn run_window(dir: &Path, name: &str) -> Window {
+    let r = only_report(dir, name);
     let start = chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap())
         .unwrap()
         .timestamp_millis() as f64
@@ -289,29 +313,12 @@ fn run_window(dir: &Path, name: &str) -> (f64, f64, Vec<u64>) {
 /// the others two at a time.
 #[test]
 fn a_suite_named_by_alone_runs_with_nothing_beside_it() {
-    let dir = tempfile::tempdir().unwrap();
-    suite_folder(dir.path(), 29440, &["p", "q-heavy", "r", "s"]);
-    harness(dir.path())
-        .args([
-            "run",
-            "suites",
-            "-j",
-            "2",
-            "--alone",
-            "heavy",
-            "--offset-step",
-            "20",
-        ])
-        .assert()
-        .code(0)
-        .stdout("4 passed, 0 failed\n");
-    let (hs, he, _) = run_window(dir.path(), "q-heavy");
+    let args = ["--alone", "heavy", "--offset-step", "20"];
+    let all = passing_windows(29440, &["p", "q-heavy", "r", "s"], &args);
+    let (hs, he, _) = all["q-heavy"];
     let mut overlaps = 0;
-    let windows: Vec<_> = ["p", "r", "s"]
-        .iter()
-        .map(|n| run_window(dir.path(), n))
-        .collect();
-    for (s, e, _) in &windows {
+    let windows: Vec<_> = ["p", "r", "s"].iter().map(|n| &all[*n]).collect();
+    for (s, e, _) in windows.iter().copied() {
         assert!(*e <= hs || *s >= he, "a suite ran beside the --alone one");
         overlaps += windows
             .iter()
@@ -334,25 +341,14 @@ fn a_broken_file_in_a_folder_is_an_error_and_nothing_runs() {
         "[kind.x]\ncommand = [\"true\"]\n[[node]]\nid = 1\nkind = \"y\"\n",
     )
     .unwrap();
-    harness(dir.path())
-        .args(["run", "suites", "-j", "2"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("broken.toml:1:"))
-        .stderr(predicate::str::contains("half.toml:"));
+    let want = ["broken.toml:1:", "half.toml:"];
+    usage_error(dir.path(), &["run", "suites", "-j", "2"], &want);
     assert!(!dir.path().join("reports").exists(), "a run was started");
     // --list judges the files alike.
-    harness(dir.path())
-        .args(["run", "suites", "--list"])
-        .assert()
-        .code(2);
+    usage_error(dir.path(), &["run", "suites", "--list"], &[]);
     // A folder with no suite file at all.
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    harness(dir.path())
-        .args(["run", "empty"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("holds no .toml file"));
+    usage_error(dir.path(), &["run", "empty"], &["holds no .toml file"]);
 }
 
 #[test]
@@ -382,11 +378,11 @@ fn list_filter_and_keep() {
         .assert()
         .code(0)
         .stdout("beta  suites/beta.toml  beta: a leader, writes, caught up\n");
-    harness(dir.path())
-        .args(["run", "suites", "--filter", "nothing-like-this"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("matched none"));
+    usage_error(
+        dir.path(),
+        &["run", "suites", "--filter", "nothing-like-this"],
+        &["matched none"],
+    );
     // A filtered run: the closing line counts the skipped suites. Three runs, keep 2.
     for _ in 0..3 {
         harness(dir.path())
@@ -423,10 +419,11 @@ fn list_filter_and_keep() {
     std::fs::remove_file(dir.path().join("state/fake-live-run.json")).unwrap();
     let latest = std::fs::canonicalize(dir.path().join("reports/latest")).unwrap();
     assert!(latest.starts_with(std::fs::canonicalize(dir.path().join("reports/alpha")).unwrap()));
-    harness(dir.path())
-        .args(["run", "suites/alpha.toml", "--keep", "0"])
-        .assert()
-        .code(2);
+    usage_error(
+        dir.path(),
+        &["run", "suites/alpha.toml", "--keep", "0"],
+        &[],
+    );
 }
 
 #[test]
@@ -483,14 +480,7 @@ fn an_interrupt_reaches_every_running_suite_and_the_runner_names_them() {
     );
     assert!(stderr.contains("not started: long-c"), "{stderr}");
     for name in ["long-a", "long-b"] {
-        let d = std::fs::read_dir(dir.path().join("reports").join(name))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+        let r = only_report(dir.path(), name);
         assert_eq!(r["verdict"], "interrupted", "{name}");
     }
     let j = parse_junit(&dir.path().join("reports/batch.d/latest/junit.xml"));
@@ -594,24 +584,20 @@ fn a_port_offset_that_cannot_apply_is_a_usage_error() {
     kinds(dir.path());
     small_suite(dir.path(), "movable", 29420, "rust");
     small_suite(dir.path(), "fixed", 29420, "rust-fixed");
-    harness(dir.path())
-        .args(["run", "fixed.toml", "--port-offset", "10"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "fixed.toml: --port-offset 10: this suite has fixed ports",
-        ));
-    harness(dir.path())
-        .args(["run", "movable.toml", "--port-offset", "40000"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "node 1 would listen on port 69421 (its port 29421 + 40000), above 65535",
-        ));
-    harness(dir.path())
-        .args(["run", "movable.toml", "fixed.toml", "--port-offset", "5"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--port-offset moves one suite"));
+    usage_error(
+        dir.path(),
+        &["run", "fixed.toml", "--port-offset", "10"],
+        &["fixed.toml: --port-offset 10: this suite has fixed ports"],
+    );
+    usage_error(
+        dir.path(),
+        &["run", "movable.toml", "--port-offset", "40000"],
+        &["node 1 would listen on port 69421 (its port 29421 + 40000), above 65535"],
+    );
+    usage_error(
+        dir.path(),
+        &["run", "movable.toml", "fixed.toml", "--port-offset", "5"],
+        &["--port-offset moves one suite"],
+    );
     assert!(!dir.path().join("reports").exists(), "a run was started");
 }

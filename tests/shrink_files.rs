@@ -2,89 +2,40 @@
 //! with a relative `include` shrinks (its candidates load), an include that does not load is
 //! a usage error (exit 2) with the loader's message, and `--save PATH` writes a regression
 //! suite whose includes work from PATH. This build's rust-node with `--bug`; ports 37000–37099.
+mod support;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const HARNESS: &str = env!("CARGO_BIN_EXE_raft-harness");
-const NODE: &str = env!("CARGO_BIN_EXE_rust-node");
+use support::kinds::bug_kind;
+use support::suite::{bug_hunt, harness, steps, write_suite, HARNESS};
 
 /// `kinds.toml` in `dir`: the node with the log kept only in memory (found under crash-all).
 fn kinds(dir: &Path) {
-    let text = format!(
-        r#"[kind.rust-volatile-log]
-command = ["{NODE}", "{{id}}", "{{port}}", "{{peers}}", "--host", "{{host}}",
-  "--data-dir", "{{data_dir}}", "--journal", "{{journal}}",
-  "--election-timeout-ms", "{{election_timeout_ms}}", "--heartbeat-ms", "{{heartbeat_ms}}",
-  "--bug", "volatile-log"]
-ready_timeout_s = 30
-"#
-    );
+    let text = bug_kind("rust-volatile-log", "volatile-log");
     std::fs::write(dir.join("kinds.toml"), text).unwrap();
 }
 
 /// A hand-written failing suite `dir/found/failing.toml` including `include` (relative): a
 /// workload, then crash-all loses the committed log; a few steps ddmin can cut.
 fn failing(dir: &Path, include: &str, base_port: u16) -> PathBuf {
-    let nodes: String = (1..=3)
-        .map(|id| format!("[[node]]\nid = {id}\nkind = \"rust-volatile-log\"\n"))
-        .collect();
     let sub = dir.join("found");
     std::fs::create_dir_all(&sub).unwrap();
-    let p = sub.join("failing.toml");
-    let text = format!(
-        r#"include = ["{include}"]
-[cluster]
-base_port = {base_port}
-election_timeout_ms = [300, 600]
-heartbeat_ms = 60
-{nodes}
-[workload]
-type = "register"
-clients = 2
-rate = 20
-keys = 2
-
-[checks]
-required = ["election_safety", "log_matching", "state_machine_safety", "durability", "linearizable"]
-
-[[step]]
-wait = "leader"
-timeout_s = 60
-
-[[step]]
-workload = "start"
-
-[[step]]
-sleep_s = 1.5
-
-[[step]]
-workload = "stop"
-
-[[step]]
-wait = "commit"
-timeout_s = 60
-
-[[step]]
-fault = "crash-all"
-
-[[step]]
-wait = "leader"
-timeout_s = 60
-
-[[step]]
-wait = "caught-up"
-timeout_s = 60
-"#
-    );
-    std::fs::write(&p, text).unwrap();
-    p
+    let text = bug_hunt(include, base_port, "rust-volatile-log", 2, 20)
+        + &steps(&[
+            r#"wait = "leader"; timeout_s = 60"#,
+            r#"workload = "start""#,
+            "sleep_s = 1.5",
+            r#"workload = "stop""#,
+            r#"wait = "commit"; timeout_s = 60"#,
+            r#"fault = "crash-all""#,
+            r#"wait = "leader"; timeout_s = 60"#,
+            r#"wait = "caught-up"; timeout_s = 60"#,
+        ]);
+    write_suite(&sub, "failing", &text)
 }
 
 fn shrink(dir: &Path, file: &Path, extra: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(HARNESS)
-        .current_dir(dir)
-        .env("RAFT_HARNESS_STATE_DIR", dir.join("state"))
+    let out = harness(dir)
         .env_remove("CI")
         .timeout(Duration::from_secs(1800))
         .arg("shrink")

@@ -7,7 +7,8 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::kinds::write_kinds;
-use support::suite::HARNESS;
+use support::suite::{refused_by, HARNESS};
+use tempfile::TempDir;
 
 /// Generous: the machine is shared and heavily loaded.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -33,37 +34,31 @@ fn harness(dir: &Path) -> Command {
     c
 }
 
-/// `validate` and `run` both exit 2 with every `want` in stderr, and `run`
+/// `validate` and `run` both exit 2 with every `want` in stderr, no panic, and `run`
 /// starts nothing (no report folder). Returns validate's stderr.
 fn refused(dir: &Path, suite: &Path, want: &[&str]) -> String {
-    let mut out = String::new();
-    for cmd in ["validate", "run"] {
-        let o = harness(dir).arg(cmd).arg(suite).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
-        for w in want {
-            assert!(err.contains(w), "{cmd}: missing {w:?} in:\n{err}");
-        }
-        assert!(!err.contains("panicked"), "{cmd}: {err}");
-        if cmd == "validate" {
-            out = err;
-        }
-    }
-    assert!(!dir.join("reports").exists(), "run started something");
-    out
+    refused_by(dir, &["validate", "run"], suite, want, &[])
+}
+
+/// [`write_suite`] in a fresh folder: the folder's guard and the suite's path.
+fn temp_suite(name: &str, body: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_suite(dir.path(), name, body);
+    (dir, p)
+}
+
+/// Suite `name` with `body` (see [`write_suite`]) in a fresh folder is [`refused`] with every
+/// `want`; validate's stderr.
+fn refuses(name: &str, body: &str, want: &[&str]) -> String {
+    let (dir, p) = temp_suite(name, body);
+    refused(dir.path(), &p, want)
 }
 
 #[test]
 fn an_ipv6_host_is_refused_by_validate_not_a_panic_at_launch() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    refuses(
         "v6.toml",
         &format!("[cluster]\nhost = \"::1\"\nbase_port = 27000\n{ONE_NODE}"),
-    );
-    refused(
-        dir.path(),
-        &p,
         &[
             "v6.toml:3:8: host \"::1\" is IPv6 loopback",
             "only IPv4 loopback hosts are supported: 127.0.0.0/8 or `localhost`",
@@ -73,13 +68,11 @@ fn an_ipv6_host_is_refused_by_validate_not_a_panic_at_launch() {
 
 #[test]
 fn an_empty_node_list_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    refuses(
         "empty.toml",
         "node = []\n[workload]\ntype = \"register\"\n[[step]]\nworkload = \"start\"\n",
+        &["empty.toml:2:8: the node list is empty"],
     );
-    refused(dir.path(), &p, &["empty.toml:2:8: the node list is empty"]);
 }
 
 #[test]
@@ -122,15 +115,9 @@ fn include_of_a_fifo_or_a_device_is_refused_at_once() {
 
 #[test]
 fn a_date_value_is_explained_with_its_position() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    let err = refuses(
         "date.toml",
         &format!("seed = 2024-01-01\n{ONE_NODE}"),
-    );
-    let err = refused(
-        dir.path(),
-        &p,
         &["date.toml:2:8: `seed`: dates are not accepted here; expected a string, a number"],
     );
     assert!(!err.contains("$__toml"), "{err}");
@@ -153,7 +140,6 @@ fn invalid_utf8_is_reported_at_its_line_and_column() {
 
 #[test]
 fn empty_and_path_like_names_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
     for (name, want) in [
         ("\"\"", "`name` must not be empty or blank"),
         ("\" \"", "`name` must not be empty or blank"),
@@ -163,33 +149,22 @@ fn empty_and_path_like_names_are_refused() {
             "`name` must not contain control characters",
         ),
     ] {
-        let p = write_suite(dir.path(), "n.toml", &format!("name = {name}\n{ONE_NODE}"));
-        refused(dir.path(), &p, &["n.toml:2:8: ", want]);
+        let body = format!("name = {name}\n{ONE_NODE}");
+        refuses("n.toml", &body, &["n.toml:2:8: ", want]);
     }
-    let p = write_suite(
-        dir.path(),
+    refuses(
         "k.toml",
         "[kind.\"../../evil\"]\ncommand = [\"true\"]\n[[node]]\nid = 1\nkind = \"../../evil\"\n",
-    );
-    refused(
-        dir.path(),
-        &p,
         &["k.toml:2:7: kind name \"../../evil\" must not contain `/`"],
     );
 }
 
 #[test]
 fn unknown_placeholders_in_args_and_env_are_refused_with_a_suggestion() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    refuses(
         "ph.toml",
         "[kind.k]\ncommand = [\"true\"]\nenv = { LOG = \"{data_dri}/log\" }\n\
          [[node]]\nid = 1\nkind = \"k\"\nargs = [\"--peer={peer}\"]\nenv = { J = \"{jounral}\" }\n",
-    );
-    refused(
-        dir.path(),
-        &p,
         &[
             "ph.toml:4:15: unknown placeholder `{data_dri}` in `env`",
             "did you mean `{data_dir}`?",
@@ -203,7 +178,6 @@ fn unknown_placeholders_in_args_and_env_are_refused_with_a_suggestion() {
 
 #[test]
 fn a_network_shape_too_big_for_the_cluster_is_found_by_validate() {
-    let dir = tempfile::tempdir().unwrap();
     let three = "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"rust\"\n\
                  [[node]]\nid = 3\nkind = \"rust\"\n";
     let pre = format!(
@@ -224,14 +198,9 @@ fn a_network_shape_too_big_for_the_cluster_is_found_by_validate() {
             "it would isolate every node",
         ),
     ] {
-        let p = write_suite(
-            dir.path(),
+        refuses(
             "shape.toml",
             &format!("{pre}[[step]]\n{step}\n"),
-        );
-        refused(
-            dir.path(),
-            &p,
             &[&format!("shape.toml:17:1: this step cannot run: {want}")],
         );
     }
@@ -239,7 +208,6 @@ fn a_network_shape_too_big_for_the_cluster_is_found_by_validate() {
 
 #[test]
 fn a_one_mb_line_gives_a_bounded_error_message() {
-    let dir = tempfile::tempdir().unwrap();
     // ~1 MB of 2-byte characters in one value (the file stays under the 1 MiB limit).
     let huge = "ж".repeat(500_000);
     for (file, body) in [
@@ -250,8 +218,7 @@ fn a_one_mb_line_gives_a_bounded_error_message() {
         ),
         ("key.toml", format!("{ONE_NODE}[cluster]\n{huge} = 1\n")),
     ] {
-        let p = write_suite(dir.path(), file, &body);
-        let err = refused(dir.path(), &p, &[&format!("{file}:"), "…"]);
+        let err = refuses(file, &body, &[&format!("{file}:"), "…"]);
         // Before: the line was quoted whole, with a caret under it (3 MB).
         assert!(err.len() < 4_000, "{file}: {} bytes of error", err.len());
     }
@@ -262,9 +229,7 @@ fn a_one_mb_line_gives_a_bounded_error_message() {
 /// and counted, while every event (here: a kill and a restart) is printed.
 #[test]
 fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    let (dir, p) = temp_suite(
         "big-repeat.toml",
         &format!(
             "[cluster]\nbase_port = 27100\n{ONE_NODE}\
@@ -294,7 +259,6 @@ fn a_big_fast_repeat_prints_a_bounded_amount_off_a_terminal() {
 /// file name + `:L) sleep 1.5 s`.
 #[test]
 fn a_long_suite_name_on_a_terminal_does_not_panic_the_live_line() {
-    let dir = tempfile::tempdir().unwrap();
     let stem = "s".repeat(116);
     let file = format!("{stem}.toml");
     let body = format!(
@@ -303,7 +267,7 @@ fn a_long_suite_name_on_a_terminal_does_not_panic_the_live_line() {
          # padding, so that the next step is on line 12\n\
          [[step]]\nsleep_s = 1.5\n"
     );
-    let p = write_suite(dir.path(), &file, &body);
+    let (dir, p) = temp_suite(&file, &body);
     let line = std::fs::read_to_string(&p)
         .unwrap()
         .lines()
@@ -352,15 +316,9 @@ fn a_long_suite_name_on_a_terminal_does_not_panic_the_live_line() {
 
 #[test]
 fn an_integer_beyond_64_bits_is_named_without_parser_internals() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write_suite(
-        dir.path(),
+    let err = refuses(
         "big.toml",
         "[[node]]\nid = 99999999999999999999\nkind = \"rust\"\n",
-    );
-    let err = refused(
-        dir.path(),
-        &p,
         &["big.toml:3:6: the integer 99999999999999999999 does not fit in 64 bits"],
     );
     assert!(
@@ -371,12 +329,10 @@ fn an_integer_beyond_64_bits_is_named_without_parser_internals() {
 
 #[test]
 fn a_huge_float_is_printed_in_exponent_form() {
-    let dir = tempfile::tempdir().unwrap();
     let body = format!("{ONE_NODE}[workload]\ntype = \"register\"\nrate = 1e300\n");
-    let p = write_suite(dir.path(), "huge.toml", &body);
-    let err = refused(
-        dir.path(),
-        &p,
+    let err = refuses(
+        "huge.toml",
+        &body,
         &["`rate` must be between 0 and 100000, found 1e300"],
     );
     assert!(err.len() < 400, "message of {} bytes:\n{err}", err.len());
@@ -384,28 +340,24 @@ fn a_huge_float_is_printed_in_exponent_form() {
 
 #[test]
 fn an_invalid_election_timeout_adds_no_follow_on_error_about_a_default() {
-    let dir = tempfile::tempdir().unwrap();
     for (name, eto) in [("words.toml", "\"abc\""), ("zero.toml", "[0, 10]")] {
         let body =
             format!("{ONE_NODE}[cluster]\nelection_timeout_ms = {eto}\nheartbeat_ms = 100\n");
-        let p = write_suite(dir.path(), name, &body);
-        let err = refused(dir.path(), &p, &["1 error in the spec"]);
+        let err = refuses(name, &body, &["1 error in the spec"]);
         assert!(!err.contains("heartbeat"), "{err}");
     }
     // A valid timeout with a too-slow heartbeat is still refused.
     let body = format!("{ONE_NODE}[cluster]\nelection_timeout_ms = [50, 80]\nheartbeat_ms = 100\n");
-    let p = write_suite(dir.path(), "slow.toml", &body);
-    refused(
-        dir.path(),
-        &p,
+    refuses(
+        "slow.toml",
+        &body,
         &["heartbeat 100 ms is not well below the minimum election timeout 50 ms"],
     );
 }
 
 #[test]
 fn validate_skips_kind_files_in_a_folder_and_by_name_as_run_does() {
-    let dir = tempfile::tempdir().unwrap();
-    write_suite(dir.path(), "one.toml", ONE_NODE);
+    let (dir, _) = temp_suite("one.toml", ONE_NODE);
     for args in [vec!["."], vec!["kinds.toml", "one.toml"]] {
         let o = harness(dir.path())
             .arg("validate")
@@ -441,19 +393,20 @@ fn validate_skips_kind_files_in_a_folder_and_by_name_as_run_does() {
 
 #[test]
 fn validate_bounds_the_node_count_and_nested_repeats() {
-    let dir = tempfile::tempdir().unwrap();
     let nodes: String = (1..=65)
         .map(|i| format!("[[node]]\nid = {i}\nkind = \"rust\"\n"))
         .collect();
-    let p = write_suite(dir.path(), "many.toml", &nodes);
-    refused(dir.path(), &p, &["65 nodes; a suite may have at most 64"]);
+    refuses(
+        "many.toml",
+        &nodes,
+        &["65 nodes; a suite may have at most 64"],
+    );
     let nested = format!(
         "{ONE_NODE}[[step]]\nrepeat = 1000\n[[step.steps]]\nrepeat = 1000\n[[step.steps.steps]]\nsleep_s = 0.001\n"
     );
-    let p = write_suite(dir.path(), "nested.toml", &nested);
-    let err = refused(
-        dir.path(),
-        &p,
+    let err = refuses(
+        "nested.toml",
+        &nested,
         &["this `repeat` runs 1000000 steps in all; at most 100000"],
     );
     assert!(err.contains("1 error in the spec"), "reported once:\n{err}");
@@ -462,8 +415,7 @@ fn validate_bounds_the_node_count_and_nested_repeats() {
         "repeat = 1000\n[[step.steps.steps]]",
         "repeat = 100\n[[step.steps.steps]]",
     );
-    let p = write_suite(
-        dir.path(),
+    let (dir, p) = temp_suite(
         "fine.toml",
         &ok.replace(
             "repeat = 1000\n[[step.steps]]",

@@ -28,6 +28,16 @@ pub fn rust_kind(name: &str, extra: &str) -> String {
     kind(name, &node_command(&[]), extra)
 }
 
+/// `[kind.NAME]` running this build's rust-node with the planted bug `--bug BUG` (rust-node's
+/// test-only switch), with [`NODE_ARGS`].
+pub fn bug_kind(name: &str, bug: &str) -> String {
+    kind(
+        name,
+        &format!("[\"{NODE}\", {NODE_ARGS}, \"--bug\", \"{bug}\"]"),
+        "",
+    )
+}
+
 /// Writes `dir/kinds.toml`: the `rust` kind, then each of `extra` (kind tables); its path.
 pub fn write_kinds(dir: &Path, extra: &[String]) -> PathBuf {
     let p = dir.join("kinds.toml");

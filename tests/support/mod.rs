@@ -23,28 +23,26 @@ pub fn port_open(port: u16) -> bool {
     .is_ok()
 }
 
-/// Poll `f` every 50 ms until it holds or `limit` passes; its last answer.
-pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+/// Poll `f` every 50 ms until it gives a value or `limit` passes, then once more; its value.
+pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let end = Instant::now() + limit;
     while Instant::now() < end {
-        if f() {
-            return true;
+        if let Some(v) = f() {
+            return Some(v);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     f()
 }
 
+/// Poll `f` every 50 ms until it holds or `limit` passes; its last answer.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    poll(limit, || f().then_some(())).is_some()
+}
+
 /// The child's exit code once it exits within `limit` (None: still running, or killed by a signal).
 pub fn wait_exit(c: &mut Child, limit: Duration) -> Option<i32> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Ok(Some(st)) = c.try_wait() {
-            return st.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
+    poll(limit, || c.try_wait().ok().flatten()).and_then(|st| st.code())
 }
 
 /// The process exists and is not a zombie.
@@ -64,4 +62,5 @@ impl Drop for Guard {
 }
 
 pub mod kinds;
+pub mod procs;
 pub mod suite;

@@ -32,10 +32,37 @@ pub fn nodes(n: u32, kind: &str, extra: &str) -> String {
 /// The head of a suite: `include = ["kinds.toml"]`, a `[cluster]` on `base_port` (election
 /// timeout 300–600 ms, heartbeat 50 ms, link proxies when `proxies`), then `nodes`.
 pub fn cluster(base_port: u16, proxies: bool, nodes: &str) -> String {
+    cluster_with("kinds.toml", base_port, 50, proxies, nodes)
+}
+
+/// The head of a suite: `include = [include]`, a `[cluster]` on `base_port` (election timeout
+/// 300–600 ms, heartbeat `heartbeat_ms`, link proxies when `proxies`), then `nodes`.
+pub fn cluster_with(
+    include: &str,
+    base_port: u16,
+    heartbeat_ms: u32,
+    proxies: bool,
+    nodes: &str,
+) -> String {
     let proxies = if proxies { "proxies = true\n" } else { "" };
     format!(
-        "include = [\"kinds.toml\"]\n[cluster]\nbase_port = {base_port}\n\
-         election_timeout_ms = [300, 600]\nheartbeat_ms = 50\n{proxies}{nodes}"
+        "include = [\"{include}\"]\n[cluster]\nbase_port = {base_port}\n\
+         election_timeout_ms = [300, 600]\nheartbeat_ms = {heartbeat_ms}\n{proxies}{nodes}"
+    )
+}
+
+/// `[checks]` requiring every safety check and `linearizable`: what a planted bug must fail.
+pub const SAFETY_REQUIRED: &str = "[checks]\nrequired = [\"election_safety\", \"log_matching\", \
+     \"state_machine_safety\", \"durability\", \"linearizable\"]\n";
+
+/// The head of a suite hunting a planted bug: [`cluster_with`] `include` on `base_port`
+/// (heartbeat 60 ms) of three `kind` nodes, a register workload of `clients` at `rate` ops/s
+/// on 2 keys, and [`SAFETY_REQUIRED`].
+pub fn bug_hunt(include: &str, base_port: u16, kind: &str, clients: u32, rate: u32) -> String {
+    let head = cluster_with(include, base_port, 60, false, &nodes(3, kind, ""));
+    format!(
+        "{head}{}keys = 2\n{SAFETY_REQUIRED}",
+        register(clients, rate)
     )
 }
 
@@ -175,4 +202,36 @@ pub fn fault_leader_under_load(sleep_s: &str, fault: &str) -> String {
             &format!(r#"fault = "{fault}"; target = "leader""#),
             r#"wait = "new-leader"; timeout_s = 30"#,
         ])
+}
+
+/// Each of `cmds` (`validate`, `run`, `clean`) on `file` in `dir` exits 2 with every `want`
+/// and no `unwanted` text (nor a panic) in its stderr, and nothing starts (no `dir/reports`):
+/// how bad input is refused. The first command's stderr.
+pub fn refused_by(
+    dir: &Path,
+    cmds: &[&str],
+    file: &Path,
+    want: &[&str],
+    unwanted: &[&str],
+) -> String {
+    let mut first = None;
+    for cmd in cmds {
+        let out = harness(dir)
+            .arg(cmd)
+            .arg(file)
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{cmd}: missing {w:?} in:\n{err}");
+        }
+        for u in unwanted.iter().chain(&["panicked"]) {
+            assert!(!err.contains(u), "{cmd}: {u:?} in:\n{err}");
+        }
+        first.get_or_insert(err);
+    }
+    assert!(!dir.join("reports").exists(), "{cmds:?} started something");
+    first.unwrap_or_default()
 }
