@@ -106,13 +106,7 @@ pub(super) fn read(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Optio
     )?;
     let method = match f.get("method") {
         None => MsgMethod::Any,
-        Some(v) => {
-            let words: Vec<(&str, MsgMethod)> = MsgMethod::NAMES
-                .iter()
-                .filter_map(|n| Some((*n, MsgMethod::parse(n)?)))
-                .collect();
-            super::as_word(src, errs, v, "method", &words)?
-        }
+        Some(v) => super::as_word(src, errs, v, "method", &super::words_of::<MsgMethod>())?,
     };
     let action = match kind {
         0 => MsgAction::DropRequest,

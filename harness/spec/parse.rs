@@ -6,6 +6,7 @@ use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
@@ -1335,24 +1336,22 @@ fn lead_by(
     Some(Action::LeadBy { kind, timeout_ms })
 }
 
-/// Words of `fault` steps (and of the nemesis).
-pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
-    ("kill", ProcFault::Kill),
-    ("stop", ProcFault::Stop),
-    ("pause", ProcFault::Pause),
-    ("resume", ProcFault::Resume),
-    ("restart", ProcFault::Restart),
-    ("crash-all", ProcFault::CrashAll),
-];
+/// The words of a keyword enum (strum's kebab-case names) with their values, in the order the
+/// enum declares them (the order error messages list them in).
+fn words_of<T>() -> Vec<(&'static str, T)>
+where
+    T: strum::IntoEnumIterator + Copy + Into<&'static str>,
+{
+    T::iter().map(|t| (t.into(), t)).collect()
+}
 
-/// Words of `net` steps (and of the nemesis).
-pub const NET_SHAPES: &[(&str, NetShape)] = &[
-    ("isolate", NetShape::Isolate),
-    ("halves", NetShape::Halves),
-    ("bridge", NetShape::Bridge),
-    ("majorities-ring", NetShape::MajoritiesRing),
-    ("flaky", NetShape::Flaky),
-];
+/// Words of `fault` steps (and of the nemesis): `kill`, `stop`, `pause`, `resume`, `restart`,
+/// `crash-all`.
+pub static PROC_FAULTS: LazyLock<Vec<(&str, ProcFault)>> = LazyLock::new(words_of);
+
+/// Words of `net` steps (and of the nemesis): `isolate`, `halves`, `bridge`,
+/// `majorities-ring`, `flaky`.
+pub static NET_SHAPES: LazyLock<Vec<(&str, NetShape)>> = LazyLock::new(words_of);
 
 const TARGET_WORDS: &[(&str, Target)] = &[
     ("leader", Target::Leader),
@@ -1639,17 +1638,7 @@ fn step_keys(action_key: &str) -> &'static [&'static str] {
 
 /// `wait = "leader" | "new-leader" | "caught-up" | "commit"`, optionally led by a `kind`.
 fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
-    let cond = f.word(
-        src,
-        errs,
-        "wait",
-        &[
-            ("leader", WaitFor::Leader),
-            ("new-leader", WaitFor::NewLeader),
-            ("caught-up", WaitFor::CaughtUp),
-            ("commit", WaitFor::Commit),
-        ],
-    )?;
+    let cond = f.word(src, errs, "wait", &words_of::<WaitFor>())?;
     let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
     let expect_timeout = match f.get("expect") {
         None => false,
@@ -1686,7 +1675,7 @@ fn read_workload_step(
 
 /// `fault = kill | stop | pause | resume | restart | …` with its `target`.
 fn read_fault_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
-    let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
+    let fault = f.word(src, errs, "fault", &PROC_FAULTS)?;
     let default = match fault {
         ProcFault::Resume => Some(Target::Paused),
         ProcFault::Restart => Some(Target::Down),
@@ -1710,7 +1699,7 @@ fn read_net_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<
     if !cx.proxies {
         refuse_without(src, errs, f.key_span("net"), Links::Proxies);
     }
-    let shape = f.word(src, errs, "net", NET_SHAPES)?;
+    let shape = f.word(src, errs, "net", &NET_SHAPES)?;
     let default = if shape == NetShape::Isolate {
         None
     } else {
