@@ -1845,3 +1845,59 @@ fn refuse_without(src: &Src, errs: &mut Errs, span: std::ops::Range<usize>, link
     };
     errs.help(src, span, msg, help);
 }
+
+#[cfg(test)]
+mod words_tests {
+    use super::faults::MsgMethod;
+    use super::*;
+
+    fn names<T>(words: &[(&'static str, T)]) -> Vec<&'static str> {
+        words.iter().map(|(w, _)| *w).collect()
+    }
+
+    /// The words of each keyword enum in the order its "one of: ..." help lists them: the
+    /// declaration order of its variants (strum), which reordering them would change.
+    #[test]
+    fn keyword_enums_spell_their_words_in_the_documented_order() {
+        let procs = ["kill", "stop", "pause", "resume", "restart", "crash-all"];
+        assert_eq!(names(&PROC_FAULTS), procs);
+        let shapes = ["isolate", "halves", "bridge", "majorities-ring", "flaky"];
+        assert_eq!(names(&NET_SHAPES), shapes);
+        let waits = ["leader", "new-leader", "caught-up", "commit"];
+        assert_eq!(names(&words_of::<WaitFor>()), waits);
+        let methods = [
+            "request-vote",
+            "pre-vote",
+            "append-entries",
+            "heartbeat",
+            "append-with-entries",
+            "append-with-current-term-entries",
+            "client-request",
+            "any",
+        ];
+        assert_eq!(MsgMethod::NAMES, methods);
+        assert_eq!(names(&words_of::<MsgMethod>()), methods);
+        let explore = explore::Fault::words();
+        let mix = [
+            "kill",
+            "stop",
+            "pause",
+            "crash-all",
+            "isolate",
+            "halves",
+            "drop-request",
+            "drop-reply",
+            "delay",
+            "duplicate",
+            "reorder",
+            "lag",
+            "deposed-leader",
+            "partial-replication",
+            "stale-appends",
+        ];
+        assert_eq!(names(&explore), mix);
+        for (w, f) in explore {
+            assert_eq!(f.name(), w);
+        }
+    }
+}
