@@ -20,7 +20,8 @@ use crate::spec::faults::{MsgKind, MsgMethod};
 use strum::IntoEnumIterator;
 
 /// A fault `explore` can draw. Its name in `faults = [...]` is its own in kebab-case (strum),
-/// a message fault's that of its [`MsgKind`] (see [`Fault::words`]).
+/// a message fault's that of its [`MsgKind`] (see [`Fault::words`]): ask [`Fault::name`], as
+/// strum's `Into<&str>` names every message fault `msg`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
 pub enum Fault {
