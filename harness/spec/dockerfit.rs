@@ -1,29 +1,18 @@
 //! Steps the Docker backend cannot carry out (docker/README.md), refused before anything
 //! starts instead of stopping the run at the step (exit 3).
-use super::{Errs, Node, Src, Value};
+use super::{each_step_entry, Errs, Node, Src, Value};
 
 /// Every `net = "flaky"` step of `steps` (nested `repeat` steps included) is an error at its
 /// value: the Docker backend cuts links with iptables and has no delay, jitter or loss.
 pub(super) fn refuse_flaky(src: &Src, errs: &mut Errs, steps: &Node) {
-    let Value::Array(items) = &steps.value else {
-        return;
-    };
-    for item in items {
-        let Value::Table(entries) = &item.value else {
-            continue;
-        };
-        for (k, v) in entries {
-            match (k.name.as_str(), &v.value) {
-                ("net", Value::Str(w)) if w == "flaky" => errs.help(
-                    src,
-                    v.span.clone(),
-                    "`net = \"flaky\"` is not supported by `backend = \"docker\"` (its links are \
-                     cut with iptables: no delay, jitter or loss)",
-                    "use the process backend for flaky links (docker/README.md)",
-                ),
-                ("steps", _) => refuse_flaky(src, errs, v),
-                _ => {}
-            }
-        }
-    }
+    each_step_entry(steps, &mut |_, k, v| match (k.name.as_str(), &v.value) {
+        ("net", Value::Str(w)) if w == "flaky" => errs.help(
+            src,
+            v.span.clone(),
+            "`net = \"flaky\"` is not supported by `backend = \"docker\"` (its links are \
+             cut with iptables: no delay, jitter or loss)",
+            "use the process backend for flaky links (docker/README.md)",
+        ),
+        _ => {}
+    });
 }

@@ -15,11 +15,15 @@
 //! empty list, a pair out of range or in the wrong order, network faults without
 //! `proxies = true`, message faults without `network = "rpc"`, `methods` without a message
 //! fault.
-use super::{as_word, fields, Cluster, Errs, Fields, Node, Src, Value};
+use super::{as_word, fields, words_of, Cluster, Errs, Fields, Node, Src, Value};
 use crate::spec::faults::{MsgKind, MsgMethod};
+use strum::IntoEnumIterator;
 
-/// A fault `explore` can draw.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A fault `explore` can draw. Its name in `faults = [...]` is its own in kebab-case (strum),
+/// a message fault's that of its [`MsgKind`] (see [`Fault::words`]): ask [`Fault::name`], as
+/// strum's `Into<&str>` names every message fault `msg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Fault {
     /// Kill a node (the leader or a random one), restart it later.
     Kill,
@@ -54,30 +58,27 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The names of `faults = [...]`.
-    pub const WORDS: &'static [(&'static str, Fault)] = &[
-        ("kill", Fault::Kill),
-        ("stop", Fault::Stop),
-        ("pause", Fault::Pause),
-        ("crash-all", Fault::CrashAll),
-        ("isolate", Fault::Isolate),
-        ("halves", Fault::Halves),
-        ("drop-request", Fault::Msg(MsgKind::DropRequest)),
-        ("drop-reply", Fault::Msg(MsgKind::DropReply)),
-        ("delay", Fault::Msg(MsgKind::Delay)),
-        ("duplicate", Fault::Msg(MsgKind::Duplicate)),
-        ("reorder", Fault::Msg(MsgKind::Reorder)),
-        ("lag", Fault::Lag),
-        ("deposed-leader", Fault::DeposedLeader),
-        ("partial-replication", Fault::PartialReplication),
-        ("stale-appends", Fault::StaleAppends),
-    ];
+    /// The names of `faults = [...]` with their faults, in declaration order: `kill`, `stop`,
+    /// `pause`, `crash-all`, `isolate`, `halves`, the five message faults (`drop-request`, …,
+    /// `reorder`), `lag`, `deposed-leader`, `partial-replication`, `stale-appends`.
+    pub fn words() -> Vec<(&'static str, Fault)> {
+        Fault::iter()
+            .flat_map(|f| match f {
+                Fault::Msg(_) => MsgKind::WORDS
+                    .iter()
+                    .map(|(w, k)| (*w, Fault::Msg(*k)))
+                    .collect(),
+                f => vec![(f.into(), f)],
+            })
+            .collect()
+    }
 
+    /// The name of [`Fault::words`].
     pub fn name(self) -> &'static str {
-        Fault::WORDS
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("", |(w, _)| w)
+        match self {
+            Fault::Msg(k) => k.name(),
+            f => f.into(),
+        }
     }
 
     /// What the fault needs from `[cluster]`: link proxies, RPC-aware links, or nothing.
@@ -133,14 +134,11 @@ pub(super) fn read(src: &Src, errs: &mut Errs, node: &Node, cluster: &Cluster) -
     let f = fields(src, errs, node, "[explore]", KEYS)?;
     let before = errs.0.len();
     let d = Config::default();
-    let read_faults = words(src, errs, &f, "faults", Fault::WORDS);
+    let read_faults = words(src, errs, &f, "faults", &Fault::words());
     // A misspelt fault is reported once; `methods` is then not judged against the default mix.
     let faults_known = read_faults.is_some() || f.get("faults").is_none();
     let faults = read_faults.unwrap_or(d.faults);
-    let method_words: Vec<(&str, MsgMethod)> = MsgMethod::NAMES
-        .iter()
-        .filter_map(|n| Some((*n, MsgMethod::parse(n)?)))
-        .collect();
+    let method_words = words_of::<MsgMethod>();
     let methods = words(src, errs, &f, "methods", &method_words).unwrap_or_default();
     needs(src, errs, &f, cluster);
     let no_msg_fault = !faults.iter().any(|x| matches!(x, Fault::Msg(_)));
@@ -200,11 +198,12 @@ fn needs(src: &Src, errs: &mut Errs, f: &Fields, c: &Cluster) {
     let Some(Value::Array(items)) = f.get("faults").map(|v| &v.value) else {
         return;
     };
+    let words = Fault::words();
     for item in items {
         let Value::Str(word) = &item.value else {
             continue;
         };
-        let Some((_, fault)) = Fault::WORDS.iter().find(|(w, _)| w == word) else {
+        let Some((_, fault)) = words.iter().find(|(w, _)| w == word) else {
             continue;
         };
         let (ok, help) = match fault.needs() {

@@ -3,6 +3,7 @@
 //! re-exports them; they live here so that the spec reads them without importing the stages
 //! after it in the pipeline (issue 16 §2).
 use serde::{Deserialize, Serialize};
+use strum::{EnumIter, EnumString, IntoStaticStr, VariantNames};
 
 /// What a link does with its traffic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,9 +18,12 @@ pub enum LinkMode {
     Reject,
 }
 
-/// Which calls a rule matches.
+/// Which calls a rule matches. Its name in a suite (`append-entries`, `heartbeat`, `any`, ...):
+/// kebab-case for serde and strum alike, so `Display`, `FromStr` and JSON agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[derive(strum::Display, EnumString, IntoStaticStr, EnumIter, VariantNames)]
+#[strum(serialize_all = "kebab-case")]
 pub enum MsgMethod {
     RequestVote,
     PreVote,
@@ -42,48 +46,12 @@ pub enum MsgMethod {
 }
 
 impl MsgMethod {
-    /// All names, for error messages.
-    pub const NAMES: &'static [&'static str] = &[
-        "request-vote",
-        "pre-vote",
-        "append-entries",
-        "heartbeat",
-        "append-with-entries",
-        "append-with-current-term-entries",
-        "client-request",
-        "any",
-    ];
+    /// All names, in declaration order, for error messages.
+    pub const NAMES: &'static [&'static str] = <MsgMethod as strum::VariantNames>::VARIANTS;
 
     /// Parses a name of [`MsgMethod::NAMES`].
     pub fn parse(s: &str) -> Option<MsgMethod> {
-        Some(match s {
-            "request-vote" => MsgMethod::RequestVote,
-            "pre-vote" => MsgMethod::PreVote,
-            "append-entries" => MsgMethod::AppendEntries,
-            "heartbeat" => MsgMethod::Heartbeat,
-            "append-with-entries" => MsgMethod::AppendWithEntries,
-            "append-with-current-term-entries" => MsgMethod::AppendWithCurrentTermEntries,
-            "client-request" => MsgMethod::ClientRequest,
-            "any" => MsgMethod::Any,
-            _ => return None,
-        })
-    }
-}
-
-/// The name a suite gives the method (`append-entries`, `heartbeat`, `any`, ...).
-impl std::fmt::Display for MsgMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = match self {
-            MsgMethod::RequestVote => "request-vote",
-            MsgMethod::PreVote => "pre-vote",
-            MsgMethod::AppendEntries => "append-entries",
-            MsgMethod::Heartbeat => "heartbeat",
-            MsgMethod::AppendWithEntries => "append-with-entries",
-            MsgMethod::AppendWithCurrentTermEntries => "append-with-current-term-entries",
-            MsgMethod::ClientRequest => "client-request",
-            MsgMethod::Any => "any",
-        };
-        f.write_str(name)
+        s.parse().ok()
     }
 }
 
@@ -123,9 +91,11 @@ impl std::fmt::Display for MsgAction {
 
 /// The five kinds of message fault, without their parameters: what a nemesis fault list or an
 /// `[explore]` fault mix names (issue 12 §2). A concrete [`MsgAction`] is drawn per fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Default` only lets `explore::Fault`, which holds one, derive its variant iterator.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MsgKind {
+    #[default]
     DropRequest,
     DropReply,
     Delay,

@@ -211,7 +211,9 @@ pub enum Target {
     Label(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelt in a suite in kebab-case (strum; the words `parse::words_of` lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProcFault {
     Kill,
     Stop,
@@ -223,7 +225,9 @@ pub enum ProcFault {
     CrashAll,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelt in a suite in kebab-case (strum; the words `parse::words_of` lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum NetShape {
     /// Cut the target nodes off from all others.
     Isolate,
@@ -237,7 +241,9 @@ pub enum NetShape {
     Flaky,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Spelt in a suite in kebab-case (strum; the words `parse::words_of` lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum WaitFor {
     /// A current leader exists: a Leader whose term a majority reports
     /// (see `observe::view::current_leader`).

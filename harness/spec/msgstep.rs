@@ -21,9 +21,8 @@
 //! the next `heal`. `label`: as on `fault`/`net` steps, `@name` is the nodes the step hit —
 //! its receivers (`to`, resolved when the step ran), or its callers (`from`) when `to` is
 //! absent (every node); the report's fault line reads `rule N @name: ...`.
-use super::{Action, Errs, Fields, Labels, Node, Src, Target, Value};
+use super::{Action, Errs, Fields, Node, Src, StepCx, Target, Value};
 use crate::spec::faults::{Budget, MsgAction, MsgMethod};
-use std::collections::BTreeSet;
 
 /// The keys a `msg` step may have.
 pub(super) const KEYS: &[&str] = &[
@@ -51,31 +50,22 @@ pub(super) fn nemesis_words() -> impl Iterator<Item = (&'static str, super::Neme
 /// TCP proxies (`proxies = true` without `network = "rpc"`): they see byte streams, not
 /// calls. One error per value, at its span (file, line, the value); `validate` exits 2.
 pub(super) fn refuse_on_tcp_proxies(src: &Src, errs: &mut Errs, steps: &Node) {
-    let Value::Array(items) = &steps.value else {
-        return;
+    let msg_word = |w: &&Node| match &w.value {
+        Value::Str(s) => nemesis_words().any(|(n, _)| n == s),
+        _ => false,
     };
-    for item in items {
-        let Value::Table(entries) = &item.value else {
-            continue;
-        };
-        let is_nemesis = entries.iter().any(|(k, _)| k.name == "nemesis");
-        for (k, v) in entries {
-            match (k.name.as_str(), &v.value) {
-                ("msg", _) => refuse(src, errs, v, "a `msg` step"),
-                ("steps", _) => refuse_on_tcp_proxies(src, errs, v),
-                ("faults", Value::Array(words)) if is_nemesis => {
-                    let msg_word = |w: &Node| match &w.value {
-                        Value::Str(s) => nemesis_words().any(|(n, _)| n == s),
-                        _ => false,
-                    };
-                    for w in words.iter().filter(|w| msg_word(w)) {
-                        refuse(src, errs, w, "this nemesis fault");
-                    }
+    super::each_step_entry(steps, &mut |step, k, v| {
+        let is_nemesis = || step.iter().any(|(k, _)| k.name == "nemesis");
+        match (k.name.as_str(), &v.value) {
+            ("msg", _) => refuse(src, errs, v, "a `msg` step"),
+            ("faults", Value::Array(words)) if is_nemesis() => {
+                for w in words.iter().filter(msg_word) {
+                    refuse(src, errs, w, "this nemesis fault");
                 }
-                _ => {}
             }
+            _ => {}
         }
-    }
+    });
 }
 
 fn refuse(src: &Src, errs: &mut Errs, v: &Node, what: &str) {
@@ -101,13 +91,7 @@ pub struct MsgStep {
 }
 
 /// Reads a `msg` step; errors go to `errs` with the key's span.
-pub(super) fn read(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    labels: &Labels,
-) -> Option<Action> {
+pub(super) fn read(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
     let kind = f.word(
         src,
         errs,
@@ -122,13 +106,7 @@ pub(super) fn read(
     )?;
     let method = match f.get("method") {
         None => MsgMethod::Any,
-        Some(v) => {
-            let words: Vec<(&str, MsgMethod)> = MsgMethod::NAMES
-                .iter()
-                .filter_map(|n| Some((*n, MsgMethod::parse(n)?)))
-                .collect();
-            super::as_word(src, errs, v, "method", &words)?
-        }
+        Some(v) => super::as_word(src, errs, v, "method", &super::words_of::<MsgMethod>())?,
     };
     let action = match kind {
         0 => MsgAction::DropRequest,
@@ -158,8 +136,8 @@ pub(super) fn read(
         ),
         (None, None) => Budget::Rate(1.0),
     };
-    let from = read_end(src, errs, f, "from", ids, labels)?;
-    let to = read_end(src, errs, f, "to", ids, labels)?;
+    let from = read_end(src, errs, f, "from", cx)?;
+    let to = read_end(src, errs, f, "to", cx)?;
     Some(Action::Msg(MsgStep {
         from,
         to,
@@ -211,23 +189,10 @@ fn read_delay(src: &Src, errs: &mut Errs, f: &Fields) -> Option<MsgAction> {
 }
 
 /// `from`/`to`: a target word, `@label`, an id or ids; absent = every node.
-fn read_end(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    key: &str,
-    ids: &BTreeSet<u32>,
-    labels: &Labels,
-) -> Option<Target> {
-    let Some(v) = f.get(key) else {
-        return Some(Target::All);
-    };
-    match &v.value {
-        Value::Str(w) if w.starts_with('@') => {
-            super::read_label_target(src, errs, v, &w[1..], labels)
-        }
-        Value::Str(_) => super::as_word(src, errs, v, key, super::TARGET_WORDS),
-        _ => super::read_ids(src, errs, v, key, ids).map(Target::Ids),
+fn read_end(src: &Src, errs: &mut Errs, f: &Fields, key: &str, cx: &StepCx) -> Option<Target> {
+    match f.get(key) {
+        None => Some(Target::All),
+        Some(v) => super::target_value(src, errs, v, key, cx),
     }
 }
 
@@ -236,31 +201,23 @@ mod tests {
     use crate::spec::faults::MsgKind;
     use crate::spec::{load, Action, NemesisFault};
 
+    /// A 3-node suite with `cluster` and one nemesis step of `faults` (a TOML array).
     fn load_suite(cluster: &str, faults: &str) -> Result<crate::spec::Spec, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let nodes: String = (1..=3)
-            .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
-            .collect();
-        let text = format!(
-            "[kind.k]\ncommand = [\"true\", \"{{id}}\", \"{{peers}}\"]\n[cluster]\n{cluster}\n{nodes}\
-             [[step]]\nnemesis = true\nfaults = {faults}\n"
-        );
-        let p = dir.path().join("s.toml");
-        std::fs::write(&p, text).unwrap();
-        load(&p).map_err(|e| e.to_string())
+        load_steps(
+            cluster,
+            &format!("[[step]]\nnemesis = true\nfaults = {faults}\n"),
+        )
     }
 
     /// A 3-node suite with `cluster` and `steps` (TOML after the nodes).
     fn load_steps(cluster: &str, steps: &str) -> Result<crate::spec::Spec, String> {
-        let dir = tempfile::tempdir().unwrap();
         let nodes: String = (1..=3)
             .map(|i| format!("[[node]]\nid = {i}\nkind = \"k\"\n"))
             .collect();
         let text = format!(
             "[kind.k]\ncommand = [\"true\", \"{{id}}\", \"{{peers}}\"]\n[cluster]\n{cluster}\n{nodes}{steps}"
         );
-        let p = dir.path().join("s.toml");
-        std::fs::write(&p, text).unwrap();
+        let (dir, p) = crate::testutil::temp_file("s.toml", &text);
         load(&p).map_err(|e| {
             e.to_string()
                 .replace(&dir.path().display().to_string(), "<dir>")

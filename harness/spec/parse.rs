@@ -6,6 +6,7 @@ use super::value::{Key, Node, Value};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 #[path = "msgstep.rs"]
 pub(super) mod msgstep;
@@ -26,6 +27,13 @@ pub mod explore;
 struct Src<'a> {
     file: &'a Path,
     text: &'a str,
+}
+
+impl Src<'_> {
+    /// The 1-based line of byte offset `at` in the text.
+    fn line(&self, at: usize) -> usize {
+        self.text[..at.min(self.text.len())].matches('\n').count() + 1
+    }
 }
 
 #[derive(Default)]
@@ -549,16 +557,7 @@ fn read_nodes(src: &Src, errs: &mut Errs, node: Option<&Node>, cx: &NodeCx) -> V
         );
         return nodes;
     };
-    let Value::Array(items) = &n.value else {
-        errs.help(
-            src,
-            n.span.clone(),
-            format!(
-                "`node` must be an array of tables, found {}",
-                n.value.type_name()
-            ),
-            "write each node as a [[node]] table",
-        );
+    let Some(items) = array_of_tables(src, errs, n, "node") else {
         return nodes;
     };
     if items.is_empty() {
@@ -586,6 +585,23 @@ fn read_nodes(src: &Src, errs: &mut Errs, node: Option<&Node>, cx: &NodeCx) -> V
         }
     }
     nodes
+}
+
+/// The items of `n`, the value of `key` (`node`, `step`): an array of `[[key]]` tables.
+fn array_of_tables<'n>(src: &Src, errs: &mut Errs, n: &'n Node, key: &str) -> Option<&'n [Node]> {
+    let Value::Array(items) = &n.value else {
+        errs.help(
+            src,
+            n.span.clone(),
+            format!(
+                "`{key}` must be an array of tables, found {}",
+                n.value.type_name()
+            ),
+            format!("write each {key} as a [[{key}]] table"),
+        );
+        return None;
+    };
+    Some(items)
 }
 
 /// One `[[node]]`; `seen_ids` and `seen_ports` hold the nodes read before it.
@@ -694,16 +710,37 @@ fn read_suite_steps(
     let Some(n) = &top.step else {
         return Vec::new();
     };
-    let mut labels = Labels::new();
-    read_steps(
-        src,
-        errs,
-        n,
+    let mut cx = StepCx {
         ids,
-        cluster.proxies,
+        proxies: cluster.proxies,
         has_workload,
-        &mut labels,
-    )
+        labels: Labels::new(),
+    };
+    read_steps(src, errs, n, &mut cx)
+}
+
+/// Calls `visit(entries, key, value)` for each entry of each table of `steps` (the suite's
+/// `step` array), where `entries` is the step table; the steps of a `repeat` (`steps = [...]`)
+/// are walked in their place, in file order. Values of other types are passed over: the step
+/// readers report them.
+fn each_step_entry<'n, F>(steps: &'n Node, visit: &mut F)
+where
+    F: FnMut(&'n [(Key, Node)], &'n Key, &'n Node),
+{
+    let Value::Array(items) = &steps.value else {
+        return;
+    };
+    for item in items {
+        let Value::Table(entries) = &item.value else {
+            continue;
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "steps" => each_step_entry(v, visit),
+                _ => visit(entries, k, v),
+            }
+        }
+    }
 }
 
 /// `[checks]`; a `required` check the suite cannot produce evidence for is refused.
@@ -1299,24 +1336,22 @@ fn lead_by(
     Some(Action::LeadBy { kind, timeout_ms })
 }
 
-/// Words of `fault` steps (and of the nemesis).
-pub const PROC_FAULTS: &[(&str, ProcFault)] = &[
-    ("kill", ProcFault::Kill),
-    ("stop", ProcFault::Stop),
-    ("pause", ProcFault::Pause),
-    ("resume", ProcFault::Resume),
-    ("restart", ProcFault::Restart),
-    ("crash-all", ProcFault::CrashAll),
-];
+/// The words of a keyword enum (strum's kebab-case names) with their values, in the order the
+/// enum declares them (the order error messages list them in).
+fn words_of<T>() -> Vec<(&'static str, T)>
+where
+    T: strum::IntoEnumIterator + Copy + Into<&'static str>,
+{
+    T::iter().map(|t| (t.into(), t)).collect()
+}
 
-/// Words of `net` steps (and of the nemesis).
-pub const NET_SHAPES: &[(&str, NetShape)] = &[
-    ("isolate", NetShape::Isolate),
-    ("halves", NetShape::Halves),
-    ("bridge", NetShape::Bridge),
-    ("majorities-ring", NetShape::MajoritiesRing),
-    ("flaky", NetShape::Flaky),
-];
+/// Words of `fault` steps (and of the nemesis): `kill`, `stop`, `pause`, `resume`, `restart`,
+/// `crash-all`.
+pub static PROC_FAULTS: LazyLock<Vec<(&str, ProcFault)>> = LazyLock::new(words_of);
+
+/// Words of `net` steps (and of the nemesis): `isolate`, `halves`, `bridge`,
+/// `majorities-ring`, `flaky`.
+pub static NET_SHAPES: LazyLock<Vec<(&str, NetShape)>> = LazyLock::new(words_of);
 
 const TARGET_WORDS: &[(&str, Target)] = &[
     ("leader", Target::Leader),
@@ -1334,6 +1369,16 @@ const TARGET_WORDS: &[(&str, Target)] = &[
 
 /// Step labels defined so far (in file order), with the line that defines each.
 type Labels = BTreeMap<String, usize>;
+
+/// What the `[[step]]` readers share besides the file and its problems: the suite's node ids
+/// and links, whether it has a `[workload]`, and the labels of the steps read so far.
+struct StepCx<'a> {
+    ids: &'a BTreeSet<u32>,
+    /// `[cluster]` routes node traffic through the harness's links (TCP proxies or RPC-aware).
+    proxies: bool,
+    has_workload: bool,
+    labels: Labels,
+}
 
 /// `target = "@name"`: the nodes the step labelled `name` hit. The label must be
 /// defined by an earlier step (in file order).
@@ -1387,10 +1432,7 @@ fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
         );
         return;
     }
-    let line = src.text[..v.span.start.min(src.text.len())]
-        .matches('\n')
-        .count()
-        + 1;
+    let line = src.line(v.span.start);
     match labels.get(name) {
         Some(first) => errs.help(
             src,
@@ -1404,13 +1446,13 @@ fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
     }
 }
 
+/// A step's `target` (`default` when absent; an error when there is none).
 fn read_target(
     src: &Src,
     errs: &mut Errs,
     f: &Fields,
-    ids: &BTreeSet<u32>,
     default: Option<Target>,
-    labels: &Labels,
+    cx: &StepCx,
 ) -> Option<Target> {
     let Some(v) = f.get("target") else {
         if default.is_none() {
@@ -1430,10 +1472,16 @@ fn read_target(
         }
         return default;
     };
+    target_value(src, errs, v, "target", cx)
+}
+
+/// The value `v` of a target key (`target`, a `msg` step's `from`/`to`): a target word,
+/// `"@label"`, a node id or an array of ids.
+fn target_value(src: &Src, errs: &mut Errs, v: &Node, key: &str, cx: &StepCx) -> Option<Target> {
     match &v.value {
-        Value::Str(w) if w.starts_with('@') => read_label_target(src, errs, v, &w[1..], labels),
-        Value::Str(_) => as_word(src, errs, v, "target", TARGET_WORDS),
-        _ => read_ids(src, errs, v, "target", ids).map(Target::Ids),
+        Value::Str(w) if w.starts_with('@') => read_label_target(src, errs, v, &w[1..], &cx.labels),
+        Value::Str(_) => as_word(src, errs, v, key, TARGET_WORDS),
+        _ => read_ids(src, errs, v, key, cx.ids).map(Target::Ids),
     }
 }
 
@@ -1461,45 +1509,20 @@ fn expanded_len(steps: &[Step]) -> u64 {
         .fold(0u64, u64::saturating_add)
 }
 
-fn read_steps(
-    src: &Src,
-    errs: &mut Errs,
-    n: &Node,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-    has_workload: bool,
-    labels: &mut Labels,
-) -> Vec<Step> {
-    let Value::Array(items) = &n.value else {
-        errs.help(
-            src,
-            n.span.clone(),
-            format!(
-                "`step` must be an array of tables, found {}",
-                n.value.type_name()
-            ),
-            "write each step as a [[step]] table",
-        );
+fn read_steps(src: &Src, errs: &mut Errs, n: &Node, cx: &mut StepCx) -> Vec<Step> {
+    let Some(items) = array_of_tables(src, errs, n, "step") else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for item in items {
-        if let Some(s) = read_step(src, errs, item, ids, proxies, has_workload, labels) {
+        if let Some(s) = read_step(src, errs, item, cx) {
             out.push(s);
         }
     }
     out
 }
 
-fn read_step(
-    src: &Src,
-    errs: &mut Errs,
-    item: &Node,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-    has_workload: bool,
-    labels: &mut Labels,
-) -> Option<Step> {
+fn read_step(src: &Src, errs: &mut Errs, item: &Node, cx: &mut StepCx) -> Option<Step> {
     let Value::Table(entries) = &item.value else {
         errs.expected(src, item, "a step must be a table");
         return None;
@@ -1510,29 +1533,26 @@ fn read_step(
     let f = fields(src, errs, item, &what, step_keys(&action_key))?;
     let action = match action_key.as_str() {
         "wait" => read_wait_step(src, errs, &f)?,
-        "workload" => read_workload_step(src, errs, &f, has_workload)?,
+        "workload" => read_workload_step(src, errs, &f, cx.has_workload)?,
         "sleep_s" => Action::Sleep {
             ms: f.secs(src, errs, "sleep_s")?,
         },
-        "fault" => read_fault_step(src, errs, &f, ids, labels)?,
-        "msg" => read_msg_step(src, errs, &f, ids, proxies, labels)?,
-        "net" => read_net_step(src, errs, &f, ids, proxies, labels)?,
+        "fault" => read_fault_step(src, errs, &f, cx)?,
+        "msg" => read_msg_step(src, errs, &f, cx)?,
+        "net" => read_net_step(src, errs, &f, cx)?,
         "heal" => read_heal_step(src, errs, &f)?,
-        "repeat" => read_repeat_step(src, errs, &f, ids, proxies, has_workload, labels)?,
-        "nemesis" => read_nemesis_step(src, errs, &f, ids, proxies)?,
+        "repeat" => read_repeat_step(src, errs, &f, cx)?,
+        "nemesis" => read_nemesis_step(src, errs, &f, cx)?,
         _ => unreachable!(),
     };
-    read_label(src, errs, &f, labels);
+    read_label(src, errs, &f, &mut cx.labels);
     let label = f.str(src, errs, "label").map(str::to_string);
     Some(Step { action, at, label })
 }
 
 /// `FILE:LINE` of a step, for logs and reports.
 fn step_at(src: &Src, item: &Node) -> String {
-    let line = src.text[..item.span.start.min(src.text.len())]
-        .matches('\n')
-        .count()
-        + 1;
+    let line = src.line(item.span.start);
     format!(
         "{}:{}",
         src.file
@@ -1618,17 +1638,7 @@ fn step_keys(action_key: &str) -> &'static [&'static str] {
 
 /// `wait = "leader" | "new-leader" | "caught-up" | "commit"`, optionally led by a `kind`.
 fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
-    let cond = f.word(
-        src,
-        errs,
-        "wait",
-        &[
-            ("leader", WaitFor::Leader),
-            ("new-leader", WaitFor::NewLeader),
-            ("caught-up", WaitFor::CaughtUp),
-            ("commit", WaitFor::Commit),
-        ],
-    )?;
+    let cond = f.word(src, errs, "wait", &words_of::<WaitFor>())?;
     let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
     let expect_timeout = match f.get("expect") {
         None => false,
@@ -1664,70 +1674,39 @@ fn read_workload_step(
 }
 
 /// `fault = kill | stop | pause | resume | restart | …` with its `target`.
-fn read_fault_step(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    labels: &Labels,
-) -> Option<Action> {
-    let fault = f.word(src, errs, "fault", PROC_FAULTS)?;
+fn read_fault_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
+    let fault = f.word(src, errs, "fault", &PROC_FAULTS)?;
     let default = match fault {
         ProcFault::Resume => Some(Target::Paused),
         ProcFault::Restart => Some(Target::Down),
         ProcFault::CrashAll => Some(Target::All),
         _ => None,
     };
-    let target = read_target(src, errs, f, ids, default, labels)?;
+    let target = read_target(src, errs, f, default, cx)?;
     Some(Action::Fault { fault, target })
 }
 
 /// `msg = ...`: a message fault (`msgstep`); needs RPC-aware links.
-fn read_msg_step(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-    labels: &Labels,
-) -> Option<Action> {
-    if !proxies {
-        let hint = "set `network = \"rpc\"` in [cluster]";
-        errs.help(
-            src,
-            f.key_span("msg"),
-            "message faults need RPC-aware links",
-            hint,
-        );
+fn read_msg_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
+    if !cx.proxies {
+        refuse_without(src, errs, f.key_span("msg"), Links::Rpc);
     }
-    msgstep::read(src, errs, f, ids, labels)
+    msgstep::read(src, errs, f, cx)
 }
 
 /// `net = SHAPE` with `target`, `mode`, `one_way`, `delay_ms`, `jitter_ms`, `loss`.
-fn read_net_step(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-    labels: &Labels,
-) -> Option<Action> {
-    if !proxies {
-        errs.help(
-            src,
-            f.key_span("net"),
-            "network faults need the per-link proxies",
-            "set `proxies = true` in [cluster]",
-        );
+fn read_net_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
+    if !cx.proxies {
+        refuse_without(src, errs, f.key_span("net"), Links::Proxies);
     }
-    let shape = f.word(src, errs, "net", NET_SHAPES)?;
+    let shape = f.word(src, errs, "net", &NET_SHAPES)?;
     let default = if shape == NetShape::Isolate {
         None
     } else {
         Some(Target::All)
     };
-    let target = read_target(src, errs, f, ids, default, labels)?;
-    if let Some(p) = super::fit::net_problem(shape, &target, ids) {
+    let target = read_target(src, errs, f, default, cx)?;
+    if let Some(p) = super::fit::net_problem(shape, &target, cx.ids) {
         errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
     }
     let mode = match f.get("mode") {
@@ -1749,26 +1728,24 @@ fn read_net_step(
 
 /// `heal = true`.
 fn read_heal_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
-    if f.bool(src, errs, "heal") != Some(true) {
-        errs.at(src, f.key_span("heal"), "write `heal = true`");
-        return None;
-    }
+    require_true(src, errs, f, "heal")?;
     Some(Action::Heal)
 }
 
+/// `key = true` (the value of `heal` and `nemesis` steps); anything else is an error at `key`.
+fn require_true(src: &Src, errs: &mut Errs, f: &Fields, key: &str) -> Option<()> {
+    if f.bool(src, errs, key) != Some(true) {
+        errs.at(src, f.key_span(key), format!("write `{key} = true`"));
+        return None;
+    }
+    Some(())
+}
+
 /// `repeat = N` over `steps`; at most [`MAX_EXPANDED_STEPS`] once unrolled.
-fn read_repeat_step(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-    has_workload: bool,
-    labels: &mut Labels,
-) -> Option<Action> {
+fn read_repeat_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &mut StepCx) -> Option<Action> {
     let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
     let sn = f.require(src, errs, "steps")?;
-    let steps = read_steps(src, errs, sn, ids, proxies, has_workload, labels);
+    let steps = read_steps(src, errs, sn, cx);
     let total = u64::from(times).saturating_mul(expanded_len(&steps));
     if total > MAX_EXPANDED_STEPS {
         errs.help(
@@ -1783,17 +1760,8 @@ fn read_repeat_step(
 }
 
 /// `nemesis = true` with `faults`, `interval_s`, `duration_s`.
-fn read_nemesis_step(
-    src: &Src,
-    errs: &mut Errs,
-    f: &Fields,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-) -> Option<Action> {
-    if f.bool(src, errs, "nemesis") != Some(true) {
-        errs.at(src, f.key_span("nemesis"), "write `nemesis = true`");
-        return None;
-    }
+fn read_nemesis_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
+    require_true(src, errs, f, "nemesis")?;
     // Every process fault but `resume` (the nemesis undoes its own pauses), and
     // every network shape.
     let words: Vec<(&str, NemesisFault)> = PROC_FAULTS
@@ -1815,7 +1783,7 @@ fn read_nemesis_step(
     };
     for it in items {
         let fault = as_word(src, errs, it, "faults", &words)?;
-        check_nemesis_fault(src, errs, it, fault, ids, proxies);
+        check_nemesis_fault(src, errs, it, fault, cx);
         faults.push(fault);
     }
     if faults.is_empty() {
@@ -1834,17 +1802,10 @@ fn read_nemesis_step(
 
 /// One entry of a nemesis's `faults`: a network shape must fit the cluster and both network
 /// and message faults need the proxies.
-fn check_nemesis_fault(
-    src: &Src,
-    errs: &mut Errs,
-    it: &Node,
-    fault: NemesisFault,
-    ids: &BTreeSet<u32>,
-    proxies: bool,
-) {
+fn check_nemesis_fault(src: &Src, errs: &mut Errs, it: &Node, fault: NemesisFault, cx: &StepCx) {
     if let NemesisFault::Net(shape) = fault {
         // The nemesis isolates the leader or a random node.
-        if let Some(p) = super::fit::net_problem(shape, &Target::Random, ids) {
+        if let Some(p) = super::fit::net_problem(shape, &Target::Random, cx.ids) {
             errs.at(
                 src,
                 it.span.clone(),
@@ -1852,21 +1813,91 @@ fn check_nemesis_fault(
             );
         }
     }
-    if matches!(fault, NemesisFault::Net(_)) && !proxies {
-        errs.help(
-            src,
-            it.span.clone(),
+    let needs = match fault {
+        NemesisFault::Net(_) => Some(Links::Proxies),
+        NemesisFault::Msg(_) => Some(Links::Rpc),
+        NemesisFault::Proc(_) => None,
+    };
+    if let Some(links) = needs.filter(|_| !cx.proxies) {
+        refuse_without(src, errs, it.span.clone(), links);
+    }
+}
+
+/// The links a fault needs from `[cluster]`: the per-link proxies (network faults) or
+/// RPC-aware links (message faults).
+#[derive(Clone, Copy)]
+enum Links {
+    Proxies,
+    Rpc,
+}
+
+/// An error at `span`: the fault there needs `links`, and the suite has no links at all.
+fn refuse_without(src: &Src, errs: &mut Errs, span: std::ops::Range<usize>, links: Links) {
+    let (msg, help) = match links {
+        Links::Proxies => (
             "network faults need the per-link proxies",
             "set `proxies = true` in [cluster]",
-        );
-    }
-    if matches!(fault, NemesisFault::Msg(_)) && !proxies {
-        let hint = "set `network = \"rpc\"` in [cluster]";
-        errs.help(
-            src,
-            it.span.clone(),
+        ),
+        Links::Rpc => (
             "message faults need RPC-aware links",
-            hint,
-        );
+            "set `network = \"rpc\"` in [cluster]",
+        ),
+    };
+    errs.help(src, span, msg, help);
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::faults::MsgMethod;
+    use super::*;
+
+    fn names<T>(words: &[(&'static str, T)]) -> Vec<&'static str> {
+        words.iter().map(|(w, _)| *w).collect()
+    }
+
+    /// The words of each keyword enum in the order its "one of: ..." help lists them: the
+    /// declaration order of its variants (strum), which reordering them would change.
+    #[test]
+    fn keyword_enums_spell_their_words_in_the_documented_order() {
+        let procs = ["kill", "stop", "pause", "resume", "restart", "crash-all"];
+        assert_eq!(names(&PROC_FAULTS), procs);
+        let shapes = ["isolate", "halves", "bridge", "majorities-ring", "flaky"];
+        assert_eq!(names(&NET_SHAPES), shapes);
+        let waits = ["leader", "new-leader", "caught-up", "commit"];
+        assert_eq!(names(&words_of::<WaitFor>()), waits);
+        let methods = [
+            "request-vote",
+            "pre-vote",
+            "append-entries",
+            "heartbeat",
+            "append-with-entries",
+            "append-with-current-term-entries",
+            "client-request",
+            "any",
+        ];
+        assert_eq!(MsgMethod::NAMES, methods);
+        assert_eq!(names(&words_of::<MsgMethod>()), methods);
+        let explore = explore::Fault::words();
+        let mix = [
+            "kill",
+            "stop",
+            "pause",
+            "crash-all",
+            "isolate",
+            "halves",
+            "drop-request",
+            "drop-reply",
+            "delay",
+            "duplicate",
+            "reorder",
+            "lag",
+            "deposed-leader",
+            "partial-replication",
+            "stale-appends",
+        ];
+        assert_eq!(names(&explore), mix);
+        for (w, f) in explore {
+            assert_eq!(f.name(), w);
+        }
     }
 }
