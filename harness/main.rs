@@ -516,6 +516,12 @@ fn attach_trace(dir: &Path, evidence: &mut Evidence) -> Result<(), String> {
                 problems.len()
             ));
         }
+        if let Some(why) = evidence
+            .message_trace
+            .and_then(|size| size.differs(&trace, messages.len()))
+        {
+            return Err(format!("{why}\n(the message trace cannot be judged)"));
+        }
         evidence.messages = Some(messages);
     } else if evidence.rpc_links {
         return Err(format!(

@@ -273,3 +273,48 @@ fn a_message_trace_naming_no_node_of_the_run_or_a_negative_term_is_exit_2() {
         assert!(!stderr.contains("FAIL"), "{stderr}");
     }
 }
+
+/// A run folder whose evidence records the size of its two-call trace, then `edit` applied to
+/// messages.jsonl after the run: `check`'s exit code and stderr.
+fn check_after_editing_the_trace(edit: impl Fn(&str) -> String) -> (i32, String) {
+    let two = format!(
+        "{}{}",
+        vote_line(("", "")),
+        vote_line((r#""id":0"#, r#""id":1"#))
+    );
+    let dir = run_folder(true, Some(&two));
+    let trace = dir.path().join("messages.jsonl");
+    let ev_path = dir.path().join("evidence.json");
+    let mut ev: raft_harness::check::Evidence =
+        serde_json::from_slice(&std::fs::read(&ev_path).unwrap()).unwrap();
+    ev.message_trace = raft_harness::net::trace::TraceSize::of(&trace, 2);
+    write(
+        dir.path(),
+        "evidence.json",
+        &serde_json::to_vec(&ev).unwrap(),
+    );
+    write(dir.path(), "messages.jsonl", edit(&two).as_bytes());
+    check(dir.path())
+}
+
+#[test]
+fn a_message_trace_cut_or_changed_after_the_run_is_exit_2_naming_what_the_run_wrote() {
+    // Control: the trace as the run wrote it is judged.
+    let (code, stderr) = check_after_editing_the_trace(|t| t.to_string());
+    assert_ne!(code, 2, "{stderr}");
+    assert!(!stderr.contains("cut or changed"), "{stderr}");
+    // Its tail lost (a whole line: no torn record to notice), or a record edited.
+    let first_line = |t: &str| format!("{}\n", t.lines().next().unwrap());
+    let edited = |t: &str| t.replacen(r#""term":3"#, r#""term":13"#, 1);
+    for (edit, holds) in [
+        (&first_line as &dyn Fn(&str) -> String, "holds 1 calls"),
+        (&edited, "holds 2 calls"),
+    ] {
+        let (code, stderr) = check_after_editing_the_trace(edit);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(holds), "{stderr}");
+        assert!(stderr.contains("the run wrote 2 calls"), "{stderr}");
+        assert!(stderr.contains("cut or changed"), "{stderr}");
+        assert!(!stderr.contains("PASS"), "{stderr}");
+    }
+}

@@ -160,6 +160,10 @@ pub struct Evidence {
     /// `messages.jsonl`. False in evidence written by an older harness.
     #[serde(default)]
     pub rpc_links: bool,
+    /// Calls and bytes of the run's `messages.jsonl` as it wrote them: `check` refuses a trace
+    /// that differs. None without RPC-aware links or in evidence of an older harness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_trace: Option<crate::net::trace::TraceSize>,
     pub history: Vec<Op>,
     pub waits: Vec<WaitRecord>,
     /// Nodes that exited without a fault asking for it: (node, how, µs).

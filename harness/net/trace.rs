@@ -281,6 +281,42 @@ impl TraceSink {
     }
 }
 
+/// What the run wrote to `messages.jsonl`: its calls (records) and bytes, kept in evidence.json
+/// so that `check RUN_DIR` can tell a trace that lost its tail, or lines, from the one the run
+/// judged (the wire checks would pass on what is left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceSize {
+    pub calls: u64,
+    pub bytes: u64,
+}
+
+impl TraceSize {
+    /// The size of the trace at `path` holding `calls` records; None when it cannot be read.
+    pub fn of(path: &Path, calls: usize) -> Option<TraceSize> {
+        let bytes = std::fs::metadata(path).ok()?.len();
+        Some(TraceSize {
+            calls: calls as u64,
+            bytes,
+        })
+    }
+
+    /// Why the trace at `path`, read back as `calls` records, is not the one recorded
+    /// (`self`); None when it is.
+    pub fn differs(&self, path: &Path, calls: usize) -> Option<String> {
+        let now = TraceSize::of(path, calls)?;
+        (now != *self).then(|| {
+            format!(
+                "{}: holds {} calls ({} bytes) but the run wrote {} calls ({} bytes) (evidence.json): the trace was cut or changed",
+                path.display(),
+                now.calls,
+                now.bytes,
+                self.calls,
+                self.bytes
+            )
+        })
+    }
+}
+
 /// Reads `messages.jsonl`. A torn last line (the harness was killed mid-write) is dropped;
 /// any other malformed line is a problem `path:line: error`.
 pub fn read(path: &Path) -> (Vec<Message>, Vec<String>) {

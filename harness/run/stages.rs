@@ -447,6 +447,10 @@ pub fn evidence(ctx: &Ctx<'_>, up: &Up, driven: Driven, report: &mut Report) -> 
         node_logs: node_logs(&up.cluster),
         schedule: driven.end,
         rpc_links: driven.messages.is_some(),
+        message_trace: driven.messages.as_ref().and_then(|m| {
+            let path = ctx.run_dir.join(crate::net::rpc::TRACE_FILE);
+            crate::net::trace::TraceSize::of(&path, m.len())
+        }),
         messages: driven.messages,
     }
 }
