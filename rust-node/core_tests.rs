@@ -53,6 +53,26 @@ pub(super) fn log_of(terms: &[i32]) -> Vec<Entry> {
         .collect()
 }
 
+/// An AppendEntries request (Figure 2) from `leader_id` in `term`: `entries` following the entry
+/// at `prev` = (prevLogIndex, prevLogTerm), with leaderCommit `leader_commit`.
+fn append_req(
+    term: i32,
+    leader_id: NodeId,
+    prev: (i32, i32),
+    entries: Vec<Entry>,
+    leader_commit: i32,
+) -> AppendRequest {
+    let (prev_log_index, prev_log_term) = prev;
+    AppendRequest {
+        term,
+        leader_id,
+        prev_log_index,
+        prev_log_term,
+        entries,
+        leader_commit,
+    }
+}
+
 /// A reply of `term` to an AppendEntries, without conflict hints (§5.3).
 pub(super) fn append_reply(term: i32, success: bool) -> AppendResponse {
     AppendResponse {
@@ -236,6 +256,16 @@ impl Net {
     }
 }
 
+/// Node 1 of a 3-node network right after it won the election, taken out of the network
+/// (its peers are gone), its Ready taken.
+fn leader_of_3() -> Core {
+    let mut net = Net::of(3);
+    net.elect(1);
+    let mut leader = net.nodes.remove(&1).unwrap();
+    leader.take_ready();
+    leader
+}
+
 // ----- §5.2 Leader election -----
 
 /// §5.2: "A candidate wins an election if it receives votes from a majority of the servers in
@@ -386,14 +416,7 @@ fn test_requests_with_stale_term_are_rejected() {
     let v = c.handle_vote_request(0, &vote);
     assert!(!v.vote_granted);
     assert_eq!(v.term, 5);
-    let app = AppendRequest {
-        term: 4,
-        leader_id: 2,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![e(0, 4, "x")],
-        leader_commit: 0,
-    };
+    let app = append_req(4, 2, (-1, 0), vec![e(0, 4, "x")], 0);
     let a = c.handle_append_request(0, &app);
     assert!(!a.success);
     assert_eq!(a.term, 5);
@@ -405,10 +428,7 @@ fn test_requests_with_stale_term_are_rejected() {
 /// to follower state." (Figure 2: "set currentTerm = T, convert to follower").
 #[test]
 fn test_leader_steps_down_on_response_with_higher_term() {
-    let mut net = Net::of(3);
-    net.elect(1);
-    let mut leader = net.nodes.remove(&1).unwrap();
-    leader.take_ready();
+    let mut leader = leader_of_3();
     leader.handle_append_response(0, 2, append_sent(1, -1, 0), &append_reply(7, false));
     assert_eq!(leader.role(), Role::Follower);
     assert_eq!(leader.term(), 7);
@@ -440,10 +460,7 @@ fn test_leader_steps_down_on_response_with_higher_term() {
 /// it as a candidate (which, for a long-serving leader, is long past).
 #[test]
 fn test_deposed_leader_waits_a_full_election_timeout_before_campaigning() {
-    let mut net = Net::of(3);
-    net.elect(1);
-    let mut leader = net.nodes.remove(&1).unwrap();
-    leader.take_ready();
+    let mut leader = leader_of_3();
     let later = 50 * TIMEOUT;
     leader.tick(later);
     leader.take_ready();
@@ -496,14 +513,7 @@ fn test_candidate_returns_to_follower_on_append_of_same_term() {
 #[test]
 fn test_append_rejection_carries_conflict_hints() {
     let mut c = node_with(1, 3, 3, log_of(&[1, 2, 2, 2]));
-    let req = |prev, prev_term| AppendRequest {
-        term: 3,
-        leader_id: 2,
-        prev_log_index: prev,
-        prev_log_term: prev_term,
-        entries: vec![],
-        leader_commit: -1,
-    };
+    let req = |prev, prev_term| append_req(3, 2, (prev, prev_term), vec![], -1);
     let short = c.handle_append_request(0, &req(6, 3));
     assert!(!short.success);
     assert_eq!((short.conflict_index, short.conflict_term), (Some(4), None));
@@ -522,28 +532,14 @@ fn test_append_rejection_carries_conflict_hints() {
 #[test]
 fn test_append_truncates_only_on_term_conflict() {
     let mut c = node_with(1, 3, 2, log_of(&[1, 1, 2]));
-    let stale = AppendRequest {
-        term: 2,
-        leader_id: 2,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![e(0, 1, "c0")],
-        leader_commit: -1,
-    };
+    let stale = append_req(2, 2, (-1, 0), vec![e(0, 1, "c0")], -1);
     assert!(c.handle_append_request(0, &stale).success);
     assert_eq!(c.log().len(), 3);
     let r = c.take_ready();
     assert!(r.log_ops.is_empty());
     assert!(!r.events.iter().any(|e| matches!(e, Event::Truncate { .. })));
 
-    let conflicting = AppendRequest {
-        term: 3,
-        leader_id: 3,
-        prev_log_index: 0,
-        prev_log_term: 1,
-        entries: vec![e(1, 3, "new")],
-        leader_commit: -1,
-    };
+    let conflicting = append_req(3, 3, (0, 1), vec![e(1, 3, "new")], -1);
     assert!(c.handle_append_request(0, &conflicting).success);
     assert_eq!(c.log(), &[e(0, 1, "c0"), e(1, 3, "new")][..]);
     let r = c.take_ready();
@@ -563,14 +559,7 @@ fn test_append_truncates_only_on_term_conflict() {
 #[test]
 fn test_follower_commit_is_min_of_leader_commit_and_last_new_entry() {
     let mut c = node_with(1, 3, 1, log_of(&[1, 1, 1, 1]));
-    let req = AppendRequest {
-        term: 1,
-        leader_id: 2,
-        prev_log_index: 0,
-        prev_log_term: 1,
-        entries: vec![e(1, 1, "c1")],
-        leader_commit: 3,
-    };
+    let req = append_req(1, 2, (0, 1), vec![e(1, 1, "c1")], 3);
     assert!(c.handle_append_request(0, &req).success);
     assert_eq!(
         c.commit_index(),
@@ -772,14 +761,7 @@ fn test_figure8_old_entry_survives_only_through_current_term_commit() {
 #[test]
 fn test_append_ack_comes_with_the_entries_to_persist() {
     let mut c = node(1, 3);
-    let req = AppendRequest {
-        term: 1,
-        leader_id: 2,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![e(0, 1, ""), e(1, 1, "SET a 1")],
-        leader_commit: -1,
-    };
+    let req = append_req(1, 2, (-1, 0), vec![e(0, 1, ""), e(1, 1, "SET a 1")], -1);
     assert!(c.handle_append_request(0, &req).success);
     let r = c.take_ready();
     assert_eq!(
@@ -837,6 +819,15 @@ fn node_pv(id: NodeId, n: i32, term: i32, log: Vec<Entry>) -> Core {
     restarted(config_pv(id, n), term, log)
 }
 
+/// Node 1 of `n` in `term` (pre-vote on, empty log) whose election timer has fired: its pre-vote
+/// round for `term + 1` is sent, the Ready taken.
+fn prevote_round_started(n: i32, term: i32) -> Core {
+    let mut c = node_pv(1, n, term, vec![]);
+    c.tick(TIMEOUT);
+    c.take_ready();
+    c
+}
+
 fn net_pv(n: i32) -> Net {
     Net::new((1..=n).map(|id| node_pv(id, n, 0, vec![])).collect())
 }
@@ -864,14 +855,7 @@ fn prevote_req(term: i32, from: NodeId, last_index: i32, last_term: i32) -> Vote
 }
 
 fn heartbeat_from(leader: NodeId, term: i32) -> AppendRequest {
-    AppendRequest {
-        term,
-        leader_id: leader,
-        prev_log_index: -1,
-        prev_log_term: 0,
-        entries: vec![],
-        leader_commit: -1,
-    }
+    append_req(term, leader, (-1, 0), vec![], -1)
 }
 
 /// §9.6: a node grants a pre-vote to an up-to-date sender of a later term when it has heard
@@ -980,9 +964,7 @@ fn test_election_timeout_asks_for_prevotes_without_raising_term() {
 /// own vote, RequestVote); refusals leave the term alone (journal `prevote_result`).
 #[test]
 fn test_prevote_majority_starts_election_refusals_do_not() {
-    let mut c = node_pv(1, 5, 4, vec![]);
-    c.tick(TIMEOUT);
-    c.take_ready();
+    let mut c = prevote_round_started(5, 4);
     let no = prevote_answer(4, false);
     let yes = prevote_answer(4, true);
     c.handle_prevote_response(TIMEOUT, 2, 5, &no);
@@ -1013,9 +995,7 @@ fn test_prevote_majority_starts_election_refusals_do_not() {
 /// round; the node does not campaign on it.
 #[test]
 fn test_prevote_reply_with_higher_term_is_adopted_and_ends_round() {
-    let mut c = node_pv(1, 3, 4, vec![]);
-    c.tick(TIMEOUT);
-    c.take_ready();
+    let mut c = prevote_round_started(3, 4);
     let reply = prevote_answer(9, false);
     c.handle_prevote_response(TIMEOUT, 2, 5, &reply);
     assert_eq!((c.role(), c.term()), (Role::Follower, 9));

@@ -54,6 +54,17 @@ async fn batch(d: &mut Driver, inputs: Vec<Input>) {
     assert!(!d.handle_batch(first, &mut rx), "no stop was asked");
 }
 
+/// Hands the driver a batch of one input, made by `input` from the sender of its answer
+/// channel; returns the receiving end, where the answer arrives.
+async fn send_one<T>(
+    d: &mut Driver,
+    input: impl FnOnce(oneshot::Sender<T>) -> Input,
+) -> oneshot::Receiver<T> {
+    let (tx, rx) = oneshot::channel();
+    batch(d, vec![input(tx)]).await;
+    rx
+}
+
 /// The driver's storage counters (appends, entries, fsyncs) so far.
 fn stats(d: &Driver) -> crate::storage::SyncStats {
     d.storage.as_ref().expect("the driver has storage").stats()
@@ -91,8 +102,7 @@ async fn a_lone_proposal_is_made_durable_and_answered_without_waiting_for_more()
     let dir = tempfile::tempdir().unwrap();
     let mut d = elected(dir.path());
     let before = stats(&d);
-    let (atx, arx) = oneshot::channel();
-    batch(&mut d, vec![Input::Propose("SET a 1".into(), atx)]).await;
+    let arx = send_one(&mut d, |tx| Input::Propose("SET a 1".into(), tx)).await;
     let after = stats(&d);
     assert_eq!(
         (after.appends - before.appends, after.fsyncs - before.fsyncs),
@@ -109,8 +119,7 @@ async fn a_lone_proposal_is_made_durable_and_answered_without_waiting_for_more()
 async fn gets_queued_together_are_one_read_index_and_write_no_entry() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = elected(dir.path());
-    let (ptx, prx) = oneshot::channel();
-    batch(&mut d, vec![Input::Propose("SET k v1".into(), ptx)]).await;
+    let prx = send_one(&mut d, |tx| Input::Propose("SET k v1".into(), tx)).await;
     prx.await
         .unwrap()
         .expect("accepted")
@@ -142,8 +151,7 @@ async fn gets_queued_together_are_one_read_index_and_write_no_entry() {
 async fn a_get_on_a_follower_is_refused_with_the_leader_hint() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = single_node(dir.path());
-    let (atx, arx) = oneshot::channel();
-    batch(&mut d, vec![Input::Read("k".into(), atx)]).await;
+    let arx = send_one(&mut d, |tx| Input::Read("k".into(), tx)).await;
     assert_eq!(
         arx.await.unwrap().err(),
         Some(NONE),

@@ -51,8 +51,7 @@ mod tests {
 
     #[test]
     fn lines_have_ts_node_event_and_fields() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
+        let (_dir, path) = crate::testutil::temp_path("j.jsonl");
         let mut j = Journal::open(3, Some(&path)).unwrap();
         j.write("role", &[("role", json!("Leader")), ("term", json!(4))])
             .unwrap();

@@ -68,35 +68,57 @@ impl Kv {
 mod tests {
     use super::*;
 
+    /// One step of a store test: apply a command and check what it returns, or read key `a`
+    /// locally (`get`) and check its value.
+    enum Step {
+        Apply(&'static str, Option<&'static str>),
+        GetA(Option<&'static str>),
+    }
+    use Step::{Apply, GetA};
+
+    /// Runs `steps` in order against a fresh store.
+    fn check_steps(steps: &[Step]) {
+        let mut kv = Kv::default();
+        for step in steps {
+            match *step {
+                Apply(cmd, result) => assert_eq!(kv.apply(cmd).as_deref(), result, "{cmd:?}"),
+                GetA(value) => assert_eq!(kv.get("a").as_deref(), value, "get a"),
+            }
+        }
+    }
+
     #[test]
     fn set_then_get_returns_value_and_missing_key_is_absent() {
-        let mut kv = Kv::default();
-        assert_eq!(kv.apply("GET a"), None);
-        assert_eq!(kv.apply("SET a 1"), Some("OK".into()));
-        assert_eq!(kv.apply("GET a"), Some("1".into()));
-        assert_eq!(kv.apply("SET a 2"), Some("OK".into()));
-        assert_eq!(kv.apply("GET a"), Some("2".into()));
+        check_steps(&[
+            Apply("GET a", None),
+            Apply("SET a 1", Some("OK")),
+            Apply("GET a", Some("1")),
+            Apply("SET a 2", Some("OK")),
+            Apply("GET a", Some("2")),
+        ]);
     }
 
     #[test]
     fn cas_swaps_only_on_match() {
-        let mut kv = Kv::default();
-        assert_eq!(kv.apply("CAS a x y"), Some("false".into()));
-        assert_eq!(kv.get("a"), None);
-        kv.apply("SET a x");
-        assert_eq!(kv.apply("CAS a z y"), Some("false".into()));
-        assert_eq!(kv.get("a"), Some("x".into()));
-        assert_eq!(kv.apply("CAS a x y"), Some("true".into()));
-        assert_eq!(kv.get("a"), Some("y".into()));
+        check_steps(&[
+            Apply("CAS a x y", Some("false")),
+            GetA(None),
+            Apply("SET a x", Some("OK")),
+            Apply("CAS a z y", Some("false")),
+            GetA(Some("x")),
+            Apply("CAS a x y", Some("true")),
+            GetA(Some("y")),
+        ]);
     }
 
     #[test]
     fn del_removes_and_is_ok_when_missing() {
-        let mut kv = Kv::default();
-        kv.apply("SET a 1");
-        assert_eq!(kv.apply("DEL a"), Some("OK".into()));
-        assert_eq!(kv.get("a"), None);
-        assert_eq!(kv.apply("DEL a"), Some("OK".into()));
+        check_steps(&[
+            Apply("SET a 1", Some("OK")),
+            Apply("DEL a", Some("OK")),
+            GetA(None),
+            Apply("DEL a", Some("OK")),
+        ]);
     }
 
     #[test]

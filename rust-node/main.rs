@@ -12,6 +12,8 @@ mod progress;
 mod scenario;
 mod server;
 mod storage;
+#[cfg(test)]
+mod testutil;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

@@ -594,17 +594,7 @@ pub async fn peer_loop(
         let core_tx = core_tx.clone();
         let id = peer.id;
         tokio::spawn(async move {
-            let input = match msg {
-                Message::Vote(req) => Input::PeerVote(id, call_vote(client, deadline, &req).await),
-                Message::PreVote(req) => {
-                    let reply = call_prevote(client, deadline, &req).await;
-                    Input::PeerPreVote(id, req.term, reply)
-                }
-                Message::Append(req, sent) => {
-                    let resp = call_append(client, deadline, &req).await;
-                    Input::PeerAppend(id, sent, resp)
-                }
-            };
+            let input = call_peer(client, deadline, id, msg).await;
             let _ = core_tx.send(input).await;
         });
     }
@@ -646,24 +636,21 @@ fn from_pb_vote_response(r: pb::RequestVoteResponse) -> VoteResponse {
     }
 }
 
-/// RequestVote with a deadline; None when it failed or timed out.
-async fn call_vote(
-    mut client: RaftServiceClient<Channel>,
-    deadline: Duration,
-    req: &VoteRequest,
-) -> Option<VoteResponse> {
-    let outcome = tokio::time::timeout(deadline, client.request_vote(to_pb_vote(req))).await;
-    answered("RequestVote", outcome).map(from_pb_vote_response)
+fn from_pb_append_response(r: pb::AppendEntriesResponse) -> AppendResponse {
+    AppendResponse {
+        term: r.term,
+        success: r.success,
+        conflict_index: r.conflict_index,
+        conflict_term: r.conflict_term,
+    }
 }
 
-/// PreVote with a deadline. A peer of the original protocol answers `UNIMPLEMENTED`, which
-/// counts as a grant; any other error or the deadline is None, a refusal (docs/node-contract.md).
-async fn call_prevote(
-    mut client: RaftServiceClient<Channel>,
-    deadline: Duration,
-    req: &VoteRequest,
+/// A PreVote's outcome under a deadline. A peer of the original protocol answers
+/// `UNIMPLEMENTED`, which counts as a grant; any other error or the deadline is None, a refusal
+/// (docs/node-contract.md).
+fn prevote_reply(
+    outcome: Result<Result<Response<pb::RequestVoteResponse>, Status>, Elapsed>,
 ) -> Option<PreVoteReply> {
-    let outcome = tokio::time::timeout(deadline, client.pre_vote(to_pb_vote(req))).await;
     if matches!(&outcome, Ok(Err(e)) if e.code() == tonic::Code::Unimplemented) {
         return Some(PreVoteReply::Unimplemented);
     }
@@ -671,20 +658,32 @@ async fn call_prevote(
     Some(PreVoteReply::Answer(from_pb_vote_response(r)))
 }
 
-/// AppendEntries with a deadline; None when it failed or timed out.
-async fn call_append(
+/// Sends `msg` to peer `id` as its RPC with a deadline and returns the driver's input for the
+/// outcome: the reply, or None when the RPC failed or timed out (for PreVote see
+/// [`prevote_reply`]).
+async fn call_peer(
     mut client: RaftServiceClient<Channel>,
     deadline: Duration,
-    req: &AppendRequest,
-) -> Option<AppendResponse> {
-    let outcome = tokio::time::timeout(deadline, client.append_entries(to_pb_append(req))).await;
-    let r = answered("AppendEntries", outcome)?;
-    Some(AppendResponse {
-        term: r.term,
-        success: r.success,
-        conflict_index: r.conflict_index,
-        conflict_term: r.conflict_term,
-    })
+    id: NodeId,
+    msg: Message,
+) -> Input {
+    use tokio::time::timeout;
+    match msg {
+        Message::Vote(req) => {
+            let outcome = timeout(deadline, client.request_vote(to_pb_vote(&req))).await;
+            let resp = answered("RequestVote", outcome).map(from_pb_vote_response);
+            Input::PeerVote(id, resp)
+        }
+        Message::PreVote(req) => {
+            let outcome = timeout(deadline, client.pre_vote(to_pb_vote(&req))).await;
+            Input::PeerPreVote(id, req.term, prevote_reply(outcome))
+        }
+        Message::Append(req, sent) => {
+            let outcome = timeout(deadline, client.append_entries(to_pb_append(&req))).await;
+            let resp = answered("AppendEntries", outcome).map(from_pb_append_response);
+            Input::PeerAppend(id, sent, resp)
+        }
+    }
 }
 
 fn from_pb_vote(r: pb::RequestVoteRequest) -> VoteRequest {
@@ -746,6 +745,17 @@ impl Service {
             .map_err(|_| Status::unavailable("node is stopping"))?;
         rx.await
             .map_err(|_| Status::unavailable("node is stopping"))
+    }
+
+    /// A RequestVote or PreVote RPC: the request goes to the core as `input`, its answer back.
+    async fn answer_vote(
+        &self,
+        request: Request<pb::RequestVoteRequest>,
+        input: fn(VoteRequest, oneshot::Sender<VoteResponse>) -> Input,
+    ) -> Result<Response<pb::RequestVoteResponse>, Status> {
+        let req = from_pb_vote(request.into_inner());
+        let resp = self.ask(|tx| input(req, tx)).await?;
+        Ok(Response::new(to_pb_vote_response(&resp)))
     }
 
     fn forward_client(&self, addr: &str) -> Option<RaftServiceClient<Channel>> {
@@ -829,18 +839,14 @@ impl RaftService for Service {
         &self,
         request: Request<pb::RequestVoteRequest>,
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
-        let req = from_pb_vote(request.into_inner());
-        let resp = self.ask(|tx| Input::PreVote(req, tx)).await?;
-        Ok(Response::new(to_pb_vote_response(&resp)))
+        self.answer_vote(request, Input::PreVote).await
     }
 
     async fn request_vote(
         &self,
         request: Request<pb::RequestVoteRequest>,
     ) -> Result<Response<pb::RequestVoteResponse>, Status> {
-        let req = from_pb_vote(request.into_inner());
-        let resp = self.ask(|tx| Input::Vote(req, tx)).await?;
-        Ok(Response::new(to_pb_vote_response(&resp)))
+        self.answer_vote(request, Input::Vote).await
     }
 
     async fn append_entries(

@@ -215,6 +215,7 @@ fn rewrite_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Storag
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{temp_file, temp_path};
 
     fn e(index: i32, term: i32, command: &str) -> Entry {
         Entry {
@@ -226,8 +227,7 @@ mod tests {
 
     #[test]
     fn fresh_dir_starts_empty_and_writes_state_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("new/sub");
+        let (_dir, data) = temp_path("new/sub");
         let (_s, hs, log) = Storage::open(&data).unwrap();
         assert_eq!(hs, HardState::default());
         assert!(log.is_empty());
@@ -271,12 +271,10 @@ mod tests {
 
     #[test]
     fn torn_last_line_is_dropped_but_corruption_elsewhere_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(
-            dir.path().join("log.jsonl"),
+        let (dir, _) = temp_file(
+            "log.jsonl",
             "{\"index\":0,\"term\":1,\"command\":\"x\"}\n{\"index\":1,\"te",
-        )
-        .unwrap();
+        );
         let (mut s, _, log) = Storage::open(dir.path()).unwrap();
         assert_eq!(log, vec![e(0, 1, "x")]);
         s.append(&[e(1, 1, "y")]).unwrap();
@@ -284,12 +282,10 @@ mod tests {
         let (_s, _, log) = Storage::open(dir.path()).unwrap();
         assert_eq!(log, vec![e(0, 1, "x"), e(1, 1, "y")]);
 
-        let bad = tempfile::tempdir().unwrap();
-        fs::write(
-            bad.path().join("log.jsonl"),
+        let (bad, _) = temp_file(
+            "log.jsonl",
             "garbage\n{\"index\":0,\"term\":1,\"command\":\"x\"}\n",
-        )
-        .unwrap();
+        );
         assert!(matches!(
             Storage::open(bad.path()),
             Err(StorageError::Corrupt { .. })
@@ -298,9 +294,7 @@ mod tests {
 
     #[test]
     fn unwritable_data_dir_fails_to_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("plain-file");
-        fs::write(&file, "x").unwrap();
+        let (_dir, file) = temp_file("plain-file", "x");
         assert!(matches!(
             Storage::open(&file.join("sub")),
             Err(StorageError::Io { .. })

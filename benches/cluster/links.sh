@@ -15,40 +15,23 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$(pwd)
 cluster=rust3 leader=rust clients=32 secs=10 rounds=5 modes="direct proxied rpc" build=1
-while [ $# -gt 0 ]; do
+. benches/cluster/common.sh
+own_arg() {  # the options only this bench takes (see parse_args in common.sh)
+  took=2
   case "$1" in
-    --cluster) cluster=$2; shift 2 ;;
-    --leader) leader=$2; shift 2 ;;
-    --clients) clients=$2; shift 2 ;;
-    --secs) secs=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --modes) modes=$2; shift 2 ;;
-    --no-build) build=0; shift ;;
+    --modes) modes=$2 ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "links.sh: unknown argument $1" >&2; exit 2 ;;
+    *) took=0 ;;
   esac
-done
-case "$cluster" in
-  rust3) kinds=(rust rust rust) ;;
-  mixed) kinds=(rust python python python java) ;;
-  *) echo "links.sh: --cluster must be rust3 or mixed, not $cluster" >&2; exit 2 ;;
-esac
+}
+parse_args "$@"
+pick_cluster
 for m in $modes; do
   case "$m" in direct|proxied|rpc) ;; *) echo "links.sh: unknown mode $m (direct, proxied, rpc)" >&2; exit 2 ;; esac
 done
-lead_id=0
-for i in "${!kinds[@]}"; do
-  if [ "${kinds[$i]}" = "$leader" ]; then lead_id=$((i + 1)); break; fi
-done
-[ "$lead_id" -gt 0 ] || { echo "links.sh: no $leader node in the $cluster cluster" >&2; exit 2; }
 [[ "$clients" =~ ^[1-9][0-9]*$ && "$secs" =~ ^[1-9][0-9]*$ && "$rounds" =~ ^[1-9][0-9]*$ ]] \
   || { echo "links.sh: --clients, --secs and --rounds take positive integers" >&2; exit 2; }
-# Build outside the namespace (registries are unreachable inside it).
-if [ "$build" = 1 ]; then
-  cargo build -q --release --bins
-  python-node/setup.sh >/dev/null
-  [ "$cluster" = rust3 ] || java-node/build.sh >/dev/null
-fi
+build_nodes
 out=$(mktemp -d /tmp/links-bench.XXXXXX)
 echo "links.sh: reports in $out" >&2
 sed -e "s|^root = .*|root = \"$here\"|" -e '/^build = /d' -e '/^build_inputs = /d' \
@@ -68,20 +51,7 @@ suite() {  # suite MODE N -> path of a generated suite
       proxied) echo 'proxies = true' ;;
       rpc) echo 'network = "rpc"' ;;
     esac
-    for i in "${!kinds[@]}"; do
-      echo '[[node]]'
-      echo "id = $((i + 1))"
-      echo "kind = \"${kinds[$i]}\""
-      [ $((i + 1)) -ne "$lead_id" ] || echo 'election_timeout_ms = [1000, 1200]'
-    done
-    echo '[workload]'
-    echo 'type = "set"'
-    echo "clients = $clients"
-    echo 'rate = 0'
-    echo 'request_timeout_ms = 3000'
-    echo "targets = [$lead_id]"
-    printf '[[step]]\nwait = "leader"\ntimeout_s = 30\n[[step]]\nsleep_s = 1\n'
-    printf '[[step]]\nworkload = "start"\n[[step]]\nsleep_s = %s\n[[step]]\nworkload = "stop"\n' "$secs"
+    suite_tail set 0
   } >"$f"
   echo "$f"
 }
@@ -92,13 +62,7 @@ for r in $(seq 1 "$rounds"); do
   for mode in $modes; do
     n=$((n + 1))
     s=$(suite "$mode" "$n")
-    rc=0
-    unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
-      target/release/raft-harness run "$s" --reports "$out/r$n" --seed "$r" >"$out/r$n.log" 2>&1 || rc=$?
-    run_dir=$(ls -td "$out/r$n"/*/*/ 2>/dev/null | head -1)
-    [ -n "$run_dir" ] && [ -f "$run_dir/report.json" ] || {
-      echo "links.sh: run $n ($mode) left no report (exit $rc, see $out/r$n.log)" >&2; exit 1; }
-    python3 benches/cluster/throughput_row.py "$run_dir" "$mode" "$r" "$lead_id" "$rc" | tee -a "$out/rows.tsv"
+    run_one "$n" "$mode" "$r" "$s"
   done
 done
 python3 benches/cluster/throughput_row.py --medians "$out/rows.tsv"

@@ -27,38 +27,26 @@ cd "$(dirname "$0")/../.."
 here=$(pwd)
 cluster=rust3 leader=rust clients=32 secs=10 rounds=3 compare="" spread=0 build=1 log_poll=1000
 workload=set inflight=("" "")
-while [ $# -gt 0 ]; do
+. benches/cluster/common.sh
+own_arg() {  # the options only this bench takes (see parse_args in common.sh)
+  took=2
   case "$1" in
-    --cluster) cluster=$2; shift 2 ;;
-    --leader) leader=$2; shift 2 ;;
-    --clients) clients=$2; shift 2 ;;
-    --secs) secs=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --compare) compare=$2; shift 2 ;;
-    --spread) spread=1; shift ;;
-    --no-build) build=0; shift ;;
-    --log-poll-ms) log_poll=$2; shift 2 ;;
-    --workload) workload=$2; shift 2 ;;
-    --max-inflight) inflight[0]=$2; shift 2 ;;
-    --compare-max-inflight) inflight[1]=$2; shift 2 ;;
+    --compare) compare=$2 ;;
+    --spread) spread=1; took=1 ;;
+    --log-poll-ms) log_poll=$2 ;;
+    --workload) workload=$2 ;;
+    --max-inflight) inflight[0]=$2 ;;
+    --compare-max-inflight) inflight[1]=$2 ;;
     -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
+    *) took=0 ;;
   esac
-done
-case "$cluster" in
-  rust3) kinds=(rust rust rust) ;;
-  mixed) kinds=(rust python python python java) ;;
-  *) echo "throughput.sh: --cluster must be rust3 or mixed, not $cluster" >&2; exit 2 ;;
-esac
+}
+parse_args "$@"
+pick_cluster
 case "$workload" in
   set|register) ;;
   *) echo "throughput.sh: --workload must be set or register, not $workload" >&2; exit 2 ;;
 esac
-lead_id=0
-for i in "${!kinds[@]}"; do
-  if [ "${kinds[$i]}" = "$leader" ]; then lead_id=$((i + 1)); break; fi
-done
-[ "$lead_id" -gt 0 ] || { echo "throughput.sh: no $leader node in the $cluster cluster" >&2; exit 2; }
 for n in "${inflight[@]}"; do
   [[ -z "$n" || "$n" =~ ^[1-9][0-9]*$ ]] \
     || { echo "throughput.sh: --max-inflight and --compare-max-inflight take positive integers" >&2; exit 2; }
@@ -72,12 +60,7 @@ if [ -n "$compare" ]; then
   done
   builds+=("$(cd "$compare" && pwd)")
 fi
-# Build outside the namespace (registries are unreachable inside it).
-if [ "$build" = 1 ]; then
-  cargo build -q --release --bins
-  python-node/setup.sh >/dev/null
-  [ "$cluster" = rust3 ] || java-node/build.sh >/dev/null
-fi
+build_nodes
 out=$(mktemp -d /tmp/thru-bench.XXXXXX)
 echo "throughput.sh: reports in $out" >&2
 
@@ -97,29 +80,7 @@ suite() {  # suite BUILD_ROOT N [MAX_INFLIGHT] -> path of a generated suite for 
     echo 'heartbeat_ms = 50'
     echo 'proxies = false'
     echo "log_poll_ms = $log_poll"
-    for i in "${!kinds[@]}"; do
-      echo '[[node]]'
-      echo "id = $((i + 1))"
-      echo "kind = \"${kinds[$i]}\""
-      [ $((i + 1)) -ne "$lead_id" ] || echo 'election_timeout_ms = [1000, 1200]'
-    done
-    echo '[workload]'
-    echo "type = \"$workload\""
-    echo "clients = $clients"
-    echo 'rate = 0'
-    echo 'request_timeout_ms = 3000'
-    [ "$spread" = 1 ] || echo "targets = [$lead_id]"
-    echo '[[step]]'
-    echo 'wait = "leader"'
-    echo 'timeout_s = 30'
-    echo '[[step]]'
-    echo 'sleep_s = 1'
-    echo '[[step]]'
-    echo 'workload = "start"'
-    echo '[[step]]'
-    echo "sleep_s = $secs"
-    echo '[[step]]'
-    echo 'workload = "stop"'
+    suite_tail "$workload" "$spread"
   } >"$dir/suite.toml"
   echo "$dir/suite.toml"
 }
@@ -131,13 +92,7 @@ for r in $(seq 1 "$rounds"); do
     name=$([ "$b" = 0 ] && echo this || echo other)
     n=$((n + 1))
     s=$(suite "${builds[$b]}" "$n" "${inflight[$b]}")
-    rc=0
-    unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
-      target/release/raft-harness run "$s" --reports "$out/r$n" --seed "$r" >"$out/r$n.log" 2>&1 || rc=$?
-    run_dir=$(ls -td "$out/r$n"/*/*/ 2>/dev/null | head -1)
-    [ -n "$run_dir" ] && [ -f "$run_dir/report.json" ] || {
-      echo "throughput.sh: run $n ($name) left no report (exit $rc, see $out/r$n.log)" >&2; exit 1; }
-    python3 benches/cluster/throughput_row.py "$run_dir" "$name" "$r" "$lead_id" "$rc" | tee -a "$out/rows.tsv"
+    run_one "$n" "$name" "$r" "$s"
   done
 done
 python3 benches/cluster/throughput_row.py --medians "$out/rows.tsv"

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,9 +52,20 @@ class RaftCoreTest {
             this(id, peers, Journal.none(id), term, logTerms);
         }
 
-        /** Node 1 of {1, 2, 3} journaling to {@code journalFile}. */
-        static Harness journaled(Path journalFile, int term, int... logTerms) throws Exception {
-            return new Harness(1, List.of(2, 3), Journal.open(journalFile, 1), term, logTerms);
+        /** Where {@link #journaled} writes the journal; null for the other harnesses. */
+        Path journalFile;
+
+        /** Node 1 of {1, 2, 3} journaling to {@code j.jsonl} in {@code dir}. */
+        static Harness journaled(Path dir, int term, int... logTerms) throws Exception {
+            Path file = dir.resolve("j.jsonl");
+            Harness h = new Harness(1, List.of(2, 3), Journal.open(file, 1), term, logTerms);
+            h.journalFile = file;
+            return h;
+        }
+
+        /** The lines of the journal so far (of a {@link #journaled} harness). */
+        List<String> journalLines() throws IOException {
+            return Files.readAllLines(journalFile);
         }
 
         Harness(int id, List<Integer> peers, Journal journal, int term, int... logTerms)
@@ -182,8 +194,7 @@ class RaftCoreTest {
     @Test
     void followerThatHearsNothingPreVotesThenStartsAnElectionVotingForItself(@TempDir Path dir)
             throws Exception {
-        Path journalFile = dir.resolve("j.jsonl");
-        Harness h = Harness.journaled(journalFile, 0);
+        Harness h = Harness.journaled(dir, 0);
         h.advance(149);
         assertEquals(Role.Follower, h.core.raft().role(), "no election before MIN");
         assertTrue(h.preVotes.isEmpty());
@@ -204,7 +215,7 @@ class RaftCoreTest {
         VoteRequest rv = (VoteRequest) h.sent.get(0);
         assertEquals(vote(1, 1, -1, 0), rv);
 
-        List<String> lines = Files.readAllLines(journalFile);
+        List<String> lines = h.journalLines();
         List<String> events = new ArrayList<>();
         for (String l : lines) {
             Map<String, Object> m = TestJson.parseObject(l);
@@ -285,10 +296,9 @@ class RaftCoreTest {
 
     @Test
     void preVoteIsGrantedToAnUpToDateSenderAndChangesNothing(@TempDir Path dir) throws Exception {
-        Path journalFile = dir.resolve("j.jsonl");
-        Harness h = Harness.journaled(journalFile, 2, 1, 2);
+        Harness h = Harness.journaled(dir, 2, 1, 2);
         long deadline = h.core.electionDeadline();
-        int linesBefore = Files.readAllLines(journalFile).size();
+        int linesBefore = h.journalLines().size();
         VoteResponse r = h.core.handlePreVote(vote(3, 2, 1, 2));
         assertTrue(r.voteGranted());
         assertEquals(2, r.term(), "the reply carries the receiver's term");
@@ -296,7 +306,7 @@ class RaftCoreTest {
         assertEquals(-1, h.core.raft().votedFor(), "no vote");
         assertEquals(0, h.store.saves, "nothing persisted");
         assertEquals(deadline, h.core.electionDeadline(), "no timer reset");
-        assertEquals(linesBefore, Files.readAllLines(journalFile).size(), "nothing journaled");
+        assertEquals(linesBefore, h.journalLines().size(), "nothing journaled");
         assertTrue(h.core.handlePreVote(vote(3, 3, 1, 2)).voteGranted(),
                 "a pre-vote binds nothing: another sender of the same term is granted too");
     }
@@ -448,6 +458,17 @@ class RaftCoreTest {
         return leader;
     }
 
+    /**
+     * Heals the partition of {@code sim}; 500 ms later {@code leader} still leads (rejoining
+     * nodes depose nobody) and every node follows it in {@code term}.
+     */
+    private static void assertHealedUnder(Sim sim, TestNode leader, int term) {
+        sim.isolated.clear();
+        sim.run(500);
+        assertEquals(Role.Leader, leader.raft().role(), "rejoining deposes nobody");
+        assertAllFollow(sim, leader, term);
+    }
+
     /** Every node is in {@code term} and follows {@code leader}. */
     private static void assertAllFollow(Sim sim, TestNode leader, int term) {
         for (TestNode c : sim.nodes.values()) {
@@ -467,10 +488,7 @@ class RaftCoreTest {
         TestNode lonely = sim.nodes.get(cut);
         assertEquals(term, lonely.raft().term(), "pre-vote rounds only: the term stays");
         assertEquals(Role.Follower, lonely.raft().role());
-        sim.isolated.clear();
-        sim.run(500);
-        assertEquals(Role.Leader, leader.raft().role(), "rejoining deposes nobody");
-        assertAllFollow(sim, leader, term);
+        assertHealedUnder(sim, leader, term);
     }
 
     @Test
@@ -486,10 +504,7 @@ class RaftCoreTest {
         assertEquals(term, old.raft().term());
         assertEquals(term, sim.nodes.get(other).raft().term());
         assertEquals(Role.Follower, old.raft().role(), "check-quorum deposed it");
-        sim.isolated.clear();
-        sim.run(500);
-        assertEquals(Role.Leader, next.raft().role());
-        assertAllFollow(sim, next, next.raft().term());
+        assertHealedUnder(sim, next, next.raft().term());
     }
 
     // ------------------------------------------------------------------ check-quorum (9.6)
@@ -497,8 +512,7 @@ class RaftCoreTest {
     @Test
     void leaderWithoutRepliesFromAMajorityStepsDownInTheSameTerm(@TempDir Path dir)
             throws Exception {
-        Path journalFile = dir.resolve("j.jsonl");
-        Harness h = Harness.journaled(journalFile, 0);
+        Harness h = Harness.journaled(dir, 0);
         h.becomeLeader(2);
         String[] answer = {null};
         assertTrue(h.core.propose("SET a 1", (applied, result, message) -> answer[0] = message) > 0);
@@ -513,7 +527,7 @@ class RaftCoreTest {
         assertEquals(-1, h.core.raft().leaderId());
         assertEquals("leadership lost before the entry committed", answer[0]);
         assertEquals(-1, h.core.propose("SET b 2", (a, r, m) -> { }), "no more client requests");
-        List<String> lines = Files.readAllLines(journalFile);
+        List<String> lines = h.journalLines();
         Map<String, Object> last = TestJson.parseObject(lines.get(lines.size() - 1));
         assertEquals("role", last.get("event"));
         assertEquals("Follower", last.get("role"));
