@@ -89,3 +89,103 @@ fn labels_that_can_name_a_proper_subset_still_load() {
         assert_eq!(e, "", "{later}");
     }
 }
+
+/// One `rust` node, then `body`.
+fn one(body: &str) -> String {
+    format!("[[node]]\nid = 1\nkind = \"rust\"\n{body}")
+}
+
+#[test]
+fn hold_s_without_a_composed_fault_is_refused_at_its_key() {
+    let e = errors_of(&one(
+        "[explore]\nfaults = [\"kill\"]\nhold_s = [1.0, 2.0]\n",
+    ));
+    assert!(
+        e.contains("s.toml:7:1: `hold_s` applies to composed faults only, and `faults` has none"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "add a composed fault (lag, deposed-leader, partial-replication, stale-appends)"
+        ),
+        "{e}"
+    );
+    // The default faults (kill, pause, crash-all) have none either.
+    let e = errors_of(&one("[explore]\nhold_s = [1.0, 2.0]\n"));
+    assert!(
+        e.contains("s.toml:6:1: `hold_s` applies to composed faults only, and the default"),
+        "{e}"
+    );
+    // With a composed fault it loads.
+    let ok =
+        "[cluster]\nproxies = true\n[explore]\nfaults = [\"kill\", \"lag\"]\nhold_s = [1.0, 2.0]\n";
+    assert_eq!(errors_of(&one(ok)), "");
+}
+
+#[test]
+fn a_huge_hold_s_is_printed_in_exponent_form() {
+    let e = errors_of(&one(
+        "[cluster]\nproxies = true\n[explore]\nfaults = [\"lag\"]\nhold_s = [1.0, 1e300]\n",
+    ));
+    assert!(
+        e.contains("`hold_s` = [1, 1e300]: need 0 < min <= max <= 600"),
+        "{e}"
+    );
+    assert!(!e.contains("00000000000000000000"), "{e}");
+}
+
+/// `required = [check]` after `steps` (three `rust` nodes, a register workload).
+fn requiring(check: &str, steps: &str) -> String {
+    let nodes: String = (1..=3)
+        .map(|i| format!("[[node]]\nid = {i}\nkind = \"rust\"\n"))
+        .collect();
+    errors_of(&format!(
+        "{nodes}[cluster]\nproxies = true\n[workload]\ntype = \"register\"\n{steps}\
+         [checks]\nrequired = [\"{check}\"]\n"
+    ))
+}
+
+#[test]
+fn required_checks_the_schedule_can_never_judge_are_refused_at_required() {
+    let start = "[[step]]\nworkload = \"start\"\n";
+    let e = requiring("liveness", start);
+    assert!(e.contains("s.toml:18:12: required check \"liveness\" can never be judged: the schedule has no `wait` step"), "{e}");
+    assert!(e.contains("add a `wait` step"), "{e}");
+    let e = requiring("restarts", "[[step]]\nfault = \"kill\"\ntarget = 1\n");
+    assert!(
+        e.contains("required check \"restarts\" can never be judged: no step restarts a node"),
+        "{e}"
+    );
+    let e = requiring(
+        "isolated_commits",
+        "[[step]]\nnet = \"flaky\"\ndelay_ms = 5\n",
+    );
+    assert!(
+        e.contains("required check \"isolated_commits\" can never be judged: no step cuts a link"),
+        "{e}"
+    );
+    // Inside a repeat and in a nemesis, the steps count.
+    for (check, steps) in [
+        ("liveness", "[[step]]\nrepeat = 2\nsteps = [{ wait = \"leader\" }]\n"),
+        ("liveness", "[[step]]\nwait = \"leader\"\nkind = \"rust\"\n"),
+        ("restarts", "[[step]]\nfault = \"crash-all\"\n"),
+        ("restarts", "[[step]]\nfault = \"restart\"\n"),
+        ("restarts", "[[step]]\nnemesis = true\nfaults = [\"stop\"]\n"),
+        ("restarts", "[[step]]\nwait = \"leader\"\nkind = \"rust\"\n"),
+        ("isolated_commits", "[[step]]\nrepeat = 2\nsteps = [{ net = \"isolate\", target = \"leader\" }, { heal = true }]\n"),
+        ("isolated_commits", "[[step]]\nnemesis = true\nfaults = [\"halves\"]\n"),
+    ] {
+        assert_eq!(requiring(check, steps), "", "{check}: {steps}");
+    }
+    // A nemesis that only pauses restarts nothing; one that only adds latency cuts nothing.
+    assert!(requiring(
+        "restarts",
+        "[[step]]\nnemesis = true\nfaults = [\"pause\"]\n"
+    )
+    .contains("no step restarts"));
+    assert!(requiring(
+        "isolated_commits",
+        "[[step]]\nnemesis = true\nfaults = [\"flaky\"]\n"
+    )
+    .contains("no step cuts"));
+}
