@@ -22,6 +22,9 @@ mod needs;
 
 #[path = "labelset.rs"]
 mod labelset;
+
+#[path = "kindfile.rs"]
+mod kindfile;
 use labelset::{LabelDef, Labels};
 
 #[path = "explore.rs"]
@@ -376,6 +379,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let Some(top) = read_table::<Top>(&src, &mut errs, &root_node, "the suite") else {
         return Err(SpecErrors(errs.0));
     };
+    if kindfile::refuse(&src, &mut errs, &top) {
+        return Err(SpecErrors(errs.0));
+    }
     let name = suite_name(&src, &mut errs, path, &top);
     let description = top.description.clone().unwrap_or_default();
     let seed = top.seed.map(|s| s.0);

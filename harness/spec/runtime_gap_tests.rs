@@ -189,3 +189,24 @@ fn required_checks_the_schedule_can_never_judge_are_refused_at_required() {
     )
     .contains("no step cuts"));
 }
+
+#[test]
+fn a_kind_file_loaded_as_a_suite_is_said_to_be_one() {
+    // `explore KINDS_FILE` loads it here (explore::gen::load_base), as `run` would refuse it.
+    let (dir, loaded) = super::tests::load_files(ONE_KIND, b"include = [\"kinds.toml\"]\n");
+    assert!(loaded.is_err());
+    let kinds = dir.path().join("kinds.toml");
+    let e = super::load(&kinds).unwrap_err().to_string();
+    assert!(
+        e.contains("kinds.toml:1:1: this is a kind file (only [kind.NAME] tables: how to build and start each node program), not a suite: it has no [[node]], [[step]] or [workload]"),
+        "{e}"
+    );
+    assert!(
+        e.contains("suites use it with `include = [\"kinds.toml\"]`"),
+        "{e}"
+    );
+    assert_none(&e, &["the suite has no nodes"]);
+    // A suite without nodes is still told to add some.
+    let e = errors_of("[workload]\ntype = \"register\"\n");
+    assert!(e.contains("the suite has no nodes"), "{e}");
+}
