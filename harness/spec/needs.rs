@@ -157,7 +157,9 @@ fn why_not(check: &str, p: Produces) -> Option<(String, &'static str)> {
 }
 
 /// Why no schedule of these steps gives `check` evidence, and the fix: checks judged on
-/// what the schedule did (its waits, restarts, cuts); None when some run can.
+/// what the schedule did (its waits, restarts, cuts); None when some run can. Without a
+/// `wait`, a node exiting on its own would still fail `liveness`, but no run could pass it:
+/// it is refused like the others (a required check must be decidable either way).
 fn why_not_in_schedule(check: &str, can: Can) -> Option<(String, &'static str)> {
     let (why, help) = match check {
         "liveness" if !can.wait => (
