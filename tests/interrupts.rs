@@ -493,14 +493,15 @@ fn a_reports_path_that_is_not_utf8_is_rejected_before_anything_starts() {
 fn check_of_a_saved_run_gives_the_runs_verdict_seed_and_time() {
     let dir = tempfile::tempdir().unwrap();
     kinds(dir.path(), "");
-    // No restart, but `restarts` is required: the run is undecided (exit 4). (A required
-    // `linearizable` without a workload is refused by validate now: no run could judge it.)
+    // `restarts` is required, and the restart step finds no node down (skipped): the run is
+    // undecided (exit 4). (A required check no step could give evidence, e.g. `restarts`
+    // without a restart step, is refused by validate now.)
     let spec = suite(
         dir.path(),
         "required",
         26580,
         "rust",
-        "[checks]\nrequired = [\"restarts\"]\n[[step]]\nwait = \"leader\"\n",
+        "[checks]\nrequired = [\"restarts\"]\n[[step]]\nwait = \"leader\"\n[[step]]\nfault = \"restart\"\n",
     );
     let mut g = start(
         dir.path(),

@@ -428,3 +428,62 @@ fn validate_bounds_the_node_count_and_nested_repeats() {
         .assert()
         .success();
 }
+
+/// Three rust nodes on RPC-aware links from port 38700 (nothing starts: the suites below are
+/// refused), then `steps`.
+fn rpc_three(steps: &str) -> String {
+    let nodes: String = (1..=3)
+        .map(|i| format!("[[node]]\nid = {i}\nkind = \"rust\"\n"))
+        .collect();
+    format!("[cluster]\nnetwork = \"rpc\"\nbase_port = 38700\n{nodes}{steps}")
+}
+
+#[test]
+fn isolating_a_msg_label_of_every_node_is_refused_before_the_run() {
+    // Before: validate passed and the run stopped at the isolate step (exit 3): "isolate needs
+    // at least one target and one other node". The msg step has no from/to: every node.
+    refuses(
+        "label.toml",
+        &rpc_three(
+            "[[step]]\nwait = \"leader\"\n[[step]]\nmsg = \"delay\"\ndelay_ms = 10\nlabel = \"slow\"\n\
+             [[step]]\nnet = \"isolate\"\ntarget = \"@slow\"\n",
+        ),
+        &[
+            "label.toml:22:10: this step cannot run: \"@slow\" names the nodes its step hit (labelled on line 19), and it would isolate every node",
+            "or target node ids here",
+        ],
+    );
+}
+
+#[test]
+fn required_checks_with_no_step_to_judge_and_an_idle_hold_s_are_refused() {
+    // Before: `liveness` without a wait step ran and exited 4 (not checked).
+    refuses(
+        "nowait.toml",
+        &rpc_three("[[step]]\nsleep_s = 1\n[checks]\nrequired = [\"liveness\"]\n"),
+        &["nowait.toml:17:12: required check \"liveness\" can never be judged: the schedule has no `wait` step"],
+    );
+    refuses(
+        "hold.toml",
+        &rpc_three(
+            "[[step]]\nwait = \"leader\"\n[explore]\nfaults = [\"kill\"]\nhold_s = [1.0, 1e300]\n",
+        ),
+        &[
+            "hold.toml:18:1: `hold_s` applies to composed faults only, and `faults` has none",
+            "`hold_s` = [1, 1e300]: need 0 < min <= max <= 600",
+        ],
+    );
+}
+
+#[test]
+fn explore_of_a_kind_file_says_it_is_one_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    kinds(dir.path());
+    refused_by(
+        dir.path(),
+        &["run", "explore"],
+        &dir.path().join("kinds.toml"),
+        &["kinds.toml", "this is a kind file (only [kind.NAME] tables: how to build and start each node program), not a suite: it has no [[node]], [[step]] or [workload]"],
+        &["the suite has no nodes"],
+    );
+}

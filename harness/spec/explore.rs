@@ -14,7 +14,8 @@
 //! Errors (each at its key or value): an unknown fault or method (with a suggestion), an
 //! empty list, a pair out of range or in the wrong order, network faults without
 //! `proxies = true`, message faults without `network = "rpc"`, `methods` without a message
-//! fault.
+//! fault, `hold_s` without a composed fault.
+use super::tables::number;
 use super::{as_word, fields, words_of, Cluster, Errs, Fields, Node, Src, Value};
 use crate::spec::faults::{MsgKind, MsgMethod};
 use strum::IntoEnumIterator;
@@ -79,6 +80,15 @@ impl Fault {
             Fault::Msg(k) => k.name(),
             f => f.into(),
         }
+    }
+
+    /// Whether the fault is composed (lag, deposed-leader, partial-replication,
+    /// stale-appends): a first part held `hold_s`, then more.
+    pub fn is_composed(self) -> bool {
+        matches!(
+            self,
+            Fault::Lag | Fault::DeposedLeader | Fault::PartialReplication | Fault::StaleAppends
+        )
     }
 
     /// What the fault needs from `[cluster]`: link proxies, RPC-aware links, or nothing.
@@ -150,6 +160,9 @@ pub(super) fn read(src: &Src, errs: &mut Errs, node: &Node, cluster: &Cluster) -
             "add a message fault (drop-request, drop-reply, delay, duplicate, reorder) to `faults`, or remove `methods`",
         );
     }
+    if faults_known && !faults.iter().any(|x| x.is_composed()) {
+        refuse_idle_hold(src, errs, &f);
+    }
     let per = pair(src, errs, &f, "faults_per_trial", 1.0, 50.0, true);
     let gap_s = pair(src, errs, &f, "gap_s", 0.0, 600.0, false).unwrap_or(d.gap_s);
     let hold_s = pair(src, errs, &f, "hold_s", 0.0, 600.0, false).unwrap_or(d.hold_s);
@@ -160,6 +173,32 @@ pub(super) fn read(src: &Src, errs: &mut Errs, node: &Node, cluster: &Cluster) -
         gap_s,
         hold_s,
     })
+}
+
+/// `hold_s` when `faults` (given or the default) has no composed fault: it would change
+/// nothing, so it is refused at its key.
+fn refuse_idle_hold(src: &Src, errs: &mut Errs, f: &Fields) {
+    if f.get("hold_s").is_none() {
+        return;
+    }
+    let composed: Vec<&str> = Fault::iter()
+        .filter(|x| x.is_composed())
+        .map(Fault::name)
+        .collect();
+    let which = if f.get("faults").is_some() {
+        "and `faults` has none"
+    } else {
+        "and the default `faults` (kill, pause, crash-all) has none"
+    };
+    errs.help(
+        src,
+        f.key_span("hold_s"),
+        format!("`hold_s` applies to composed faults only, {which}"),
+        format!(
+            "add a composed fault ({}) to `faults`, or remove `hold_s`",
+            composed.join(", ")
+        ),
+    );
 }
 
 /// A non-empty array of words of `table`, each misspelt one reported with a suggestion.
@@ -260,7 +299,11 @@ fn pair(
         errs.at(
             src,
             v.span.clone(),
-            format!("`{key}` = [{a}, {b}]: need {low} <= max <= {hi}"),
+            format!(
+                "`{key}` = [{}, {}]: need {low} <= max <= {hi}",
+                number(a),
+                number(b)
+            ),
         );
         return None;
     }

@@ -34,6 +34,9 @@ pub fn net_problem(shape: NetShape, target: &Target, ids: &BTreeSet<u32>) -> Opt
     let everyone = "it would isolate every node: an isolation needs at least one node left on \
                     the other side";
     match target {
+        Target::Ids(v) if v.is_empty() => {
+            Some("it names no node: an isolation needs at least one node to cut off".into())
+        }
         Target::All => Some(everyone.into()),
         Target::Ids(v) if !v.is_empty() && ids.iter().all(|i| v.contains(i)) => {
             Some(everyone.into())
@@ -90,5 +93,7 @@ mod tests {
         assert!(net_problem(NetShape::Isolate, &Target::Minority, &ids(3)).is_none());
         assert!(net_problem(NetShape::Isolate, &Target::Leader, &five).is_none());
         assert!(net_problem(NetShape::Isolate, &Target::Leader, &ids(1)).is_some());
+        let nobody = net_problem(NetShape::Isolate, &Target::Ids(vec![]), &five).unwrap();
+        assert!(nobody.contains("names no node"), "{nobody}");
     }
 }

@@ -384,6 +384,8 @@ mod de_tests;
 #[cfg(test)]
 mod refusal_tests;
 #[cfg(test)]
+mod runtime_gap_tests;
+#[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;

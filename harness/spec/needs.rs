@@ -3,10 +3,10 @@
 //! `[workload]`, a wire check without RPC-aware links) would be `not checked`
 //! in every run, and a required check that is not checked is exit 4 at run
 //! time. `validate` (and `run`, before anything starts) refuses it instead.
-use crate::spec::{Action, Step, WaitFor, WorkloadKind};
+use crate::spec::{Action, NemesisFault, NetShape, ProcFault, Step, WaitFor, WorkloadKind};
 
 /// What a run of the suite records, as far as `required` depends on it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Produces {
     /// The workload and its type (None: no `[workload]` table).
     pub workload: Option<WorkloadKind>,
@@ -14,6 +14,75 @@ pub struct Produces {
     pub probes: bool,
     /// `[cluster] network = "rpc"`: the message trace (`messages.jsonl`).
     pub messages: bool,
+    /// What the schedule's steps can do ([`Can`]).
+    pub schedule: Can,
+}
+
+/// What some run of a schedule can do, judged from its steps alone (searched through
+/// `repeat`): whether a step may, not whether it will (a `restart` of no node is skipped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Can {
+    /// A `wait` step (with or without `kind`): a condition for `liveness` to judge.
+    pub wait: bool,
+    /// A step that may restart a node: `fault = "restart"` or `"crash-all"`, a nemesis with
+    /// kill, stop or crash-all (it restarts what it took down), a `wait` with `kind` (it
+    /// kills and restarts leaders of other kinds).
+    pub restart: bool,
+    /// A step that may cut links (a `net` step other than `flaky`, or a nemesis with one):
+    /// the only way a node is cut off from every majority (`isolated_commits`).
+    pub cut: bool,
+}
+
+impl Can {
+    /// What `steps` can do (also inside `repeat`).
+    pub fn of(steps: &[Step]) -> Can {
+        steps
+            .iter()
+            .fold(Can::default(), |c, s| c.or(Can::step(&s.action)))
+    }
+
+    fn or(self, o: Can) -> Can {
+        Can {
+            wait: self.wait || o.wait,
+            restart: self.restart || o.restart,
+            cut: self.cut || o.cut,
+        }
+    }
+
+    fn step(a: &Action) -> Can {
+        let restarting =
+            |p: &ProcFault| matches!(p, ProcFault::Kill | ProcFault::Stop | ProcFault::CrashAll);
+        match a {
+            Action::Wait { .. } => Can {
+                wait: true,
+                ..Can::default()
+            },
+            Action::LeadBy { .. } => Can {
+                wait: true,
+                restart: true,
+                cut: false,
+            },
+            Action::Fault { fault, .. } => Can {
+                restart: matches!(fault, ProcFault::Restart | ProcFault::CrashAll),
+                ..Can::default()
+            },
+            Action::Net { shape, .. } => Can {
+                cut: *shape != NetShape::Flaky,
+                ..Can::default()
+            },
+            Action::Nemesis { faults, .. } => Can {
+                wait: false,
+                restart: faults
+                    .iter()
+                    .any(|f| matches!(f, NemesisFault::Proc(p) if restarting(p))),
+                cut: faults
+                    .iter()
+                    .any(|f| matches!(f, NemesisFault::Net(n) if *n != NetShape::Flaky)),
+            },
+            Action::Repeat { steps, .. } => Can::of(steps),
+            _ => Can::default(),
+        }
+    }
 }
 
 impl Produces {
@@ -23,6 +92,7 @@ impl Produces {
             workload,
             probes: has_commit_wait(steps),
             messages: rpc,
+            schedule: Can::of(steps),
         }
     }
 }
@@ -83,7 +153,34 @@ fn why_not(check: &str, p: Produces) -> Option<(String, &'static str)> {
             "set `network = \"rpc\"` in [cluster], or drop it from `required`",
         ));
     }
-    None
+    why_not_in_schedule(check, p.schedule)
+}
+
+/// Why no schedule of these steps gives `check` evidence, and the fix: checks judged on
+/// what the schedule did (its waits, restarts, cuts); None when some run can. Without a
+/// `wait`, a node exiting on its own would still fail `liveness`, but no run could pass it:
+/// it is refused like the others (a required check must be decidable either way).
+fn why_not_in_schedule(check: &str, can: Can) -> Option<(String, &'static str)> {
+    let (why, help) = match check {
+        "liveness" if !can.wait => (
+            "the schedule has no `wait` step (none inside a `repeat` either), so no run has a \
+             condition for it to judge",
+            "add a `wait` step (e.g. `wait = \"leader\"`), or drop it from `required`",
+        ),
+        "restarts" if !can.restart => (
+            "no step restarts a node (no `fault = \"restart\"` or `\"crash-all\"`, no nemesis \
+             with kill, stop or crash-all, no `wait` with `kind`), so no run has a restart for it \
+             to judge",
+            "add a `fault = \"restart\"` step after a kill or stop, or drop it from `required`",
+        ),
+        "isolated_commits" if !can.cut => (
+            "no step cuts a link (no `net` step other than `flaky`, no nemesis network fault), so \
+             no run cuts a node off from every majority for it to judge",
+            "add a `net = \"isolate\"` step, or drop it from `required`",
+        ),
+        _ => return None,
+    };
+    Some((why.to_string(), help))
 }
 
 /// The checks of `required` (names already known to be valid) that every run
@@ -115,6 +212,7 @@ mod tests {
             workload,
             probes,
             messages,
+            schedule: Can::default(),
         }
     }
 

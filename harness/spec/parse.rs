@@ -20,6 +20,13 @@ mod arrivals;
 #[path = "needs.rs"]
 mod needs;
 
+#[path = "labelset.rs"]
+mod labelset;
+
+#[path = "kindfile.rs"]
+mod kindfile;
+use labelset::{LabelDef, Labels};
+
 #[path = "explore.rs"]
 pub mod explore;
 
@@ -372,6 +379,9 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     let Some(top) = read_table::<Top>(&src, &mut errs, &root_node, "the suite") else {
         return Err(SpecErrors(errs.0));
     };
+    if kindfile::refuse(&src, &mut errs, &top) {
+        return Err(SpecErrors(errs.0));
+    }
     let name = suite_name(&src, &mut errs, path, &top);
     let description = top.description.clone().unwrap_or_default();
     let seed = top.seed.map(|s| s.0);
@@ -1367,9 +1377,6 @@ const TARGET_WORDS: &[(&str, Target)] = &[
     ("candidate", Target::Candidate),
 ];
 
-/// Step labels defined so far (in file order), with the line that defines each.
-type Labels = BTreeMap<String, usize>;
-
 /// What the `[[step]]` readers share besides the file and its problems: the suite's node ids
 /// and links, whether it has a `[workload]`, and the labels of the steps read so far.
 struct StepCx<'a> {
@@ -1413,8 +1420,9 @@ fn read_label_target(
     None
 }
 
-/// `label = "name"` on a fault or net step: later steps may target `@name`.
-fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
+/// `label = "name"` on a fault, net or msg step: later steps may target `@name`, which names
+/// `nodes` (as far as known before the run, [`labelset`]).
+fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels, nodes: Option<Target>) {
     let Some(v) = f.get("label") else { return };
     let Some(name) = as_str(src, errs, v, "label") else {
         return;
@@ -1437,11 +1445,11 @@ fn read_label(src: &Src, errs: &mut Errs, f: &Fields, labels: &mut Labels) {
         Some(first) => errs.help(
             src,
             v.span.clone(),
-            format!("label \"{name}\" is already defined on line {first}"),
+            format!("label \"{name}\" is already defined on line {}", first.line),
             "give each labelled step its own name",
         ),
         _ => {
-            labels.insert(name.to_string(), line);
+            labels.insert(name.to_string(), LabelDef { line, nodes });
         }
     }
 }
@@ -1545,7 +1553,8 @@ fn read_step(src: &Src, errs: &mut Errs, item: &Node, cx: &mut StepCx) -> Option
         "nemesis" => read_nemesis_step(src, errs, &f, cx)?,
         _ => unreachable!(),
     };
-    read_label(src, errs, &f, &mut cx.labels);
+    let nodes = labelset::hit_by(&action, &cx.labels, cx.ids);
+    read_label(src, errs, &f, &mut cx.labels, nodes);
     let label = f.str(src, errs, "label").map(str::to_string);
     Some(Step { action, at, label })
 }
@@ -1708,6 +1717,8 @@ fn read_net_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<
     let target = read_target(src, errs, f, default, cx)?;
     if let Some(p) = super::fit::net_problem(shape, &target, cx.ids) {
         errs.at(src, f.key_span("net"), format!("this step cannot run: {p}"));
+    } else if let Some(v) = f.get("target") {
+        labelset::refuse_unfit(src, errs, v, shape, &target, cx);
     }
     let mode = match f.get("mode") {
         None => LinkMode::Blackhole,

@@ -58,6 +58,22 @@ fn every_kind_of_mistake_renders_as_its_snapshot() {
             "snapshot_bad_explore_table",
             format!("{NODE}[explore]\nfaults = [\"kil\", \"lag\"]\nfaults_per_trial = [3, 1]\nhold_s = \"long\"\n"),
         ),
+        (
+            "snapshot_isolate_of_a_label_of_every_node",
+            format!("[cluster]\nnetwork = \"rpc\"\n{NODE}[[node]]\nid = 2\nkind = \"rust\"\n[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nlabel = \"slow\"\n[[step]]\nnet = \"isolate\"\ntarget = \"@slow\"\n"),
+        ),
+        (
+            "snapshot_hold_s_without_a_composed_fault_and_huge",
+            format!("{NODE}[explore]\nhold_s = [1.0, 1e300]\n"),
+        ),
+        (
+            "snapshot_kind_file_given_as_a_suite",
+            "[kind.other]\ncommand = [\"bin/other\", \"{id}\"]\n".to_string(),
+        ),
+        (
+            "snapshot_required_checks_the_schedule_cannot_judge",
+            format!("{NODE}[[step]]\nsleep_s = 1\n[checks]\nrequired = [\"liveness\", \"restarts\", \"isolated_commits\"]\n"),
+        ),
     ];
     for (name, body) in cases {
         insta::with_settings!({ description => body.as_str(), omit_expression => true }, {
