@@ -156,7 +156,8 @@ fn scenarios_parser_rejects_bad_input_naming_line_and_value() {
         ),
         ("tick when=1\n----\n", 5, "unknown key `when` for `tick`"),
         (
-            "tick now=1\nentry index=0 term=1 comand=\"x\"\n----\n",
+            "append-request now=1 term=1 leader_id=2 prev_log_index=-1 prev_log_term=0 \
+             leader_commit=-1\n  entry index=0 term=1 comand=\"x\"\n----\n",
             6,
             "unknown key `comand` for `entry` (did you mean `command`?)",
         ),
