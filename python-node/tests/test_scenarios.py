@@ -33,17 +33,51 @@ def test_the_corpus_is_there():
     assert len(FILES) >= 1, f"no scenarios in {CORPUS}"
 
 
+def failure_report(path: Path) -> str | None:
+    """Why one scenario file fails: its bad text (`file:line: message`, as the Rust and Java
+    runners word it) or one diff per wrong case; None if it passes."""
+    try:
+        parse_file(path)  # a syntax error fails here with file:line
+        failures = mismatches(str(path), path.read_text(encoding="utf-8"))
+    except ScenarioError as e:
+        return str(e)
+    return "\n\n".join(failures) or None
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_scenario(path: Path):
-    parse_file(path)  # a syntax error fails here with file:line
-    failures = mismatches(str(path), path.read_text(encoding="utf-8"))
-    assert not failures, "\n\n".join(failures)
+    report = failure_report(path)
+    if report is not None:
+        pytest.fail(report, pytrace=False)  # the report names file:line; no parser traceback
+
+
+@pytest.mark.parametrize(
+    "rest,message",
+    [
+        ("tikc now=999\n----\n(no effects)\n", "unknown directive `tikc` (did you mean `tick`?)"),
+        (
+            "tick nwo=999\n----\n(no effects)\n",
+            "unknown key `nwo` for `tick` (did you mean `now`?)",
+        ),
+        ("tick now=1 nwo=999\n----\n(no effects)\n", "unknown key `nwo` for `tick`"),
+        ("tick\n----\n(no effects)\n", "missing key `now` for `tick`"),
+    ],
+)
+def test_a_typo_is_reported_with_file_line_and_the_shared_wording(
+    tmp_path: Path, rest: str, message: str
+):
+    path = tmp_path / "typo.txt"
+    path.write_text(INIT + rest, encoding="utf-8")
+    assert failure_report(path) == f"{path}:5: {message}"
 
 
 INIT = (
     "init id=1 peers=2,3 heartbeat=50 rpc_timeout=100 max_entries=3 election=1000..2000"
     " pre_vote=false check_quorum=false now=0 timeout=1000 term=0 voted_for=none\n"
     "----\nevent role role=Follower term=0\n\n"
+)
+APPEND = (
+    "append-request now=1 term=1 leader_id=2 prev_log_index=-1 prev_log_term=0 leader_commit=-1"
 )
 
 
@@ -70,15 +104,22 @@ def test_a_matching_script_passes():
     "text,message",
     [
         ("tick now=1\n----\n", "x.txt:1: `tick`: the first case must be `init`"),
-        (INIT + "tick now=1 now=2\n----\n", "x.txt:5: field `now=` given twice"),
+        (INIT + "tick now=1 now=2\n----\n", "x.txt:5: key `now` given twice"),
         (INIT + "tick now=soon\n----\n", "x.txt:5: `now=soon`: not an integer"),
         (INIT + "election-timeout ms=-1\n----\n", "x.txt:5: `ms=-1`: milliseconds must be >= 0"),
-        (INIT + "tick\n----\n", "x.txt:5: missing key 'now' for tick"),
-        (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown key 'when' for tick"),
+        (INIT + "tick\n----\n", "x.txt:5: missing key `now` for `tick`"),
+        (INIT + "tick now=1 when=2\n----\n", "x.txt:5: unknown key `when` for `tick`"),
         # A misspelt key is named as unknown (as the Java runner says), not as a missing one.
-        (INIT + "tick when=3\n----\n", "x.txt:5: unknown key 'when' for tick"),
-        (INIT + 'propose now=1 comand="x"\n----\n', "x.txt:5: unknown key 'comand' for propose"),
-        (INIT + "jump now=1\n----\n", "x.txt:5: `jump`: unknown directive"),
+        (INIT + "tick when=3\n----\n", "x.txt:5: unknown key `when` for `tick`"),
+        (
+            INIT + 'propose now=1 comand="x"\n----\n',
+            "x.txt:5: unknown key `comand` for `propose` (did you mean `command`?)",
+        ),
+        (
+            INIT + APPEND + '\n  entry index=0 term=1 comand="x"\n----\n',
+            "x.txt:6: unknown key `comand` for `entry` (did you mean `command`?)",
+        ),
+        (INIT + "jump now=1\n----\n", "x.txt:5: unknown directive `jump`"),
         (INIT + "tick now=1\n", "x.txt:5: `tick`: missing `----`"),
         (INIT + "propose now=1 command=x\n----\n", "x.txt:5: `command=x`: expected a double"),
         (INIT + 'propose now=1 command="a\n----\n', "x.txt:5: unterminated quote"),

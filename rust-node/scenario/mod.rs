@@ -5,6 +5,7 @@
 //!
 //! `cargo test --bin rust-node scenarios`
 
+mod keys;
 mod parse;
 mod render;
 mod tests;

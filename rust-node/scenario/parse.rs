@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::keys;
 use crate::core::{
     AppendRequest, AppendResponse, AppendSent, Config, Entry, HardState, NodeId, PreVoteReply,
     VoteRequest, VoteResponse, NONE,
@@ -235,32 +236,28 @@ fn parse_case(
     Ok((case, i))
 }
 
-/// The `key=value` fields of one line; every key must be taken exactly once.
+/// The `key=value` fields of one line (`name`: its first word); every key must be taken
+/// exactly once.
 struct Fields {
     line: usize,
+    name: String,
+    /// The keys in the order written, for [`keys::check_keys`].
+    order: Vec<String>,
     map: BTreeMap<String, String>,
 }
 
 impl Fields {
+    /// Rejects an unknown directive, an unknown key or a missing key (see [`keys::check_keys`]).
+    fn check_keys(&self) -> Result<(), ParseError> {
+        let order: Vec<&str> = self.order.iter().map(String::as_str).collect();
+        keys::check_keys(&self.name, &order).or_else(|msg| err(self.line, msg))
+    }
+
     fn take_str(&mut self, key: &str) -> Result<String, ParseError> {
         match self.map.remove(key) {
             Some(v) => Ok(v),
-            None => match self.misspelt(key) {
-                Some(k) => err(
-                    self.line,
-                    format!("unknown field `{k}=` (did you mean `{key}=`?)"),
-                ),
-                None => err(self.line, format!("missing field `{key}=`")),
-            },
+            None => err(self.line, keys::missing_key(key, &self.name)),
         }
-    }
-
-    /// A given key that is one or two edits from the missing `key`: a misspelling of it.
-    fn misspelt(&self, key: &str) -> Option<&str> {
-        self.map
-            .keys()
-            .map(String::as_str)
-            .find(|k| edit_distance(k, key) <= 2)
     }
 
     fn has(&self, key: &str) -> bool {
@@ -320,26 +317,10 @@ impl Fields {
     /// Errors if any field was not taken (an unknown key for this directive).
     fn finish(self) -> Result<(), ParseError> {
         match self.map.keys().next() {
-            Some(k) => err(self.line, format!("unknown field `{k}=`")),
+            Some(k) => err(self.line, format!("unknown key `{k}` for `{}`", self.name)),
             None => Ok(()),
         }
     }
-}
-
-/// Levenshtein distance between `a` and `b` (characters).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Splits a line into its name and `key=value` fields (spaces inside double quotes kept).
@@ -370,16 +351,23 @@ fn tokenize(line_no: usize, line: &str) -> Result<(String, Fields), ParseError> 
     }
     let mut it = tokens.into_iter();
     let name = it.next().unwrap_or_default();
-    let mut map = BTreeMap::new();
+    let (mut map, mut order) = (BTreeMap::new(), Vec::new());
     for t in it {
-        let Some((k, v)) = t.split_once('=') else {
+        let Some((k, v)) = t.split_once('=').filter(|(k, _)| !k.is_empty()) else {
             return err(line_no, format!("`{t}`: expected key=value"));
         };
         if map.insert(k.to_string(), v.to_string()).is_some() {
-            return err(line_no, format!("field `{k}=` given twice"));
+            return err(line_no, format!("key `{k}` given twice"));
         }
+        order.push(k.to_string());
     }
-    Ok((name, Fields { line: line_no, map }))
+    let fields = Fields {
+        line: line_no,
+        name: name.clone(),
+        order,
+        map,
+    };
+    Ok((name, fields))
 }
 
 fn parse_entry(line_no: usize, line: &str) -> Result<Entry, ParseError> {
@@ -387,6 +375,7 @@ fn parse_entry(line_no: usize, line: &str) -> Result<Entry, ParseError> {
     if name != "entry" {
         return err(line_no, format!("`{name}`: expected an `entry` line"));
     }
+    f.check_keys()?;
     let e = Entry {
         index: f.int("index")?,
         term: f.int("term")?,
@@ -400,6 +389,7 @@ fn parse_entry(line_no: usize, line: &str) -> Result<Entry, ParseError> {
 fn parse_directive(body: &[(usize, &str)]) -> Result<Directive, ParseError> {
     let (line_no, first) = body[0];
     let (name, mut f) = tokenize(line_no, first)?;
+    f.check_keys()?;
     let entries = body[1..]
         .iter()
         .map(|&(n, l)| parse_entry(n, l))
@@ -448,7 +438,7 @@ fn parse_directive(body: &[(usize, &str)]) -> Result<Directive, ParseError> {
         "progress" => Directive::Progress {
             peer: f.int("peer")?,
         },
-        other => return err(line_no, format!("`{other}`: unknown directive")),
+        other => return err(line_no, format!("unknown directive `{other}`")),
     };
     f.finish()?;
     Ok(d)

@@ -6,6 +6,7 @@ a `ScenarioError` naming the file, the line and the offending value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,16 +64,16 @@ def tokenize(path: str, line: int, text: str) -> tuple[str, dict[str, str]]:
         if not eq or not key:
             raise ScenarioError(path, line, f"`{tok}`: expected key=value")
         if key in fields:
-            raise ScenarioError(path, line, f"field `{key}=` given twice")
+            raise ScenarioError(path, line, f"key `{key}` given twice")
         fields[key] = value
     return name, fields
 
 
 _VOTE_REQ = ("now", "term", "candidate_id", "last_log_index", "last_log_term")
 
-# The required and optional keys of each directive (docs/scenarios.md), as the Java runner
-# (`ScenarioScript.SPECS`) has them: both runners check them before running a case, with the same
-# messages.
+# The required and optional keys of each directive (docs/scenarios.md), in the order of
+# rust-node/scenario/keys.rs and the Java runner's `ScenarioScript.SPECS`: the three runners check
+# them before running a case and word the errors the same way (see `check_keys`).
 KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "init": (
         (
@@ -120,26 +121,57 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 
 def check_keys(path: str, line: int, name: str, fields: dict[str, str]) -> None:
-    """An unknown key (in the order written), then a missing required key, is an error worded as
-    the Java runner words it: `unknown key 'when' for tick`, `missing key 'now' for tick`.
-    Unknown directives are left to the runner."""
+    """Rejects, first found first, an unknown directive, an unknown key (in the order written) or
+    a missing required key, worded as the Rust and Java runners word them:
+    ``unknown directive `tikc` (did you mean `tick`?)``,
+    ``unknown key `nwo` for `tick` (did you mean `now`?)``, ``missing key `now` for `tick```."""
     spec = KEYS.get(name)
     if spec is None:
-        return
+        raise ScenarioError(path, line, f"unknown directive `{name}`{did_you_mean(name, KEYS)}")
     required, optional = spec
     for key in fields:
         if key not in required and key not in optional:
-            raise ScenarioError(path, line, f"unknown key '{key}' for {name}")
+            unused = [k for k in (*required, *optional) if k not in fields]
+            raise ScenarioError(
+                path, line, f"unknown key `{key}` for `{name}`{did_you_mean(key, unused)}"
+            )
     for key in required:
         if key not in fields:
-            raise ScenarioError(path, line, f"missing key '{key}' for {name}")
+            raise ScenarioError(path, line, missing_key(key, name))
+
+
+def missing_key(key: str, name: str) -> str:
+    return f"missing key `{key}` for `{name}`"
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean `x`?)`` for the first candidate nearest to `word` if it is at most two
+    edits away, else empty."""
+    best: tuple[int, str] | None = None
+    for cand in candidates:
+        d = edit_distance(word, cand)
+        if d <= 2 and (best is None or d < best[0]):
+            best = (d, cand)
+    return "" if best is None else f" (did you mean `{best[1]}`?)"
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between `a` and `b` (characters)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a):
+        prev, row[0] = row[0], i + 1
+        for j, cb in enumerate(b):
+            cur = row[j + 1]
+            row[j + 1] = min(prev + (ca != cb), row[j] + 1, cur + 1)
+            prev = cur
+    return row[len(b)]
 
 
 class Fields:
     """Typed access to one directive's fields; `finish()` rejects any field not taken."""
 
-    def __init__(self, path: str, line: int, fields: dict[str, str]) -> None:
-        self.path, self.line, self._f = path, line, dict(fields)
+    def __init__(self, path: str, line: int, fields: dict[str, str], name: str = "") -> None:
+        self.path, self.line, self._f, self.name = path, line, dict(fields), name
 
     def _err(self, message: str) -> ScenarioError:
         return ScenarioError(self.path, self.line, message)
@@ -149,7 +181,7 @@ class Fields:
 
     def text(self, key: str) -> str:
         if key not in self._f:
-            raise self._err(f"missing field `{key}=`")
+            raise self._err(missing_key(key, self.name))
         return self._f.pop(key)
 
     def integer(self, key: str) -> int:
@@ -211,7 +243,7 @@ class Fields:
 
     def finish(self) -> None:
         if self._f:
-            raise self._err(f"unknown field `{next(iter(self._f))}=`")
+            raise self._err(f"unknown key `{next(iter(self._f))}` for `{self.name}`")
 
 
 def parse_entry(path: str, line: int, text: str) -> Entry:
@@ -219,7 +251,7 @@ def parse_entry(path: str, line: int, text: str) -> Entry:
     if name != "entry":
         raise ScenarioError(path, line, f"`{name}`: expected an entry line or `----`")
     check_keys(path, line, name, fields)
-    f = Fields(path, line, fields)
+    f = Fields(path, line, fields, name)
     entry = Entry(f.integer("index"), f.integer("term"), f.command("command"))
     f.finish()
     return entry

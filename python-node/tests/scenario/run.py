@@ -122,7 +122,7 @@ class Runner:
     cfg: c.Config | None = None
 
     def step(self, case: Case) -> list[str]:
-        f = Fields(self.path, case.line, case.fields)
+        f = Fields(self.path, case.line, case.fields, case.name)
         if case.name == "init":
             reply = self._init(f, case.entries)
         else:
@@ -208,7 +208,7 @@ class Runner:
             case "state" | "log" | "progress":
                 return _query(name, f, core)
             case _:
-                raise ScenarioError(self.path, f.line, f"`{name}`: unknown directive")
+                raise ScenarioError(self.path, f.line, f"unknown directive `{name}`")
         return []
 
 

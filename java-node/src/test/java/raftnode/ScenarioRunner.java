@@ -97,7 +97,8 @@ final class ScenarioRunner {
                 out.add(ScenarioRender.progress(core(c), a.integer("peer")));
                 query = true;
             }
-            default -> throw new ScenarioError(file, c.line(), "unknown directive " + c.name());
+            default -> throw new ScenarioError(file, c.line(),
+                    "unknown directive `" + c.name() + "`");
         }
         if (!query) {
             ScenarioRender.ready(out, core.takeReady());

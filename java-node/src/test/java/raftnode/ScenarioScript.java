@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Parses a scenario file of the shared corpus (docs/scenarios.md) into cases: a directive with
@@ -23,40 +22,94 @@ final class ScenarioScript {
         }
     }
 
-    /** Required and optional keys of one directive. */
-    private record Spec(Set<String> required, Set<String> optional, boolean entries) {}
+    /**
+     * Required and optional keys of one directive, in the order of docs/scenarios.md (the order
+     * of rust-node/scenario/keys.rs and python-node/tests/scenario/parse.py: it decides which
+     * missing key is named first and which suggestion wins a tie).
+     */
+    private record Spec(List<String> required, List<String> optional, boolean entries) {
+        boolean knows(String key) {
+            return required.contains(key) || optional.contains(key);
+        }
+    }
 
-    private static final Set<String> VOTE_REQ =
-            Set.of("now", "term", "candidate_id", "last_log_index", "last_log_term");
-    private static final Map<String, Spec> SPECS = Map.ofEntries(
-            Map.entry("init", new Spec(Set.of("id", "peers", "heartbeat", "rpc_timeout",
-                    "max_entries", "election", "pre_vote", "check_quorum", "now", "timeout", "term",
-                    "voted_for"), Set.of("max_inflight"), true)),
-            Map.entry("restart", new Spec(Set.of("now", "timeout"), Set.of(), false)),
-            Map.entry("election-timeout", new Spec(Set.of("ms"), Set.of(), false)),
-            Map.entry("tick", new Spec(Set.of("now"), Set.of(), false)),
-            Map.entry("prevote-request", new Spec(VOTE_REQ, Set.of(), false)),
-            Map.entry("prevote-response", new Spec(Set.of("now", "from", "term"),
-                    Set.of("reply_term", "vote_granted", "unimplemented"), false)),
-            Map.entry("vote-request", new Spec(VOTE_REQ, Set.of(), false)),
-            Map.entry("vote-response",
-                    new Spec(Set.of("now", "from", "term", "vote_granted"), Set.of(), false)),
-            Map.entry("append-request", new Spec(Set.of("now", "term", "leader_id",
-                    "prev_log_index", "prev_log_term", "leader_commit"), Set.of(), true)),
-            Map.entry("append-response", new Spec(Set.of("now", "from", "sent_term",
-                    "sent_prev_log_index", "sent_n_entries", "term", "success"),
-                    Set.of("conflict_index", "conflict_term", "sent_read_seq"), false)),
-            Map.entry("send-failure", new Spec(Set.of("now", "peer"),
-                    Set.of("sent_term", "sent_prev_log_index", "sent_n_entries", "sent_read_seq"),
-                    false)),
-            Map.entry("propose", new Spec(Set.of("now", "command"), Set.of(), false)),
-            Map.entry("read-index", new Spec(Set.of("now", "ctx"), Set.of(), false)),
-            Map.entry("state", new Spec(Set.of(), Set.of(), false)),
-            Map.entry("log", new Spec(Set.of(), Set.of(), false)),
-            Map.entry("progress", new Spec(Set.of("peer"), Set.of(), false)));
+    private static final List<String> VOTE_REQ =
+            List.of("now", "term", "candidate_id", "last_log_index", "last_log_term");
+    private static final Spec ENTRY =
+            new Spec(List.of("index", "term", "command"), List.of(), false);
+    private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
+
+    static {
+        SPECS.put("init", new Spec(List.of("id", "peers", "heartbeat", "rpc_timeout",
+                "max_entries", "election", "pre_vote", "check_quorum", "now", "timeout", "term",
+                "voted_for"), List.of("max_inflight"), true));
+        SPECS.put("restart", new Spec(List.of("now", "timeout"), List.of(), false));
+        SPECS.put("election-timeout", new Spec(List.of("ms"), List.of(), false));
+        SPECS.put("tick", new Spec(List.of("now"), List.of(), false));
+        SPECS.put("prevote-request", new Spec(VOTE_REQ, List.of(), false));
+        SPECS.put("prevote-response", new Spec(List.of("now", "from", "term"),
+                List.of("reply_term", "vote_granted", "unimplemented"), false));
+        SPECS.put("vote-request", new Spec(VOTE_REQ, List.of(), false));
+        SPECS.put("vote-response",
+                new Spec(List.of("now", "from", "term", "vote_granted"), List.of(), false));
+        SPECS.put("append-request", new Spec(List.of("now", "term", "leader_id",
+                "prev_log_index", "prev_log_term", "leader_commit"), List.of(), true));
+        SPECS.put("append-response", new Spec(List.of("now", "from", "sent_term",
+                "sent_prev_log_index", "sent_n_entries", "term", "success"),
+                List.of("conflict_index", "conflict_term", "sent_read_seq"), false));
+        SPECS.put("send-failure", new Spec(List.of("now", "peer"),
+                List.of("sent_term", "sent_prev_log_index", "sent_n_entries", "sent_read_seq"),
+                false));
+        SPECS.put("propose", new Spec(List.of("now", "command"), List.of(), false));
+        SPECS.put("read-index", new Spec(List.of("now", "ctx"), List.of(), false));
+        SPECS.put("state", new Spec(List.of(), List.of(), false));
+        SPECS.put("log", new Spec(List.of(), List.of(), false));
+        SPECS.put("progress", new Spec(List.of("peer"), List.of(), false));
+    }
+
+    /** "missing key `now` for `tick`", as the Rust and Python runners word it. */
+    static String missingKey(String key, String name) {
+        return "missing key `" + key + "` for `" + name + "`";
+    }
+
+    /**
+     * " (did you mean `x`?)" for the first candidate nearest to {@code word} if it is at most two
+     * edits away, else "".
+     */
+    static String didYouMean(String word, Iterable<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String c : candidates) {
+            int d = editDistance(word, c);
+            if (d <= 2 && d < bestDistance) {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best == null ? "" : " (did you mean `" + best + "`?)";
+    }
+
+    /** Levenshtein distance between {@code a} and {@code b} (UTF-16 chars). */
+    static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 0; i < a.length(); i++) {
+            int prev = row[0];
+            row[0] = i + 1;
+            for (int j = 0; j < b.length(); j++) {
+                int cur = row[j + 1];
+                int same = a.charAt(i) == b.charAt(j) ? 0 : 1;
+                row[j + 1] = Math.min(prev + same, Math.min(row[j] + 1, cur + 1));
+                prev = cur;
+            }
+        }
+        return row[b.length()];
+    }
 
     /** A directive's arguments, with typed getters that name file and line on a bad value. */
-    record Args(String file, int line, Map<String, String> values) {
+    record Args(String file, int line, String name, Map<String, String> values) {
         boolean has(String key) {
             return values.containsKey(key);
         }
@@ -64,7 +117,7 @@ final class ScenarioScript {
         private String raw(String key) {
             String v = values.get(key);
             if (v == null) {
-                throw new ScenarioError(file, line, "missing key '" + key + "'");
+                throw new ScenarioError(file, line, missingKey(key, name));
             }
             return v;
         }
@@ -165,27 +218,46 @@ final class ScenarioScript {
         return out;
     }
 
+    /**
+     * The key=value arguments of a line. Errors, first found first: a token without "=", a key
+     * given twice, an unknown key ("unknown key `nwo` for `tick` (did you mean `now`?)"), a
+     * missing required key ("missing key `now` for `tick`").
+     */
     static Args args(String file, int line, List<String> toks, Spec spec, String name) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String t : toks) {
             int eq = t.indexOf('=');
             if (eq <= 0) {
-                throw new ScenarioError(file, line, "'" + t + "' is not key=value");
+                throw new ScenarioError(file, line, "`" + t + "`: expected key=value");
             }
             String key = t.substring(0, eq);
-            if (!spec.required().contains(key) && !spec.optional().contains(key)) {
-                throw new ScenarioError(file, line, "unknown key '" + key + "' for " + name);
-            }
             if (values.put(key, t.substring(eq + 1)) != null) {
-                throw new ScenarioError(file, line, "repeated key '" + key + "'");
+                throw new ScenarioError(file, line, "key `" + key + "` given twice");
+            }
+        }
+        for (String key : values.keySet()) {
+            if (!spec.knows(key)) {
+                List<String> unused = new ArrayList<>();
+                for (String k : spec.required()) {
+                    if (!values.containsKey(k)) {
+                        unused.add(k);
+                    }
+                }
+                for (String k : spec.optional()) {
+                    if (!values.containsKey(k)) {
+                        unused.add(k);
+                    }
+                }
+                throw new ScenarioError(file, line, "unknown key `" + key + "` for `" + name + "`"
+                        + didYouMean(key, unused));
             }
         }
         for (String key : spec.required()) {
             if (!values.containsKey(key)) {
-                throw new ScenarioError(file, line, "missing key '" + key + "' for " + name);
+                throw new ScenarioError(file, line, missingKey(key, name));
             }
         }
-        return new Args(file, line, values);
+        return new Args(file, line, name, values);
     }
 
     /** Parses a whole file. */
@@ -218,7 +290,8 @@ final class ScenarioScript {
         String name = toks.get(0);
         Spec spec = SPECS.get(name);
         if (spec == null) {
-            throw new ScenarioError(file, line, "unknown directive '" + name + "'");
+            throw new ScenarioError(file, line,
+                    "unknown directive `" + name + "`" + didYouMean(name, SPECS.keySet()));
         }
         Args args = args(file, line, toks.subList(1, toks.size()), spec, name);
         List<Entry> entries = new ArrayList<>();
@@ -250,8 +323,7 @@ final class ScenarioScript {
 
     private static Entry entry(String file, int line, String text) {
         List<String> toks = tokens(file, line, text);
-        Spec spec = new Spec(Set.of("index", "term", "command"), Set.of(), false);
-        Args a = args(file, line, toks.subList(1, toks.size()), spec, "entry");
+        Args a = args(file, line, toks.subList(1, toks.size()), ENTRY, "entry");
         return new Entry(a.integer("index"), a.integer("term"), a.command("command"));
     }
 }

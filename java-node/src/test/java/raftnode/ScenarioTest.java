@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 import raftnode.ScenarioScript.Case;
 import raftnode.ScenarioScript.ScenarioError;
 
@@ -35,12 +37,50 @@ class ScenarioTest {
         }
         assertFalse(files.isEmpty(), "no scenarios in " + corpusDir());
         return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> {
-            String name = f.getFileName().toString();
-            List<Case> cases = ScenarioScript.parse(name, Files.readString(f, StandardCharsets.UTF_8));
+            String report = failureReport(f);
+            if (report != null) {
+                fail(report); // the message names file:line; no trace of the parser's internals
+            }
+        }));
+    }
+
+    /**
+     * Why one scenario file fails: its bad text ("file:line: message", worded as the Rust and
+     * Python runners word it) or one diff per wrong case; null if it passes.
+     */
+    static String failureReport(Path f) throws IOException {
+        String name = f.getFileName().toString();
+        try {
+            String text = Files.readString(f, StandardCharsets.UTF_8);
+            List<Case> cases = ScenarioScript.parse(name, text);
             List<String> bad = ScenarioRunner.mismatches(name, cases,
                     ScenarioRunner.run(name, cases));
-            assertTrue(bad.isEmpty(), String.join("\n\n", bad));
-        }));
+            return bad.isEmpty() ? null : String.join("\n\n", bad);
+        } catch (ScenarioError e) {
+            return e.getMessage();
+        }
+    }
+
+    /** A typo (finding 11) is named by file:line and the wording shared by the three runners. */
+    @Test
+    void aTypoIsReportedWithFileLineAndTheSharedWording(@TempDir Path dir) throws IOException {
+        String[][] cases = {
+            {"tikc now=999\n----\n(no effects)\n",
+                "unknown directive `tikc` (did you mean `tick`?)"},
+            {"tick nwo=999\n----\n(no effects)\n",
+                "unknown key `nwo` for `tick` (did you mean `now`?)"},
+            {"tick now=1 nwo=999\n----\n(no effects)\n", "unknown key `nwo` for `tick`"},
+            {"tick\n----\n(no effects)\n", "missing key `now` for `tick`"},
+            {"append-request now=1 term=1 leader_id=2 prev_log_index=-1 prev_log_term=0 "
+                + "leader_commit=-1\n  entry index=0 term=1 comand=\"x\"\n----\n",
+                "unknown key `comand` for `entry` (did you mean `command`?)"},
+        };
+        for (String[] c : cases) {
+            Path f = dir.resolve("typo.txt");
+            Files.writeString(f, INIT + c[0], StandardCharsets.UTF_8);
+            int line = c[0].contains("entry ") ? 6 : 5;
+            assertEquals("typo.txt:" + line + ": " + c[1], failureReport(f), c[0]);
+        }
     }
 
     private static final String INIT = "init id=1 peers=2,3 heartbeat=50 rpc_timeout=100 "
@@ -64,12 +104,13 @@ class ScenarioTest {
 
     @Test
     void malformedScriptsAreRejectedWithFileLineAndValue() {
-        assertError("t.txt:5: unknown key 'when' for tick", INIT + "tick when=3\n----\n");
-        assertError("t.txt:5: missing key 'now' for tick", INIT + "tick\n----\n");
-        assertError("t.txt:5: repeated key 'now'", INIT + "tick now=1 now=2\n----\n");
+        assertError("t.txt:5: unknown key `when` for `tick`", INIT + "tick when=3\n----\n");
+        assertError("t.txt:5: missing key `now` for `tick`", INIT + "tick\n----\n");
+        assertError("t.txt:5: key `now` given twice", INIT + "tick now=1 now=2\n----\n");
+        assertError("t.txt:5: `now`: expected key=value", INIT + "tick now\n----\n");
         assertError("t.txt:5: now=x: not an integer", INIT + "tick now=x\n----\n");
         assertError("t.txt:5: now=-1: must not be negative", INIT + "tick now=-1\n----\n");
-        assertError("t.txt:5: unknown directive 'fly'", INIT + "fly\n----\n");
+        assertError("t.txt:5: unknown directive `fly`", INIT + "fly\n----\n");
         assertError("t.txt:5: case has no ---- line", INIT + "tick now=1\n");
         assertError("t.txt:1: the first case must be init", "tick now=1\n----\n");
         assertError("t.txt:5: prevote-response needs reply_term and vote_granted, or "
