@@ -58,8 +58,16 @@ fn fake_tree(pip: Pip) -> (tempfile::TempDir, Kind) {
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(root.join("proto")).unwrap();
     std::fs::copy(&script, root.join("python-node/setup.sh")).unwrap();
-    std::fs::write(root.join("python-node/requirements.txt"), "grpcio==1.85.1\n").unwrap();
-    std::fs::write(root.join("proto/raft_service.proto"), "syntax = \"proto3\";\n").unwrap();
+    std::fs::write(
+        root.join("python-node/requirements.txt"),
+        "grpcio==1.85.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("proto/raft_service.proto"),
+        "syntax = \"proto3\";\n",
+    )
+    .unwrap();
     std::fs::write(bin.join("python"), fake_python(pip)).unwrap();
     std::fs::set_permissions(bin.join("python"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let kind = Kind {
@@ -98,8 +106,14 @@ fn a_venv_that_has_every_requirement_builds_without_the_registry() {
         .filter(|l| l.contains("pip install") && !l.contains("--no-index"));
     assert_eq!(online.count(), 0, "the registry was asked:\n{calls}");
     let stamp = kind.root.join("python-node/.venv/.requirements.sha256");
-    assert!(stamp.exists(), "no requirements stamp: the next build would check again");
-    assert!(kind.root.join("python-node/raft_pb/raft_service_pb2.py").exists());
+    assert!(
+        stamp.exists(),
+        "no requirements stamp: the next build would check again"
+    );
+    assert!(kind
+        .root
+        .join("python-node/raft_pb/raft_service_pb2.py")
+        .exists());
 }
 
 #[test]
@@ -107,7 +121,10 @@ fn an_unreachable_registry_says_to_run_setup_once_outside_the_namespace() {
     let (dir, kind) = fake_tree(Pip::NoRegistry);
     let e = build(&kind, &dir.path().join("logs"), Cancel::new()).unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("build of node kind `python` failed"), "{text}");
+    assert!(
+        text.contains("build of node kind `python` failed"),
+        "{text}"
+    );
     assert!(
         text.contains("needs the package registry")
             && text.contains("run python-node/setup.sh once")
@@ -115,7 +132,10 @@ fn an_unreachable_registry_says_to_run_setup_once_outside_the_namespace() {
         "the build error does not say what to do:\n{text}"
     );
     let stamp = kind.root.join("python-node/.venv/.requirements.sha256");
-    assert!(!stamp.exists(), "a failed install must not be stamped as done");
+    assert!(
+        !stamp.exists(),
+        "a failed install must not be stamped as done"
+    );
 }
 
 #[test]
@@ -123,7 +143,13 @@ fn a_pip_failure_with_the_registry_reachable_gets_no_namespace_advice() {
     let (dir, kind) = fake_tree(Pip::NoSuchVersion);
     let e = build(&kind, &dir.path().join("logs"), Cancel::new()).unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("pip install -r requirements.txt failed"), "{text}");
-    assert!(text.contains("Could not find a version"), "pip's words are lost:\n{text}");
+    assert!(
+        text.contains("pip install -r requirements.txt failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Could not find a version"),
+        "pip's words are lost:\n{text}"
+    );
     assert!(!text.contains("network namespace"), "wrong advice:\n{text}");
 }

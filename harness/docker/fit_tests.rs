@@ -1,6 +1,7 @@
 use super::*;
 
-const KIND: &str = "[kind.r]\ncommand = [\"target/release/rust-node\", \"{id}\", \"{port}\", \"{peers}\"]\n";
+const KIND: &str =
+    "[kind.r]\ncommand = [\"target/release/rust-node\", \"{id}\", \"{port}\", \"{peers}\"]\n";
 const NODES: &str = "[[node]]\nid = 1\nkind = \"r\"\n[[node]]\nid = 2\nkind = \"r\"\n\
                      [[node]]\nid = 3\nkind = \"r\"\n";
 
@@ -59,7 +60,10 @@ fn cuts_under_docker_and_flaky_under_processes_are_accepted() {
     let cuts = "[[step]]\nwait = \"leader\"\n[[step]]\nnet = \"isolate\"\ntarget = \"leader\"\n\
                 mode = \"reject\"\n[[step]]\nheal = true\n[[step]]\nnemesis = true\n\
                 faults = [\"kill\", \"isolate\", \"halves\"]\ninterval_s = 1\nduration_s = 5\n";
-    assert_eq!(refusals(&docker(suite("proxies = true", cuts))), Vec::<String>::new());
+    assert_eq!(
+        refusals(&docker(suite("proxies = true", cuts))),
+        Vec::<String>::new()
+    );
     let process = suite("proxies = true", NEMESIS_FLAKY);
     assert_eq!(refusals(&process), Vec::<String>::new());
 }
