@@ -29,6 +29,28 @@ fi
 
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
+# pip's words when it cannot reach the registry at all (no route, no DNS, refused, timed out).
+offline_pattern='Failed to establish a new connection|Network is unreachable|name resolution|Name or service not known|No route to host|Connection refused|ConnectTimeoutError|ProxyError'
+
+# `pip install -r requirements.txt` from the registry; its output goes to stderr. A failure
+# says whether the registry was unreachable (e.g. inside `unshare -n`) and what to do then.
+pip_install_online() {
+    local piplog rc=0
+    piplog="$(mktemp)"
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt" \
+        >"$piplog" 2>&1 || rc=$?
+    cat "$piplog" >&2
+    if [ "$rc" -ne 0 ] && grep -qE "$offline_pattern" "$piplog"; then
+        rm -f "$piplog"
+        die "the python-node build needs the package registry, which is unreachable from here" \
+            "(inside a network namespace such as \`unshare -n\`?): run python-node/setup.sh once" \
+            "outside the network namespace (it installs $here/requirements.txt into $venv), then" \
+            "build again; later builds work offline"
+    fi
+    rm -f "$piplog"
+    [ "$rc" -eq 0 ] || die "pip install -r requirements.txt failed (exit $rc; pip's output is above)"
+}
+
 req_hash="$(hash_of "$here/requirements.txt")"
 req_stamp="$venv/.requirements.sha256"
 if [ -x "$venv/bin/python" ] && [ -f "$req_stamp" ] && [ "$(cat "$req_stamp")" = "$req_hash" ]; then
@@ -39,9 +61,15 @@ else
         say "creating venv $venv with $("$python" --version 2>&1)"
         "$python" -m venv "$venv" || die "could not create the venv (on Debian: apt-get install python3-venv)"
     fi
-    say "installing requirements.txt into $venv"
-    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt" >&2 \
-        || die "pip install -r requirements.txt failed"
+    # Offline first: a venv that already holds every pinned requirement (or local wheels in
+    # PIP_FIND_LINKS) needs no registry, so a build inside a network namespace still works.
+    if "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-index \
+        -r "$here/requirements.txt" >/dev/null 2>&1; then
+        say "venv has every pinned requirement (checked offline, no registry needed)"
+    else
+        say "installing requirements.txt into $venv (needs the package registry)"
+        pip_install_online
+    fi
     echo "$req_hash" >"$req_stamp"
 fi
 

@@ -223,3 +223,7 @@ pub fn tail(path: &Path, n: usize) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+#[path = "build_tests.rs"]
+mod tests;

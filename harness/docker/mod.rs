@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod cleanup;
 pub mod compose;
+pub mod fit;
 pub mod netfilter;
 
 use crate::spec::Kind;

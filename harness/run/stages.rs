@@ -55,6 +55,12 @@ pub async fn claim_ports(ctx: &Ctx<'_>) -> Result<cleanup::Claim, RunError> {
 /// the same root, like `rust` and `rust-blackbox`, build once).
 pub async fn build_kinds(ctx: &Ctx<'_>, cancel: Cancel) -> Result<(), RunError> {
     let spec = ctx.spec;
+    // Before any build or container: a docker run must not report faults its packet filters
+    // cannot inject (`docker::fit`).
+    let refused = crate::docker::fit::refusals(spec);
+    if !refused.is_empty() {
+        return Err(RunError::Setup(refused.join("\n")));
+    }
     let mut used: Vec<&str> = spec.nodes.iter().map(|n| n.kind.as_str()).collect();
     used.sort();
     used.dedup();
