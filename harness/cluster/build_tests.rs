@@ -116,40 +116,48 @@ fn a_venv_that_has_every_requirement_builds_without_the_registry() {
         .exists());
 }
 
+/// The error text of a build of the fake tree with `pip` (it must fail), and whether the
+/// requirements stamp was written.
+fn failed_build(pip: Pip) -> (String, bool) {
+    let (dir, kind) = fake_tree(pip);
+    let e = build(&kind, &dir.path().join("logs"), Cancel::new()).unwrap_err();
+    let stamp = kind.root.join("python-node/.venv/.requirements.sha256");
+    (e.to_string(), stamp.exists())
+}
+
+/// Every one of `wants` is in `text`.
+#[track_caller]
+fn assert_says(text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+}
+
 #[test]
 fn an_unreachable_registry_says_to_run_setup_once_outside_the_namespace() {
-    let (dir, kind) = fake_tree(Pip::NoRegistry);
-    let e = build(&kind, &dir.path().join("logs"), Cancel::new()).unwrap_err();
-    let text = e.to_string();
-    assert!(
-        text.contains("build of node kind `python` failed"),
-        "{text}"
+    let (text, stamped) = failed_build(Pip::NoRegistry);
+    assert_says(
+        &text,
+        &[
+            "build of node kind `python` failed",
+            "needs the package registry",
+            "run python-node/setup.sh once",
+            "outside the network namespace",
+        ],
     );
-    assert!(
-        text.contains("needs the package registry")
-            && text.contains("run python-node/setup.sh once")
-            && text.contains("outside the network namespace"),
-        "the build error does not say what to do:\n{text}"
-    );
-    let stamp = kind.root.join("python-node/.venv/.requirements.sha256");
-    assert!(
-        !stamp.exists(),
-        "a failed install must not be stamped as done"
-    );
+    assert!(!stamped, "a failed install must not be stamped as done");
 }
 
 #[test]
 fn a_pip_failure_with_the_registry_reachable_gets_no_namespace_advice() {
-    let (dir, kind) = fake_tree(Pip::NoSuchVersion);
-    let e = build(&kind, &dir.path().join("logs"), Cancel::new()).unwrap_err();
-    let text = e.to_string();
-    assert!(
-        text.contains("pip install -r requirements.txt failed"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Could not find a version"),
-        "pip's words are lost:\n{text}"
+    let (text, _) = failed_build(Pip::NoSuchVersion);
+    // pip's own words are kept.
+    assert_says(
+        &text,
+        &[
+            "pip install -r requirements.txt failed",
+            "Could not find a version",
+        ],
     );
     assert!(!text.contains("network namespace"), "wrong advice:\n{text}");
 }
