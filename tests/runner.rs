@@ -2,7 +2,8 @@
 //! (§4): real child runs of this build's rust-node, `-j 2`, the merged
 //! junit.xml read by `junitparser` (the JUnit reader of e.g. the
 //! publish-unit-test-result CI action), index.html, `rerun:` lines, kind files,
-//! broken files, `--list`, `--filter`, `--keep`, Ctrl+C. Ports 29100-29499.
+//! broken files, a file given twice, `--list`, `--filter`, `--keep`, Ctrl+C. Ports
+//! 29100-29499 and 39000-39099.
 mod support;
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -600,4 +601,44 @@ fn a_port_offset_that_cannot_apply_is_a_usage_error() {
         &["--port-offset moves one suite"],
     );
     assert!(!dir.path().join("reports").exists(), "a run was started");
+}
+
+/// A file given twice (`suites/alpha.toml ./suites/alpha.toml`, or its folder beside it)
+/// runs once, with one line saying so; two files that share a name are still refused.
+#[test]
+fn a_file_given_twice_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    suite_folder(dir.path(), 39000, &["alpha"]);
+    for args in [
+        &["run", "suites/alpha.toml", "./suites/alpha.toml", "--list"][..],
+        &["run", "suites/alpha.toml", "suites", "--list"][..],
+    ] {
+        let out = harness(dir.path()).args(args).output().unwrap();
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+        assert!(stderr.contains("given twice, run once: "), "{stderr}");
+        assert!(!stderr.contains("set `name`"), "{stderr}");
+    }
+    harness(dir.path())
+        .args(["run", "suites/alpha.toml", "./suites/alpha.toml"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "given twice, run once: ./suites/alpha.toml (= suites/alpha.toml)",
+        ));
+    let runs = std::fs::read_dir(dir.path().join("reports/alpha")).unwrap();
+    assert_eq!(runs.count(), 1, "the suite ran more than once");
+    // A copy elsewhere is another file of the same name: its reports would clash.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for f in ["alpha.toml", "kinds.toml"] {
+        std::fs::copy(dir.path().join("suites").join(f), copy.join(f)).unwrap();
+    }
+    let want = ["both suites are named `alpha`", "set `name`"];
+    usage_error(
+        dir.path(),
+        &["run", "suites/alpha.toml", "copy/alpha.toml"],
+        &want,
+    );
 }

@@ -46,13 +46,26 @@ pub fn check(ev: &Evidence) -> CheckResult {
         )),
         super::list(journaled)
     );
-    CheckResult::new(NAME, based_on).with_violations(
-        violations,
-        format!(
-            "{judged} leaderCommit announcements backed by a majority or learned; {} restarts and {} truncations kept every committed entry",
-            kept.restarts, kept.truncations
-        ),
-    )
+    let summary = pass_summary(trace.is_some(), judged, &kept);
+    CheckResult::new(NAME, based_on).with_violations(violations, summary)
+}
+
+/// The pass line, naming what it was judged from: the trace (leaderCommit), the journals
+/// (restarts, truncations), or both. A source that was absent is named as not checked, so a
+/// journals-only pass never reads as a judgement of the wire.
+fn pass_summary(traced: bool, judged: usize, kept: &Kept) -> String {
+    let journals = format!(
+        "from the journals, {} restarts and {} truncations kept every committed entry",
+        kept.restarts, kept.truncations
+    );
+    let wire = format!(
+        "from the trace, {judged} leaderCommit announcements backed by a majority or learned"
+    );
+    match (traced, kept.restarts + kept.truncations > 0) {
+        (true, true) => format!("{wire}; {journals}"),
+        (true, false) => format!("{wire}; journals: no restart or truncation to judge"),
+        (false, _) => format!("{journals}; leaderCommit not checked (no RPC-aware links)"),
+    }
 }
 
 /// Judges every AppendEntries with leaderCommit >= 0, in one pass over the calls in time
@@ -306,6 +319,45 @@ mod tests {
         // From index 5 removes only uncommitted entries; from 2 before the commit likewise.
         e.journals.get_mut(&3).unwrap()[2] = truncate(30, 5);
         assert_verdict(&check(&e), Status::Pass, &["2 truncations"]);
+    }
+
+    /// A TCP-only run (no trace) is judged from the journals alone: the pass line names the
+    /// journals and says leaderCommit was not checked; with neither source it is not checked.
+    #[test]
+    fn a_pass_names_what_it_was_judged_from() {
+        let start = |t, len| Event {
+            log_len: Some(len),
+            ..journal(3, t, "start", Some(1), None)
+        };
+        let commit = Event {
+            index: Some(1),
+            ..jev(3, 20, "commit")
+        };
+        let journals = vec![start(10, 0), commit, start(30, 2)];
+        let r = check(&Evidence::default().with_journal(3, journals.clone()));
+        assert_verdict(
+            &r,
+            Status::Pass,
+            &["from the journals, 1 restarts", "leaderCommit not checked"],
+        );
+        assert!(!r.summary.contains("announcements"), "{}", r.summary);
+        let wire = vec![
+            append(1, 2, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+            append(1, 3, 2, (-1, 0), &[(0, 2)], -1, true, 100),
+            append(1, 2, 2, (0, 2), &[], 0, true, 300),
+        ];
+        let both = traced_nodes(3, wire.clone()).with_journal(3, journals);
+        let parts = [
+            "from the trace, 1 leaderCommit",
+            "from the journals, 1 restarts",
+        ];
+        assert_verdict(&check(&both), Status::Pass, &parts);
+        assert_verdict(
+            &check(&traced_nodes(3, wire)),
+            Status::Pass,
+            &["from the trace, 1 leaderCommit", "no restart or truncation"],
+        );
+        assert_verdict(&check(&Evidence::default()), Status::NotChecked, &[]);
     }
 
     #[test]

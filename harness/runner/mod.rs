@@ -109,6 +109,9 @@ fn select_suites(opts: &Opts) -> Result<select::Selection, i32> {
             return Err(exit::USAGE);
         }
     };
+    if let Some(note) = sel.given_twice_note() {
+        say(&format!("{note}\n"));
+    }
     for k in &sel.kind_files {
         say(&format!(
             "{}: a kind file (no [[node]], [[step]] or [workload]): skipped\n",

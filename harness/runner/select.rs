@@ -43,6 +43,27 @@ pub struct Selection {
     pub suites: Vec<Suite>,
     pub kind_files: Vec<PathBuf>,
     pub filtered_out: usize,
+    /// Files given again (as written, with the first spelling kept): run once.
+    pub given_twice: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Selection {
+    /// One line naming the files given twice and saying they run once; None when none was.
+    pub fn given_twice_note(&self) -> Option<String> {
+        let pairs: Vec<String> = self
+            .given_twice
+            .iter()
+            .take(3)
+            .map(|(again, first)| format!("{} (= {})", again.display(), first.display()))
+            .collect();
+        let more = self.given_twice.len().saturating_sub(pairs.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        (!pairs.is_empty()).then(|| format!("given twice, run once: {}{more}", pairs.join(", ")))
+    }
 }
 
 /// A file with `[kind.*]` tables and none of `[[node]]`, `[[step]]`,
@@ -76,6 +97,29 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         out.extend(files);
     }
     Ok(out)
+}
+
+/// Keeps the first of the files that are one file (the same canonical path: `a.toml` and
+/// `./a.toml`, a link to it, or a folder holding it); returns the kept files and each one
+/// given again with the spelling kept. A path that cannot be resolved is kept (the loader
+/// names it).
+fn once(files: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>) {
+    let mut seen: std::collections::HashMap<PathBuf, PathBuf> = Default::default();
+    let (mut kept, mut again) = (Vec::new(), Vec::new());
+    for f in files {
+        let Ok(canon) = std::fs::canonicalize(&f) else {
+            kept.push(f);
+            continue;
+        };
+        match seen.get(&canon) {
+            Some(first) => again.push((f, first.clone())),
+            None => {
+                seen.insert(canon, f.clone());
+                kept.push(f);
+            }
+        }
+    }
+    (kept, again)
 }
 
 /// A kind file by its content; anything unreadable or not TOML is left to
@@ -133,12 +177,16 @@ fn wanted(s: &Suite, filters: &[String]) -> bool {
         })
 }
 
-/// Select the suites of `paths` (files or folders). Err carries every load
+/// Select the suites of `paths` (files or folders), each file once however often it is
+/// given ([`Selection::given_twice`]). Err carries every load
 /// error, each naming its file, line and column (exit 2): no file that fails
 /// to parse is skipped silently.
 pub fn select(paths: &[PathBuf], filters: &[String]) -> Result<Selection, Vec<String>> {
-    let files = expand(paths).map_err(|e| vec![e])?;
-    let mut sel = Selection::default();
+    let (files, given_twice) = once(expand(paths).map_err(|e| vec![e])?);
+    let mut sel = Selection {
+        given_twice,
+        ..Selection::default()
+    };
     let mut errors = Vec::new();
     for f in files {
         if kind_file(&f) {
@@ -234,5 +282,31 @@ mod tests {
         assert_eq!(is_kind_file("description = \"x\"\n"), Some(false));
         // Not TOML at all: the loader's error names the line.
         assert_eq!(is_kind_file("[kind.a\n"), None);
+    }
+
+    /// One file given as `a.toml`, `./a.toml` and through its folder is kept once, in its
+    /// first spelling; another file of the same name in another folder is not the same file.
+    #[test]
+    fn a_file_given_twice_is_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.toml");
+        let other = dir.path().join("b");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(&a, "").unwrap();
+        std::fs::write(other.join("a.toml"), "").unwrap();
+        let dotted = dir.path().join(".").join("a.toml");
+        let files = expand(&[a.clone(), dotted.clone(), dir.path().to_path_buf()]).unwrap();
+        let (kept, again) = once(files);
+        assert_eq!(kept, vec![a.clone()]);
+        assert_eq!(again, vec![(dotted, a.clone()), (a.clone(), a.clone())]);
+        let (kept, again) = once(vec![a.clone(), other.join("a.toml")]);
+        assert_eq!((kept.len(), again.len()), (2, 0));
+        let sel = Selection {
+            given_twice: vec![(PathBuf::from("./x.toml"), PathBuf::from("x.toml"))],
+            ..Selection::default()
+        };
+        let note = sel.given_twice_note().unwrap();
+        assert_eq!(note, "given twice, run once: ./x.toml (= x.toml)");
+        assert!(Selection::default().given_twice_note().is_none());
     }
 }
