@@ -66,6 +66,7 @@ fn check_corpus(files: &[PathBuf], rewrite: bool) -> Result<(), Failure> {
 #[test]
 fn scenarios_rust_core_passes_corpus() -> Result<(), Failure> {
     let rewrite = std::env::var("REWRITE").is_ok_and(|v| v == "1");
+    grammar::grammar().map_err(Failure)?; // once, not once per scenario file
     let files = corpus_files();
     if files.is_empty() {
         return Err(Failure(format!(
