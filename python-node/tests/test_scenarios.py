@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.scenario.grammar import GrammarError, grammar, parse_grammar
 from tests.scenario.parse import ScenarioError, parse_file, parse_text
 from tests.scenario.run import Runner
 
@@ -39,7 +40,7 @@ def failure_report(path: Path) -> str | None:
     try:
         parse_file(path)  # a syntax error fails here with file:line
         failures = mismatches(str(path), path.read_text(encoding="utf-8"))
-    except ScenarioError as e:
+    except (ScenarioError, GrammarError) as e:
         return str(e)
     return "\n\n".join(failures) or None
 
@@ -141,3 +142,32 @@ def test_bad_scenario_text_is_rejected_with_file_and_line(text: str, message: st
         for case in parse_text("x.txt", text):
             runner.step(case)
     assert message in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("tick now -\n", "g:1: expected 4 columns (name required optional entries), got 3"),
+        ("\n# c\nTick now - no\n", "g:3: `Tick`: not a directive name (a-z and -)"),
+        ("tick now,,x - no\n", "g:1: ``: not a key name (a-z and _)"),
+        ("tick now now no\n", "g:1: key `now` listed twice for `tick`"),
+        ("tick now - maybe\n", "g:1: `maybe`: expected yes or no (takes entry lines)"),
+        ("tick now - no\ntick ms - no\n", "g:2: directive `tick` listed twice"),
+        ("entry index - yes\n", "g:1: `entry` lines take no entry lines"),
+        ("tick now - no\n\n", "g:2: no `entry` line"),
+        ("entry index - no\n", "g:1: no directive"),
+    ],
+)
+def test_a_bad_grammar_line_is_refused_naming_file_and_line(text: str, message: str):
+    """scenarios/grammar.spec, the one source of the key lists, is checked as the Rust and Java
+    runners check it, with the same wording."""
+    with pytest.raises(GrammarError) as e:
+        parse_grammar("g", text)
+    assert str(e.value) == message
+
+
+def test_the_repository_grammar_parses():
+    good = parse_grammar("g", "# c\ntick now - no\nentry index,term,command - no\n")
+    assert good.spec("tick") is not None and good.spec("entry") is not None
+    init = grammar().spec("init")
+    assert init is not None and init.entries and init.optional == ("max_inflight",)

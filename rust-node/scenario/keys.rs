@@ -1,118 +1,27 @@
 //! The key set of every directive (docs/scenarios.md, "Directives") and the typo errors the
 //! three runners word identically (Rust here, python-node/tests/scenario/parse.py, Java
 //! `ScenarioScript`): an unknown directive, an unknown key, a missing key, each with a
-//! did-you-mean when a known name is at most two edits away.
+//! did-you-mean when a known name is at most two edits away. The key lists come from
+//! `scenarios/grammar.spec` (see [`super::grammar`]).
 
-const VOTE_REQ: &[&str] = &[
-    "now",
-    "term",
-    "candidate_id",
-    "last_log_index",
-    "last_log_term",
-];
-
-/// `(name, required keys, optional keys)` of every directive and of `entry` lines, in the
-/// order of docs/scenarios.md; the order decides which missing key is named first and which
-/// suggestion wins a tie.
-const SPECS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "init",
-        &[
-            "id",
-            "peers",
-            "heartbeat",
-            "rpc_timeout",
-            "max_entries",
-            "election",
-            "pre_vote",
-            "check_quorum",
-            "now",
-            "timeout",
-            "term",
-            "voted_for",
-        ],
-        &["max_inflight"],
-    ),
-    ("restart", &["now", "timeout"], &[]),
-    ("election-timeout", &["ms"], &[]),
-    ("tick", &["now"], &[]),
-    ("prevote-request", VOTE_REQ, &[]),
-    (
-        "prevote-response",
-        &["now", "from", "term"],
-        &["reply_term", "vote_granted", "unimplemented"],
-    ),
-    ("vote-request", VOTE_REQ, &[]),
-    (
-        "vote-response",
-        &["now", "from", "term", "vote_granted"],
-        &[],
-    ),
-    (
-        "append-request",
-        &[
-            "now",
-            "term",
-            "leader_id",
-            "prev_log_index",
-            "prev_log_term",
-            "leader_commit",
-        ],
-        &[],
-    ),
-    (
-        "append-response",
-        &[
-            "now",
-            "from",
-            "sent_term",
-            "sent_prev_log_index",
-            "sent_n_entries",
-            "term",
-            "success",
-        ],
-        &["conflict_index", "conflict_term", "sent_read_seq"],
-    ),
-    (
-        "send-failure",
-        &["now", "peer"],
-        &[
-            "sent_term",
-            "sent_prev_log_index",
-            "sent_n_entries",
-            "sent_read_seq",
-        ],
-    ),
-    ("propose", &["now", "command"], &[]),
-    ("read-index", &["now", "ctx"], &[]),
-    ("state", &[], &[]),
-    ("log", &[], &[]),
-    ("progress", &["peer"], &[]),
-];
-
-/// The key spec of entry lines (`entry index=N term=T command="..."`).
-const ENTRY: (&[&str], &[&str]) = (&["index", "term", "command"], &[]);
+use super::grammar::grammar;
 
 /// Checks the keys of a directive line (`name`, keys in the order written) or, with `name ==
-/// "entry"`, of an entry line. Errors, first found first: `unknown directive `tikc` (did you
-/// mean `tick`?)`, `unknown key `nwo` for `tick` (did you mean `now`?)`, `missing key `now`
-/// for `tick``.
+/// "entry"`, of an entry line, against the grammar (whose order decides which missing key is
+/// named first and which suggestion wins a tie). Errors, first found first: the grammar's own
+/// (`scenarios/grammar.spec:LINE: ...`), `unknown directive `tikc` (did you mean `tick`?)`,
+/// `unknown key `nwo` for `tick` (did you mean `now`?)`, `missing key `now` for `tick``.
 pub fn check_keys(name: &str, keys: &[&str]) -> Result<(), String> {
-    let (required, optional) = if name == "entry" {
-        ENTRY
-    } else {
-        match SPECS.iter().find(|(n, _, _)| *n == name) {
-            Some(&(_, r, o)) => (r, o),
-            None => {
-                let names = SPECS.iter().map(|(n, _, _)| *n);
-                return Err(format!(
-                    "unknown directive `{name}`{}",
-                    did_you_mean(name, names)
-                ));
-            }
-        }
+    let grammar = grammar()?;
+    let Some(spec) = grammar.spec(name) else {
+        let names = grammar.directives.iter().map(|(n, _)| n.as_str());
+        return Err(format!(
+            "unknown directive `{name}`{}",
+            did_you_mean(name, names)
+        ));
     };
-    let known = || required.iter().chain(optional).copied();
+    let (required, optional) = (&spec.required, &spec.optional);
+    let known = || required.iter().chain(optional).map(String::as_str);
     for key in keys {
         if !known().any(|k| k == *key) {
             let unused = known().filter(|k| !keys.contains(k));
@@ -122,10 +31,18 @@ pub fn check_keys(name: &str, keys: &[&str]) -> Result<(), String> {
             ));
         }
     }
-    match required.iter().find(|k| !keys.contains(k)) {
+    match required.iter().find(|k| !keys.contains(&k.as_str())) {
         Some(k) => Err(missing_key(k, name)),
         None => Ok(()),
     }
+}
+
+/// Whether entry lines may follow directive `name` (false for an unknown one).
+pub fn takes_entries(name: &str) -> bool {
+    grammar()
+        .ok()
+        .and_then(|g| g.spec(name))
+        .is_some_and(|s| s.entries)
 }
 
 /// `missing key `now` for `tick``.

@@ -5,6 +5,7 @@
 //!
 //! `cargo test --bin rust-node scenarios`
 
+mod grammar;
 mod keys;
 mod parse;
 mod render;

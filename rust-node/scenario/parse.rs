@@ -394,7 +394,7 @@ fn parse_directive(body: &[(usize, &str)]) -> Result<Directive, ParseError> {
         .iter()
         .map(|&(n, l)| parse_entry(n, l))
         .collect::<Result<Vec<_>, _>>()?;
-    if !entries.is_empty() && name != "init" && name != "append-request" {
+    if !entries.is_empty() && !keys::takes_entries(&name) {
         return err(body[1].0, format!("`{name}` takes no entry lines"));
     }
     let d = match name.as_str() {

@@ -66,6 +66,7 @@ fn check_corpus(files: &[PathBuf], rewrite: bool) -> Result<(), Failure> {
 #[test]
 fn scenarios_rust_core_passes_corpus() -> Result<(), Failure> {
     let rewrite = std::env::var("REWRITE").is_ok_and(|v| v == "1");
+    grammar::grammar().map_err(Failure)?; // once, not once per scenario file
     let files = corpus_files();
     if files.is_empty() {
         return Err(Failure(format!(
@@ -369,4 +370,46 @@ fn scenarios_runner_rejects_an_append_that_deletes_a_committed_entry() {
         "{:?}",
         run.impossible
     );
+}
+
+/// The one grammar (`scenarios/grammar.spec`) refuses a bad line naming `file:line`, with the
+/// wording the Python and Java runners use; the repository's own grammar parses.
+#[test]
+fn scenarios_grammar_refuses_a_bad_line_naming_file_and_line() {
+    use grammar::parse_grammar;
+    const OK: &str = "# c\ntick now - no\nentry index,term,command - no\n";
+    assert!(parse_grammar("g", OK).is_ok());
+    assert!(grammar::grammar().is_ok_and(|g| g.spec("init").is_some_and(|s| s.entries)));
+    let cases = [
+        (
+            "tick now -\n",
+            "g:1: expected 4 columns (name required optional entries), got 3",
+        ),
+        (
+            "\n# c\nTick now - no\n",
+            "g:3: `Tick`: not a directive name (a-z and -)",
+        ),
+        ("tick now,,x - no\n", "g:1: ``: not a key name (a-z and _)"),
+        (
+            "tick now now no\n",
+            "g:1: key `now` listed twice for `tick`",
+        ),
+        (
+            "tick now - maybe\n",
+            "g:1: `maybe`: expected yes or no (takes entry lines)",
+        ),
+        (
+            "tick now - no\ntick ms - no\n",
+            "g:2: directive `tick` listed twice",
+        ),
+        (
+            "entry index - yes\n",
+            "g:1: `entry` lines take no entry lines",
+        ),
+        ("tick now - no\n\n", "g:2: no `entry` line"),
+        ("entry index - no\n", "g:1: no directive"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(parse_grammar("g", text), Err(want.to_string()), "{text:?}");
+    }
 }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from raftnode.core import NONE, Entry
+from tests.scenario.grammar import grammar
 
 
 class ScenarioError(Exception):
@@ -69,66 +70,18 @@ def tokenize(path: str, line: int, text: str) -> tuple[str, dict[str, str]]:
     return name, fields
 
 
-_VOTE_REQ = ("now", "term", "candidate_id", "last_log_index", "last_log_term")
-
-# The required and optional keys of each directive (docs/scenarios.md), in the order of
-# rust-node/scenario/keys.rs and the Java runner's `ScenarioScript.SPECS`: the three runners check
-# them before running a case and word the errors the same way (see `check_keys`).
-KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "init": (
-        (
-            "id",
-            "peers",
-            "heartbeat",
-            "rpc_timeout",
-            "max_entries",
-            "election",
-            "pre_vote",
-            "check_quorum",
-            "now",
-            "timeout",
-            "term",
-            "voted_for",
-        ),
-        ("max_inflight",),
-    ),
-    "restart": (("now", "timeout"), ()),
-    "election-timeout": (("ms",), ()),
-    "tick": (("now",), ()),
-    "prevote-request": (_VOTE_REQ, ()),
-    "prevote-response": (("now", "from", "term"), ("reply_term", "vote_granted", "unimplemented")),
-    "vote-request": (_VOTE_REQ, ()),
-    "vote-response": (("now", "from", "term", "vote_granted"), ()),
-    "append-request": (
-        ("now", "term", "leader_id", "prev_log_index", "prev_log_term", "leader_commit"),
-        (),
-    ),
-    "append-response": (
-        ("now", "from", "sent_term", "sent_prev_log_index", "sent_n_entries", "term", "success"),
-        ("conflict_index", "conflict_term", "sent_read_seq"),
-    ),
-    "send-failure": (
-        ("now", "peer"),
-        ("sent_term", "sent_prev_log_index", "sent_n_entries", "sent_read_seq"),
-    ),
-    "propose": (("now", "command"), ()),
-    "read-index": (("now", "ctx"), ()),
-    "state": ((), ()),
-    "log": ((), ()),
-    "progress": (("peer",), ()),
-    "entry": (("index", "term", "command"), ()),
-}
-
-
 def check_keys(path: str, line: int, name: str, fields: dict[str, str]) -> None:
     """Rejects, first found first, an unknown directive, an unknown key (in the order written) or
     a missing required key, worded as the Rust and Java runners word them:
     ``unknown directive `tikc` (did you mean `tick`?)``,
-    ``unknown key `nwo` for `tick` (did you mean `now`?)``, ``missing key `now` for `tick```."""
-    spec = KEYS.get(name)
+    ``unknown key `nwo` for `tick` (did you mean `now`?)``, ``missing key `now` for `tick```.
+    The key lists, and their order (which missing key is named first, which suggestion wins a
+    tie), come from scenarios/grammar.spec; a malformed grammar raises `GrammarError`."""
+    spec = grammar().spec(name)
     if spec is None:
-        raise ScenarioError(path, line, f"unknown directive `{name}`{did_you_mean(name, KEYS)}")
-    required, optional = spec
+        names = grammar().directives
+        raise ScenarioError(path, line, f"unknown directive `{name}`{did_you_mean(name, names)}")
+    required, optional = spec.required, spec.optional
     for key in fields:
         if key not in required and key not in optional:
             unused = [k for k in (*required, *optional) if k not in fields]
@@ -257,6 +210,11 @@ def parse_entry(path: str, line: int, text: str) -> Entry:
     return entry
 
 
+def _takes_entries(name: str) -> bool:
+    spec = grammar().spec(name)
+    return spec is not None and spec.entries
+
+
 def _read_case(path: str, lines: list[str], i: int) -> tuple[Case, int]:
     """The case whose directive is at lines[i]; returns it and the index after it."""
     start = i + 1
@@ -268,7 +226,7 @@ def _read_case(path: str, lines: list[str], i: int) -> tuple[Case, int]:
         if not lines[i].strip():
             break  # a blank line ends the case: its `----` is missing
         if not _is_comment(lines[i]):
-            if name not in ("init", "append-request"):
+            if not _takes_entries(name):
                 raise ScenarioError(path, i + 1, f"`{name}` takes no entry lines")
             case.entries.append(parse_entry(path, i + 1, lines[i]))
         i += 1

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Parses a scenario file of the shared corpus (docs/scenarios.md) into cases: a directive with
- * its key=value arguments (key set checked against the directive's spec), the entry lines, and
+ * its key=value arguments (key set checked against the directive's spec in
+ * scenarios/grammar.spec, see {@link ScenarioGrammar}), the entry lines, and
  * the expected output lines. Every error is a {@link ScenarioError} naming file, line and value.
  */
 final class ScenarioScript {
@@ -20,51 +21,6 @@ final class ScenarioScript {
         ScenarioError(String file, int line, String message) {
             super(file + ":" + line + ": " + message);
         }
-    }
-
-    /**
-     * Required and optional keys of one directive, in the order of docs/scenarios.md (the order
-     * of rust-node/scenario/keys.rs and python-node/tests/scenario/parse.py: it decides which
-     * missing key is named first and which suggestion wins a tie).
-     */
-    private record Spec(List<String> required, List<String> optional, boolean entries) {
-        boolean knows(String key) {
-            return required.contains(key) || optional.contains(key);
-        }
-    }
-
-    private static final List<String> VOTE_REQ =
-            List.of("now", "term", "candidate_id", "last_log_index", "last_log_term");
-    private static final Spec ENTRY =
-            new Spec(List.of("index", "term", "command"), List.of(), false);
-    private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
-
-    static {
-        SPECS.put("init", new Spec(List.of("id", "peers", "heartbeat", "rpc_timeout",
-                "max_entries", "election", "pre_vote", "check_quorum", "now", "timeout", "term",
-                "voted_for"), List.of("max_inflight"), true));
-        SPECS.put("restart", new Spec(List.of("now", "timeout"), List.of(), false));
-        SPECS.put("election-timeout", new Spec(List.of("ms"), List.of(), false));
-        SPECS.put("tick", new Spec(List.of("now"), List.of(), false));
-        SPECS.put("prevote-request", new Spec(VOTE_REQ, List.of(), false));
-        SPECS.put("prevote-response", new Spec(List.of("now", "from", "term"),
-                List.of("reply_term", "vote_granted", "unimplemented"), false));
-        SPECS.put("vote-request", new Spec(VOTE_REQ, List.of(), false));
-        SPECS.put("vote-response",
-                new Spec(List.of("now", "from", "term", "vote_granted"), List.of(), false));
-        SPECS.put("append-request", new Spec(List.of("now", "term", "leader_id",
-                "prev_log_index", "prev_log_term", "leader_commit"), List.of(), true));
-        SPECS.put("append-response", new Spec(List.of("now", "from", "sent_term",
-                "sent_prev_log_index", "sent_n_entries", "term", "success"),
-                List.of("conflict_index", "conflict_term", "sent_read_seq"), false));
-        SPECS.put("send-failure", new Spec(List.of("now", "peer"),
-                List.of("sent_term", "sent_prev_log_index", "sent_n_entries", "sent_read_seq"),
-                false));
-        SPECS.put("propose", new Spec(List.of("now", "command"), List.of(), false));
-        SPECS.put("read-index", new Spec(List.of("now", "ctx"), List.of(), false));
-        SPECS.put("state", new Spec(List.of(), List.of(), false));
-        SPECS.put("log", new Spec(List.of(), List.of(), false));
-        SPECS.put("progress", new Spec(List.of("peer"), List.of(), false));
     }
 
     /** "missing key `now` for `tick`", as the Rust and Python runners word it. */
@@ -223,7 +179,8 @@ final class ScenarioScript {
      * given twice, an unknown key ("unknown key `nwo` for `tick` (did you mean `now`?)"), a
      * missing required key ("missing key `now` for `tick`").
      */
-    static Args args(String file, int line, List<String> toks, Spec spec, String name) {
+    static Args args(String file, int line, List<String> toks, ScenarioGrammar.Spec spec,
+            String name) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String t : toks) {
             int eq = t.indexOf('=');
@@ -288,10 +245,11 @@ final class ScenarioScript {
         int line = i + 1;
         List<String> toks = tokens(file, line, strip(lines[i]));
         String name = toks.get(0);
-        Spec spec = SPECS.get(name);
+        Map<String, ScenarioGrammar.Spec> specs = ScenarioGrammar.get().directives();
+        ScenarioGrammar.Spec spec = specs.get(name);
         if (spec == null) {
             throw new ScenarioError(file, line,
-                    "unknown directive `" + name + "`" + didYouMean(name, SPECS.keySet()));
+                    "unknown directive `" + name + "`" + didYouMean(name, specs.keySet()));
         }
         Args args = args(file, line, toks.subList(1, toks.size()), spec, name);
         List<Entry> entries = new ArrayList<>();
@@ -323,7 +281,8 @@ final class ScenarioScript {
 
     private static Entry entry(String file, int line, String text) {
         List<String> toks = tokens(file, line, text);
-        Args a = args(file, line, toks.subList(1, toks.size()), ENTRY, "entry");
+        Args a = args(file, line, toks.subList(1, toks.size()),
+                ScenarioGrammar.get().entry(), "entry");
         return new Entry(a.integer("index"), a.integer("term"), a.command("command"));
     }
 }

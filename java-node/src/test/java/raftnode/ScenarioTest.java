@@ -120,6 +120,34 @@ class ScenarioTest {
         assertError("t.txt:5: unterminated quote", INIT + "propose now=1 command=\"a b\n----\n");
     }
 
+    /**
+     * scenarios/grammar.spec, the one source of the key lists, refuses a bad line naming
+     * file:line, worded as the Rust and Python runners word it; the repository's grammar parses.
+     */
+    @Test
+    void aBadGrammarLineIsRefusedNamingFileAndLine() {
+        String[][] cases = {
+            {"tick now -\n", "g:1: expected 4 columns (name required optional entries), got 3"},
+            {"\n# c\nTick now - no\n", "g:3: `Tick`: not a directive name (a-z and -)"},
+            {"tick now,,x - no\n", "g:1: ``: not a key name (a-z and _)"},
+            {"tick now now no\n", "g:1: key `now` listed twice for `tick`"},
+            {"tick now - maybe\n", "g:1: `maybe`: expected yes or no (takes entry lines)"},
+            {"tick now - no\ntick ms - no\n", "g:2: directive `tick` listed twice"},
+            {"entry index - yes\n", "g:1: `entry` lines take no entry lines"},
+            {"tick now - no\n\n", "g:2: no `entry` line"},
+            {"entry index - no\n", "g:1: no directive"},
+        };
+        for (String[] c : cases) {
+            ScenarioError e = assertThrows(ScenarioError.class,
+                    () -> ScenarioGrammar.parse("g", c[0]), c[0]);
+            assertEquals(c[1], e.getMessage(), c[0]);
+        }
+        ScenarioGrammar.Grammar good =
+                ScenarioGrammar.parse("g", "# c\ntick now - no\nentry index,term,command - no\n");
+        assertEquals(List.of("now"), good.directives().get("tick").required());
+        assertTrue(ScenarioGrammar.get().directives().get("init").entries());
+    }
+
     private static void assertError(String prefix, String text) {
         ScenarioError e = assertThrows(ScenarioError.class, () -> check(text));
         assertTrue(e.getMessage().startsWith(prefix), e.getMessage());
