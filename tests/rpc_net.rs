@@ -570,6 +570,34 @@ fn the_shipped_lagging_suite_acts_on_exactly_the_labelled_follower() {
         !laggards.contains(&leader),
         "the laggard {leader} was elected"
     );
+    // It did lag: when it was cut off, its own journal's commitIndex was behind another node's.
+    let ev = support::suite::json(&dir.path().join("reports/latest/evidence.json"));
+    let cut = report["faults"].as_array().unwrap().iter();
+    let cut = cut.clone().find(|f| f["action"] == "net-isolate").unwrap()["t_us"]
+        .as_u64()
+        .unwrap();
+    let lag = *laggards.first().unwrap();
+    let ahead = (1..=3)
+        .filter(|&n| n != lag)
+        .map(|n| commit_at(&ev, n, cut))
+        .max();
+    assert!(
+        commit_at(&ev, lag, cut) < ahead.unwrap(),
+        "node {lag} committed {} by the cut, the others {ahead:?}",
+        commit_at(&ev, lag, cut)
+    );
+}
+
+/// The highest commitIndex node `node`'s journal (evidence.json) recorded by `t_us`; -1: none.
+fn commit_at(ev: &serde_json::Value, node: u32, t_us: u64) -> i64 {
+    ev["journals"][node.to_string()]
+        .as_array()
+        .unwrap_or_else(|| panic!("no journal of node {node}"))
+        .iter()
+        .filter(|e| e["event"] == "commit" && e["t_us"].as_u64().is_some_and(|t| t <= t_us))
+        .filter_map(|e| e["index"].as_i64())
+        .max()
+        .unwrap_or(-1)
 }
 
 /// The label check rejects a run whose later step hit another node, or a label whose rule
