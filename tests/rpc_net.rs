@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use raft_harness::net::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
 use raft_harness::net::rpc::RawCodec;
 use raft_harness::net::testing::StatusServer;
-use raft_harness::net::trace::{Fate, Message, TraceSink};
+use raft_harness::net::trace::{Fate, Message, Reply, TraceSink};
 use raft_harness::net::{LinkFault, Network};
 use raft_harness::proto::raft_service_client::RaftServiceClient;
 use raft_harness::proto::*;
@@ -554,7 +554,8 @@ fn run_lagging_suite(dir: &std::path::Path) -> (String, serde_json::Value, Vec<M
 
 /// Issue 12 end to end: in the shipped suite, the steps that target `@lagging` (isolate, kill,
 /// restart) hit exactly the follower whose AppendEntries the labelled `msg` step dropped, and
-/// the leader elected once the old one died is not that laggard (Raft §5.4.1).
+/// the leader elected once the old one died is not that laggard, which asked first and was
+/// refused (Raft §5.4.1).
 #[test]
 fn the_shipped_lagging_suite_acts_on_exactly_the_labelled_follower() {
     let dir = tempfile::tempdir().unwrap();
@@ -569,6 +570,21 @@ fn the_shipped_lagging_suite_acts_on_exactly_the_labelled_follower() {
     assert!(
         !laggards.contains(&leader),
         "the laggard {leader} was elected"
+    );
+    // It campaigned after the heal and was refused (Raft §5.4.1).
+    let heal = report["faults"].as_array().unwrap().iter();
+    let heal = heal.clone().find(|f| f["action"] == "heal").unwrap()["t_us"]
+        .as_u64()
+        .unwrap();
+    let refused = msgs
+        .iter()
+        .filter(|m| laggards.contains(&m.from) && m.sent_us > heal)
+        .filter(|m| m.method == raft_harness::net::trace::Method::PreVote)
+        .filter(|m| matches!(m.reply, Some(Reply::Vote { granted: false, .. })))
+        .count();
+    assert!(
+        refused > 0,
+        "the laggard {laggards:?} was never refused a pre-vote"
     );
     // It did lag: when it was cut off, its own journal's commitIndex was behind another node's.
     let ev = support::suite::json(&dir.path().join("reports/latest/evidence.json"));
