@@ -2,13 +2,14 @@
 //! RaftService stands behind link 1→2 and the test calls through the link as node 1.
 //! What the faults did is judged by the receiver's call counter and the caller's result,
 //! not by the link's own trace.
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use raft_harness::net::msgfault::{Budget, MsgAction, MsgFault, MsgMethod};
 use raft_harness::net::rpc::RawCodec;
 use raft_harness::net::testing::StatusServer;
-use raft_harness::net::trace::{Fate, Message, TraceSink};
+use raft_harness::net::trace::{Fate, Message, Reply, TraceSink};
 use raft_harness::net::{LinkFault, Network};
 use raft_harness::proto::raft_service_client::RaftServiceClient;
 use raft_harness::proto::*;
@@ -407,4 +408,258 @@ fn a_dropped_reply_is_applied_by_the_receiving_node_seen_in_its_journal() {
         applied, 0,
         "requests dropped, yet node {follower} applied entries"
     );
+}
+
+/// The shipped suite whose labelled `msg` step names the nodes later steps act on.
+const LAGGING_SUITE: &str = "msg-lagging-follower";
+
+/// The `at` (`FILE:LINE`, the line of its `[[step]]` header) of every step of the suite
+/// `text` (file name `file`) that has `target = "@LABEL"`, in file order.
+fn steps_targeting(file: &str, text: &str, label: &str) -> Vec<String> {
+    let want = format!("target = \"@{label}\"");
+    let mut header = None;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line == "[[step]]" {
+            header = Some(i + 1);
+        } else if line.starts_with('[') {
+            header = None;
+        } else if line == want {
+            out.extend(header.map(|n| format!("{file}:{n}")));
+        }
+    }
+    out
+}
+
+/// The nodes a run's labelled `msg` step acted on, from the wire: its rule number is read off
+/// the `net-msg` fault record (`rule N @LABEL: …`), its receivers and callers off the calls of
+/// `messages.jsonl` that rule acted on. (receivers, callers); Err when either is missing.
+fn rule_links(
+    report: &serde_json::Value,
+    msgs: &[Message],
+    label: &str,
+) -> Result<(BTreeSet<u32>, BTreeSet<u32>), String> {
+    let faults = report["faults"]
+        .as_array()
+        .ok_or("report.json has no faults")?;
+    let tag = format!(" @{label}:");
+    let detail = faults
+        .iter()
+        .filter(|f| f["action"] == "net-msg")
+        .filter_map(|f| f["detail"].as_str())
+        .find(|d| d.contains(&tag))
+        .ok_or(format!("no net-msg fault labelled @{label}"))?;
+    let rule: u32 = detail
+        .strip_prefix("rule ")
+        .and_then(|d| d.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or(format!("no rule number in {detail:?}"))?;
+    let acted: Vec<&Message> = msgs.iter().filter(|m| m.rule == Some(rule)).collect();
+    if !acted.iter().any(|m| m.fate == Fate::DroppedRequest) {
+        return Err(format!("rule {rule} (@{label}) dropped no call"));
+    }
+    Ok((
+        acted.iter().map(|m| m.to).collect(),
+        acted.iter().map(|m| m.from).collect(),
+    ))
+}
+
+/// Every step of the suite that targets `@LABEL` (their `at` in `ats`) was recorded in
+/// report.json as a fault on exactly the nodes the labelled rule dropped calls to, and those
+/// are followers (not its callers). Ok: what was seen; Err: what differs.
+fn later_steps_hit_the_labelled_nodes(
+    report: &serde_json::Value,
+    msgs: &[Message],
+    label: &str,
+    ats: &[String],
+) -> Result<String, String> {
+    let (receivers, callers) = rule_links(report, msgs, label)?;
+    if receivers.is_empty() || receivers.iter().any(|n| callers.contains(n)) {
+        return Err(format!(
+            "@{label}: receivers {receivers:?}, callers {callers:?}"
+        ));
+    }
+    let faults = report["faults"]
+        .as_array()
+        .ok_or("report.json has no faults")?;
+    let mut seen = Vec::new();
+    for at in ats {
+        let f = faults
+            .iter()
+            .find(|f| f["at"] == at.as_str())
+            .ok_or(format!("no fault recorded for the step at {at}"))?;
+        let nodes: BTreeSet<u32> = f["nodes"]
+            .as_array()
+            .ok_or(format!("{at}: no nodes"))?
+            .iter()
+            .filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok()))
+            .collect();
+        if nodes != receivers {
+            return Err(format!(
+                "{at} ({}) hit {nodes:?}, @{label} named {receivers:?}",
+                f["action"]
+            ));
+        }
+        seen.push(f["action"].as_str().unwrap_or("?").to_string());
+    }
+    Ok(format!(
+        "rule @{label} dropped appends {callers:?}→{receivers:?}; {} hit {receivers:?}",
+        seen.join(", ")
+    ))
+}
+
+/// The node of the last `wait = "leader"` met in the run (`detail` "(node N term T)").
+fn last_leader(report: &serde_json::Value) -> Option<u32> {
+    let w = report["waits"]
+        .as_array()?
+        .iter()
+        .rfind(|w| w["condition"] == "leader" && w["met_after_ms"].is_u64())?;
+    w["detail"]
+        .as_str()?
+        .strip_prefix("(node ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `suites/msg-lagging-follower.toml` as shipped, on ports 38950+ and with its `python` and
+/// `java` kinds run by this build's rust-node (a fresh clone needs no venv or JVM for it):
+/// report.json and the calls of messages.jsonl.
+fn run_lagging_suite(dir: &std::path::Path) -> (String, serde_json::Value, Vec<Message>) {
+    use support::kinds::{rust_kind, write_kinds};
+    write_kinds(dir, &[rust_kind("python", ""), rust_kind("java", "")]);
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/suites/msg-lagging-follower.toml"
+    );
+    let text = std::fs::read_to_string(shipped).unwrap();
+    assert!(
+        text.contains("base_port = 15480\n"),
+        "the suite moved its ports"
+    );
+    let text = text.replace("base_port = 15480\n", "base_port = 38950\n");
+    let spec = support::suite::write_suite(dir, LAGGING_SUITE, &text);
+    let (code, stderr) = support::suite::run_seeded(dir, &spec, 7, Duration::from_secs(300));
+    assert_eq!(code, Some(0), "the run failed: {stderr}");
+    let run = dir.join("reports/latest");
+    let msgs = std::fs::read_to_string(run.join("messages.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (text, support::suite::json(&run.join("report.json")), msgs)
+}
+
+/// Issue 12 end to end: in the shipped suite, the steps that target `@lagging` (isolate, kill,
+/// restart) hit exactly the follower whose AppendEntries the labelled `msg` step dropped, and
+/// the leader elected once the old one died is not that laggard, which asked first and was
+/// refused (Raft §5.4.1).
+#[test]
+fn the_shipped_lagging_suite_acts_on_exactly_the_labelled_follower() {
+    let dir = tempfile::tempdir().unwrap();
+    let (text, report, msgs) = run_lagging_suite(dir.path());
+    let ats = steps_targeting(&format!("{LAGGING_SUITE}.toml"), &text, "lagging");
+    assert_eq!(ats.len(), 3, "isolate, kill, restart: {ats:?}");
+    let seen = later_steps_hit_the_labelled_nodes(&report, &msgs, "lagging", &ats);
+    assert!(seen.is_ok(), "{seen:?}");
+    eprintln!("{}", seen.unwrap());
+    let (laggards, _) = rule_links(&report, &msgs, "lagging").unwrap();
+    let leader = last_leader(&report).expect("a leader after the heal");
+    assert!(
+        !laggards.contains(&leader),
+        "the laggard {leader} was elected"
+    );
+    // It campaigned after the heal and was refused (Raft §5.4.1).
+    let heal = report["faults"].as_array().unwrap().iter();
+    let heal = heal.clone().find(|f| f["action"] == "heal").unwrap()["t_us"]
+        .as_u64()
+        .unwrap();
+    let refused = msgs
+        .iter()
+        .filter(|m| laggards.contains(&m.from) && m.sent_us > heal)
+        .filter(|m| m.method == raft_harness::net::trace::Method::PreVote)
+        .filter(|m| matches!(m.reply, Some(Reply::Vote { granted: false, .. })))
+        .count();
+    assert!(
+        refused > 0,
+        "the laggard {laggards:?} was never refused a pre-vote"
+    );
+    // It did lag: when it was cut off, its own journal's commitIndex was behind another node's.
+    let ev = support::suite::json(&dir.path().join("reports/latest/evidence.json"));
+    let cut = report["faults"].as_array().unwrap().iter();
+    let cut = cut.clone().find(|f| f["action"] == "net-isolate").unwrap()["t_us"]
+        .as_u64()
+        .unwrap();
+    let lag = *laggards.first().unwrap();
+    let ahead = (1..=3)
+        .filter(|&n| n != lag)
+        .map(|n| commit_at(&ev, n, cut))
+        .max();
+    assert!(
+        commit_at(&ev, lag, cut) < ahead.unwrap(),
+        "node {lag} committed {} by the cut, the others {ahead:?}",
+        commit_at(&ev, lag, cut)
+    );
+}
+
+/// The highest commitIndex node `node`'s journal (evidence.json) recorded by `t_us`; -1: none.
+fn commit_at(ev: &serde_json::Value, node: u32, t_us: u64) -> i64 {
+    ev["journals"][node.to_string()]
+        .as_array()
+        .unwrap_or_else(|| panic!("no journal of node {node}"))
+        .iter()
+        .filter(|e| e["event"] == "commit" && e["t_us"].as_u64().is_some_and(|t| t <= t_us))
+        .filter_map(|e| e["index"].as_i64())
+        .max()
+        .unwrap_or(-1)
+}
+
+/// The label check rejects a run whose later step hit another node, or a label whose rule
+/// dropped nothing (synthetic report and calls; no cluster).
+#[test]
+fn the_label_check_rejects_a_step_that_hit_other_nodes() {
+    let call = |to: u32, fate: Fate| Message {
+        id: 0,
+        from: 1,
+        to,
+        method: raft_harness::net::trace::Method::AppendEntries,
+        path: None,
+        req: None,
+        reply: None,
+        error: None,
+        sent_us: 1,
+        delivered_us: None,
+        replied_us: None,
+        fate,
+        delay_ms: 0,
+        rule: Some(0),
+    };
+    let report = |kill: &[u32]| {
+        serde_json::json!({"faults": [
+            {"action": "net-msg", "nodes": [1, 3], "at": "s.toml:5",
+             "detail": "rule 0 @lagging: drop-request of append-with-entries on 1→3 (rate 1)"},
+            {"action": "kill", "nodes": kill, "at": "s.toml:9", "detail": ""},
+        ]})
+    };
+    let ats = vec!["s.toml:9".to_string()];
+    let msgs = vec![call(3, Fate::DroppedRequest)];
+    let ok = later_steps_hit_the_labelled_nodes(&report(&[3]), &msgs, "lagging", &ats);
+    assert!(ok.is_ok(), "{ok:?}");
+    for kill in [&[2][..], &[2, 3], &[]] {
+        let e = later_steps_hit_the_labelled_nodes(&report(kill), &msgs, "lagging", &ats);
+        assert!(e.unwrap_err().contains("@lagging named {3}"), "{kill:?}");
+    }
+    let none = vec![call(3, Fate::Pass)];
+    let e = later_steps_hit_the_labelled_nodes(&report(&[3]), &none, "lagging", &ats);
+    assert!(e.unwrap_err().contains("dropped no call"));
+    let e = later_steps_hit_the_labelled_nodes(&report(&[3]), &msgs, "other", &ats);
+    assert!(e.unwrap_err().contains("no net-msg fault labelled @other"));
+    let missing = vec!["s.toml:12".to_string()];
+    let e = later_steps_hit_the_labelled_nodes(&report(&[3]), &msgs, "lagging", &missing);
+    assert!(e.unwrap_err().contains("no fault recorded"));
+    let text = "[[step]]\nfault = \"kill\"\ntarget = \"@lagging\"\n[[step]]\nheal = true\n\
+                [[step]]\nnet = \"isolate\"\ntarget = \"@other\"\n";
+    assert_eq!(steps_targeting("s.toml", text, "lagging"), vec!["s.toml:1"]);
 }
