@@ -41,7 +41,7 @@ enum Cmd {
         reports: PathBuf,
         /// Suites run at once (many suites only), each in its own network
         /// namespace or on shifted ports (see --isolation).
-        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
         jobs: u16,
         /// List the selected suites (name, file, description) and exit.
         #[arg(long)]

@@ -292,23 +292,47 @@ fn every_finished_trial_is_a_plain_line_when_stderr_is_piped() {
     );
 }
 
-/// `run --keep` (explore's trials pass it too) with a negative number is a usage error (exit
-/// 2) that names the value and the allowed range, not clap's tip to pass it after `--`.
+/// A negative count is a usage error (exit 2) that names the value and the allowed range,
+/// not clap's tip to pass it after `--`: `run --keep` (explore's trials pass it too) and
+/// `-j`, explore's `--trials` and `-j`, shrink's `--runs`.
 #[test]
-fn a_negative_keep_is_a_usage_error_naming_the_value_and_range() {
+fn a_negative_count_is_a_usage_error_naming_the_value_and_range() {
     let dir = tempfile::tempdir().unwrap();
     let s = suite(dir.path(), "keep", "rust", 38890);
-    for bad in ["-1", "-0", "0", "x"] {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "run",
+            "--keep",
+            "-1",
+            "`-1`: give a whole number of runs, at least 1",
+        ),
+        (
+            "run",
+            "--keep",
+            "-0",
+            "`-0`: give a whole number of runs, at least 1",
+        ),
+        (
+            "run",
+            "--keep",
+            "0",
+            "`0`: give a whole number of runs, at least 1",
+        ),
+        ("run", "-j", "-1", "-1 is not in 1..=64"),
+        ("explore", "--trials", "-1", "-1 is not in 1..="),
+        ("explore", "-j", "-3", "-3 is not in 1..=64"),
+        ("shrink", "--runs", "-1", "-1 is not in 1..=100"),
+    ];
+    for (cmd, flag, bad, says) in cases {
         let out = Command::new(HARNESS)
-            .arg("run")
+            .arg(cmd)
             .arg(&s)
-            .args(["--keep", bad])
+            .args([flag, bad])
             .output()
             .unwrap();
         let err = text_of(&out);
-        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
-        assert!(err.contains(&format!("`{bad}`")), "{bad}: {err}");
-        assert!(err.contains("at least 1"), "{bad}: {err}");
-        assert!(!err.contains("-- "), "{bad}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{cmd} {flag} {bad}: {err}");
+        assert!(err.contains(says), "{cmd} {flag} {bad}: {err}");
+        assert!(!err.contains("-- "), "{cmd} {flag} {bad}: {err}");
     }
 }
