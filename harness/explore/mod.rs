@@ -144,15 +144,7 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
                 .map_err(|e| Stop::CannotRun(format!("{}: {e}", f.display())))?;
             files.push(f);
         }
-        if pb.is_hidden() {
-            for (i, f) in files.iter().enumerate() {
-                let n = found.trials + 1 + i as u64;
-                line(
-                    &pb,
-                    &format!("{} running: {}", trial_name(n, o.trials), f.display()),
-                );
-            }
-        }
+        announce(&pb, &files, found.trials, o.trials);
         pb.set_message(status(&found, o, start, "running"));
         let outcomes = trial::run_batch(&files, &reports, o.jobs, &o.out.join("runner.log"));
         if trial::interrupted() {
@@ -202,6 +194,20 @@ fn line(pb: &ProgressBar, text: &str) {
         say(&format!("{text}\n"));
     } else {
         pb.println(text);
+    }
+}
+
+/// Without a spinner (CI logs, pipes), a line per trial of the batch starting: its number and
+/// suite file, so a log shows what runs while it runs. `done`: trials finished before it.
+fn announce(pb: &ProgressBar, files: &[PathBuf], done: u64, of: Option<u64>) {
+    if !pb.is_hidden() {
+        return;
+    }
+    for (n, f) in (done + 1..).zip(files) {
+        line(
+            pb,
+            &format!("{} running: {}", trial_name(n, of), f.display()),
+        );
     }
 }
 
