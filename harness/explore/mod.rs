@@ -292,6 +292,27 @@ mod tests {
         }
     }
 
+    /// On a terminal the line is printed above the spinner, which stays the last row.
+    #[test]
+    fn on_a_terminal_a_trial_line_is_printed_above_the_spinner() {
+        let term = indicatif::InMemoryTerm::new(8, 80);
+        let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 255);
+        let pb = ProgressBar::with_draw_target(None, target);
+        pb.set_style(ProgressStyle::with_template("explore: {msg}").unwrap());
+        pb.set_message("running");
+        line(&pb, "trial 1/2: no safety failure (1 faults, 2.0 s)");
+        let screen = term.contents();
+        let rows: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            rows,
+            [
+                "trial 1/2: no safety failure (1 faults, 2.0 s)",
+                "explore: running"
+            ],
+            "{screen}"
+        );
+    }
+
     #[test]
     fn a_finished_trial_line_names_the_trial_outcome_faults_and_seconds() {
         let ok = Outcome::NoSafetyFailure {
