@@ -14,13 +14,13 @@ pub struct ExploreArgs {
     #[arg(long, default_value = "10m", value_parser = explore::parse_budget)]
     budget: Duration,
     /// At most N trials.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_negative_numbers = true)]
+    trials: Option<u32>,
     /// Seed of the trials' random schedules (default: drawn, and printed).
     #[arg(long)]
     seed: Option<u64>,
     /// Trials run at once (each in its own network namespace or on shifted ports).
-    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
     jobs: u16,
     /// Output folder (trials/, reports/, runner.log, failing.toml).
     #[arg(long, value_name = "DIR")]
@@ -42,7 +42,7 @@ impl ExploreArgs {
         explore::explore(&explore::Opts {
             suite: self.suite,
             budget: self.budget,
-            trials: self.trials,
+            trials: self.trials.map(u64::from),
             seed,
             jobs: usize::from(self.jobs),
             out,
@@ -55,10 +55,10 @@ pub struct ShrinkArgs {
     /// A suite that fails a safety check (e.g. explore's failing.toml).
     file: PathBuf,
     /// Runs per candidate: a candidate is kept if a safety check fails in at least one.
-    #[arg(long, default_value_t = 5, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, default_value_t = 5, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=100), allow_negative_numbers = true)]
     runs: u16,
     /// Runs at once.
-    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
     jobs: u16,
     /// Output folder (shrunk.toml, candidates/, reports/); default
     /// reports/shrink.d/FOLDER-STEM, numbered so it never overwrites an earlier shrink.

@@ -41,7 +41,7 @@ enum Cmd {
         reports: PathBuf,
         /// Suites run at once (many suites only), each in its own network
         /// namespace or on shifted ports (see --isolation).
-        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
         jobs: u16,
         /// List the selected suites (name, file, description) and exit.
         #[arg(long)]
@@ -52,7 +52,7 @@ enum Cmd {
         /// Runs kept per suite in the reports folder (older ones are removed, never
         /// a live run or the target of <DIR>/latest). Runs that could not start
         /// are counted apart: the newest N of those are kept as well.
-        #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep, value_name = "N")]
+        #[arg(long, default_value_t = raft_harness::runner::retain::DEFAULT_KEEP, value_parser = parse_keep, value_name = "N", allow_negative_numbers = true)]
         keep: usize,
         /// Add N to every node port of the suite (not for suites with fixed ports,
         /// whose kinds pass plain HOST:PORT peers).
@@ -111,7 +111,8 @@ enum Cmd {
     },
 }
 
-/// `--keep`: at least one run (the one just made).
+/// `--keep`: at least one run (the one just made). A negative number reaches this (not
+/// clap's "pass it after `--`" tip) and is refused like any other bad value (exit 2).
 fn parse_keep(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),

@@ -252,3 +252,87 @@ fn ctrl_c_stops_explore_after_its_trial_has_ended_its_nodes() {
     );
     assert_eq!(processes_under(&node_dir), Vec::<u32>::new(), "{stderr}");
 }
+
+/// With stderr not a terminal (a CI log) the spinner is hidden, yet every finished trial is a
+/// plain line (number, outcome, faults, seconds) before the summary, so a log never sits
+/// silent for the whole exploration; the lines' faults add up to the summary's.
+#[test]
+fn every_finished_trial_is_a_plain_line_when_stderr_is_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "lines", "rust", 38800);
+    let out = user_harness(dir.path(), Duration::from_secs(900))
+        .arg("explore")
+        .arg(&s)
+        .args(["--trials", "2", "--seed", "5", "-j", "1", "--out", "out"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let summary = err
+        .find("no safety failure in 2 trials")
+        .unwrap_or_else(|| panic!("{err}"));
+    let mut faults = 0;
+    for t in 1..=2 {
+        let head = format!("trial {t}/2: no safety failure (");
+        let at = err
+            .find(&head)
+            .unwrap_or_else(|| panic!("no `{head}`: {err}"));
+        assert!(at < summary, "trial {t}'s line after the summary: {err}");
+        let rest = &err[at + head.len()..];
+        let line = &rest[..rest.find('\n').unwrap()];
+        let (n, secs) = line
+            .split_once(" faults, ")
+            .unwrap_or_else(|| panic!("{line}"));
+        faults += n.parse::<usize>().unwrap_or_else(|_| panic!("{line}"));
+        assert!(secs.ends_with(" s)"), "{line}");
+    }
+    assert!(
+        err.contains(&format!("no safety failure in 2 trials ({faults} faults,")),
+        "the trials' faults do not add up to the summary's: {err}"
+    );
+}
+
+/// A negative count is a usage error (exit 2) that names the value and the allowed range,
+/// not clap's tip to pass it after `--`: `run --keep` (explore's trials pass it too) and
+/// `-j`, explore's `--trials` and `-j`, shrink's `--runs`.
+#[test]
+fn a_negative_count_is_a_usage_error_naming_the_value_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(dir.path(), "keep", "rust", 38890);
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "run",
+            "--keep",
+            "-1",
+            "`-1`: give a whole number of runs, at least 1",
+        ),
+        (
+            "run",
+            "--keep",
+            "-0",
+            "`-0`: give a whole number of runs, at least 1",
+        ),
+        (
+            "run",
+            "--keep",
+            "0",
+            "`0`: give a whole number of runs, at least 1",
+        ),
+        ("run", "-j", "-1", "-1 is not in 1..=64"),
+        ("explore", "--trials", "-1", "-1 is not in 1..="),
+        ("explore", "-j", "-3", "-3 is not in 1..=64"),
+        ("shrink", "--runs", "-1", "-1 is not in 1..=100"),
+    ];
+    for (cmd, flag, bad, says) in cases {
+        let out = Command::new(HARNESS)
+            .arg(cmd)
+            .arg(&s)
+            .args([flag, bad])
+            .output()
+            .unwrap();
+        let err = text_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd} {flag} {bad}: {err}");
+        assert!(err.contains(says), "{cmd} {flag} {bad}: {err}");
+        assert!(!err.contains("-- "), "{cmd} {flag} {bad}: {err}");
+    }
+}

@@ -144,9 +144,10 @@ fn fault_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32]) ->
 /// - lag: a follower is isolated while the others commit (§5.4.1: may it win next?);
 /// - deposed-leader: the leader is isolated, a new one is elected and commits, and that new
 ///   leader is killed (§5.3: the next leader meets the deposed one's diverging log);
-/// - partial-replication: the leader's appends with entries reach one drawn node only, and
-///   before the kill the others' PreVote/RequestVote calls are dropped, so that node leads
-///   next holding entries of an earlier term that no majority has (Figure 8, §5.4.2);
+/// - partial-replication: the leader's appends with entries reach one follower only (drawn
+///   when the fault runs, [`partial_others`]), and before the kill the others' PreVote/
+///   RequestVote calls are dropped, so that follower leads next holding entries of an
+///   earlier term that no majority has (Figure 8, §5.4.2);
 /// - stale-appends: the leader's appends with entries are duplicated or held back to arrive
 ///   after newer ones (Figure 2, AppendEntries receiver rule 3).
 fn composed_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32]) -> Vec<Value> {
@@ -169,17 +170,12 @@ fn composed_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32])
             vec![],
         ),
         Fault::PartialReplication => {
-            // Only `keep` receives the leader's entries, and then only `keep` may campaign, so
-            // it leads next with entries of the earlier term that no majority holds.
-            let keep = ids.get(rng.random_range(0..ids.len().max(1))).copied();
-            let others = Value::Array(
-                ids.iter()
-                    .filter(|&&i| Some(i) != keep)
-                    .map(|&i| Value::Integer(i64::from(i)))
-                    .collect(),
-            );
+            let (select, others) = partial_others(n, ids);
             (
-                vec![drop("append-with-entries", s("leader"), others.clone())],
+                vec![
+                    select,
+                    drop("append-with-entries", s("leader"), others.clone()),
+                ],
                 vec![
                     drop("pre-vote", others.clone(), s("all")),
                     drop("request-vote", others, s("all")),
@@ -220,6 +216,28 @@ fn composed_steps(rng: &mut StdRng, f: Fault, n: usize, c: &Config, ids: &[u32])
         step(&[("fault", s("restart")), ("target", s(&format!("@{label}")))]),
     ]);
     steps
+}
+
+/// partial-replication's kept node is one follower, drawn when the fault runs (`from =
+/// "follower"`: the schedule's seeded draw among the leader's live followers), never the
+/// leader: a selector step labelled `fN-others` whose links run from that follower to every
+/// node, so the label names every node but it. Its rule delays the follower's next heartbeat
+/// (AppendEntries without entries, sent only once it leads) by 0 ms: it changes no call.
+/// Returns the step and the `@fN-others` target for the leader's dropped appends (every
+/// follower but the kept one: calls to oneself are no links) and the dropped votes.
+fn partial_others(n: usize, ids: &[u32]) -> (Value, Value) {
+    let label = format!("f{n}-others");
+    let every = Value::Array(ids.iter().map(|&i| Value::Integer(i64::from(i))).collect());
+    let select = step(&[
+        ("msg", s("delay")),
+        ("method", s("heartbeat")),
+        ("from", s("follower")),
+        ("to", every),
+        ("delay_ms", Value::Integer(0)),
+        ("count", Value::Integer(1)),
+        ("label", s(&label)),
+    ]);
+    (select, s(&format!("@{label}")))
 }
 
 /// `from` and `to` of a drawn message fault: the leader to all or to a follower; a random
@@ -317,6 +335,7 @@ pub fn trial_suite(base: &Base, seed: u64, trial: u64) -> (String, usize) {
 mod tests {
     use super::*;
     use crate::spec::{ProcFault, Target};
+    use std::collections::BTreeMap;
 
     /// A 3-node suite (kinds file included) with `extra` after `[cluster]`, loaded as a base.
     fn base(extra: &str) -> Result<Base, String> {
@@ -533,32 +552,97 @@ mod tests {
             .map(|s| toml::to_string(s).unwrap().trim().replace('\n', ", "))
             .collect();
         insta::assert_snapshot!(steps.join("\n"));
-        // partial-replication: the leader's appends are dropped to every node but one drawn.
+    }
+
+    /// The nodes a `msg` end names when `leader` leads and the schedule draws `follower`
+    /// for `from`/`to = "follower"`; labels as `schedule/msgstep.rs` records them.
+    fn ends(
+        t: &Target,
+        leader: u32,
+        follower: u32,
+        labels: &BTreeMap<String, Vec<u32>>,
+    ) -> Vec<u32> {
+        match t {
+            Target::Leader => vec![leader],
+            Target::Follower => vec![follower],
+            Target::All => (1..=5).collect(),
+            Target::Ids(v) => v.clone(),
+            Target::Label(l) => labels[l].clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The links (caller, receiver) each `msg` step of `spec` drops append-with-entries on,
+    /// when `leader` leads and `follower` is the schedule's draw.
+    fn dropped_appends(spec: &crate::spec::Spec, leader: u32, follower: u32) -> Vec<(u32, u32)> {
+        let mut labels = BTreeMap::new();
+        let mut dropped = Vec::new();
+        for st in &spec.steps {
+            let crate::spec::Action::Msg(m) = &st.action else {
+                continue;
+            };
+            let from = ends(&m.from, leader, follower, &labels);
+            let to = ends(&m.to, leader, follower, &labels);
+            let links: Vec<(u32, u32)> = from
+                .iter()
+                .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+                .collect();
+            if let Some(l) = &st.label {
+                let mut hit: Vec<u32> = match m.to {
+                    Target::All => from.clone(),
+                    _ => links.iter().map(|&(_, b)| b).collect(),
+                };
+                hit.sort_unstable();
+                hit.dedup();
+                labels.insert(l.clone(), hit);
+            }
+            let appends = crate::net::msgfault::MsgMethod::AppendWithEntries;
+            if m.method == appends && m.action == crate::net::msgfault::MsgAction::DropRequest {
+                dropped.extend(links);
+            }
+        }
+        dropped
+    }
+
+    /// partial-replication, seeded draws: whichever node leads and whichever follower the
+    /// schedule draws, the leader's appends with entries reach exactly one node, a follower
+    /// (never the leader itself: "all followers but one"), and only that follower's votes
+    /// are not dropped.
+    #[test]
+    fn partial_replication_keeps_one_follower_whichever_node_leads() {
+        let dir = tempfile::tempdir().unwrap();
         let partial = "[explore]\nfaults = [\"partial-replication\"]\nfaults_per_trial = [1, 1]\n";
-        let t: Table =
-            toml::from_str(&trial_suite(&rpc_base(dir.path(), 5, partial), 13, 0).0).unwrap();
-        let msgs: Vec<&Value> = t["step"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s.get("msg").is_some())
-            .collect();
-        let methods: Vec<&str> = msgs.iter().filter_map(|m| m["method"].as_str()).collect();
-        assert_eq!(methods, ["append-with-entries", "pre-vote", "request-vote"]);
-        let drop = msgs[0];
-        let to: Vec<i64> = drop["to"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_integer)
-            .collect();
-        assert_eq!(to.len(), 4, "{drop}");
-        assert!(
-            to.windows(2)
-                .all(|w| w[0] < w[1] && (1..=5).contains(&w[1])),
-            "{drop}"
-        );
-        assert_eq!(drop["method"].as_str(), Some("append-with-entries"));
+        let base = rpc_base(dir.path(), 5, partial);
+        for seed in 0..10 {
+            let (trial, _) = trial_suite(&base, seed, 0);
+            let spec = load_trial(&dir.path().join(format!("p{seed}.toml")), &trial);
+            for leader in 1..=5 {
+                for follower in (1..=5).filter(|&f| f != leader) {
+                    let dropped = dropped_appends(&spec, leader, follower);
+                    let reached: Vec<u32> = (1..=5)
+                        .filter(|&i| i != leader && !dropped.contains(&(leader, i)))
+                        .collect();
+                    assert_eq!(reached.len(), 1, "leader {leader}: {reached:?}\n{trial}");
+                    assert_eq!(reached, [follower], "the schedule's draw\n{trial}");
+                    assert!(dropped.iter().all(|&(a, _)| a == leader), "{dropped:?}");
+                }
+            }
+            let t: Table = toml::from_str(&trial).unwrap();
+            let votes: Vec<&Value> = t["step"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| {
+                    s.get("method")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m.contains("vote"))
+                })
+                .collect();
+            assert_eq!(votes.len(), 2, "{trial}");
+            for v in votes {
+                assert_eq!(v["from"].as_str(), Some("@f1-others"), "{trial}");
+            }
+        }
     }
 
     /// `methods` restricts the method every drawn message fault carries.

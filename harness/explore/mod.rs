@@ -12,7 +12,7 @@ pub mod shrink;
 pub mod trial;
 
 use crate::report::{exit, say};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trial::Outcome;
@@ -97,8 +97,17 @@ pub enum Stop {
     CannotRun(String),
 }
 
+/// The spinner: drawn on a terminal outside CI, hidden otherwise (CI logs, pipes), where
+/// [`line`] prints plainly instead.
 fn bar() -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
+    use std::io::IsTerminal;
+    let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let target = if live {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let pb = ProgressBar::with_draw_target(None, target);
     pb.set_style(
         ProgressStyle::with_template("{spinner} explore: {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -135,6 +144,7 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
                 .map_err(|e| Stop::CannotRun(format!("{}: {e}", f.display())))?;
             files.push(f);
         }
+        announce(&pb, &files, found.trials, o.trials);
         pb.set_message(status(&found, o, start, "running"));
         let outcomes = trial::run_batch(&files, &reports, o.jobs, &o.out.join("runner.log"));
         if trial::interrupted() {
@@ -147,8 +157,9 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
         }
         for (file, out) in files.iter().zip(outcomes) {
             found.trials += 1;
+            line(&pb, &trial_line(found.trials, o.trials, &out));
             match out {
-                Outcome::NoSafetyFailure { faults } => found.faults += faults,
+                Outcome::NoSafetyFailure { faults, .. } => found.faults += faults,
                 Outcome::NoReport(why) => {
                     pb.finish_and_clear();
                     return Err(Stop::CannotRun(why));
@@ -158,6 +169,7 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
                     summary,
                     report_dir,
                     faults,
+                    ..
                 } => {
                     found.faults += faults;
                     let failing = o.out.join("failing.toml");
@@ -174,6 +186,55 @@ pub fn search(o: &Opts) -> Result<Found, Stop> {
     pb.finish_and_clear();
     found.elapsed = start.elapsed();
     Ok(found)
+}
+
+/// A permanent line on stderr: above the spinner on a terminal, plainly otherwise.
+fn line(pb: &ProgressBar, text: &str) {
+    if pb.is_hidden() {
+        say(&format!("{text}\n"));
+    } else {
+        pb.println(text);
+    }
+}
+
+/// Without a spinner (CI logs, pipes), a line per trial of the batch starting: its number and
+/// suite file, so a log shows what runs while it runs. `done`: trials finished before it.
+fn announce(pb: &ProgressBar, files: &[PathBuf], done: u64, of: Option<u64>) {
+    if !pb.is_hidden() {
+        return;
+    }
+    for (n, f) in (done + 1..).zip(files) {
+        line(
+            pb,
+            &format!("{} running: {}", trial_name(n, of), f.display()),
+        );
+    }
+}
+
+/// `trial N/M` (M: `--trials`) or `trial N` (until the budget ends); N counts from 1.
+fn trial_name(n: u64, of: Option<u64>) -> String {
+    match of {
+        Some(m) => format!("trial {n}/{m}"),
+        None => format!("trial {n}"),
+    }
+}
+
+/// The line of finished trial `n` (from 1): its outcome, the faults it injected and its run's
+/// duration, e.g. `trial 3/10: no safety failure (2 faults, 41.2 s)`.
+pub fn trial_line(n: u64, of: Option<u64>, out: &Outcome) -> String {
+    let name = trial_name(n, of);
+    match out {
+        Outcome::NoSafetyFailure { faults, duration_s } => {
+            format!("{name}: no safety failure ({faults} faults, {duration_s:.1} s)")
+        }
+        Outcome::SafetyFailure {
+            check,
+            faults,
+            duration_s,
+            ..
+        } => format!("{name}: {check} FAILED ({faults} faults, {duration_s:.1} s)"),
+        Outcome::NoReport(why) => format!("{name}: no report: {why}"),
+    }
 }
 
 fn status(f: &Found, o: &Opts, start: Instant, what: &str) -> String {
@@ -229,5 +290,54 @@ mod tests {
         for bad in ["0", "10x", "m", "-5m", "1.5m", "999999h"] {
             assert!(parse_budget(bad).is_err(), "{bad}");
         }
+    }
+
+    /// On a terminal the line is printed above the spinner, which stays the last row.
+    #[test]
+    fn on_a_terminal_a_trial_line_is_printed_above_the_spinner() {
+        let term = indicatif::InMemoryTerm::new(8, 80);
+        let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 255);
+        let pb = ProgressBar::with_draw_target(None, target);
+        pb.set_style(ProgressStyle::with_template("explore: {msg}").unwrap());
+        pb.set_message("running");
+        line(&pb, "trial 1/2: no safety failure (1 faults, 2.0 s)");
+        let screen = term.contents();
+        let rows: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            rows,
+            [
+                "trial 1/2: no safety failure (1 faults, 2.0 s)",
+                "explore: running"
+            ],
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn a_finished_trial_line_names_the_trial_outcome_faults_and_seconds() {
+        let ok = Outcome::NoSafetyFailure {
+            faults: 2,
+            duration_s: 41.26,
+        };
+        assert_eq!(
+            trial_line(3, Some(10), &ok),
+            "trial 3/10: no safety failure (2 faults, 41.3 s)"
+        );
+        let bad = Outcome::SafetyFailure {
+            check: "election_safety".into(),
+            summary: "two leaders in term 4".into(),
+            report_dir: "r".into(),
+            faults: 1,
+            duration_s: 9.0,
+        };
+        assert_eq!(
+            trial_line(7, None, &bad),
+            "trial 7: election_safety FAILED (1 faults, 9.0 s)"
+        );
+        let none = Outcome::NoReport("t.toml: no checks ran".into());
+        assert_eq!(
+            trial_line(1, Some(1), &none),
+            "trial 1/1: no report: t.toml: no checks ran"
+        );
     }
 }

@@ -5,6 +5,7 @@
 use crate::check::Status;
 use crate::lin::Cancel;
 use crate::report::Report;
+use crate::trace::FaultEvent;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
@@ -30,14 +31,16 @@ pub const SAFETY_CHECKS: &[&str] = &[
 /// What one trial run came to.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    /// No safety check failed (`checks` may still have failed liveness-type checks).
-    NoSafetyFailure { faults: usize },
+    /// No safety check failed (`checks` may still have failed liveness-type checks);
+    /// `faults` injected ([`injected_faults`]), the run's `duration_s` (seconds).
+    NoSafetyFailure { faults: usize, duration_s: f64 },
     /// A safety check failed: its name and one-line summary, and the run's report folder.
     SafetyFailure {
         check: String,
         summary: String,
         report_dir: PathBuf,
         faults: usize,
+        duration_s: f64,
     },
     /// The run produced no report (invalid suite, could not start): why.
     NoReport(String),
@@ -148,9 +151,21 @@ fn outcome_of(file: &Path, reports: &Path) -> Outcome {
     judge(&report, run)
 }
 
+/// How many faults a run injected: its disruptive fault events (`FaultAction::is_disruptive`:
+/// kill, stop, pause — crash-all is recorded as a kill — and the network cuts) and the
+/// network faults that cut nothing but are in force until `heal` (`net-flaky`, message faults,
+/// `FaultAction::is_net`). Not their undos (restart, resume, heal) nor the workload's start
+/// and stop. A fault skipped for want of a leader records no event and is not counted.
+pub fn injected_faults(events: &[FaultEvent]) -> usize {
+    events
+        .iter()
+        .filter(|e| e.action.is_disruptive() || e.action.is_net())
+        .count()
+}
+
 /// Classifies one run's report: the first failed safety check, if any.
 pub fn judge(report: &Report, report_dir: PathBuf) -> Outcome {
-    let faults = report.faults.len();
+    let faults = injected_faults(&report.faults);
     if report.checks.is_empty() {
         let why = report
             .error
@@ -168,8 +183,12 @@ pub fn judge(report: &Report, report_dir: PathBuf) -> Outcome {
             summary: c.summary.clone(),
             report_dir,
             faults,
+            duration_s: report.duration_s,
         },
-        None => Outcome::NoSafetyFailure { faults },
+        None => Outcome::NoSafetyFailure {
+            faults,
+            duration_s: report.duration_s,
+        },
     }
 }
 
@@ -177,6 +196,7 @@ pub fn judge(report: &Report, report_dir: PathBuf) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::CheckResult;
+    use crate::trace::FaultAction;
 
     fn check(name: &str, status: Status) -> CheckResult {
         let mut c = CheckResult::new(name, "");
@@ -204,5 +224,42 @@ mod tests {
         assert!(!judge(&r, "d".into()).is_safety_failure());
         r.checks.clear();
         assert!(matches!(judge(&r, "d".into()), Outcome::NoReport(_)));
+    }
+
+    fn event(action: FaultAction) -> FaultEvent {
+        FaultEvent {
+            t_us: 0,
+            action,
+            nodes: vec![1],
+            detail: String::new(),
+            at: "t.toml:1".into(),
+            cut_off: Vec::new(),
+        }
+    }
+
+    /// Undos (restart, resume, heal) and the workload's start/stop are no faults injected;
+    /// every fault that takes nodes down or is a network fault is one.
+    #[test]
+    fn only_injected_faults_are_counted_not_undos_or_the_workload() {
+        use FaultAction::*;
+        let undos = [WorkloadStart, Restart, Resume, Heal, Heal, WorkloadStop];
+        let r = Report {
+            checks: vec![check("election_safety", Status::Pass)],
+            faults: undos.into_iter().map(event).collect(),
+            ..Report::default()
+        };
+        assert_eq!(injected_faults(&r.faults), 0);
+        let injected = [Kill, Stop, Pause, NetIsolate, NetHalves, NetBridge];
+        let more = [NetMajoritiesRing, NetFlaky, NetMsg];
+        let mut all: Vec<FaultEvent> = r.faults.clone();
+        for (a, b) in injected.iter().chain(&more).zip(undos.iter().cycle()) {
+            all.extend([event(*a), event(*b)]);
+        }
+        assert_eq!(injected_faults(&all), 9);
+        let r = Report { faults: all, ..r };
+        match judge(&r, "d".into()) {
+            Outcome::NoSafetyFailure { faults, .. } => assert_eq!(faults, 9),
+            o => panic!("{o:?}"),
+        }
     }
 }
