@@ -587,12 +587,20 @@ mod tests {
             1,
         )
         .unwrap();
-        assert!(until_blocking(Duration::from_secs(20), POLL, || {
+        // The launcher exits at once, but for a moment the subshell that forked the daemon
+        // is still exiting (2 members) or the daemon is between fork and exec (0): wait for
+        // the steady state, the launcher gone and exactly the daemon marked.
+        let mut daemon: Vec<i32> = Vec::new();
+        let settled = until_blocking(Duration::from_secs(20), POLL, || {
+            daemon = p.members();
             !ports::is_alive(p.pid)
-        }));
-        let daemon: Vec<i32> = p.members();
-        assert_eq!(daemon.len(), 1, "the daemon carries the node's marker");
-        assert_eq!(ports::marker_of(daemon[0]), Some(p.marker.clone()));
+                && daemon.len() == 1
+                && ports::marker_of(daemon[0]).as_ref() == Some(&p.marker)
+        });
+        assert!(
+            settled,
+            "the daemon carries the node's marker, alone, once the launcher is gone: {daemon:?}"
+        );
         assert_eq!(p.marker.incarnation, 1);
         assert_eq!(
             p.exited(),
