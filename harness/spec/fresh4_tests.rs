@@ -1,7 +1,7 @@
 //! Fresh-user findings 1, 6, 9 and 10 (wave 4): names and steps `validate` let through,
 //! which the run then read as a Raft failure or did nothing with; and errors pointed at the
 //! wrong place or shown only in a second round.
-use super::tests::{assert_all, assert_none, load_including};
+use super::tests::{assert_all, assert_none, errors_with};
 
 /// Kinds `rust`, `python`, `java` (no node of it below) and `old` (plain `HOST:PORT` peers).
 const KINDS: &str = "[kind.rust]\ncommand = [\"bin/r\", \"{id}\", \"{peers}\"]\n\
@@ -20,12 +20,9 @@ fn suite(cluster: &str, kinds: &[&str], steps: &str) -> String {
     format!("[cluster]\n{cluster}\n{nodes}{steps}")
 }
 
-/// The rendered errors of `body` (after the include), or "" when it loads.
+/// The rendered errors of `body` (after the include of [`KINDS`]), or "" when it loads.
 fn errors_of(body: &str) -> String {
-    match load_including(KINDS, body).1 {
-        Ok(_) => String::new(),
-        Err(e) => e.to_string(),
-    }
+    errors_with(KINDS, body)
 }
 
 const RPY: &[&str] = &["rust", "rust", "python"];
