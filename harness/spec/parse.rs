@@ -801,9 +801,9 @@ fn read_suite_checks(
             .unwrap_or(0..0)
     };
     let checks = read_checks(src, errs, checks_table, &at);
-    if required_span.is_some() {
+    if let Some(span) = required_span {
         let p = needs::Produces::of(workload.map(|w| w.kind), steps, cluster.rpc);
-        refuse_unjudgeable(src, errs, &at, &checks.required, p);
+        refuse_unjudgeable(src, errs, span, &checks.required, p);
     }
     checks
 }
@@ -919,23 +919,20 @@ fn read_checks(
 }
 
 /// A required check no run of this suite can judge ([`needs::unjudgeable`]) is
-/// an error at its entry of `required` (`at(i)`: the i-th entry's span; it would be exit 4
-/// in every run).
+/// an error at `required` (it would be exit 4 in every run).
 fn refuse_unjudgeable(
     src: &Src,
     errs: &mut Errs,
-    at: &dyn Fn(usize) -> std::ops::Range<usize>,
+    span: std::ops::Range<usize>,
     required: &[String],
     p: needs::Produces,
 ) {
     for u in needs::unjudgeable(required, p) {
-        let i = required.iter().position(|r| *r == u.check);
-        let span = i.map_or_else(|| at(usize::MAX), at);
         let msg = format!(
             "required check \"{}\" can never be judged: {}",
             u.check, u.why
         );
-        errs.help(src, span, msg, u.help);
+        errs.help(src, span.clone(), msg, u.help);
     }
 }
 

@@ -22,7 +22,7 @@ fn required_history_checks_without_a_workload_are_refused_at_required() {
     let e = refused(
         &format!("{NODES}[checks]\nrequired = [\"election_safety\", \"linearizable\"]\n"),
         &[
-            "s.toml:10:32: required check \"linearizable\" can never be judged: the suite has no [workload]",
+            "s.toml:10:12: required check \"linearizable\" can never be judged: the suite has no [workload]",
             "use a [workload] with `type = \"register\"`",
         ],
     );

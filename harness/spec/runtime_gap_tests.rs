@@ -140,7 +140,7 @@ fn requiring(check: &str, steps: &str) -> String {
 fn required_checks_the_schedule_can_never_judge_are_refused_at_required() {
     let start = "[[step]]\nworkload = \"start\"\n";
     let e = requiring("liveness", start);
-    assert!(e.contains("s.toml:18:13: required check \"liveness\" can never be judged: the schedule has no `wait` step"), "{e}");
+    assert!(e.contains("s.toml:18:12: required check \"liveness\" can never be judged: the schedule has no `wait` step"), "{e}");
     assert!(e.contains("add a `wait` step"), "{e}");
     let e = requiring("restarts", "[[step]]\nfault = \"kill\"\ntarget = 1\n");
     assert!(
