@@ -228,3 +228,58 @@ fn a_duplicate_label_is_reported_with_the_other_errors_of_its_steps() {
     // The label of the step with the bad value still names it for `@x`.
     assert_none(&e, &["unknown label"]);
 }
+
+#[test]
+fn a_previous_target_with_no_earlier_step_that_hits_nodes_is_refused_at_the_value() {
+    // `"previous"` is resolved at run time against the steps run so far: with none it names
+    // no node and the step is skipped ("no node to Restart; skipped").
+    let e = errors_of(&suite(
+        "network = \"rpc\"",
+        RPY,
+        "[[step]]\nwait = \"leader\"\n[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n",
+    ));
+    assert_all(
+        &e,
+        &[
+            "s.toml:17:10: \"previous\" names the nodes the last `fault`, `net` or `msg` step hit, and no such step comes before this one",
+            "1 error in the spec",
+        ],
+    );
+    // In `from`/`to` of a msg step (itself no earlier step).
+    let e = errors_of(&suite(
+        "network = \"rpc\"",
+        RPY,
+        "[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nfrom = \"previous\"\nto = \"previous\"\n",
+    ));
+    assert_all(
+        &e,
+        &[
+            "s.toml:16:8: \"previous\"",
+            "s.toml:17:6: \"previous\"",
+            "2 errors",
+        ],
+    );
+    // A `repeat` run once whose kill comes after it.
+    let e = errors_of(&suite(
+        "",
+        RPY,
+        "[[step]]\nrepeat = 1\nsteps = [{ fault = \"pause\", target = \"previous\" }, { fault = \"kill\", target = 1 }]\n",
+    ));
+    assert_all(&e, &["s.toml:15:38: \"previous\" names", "1 error"]);
+    // After a step that hits nodes, or in a repeat whose later step covers it from round 2.
+    for steps in [
+        "[[step]]\nfault = \"kill\"\ntarget = 1\n",
+        "[[step]]\nnet = \"isolate\"\ntarget = 2\n",
+        "[[step]]\nmsg = \"drop-reply\"\nto = 2\n",
+        "[[step]]\nnemesis = true\nfaults = [\"pause\"]\n",
+    ] {
+        let body = format!("{steps}[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n");
+        assert_eq!(
+            errors_of(&suite("network = \"rpc\"", RPY, &body)),
+            "",
+            "{steps}"
+        );
+    }
+    let body = "[[step]]\nrepeat = 2\nsteps = [{ fault = \"restart\", target = \"previous\" }, { fault = \"kill\", target = 1 }]\n";
+    assert_eq!(errors_of(&suite("network = \"rpc\"", RPY, body)), "");
+}

@@ -1634,7 +1634,13 @@ fn read_step(src: &Src, errs: &mut Errs, item: &Node, cx: &mut StepCx) -> Option
     let label = f.str(src, errs, "label").map(str::to_string);
     let action = action?;
     let wait_span = f.get("wait").map(|v| v.span.clone());
-    cx.disruption.step(&action, wait_span);
+    let previous = ["target", "from", "to"]
+        .iter()
+        .filter_map(|k| f.get(k))
+        .filter(|v| matches!(&v.value, Value::Str(w) if w == "previous"))
+        .map(|v| v.span.clone())
+        .collect();
+    cx.disruption.step(&action, wait_span, previous);
     Some(Step { action, at, label })
 }
 

@@ -83,6 +83,10 @@ fn every_kind_of_mistake_renders_as_its_snapshot() {
             format!("[cluster]\nnetwork = \"rpc\"\n{NODE}[[node]]\nid = 2\nkind = \"rust\"\n[[step]]\nmsg = \"drop-request\"\nfrom = 1\nto = 1\n[[step]]\nwait = \"new-leader\"\n"),
         ),
         (
+            "snapshot_previous_target_with_no_earlier_fault",
+            format!("{NODE}[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n"),
+        ),
+        (
             "snapshot_peer_addrs_through_rpc_links",
             "[kind.old]\ncommand = [\"bin/old\", \"{peer_addrs}\"]\n[cluster]\nnetwork = \"rpc\"\n[[node]]\nid = 1\nkind = \"old\"\n".to_string(),
         ),

@@ -9,29 +9,56 @@
 //! fault for `kill`, `stop`, `pause` and every network shape but `flaky`; a `nemesis` with
 //! such a fault, `crash-all` (every node restarts: no leader until an election) and a
 //! `kind` wait (it kills leaders of other kinds) also count.
+//!
+//! Likewise a `target`, `from` or `to` of `"previous"` (the nodes the last fault, `net` or
+//! `msg` step hit) with no such step before it resolves to no node: the step does nothing.
 use super::{Action, Errs, NemesisFault, NetShape, Node, ProcFault, Src, WaitFor};
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-/// The `new-leader` waits read so far that no earlier step can make meaningful, and whether
-/// such a step was read (in the order the steps run, a `repeat`'s body in its place).
+/// What a step needs an earlier step for.
+#[derive(Clone, Copy, PartialEq)]
+enum Need {
+    /// `wait = "new-leader"`: a step that can depose a leader ([`disrupts`]).
+    Deposed,
+    /// A `"previous"` target: a step that hits nodes ([`hits`]).
+    Hit,
+}
+
+/// The values read so far that no earlier step can make meaningful, and which such steps
+/// were read (in the order the steps run, a `repeat`'s body in its place).
 #[derive(Default)]
 pub(super) struct Disruption {
-    seen: bool,
-    pending: Vec<Range<usize>>,
+    deposed: bool,
+    hit: bool,
+    pending: Vec<(Range<usize>, Need)>,
 }
 
 impl Disruption {
-    /// A step `action` was read; `span` is its `wait` value when it is a wait.
-    pub(super) fn step(&mut self, action: &Action, span: Option<Range<usize>>) {
-        match action {
+    /// A step `action` was read; `wait` is its `wait` value when it is a wait, `previous` the
+    /// spans of its `"previous"` targets.
+    pub(super) fn step(
+        &mut self,
+        action: &Action,
+        wait: Option<Range<usize>>,
+        previous: Vec<Range<usize>>,
+    ) {
+        if let (
             Action::Wait {
                 cond: WaitFor::NewLeader,
                 ..
-            } if !self.seen => self.pending.extend(span),
-            a if disrupts(a) => self.seen = true,
-            _ => {}
+            },
+            false,
+        ) = (action, self.deposed)
+        {
+            self.pending.extend(wait.map(|w| (w, Need::Deposed)));
         }
+        if !self.hit {
+            self.pending
+                .extend(previous.into_iter().map(|p| (p, Need::Hit)));
+        }
+        self.deposed |= disrupts(action);
+        self.hit |= hits(action);
     }
 
     /// Marks where a `repeat`'s body starts: the waits read after it may be made meaningful
@@ -43,22 +70,40 @@ impl Disruption {
     /// The body read from `start` ran `times` times: when it disrupts, its waits are met in
     /// every round but the first, which a fault before the `repeat` covers or not.
     pub(super) fn body_end(&mut self, start: usize, times: u32, body: &[super::Step]) {
-        if times > 1 && body.iter().any(|s| disrupts(&s.action)) {
-            self.pending.truncate(start);
+        if times < 2 {
+            return;
         }
+        let deposes = body.iter().any(|s| disrupts(&s.action));
+        let hits = body.iter().any(|s| hits(&s.action));
+        let mut i = 0;
+        self.pending.retain(|(_, need)| {
+            i += 1;
+            i <= start
+                || match need {
+                    Need::Deposed => !deposes,
+                    Need::Hit => !hits,
+                }
+        });
     }
 
     /// One error per `new-leader` wait nothing can make meaningful, at its value.
     pub(super) fn report(self, src: &Src, errs: &mut Errs) {
-        for span in self.pending {
-            errs.help(
-                src,
-                span,
-                "`wait = \"new-leader\"` has no earlier step that can depose a leader, so any \
-                 leader would do and the wait would pass at once",
-                "put a `fault` (kill, stop, pause, crash-all), a `net` cut (not `flaky`) or a \
-                 `nemesis` before it, or write `wait = \"leader\"`",
-            );
+        for (span, need) in self.pending {
+            let (msg, help) = match need {
+                Need::Deposed => (
+                    "`wait = \"new-leader\"` has no earlier step that can depose a leader, so \
+                     any leader would do and the wait would pass at once",
+                    "put a `fault` (kill, stop, pause, crash-all), a `net` cut (not `flaky`) or \
+                     a `nemesis` before it, or write `wait = \"leader\"`",
+                ),
+                Need::Hit => (
+                    "\"previous\" names the nodes the last `fault`, `net` or `msg` step hit, \
+                     and no such step comes before this one, so it names no node",
+                    "put the step whose nodes you mean before it, or name the nodes (ids, \
+                     \"@LABEL\")",
+                ),
+            };
+            errs.help(src, span, msg, help);
         }
     }
 }
@@ -75,6 +120,21 @@ fn disrupts(a: &Action) -> bool {
         }),
         Action::LeadBy { .. } => true,
         Action::Repeat { steps, .. } => steps.iter().any(|s| disrupts(&s.action)),
+        _ => false,
+    }
+}
+
+/// True when `a` hits nodes and so sets the nodes a `"previous"` target names (the
+/// schedule's `proc_fault`, `net` and `msg` steps; a nemesis and a `kind` wait act through
+/// them).
+fn hits(a: &Action) -> bool {
+    match a {
+        Action::Fault { .. }
+        | Action::Net { .. }
+        | Action::Msg(_)
+        | Action::Nemesis { .. }
+        | Action::LeadBy { .. } => true,
+        Action::Repeat { steps, .. } => steps.iter().any(|s| hits(&s.action)),
         _ => false,
     }
 }
