@@ -27,6 +27,11 @@ fn errors_of(body: &str) -> String {
 
 const RPY: &[&str] = &["rust", "rust", "python"];
 
+/// The rendered errors of [`RPY`] nodes on RPC-aware links, then `steps` (from line 13).
+fn rpc(steps: &str) -> String {
+    errors_of(&suite("network = \"rpc\"", RPY, steps))
+}
+
 #[test]
 fn a_leader_wait_of_a_kind_no_node_has_is_refused_at_the_kind_naming_the_cluster_kinds() {
     // Finding 1: no kind `cobol` at all; the run would fail liveness (exit 1).
@@ -87,7 +92,7 @@ fn peer_addrs_through_rpc_links_is_refused_at_the_setting_the_user_wrote() {
     assert_all(&e, &["s.toml:4:11: `proxies = true` with"]);
     // Direct calls (no links) or `{peers}` servers load.
     assert_eq!(errors_of(&suite("network = \"tcp\"", nodes, "")), "");
-    assert_eq!(errors_of(&suite("network = \"rpc\"", RPY, "")), "");
+    assert_eq!(rpc(""), "");
 }
 
 /// A `msg` step on RPC links with `ends` (TOML lines: `from`, `to`).
@@ -98,7 +103,7 @@ fn msg(ends: &str) -> String {
 #[test]
 fn a_msg_step_whose_ends_leave_no_link_is_refused_at_its_ends() {
     // Finding 9: the run printed "no link between the targets: nothing done".
-    let e = errors_of(&suite("network = \"rpc\"", RPY, &msg("from = 1\nto = 1\n")));
+    let e = rpc(&msg("from = 1\nto = 1\n"));
     assert_all(
         &e,
         &[
@@ -112,17 +117,15 @@ fn a_msg_step_whose_ends_leave_no_link_is_refused_at_its_ends() {
         &e,
         &["s.toml:9:8: this step would do nothing: from nodes [1] to nodes [1]"],
     );
-    let e = errors_of(&suite("network = \"rpc\"", RPY, &msg("from = []\n")));
+    let e = rpc(&msg("from = []\n"));
     assert_all(&e, &["from nodes [] to nodes [1, 2, 3] there is no link"]);
     let e = errors_of(&suite("network = \"rpc\"", &["rust"], &msg("")));
     assert_all(&e, &["s.toml:8:7: this step would do nothing"]);
     // A label known to name one node, as both ends.
-    let e = errors_of(&suite(
-        "network = \"rpc\"",
-        RPY,
+    let e = rpc(
         "[[step]]\nfault = \"pause\"\ntarget = 2\nlabel = \"p\"\n[[step]]\nfault = \"resume\"\n\
          [[step]]\nmsg = \"delay\"\ndelay_ms = 5\nfrom = \"@p\"\nto = 2\n",
-    ));
+    );
     assert_all(&e, &["from nodes [2] to nodes [2] there is no link"]);
     // Ends known only at run time, or with a link between two nodes, load.
     for ends in [
@@ -132,7 +135,7 @@ fn a_msg_step_whose_ends_leave_no_link_is_refused_at_its_ends() {
         "from = \"leader\"\nto = 1\n",
         "",
     ] {
-        let e = errors_of(&suite("network = \"rpc\"", RPY, &msg(ends)));
+        let e = rpc(&msg(ends));
         assert_eq!(e, "", "{ends}");
     }
 }
@@ -140,7 +143,7 @@ fn a_msg_step_whose_ends_leave_no_link_is_refused_at_its_ends() {
 /// `steps`, then `wait = "new-leader"`.
 fn then_new_leader(steps: &str) -> String {
     let body = format!("{steps}[[step]]\nwait = \"new-leader\"\n");
-    errors_of(&suite("network = \"rpc\"", RPY, &body))
+    rpc(&body)
 }
 
 #[test]
@@ -207,14 +210,10 @@ fn an_unknown_required_check_is_pointed_at_its_entry() {
 #[test]
 fn a_duplicate_label_is_reported_with_the_other_errors_of_its_steps() {
     // Finding 10: a bad value in the labelled step hid the duplicate until it was fixed.
-    let e = errors_of(&suite(
-        "network = \"rpc\"",
-        RPY,
-        "[[step]]\nfault = \"kil\"\ntarget = 1\nlabel = \"x\"\n\
+    let e = rpc("[[step]]\nfault = \"kil\"\ntarget = 1\nlabel = \"x\"\n\
          [[step]]\nfault = \"kill\"\ntarget = 2\nlabel = \"x\"\n\
          [[step]]\nmsg = \"delay\"\ndelay_ms = 5\ncount = 1\nrate = 0.5\nfrom = 2\nto = 2\n\
-         [[step]]\nfault = \"restart\"\ntarget = \"@x\"\n",
-    ));
+         [[step]]\nfault = \"restart\"\ntarget = \"@x\"\n");
     assert_all(
         &e,
         &[
@@ -233,11 +232,8 @@ fn a_duplicate_label_is_reported_with_the_other_errors_of_its_steps() {
 fn a_previous_target_with_no_earlier_step_that_hits_nodes_is_refused_at_the_value() {
     // `"previous"` is resolved at run time against the steps run so far: with none it names
     // no node and the step is skipped ("no node to Restart; skipped").
-    let e = errors_of(&suite(
-        "network = \"rpc\"",
-        RPY,
-        "[[step]]\nwait = \"leader\"\n[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n",
-    ));
+    let e =
+        rpc("[[step]]\nwait = \"leader\"\n[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n");
     assert_all(
         &e,
         &[
@@ -246,11 +242,8 @@ fn a_previous_target_with_no_earlier_step_that_hits_nodes_is_refused_at_the_valu
         ],
     );
     // In `from`/`to` of a msg step (itself no earlier step).
-    let e = errors_of(&suite(
-        "network = \"rpc\"",
-        RPY,
-        "[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nfrom = \"previous\"\nto = \"previous\"\n",
-    ));
+    let e =
+        rpc("[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nfrom = \"previous\"\nto = \"previous\"\n");
     assert_all(
         &e,
         &[
@@ -274,12 +267,8 @@ fn a_previous_target_with_no_earlier_step_that_hits_nodes_is_refused_at_the_valu
         "[[step]]\nnemesis = true\nfaults = [\"pause\"]\n",
     ] {
         let body = format!("{steps}[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n");
-        assert_eq!(
-            errors_of(&suite("network = \"rpc\"", RPY, &body)),
-            "",
-            "{steps}"
-        );
+        assert_eq!(rpc(&body), "", "{steps}");
     }
     let body = "[[step]]\nrepeat = 2\nsteps = [{ fault = \"restart\", target = \"previous\" }, { fault = \"kill\", target = 1 }]\n";
-    assert_eq!(errors_of(&suite("network = \"rpc\"", RPY, body)), "");
+    assert_eq!(rpc(body), "");
 }
