@@ -404,11 +404,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         timing: cluster.timing,
         base_port,
     };
-    let errors_before_nodes = errs.0.len();
-    let nodes = read_nodes(&src, &mut errs, top.node.as_ref(), &ncx);
+    let (nodes, node_kinds) = read_nodes_and_kinds(&src, &mut errs, top.node.as_ref(), &ncx);
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
-    let node_kinds = (errs.0.len() == errors_before_nodes)
-        .then(|| nodes.iter().map(|n| n.kind.clone()).collect());
     if let Some(links) = links_written(&cf) {
         refuse_peer_addrs_through_proxies(&src, &mut errs, links, &nodes, &kinds);
     }
@@ -417,15 +414,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         .workload
         .as_ref()
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
-    let steps = read_suite_steps(
-        &src,
-        &mut errs,
-        &top,
-        &ids,
-        node_kinds,
-        &cluster,
-        workload.is_some(),
-    );
+    let has_wl = workload.is_some();
+    let steps = read_suite_steps(&src, &mut errs, &top, &ids, node_kinds, &cluster, has_wl);
     let checks = read_suite_checks(&src, &mut errs, &top, workload.as_ref(), &steps, &cluster);
     let explore = top
         .explore
@@ -565,6 +555,20 @@ struct NodeCx<'a> {
     timing: Timing,
     /// A node without `port` listens on `base_port + id`.
     base_port: u64,
+}
+
+/// [`read_nodes`], and the kinds of the nodes when every `[[node]]` was read without a
+/// problem (None otherwise: a step naming a kind is then not checked against them).
+fn read_nodes_and_kinds(
+    src: &Src,
+    errs: &mut Errs,
+    node: Option<&Node>,
+    cx: &NodeCx,
+) -> (Vec<NodeSpec>, Option<BTreeSet<String>>) {
+    let before = errs.0.len();
+    let nodes = read_nodes(src, errs, node, cx);
+    let kinds = (errs.0.len() == before).then(|| nodes.iter().map(|n| n.kind.clone()).collect());
+    (nodes, kinds)
 }
 
 /// The `[[node]]` tables (at most [`MAX_NODES`]): ids and ports unique.
