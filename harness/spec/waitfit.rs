@@ -43,14 +43,8 @@ impl Disruption {
         wait: Option<Range<usize>>,
         previous: Vec<Range<usize>>,
     ) {
-        if let (
-            Action::Wait {
-                cond: WaitFor::NewLeader,
-                ..
-            },
-            false,
-        ) = (action, self.deposed)
-        {
+        let new_leader = matches!(action, Action::Wait { cond, .. } if *cond == WaitFor::NewLeader);
+        if new_leader && !self.deposed {
             self.pending.extend(wait.map(|w| (w, Need::Deposed)));
         }
         if !self.hit {
