@@ -487,3 +487,33 @@ fn explore_of_a_kind_file_says_it_is_one_as_run_does() {
         &["the suite has no nodes"],
     );
 }
+
+/// Fresh-user findings 1 and 9: a `kind` no node has (the run failed liveness, exit 1: a
+/// typo read as a Raft bug), a `msg` step with no link and a `new-leader` wait with no fault
+/// before it (the run did nothing / passed at once) are refused by `validate` and `run`.
+#[test]
+fn names_and_steps_the_run_could_only_fail_or_skip_are_refused_before_it() {
+    let three = "[[node]]\nid = 1\nkind = \"rust\"\n[[node]]\nid = 2\nkind = \"rust\"\n\
+                 [[node]]\nid = 3\nkind = \"rust\"\n";
+    // Steps from line 14 (include, 3 cluster lines, 9 node lines).
+    let pre = format!("[cluster]\nnetwork = \"rpc\"\nbase_port = 39200\n{three}");
+    refuses(
+        "cobol.toml",
+        &format!("{pre}[[step]]\nwait = \"leader\"\nkind = \"cobol\"\ntimeout_s = 3\n"),
+        &[
+            "cobol.toml:16:8: no node of the cluster has kind \"cobol\"",
+            "help: the cluster's node kinds: rust",
+        ],
+    );
+    refuses(
+        "idle.toml",
+        &format!(
+            "{pre}[[step]]\nmsg = \"drop-request\"\nfrom = 1\nto = 1\n[[step]]\nwait = \"new-leader\"\n"
+        ),
+        &[
+            "idle.toml:17:6: this step would do nothing: from nodes [1] to nodes [1]",
+            "idle.toml:19:8: `wait = \"new-leader\"` has no earlier step that can depose a leader",
+            "2 errors in the spec",
+        ],
+    );
+}

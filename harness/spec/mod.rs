@@ -382,6 +382,8 @@ impl Spec {
 #[cfg(test)]
 mod de_tests;
 #[cfg(test)]
+mod fresh4_tests;
+#[cfg(test)]
 mod refusal_tests;
 #[cfg(test)]
 mod runtime_gap_tests;

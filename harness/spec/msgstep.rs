@@ -23,6 +23,7 @@
 //! absent (every node); the report's fault line reads `rule N @name: ...`.
 use super::{Action, Errs, Fields, Node, Src, StepCx, Target, Value};
 use crate::spec::faults::{Budget, MsgAction, MsgMethod};
+use std::collections::BTreeSet;
 
 /// The keys a `msg` step may have.
 pub(super) const KEYS: &[&str] = &[
@@ -90,8 +91,14 @@ pub struct MsgStep {
     pub budget: Budget,
 }
 
-/// Reads a `msg` step; errors go to `errs` with the key's span.
+/// Reads a `msg` step; errors go to `errs` with the key's span. `from` and `to` are checked
+/// even when another value is wrong (every problem in one round).
 pub(super) fn read(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
+    let from = read_end(src, errs, f, "from", cx);
+    let to = read_end(src, errs, f, "to", cx);
+    if let (Some(a), Some(b)) = (&from, &to) {
+        refuse_no_link(src, errs, f, (a, b), cx);
+    }
     let kind = f.word(
         src,
         errs,
@@ -136,15 +143,50 @@ pub(super) fn read(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Optio
         ),
         (None, None) => Budget::Rate(1.0),
     };
-    let from = read_end(src, errs, f, "from", cx)?;
-    let to = read_end(src, errs, f, "to", cx)?;
     Some(Action::Msg(MsgStep {
-        from,
-        to,
+        from: from?,
+        to: to?,
         method,
         action,
         budget,
     }))
+}
+
+/// The nodes `t` names as far as known before the run (ids, `all`, a label of such), or None.
+fn known_ids(t: &Target, cx: &StepCx) -> Option<BTreeSet<u32>> {
+    match super::labelset::known(t, &cx.labels)? {
+        Target::All => Some(cx.ids.clone()),
+        Target::Ids(v) => Some(v.into_iter().collect()),
+        _ => None,
+    }
+}
+
+/// Refuses a step whose callers × receivers (`ends`: `from`, `to`), when known before the
+/// run, hold no link between two different nodes (a node does not call itself): at run time
+/// it would do nothing ("no link between the targets"). At `to`, else `from`, else `msg`.
+fn refuse_no_link(src: &Src, errs: &mut Errs, f: &Fields, ends: (&Target, &Target), cx: &StepCx) {
+    let (Some(from), Some(to)) = (known_ids(ends.0, cx), known_ids(ends.1, cx)) else {
+        return;
+    };
+    if from.iter().any(|a| to.iter().any(|b| a != b)) {
+        return;
+    }
+    let list = |s: &BTreeSet<u32>| crate::trace::list(s.iter().copied());
+    let span = ["to", "from", "msg"]
+        .iter()
+        .find_map(|k| f.get(k))
+        .map_or(f.span.clone(), |v| v.span.clone());
+    errs.help(
+        src,
+        span,
+        format!(
+            "this step would do nothing: from nodes [{}] to nodes [{}] there is no link \
+             between two different nodes",
+            list(&from),
+            list(&to)
+        ),
+        "a node does not call itself: give `from` and `to` different nodes",
+    );
 }
 
 /// `delay_ms = N` or `delay_ms = [min, max]`.

@@ -25,6 +25,9 @@ mod labelset;
 
 #[path = "kindfile.rs"]
 mod kindfile;
+
+#[path = "waitfit.rs"]
+mod waitfit;
 use labelset::{LabelDef, Labels};
 
 #[path = "explore.rs"]
@@ -401,18 +404,18 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
         timing: cluster.timing,
         base_port,
     };
-    let nodes = read_nodes(&src, &mut errs, top.node.as_ref(), &ncx);
+    let (nodes, node_kinds) = read_nodes_and_kinds(&src, &mut errs, top.node.as_ref(), &ncx);
     let ids: BTreeSet<u32> = nodes.iter().map(|n| n.id).collect();
-    if cluster.proxies {
-        let span = cf.proxies.as_ref().map_or(0..0, |p| p.span());
-        refuse_peer_addrs_through_proxies(&src, &mut errs, span, &nodes, &kinds);
+    if let Some(links) = links_written(&cf) {
+        refuse_peer_addrs_through_proxies(&src, &mut errs, links, &nodes, &kinds);
     }
 
     let workload = top
         .workload
         .as_ref()
         .and_then(|n| read_workload(&src, &mut errs, n, &ids));
-    let steps = read_suite_steps(&src, &mut errs, &top, &ids, &cluster, workload.is_some());
+    let has_wl = workload.is_some();
+    let steps = read_suite_steps(&src, &mut errs, &top, &ids, node_kinds, &cluster, has_wl);
     let checks = read_suite_checks(&src, &mut errs, &top, workload.as_ref(), &steps, &cluster);
     let explore = top
         .explore
@@ -552,6 +555,20 @@ struct NodeCx<'a> {
     timing: Timing,
     /// A node without `port` listens on `base_port + id`.
     base_port: u64,
+}
+
+/// [`read_nodes`], and the kinds of the nodes when every `[[node]]` was read without a
+/// problem (None otherwise: a step naming a kind is then not checked against them).
+fn read_nodes_and_kinds(
+    src: &Src,
+    errs: &mut Errs,
+    node: Option<&Node>,
+    cx: &NodeCx,
+) -> (Vec<NodeSpec>, Option<BTreeSet<String>>) {
+    let before = errs.0.len();
+    let nodes = read_nodes(src, errs, node, cx);
+    let kinds = (errs.0.len() == before).then(|| nodes.iter().map(|n| n.kind.clone()).collect());
+    (nodes, kinds)
 }
 
 /// The `[[node]]` tables (at most [`MAX_NODES`]): ids and ports unique.
@@ -708,6 +725,7 @@ fn read_suite_steps(
     errs: &mut Errs,
     top: &Top,
     ids: &BTreeSet<u32>,
+    node_kinds: Option<BTreeSet<String>>,
     cluster: &Cluster,
     has_workload: bool,
 ) -> Vec<Step> {
@@ -725,8 +743,12 @@ fn read_suite_steps(
         proxies: cluster.proxies,
         has_workload,
         labels: Labels::new(),
+        node_kinds,
+        disruption: waitfit::Disruption::default(),
     };
-    read_steps(src, errs, n, &mut cx)
+    let steps = read_steps(src, errs, n, &mut cx);
+    cx.disruption.report(src, errs);
+    steps
 }
 
 /// Calls `visit(entries, key, value)` for each entry of each table of `steps` (the suite's
@@ -769,12 +791,42 @@ fn read_suite_checks(
     let required_span = checks_table
         .as_ref()
         .and_then(|f| f.required.as_ref().map(|r| r.span()));
-    let checks = read_checks(src, errs, checks_table);
+    // Each entry of `required` at its own span (the whole array if they cannot be found).
+    let entries = top
+        .checks
+        .as_ref()
+        .map(|n| entry_spans(n, "required"))
+        .unwrap_or_default();
+    let at = |i: usize| {
+        entries
+            .get(i)
+            .cloned()
+            .or(required_span.clone())
+            .unwrap_or(0..0)
+    };
+    let checks = read_checks(src, errs, checks_table, &at);
     if let Some(span) = required_span {
         let p = needs::Produces::of(workload.map(|w| w.kind), steps, cluster.rpc);
         refuse_unjudgeable(src, errs, span, &checks.required, p);
     }
     checks
+}
+
+/// The spans of the items of the array `key` of the table `table` (empty when it is not one).
+fn entry_spans(table: &Node, key: &str) -> Vec<std::ops::Range<usize>> {
+    let Value::Table(entries) = &table.value else {
+        return Vec::new();
+    };
+    match entries.iter().find(|(k, _)| k.name == key) {
+        Some((
+            _,
+            Node {
+                value: Value::Array(items),
+                ..
+            },
+        )) => items.iter().map(|n| n.span.clone()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `[cluster]` as `Cluster`, and `base_port` (default 5000) for nodes without a `port`.
@@ -795,7 +847,10 @@ fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64)
     let (election, heartbeat) = (cf.election_timeout_ms.as_ref(), cf.heartbeat_ms.as_ref());
     let timing = read_timing(src, errs, election, heartbeat, default_timing);
     // `network = "rpc"`: RPC-aware links (harness/net/rpc.rs); they are proxies too.
-    let rpc = cf.network == Some(tables::Network::Rpc);
+    let rpc = cf
+        .network
+        .as_ref()
+        .is_some_and(|n| *n.get_ref() == tables::Network::Rpc);
     let backend = cf
         .backend
         .as_ref()
@@ -830,7 +885,13 @@ fn read_cluster(src: &Src, errs: &mut Errs, cf: &ClusterTable) -> (Cluster, u64)
 }
 
 /// `[checks]` (None: absent) as `Checks`, with the defaults; `required` names known checks.
-fn read_checks(src: &Src, errs: &mut Errs, f: Option<ChecksTable>) -> Checks {
+/// `at(i)`: where the i-th entry of `required` is written.
+fn read_checks(
+    src: &Src,
+    errs: &mut Errs,
+    f: Option<ChecksTable>,
+    at: &dyn Fn(usize) -> std::ops::Range<usize>,
+) -> Checks {
     let Some(f) = f else {
         return Checks {
             required: Vec::new(),
@@ -842,14 +903,12 @@ fn read_checks(src: &Src, errs: &mut Errs, f: Option<ChecksTable>) -> Checks {
             node_errors_warn: false,
         };
     };
-    let (required, span) = f
-        .required
-        .map_or((Vec::new(), 0..0), |r| (r.get_ref().0.clone(), r.span()));
-    for r in &required {
+    let required = f.required.map_or(Vec::new(), |r| r.get_ref().0.clone());
+    for (i, r) in required.iter().enumerate() {
         if !CHECK_NAMES.contains(&r.as_str()) {
             let msg = format!("unknown check \"{}\" in `required`", excerpt(r, 60));
             let help = did_you_mean(r, CHECK_NAMES, quoted, "checks");
-            errs.help(src, span.clone(), msg, help);
+            errs.help(src, at(i), msg, help);
         }
     }
     Checks {
@@ -1100,17 +1159,32 @@ fn read_kind(src: &Src, errs: &mut Errs, k: &Key, v: &Node, root: &Path) -> Opti
     })
 }
 
+/// The `[cluster]` setting the user wrote that puts the harness's links between the nodes:
+/// `proxies = true`, else `network = "rpc"` (RPC-aware links are proxies too), with the
+/// span of its value and how to name it; None when the nodes call each other directly.
+fn links_written(cf: &ClusterTable) -> Option<(std::ops::Range<usize>, &'static str)> {
+    if let Some(p) = cf.proxies.as_ref().filter(|p| p.get_ref().0) {
+        return Some((p.span(), "`proxies = true`"));
+    }
+    cf.network
+        .as_ref()
+        .filter(|n| *n.get_ref() == tables::Network::Rpc)
+        .map(|n| (n.span(), "`network = \"rpc\"` (its links are proxies too)"))
+}
+
 /// Issue 11 §7: servers of the original protocol (`{peer_addrs}`: plain
 /// `HOST:PORT` peers) derive a peer's id as PORT−5000; with `proxies = true`
-/// those ports are the proxies' (e.g. 35561), so such a server computes wrong
-/// ids and misroutes its RPCs. Refused, naming the nodes.
+/// (or `network = "rpc"`) those ports are the proxies' (e.g. 35561), so such a
+/// server computes wrong ids and misroutes its RPCs. Refused at the setting
+/// written (`links`: its span and name, [`links_written`]), naming the nodes.
 fn refuse_peer_addrs_through_proxies(
     src: &Src,
     errs: &mut Errs,
-    span: std::ops::Range<usize>,
+    links: (std::ops::Range<usize>, &str),
     nodes: &[NodeSpec],
     kinds: &BTreeMap<String, Kind>,
 ) {
+    let (span, setting) = links;
     let uses = |a: &String| a.contains("{peer_addrs}");
     let bad: Vec<String> = nodes
         .iter()
@@ -1130,10 +1204,10 @@ fn refuse_peer_addrs_through_proxies(
         src,
         span,
         format!(
-            "`proxies = true` with `{{peer_addrs}}` (nodes {}): through the proxies the peers' ports are the proxies' own, so a server that derives a peer's id as PORT-5000 gets wrong ids",
+            "{setting} with `{{peer_addrs}}` (nodes {}): through the proxies the peers' ports are the proxies' own, so a server that derives a peer's id as PORT-5000 gets wrong ids",
             bad.join(", ")
         ),
-        "give such servers `{peers}` (ID=HOST:PORT) if they accept it, or run them without `proxies` (no `net` steps)",
+        "give such servers `{peers}` (ID=HOST:PORT) if they accept it, or run them without `proxies` and `network = \"rpc\"` (no `net` or `msg` steps)",
     );
 }
 
@@ -1385,6 +1459,10 @@ struct StepCx<'a> {
     proxies: bool,
     has_workload: bool,
     labels: Labels,
+    /// The kinds of the suite's nodes; None when a `[[node]]` could not be read.
+    node_kinds: Option<BTreeSet<String>>,
+    /// `new-leader` waits and the steps before them that can depose a leader.
+    disruption: waitfit::Disruption,
 }
 
 /// `target = "@name"`: the nodes the step labelled `name` hit. The label must be
@@ -1540,22 +1618,33 @@ fn read_step(src: &Src, errs: &mut Errs, item: &Node, cx: &mut StepCx) -> Option
     let what = format!("a `{action_key}` step");
     let f = fields(src, errs, item, &what, step_keys(&action_key))?;
     let action = match action_key.as_str() {
-        "wait" => read_wait_step(src, errs, &f)?,
-        "workload" => read_workload_step(src, errs, &f, cx.has_workload)?,
-        "sleep_s" => Action::Sleep {
-            ms: f.secs(src, errs, "sleep_s")?,
-        },
-        "fault" => read_fault_step(src, errs, &f, cx)?,
-        "msg" => read_msg_step(src, errs, &f, cx)?,
-        "net" => read_net_step(src, errs, &f, cx)?,
-        "heal" => read_heal_step(src, errs, &f)?,
-        "repeat" => read_repeat_step(src, errs, &f, cx)?,
-        "nemesis" => read_nemesis_step(src, errs, &f, cx)?,
+        "wait" => read_wait_step(src, errs, &f, cx),
+        "workload" => read_workload_step(src, errs, &f, cx.has_workload),
+        "sleep_s" => f.secs(src, errs, "sleep_s").map(|ms| Action::Sleep { ms }),
+        "fault" => read_fault_step(src, errs, &f, cx),
+        "msg" => read_msg_step(src, errs, &f, cx),
+        "net" => read_net_step(src, errs, &f, cx),
+        "heal" => read_heal_step(src, errs, &f),
+        "repeat" => read_repeat_step(src, errs, &f, cx),
+        "nemesis" => read_nemesis_step(src, errs, &f, cx),
         _ => unreachable!(),
     };
-    let nodes = labelset::hit_by(&action, &cx.labels, cx.ids);
+    // The label is read even when the action is wrong, so that a duplicate label is
+    // reported in the same round and later `@label` targets resolve (finding 10).
+    let nodes = action
+        .as_ref()
+        .and_then(|a| labelset::hit_by(a, &cx.labels, cx.ids));
     read_label(src, errs, &f, &mut cx.labels, nodes);
     let label = f.str(src, errs, "label").map(str::to_string);
+    let action = action?;
+    let wait_span = f.get("wait").map(|v| v.span.clone());
+    let previous = ["target", "from", "to"]
+        .iter()
+        .filter_map(|k| f.get(k))
+        .filter(|v| matches!(&v.value, Value::Str(w) if w == "previous"))
+        .map(|v| v.span.clone())
+        .collect();
+    cx.disruption.step(&action, wait_span, previous);
     Some(Step { action, at, label })
 }
 
@@ -1646,7 +1735,7 @@ fn step_keys(action_key: &str) -> &'static [&'static str] {
 }
 
 /// `wait = "leader" | "new-leader" | "caught-up" | "commit"`, optionally led by a `kind`.
-fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
+fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &StepCx) -> Option<Action> {
     let cond = f.word(src, errs, "wait", &words_of::<WaitFor>())?;
     let timeout_ms = f.secs(src, errs, "timeout_s").unwrap_or(10_000);
     let expect_timeout = match f.get("expect") {
@@ -1654,7 +1743,13 @@ fn read_wait_step(src: &Src, errs: &mut Errs, f: &Fields) -> Option<Action> {
         Some(v) => as_word(src, errs, v, "expect", &[("met", false), ("timeout", true)])?,
     };
     Some(match f.get("kind") {
-        Some(k) => lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?,
+        Some(k) => {
+            let a = lead_by(src, errs, k, cond, timeout_ms, expect_timeout)?;
+            if let Action::LeadBy { kind, .. } = &a {
+                waitfit::refuse_unknown_kind(src, errs, k, kind, cx.node_kinds.as_ref());
+            }
+            a
+        }
         None => Action::Wait {
             cond,
             timeout_ms,
@@ -1756,7 +1851,9 @@ fn require_true(src: &Src, errs: &mut Errs, f: &Fields, key: &str) -> Option<()>
 fn read_repeat_step(src: &Src, errs: &mut Errs, f: &Fields, cx: &mut StepCx) -> Option<Action> {
     let times = f.uint(src, errs, "repeat", 1, 10_000)? as u32;
     let sn = f.require(src, errs, "steps")?;
+    let start = cx.disruption.body_start();
     let steps = read_steps(src, errs, sn, cx);
+    cx.disruption.body_end(start, times, &steps);
     let total = u64::from(times).saturating_mul(expanded_len(&steps));
     if total > MAX_EXPANDED_STEPS {
         errs.help(

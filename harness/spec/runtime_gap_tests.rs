@@ -1,7 +1,7 @@
 //! Suites that validated and then failed only at run time (fresh-user findings: a stop at a
 //! step, exit 3; a required check never judged, exit 4; a setting that does nothing), now
 //! refused (or warned about) by `validate`, at the line of the value.
-use super::tests::{assert_all, assert_none, load_including, ONE_KIND};
+use super::tests::{assert_all, assert_none, errors_with, ONE_KIND};
 
 /// Three `rust` nodes on RPC-aware links, then `body`.
 fn rpc3(body: &str) -> String {
@@ -13,10 +13,7 @@ fn rpc3(body: &str) -> String {
 
 /// The rendered errors of `body` (after the kinds include), or "" when it loads.
 fn errors_of(body: &str) -> String {
-    match load_including(ONE_KIND, body).1 {
-        Ok(_) => String::new(),
-        Err(e) => e.to_string(),
-    }
+    errors_with(ONE_KIND, body)
 }
 
 const MSG_EVERY: &str = "[[step]]\nmsg = \"delay\"\ndelay_ms = 5\nlabel = \"slow\"\n";

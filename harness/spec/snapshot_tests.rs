@@ -74,6 +74,22 @@ fn every_kind_of_mistake_renders_as_its_snapshot() {
             "snapshot_required_checks_the_schedule_cannot_judge",
             format!("{NODE}[[step]]\nsleep_s = 1\n[checks]\nrequired = [\"liveness\", \"restarts\", \"isolated_commits\"]\n"),
         ),
+        (
+            "snapshot_leader_wait_of_a_kind_no_node_has",
+            format!("{NODE}[[step]]\nwait = \"leader\"\nkind = \"rsut\"\n"),
+        ),
+        (
+            "snapshot_msg_step_with_no_link_and_new_leader_without_a_fault",
+            format!("[cluster]\nnetwork = \"rpc\"\n{NODE}[[node]]\nid = 2\nkind = \"rust\"\n[[step]]\nmsg = \"drop-request\"\nfrom = 1\nto = 1\n[[step]]\nwait = \"new-leader\"\n"),
+        ),
+        (
+            "snapshot_previous_target_with_no_earlier_fault",
+            format!("{NODE}[[step]]\nfault = \"restart\"\ntarget = \"previous\"\n"),
+        ),
+        (
+            "snapshot_peer_addrs_through_rpc_links",
+            "[kind.old]\ncommand = [\"bin/old\", \"{peer_addrs}\"]\n[cluster]\nnetwork = \"rpc\"\n[[node]]\nid = 1\nkind = \"old\"\n".to_string(),
+        ),
     ];
     for (name, body) in cases {
         insta::with_settings!({ description => body.as_str(), omit_expression => true }, {

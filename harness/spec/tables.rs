@@ -51,7 +51,7 @@ pub struct ClusterTable {
     pub log_poll_ms: Option<UInt<50, 60_000>>,
     pub proxies: Option<Spanned<Flag>>,
     pub node_log_cap_mb: Option<UInt<1, { 1 << 20 }>>,
-    pub network: Option<Network>,
+    pub network: Option<Spanned<Network>>,
     pub backend: Option<Spanned<Backend>>,
 }
 

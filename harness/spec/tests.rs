@@ -40,6 +40,15 @@ pub(super) fn load_including(
     )
 }
 
+/// The rendered errors of `body` after an include of `kinds` (see [`load_including`]), or ""
+/// when it loads.
+pub(super) fn errors_with(kinds: &str, body: &str) -> String {
+    match load_including(kinds, body).1 {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Load `suite` with the test kinds (rust, plain) included (line 2 on).
 pub(super) fn load_text(suite: &str) -> Result<Spec, SpecErrors> {
     load_including(KINDS, suite).1
