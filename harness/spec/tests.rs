@@ -615,4 +615,11 @@ fn docker_with_a_flaky_step_is_refused_at_the_step() {
     );
     // Control: the same suite on the process backend loads.
     load_text(&format!("[cluster]\nproxies = true\n{node}{step}")).unwrap();
+    // A nemesis that may draw flaky links, at its list's entry; the other faults are fine.
+    let nemesis = "[[step]]\nnemesis = true\nfaults = [\"kill\", \"flaky\"]\n";
+    refused(
+        &format!("[cluster]\nproxies = true\nbackend = \"docker\"\n{node}{nemesis}"),
+        &["s.toml:13:19: nemesis fault \"flaky\" is not supported by `backend = \"docker\"`"],
+    );
+    load_text(&format!("[cluster]\nproxies = true\n{node}{nemesis}")).unwrap();
 }
