@@ -10,7 +10,7 @@ pub(super) fn refuse_flaky(src: &Src, errs: &mut Errs, steps: &Node) {
         errs.help(
             src,
             at.span.clone(),
-            &format!(
+            format!(
                 "{what} is not supported by `backend = \"docker\"` (its links are cut with \
                  iptables: no delay, jitter or loss)"
             ),
