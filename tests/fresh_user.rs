@@ -161,3 +161,26 @@ fn a_node_that_cannot_be_respawned_stops_the_schedule_early_with_exit_3() {
     );
     assert_ports_free(36431..=36433);
 }
+
+/// fresh5 finding 1: `crash-all` then `wait = "new-leader"` validated (the help suggests it)
+/// and then never met the wait: every node was recorded as hit, so no leader qualified. After
+/// a crash-all the new leader is any leader of a later term.
+#[test]
+fn a_new_leader_wait_after_crash_all_is_met_by_the_leader_of_a_later_term() {
+    let body = steps(&[
+        r#"wait = "leader"; timeout_s = 60"#,
+        r#"fault = "crash-all""#,
+        r#"wait = "new-leader"; timeout_s = 60"#,
+    ]);
+    let (dir, spec) = rust_suite("crash-then-new-leader", 36440, &body);
+    harness(dir.path())
+        .args(["run", spec.to_str().unwrap()])
+        .timeout(LIMIT)
+        .assert()
+        .code(0);
+    let report = latest_report(dir.path());
+    let waits = report["waits"].as_array().unwrap();
+    assert_eq!(waits.len(), 2, "{waits:?}");
+    assert!(waits[1]["met_after_ms"].is_u64(), "{waits:?}");
+    assert_ports_free(36441..=36443);
+}

@@ -302,7 +302,7 @@ fn a_message_trace_cut_or_changed_after_the_run_is_exit_2_naming_what_the_run_wr
     // Control: the trace as the run wrote it is judged.
     let (code, stderr) = check_after_editing_the_trace(|t| t.to_string());
     assert_ne!(code, 2, "{stderr}");
-    assert!(!stderr.contains("cut or changed"), "{stderr}");
+    assert!(!stderr.contains("cut, extended or edited"), "{stderr}");
     // Its tail lost (a whole line: no torn record to notice), or a record edited.
     let first_line = |t: &str| format!("{}\n", t.lines().next().unwrap());
     let edited = |t: &str| t.replacen(r#""term":3"#, r#""term":13"#, 1);
@@ -314,7 +314,7 @@ fn a_message_trace_cut_or_changed_after_the_run_is_exit_2_naming_what_the_run_wr
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains(holds), "{stderr}");
         assert!(stderr.contains("the run wrote 2 calls"), "{stderr}");
-        assert!(stderr.contains("cut or changed"), "{stderr}");
+        assert!(stderr.contains("cut, extended or edited"), "{stderr}");
         assert!(!stderr.contains("PASS"), "{stderr}");
     }
 }

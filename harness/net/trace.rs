@@ -306,7 +306,7 @@ impl TraceSize {
         let now = TraceSize::of(path, calls)?;
         (now != *self).then(|| {
             format!(
-                "{}: holds {} calls ({} bytes) but the run wrote {} calls ({} bytes) (evidence.json): the trace was cut or changed",
+                "{}: holds {} calls ({} bytes) but the run wrote {} calls ({} bytes) (evidence.json): the trace was cut, extended or edited (an edit that keeps the size is not detected)",
                 path.display(),
                 now.calls,
                 now.bytes,

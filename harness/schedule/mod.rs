@@ -498,6 +498,10 @@ impl<'a> Exec<'a> {
     /// `crash-all`: kill every node of `ids` at one instant, then restart them all.
     async fn crash_all(&mut self, ids: Vec<u32>, at: &str) -> Result<(), Stop> {
         Box::pin(self.proc_fault(ProcFault::Kill, ids.clone(), at)).await?;
+        // Every node it hit comes back at once: a `new-leader` after it is any leader of a
+        // later term (as after a split), not one outside the hit set, which would exclude
+        // every node of a whole-cluster crash and never be met.
+        self.last_hit.clear();
         Box::pin(self.proc_fault(ProcFault::Restart, ids, at)).await
     }
 

@@ -25,7 +25,8 @@ pub struct Can {
     /// A `wait` step (with or without `kind`): a condition for `liveness` to judge.
     pub wait: bool,
     /// A step that may restart a node: `fault = "restart"` or `"crash-all"`, a nemesis with
-    /// kill, stop or crash-all (it restarts what it took down), a `wait` with `kind` (it
+    /// kill, stop, crash-all (it restarts what it took down) or restart (it stops the node
+    /// first), a `wait` with `kind` (it
     /// kills and restarts leaders of other kinds).
     pub restart: bool,
     /// A step that may cut links (a `net` step other than `flaky`, or a nemesis with one):
@@ -50,8 +51,12 @@ impl Can {
     }
 
     fn step(a: &Action) -> Can {
-        let restarting =
-            |p: &ProcFault| matches!(p, ProcFault::Kill | ProcFault::Stop | ProcFault::CrashAll);
+        let restarting = |p: &ProcFault| {
+            matches!(
+                p,
+                ProcFault::Kill | ProcFault::Stop | ProcFault::CrashAll | ProcFault::Restart
+            )
+        };
         match a {
             Action::Wait { .. } => Can {
                 wait: true,
@@ -169,7 +174,7 @@ fn why_not_in_schedule(check: &str, can: Can) -> Option<(String, &'static str)> 
         ),
         "restarts" if !can.restart => (
             "no step restarts a node (no `fault = \"restart\"` or `\"crash-all\"`, no nemesis \
-             with kill, stop or crash-all, no `wait` with `kind`), so no run has a restart for it \
+             with kill, stop, crash-all or restart, no `wait` with `kind`), so no run has a restart for it \
              to judge",
             "add a `fault = \"restart\"` step after a kill or stop, or drop it from `required`",
         ),

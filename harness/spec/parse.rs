@@ -1492,7 +1492,7 @@ fn read_label_target(
     errs.help(
         src,
         v.span.clone(),
-        format!("`target` names the unknown label \"@{name}\""),
+        format!("unknown label \"@{name}\": no step before this one has `label = \"{name}\"`"),
         help,
     );
     None

@@ -162,6 +162,8 @@ fn required_checks_the_schedule_can_never_judge_are_refused_at_required() {
         ("restarts", "[[step]]\nfault = \"crash-all\"\n"),
         ("restarts", "[[step]]\nfault = \"restart\"\n"),
         ("restarts", "[[step]]\nnemesis = true\nfaults = [\"stop\"]\n"),
+        // A nemesis restart stops a running node first (fresh-user pass 5: it was refused).
+        ("restarts", "[[step]]\nnemesis = true\nfaults = [\"restart\", \"pause\"]\n"),
         ("restarts", "[[step]]\nwait = \"leader\"\nkind = \"rust\"\n"),
         ("isolated_commits", "[[step]]\nrepeat = 2\nsteps = [{ net = \"isolate\", target = \"leader\" }, { heal = true }]\n"),
         ("isolated_commits", "[[step]]\nnemesis = true\nfaults = [\"halves\"]\n"),

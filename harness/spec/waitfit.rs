@@ -88,7 +88,8 @@ impl Disruption {
                     "`wait = \"new-leader\"` has no earlier step that can depose a leader, so \
                      any leader would do and the wait would pass at once",
                     "put a `fault` (kill, stop, pause, crash-all), a `net` cut (not `flaky`) or \
-                     a `nemesis` before it, or write `wait = \"leader\"`",
+                     a `nemesis` with one of those before it, or write `wait = \"leader\"` \
+                     (message faults and restarts are not recorded as hitting a leader)",
                 ),
                 Need::Hit => (
                     "\"previous\" names the nodes the last `fault`, `net` or `msg` step hit, \
