@@ -346,6 +346,9 @@ mod tests {
         }
     }
 
+    /// No node down (most tests).
+    const NONE_DOWN: &BTreeSet<u32> = &BTreeSet::new();
+
     const NOW: u64 = 9_900_000;
 
     /// Samples of nodes 1, 2, … answered at [`NOW`]: (role, term, leader_id) each.
@@ -365,8 +368,7 @@ mod tests {
             ("Candidate", 9, -1),
             ("Follower", 3, 1),
         ]);
-        let down = BTreeSet::new();
-        let v = view(&s, &down, 5);
+        let v = view(&s, NONE_DOWN, 5);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(1));
         assert_eq!(followers(&v, &s[0]), vec![2, 3, 5]);
         assert_eq!(candidates(&v), vec![4]);
@@ -382,8 +384,7 @@ mod tests {
             ("Follower", 4, 2),
             ("Follower", 4, -1),
         ]);
-        let down = BTreeSet::new();
-        let v = view(&s, &down, 5);
+        let v = view(&s, NONE_DOWN, 5);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(2));
         assert_eq!(followers(&v, &s[1]), vec![3, 4, 5]);
     }
@@ -397,8 +398,7 @@ mod tests {
             ("Follower", 4, 3),
             ("Candidate", 5, -1),
         ]);
-        let down = BTreeSet::new();
-        let v = view(&s, &down, 5);
+        let v = view(&s, NONE_DOWN, 5);
         assert_eq!(current_leader(&v), None);
         let why = why_no_leader(&v, &[1, 2, 3, 4, 5]);
         assert!(
@@ -415,10 +415,12 @@ mod tests {
             st(2, NOW, "Follower", 3, 1),
             st(3, 1_000_000, "Follower", 3, 1), // 9 s old
         ];
-        let down = BTreeSet::new();
-        assert_eq!(current_leader(&view(&s, &down, 3)).map(|l| l.node), Some(1));
-        assert_eq!(current_leader(&view(&s, &down, 4)), None);
-        let why = why_no_leader(&view(&s, &down, 4), &[1, 2, 3, 4]);
+        assert_eq!(
+            current_leader(&view(&s, NONE_DOWN, 3)).map(|l| l.node),
+            Some(1)
+        );
+        assert_eq!(current_leader(&view(&s, NONE_DOWN, 4)), None);
+        let why = why_no_leader(&view(&s, NONE_DOWN, 4), &[1, 2, 3, 4]);
         assert!(why.contains("node 3, 4 did not answer"), "{why}");
         // A stale leader sample: no leader even though followers name it.
         let s = vec![
@@ -426,7 +428,7 @@ mod tests {
             st(2, NOW, "Follower", 3, 1),
             st(3, NOW, "Follower", 3, 1),
         ];
-        assert_eq!(current_leader(&view(&s, &down, 3)), None);
+        assert_eq!(current_leader(&view(&s, NONE_DOWN, 3)), None);
     }
 
     #[test]
@@ -443,8 +445,7 @@ mod tests {
     #[test]
     fn black_box_nodes_without_a_leader_id_follow_by_term_alone() {
         let s = at_now(&[("leader", 2, -1), ("follower", 2, -1), ("follower", 2, 0)]);
-        let down = BTreeSet::new();
-        let v = view(&s, &down, 3);
+        let v = view(&s, NONE_DOWN, 3);
         assert_eq!(current_leader(&v).map(|l| l.node), Some(1));
         assert_eq!(followers(&v, &s[0]), vec![2, 3]);
     }
@@ -458,8 +459,7 @@ mod tests {
             ("Candidate", 2, -1),
             ("Follower", 2, 1),
         ]);
-        let down = BTreeSet::new();
-        let v = view(&s, &down, 5);
+        let v = view(&s, NONE_DOWN, 5);
         assert_eq!(current_leader(&v), None);
         assert_eq!(followers(&v, &s[0]), vec![5]);
     }
