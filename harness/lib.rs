@@ -31,4 +31,5 @@ pub mod spec;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod trace;
+pub mod wait;
 pub mod workload;

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Set in the environment of every process the harness starts; its value is a [`Marker`].
 pub const MARKER: &str = "RAFT_HARNESS_RUN";
@@ -398,15 +398,10 @@ pub async fn terminate_all(pids: &[i32], grace: Duration) {
 
 /// True once none of `pids` is alive, false if some still are after `limit`.
 async fn gone_within(pids: &[i32], limit: Duration) -> bool {
-    let all_gone = || pids.iter().all(|p| !is_alive(*p));
-    let deadline = Instant::now() + limit;
-    while !all_gone() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
+    crate::wait::until(limit, Duration::from_millis(20), || {
+        pids.iter().all(|p| !is_alive(*p))
+    })
+    .await
 }
 
 /// [`terminate_all`] for one process.

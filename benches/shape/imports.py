@@ -12,7 +12,7 @@ import sys
 root = pathlib.Path(sys.argv[1])
 # Pipeline order, low to high. Modules on one rank may use each other.
 RANK = {
- 'proto': 0, 'cancel': 0, 'progress': 0, 'ports': 1, 'client': 1,
+ 'proto': 0, 'cancel': 0, 'progress': 0, 'wait': 0, 'ports': 1, 'client': 1,
  'spec': 2, 'trace': 2, 'history': 2,
  'cluster': 3, 'docker': 3, 'net': 3,
  'observe': 4, 'workload': 4, 'schedule': 5,

@@ -251,14 +251,14 @@ impl NodeLog {
     /// [`finish`](Self::finish). A process that outlives its node keeps its
     /// pipe open: its later output is cut.
     pub async fn finish_after_drain(&self, limit: Duration) -> std::io::Result<LogStats> {
-        super::wait::until(limit, DRAIN_POLL, || self.drained()).await;
+        crate::wait::until(limit, DRAIN_POLL, || self.drained()).await;
         self.finish()
     }
 
     /// [`finish_after_drain`](Self::finish_after_drain) for code with no
     /// runtime to wait on (`Drop`, a build's blocking thread): blocks the thread.
     pub fn finish_after_drain_blocking(&self, limit: Duration) -> std::io::Result<LogStats> {
-        super::wait::until_blocking(limit, DRAIN_POLL, || self.drained());
+        crate::wait::until_blocking(limit, DRAIN_POLL, || self.drained());
         self.finish()
     }
 

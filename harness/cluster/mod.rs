@@ -4,7 +4,6 @@ pub mod build;
 pub mod cleanup;
 pub mod logcap;
 pub mod process;
-pub mod wait;
 /// The command templates are the spec's (`spec::template`); rendered here.
 pub use crate::spec::template;
 

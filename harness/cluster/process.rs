@@ -281,13 +281,13 @@ impl Proc {
     /// SIGKILL every process of the node and wait (up to 2 s, on the runtime's
     /// timer) until the launcher is reaped and no marked process is left.
     pub async fn kill(&mut self) {
-        super::wait::until(KILL_WAIT, POLL, || self.kill_round()).await;
+        crate::wait::until(KILL_WAIT, POLL, || self.kill_round()).await;
     }
 
     /// [`Proc::kill`] for code with no runtime to wait on: `Drop` (which cannot
     /// await). Blocks the calling thread up to 2 s.
     pub fn kill_blocking(&mut self) {
-        super::wait::until_blocking(KILL_WAIT, POLL, || self.kill_round());
+        crate::wait::until_blocking(KILL_WAIT, POLL, || self.kill_round());
     }
 
     /// Ask the node to stop: SIGCONT (a paused node cannot act on SIGTERM), then SIGTERM.
@@ -560,7 +560,7 @@ pub async fn reap_leftover_runs(grace: Duration) -> Result<Vec<String>, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::wait::until_blocking;
+    use crate::wait::until_blocking;
 
     /// Tests in one process share the harness identity: each uses its own run id.
     fn launch(dir: &Path, run: &str, node: u32, script: &str) -> Launch {
