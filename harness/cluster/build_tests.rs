@@ -3,6 +3,7 @@
 //! whose pip either finds every requirement installed (offline) or cannot reach the registry
 //! (as inside `unshare -n`). No network and no real pip are used.
 use super::*;
+use crate::testutil::{assert_all, assert_none};
 use std::os::unix::fs::PermissionsExt;
 
 /// What the fake venv's pip does.
@@ -125,18 +126,10 @@ fn failed_build(pip: Pip) -> (String, bool) {
     (e.to_string(), stamp.exists())
 }
 
-/// Every one of `wants` is in `text`.
-#[track_caller]
-fn assert_says(text: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(text.contains(want), "{want:?} missing from:\n{text}");
-    }
-}
-
 #[test]
 fn an_unreachable_registry_says_to_run_setup_once_outside_the_namespace() {
     let (text, stamped) = failed_build(Pip::NoRegistry);
-    assert_says(
+    assert_all(
         &text,
         &[
             "build of node kind `python` failed",
@@ -152,12 +145,12 @@ fn an_unreachable_registry_says_to_run_setup_once_outside_the_namespace() {
 fn a_pip_failure_with_the_registry_reachable_gets_no_namespace_advice() {
     let (text, _) = failed_build(Pip::NoSuchVersion);
     // pip's own words are kept.
-    assert_says(
+    assert_all(
         &text,
         &[
             "pip install -r requirements.txt failed",
             "Could not find a version",
         ],
     );
-    assert!(!text.contains("network namespace"), "wrong advice:\n{text}");
+    assert_none(&text, &["network namespace"]);
 }

@@ -73,21 +73,7 @@ pub(super) fn refused(suite: &str, wants: &[&str]) -> String {
     e
 }
 
-/// Every one of `wants` is in the messages `e`.
-#[track_caller]
-pub(super) fn assert_all(e: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(e.contains(want), "{want:?} in:\n{e}");
-    }
-}
-
-/// None of `unwanted` is in the messages `e`.
-#[track_caller]
-pub(super) fn assert_none(e: &str, unwanted: &[&str]) {
-    for bad in unwanted {
-        assert!(!e.contains(bad), "{bad:?} must not be in:\n{e}");
-    }
-}
+pub(super) use crate::testutil::{assert_all, assert_none};
 
 #[test]
 fn a_valid_suite_loads_with_defaults_and_overrides() {
