@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 use std::net::TcpStream;
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A fresh temporary folder holding one file `name` with `text`; the folder lives as long as
 /// the returned guard.
@@ -25,14 +25,12 @@ pub fn port_open(port: u16) -> bool {
 
 /// Poll `f` every 50 ms until it gives a value or `limit` passes, then once more; its value.
 pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
+    let mut got = None;
+    raft_harness::wait::until_blocking(limit, Duration::from_millis(50), || {
+        got = f();
+        got.is_some()
+    });
+    got
 }
 
 /// Poll `f` every 50 ms until it holds or `limit` passes; its last answer.
